@@ -1,0 +1,46 @@
+/* nn/infer.h: the integer reference inference, the golden model.
+ *
+ * Pure integer arithmetic on the contents of a .qnn (nn/qnn.h gives the exact
+ * semantics of one layer). The accuracy `logiq train` reports at its end and
+ * `logiq eval` prints is this model's; sim/ must match it bit for bit.
+ *
+ *     struct nn_infer_ws ws;
+ *     nn_infer_ws_init(&ws, &model, &err);
+ *     int pred = nn_infer_image(&model, &ws, pixels);   // pixels [h][w][c] uint8
+ *     // ws.act[l] now holds layer l's output values (after merge and pooling)
+ *     nn_infer_ws_free(&ws);
+ *
+ * Memory: nn_infer_ws_init allocates every buffer once; inference does not
+ * allocate. One workspace per thread. */
+#ifndef LOGIQ_NN_INFER_H
+#define LOGIQ_NN_INFER_H
+
+#include <stdint.h>
+
+#include "nn/data.h"
+#include "nn/qnn.h"
+
+struct nn_infer_ws {
+    int n_layers;
+    int32_t **acc;     /* [l] accumulators [out_h][out_w][out_c] */
+    int32_t **res;     /* [l] residual stream u (res layers only, else NULL) */
+    int32_t **act;     /* [l] output values after merge and pooling [h][w][c]; for the
+                          last layer, NULL (scores are in `scores`) */
+    int64_t *scores;   /* [n_class] */
+};
+
+enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,
+                                struct nn_error *err);
+void nn_infer_ws_free(struct nn_infer_ws *ws);
+
+/* Runs one image [in_h][in_w][in_c] and returns the predicted class. */
+int nn_infer_image(const struct nn_qnn *m, struct nn_infer_ws *ws, const uint8_t *pixels);
+
+/* Runs every image of ds (shapes must match m; checked) with n_threads
+ * workers (0 = the OpenMP default) and returns the number of correct
+ * predictions in *n_correct; pred [ds->n] receives the predictions if not NULL. */
+enum nn_status nn_infer_dataset(const struct nn_qnn *m, const struct nn_dataset *ds,
+                                int n_threads, int *n_correct, int *pred,
+                                struct nn_error *err);
+
+#endif

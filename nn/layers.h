@@ -1,0 +1,100 @@
+/* nn/layers.h: the layer kernels of the training core.
+ *
+ * Every layer is a pair of free functions, X_forward and X_backward, that own
+ * no memory (llm.c style): outputs first, then inputs, then weights, then
+ * sizes. Activations are float, NHWC (image, row, column, channel), so a
+ * fully-connected layer over a feature map reads it flattened in that order.
+ * Backward functions ACCUMULATE (+=) into every gradient they write (din, dw,
+ * db, ...), so a tensor consumed twice (a residual skip) gets both
+ * contributions; callers zero gradients once per step. A din argument may be
+ * NULL when the input needs no gradient (the network input).
+ *
+ * Nothing here allocates. Workspaces (the im2col matrix) are passed in.
+ * Each optimized kernel has a naive reference beside it (the *_ref
+ * functions) and tests/test_layers.c holds them together and checks every
+ * backward against finite differences. */
+#ifndef LOGIQ_NN_LAYERS_H
+#define LOGIQ_NN_LAYERS_H
+
+#include <stddef.h>
+
+/* ---- convolution: k x k, stride, zero padding, no bias ----
+ * in   [n][h][w][c]
+ * w    [cout][k][k][c]
+ * out  [n][ho][wo][cout],  ho = (h + 2 pad - k) / stride + 1, same for wo
+ * col  [n*ho*wo][k*k*c]    im2col workspace, written by forward, read by backward
+ * dcol [n*ho*wo][k*k*c]    workspace of backward */
+int nn_conv_out_size(int size, int k, int stride, int pad);
+void nn_conv_forward(float *out, float *col, const float *in, const float *w,
+                     int n, int h, int w_, int c, int cout, int k, int stride, int pad);
+void nn_conv_backward(float *din, float *dw, float *dcol, const float *dout,
+                      const float *col, const float *w,
+                      int n, int h, int w_, int c, int cout, int k, int stride, int pad);
+void nn_conv_forward_ref(float *out, const float *in, const float *w,
+                         int n, int h, int w_, int c, int cout, int k, int stride, int pad);
+
+/* ---- dense: out [n][dout] = in [n][din] * w^T + b,  w [dout][din], b [dout] or NULL ---- */
+void nn_dense_forward(float *out, const float *in, const float *w, const float *b,
+                      int n, int din, int dout);
+void nn_dense_backward(float *din_grad, float *dw, float *db, const float *dout_grad,
+                       const float *in, const float *w, int n, int din, int dout);
+
+/* ---- batch norm over rows = n*h*w positions of c channels ----
+ * Train: normalizes with the batch statistics, saves mean and rstd [c] for
+ * backward, and updates the running statistics:
+ *   running = (1 - momentum) * running + momentum * batch   (unbiased variance)
+ * Eval: normalizes with the running statistics. */
+void nn_bn_forward_train(float *out, float *mean, float *rstd,
+                         float *running_mean, float *running_var,
+                         const float *in, const float *gamma, const float *beta,
+                         int rows, int c, float momentum, float eps);
+void nn_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                        const float *running_mean, const float *running_var,
+                        int rows, int c, float eps);
+void nn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *in, const float *mean, const float *rstd,
+                    const float *gamma, int rows, int c);
+
+/* ---- max pooling, size x size windows with stride size (floor) ----
+ * in [n][h][w][c] -> out [n][h/size][w/size][c]; argmax [n][ho][wo][c] holds
+ * the flat index into in of each maximum (the first one on ties). */
+void nn_maxpool_forward(float *out, int *argmax, const float *in,
+                        int n, int h, int w, int c, int size);
+void nn_maxpool_backward(float *din, const float *dout, const int *argmax,
+                         int n, int ho, int wo, int c);
+
+/* ---- residual merges of a (main path) and r (skip), both [rows][c] ----
+ * OR  : y = a + r - a*r            (= a OR r = max(a, r) on {0,1}; its smooth
+ *                                   extension gives the gradients 1-r and 1-a)
+ * MUX : per channel select m [c] in {0,1} (its real-valued relaxation in the
+ *       gradient check), two variants:
+ *       NN_MUX_OR  y = m ? (a OR r) : a  = a + m * (r - a*r)     (default)
+ *       NN_MUX_SEL y = m ? r : a         = a + m * (r - a)
+ * ADD : y = a + r  (the residual stream's fixed-point rounding is nn_resq) */
+enum nn_mux_variant { NN_MUX_OR, NN_MUX_SEL };
+
+void nn_merge_or_forward(float *y, const float *a, const float *r, size_t n);
+void nn_merge_or_backward(float *da, float *dr, const float *dy,
+                          const float *a, const float *r, size_t n);
+void nn_merge_mux_forward(float *y, const float *a, const float *r, const float *m,
+                          int rows, int c, enum nn_mux_variant v);
+void nn_merge_mux_backward(float *da, float *dr, float *dm, const float *dy,
+                           const float *a, const float *r, const float *m,
+                           int rows, int c, enum nn_mux_variant v);
+void nn_merge_add_forward(float *y, const float *a, const float *r, size_t n);
+void nn_merge_add_backward(float *da, float *dr, const float *dy, size_t n);
+
+/* ---- the residual stream's fixed point: res_bits signed, frac_bits fractional ----
+ * out = clamp(floor(in * 2^frac + 1/2), -2^(res_bits-1), 2^(res_bits-1) - 1) / 2^frac
+ * backward: straight through inside the representable range, 0 outside. */
+void nn_resq_forward(float *out, const float *in, size_t n, int res_bits, int frac_bits);
+void nn_resq_backward(float *din, const float *dout, const float *in, size_t n,
+                      int res_bits, int frac_bits);
+
+/* ---- softmax cross-entropy over k classes ----
+ * Forward writes probs [n][k] and returns the mean loss over the n rows;
+ * backward OVERWRITES dlogits = (probs - onehot(labels)) / n. */
+float nn_xent_forward(float *probs, const float *logits, const int *labels, int n, int k);
+void nn_xent_backward(float *dlogits, const float *probs, const int *labels, int n, int k);
+
+#endif

@@ -1,0 +1,125 @@
+/* nn/qnn.h: the .qnn model file: what the hardware holds, as integers.
+ *
+ * A .qnn describes a layer-sequential network of conv and dense layers. Per
+ * layer it holds the shapes, the integer weight codes (bit-packed in the file
+ * as bit-planes: a sign plane, then magnitude planes LSB first), the integer
+ * thresholds that fold batch norm and the activation quantizer, the residual
+ * merge and its wiring, and the optional 2x2-style max pooling of the output
+ * codes. Plus key=value metadata naming how it was trained.
+ *
+ * The integer semantics of one layer l (nn/infer.h runs them):
+ *
+ *   acc[c]  = sum over the window of  wcode[c][..] * x[..]        (int32;
+ *             x = the input's integer activation values, 0 at padding;
+ *             the first layer's x are the raw 8-bit pixels 0..255)
+ *   if res (the layer is on an `add` residual stream):
+ *       Y[c] = sat_R( floor((rq_mul[c] * acc + rq_add[c]) / 2^rq_shift) )   (int64 math)
+ *       u[c] = sat_R( Y[c] + (merge == ADD ? u_skip[c] : 0) )
+ *       v    = u
+ *   else v = acc
+ *   code[c] = #{ j : v >= thr[c][j] }        (thresholds ascending, n_thr of them)
+ *   a[c]    = out_value(code)  (heaviside: code, sign: 2 code - 1, uniform: code)
+ *   merge OR : a = a | skip      (binary {0,1} only)
+ *   merge MUX: a = mux_sel[c] ? (OR variant: a | skip; SEL variant: skip) : a
+ *   pooling  : max over pool x pool windows (stride pool) of a
+ *   last layer (out_kind SCORES): score[c] = sc_mul[c] * acc + sc_add[c] (int64),
+ *             the prediction is the first c of the largest score.
+ *
+ * sat_R clamps to [-2^(R-1), 2^(R-1) - 1] with R = res_bits. The skip of a
+ * merge is always the layer's own input (the previous layer's output); for
+ * ADD it is that layer's stream u, which must not be pooled.
+ *
+ * File layout (little-endian): "LOGIQQNN" magic, u32 version, u32 n_layers,
+ * metadata (u32 length + bytes), then per layer a fixed block of i32 fields
+ * and its arrays, then the CRC-32 (zlib) of every preceding byte. Writes go to
+ * a temporary file in the same folder, fsync, then rename.
+ *
+ * Memory: nn_qnn_read and the exporter allocate every array; nn_qnn_free
+ * releases them all and zeroes the struct. */
+#ifndef LOGIQ_NN_QNN_H
+#define LOGIQ_NN_QNN_H
+
+#include <stdint.h>
+
+#include "nn/status.h"
+
+#define NN_QNN_MAGIC "LOGIQQNN"
+#define NN_QNN_VERSION 1u
+#define NN_QNN_MAX_LAYERS 256
+#define NN_QNN_META_MAX 8192
+
+enum nn_qnn_op { NN_QNN_CONV = 1, NN_QNN_DENSE = 2 };
+
+/* How activations are encoded as integers (the input of a layer or its output). */
+enum nn_qnn_code {
+    NN_CODE_PIXEL8 = 1,  /* raw pixels 0..255 (the first layer's input), 8 bits */
+    NN_CODE_BIN01  = 2,  /* heaviside {0,1}, 1 bit */
+    NN_CODE_SIGN   = 3,  /* {-1,+1} stored as one bit (1 = +1) */
+    NN_CODE_UINT   = 4,  /* unsigned B-bit codes 0..2^B-1 */
+};
+
+enum nn_qnn_wcode {
+    NN_WCODE_BINARY  = 1,  /* {-1,+1}: one sign plane */
+    NN_WCODE_SIGNMAG = 2,  /* sign plane + mag_bits magnitude planes, codes in [-K,K] */
+};
+
+enum nn_qnn_out { NN_OUT_THRESH = 1, NN_OUT_SCORES = 2 };
+
+enum nn_qnn_merge { NN_MERGE_NONE = 0, NN_MERGE_ADD = 1, NN_MERGE_OR = 2, NN_MERGE_MUX = 3 };
+
+struct nn_qnn_layer {
+    int32_t op;                       /* enum nn_qnn_op */
+    int32_t in_h, in_w, in_c;         /* input shape (dense: the flattened map's h, w, c) */
+    int32_t out_h, out_w, out_c;      /* output shape before pooling (dense: 1, 1, out_c) */
+    int32_t k, stride, pad;           /* conv geometry; dense: k = stride = 1, pad = 0 */
+    int32_t in_code, in_bits;         /* enum nn_qnn_code and its bit width */
+    int32_t w_code, w_mag_bits;       /* enum nn_qnn_wcode; magnitude planes (0 for binary) */
+    int32_t w_max;                    /* K: codes are in [-K, K] */
+    int32_t out_kind;                 /* enum nn_qnn_out */
+    int32_t out_code, out_bits;       /* enum nn_qnn_code of the output (THRESH only) */
+    int32_t n_thr;                    /* thresholds per channel: 2^out_bits - 1 */
+    int32_t merge;                    /* enum nn_qnn_merge */
+    int32_t mux_variant;              /* enum nn_mux_variant (nn/layers.h) for MUX */
+    int32_t res;                      /* 1: the layer is on an `add` residual stream */
+    int32_t res_bits, res_frac;       /* the stream's fixed point: R bits, F fractional */
+    int32_t rq_shift;                 /* requantizer / score shift */
+    int32_t pool;                     /* max pool size after the layer, 0 = none */
+
+    int8_t *w;        /* [out_c][fan_in] codes, fan_in = k*k*in_c (dense: in_h*in_w*in_c),
+                         conv order [out_c][ky][kx][in_c] */
+    int32_t *thr;     /* [out_c][n_thr] (THRESH) */
+    uint8_t *mux_sel; /* [out_c] (MUX) */
+    int64_t *rq_mul;  /* [out_c] requantizer (res) or score multiplier (SCORES) */
+    int64_t *rq_add;  /* [out_c] */
+};
+
+struct nn_qnn {
+    int32_t n_layers;
+    int32_t in_h, in_w, in_c;         /* the input image */
+    int32_t n_class;
+    char meta[NN_QNN_META_MAX];       /* "key=value\n" lines: arch, wq, aq, seed, ... */
+    struct nn_qnn_layer *layers;      /* [n_layers] */
+};
+
+/* fan_in of a layer: k*k*in_c for conv, in_h*in_w*in_c for dense. */
+int nn_qnn_fan_in(const struct nn_qnn_layer *l);
+/* Output shape after pooling. */
+void nn_qnn_out_shape(const struct nn_qnn_layer *l, int *h, int *w, int *c);
+
+/* Checks the internal consistency of a model (shapes chain, codes in range,
+ * thresholds ascending, merge wiring legal); errors name the layer and field. */
+enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err);
+
+/* Atomic write (temp file + fsync + rename). Validates first. */
+enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_error *err);
+/* Reads and validates. Errors name the file and what is wrong: bad magic,
+ * unsupported version, truncation, checksum mismatch, inconsistent field. */
+enum nn_status nn_qnn_read(struct nn_qnn *m, const char *path, struct nn_error *err);
+void nn_qnn_free(struct nn_qnn *m);
+
+/* Looks up a metadata key; copies its value into buf. Returns 1 if found. */
+int nn_qnn_meta_get(const struct nn_qnn *m, const char *key, char *buf, int size);
+/* Appends "key=value\n" (replacing an existing key). Returns 0, or -1 if full. */
+int nn_qnn_meta_set(struct nn_qnn *m, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,148 @@
+/* nn/quant.h: weight and activation quantizers.
+ *
+ * A quantizer is one row of a static const ops table (ggml's traits style)
+ * plus a small parameter struct. For weights:
+ *
+ *     fit     updates the step sizes / thresholds from the real weights
+ *             (HEQ: an EMA towards the quantile fit; TWN, binary: recomputed)
+ *     fake    the value the training forward uses:  wq = scale * code
+ *     to_int  the integer code the hardware holds, in [-K, K]
+ *     grad    the straight-through estimator:  dw = dwq * mask(w)
+ *
+ * and the contract every quantizer keeps (tests/test_quant.c holds it):
+ *
+ *     fake(w) == nn_wq_dequant(q, to_int(w), channel)   bit for bit.
+ *
+ * Activation quantizers map a pre-activation y to an integer code by counting
+ * the thresholds it reaches, code = #{ j : y >= t_j }, and the code to the
+ * integer value the next layer multiplies (heaviside: code, sign: 2*code-1,
+ * uniform: code), whose float value is int_value * value_scale. Counting
+ * thresholds in the float forward is exactly what the integer model does after
+ * folding, so the two agree except on exact ties.
+ *
+ * Spec strings (CLI and sweep specs):
+ *   weights:      fp | bin | twn | heq:N (N odd >= 3) | uniform:B (B >= 2 bits)
+ *                 | tquant | mquant     each optionally followed by /ch for
+ *                 per-output-channel scales (default: one scale per layer)
+ *   activations:  fp | relu | 1 (= heaviside {0,1}) | sign ({-1,+1})
+ *                 | 2 | 3 (uniform B-bit on [0,1])    also: heaviside, u2, u3
+ *
+ * Memory: nn_wq_init allocates the scale and threshold arrays (one per scale
+ * group); nn_wq_free releases them. Nothing else allocates. */
+#ifndef LOGIQ_NN_QUANT_H
+#define LOGIQ_NN_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/status.h"
+
+enum nn_ste {
+    NN_STE_IDENTITY,  /* gradient passes unchanged */
+    NN_STE_CLIPPED,   /* gradient passes only inside the clip range (hardtanh) */
+};
+
+enum nn_wq_kind {
+    NN_WQ_FP,       /* full precision: not exportable to integers */
+    NN_WQ_BINARY,   /* sign(w) in {-1,+1}, scale = mean |w| */
+    NN_WQ_TWN,      /* ternary, Delta = 0.7 mean|w|, scale = mean(|w| > Delta) */
+    NN_WQ_HEQ,      /* n-level histogram-equalized, step s fitted to |w| quantiles */
+    NN_WQ_UNIFORM,  /* symmetric B-bit, K = 2^(B-1) - 1, s = max|w| / K */
+    NN_WQ_TQUANT,   /* ternary support equalization: t = M/3, value 2M/3 */
+    NN_WQ_MQUANT,   /* ternary mass equalization: t = Q_|w|(1/3), value mean(|w|>t) */
+    NN_WQ_KIND_COUNT
+};
+
+enum nn_scale_mode { NN_SCALE_TENSOR, NN_SCALE_CHANNEL };
+
+struct nn_wq;
+
+struct nn_wq_ops {
+    const char *name;
+    /* Update q's scales/thresholds from w [cout][fan_in]. init = 1 on the
+     * first call (HEQ then sets s = s* instead of the EMA step). */
+    void (*fit)(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
+    /* wq [cout][fan_in] = scale * code(w). */
+    void (*fake)(const struct nn_wq *q, float *wq, const float *w, int cout, int fan_in);
+    /* code [cout][fan_in] in [-K, K]. NULL for NN_WQ_FP (not exportable). */
+    void (*to_int)(const struct nn_wq *q, int8_t *code, const float *w, int cout, int fan_in);
+    /* dw [cout][fan_in] = dwq * ste'(w)  (overwrites dw). */
+    void (*grad)(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
+                 int cout, int fan_in);
+};
+
+struct nn_wq {
+    const struct nn_wq_ops *ops;
+    enum nn_wq_kind kind;
+    int levels;               /* number of values a code can take (binary 2, ternary 3, ...) */
+    int K;                    /* largest code magnitude: codes are in [-K, K] */
+    enum nn_scale_mode mode;
+    enum nn_ste ste;
+    float heq_rate;           /* HEQ: EMA rate eta of the step-size update, in (0, 1] */
+    int n_group;              /* 1 (per tensor) or cout (per channel) */
+    float *scale;             /* [n_group] value of code 1 (HEQ, uniform: the step s) */
+    float *thresh;            /* [n_group] |w| threshold of threshold-based ternaries */
+};
+
+/* Parses a weight spec ("heq:5/ch"...) into kind, levels, mode. Does not
+ * allocate; call nn_wq_init next. Errors name the spec. */
+enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *err);
+/* The canonical spec string of q ("heq:5/ch") into buf. */
+void nn_wq_spec(const struct nn_wq *q, char *buf, size_t size);
+/* Allocates the scale groups for a layer with cout output channels. */
+enum nn_status nn_wq_init(struct nn_wq *q, int cout, struct nn_error *err);
+void nn_wq_free(struct nn_wq *q);
+
+/* The value of a code in output channel c: scale[group(c)] * code. */
+float nn_wq_dequant(const struct nn_wq *q, int code, int c);
+/* Bits per weight in the hardware: 1 for binary (sign plane only), else
+ * 1 sign plane + ceil(log2(K+1)) magnitude planes; 0 for fp. */
+int nn_wq_bits(const struct nn_wq *q);
+/* Per level, the share of weights at code -K..K: share [2K+1]. For the
+ * training log's histograms. */
+void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_in,
+                       float *share);
+
+enum nn_aq_kind {
+    NN_AQ_FP,         /* identity: no activation (not exportable) */
+    NN_AQ_RELU,       /* max(0, y) (not exportable) */
+    NN_AQ_HEAVISIDE,  /* {0, 1}: code = y >= 0 */
+    NN_AQ_SIGN,       /* {-1, +1}: code = y >= 0, value 2*code - 1 */
+    NN_AQ_UNIFORM,    /* B-bit on [0, 1]: t_j = (j - 1/2) / (2^B - 1), value code/(2^B-1) */
+    NN_AQ_KIND_COUNT
+};
+
+struct nn_aq;
+
+struct nn_aq_ops {
+    const char *name;
+    /* out[i] = value of the code of in[i] (float forward). */
+    void (*forward)(const struct nn_aq *q, float *out, const float *in, size_t n);
+    /* din[i] = dout[i] * ste'(in[i])  (overwrites din). */
+    void (*backward)(const struct nn_aq *q, float *din, const float *dout, const float *in,
+                     size_t n);
+};
+
+struct nn_aq {
+    const struct nn_aq_ops *ops;
+    enum nn_aq_kind kind;
+    int bits;           /* 1 for heaviside and sign, B for uniform, 0 for fp/relu */
+    enum nn_ste ste;
+};
+
+enum nn_status nn_aq_parse(struct nn_aq *q, const char *spec, struct nn_error *err);
+void nn_aq_spec(const struct nn_aq *q, char *buf, size_t size);
+/* Number of thresholds (2^bits - 1), 0 if not exportable. */
+int nn_aq_n_thresh(const struct nn_aq *q);
+/* Threshold j in 1..n_thresh, on the pre-activation. */
+float nn_aq_thresh(const struct nn_aq *q, int j);
+/* The integer the next layer multiplies for a code, and its float value scale:
+ * float value = nn_aq_int_value(q, code) * nn_aq_value_scale(q). */
+int nn_aq_int_value(const struct nn_aq *q, int code);
+float nn_aq_value_scale(const struct nn_aq *q);
+
+/* The ops tables, one row per kind (indexable by the enums). */
+extern const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT];
+extern const struct nn_aq_ops nn_aq_ops_table[NN_AQ_KIND_COUNT];
+
+#endif

@@ -24,11 +24,15 @@
  *   weights:      fp | bin | twn | heq:N (N odd >= 3) | uniform:B (B >= 2 bits)
  *                 | tquant | mquant     each optionally followed by /ch for
  *                 per-output-channel scales (default: one scale per layer)
+ *                 and /clip for the clipped estimator (default: identity)
  *   activations:  fp | relu | 1 (= heaviside {0,1}) | sign ({-1,+1})
- *                 | 2 | 3 (uniform B-bit on [0,1])    also: heaviside, u2, u3
+ *                 | 2 | 3 (uniform B-bit on [0,1])    also: heaviside, u2, u3,
+ *                 uniform:B (B up to 8); /id for the identity estimator
+ *                 (default /clip). Grammar and canonical forms: nn/quant.c.
  *
  * Memory: nn_wq_init allocates the scale and threshold arrays (one per scale
- * group); nn_wq_free releases them. Nothing else allocates. */
+ * group) and, for the quantile-fitted kinds (HEQ, MQUANT), a fixed-size
+ * scratch buffer for fit; nn_wq_free releases them. Nothing else allocates. */
 #ifndef LOGIQ_NN_QUANT_H
 #define LOGIQ_NN_QUANT_H
 
@@ -82,6 +86,8 @@ struct nn_wq {
     int n_group;              /* 1 (per tensor) or cout (per channel) */
     float *scale;             /* [n_group] value of code 1 (HEQ, uniform: the step s) */
     float *thresh;            /* [n_group] |w| threshold of threshold-based ternaries */
+    float *scratch;           /* [scratch_n] fit's work buffer (HEQ, MQUANT quantiles) */
+    size_t scratch_n;         /* 0 when the kind needs none */
 };
 
 /* Parses a weight spec ("heq:5/ch"...) into kind, levels, mode. Does not

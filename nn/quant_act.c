@@ -1,0 +1,118 @@
+/* nn/quant_act.c: the activation quantizers' float forward and estimator.
+ * The spec strings, thresholds and integer values are in nn/quant.c.
+ *
+ * Every exportable activation maps a pre-activation y to the code
+ * #{ j : y >= t_j } (thresholds ascending), and the code to a value:
+ *   heaviside ("1")  t_1 = 0;  value = code in {0, 1}      (papers.md 1b:
+ *                    HEQ's logic-gated nets use a = H(x))
+ *   sign             t_1 = 0;  value = 2 code - 1 in {-1, +1}  (BNN, papers.md 5)
+ *   uniform B        t_j = (j - 1/2) / L, j = 1..L, L = 2^B - 1 (each rounded
+ *                    once to float from double); value = code * (1/L), the
+ *                    float 1/L rounded once: DoReFa's quantize_k(clip(y,0,1))
+ *                    (papers.md 5) with round-half-up at the ties
+ * and the forward computes exactly that count (uniform: a closed-form guess
+ * corrected against the float thresholds, so ties and NaN agree with the
+ * count: NaN reaches no threshold, code 0).
+ *
+ * Estimators (logiq's choice; papers.md 1b marks HEQ's as [NF]):
+ *   /clip (default)  heaviside, sign: dy = dout where |y| <= 1 (BNN's
+ *                    1_{|y|<=1}); uniform: where 0 <= y <= 1 (DoReFa's clip
+ *                    mask)
+ *   /id              dy = dout
+ * fp: identity both ways.  relu: max(0, y) (NaN and -0 give +0), dy = dout
+ * where y > 0.  Neither is exportable. Every loop allows out == in and
+ * din == dout (elementwise). */
+#include "nn/quant_impl.h"
+
+void nn_quant_act_fp_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+{
+    (void)q;
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i];
+}
+
+void nn_quant_act_fp_backward(const struct nn_aq *q, float *din, const float *dout,
+                              const float *in, size_t n)
+{
+    (void)q;
+    (void)in;
+    for (size_t i = 0; i < n; i++)
+        din[i] = dout[i];
+}
+
+void nn_quant_act_relu_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+{
+    (void)q;
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+void nn_quant_act_relu_backward(const struct nn_aq *q, float *din, const float *dout,
+                                const float *in, size_t n)
+{
+    (void)q;
+    for (size_t i = 0; i < n; i++)
+        din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void nn_quant_act_heaviside_forward(const struct nn_aq *q, float *out, const float *in,
+                                    size_t n)
+{
+    (void)q;
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] >= 0.0f ? 1.0f : 0.0f;
+}
+
+void nn_quant_act_sign_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+{
+    (void)q;
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] >= 0.0f ? 1.0f : -1.0f;
+}
+
+void nn_quant_act_step_backward(const struct nn_aq *q, float *din, const float *dout,
+                                const float *in, size_t n)
+{
+    if (q->ste == NN_STE_CLIPPED) {
+        for (size_t i = 0; i < n; i++)
+            din[i] = fabsf(in[i]) <= 1.0f ? dout[i] : 0.0f;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            din[i] = dout[i];
+    }
+}
+
+void nn_quant_act_uniform_forward(const struct nn_aq *q, float *out, const float *in,
+                                  size_t n)
+{
+    int L = (1 << q->bits) - 1;
+    float t[256]; /* t[1..L]; L <= 255 for B <= 8 */
+    assert(L >= 1 && L < 256);
+    for (int j = 1; j <= L; j++)
+        t[j] = nn_quant_act_uniform_thresh(j, L);
+    float vs = nn_quant_act_uniform_scale(L), fl = (float)L;
+    for (size_t i = 0; i < n; i++) {
+        float y = in[i];
+        float g = y * fl + 0.5f;
+        int k = !(g >= 1.0f) ? 0 : g >= fl ? L : (int)g;
+        /* The guess is within one of the count; correct it against the
+         * thresholds themselves (ends with t[k] <= y < t[k+1]). */
+        while (k < L && y >= t[k + 1])
+            k++;
+        while (k > 0 && !(y >= t[k]))
+            k--;
+        out[i] = (float)k * vs;
+    }
+}
+
+void nn_quant_act_uniform_backward(const struct nn_aq *q, float *din, const float *dout,
+                                   const float *in, size_t n)
+{
+    if (q->ste == NN_STE_CLIPPED) {
+        for (size_t i = 0; i < n; i++)
+            din[i] = in[i] >= 0.0f && in[i] <= 1.0f ? dout[i] : 0.0f;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            din[i] = dout[i];
+    }
+}

@@ -1,0 +1,268 @@
+/* tests/test_conv.c: the optimized convolution (im2col + SGEMM, col2im)
+ * against naive loop references, and its determinism.
+ *
+ *  - forward: nn_conv_forward vs nn_conv_forward_ref on shapes with odd
+ *    sizes, k = 1, 3, 5, stride 1 and 2, pad 0..2, c and cout not multiples
+ *    of 8, n = 1..3;
+ *  - backward: dw and din vs the loop definitions below (accumulated in
+ *    double) on the same shapes (tests/test_layers.c checks the backward
+ *    against finite differences on small shapes);
+ *  - determinism: two forward + backward runs give identical bits.
+ * nn/conv.c has two schedules, chosen by whether OpenBLAS runs single-threaded;
+ * with a pthreads OpenBLAS the test runs everything under both (switching
+ * with openblas_set_num_threads).
+ * Tolerance policy, stated once: max |opt - ref| / max(1, max |ref|) <= 1e-5;
+ * determinism is bitwise.
+ *
+ * With LOGIQ_BENCH=1 in the environment it also times forward and backward
+ * for n=128, 28x28, c=32 -> cout=32, k=3, pad=1 (printed, not asserted). */
+#include "nn/layers.h"
+#include "tests/testutil.h"
+
+#include <cblas.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#define TOL 1e-5
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static float rng_float(void) /* [-1, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((double)(rng_state >> 11) * 0x1.0p-52 - 1.0);
+}
+
+static float *alloc_floats(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (p == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static void fill(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = rng_float();
+}
+
+static double norm_diff(const float *x, const float *y, size_t n)
+{
+    double d = 0.0, m = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        const double e = fabs((double)x[i] - y[i]);
+        d = e > d ? e : d;
+        m = fabs(y[i]) > m ? fabs(y[i]) : m;
+    }
+    return d / m;
+}
+
+struct conv_case {
+    int n, h, w, c, cout, k, stride, pad;
+};
+
+/* dw [cout][k][k][c] and din [n][h][w][c] by the definition: every
+ * (output position, tap) pair adds its product. */
+static void conv_backward_ref(float *din, float *dw, const float *dout, const float *in,
+                              const float *w, struct conv_case s)
+{
+    const int ho = nn_conv_out_size(s.h, s.k, s.stride, s.pad);
+    const int wo = nn_conv_out_size(s.w, s.k, s.stride, s.pad);
+    const size_t n_in = (size_t)s.n * s.h * s.w * s.c;
+    const size_t n_w = (size_t)s.cout * s.k * s.k * s.c;
+    double *gi = calloc(n_in, sizeof(double)), *gw = calloc(n_w, sizeof(double));
+    if (gi == NULL || gw == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    for (int img = 0; img < s.n; img++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++)
+                for (int co = 0; co < s.cout; co++) {
+                    const double g = dout[(((size_t)img * ho + oy) * wo + ox) * s.cout + co];
+                    for (int ky = 0; ky < s.k; ky++)
+                        for (int kx = 0; kx < s.k; kx++) {
+                            const int iy = oy * s.stride - s.pad + ky;
+                            const int ix = ox * s.stride - s.pad + kx;
+                            if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+                                continue;
+                            for (int ci = 0; ci < s.c; ci++) {
+                                const size_t ii = (((size_t)img * s.h + iy) * s.w + ix) * s.c + ci;
+                                const size_t wi = (((size_t)co * s.k + ky) * s.k + kx) * s.c + ci;
+                                gi[ii] += g * w[wi];
+                                gw[wi] += g * in[ii];
+                            }
+                        }
+                }
+    for (size_t i = 0; i < n_in; i++)
+        din[i] = (float)gi[i];
+    for (size_t i = 0; i < n_w; i++)
+        dw[i] = (float)gw[i];
+    free(gi);
+    free(gw);
+}
+
+static void report(const char *what, double e)
+{
+    printf("  %-30s max |opt - ref| / max(1, max |ref|) = %.3g\n", what, e);
+    TU_CHECK(e <= TOL, "%s: normalized error %g > %g", what, e, TOL);
+}
+
+static void test_case(struct conv_case s)
+{
+    const int ho = nn_conv_out_size(s.h, s.k, s.stride, s.pad);
+    const int wo = nn_conv_out_size(s.w, s.k, s.stride, s.pad);
+    const size_t n_in = (size_t)s.n * s.h * s.w * s.c;
+    const size_t n_w = (size_t)s.cout * s.k * s.k * s.c;
+    const size_t m = (size_t)s.n * ho * wo;
+    const size_t n_out = m * s.cout, n_col = m * s.k * s.k * s.c;
+    float *in = alloc_floats(n_in), *w = alloc_floats(n_w);
+    float *out = alloc_floats(n_out), *ref = alloc_floats(n_out), *dout = alloc_floats(n_out);
+    float *col = alloc_floats(n_col), *dcol = alloc_floats(n_col);
+    float *din = alloc_floats(n_in), *dw = alloc_floats(n_w);
+    float *din_ref = alloc_floats(n_in), *dw_ref = alloc_floats(n_w);
+    fill(in, n_in);
+    fill(w, n_w);
+    fill(dout, n_out);
+
+    printf("conv n=%d %dx%d c=%d -> cout=%d k=%d stride=%d pad=%d (out %dx%d)\n",
+           s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad, ho, wo);
+    nn_conv_forward(out, col, in, w, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+    nn_conv_forward_ref(ref, in, w, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+    report("forward", norm_diff(out, ref, n_out));
+
+    nn_conv_backward(din, dw, dcol, dout, col, w, s.n, s.h, s.w, s.c, s.cout, s.k,
+                     s.stride, s.pad);
+    conv_backward_ref(din_ref, dw_ref, dout, in, w, s);
+    report("backward dw", norm_diff(dw, dw_ref, n_w));
+    report("backward din", norm_diff(din, din_ref, n_in));
+
+    free(in); free(w); free(out); free(ref); free(dout); free(col); free(dcol);
+    free(din); free(dw); free(din_ref); free(dw_ref);
+}
+
+/* Two identical forward + backward runs must agree bit for bit. */
+static void test_determinism(struct conv_case s)
+{
+    const int ho = nn_conv_out_size(s.h, s.k, s.stride, s.pad);
+    const int wo = nn_conv_out_size(s.w, s.k, s.stride, s.pad);
+    const size_t n_in = (size_t)s.n * s.h * s.w * s.c;
+    const size_t n_w = (size_t)s.cout * s.k * s.k * s.c;
+    const size_t m = (size_t)s.n * ho * wo;
+    const size_t n_out = m * s.cout, n_col = m * s.k * s.k * s.c;
+    float *in = alloc_floats(n_in), *w = alloc_floats(n_w), *dout = alloc_floats(n_out);
+    float *col = alloc_floats(n_col), *dcol = alloc_floats(n_col);
+    float *out[2], *din[2], *dw[2];
+    fill(in, n_in);
+    fill(w, n_w);
+    fill(dout, n_out);
+    for (int run = 0; run < 2; run++) {
+        out[run] = alloc_floats(n_out);
+        din[run] = alloc_floats(n_in);
+        dw[run] = alloc_floats(n_w);
+        nn_conv_forward(out[run], col, in, w, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+        nn_conv_backward(din[run], dw[run], dcol, dout, col, w, s.n, s.h, s.w, s.c, s.cout,
+                         s.k, s.stride, s.pad);
+    }
+    const int same = memcmp(out[0], out[1], n_out * sizeof(float)) == 0
+                  && memcmp(din[0], din[1], n_in * sizeof(float)) == 0
+                  && memcmp(dw[0], dw[1], n_w * sizeof(float)) == 0;
+    printf("determinism n=%d %dx%d c=%d -> cout=%d k=%d: two runs of out, din, dw %s\n",
+           s.n, s.h, s.w, s.c, s.cout, s.k, same ? "bit-identical" : "DIFFER");
+    TU_CHECK(same, "conv forward/backward is not deterministic");
+    for (int run = 0; run < 2; run++) {
+        free(out[run]);
+        free(din[run]);
+        free(dw[run]);
+    }
+    free(in); free(w); free(dout); free(col); free(dcol);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void bench(void)
+{
+    const struct conv_case s = {128, 28, 28, 32, 32, 3, 1, 1};
+    const int reps = 5;
+    const size_t n_in = (size_t)s.n * s.h * s.w * s.c;
+    const size_t n_w = (size_t)s.cout * s.k * s.k * s.c;
+    const size_t m = (size_t)s.n * s.h * s.w;
+    float *in = alloc_floats(n_in), *w = alloc_floats(n_w), *dw = alloc_floats(n_w);
+    float *out = alloc_floats(m * s.cout), *dout = alloc_floats(m * s.cout);
+    float *col = alloc_floats(m * s.k * s.k * s.c), *dcol = alloc_floats(m * s.k * s.k * s.c);
+    float *din = alloc_floats(n_in);
+    fill(in, n_in);
+    fill(w, n_w);
+    fill(dout, m * s.cout);
+    double t_fwd = 1e30, t_bwd = 1e30;
+    for (int r = 0; r <= reps; r++) { /* r = 0 warms up */
+        const double t0 = now_s();
+        nn_conv_forward(out, col, in, w, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+        const double t1 = now_s();
+        nn_conv_backward(din, dw, dcol, dout, col, w, s.n, s.h, s.w, s.c, s.cout, s.k,
+                         s.stride, s.pad);
+        const double t2 = now_s();
+        if (r > 0) {
+            t_fwd = t1 - t0 < t_fwd ? t1 - t0 : t_fwd;
+            t_bwd = t2 - t1 < t_bwd ? t2 - t1 : t_bwd;
+        }
+    }
+    const double gflop = 2.0 * (double)m * s.cout * s.k * s.k * s.c * 1e-9;
+    printf("bench conv n=128 28x28 c=32->32 k=3 pad=1, OpenBLAS threads %d (best of %d): "
+           "forward %.1f ms (%.0f GFLOP/s), backward %.1f ms (%.0f GFLOP/s), total %.1f ms\n",
+           openblas_get_num_threads(), reps, 1e3 * t_fwd, gflop / t_fwd, 1e3 * t_bwd,
+           2 * gflop / t_bwd, 1e3 * (t_fwd + t_bwd));
+    free(in); free(w); free(dw); free(out); free(dout); free(col); free(dcol); free(din);
+}
+
+static void run_all(void)
+{
+    const struct conv_case cases[] = {
+        {1, 7, 9, 3, 5, 3, 1, 1},
+        {2, 8, 8, 5, 7, 3, 2, 1},
+        {3, 11, 10, 9, 13, 5, 2, 2},
+        {2, 6, 7, 17, 11, 1, 1, 0},
+        {1, 9, 9, 4, 6, 1, 2, 0},
+        {2, 13, 12, 3, 10, 5, 1, 0},
+        {3, 10, 11, 33, 17, 3, 1, 2},
+        {1, 5, 5, 2, 3, 5, 1, 2},
+        {2, 28, 28, 32, 32, 3, 1, 1},
+        {1, 9, 7, 6, 5, 3, 2, 0},
+        {3, 30, 30, 40, 8, 3, 1, 1}, /* several bands per image */
+    };
+    printf("-- OpenBLAS threads %d: %s schedule\n", openblas_get_num_threads(),
+           openblas_get_num_threads() == 1 ? "OpenMP bands" : "one large GEMM");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        test_case(cases[i]);
+    test_determinism((struct conv_case){4, 16, 16, 16, 24, 3, 1, 1});
+    test_determinism((struct conv_case){3, 15, 15, 8, 12, 1, 1, 0});
+}
+
+int main(void)
+{
+    const char *b = getenv("LOGIQ_BENCH");
+    const int bench_on = b != NULL && b[0] != '\0' && b[0] != '0';
+    run_all();
+    if (bench_on)
+        bench();
+    if (openblas_get_parallel() == 1) { /* pthreads OpenBLAS: the other schedule too */
+        const int threads = openblas_get_num_threads();
+        openblas_set_num_threads(threads == 1 ? 2 : 1);
+        run_all();
+        if (bench_on)
+            bench();
+        openblas_set_num_threads(threads);
+    }
+    return tu_exit("test_conv");
+}

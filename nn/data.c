@@ -189,7 +189,7 @@ static enum nn_status idx_load_labels(struct nn_dataset *ds, const char *images_
     enum nn_status s = gz_open(&f, path, err);
     if (s != NN_OK)
         return s;
-    uint32_t hdr[2];
+    uint32_t hdr[2] = {0};
     s = idx_read_header(f, path, IDX_LABEL_MAGIC, "IDX label file", hdr, 2, err);
     if (s != NN_OK)
         goto done;
@@ -350,7 +350,7 @@ enum nn_status nn_data_load_cifar10(struct nn_dataset *ds, const char *const *pa
     uint64_t n_total = 0;
     for (int k = 0; k < n_paths; k++) {
         FILE *f;
-        uint64_t size;
+        uint64_t size = 0;
         enum nn_status s = bin_open(&f, paths[k], &size, err);
         if (s != NN_OK)
             return s;
@@ -372,7 +372,7 @@ enum nn_status nn_data_load_cifar10(struct nn_dataset *ds, const char *const *pa
     int first = 0;
     for (int k = 0; k < n_paths && s == NN_OK; k++) {
         FILE *f;
-        uint64_t size;
+        uint64_t size = 0;
         s = bin_open(&f, paths[k], &size, err);
         if (s != NN_OK)
             break;

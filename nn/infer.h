@@ -27,6 +27,8 @@ struct nn_infer_ws {
     int32_t **act;     /* [l] output values after merge and pooling [h][w][c]; for the
                           last layer, NULL (scores are in `scores`) */
     int64_t *scores;   /* [n_class] */
+    int16_t *col;      /* scratch: one output position's input window (im2col row),
+                          [max fan_in]; internal to nn/infer.c */
 };
 
 enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,

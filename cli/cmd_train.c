@@ -1,0 +1,350 @@
+/* cli/cmd_train.c: `logiq train`: train, export the integer model, evaluate
+ * it, and report the integer model's accuracy (the hardware's). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "nn/infer.h"
+#include "nn/model.h"
+#include "nn/qnn.h"
+#include "nn/train.h"
+
+static const char help[] =
+    "usage: logiq train [options] [-o model.qnn]\n"
+    "\n"
+    "Trains a quantized network, exports it as the integers the hardware holds\n"
+    "(.qnn), and prints the accuracy of that integer model on the test set.\n"
+    "\n"
+    "Network:\n"
+    "  --arch ARCH          preset (mlp, refcnn, vgg11, res11-add, res11-or, res11-mux)\n"
+    "                       or an architecture string such as c32,c32+or,p,f10\n"
+    "                       (grammar: docs/architectures.md); default res11-or\n"
+    "  --width W            width multiplier of the hidden layers (default 1)\n"
+    "  --wq Q               weight quantizer: fp, bin, twn, heq:N (N odd), uniform:B,\n"
+    "                       tquant, mquant; /ch for per-channel scales (default heq:3)\n"
+    "  --wq-first Q         weight quantizer of the first layer (default: --wq)\n"
+    "  --wq-last Q          weight quantizer of the last layer (default: --wq)\n"
+    "  --aq A               activation quantizer: 1 (heaviside {0,1}), sign ({-1,+1}),\n"
+    "                       2, 3 (uniform bits), relu, fp; suffix /clip or /id picks the\n"
+    "                       straight-through estimator (default 1)\n"
+    "  --wq-ste S           weights' straight-through estimator: identity, clipped\n"
+    "  --heq-rate R         HEQ step-size EMA rate in (0, 1] (default 0.05)\n"
+    "  --mux V              MUX merge variant: or (y = m ? a|r : a, default), sel\n"
+    "                       (y = m ? r : a)\n"
+    "  --mux-select S       learned (default) or fixed (all selects on)\n"
+    "  --res-bits R         add merges: residual stream bits (default 8)\n"
+    "  --res-frac F         add merges: its fractional bits (default 4)\n"
+    "\n"
+    "Training:\n"
+    "  --epochs N           (default 10)\n"
+    "  --batch N            (default 128)\n"
+    "  --lr X               learning rate (default 1e-3)\n"
+    "  --optim O            adam (default) or sgd\n"
+    "  --momentum X         SGD momentum (default 0.9)\n"
+    "  --wd X               decoupled weight decay on weights (default 0)\n"
+    "  --sched S            cosine (default), step, const\n"
+    "  --step-every N       step schedule: decay every N epochs (default 0 = never)\n"
+    "  --step-gamma X       step schedule: decay factor (default 0.1)\n"
+    "  --seed N             seed of initialization, shuffling, augmentation (default 1)\n"
+    "  --norm N             scale (pixel/255, default, exportable) or meanstd\n"
+    "  --crop-pad P         augmentation: random crop after padding by P pixels\n"
+    "  --hflip              augmentation: random horizontal flips\n"
+    "  --threads N          threads (default: all cores); results are bit-identical\n"
+    "                       for the same seed and thread count\n"
+    "\n"
+    "%s"
+    "\n"
+    "Output:\n"
+    "  -o, --output FILE    write the integer model (.qnn); needs an exportable\n"
+    "                       network (quantized weights, activations 1/sign/2/3)\n"
+    "  --log FILE           per-epoch CSV log (default: the model path with .csv,\n"
+    "                       columns in docs/training-log.md)\n"
+    "  -q, --quiet          no progress line\n"
+    "  -h, --help           this help\n";
+
+enum {
+    O_ARCH = 256, O_WIDTH, O_WQ, O_WQ_FIRST, O_WQ_LAST, O_AQ, O_WQ_STE, O_HEQ_RATE, O_MUX,
+    O_MUX_SELECT, O_RES_BITS, O_RES_FRAC, O_EPOCHS, O_BATCH, O_LR, O_OPTIM, O_MOMENTUM, O_WD,
+    O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP, O_THREADS, O_DATA,
+    O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
+};
+
+static const struct option long_opts[] = {
+    {"arch", required_argument, 0, O_ARCH},
+    {"width", required_argument, 0, O_WIDTH},
+    {"wq", required_argument, 0, O_WQ},
+    {"wq-first", required_argument, 0, O_WQ_FIRST},
+    {"wq-last", required_argument, 0, O_WQ_LAST},
+    {"aq", required_argument, 0, O_AQ},
+    {"wq-ste", required_argument, 0, O_WQ_STE},
+    {"heq-rate", required_argument, 0, O_HEQ_RATE},
+    {"mux", required_argument, 0, O_MUX},
+    {"mux-select", required_argument, 0, O_MUX_SELECT},
+    {"res-bits", required_argument, 0, O_RES_BITS},
+    {"res-frac", required_argument, 0, O_RES_FRAC},
+    {"epochs", required_argument, 0, O_EPOCHS},
+    {"batch", required_argument, 0, O_BATCH},
+    {"lr", required_argument, 0, O_LR},
+    {"optim", required_argument, 0, O_OPTIM},
+    {"momentum", required_argument, 0, O_MOMENTUM},
+    {"wd", required_argument, 0, O_WD},
+    {"sched", required_argument, 0, O_SCHED},
+    {"step-every", required_argument, 0, O_STEP_EVERY},
+    {"step-gamma", required_argument, 0, O_STEP_GAMMA},
+    {"seed", required_argument, 0, O_SEED},
+    {"norm", required_argument, 0, O_NORM},
+    {"crop-pad", required_argument, 0, O_CROP},
+    {"hflip", no_argument, 0, O_HFLIP},
+    {"threads", required_argument, 0, O_THREADS},
+    {"data", required_argument, 0, O_DATA},
+    {"data-dir", required_argument, 0, O_DATA_DIR},
+    {"train-limit", required_argument, 0, O_TRAIN_LIMIT},
+    {"test-limit", required_argument, 0, O_TEST_LIMIT},
+    {"log", required_argument, 0, O_LOG},
+    {"output", required_argument, 0, 'o'},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static void on_progress(void *ctx, const struct nn_train_progress *p)
+{
+    struct cli_progress *pr = ctx;
+    char eta[32];
+    cli_format_duration(eta, sizeof eta, p->eta_s);
+    if (p->epoch_done) {
+        char test[32] = "";
+        if (p->test_acc >= 0.0f)
+            snprintf(test, sizeof test, "  test %.2f%% (float)", 100.0 * p->test_acc);
+        cli_progress_show(pr, 1, "epoch %d/%d  loss %.4f  acc %.2f%%%s  %.0f img/s  ETA %s",
+                          p->epoch, p->epochs, (double)p->loss, 100.0 * p->acc, test,
+                          (double)p->images_per_s, eta);
+    } else {
+        cli_progress_show(pr, 0, "epoch %d/%d  batch %d/%d  loss %.4f  acc %.2f%%  %.0f img/s"
+                          "  ETA %s", p->epoch, p->epochs, p->batch, p->batches,
+                          (double)p->loss, 100.0 * p->acc, (double)p->images_per_s, eta);
+    }
+}
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "logiq train: %s\n", msg);
+    return EXIT_USAGE;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct nn_model_config cfg;
+    struct nn_train_opts o;
+    struct cli_data data;
+    nn_model_config_default(&cfg);
+    nn_train_opts_default(&o);
+    cli_data_default(&data);
+    const char *arch_text = "res11-or", *out = NULL, *log = NULL;
+    float width = 1.0f;
+    int threads = 0, quiet = 0, seed = 1;
+    struct nn_error err = {{0}};
+    char msg[600];
+
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case O_ARCH: arch_text = optarg; break;
+        case O_WIDTH: bad = cli_parse_float("train", "--width", optarg, 0.01, 64, &width); break;
+        case O_WQ: snprintf(cfg.wq, sizeof cfg.wq, "%s", optarg); break;
+        case O_WQ_FIRST: snprintf(cfg.wq_first, sizeof cfg.wq_first, "%s", optarg); break;
+        case O_WQ_LAST: snprintf(cfg.wq_last, sizeof cfg.wq_last, "%s", optarg); break;
+        case O_AQ: snprintf(cfg.aq, sizeof cfg.aq, "%s", optarg); break;
+        case O_WQ_STE:
+            if (strcmp(optarg, "identity") == 0)
+                cfg.wq_ste = NN_STE_IDENTITY;
+            else if (strcmp(optarg, "clipped") == 0)
+                cfg.wq_ste = NN_STE_CLIPPED;
+            else
+                return usage_error("--wq-ste: expected identity or clipped");
+            break;
+        case O_HEQ_RATE:
+            bad = cli_parse_float("train", "--heq-rate", optarg, 1e-6, 1, &cfg.heq_rate);
+            break;
+        case O_MUX:
+            if (strcmp(optarg, "or") == 0)
+                cfg.mux = NN_MUX_OR;
+            else if (strcmp(optarg, "sel") == 0)
+                cfg.mux = NN_MUX_SEL;
+            else
+                return usage_error("--mux: expected or or sel");
+            break;
+        case O_MUX_SELECT:
+            if (strcmp(optarg, "learned") == 0)
+                cfg.mux_learn = 1;
+            else if (strcmp(optarg, "fixed") == 0)
+                cfg.mux_learn = 0;
+            else
+                return usage_error("--mux-select: expected learned or fixed");
+            break;
+        case O_RES_BITS: bad = cli_parse_int("train", "--res-bits", optarg, 2, 24, &cfg.res_bits); break;
+        case O_RES_FRAC: bad = cli_parse_int("train", "--res-frac", optarg, 0, 23, &cfg.res_frac); break;
+        case O_EPOCHS: bad = cli_parse_int("train", "--epochs", optarg, 0, 100000, &o.epochs); break;
+        case O_BATCH: bad = cli_parse_int("train", "--batch", optarg, 2, 4096, &o.batch); break;
+        case O_LR: bad = cli_parse_float("train", "--lr", optarg, 0, 10, &o.lr); break;
+        case O_OPTIM:
+            if (nn_optim_parse(&o.optim, optarg, &err) != NN_OK)
+                return usage_error(err.msg);
+            break;
+        case O_MOMENTUM: bad = cli_parse_float("train", "--momentum", optarg, 0, 1, &o.momentum); break;
+        case O_WD: bad = cli_parse_float("train", "--wd", optarg, 0, 1, &o.weight_decay); break;
+        case O_SCHED:
+            if (nn_sched_parse(&o.sched, optarg, &err) != NN_OK)
+                return usage_error(err.msg);
+            break;
+        case O_STEP_EVERY: bad = cli_parse_int("train", "--step-every", optarg, 0, 100000, &o.step_every); break;
+        case O_STEP_GAMMA: bad = cli_parse_float("train", "--step-gamma", optarg, 0, 1, &o.step_gamma); break;
+        case O_SEED: bad = cli_parse_int("train", "--seed", optarg, 0, 2147483647, &seed); break;
+        case O_NORM:
+            if (strcmp(optarg, "scale") == 0)
+                o.norm = NN_NORM_SCALE;
+            else if (strcmp(optarg, "meanstd") == 0)
+                o.norm = NN_NORM_MEANSTD;
+            else
+                return usage_error("--norm: expected scale or meanstd");
+            break;
+        case O_CROP: bad = cli_parse_int("train", "--crop-pad", optarg, 0, 16, &o.aug.crop_pad); break;
+        case O_HFLIP: o.aug.hflip = 1; break;
+        case O_THREADS: bad = cli_parse_int("train", "--threads", optarg, 1, 256, &threads); break;
+        case O_DATA: data.kind = optarg; break;
+        case O_DATA_DIR: data.dir = optarg; break;
+        case O_TRAIN_LIMIT: bad = cli_parse_int("train", "--train-limit", optarg, 2, 100000000, &data.limit_train); break;
+        case O_TEST_LIMIT: bad = cli_parse_int("train", "--test-limit", optarg, 1, 100000000, &data.limit_test); break;
+        case O_LOG: log = optarg; break;
+        case 'o': out = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': printf(help, cli_data_help); return 0;
+        default: return EXIT_USAGE; /* getopt printed the reason */
+        }
+        if (bad)
+            return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        snprintf(msg, sizeof msg, "unexpected argument '%s' (see logiq train --help)",
+                 argv[optind]);
+        return usage_error(msg);
+    }
+    cli_set_threads(threads);
+    cfg.seed = (uint64_t)seed;
+    o.seed = (uint64_t)seed;
+    cfg.max_batch = o.batch;
+
+    struct nn_arch arch;
+    if (nn_arch_parse(&arch, arch_text, width, &err) != NN_OK)
+        return usage_error(err.msg);
+
+    struct nn_dataset train = {0}, test = {0};
+    enum nn_status st = cli_data_load(&data, &train, &test, &err);
+    if (st != NN_OK) {
+        fprintf(stderr, "logiq train: %s\n", err.msg);
+        return nn_status_exit_code(st);
+    }
+    cfg.in_h = train.h;
+    cfg.in_w = train.w;
+    cfg.in_c = train.c;
+    cfg.n_class = train.n_class;
+
+    struct nn_model model;
+    int rc = 0;
+    st = nn_model_init(&model, &arch, arch_text, &cfg, &err);
+    if (st != NN_OK) {
+        fprintf(stderr, "logiq train: %s\n", err.msg);
+        nn_data_free(&train);
+        nn_data_free(&test);
+        return nn_status_exit_code(st);
+    }
+    /* Refuse an output we could not write before spending the training time. */
+    struct nn_qnn probe;
+    if (out && o.norm != NN_NORM_SCALE) {
+        rc = usage_error("-o: only --norm scale networks are exportable as integers");
+        goto done;
+    }
+    if (out) {
+        st = nn_model_export(&model, &probe, &err);
+        if (st != NN_OK) {
+            snprintf(msg, sizeof msg, "-o %s: %s", out, err.msg);
+            rc = usage_error(msg);
+            goto done;
+        }
+        nn_qnn_free(&probe);
+    }
+    char log_path[4096];
+    if (!log && out) {
+        snprintf(log_path, sizeof log_path, "%s", out);
+        char *dot = strrchr(log_path, '.');
+        char *slash = strrchr(log_path, '/');
+        if (dot && (!slash || dot > slash))
+            *dot = 0;
+        strncat(log_path, ".csv", sizeof log_path - strlen(log_path) - 1);
+        log = log_path;
+    }
+    o.log_csv = log;
+
+    struct cli_progress pr;
+    cli_progress_init(&pr, quiet);
+    o.progress = on_progress;
+    o.progress_ctx = &pr;
+    if (!quiet)
+        fprintf(stderr, "training %s (%zu parameters) on %d images, testing on %d, "
+                "wq %s, aq %s\n", arch_text, model.n_params, train.n, test.n, cfg.wq, cfg.aq);
+    struct nn_train_result res;
+    st = nn_train(&model, &train, &test, &o, &res, &err);
+    if (st != NN_OK) {
+        fprintf(stderr, "logiq train: %s\n", err.msg);
+        rc = nn_status_exit_code(st);
+        goto done;
+    }
+    printf("float model test accuracy: %.2f%%\n", 100.0 * res.test_acc_float);
+    printf("training: %.1f s, %.0f images/s\n", res.seconds, res.images_per_s);
+    if (!out)
+        goto done;
+
+    struct nn_qnn q;
+    st = nn_model_export(&model, &q, &err);
+    if (st == NN_OK) {
+        char v[64];
+        nn_qnn_meta_set(&q, "arch", arch_text);
+        snprintf(v, sizeof v, "%g", (double)width);
+        nn_qnn_meta_set(&q, "width", v);
+        nn_qnn_meta_set(&q, "wq", cfg.wq);
+        nn_qnn_meta_set(&q, "aq", cfg.aq);
+        snprintf(v, sizeof v, "%d", seed);
+        nn_qnn_meta_set(&q, "seed", v);
+        snprintf(v, sizeof v, "%d", o.epochs);
+        nn_qnn_meta_set(&q, "epochs", v);
+        nn_qnn_meta_set(&q, "data", data.kind);
+        snprintf(v, sizeof v, "%.6f", (double)res.test_acc_float);
+        nn_qnn_meta_set(&q, "float_test_acc", v);
+        int correct = 0;
+        st = nn_infer_dataset(&q, &test, threads, &correct, NULL, &err);
+        if (st == NN_OK) {
+            snprintf(v, sizeof v, "%.6f", test.n ? (double)correct / test.n : 0.0);
+            nn_qnn_meta_set(&q, "int_test_acc", v);
+            st = nn_qnn_write(&q, out, &err);
+        }
+        if (st == NN_OK) {
+            printf("wrote %s\n", out);
+            printf("integer model test accuracy: %.2f%% (%d/%d)\n",
+                   test.n ? 100.0 * correct / test.n : 0.0, correct, test.n);
+        }
+        nn_qnn_free(&q);
+    }
+    if (st != NN_OK) {
+        fprintf(stderr, "logiq train: %s\n", err.msg);
+        rc = nn_status_exit_code(st);
+    }
+done:
+    nn_model_free(&model);
+    nn_data_free(&train);
+    nn_data_free(&test);
+    return rc;
+}

@@ -1,0 +1,214 @@
+/* nn/arch.c: architecture strings and presets (grammar in nn/model.h).
+ *
+ * Parsing only: shapes are resolved later by nn_model_init, which knows the
+ * input size. Not here: any allocation, any knowledge of quantizers beyond
+ * copying their spec strings. */
+#include "nn/model.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct preset {
+    const char *name;
+    const char *text;
+};
+
+static const struct preset presets[] = {
+    {"mlp", "f256,f256,f10"},
+    {"refcnn", "c32,c32,p,c64,c64,p,c128,p,f10"},
+    {"vgg11", "c32,c32,c32,p,c64,c64,c64,p,c128,c128,c128,p,f256,f256,f10"},
+    {"res11-add", "c32,c32+add,c32+add,p,c64,c64+add,c64+add,p,"
+                  "c128,c128+add,c128+add,p,f256,f256+add,f10"},
+    {"res11-or", "c32,c32+or,c32+or,p,c64,c64+or,c64+or,p,"
+                 "c128,c128+or,c128+or,p,f256,f256+or,f10"},
+    {"res11-mux", "c32,c32+mux,c32+mux,p,c64,c64+mux,c64+mux,p,"
+                  "c128,c128+mux,c128+mux,p,f256,f256+mux,f10"},
+};
+
+const char *nn_arch_preset(const char *name)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (strcmp(presets[i].name, name) == 0)
+            return presets[i].text;
+    return NULL;
+}
+
+/* Reads a positive decimal integer at *p; returns -1 if none. */
+static int read_int(const char **p)
+{
+    if (!isdigit((unsigned char)**p))
+        return -1;
+    long v = 0;
+    while (isdigit((unsigned char)**p)) {
+        v = v * 10 + (**p - '0');
+        if (v > 1000000)
+            return -1;
+        (*p)++;
+    }
+    return (int)v;
+}
+
+/* Parses "{w=..;a=..}" at *p into the spec. */
+static enum nn_status read_opts(struct nn_layer_spec *ls, const char **p, const char *tok,
+                                struct nn_error *err)
+{
+    (*p)++; /* '{' */
+    while (**p && **p != '}') {
+        char key[16], val[32];
+        size_t nk = 0, nv = 0;
+        while (**p && **p != '=' && **p != '}' && nk < sizeof key - 1)
+            key[nk++] = *(*p)++;
+        key[nk] = 0;
+        if (**p != '=')
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': expected key=value inside {}", tok);
+        (*p)++;
+        while (**p && **p != ';' && **p != '}' && nv < sizeof val - 1)
+            val[nv++] = *(*p)++;
+        val[nv] = 0;
+        if (strcmp(key, "w") == 0)
+            snprintf(ls->wq, sizeof ls->wq, "%s", val);
+        else if (strcmp(key, "a") == 0)
+            snprintf(ls->aq, sizeof ls->aq, "%s", val);
+        else
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': unknown option '%s' (expected w or a)",
+                           tok, key);
+        if (**p == ';')
+            (*p)++;
+    }
+    if (**p != '}')
+        return nn_fail(err, NN_ERR_ARG, "architecture token '%s': missing '}'", tok);
+    (*p)++;
+    return NN_OK;
+}
+
+static enum nn_status parse_token(struct nn_arch *arch, const char *tok, float width,
+                                  struct nn_error *err)
+{
+    const char *p = tok;
+    if (*p == 'p') {
+        p++;
+        int size = *p ? read_int(&p) : 2;
+        if (size < 2 || *p)
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': expected p or pN with N >= 2", tok);
+        if (arch->n_layers == 0)
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': pooling needs a layer before it", tok);
+        struct nn_layer_spec *prev = &arch->layers[arch->n_layers - 1];
+        if (prev->pool)
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': two poolings after one layer", tok);
+        prev->pool = size;
+        return NN_OK;
+    }
+    if (arch->n_layers >= NN_MAX_LAYERS)
+        return nn_fail(err, NN_ERR_ARG, "architecture: more than %d layers", NN_MAX_LAYERS);
+    struct nn_layer_spec ls = {0};
+    if (*p == 'c') {
+        ls.op = NN_OP_CONV;
+        ls.k = 3;
+        ls.stride = 1;
+    } else if (*p == 'f') {
+        ls.op = NN_OP_DENSE;
+    } else {
+        return nn_fail(err, NN_ERR_ARG,
+                       "architecture token '%s': expected cC[kK][sS], fN or p[N] "
+                       "(e.g. c32, c64k5s2, f256, p)", tok);
+    }
+    p++;
+    ls.out_c = read_int(&p);
+    if (ls.out_c < 1)
+        return nn_fail(err, NN_ERR_ARG, "architecture token '%s': missing width", tok);
+    while (ls.op == NN_OP_CONV && (*p == 'k' || *p == 's')) {
+        char which = *p++;
+        int v = read_int(&p);
+        if (v < 1 || (which == 'k' && v > 15) || (which == 's' && v > 8))
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': bad %s (k in 1..15, s in 1..8)", tok,
+                           which == 'k' ? "kernel size" : "stride");
+        if (which == 'k')
+            ls.k = v;
+        else
+            ls.stride = v;
+    }
+    ls.pad = ls.op == NN_OP_CONV ? ls.k / 2 : 0;
+    if (*p == '+') {
+        p++;
+        size_t len = strcspn(p, "{");
+        if (len == 3 && strncmp(p, "add", 3) == 0)
+            ls.merge = NN_MERGE_ADD;
+        else if (len == 2 && strncmp(p, "or", 2) == 0)
+            ls.merge = NN_MERGE_OR;
+        else if (len == 3 && strncmp(p, "mux", 3) == 0)
+            ls.merge = NN_MERGE_MUX;
+        else
+            return nn_fail(err, NN_ERR_ARG,
+                           "architecture token '%s': unknown merge (expected +add, +or, +mux)",
+                           tok);
+        p += len;
+    }
+    if (*p == '{') {
+        enum nn_status s = read_opts(&ls, &p, tok, err);
+        if (s != NN_OK)
+            return s;
+    }
+    if (*p)
+        return nn_fail(err, NN_ERR_ARG, "architecture token '%s': unexpected '%s'", tok, p);
+    (void)width; /* applied once the last layer is known */
+    arch->layers[arch->n_layers++] = ls;
+    return NN_OK;
+}
+
+enum nn_status nn_arch_parse(struct nn_arch *arch, const char *text, float width,
+                             struct nn_error *err)
+{
+    memset(arch, 0, sizeof *arch);
+    if (!(width > 0.0f) || width > 64.0f)
+        return nn_fail(err, NN_ERR_ARG, "width multiplier %g: expected a value in (0, 64]",
+                       (double)width);
+    const char *preset = nn_arch_preset(text);
+    const char *src = preset ? preset : text;
+    if (strlen(src) >= NN_ARCH_MAX)
+        return nn_fail(err, NN_ERR_ARG, "architecture string longer than %d characters",
+                       NN_ARCH_MAX - 1);
+    char buf[NN_ARCH_MAX];
+    snprintf(buf, sizeof buf, "%s", src);
+    /* split on commas outside braces */
+    char *start = buf;
+    int depth = 0;
+    for (char *q = buf;; q++) {
+        if (*q == '{')
+            depth++;
+        else if (*q == '}')
+            depth--;
+        if ((*q == ',' && depth == 0) || *q == 0) {
+            int end = *q == 0;
+            *q = 0;
+            if (*start == 0)
+                return nn_fail(err, NN_ERR_ARG, "architecture '%s': empty token", text);
+            enum nn_status s = parse_token(arch, start, width, err);
+            if (s != NN_OK)
+                return s;
+            if (end)
+                break;
+            start = q + 1;
+        }
+    }
+    if (arch->n_layers == 0)
+        return nn_fail(err, NN_ERR_ARG, "architecture '%s': no layers", text);
+    struct nn_layer_spec *last = &arch->layers[arch->n_layers - 1];
+    if (last->op != NN_OP_DENSE || last->merge != NN_MERGE_NONE || last->pool)
+        return nn_fail(err, NN_ERR_ARG,
+                       "architecture '%s': the last layer must be a plain dense layer fN "
+                       "giving the class scores", text);
+    for (int i = 0; i < arch->n_layers - 1; i++) {
+        int c = (int)lrintf((float)arch->layers[i].out_c * width);
+        arch->layers[i].out_c = c < 1 ? 1 : c;
+    }
+    return NN_OK;
+}

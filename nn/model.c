@@ -1,0 +1,464 @@
+/* nn/model.c: building a model from an architecture, and its forward and
+ * backward over a batch (the data flow of one layer is in nn/model.h).
+ *
+ * Not here: the layer kernels (nn/conv.c ...), the quantizers (nn/quant*.c),
+ * the optimizer (nn/optim.c), the export to integers (nn/export.c). */
+#include "nn/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/data.h"
+
+#define BN_MOMENTUM 0.1f
+#define BN_EPS 1e-5f
+
+void nn_model_config_default(struct nn_model_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->in_h = 28;
+    cfg->in_w = 28;
+    cfg->in_c = 1;
+    cfg->n_class = 10;
+    snprintf(cfg->wq, sizeof cfg->wq, "heq:3");
+    snprintf(cfg->aq, sizeof cfg->aq, "1");
+    cfg->mux = NN_MUX_OR;
+    cfg->mux_learn = 1;
+    cfg->res_bits = 8;
+    cfg->res_frac = 4;
+    cfg->heq_rate = 0.05f;
+    cfg->wq_ste = NN_STE_IDENTITY;
+    cfg->max_batch = 128;
+    cfg->seed = 1;
+}
+
+/* Resolves shapes and quantizers of every layer; checks the wiring. */
+static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
+{
+    const struct nn_model_config *cfg = &m->cfg;
+    int h = cfg->in_h, w = cfg->in_w, c = cfg->in_c;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        const struct nn_layer_spec *s = &L->spec;
+        L->in_h = h;
+        L->in_w = w;
+        L->in_c = c;
+        L->hidden = i < m->n_layers - 1;
+        if (s->op == NN_OP_CONV) {
+            L->out_h = nn_conv_out_size(h, s->k, s->stride, s->pad);
+            L->out_w = nn_conv_out_size(w, s->k, s->stride, s->pad);
+            if (L->out_h < 1 || L->out_w < 1)
+                return nn_fail(err, NN_ERR_ARG,
+                               "layer %d (conv %dx%d): input %dx%d is too small", i + 1,
+                               s->k, s->k, h, w);
+            L->fan_in = s->k * s->k * c;
+        } else {
+            L->out_h = L->out_w = 1;
+            L->fan_in = h * w * c;
+        }
+        L->out_c = s->out_c;
+        if (!L->hidden)
+            L->out_c = cfg->n_class;
+        L->ph = s->pool ? L->out_h / s->pool : L->out_h;
+        L->pw = s->pool ? L->out_w / s->pool : L->out_w;
+        if (L->ph < 1 || L->pw < 1)
+            return nn_fail(err, NN_ERR_ARG, "layer %d: pooling %d on a %dx%d map", i + 1,
+                           s->pool, L->out_h, L->out_w);
+
+        const char *wspec = s->wq[0] ? s->wq
+                          : (i == 0 && cfg->wq_first[0]) ? cfg->wq_first
+                          : (!L->hidden && cfg->wq_last[0]) ? cfg->wq_last
+                          : cfg->wq;
+        enum nn_status st = nn_wq_parse(&L->wq, wspec, err);
+        if (st != NN_OK)
+            return st;
+        L->wq.heq_rate = cfg->heq_rate;
+        if (cfg->wq_ste == NN_STE_CLIPPED) /* else keep the spec's own choice */
+            L->wq.ste = NN_STE_CLIPPED;
+        st = nn_aq_parse(&L->aq, L->hidden ? (s->aq[0] ? s->aq : cfg->aq) : "fp", err);
+        if (st != NN_OK)
+            return st;
+
+        if (s->merge != NN_MERGE_NONE) {
+            if (i == 0)
+                return nn_fail(err, NN_ERR_ARG, "layer 1: the first layer cannot merge a skip");
+            if (L->out_h != h || L->out_w != w || L->out_c != c)
+                return nn_fail(err, NN_ERR_ARG,
+                               "layer %d: a merge needs equal input and output shapes, got "
+                               "%dx%dx%d -> %dx%dx%d", i + 1, h, w, c, L->out_h, L->out_w,
+                               L->out_c);
+            struct nn_layer *P = &m->layers[i - 1];
+            if (s->merge == NN_MERGE_ADD) {
+                if (P->spec.pool)
+                    return nn_fail(err, NN_ERR_ARG,
+                                   "layer %d: an add merge's source (layer %d) must not pool",
+                                   i + 1, i);
+                P->res = 1;
+                L->res = 1;
+            } else if (L->aq.kind != NN_AQ_HEAVISIDE || P->aq.kind != NN_AQ_HEAVISIDE) {
+                return nn_fail(err, NN_ERR_ARG,
+                               "layer %d: %s merges need binary {0,1} activations (aq 1) on "
+                               "both paths", i + 1, s->merge == NN_MERGE_OR ? "OR" : "MUX");
+            }
+        }
+        h = L->ph;
+        w = L->pw;
+        c = L->out_c;
+        if (s->op == NN_OP_DENSE && (h != 1 || w != 1))
+            return nn_fail(err, NN_ERR_ARG, "layer %d: dense output must be 1x1", i + 1);
+    }
+    return NN_OK;
+}
+
+/* Carves n floats from a bump arena (sizes are computed in a first pass with
+ * base == NULL, then the arena is allocated and the pass repeated). */
+static float *take(float *base, size_t *off, size_t n)
+{
+    float *p = base ? base + *off : NULL;
+    *off += (n + 15) & ~(size_t)15; /* 64-byte alignment of every buffer */
+    return p;
+}
+
+static void layout_params(struct nn_model *m, float *p, float *g, size_t *n)
+{
+    size_t off = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        size_t o = off;
+        size_t nw = (size_t)L->out_c * L->fan_in;
+        L->w = take(p, &off, nw);
+        L->dw = take(g, &o, nw);
+        if (L->hidden) {
+            L->gamma = take(p, &off, L->out_c);
+            L->dgamma = take(g, &o, L->out_c);
+            L->beta = take(p, &off, L->out_c);
+            L->dbeta = take(g, &o, L->out_c);
+        } else {
+            L->bias = take(p, &off, L->out_c);
+            L->dbias = take(g, &o, L->out_c);
+        }
+        if (L->spec.merge == NN_MERGE_MUX) {
+            L->mux_p = take(p, &off, L->out_c);
+            L->dmux_p = take(g, &o, L->out_c);
+        }
+    }
+    *n = off;
+}
+
+static void layout_acts(struct nn_model *m, float *a, size_t *n)
+{
+    size_t off = 0;
+    size_t B = (size_t)m->cfg.max_batch;
+    size_t dcol = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        size_t nw = (size_t)L->out_c * L->fan_in;
+        size_t pos = B * L->out_h * L->out_w;
+        size_t nz = pos * L->out_c;
+        size_t nout = B * L->ph * L->pw * L->out_c;
+        L->wq_val = take(a, &off, nw);
+        L->dwq = take(a, &off, nw);
+        L->run_mean = take(a, &off, L->out_c);
+        L->run_var = take(a, &off, L->out_c);
+        L->bn_mean = take(a, &off, L->out_c);
+        L->bn_rstd = take(a, &off, L->out_c);
+        L->col = L->spec.op == NN_OP_CONV ? take(a, &off, pos * L->fan_in) : NULL;
+        if (L->spec.op == NN_OP_CONV && pos * L->fan_in > dcol)
+            dcol = pos * L->fan_in;
+        L->z = take(a, &off, nz);
+        L->dz = take(a, &off, nz);
+        if (!L->hidden) {
+            L->out = L->z;
+            L->dout = L->dz;
+            continue;
+        }
+        L->y = take(a, &off, nz);
+        L->dy = take(a, &off, nz);
+        L->yq = L->res ? take(a, &off, nz) : NULL;
+        L->u = L->res ? take(a, &off, nz) : NULL;
+        L->du = L->res ? take(a, &off, nz) : NULL;
+        L->a = take(a, &off, nz);
+        L->da = take(a, &off, nz);
+        int mixes = L->spec.merge == NN_MERGE_OR || L->spec.merge == NN_MERGE_MUX;
+        L->m = mixes ? take(a, &off, nz) : L->a;
+        L->dm = mixes ? take(a, &off, nz) : L->da;
+        L->out = L->spec.pool ? take(a, &off, nout) : L->m;
+        L->dout = L->spec.pool ? take(a, &off, nout) : L->dm;
+    }
+    m->dcol = take(a, &off, dcol);
+    m->probs = take(a, &off, B * m->cfg.n_class);
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        L->sel = L->spec.merge == NN_MERGE_MUX ? take(a, &off, L->out_c) : NULL;
+    }
+    *n = off;
+}
+
+static size_t layout_argmax(struct nn_model *m, int *base)
+{
+    size_t off = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        size_t n = (size_t)m->cfg.max_batch * L->ph * L->pw * L->out_c;
+        L->argmax = NULL;
+        if (L->spec.pool) {
+            L->argmax = base ? base + off : NULL;
+            off += n;
+        }
+    }
+    return off;
+}
+
+static void init_params(struct nn_model *m)
+{
+    uint64_t rng = m->cfg.seed ^ 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        /* He initialization for hidden layers, LeCun for the scores */
+        float sd = sqrtf((L->hidden ? 2.0f : 1.0f) / (float)L->fan_in);
+        size_t nw = (size_t)L->out_c * L->fan_in;
+        for (size_t j = 0; j < nw; j++)
+            L->w[j] = sd * nn_rng_normal(&rng);
+        for (int c = 0; c < L->out_c; c++) {
+            if (L->hidden) {
+                L->gamma[c] = 1.0f;
+                L->beta[c] = 0.0f;
+            } else {
+                L->bias[c] = 0.0f;
+            }
+            if (L->mux_p)
+                L->mux_p[c] = 1.0f;
+            L->run_mean[c] = 0.0f;
+            L->run_var[c] = 1.0f;
+        }
+        for (size_t j = 0; j < nw; j++)
+            m->decay[(size_t)(L->w - m->params) + j] = 1;
+    }
+}
+
+enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
+                             const char *arch_text, const struct nn_model_config *cfg,
+                             struct nn_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->arch = *arch;
+    snprintf(m->arch_text, sizeof m->arch_text, "%s", arch_text);
+    m->n_layers = arch->n_layers;
+    if (cfg->max_batch < 2)
+        return nn_fail(err, NN_ERR_ARG, "batch size %d: expected at least 2", cfg->max_batch);
+    if (cfg->res_bits < 2 || cfg->res_bits > 24 || cfg->res_frac < 0 ||
+        cfg->res_frac >= cfg->res_bits)
+        return nn_fail(err, NN_ERR_ARG,
+                       "residual fixed point %d bits with %d fractional: expected 2..24 bits "
+                       "and 0 <= fractional < bits", cfg->res_bits, cfg->res_frac);
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i].spec = arch->layers[i];
+    enum nn_status st = resolve_layers(m, err);
+    if (st != NN_OK)
+        goto fail;
+    for (int i = 0; i < m->n_layers; i++) {
+        st = nn_wq_init(&m->layers[i].wq, m->layers[i].out_c, err);
+        if (st != NN_OK)
+            goto fail;
+    }
+
+    layout_params(m, NULL, NULL, &m->n_params);
+    layout_acts(m, NULL, &m->arena_n);
+    size_t n_idx = layout_argmax(m, NULL);
+    m->params = calloc(m->n_params, sizeof(float));
+    m->grads = calloc(m->n_params, sizeof(float));
+    m->opt_m = calloc(m->n_params, sizeof(float));
+    m->opt_v = calloc(m->n_params, sizeof(float));
+    m->decay = calloc(m->n_params, 1);
+    m->arena = malloc(m->arena_n * sizeof(float));
+    m->iarena = malloc((n_idx ? n_idx : 1) * sizeof(int));
+    if (!m->params || !m->grads || !m->opt_m || !m->opt_v || !m->decay || !m->arena ||
+        !m->iarena) {
+        st = nn_fail(err, NN_ERR_NOMEM, "model: out of memory (%zu parameters, %zu MiB of "
+                     "activations)", m->n_params, m->arena_n * 4 >> 20);
+        goto fail;
+    }
+    layout_params(m, m->params, m->grads, &m->n_params);
+    layout_acts(m, m->arena, &m->arena_n);
+    layout_argmax(m, m->iarena);
+    init_params(m);
+    nn_model_fit_quant(m, 1);
+    return NN_OK;
+fail:
+    nn_model_free(m);
+    return st;
+}
+
+void nn_model_free(struct nn_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        nn_wq_free(&m->layers[i].wq);
+    free(m->params);
+    free(m->grads);
+    free(m->opt_m);
+    free(m->opt_v);
+    free(m->decay);
+    free(m->arena);
+    free(m->iarena);
+    memset(m, 0, sizeof *m);
+}
+
+void nn_model_fit_quant(struct nn_model *m, int init)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        L->wq.ops->fit(&L->wq, L->w, L->out_c, L->fan_in, init);
+    }
+}
+
+/* The input of layer i: the previous layer's output, or the batch. */
+static const float *layer_input(const struct nn_model *m, int i, const float *x)
+{
+    return i == 0 ? x : m->layers[i - 1].out;
+}
+
+const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode)
+{
+    m->batch_n = n;
+    m->input = x;
+    const int R = m->cfg.res_bits, F = m->cfg.res_frac;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        const struct nn_layer_spec *s = &L->spec;
+        const float *in = layer_input(m, i, x);
+        L->wq.ops->fake(&L->wq, L->wq_val, L->w, L->out_c, L->fan_in);
+        if (s->op == NN_OP_CONV)
+            nn_conv_forward(L->z, L->col, in, L->wq_val, n, L->in_h, L->in_w, L->in_c,
+                            L->out_c, s->k, s->stride, s->pad);
+        else
+            nn_dense_forward(L->z, in, L->wq_val, L->bias, n, L->fan_in, L->out_c);
+        if (!L->hidden)
+            break;
+
+        int rows = n * L->out_h * L->out_w;
+        size_t cnt = (size_t)rows * L->out_c;
+        if (mode == NN_TRAIN)
+            nn_bn_forward_train(L->y, L->bn_mean, L->bn_rstd, L->run_mean, L->run_var, L->z,
+                                L->gamma, L->beta, rows, L->out_c, BN_MOMENTUM, BN_EPS);
+        else
+            nn_bn_forward_eval(L->y, L->z, L->gamma, L->beta, L->run_mean, L->run_var, rows,
+                               L->out_c, BN_EPS);
+        const float *v = L->y;
+        if (L->res) {
+            nn_resq_forward(L->yq, L->y, cnt, R, F);
+            if (s->merge == NN_MERGE_ADD) {
+                const float *skip = m->layers[i - 1].u;
+                for (size_t j = 0; j < cnt; j++)
+                    L->u[j] = L->yq[j] + skip[j];
+                /* the saturating adder: the sum is on the grid, resq only clamps */
+                nn_resq_forward(L->u, L->u, cnt, R, F);
+            } else {
+                memcpy(L->u, L->yq, cnt * sizeof(float));
+            }
+            v = L->u;
+        }
+        L->aq.ops->forward(&L->aq, L->a, v, cnt);
+        if (s->merge == NN_MERGE_OR) {
+            nn_merge_or_forward(L->m, L->a, in, cnt);
+        } else if (s->merge == NN_MERGE_MUX) {
+            for (int c = 0; c < L->out_c; c++)
+                L->sel[c] = L->mux_p[c] >= 0.0f ? 1.0f : 0.0f;
+            nn_merge_mux_forward(L->m, L->a, in, L->sel, rows, L->out_c, m->cfg.mux);
+        }
+        if (s->pool)
+            nn_maxpool_forward(L->out, L->argmax, L->m, n, L->out_h, L->out_w, L->out_c,
+                               s->pool);
+    }
+    return m->layers[m->n_layers - 1].z;
+}
+
+/* Zeroes the gradients that backward accumulates into. */
+static void zero_grads(struct nn_model *m)
+{
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    size_t n = (size_t)m->batch_n;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        size_t nz = n * L->out_h * L->out_w * L->out_c;
+        size_t nout = n * L->ph * L->pw * L->out_c;
+        memset(L->dwq, 0, (size_t)L->out_c * L->fan_in * sizeof(float));
+        memset(L->dz, 0, nz * sizeof(float));
+        if (!L->hidden)
+            continue;
+        memset(L->dout, 0, nout * sizeof(float));
+        if (L->dm != L->dout)
+            memset(L->dm, 0, nz * sizeof(float));
+        if (L->da != L->dm)
+            memset(L->da, 0, nz * sizeof(float));
+        if (L->du)
+            memset(L->du, 0, nz * sizeof(float));
+    }
+}
+
+float nn_model_backward(struct nn_model *m, const int *y)
+{
+    const int n = m->batch_n;
+    const int R = m->cfg.res_bits, F = m->cfg.res_frac;
+    struct nn_layer *last = &m->layers[m->n_layers - 1];
+    float loss = nn_xent_forward(m->probs, last->z, y, n, m->cfg.n_class);
+    zero_grads(m);
+    nn_xent_backward(last->dz, m->probs, y, n, m->cfg.n_class);
+
+    const float lo = -ldexpf(1.0f, R - 1 - F), hi = ldexpf(1.0f, R - 1 - F) - ldexpf(1.0f, -F);
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        struct nn_layer *L = &m->layers[i];
+        const struct nn_layer_spec *s = &L->spec;
+        /* the input's gradient: the previous layer's output gradient */
+        const float *in = i == 0 ? NULL : m->layers[i - 1].out;
+        float *din = i == 0 ? NULL : m->layers[i - 1].dout;
+        if (L->hidden) {
+            int rows = n * L->out_h * L->out_w;
+            size_t cnt = (size_t)rows * L->out_c;
+            if (s->pool)
+                nn_maxpool_backward(L->dm, L->dout, L->argmax, n, L->ph, L->pw, L->out_c);
+            if (s->merge == NN_MERGE_OR)
+                nn_merge_or_backward(L->da, din, L->dm, L->a, in, cnt);
+            else if (s->merge == NN_MERGE_MUX)
+                nn_merge_mux_backward(L->da, din, L->dmux_p, L->dm, L->a, in, L->sel, rows,
+                                      L->out_c, m->cfg.mux);
+            if (L->res) {
+                /* du already holds the next layer's add-skip gradient */
+                L->aq.ops->backward(&L->aq, L->dy, L->da, L->u, cnt);
+                for (size_t j = 0; j < cnt; j++)
+                    L->du[j] += L->dy[j];
+                /* STE of the saturating adder: pass where the sum was in range */
+                const float *skip = s->merge == NN_MERGE_ADD ? m->layers[i - 1].u : NULL;
+                float *dskip = skip ? m->layers[i - 1].du : NULL;
+                for (size_t j = 0; j < cnt; j++) {
+                    float sum = L->yq[j] + (skip ? skip[j] : 0.0f);
+                    float g = (sum >= lo && sum <= hi) ? L->du[j] : 0.0f;
+                    L->du[j] = g;
+                    if (dskip)
+                        dskip[j] += g;
+                }
+                memset(L->dy, 0, cnt * sizeof(float));
+                nn_resq_backward(L->dy, L->du, L->y, cnt, R, F);
+            } else {
+                L->aq.ops->backward(&L->aq, L->dy, L->da, L->y, cnt);
+            }
+            nn_bn_backward(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean, L->bn_rstd,
+                           L->gamma, rows, L->out_c);
+        }
+        const float *x_in = i == 0 ? m->input : in;
+        if (s->op == NN_OP_CONV)
+            nn_conv_backward(din, L->dwq, m->dcol, L->dz, L->col, L->wq_val, n, L->in_h,
+                             L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad);
+        else
+            nn_dense_backward(din, L->dwq, L->dbias, L->dz, x_in, L->wq_val, n, L->fan_in,
+                              L->out_c);
+        L->wq.ops->grad(&L->wq, L->dw, L->dwq, L->w, L->out_c, L->fan_in);
+    }
+    if (!m->cfg.mux_learn)
+        for (int i = 0; i < m->n_layers; i++)
+            if (m->layers[i].dmux_p)
+                memset(m->layers[i].dmux_p, 0, m->layers[i].out_c * sizeof(float));
+    return loss;
+}

@@ -1,0 +1,175 @@
+/* nn/model.h: a quantized network for training: architecture, parameters,
+ * forward and backward over a batch.
+ *
+ * A network is a chain of layers as the reference accelerator runs them: each
+ * layer is one conv or dense operation followed, for a hidden layer, by batch
+ * norm, the activation quantizer, an optional residual merge with the layer's
+ * own input (add, OR, MUX) and an optional max pooling. The last layer is
+ * dense with a bias and gives the class scores. This is deliberately the unit
+ * of the hardware (PE array -> threshold unit -> merge unit -> pooling), so a
+ * layer here is a layer of the .qnn, of the cost model and of the simulator.
+ *
+ * Architecture strings (shared by the CLI and sweep specs):
+ *
+ *     arch    := preset | layer ("," layer)*
+ *     layer   := "c" C ["k" K] ["s" S] [merge] [opts]     conv K x K (default 3), stride S
+ *                                                         (default 1), zero padding K/2
+ *              | "f" N [merge] [opts]                     dense
+ *              | "p" [N]                                  max pool N x N (default 2) after
+ *                                                         the previous layer
+ *     merge   := "+add" | "+or" | "+mux"                  merge with the layer's input
+ *     opts    := "{" key "=" value (";" key "=" value)* "}"   keys: w (weight quantizer),
+ *                                                         a (activation quantizer)
+ *
+ * The last layer must be dense; its width is the number of classes and is
+ * not scaled by the width multiplier. Presets (28x28 inputs in mind):
+ *
+ *     mlp        f256,f256,f10
+ *     refcnn     c32,c32,p,c64,c64,p,c128,p,f10
+ *     vgg11      c32,c32,c32,p,c64,c64,c64,p,c128,c128,c128,p,f256,f256,f10
+ *                (11 hidden layers: 9 conv + 2 dense)
+ *     res11-add  vgg11 with the 2nd and 3rd conv of each stage and the 2nd
+ *     res11-or   dense layer merged with their input by add / OR / MUX
+ *     res11-mux
+ *
+ * Memory: nn_model_init computes every size first, then allocates the
+ * parameters, their gradients and optimizer moments, and every activation
+ * buffer for max_batch images, once. Forward and backward never allocate.
+ * nn_model_free releases everything. */
+#ifndef LOGIQ_NN_MODEL_H
+#define LOGIQ_NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/layers.h"
+#include "nn/qnn.h"
+#include "nn/quant.h"
+#include "nn/status.h"
+
+#define NN_MAX_LAYERS 64
+#define NN_ARCH_MAX 1024
+
+enum nn_layer_op { NN_OP_CONV, NN_OP_DENSE };
+
+/* One layer as parsed from the architecture string. */
+struct nn_layer_spec {
+    enum nn_layer_op op;
+    int out_c;                 /* output channels (dense: units) */
+    int k, stride, pad;        /* conv only */
+    int pool;                  /* max pool size after the layer, 0 = none */
+    enum nn_qnn_merge merge;
+    char wq[32], aq[32];       /* per-layer quantizer overrides; "" = the defaults */
+};
+
+struct nn_arch {
+    int n_layers;
+    struct nn_layer_spec layers[NN_MAX_LAYERS];
+};
+
+/* Parses an architecture string or preset name; width scales the hidden
+ * layers' channel counts (rounded, at least 1). Errors name the token. */
+enum nn_status nn_arch_parse(struct nn_arch *arch, const char *text, float width,
+                             struct nn_error *err);
+/* The preset's architecture string, or NULL if name is not a preset. */
+const char *nn_arch_preset(const char *name);
+
+/* Everything that shapes a model besides its architecture. */
+struct nn_model_config {
+    int in_h, in_w, in_c, n_class;
+    char wq[32];               /* default weight quantizer of every layer */
+    char wq_first[32];         /* overrides for the first / last layer ("" = wq) */
+    char wq_last[32];
+    char aq[32];               /* default activation quantizer of hidden layers */
+    enum nn_mux_variant mux;   /* MUX merge variant */
+    int mux_learn;             /* 1: learn the per-channel select bits; 0: keep them on */
+    int res_bits, res_frac;    /* the add-residual stream's fixed point */
+    float heq_rate;            /* HEQ step-size EMA rate */
+    enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */
+    int max_batch;
+    uint64_t seed;             /* parameter initialization */
+};
+
+/* Runtime state of one layer: shapes, quantizers, and named pointers into
+ * the model's parameter, gradient and activation arenas. */
+struct nn_layer {
+    struct nn_layer_spec spec;
+    int in_h, in_w, in_c;      /* input shape (dense: of the flattened map) */
+    int out_h, out_w, out_c;   /* before pooling */
+    int ph, pw;                /* after pooling */
+    int fan_in;
+    int hidden;                /* 1 for every layer but the last */
+    int res;                   /* 1 if on an add-residual stream (keeps u) */
+    struct nn_wq wq;
+    struct nn_aq aq;
+    /* parameters (and the same offsets in grads) */
+    float *w;                  /* [out_c][fan_in] real-valued proxy weights */
+    float *gamma, *beta;       /* [out_c] batch norm (hidden layers) */
+    float *bias;               /* [out_c] last layer */
+    float *mux_p;              /* [out_c] MUX select logits: select = p >= 0 */
+    float *dw, *dgamma, *dbeta, *dbias, *dmux_p;
+    /* state that is not trained by gradient */
+    float *run_mean, *run_var; /* [out_c] */
+    /* activations for max_batch images */
+    float *wq_val;             /* [out_c][fan_in] fake-quantized weights */
+    float *dwq;                /* [out_c][fan_in] */
+    float *col;                /* im2col [n*out_h*out_w][fan_in] (conv) */
+    float *z;                  /* conv/dense output [n][out_h][out_w][out_c] */
+    float *y;                  /* batch norm output */
+    float *bn_mean, *bn_rstd;  /* [out_c] batch statistics */
+    float *yq, *u;             /* res layers: fixed-point y and the stream u */
+    float *a;                  /* activation (quantized) */
+    float *m;                  /* after merge */
+    float *out;                /* after pooling = the next layer's input (or logits) */
+    int *argmax;               /* pooling */
+    float *sel;                /* [out_c] MUX selects as 0.0/1.0 */
+    float *dz, *dy, *du, *da, *dm, *dout;
+};
+
+struct nn_model {
+    struct nn_model_config cfg;
+    struct nn_arch arch;
+    char arch_text[NN_ARCH_MAX];
+    int n_layers;
+    struct nn_layer layers[NN_MAX_LAYERS];
+    size_t n_params;
+    float *params, *grads;     /* arenas of n_params floats */
+    float *opt_m, *opt_v;      /* optimizer moments, n_params each */
+    unsigned char *decay;      /* [n_params] 1 where weight decay applies */
+    float *probs;              /* [max_batch][n_class] */
+    float *dcol;               /* backward's im2col gradient, shared by the layers */
+    float *arena;              /* activations */
+    size_t arena_n;
+    int *iarena;               /* pooling argmax indices */
+    int batch_n;               /* images in the last forward */
+    const float *input;        /* the last forward's input batch (borrowed) */
+};
+
+/* Defaults: 28x28x1, 10 classes, heq:3, 1-bit activations, MUX-OR with
+ * learned selects, res 8 bits with 4 fractional, heq_rate 0.05, batch 128. */
+void nn_model_config_default(struct nn_model_config *cfg);
+
+enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
+                             const char *arch_text, const struct nn_model_config *cfg,
+                             struct nn_error *err);
+void nn_model_free(struct nn_model *m);
+
+enum nn_mode { NN_TRAIN, NN_EVAL };
+
+/* Refits every weight quantizer (HEQ: one EMA step; init = 1 at the start). */
+void nn_model_fit_quant(struct nn_model *m, int init);
+/* Forward of n <= max_batch images x [n][in_h][in_w][in_c]. Returns the
+ * logits [n][n_class] (inside the model). Train mode uses and updates the
+ * batch statistics. */
+const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode);
+/* Loss and gradients of the last forward (train mode) against labels y:
+ * zeroes the gradients, then back-propagates. Returns the mean loss. */
+float nn_model_backward(struct nn_model *m, const int *y);
+
+/* The model as the hardware's integers (see nn/qnn.h). Every layer must be
+ * exportable: quantized weights, heaviside/sign/uniform activations, input
+ * normalization by 1/255. Errors name the layer and what is not exportable. */
+enum nn_status nn_model_export(const struct nn_model *m, struct nn_qnn *q,
+                               struct nn_error *err);
+
+#endif

@@ -1,0 +1,15 @@
+#!/bin/sh
+# The README's test command: installs the dependencies (Debian packages),
+# builds, and runs the whole CTest suite. With --sanitize, the same with
+# AddressSanitizer and UBSan.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+dir=$(./scripts/build.sh "$@" | tail -n 1)
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+if [ "${1:-}" = "--sanitize" ]; then
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+cd "$dir"
+ctest --output-on-failure -j "$(nproc)"

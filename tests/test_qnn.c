@@ -1,0 +1,933 @@
+/* tests/test_qnn.c: the .qnn model file (nn/qnn.c).
+ *
+ * Tolerance policy: none; every comparison is exact. Models are built by
+ * hand (a zoo with every layer kind: a pooled 3x3 conv on pixels, OR and MUX
+ * merges, an ADD pair on a residual stream, 2- and 3-bit uniform and sign
+ * outputs, a stride-2 conv, a dense scores layer; sign-magnitude weights with
+ * w_max 1..7 and binary weights), written, read back and compared field by
+ * field and array by array. The file size must be what the layout says (the
+ * weights are bit-packed), the bit-planes of a known weight row are checked
+ * byte by byte, and a write must leave no temporary file. Then the reader is
+ * attacked: every byte flipped, every truncation, a bad magic, a future
+ * version and inconsistent fields behind a correct checksum must all give
+ * NN_ERR_FORMAT naming the file (and the layer), never a crash, and leave the
+ * model zeroed. Last, in-memory validation errors and the metadata lines.
+ *
+ * The model builder below is the one of tests/test_infer.c. */
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "nn/infer.h"
+#include "nn/layers.h"
+#include "nn/qnn.h"
+#include "tests/testutil.h"
+
+/* ---- a small model builder ---- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static int rng_int(uint64_t *s, int lo, int hi)
+{
+    return lo + (int)(rng_next(s) % (uint64_t)(hi - lo + 1));
+}
+
+/* What a layer is; the builder derives the rest (shapes, codes, counts). */
+struct lspec {
+    int op, k, stride, pad, out_c;
+    int w_code, w_max;
+    int out_kind, out_code, out_bits;
+    int merge, mux_variant, res, res_bits, res_frac, rq_shift, pool;
+};
+
+static void model_init(struct nn_qnn *m, int h, int w, int c, int n_class)
+{
+    memset(m, 0, sizeof *m);
+    m->in_h = h;
+    m->in_w = w;
+    m->in_c = c;
+    m->n_class = n_class;
+    m->layers = calloc(32, sizeof *m->layers);
+}
+
+static int64_t max_abs_x(int code, int bits)
+{
+    return code == NN_CODE_PIXEL8 ? 255 : code == NN_CODE_UINT ? (1 << bits) - 1 : 1;
+}
+
+/* Appends a layer with random valid arrays (weights in range, ascending
+ * thresholds at the scale of its values, select bits, requantizers). */
+static struct nn_qnn_layer *add_layer(struct nn_qnn *m, struct lspec s, uint64_t *rng)
+{
+    struct nn_qnn_layer *l = &m->layers[m->n_layers];
+    int h = m->in_h, w = m->in_w, c = m->in_c, code = NN_CODE_PIXEL8, bits = 8;
+    if (m->n_layers > 0) {
+        const struct nn_qnn_layer *p = &m->layers[m->n_layers - 1];
+        nn_qnn_out_shape(p, &h, &w, &c);
+        code = p->out_code;
+        bits = p->out_bits;
+    }
+    m->n_layers++;
+    memset(l, 0, sizeof *l);
+    l->op = s.op;
+    l->in_h = h;
+    l->in_w = w;
+    l->in_c = c;
+    l->out_c = s.out_c;
+    if (s.op == NN_QNN_CONV) {
+        l->k = s.k;
+        l->stride = s.stride;
+        l->pad = s.pad;
+        l->out_h = (h + 2 * s.pad - s.k) / s.stride + 1;
+        l->out_w = (w + 2 * s.pad - s.k) / s.stride + 1;
+    } else {
+        l->k = l->stride = 1;
+        l->out_h = l->out_w = 1;
+    }
+    l->in_code = code;
+    l->in_bits = bits;
+    l->w_code = s.w_code;
+    l->w_max = s.w_max;
+    l->w_mag_bits = 0;
+    if (s.w_code == NN_WCODE_SIGNMAG)
+        while ((1 << l->w_mag_bits) - 1 < s.w_max)
+            l->w_mag_bits++;
+    l->out_kind = s.out_kind;
+    l->out_code = s.out_code;
+    l->out_bits = s.out_bits;
+    l->n_thr = s.out_kind == NN_OUT_THRESH ? (1 << s.out_bits) - 1 : 0;
+    l->merge = s.merge;
+    l->mux_variant = s.mux_variant;
+    l->res = s.res;
+    l->res_bits = s.res_bits;
+    l->res_frac = s.res_frac;
+    l->rq_shift = s.rq_shift;
+    l->pool = s.pool;
+
+    int fan = nn_qnn_fan_in(l), oc = l->out_c;
+    l->w = malloc((size_t)fan * oc);
+    for (int i = 0; i < fan * oc; i++) {
+        int v = rng_int(rng, -l->w_max, l->w_max);
+        if (l->w_code == NN_WCODE_BINARY)
+            v = rng_next(rng) & 1 ? 1 : -1;
+        l->w[i] = (int8_t)v;
+    }
+    /* the typical size of a value: thresholds and requantizers aim there */
+    int64_t spread = 1;
+    while (spread * spread < fan)
+        spread++;
+    spread *= l->w_max * max_abs_x(code, bits);
+    if (l->res || l->out_kind == NN_OUT_SCORES) {
+        l->rq_mul = malloc(sizeof *l->rq_mul * oc);
+        l->rq_add = malloc(sizeof *l->rq_add * oc);
+        for (int i = 0; i < oc; i++) {
+            l->rq_mul[i] = rng_int(rng, -9, 9);
+            l->rq_add[i] = rng_int(rng, -(int)spread * 4, (int)spread * 4);
+        }
+    }
+    if (l->res) {
+        int64_t mag = spread * 9;
+        int sh = 0;
+        while (sh < 40 && (mag >> sh) > (1 << (l->res_bits - 1)))
+            sh++;
+        l->rq_shift = sh;
+        spread = 1 << (l->res_bits - 1);
+    }
+    if (l->n_thr > 0) {
+        l->thr = malloc(sizeof *l->thr * (size_t)oc * l->n_thr);
+        for (int ch = 0; ch < oc; ch++) {
+            int32_t *t = l->thr + (size_t)ch * l->n_thr;
+            for (int j = 0; j < l->n_thr; j++) {
+                t[j] = rng_int(rng, -(int)spread, (int)spread);
+                if (j > 0 && rng_int(rng, 0, 7) == 0)
+                    t[j] = t[j - 1]; /* equal thresholds are legal */
+            }
+            for (int j = 1; j < l->n_thr; j++) /* insertion sort */
+                for (int q = j; q > 0 && t[q] < t[q - 1]; q--) {
+                    int32_t tmp = t[q];
+                    t[q] = t[q - 1];
+                    t[q - 1] = tmp;
+                }
+        }
+    }
+    if (l->merge == NN_MERGE_MUX) {
+        l->mux_sel = malloc((size_t)oc);
+        for (int i = 0; i < oc; i++)
+            l->mux_sel[i] = (uint8_t)(rng_next(rng) & 1);
+    }
+    return l;
+}
+
+/* ---- the layout, computed independently of nn/qnn.c ---- */
+
+static long layer_block_bytes(const struct nn_qnn_layer *l)
+{
+    long n = (long)nn_qnn_fan_in(l) * l->out_c;
+    long planes = l->w_code == NN_WCODE_BINARY ? 1 : 1 + l->w_mag_bits;
+    long b = 26 * 4 + planes * ((n + 7) / 8);
+    if (l->out_kind == NN_OUT_THRESH)
+        b += 4L * l->out_c * l->n_thr;
+    if (l->merge == NN_MERGE_MUX)
+        b += l->out_c;
+    if (l->res || l->out_kind == NN_OUT_SCORES)
+        b += 16L * l->out_c;
+    return b;
+}
+
+/* Byte offset of layer li's field block (li = n_layers: of the checksum). */
+static long layer_offset(const struct nn_qnn *m, int li)
+{
+    long off = 36 + (long)strlen(m->meta);
+    for (int i = 0; i < li; i++)
+        off += layer_block_bytes(&m->layers[i]);
+    return off;
+}
+
+static long expected_size(const struct nn_qnn *m)
+{
+    return layer_offset(m, m->n_layers) + 4;
+}
+
+/* ---- files ---- */
+
+static char scratch[512];
+
+static void path_in(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", scratch, name);
+}
+
+static uint8_t *load(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *size = -1;
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)*size + 1);
+    if (fread(b, 1, (size_t)*size, f) != (size_t)*size)
+        *size = -1;
+    fclose(f);
+    return b;
+}
+
+static void save(const char *path, const uint8_t *b, long size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(b, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Rewrites the trailing CRC-32 so a deliberate edit passes the checksum. */
+static void fix_crc(uint8_t *b, long size)
+{
+    put32(b + size - 4, (uint32_t)crc32(0L, b, (uInt)(size - 4)));
+}
+
+/* Number of entries of the scratch folder whose name starts with prefix. */
+static int count_entries(const char *prefix)
+{
+    DIR *d = opendir(scratch);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int is_zeroed(const struct nn_qnn *m)
+{
+    return m->n_layers == 0 && m->layers == NULL && m->in_h == 0 && m->n_class == 0 &&
+           m->meta[0] == '\0';
+}
+
+/* ---- comparison ---- */
+
+/* 0 if a and b hold the same model; reports the first difference. */
+static int models_differ(const struct nn_qnn *a, const struct nn_qnn *b, const char *what)
+{
+    if (a->n_layers != b->n_layers || a->in_h != b->in_h || a->in_w != b->in_w ||
+        a->in_c != b->in_c || a->n_class != b->n_class) {
+        fprintf(stderr, "%s: model header differs\n", what);
+        return 1;
+    }
+    if (strcmp(a->meta, b->meta) != 0) {
+        fprintf(stderr, "%s: metadata differs: \"%s\" vs \"%s\"\n", what, a->meta, b->meta);
+        return 1;
+    }
+    for (int li = 0; li < a->n_layers; li++) {
+        const struct nn_qnn_layer *x = &a->layers[li], *y = &b->layers[li];
+        /* every int32 field: the struct up to the first array pointer */
+        const int32_t *fx = &x->op, *fy = &y->op;
+        for (size_t f = 0; f < offsetof(struct nn_qnn_layer, w) / sizeof(int32_t); f++)
+            if (fx[f] != fy[f]) {
+                fprintf(stderr, "%s: layer %d field #%zu: %d vs %d\n", what, li, f, fx[f], fy[f]);
+                return 1;
+            }
+        long n = (long)nn_qnn_fan_in(x) * x->out_c;
+        if (memcmp(x->w, y->w, (size_t)n) != 0) {
+            fprintf(stderr, "%s: layer %d weights differ\n", what, li);
+            return 1;
+        }
+        if (x->out_kind == NN_OUT_THRESH &&
+            memcmp(x->thr, y->thr, sizeof *x->thr * (size_t)x->out_c * x->n_thr) != 0) {
+            fprintf(stderr, "%s: layer %d thresholds differ\n", what, li);
+            return 1;
+        }
+        if (x->merge == NN_MERGE_MUX && memcmp(x->mux_sel, y->mux_sel, (size_t)x->out_c) != 0) {
+            fprintf(stderr, "%s: layer %d mux_sel differ\n", what, li);
+            return 1;
+        }
+        if ((x->res || x->out_kind == NN_OUT_SCORES) &&
+            (memcmp(x->rq_mul, y->rq_mul, sizeof *x->rq_mul * (size_t)x->out_c) != 0 ||
+             memcmp(x->rq_add, y->rq_add, sizeof *x->rq_add * (size_t)x->out_c) != 0)) {
+            fprintf(stderr, "%s: layer %d requantizers differ\n", what, li);
+            return 1;
+        }
+        if ((x->out_kind == NN_OUT_THRESH) != (y->thr != NULL) ||
+            (x->merge == NN_MERGE_MUX) != (y->mux_sel != NULL) ||
+            (x->res || x->out_kind == NN_OUT_SCORES) != (y->rq_mul != NULL)) {
+            fprintf(stderr, "%s: layer %d has arrays it should not have\n", what, li);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the zoo ---- */
+
+/* 8x8x3 -> 4 classes, every layer kind of the format (see the file header). */
+static void build_zoo(struct nn_qnn *m, uint64_t seed)
+{
+    uint64_t rng = seed;
+    model_init(m, 8, 8, 3, 4);
+    struct lspec conv3 = {.op = NN_QNN_CONV, .k = 3, .stride = 1, .pad = 1, .out_c = 8,
+                          .out_kind = NN_OUT_THRESH, .out_code = NN_CODE_BIN01, .out_bits = 1};
+    struct lspec s = conv3; /* 0: pixels -> bits, pooled to 4x4 */
+    s.w_code = NN_WCODE_SIGNMAG, s.w_max = 3, s.pool = 2;
+    add_layer(m, s, &rng);
+    s = conv3; /* 1: OR block, binary weights */
+    s.w_code = NN_WCODE_BINARY, s.w_max = 1, s.merge = NN_MERGE_OR;
+    add_layer(m, s, &rng);
+    s = conv3; /* 2: MUX block, ternary weights */
+    s.w_code = NN_WCODE_SIGNMAG, s.w_max = 1, s.merge = NN_MERGE_MUX, s.mux_variant = NN_MUX_SEL;
+    add_layer(m, s, &rng);
+    s = conv3; /* 3: starts a residual stream, 2-bit codes */
+    s.w_code = NN_WCODE_SIGNMAG, s.w_max = 2, s.out_code = NN_CODE_UINT, s.out_bits = 2;
+    s.res = 1, s.res_bits = 8, s.res_frac = 4;
+    add_layer(m, s, &rng);
+    s = conv3; /* 4: ADD, sign outputs, pooled to 2x2 */
+    s.w_code = NN_WCODE_SIGNMAG, s.w_max = 3, s.out_code = NN_CODE_SIGN;
+    s.merge = NN_MERGE_ADD, s.res = 1, s.res_bits = 8, s.res_frac = 4, s.pool = 2;
+    add_layer(m, s, &rng);
+    s = conv3; /* 5: 1x1, 3-bit codes, 5-level magnitudes */
+    s.k = 1, s.pad = 0, s.out_c = 6, s.w_code = NN_WCODE_SIGNMAG, s.w_max = 5;
+    s.out_code = NN_CODE_UINT, s.out_bits = 3;
+    add_layer(m, s, &rng);
+    s = conv3; /* 6: stride 2 to 1x1 */
+    s.stride = 2, s.out_c = 5, s.w_code = NN_WCODE_BINARY, s.w_max = 1;
+    add_layer(m, s, &rng);
+    add_layer(m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 4, .w_code = NN_WCODE_SIGNMAG,
+                                .w_max = 2, .out_kind = NN_OUT_SCORES, .rq_shift = 3}, &rng);
+    nn_qnn_meta_set(m, "arch", "zoo-8");
+    nn_qnn_meta_set(m, "seed", "42");
+}
+
+static void test_roundtrip(void)
+{
+    char path[600];
+    struct nn_error err;
+    struct nn_qnn m, r;
+    path_in(path, sizeof path, "zoo.qnn");
+    build_zoo(&m, 1);
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_OK, "zoo invalid: %s", err.msg);
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "write: %s", err.msg);
+    TU_CHECK(count_entries("zoo.qnn.tmp") == 0, "a temporary file was left behind");
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_OK, "read: %s", err.msg);
+    int diff = models_differ(&m, &r, "zoo round trip");
+    long size;
+    free(load(path, &size));
+    printf("zoo: %d layers written and read back, %s; file %ld bytes, layout says %ld\n",
+           m.n_layers, diff ? "DIFFERENT" : "identical", size, expected_size(&m));
+    TU_CHECK(!diff, "the zoo does not survive a round trip");
+    TU_CHECK(size == expected_size(&m), "file size %ld, expected %ld", size, expected_size(&m));
+
+    /* writing over an existing file replaces it */
+    nn_qnn_free(&r);
+    struct nn_qnn m2;
+    build_zoo(&m2, 2);
+    TU_CHECK(nn_qnn_write(&m2, path, &err) == NN_OK, "rewrite: %s", err.msg);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_OK, "read: %s", err.msg);
+    TU_CHECK(!models_differ(&m2, &r, "rewrite") && models_differ(&m, &r, "(expected)"),
+             "an overwritten file holds the new model");
+    nn_qnn_free(&r);
+    nn_qnn_free(&m2);
+    nn_qnn_free(&m);
+}
+
+/* One conv layer per weight code (binary, sign-magnitude w_max 1..7). */
+static void test_weight_codes(void)
+{
+    char path[600];
+    struct nn_error err;
+    path_in(path, sizeof path, "codes.qnn");
+    int bad = 0;
+    for (int wm = 0; wm <= 7; wm++) {
+        uint64_t rng = 100 + (uint64_t)wm;
+        struct nn_qnn m, r;
+        model_init(&m, 5, 7, 3, 3);
+        add_layer(&m, (struct lspec){.op = NN_QNN_CONV, .k = 3, .stride = 1, .pad = 0,
+                                     .out_c = 7, .w_code = wm ? NN_WCODE_SIGNMAG : NN_WCODE_BINARY,
+                                     .w_max = wm ? wm : 1, .out_kind = NN_OUT_THRESH,
+                                     .out_code = NN_CODE_UINT, .out_bits = 2}, &rng);
+        /* every code of the range appears */
+        struct nn_qnn_layer *l = &m.layers[0];
+        for (int i = 0; wm && i <= 2 * wm; i++)
+            l->w[i] = (int8_t)(i - wm);
+        add_layer(&m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 3, .w_code = NN_WCODE_BINARY,
+                                     .w_max = 1, .out_kind = NN_OUT_SCORES}, &rng);
+        if (nn_qnn_write(&m, path, &err) != NN_OK || nn_qnn_read(&r, path, &err) != NN_OK) {
+            TU_CHECK(0, "w_max %d: %s", wm, err.msg);
+            bad++;
+            nn_qnn_free(&m);
+            continue;
+        }
+        long size;
+        free(load(path, &size));
+        int d = models_differ(&m, &r, "weight codes");
+        printf("  %-22s w_mag_bits %d: %ld bytes (layout %ld), %s\n",
+               wm ? "sign-magnitude" : "binary", l->w_mag_bits, size, expected_size(&m),
+               d ? "DIFFERENT" : "identical");
+        TU_CHECK(!d && size == expected_size(&m), "weight code %d", wm);
+        nn_qnn_free(&r);
+        nn_qnn_free(&m);
+    }
+    TU_CHECK(bad == 0, "weight codes");
+}
+
+/* The bit-planes of a known row: weights 3 -1 0 -2 1 2 -3 0 1 (w_max 3). */
+static void test_bit_planes(void)
+{
+    char path[600];
+    struct nn_error err;
+    struct nn_qnn m;
+    uint64_t rng = 5;
+    path_in(path, sizeof path, "planes.qnn");
+    model_init(&m, 3, 3, 1, 2);
+    struct nn_qnn_layer *l = add_layer(&m, (struct lspec){.op = NN_QNN_CONV, .k = 3,
+        .stride = 1, .pad = 0, .out_c = 1, .w_code = NN_WCODE_SIGNMAG, .w_max = 3,
+        .out_kind = NN_OUT_THRESH, .out_code = NN_CODE_BIN01, .out_bits = 1}, &rng);
+    static const int8_t w[9] = {3, -1, 0, -2, 1, 2, -3, 0, 1};
+    memcpy(l->w, w, 9);
+    struct nn_qnn_layer *d = add_layer(&m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 2,
+        .w_code = NN_WCODE_BINARY, .w_max = 1, .out_kind = NN_OUT_SCORES}, &rng);
+    d->w[0] = 1;
+    d->w[1] = -1;
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "write: %s", err.msg);
+    long size;
+    uint8_t *b = load(path, &size);
+    /* bit i of a plane is weight i, LSB first; 9 bits -> 2 bytes per plane
+     * sign (1 = negative):  0 1 0 1 0 0 1 0 | 0          -> 0x4a 0x00
+     * |w| bit 0:            1 1 0 0 1 0 1 0 | 1          -> 0x53 0x01
+     * |w| bit 1:            1 0 0 1 0 1 1 0 | 0          -> 0x69 0x00 */
+    static const uint8_t want[6] = {0x4a, 0x00, 0x53, 0x01, 0x69, 0x00};
+    long off = layer_offset(&m, 0) + 104;
+    int ok = size == expected_size(&m) && memcmp(b + off, want, 6) == 0;
+    printf("bit-planes of 3 -1 0 -2 1 2 -3 0 1: %02x %02x | %02x %02x | %02x %02x "
+           "(expected 4a 00 | 53 01 | 69 00)\n", b[off], b[off + 1], b[off + 2], b[off + 3],
+           b[off + 4], b[off + 5]);
+    TU_CHECK(ok, "sign-magnitude bit-planes");
+    /* binary: one plane, 1 = +1: the dense rows [+1] and [-1] (fan_in 1) -> 0x01 */
+    long doff = layer_offset(&m, 1) + 104;
+    printf("binary plane of +1 / -1: %02x (expected 01)\n", b[doff]);
+    TU_CHECK(b[doff] == 0x01 && size == doff + 1 + 32 + 4, "binary plane %02x", b[doff]);
+
+    /* a negative zero (sign bit on a zero magnitude) is refused */
+    b[off] |= 0x04; /* weight 2 is 0 */
+    fix_crc(b, size);
+    save(path, b, size);
+    struct nn_qnn r;
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 0"),
+             "negative zero accepted");
+    printf("negative zero: %s\n", err.msg);
+    /* so are set padding bits */
+    b[off] &= (uint8_t)~0x04;
+    b[off + 1] |= 0x80;
+    fix_crc(b, size);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "padding"),
+             "padding bits accepted");
+    printf("padding bits: %s\n", err.msg);
+    free(b);
+    nn_qnn_free(&m);
+}
+
+/* Every byte flipped (two patterns), then every truncation. */
+static void test_corruption(void)
+{
+    char path[600], bad_path[600];
+    struct nn_error err;
+    struct nn_qnn m, r;
+    path_in(path, sizeof path, "good.qnn");
+    path_in(bad_path, sizeof bad_path, "bad.qnn");
+    build_zoo(&m, 3);
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "write: %s", err.msg);
+    long size;
+    uint8_t *good = load(path, &size);
+    uint8_t *b = malloc((size_t)size);
+
+    int n_try = 0, n_format = 0, n_named = 0, n_zeroed = 0, n_crc = 0;
+    for (long pos = 0; pos < size; pos++)
+        for (int pat = 0; pat < 2; pat++) {
+            memcpy(b, good, (size_t)size);
+            b[pos] ^= pat ? 0x80 : 0x01;
+            save(bad_path, b, size);
+            enum nn_status s = nn_qnn_read(&r, bad_path, &err);
+            n_try++;
+            n_format += s == NN_ERR_FORMAT;
+            n_named += strstr(err.msg, bad_path) != NULL;
+            n_zeroed += is_zeroed(&r);
+            n_crc += strstr(err.msg, "checksum mismatch") != NULL;
+            if (s != NN_ERR_FORMAT)
+                nn_qnn_free(&r);
+        }
+    printf("byte flips: %d tried, %d NN_ERR_FORMAT, %d name the file, %d leave the model "
+           "zeroed, %d say checksum mismatch\n", n_try, n_format, n_named, n_zeroed, n_crc);
+    TU_CHECK(n_format == n_try && n_named == n_try && n_zeroed == n_try,
+             "every flipped byte is a format error naming the file");
+
+    int n_trunc = 0, n_said = 0;
+    n_format = n_named = 0;
+    for (long len = 0; len < size; len++) {
+        save(bad_path, good, len);
+        enum nn_status s = nn_qnn_read(&r, bad_path, &err);
+        char want[64];
+        snprintf(want, sizeof want, "truncated at byte %ld (", len);
+        n_trunc++;
+        n_format += s == NN_ERR_FORMAT && is_zeroed(&r);
+        n_named += strstr(err.msg, bad_path) != NULL;
+        n_said += len < 8 || strstr(err.msg, want) != NULL;
+        if (len == 500)
+            printf("truncated to 500 bytes: %s\n", err.msg);
+    }
+    printf("truncations: %d lengths, %d NN_ERR_FORMAT, %d name the file, %d say where\n",
+           n_trunc, n_format, n_named, n_said);
+    TU_CHECK(n_format == n_trunc && n_named == n_trunc && n_said == n_trunc,
+             "every truncation is a format error saying where");
+
+    /* random edits behind a recomputed checksum: whatever the reader accepts
+     * must be a valid model that the inference runs without harm */
+    uint64_t rng = 2024;
+    int n_accepted = 0, n_refused = 0, n_other = 0, n_ran = 0;
+    uint8_t *img = calloc((size_t)m.in_h * m.in_w * m.in_c, 1);
+    for (int t = 0; t < 3000; t++) {
+        memcpy(b, good, (size_t)size);
+        int n_edits = rng_int(&rng, 1, 4);
+        for (int e = 0; e < n_edits; e++) {
+            long pos = rng_int(&rng, 0, (int)size - 5);
+            /* mostly the header and field blocks, where the counts live */
+            if (rng_int(&rng, 0, 1))
+                pos = rng_int(&rng, 8, 40 + (int)strlen(m.meta) + 104);
+            b[pos] = (uint8_t)(rng_int(&rng, 0, 3) == 0 ? 0xff : rng_next(&rng));
+        }
+        fix_crc(b, size);
+        save(bad_path, b, size);
+        enum nn_status s = nn_qnn_read(&r, bad_path, &err);
+        if (s == NN_OK) {
+            n_accepted++;
+            struct nn_infer_ws ws;
+            if (nn_qnn_validate(&r, &err) == NN_OK && nn_infer_ws_init(&ws, &r, &err) == NN_OK) {
+                int pred = nn_infer_image(&r, &ws, img);
+                n_ran += pred >= 0 && pred < r.n_class;
+                nn_infer_ws_free(&ws);
+            }
+            nn_qnn_free(&r);
+        } else if (s == NN_ERR_FORMAT && strstr(err.msg, bad_path) && is_zeroed(&r)) {
+            n_refused++;
+        } else {
+            n_other++;
+        }
+    }
+    free(img);
+    printf("random edits with a good checksum: 3000 tried, %d refused, %d accepted (all valid, "
+           "%d ran), %d otherwise\n", n_refused, n_accepted, n_ran, n_other);
+    TU_CHECK(n_other == 0 && n_ran == n_accepted, "random edits behind a good checksum");
+
+    /* one more byte after the checksum */
+    memcpy(b, good, (size_t)size);
+    uint8_t *longer = malloc((size_t)size + 1);
+    memcpy(longer, good, (size_t)size);
+    longer[size] = 0;
+    save(bad_path, longer, size + 1);
+    TU_CHECK(nn_qnn_read(&r, bad_path, &err) == NN_ERR_FORMAT, "a trailing byte accepted");
+    printf("trailing byte: %s\n", err.msg);
+    /* ... and extra bytes before a recomputed checksum */
+    fix_crc(longer, size + 1);
+    save(bad_path, longer, size + 1);
+    TU_CHECK(nn_qnn_read(&r, bad_path, &err) == NN_ERR_FORMAT && strstr(err.msg, "unexpected"),
+             "extra bytes behind a good checksum accepted");
+    printf("extra bytes, good checksum: %s\n", err.msg);
+    free(longer);
+    free(b);
+    free(good);
+    nn_qnn_free(&m);
+}
+
+/* Edits behind a recomputed checksum: the checks after the CRC. */
+struct edit {
+    const char *what;
+    long offset;     /* byte to overwrite */
+    int width;       /* 1 or 4 bytes */
+    uint32_t value;
+    const char *want; /* substring of the message */
+};
+
+static void test_edits(void)
+{
+    char path[600], bad_path[600];
+    struct nn_error err;
+    struct nn_qnn m, r;
+    path_in(path, sizeof path, "edit-src.qnn");
+    path_in(bad_path, sizeof bad_path, "edit.qnn");
+    build_zoo(&m, 4);
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "write: %s", err.msg);
+    long size;
+    uint8_t *good = load(path, &size);
+    uint8_t *b = malloc((size_t)size);
+
+    /* field f of layer li */
+#define FIELD(li, f) (layer_offset(&m, (li)) + 4 * (f))
+    const struct nn_qnn_layer *l3 = &m.layers[3], *l2 = &m.layers[2];
+    long l3_thr = layer_offset(&m, 3) + 104 +
+                  (1 + l3->w_mag_bits) * (((long)nn_qnn_fan_in(l3) * l3->out_c + 7) / 8);
+    long l2_mux = layer_offset(&m, 2) + 104 +
+                  (1 + l2->w_mag_bits) * (((long)nn_qnn_fan_in(l2) * l2->out_c + 7) / 8) +
+                  4L * l2->out_c * l2->n_thr;
+    /* the three thresholds of channel 0 of layer 3: make the middle one the largest */
+    const struct edit edits[] = {
+        {"bad magic", 0, 1, 'X', "not a logiq model (bad magic"},
+        {"version 7", 8, 4, 7, "unsupported version 7 (this logiq reads version 1)"},
+        {"n_layers 1000", 12, 4, 1000, "n_layers = 1000 out of range"},
+        {"meta length 9000", 32, 4, 9000, "metadata length 9000 out of range"},
+        {"layer 5 out_c -5", FIELD(5, 6), 4, (uint32_t)-5,
+         "layer 5: field out_c = -5 out of range"},
+        {"layer 2 out_h 7", FIELD(2, 4), 4, 7, "layer 2: conv output"},
+        {"layer 1 in_code sign", FIELD(1, 10), 4, NN_CODE_SIGN, "layer 1: input code"},
+        {"layer 4 merge or", FIELD(4, 19), 4, NN_MERGE_OR, "layer 4: or merge needs binary"},
+        {"layer 6 pool 2", FIELD(6, 25), 4, 2, "layer 6: field pool = 2 out of range"},
+        {"layer 7 out_kind thresh", FIELD(7, 15), 4, NN_OUT_THRESH, "unexpected bytes"},
+        {"layer 3 rq_shift 63", FIELD(3, 24), 4, 63, "layer 3: field rq_shift = 63"},
+        {"layer 0 w_max 2", FIELD(0, 14), 4, 2, "layer 0: weight"},
+        {"layer 0 w_mag_bits 3", FIELD(0, 13), 4, 3, "layer "}, /* shifts the layout */
+        {"layer 3 thresholds", l3_thr + 4, 4, 0x7fffffff, "layer 3: thresholds of channel 0 not "
+         "ascending"},
+        {"layer 2 mux_sel 2", l2_mux, 1, 2, "layer 2: mux_sel[0] = 2"},
+    };
+#undef FIELD
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        const struct edit *e = &edits[i];
+        memcpy(b, good, (size_t)size);
+        if (e->width == 1)
+            b[e->offset] = (uint8_t)e->value;
+        else
+            put32(b + e->offset, e->value);
+        fix_crc(b, size);
+        save(bad_path, b, size);
+        enum nn_status s = nn_qnn_read(&r, bad_path, &err);
+        int ok = s == NN_ERR_FORMAT && strstr(err.msg, bad_path) && strstr(err.msg, e->want) &&
+                 is_zeroed(&r);
+        printf("  %-24s -> %s\n", e->what, err.msg);
+        TU_CHECK(ok, "%s: expected a format error with \"%s\"", e->what, e->want);
+        if (s == NN_OK)
+            nn_qnn_free(&r);
+    }
+    /* the same edit without fixing the checksum is a checksum mismatch */
+    memcpy(b, good, (size_t)size);
+    put32(b + layer_offset(&m, 2) + 16, 7);
+    save(bad_path, b, size);
+    TU_CHECK(nn_qnn_read(&r, bad_path, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "checksum mismatch (file corrupted)"), "CRC not checked: %s",
+             err.msg);
+    printf("  %-24s -> %s\n", "same, checksum kept", err.msg);
+
+    char missing[600];
+    path_in(missing, sizeof missing, "no-such.qnn");
+    enum nn_status s = nn_qnn_read(&r, missing, &err);
+    printf("  %-24s -> %s\n", "missing file", err.msg);
+    TU_CHECK(s == NN_ERR_IO && strstr(err.msg, missing) && is_zeroed(&r), "missing file");
+    free(b);
+    free(good);
+    nn_qnn_free(&m);
+}
+
+/* Failing writes: an invalid model, a missing folder, a rename onto a folder. */
+static void test_write_errors(void)
+{
+    char path[600];
+    struct nn_error err;
+    struct nn_qnn m;
+    build_zoo(&m, 5);
+
+    path_in(path, sizeof path, "invalid.qnn");
+    m.layers[3].thr[1] = m.layers[3].thr[0] - 1;
+    m.layers[3].thr[2] = m.layers[3].thr[0] - 1;
+    enum nn_status s = nn_qnn_write(&m, path, &err);
+    printf("write of an invalid model: %s\n", err.msg);
+    TU_CHECK(s == NN_ERR_FORMAT && strstr(err.msg, "layer 3") && access(path, F_OK) != 0,
+             "an invalid model was written");
+    nn_qnn_free(&m);
+    build_zoo(&m, 5);
+
+    path_in(path, sizeof path, "no-dir/x.qnn");
+    s = nn_qnn_write(&m, path, &err);
+    printf("write into a missing folder: %s\n", err.msg);
+    TU_CHECK(s == NN_ERR_IO && strstr(err.msg, path), "write into a missing folder");
+
+    path_in(path, sizeof path, "a-folder");
+    mkdir(path, 0700);
+    s = nn_qnn_write(&m, path, &err);
+    printf("write over a folder: %s\n", err.msg);
+    TU_CHECK(s == NN_ERR_IO && strstr(err.msg, path), "write over a folder");
+    TU_CHECK(count_entries("a-folder.tmp") == 0, "a failed write left its temporary file");
+    rmdir(path);
+    nn_qnn_free(&m);
+}
+
+/* In-memory validation: each edit must fail naming its layer. */
+static void test_validate(void)
+{
+    struct nn_error err;
+    struct nn_qnn m;
+    build_zoo(&m, 6);
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_OK, "zoo: %s", err.msg);
+    struct {
+        const char *what;
+        int layer;
+        size_t offset;
+        int32_t value;
+        const char *want;
+    } edits[] = {
+        {"pixels as bits", 0, offsetof(struct nn_qnn_layer, in_code), NN_CODE_BIN01, "layer 0"},
+        {"in_bits 7", 0, offsetof(struct nn_qnn_layer, in_bits), 7, "layer 0: input code"},
+        {"in_h 7", 0, offsetof(struct nn_qnn_layer, in_h), 7, "layer 0: conv output"},
+        {"in_c 2", 0, offsetof(struct nn_qnn_layer, in_c), 2, "layer 0: input shape"},
+        {"k 0", 1, offsetof(struct nn_qnn_layer, k), 0, "layer 1: field k = 0"},
+        {"stride 0", 1, offsetof(struct nn_qnn_layer, stride), 0, "layer 1: field stride"},
+        {"pad 3", 1, offsetof(struct nn_qnn_layer, pad), 3, "layer 1: field pad = 3"},
+        {"out_w 3", 3, offsetof(struct nn_qnn_layer, out_w), 3, "layer 3: conv output"},
+        {"op 5", 2, offsetof(struct nn_qnn_layer, op), 5, "layer 2: field op"},
+        {"or on signs", 1, offsetof(struct nn_qnn_layer, out_code), NN_CODE_SIGN,
+         "layer 1: or merge"},
+        {"mux variant 2", 2, offsetof(struct nn_qnn_layer, mux_variant), 2,
+         "layer 2: field mux_variant"},
+        {"add off-stream", 3, offsetof(struct nn_qnn_layer, res), 0, "layer 4: add merge needs "
+         "the previous layer"},
+        {"add not on stream", 4, offsetof(struct nn_qnn_layer, res), 0, "layer 4"},
+        {"add after a pool", 3, offsetof(struct nn_qnn_layer, pool), 2, "layer 4"},
+        {"add, other res_bits", 4, offsetof(struct nn_qnn_layer, res_bits), 9,
+         "layer 4: add merge of streams"},
+        {"res_bits 1", 3, offsetof(struct nn_qnn_layer, res_bits), 1, "layer 3: field res_bits"},
+        {"res_frac 8", 3, offsetof(struct nn_qnn_layer, res_frac), 8, "layer 3: field res_frac"},
+        {"res 2", 3, offsetof(struct nn_qnn_layer, res), 2, "layer 3: field res = 2"},
+        {"n_thr 1 for 2 bits", 3, offsetof(struct nn_qnn_layer, n_thr), 1,
+         "layer 3: field n_thr = 1"},
+        {"out_bits 9", 5, offsetof(struct nn_qnn_layer, out_bits), 9, "layer 5: field out_bits"},
+        {"uint of 1 bit", 5, offsetof(struct nn_qnn_layer, out_bits), 1, "layer 5: field out_bits"},
+        {"w_mag_bits 3 for 3", 0, offsetof(struct nn_qnn_layer, w_mag_bits), 3,
+         "layer 0: field w_mag_bits"},
+        {"binary w_max 2", 1, offsetof(struct nn_qnn_layer, w_max), 2, "layer 1: field w_max"},
+        {"w_code 3", 1, offsetof(struct nn_qnn_layer, w_code), 3, "layer 1: field w_code"},
+        {"scores early", 6, offsetof(struct nn_qnn_layer, out_kind), NN_OUT_SCORES,
+         "layer 6: only the last layer"},
+        {"last thresholds", 7, offsetof(struct nn_qnn_layer, out_kind), NN_OUT_THRESH,
+         "layer 7: the last layer"},
+        {"scores pooled", 7, offsetof(struct nn_qnn_layer, pool), 1, "layer 7: field pool"},
+        {"scores merged", 7, offsetof(struct nn_qnn_layer, merge), NN_MERGE_OR,
+         "layer 7: field merge"},
+        {"scores on a stream", 7, offsetof(struct nn_qnn_layer, res), 1, "layer 7: field res"},
+        {"pool 5", 0, offsetof(struct nn_qnn_layer, pool), 9, "layer 0: field pool"},
+        {"rq_shift -1", 2, offsetof(struct nn_qnn_layer, rq_shift), -1, "layer 2: field rq_shift"},
+        {"merge 4", 2, offsetof(struct nn_qnn_layer, merge), 4, "layer 2: field merge"},
+    };
+    int n_ok = 0, n = (int)(sizeof edits / sizeof edits[0]);
+    for (int i = 0; i < n; i++) {
+        int32_t *f = (int32_t *)((char *)&m.layers[edits[i].layer] + edits[i].offset);
+        int32_t old = *f;
+        *f = edits[i].value;
+        enum nn_status s = nn_qnn_validate(&m, &err);
+        *f = old;
+        int ok = s == NN_ERR_FORMAT && strstr(err.msg, edits[i].want) != NULL;
+        n_ok += ok;
+        TU_CHECK(ok, "%s: got \"%s\", expected \"%s\"", edits[i].what,
+                 s == NN_OK ? "OK" : err.msg, edits[i].want);
+    }
+    printf("validate: %d of %d field edits refused naming the layer and field\n", n_ok, n);
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_OK, "edits restored: %s", err.msg);
+
+    /* array contents */
+    struct nn_qnn_layer *l0 = &m.layers[0], *l1 = &m.layers[1], *l2 = &m.layers[2];
+    struct nn_qnn_layer *l3 = &m.layers[3];
+    int8_t w0 = l0->w[5], w1 = l1->w[0];
+    l0->w[5] = 4;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 0: weight"),
+             "a weight beyond w_max: %s", err.msg);
+    printf("  %s\n", err.msg);
+    l0->w[5] = w0;
+    l1->w[0] = 0;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 1: weight"),
+             "a zero binary weight: %s", err.msg);
+    printf("  %s\n", err.msg);
+    l1->w[0] = w1;
+    l2->mux_sel[3] = 7;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 2: mux_sel"),
+             "a select of 7: %s", err.msg);
+    l2->mux_sel[3] = 1;
+    int32_t t = l3->thr[3 * 5 + 2];
+    l3->thr[3 * 5 + 2] = l3->thr[3 * 5 + 1] - 1;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "layer 3: thresholds of channel 5 not ascending"),
+             "descending thresholds: %s", err.msg);
+    printf("  %s\n", err.msg);
+    l3->thr[3 * 5 + 2] = t;
+    int64_t mul = l3->rq_mul[1];
+    l3->rq_mul[1] = INT64_MAX / 4;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 3: rq_mul"),
+             "an overflowing requantizer: %s", err.msg);
+    printf("  %s\n", err.msg);
+    l3->rq_mul[1] = mul;
+    m.n_class = 5;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 7: field "
+             "out_c = 4 out of range (expected n_class = 5)"), "n_class: %s", err.msg);
+    m.n_class = 4;
+    memset(m.meta, 'x', sizeof m.meta);
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "metadata"),
+             "unterminated metadata: %s", err.msg);
+    m.meta[0] = '\0';
+    int nl = m.n_layers;
+    m.n_layers = 0;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "n_layers"),
+             "no layers: %s", err.msg);
+    m.n_layers = nl;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_OK, "restored: %s", err.msg);
+    nn_qnn_free(&m);
+    TU_CHECK(is_zeroed(&m), "nn_qnn_free zeroes the model");
+
+    /* the accumulator must fit 32 bits: 66564 pixels x 127 x 255 > 2^31 - 1 */
+    uint64_t rng = 9;
+    model_init(&m, 258, 258, 1, 2);
+    add_layer(&m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 2, .w_code = NN_WCODE_SIGNMAG,
+                                 .w_max = 127, .out_kind = NN_OUT_SCORES}, &rng);
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 0: "
+             "accumulator bound"), "accumulator overflow: %s", err.msg);
+    printf("  %s\n", err.msg);
+    m.layers[0].w_max = 126; /* 66564 x 126 x 255 = 2138702 ... < 2^31 */
+    for (int i = 0; i < 2 * 66564; i++)
+        if (m.layers[0].w[i] == 127 || m.layers[0].w[i] == -127)
+            m.layers[0].w[i] = 0;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_OK, "w_max 126: %s", err.msg);
+    nn_qnn_free(&m);
+}
+
+static void test_meta(void)
+{
+    struct nn_qnn m;
+    char buf[64];
+    memset(&m, 0, sizeof m);
+    TU_CHECK(nn_qnn_meta_get(&m, "arch", buf, sizeof buf) == 0, "empty metadata has a key");
+    TU_CHECK(nn_qnn_meta_set(&m, "arch", "vgg11-or") == 0, "set arch");
+    TU_CHECK(nn_qnn_meta_set(&m, "wq", "heq3") == 0, "set wq");
+    TU_CHECK(nn_qnn_meta_set(&m, "ar", "x") == 0, "set ar (a prefix of arch)");
+    TU_CHECK(strcmp(m.meta, "arch=vgg11-or\nwq=heq3\nar=x\n") == 0, "meta text: %s", m.meta);
+    TU_CHECK(nn_qnn_meta_get(&m, "arch", buf, sizeof buf) == 1 && strcmp(buf, "vgg11-or") == 0,
+             "get arch: %s", buf);
+    TU_CHECK(nn_qnn_meta_get(&m, "ar", buf, sizeof buf) == 1 && strcmp(buf, "x") == 0,
+             "get ar: %s", buf);
+    TU_CHECK(nn_qnn_meta_get(&m, "a", buf, sizeof buf) == 0, "a key prefix matched");
+    TU_CHECK(nn_qnn_meta_set(&m, "arch", "resnet-add") == 0, "replace arch");
+    TU_CHECK(strcmp(m.meta, "arch=resnet-add\nwq=heq3\nar=x\n") == 0, "replaced: %s", m.meta);
+    TU_CHECK(nn_qnn_meta_set(&m, "ar", "") == 0 && nn_qnn_meta_get(&m, "ar", buf, sizeof buf) == 1
+             && buf[0] == '\0', "empty value");
+    TU_CHECK(nn_qnn_meta_get(&m, "arch", buf, 4) == 1 && strcmp(buf, "res") == 0,
+             "value cut to the buffer: %s", buf);
+    TU_CHECK(nn_qnn_meta_set(&m, "a=b", "1") == -1 && nn_qnn_meta_set(&m, "k", "x\ny") == -1 &&
+             nn_qnn_meta_set(&m, "", "1") == -1, "malformed keys and values refused");
+    printf("metadata: \"%s\"\n", m.meta);
+    char big[NN_QNN_META_MAX];
+    memset(big, 'v', sizeof big);
+    big[sizeof big - 20] = '\0';
+    char before[NN_QNN_META_MAX];
+    strcpy(before, m.meta);
+    TU_CHECK(nn_qnn_meta_set(&m, "big", big) == -1 && strcmp(m.meta, before) == 0,
+             "a full metadata block is refused unchanged");
+    /* fill to 3 bytes short of the limit (8191 characters and the NUL) */
+    big[NN_QNN_META_MAX - 1 - strlen(before) - strlen("big=\n") - 3] = '\0';
+    TU_CHECK(nn_qnn_meta_set(&m, "big", big) == 0, "a large value fits");
+    TU_CHECK(nn_qnn_meta_set(&m, "seed", "1") == -1, "then seed=1 does not fit");
+    TU_CHECK(nn_qnn_meta_set(&m, "s", "") == 0 && strlen(m.meta) == NN_QNN_META_MAX - 1,
+             "but s= fills it exactly");
+    TU_CHECK(nn_qnn_meta_set(&m, "s", "1") == -1, "and s=1 no longer fits");
+    TU_CHECK(nn_qnn_meta_set(&m, "big", "small") == 0 && nn_qnn_meta_set(&m, "seed", "1") == 0,
+             "replacing frees room");
+    TU_CHECK(strcmp(m.meta, "arch=resnet-add\nwq=heq3\nar=\nbig=small\ns=\nseed=1\n") == 0,
+             "meta text: %s", m.meta);
+    /* a last line without its newline */
+    strcpy(m.meta, "a=1\nb=2");
+    TU_CHECK(nn_qnn_meta_get(&m, "b", buf, sizeof buf) == 1 && strcmp(buf, "2") == 0, "get b");
+    TU_CHECK(nn_qnn_meta_set(&m, "c", "3") == 0 && strcmp(m.meta, "a=1\nb=2\nc=3\n") == 0,
+             "append after an unterminated line: %s", m.meta);
+}
+
+int main(void)
+{
+    tu_scratch_path(scratch, sizeof scratch, "qnn");
+    if (mkdir(scratch, 0700) != 0) {
+        perror(scratch);
+        return 1;
+    }
+    test_roundtrip();
+    test_weight_codes();
+    test_bit_planes();
+    test_corruption();
+    test_edits();
+    test_write_errors();
+    test_validate();
+    test_meta();
+
+    const char *names[] = {"zoo.qnn", "codes.qnn", "planes.qnn", "good.qnn", "bad.qnn",
+                           "edit-src.qnn", "edit.qnn"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[600];
+        path_in(p, sizeof p, names[i]);
+        remove(p);
+    }
+    TU_CHECK(count_entries("") == 2, "the scratch folder holds only . and .. at the end");
+    rmdir(scratch);
+    return tu_exit("test_qnn");
+}

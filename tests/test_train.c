@@ -1,0 +1,269 @@
+/* tests/test_train.c: the training core end to end on synthetic data:
+ * architecture strings, learning, determinism, and the export to integers
+ * held against the float evaluation.
+ *
+ * Tolerance policy: the float evaluation and the integer model must make the
+ * same decision for every activation, except where the float pre-activation
+ * lies within TIE_TOL of a threshold (a tie in folding: float rounding of the
+ * conv sum and of batch norm, against the exact integer comparison). Every
+ * differing prediction must be traced to such a tie in the first layer where
+ * the two models differ; unexplained mismatches must be zero. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/infer.h"
+#include "nn/model.h"
+#include "nn/train.h"
+#include "tests/testutil.h"
+
+#define TIE_TOL 1e-3
+
+static void test_arch(void)
+{
+    struct nn_arch a;
+    struct nn_error err;
+    const char *presets[] = {"mlp", "refcnn", "vgg11", "res11-add", "res11-or", "res11-mux"};
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        TU_CHECK(nn_arch_parse(&a, presets[i], 1.0f, &err) == NN_OK, "preset %s: %s",
+                 presets[i], err.msg);
+    TU_CHECK(nn_arch_parse(&a, "vgg11", 1.0f, &err) == NN_OK && a.n_layers == 12,
+             "vgg11 has 11 hidden layers + scores (got %d layers)", a.n_layers);
+    TU_CHECK(nn_arch_parse(&a, "c16k5s2+or{w=bin;a=1},p3,f10", 0.5f, &err) == NN_OK,
+             "custom string: %s", err.msg);
+    TU_CHECK(a.layers[0].out_c == 8 && a.layers[0].k == 5 && a.layers[0].stride == 2 &&
+             a.layers[0].pool == 3 && a.layers[0].merge == NN_MERGE_OR &&
+             strcmp(a.layers[0].wq, "bin") == 0 && a.layers[1].out_c == 10,
+             "custom string fields");
+    const char *bad[] = {"c", "x3", "c8,f10,p", "c8+sum,f10", "c8{q=1},f10", "c8,c8", "p,f10",
+                         "c8,,f10", "c8k0,f10"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = 0;
+        TU_CHECK(nn_arch_parse(&a, bad[i], 1.0f, &err) == NN_ERR_ARG && err.msg[0],
+                 "bad architecture '%s' must be rejected with a message", bad[i]);
+    }
+}
+
+struct setup {
+    const char *arch, *wq, *aq;
+    int epochs;
+};
+
+static enum nn_status build(struct nn_model *m, const struct setup *s, uint64_t seed,
+                            struct nn_error *err)
+{
+    struct nn_arch a;
+    struct nn_model_config cfg;
+    nn_model_config_default(&cfg);
+    cfg.in_h = cfg.in_w = 12;
+    snprintf(cfg.wq, sizeof cfg.wq, "%s", s->wq);
+    snprintf(cfg.aq, sizeof cfg.aq, "%s", s->aq);
+    cfg.max_batch = 32;
+    cfg.seed = seed;
+    enum nn_status st = nn_arch_parse(&a, s->arch, 1.0f, err);
+    return st != NN_OK ? st : nn_model_init(m, &a, s->arch, &cfg, err);
+}
+
+static void train(struct nn_model *m, const struct nn_dataset *tr, int epochs, uint64_t seed,
+                  struct nn_train_result *r)
+{
+    struct nn_train_opts o;
+    struct nn_error err;
+    nn_train_opts_default(&o);
+    o.epochs = epochs;
+    o.batch = 32;
+    o.lr = 3e-3f;
+    o.seed = seed;
+    o.eval_every_epoch = 0;
+    TU_CHECK(nn_train(m, tr, NULL, &o, r, &err) == NN_OK, "train: %s", err.msg);
+}
+
+static int count_codes(double v, const int32_t *thr, int n)
+{
+    int k = 0;
+    for (int j = 0; j < n; j++)
+        k += v >= thr[j];
+    return k;
+}
+
+/* Compares the float evaluation with the integer model image by image.
+ * Returns the number of unexplained mismatching predictions. */
+static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
+                             const struct nn_dataset *ds, int *ties, int *mismatch)
+{
+    struct nn_infer_ws ws;
+    struct nn_error err;
+    float x[12 * 12];
+    int y, unexplained = 0;
+    *ties = *mismatch = 0;
+    if (nn_infer_ws_init(&ws, q, &err) != NN_OK)
+        return ds->n;
+    for (int i = 0; i < ds->n; i++) {
+        nn_data_batch(ds, &i, 1, NN_NORM_SCALE, NULL, NULL, NULL, NULL, x, &y);
+        const float *logits = nn_model_forward(m, x, 1, NN_EVAL);
+        int pf = 0;
+        for (int c = 1; c < q->n_class; c++)
+            if (logits[c] > logits[pf])
+                pf = c;
+        int pi = nn_infer_image(q, &ws, ds->x + (size_t)i * 144);
+        /* the first layer whose decisions differ, and whether each is a tie */
+        int first_diff = -1, all_ties = 1;
+        for (int l = 0; l < q->n_layers - 1 && first_diff < 0; l++) {
+            const struct nn_qnn_layer *ql = &q->layers[l];
+            const struct nn_layer *L = &m->layers[l];
+            int n = ql->out_h * ql->out_w * ql->out_c;
+            for (int k = 0; k < n; k++) {
+                int c = k % ql->out_c;
+                const int32_t *thr = ql->thr + (size_t)c * ql->n_thr;
+                double vf = L->res ? L->u[k] : L->y[k];
+                int code_f = 0;
+                for (int j = 1; j <= ql->n_thr; j++)
+                    code_f += vf >= nn_aq_thresh(&L->aq, j);
+                int code_i = count_codes(ql->res ? ws.res[l][k] : ws.acc[l][k], thr, ql->n_thr);
+                int same_u = !ql->res || ldexp(L->u[k], ql->res_frac) == (double)ws.res[l][k];
+                if (code_f == code_i && same_u)
+                    continue;
+                first_diff = l;
+                /* a tie: y within TIE_TOL of a threshold, or of a rounding
+                 * boundary of the residual stream's fixed point */
+                double yv = L->y[k];
+                int tie = 0;
+                for (int j = 1; j <= ql->n_thr; j++)
+                    tie |= fabs(vf - nn_aq_thresh(&L->aq, j)) <= TIE_TOL;
+                if (ql->res) {
+                    double s = ldexp(yv, ql->res_frac) + 0.5;
+                    tie |= fabs(s - nearbyint(s)) <= ldexp(TIE_TOL, ql->res_frac);
+                }
+                all_ties &= tie;
+            }
+        }
+        if (first_diff < 0) {
+            /* same activations everywhere: the scores may differ only by a
+             * near-tie of the two best classes */
+            int second = pf == 0 ? 1 : 0;
+            for (int c = 0; c < q->n_class; c++)
+                if (c != pf && logits[c] > logits[second])
+                    second = c;
+            all_ties = fabsf(logits[pf] - logits[second]) <= TIE_TOL;
+        }
+        if (first_diff >= 0 && all_ties)
+            (*ties)++;
+        if (pf != pi) {
+            (*mismatch)++;
+            if (!all_ties)
+                unexplained++;
+        }
+    }
+    nn_infer_ws_free(&ws);
+    return unexplained;
+}
+
+static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te)
+{
+    const struct setup cases[] = {
+        {"c8,c8+or,p,c16,c16+or,p,f32,f10", "heq:3", "1", 2},
+        {"c8,c8+mux,p,c16,c16+mux,p,f10", "heq:5", "1", 2},
+        {"c8,c8+add,c8+add,p,c16,p,f32,f32+add,f10", "twn", "2", 2},
+        {"c8,p,c16,p,f10", "bin", "sign", 2},
+        {"c8,c8,p,f16,f10", "uniform:3", "3", 2},
+        {"c8s2,c8k1,f10", "mquant/ch", "1", 2},
+        {"c8k5,c8+add,p,f10", "tquant", "sign", 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct setup *s = &cases[i];
+        struct nn_model m;
+        struct nn_error err;
+        if (build(&m, s, 3, &err) != NN_OK) {
+            TU_CHECK(0, "%s: %s", s->arch, err.msg);
+            continue;
+        }
+        struct nn_train_result r;
+        train(&m, tr, s->epochs, 5, &r);
+        struct nn_qnn q;
+        enum nn_status st = nn_model_export(&m, &q, &err);
+        TU_CHECK(st == NN_OK, "%s %s %s: export: %s", s->arch, s->wq, s->aq, err.msg);
+        if (st != NN_OK) {
+            nn_model_free(&m);
+            continue;
+        }
+        int ties, mismatch;
+        int unexplained = compare_int_float(&m, &q, te, &ties, &mismatch);
+        int correct;
+        nn_infer_dataset(&q, te, 1, &correct, NULL, &err);
+        printf("export %-40s %-9s aq %-4s: int acc %.3f, %d prediction mismatches, "
+               "%d images with ties, %d unexplained\n", s->arch, s->wq, s->aq,
+               (double)correct / te->n, mismatch, ties, unexplained);
+        TU_CHECK(unexplained == 0, "%s: %d unexplained integer/float mismatches", s->arch,
+                 unexplained);
+        TU_CHECK((double)correct / te->n > 0.5, "%s: integer model learned (acc %.3f)",
+                 s->arch, (double)correct / te->n);
+        nn_qnn_free(&q);
+        nn_model_free(&m);
+    }
+}
+
+static void test_determinism(const struct nn_dataset *tr)
+{
+    const struct setup s = {"c8,c8+mux,p,f16,f10", "heq:3", "1", 1};
+    struct nn_model a, b, c;
+    struct nn_error err;
+    struct nn_train_result r;
+    if (build(&a, &s, 7, &err) || build(&b, &s, 7, &err) || build(&c, &s, 8, &err)) {
+        TU_CHECK(0, "build: %s", err.msg);
+        return;
+    }
+    train(&a, tr, 1, 9, &r);
+    train(&b, tr, 1, 9, &r);
+    train(&c, tr, 1, 9, &r);
+    TU_CHECK(memcmp(a.params, b.params, a.n_params * sizeof(float)) == 0,
+             "same seed and threads: bit-identical parameters");
+    TU_CHECK(memcmp(a.params, c.params, a.n_params * sizeof(float)) != 0,
+             "another initialization seed gives other parameters");
+    nn_model_free(&a);
+    nn_model_free(&b);
+    nn_model_free(&c);
+}
+
+static void test_errors(void)
+{
+    struct nn_model m;
+    struct nn_error err;
+    const struct setup bad[] = {
+        {"c8,c8+or,f10", "heq:3", "sign", 1},   /* OR needs {0,1} activations */
+        {"c8,c16+add,f10", "heq:3", "1", 1},    /* shapes differ across the merge */
+        {"c8,p,c8+add,f10", "heq:3", "1", 1},   /* add source pools */
+        {"c8,f10", "heq:4", "1", 1},            /* even HEQ levels */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = 0;
+        enum nn_status st = build(&m, &bad[i], 1, &err);
+        TU_CHECK(st == NN_ERR_ARG && err.msg[0], "%s wq %s aq %s must be rejected", bad[i].arch,
+                 bad[i].wq, bad[i].aq);
+        if (st == NN_OK)
+            nn_model_free(&m);
+    }
+    const struct setup fp = {"c8,f10", "fp", "relu", 1};
+    struct nn_qnn q;
+    if (build(&m, &fp, 1, &err) == NN_OK) {
+        TU_CHECK(nn_model_export(&m, &q, &err) == NN_ERR_ARG,
+                 "full-precision networks are not exportable");
+        nn_model_free(&m);
+    }
+}
+
+int main(void)
+{
+    struct nn_dataset all;
+    struct nn_error err;
+    test_arch();
+    test_errors();
+    if (nn_data_synthetic(&all, 1280, 12, 12, 1, 10, 21, &err) != NN_OK) {
+        fprintf(stderr, "synthetic data: %s\n", err.msg);
+        return 1;
+    }
+    struct nn_dataset tr = nn_data_slice(&all, 0, 1024), te = nn_data_slice(&all, 1024, 256);
+    test_determinism(&tr);
+    test_export(&tr, &te);
+    nn_data_free(&all);
+    return tu_exit("test_train");
+}

@@ -60,6 +60,12 @@ void nn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
  * the flat index into in of each maximum (the first one on ties). */
 void nn_maxpool_forward(float *out, int *argmax, const float *in,
                         int n, int h, int w, int c, int size);
+/* The same maximum, with ties broken by the larger key (e.g. the
+ * pre-activation of a quantized map, where ties are the rule): the forward
+ * value is unchanged, but backward routes the gradient to the element
+ * closest to rising, which is what a straight-through estimator wants. */
+void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const float *key,
+                              int n, int h, int w, int c, int size);
 void nn_maxpool_backward(float *din, const float *dout, const int *argmax,
                          int n, int ho, int wo, int c);
 

@@ -369,8 +369,8 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             nn_merge_mux_forward(L->m, L->a, in, L->sel, rows, L->out_c, m->cfg.mux);
         }
         if (s->pool)
-            nn_maxpool_forward(L->out, L->argmax, L->m, n, L->out_h, L->out_w, L->out_c,
-                               s->pool);
+            nn_maxpool_forward_keyed(L->out, L->argmax, L->m, v, n, L->out_h, L->out_w,
+                                     L->out_c, s->pool);
     }
     return m->layers[m->n_layers - 1].z;
 }

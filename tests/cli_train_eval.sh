@@ -1,0 +1,76 @@
+#!/bin/bash
+# tests/cli_train_eval.sh: the logiq train and eval commands as a user runs
+# them: train exports a model and its log, eval prints the same integer-model
+# accuracy train printed last, and bad input gives exit code 2 with a
+# one-line message naming the file or option.
+# Usage: bash cli_train_eval.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+fail=0
+check() { # check NAME CONDITION-RESULT
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+}
+expect_exit() { # expect_exit CODE NAME PATTERN CMD...
+    local code=$1 name=$2 pattern=$3
+    shift 3
+    "$@" >"$dir/out" 2>"$dir/err"
+    local rc=$?
+    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" "$dir/out"
+    local r=$?
+    check "$name (exit $rc, expected $code; message: $(head -c 200 "$dir/err" | tr '\n' ' '))" $r
+}
+
+# train on the synthetic set, export, evaluate
+"$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --wq heq:3 --aq 1 \
+    --epochs 2 --lr 3e-3 -q -o "$dir/m.qnn" >"$dir/train.out" 2>"$dir/train.err"
+check "train exits 0" $?
+check "train wrote the model" "$([ -s "$dir/m.qnn" ]; echo $?)"
+check "train wrote the CSV log beside it" "$([ -s "$dir/m.csv" ] && [ "$(wc -l <"$dir/m.csv")" -eq 3 ]; echo $?)"
+head -1 "$dir/m.csv" | grep -q '^epoch,lr,train_loss,train_acc,test_acc,seconds,l1_step,l1_q-1,l1_q+0,l1_q+1'
+check "log header names the per-layer step and level shares" $?
+train_acc=$(grep '^integer model test accuracy' "$dir/train.out")
+"$logiq" eval --data synthetic "$dir/m.qnn" >"$dir/eval.out" 2>"$dir/eval.err"
+check "eval exits 0" $?
+eval_acc=$(grep '^integer model test accuracy' "$dir/eval.out")
+echo "train: $train_acc"
+echo "eval:  $eval_acc"
+check "eval prints the accuracy train printed" "$([ -n "$train_acc" ] && [ "$train_acc" = "$eval_acc" ]; echo $?)"
+"$logiq" eval --data synthetic --threads 1 "$dir/m.qnn" | grep -qxF "$eval_acc"
+check "eval gives the same with 1 thread" $?
+
+# help and usage
+for cmd in train eval; do
+    "$logiq" $cmd --help >"$dir/help" 2>&1
+    check "$cmd --help exits 0" $?
+    grep -q "usage: logiq $cmd" "$dir/help"
+    check "$cmd --help shows usage" $?
+done
+expect_exit 2 "no command" "usage" "$logiq"
+expect_exit 2 "unknown command" "unknown command 'frobnicate'" "$logiq" frobnicate
+expect_exit 2 "unknown option" "unrecognized option" "$logiq" train --frobnicate
+expect_exit 2 "bad architecture" "architecture token 'x9'" "$logiq" train --data synthetic --arch 'c8,x9,f10'
+expect_exit 2 "bad weight quantizer" "heq:4" "$logiq" train --data synthetic --wq heq:4
+expect_exit 2 "bad number" "--epochs 'ten'" "$logiq" train --epochs ten
+expect_exit 2 "OR needs binary activations" "need binary" "$logiq" train --data synthetic --arch res11-or --aq sign
+expect_exit 2 "fp network cannot be exported" "cannot be exported" "$logiq" train --data synthetic --arch 'c8,f10' --wq fp -o "$dir/fp.qnn"
+expect_exit 2 "missing model" "$dir/none.qnn" "$logiq" eval "$dir/none.qnn"
+head -c 300 "$dir/m.qnn" >"$dir/trunc.qnn"
+expect_exit 2 "truncated model" "$dir/trunc.qnn" "$logiq" eval --data synthetic "$dir/trunc.qnn"
+cp "$dir/m.qnn" "$dir/corrupt.qnn"
+printf '\x55' | dd of="$dir/corrupt.qnn" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect_exit 2 "corrupted model" "$dir/corrupt.qnn" "$logiq" eval --data synthetic "$dir/corrupt.qnn"
+echo "not a model" >"$dir/text.qnn"
+expect_exit 2 "not a model" "$dir/text.qnn" "$logiq" eval "$dir/text.qnn"
+
+# malformed data files: a folder of MNIST-format files with a truncated one
+mkdir -p "$dir/idx"
+printf '\x00\x00\x08\x03\x00\x00\x00\x0a\x00\x00\x00\x1c\x00\x00\x00\x1c' >"$dir/idx/train-images-idx3-ubyte"
+head -c 1000 /dev/zero >>"$dir/idx/train-images-idx3-ubyte"
+expect_exit 2 "truncated IDX file" "train-images-idx3-ubyte: truncated" "$logiq" train --data idx --data-dir "$dir/idx"
+expect_exit 2 "missing data folder" "$dir/nowhere" "$logiq" train --data idx --data-dir "$dir/nowhere"
+expect_exit 2 "unknown data kind" "--data 'imagenet'" "$logiq" train --data imagenet
+
+[ $fail -eq 0 ] && rm -rf "$dir"
+exit $fail

@@ -17,6 +17,7 @@ static const char usage[] =
     "Commands:\n"
     "  train     train a quantized network and export it as a .qnn model\n"
     "  eval      accuracy of a .qnn's integer model (the hardware's accuracy)\n"
+    "  bench     speed figures (training throughput, against PyTorch if present)\n"
     "  version   print the versions of logiq and its libraries\n"
     "\n"
     "Run `logiq <command> --help` for a command's options.\n"
@@ -53,11 +54,13 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("logiq 0.1.0 (SystemC %s)\n", sim_systemc_version());
         return 0;
     }
-    fprintf(stderr, "logiq: unknown command '%s' (expected train, eval, version; see "
+    fprintf(stderr, "logiq: unknown command '%s' (expected train, eval, bench, version; see "
             "logiq --help)\n", cmd);
     return EXIT_USAGE;
 }

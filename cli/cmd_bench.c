@@ -1,0 +1,228 @@
+/* cli/cmd_bench.c: `logiq bench`: speed figures, apart from the tests.
+ *
+ * `logiq bench train` times training steps (batch 128, 28x28x1 inputs) of the
+ * presets and of the reference CNN, each configuration in its own child
+ * process so its peak memory (getrusage's max RSS) is its own, and, when
+ * Debian's python3-torch is installed, runs scripts/bench_torch.py on the same
+ * machine in the same run and prints the ratios. Timing starts after 3 warm-up
+ * steps (the first touch of fresh memory is paid there). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "nn/model.h"
+#include "nn/train.h"
+
+#ifndef LOGIQ_SOURCE_DIR
+#define LOGIQ_SOURCE_DIR "."
+#endif
+
+static const char help[] =
+    "usage: logiq bench train [options]\n"
+    "\n"
+    "Measures training throughput (images/s) and peak memory of the presets and\n"
+    "of the reference CNN (refcnn, full precision and binary), each in its own\n"
+    "process, and compares with PyTorch on the same machine when /usr/bin/python3\n"
+    "has torch (Debian's python3-torch): PyTorch's convolutions use oneDNN, its\n"
+    "Linear layers Debian's reference BLAS, so the comparison is made on the\n"
+    "convolutional reference network.\n"
+    "\n"
+    "  --batches N     timed steps per configuration (default 30)\n"
+    "  --threads N     threads for logiq and PyTorch (default 2)\n"
+    "  --no-torch      skip the PyTorch comparison\n"
+    "  --only NAME     run one configuration (see the table's names)\n"
+    "  -h, --help      this help\n";
+
+struct bench_cfg {
+    const char *name, *arch, *wq, *wq_first, *wq_last, *aq;
+};
+
+static const struct bench_cfg configs[] = {
+    {"refcnn-fp", "refcnn", "fp", "", "", "relu"},
+    {"refcnn-binary", "refcnn", "bin", "fp", "fp", "sign"},
+    {"mlp", "mlp", "heq:3", "", "", "1"},
+    {"vgg11", "vgg11", "heq:3", "", "", "1"},
+    {"res11-add", "res11-add", "heq:3", "", "", "1"},
+    {"res11-or", "res11-or", "heq:3", "", "", "1"},
+    {"res11-mux", "res11-mux", "heq:3", "", "", "1"},
+};
+
+/* Runs one configuration in this process and prints "img_s peak_kb". */
+static int bench_one(const struct bench_cfg *c, int batches)
+{
+    struct nn_model_config cfg;
+    nn_model_config_default(&cfg);
+    snprintf(cfg.wq, sizeof cfg.wq, "%s", c->wq);
+    snprintf(cfg.wq_first, sizeof cfg.wq_first, "%s", c->wq_first);
+    snprintf(cfg.wq_last, sizeof cfg.wq_last, "%s", c->wq_last);
+    snprintf(cfg.aq, sizeof cfg.aq, "%s", c->aq);
+    struct nn_error err;
+    struct nn_arch arch;
+    struct nn_model m;
+    struct nn_dataset ds;
+    const int warm = 3;
+    if (nn_arch_parse(&arch, c->arch, 1.0f, &err) != NN_OK ||
+        nn_model_init(&m, &arch, c->arch, &cfg, &err) != NN_OK ||
+        nn_data_synthetic(&ds, 128 * (batches + warm), 28, 28, 1, 10, 5, &err) != NN_OK) {
+        fprintf(stderr, "logiq bench: %s: %s\n", c->name, err.msg);
+        return EXIT_WORK;
+    }
+    struct nn_train_opts o;
+    nn_train_opts_default(&o);
+    o.epochs = 1;
+    o.eval_every_epoch = 0;
+    struct nn_train_result r;
+    /* warm-up: touches every buffer once */
+    struct nn_dataset warm_ds = nn_data_slice(&ds, 0, 128 * warm);
+    struct nn_dataset timed = nn_data_slice(&ds, 128 * warm, 128 * batches);
+    if (nn_train(&m, &warm_ds, NULL, &o, &r, &err) != NN_OK ||
+        nn_train(&m, &timed, NULL, &o, &r, &err) != NN_OK) {
+        fprintf(stderr, "logiq bench: %s: %s\n", c->name, err.msg);
+        return EXIT_WORK;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%.1f %ld\n", r.images_per_s, ru.ru_maxrss);
+    nn_model_free(&m);
+    nn_data_free(&ds);
+    return 0;
+}
+
+static int run_child(const char *self, const char *name, int batches, int threads,
+                     double *img_s, long *peak_kb)
+{
+    char cmd[4600];
+    snprintf(cmd, sizeof cmd, "'%s' bench train --one %s --batches %d --threads %d", self,
+             name, batches, threads);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    int n = fscanf(p, "%lf %ld", img_s, peak_kb);
+    int rc = pclose(p);
+    return n == 2 && rc == 0 ? 0 : -1;
+}
+
+static int run_torch(const char *variant, int batches, int threads, double *img_s)
+{
+    if (access("/usr/bin/python3", X_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0)
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/scripts/bench_torch.py' --variant %s "
+             "--batches %d --threads %d", LOGIQ_SOURCE_DIR, variant, batches, threads);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    int n = fscanf(p, "images_per_s %lf", img_s);
+    int rc = pclose(p);
+    return n == 1 && rc == 0 ? 0 : -1;
+}
+
+enum { O_BATCHES = 256, O_THREADS, O_NO_TORCH, O_ONLY, O_ONE };
+
+static const struct option long_opts[] = {
+    {"batches", required_argument, 0, O_BATCHES},
+    {"threads", required_argument, 0, O_THREADS},
+    {"no-torch", no_argument, 0, O_NO_TORCH},
+    {"only", required_argument, 0, O_ONLY},
+    {"one", required_argument, 0, O_ONE},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static const struct bench_cfg *find_cfg(const char *name)
+{
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
+        if (strcmp(configs[i].name, name) == 0)
+            return &configs[i];
+    return NULL;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "train") != 0) {
+        fprintf(stderr, "logiq bench: unknown benchmark '%s' (expected train)\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    int batches = 30, threads = 2, torch = 1, c;
+    const char *only = NULL, *one = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc - 1, argv + 1, "h", long_opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case O_BATCHES: bad = cli_parse_int("bench", "--batches", optarg, 1, 100000, &batches); break;
+        case O_THREADS: bad = cli_parse_int("bench", "--threads", optarg, 1, 256, &threads); break;
+        case O_NO_TORCH: torch = 0; break;
+        case O_ONLY: only = optarg; break;
+        case O_ONE: one = optarg; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+        if (bad)
+            return EXIT_USAGE;
+    }
+    cli_set_threads(threads);
+    if (one) {
+        const struct bench_cfg *cfg = find_cfg(one);
+        if (!cfg) {
+            fprintf(stderr, "logiq bench: unknown configuration '%s'\n", one);
+            return EXIT_USAGE;
+        }
+        return bench_one(cfg, batches);
+    }
+    if (only && !find_cfg(only)) {
+        fprintf(stderr, "logiq bench: --only '%s': unknown configuration\n", only);
+        return EXIT_USAGE;
+    }
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        fprintf(stderr, "logiq bench: cannot find its own executable\n");
+        return EXIT_WORK;
+    }
+    self[len] = 0;
+    printf("training throughput, batch 128, 28x28x1, %d threads, %d timed steps\n", threads,
+           batches);
+    printf("%-16s %12s %12s\n", "configuration", "images/s", "peak MiB");
+    double fp = 0, bin = 0;
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        if (only && strcmp(only, configs[i].name) != 0)
+            continue;
+        double ips;
+        long kb;
+        if (run_child(self, configs[i].name, batches, threads, &ips, &kb) != 0) {
+            printf("%-16s %12s\n", configs[i].name, "failed");
+            continue;
+        }
+        printf("%-16s %12.1f %12.1f\n", configs[i].name, ips, kb / 1024.0);
+        fflush(stdout);
+        if (strcmp(configs[i].name, "refcnn-fp") == 0)
+            fp = ips;
+        if (strcmp(configs[i].name, "refcnn-binary") == 0)
+            bin = ips;
+    }
+    if (!torch || (!fp && !bin))
+        return 0;
+    double tfp = 0, tbin = 0;
+    int have = 0;
+    if (fp && run_torch("fp", batches, threads, &tfp) == 0) {
+        printf("PyTorch refcnn-fp      %12.1f images/s   logiq/PyTorch = %.2fx\n", tfp, fp / tfp);
+        have = 1;
+    }
+    if (bin && run_torch("binary", batches, threads, &tbin) == 0) {
+        printf("PyTorch refcnn-binary  %12.1f images/s   logiq/PyTorch = %.2fx\n", tbin,
+               bin / tbin);
+        have = 1;
+    }
+    if (!have)
+        printf("PyTorch: not available (/usr/bin/python3 without torch); no comparison\n");
+    return 0;
+}

@@ -1,6 +1,7 @@
 /* cli/cmd_train.c: `logiq train`: train, export the integer model, evaluate
  * it, and report the integer model's accuracy (the hardware's). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,17 @@ static void on_progress(void *ctx, const struct nn_train_progress *p)
                           "  ETA %s", p->epoch, p->epochs, p->batch, p->batches,
                           (double)p->loss, 100.0 * p->acc, (double)p->images_per_s, eta);
     }
+}
+
+/* Set by SIGINT/SIGTERM: training stops after the current batch and the
+ * model trained so far is still exported, so an interrupted run loses
+ * nothing but the rest of its epochs. A second signal ends the process. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    stop_requested = 1;
+    signal(sig, SIG_DFL);
 }
 
 static int usage_error(const char *msg)
@@ -297,7 +309,19 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "training %s (%zu parameters) on %d images, testing on %d, "
                 "wq %s, aq %s\n", arch_text, model.n_params, train.n, test.n, cfg.wq, cfg.aq);
     struct nn_train_result res;
+    o.stop = &stop_requested;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     st = nn_train(&model, &train, &test, &o, &res, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (st == NN_OK && res.interrupted) {
+        if (pr.tty && !quiet)
+            fputc('\n', stderr);
+        fprintf(stderr, "logiq train: interrupted at epoch %d batch %d; %s\n",
+                res.stopped_epoch, res.stopped_batch,
+                out ? "exporting the model trained so far" : "stopping");
+    }
     if (st != NN_OK) {
         fprintf(stderr, "logiq train: %s\n", err.msg);
         rc = nn_status_exit_code(st);
@@ -305,8 +329,10 @@ int cmd_train(int argc, char **argv)
     }
     printf("float model test accuracy: %.2f%%\n", 100.0 * res.test_acc_float);
     printf("training: %.1f s, %.0f images/s\n", res.seconds, res.images_per_s);
-    if (!out)
+    if (!out) {
+        rc = res.interrupted ? EXIT_WORK : 0;
         goto done;
+    }
 
     struct nn_qnn q;
     st = nn_model_export(&model, &q, &err);
@@ -321,6 +347,10 @@ int cmd_train(int argc, char **argv)
         nn_qnn_meta_set(&q, "seed", v);
         snprintf(v, sizeof v, "%d", o.epochs);
         nn_qnn_meta_set(&q, "epochs", v);
+        if (res.interrupted) {
+            snprintf(v, sizeof v, "epoch %d batch %d", res.stopped_epoch, res.stopped_batch);
+            nn_qnn_meta_set(&q, "interrupted_at", v);
+        }
         nn_qnn_meta_set(&q, "data", data.kind);
         snprintf(v, sizeof v, "%.6f", (double)res.test_acc_float);
         nn_qnn_meta_set(&q, "float_test_acc", v);
@@ -342,6 +372,8 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "logiq train: %s\n", err.msg);
         rc = nn_status_exit_code(st);
     }
+    if (res.interrupted && rc == 0)
+        rc = EXIT_WORK; /* the model is saved, but the training asked for did not finish */
 done:
     nn_model_free(&model);
     nn_data_free(&train);

@@ -182,6 +182,12 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
             nn_optim_step(m, o, lr, t);
             loss_sum += (double)loss * n;
             seen += n;
+            if (o->stop && *o->stop) {
+                res->interrupted = 1;
+                res->stopped_epoch = e + 1;
+                res->stopped_batch = b + 1;
+                break;
+            }
             if (o->progress) {
                 double el = now_s() - t0;
                 struct nn_train_progress p = {
@@ -212,6 +218,8 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
             };
             o->progress(o->progress_ctx, &p);
         }
+        if (res->interrupted)
+            break;
     }
     res->seconds = now_s() - t0;
     res->images_per_s = res->seconds > 0 ? (double)t * o->batch / res->seconds : 0.0;

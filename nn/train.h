@@ -17,6 +17,7 @@
 #ifndef LOGIQ_NN_TRAIN_H
 #define LOGIQ_NN_TRAIN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "nn/data.h"
@@ -55,6 +56,10 @@ struct nn_train_opts {
     /* progress: called after every batch and at each epoch end (may be NULL) */
     void (*progress)(void *ctx, const struct nn_train_progress *p);
     void *progress_ctx;
+    /* if not NULL, training stops cleanly after the current batch once *stop
+     * becomes non-zero (e.g. from a SIGINT handler); the model keeps what it
+     * learned so far and the result says where it stopped */
+    volatile sig_atomic_t *stop;
 };
 
 
@@ -63,6 +68,8 @@ struct nn_train_result {
     float test_acc_float;          /* float (fake-quantized) evaluation, last epoch */
     double seconds;
     double images_per_s;
+    int interrupted;               /* 1 if *stop ended training early */
+    int stopped_epoch, stopped_batch; /* where (1-based), when interrupted */
 };
 
 void nn_train_opts_default(struct nn_train_opts *o);

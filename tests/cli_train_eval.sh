@@ -40,6 +40,24 @@ check "eval prints the accuracy train printed" "$([ -n "$train_acc" ] && [ "$tra
 "$logiq" eval --data synthetic --threads 1 "$dir/m.qnn" | grep -qxF "$eval_acc"
 check "eval gives the same with 1 thread" $?
 
+# an interrupted run still exports what it learned
+"$logiq" train --data synthetic --arch 'c16,c16+or,p,c32,p,f10' --epochs 200 -q \
+    -o "$dir/int.qnn" >"$dir/int.out" 2>"$dir/int.err" &
+pid=$!
+# the log file appears once training has started (signal handlers are set)
+for _ in $(seq 600); do [ -e "$dir/int.csv" ] && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+check "interrupted train exits 1 (got $rc)" "$([ $rc -eq 1 ]; echo $?)"
+grep -q "interrupted at epoch" "$dir/int.err"
+check "interrupted train says where it stopped" $?
+"$logiq" eval --data synthetic --info "$dir/int.qnn" >"$dir/int.eval" 2>&1
+check "the interrupted run's model is complete and loads" $?
+grep -q "^interrupted_at=epoch" "$dir/int.eval"
+check "its metadata records the interruption" $?
+
 # help and usage
 for cmd in train eval; do
     "$logiq" $cmd --help >"$dir/help" 2>&1

@@ -37,7 +37,8 @@
  * decoded (the counts now trusted) and goes through nn_qnn_validate. A
  * corrupted count thus either reads as a truncation or a checksum mismatch,
  * never as an allocation. docs/qnn-format.md describes the format for users.
- * Nothing here prints. */
+ * Messages number layers from 1 (layers[0] is "layer 1"), as the rest of
+ * logiq does. Nothing here prints. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -221,11 +222,13 @@ static int64_t max_abs_value(int code, int bits)
 
 /* ---- validation ---- */
 
+/* li is the 0-based index; every message numbers layers from 1, as the rest
+ * of logiq does (the first layer is "layer 1"). */
 static enum nn_status bad_range(struct nn_error *err, int li, const char *field, int64_t v,
                                 const char *expected)
 {
     return nn_fail(err, NN_ERR_FORMAT, "layer %d: field %s = %" PRId64
-                   " out of range (expected %s)", li, field, v, expected);
+                   " out of range (expected %s)", li + 1, field, v, expected);
 }
 
 static int in_range(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
@@ -253,23 +256,23 @@ static enum nn_status validate_shape(const struct nn_qnn *m, int li, struct nn_e
         int64_t ew = (int64_t)l->in_w + 2 * l->pad - l->k;
         if (eh < 0 || ew < 0)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: kernel k = %d larger than the padded "
-                           "input %dx%d (pad %d)", li, l->k, l->in_h, l->in_w, l->pad);
+                           "input %dx%d (pad %d)", li + 1, l->k, l->in_h, l->in_w, l->pad);
         if (l->out_h != eh / l->stride + 1 || l->out_w != ew / l->stride + 1)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: conv output %dx%d inconsistent with "
                            "input %dx%d, k %d, stride %d, pad %d (expected %" PRId64 "x%" PRId64
-                           ")", li, l->out_h, l->out_w, l->in_h, l->in_w, l->k, l->stride,
+                           ")", li + 1, l->out_h, l->out_w, l->in_h, l->in_w, l->k, l->stride,
                            l->pad, eh / l->stride + 1, ew / l->stride + 1);
     } else {
         if (l->k != 1 || l->stride != 1 || l->pad != 0)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: dense layer with k = %d, stride = %d, "
-                           "pad = %d (expected 1, 1, 0)", li, l->k, l->stride, l->pad);
+                           "pad = %d (expected 1, 1, 0)", li + 1, l->k, l->stride, l->pad);
         if (l->out_h != 1 || l->out_w != 1)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: dense output %dx%d (expected 1x1)",
-                           li, l->out_h, l->out_w);
+                           li + 1, l->out_h, l->out_w);
     }
     if ((int64_t)fan_in64(l) * l->out_c > QNN_MAX_WEIGHTS)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: %" PRId64 " x %d weights (fan_in x out_c "
-                       "must be at most 2^28)", li, fan_in64(l), l->out_c);
+                       "must be at most 2^28)", li + 1, fan_in64(l), l->out_c);
 
     int ph = m->in_h, pw = m->in_w, pc = m->in_c;
     int pcode = NN_CODE_PIXEL8, pbits = 8;
@@ -283,10 +286,10 @@ static enum nn_status validate_shape(const struct nn_qnn *m, int li, struct nn_e
     }
     if (l->in_h != ph || l->in_w != pw || l->in_c != pc)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: input shape %dx%dx%d does not match %s "
-                       "%dx%dx%d", li, l->in_h, l->in_w, l->in_c, from, ph, pw, pc);
+                       "%dx%dx%d", li + 1, l->in_h, l->in_w, l->in_c, from, ph, pw, pc);
     if (l->in_code != pcode || l->in_bits != pbits)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: input code %d with %d bits does not match "
-                       "%s (code %d, %d bits)", li, l->in_code, l->in_bits, from, pcode, pbits);
+                       "%s (code %d, %d bits)", li + 1, l->in_code, l->in_bits, from, pcode, pbits);
     return NN_OK;
 }
 
@@ -311,7 +314,7 @@ static enum nn_status validate_weights(const struct nn_qnn_layer *l, int li,
         return bad_range(err, li, "w_code", l->w_code, "1 = binary or 2 = sign-magnitude");
     }
     if (!l->w)
-        return nn_fail(err, NN_ERR_FORMAT, "layer %d: no weight array", li);
+        return nn_fail(err, NN_ERR_FORMAT, "layer %d: no weight array", li + 1);
 
     int64_t n = fan_in64(l) * l->out_c, fan = fan_in64(l);
     for (int64_t i = 0; i < n; i++) {
@@ -320,7 +323,7 @@ static enum nn_status validate_weights(const struct nn_qnn_layer *l, int li,
                                               : (v >= -l->w_max && v <= l->w_max);
         if (!ok)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: weight [%" PRId64 "][%" PRId64
-                           "] = %d out of range (expected %s%d..%d)", li, i / fan, i % fan, v,
+                           "] = %d out of range (expected %s%d..%d)", li + 1, i / fan, i % fan, v,
                            l->w_code == NN_WCODE_BINARY ? "-1 or +1, not 0, in " : "",
                            -l->w_max, l->w_max);
     }
@@ -328,7 +331,7 @@ static enum nn_status validate_weights(const struct nn_qnn_layer *l, int li,
     int64_t bound = fan * l->w_max * max_abs_value(l->in_code, l->in_bits);
     if (bound > INT32_MAX)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: accumulator bound fan_in %" PRId64
-                       " x w_max %d x max|x| %" PRId64 " = %" PRId64 " exceeds 32 bits", li, fan,
+                       " x w_max %d x max|x| %" PRId64 " = %" PRId64 " exceeds 32 bits", li + 1, fan,
                        l->w_max, max_abs_value(l->in_code, l->in_bits), bound);
     return NN_OK;
 }
@@ -338,7 +341,7 @@ static enum nn_status validate_weights(const struct nn_qnn_layer *l, int li,
 static enum nn_status validate_rq(const struct nn_qnn_layer *l, int li, struct nn_error *err)
 {
     if (!l->rq_mul || !l->rq_add)
-        return nn_fail(err, NN_ERR_FORMAT, "layer %d: no rq_mul/rq_add arrays", li);
+        return nn_fail(err, NN_ERR_FORMAT, "layer %d: no rq_mul/rq_add arrays", li + 1);
     int64_t acc_max = fan_in64(l) * l->w_max * max_abs_value(l->in_code, l->in_bits);
     if (acc_max < 1)
         acc_max = 1;
@@ -347,7 +350,7 @@ static enum nn_status validate_rq(const struct nn_qnn_layer *l, int li, struct n
         if (mul == INT64_MIN || add == INT64_MIN ||
             (mul < 0 ? -mul : mul) > (INT64_MAX - (add < 0 ? -add : add)) / acc_max)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: rq_mul[%d] = %" PRId64 ", rq_add[%d] = %"
-                           PRId64 " can overflow 64 bits with |acc| up to %" PRId64, li, c, mul,
+                           PRId64 " can overflow 64 bits with |acc| up to %" PRId64, li + 1, c, mul,
                            c, add, acc_max);
     }
     return NN_OK;
@@ -362,10 +365,10 @@ static enum nn_status validate_output(const struct nn_qnn *m, int li, struct nn_
         return bad_range(err, li, "out_kind", l->out_kind, "1 = thresholds or 2 = scores");
     if (last && l->out_kind != NN_OUT_SCORES)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: the last layer must have out_kind "
-                       "scores (2), not %d", li, l->out_kind);
+                       "scores (2), not %d", li + 1, l->out_kind);
     if (!last && l->out_kind != NN_OUT_THRESH)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: only the last layer (%d) may have out_kind "
-                       "scores", li, m->n_layers - 1);
+                       "scores", li + 1, m->n_layers);
     if (!in_range(l->rq_shift, 0, 62))
         return bad_range(err, li, "rq_shift", l->rq_shift, "0..62");
 
@@ -376,7 +379,7 @@ static enum nn_status validate_output(const struct nn_qnn *m, int li, struct nn_
             return bad_range(err, li, "out_c", l->out_c, exp);
         if (l->out_h != 1 || l->out_w != 1)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: the scores layer has output %dx%d "
-                           "(expected 1x1)", li, l->out_h, l->out_w);
+                           "(expected 1x1)", li + 1, l->out_h, l->out_w);
         if (l->pool != 0)
             return bad_range(err, li, "pool", l->pool, "0: the scores layer is not pooled");
         if (l->merge != NN_MERGE_NONE)
@@ -412,13 +415,13 @@ static enum nn_status validate_output(const struct nn_qnn *m, int li, struct nn_
         return bad_range(err, li, "n_thr", l->n_thr, exp);
     }
     if (!l->thr)
-        return nn_fail(err, NN_ERR_FORMAT, "layer %d: no threshold array", li);
+        return nn_fail(err, NN_ERR_FORMAT, "layer %d: no threshold array", li + 1);
     for (int c = 0; c < l->out_c; c++) {
         const int32_t *t = l->thr + (size_t)c * l->n_thr;
         for (int j = 1; j < l->n_thr; j++)
             if (t[j] < t[j - 1])
                 return nn_fail(err, NN_ERR_FORMAT, "layer %d: thresholds of channel %d not "
-                               "ascending (thr[%d][%d] = %d < thr[%d][%d] = %d)", li, c, c, j,
+                               "ascending (thr[%d][%d] = %d < thr[%d][%d] = %d)", li + 1, c, c, j,
                                t[j], c, j - 1, t[j - 1]);
     }
     int most = l->out_h < l->out_w ? l->out_h : l->out_w;
@@ -461,38 +464,38 @@ static enum nn_status validate_merge(const struct nn_qnn *m, int li, struct nn_e
 
     if (l->in_h != l->out_h || l->in_w != l->out_w || l->in_c != l->out_c)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: merge %d needs the output shape %dx%dx%d "
-                       "(before pooling) to equal the input (skip) shape %dx%dx%d", li,
+                       "(before pooling) to equal the input (skip) shape %dx%dx%d", li + 1,
                        l->merge, l->out_h, l->out_w, l->out_c, l->in_h, l->in_w, l->in_c);
     if (l->merge == NN_MERGE_OR || l->merge == NN_MERGE_MUX) {
         if (l->out_code != NN_CODE_BIN01 || l->in_code != NN_CODE_BIN01)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: %s merge needs binary {0,1} input and "
-                           "output (in_code = out_code = 2), got in_code %d, out_code %d", li,
+                           "output (in_code = out_code = 2), got in_code %d, out_code %d", li + 1,
                            l->merge == NN_MERGE_OR ? "or" : "mux", l->in_code, l->out_code);
         if (l->merge == NN_MERGE_MUX) {
             if (!l->mux_sel)
-                return nn_fail(err, NN_ERR_FORMAT, "layer %d: no mux_sel array", li);
+                return nn_fail(err, NN_ERR_FORMAT, "layer %d: no mux_sel array", li + 1);
             for (int c = 0; c < l->out_c; c++)
                 if (l->mux_sel[c] > 1)
                     return nn_fail(err, NN_ERR_FORMAT, "layer %d: mux_sel[%d] = %d (expected 0 "
-                                   "or 1)", li, c, l->mux_sel[c]);
+                                   "or 1)", li + 1, c, l->mux_sel[c]);
         }
         return NN_OK;
     }
     /* ADD: the skip is the previous layer's stream u, unpooled */
     if (li == 0)
-        return nn_fail(err, NN_ERR_FORMAT, "layer 0: add merge without a previous layer");
+        return nn_fail(err, NN_ERR_FORMAT, "layer 1: add merge without a previous layer");
     const struct nn_qnn_layer *p = &m->layers[li - 1];
     if (l->res != 1)
-        return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge needs res = 1", li);
+        return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge needs res = 1", li + 1);
     if (p->res != 1)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge needs the previous layer %d on "
-                       "the residual stream (res = 1)", li, li - 1);
+                       "the residual stream (res = 1)", li + 1, li);
     if (p->pool > 1)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge after the pooled layer %d (its "
-                       "stream must not be pooled)", li, li - 1);
+                       "stream must not be pooled)", li + 1, li);
     if (p->res_bits != l->res_bits || p->res_frac != l->res_frac)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge of streams with different fixed "
-                       "points (res_bits %d, res_frac %d; previous layer %d, %d)", li,
+                       "points (res_bits %d, res_frac %d; previous layer %d, %d)", li + 1,
                        l->res_bits, l->res_frac, p->res_bits, p->res_frac);
     return NN_OK;
 }
@@ -673,7 +676,7 @@ static int walk_need(struct walker *w, uint64_t n, const char *section, int li)
     if (w->pos + n <= w->size)
         return 1;
     if (li >= 0)
-        snprintf(w->what, sizeof w->what, "layer %d %s", li, section);
+        snprintf(w->what, sizeof w->what, "layer %d %s", li + 1, section);
     else
         snprintf(w->what, sizeof w->what, "%s", section);
     return 0;
@@ -706,13 +709,13 @@ static int walk_bound(struct walker *w, const struct nn_qnn_layer *l, int li)
         int32_t v = field_get(l, b[i].field);
         if (!in_range(v, b[i].lo, b[i].hi)) {
             snprintf(w->what, sizeof w->what, "layer %d: field %s = %d out of range (expected %s)",
-                     li, qnn_fields[b[i].field].name, v, b[i].exp);
+                     li + 1, qnn_fields[b[i].field].name, v, b[i].exp);
             return 0;
         }
     }
     if (fan_in64(l) * l->out_c > QNN_MAX_WEIGHTS) {
         snprintf(w->what, sizeof w->what, "layer %d: %" PRId64 " x %d weights (fan_in x out_c "
-                 "must be at most 2^28)", li, fan_in64(l), l->out_c);
+                 "must be at most 2^28)", li + 1, fan_in64(l), l->out_c);
         return 0;
     }
     return 1;
@@ -795,7 +798,7 @@ static int unpack_weights(struct nn_qnn_layer *l, const uint8_t *p, char *msg, s
     for (int k = 0; k < np; k++)
         if ((n & 7) && (p[k * pb + pb - 1] >> (n & 7)) != 0) {
             snprintf(msg, msg_size, "layer %d: weight plane %d has padding bits set (expected 0)",
-                     li, k);
+                     li + 1, k);
             return 0;
         }
     if (l->w_code == NN_WCODE_BINARY) {
@@ -810,7 +813,7 @@ static int unpack_weights(struct nn_qnn_layer *l, const uint8_t *p, char *msg, s
         int neg = (p[i >> 3] >> (i & 7)) & 1;
         if (neg && mag == 0) {
             snprintf(msg, msg_size, "layer %d: weight [%" PRId64 "][%" PRId64 "] is a negative "
-                     "zero (sign bit set, magnitude 0)", li, (int64_t)(i / fan_in64(l)),
+                     "zero (sign bit set, magnitude 0)", li + 1, (int64_t)(i / fan_in64(l)),
                      (int64_t)(i % fan_in64(l)));
             return 0;
         }
@@ -858,7 +861,7 @@ static enum nn_status decode(struct nn_qnn *m, const uint8_t *buf, const char *p
         }
         if (!l->w || (has_thr(l) && !l->thr) || (has_mux(l) && !l->mux_sel) ||
             (has_rq(l) && (!l->rq_mul || !l->rq_add)))
-            return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory for layer %d", path, li);
+            return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory for layer %d", path, li + 1);
 
         char msg[256];
         if (!unpack_weights(l, p, msg, sizeof msg, li))

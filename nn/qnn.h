@@ -107,7 +107,8 @@ int nn_qnn_fan_in(const struct nn_qnn_layer *l);
 void nn_qnn_out_shape(const struct nn_qnn_layer *l, int *h, int *w, int *c);
 
 /* Checks the internal consistency of a model (shapes chain, codes in range,
- * thresholds ascending, merge wiring legal); errors name the layer and field. */
+ * thresholds ascending, merge wiring legal); errors name the layer and field,
+ * numbering layers from 1 ("layer 1" is layers[0]). */
 enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err);
 
 /* Atomic write (temp file + fsync + rename). Validates first. */

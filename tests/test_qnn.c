@@ -474,7 +474,7 @@ static void test_bit_planes(void)
     fix_crc(b, size);
     save(path, b, size);
     struct nn_qnn r;
-    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 0"),
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 1"),
              "negative zero accepted");
     printf("negative zero: %s\n", err.msg);
     /* so are set padding bits */
@@ -525,17 +525,23 @@ static void test_corruption(void)
 
     int n_trunc = 0, n_said = 0;
     n_format = n_named = 0;
+    long first = layer_offset(&m, 0), last = layer_offset(&m, m.n_layers - 1);
     for (long len = 0; len < size; len++) {
         save(bad_path, good, len);
         enum nn_status s = nn_qnn_read(&r, bad_path, &err);
         char want[64];
-        snprintf(want, sizeof want, "truncated at byte %ld (", len);
+        /* layers are numbered from 1: layers[0] is "layer 1" */
+        if (len == first || len == last)
+            snprintf(want, sizeof want, "truncated at byte %ld (layer %d fields)", len,
+                     len == first ? 1 : m.n_layers);
+        else
+            snprintf(want, sizeof want, "truncated at byte %ld (", len);
         n_trunc++;
         n_format += s == NN_ERR_FORMAT && is_zeroed(&r);
         n_named += strstr(err.msg, bad_path) != NULL;
         n_said += len < 8 || strstr(err.msg, want) != NULL;
-        if (len == 500)
-            printf("truncated to 500 bytes: %s\n", err.msg);
+        if (len == 500 || len == first)
+            printf("truncated to %ld bytes: %s\n", len, err.msg);
     }
     printf("truncations: %d lengths, %d NN_ERR_FORMAT, %d name the file, %d say where\n",
            n_trunc, n_format, n_named, n_said);
@@ -637,18 +643,18 @@ static void test_edits(void)
         {"n_layers 1000", 12, 4, 1000, "n_layers = 1000 out of range"},
         {"meta length 9000", 32, 4, 9000, "metadata length 9000 out of range"},
         {"layer 5 out_c -5", FIELD(5, 6), 4, (uint32_t)-5,
-         "layer 5: field out_c = -5 out of range"},
-        {"layer 2 out_h 7", FIELD(2, 4), 4, 7, "layer 2: conv output"},
-        {"layer 1 in_code sign", FIELD(1, 10), 4, NN_CODE_SIGN, "layer 1: input code"},
-        {"layer 4 merge or", FIELD(4, 19), 4, NN_MERGE_OR, "layer 4: or merge needs binary"},
-        {"layer 6 pool 2", FIELD(6, 25), 4, 2, "layer 6: field pool = 2 out of range"},
+         "layer 6: field out_c = -5 out of range"},
+        {"layer 2 out_h 7", FIELD(2, 4), 4, 7, "layer 3: conv output"},
+        {"layer 1 in_code sign", FIELD(1, 10), 4, NN_CODE_SIGN, "layer 2: input code"},
+        {"layer 4 merge or", FIELD(4, 19), 4, NN_MERGE_OR, "layer 5: or merge needs binary"},
+        {"layer 6 pool 2", FIELD(6, 25), 4, 2, "layer 7: field pool = 2 out of range"},
         {"layer 7 out_kind thresh", FIELD(7, 15), 4, NN_OUT_THRESH, "unexpected bytes"},
-        {"layer 3 rq_shift 63", FIELD(3, 24), 4, 63, "layer 3: field rq_shift = 63"},
-        {"layer 0 w_max 2", FIELD(0, 14), 4, 2, "layer 0: weight"},
+        {"layer 3 rq_shift 63", FIELD(3, 24), 4, 63, "layer 4: field rq_shift = 63"},
+        {"layer 0 w_max 2", FIELD(0, 14), 4, 2, "layer 1: weight"},
         {"layer 0 w_mag_bits 3", FIELD(0, 13), 4, 3, "layer "}, /* shifts the layout */
-        {"layer 3 thresholds", l3_thr + 4, 4, 0x7fffffff, "layer 3: thresholds of channel 0 not "
+        {"layer 3 thresholds", l3_thr + 4, 4, 0x7fffffff, "layer 4: thresholds of channel 0 not "
          "ascending"},
-        {"layer 2 mux_sel 2", l2_mux, 1, 2, "layer 2: mux_sel[0] = 2"},
+        {"layer 2 mux_sel 2", l2_mux, 1, 2, "layer 3: mux_sel[0] = 2"},
     };
 #undef FIELD
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
@@ -700,7 +706,7 @@ static void test_write_errors(void)
     m.layers[3].thr[2] = m.layers[3].thr[0] - 1;
     enum nn_status s = nn_qnn_write(&m, path, &err);
     printf("write of an invalid model: %s\n", err.msg);
-    TU_CHECK(s == NN_ERR_FORMAT && strstr(err.msg, "layer 3") && access(path, F_OK) != 0,
+    TU_CHECK(s == NN_ERR_FORMAT && strstr(err.msg, "layer 4") && access(path, F_OK) != 0,
              "an invalid model was written");
     nn_qnn_free(&m);
     build_zoo(&m, 5);
@@ -734,47 +740,47 @@ static void test_validate(void)
         int32_t value;
         const char *want;
     } edits[] = {
-        {"pixels as bits", 0, offsetof(struct nn_qnn_layer, in_code), NN_CODE_BIN01, "layer 0"},
-        {"in_bits 7", 0, offsetof(struct nn_qnn_layer, in_bits), 7, "layer 0: input code"},
-        {"in_h 7", 0, offsetof(struct nn_qnn_layer, in_h), 7, "layer 0: conv output"},
-        {"in_c 2", 0, offsetof(struct nn_qnn_layer, in_c), 2, "layer 0: input shape"},
-        {"k 0", 1, offsetof(struct nn_qnn_layer, k), 0, "layer 1: field k = 0"},
-        {"stride 0", 1, offsetof(struct nn_qnn_layer, stride), 0, "layer 1: field stride"},
-        {"pad 3", 1, offsetof(struct nn_qnn_layer, pad), 3, "layer 1: field pad = 3"},
-        {"out_w 3", 3, offsetof(struct nn_qnn_layer, out_w), 3, "layer 3: conv output"},
-        {"op 5", 2, offsetof(struct nn_qnn_layer, op), 5, "layer 2: field op"},
+        {"pixels as bits", 0, offsetof(struct nn_qnn_layer, in_code), NN_CODE_BIN01, "layer 1"},
+        {"in_bits 7", 0, offsetof(struct nn_qnn_layer, in_bits), 7, "layer 1: input code"},
+        {"in_h 7", 0, offsetof(struct nn_qnn_layer, in_h), 7, "layer 1: conv output"},
+        {"in_c 2", 0, offsetof(struct nn_qnn_layer, in_c), 2, "layer 1: input shape"},
+        {"k 0", 1, offsetof(struct nn_qnn_layer, k), 0, "layer 2: field k = 0"},
+        {"stride 0", 1, offsetof(struct nn_qnn_layer, stride), 0, "layer 2: field stride"},
+        {"pad 3", 1, offsetof(struct nn_qnn_layer, pad), 3, "layer 2: field pad = 3"},
+        {"out_w 3", 3, offsetof(struct nn_qnn_layer, out_w), 3, "layer 4: conv output"},
+        {"op 5", 2, offsetof(struct nn_qnn_layer, op), 5, "layer 3: field op"},
         {"or on signs", 1, offsetof(struct nn_qnn_layer, out_code), NN_CODE_SIGN,
-         "layer 1: or merge"},
+         "layer 2: or merge"},
         {"mux variant 2", 2, offsetof(struct nn_qnn_layer, mux_variant), 2,
-         "layer 2: field mux_variant"},
-        {"add off-stream", 3, offsetof(struct nn_qnn_layer, res), 0, "layer 4: add merge needs "
-         "the previous layer"},
-        {"add not on stream", 4, offsetof(struct nn_qnn_layer, res), 0, "layer 4"},
-        {"add after a pool", 3, offsetof(struct nn_qnn_layer, pool), 2, "layer 4"},
+         "layer 3: field mux_variant"},
+        {"add off-stream", 3, offsetof(struct nn_qnn_layer, res), 0, "layer 5: add merge needs "
+         "the previous layer 4 on"},
+        {"add not on stream", 4, offsetof(struct nn_qnn_layer, res), 0, "layer 5"},
+        {"add after a pool", 3, offsetof(struct nn_qnn_layer, pool), 2, "layer 5"},
         {"add, other res_bits", 4, offsetof(struct nn_qnn_layer, res_bits), 9,
-         "layer 4: add merge of streams"},
-        {"res_bits 1", 3, offsetof(struct nn_qnn_layer, res_bits), 1, "layer 3: field res_bits"},
-        {"res_frac 8", 3, offsetof(struct nn_qnn_layer, res_frac), 8, "layer 3: field res_frac"},
-        {"res 2", 3, offsetof(struct nn_qnn_layer, res), 2, "layer 3: field res = 2"},
+         "layer 5: add merge of streams"},
+        {"res_bits 1", 3, offsetof(struct nn_qnn_layer, res_bits), 1, "layer 4: field res_bits"},
+        {"res_frac 8", 3, offsetof(struct nn_qnn_layer, res_frac), 8, "layer 4: field res_frac"},
+        {"res 2", 3, offsetof(struct nn_qnn_layer, res), 2, "layer 4: field res = 2"},
         {"n_thr 1 for 2 bits", 3, offsetof(struct nn_qnn_layer, n_thr), 1,
-         "layer 3: field n_thr = 1"},
-        {"out_bits 9", 5, offsetof(struct nn_qnn_layer, out_bits), 9, "layer 5: field out_bits"},
-        {"uint of 1 bit", 5, offsetof(struct nn_qnn_layer, out_bits), 1, "layer 5: field out_bits"},
+         "layer 4: field n_thr = 1"},
+        {"out_bits 9", 5, offsetof(struct nn_qnn_layer, out_bits), 9, "layer 6: field out_bits"},
+        {"uint of 1 bit", 5, offsetof(struct nn_qnn_layer, out_bits), 1, "layer 6: field out_bits"},
         {"w_mag_bits 3 for 3", 0, offsetof(struct nn_qnn_layer, w_mag_bits), 3,
-         "layer 0: field w_mag_bits"},
-        {"binary w_max 2", 1, offsetof(struct nn_qnn_layer, w_max), 2, "layer 1: field w_max"},
-        {"w_code 3", 1, offsetof(struct nn_qnn_layer, w_code), 3, "layer 1: field w_code"},
+         "layer 1: field w_mag_bits"},
+        {"binary w_max 2", 1, offsetof(struct nn_qnn_layer, w_max), 2, "layer 2: field w_max"},
+        {"w_code 3", 1, offsetof(struct nn_qnn_layer, w_code), 3, "layer 2: field w_code"},
         {"scores early", 6, offsetof(struct nn_qnn_layer, out_kind), NN_OUT_SCORES,
-         "layer 6: only the last layer"},
+         "layer 7: only the last layer (8)"},
         {"last thresholds", 7, offsetof(struct nn_qnn_layer, out_kind), NN_OUT_THRESH,
-         "layer 7: the last layer"},
-        {"scores pooled", 7, offsetof(struct nn_qnn_layer, pool), 1, "layer 7: field pool"},
+         "layer 8: the last layer"},
+        {"scores pooled", 7, offsetof(struct nn_qnn_layer, pool), 1, "layer 8: field pool"},
         {"scores merged", 7, offsetof(struct nn_qnn_layer, merge), NN_MERGE_OR,
-         "layer 7: field merge"},
-        {"scores on a stream", 7, offsetof(struct nn_qnn_layer, res), 1, "layer 7: field res"},
-        {"pool 5", 0, offsetof(struct nn_qnn_layer, pool), 9, "layer 0: field pool"},
-        {"rq_shift -1", 2, offsetof(struct nn_qnn_layer, rq_shift), -1, "layer 2: field rq_shift"},
-        {"merge 4", 2, offsetof(struct nn_qnn_layer, merge), 4, "layer 2: field merge"},
+         "layer 8: field merge"},
+        {"scores on a stream", 7, offsetof(struct nn_qnn_layer, res), 1, "layer 8: field res"},
+        {"pool 5", 0, offsetof(struct nn_qnn_layer, pool), 9, "layer 1: field pool"},
+        {"rq_shift -1", 2, offsetof(struct nn_qnn_layer, rq_shift), -1, "layer 3: field rq_shift"},
+        {"merge 4", 2, offsetof(struct nn_qnn_layer, merge), 4, "layer 3: field merge"},
     };
     int n_ok = 0, n = (int)(sizeof edits / sizeof edits[0]);
     for (int i = 0; i < n; i++) {
@@ -796,34 +802,34 @@ static void test_validate(void)
     struct nn_qnn_layer *l3 = &m.layers[3];
     int8_t w0 = l0->w[5], w1 = l1->w[0];
     l0->w[5] = 4;
-    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 0: weight"),
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 1: weight"),
              "a weight beyond w_max: %s", err.msg);
     printf("  %s\n", err.msg);
     l0->w[5] = w0;
     l1->w[0] = 0;
-    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 1: weight"),
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 2: weight"),
              "a zero binary weight: %s", err.msg);
     printf("  %s\n", err.msg);
     l1->w[0] = w1;
     l2->mux_sel[3] = 7;
-    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 2: mux_sel"),
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 3: mux_sel"),
              "a select of 7: %s", err.msg);
     l2->mux_sel[3] = 1;
     int32_t t = l3->thr[3 * 5 + 2];
     l3->thr[3 * 5 + 2] = l3->thr[3 * 5 + 1] - 1;
     TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT &&
-             strstr(err.msg, "layer 3: thresholds of channel 5 not ascending"),
+             strstr(err.msg, "layer 4: thresholds of channel 5 not ascending"),
              "descending thresholds: %s", err.msg);
     printf("  %s\n", err.msg);
     l3->thr[3 * 5 + 2] = t;
     int64_t mul = l3->rq_mul[1];
     l3->rq_mul[1] = INT64_MAX / 4;
-    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 3: rq_mul"),
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 4: rq_mul"),
              "an overflowing requantizer: %s", err.msg);
     printf("  %s\n", err.msg);
     l3->rq_mul[1] = mul;
     m.n_class = 5;
-    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 7: field "
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 8: field "
              "out_c = 4 out of range (expected n_class = 5)"), "n_class: %s", err.msg);
     m.n_class = 4;
     memset(m.meta, 'x', sizeof m.meta);
@@ -844,7 +850,7 @@ static void test_validate(void)
     model_init(&m, 258, 258, 1, 2);
     add_layer(&m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 2, .w_code = NN_WCODE_SIGNMAG,
                                  .w_max = 127, .out_kind = NN_OUT_SCORES}, &rng);
-    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 0: "
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT && strstr(err.msg, "layer 1: "
              "accumulator bound"), "accumulator overflow: %s", err.msg);
     printf("  %s\n", err.msg);
     m.layers[0].w_max = 126; /* 66564 x 126 x 255 = 2138702 ... < 2^31 */

@@ -50,19 +50,25 @@ struct setup {
     int epochs;
 };
 
-static enum nn_status build(struct nn_model *m, const struct setup *s, uint64_t seed,
-                            struct nn_error *err)
+static enum nn_status build_sized(struct nn_model *m, const struct setup *s, uint64_t seed,
+                                  int side, float width, struct nn_error *err)
 {
     struct nn_arch a;
     struct nn_model_config cfg;
     nn_model_config_default(&cfg);
-    cfg.in_h = cfg.in_w = SIDE;
+    cfg.in_h = cfg.in_w = side;
     snprintf(cfg.wq, sizeof cfg.wq, "%s", s->wq);
     snprintf(cfg.aq, sizeof cfg.aq, "%s", s->aq);
     cfg.max_batch = 32;
     cfg.seed = seed;
-    enum nn_status st = nn_arch_parse(&a, s->arch, 1.0f, err);
+    enum nn_status st = nn_arch_parse(&a, s->arch, width, err);
     return st != NN_OK ? st : nn_model_init(m, &a, s->arch, &cfg, err);
+}
+
+static enum nn_status build(struct nn_model *m, const struct setup *s, uint64_t seed,
+                            struct nn_error *err)
+{
+    return build_sized(m, s, seed, SIDE, 1.0f, err);
 }
 
 static void train(struct nn_model *m, const struct nn_dataset *tr, int epochs, uint64_t seed,
@@ -94,11 +100,14 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
 {
     struct nn_infer_ws ws;
     struct nn_error err;
-    float x[SIDE * SIDE];
+    const size_t img = (size_t)ds->h * ds->w * ds->c;
+    float *x = malloc(img * sizeof(float));
     int y, unexplained = 0;
     *ties = *mismatch = 0;
-    if (nn_infer_ws_init(&ws, q, &err) != NN_OK)
+    if (!x || nn_infer_ws_init(&ws, q, &err) != NN_OK) {
+        free(x);
         return ds->n;
+    }
     for (int i = 0; i < ds->n; i++) {
         nn_data_batch(ds, &i, 1, NN_NORM_SCALE, NULL, NULL, NULL, NULL, x, &y);
         const float *logits = nn_model_forward(m, x, 1, NN_EVAL);
@@ -106,7 +115,7 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
         for (int c = 1; c < q->n_class; c++)
             if (logits[c] > logits[pf])
                 pf = c;
-        int pi = nn_infer_image(q, &ws, ds->x + (size_t)i * SIDE * SIDE);
+        int pi = nn_infer_image(q, &ws, ds->x + (size_t)i * img);
         /* the first layer whose decisions differ, and whether each is a tie */
         int first_diff = -1, all_ties = 1;
         for (int l = 0; l < q->n_layers - 1 && first_diff < 0; l++) {
@@ -156,6 +165,7 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
         }
     }
     nn_infer_ws_free(&ws);
+    free(x);
     return unexplained;
 }
 
@@ -253,6 +263,54 @@ static void test_errors(void)
     }
 }
 
+/* A network trained on real data (a Fashion-MNIST subset): the integer
+ * model and the float evaluation agree on every one of the 10,000 test
+ * images, up to ties. */
+static void test_fashion(void)
+{
+    struct nn_dataset tr, te;
+    struct nn_error err;
+    if (nn_data_load_idx_dir(&tr, NN_FASHION_MNIST_DIR, NN_SPLIT_TRAIN, &err) != NN_OK ||
+        nn_data_load_idx_dir(&te, NN_FASHION_MNIST_DIR, NN_SPLIT_TEST, &err) != NN_OK) {
+        printf("Fashion-MNIST not found (%s): real-data check skipped\n", err.msg);
+        return;
+    }
+    struct nn_dataset sub = nn_data_slice(&tr, 0, 8000);
+    const struct setup cases[] = {
+        {"res11-or", "heq:3", "1", 1},
+        {"res11-add", "heq:5", "2", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct nn_model m;
+        if (build_sized(&m, &cases[i], 4, 28, 0.25f, &err) != NN_OK) {
+            TU_CHECK(0, "%s: %s", cases[i].arch, err.msg);
+            continue;
+        }
+        struct nn_train_result r;
+        train(&m, &sub, cases[i].epochs, 6, &r);
+        struct nn_qnn q;
+        if (nn_model_export(&m, &q, &err) != NN_OK) {
+            TU_CHECK(0, "%s: export: %s", cases[i].arch, err.msg);
+            nn_model_free(&m);
+            continue;
+        }
+        int ties, mismatch, correct;
+        int unexplained = compare_int_float(&m, &q, &te, &ties, &mismatch);
+        nn_infer_dataset(&q, &te, 0, &correct, NULL, &err);
+        printf("fashion %-9s width 0.25, 1 epoch on 8000 images: int acc %.4f on 10000, "
+               "%d prediction mismatches, %d images with ties, %d unexplained\n",
+               cases[i].arch, (double)correct / te.n, mismatch, ties, unexplained);
+        TU_CHECK(unexplained == 0, "%s on Fashion-MNIST: %d unexplained mismatches",
+                 cases[i].arch, unexplained);
+        TU_CHECK((double)correct / te.n > 0.3, /* well above chance: the agreement is not vacuous */ "%s on Fashion-MNIST learned (acc %.4f)",
+                 cases[i].arch, (double)correct / te.n);
+        nn_qnn_free(&q);
+        nn_model_free(&m);
+    }
+    nn_data_free(&tr);
+    nn_data_free(&te);
+}
+
 int main(void)
 {
     struct nn_dataset all;
@@ -267,5 +325,6 @@ int main(void)
     test_determinism(&tr);
     test_export(&tr, &te);
     nn_data_free(&all);
+    test_fashion();
     return tu_exit("test_train");
 }

@@ -101,19 +101,32 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
     struct nn_infer_ws ws;
     struct nn_error err;
     const size_t img = (size_t)ds->h * ds->w * ds->c;
-    float *x = malloc(img * sizeof(float));
-    int y, unexplained = 0;
+    const int B = m->cfg.max_batch;
+    float *x = malloc((size_t)B * img * sizeof(float));
+    int *y = malloc((size_t)B * sizeof(int)), *idx = malloc((size_t)B * sizeof(int));
+    int unexplained = 0;
+    const float *logits = NULL;
     *ties = *mismatch = 0;
-    if (!x || nn_infer_ws_init(&ws, q, &err) != NN_OK) {
+    if (!x || !y || !idx || nn_infer_ws_init(&ws, q, &err) != NN_OK) {
         free(x);
+        free(y);
+        free(idx);
         return ds->n;
     }
     for (int i = 0; i < ds->n; i++) {
-        nn_data_batch(ds, &i, 1, NN_NORM_SCALE, NULL, NULL, NULL, NULL, x, &y);
-        const float *logits = nn_model_forward(m, x, 1, NN_EVAL);
+        /* the float model runs a batch at a time; b is i's place in it */
+        const int b = i % B;
+        if (b == 0) {
+            int n = ds->n - i < B ? ds->n - i : B;
+            for (int j = 0; j < n; j++)
+                idx[j] = i + j;
+            nn_data_batch(ds, idx, n, NN_NORM_SCALE, NULL, NULL, NULL, NULL, x, y);
+            logits = nn_model_forward(m, x, n, NN_EVAL);
+        }
+        const float *lg = logits + (size_t)b * q->n_class;
         int pf = 0;
         for (int c = 1; c < q->n_class; c++)
-            if (logits[c] > logits[pf])
+            if (lg[c] > lg[pf])
                 pf = c;
         int pi = nn_infer_image(q, &ws, ds->x + (size_t)i * img);
         /* the first layer whose decisions differ, and whether each is a tie */
@@ -122,21 +135,22 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
             const struct nn_qnn_layer *ql = &q->layers[l];
             const struct nn_layer *L = &m->layers[l];
             int n = ql->out_h * ql->out_w * ql->out_c;
+            const size_t o = (size_t)b * n; /* image b in the float batch */
             for (int k = 0; k < n; k++) {
                 int c = k % ql->out_c;
                 const int32_t *thr = ql->thr + (size_t)c * ql->n_thr;
-                double vf = L->res ? L->u[k] : L->y[k];
+                double vf = L->res ? L->u[o + k] : L->y[o + k];
                 int code_f = 0;
                 for (int j = 1; j <= ql->n_thr; j++)
                     code_f += vf >= nn_aq_thresh(&L->aq, j);
                 int code_i = count_codes(ql->res ? ws.res[l][k] : ws.acc[l][k], thr, ql->n_thr);
-                int same_u = !ql->res || ldexp(L->u[k], ql->res_frac) == (double)ws.res[l][k];
+                int same_u = !ql->res || ldexp(L->u[o + k], ql->res_frac) == (double)ws.res[l][k];
                 if (code_f == code_i && same_u)
                     continue;
                 first_diff = l;
                 /* a tie: y within TIE_TOL of a threshold, or of a rounding
                  * boundary of the residual stream's fixed point */
-                double yv = L->y[k];
+                double yv = L->y[o + k];
                 int tie = 0;
                 for (int j = 1; j <= ql->n_thr; j++)
                     tie |= fabs(vf - nn_aq_thresh(&L->aq, j)) <= TIE_TOL;
@@ -152,9 +166,9 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
              * near-tie of the two best classes */
             int second = pf == 0 ? 1 : 0;
             for (int c = 0; c < q->n_class; c++)
-                if (c != pf && logits[c] > logits[second])
+                if (c != pf && lg[c] > lg[second])
                     second = c;
-            all_ties = fabsf(logits[pf] - logits[second]) <= TIE_TOL;
+            all_ties = fabsf(lg[pf] - lg[second]) <= TIE_TOL;
         }
         if (first_diff >= 0 && all_ties)
             (*ties)++;
@@ -166,6 +180,8 @@ static int compare_int_float(struct nn_model *m, const struct nn_qnn *q,
     }
     nn_infer_ws_free(&ws);
     free(x);
+    free(y);
+    free(idx);
     return unexplained;
 }
 

@@ -9,7 +9,8 @@
  *   eval:  the same with running_mean and running_var.
  *   backward, with xhat = (in - mean) * rstd:
  *          dbeta += sum dout,  dgamma += sum dout * xhat,
- *          din   += gamma * rstd / rows * (rows * dout - sum dout - xhat * sum dout * xhat).
+ *          din   += gamma * rstd / rows * (rows * dout - sum dout - xhat * sum dout * xhat)
+ *          (nn_bn_backward_set: din = the same, for a din with no other term).
  * running_mean / running_var, dgamma / dbeta and din may each be NULL (skipped).
  *
  * Per-channel sums are taken in double over BN_BLOCKS fixed row blocks, then
@@ -172,9 +173,13 @@ static void grad_sums(double *sum_d, double *sum_dx, const float *dout, const fl
     }
 }
 
-void nn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *in, const float *mean, const float *rstd,
-                    const float *gamma, int rows, int c)
+/* din += (accumulate) or = (set) the input gradient; the parameter
+ * gradients always accumulate. */
+enum din_mode { DIN_ADD, DIN_SET };
+
+static void bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *in, const float *mean, const float *rstd,
+                        const float *gamma, int rows, int c, enum din_mode mode)
 {
     assert(rows >= 1 && c >= 1);
     for (int c0 = 0; c0 < c; c0 += BN_CHUNK) {
@@ -202,8 +207,26 @@ void nn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
             const float *restrict g = dout + (size_t)r * c + c0;
             const float *restrict mu = mean + c0;
             float *restrict d = din + (size_t)r * c + c0;
-            for (int j = 0; j < cc; j++)
-                d[j] += k_dout[j] * g[j] + k_x[j] * (x[j] - mu[j]) + k_0[j];
+            if (mode == DIN_SET)
+                for (int j = 0; j < cc; j++)
+                    d[j] = k_dout[j] * g[j] + k_x[j] * (x[j] - mu[j]) + k_0[j];
+            else
+                for (int j = 0; j < cc; j++)
+                    d[j] += k_dout[j] * g[j] + k_x[j] * (x[j] - mu[j]) + k_0[j];
         }
     }
+}
+
+void nn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *in, const float *mean, const float *rstd,
+                    const float *gamma, int rows, int c)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, rstd, gamma, rows, c, DIN_ADD);
+}
+
+void nn_bn_backward_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *in, const float *mean, const float *rstd,
+                        const float *gamma, int rows, int c)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, rstd, gamma, rows, c, DIN_SET);
 }

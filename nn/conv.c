@@ -22,7 +22,7 @@
  *    L2; in backward each thread takes whole images, computes a band's dcol
  *    into its own slot of dcol and scatters it into din at once (so dcol
  *    never goes to memory); dw is one GEMM per thread over a fixed slice of
- *    its K columns.
+ *    its K columns (of its output channels when K < cout).
  *  - BLAS threaded (pthreads OpenBLAS with more than one thread): one large
  *    GEMM per product, so OpenBLAS parallelizes it, with OpenMP im2col and
  *    col2im around it. (Two thread pools taking turns on the same cores cost
@@ -88,6 +88,14 @@ int nn_conv_out_size(int size, int k, int stride, int pad)
     return (size + 2 * pad - k) / stride + 1;
 }
 
+/* dst[0..len) = src[0..len). A loop, not memcpy: the first layer's runs are
+ * a few floats (k * c = 3 for c = 1), where the call costs more than the copy. */
+static void copy_run(float *restrict dst, const float *restrict src, int len)
+{
+    for (int i = 0; i < len; i++)
+        dst[i] = src[i];
+}
+
 /* Writes rows of col for output rows [oy0, oy1) of image img: for every
  * output column, k*k runs of c floats, zeros where the window leaves the
  * image. */
@@ -113,7 +121,7 @@ static void im2col_band(float *restrict col, const float *restrict in, const str
                 const float *src_row = src_img + (size_t)iy * g->w * c;
                 const int ix0 = ox * g->stride - g->pad;
                 if (ix0 >= 0 && ix0 + k <= g->w) { /* all kx inside: one run */
-                    memcpy(dst, src_row + (size_t)ix0 * c, (size_t)k * run);
+                    copy_run(dst, src_row + (size_t)ix0 * c, k * c);
                     continue;
                 }
                 for (int kx = 0; kx < k; kx++) {
@@ -190,12 +198,13 @@ void nn_conv_forward(float *out, float *col, const float *in, const float *w,
         gemm_forward(out, is_pointwise(&g) ? in : col, w, &g, 0, n * g.ho * g.wo);
 }
 
-/* dw [cout][K] += dout^T * col, columns [k0, k1) of K. */
+/* dw [cout][K] += dout^T * col, rows [c0, c1) of cout and columns [k0, k1) of K. */
 static void gemm_dw(float *dw, const float *dout, const float *col, const struct geom *g,
-                    int k0, int k1)
+                    int c0, int c1, int k0, int k1)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->cout, k1 - k0, g->n * g->ho * g->wo,
-                1.0f, dout, g->cout, col + k0, g->kk, 1.0f, dw + k0, g->kk);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c1 - c0, k1 - k0,
+                g->n * g->ho * g->wo, 1.0f, dout + c0, g->cout, col + k0, g->kk, 1.0f,
+                dw + (size_t)c0 * g->kk + k0, g->kk);
 }
 
 /* dst [rows][K] = dout rows [row0, row0 + rows) * w, beta 0 (dcol) or 1 (din) */
@@ -212,11 +221,22 @@ static void backward_serial_blas(float *din, float *dw, float *dcol, const float
 #pragma omp parallel
     {
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        /* dw: this thread's slice of K, cut at multiples of 16 floats */
-        const int k0 = (int)(((long long)g->kk * t / nt) & ~15LL);
-        const int k1 = t == nt - 1 ? g->kk : (int)(((long long)g->kk * (t + 1) / nt) & ~15LL);
-        if (k0 < k1)
-            gemm_dw(dw, dout, col, g, k0, k1);
+        if (g->kk >= g->cout) {
+            /* dw: this thread's slice of K, cut at multiples of 16 floats */
+            const int k0 = (int)(((long long)g->kk * t / nt) & ~15LL);
+            const int k1 =
+                t == nt - 1 ? g->kk : (int)(((long long)g->kk * (t + 1) / nt) & ~15LL);
+            if (k0 < k1)
+                gemm_dw(dw, dout, col, g, 0, g->cout, k0, k1);
+        } else {
+            /* few columns (the first layer: K = 9): slice the output channels
+             * instead, so the threads share the work and each packs only its
+             * part of dout, the larger operand */
+            const int c0 = (int)((long long)g->cout * t / nt);
+            const int c1 = (int)((long long)g->cout * (t + 1) / nt);
+            if (c0 < c1)
+                gemm_dw(dw, dout, col, g, c0, c1, 0, g->kk);
+        }
         if (din != NULL) {
             /* din: this thread's images; its band of dcol goes to the slot of
              * its first image, which no other thread touches */
@@ -242,7 +262,7 @@ static void backward_serial_blas(float *din, float *dw, float *dcol, const float
 static void backward_threaded_blas(float *din, float *dw, float *dcol, const float *dout,
                                    const float *col, const float *w, const struct geom *g)
 {
-    gemm_dw(dw, dout, col, g, 0, g->kk);
+    gemm_dw(dw, dout, col, g, 0, g->cout, 0, g->kk);
     if (din == NULL)
         return;
     const int m = g->n * g->ho * g->wo;

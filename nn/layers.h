@@ -6,8 +6,10 @@
  * fully-connected layer over a feature map reads it flattened in that order.
  * Backward functions ACCUMULATE (+=) into every gradient they write (din, dw,
  * db, ...), so a tensor consumed twice (a residual skip) gets both
- * contributions; callers zero gradients once per step. A din argument may be
- * NULL when the input needs no gradient (the network input).
+ * contributions; callers zero gradients once per step. A few *_set variants
+ * OVERWRITE din instead, for a tensor with a single consumer, so the caller
+ * need not zero it. A din argument may be NULL when the input needs no
+ * gradient (the network input).
  *
  * Nothing here allocates. Workspaces (the im2col matrix) are passed in.
  * Each optimized kernel has a naive reference beside it (the *_ref
@@ -54,6 +56,11 @@ void nn_bn_forward_eval(float *out, const float *in, const float *gamma, const f
 void nn_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                     const float *in, const float *mean, const float *rstd,
                     const float *gamma, int rows, int c);
+/* The same, but OVERWRITES din (dgamma, dbeta still accumulate): for a din
+ * that has no other contribution, it saves the caller zeroing it. */
+void nn_bn_backward_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *in, const float *mean, const float *rstd,
+                        const float *gamma, int rows, int c);
 
 /* ---- max pooling, size x size windows with stride size (floor) ----
  * in [n][h][w][c] -> out [n][h/size][w/size][c]; argmax [n][ho][wo][c] holds
@@ -68,6 +75,10 @@ void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const fl
                               int n, int h, int w, int c, int size);
 void nn_maxpool_backward(float *din, const float *dout, const int *argmax,
                          int n, int ho, int wo, int c);
+/* OVERWRITES all of din [n][h][w][c]: dout at the argmax of each window, 0
+ * everywhere else (for a din with no other contribution: no zeroing first). */
+void nn_maxpool_backward_set(float *din, const float *dout, const int *argmax,
+                             int n, int h, int w, int c, int size);
 
 /* ---- residual merges of a (main path) and r (skip), both [rows][c] ----
  * OR  : y = a + r - a*r            (= a OR r = max(a, r) on {0,1}; its smooth

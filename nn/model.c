@@ -6,6 +6,7 @@
 #include "nn/model.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,42 @@ static const float *layer_input(const struct nn_model *m, int i, const float *x)
     return i == 0 ? x : m->layers[i - 1].out;
 }
 
+enum { PAR_MIN = 1 << 15 }; /* elements below which threads cost more than they save */
+
+/* The activation quantizer over n elements, cut into one static chunk per
+ * thread (the ops are elementwise, so the result is the same for any cut). */
+static void act_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+{
+#pragma omp parallel if (n >= PAR_MIN)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+        q->ops->forward(q, out + lo, in + lo, hi - lo);
+    }
+}
+
+static void act_backward(const struct nn_aq *q, float *din, const float *dout,
+                         const float *in, size_t n)
+{
+#pragma omp parallel if (n >= PAR_MIN)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+        q->ops->backward(q, din + lo, dout + lo, in + lo, hi - lo);
+    }
+}
+
+/* Zeroes n floats with all threads (a large serial memset idles the others). */
+static void zero_floats(float *p, size_t n)
+{
+#pragma omp parallel if (n >= PAR_MIN)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+        memset(p + lo, 0, (hi - lo) * sizeof(float));
+    }
+}
+
 const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode)
 {
     m->batch_n = n;
@@ -351,6 +388,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             nn_resq_forward(L->yq, L->y, cnt, R, F);
             if (s->merge == NN_MERGE_ADD) {
                 const float *skip = m->layers[i - 1].u;
+#pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
                 for (size_t j = 0; j < cnt; j++)
                     L->u[j] = L->yq[j] + skip[j];
                 /* the saturating adder: the sum is on the grid, resq only clamps */
@@ -360,7 +398,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             }
             v = L->u;
         }
-        L->aq.ops->forward(&L->aq, L->a, v, cnt);
+        act_forward(&L->aq, L->a, v, cnt);
         if (s->merge == NN_MERGE_OR) {
             nn_merge_or_forward(L->m, L->a, in, cnt);
         } else if (s->merge == NN_MERGE_MUX) {
@@ -375,26 +413,15 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
     return m->layers[m->n_layers - 1].z;
 }
 
-/* Zeroes the gradients that backward accumulates into. */
+/* Zeroes what backward accumulates into and no _set kernel overwrites first:
+ * the parameter gradients and dwq here; the activation gradients lazily, in
+ * nn_model_backward, just before their first writer. */
 static void zero_grads(struct nn_model *m)
 {
     memset(m->grads, 0, m->n_params * sizeof(float));
-    size_t n = (size_t)m->batch_n;
     for (int i = 0; i < m->n_layers; i++) {
         struct nn_layer *L = &m->layers[i];
-        size_t nz = n * L->out_h * L->out_w * L->out_c;
-        size_t nout = n * L->ph * L->pw * L->out_c;
         memset(L->dwq, 0, (size_t)L->out_c * L->fan_in * sizeof(float));
-        memset(L->dz, 0, nz * sizeof(float));
-        if (!L->hidden)
-            continue;
-        memset(L->dout, 0, nout * sizeof(float));
-        if (L->dm != L->dout)
-            memset(L->dm, 0, nz * sizeof(float));
-        if (L->da != L->dm)
-            memset(L->da, 0, nz * sizeof(float));
-        if (L->du)
-            memset(L->du, 0, nz * sizeof(float));
     }
 }
 
@@ -414,11 +441,24 @@ float nn_model_backward(struct nn_model *m, const int *y)
         /* the input's gradient: the previous layer's output gradient */
         const float *in = i == 0 ? NULL : m->layers[i - 1].out;
         float *din = i == 0 ? NULL : m->layers[i - 1].dout;
+        if (i > 0) {
+            /* this layer writes the first terms of its input's gradients: the
+             * merge and the conv or dense add into din, the add skip into du */
+            const struct nn_layer *P = &m->layers[i - 1];
+            zero_floats(din, (size_t)n * P->ph * P->pw * P->out_c);
+            if (P->du)
+                zero_floats(P->du, (size_t)n * P->out_h * P->out_w * P->out_c);
+        }
         if (L->hidden) {
             int rows = n * L->out_h * L->out_w;
             size_t cnt = (size_t)rows * L->out_c;
+            /* dm: the pooling's set, or (no pooling) dout, filled by the next
+             * layer; da: dm, or the merge's own buffer */
             if (s->pool)
-                nn_maxpool_backward(L->dm, L->dout, L->argmax, n, L->ph, L->pw, L->out_c);
+                nn_maxpool_backward_set(L->dm, L->dout, L->argmax, n, L->out_h, L->out_w,
+                                        L->out_c, s->pool);
+            if (L->da != L->dm)
+                zero_floats(L->da, cnt);
             if (s->merge == NN_MERGE_OR)
                 nn_merge_or_backward(L->da, din, L->dm, L->a, in, cnt);
             else if (s->merge == NN_MERGE_MUX)
@@ -426,12 +466,14 @@ float nn_model_backward(struct nn_model *m, const int *y)
                                       L->out_c, m->cfg.mux);
             if (L->res) {
                 /* du already holds the next layer's add-skip gradient */
-                L->aq.ops->backward(&L->aq, L->dy, L->da, L->u, cnt);
+                act_backward(&L->aq, L->dy, L->da, L->u, cnt);
+#pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
                 for (size_t j = 0; j < cnt; j++)
                     L->du[j] += L->dy[j];
                 /* STE of the saturating adder: pass where the sum was in range */
                 const float *skip = s->merge == NN_MERGE_ADD ? m->layers[i - 1].u : NULL;
                 float *dskip = skip ? m->layers[i - 1].du : NULL;
+#pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
                 for (size_t j = 0; j < cnt; j++) {
                     float sum = L->yq[j] + (skip ? skip[j] : 0.0f);
                     float g = (sum >= lo && sum <= hi) ? L->du[j] : 0.0f;
@@ -439,12 +481,12 @@ float nn_model_backward(struct nn_model *m, const int *y)
                     if (dskip)
                         dskip[j] += g;
                 }
-                memset(L->dy, 0, cnt * sizeof(float));
+                zero_floats(L->dy, cnt);
                 nn_resq_backward(L->dy, L->du, L->y, cnt, R, F);
             } else {
-                L->aq.ops->backward(&L->aq, L->dy, L->da, L->y, cnt);
+                act_backward(&L->aq, L->dy, L->da, L->y, cnt);
             }
-            nn_bn_backward(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean, L->bn_rstd,
+            nn_bn_backward_set(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean, L->bn_rstd,
                            L->gamma, rows, L->out_c);
         }
         const float *x_in = i == 0 ? m->input : in;

@@ -240,6 +240,7 @@ static void run_all(void)
         {2, 28, 28, 32, 32, 3, 1, 1},
         {1, 9, 7, 6, 5, 3, 2, 0},
         {3, 30, 30, 40, 8, 3, 1, 1}, /* several bands per image */
+        {3, 28, 28, 1, 32, 3, 1, 1}, /* the first layer: K = 9 < cout, dw sliced by cout */
     };
     printf("-- OpenBLAS threads %d: %s schedule\n", openblas_get_num_threads(),
            openblas_get_num_threads() == 1 ? "OpenMP bands" : "one large GEMM");
@@ -247,6 +248,7 @@ static void run_all(void)
         test_case(cases[i]);
     test_determinism((struct conv_case){4, 16, 16, 16, 24, 3, 1, 1});
     test_determinism((struct conv_case){3, 15, 15, 8, 12, 1, 1, 0});
+    test_determinism((struct conv_case){3, 12, 12, 1, 16, 3, 1, 1});
 }
 
 int main(void)

@@ -297,6 +297,14 @@ static void test_bn(int rows, int c)
     expect_doubled("bn din", din2, din, n);
     expect_doubled("bn dgamma", dgamma2, dgamma, c);
     expect_doubled("bn dbeta", dbeta2, dbeta, c);
+    /* the _set variant: din overwritten (garbage before), dgamma, dbeta added */
+    fill(din2, n, 100, 200);
+    memcpy(dgamma2, dgamma, c * sizeof(float));
+    memcpy(dbeta2, dbeta, c * sizeof(float));
+    nn_bn_backward_set(din2, dgamma2, dbeta2, x.g, x.in, x.mean, x.rstd, x.gamma, rows, c);
+    expect_close("bn backward_set din = backward on zeros", din2, din, n);
+    expect_doubled("bn backward_set dgamma", dgamma2, dgamma, c);
+    expect_doubled("bn backward_set dbeta", dbeta2, dbeta, c);
 
     /* mean and rstd against a double two-pass computation */
     float *mref = alloc_floats(c), *rref = alloc_floats(c);
@@ -401,6 +409,10 @@ static void test_maxpool(int n, int h, int w, int c, int size)
     memcpy(din2, din, n_in * sizeof(float));
     nn_maxpool_backward(din2, x.g, x.argmax, n, ho, wo, c);
     expect_doubled("maxpool din", din2, din, n_in);
+    /* the _set variant: all of din overwritten (garbage before) */
+    fill(din2, n_in, 100, 200);
+    nn_maxpool_backward_set(din2, x.g, x.argmax, n, h, w, c, size);
+    expect_close("maxpool backward_set = backward on zeros", din2, din, n_in);
 
     /* ties: all equal -> the first element of each window (wy = wx = 0) */
     for (size_t i = 0; i < n_in; i++)
@@ -419,6 +431,69 @@ static void test_maxpool(int n, int h, int w, int c, int size)
     TU_CHECK(first_ok, "maxpool: argmax on ties is not the first element of the window");
 
     free(x.in); free(x.out); free(x.g); free(x.argmax); free(din); free(din2);
+}
+
+/* The keyed pooling's definition, window by window in scan order: a later
+ * element wins when it is larger, or equal with a larger key. */
+static void maxpool_keyed_ref(float *out, int *argmax, const float *in, const float *key,
+                              int n, int h, int w, int c, int size)
+{
+    const int ho = h / size, wo = w / size;
+    for (int img = 0; img < n; img++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++)
+                for (int j = 0; j < c; j++) {
+                    int best = -1;
+                    for (int wy = 0; wy < size; wy++)
+                        for (int wx = 0; wx < size; wx++) {
+                            const int i =
+                                (((img * h + oy * size + wy) * w) + ox * size + wx) * c + j;
+                            if (best < 0 || in[i] > in[best] ||
+                                (in[i] == in[best] && key[i] > key[best]))
+                                best = i;
+                        }
+                    const size_t o = (((size_t)img * ho + oy) * wo + ox) * c + j;
+                    out[o] = in[best];
+                    argmax[o] = best;
+                }
+}
+
+/* Binary maps (ties everywhere) with keys on a coarse grid (key ties too),
+ * and more channels than one run of the optimized kernel: the same values
+ * and exactly the same argmax as the reference; and the plain forward is
+ * the keyed one with key = in. */
+static void test_maxpool_keyed(int n, int h, int w, int c, int size)
+{
+    const int ho = h / size, wo = w / size;
+    const size_t n_in = (size_t)n * h * w * c, n_out = (size_t)n * ho * wo * c;
+    float *in = alloc_floats(n_in), *key = alloc_floats(n_in);
+    float *out = alloc_floats(n_out), *out_ref = alloc_floats(n_out);
+    int *am = calloc(n_out, sizeof(int)), *am_ref = calloc(n_out, sizeof(int));
+    for (size_t i = 0; i < n_in; i++) {
+        in[i] = rng_uniform() < 0.5 ? 1.0f : -1.0f;
+        key[i] = 0.25f * (float)(int)(rng_uniform() * 8.0);
+    }
+    printf("maxpool keyed n=%d %dx%d c=%d size=%d (binary map, tied keys)\n", n, h, w, c,
+           size);
+    nn_maxpool_forward_keyed(out, am, in, key, n, h, w, c, size);
+    maxpool_keyed_ref(out_ref, am_ref, in, key, n, h, w, c, size);
+    size_t bad = 0;
+    for (size_t i = 0; i < n_out; i++)
+        bad += out[i] != out_ref[i] || am[i] != am_ref[i];
+    printf("  %-52s %zu of %zu differ\n", "keyed = reference (values and argmax)", bad, n_out);
+    TU_CHECK(bad == 0, "maxpool keyed: %zu of %zu outputs differ from the reference", bad,
+             n_out);
+
+    for (size_t i = 0; i < n_in; i++)
+        in[i] = 0.5f * (float)(int)(rng_uniform() * 4.0);
+    nn_maxpool_forward(out, am, in, n, h, w, c, size);
+    maxpool_keyed_ref(out_ref, am_ref, in, in, n, h, w, c, size);
+    bad = 0;
+    for (size_t i = 0; i < n_out; i++)
+        bad += out[i] != out_ref[i] || am[i] != am_ref[i];
+    printf("  %-52s %zu of %zu differ\n", "plain = reference with key = in", bad, n_out);
+    TU_CHECK(bad == 0, "maxpool: %zu of %zu outputs differ from the reference", bad, n_out);
+    free(in); free(key); free(out); free(out_ref); free(am); free(am_ref);
 }
 
 /* ---- merges ---- */
@@ -658,6 +733,8 @@ int main(void)
     test_bn_running();
     test_maxpool(2, 5, 4, 3, 2);
     test_maxpool(1, 7, 6, 2, 3);
+    test_maxpool_keyed(2, 6, 5, 3, 2);
+    test_maxpool_keyed(1, 7, 7, 300, 3);
     test_merge_grad(MERGE_OR, "OR", 6, 5);
     test_merge_grad(MERGE_MUX_OR, "MUX_OR", 6, 5);
     test_merge_grad(MERGE_MUX_SEL, "MUX_SEL", 6, 5);

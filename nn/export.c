@@ -29,7 +29,6 @@
 
 #include "nn/model.h"
 
-#define BN_EPS 1e-5 /* as in nn/model.c */
 
 static int32_t clamp_i32(double v)
 {
@@ -170,7 +169,7 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
     }
     double *beta = alpha + C;
     for (int c = 0; c < C; c++) {
-        double A = (double)L->gamma[c] / sqrt((double)L->run_var[c] + BN_EPS);
+        double A = (double)L->gamma[c] / sqrt((double)L->run_var[c] + (double)NN_BN_EPS);
         alpha[c] = A * S[c];
         beta[c] = (double)L->beta[c] - A * (double)L->run_mean[c];
         max_alpha = fmax(max_alpha, fabs(alpha[c]));
@@ -229,5 +228,8 @@ enum nn_status nn_model_export(const struct nn_model *m, struct nn_qnn *q,
             return st;
         }
     }
-    return nn_qnn_validate(q, err);
+    enum nn_status st = nn_qnn_validate(q, err);
+    if (st != NN_OK)
+        nn_qnn_free(q);
+    return st;
 }

@@ -14,7 +14,6 @@
 #include "nn/data.h"
 
 #define BN_MOMENTUM 0.1f
-#define BN_EPS 1e-5f
 
 void nn_model_config_default(struct nn_model_config *cfg)
 {
@@ -379,10 +378,10 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         size_t cnt = (size_t)rows * L->out_c;
         if (mode == NN_TRAIN)
             nn_bn_forward_train(L->y, L->bn_mean, L->bn_rstd, L->run_mean, L->run_var, L->z,
-                                L->gamma, L->beta, rows, L->out_c, BN_MOMENTUM, BN_EPS);
+                                L->gamma, L->beta, rows, L->out_c, BN_MOMENTUM, NN_BN_EPS);
         else
             nn_bn_forward_eval(L->y, L->z, L->gamma, L->beta, L->run_mean, L->run_var, rows,
-                               L->out_c, BN_EPS);
+                               L->out_c, NN_BN_EPS);
         const float *v = L->y;
         if (L->res) {
             nn_resq_forward(L->yq, L->y, cnt, R, F);

@@ -49,6 +49,7 @@
 
 #define NN_MAX_LAYERS 64
 #define NN_ARCH_MAX 1024
+#define NN_BN_EPS 1e-5f       /* batch norm's epsilon, in training and in the export's folding */
 
 enum nn_layer_op { NN_OP_CONV, NN_OP_DENSE };
 

@@ -21,10 +21,7 @@ void nn_quant_binary_fit(struct nn_wq *q, const float *w, int cout, int fan_in, 
     size_t group_n = nn_quant_group_size(q, cout, fan_in);
     for (int g = 0; g < q->n_group; g++) {
         const float *wg = w + (size_t)g * group_n;
-        double sum = 0.0;
-        for (size_t i = 0; i < group_n; i++)
-            sum += fabsf(wg[i]);
-        float s = (float)(sum / (double)group_n);
+        float s = (float)nn_quant_mean_abs(wg, group_n);
         q->scale[g] = s > 0.0f ? s : NN_QUANT_TINY_SCALE;
         q->thresh[g] = 0.0f;
     }

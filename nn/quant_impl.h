@@ -161,4 +161,26 @@ static inline float nn_quant_act_uniform_scale(int L)
     return (float)(1.0 / L);
 }
 
+
+/* Mean of |w| over n weights, summed in double (the scale of bin, the
+ * threshold of twn). */
+static inline double nn_quant_mean_abs(const float *w, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += fabsf(w[i]);
+    return sum / (double)n;
+}
+
+/* Largest |w| over n weights (uniform's range, tquant's M). */
+static inline float nn_quant_max_abs(const float *w, size_t n)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float a = fabsf(w[i]);
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
 #endif

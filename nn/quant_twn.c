@@ -27,11 +27,9 @@ void nn_quant_twn_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int
     size_t group_n = nn_quant_group_size(q, cout, fan_in);
     for (int g = 0; g < q->n_group; g++) {
         const float *wg = w + (size_t)g * group_n;
-        double sum = 0.0;
-        for (size_t i = 0; i < group_n; i++)
-            sum += fabsf(wg[i]);
-        float mean_abs = (float)(sum / (double)group_n);
-        float delta = (float)(0.7 * (sum / (double)group_n));
+        double mean = nn_quant_mean_abs(wg, group_n);
+        float mean_abs = (float)mean;
+        float delta = (float)(0.7 * mean);
         double sum_big = 0.0;
         size_t n_big = 0;
         for (size_t i = 0; i < group_n; i++) {

@@ -28,11 +28,7 @@ void nn_quant_uniform_fit(struct nn_wq *q, const float *w, int cout, int fan_in,
     size_t group_n = nn_quant_group_size(q, cout, fan_in);
     for (int g = 0; g < q->n_group; g++) {
         const float *wg = w + (size_t)g * group_n;
-        float m = 0.0f;
-        for (size_t i = 0; i < group_n; i++) {
-            float a = fabsf(wg[i]);
-            m = a > m ? a : m;
-        }
+        float m = nn_quant_max_abs(wg, group_n);
         float s = m / (float)q->K;
         s = s > 0.0f ? s : NN_QUANT_TINY_SCALE;
         q->scale[g] = s;

@@ -211,20 +211,64 @@ static size_t layout_argmax(struct nn_model *m, int *base)
     return off;
 }
 
+/* 1 when layer i's output is OR-ed into layer i + 1 (an OR merge, or a MUX-OR
+ * merge, whose selects start on). */
+static int ors_into_next(const struct nn_model *m, int i)
+{
+    if (i + 1 >= m->n_layers)
+        return 0;
+    enum nn_qnn_merge mg = m->layers[i + 1].spec.merge;
+    return mg == NN_MERGE_OR || (mg == NN_MERGE_MUX && m->cfg.mux == NN_MUX_OR);
+}
+
+/* The initial batch-norm shift of a Heaviside layer: a chain of d binary maps
+ * OR-ed together (a layer and the layers that OR into it, up to the layer
+ * whose output leaves the chain) starts with density 1/2 at its end: every
+ * map of the chain fires with p = 1 - 2^(-1/d), so beta = Phi^-1(p), which
+ * is 0 for a plain layer (d = 1). Without it an OR chain of 3 starts at
+ * density 7/8 and its 2x2 max pool (an OR of 4) near 1. */
+static float or_chain_beta(const struct nn_model *m, int i)
+{
+    int lo = i, hi = i;
+    while (lo > 0 && m->layers[lo].spec.merge != NN_MERGE_NONE && ors_into_next(m, lo - 1))
+        lo--;
+    while (ors_into_next(m, hi))
+        hi++;
+    const int d = hi - lo + 1;
+    if (d <= 1)
+        return 0.0f;
+    const double p = 1.0 - pow(2.0, -1.0 / d);
+    /* Phi^-1(p) by bisection on erfc (p in (0, 1/2], no table needed) */
+    double a = -8.0, b = 0.0;
+    for (int it = 0; it < 60; it++) {
+        const double x = 0.5 * (a + b);
+        if (0.5 * erfc(-x / sqrt(2.0)) < p)
+            a = x;
+        else
+            b = x;
+    }
+    return (float)(0.5 * (a + b));
+}
+
 static void init_params(struct nn_model *m)
 {
     uint64_t rng = m->cfg.seed ^ 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < m->n_layers; i++) {
         struct nn_layer *L = &m->layers[i];
-        /* He initialization for hidden layers, LeCun for the scores */
-        float sd = sqrtf((L->hidden ? 2.0f : 1.0f) / (float)L->fan_in);
+        /* std 1/sqrt(3 fan_in), the variance of PyTorch's default conv and
+         * linear init (uniform on +-1/sqrt(fan_in)). Every hidden layer is
+         * followed by batch norm, so the scale of w sets only its effective
+         * learning rate: Adam moves w by about lr per step whatever its size,
+         * and He's sqrt(2/fan_in), 2.45x larger, learns 2.45x slower
+         * (refcnn fp, 2 epochs: 90.9% with He, 92.1% with this). */
+        float sd = sqrtf(1.0f / (3.0f * (float)L->fan_in));
         size_t nw = (size_t)L->out_c * L->fan_in;
         for (size_t j = 0; j < nw; j++)
             L->w[j] = sd * nn_rng_normal(&rng);
         for (int c = 0; c < L->out_c; c++) {
             if (L->hidden) {
                 L->gamma[c] = 1.0f;
-                L->beta[c] = 0.0f;
+                L->beta[c] = L->aq.kind == NN_AQ_HEAVISIDE ? or_chain_beta(m, i) : 0.0f;
             } else {
                 L->bias[c] = 0.0f;
             }

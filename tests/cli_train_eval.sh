@@ -8,19 +8,7 @@ set -u
 logiq=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
-fail=0
-check() { # check NAME CONDITION-RESULT
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
-}
-expect_exit() { # expect_exit CODE NAME PATTERN CMD...
-    local code=$1 name=$2 pattern=$3
-    shift 3
-    "$@" >"$dir/out" 2>"$dir/err"
-    local rc=$?
-    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" "$dir/out"
-    local r=$?
-    check "$name (exit $rc, expected $code; message: $(head -c 200 "$dir/err" | tr '\n' ' '))" $r
-}
+. "$(dirname "$0")/testlib.sh"
 
 # train on the synthetic set, export, evaluate
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --wq heq:3 --aq 1 \

@@ -1,0 +1,193 @@
+/* cli/costnet.c: hw.ini and cell-library loading, and the cost models' view
+ * of a network (costnet.h). */
+#include "cli/costnet.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* inih's handler state: the first error, and the keys seen (duplicates are
+ * an error: the second value would silently win otherwise). */
+struct hw_parse {
+    struct cm_hw *hw;
+    char msg[512];
+    int failed;
+    char seen[64][48];
+    int n_seen;
+};
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct hw_parse *p = user;
+    if (p->failed)
+        return 0;
+    char id[48];
+    snprintf(id, sizeof id, "%s/%s", section, name);
+    for (int i = 0; i < p->n_seen; i++)
+        if (strcmp(p->seen[i], id) == 0) {
+            snprintf(p->msg, sizeof p->msg, "[%s] %s: given twice", section, name);
+            p->failed = 1;
+            return 0;
+        }
+    if (p->n_seen < 64)
+        snprintf(p->seen[p->n_seen++], sizeof p->seen[0], "%s", id);
+    struct cm_error err;
+    if (!section[0]) {
+        snprintf(p->msg, sizeof p->msg, "%s: a key before any [section]", name);
+        p->failed = 1;
+        return 0;
+    }
+    if (cm_hw_set(p->hw, section, name, value, &err) != CM_OK) {
+        snprintf(p->msg, sizeof p->msg, "%s", err.msg);
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Reads a whole small text file; NULL with errno on failure. */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, 4096, f);
+        n += r;
+        if (r < 4096)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *msg, size_t size)
+{
+    cm_hw_defaults(hw);
+    if (path) {
+        struct hw_parse p = {.hw = hw};
+        int line = ini_parse(path, on_key, &p);
+        if (line == -1) {
+            snprintf(msg, size, "%s: %s", path, strerror(errno));
+            return 2;
+        }
+        if (line != 0) {
+            if (p.failed)
+                snprintf(msg, size, "%s:%d: %s", path, line, p.msg);
+            else
+                snprintf(msg, size, "%s:%d: not a `key = value` line or a [section]", path,
+                         line);
+            return 2;
+        }
+    }
+    if (strcmp(hw->tech, "generic45") == 0) {
+        cm_lib_default(lib);
+        return 0;
+    }
+    char tech[4096];
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (hw->tech[0] != '/' && slash)
+        snprintf(tech, sizeof tech, "%.*s/%s", (int)(slash - path), path, hw->tech);
+    else
+        snprintf(tech, sizeof tech, "%s", hw->tech);
+    char *text = read_text(tech);
+    if (!text) {
+        snprintf(msg, size, "%s: [design] tech: %s: %s", path ? path : "hw", tech,
+                 strerror(errno));
+        return 2;
+    }
+    struct cm_error err;
+    enum cm_status st = cm_lib_parse(lib, text, tech, &err);
+    free(text);
+    if (st != CM_OK) {
+        snprintf(msg, size, "%s", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+static long long max_abs32(const int32_t *v, size_t n)
+{
+    long long m = 0;
+    for (size_t i = 0; i < n; i++) {
+        long long a = v[i] < 0 ? -(long long)v[i] : v[i];
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
+static long long max_abs64(const int64_t *v, size_t n)
+{
+    long long m = 0;
+    for (size_t i = 0; i < n; i++) {
+        long long a = v[i] < 0 ? (v[i] == INT64_MIN ? INT64_MAX : -v[i]) : v[i];
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
+void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer *layers)
+{
+    memset(net, 0, sizeof *net);
+    net->n_layers = q->n_layers;
+    net->layers = layers;
+    net->in_h = q->in_h;
+    net->in_w = q->in_w;
+    net->in_c = q->in_c;
+    net->n_class = q->n_class;
+    net->has_consts = 1;
+    for (int i = 0; i < q->n_layers; i++) {
+        const struct nn_qnn_layer *s = &q->layers[i];
+        struct cm_layer *l = &layers[i];
+        memset(l, 0, sizeof *l);
+        l->op = s->op == NN_QNN_DENSE ? CM_OP_DENSE : CM_OP_CONV;
+        l->in_h = s->in_h;
+        l->in_w = s->in_w;
+        l->in_c = s->in_c;
+        l->out_h = s->out_h;
+        l->out_w = s->out_w;
+        l->out_c = s->out_c;
+        l->k = s->k;
+        l->stride = s->stride;
+        l->pad = s->pad;
+        l->in_bits = s->in_bits;
+        l->in_sign = s->in_code == NN_CODE_SIGN;
+        l->w_mag_bits = s->w_code == NN_WCODE_BINARY ? 0 : s->w_mag_bits;
+        l->w_max = s->w_max;
+        l->scores = s->out_kind == NN_OUT_SCORES;
+        l->out_bits = l->scores ? 0 : s->out_bits;
+        l->out_sign = s->out_code == NN_CODE_SIGN;
+        l->merge = s->merge;
+        l->res = s->res;
+        l->res_bits = s->res_bits;
+        l->pool = s->pool;
+        if (s->thr)
+            l->max_abs_thr = max_abs32(s->thr, (size_t)s->out_c * s->n_thr);
+        if (s->rq_mul) {
+            l->max_abs_mul = max_abs64(s->rq_mul, (size_t)s->out_c);
+            l->max_abs_add = max_abs64(s->rq_add, (size_t)s->out_c);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+/* costmodels/cells.c: the cell library parser, the compiled-in default
+ * library, and sums over cell counts (cells.h). */
+#include "costmodels/cells.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The bytes of costmodels/tech/generic45.cells, NUL-terminated; generated at
+ * build time by costmodels/CMakeLists.txt. */
+extern const char cm_lib_generic45_text[];
+
+static const char *const cell_names[CM_N_CELLS] = {
+    [CM_INV] = "INV", [CM_NAND2] = "NAND2", [CM_NOR2] = "NOR2", [CM_AND2] = "AND2",
+    [CM_OR2] = "OR2", [CM_XOR2] = "XOR2",   [CM_XNOR2] = "XNOR2", [CM_MUX2] = "MUX2",
+    [CM_HA] = "HA",   [CM_FA] = "FA",       [CM_DFF] = "DFF",
+};
+
+static const char *const field_names[4] = {"area_um2", "nand2_eq", "energy_fj", "leakage_nw"};
+static const char expected_fields[] = "NAME area_um2 nand2_eq energy_fj leakage_nw";
+
+const char *cm_cell_name(enum cm_cell c)
+{
+    assert(c >= 0 && c < CM_N_CELLS);
+    return cell_names[c];
+}
+
+/* Splits one line (its comment removed) into at most max_tok
+ * whitespace-separated tokens in place; returns the count, max_tok + 1 if
+ * there are more. */
+static int split(char *line, char **tok, int max_tok)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            return n;
+        if (n == max_tok)
+            return max_tok + 1;
+        tok[n++] = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        if (*p)
+            *p++ = '\0';
+    }
+}
+
+static int parse_number(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return end != s && *end == '\0' && errno == 0 && isfinite(*v);
+}
+
+enum cm_status cm_lib_parse(struct cm_lib *lib, const char *text, const char *source,
+                            struct cm_error *err)
+{
+    memset(lib, 0, sizeof *lib);
+    int seen_line[CM_N_CELLS] = {0};
+    int library_line = 0, line_no = 0;
+    enum cm_status st = CM_OK;
+    const char *p = text;
+    while (*p && st == CM_OK) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char line[512];
+        line_no++;
+        if (len >= sizeof line) {
+            st = cm_fail(err, CM_ERR_FORMAT,
+                         "%s:%d: line too long (%zu bytes), expected at most %zu", source,
+                         line_no, len, sizeof line - 1);
+            break;
+        }
+        memcpy(line, p, len);
+        line[len] = '\0';
+        p = eol ? eol + 1 : p + len;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+
+        char *tok[6];
+        const int n = split(line, tok, 5);
+        if (n == 0)
+            continue;
+        if (strcmp(tok[0], "library") == 0) {
+            if (library_line)
+                st = cm_fail(err, CM_ERR_FORMAT,
+                             "%s:%d: library: a second library line (the first is line %d), "
+                             "expected one",
+                             source, line_no, library_line);
+            else if (n != 2 || strlen(tok[1]) >= sizeof lib->name)
+                st = cm_fail(err, CM_ERR_FORMAT,
+                             "%s:%d: library: expected 'library NAME' with one name of at most "
+                             "%zu characters",
+                             source, line_no, sizeof lib->name - 1);
+            else {
+                strcpy(lib->name, tok[1]);
+                library_line = line_no;
+            }
+            continue;
+        }
+        int c = 0;
+        while (c < CM_N_CELLS && strcmp(tok[0], cell_names[c]) != 0)
+            c++;
+        if (c == CM_N_CELLS) {
+            st = cm_fail(err, CM_ERR_FORMAT,
+                         "%s:%d: cell: unknown cell '%s', expected one of INV NAND2 NOR2 AND2 OR2 "
+                         "XOR2 XNOR2 MUX2 HA FA DFF (or 'library NAME')",
+                         source, line_no, tok[0]);
+            break;
+        }
+        if (seen_line[c]) {
+            st = cm_fail(err, CM_ERR_FORMAT,
+                         "%s:%d: %s: duplicate cell (first on line %d), expected each cell once",
+                         source, line_no, tok[0], seen_line[c]);
+            break;
+        }
+        if (n < 5) {
+            st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s: missing %s, expected %s", source, line_no,
+                         tok[0], field_names[n - 1], expected_fields);
+            break;
+        }
+        if (n > 5) {
+            st = cm_fail(err, CM_ERR_FORMAT,
+                         "%s:%d: %s: extra fields after leakage_nw, expected %s", source,
+                         line_no, tok[0], expected_fields);
+            break;
+        }
+        double v[4];
+        for (int f = 0; f < 4 && st == CM_OK; f++) {
+            if (!parse_number(tok[f + 1], &v[f]))
+                st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: '%s' is not a number, expected a "
+                             "finite decimal number", source, line_no, tok[0], field_names[f],
+                             tok[f + 1]);
+            else if (v[f] < 0.0 || (f < 2 && v[f] == 0.0))
+                st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: %s, expected a %s number", source,
+                             line_no, tok[0], field_names[f], tok[f + 1],
+                             f < 2 ? "positive" : "non-negative");
+        }
+        if (st != CM_OK)
+            break;
+        lib->cell[c] = (struct cm_cell_info){
+            .area_um2 = v[0], .nand2_eq = v[1], .energy_fj = v[2], .leakage_nw = v[3]};
+        seen_line[c] = line_no;
+    }
+    for (int c = 0; c < CM_N_CELLS && st == CM_OK; c++)
+        if (!seen_line[c])
+            st = cm_fail(err, CM_ERR_FORMAT,
+                         "%s:%d: %s: missing cell at the end of the file, expected every one of "
+                         "INV NAND2 NOR2 AND2 OR2 XOR2 XNOR2 MUX2 HA FA DFF once",
+                         source, line_no, cell_names[c]);
+    if (st != CM_OK) {
+        memset(lib, 0, sizeof *lib);
+        return st;
+    }
+    if (!library_line)
+        strcpy(lib->name, "unnamed");
+    return CM_OK;
+}
+
+const char *cm_lib_default_text(void)
+{
+    return cm_lib_generic45_text;
+}
+
+void cm_lib_default(struct cm_lib *lib)
+{
+    enum cm_status st = cm_lib_parse(lib, cm_lib_generic45_text, "generic45.cells", NULL);
+    assert(st == CM_OK);
+    (void)st;
+}
+
+void cm_count_add(struct cm_count *acc, const struct cm_count *c, double times)
+{
+    for (int i = 0; i < CM_N_CELLS; i++)
+        acc->n[i] += c->n[i] * times;
+}
+
+struct cm_count cm_count_gates_only(const struct cm_count *c)
+{
+    struct cm_count g = *c;
+    g.n[CM_HA] = 0.0;
+    g.n[CM_FA] = 0.0;
+    g.n[CM_XOR2] += c->n[CM_HA] + 2.0 * c->n[CM_FA];
+    g.n[CM_AND2] += c->n[CM_HA];
+    g.n[CM_NAND2] += 3.0 * c->n[CM_FA];
+    return g;
+}
+
+double cm_count_cells(const struct cm_count *c)
+{
+    double s = 0.0;
+    for (int i = 0; i < CM_N_CELLS; i++)
+        s += c->n[i];
+    return s;
+}
+
+double cm_count_nand2(const struct cm_count *c, const struct cm_lib *lib)
+{
+    double s = 0.0;
+    for (int i = 0; i < CM_N_CELLS; i++)
+        s += c->n[i] * lib->cell[i].nand2_eq;
+    return s;
+}
+
+double cm_count_area_um2(const struct cm_count *c, const struct cm_lib *lib)
+{
+    double s = 0.0;
+    for (int i = 0; i < CM_N_CELLS; i++)
+        s += c->n[i] * lib->cell[i].area_um2;
+    return s;
+}
+
+double cm_count_leakage_nw(const struct cm_count *c, const struct cm_lib *lib)
+{
+    double s = 0.0;
+    for (int i = 0; i < CM_N_CELLS; i++)
+        s += c->n[i] * lib->cell[i].leakage_nw;
+    return s;
+}

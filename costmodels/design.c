@@ -1,0 +1,550 @@
+/* costmodels/design.c: a design's gates, buffers, cycles and operation-based
+ * energy for one network (design.h; the hardware is docs/accelerator.md).
+ *
+ * Not here: the structure of each unit (units.h and its files), the energy
+ * rules (energy.c), the cycle formula (latency.c). This file only walks the
+ * network and the design and sums. */
+#include "costmodels/design.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "costmodels/energy.h"
+#include "costmodels/units.h"
+
+const char *cm_unit_kind_name(enum cm_unit_kind u)
+{
+    static const char *const names[CM_N_UNITS] = {
+        [CM_U_ARRAY] = "xnor_and_array", [CM_U_POPCOUNT] = "popcount",
+        [CM_U_ACCUM] = "accumulators",   [CM_U_THRESH] = "threshold",
+        [CM_U_MERGE] = "merge",          [CM_U_POOL] = "pooling",
+        [CM_U_SCORE] = "score",          [CM_U_PIPEREG] = "pipeline_regs",
+        [CM_U_CONTROL] = "control",
+    };
+    return u < CM_N_UNITS ? names[u] : "?";
+}
+
+const char *cm_buffer_name(enum cm_buffer b)
+{
+    static const char *const names[CM_N_BUFS] = {
+        [CM_BUF_ACT] = "act", [CM_BUF_WEIGHT] = "weight", [CM_BUF_SKIP] = "skip"};
+    return b < CM_N_BUFS ? names[b] : "?";
+}
+
+const char *cm_op_kind_name(enum cm_op_kind k)
+{
+    static const char *const names[CM_N_OPKS] = {
+        [CM_OPK_LANE] = "lane_ops", [CM_OPK_POP] = "popcounts", [CM_OPK_ACC] = "accumulations",
+        [CM_OPK_CMP] = "comparisons", [CM_OPK_MERGE] = "merges", [CM_OPK_POOL] = "pool_steps",
+        [CM_OPK_SCORE] = "score_ops"};
+    return k < CM_N_OPKS ? names[k] : "?";
+}
+
+/* The largest input value of a layer's activations: pixels 255, {0,1} and
+ * sign 1, B-bit codes 2^B - 1. */
+static long long max_input(const struct cm_layer *l)
+{
+    if (l->in_sign)
+        return 1;
+    return (1LL << l->in_bits) - 1;
+}
+
+/* Bits per weight in the weight buffer: the sign plane and the magnitude planes. */
+static int weight_bits(const struct cm_layer *l)
+{
+    return l->w_mag_bits > 0 ? 1 + l->w_mag_bits : 1;
+}
+
+/* Bits of one output code (thresholds: 2^bits - 1 comparisons). */
+static int n_thr_of(const struct cm_layer *l)
+{
+    return l->scores ? 0 : (1 << l->out_bits) - 1;
+}
+
+static long long pooled(long long n, int pool)
+{
+    return pool > 0 ? n / pool : n;
+}
+
+/* Finds the merge kind the network needs: NONE, or the one kind it uses. */
+static enum cm_status net_merge(const struct cm_net *net, enum cm_merge *kind,
+                                struct cm_error *err)
+{
+    *kind = CM_MERGE_NONE;
+    int first = -1;
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        enum cm_merge m = l->res ? CM_MERGE_ADD : (enum cm_merge)l->merge;
+        if (m == CM_MERGE_NONE)
+            continue;
+        if (*kind != CM_MERGE_NONE && m != *kind)
+            return cm_fail(err, CM_ERR_INFEASIBLE,
+                           "layer %d merges with %s but layer %d with %s: a design has one "
+                           "merge unit",
+                           i + 1, cm_merge_name(m), first + 1, cm_merge_name(*kind));
+        if (first < 0)
+            first = i;
+        *kind = m;
+    }
+    return CM_OK;
+}
+
+static int fits_signed(long long v, int bits)
+{
+    return bits >= 63 || (v >= -(1LL << (bits - 1)) && v <= (1LL << (bits - 1)) - 1);
+}
+
+/* Checks one layer against the design; the message names the layer (1-based)
+ * and the hw.ini key that is too small. */
+static enum cm_status check_layer(const struct cm_hw *hw, const struct cm_layer *l, int i,
+                                  int has_consts, struct cm_error *err)
+{
+    const int A = hw->acc_bits;
+    if (!l->scores && l->out_bits > hw->max_act_bits)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "layer %d: %d-bit activations; [array] max_act_bits = %d", i + 1,
+                       l->out_bits, hw->max_act_bits);
+    if (l->w_mag_bits > hw->max_w_bits)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "layer %d: %d weight magnitude planes; [array] max_w_bits = %d", i + 1,
+                       l->w_mag_bits, hw->max_w_bits);
+    /* Thresholds are saturated to the accumulator's range when loaded, which
+     * keeps every comparison as long as |acc| <= 2^(A-1) - 2 (accelerator.md). */
+    long long max_acc = (long long)cm_layer_fan_in(l) * l->w_max * max_input(l);
+    if (A < 63 && max_acc > (1LL << (A - 1)) - 2)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "layer %d: |accumulator| reaches %lld, which needs %d bits; [array] "
+                       "acc_bits = %d",
+                       i + 1, max_acc, cm_bits_for(max_acc + 1) + 1, A);
+    if (l->res && l->res_bits > hw->res_bits)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "layer %d: %d-bit residual stream; [merge] res_bits = %d", i + 1,
+                       l->res_bits, hw->res_bits);
+    if (l->res && l->res_bits >= A)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "layer %d: the %d-bit residual stream must be narrower than [array] "
+                       "acc_bits = %d",
+                       i + 1, l->res_bits, A);
+    if (has_consts && (l->res || l->scores)) {
+        if (!fits_signed(l->max_abs_mul, hw->rq_mul_bits) ||
+            !fits_signed(-l->max_abs_mul, hw->rq_mul_bits))
+            return cm_fail(err, CM_ERR_INFEASIBLE,
+                           "layer %d: %s multiplier %lld does not fit [merge] rq_mul_bits = %d",
+                           i + 1, l->scores ? "score" : "requantizer", l->max_abs_mul,
+                           hw->rq_mul_bits);
+        if (!fits_signed(l->max_abs_add, A + hw->rq_mul_bits) ||
+            !fits_signed(-l->max_abs_add, A + hw->rq_mul_bits))
+            return cm_fail(err, CM_ERR_INFEASIBLE,
+                           "layer %d: %s offset %lld does not fit acc_bits + rq_mul_bits = %d "
+                           "bits",
+                           i + 1, l->scores ? "score" : "requantizer", l->max_abs_add,
+                           A + hw->rq_mul_bits);
+    }
+    return CM_OK;
+}
+
+/* Resolves `auto` buffer sizes to the need and checks explicit ones. */
+static enum cm_status size_buffer(double *kbits, double need_bits, const char *key,
+                                  const char *what, struct cm_error *err)
+{
+    if (*kbits == 0.0) {
+        *kbits = need_bits / 1024.0;
+        return CM_OK;
+    }
+    if (need_bits > *kbits * 1024.0)
+        return cm_fail(err, CM_ERR_INFEASIBLE, "%s: %.0f bits; [buffers] %s = %g (%.0f bits)",
+                       what, need_bits, key, *kbits, *kbits * 1024.0);
+    return CM_OK;
+}
+
+/* Gate counts of every unit kind (design.h). Only the merge units depend on
+ * the merge kind. */
+static void count_units(struct cm_design *d, const struct cm_net *net)
+{
+    const struct cm_hw *hw = &d->hw;
+    const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
+    const int pop_bits = cm_bits_for(hw->lanes);
+    const int max_shift = 7 + hw->max_w_bits - 1;
+    struct cm_count c;
+    memset(d->unit, 0, sizeof d->unit);
+
+    c = cm_lane_logic(hw->lanes);
+    cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
+    c = cm_fetch_gating(hw->lanes);
+    cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
+
+    c = cm_popcount(hw->lanes, hw->adder);
+    cm_count_add(&d->unit[CM_U_POPCOUNT], &c, 2.0 * R);
+
+    c = cm_accumulator(pop_bits, max_shift, A, hw->adder);
+    cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
+
+    c = cm_threshold_unit((1 << hw->max_act_bits) - 1, A, hw->adder);
+    cm_count_add(&d->unit[CM_U_THRESH], &c, R);
+
+    switch (hw->merge) {
+    case CM_MERGE_OR:
+        c = cm_merge_or(1);
+        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        c = cm_register(1);  /* the skip bit read for the THR stage */
+        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        break;
+    case CM_MERGE_MUX:
+        c = cm_merge_mux(1);
+        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        c = cm_register(1);
+        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        break;
+    case CM_MERGE_ADD:
+        c = cm_merge_add(A, M, hw->res_bits, hw->adder);
+        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        /* the skip value, the RQ and ADD stage outputs, and the two extra
+         * stages' valid bits */
+        c = cm_register(3 * hw->res_bits);
+        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        c = cm_register(2);
+        cm_count_add(&d->unit[CM_U_MERGE], &c, 1);
+        break;
+    case CM_MERGE_NONE:
+    case CM_MERGE_AUTO:
+        break;
+    }
+
+    c = cm_pool(hw->max_act_bits, hw->adder);
+    cm_count_add(&d->unit[CM_U_POOL], &c, R);
+
+    c = cm_score_unit(A, M, cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1), hw->adder);
+    cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
+    c = cm_register(net->n_class * A);  /* the score register file */
+    cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
+
+    /* FETCH: the activation word and each PE's weight word (sign and
+     * magnitude bits); POP: two popcounts per PE; THR: the code. */
+    c = cm_register(hw->lanes + 2 * R * hw->lanes + 2 * R * pop_bits + R * hw->max_act_bits);
+    cm_count_add(&d->unit[CM_U_PIPEREG], &c, 1);
+
+    long long max_t = 1, max_p = 1, max_q = 1;
+    for (int i = 0; i < net->n_layers; i++) {
+        struct cm_cycles cy;
+        cm_layer_cycles(hw, &net->layers[i], &cy);
+        max_t = cy.tiles > max_t ? cy.tiles : max_t;
+        max_p = cy.positions > max_p ? cy.positions : max_p;
+        max_q = cy.chunks > max_q ? cy.chunks : max_q;
+    }
+    const int counters[] = {cm_bits_for(net->n_layers), cm_bits_for(max_t), cm_bits_for(max_p),
+                            cm_bits_for(max_q), cm_bits_for(hw->max_w_bits), cm_bits_for(8)};
+    c = cm_controller(counters, (int)(sizeof counters / sizeof counters[0]), CM_DRAIN_PLAIN + 1);
+    cm_count_add(&d->unit[CM_U_CONTROL], &c, 1);
+}
+
+/* Per-layer traffic, operations and their energy (accelerator.md, "Buffer
+ * traffic"; energy.h for the rules). */
+static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
+                          const struct cm_net *net, int i, int next_merges)
+{
+    const struct cm_hw *hw = &d->hw;
+    const struct cm_layer *l = &net->layers[i];
+    struct cm_layer_cost *lc = &d->layer[i];
+    const struct cm_cycles *cy = &lc->cyc;
+    const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
+    const double C = l->out_c, P = (double)cy->positions;
+    const double issues_per_channel = P * cy->chunks * cy->w_passes * cy->a_planes;
+    const double win = l->pool > 0 ? (double)l->pool * l->pool : 1.0;
+    const int skip_bits = hw->merge == CM_MERGE_ADD ? hw->res_bits : 1;
+    const double act_bank = d->buf_bits[CM_BUF_ACT] / 2.0;
+    const double *word = d->buf_word_bits;
+
+    lc->ops[CM_OPK_LANE] = C * issues_per_channel * hw->lanes;
+    lc->ops_pj[CM_OPK_LANE] = lc->ops[CM_OPK_LANE] *
+        (3.0 * cm_energy_gate_pj(lib, CM_AND2) + cm_energy_gate_pj(lib, CM_XOR2));
+    lc->ops[CM_OPK_POP] = 2.0 * C * issues_per_channel;
+    lc->ops_pj[CM_OPK_POP] = lc->ops[CM_OPK_POP] * cm_energy_popcount_pj(hw->lanes);
+    lc->ops[CM_OPK_ACC] = C * issues_per_channel;
+    lc->ops_pj[CM_OPK_ACC] = lc->ops[CM_OPK_ACC] *
+        (cm_energy_add_pj(cm_bits_for(hw->lanes) + 1) + cm_energy_add_pj(A));
+
+    if (!l->scores) {
+        lc->ops[CM_OPK_CMP] = C * P * n_thr_of(l);
+        lc->ops_pj[CM_OPK_CMP] = lc->ops[CM_OPK_CMP] * cm_energy_add_pj(A);
+        double per_merge = 0.0;
+        if (l->res)
+            per_merge = cm_energy_mul_pj(A, M) + cm_energy_add_pj(A + M) +
+                        (l->merge == CM_MERGE_ADD ? cm_energy_add_pj(hw->res_bits) : 0.0);
+        else if (l->merge == CM_MERGE_OR)
+            per_merge = cm_energy_gate_pj(lib, CM_OR2) * l->out_bits;
+        else if (l->merge == CM_MERGE_MUX)
+            per_merge = (cm_energy_gate_pj(lib, CM_OR2) + cm_energy_gate_pj(lib, CM_MUX2)) *
+                        l->out_bits;
+        if (per_merge > 0.0) {
+            lc->ops[CM_OPK_MERGE] = C * P;
+            lc->ops_pj[CM_OPK_MERGE] = C * P * per_merge;
+        }
+        if (l->pool > 0) {
+            lc->ops[CM_OPK_POOL] = C * P;
+            double step = l->out_bits == 1 ? cm_energy_gate_pj(lib, CM_OR2)
+                                           : cm_energy_add_pj(l->out_bits) +
+                                                 l->out_bits * cm_energy_gate_pj(lib, CM_MUX2);
+            lc->ops_pj[CM_OPK_POOL] = C * P * step;
+        }
+    } else {
+        lc->ops[CM_OPK_SCORE] = C;
+        lc->ops_pj[CM_OPK_SCORE] =
+            C * (cm_energy_mul_pj(A, M) + cm_energy_add_pj(A + M) + cm_energy_add_pj(A + M));
+    }
+
+    /* Traffic. */
+    const double T = (double)cy->tiles;
+    const double wb = weight_bits(l) > 1 ? 2.0 : 1.0;
+    lc->reads[CM_BUF_ACT] = (double)cy->issue;
+    lc->sram_pj[CM_BUF_ACT] =
+        lc->reads[CM_BUF_ACT] * cm_sram_access_pj(act_bank, word[CM_BUF_ACT], hw->lanes);
+    lc->reads[CM_BUF_WEIGHT] = T * P * cy->chunks * cy->w_passes + T;
+    const double wsize = d->buf_bits[CM_BUF_WEIGHT];
+    lc->sram_pj[CM_BUF_WEIGHT] =
+        T * P * cy->chunks * cy->w_passes *
+            cm_sram_access_pj(wsize, word[CM_BUF_WEIGHT], (double)R * hw->lanes * wb) +
+        T * cm_sram_access_pj(wsize, word[CM_BUF_WEIGHT],
+                              l->scores ? (double)R * (2 * M + A) : (double)R * n_thr_of(l) * A);
+    if (!l->scores) {
+        lc->writes[CM_BUF_ACT] = T * P / win;
+        lc->sram_pj[CM_BUF_ACT] += lc->writes[CM_BUF_ACT] *
+                                   cm_sram_access_pj(act_bank, word[CM_BUF_ACT],
+                                                     (double)R * l->out_bits);
+    }
+    const double skip_size = d->buf_bits[CM_BUF_SKIP];
+    if (l->merge != CM_MERGE_NONE || l->res) {
+        /* merge parameters: one read per tile */
+        double pbits = l->res ? (double)R * (2 * M + A) : l->merge == CM_MERGE_MUX ? R : 0.0;
+        if (pbits > 0.0) {
+            lc->reads[CM_BUF_SKIP] += T;
+            lc->sram_pj[CM_BUF_SKIP] += T * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], pbits);
+        }
+    }
+    if (l->merge != CM_MERGE_NONE) {
+        lc->reads[CM_BUF_SKIP] += T * P;
+        lc->sram_pj[CM_BUF_SKIP] +=
+            T * P * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
+    }
+    if (next_merges) {
+        /* add: the unpooled stream u; or/mux: the pooled code */
+        double n = l->res ? T * P : T * P / win;
+        lc->writes[CM_BUF_SKIP] = n;
+        lc->sram_pj[CM_BUF_SKIP] +=
+            n * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
+    }
+
+    lc->act_in_bits = (double)l->in_h * l->in_w * l->in_c * l->in_bits;
+    lc->act_out_bits = l->scores ? 0.0
+                                 : (double)pooled(l->out_h, l->pool) * pooled(l->out_w, l->pool) *
+                                       l->out_c * l->out_bits;
+    lc->skip_bits = l->merge != CM_MERGE_NONE ? (double)l->in_h * l->in_w * l->in_c * skip_bits
+                                              : 0.0;
+}
+
+/* The merge path's part of a layer's dynamic energy. */
+static double layer_merge_pj(const struct cm_layer_cost *lc)
+{
+    return lc->ops_pj[CM_OPK_MERGE] + lc->sram_pj[CM_BUF_SKIP];
+}
+
+enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
+                              const struct cm_lib *lib, const struct cm_net *net,
+                              struct cm_error *err)
+{
+    memset(d, 0, sizeof *d);
+    if (net->n_layers < 1 || net->n_layers > CM_MAX_LAYERS)
+        return cm_fail(err, CM_ERR_ARG, "network: %d layers (expected 1..%d)", net->n_layers,
+                       CM_MAX_LAYERS);
+    d->hw = *hw_in;
+    struct cm_hw *hw = &d->hw;
+    d->n_layers = net->n_layers;
+
+    enum cm_merge need;
+    enum cm_status st = net_merge(net, &need, err);
+    if (st != CM_OK)
+        return st;
+    if (hw->merge == CM_MERGE_AUTO)
+        hw->merge = need;
+    else if (need != CM_MERGE_NONE && hw->merge != need) {
+        for (int i = 0; i < net->n_layers; i++) {
+            const struct cm_layer *l = &net->layers[i];
+            if (l->merge != CM_MERGE_NONE || l->res)
+                return cm_fail(err, CM_ERR_INFEASIBLE,
+                               "layer %d merges with %s; [merge] kind = %s", i + 1,
+                               cm_merge_name(need), cm_merge_name(hw->merge));
+        }
+    }
+
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        if (l->scores != (i == net->n_layers - 1))
+            return cm_fail(err, CM_ERR_ARG, "layer %d: only the last layer makes scores", i + 1);
+        if ((st = check_layer(hw, l, i, net->has_consts, err)) != CM_OK)
+            return st;
+    }
+
+    /* Buffers: what the network needs, then auto sizes or checks. */
+    const int skip_bits = hw->merge == CM_MERGE_ADD ? hw->res_bits : 1;
+    double act_need = 0.0, w_need = 0.0, skip_need = 0.0, merge_param_bits = 0.0;
+    int act_layer = 0, skip_layer = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        double in = (double)l->in_h * l->in_w * l->in_c * l->in_bits;
+        double out = l->scores ? 0.0
+                               : (double)pooled(l->out_h, l->pool) * pooled(l->out_w, l->pool) *
+                                     l->out_c * l->out_bits;
+        if (in > act_need || out > act_need) {
+            act_need = in > out ? in : out;
+            act_layer = i;
+        }
+        w_need += (double)l->out_c * cm_layer_fan_in(l) * weight_bits(l);
+        w_need += l->scores ? (double)l->out_c * (2 * hw->rq_mul_bits + hw->acc_bits)
+                            : (double)l->out_c * n_thr_of(l) * hw->acc_bits;
+        if (l->merge == CM_MERGE_MUX)
+            merge_param_bits += l->out_c;
+        if (l->res)
+            merge_param_bits += (double)l->out_c * (2 * hw->rq_mul_bits + hw->acc_bits);
+        if (l->merge != CM_MERGE_NONE) {
+            double s = (double)l->in_h * l->in_w * l->in_c * skip_bits;
+            if (s > skip_need) {
+                skip_need = s;
+                skip_layer = i;
+            }
+        }
+    }
+    skip_need += merge_param_bits;
+    char what[96];
+    snprintf(what, sizeof what, "layer %d: activations", act_layer + 1);
+    if ((st = size_buffer(&hw->act_kbits, act_need, "act_kbits", what, err)) != CM_OK)
+        return st;
+    if ((st = size_buffer(&hw->weight_kbits, w_need, "weight_kbits",
+                          "the network's weights and thresholds", err)) != CM_OK)
+        return st;
+    if (hw->merge == CM_MERGE_NONE)
+        hw->skip_kbits = 0.0;
+    else {
+        snprintf(what, sizeof what, "layer %d: skip tensor and merge parameters",
+                 skip_layer + 1);
+        if ((st = size_buffer(&hw->skip_kbits, skip_need, "skip_kbits", what, err)) != CM_OK)
+            return st;
+    }
+    d->buf_bits[CM_BUF_ACT] = 2.0 * hw->act_kbits * 1024.0;
+    d->buf_bits[CM_BUF_WEIGHT] = hw->weight_kbits * 1024.0;
+    d->buf_bits[CM_BUF_SKIP] = hw->skip_kbits * 1024.0;
+    d->buf_used_bits[CM_BUF_ACT] = 2.0 * act_need;
+    d->buf_used_bits[CM_BUF_WEIGHT] = w_need;
+    d->buf_used_bits[CM_BUF_SKIP] = hw->merge == CM_MERGE_NONE ? 0.0 : skip_need;
+    /* The widest access of each buffer sets its banking (energy.h). */
+    const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
+    d->buf_word_bits[CM_BUF_ACT] = fmax(hw->lanes, (double)R * hw->max_act_bits);
+    d->buf_word_bits[CM_BUF_WEIGHT] =
+        fmax(2.0 * R * hw->lanes,
+             fmax((double)R * ((1 << hw->max_act_bits) - 1) * A, (double)R * (2 * M + A)));
+    d->buf_word_bits[CM_BUF_SKIP] =
+        hw->merge == CM_MERGE_ADD ? fmax((double)R * hw->res_bits, (double)R * (2 * M + A))
+                                  : (double)R;
+    for (int b = 0; b < CM_N_BUFS; b++) {
+        /* the two activation banks are two macros */
+        double macros = b == CM_BUF_ACT ? 2.0 : 1.0;
+        d->buf_area_um2[b] = macros * cm_sram_area_um2(d->buf_bits[b] / macros);
+        d->buf_leak_nw[b] = cm_sram_leakage_nw(d->buf_bits[b]);
+        d->sram_area_um2 += d->buf_area_um2[b];
+    }
+
+    /* Gates. */
+    count_units(d, net);
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        d->unit_nand2[u] = cm_count_nand2(&d->unit[u], lib);
+        d->unit_area_um2[u] = cm_count_area_um2(&d->unit[u], lib);
+        d->unit_leak_nw[u] = cm_count_leakage_nw(&d->unit[u], lib);
+        d->logic_nand2 += d->unit_nand2[u];
+        d->logic_area_um2 += d->unit_area_um2[u];
+        d->logic_leak_nw += d->unit_leak_nw[u];
+    }
+    d->area_um2 = d->logic_area_um2 + d->sram_area_um2;
+
+    /* Cycles, traffic, operations. */
+    long long extra = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        struct cm_layer_cost *lc = &d->layer[i];
+        cm_layer_cycles(hw, &net->layers[i], &lc->cyc);
+        lc->latency_us = lc->cyc.total / hw->clock_mhz;
+        d->cycles += lc->cyc.total;
+        extra += lc->cyc.merge_extra;
+        int next_merges = i + 1 < net->n_layers &&
+                          (net->layers[i + 1].merge != CM_MERGE_NONE);
+        layer_traffic(d, lib, net, i, next_merges);
+    }
+    d->latency_us = d->cycles / hw->clock_mhz;
+
+    /* Energy: dynamic per layer, then leakage over each layer's time. */
+    const double leak_sram_nw = d->buf_leak_nw[CM_BUF_ACT] + d->buf_leak_nw[CM_BUF_WEIGHT] +
+                                d->buf_leak_nw[CM_BUF_SKIP];
+    const double leak_nw = d->logic_leak_nw + leak_sram_nw;
+    double merge_dyn = 0.0;
+    for (int i = 0; i < net->n_layers; i++) {
+        struct cm_layer_cost *lc = &d->layer[i];
+        double e = 0.0;
+        for (int k = 0; k < CM_N_OPKS; k++) {
+            d->energy.ops_pj[k] += lc->ops_pj[k];
+            e += lc->ops_pj[k];
+        }
+        for (int b = 0; b < CM_N_BUFS; b++) {
+            d->energy.sram_pj[b] += lc->sram_pj[b];
+            e += lc->sram_pj[b];
+        }
+        /* nW x us = 1e-15 J = 1e-3 pJ */
+        lc->leak_pj = leak_nw * lc->latency_us * 1e-3;
+        lc->energy_pj = e + lc->leak_pj;
+        merge_dyn += layer_merge_pj(lc);
+    }
+    d->energy.leak_logic_pj = d->logic_leak_nw * d->latency_us * 1e-3;
+    d->energy.leak_sram_pj = leak_sram_nw * d->latency_us * 1e-3;
+    d->energy.total_pj = d->energy.leak_logic_pj + d->energy.leak_sram_pj;
+    for (int k = 0; k < CM_N_OPKS; k++)
+        d->energy.total_pj += d->energy.ops_pj[k];
+    for (int b = 0; b < CM_N_BUFS; b++)
+        d->energy.total_pj += d->energy.sram_pj[b];
+
+    /* The merge path: its logic and skip buffer leak all the time; the rest
+     * of the design leaks over the cycles the merge adds. */
+    struct cm_merge_path *mp = &d->merge;
+    mp->nand2 = d->unit_nand2[CM_U_MERGE];
+    mp->area_um2 = d->unit_area_um2[CM_U_MERGE] + d->buf_area_um2[CM_BUF_SKIP];
+    mp->skip_bits = d->buf_bits[CM_BUF_SKIP];
+    mp->skip_used_bits = d->buf_used_bits[CM_BUF_SKIP];
+    mp->cycles = (double)extra;
+    const double path_leak_nw = d->unit_leak_nw[CM_U_MERGE] + d->buf_leak_nw[CM_BUF_SKIP];
+    const double extra_us = extra / hw->clock_mhz;
+    mp->energy_pj = merge_dyn + path_leak_nw * d->latency_us * 1e-3 +
+                    (leak_nw - path_leak_nw) * extra_us * 1e-3;
+    return CM_OK;
+}
+
+void cm_energy_activity(const struct cm_design *d, const struct cm_lib *lib,
+                        const struct cm_activity *a, struct cm_activity_energy *e)
+{
+    memset(e, 0, sizeof *e);
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        const struct cm_count *c = &d->unit[u];
+        double switched_fj = 0.0;
+        for (int k = 0; k < CM_N_CELLS; k++)
+            switched_fj += c->n[k] * lib->cell[k].energy_fj;
+        double bits = c->n[CM_DFF] > 0.0 ? c->n[CM_DFF] : 1.0;
+        e->unit_pj[u] = a->toggles[u] * switched_fj / bits * 1e-3;
+        e->total_pj += e->unit_pj[u];
+    }
+    for (int b = 0; b < CM_N_BUFS; b++) {
+        double size = b == CM_BUF_ACT ? d->buf_bits[b] / 2.0 : d->buf_bits[b];
+        const double w = d->buf_word_bits[b];
+        e->sram_pj[b] = a->reads[b] * cm_sram_access_pj(size, w, a->read_bits[b]) +
+                        a->writes[b] * cm_sram_access_pj(size, w, a->write_bits[b]);
+        e->total_pj += e->sram_pj[b];
+    }
+    double leak_nw = d->logic_leak_nw;
+    for (int b = 0; b < CM_N_BUFS; b++)
+        leak_nw += d->buf_leak_nw[b];
+    e->leak_pj = leak_nw * (a->cycles / d->hw.clock_mhz) * 1e-3;
+    e->total_pj += e->leak_pj;
+}

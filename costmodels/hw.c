@@ -1,0 +1,177 @@
+/* costmodels/hw.c: the hw.ini key table, its defaults and the setter.
+ *
+ * Not here: reading files (cli/ does it with inih) and checking a design
+ * against a network (design.c). */
+#include "costmodels/hw.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct cm_hw_key keys[] = {
+    {"design", "name", "text", "up to 63 characters", "the design's name in reports"},
+    {"design", "tech", "name or path", "generic45, or a .cells file (relative to the hw.ini)",
+     "cell library that prices the gates"},
+    {"design", "clock_mhz", "MHz", "0.001..10000", "clock frequency; latency = cycles / clock"},
+    {"array", "pe_rows", "PEs", "1..4096", "processing elements, one output channel each"},
+    {"array", "lanes", "bits", "1..4096", "input bits per PE per cycle (one popcount tree input each)"},
+    {"array", "acc_bits", "bits", "4..48", "accumulator, threshold and comparator width"},
+    {"array", "adder", "architecture", "ripple, cla, brent-kung, kogge-stone",
+     "architecture of every adder, comparator and popcount's final adder"},
+    {"array", "max_act_bits", "bits", "1..8",
+     "widest activation code the threshold unit makes (2^M - 1 comparators)"},
+    {"array", "max_w_bits", "bits", "1..7",
+     "weight magnitude planes the shifter supports (ternary 1, heq:5 and heq:7 2, ...)"},
+    {"merge", "kind", "merge unit", "auto, none, add, or, mux",
+     "the residual merge unit; auto: the network's"},
+    {"merge", "res_bits", "bits", "2..32", "add: the residual stream's width (skip buffer bits per value)"},
+    {"merge", "rq_mul_bits", "bits", "2..40",
+     "requantizer and score multiplier width (the offset has acc_bits + rq_mul_bits)"},
+    {"buffers", "act_kbits", "kbit (1024 bits)", "auto or 0.001..1e6",
+     "each of the two ping-pong activation banks"},
+    {"buffers", "weight_kbits", "kbit (1024 bits)", "auto or 0.001..1e6",
+     "weight buffer: all layers' weight planes and parameters"},
+    {"buffers", "skip_kbits", "kbit (1024 bits)", "auto or 0.001..1e6",
+     "skip buffer: the input of a merging layer"},
+};
+
+const struct cm_hw_key *cm_hw_keys(int *n)
+{
+    *n = (int)(sizeof keys / sizeof keys[0]);
+    return keys;
+}
+
+void cm_hw_defaults(struct cm_hw *hw)
+{
+    memset(hw, 0, sizeof *hw);
+    snprintf(hw->name, sizeof hw->name, "default");
+    snprintf(hw->tech, sizeof hw->tech, "generic45");
+    hw->clock_mhz = 200.0;
+    hw->pe_rows = 32;
+    hw->lanes = 64;
+    hw->acc_bits = 20;
+    hw->adder = CM_ADDER_RIPPLE;
+    hw->max_act_bits = 1;
+    hw->max_w_bits = 1;
+    hw->merge = CM_MERGE_AUTO;
+    hw->res_bits = 8;
+    hw->rq_mul_bits = 32;
+}
+
+const char *cm_merge_name(enum cm_merge m)
+{
+    switch (m) {
+    case CM_MERGE_NONE: return "none";
+    case CM_MERGE_ADD: return "add";
+    case CM_MERGE_OR: return "or";
+    case CM_MERGE_MUX: return "mux";
+    case CM_MERGE_AUTO: return "auto";
+    }
+    return "?";
+}
+
+static enum cm_status set_int(int *out, const struct cm_hw_key *k, const char *v, long lo,
+                              long hi, struct cm_error *err)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || errno != 0 || x < lo || x > hi)
+        return cm_fail(err, CM_ERR_ARG, "[%s] %s: expected an integer in %s (%s), got \"%s\"",
+                       k->section, k->key, k->range, k->unit, v);
+    *out = (int)x;
+    return CM_OK;
+}
+
+static enum cm_status set_double(double *out, const struct cm_hw_key *k, const char *v,
+                                 double lo, double hi, int allow_auto, struct cm_error *err)
+{
+    if (allow_auto && strcasecmp(v, "auto") == 0) {
+        *out = 0.0;
+        return CM_OK;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end != '\0' || errno != 0 || !isfinite(x) || x < lo || x > hi)
+        return cm_fail(err, CM_ERR_ARG, "[%s] %s: expected %s in %s, got \"%s\"", k->section,
+                       k->key, allow_auto ? "auto or a number" : "a number", k->range, v);
+    *out = x;
+    return CM_OK;
+}
+
+enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
+                         const char *value, struct cm_error *err)
+{
+    const struct cm_hw_key *k = NULL;
+    int known_section = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        known_section = 1;
+        if (strcmp(keys[i].key, key) == 0)
+            k = &keys[i];
+    }
+    if (!known_section)
+        return cm_fail(err, CM_ERR_ARG,
+                       "[%s]: unknown section (expected design, array, merge or buffers)", section);
+    if (!k)
+        return cm_fail(err, CM_ERR_ARG, "[%s] %s: unknown key", section, key);
+
+    if (strcmp(key, "name") == 0) {
+        if (strlen(value) >= sizeof hw->name)
+            return cm_fail(err, CM_ERR_ARG, "[design] name: longer than 63 characters");
+        snprintf(hw->name, sizeof hw->name, "%s", value);
+        return CM_OK;
+    }
+    if (strcmp(key, "tech") == 0) {
+        if (!value[0] || strlen(value) >= sizeof hw->tech)
+            return cm_fail(err, CM_ERR_ARG, "[design] tech: expected a library name or path");
+        snprintf(hw->tech, sizeof hw->tech, "%s", value);
+        return CM_OK;
+    }
+    if (strcmp(key, "clock_mhz") == 0)
+        return set_double(&hw->clock_mhz, k, value, 0.001, 10000.0, 0, err);
+    if (strcmp(key, "pe_rows") == 0)
+        return set_int(&hw->pe_rows, k, value, 1, 4096, err);
+    if (strcmp(key, "lanes") == 0)
+        return set_int(&hw->lanes, k, value, 1, 4096, err);
+    if (strcmp(key, "acc_bits") == 0)
+        return set_int(&hw->acc_bits, k, value, 4, 48, err);
+    if (strcmp(key, "max_act_bits") == 0)
+        return set_int(&hw->max_act_bits, k, value, 1, 8, err);
+    if (strcmp(key, "max_w_bits") == 0)
+        return set_int(&hw->max_w_bits, k, value, 1, 7, err);
+    if (strcmp(key, "res_bits") == 0)
+        return set_int(&hw->res_bits, k, value, 2, 32, err);
+    if (strcmp(key, "rq_mul_bits") == 0)
+        return set_int(&hw->rq_mul_bits, k, value, 2, 40, err);
+    if (strcmp(key, "adder") == 0) {
+        int a = cm_adder_arch_parse(value);
+        if (a < 0)
+            return cm_fail(err, CM_ERR_ARG, "[array] adder: expected %s, got \"%s\"", k->range,
+                           value);
+        hw->adder = (enum cm_adder_arch)a;
+        return CM_OK;
+    }
+    if (strcmp(key, "kind") == 0) {
+        static const enum cm_merge kinds[] = {CM_MERGE_AUTO, CM_MERGE_NONE, CM_MERGE_ADD,
+                                              CM_MERGE_OR, CM_MERGE_MUX};
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+            if (strcasecmp(value, cm_merge_name(kinds[i])) == 0) {
+                hw->merge = kinds[i];
+                return CM_OK;
+            }
+        return cm_fail(err, CM_ERR_ARG, "[merge] kind: expected %s, got \"%s\"", k->range, value);
+    }
+    if (strcmp(key, "act_kbits") == 0)
+        return set_double(&hw->act_kbits, k, value, 0.001, 1e6, 1, err);
+    if (strcmp(key, "weight_kbits") == 0)
+        return set_double(&hw->weight_kbits, k, value, 0.001, 1e6, 1, err);
+    if (strcmp(key, "skip_kbits") == 0)
+        return set_double(&hw->skip_kbits, k, value, 0.001, 1e6, 1, err);
+    return cm_fail(err, CM_ERR_ARG, "[%s] %s: unknown key", section, key);
+}

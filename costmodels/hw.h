@@ -1,0 +1,69 @@
+/* costmodels/hw.h: the hardware description (hw.ini) of the reference
+ * accelerator (docs/accelerator.md).
+ *
+ * The keys, their units, ranges and meanings are one table (cm_hw_keys),
+ * which the parser, `logiq cost --help-hw` and docs/cost-models.md follow.
+ * cli/ reads the file with inih and hands each (section, key, value) to
+ * cm_hw_set; costmodels/ itself does no I/O.
+ *
+ *     struct cm_hw hw;
+ *     cm_hw_defaults(&hw);
+ *     for each (section, key, value) in the file:
+ *         if (cm_hw_set(&hw, section, key, value, &err) != CM_OK) ... err.msg
+ *     if (cm_hw_check(&hw, &err) != CM_OK) ...
+ *
+ * Memory: plain values. */
+#ifndef LOGIQ_CM_HW_H
+#define LOGIQ_CM_HW_H
+
+#include "costmodels/status.h"
+#include "costmodels/units.h"
+
+/* The merge unit a design builds. Numbering as in nn/qnn.h's merges. */
+enum cm_merge {
+    CM_MERGE_NONE = 0,  /* no merge unit: only networks without merges */
+    CM_MERGE_ADD = 1,
+    CM_MERGE_OR = 2,
+    CM_MERGE_MUX = 3,
+    CM_MERGE_AUTO = 4,  /* the network's (a design evaluated with one network) */
+};
+
+/* A buffer size of 0 kbit in cm_hw means `auto`: sized to the network. */
+struct cm_hw {
+    char name[64];            /* [design] name */
+    char tech[256];           /* [design] tech: "generic45" or a .cells path */
+    double clock_mhz;         /* [design] clock_mhz */
+    int pe_rows;              /* [array] pe_rows: PEs, one output channel each */
+    int lanes;                /* [array] lanes: input bits per PE per cycle */
+    int acc_bits;             /* [array] acc_bits: accumulator width */
+    enum cm_adder_arch adder; /* [array] adder: architecture of every adder */
+    int max_act_bits;         /* [array] max_act_bits: widest activation code */
+    int max_w_bits;           /* [array] max_w_bits: weight magnitude planes (shift range) */
+    enum cm_merge merge;      /* [merge] kind */
+    int res_bits;             /* [merge] res_bits: add: residual stream width */
+    int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer / score multiplier width */
+    double act_kbits;         /* [buffers] act_kbits: each ping-pong bank, 0 = auto */
+    double weight_kbits;      /* [buffers] weight_kbits, 0 = auto */
+    double skip_kbits;        /* [buffers] skip_kbits, 0 = auto */
+};
+
+/* One key of the table: section, name, unit, and the help text. */
+struct cm_hw_key {
+    const char *section;
+    const char *key;
+    const char *unit;
+    const char *range;
+    const char *doc;
+};
+
+void cm_hw_defaults(struct cm_hw *hw);
+/* Sets one key from its text. Errors: "[section] key: ..." naming what was
+ * expected; an unknown section or key is an error too. */
+enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
+                         const char *value, struct cm_error *err);
+/* The whole key table, n entries. */
+const struct cm_hw_key *cm_hw_keys(int *n);
+
+const char *cm_merge_name(enum cm_merge m);
+
+#endif

@@ -1,0 +1,53 @@
+/* costmodels/latency.c: the analytic cycle count (docs/accelerator.md).
+ *
+ * Not here: anything about energy or gates. The formula is the contract with
+ * sim/, which must arrive at the same number by stepping its pipeline. */
+#include "costmodels/latency.h"
+
+int cm_layer_fan_in(const struct cm_layer *l)
+{
+    return l->op == CM_OP_DENSE ? l->in_h * l->in_w * l->in_c : l->k * l->k * l->in_c;
+}
+
+long long cm_layer_positions(const struct cm_layer *l)
+{
+    if (l->pool > 0) {
+        long long ph = l->out_h / l->pool, pw = l->out_w / l->pool;
+        return ph * l->pool * pw * l->pool;
+    }
+    return (long long)l->out_h * l->out_w;
+}
+
+int cm_layer_a_planes(const struct cm_layer *l)
+{
+    return l->in_bits;
+}
+
+int cm_layer_w_passes(const struct cm_layer *l)
+{
+    return l->w_mag_bits > 0 ? l->w_mag_bits : 1;
+}
+
+static long long ceil_div(long long a, long long b)
+{
+    return (a + b - 1) / b;
+}
+
+void cm_layer_cycles(const struct cm_hw *hw, const struct cm_layer *l, struct cm_cycles *c)
+{
+    c->tiles = ceil_div(l->out_c, hw->pe_rows);
+    c->positions = cm_layer_positions(l);
+    c->chunks = ceil_div(cm_layer_fan_in(l), hw->lanes);
+    c->w_passes = cm_layer_w_passes(l);
+    c->a_planes = cm_layer_a_planes(l);
+    c->issue = c->tiles * c->positions * c->chunks * c->w_passes * c->a_planes;
+    c->merge_extra = 0;
+    if (l->scores)
+        c->drain = CM_DRAIN_SCORES + l->out_c + (CM_SCORE_STAGES - 1);
+    else if (l->res) {
+        c->drain = CM_DRAIN_RES;
+        c->merge_extra = CM_DRAIN_RES - CM_DRAIN_PLAIN;
+    } else
+        c->drain = CM_DRAIN_PLAIN;
+    c->total = 1 + c->issue + c->drain;
+}

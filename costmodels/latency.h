@@ -1,0 +1,42 @@
+/* costmodels/latency.h: the analytic cycle count of the reference
+ * accelerator (docs/accelerator.md, "What a layer costs in cycles").
+ *
+ * sim/ must reproduce these numbers exactly by simulating clocked processes;
+ * a test holds them equal. Pure functions. */
+#ifndef LOGIQ_CM_LATENCY_H
+#define LOGIQ_CM_LATENCY_H
+
+#include "costmodels/hw.h"
+#include "costmodels/net.h"
+
+/* The loop bounds and cycles of one layer on one design. */
+struct cm_cycles {
+    long long tiles;       /* T = ceil(out_c / pe_rows) */
+    long long positions;   /* P: output positions computed (complete pool windows only) */
+    long long chunks;      /* Q = ceil(fan_in / lanes) */
+    long long w_passes;    /* B_w: 1 binary, w_mag_bits sign-magnitude */
+    long long a_planes;    /* B_a: input activation bit-planes */
+    long long issue;       /* N = T * P * Q * B_w * B_a */
+    long long drain;       /* L: 4 plain, 6 on an add stream, 3 + out_c + 2 scores */
+    long long merge_extra; /* of the drain, the cycles the add merge's stages add: 2 or 0 */
+    long long total;       /* 1 (config) + N + L */
+};
+
+/* Stages after FETCH that an output passes through (docs/accelerator.md). */
+enum {
+    CM_DRAIN_PLAIN = 4,   /* POP, ACC, THR, POOL */
+    CM_DRAIN_RES = 6,     /* POP, ACC, RQ, ADD, THR, POOL */
+    CM_DRAIN_SCORES = 3,  /* POP, ACC, WRITE; then out_c + 2 in the score unit */
+    CM_SCORE_STAGES = 3,  /* MUL, ADD, ARGMAX */
+};
+
+int cm_layer_fan_in(const struct cm_layer *l);
+/* Positions computed: out_h*out_w, or with pooling k the complete windows'. */
+long long cm_layer_positions(const struct cm_layer *l);
+/* Activation bit-planes of the input and weight passes. */
+int cm_layer_a_planes(const struct cm_layer *l);
+int cm_layer_w_passes(const struct cm_layer *l);
+
+void cm_layer_cycles(const struct cm_hw *hw, const struct cm_layer *l, struct cm_cycles *c);
+
+#endif

@@ -1,0 +1,123 @@
+/* costmodels/merge.c: the residual merge units of a PE, `or`, `mux` and `add`
+ * (docs/accelerator.md), as netlists (netlist.h) and cell counts (units.h). */
+#include "costmodels/netlist.h"
+
+#include <assert.h>
+
+/* OR merge: y = a OR skip, one OR2 a bit. */
+void cm_nl_unit_merge_or(struct cm_nl *nl, int bits)
+{
+    int a[64], skip[64], y[64];
+    cm_nl_input(nl, "a", bits, a);
+    cm_nl_input(nl, "skip", bits, skip);
+    for (int i = 0; i < bits; i++)
+        y[i] = cm_nl_or(nl, a[i], skip[i]);
+    cm_nl_output(nl, "y", bits, y);
+}
+
+/* MUX merge (the `or` variant): y = sel ? (a OR skip) : a, one OR2 and one
+ * MUX2 a bit; sel is the channel's select bit, held double-buffered (a
+ * shadow DFF loaded from sel_in when ld, an active DFF loaded from it when
+ * swap, each with its enable MUX2). */
+void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits)
+{
+    int a[64], skip[64], sel_in, ld, swap, y[64];
+    cm_nl_input(nl, "a", bits, a);
+    cm_nl_input(nl, "skip", bits, skip);
+    cm_nl_input(nl, "sel_in", 1, &sel_in);
+    cm_nl_input(nl, "ld", 1, &ld);
+    cm_nl_input(nl, "swap", 1, &swap);
+    const int sel = cm_nl_dff_en(nl, cm_nl_dff_en(nl, sel_in, ld), swap);
+    for (int i = 0; i < bits; i++)
+        y[i] = cm_nl_mux(nl, sel, a[i], cm_nl_or(nl, a[i], skip[i]));
+    cm_nl_output(nl, "y", bits, y);
+}
+
+/* Saturates the signed w-bit r to bits (w > bits): it overflows iff one of
+ * r[bits-1 .. w-2] differs from the sign r[w-1] (an XOR2 each, OR2 tree);
+ * then every bit below the top is NOT sign (one shared INV, a MUX2 a bit);
+ * the top bit is the sign whether or not it overflowed. */
+static void saturate(struct cm_nl *nl, int w, const int *r, int bits, int *y)
+{
+    const int sign = r[w - 1];
+    int ovf = CM_NL_0;
+    for (int i = bits - 1; i < w - 1; i++)
+        ovf = cm_nl_or(nl, ovf, cm_nl_xor(nl, r[i], sign));
+    const int nsign = cm_nl_inv(nl, sign);
+    for (int i = 0; i < bits - 1; i++)
+        y[i] = cm_nl_mux(nl, ovf, r[i], nsign);
+    y[bits - 1] = sign;
+}
+
+/* ADD merge: the requantizer Y = sat_res((acc * mul + off) >> sh), with the
+ * signed mul_bits x acc_bits Baugh-Wooley multiplier, the offset adder of
+ * the product's width W = mul_bits + acc_bits, the arithmetic right barrel
+ * shifter by 0..63 and the saturation to res_bits; then u = sat(Y + skip),
+ * the res_bits adder of arch and its overflow logic (overflow iff Y and skip
+ * have equal signs and the sum's differs: XNOR2, XOR2, AND2; then MUX2s to
+ * the limit, whose top bit is Y's sign). The per-channel constants mul
+ * (mul_bits) and off (W) are double-buffered: shadow and active DFFs, each
+ * with its enable MUX2 (2 * (2 * mul_bits + acc_bits) bits); the shift sh
+ * (6 bits) is the layer's, an input from the controller's descriptor. */
+void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
+                          enum cm_adder_arch arch)
+{
+    const int W = mul_bits + acc_bits;
+    assert(acc_bits >= 2 && mul_bits >= 2 && W <= CM_NL_MAX_ADD);
+    assert(res_bits >= 2 && res_bits <= W && res_bits <= 64);
+    int acc[64], skip[64], mul_in[64], off_in[CM_NL_MAX_ADD], sh[6], ld, swap;
+    cm_nl_input(nl, "acc", acc_bits, acc);
+    cm_nl_input(nl, "skip", res_bits, skip);
+    cm_nl_input(nl, "mul_in", mul_bits, mul_in);
+    cm_nl_input(nl, "off_in", W, off_in);
+    cm_nl_input(nl, "sh", 6, sh);
+    cm_nl_input(nl, "ld", 1, &ld);
+    cm_nl_input(nl, "swap", 1, &swap);
+    int mul[64], off[CM_NL_MAX_ADD];
+    for (int i = 0; i < mul_bits; i++)
+        mul[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, mul_in[i], ld), swap);
+    for (int i = 0; i < W; i++)
+        off[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, off_in[i], ld), swap);
+
+    int p[CM_NL_MAX_ADD], q[CM_NL_MAX_ADD], r[CM_NL_MAX_ADD], y[64], s[64], u[64];
+    cm_nl_multiply(nl, arch, mul_bits, mul, acc_bits, acc, p);
+    cm_nl_add(nl, arch, W, p, off, CM_NL_0, q, NULL);
+    cm_nl_shift(nl, CM_SHIFT_RIGHT_ARITH, W, q, 6, sh, res_bits < W ? W : res_bits, r);
+    if (res_bits < W) {
+        saturate(nl, W, r, res_bits, y);
+    } else {
+        for (int i = 0; i < res_bits; i++)
+            y[i] = r[i];
+    }
+    cm_nl_add(nl, arch, res_bits, y, skip, CM_NL_0, s, NULL);
+    const int top = res_bits - 1;
+    const int ovf = cm_nl_and(nl, cm_nl_xnor(nl, y[top], skip[top]), cm_nl_xor(nl, s[top], y[top]));
+    const int nsign = cm_nl_inv(nl, y[top]);
+    for (int i = 0; i < top; i++)
+        u[i] = cm_nl_mux(nl, ovf, s[i], nsign);
+    u[top] = cm_nl_mux(nl, ovf, s[top], y[top]);
+    cm_nl_output(nl, "u", res_bits, u);
+}
+
+struct cm_count cm_merge_or(int bits)
+{
+    assert(bits >= 1 && bits <= 64);
+    struct cm_nl nl = {0};
+    cm_nl_unit_merge_or(&nl, bits);
+    return nl.count;
+}
+
+struct cm_count cm_merge_mux(int bits)
+{
+    assert(bits >= 1 && bits <= 64);
+    struct cm_nl nl = {0};
+    cm_nl_unit_merge_mux(&nl, bits);
+    return nl.count;
+}
+
+struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits, enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    cm_nl_unit_merge_add(&nl, acc_bits, mul_bits, res_bits, arch);
+    return nl.count;
+}

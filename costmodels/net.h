@@ -1,0 +1,43 @@
+/* costmodels/net.h: the network as the cost models see it.
+ *
+ * Shapes, bit widths, merges and pooling of each layer: what the gate
+ * counts, cycles and traffic depend on. cli/ fills it from a .qnn (then the
+ * integer constants are known, has_consts = 1, and their ranges are checked
+ * against the hardware's widths) or from an architecture string (untrained:
+ * has_consts = 0). Numbering and meanings follow nn/qnn.h.
+ *
+ * Memory: the caller owns layers[]. */
+#ifndef LOGIQ_CM_NET_H
+#define LOGIQ_CM_NET_H
+
+enum cm_op { CM_OP_CONV = 1, CM_OP_DENSE = 2 };
+
+struct cm_layer {
+    int op;                     /* enum cm_op */
+    int in_h, in_w, in_c;       /* input (dense: of the flattened map) */
+    int out_h, out_w, out_c;    /* output before pooling (dense: 1, 1, out_c) */
+    int k, stride, pad;
+    int in_bits;                /* activation bit-planes: 8 pixels, 1 bin/sign, B */
+    int in_sign;                /* 1: sign activations (+-1) */
+    int w_mag_bits;             /* 0: binary weights; else sign-magnitude planes */
+    int w_max;                  /* K: weight codes in [-K, K] */
+    int scores;                 /* 1: the last layer (class scores) */
+    int out_bits;               /* output code bits (0 for scores) */
+    int out_sign;               /* 1: sign output */
+    int merge;                  /* enum cm_merge (NONE, ADD, OR, MUX) */
+    int res;                    /* 1: on an add stream */
+    int res_bits;               /* its width */
+    int pool;                   /* pooling size, 0 = none */
+    /* The largest |constant| of each kind, if has_consts: thresholds,
+     * requantizer / score multipliers and offsets. */
+    long long max_abs_thr, max_abs_mul, max_abs_add;
+};
+
+struct cm_net {
+    int n_layers;
+    struct cm_layer *layers;
+    int in_h, in_w, in_c, n_class;
+    int has_consts;
+};
+
+#endif

@@ -1,0 +1,91 @@
+/* costmodels/units.h: structural gate counts of the accelerator's units.
+ *
+ * Each unit is a pure function from a small description (widths, lane
+ * counts, adder architecture) to a count of each cell of cells.h. The count
+ * is that of a concrete netlist, the one costmodels/verilog.c writes for the
+ * same description, so Yosys can check it (tests/test_yosys.c). Units are
+ * described in docs/accelerator.md; the netlist each function counts is
+ * described at the function, in its .c file.
+ *
+ * Widths are in bits, 1..64 unless a function says otherwise; programming
+ * errors (a width out of range) are assert()s. */
+#ifndef LOGIQ_CM_UNITS_H
+#define LOGIQ_CM_UNITS_H
+
+#include "costmodels/cells.h"
+
+enum cm_adder_arch {
+    CM_ADDER_RIPPLE,       /* ripple carry: a chain of full adders */
+    CM_ADDER_CLA,          /* carry-lookahead in 4-bit blocks, rippling between blocks */
+    CM_ADDER_BRENT_KUNG,   /* parallel prefix, Brent-Kung */
+    CM_ADDER_KOGGE_STONE,  /* parallel prefix, Kogge-Stone */
+    CM_N_ADDER_ARCHS
+};
+
+/* "ripple", "cla", "brent-kung", "kogge-stone"; and back (-1 if unknown). */
+const char *cm_adder_arch_name(enum cm_adder_arch a);
+int cm_adder_arch_parse(const char *name);
+
+/* width-bit adder a + b (+ carry in), width sum bits and a carry out. */
+struct cm_count cm_adder(int width, enum cm_adder_arch arch);
+/* width-bit subtractor a - b (an adder with b inverted and carry in 1). */
+struct cm_count cm_subtractor(int width, enum cm_adder_arch arch);
+/* a >= b on width-bit two's complement numbers (a subtractor's sign logic). */
+struct cm_count cm_comparator(int width, enum cm_adder_arch arch);
+/* Popcount of n inputs (1..1024): a carry-save tree of full and half adders
+ * reducing the columns to two rows, then a final adder of arch; the result
+ * has cm_bits_for(n) bits. */
+struct cm_count cm_popcount(int n, enum cm_adder_arch arch);
+/* Left shifter of a width-bit value by 0..max_shift (a logarithmic barrel
+ * shifter of MUX2s), out_width result bits (sign-extended input). */
+struct cm_count cm_shifter(int width, int max_shift, int out_width);
+/* Signed multiplier a_bits x b_bits (Baugh-Wooley array of AND/NAND partial
+ * products, carry-save reduction, final adder of arch), a_bits + b_bits
+ * result bits. */
+struct cm_count cm_multiplier(int a_bits, int b_bits, enum cm_adder_arch arch);
+/* bits D flip-flops. */
+struct cm_count cm_register(int bits);
+
+/* One PE's lane logic over lanes lanes: nz = m AND g, n = s XOR f,
+ * pos = nz AND NOT n, neg = nz AND n (docs/accelerator.md). */
+struct cm_count cm_lane_logic(int lanes);
+/* The shared fetch unit's gating over lanes lanes: g and f for the two
+ * activation kinds ({0,1} planes, sign), with the valid mask. */
+struct cm_count cm_fetch_gating(int lanes);
+/* A PE's accumulate stage: the subtractor pos - neg (pop_bits + 1 bits), the
+ * shifter by 0..max_shift, the acc_bits adder, the clear (first issue) mux and
+ * the acc_bits accumulator register. */
+struct cm_count cm_accumulator(int pop_bits, int max_shift, int acc_bits,
+                               enum cm_adder_arch arch);
+/* A PE's threshold unit: n_thr comparators of width bits against its
+ * thresholds, the code encoder (count of true comparisons, ceil(log2(n_thr+1))
+ * bits), and the double-buffered threshold registers (2 * n_thr * width). */
+struct cm_count cm_threshold_unit(int n_thr, int width, enum cm_adder_arch arch);
+/* Merge units of one PE, bits wide. OR: y = a OR skip. MUX (the `or`
+ * variant): y = sel ? (a OR skip) : a, plus the select bit's double-buffered
+ * register. */
+struct cm_count cm_merge_or(int bits);
+struct cm_count cm_merge_mux(int bits);
+/* The `add` merge of one PE: the requantizer (mul_bits x acc_bits multiplier,
+ * the adder of the product width for the offset, a right shifter by 0..63,
+ * saturation to res_bits), the res_bits saturating adder of the skip, and the
+ * double-buffered requantizer constants (2 * (mul_bits + acc_bits + mul_bits)
+ * register bits). */
+struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits,
+                             enum cm_adder_arch arch);
+/* A PE's pooling unit on bits-wide codes: a running max (OR2s for 1-bit
+ * codes; a comparator and MUX2s otherwise) and the bits-wide pool register. */
+struct cm_count cm_pool(int bits, enum cm_adder_arch arch);
+/* The score unit: mul_bits x acc_bits multiplier, the offset adder, and the
+ * argmax (best score register, best class register of class_bits, comparator). */
+struct cm_count cm_score_unit(int acc_bits, int mul_bits, int class_bits,
+                              enum cm_adder_arch arch);
+/* The controller: one up-counter with terminal-count compare per loop
+ * (layer, tile, position, chunk, weight pass, activation plane) of the given
+ * widths, plus the pipeline's valid bits (stages). */
+struct cm_count cm_controller(const int *counter_bits, int n_counters, int stages);
+
+/* ceil(log2(n + 1)): the bits that hold 0..n. */
+int cm_bits_for(long long n);
+
+#endif

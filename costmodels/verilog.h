@@ -1,0 +1,59 @@
+/* costmodels/verilog.h: each unit of units.h as synthesizable Verilog.
+ *
+ * The structural modules are written by the same netlist builder that
+ * counts the unit (netlist.h): one assign per gate, full and half adders as
+ * their gates (an FA's carry in the NAND form that cm_count_gates_only
+ * assumes), flip-flops as instances of the module logiq_dff of
+ * cm_verilog_prelude(). Synthesizing one and mapping it to simple gates
+ * (tests/test_yosys.c) checks the count. The behavioural modules (a + b,
+ * a * b, ...) have the same ports as the structural ones, for equivalence
+ * checks of the arithmetic units.
+ *
+ * Usage:
+ *     char *v = cm_verilog_adder("add16", 16, CM_ADDER_KOGGE_STONE);
+ *     if (!v) ... out of memory
+ *     fputs(cm_verilog_prelude(), f); fputs(v, f); free(v);
+ *
+ * Memory: each function returns a malloc'd module text that the caller
+ * frees, or NULL when out of memory. No I/O. Arguments are those of the unit's
+ * count function in units.h, with the same limits (assert()ed). */
+#ifndef LOGIQ_CM_VERILOG_H
+#define LOGIQ_CM_VERILOG_H
+
+#include "costmodels/units.h"
+
+/* The modules that structural modules instantiate (logiq_dff: a positive
+ * edge D flip-flop); write it once before them. */
+const char *cm_verilog_prelude(void);
+
+char *cm_verilog_adder(const char *module, int width, enum cm_adder_arch arch);
+char *cm_verilog_subtractor(const char *module, int width, enum cm_adder_arch arch);
+char *cm_verilog_comparator(const char *module, int width, enum cm_adder_arch arch);
+char *cm_verilog_popcount(const char *module, int n, enum cm_adder_arch arch);
+char *cm_verilog_shifter(const char *module, int width, int max_shift, int out_width);
+char *cm_verilog_multiplier(const char *module, int a_bits, int b_bits, enum cm_adder_arch arch);
+char *cm_verilog_register(const char *module, int bits);
+char *cm_verilog_lane_logic(const char *module, int lanes);
+char *cm_verilog_fetch_gating(const char *module, int lanes);
+char *cm_verilog_accumulator(const char *module, int pop_bits, int max_shift, int acc_bits,
+                             enum cm_adder_arch arch);
+char *cm_verilog_threshold_unit(const char *module, int n_thr, int width, enum cm_adder_arch arch);
+char *cm_verilog_merge_or(const char *module, int bits);
+char *cm_verilog_merge_mux(const char *module, int bits);
+char *cm_verilog_merge_add(const char *module, int acc_bits, int mul_bits, int res_bits,
+                           enum cm_adder_arch arch);
+char *cm_verilog_pool(const char *module, int bits, enum cm_adder_arch arch);
+char *cm_verilog_score_unit(const char *module, int acc_bits, int mul_bits, int class_bits,
+                            enum cm_adder_arch arch);
+char *cm_verilog_controller(const char *module, const int *counter_bits, int n_counters,
+                            int stages);
+
+/* Behavioural references with the ports of the structural module. */
+char *cm_verilog_adder_behav(const char *module, int width);
+char *cm_verilog_subtractor_behav(const char *module, int width);
+char *cm_verilog_comparator_behav(const char *module, int width);
+char *cm_verilog_popcount_behav(const char *module, int n);
+char *cm_verilog_shifter_behav(const char *module, int width, int max_shift, int out_width);
+char *cm_verilog_multiplier_behav(const char *module, int a_bits, int b_bits);
+
+#endif

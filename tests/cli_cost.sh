@@ -1,0 +1,95 @@
+#!/bin/bash
+# tests/cli_cost.sh: `logiq cost` as a user runs it: the presets price on the
+# shipped designs in every format, the merge path shows what add, or and mux
+# cost, and a bad hw.ini or a design too small for the network gives exit
+# code 2 with a one-line message naming the file, key or layer.
+# Usage: bash cli_cost.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
+small=$src/costmodels/hw/small.ini
+large=$src/costmodels/hw/large.ini
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+csv_value() { # csv_value FILE SECTION ITEM METRIC
+    awk -F, -v s="$2" -v i="$3" -v m="$4" '$1==s && $2==i && $3==m {print $4}' "$1"
+}
+
+"$logiq" cost --help | grep -q -- "--hw FILE"
+check "cost --help" $?
+"$logiq" cost --help-hw | grep -q "\[merge\] kind"
+check "cost --help-hw lists the keys" $?
+
+for net in res11-or res11-mux res11-add vgg11; do
+    "$logiq" cost --arch $net --hw "$large" >"$dir/$net.txt" 2>"$dir/err"
+    check "cost --arch $net on the large design exits 0" $?
+    "$logiq" cost --arch $net --width 0.25 --hw "$small" --format csv >"$dir/$net.csv" 2>"$dir/err"
+    check "cost --arch $net --width 0.25 on the small design, csv" $?
+done
+grep -q "^merge path (or)" "$dir/res11-or.txt" && grep -q "^merge path (add)" "$dir/res11-add.txt"
+check "the table shows the merge path" $?
+grep -q "^popcount" "$dir/res11-or.txt" && grep -q "^act (2 banks)" "$dir/res11-or.txt"
+check "the table shows units and buffers" $?
+
+# The three merges on the same design: totals differ by the merge paths.
+for m in or mux; do
+    g_or=$(csv_value "$dir/res11-add.csv" design total nand2_eq)
+    g_m=$(csv_value "$dir/res11-$m.csv" design total nand2_eq)
+    p_add=$(csv_value "$dir/res11-add.csv" merge_path add nand2_eq)
+    p_m=$(csv_value "$dir/res11-$m.csv" merge_path $m nand2_eq)
+    awk -v a="$g_or" -v b="$g_m" -v pa="$p_add" -v pb="$p_m" \
+        'BEGIN { d = (a - b) - (pa - pb); exit !(d < 1e-6 && d > -1e-6 && pa > pb) }'
+    check "add vs $m: gate totals differ by the merge paths ($g_or - $g_m = $p_add - $p_m)" $?
+    e_a=$(csv_value "$dir/res11-add.csv" design total energy_pj)
+    e_m=$(csv_value "$dir/res11-$m.csv" design total energy_pj)
+    pe_a=$(csv_value "$dir/res11-add.csv" merge_path add energy_pj)
+    pe_m=$(csv_value "$dir/res11-$m.csv" merge_path $m energy_pj)
+    awk -v a="$e_a" -v b="$e_m" -v pa="$pe_a" -v pb="$pe_m" \
+        'BEGIN { d = (a - b) - (pa - pb); exit !(d < 1e-6 * a && d > -1e-6 * a) }'
+    check "add vs $m: energy totals differ by the merge paths" $?
+done
+
+"$logiq" cost --arch res11-or --hw "$large" --format json >"$dir/or.json"
+check "json output" $?
+grep -q '"merge_path"' "$dir/or.json" && grep -q '"layers"' "$dir/or.json"
+check "json has layers and the merge path" $?
+
+# a trained model prices like its architecture (same shapes)
+"$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --epochs 1 -q \
+    -o "$dir/m.qnn" >/dev/null 2>&1
+"$logiq" cost "$dir/m.qnn" --format csv >"$dir/m.csv"
+check "cost of a trained .qnn" $?
+"$logiq" cost --arch 'c8,c8+or,p,c16,p,f10' --format csv >"$dir/a.csv"
+cmp -s "$dir/m.csv" "$dir/a.csv"
+check "a .qnn and its architecture (synthetic data: 28x28x1) price the same" $?
+
+# bad hw.ini files
+printf '[array]\nlanez = 8\n' >"$dir/bad1.ini"
+expect_exit 2 "unknown key" "bad1.ini:2: \[array\] lanez: unknown key" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad1.ini"
+printf '[array]\nlanes = eight\n' >"$dir/bad2.ini"
+expect_exit 2 "wrong type" "bad2.ini:2: \[array\] lanes: expected an integer" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad2.ini"
+printf '[array]\npe_rows = 0\n' >"$dir/bad3.ini"
+expect_exit 2 "out of range" "\[array\] pe_rows" "$logiq" cost --arch res11-or --hw "$dir/bad3.ini"
+printf '[array]\nlanes = 8\nlanes = 16\n' >"$dir/bad4.ini"
+expect_exit 2 "key given twice" "lanes: given twice" "$logiq" cost --arch res11-or --hw "$dir/bad4.ini"
+printf '[buffers]\nact_kbits = 4\n' >"$dir/bad5.ini"
+expect_exit 2 "buffer too small for a layer" "infeasible: layer 1: activations: 25088 bits; \[buffers\] act_kbits = 4" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad5.ini"
+printf '[merge]\nkind = add\n' >"$dir/bad6.ini"
+expect_exit 2 "merge unit the network does not use" "infeasible: layer 2 merges with or; \[merge\] kind = add" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad6.ini"
+printf '[design]\ntech = nothere.cells\n' >"$dir/bad7.ini"
+expect_exit 2 "missing cell library" "tech: .*nothere.cells" "$logiq" cost --arch res11-or --hw "$dir/bad7.ini"
+printf 'library broken\nINV 0.5 0.67 1 1\n' >"$dir/broken.cells"
+printf '[design]\ntech = broken.cells\n' >"$dir/bad8.ini"
+expect_exit 2 "incomplete cell library" "broken.cells" "$logiq" cost --arch res11-or --hw "$dir/bad8.ini"
+expect_exit 2 "missing hw.ini" "nothere.ini" "$logiq" cost --arch res11-or --hw "$dir/nothere.ini"
+expect_exit 2 "no network" "give a model.qnn or --arch" "$logiq" cost
+expect_exit 2 "bad format" "--format" "$logiq" cost --arch res11-or --format xml
+expect_exit 2 "bad architecture" "c0" "$logiq" cost --arch c0,f10
+
+[ $fail -eq 0 ] && rm -rf "$dir"
+exit $fail

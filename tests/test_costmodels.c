@@ -1,0 +1,347 @@
+/* tests/test_costmodels.c: the design-level cost models (costmodels/design.h,
+ * latency.h, hw.h) on a small network whose numbers are derived by hand.
+ *
+ * Tolerance policy: cycles, bits and access counts are integers and compared
+ * exactly; energies and areas are sums of doubles and compared with a
+ * relative tolerance of 1e-9 (rounding of the summation order only). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "costmodels/design.h"
+#include "costmodels/energy.h"
+#include "costmodels/units.h"
+#include "tests/testutil.h"
+
+static const double rel_tol = 1e-9;
+
+static int close_rel(double a, double b)
+{
+    double s = fmax(fabs(a), fabs(b));
+    return fabs(a - b) <= rel_tol * (s > 1e-30 ? s : 1.0);
+}
+
+/* A 3-layer network on a 4x4x1 image: conv3 (8-bit pixels -> 2 channels,
+ * 1 bit), conv3 merging its input with `merge`, dense to 10 scores. With
+ * merge = ADD both conv layers are on the add stream. Ternary weights. */
+static void small_net(struct cm_net *net, struct cm_layer *L, int merge)
+{
+    memset(net, 0, sizeof *net);
+    memset(L, 0, 3 * sizeof *L);
+    net->n_layers = 3;
+    net->layers = L;
+    net->in_h = net->in_w = 4;
+    net->in_c = 1;
+    net->n_class = 10;
+    for (int i = 0; i < 2; i++) {
+        L[i] = (struct cm_layer){.op = CM_OP_CONV, .in_h = 4, .in_w = 4, .in_c = i ? 2 : 1,
+                                 .out_h = 4, .out_w = 4, .out_c = 2, .k = 3, .stride = 1,
+                                 .pad = 1, .in_bits = i ? 1 : 8, .w_mag_bits = 1, .w_max = 1,
+                                 .out_bits = 1};
+        if (merge == CM_MERGE_ADD) {
+            L[i].res = 1;
+            L[i].res_bits = 6;
+        }
+    }
+    L[1].merge = merge;
+    L[2] = (struct cm_layer){.op = CM_OP_DENSE, .in_h = 4, .in_w = 4, .in_c = 2, .out_h = 1,
+                             .out_w = 1, .out_c = 10, .k = 1, .stride = 1, .in_bits = 1,
+                             .w_mag_bits = 1, .w_max = 1, .scores = 1};
+}
+
+static void small_hw(struct cm_hw *hw)
+{
+    cm_hw_defaults(hw);
+    hw->pe_rows = 2;
+    hw->lanes = 8;
+    hw->acc_bits = 16;
+    hw->rq_mul_bits = 16;
+    hw->res_bits = 6;
+    hw->clock_mhz = 100.0;
+    hw->act_kbits = 1.0;
+    hw->weight_kbits = 4.0;
+    hw->skip_kbits = 1.0;
+}
+
+static void test_cycles(void)
+{
+    struct cm_net net;
+    struct cm_layer L[3];
+    struct cm_hw hw;
+    small_hw(&hw);
+    small_net(&net, L, CM_MERGE_OR);
+    struct cm_cycles c;
+    /* layer 1: T 1, P 16, Q ceil(9/8) = 2, Bw 1, Ba 8: N 256, + config + 4 */
+    cm_layer_cycles(&hw, &L[0], &c);
+    TU_CHECK(c.tiles == 1 && c.positions == 16 && c.chunks == 2 && c.w_passes == 1 &&
+                 c.a_planes == 8 && c.issue == 256 && c.total == 261,
+             "layer 1: T %lld P %lld Q %lld Bw %lld Ba %lld N %lld total %lld (want 261)",
+             c.tiles, c.positions, c.chunks, c.w_passes, c.a_planes, c.issue, c.total);
+    /* layer 2: Q ceil(18/8) = 3, Ba 1: N 48, total 53 */
+    cm_layer_cycles(&hw, &L[1], &c);
+    TU_CHECK(c.issue == 48 && c.total == 53, "layer 2: N %lld total %lld (want 48, 53)",
+             c.issue, c.total);
+    /* layer 3: T ceil(10/2) = 5, Q ceil(32/8) = 4: N 20; 1 + 20 + 3 + 10 + 2 */
+    cm_layer_cycles(&hw, &L[2], &c);
+    TU_CHECK(c.issue == 20 && c.total == 36, "layer 3: N %lld total %lld (want 20, 36)",
+             c.issue, c.total);
+    /* on the add stream: two more stages */
+    small_net(&net, L, CM_MERGE_ADD);
+    cm_layer_cycles(&hw, &L[0], &c);
+    TU_CHECK(c.total == 263 && c.merge_extra == 2, "add layer 1: total %lld extra %lld",
+             c.total, c.merge_extra);
+    /* pooling computes complete windows only: 5x5 output, pool 2 -> 16 */
+    struct cm_layer p = L[0];
+    p.out_h = p.out_w = 5;
+    p.pool = 2;
+    TU_CHECK(cm_layer_positions(&p) == 16, "pool positions %lld (want 16)",
+             cm_layer_positions(&p));
+    /* 2-bit weight magnitudes and 2-bit activations multiply the passes */
+    p = L[1];
+    p.w_mag_bits = 2;
+    p.in_bits = 2;
+    cm_layer_cycles(&hw, &p, &c);
+    TU_CHECK(c.issue == 48 * 4, "2-bit x 2-bit: N %lld (want 192)", c.issue);
+}
+
+/* The merge path of the OR design, by hand: per PE one OR2 and the skip bit's
+ * DFF (generic45: 1.33 + 5.67 NAND2 eq); the skip buffer holds layer 2's
+ * input, 4*4*2 bits; layer 2 reads 16 skip words of 2 bits, layer 1 writes
+ * 16; 32 ORs; no extra cycles. */
+static void test_merge_paths(void)
+{
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    struct cm_hw hw;
+    small_hw(&hw);
+    struct cm_net net_or, net_mux, net_add;
+    struct cm_layer Lo[3], Lm[3], La[3];
+    small_net(&net_or, Lo, CM_MERGE_OR);
+    small_net(&net_mux, Lm, CM_MERGE_MUX);
+    small_net(&net_add, La, CM_MERGE_ADD);
+    static struct cm_design d_or, d_mux, d_add;
+    struct cm_error err;
+    TU_CHECK(cm_design_eval(&d_or, &hw, &lib, &net_or, &err) == CM_OK, "or: %s", err.msg);
+    TU_CHECK(cm_design_eval(&d_mux, &hw, &lib, &net_mux, &err) == CM_OK, "mux: %s", err.msg);
+    TU_CHECK(cm_design_eval(&d_add, &hw, &lib, &net_add, &err) == CM_OK, "add: %s", err.msg);
+
+    double or_gates = 2.0 * (lib.cell[CM_OR2].nand2_eq + lib.cell[CM_DFF].nand2_eq);
+    TU_CHECK(fabs(d_or.merge.nand2 - or_gates) < 1e-9 && fabs(or_gates - 14.0) < 0.02,
+             "or merge gates %.4f (want %.4f = 2 x (OR2 + DFF))", d_or.merge.nand2, or_gates);
+    TU_CHECK(d_or.merge.skip_used_bits == 32 && d_or.merge.cycles == 0,
+             "or skip used %.0f bits (want 32), extra cycles %.0f", d_or.merge.skip_used_bits,
+             d_or.merge.cycles);
+    TU_CHECK(d_or.layer[1].reads[CM_BUF_SKIP] == 16 && d_or.layer[0].writes[CM_BUF_SKIP] == 16,
+             "or skip traffic: reads %.0f writes %.0f (want 16, 16)",
+             d_or.layer[1].reads[CM_BUF_SKIP], d_or.layer[0].writes[CM_BUF_SKIP]);
+    const double S = 1024.0;
+    double e_or = 32.0 * cm_energy_gate_pj(&lib, CM_OR2) + 32.0 * cm_sram_access_pj(S, 2.0, 2.0) +
+                  (d_or.unit_leak_nw[CM_U_MERGE] + cm_sram_leakage_nw(S)) * d_or.latency_us *
+                      1e-3;
+    TU_CHECK(close_rel(d_or.merge.energy_pj, e_or), "or merge energy %.6g pJ (want %.6g)",
+             d_or.merge.energy_pj, e_or);
+
+    /* MUX: per PE a MUX2, an OR2, the double-buffered select (2 DFF) and the
+     * skip bit's DFF, as cm_merge_mux counts them; plus 2 select bits of
+     * parameters in the skip buffer and one parameter read per tile. */
+    struct cm_count mux = cm_merge_mux(1), reg = cm_register(1);
+    double mux_gates = 2.0 * (cm_count_nand2(&mux, &lib) + cm_count_nand2(&reg, &lib));
+    TU_CHECK(fabs(d_mux.merge.nand2 - mux_gates) < 1e-9, "mux merge gates %.4f (want %.4f)",
+             d_mux.merge.nand2, mux_gates);
+    TU_CHECK(d_mux.merge.skip_used_bits == 34, "mux skip used %.0f bits (want 32 + 2)",
+             d_mux.merge.skip_used_bits);
+
+    /* ADD: 6-bit skip values, both layers requantize (2 x 16 requantizations
+     * + 16 stream adds in layer 2), 2 extra cycles per layer. */
+    TU_CHECK(d_add.merge.cycles == 4, "add extra cycles %.0f (want 4)", d_add.merge.cycles);
+    TU_CHECK(d_add.merge.skip_used_bits == 4 * 4 * 2 * 6 + 2 * 2 * (2 * 16 + 16),
+             "add skip used %.0f bits (want 192 + 192 parameter bits)",
+             d_add.merge.skip_used_bits);
+    TU_CHECK(d_add.layer[0].ops[CM_OPK_MERGE] == 32 && d_add.layer[1].ops[CM_OPK_MERGE] == 32,
+             "add requantizations %.0f, %.0f (want 32, 32)", d_add.layer[0].ops[CM_OPK_MERGE],
+             d_add.layer[1].ops[CM_OPK_MERGE]);
+    /* layer 1 writes the unpooled stream: 16 words */
+    TU_CHECK(d_add.layer[0].writes[CM_BUF_SKIP] == 16, "add skip writes %.0f",
+             d_add.layer[0].writes[CM_BUF_SKIP]);
+
+    /* Everything else is the same, so every total differs by exactly the
+     * merge paths' difference. */
+    const struct cm_design *ds[3] = {&d_or, &d_mux, &d_add};
+    const char *names[3] = {"or", "mux", "add"};
+    for (int a = 0; a < 3; a++)
+        for (int b = a + 1; b < 3; b++) {
+            const struct cm_design *x = ds[a], *y = ds[b];
+            TU_CHECK(close_rel(x->logic_nand2 - y->logic_nand2, x->merge.nand2 - y->merge.nand2),
+                     "%s vs %s: gates differ by %.6f, merge paths by %.6f", names[a], names[b],
+                     x->logic_nand2 - y->logic_nand2, x->merge.nand2 - y->merge.nand2);
+            TU_CHECK(x->buf_bits[CM_BUF_SKIP] - y->buf_bits[CM_BUF_SKIP] ==
+                         x->merge.skip_bits - y->merge.skip_bits,
+                     "%s vs %s: skip bits", names[a], names[b]);
+            TU_CHECK((double)(x->cycles - y->cycles) == x->merge.cycles - y->merge.cycles,
+                     "%s vs %s: cycles differ by %lld, merge paths by %.0f", names[a], names[b],
+                     x->cycles - y->cycles, x->merge.cycles - y->merge.cycles);
+            double de = x->energy.total_pj - y->energy.total_pj;
+            double dp = x->merge.energy_pj - y->merge.energy_pj;
+            TU_CHECK(fabs(de - dp) <= rel_tol * fmax(x->energy.total_pj, 1.0),
+                     "%s vs %s: energy differs by %.9g pJ, merge paths by %.9g pJ", names[a],
+                     names[b], de, dp);
+            printf("%s - %s: gates %+.2f NAND2, skip %+.0f bits, cycles %+lld, energy %+.6f pJ "
+                   "(merge paths: same)\n", names[a], names[b], x->logic_nand2 - y->logic_nand2,
+                   x->buf_bits[CM_BUF_SKIP] - y->buf_bits[CM_BUF_SKIP], x->cycles - y->cycles,
+                   de);
+        }
+    /* the analytic cycles: 261 + 53 + 36 (or); +2 per add-stream layer */
+    TU_CHECK(d_or.cycles == 350 && d_add.cycles == 354, "cycles or %lld add %lld (want 350, 354)",
+             d_or.cycles, d_add.cycles);
+}
+
+static void test_infeasible(void)
+{
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    struct cm_net net;
+    struct cm_layer L[3];
+    struct cm_hw hw;
+    static struct cm_design d;
+    struct cm_error err;
+    small_net(&net, L, CM_MERGE_OR);
+    small_hw(&hw);
+    hw.act_kbits = 0.1;  /* 102 bits < layer 1's 128-bit input */
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "layer 1") && strstr(err.msg, "act_kbits"),
+             "small act bank: \"%s\"", err.msg);
+    small_hw(&hw);
+    hw.skip_kbits = 0.01;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "layer 2") && strstr(err.msg, "skip_kbits"),
+             "small skip buffer: \"%s\"", err.msg);
+    small_hw(&hw);
+    hw.weight_kbits = 0.1;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "weight_kbits"),
+             "small weight buffer: \"%s\"", err.msg);
+    small_hw(&hw);
+    hw.acc_bits = 4;  /* layer 1: 9 * 255 needs 13 bits */
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "layer 1") && strstr(err.msg, "acc_bits"),
+             "narrow accumulator: \"%s\"", err.msg);
+    small_hw(&hw);
+    hw.merge = CM_MERGE_ADD;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "layer 2") && strstr(err.msg, "[merge] kind"),
+             "wrong merge unit: \"%s\"", err.msg);
+    small_hw(&hw);
+    L[1].out_bits = 2;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "max_act_bits"),
+             "2-bit activations on a 1-bit design: \"%s\"", err.msg);
+    small_net(&net, L, CM_MERGE_ADD);
+    small_hw(&hw);
+    net.has_consts = 1;
+    L[1].max_abs_mul = 1 << 20;  /* needs 22 bits, the design has 16 */
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "layer 2") && strstr(err.msg, "rq_mul_bits"),
+             "wide requantizer constant: \"%s\"", err.msg);
+    /* auto sizes the buffers to the need */
+    small_net(&net, L, CM_MERGE_OR);
+    small_hw(&hw);
+    hw.act_kbits = hw.weight_kbits = hw.skip_kbits = 0.0;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_OK &&
+                 d.buf_bits[CM_BUF_ACT] == d.buf_used_bits[CM_BUF_ACT] &&
+                 d.buf_bits[CM_BUF_SKIP] == 32 &&
+                 d.buf_bits[CM_BUF_WEIGHT] == d.buf_used_bits[CM_BUF_WEIGHT],
+             "auto buffers: act %.0f/%.0f skip %.0f", d.buf_bits[CM_BUF_ACT],
+             d.buf_used_bits[CM_BUF_ACT], d.buf_bits[CM_BUF_SKIP]);
+    /* weights 2*9*2 + 2*18*2 + 10*32*2 bits, thresholds 2*16 + 2*16, scores 10*(2*16+16) */
+    TU_CHECK(d.buf_used_bits[CM_BUF_WEIGHT] == 36 + 72 + 640 + 32 + 32 + 480,
+             "weight bits %.0f (want 1292)", d.buf_used_bits[CM_BUF_WEIGHT]);
+}
+
+static void test_hw_keys(void)
+{
+    struct cm_hw hw;
+    struct cm_error err;
+    cm_hw_defaults(&hw);
+    TU_CHECK(cm_hw_set(&hw, "array", "lanes", "128", &err) == CM_OK && hw.lanes == 128,
+             "lanes = 128: %s", err.msg);
+    TU_CHECK(cm_hw_set(&hw, "array", "adder", "kogge-stone", &err) == CM_OK &&
+                 hw.adder == CM_ADDER_KOGGE_STONE,
+             "adder: %s", err.msg);
+    TU_CHECK(cm_hw_set(&hw, "buffers", "skip_kbits", "auto", &err) == CM_OK &&
+                 hw.skip_kbits == 0.0,
+             "skip auto: %s", err.msg);
+    TU_CHECK(cm_hw_set(&hw, "merge", "kind", "mux", &err) == CM_OK && hw.merge == CM_MERGE_MUX,
+             "merge mux: %s", err.msg);
+    struct {
+        const char *s, *k, *v, *want;
+    } bad[] = {
+        {"array", "lanes", "many", "[array] lanes: expected an integer"},
+        {"array", "lanes", "0", "[array] lanes"},
+        {"array", "lanes", "12x", "[array] lanes"},
+        {"array", "lane", "8", "[array] lane: unknown key"},
+        {"arrays", "lanes", "8", "[arrays]: unknown section"},
+        {"array", "adder", "magic", "[array] adder: expected ripple"},
+        {"design", "clock_mhz", "-5", "[design] clock_mhz"},
+        {"design", "clock_mhz", "nan", "[design] clock_mhz"},
+        {"merge", "kind", "xor", "[merge] kind"},
+        {"buffers", "act_kbits", "big", "[buffers] act_kbits: expected auto or a number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = 0;
+        enum cm_status st = cm_hw_set(&hw, bad[i].s, bad[i].k, bad[i].v, &err);
+        TU_CHECK(st == CM_ERR_ARG && strstr(err.msg, bad[i].want),
+                 "[%s] %s = %s: status %d \"%s\" (want \"%s\")", bad[i].s, bad[i].k, bad[i].v,
+                 st, err.msg, bad[i].want);
+    }
+}
+
+/* The activity-to-energy function: with no activity only leakage remains;
+ * the dynamic part is linear in the toggles; SRAM energy is accesses times
+ * the per-access energy at the given widths. */
+static void test_activity_energy(void)
+{
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    struct cm_hw hw;
+    small_hw(&hw);
+    struct cm_net net;
+    struct cm_layer L[3];
+    small_net(&net, L, CM_MERGE_OR);
+    static struct cm_design d;
+    struct cm_error err;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_OK, "eval: %s", err.msg);
+    struct cm_activity a = {.cycles = (double)d.cycles};
+    struct cm_activity_energy e0, e1, e2;
+    cm_energy_activity(&d, &lib, &a, &e0);
+    double leak = (d.logic_leak_nw + d.buf_leak_nw[CM_BUF_ACT] + d.buf_leak_nw[CM_BUF_WEIGHT] +
+                   d.buf_leak_nw[CM_BUF_SKIP]) * d.latency_us * 1e-3;
+    TU_CHECK(close_rel(e0.total_pj, leak) && close_rel(e0.leak_pj, leak),
+             "no activity: %.6g pJ (want the leakage %.6g)", e0.total_pj, leak);
+    a.toggles[CM_U_POPCOUNT] = 1000.0;
+    a.reads[CM_BUF_WEIGHT] = 10.0;
+    a.read_bits[CM_BUF_WEIGHT] = 32.0;
+    cm_energy_activity(&d, &lib, &a, &e1);
+    a.toggles[CM_U_POPCOUNT] = 2000.0;
+    cm_energy_activity(&d, &lib, &a, &e2);
+    TU_CHECK(e1.unit_pj[CM_U_POPCOUNT] > 0.0 &&
+                 close_rel(e2.unit_pj[CM_U_POPCOUNT], 2.0 * e1.unit_pj[CM_U_POPCOUNT]),
+             "popcount toggles: %.6g pJ, doubled %.6g pJ", e1.unit_pj[CM_U_POPCOUNT],
+             e2.unit_pj[CM_U_POPCOUNT]);
+    TU_CHECK(close_rel(e1.sram_pj[CM_BUF_WEIGHT],
+                       10.0 * cm_sram_access_pj(d.buf_bits[CM_BUF_WEIGHT],
+                                                d.buf_word_bits[CM_BUF_WEIGHT], 32.0)),
+             "weight reads: %.6g pJ", e1.sram_pj[CM_BUF_WEIGHT]);
+    TU_CHECK(close_rel(e1.total_pj, e1.leak_pj + e1.unit_pj[CM_U_POPCOUNT] +
+                                        e1.sram_pj[CM_BUF_WEIGHT]),
+             "activity energy is the sum of its parts");
+}
+
+int main(void)
+{
+    test_hw_keys();
+    test_cycles();
+    test_merge_paths();
+    test_infeasible();
+    test_activity_energy();
+    return tu_exit("test_costmodels");
+}

@@ -1,0 +1,527 @@
+/* tests/test_yosys.c: the structural gate counts of costmodels/ against Yosys.
+ *
+ * Every unit kind of units.h, at several widths (lane counts up to 64, every
+ * adder architecture), is written as structural Verilog (costmodels/verilog.h),
+ * synthesized by Yosys and mapped by abc onto simple gates:
+ *
+ *     hierarchy -top M; proc; flatten; techmap; opt -fast;
+ *     dfflegalize -cell $_DFF_P_ x;
+ *     abc -script +strash;map,-a -liberty g45.lib; opt_clean; stat
+ *
+ * (the part of synth that a netlist of gates needs: synth's further passes,
+ * FSM and memory extraction, resource sharing, gave the same counts on the
+ * largest units at four times the run time).
+ * g45.lib is written here from the default library (generic45): the cells
+ * INV NAND2 NOR2 AND2 OR2 XOR2 XNOR2 MUX2 with their NAND2 equivalents as
+ * areas; no adder cells, no AOI/OAI, no ANDNOT/ORNOT. So abc minimizes the
+ * measure that logiq reports. dfflegalize turns the enable flip-flops that
+ * opt infers back into $_DFF_P_ and logic, so that all logic goes through
+ * abc; flip-flops stay $_DFF_P_ (weight DFF 5.67). Yosys' side is the
+ * weighted sum of the mapped cells; logiq's side is the unit's count after
+ * cm_count_gates_only (FA = 2 XOR2 + 3 NAND2, HA = XOR2 + AND2), in the same
+ * NAND2 equivalents.
+ *
+ * Why "strash; map -a" and not abc's default script: the default script
+ * rewrites the whole AIG (dc2, &dch, SAT sweeping) and, without a delay
+ * target, turns every carry-lookahead or prefix adder into a ripple-like one
+ * (a 16-bit Kogge-Stone adder maps to 152 NAND2 eq, the same as a ripple
+ * adder, against 264 for its structure): it discards the architecture the
+ * design chose for speed, and takes minutes on the larger multipliers. The
+ * structural mapping keeps the netlist's structure and checks what a count
+ * can get wrong: gates it counts that synthesis removes (dead or constant
+ * logic, duplicates), cells miscounted, and a decomposition of the counted
+ * gates that a mapper beats.
+ *
+ * Tolerance policy: every unit at every width within 15% of Yosys' count
+ * (|logiq - yosys| / yosys <= 0.15).
+ *
+ * Also, the arithmetic units at small widths are proved equivalent to
+ * behavioural Verilog (a + b, a * b, ...) with Yosys' SAT solver (miter).
+ *
+ * Yosys is required (Debian package yosys): without it the test fails.
+ * The Verilog goes to a temporary directory that is removed afterwards; the
+ * syntheses run in a few Yosys processes, two at a time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "costmodels/cells.h"
+#include "costmodels/units.h"
+#include "costmodels/verilog.h"
+#include "tests/testutil.h"
+
+static const double tolerance = 0.15;
+
+enum { MAX_CASES = 400, N_BATCHES = 8, MAX_PROCS = 2 };
+
+struct ycase {
+    char kind[24];        /* unit kind, for the table and the per-kind worst */
+    char params[40];      /* its widths, for the table */
+    char module[64];
+    char *verilog;        /* structural module text (malloc'd) */
+    char *behav;          /* behavioural reference, or NULL */
+    struct cm_count count;
+    double yosys_nand2;   /* < 0: not parsed */
+};
+
+static struct ycase cases[MAX_CASES];
+static int n_cases;
+static char dir[512];
+
+static struct ycase *add_case(const char *kind, const char *params, struct cm_count count,
+                              char *verilog, char *behav)
+{
+    if (n_cases == MAX_CASES) {
+        fprintf(stderr, "too many cases\n");
+        exit(1);
+    }
+    struct ycase *c = &cases[n_cases];
+    snprintf(c->kind, sizeof c->kind, "%s", kind);
+    snprintf(c->params, sizeof c->params, "%s", params);
+    snprintf(c->module, sizeof c->module, "u%03d", n_cases);
+    c->count = count;
+    c->verilog = verilog;
+    c->behav = behav;
+    c->yosys_nand2 = -1.0;
+    TU_CHECK(verilog != NULL, "%s %s: no Verilog (out of memory)", kind, params);
+    n_cases++;
+    return c;
+}
+
+static void build_cases(void)
+{
+    static const int widths[] = {2, 4, 8, 16, 32};
+    static const int lanes[] = {2, 4, 8, 16, 32, 64};
+    char p[40], m[64];
+    for (int a = 0; a < CM_N_ADDER_ARCHS; a++) {
+        const char *an = cm_adder_arch_name(a);
+        for (int i = 0; i < 5; i++) {
+            const int w = widths[i], eq = w <= 8;
+            snprintf(p, sizeof p, "%d %s", w, an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("adder", p, cm_adder(w, a), cm_verilog_adder(m, w, a),
+                     eq ? cm_verilog_adder_behav("ref", w) : NULL);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("subtractor", p, cm_subtractor(w, a), cm_verilog_subtractor(m, w, a),
+                     eq ? cm_verilog_subtractor_behav("ref", w) : NULL);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("comparator", p, cm_comparator(w, a), cm_verilog_comparator(m, w, a),
+                     eq ? cm_verilog_comparator_behav("ref", w) : NULL);
+        }
+        static const int pop_n[] = {2, 3, 4, 7, 8, 16, 32, 64};
+        for (int i = 0; i < 8; i++) {
+            const int n = pop_n[i];
+            snprintf(p, sizeof p, "%d %s", n, an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("popcount", p, cm_popcount(n, a), cm_verilog_popcount(m, n, a),
+                     n <= 16 ? cm_verilog_popcount_behav("ref", n) : NULL);
+        }
+        static const int mul[][2] = {{2, 2}, {3, 4}, {4, 4}, {8, 8}, {16, 16}, {32, 20}};
+        for (int i = 0; i < 6; i++) {
+            const int x = mul[i][0], y = mul[i][1];
+            snprintf(p, sizeof p, "%dx%d %s", x, y, an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("multiplier", p, cm_multiplier(x, y, a), cm_verilog_multiplier(m, x, y, a),
+                     x * y <= 16 ? cm_verilog_multiplier_behav("ref", x, y) : NULL);
+        }
+    }
+    for (int i = 0; i < 5; i++) {
+        const int w = widths[i], out = w < 32 ? 2 * w : 32;
+        snprintf(p, sizeof p, "%d<<0..%d ->%d", w, w - 1, out);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("shifter", p, cm_shifter(w, w - 1, out), cm_verilog_shifter(m, w, w - 1, out),
+                 w <= 8 ? cm_verilog_shifter_behav("ref", w, w - 1, out) : NULL);
+        snprintf(p, sizeof p, "%d", w);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("register", p, cm_register(w), cm_verilog_register(m, w), NULL);
+    }
+    for (int i = 0; i < 6; i++) {
+        const int n = lanes[i];
+        snprintf(p, sizeof p, "%d lanes", n);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("lane_logic", p, cm_lane_logic(n), cm_verilog_lane_logic(m, n), NULL);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("fetch_gating", p, cm_fetch_gating(n), cm_verilog_fetch_gating(m, n), NULL);
+    }
+    static const int accs[][3] = {{2, 1, 4}, {3, 3, 8}, {5, 7, 16}, {7, 14, 32}, {7, 0, 16}};
+    static const int thrs[][2] = {{1, 4}, {3, 8}, {1, 16}, {7, 16}, {3, 32}, {15, 16}};
+    static const int adds[][3] = {{8, 4, 4}, {16, 8, 8}, {24, 16, 16}, {32, 16, 16}};
+    static const int scores[][3] = {{8, 4, 2}, {16, 8, 4}, {24, 16, 4}, {32, 16, 4}};
+    for (int a = 0; a < CM_N_ADDER_ARCHS; a++) {
+        const char *an = cm_adder_arch_name(a);
+        for (int i = 0; i < 5; i++) {
+            snprintf(p, sizeof p, "%d,sh%d,%d %s", accs[i][0], accs[i][1], accs[i][2], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("accumulator", p, cm_accumulator(accs[i][0], accs[i][1], accs[i][2], a),
+                     cm_verilog_accumulator(m, accs[i][0], accs[i][1], accs[i][2], a), NULL);
+        }
+        for (int i = 0; i < 6; i++) {
+            snprintf(p, sizeof p, "%dx%d %s", thrs[i][0], thrs[i][1], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("threshold", p, cm_threshold_unit(thrs[i][0], thrs[i][1], a),
+                     cm_verilog_threshold_unit(m, thrs[i][0], thrs[i][1], a), NULL);
+        }
+        for (int i = 0; i < 4; i++) {
+            if (i == 3 && a != CM_ADDER_RIPPLE && a != CM_ADDER_KOGGE_STONE)
+                continue;  /* the largest: two architectures suffice */
+            snprintf(p, sizeof p, "%d,%d,%d %s", adds[i][0], adds[i][1], adds[i][2], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("merge_add", p, cm_merge_add(adds[i][0], adds[i][1], adds[i][2], a),
+                     cm_verilog_merge_add(m, adds[i][0], adds[i][1], adds[i][2], a), NULL);
+            snprintf(p, sizeof p, "%d,%d,%d %s", scores[i][0], scores[i][1], scores[i][2], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("score", p, cm_score_unit(scores[i][0], scores[i][1], scores[i][2], a),
+                     cm_verilog_score_unit(m, scores[i][0], scores[i][1], scores[i][2], a), NULL);
+        }
+        static const int pools[] = {1, 2, 4, 8, 16};
+        for (int i = 0; i < 5; i++) {
+            snprintf(p, sizeof p, "%d %s", pools[i], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("pool", p, cm_pool(pools[i], a), cm_verilog_pool(m, pools[i], a), NULL);
+        }
+    }
+    static const int merges[] = {1, 2, 4, 8, 16, 32};
+    for (int i = 0; i < 6; i++) {
+        snprintf(p, sizeof p, "%d", merges[i]);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("merge_or", p, cm_merge_or(merges[i]), cm_verilog_merge_or(m, merges[i]), NULL);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("merge_mux", p, cm_merge_mux(merges[i]), cm_verilog_merge_mux(m, merges[i]), NULL);
+    }
+    static const int ctl_small[] = {2, 2}, ctl_mid[] = {3, 4, 8, 6, 2, 4},
+                     ctl_big[] = {8, 16, 16, 16, 4, 4};
+    snprintf(m, sizeof m, "u%03d", n_cases);
+    add_case("controller", "2,2 +2", cm_controller(ctl_small, 2, 2),
+             cm_verilog_controller(m, ctl_small, 2, 2), NULL);
+    snprintf(m, sizeof m, "u%03d", n_cases);
+    add_case("controller", "3,4,8,6,2,4 +5", cm_controller(ctl_mid, 6, 5),
+             cm_verilog_controller(m, ctl_mid, 6, 5), NULL);
+    snprintf(m, sizeof m, "u%03d", n_cases);
+    add_case("controller", "8,16,16,16,4,4 +7", cm_controller(ctl_big, 6, 7),
+             cm_verilog_controller(m, ctl_big, 6, 7), NULL);
+}
+
+static void path_in(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static int write_text(const char *name, const char *a, const char *b)
+{
+    char path[640];
+    path_in(path, sizeof path, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(a, f);
+    if (b)
+        fputs(b, f);
+    return fclose(f);
+}
+
+/* The cells abc maps to: the simple gates of the library. */
+static const enum cm_cell mapped[] = {CM_INV,  CM_NAND2, CM_NOR2,  CM_AND2,
+                                      CM_OR2,  CM_XOR2,  CM_XNOR2, CM_MUX2};
+enum { N_MAPPED = sizeof mapped / sizeof mapped[0] };
+
+/* A liberty file of the mapped cells, area = the library's NAND2 eq. */
+static int write_liberty(const struct cm_lib *lib)
+{
+    static const char *const function[] = {
+        [CM_INV] = "!A",          [CM_NAND2] = "!(A*B)", [CM_NOR2] = "!(A+B)",
+        [CM_AND2] = "(A*B)",      [CM_OR2] = "(A+B)",    [CM_XOR2] = "(A^B)",
+        [CM_XNOR2] = "!(A^B)",    [CM_MUX2] = "((S*B)+(!S*A))",
+    };
+    char path[640];
+    path_in(path, sizeof path, "g45.lib");
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "library(g45) {\n");
+    for (int k = 0; k < N_MAPPED; k++) {
+        const enum cm_cell c = mapped[k];
+        fprintf(f, "  cell(%s) {\n    area: %.4f;\n", cm_cell_name(c), lib->cell[c].nand2_eq);
+        fprintf(f, "    pin(A) { direction: input; }\n");
+        if (c != CM_INV)
+            fprintf(f, "    pin(B) { direction: input; }\n");
+        if (c == CM_MUX2)
+            fprintf(f, "    pin(S) { direction: input; }\n");
+        fprintf(f, "    pin(Y) { direction: output; function: \"%s\"; }\n  }\n", function[c]);
+    }
+    fprintf(f, "}\n");
+    return fclose(f);
+}
+
+/* Batch k holds every N_BATCHES-th case: a Verilog file per module and one
+ * Yosys script that synthesizes each alone and writes its stat file. */
+static int write_batch(int k)
+{
+    char name[64], path[640];
+    snprintf(name, sizeof name, "b%d.ys", k);
+    path_in(path, sizeof path, name);
+    FILE *s = fopen(path, "w");
+    if (!s)
+        return -1;
+    int bad = 0;
+    for (int i = k; i < n_cases; i += N_BATCHES) {
+        if (!cases[i].verilog)
+            continue;
+        snprintf(name, sizeof name, "%s.v", cases[i].module);
+        bad |= write_text(name, cm_verilog_prelude(), cases[i].verilog) != 0;
+        fprintf(s,
+                "design -reset\nread_verilog %s/%s.v\nhierarchy -top %s\nproc\nflatten\n"
+                "techmap\nopt -fast\ndfflegalize -cell $_DFF_P_ x\n"
+                "abc -script +strash;map,-a -liberty %s/g45.lib\n"
+                "opt_clean\ntee -q -o %s/%s.stat stat\n",
+                dir, cases[i].module, cases[i].module, dir, dir, cases[i].module);
+    }
+    bad |= fclose(s) != 0;
+    return bad ? -1 : 0;
+}
+
+/* The equivalence script: one miter a case with a behavioural reference. */
+static int write_equiv(void)
+{
+    char path[640];
+    path_in(path, sizeof path, "eq.ys");
+    FILE *s = fopen(path, "w");
+    if (!s)
+        return -1;
+    for (int i = 0; i < n_cases; i++) {
+        if (!cases[i].behav || !cases[i].verilog)
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "eq_%s.v", cases[i].module);
+        if (write_text(name, cases[i].verilog, cases[i].behav) != 0) {
+            fclose(s);
+            return -1;
+        }
+        fprintf(s,
+                "design -reset\nread_verilog %s/%s\nproc\nflatten\n"
+                "miter -equiv -flatten -make_assert %s ref miter\n"
+                "sat -verify -prove-asserts miter\n",
+                dir, name, cases[i].module);
+    }
+    return fclose(s);
+}
+
+/* Runs "yosys -q -s script" with its output in log; returns the pid. */
+static pid_t spawn_yosys(const char *script, const char *log)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execlp("yosys", "yosys", "-q", "-s", script, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void print_log_tail(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        fprintf(stderr, "  | %s", line);
+    fclose(f);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* Runs the batches and the equivalence script, MAX_PROCS at a time;
+ * returns the number of Yosys runs that failed. */
+static int run_all(void)
+{
+    enum { N_JOBS = N_BATCHES + 1 };
+    char script[N_JOBS][640], log[N_JOBS][640];
+    pid_t pid[N_JOBS];
+    double start_s[N_JOBS];
+    int failed = 0, next = 0, running = 0;
+    for (int k = 0; k < N_JOBS; k++) {
+        char name[64];
+        snprintf(name, sizeof name, k < N_BATCHES ? "b%d.ys" : "eq.ys", k);
+        path_in(script[k], sizeof script[k], name);
+        snprintf(name, sizeof name, "job%d.log", k);
+        path_in(log[k], sizeof log[k], name);
+        pid[k] = -1;
+    }
+    while (next < N_JOBS || running > 0) {
+        if (next < N_JOBS && running < MAX_PROCS) {
+            start_s[next] = now_s();
+            pid[next] = spawn_yosys(script[next], log[next]);
+            TU_CHECK(pid[next] > 0, "fork failed: %s", strerror(errno));
+            running += pid[next] > 0;
+            next++;
+            continue;
+        }
+        int status;
+        pid_t done = wait(&status);
+        if (done < 0)
+            break;
+        running--;
+        for (int k = 0; k < N_JOBS; k++) {
+            if (pid[k] != done)
+                continue;
+            printf("yosys %s: %.1f s\n", strrchr(script[k], '/') + 1, now_s() - start_s[k]);
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                failed++;
+                fprintf(stderr, "FAIL: yosys -s %s exited with status %d; its log:\n", script[k],
+                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                print_log_tail(log[k]);
+            }
+        }
+    }
+    return failed;
+}
+
+/* Weighted sum of the mapped cells in a Yosys stat report, in the default
+ * library's NAND2 equivalents; -1 if the file is missing or holds a cell
+ * outside the gate set. */
+static double parse_stat(const char *module, const struct cm_lib *lib)
+{
+    char path[640], name[64];
+    snprintf(name, sizeof name, "%s.stat", module);
+    path_in(path, sizeof path, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1.0;
+    double sum = 0.0;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        char cell[64];
+        double n;
+        if (sscanf(line, " %63s %lf", cell, &n) != 2 || strchr(line, ':'))
+            continue;  /* not a "CELL count" line */
+        int k = 0;
+        while (k < N_MAPPED && strcmp(cell, cm_cell_name(mapped[k])) != 0)
+            k++;
+        if (strcmp(cell, "$_DFF_P_") == 0) {
+            sum += n * lib->cell[CM_DFF].nand2_eq;
+        } else if (k < N_MAPPED) {
+            sum += n * lib->cell[mapped[k]].nand2_eq;
+        } else {
+            fprintf(stderr, "FAIL %s: cell %s outside the gate set\n", module, cell);
+            fclose(f);
+            return -1.0;
+        }
+    }
+    fclose(f);
+    return sum;
+}
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[1024];
+        path_in(path, sizeof path, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    if (system("yosys -V > /dev/null 2>&1") != 0) {
+        fprintf(stderr, "FAIL: yosys is not installed or not on PATH (Debian package yosys); "
+                        "the structural gate counts cannot be validated\n");
+        return 1;
+    }
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/logiq-yosys-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "FAIL: mkdtemp %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    build_cases();
+    TU_CHECK(write_liberty(&lib) == 0, "cannot write the liberty file in %s", dir);
+    for (int k = 0; k < N_BATCHES; k++)
+        TU_CHECK(write_batch(k) == 0, "cannot write batch %d in %s", k, dir);
+    TU_CHECK(write_equiv() == 0, "cannot write the equivalence script in %s", dir);
+    const int failed_runs = run_all();
+    TU_CHECK(failed_runs == 0, "%d yosys runs failed", failed_runs);
+
+    /* the table, and the worst deviation per unit kind */
+    char kinds[32][24];
+    double worst_kind[32];
+    int n_kinds = 0;
+    double worst = 0.0;
+    const char *worst_at = "";
+    printf("%-13s %-26s %10s %10s %9s\n", "unit", "widths", "logiq", "yosys", "deviation");
+    for (int i = 0; i < n_cases; i++) {
+        struct ycase *c = &cases[i];
+        if (!c->verilog)
+            continue;
+        const struct cm_count g = cm_count_gates_only(&c->count);
+        const double ours = cm_count_nand2(&g, &lib);
+        const double theirs = parse_stat(c->module, &lib);
+        TU_CHECK(theirs > 0.0, "%s %s: no Yosys count", c->kind, c->params);
+        if (theirs <= 0.0)
+            continue;
+        const double dev = (ours - theirs) / theirs;
+        printf("%-13s %-26s %10.1f %10.1f %+8.1f%%%s\n", c->kind, c->params, ours, theirs,
+               100.0 * dev, fabs(dev) > tolerance ? "  FAIL" : "");
+        TU_CHECK(fabs(dev) <= tolerance, "%s %s: logiq %.1f vs yosys %.1f NAND2 eq (%+.1f%%)",
+                 c->kind, c->params, ours, theirs, 100.0 * dev);
+        int k = 0;
+        while (k < n_kinds && strcmp(kinds[k], c->kind) != 0)
+            k++;
+        if (k == n_kinds) {
+            memcpy(kinds[n_kinds], c->kind, sizeof kinds[0]);
+            worst_kind[n_kinds++] = 0.0;
+        }
+        if (fabs(dev) > fabs(worst_kind[k]))
+            worst_kind[k] = dev;
+        if (fabs(dev) > fabs(worst)) {
+            worst = dev;
+            worst_at = c->params;
+        }
+    }
+    printf("\nworst deviation per unit kind:\n");
+    for (int k = 0; k < n_kinds; k++)
+        printf("  %-13s %+6.1f%%\n", kinds[k], 100.0 * worst_kind[k]);
+    printf("worst deviation: %+.1f%% (%s), tolerance %.0f%%\n", 100.0 * worst, worst_at,
+           100.0 * tolerance);
+
+    int n_eq = 0;
+    for (int i = 0; i < n_cases; i++)
+        n_eq += cases[i].behav != NULL;
+    printf("equivalence with behavioural Verilog proved for %d arithmetic units%s\n", n_eq,
+           failed_runs ? " (unless a failure is reported above)" : "");
+
+    for (int i = 0; i < n_cases; i++) {
+        free(cases[i].verilog);
+        free(cases[i].behav);
+    }
+    remove_dir();
+    return tu_exit("test_yosys");
+}

@@ -12,8 +12,10 @@ extern "C" const char *sim_systemc_version(void)
 // libsystemc.so defines main() and references sc_main from it, so any program
 // linking the library must provide sc_main even though logiq's own main() (in
 // cli/) is the one that runs: the linker resolves main to ours, and this
-// function is never called. logiq elaborates and starts its models from the
-// C entry points instead (one design point per process).
+// function is never called. A program that links logiq_sim calls
+// sim_systemc_version, which pulls this file in from the static library.
+// logiq elaborates and starts its models from the C entry points instead
+// (one design point per process).
 int sc_main(int, char **)
 {
     return 1;

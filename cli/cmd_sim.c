@@ -1,0 +1,385 @@
+/* cli/cmd_sim.c: `logiq sim model.qnn --hw hw.ini`: runs test images through
+ * the cycle-accurate SystemC model of the accelerator, checks every output
+ * against the golden integer model, and prints the accuracy, the cycles per
+ * layer (simulated beside analytic) and per image, and the buffer traffic. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/costnet.h"
+#include "costmodels/design.h"
+#include "nn/qnn.h"
+#include "sim/sim.h"
+
+static const char help[] =
+    "usage: logiq sim model.qnn [--hw hw.ini] [--images N] [--vcd FILE]\n"
+    "                 [--format table|csv|json]\n"
+    "\n"
+    "Simulates the reference accelerator of hw.ini (docs/accelerator.md) running a\n"
+    ".qnn, cycle by cycle in SystemC, on the first N test images. Every activation\n"
+    "word the model writes, every class score and every prediction is compared\n"
+    "with the golden integer model (`logiq eval`); the first difference is printed\n"
+    "and the exit code is 1. Prints the accuracy, the cycles of each layer as\n"
+    "simulated and as the analytic model counts them (they must be equal), the\n"
+    "cycles per image, the reads and writes of each buffer, the toggles of each unit\n"
+    "kind's registers and buses, and the activity-based energy per inference beside\n"
+    "the operation-based estimate of `logiq cost`.\n"
+    "\n"
+    "  --hw FILE            the hardware description (default: the built-in design)\n"
+    "  --images N           simulate the first N test images (default 100)\n"
+    "  --vcd FILE           write a waveform (VCD, for GTKWave) of the first images:\n"
+    "                       the controller's counters, the fetch word, PE 0's\n"
+    "                       popcounts, accumulator, code and pool register, the\n"
+    "                       score unit; one time step per clock cycle\n"
+    "  --vcd-images N       images in the waveform (default 2)\n"
+    "  --format F           table (default), csv (section,item,metric,value), json\n"
+    "  -q, --quiet          no progress line\n"
+    "%s"
+    "  -h, --help           this help\n";
+
+enum { O_HW = 256, O_IMAGES, O_FORMAT, O_DATA, O_DATA_DIR, O_VCD, O_VCD_IMAGES };
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+static const struct option long_opts[] = {
+    {"hw", required_argument, 0, O_HW},
+    {"images", required_argument, 0, O_IMAGES},
+    {"format", required_argument, 0, O_FORMAT},
+    {"vcd", required_argument, 0, O_VCD},
+    {"vcd-images", required_argument, 0, O_VCD_IMAGES},
+    {"data", required_argument, 0, O_DATA},
+    {"data-dir", required_argument, 0, O_DATA_DIR},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "logiq sim: %s\n", msg);
+    return EXIT_USAGE;
+}
+
+static const char *mismatch_what(enum sim_mismatch_kind k)
+{
+    return k == SIM_MM_SCORE ? "score" : k == SIM_MM_PREDICTION ? "prediction" : "output";
+}
+
+static void print_mismatch(FILE *f, const struct sim_mismatch *m)
+{
+    if (m->kind == SIM_MM_OUTPUT)
+        fprintf(f, "MISMATCH: image %lld, layer %d, channel %d, position (%d,%d): simulated %lld, "
+                "integer model %lld\n", m->image, m->layer, m->channel, m->y, m->x, m->sim_value,
+                m->ref_value);
+    else if (m->kind == SIM_MM_SCORE)
+        fprintf(f, "MISMATCH: image %lld, layer %d, class %d score: simulated %lld, integer "
+                "model %lld\n", m->image, m->layer, m->channel, m->sim_value, m->ref_value);
+    else
+        fprintf(f, "MISMATCH: image %lld: predicted class %lld, integer model %lld\n", m->image,
+                m->sim_value, m->ref_value);
+}
+
+static void print_table(const struct sim_stats *st, const struct cm_design *d,
+                        const struct cm_activity_energy *e, long long correct, const char *model,
+                        const char *hw_name, double rate)
+{
+    const struct cm_hw *hw = &d->hw;
+    long long n = st->images;
+    printf("%s on design \"%s\" (%s): %d PEs x %d lanes, acc %d bits, merge %s, %g MHz\n",
+           model, hw->name, hw_name, hw->pe_rows, hw->lanes, hw->acc_bits,
+           cm_merge_name(hw->merge), hw->clock_mhz);
+    printf("images: %lld, accuracy %.2f%% (%lld/%lld)\n", n, n ? 100.0 * correct / n : 0.0,
+           correct, n);
+    if (st->has_mismatch) {
+        printf("%lld of %lld images differ from the integer model; the first:\n",
+               st->mismatched_images, n);
+        print_mismatch(stdout, &st->first);
+    } else
+        printf("all outputs matched the integer model (%lld images, every layer)\n", n);
+    printf("\n%5s %14s %14s %6s %12s %12s %12s %12s %12s\n", "layer", "cycles/image",
+           "analytic", "equal", "act_rd", "act_wr", "weight_rd", "skip_rd", "skip_wr");
+    int all_equal = 1;
+    for (int l = 0; l < st->n_layers; l++) {
+        const struct sim_layer_stats *ls = &st->layer[l];
+        double per = n ? (double)ls->cycles / n : 0.0;
+        int eq = n && ls->cycles == ls->analytic * n;
+        all_equal &= eq;
+        printf("%5d %14.0f %14lld %6s %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1, per,
+               ls->analytic, eq ? "yes" : "NO", n ? (double)ls->reads[CM_BUF_ACT] / n : 0.0,
+               n ? (double)ls->writes[CM_BUF_ACT] / n : 0.0,
+               n ? (double)ls->reads[CM_BUF_WEIGHT] / n : 0.0,
+               n ? (double)ls->reads[CM_BUF_SKIP] / n : 0.0,
+               n ? (double)ls->writes[CM_BUF_SKIP] / n : 0.0);
+    }
+    printf("%5s %14.0f %14lld %6s\n", "total", n ? (double)st->cycles / n : 0.0, d->cycles,
+           all_equal ? "yes" : "NO");
+    printf("\ncycles per image: min %lld, max %lld; %.2f us at %g MHz\n", st->min_image_cycles,
+           st->max_image_cycles, n ? (double)st->cycles / n / hw->clock_mhz : 0.0,
+           hw->clock_mhz);
+    printf("\n%-16s %14s %10s %12s\n", "unit", "toggles/image", "bits", "energy_nJ");
+    for (int u = 0; u < CM_N_UNITS; u++)
+        printf("%-16s %14.0f %10.0f %12.3f\n", cm_unit_kind_name((enum cm_unit_kind)u),
+               n ? st->toggles[u] / n : 0.0, st->toggle_bits[u], e->unit_pj[u] * 1e-3);
+    printf("%-16s %14s %10s %12.3f\n", "SRAM", "", "",
+           (e->sram_pj[CM_BUF_ACT] + e->sram_pj[CM_BUF_WEIGHT] + e->sram_pj[CM_BUF_SKIP]) * 1e-3);
+    printf("%-16s %14s %10s %12.3f\n", "leakage", "", "", e->leak_pj * 1e-3);
+    printf("(toggles: Hamming distances between successive values of every register and bus\n"
+           "of the unit kind; bits: the widths counted; energy: cm_energy_activity)\n");
+    printf("\nenergy per inference: %.3f nJ activity-based (simulated toggles and accesses), "
+           "%.3f nJ operation-based (logiq cost)\n", e->total_pj * 1e-3,
+           d->energy.total_pj * 1e-3);
+    printf("\nsimulated %lld cycles in %.2f s: %.2f million cycles/s (the clocked model alone: "
+           "%.2f s)\n", st->cycles, st->sim_seconds, rate * 1e-6, st->model_seconds);
+}
+
+static void csv_row(const char *section, const char *item, const char *metric, double v)
+{
+    printf("%s,%s,%s,%.17g\n", section, item, metric, v);
+}
+
+static void print_csv(const struct sim_stats *st, const struct cm_design *d,
+                      const struct cm_activity_energy *e, long long correct)
+{
+    long long n = st->images;
+    printf("section,item,metric,value\n");
+    csv_row("sim", "total", "images", (double)n);
+    csv_row("sim", "total", "correct", (double)correct);
+    csv_row("sim", "total", "mismatched_images", (double)st->mismatched_images);
+    csv_row("sim", "total", "cycles", (double)st->cycles);
+    csv_row("sim", "total", "min_image_cycles", (double)st->min_image_cycles);
+    csv_row("sim", "total", "max_image_cycles", (double)st->max_image_cycles);
+    csv_row("sim", "total", "seconds", st->sim_seconds);
+    for (int l = 0; l < st->n_layers; l++) {
+        const struct sim_layer_stats *ls = &st->layer[l];
+        char item[16];
+        snprintf(item, sizeof item, "%d", l + 1);
+        csv_row("layer", item, "cycles", (double)ls->cycles);
+        csv_row("layer", item, "analytic_cycles_per_image", (double)ls->analytic);
+        for (int b = 0; b < CM_N_BUFS; b++) {
+            char m[32];
+            snprintf(m, sizeof m, "%s_reads", cm_buffer_name((enum cm_buffer)b));
+            csv_row("layer", item, m, (double)ls->reads[b]);
+            snprintf(m, sizeof m, "%s_writes", cm_buffer_name((enum cm_buffer)b));
+            csv_row("layer", item, m, (double)ls->writes[b]);
+        }
+    }
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        const char *name = cm_unit_kind_name((enum cm_unit_kind)u);
+        csv_row("toggles", name, "toggles", st->toggles[u]);
+        csv_row("toggles", name, "bits", st->toggle_bits[u]);
+        csv_row("energy", name, "activity_pj_per_image", e->unit_pj[u]);
+    }
+    for (int b = 0; b < CM_N_BUFS; b++)
+        csv_row("energy", cm_buffer_name((enum cm_buffer)b), "activity_pj_per_image",
+                e->sram_pj[b]);
+    csv_row("energy", "leakage", "activity_pj_per_image", e->leak_pj);
+    csv_row("energy", "total", "activity_pj_per_image", e->total_pj);
+    csv_row("energy", "total", "operation_pj_per_image", d->energy.total_pj);
+}
+
+static int print_json(const struct sim_stats *st, const struct cm_design *d,
+                      const struct cm_activity_energy *e, long long correct)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "images", (double)st->images);
+    cJSON_AddNumberToObject(root, "correct", (double)correct);
+    cJSON_AddBoolToObject(root, "matched", !st->has_mismatch);
+    cJSON_AddNumberToObject(root, "mismatched_images", (double)st->mismatched_images);
+    if (st->has_mismatch) {
+        cJSON *m = cJSON_AddObjectToObject(root, "first_mismatch");
+        cJSON_AddStringToObject(m, "kind", mismatch_what(st->first.kind));
+        cJSON_AddNumberToObject(m, "image", (double)st->first.image);
+        cJSON_AddNumberToObject(m, "layer", st->first.layer);
+        cJSON_AddNumberToObject(m, "channel", st->first.channel);
+        cJSON_AddNumberToObject(m, "y", st->first.y);
+        cJSON_AddNumberToObject(m, "x", st->first.x);
+        cJSON_AddNumberToObject(m, "sim", (double)st->first.sim_value);
+        cJSON_AddNumberToObject(m, "reference", (double)st->first.ref_value);
+    }
+    cJSON_AddNumberToObject(root, "cycles", (double)st->cycles);
+    cJSON_AddNumberToObject(root, "seconds", st->sim_seconds);
+    cJSON *layers = cJSON_AddArrayToObject(root, "layers");
+    for (int l = 0; l < st->n_layers; l++) {
+        const struct sim_layer_stats *ls = &st->layer[l];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "layer", l + 1);
+        cJSON_AddNumberToObject(o, "cycles", (double)ls->cycles);
+        cJSON_AddNumberToObject(o, "analytic_cycles_per_image", (double)ls->analytic);
+        cJSON *bufs = cJSON_AddObjectToObject(o, "buffers");
+        for (int b = 0; b < CM_N_BUFS; b++) {
+            cJSON *bo = cJSON_AddObjectToObject(bufs, cm_buffer_name((enum cm_buffer)b));
+            cJSON_AddNumberToObject(bo, "reads", (double)ls->reads[b]);
+            cJSON_AddNumberToObject(bo, "writes", (double)ls->writes[b]);
+        }
+        cJSON_AddItemToArray(layers, o);
+    }
+    cJSON *tg = cJSON_AddObjectToObject(root, "toggles");
+    cJSON *tb = cJSON_AddObjectToObject(root, "toggle_bits");
+    cJSON *en = cJSON_AddObjectToObject(root, "energy_pj_per_image");
+    cJSON *eu = cJSON_AddObjectToObject(en, "activity_units");
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        const char *name = cm_unit_kind_name((enum cm_unit_kind)u);
+        cJSON_AddNumberToObject(tg, name, st->toggles[u]);
+        cJSON_AddNumberToObject(tb, name, st->toggle_bits[u]);
+        cJSON_AddNumberToObject(eu, name, e->unit_pj[u]);
+    }
+    cJSON *eb = cJSON_AddObjectToObject(en, "activity_buffers");
+    for (int b = 0; b < CM_N_BUFS; b++)
+        cJSON_AddNumberToObject(eb, cm_buffer_name((enum cm_buffer)b), e->sram_pj[b]);
+    cJSON_AddNumberToObject(en, "activity_leakage", e->leak_pj);
+    cJSON_AddNumberToObject(en, "activity", e->total_pj);
+    cJSON_AddNumberToObject(en, "operation", d->energy.total_pj);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return -1;
+    printf("%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    const char *hw_path = NULL;
+    enum format fmt = FMT_TABLE;
+    int images = 100, quiet = 0, c, bad = 0;
+    struct sim_options sopts = {.vcd_path = NULL, .vcd_images = 2};
+    struct cli_data data;
+    cli_data_default(&data);
+    char msg[1200];
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case O_HW: hw_path = optarg; break;
+        case O_IMAGES: bad = cli_parse_int("sim", "--images", optarg, 1, 100000000, &images); break;
+        case O_FORMAT:
+            if (strcmp(optarg, "table") == 0)
+                fmt = FMT_TABLE;
+            else if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else
+                return usage_error("--format: expected table, csv or json");
+            break;
+        case O_VCD: sopts.vcd_path = optarg; break;
+        case O_VCD_IMAGES:
+            bad = cli_parse_int("sim", "--vcd-images", optarg, 1, 1000, &sopts.vcd_images);
+            break;
+        case O_DATA: data.kind = optarg; break;
+        case O_DATA_DIR: data.dir = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': printf(help, "  --data KIND, --data-dir DIR   as in `logiq eval` (the test split)\n"); return 0;
+        default: return usage_error("bad option (see logiq sim --help)");
+        }
+        if (bad)
+            return EXIT_USAGE;
+    }
+    if (argc - optind != 1)
+        return usage_error("expected one model file (usage: logiq sim model.qnn [--hw hw.ini])");
+    const char *model_path = argv[optind];
+
+    struct cm_hw hw;
+    struct cm_lib lib;
+    if (cli_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
+        return usage_error(msg);
+    struct nn_qnn q;
+    struct nn_error err = {{0}};
+    enum nn_status nst = nn_qnn_read(&q, model_path, &err);
+    if (nst != NN_OK)
+        return usage_error(err.msg);
+    data.limit_test = images;
+    struct nn_dataset test = {0};
+    nst = cli_data_load(&data, NULL, &test, &err);
+    if (nst == NN_OK && (test.h != q.in_h || test.w != q.in_w || test.c != q.in_c))
+        nst = nn_fail(&err, NN_ERR_ARG, "the test images are %dx%dx%d but %s expects %dx%dx%d",
+                      test.h, test.w, test.c, model_path, q.in_h, q.in_w, q.in_c);
+    if (nst != NN_OK) {
+        fprintf(stderr, "logiq sim: %s\n", err.msg);
+        nn_qnn_free(&q);
+        return nn_status_exit_code(nst);
+    }
+
+    struct sim *s = NULL;
+    struct sim_error serr;
+    enum sim_status sst = sim_open_opts(&s, &q, &hw, &sopts, &serr);
+    if (sst != SIM_OK) {
+        if (sst == SIM_ERR_IO)
+            fprintf(stderr, "logiq sim: --vcd %s\n", serr.msg);
+        else
+            fprintf(stderr, "logiq sim: %s: %s\n", hw_path ? hw_path : "default design",
+                    serr.msg);
+        nn_data_free(&test);
+        nn_qnn_free(&q);
+        return sst == SIM_ERR_INFEASIBLE || sst == SIM_ERR_ARG || sst == SIM_ERR_IO ? EXIT_USAGE
+                                                                                   : EXIT_WORK;
+    }
+    int n = test.n;
+    int *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
+    long long correct = 0;
+    struct cli_progress pr;
+    cli_progress_init(&pr, quiet);
+    const size_t img = (size_t)test.h * test.w * test.c;
+    const int batch = 16;
+    double t0 = cli_now();
+    int done = 0;
+    while (pred && done < n && sst == SIM_OK) {
+        int k = n - done < batch ? n - done : batch;
+        sst = sim_run(s, test.x + img * done, k, pred + done, NULL, &serr);
+        for (int i = 0; i < k; i++)
+            correct += pred[done + i] == test.y[done + i];
+        done += k;
+        const struct sim_stats *st = sim_stats(s);
+        double el = cli_now() - t0, eta = done ? el * (n - done) / done : 0.0;
+        char eta_s[32];
+        cli_format_duration(eta_s, sizeof eta_s, eta);
+        cli_progress_show(&pr, done == n, "sim: %d/%d images, %.2f M cycles/s, %s left%s",
+                          done, n, st->sim_seconds > 0 ? st->cycles / st->sim_seconds * 1e-6 : 0,
+                          eta_s, st->has_mismatch ? ", MISMATCH" : "");
+    }
+    int rc = 0;
+    if (!pred) {
+        fprintf(stderr, "logiq sim: out of memory\n");
+        rc = EXIT_WORK;
+    } else if (sst != SIM_OK) {
+        fprintf(stderr, "logiq sim: %s\n", serr.msg);
+        rc = EXIT_WORK;
+    } else {
+        const struct sim_stats *st = sim_stats(s);
+        const struct cm_design *d = sim_design(s);
+        double rate = st->sim_seconds > 0 ? st->cycles / st->sim_seconds : 0.0;
+        struct cm_activity act;
+        struct cm_activity_energy e;
+        sim_activity(s, &act);
+        cm_energy_activity(d, &lib, &act, &e);
+        if (fmt == FMT_TABLE)
+            print_table(st, d, &e, correct, model_path, hw_path ? hw_path : "built-in default",
+                        rate);
+        else if (fmt == FMT_CSV)
+            print_csv(st, d, &e, correct);
+        else if (print_json(st, d, &e, correct) != 0) {
+            fprintf(stderr, "logiq sim: out of memory\n");
+            rc = EXIT_WORK;
+        }
+        int cycles_equal = 1;
+        for (int l = 0; l < st->n_layers; l++)
+            cycles_equal &= st->layer[l].cycles == st->layer[l].analytic * st->images;
+        if (st->has_mismatch) {
+            if (fmt != FMT_TABLE)
+                print_mismatch(stderr, &st->first);
+            rc = EXIT_WORK;
+        }
+        if (!cycles_equal) {
+            fprintf(stderr, "logiq sim: simulated cycles differ from the analytic count\n");
+            rc = EXIT_WORK;
+        }
+    }
+    free(pred);
+    sim_close(s);
+    nn_data_free(&test);
+    nn_qnn_free(&q);
+    return rc;
+}

@@ -1,0 +1,194 @@
+// sim/program.cpp: packing a .qnn into the accelerator's descriptors and
+// buffer contents (program.h).
+#include "sim/program.h"
+
+#include <cstdio>
+
+namespace lsim {
+
+static int ceil_div(long long a, long long b) { return (int)((a + b - 1) / b); }
+
+// The layout of a layer's input map in an activation bank.
+static map_layout input_layout(const nn_qnn_layer &l)
+{
+    map_layout m;
+    m.planes = l.in_bits;
+    m.h = l.in_h;
+    m.w = l.in_w;
+    m.c = l.in_c;
+    m.pad = l.op == NN_QNN_CONV ? l.pad : 0;
+    m.hp = m.h + 2 * m.pad;
+    m.wp = m.w + 2 * m.pad;
+    m.plane_bits = (size_t)m.hp * m.wp * m.c;
+    return m;
+}
+
+// Splits each chunk's fan_in range into runs that stay inside one window row
+// and one 64-lane word.
+static void build_segs(layer_prog &lp, int lanes)
+{
+    lp.seg_begin.assign((size_t)lp.Q + 1, 0);
+    for (int q = 0; q < lp.Q; q++) {
+        lp.seg_begin[q] = (int)lp.segs.size();
+        int lo = q * lanes, hi = lo + lanes < lp.fan_in ? lo + lanes : lp.fan_in;
+        for (int f = lo; f < hi;) {
+            int ky = f / lp.run, off = f % lp.run, lane = f - lo;
+            int len = lp.run - off;
+            if (len > hi - f)
+                len = hi - f;
+            if (len > 64 - lane % 64)
+                len = 64 - lane % 64;
+            lp.segs.push_back({ky, off, len, lane});
+            f += len;
+        }
+    }
+    lp.seg_begin[lp.Q] = (int)lp.segs.size();
+}
+
+// Packs the weight planes: per tile, chunk (and pass), per PE a lanes-bit
+// sign word and magnitude word. Binary weights: magnitude 1, sign 1 for -1.
+// PEs past out_c in the last tile get zero words (their outputs are dropped).
+static void pack_weights(layer_prog &lp, int R, int lanes)
+{
+    const nn_qnn_layer &l = *lp.q;
+    const size_t W = (size_t)lp.words;
+    lp.wsign.assign((size_t)lp.T * lp.Q * R * W, 0);
+    lp.wmag.assign((size_t)lp.T * lp.Q * lp.Bw * R * W, 0);
+    const bool binary = l.w_code == NN_WCODE_BINARY;
+    for (int t = 0; t < lp.T; t++)
+        for (int r = 0; r < R; r++) {
+            int c = t * R + r;
+            if (c >= l.out_c)
+                continue;
+            for (int f = 0; f < lp.fan_in; f++) {
+                int w = l.w[(size_t)c * lp.fan_in + f];
+                int q = f / lanes, lane = f % lanes;
+                uint64_t bit = uint64_t(1) << (lane % 64);
+                size_t ws = (((size_t)t * lp.Q + q) * R + r) * W + lane / 64;
+                if (w < 0)
+                    lp.wsign[ws] |= bit;
+                int mag = w < 0 ? -w : w;
+                for (int j = 0; j < lp.Bw; j++) {
+                    bool m = binary ? true : ((mag >> j) & 1);
+                    if (m)
+                        lp.wmag[((((size_t)t * lp.Q + q) * lp.Bw + j) * R + r) * W + lane / 64] |=
+                            bit;
+                }
+            }
+        }
+}
+
+bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, char *msg, size_t size)
+{
+    p.hw = hw;
+    p.n_layers = q.n_layers;
+    p.n_class = q.n_class;
+    p.in_h = q.in_h;
+    p.in_w = q.in_w;
+    p.in_c = q.in_c;
+    p.layers.assign((size_t)q.n_layers, layer_prog{});
+    p.bank_bits = 0;
+    p.skip_values = 0;
+    const int R = hw.pe_rows, lanes = hw.lanes;
+    for (int i = 0; i < q.n_layers; i++) {
+        const nn_qnn_layer &l = q.layers[i];
+        layer_prog &lp = p.layers[i];
+        lp.q = &l;
+        lp.index = i;
+        lp.kind = l.out_kind == NN_OUT_SCORES ? layer_kind::SCORES
+                  : l.res                     ? layer_kind::RES
+                                              : layer_kind::PLAIN;
+        lp.fan_in = nn_qnn_fan_in(&l);
+        lp.T = ceil_div(l.out_c, R);
+        lp.Q = ceil_div(lp.fan_in, lanes);
+        lp.Bw = l.w_code == NN_WCODE_BINARY ? 1 : l.w_mag_bits;
+        lp.Ba = l.in_bits;
+        lp.pool = l.pool > 1 ? l.pool : 1;
+        lp.ph = l.out_h / lp.pool;
+        lp.pw = l.out_w / lp.pool;
+        const long long P = (long long)lp.ph * lp.pool * lp.pw * lp.pool;
+        if (P > (1 << 24) || lp.T > (1 << 16) || lp.Q > (1 << 16)) {
+            snprintf(msg, size, "layer %d: %lld positions, %d tiles, %d chunks: too many", i + 1,
+                     P, lp.T, lp.Q);
+            return false;
+        }
+        lp.P = (int)P;
+        lp.words = ceil_div(lanes, 64);
+        lp.in = input_layout(l);
+        lp.in_kind = l.in_code == NN_CODE_SIGN ? plane_kind::SIGN : plane_kind::ZERO_ONE;
+        if (l.op == NN_QNN_DENSE) {
+            lp.run = lp.fan_in;
+            lp.row_stride = 0;
+        } else {
+            lp.run = l.k * l.in_c;
+            lp.row_stride = (size_t)lp.in.wp * lp.in.c;
+        }
+        if (lp.Ba > 8 || lp.Bw > 7 || lp.Bw < 1) {
+            snprintf(msg, size, "layer %d: %d activation planes, %d weight passes: not supported",
+                     i + 1, lp.Ba, lp.Bw);
+            return false;
+        }
+        lp.out_sign = l.out_code == NN_CODE_SIGN;
+        lp.out_bits = l.out_bits;
+        lp.n_thr = l.n_thr;
+        lp.merge = (merge_kind)l.merge;
+        lp.mux = (mux_variant)l.mux_variant;
+        lp.res = l.res != 0;
+        lp.res_bits = l.res_bits;
+        lp.rq_shift = l.rq_shift;
+        if (i + 1 < q.n_layers) {
+            const nn_qnn_layer &n = q.layers[i + 1];
+            lp.next_merges = n.merge != NN_MERGE_NONE;
+            lp.next_add = n.merge == NN_MERGE_ADD;
+            lp.out = input_layout(n);
+        }
+        if (lp.in.planes * lp.in.plane_bits > p.bank_bits)
+            p.bank_bits = lp.in.planes * lp.in.plane_bits;
+        if (l.merge != NN_MERGE_NONE) {
+            size_t s = (size_t)l.in_h * l.in_w * l.in_c;
+            if (s > p.skip_values)
+                p.skip_values = s;
+        }
+        build_segs(lp, lanes);
+        // valid bits: 1 inside the map, 0 at the padding
+        lp.valid.resize(lp.in.plane_bits);
+        for (int y = 0; y < lp.in.h; y++)
+            for (int x = 0; x < lp.in.w; x++)
+                for (int c = 0; c < lp.in.c; c++)
+                    lp.valid.set_bit(lp.in.addr(0, y, x, c), 1);
+        pack_weights(lp, R, lanes);
+        lp.oy.resize((size_t)lp.P);
+        lp.ox.resize((size_t)lp.P);
+        lp.win.resize((size_t)lp.P);
+        const int k = lp.pool, kk = k * k;
+        for (int pp = 0; pp < lp.P; pp++) {
+            const int w = pp / kk, within = pp % kk;
+            const int oy = w / lp.pw * k + within / k, ox = w % lp.pw * k + within % k;
+            lp.oy[pp] = oy;
+            lp.ox[pp] = ox;
+            lp.win[pp] = l.op == NN_QNN_DENSE
+                             ? 0
+                             : ((size_t)oy * l.stride * lp.in.wp + (size_t)ox * l.stride) * lp.in.c;
+        }
+        // the address generator's valid lanes of every (position, chunk)
+        lp.valid_words.assign((size_t)lp.P * lp.Q * lp.words, 0);
+        for (int pp = 0; pp < lp.P; pp++)
+            for (int q = 0; q < lp.Q; q++) {
+                uint64_t *v = lp.valid_words.data() + ((size_t)pp * lp.Q + q) * lp.words;
+                for (int si = lp.seg_begin[q]; si < lp.seg_begin[q + 1]; si++) {
+                    const chunk_seg &sg = lp.segs[(size_t)si];
+                    v[sg.lane >> 6] |=
+                        lp.valid.get(lp.win[pp] + sg.ky * lp.row_stride + sg.off, sg.len)
+                        << (sg.lane & 63);
+                }
+            }
+        if (l.n_thr > 0) {
+            lp.thr.resize((size_t)l.out_c * l.n_thr);
+            for (size_t k = 0; k < lp.thr.size(); k++)
+                lp.thr[k] = thr_store(l.thr[k], hw.acc_bits);
+        }
+    }
+    return true;
+}
+
+}  // namespace lsim

@@ -1,0 +1,100 @@
+// sim/program.h: what the accelerator holds for one network: per layer the
+// descriptor the controller loads in its CONFIG cycle (loop bounds, shapes,
+// buffer layouts), the weight planes packed as the weight buffer delivers
+// them (per tile, chunk and pass, one lanes-bit word per PE), the thresholds
+// as stored (saturated to acc_bits), and the merge and score parameters.
+//
+//     lsim::program prog;
+//     if (!lsim::program_build(prog, q, hw, msg, sizeof msg)) ... msg
+//
+// Buffer layouts are the simulator's own: an activation bank holds each
+// bit-plane of a map as [h + 2 pad][w + 2 pad][c] bits (pad = the reading
+// layer's), so one window row is one run of bits; the fetch unit gates the
+// padding with its valid bits, so what lies there never matters.
+// Memory: std::vectors, built once per network.
+#ifndef LOGIQ_SIM_PROGRAM_H
+#define LOGIQ_SIM_PROGRAM_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+extern "C" {
+#include "costmodels/hw.h"
+}
+extern "C" {
+#include "nn/qnn.h"
+}
+#include "sim/units.h"
+
+namespace lsim {
+
+enum class layer_kind { PLAIN, RES, SCORES };
+
+// A map in an activation bank: planes x [hp][wp][c] bits.
+struct map_layout {
+    int planes = 0, h = 0, w = 0, c = 0, pad = 0;
+    int hp = 0, wp = 0;
+    size_t plane_bits = 0;  // hp * wp * c
+    size_t addr(int plane, int y, int x, int ch) const  // y, x unpadded
+    {
+        return (size_t)plane * plane_bits + (((size_t)(y + pad) * wp + (x + pad)) * c + ch);
+    }
+};
+
+// One run of a chunk's lanes: fan_in bits [ky * run + off, + len) of the
+// window, at lanes [lane, lane + len) (all inside one 64-lane word).
+struct chunk_seg {
+    int ky, off, len, lane;
+};
+
+struct layer_prog {
+    const nn_qnn_layer *q = nullptr;
+    layer_kind kind = layer_kind::PLAIN;
+    int index = 0;                       // 0-based
+    // loop bounds (docs/accelerator.md)
+    int T = 0, Q = 0, Bw = 0, Ba = 0;
+    int P = 0;
+    int pool = 1, ph = 0, pw = 0;        // pool window k (1 = none), pooled output shape
+    int fan_in = 0, run = 0;             // run: bits of one window row (k * in_c; dense: fan_in)
+    size_t row_stride = 0;               // bits between window rows in the bank
+    int words = 1;                       // 64-bit words per lanes-bit word
+    plane_kind in_kind = plane_kind::ZERO_ONE;
+    bool out_sign = false;
+    int out_bits = 0, n_thr = 0;
+    merge_kind merge = merge_kind::NONE;
+    mux_variant mux = mux_variant::OR;
+    bool res = false;
+    int res_bits = 0, rq_shift = 0;
+    bool next_merges = false;            // write the skip buffer for the next layer
+    bool next_add = false;
+    map_layout in, out;                  // out: the next layer's input layout
+    std::vector<chunk_seg> segs;         // all chunks' runs
+    std::vector<int> seg_begin;          // [Q + 1]
+    bit_buffer valid;                    // the input layout's valid bits (one plane)
+    std::vector<uint64_t> wsign, wmag;   // [t][q][r][words], [t][q][j][r][words]
+    std::vector<int64_t> thr;            // [out_c][n_thr], saturated to acc_bits
+    // per position p (pool-window-major): the output position and the bit
+    // address of its input window's top-left in the bank (the address
+    // generator's sequence, tabulated once)
+    std::vector<int> oy, ox;             // [P]
+    std::vector<size_t> win;             // [P]
+    std::vector<uint64_t> valid_words;   // [P][Q][words]: each chunk's valid lanes
+};
+
+struct program {
+    cm_hw hw{};                          // resolved
+    int n_layers = 0, n_class = 0;
+    int in_h = 0, in_w = 0, in_c = 0;
+    std::vector<layer_prog> layers;
+    size_t bank_bits = 0;                // the largest map layout (both banks)
+    size_t skip_values = 0;              // the largest skip tensor, in values
+};
+
+// Builds the program of q for hw (already checked feasible). Returns false
+// with a message on an inconsistency the simulator does not support.
+bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, char *msg, size_t size);
+
+}  // namespace lsim
+
+#endif

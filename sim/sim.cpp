@@ -1,0 +1,441 @@
+// sim/sim.cpp: the C entry points (sim.h): feasibility, elaboration once per
+// process, run-time configuration, and the per-image loop of sc_start with
+// the golden model as the scoreboard's reference.
+#include "sim/sim.h"
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <mutex>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <thread>
+#include <systemc>
+
+extern "C" {
+#include "nn/infer.h"
+}
+#include "sim/accel.h"
+#include "sim/program.h"
+
+namespace {
+
+// The top level: the accelerator (which clocks itself, accel.h), elaborated once.
+SC_MODULE(sim_top)
+{
+    lsim::accel acc;
+
+    explicit sim_top(sc_core::sc_module_name name) : sc_core::sc_module(name), acc("accel") {}
+};
+
+sim_top *g_top = nullptr;  // the elaborated model (SystemC allows one elaboration)
+bool g_open = false;
+bool g_started = false;    // sc_start has run: no more traces can be added
+sc_core::sc_trace_file *g_vcd = nullptr;
+long long g_vcd_until = 0; // the trace is closed after this many images
+
+void close_vcd()
+{
+    if (g_vcd) {
+        sc_core::sc_close_vcd_trace_file(g_vcd);
+        g_vcd = nullptr;
+    }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+// The cost models' view of a .qnn (as cli/costnet.c's cli_net_from_qnn,
+// which cli/ owns; sim/ cannot depend on cli/).
+void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
+{
+    layers.assign((size_t)q.n_layers, cm_layer{});
+    net = cm_net{};
+    net.n_layers = q.n_layers;
+    net.layers = layers.data();
+    net.in_h = q.in_h;
+    net.in_w = q.in_w;
+    net.in_c = q.in_c;
+    net.n_class = q.n_class;
+    net.has_consts = 1;
+    for (int i = 0; i < q.n_layers; i++) {
+        const nn_qnn_layer &s = q.layers[i];
+        cm_layer &l = layers[i];
+        l.op = s.op == NN_QNN_DENSE ? CM_OP_DENSE : CM_OP_CONV;
+        l.in_h = s.in_h;
+        l.in_w = s.in_w;
+        l.in_c = s.in_c;
+        l.out_h = s.out_h;
+        l.out_w = s.out_w;
+        l.out_c = s.out_c;
+        l.k = s.k;
+        l.stride = s.stride;
+        l.pad = s.pad;
+        l.in_bits = s.in_bits;
+        l.in_sign = s.in_code == NN_CODE_SIGN;
+        l.w_mag_bits = s.w_code == NN_WCODE_BINARY ? 0 : s.w_mag_bits;
+        l.w_max = s.w_max;
+        l.scores = s.out_kind == NN_OUT_SCORES;
+        l.out_bits = l.scores ? 0 : s.out_bits;
+        l.out_sign = s.out_code == NN_CODE_SIGN;
+        l.merge = s.merge;
+        l.res = s.res;
+        l.res_bits = s.res_bits;
+        l.pool = s.pool;
+        long long m = 0;
+        for (int k = 0; s.thr && k < s.out_c * s.n_thr; k++)
+            m = std::max(m, std::llabs((long long)s.thr[k]));
+        l.max_abs_thr = m;
+        if (s.rq_mul) {
+            long long mm = 0, ma = 0;
+            for (int c = 0; c < s.out_c; c++) {
+                mm = std::max(mm, s.rq_mul[c] == INT64_MIN ? INT64_MAX : std::llabs(s.rq_mul[c]));
+                ma = std::max(ma, s.rq_add[c] == INT64_MIN ? INT64_MAX : std::llabs(s.rq_add[c]));
+            }
+            l.max_abs_mul = mm;
+            l.max_abs_add = ma;
+        }
+    }
+}
+
+}  // namespace
+
+// Images the golden model may run ahead of the clocked model.
+constexpr int GOLDEN_SLOTS = 4;
+
+struct sim {
+    lsim::program prog;
+    std::vector<cm_layer> layers;
+    cm_net net{};
+    cm_design *design = nullptr;
+    const nn_qnn *model = nullptr, *ref_model = nullptr;
+    nn_infer_ws ws[GOLDEN_SLOTS]{};  // the golden model's, one per image in flight
+    struct sim_stats stats{};
+};
+
+extern "C" enum sim_status sim_open(struct sim **out, const struct nn_qnn *q,
+                                    const struct cm_hw *hw, struct sim_error *err)
+{
+    return sim_open_opts(out, q, hw, nullptr, err);
+}
+
+extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *q,
+                                         const struct cm_hw *hw, const struct sim_options *opts,
+                                         struct sim_error *err)
+{
+    *out = nullptr;
+    if (g_open)
+        return fail(err, SIM_ERR_BUSY, "a simulation is already open in this process");
+    const char *vcd = opts && opts->vcd_path && *opts->vcd_path ? opts->vcd_path : nullptr;
+    if (vcd && g_started)
+        return fail(err, SIM_ERR_BUSY, "a waveform can only be written by the first simulation "
+                    "of a process");
+    nn_error nerr{};
+    if (nn_qnn_validate(q, &nerr) != NN_OK)
+        return fail(err, SIM_ERR_ARG, "%s", nerr.msg);
+    if (q->n_layers > CM_MAX_LAYERS)
+        return fail(err, SIM_ERR_ARG, "%d layers (at most %d)", q->n_layers, CM_MAX_LAYERS);
+    sim *s = new (std::nothrow) sim;
+    if (!s)
+        return fail(err, SIM_ERR_NOMEM, "out of memory for the simulator");
+    s->design = new (std::nothrow) cm_design;
+    if (!s->design) {
+        delete s;
+        return fail(err, SIM_ERR_NOMEM, "out of memory for the design");
+    }
+    net_from_qnn(*q, s->net, s->layers);
+    cm_lib lib;
+    cm_lib_default(&lib);
+    cm_error cerr{};
+    cm_status cst = cm_design_eval(s->design, hw, &lib, &s->net, &cerr);
+    if (cst != CM_OK) {
+        sim_status st = cst == CM_ERR_INFEASIBLE ? SIM_ERR_INFEASIBLE : SIM_ERR_ARG;
+        delete s->design;
+        delete s;
+        return fail(err, st, "%s%s", cst == CM_ERR_INFEASIBLE ? "infeasible: " : "", cerr.msg);
+    }
+    char msg[256];
+    if (!lsim::program_build(s->prog, *q, s->design->hw, msg, sizeof msg)) {
+        delete s->design;
+        delete s;
+        return fail(err, SIM_ERR_ARG, "%s", msg);
+    }
+    bool ws_ok = true;
+    for (int k = 0; k < GOLDEN_SLOTS && ws_ok; k++)
+        ws_ok = nn_infer_ws_init(&s->ws[k], q, &nerr) == NN_OK;
+    if (!ws_ok) {
+        for (nn_infer_ws &w : s->ws)
+            nn_infer_ws_free(&w);
+        delete s->design;
+        delete s;
+        return fail(err, SIM_ERR_NOMEM, "%s", nerr.msg);
+    }
+    s->model = s->ref_model = q;
+
+    const sc_core::sc_time period(1000.0 / s->design->hw.clock_mhz, sc_core::SC_NS);
+    if (!g_top) {
+        setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+        g_top = new sim_top("logiq");
+    }
+    g_top->acc.configure(&s->prog, period);
+    if (vcd) {
+        // sc_create_vcd_trace_file appends ".vcd": give it the name without
+        std::string name(vcd);
+        if (name.size() > 4 && name.compare(name.size() - 4, 4, ".vcd") == 0)
+            name.resize(name.size() - 4);
+        FILE *probe = fopen((name + ".vcd").c_str(), "w");
+        if (!probe) {
+            for (nn_infer_ws &w : s->ws)
+                nn_infer_ws_free(&w);
+            delete s->design;
+            delete s;
+            return fail(err, SIM_ERR_IO, "%s.vcd: cannot be written", name.c_str());
+        }
+        fclose(probe);
+        g_vcd = sc_core::sc_create_vcd_trace_file(name.c_str());
+        g_vcd->set_time_unit(100, sc_core::SC_PS);
+        g_top->acc.trace(g_vcd);
+        g_vcd_until = opts->vcd_images > 0 ? opts->vcd_images : 1;
+    }
+    g_open = true;
+
+    s->stats.n_layers = q->n_layers;
+    for (int i = 0; i < q->n_layers; i++)
+        s->stats.layer[i].analytic = s->design->layer[i].cyc.total;
+    *out = s;
+    return SIM_OK;
+}
+
+// The golden model running ahead of the clocked model on a second thread:
+// image i's reference goes into workspace i % GOLDEN_SLOTS once the clocked
+// model has released image i - GOLDEN_SLOTS. The clocked model takes image
+// i when it is complete, so the scoreboard still sees every output of every
+// image; the two models only overlap in time.
+class golden_ahead {
+public:
+    golden_ahead(const nn_qnn *model, nn_infer_ws *ws, const uint8_t *pixels, size_t img, int n)
+        : model_(model), ws_(ws), pixels_(pixels), img_(img), n_(n)
+    {
+        pred_.fill(0);
+        if (n_ > 1)
+            thread_ = std::thread(&golden_ahead::produce, this);
+        else if (n_ == 1)
+            run(0);  // one image: nothing to overlap
+    }
+    ~golden_ahead() { stop(); }
+
+    // Waits for image i's reference; slot(i) holds it until release(i).
+    const nn_infer_ws &wait(int i, int *pred)
+    {
+        if (thread_.joinable()) {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [&] { return produced_ > i; });
+        }
+        *pred = pred_[(size_t)(i % GOLDEN_SLOTS)];
+        return ws_[i % GOLDEN_SLOTS];
+    }
+    void release(int i)
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        consumed_ = i + 1;
+        cv_.notify_all();
+    }
+    // Stops the thread (after an error, or at the end); returns the golden
+    // model's seconds.
+    double stop()
+    {
+        if (thread_.joinable()) {
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                stop_ = true;
+                cv_.notify_all();
+            }
+            thread_.join();
+        }
+        return seconds_;
+    }
+
+private:
+    void run(int i)
+    {
+        auto t0 = std::chrono::steady_clock::now();
+        pred_[(size_t)(i % GOLDEN_SLOTS)] =
+            nn_infer_image(model_, &ws_[i % GOLDEN_SLOTS], pixels_ + (size_t)i * img_);
+        seconds_ += seconds_since(t0);
+    }
+    void produce()
+    {
+        for (int i = 0; i < n_; i++) {
+            {
+                std::unique_lock<std::mutex> lock(mu_);
+                cv_.wait(lock, [&] { return stop_ || i - consumed_ < GOLDEN_SLOTS; });
+                if (stop_)
+                    return;
+            }
+            run(i);
+            std::lock_guard<std::mutex> lock(mu_);
+            produced_ = i + 1;
+            cv_.notify_all();
+        }
+    }
+
+    const nn_qnn *model_;
+    nn_infer_ws *ws_;
+    const uint8_t *pixels_;
+    size_t img_;
+    int n_;
+    std::array<int, GOLDEN_SLOTS> pred_;
+    double seconds_ = 0.0;
+    std::thread thread_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    int produced_ = 0, consumed_ = 0;
+    bool stop_ = false;
+};
+
+extern "C" enum sim_status sim_run(struct sim *s, const uint8_t *pixels, int n, int *pred,
+                                   int *matched, struct sim_error *err)
+{
+    if (n < 0 || (n > 0 && !pixels))
+        return fail(err, SIM_ERR_ARG, "%d images without pixels", n);
+    lsim::accel &a = g_top->acc;
+    const size_t img = (size_t)s->model->in_h * s->model->in_w * s->model->in_c;
+    long long analytic = 0;
+    for (int i = 0; i < s->stats.n_layers; i++)
+        analytic += s->stats.layer[i].analytic;
+    const sc_core::sc_time period(1000.0 / s->design->hw.clock_mhz, sc_core::SC_NS);
+    auto t0 = std::chrono::steady_clock::now();
+    sim_status st = SIM_OK;
+    golden_ahead golden(s->ref_model, s->ws, pixels, img, n);
+    for (int i = 0; i < n; i++) {
+        lsim::reference ref;
+        const nn_infer_ws &ws = golden.wait(i, &ref.pred);
+        ref.act = ws.act;
+        ref.scores = ws.scores;
+        a.start_image(pixels + (size_t)i * img, ref, s->stats.images);
+        // a watchdog: a correct model ends far earlier and pauses itself
+        auto tm = std::chrono::steady_clock::now();
+        sc_core::sc_start(period * (double)(2 * analytic + 1000));
+        g_started = true;
+        s->stats.model_seconds += seconds_since(tm);
+        golden.release(i);
+        if (!a.image_done()) {
+            st = fail(err, SIM_ERR_INTERNAL, "image %lld did not finish within %lld cycles",
+                      s->stats.images, 2 * analytic + 1000);
+            break;
+        }
+        if (a.image_time_cycles() != a.image_cycles()) {
+            st = fail(err, SIM_ERR_INTERNAL, "image %lld: %lld cycles counted, %lld by the clock",
+                      s->stats.images, a.image_cycles(), a.image_time_cycles());
+            break;
+        }
+        long long c = a.image_cycles();
+        if (s->stats.images == 0 || c < s->stats.min_image_cycles)
+            s->stats.min_image_cycles = c;
+        if (c > s->stats.max_image_cycles)
+            s->stats.max_image_cycles = c;
+        s->stats.cycles += c;
+        s->stats.images++;
+        s->stats.mismatched_images += !a.image_matched();
+        if (pred)
+            pred[i] = a.prediction();
+        if (matched)
+            matched[i] = a.image_matched();
+        if (g_vcd && s->stats.images >= g_vcd_until)
+            close_vcd();
+    }
+    s->stats.ref_seconds += golden.stop();
+    s->stats.sim_seconds += seconds_since(t0);
+    for (int l = 0; l < s->stats.n_layers; l++) {
+        sim_layer_stats &ls = s->stats.layer[l];
+        ls.cycles = a.layer_cycles[l];
+        for (int b = 0; b < CM_N_BUFS; b++) {
+            ls.reads[b] = a.layer_reads[b][l];
+            ls.writes[b] = a.layer_writes[b][l];
+            ls.read_bits[b] = ls.reads[b] ? (double)a.layer_read_bits[b][l] / ls.reads[b] : 0.0;
+            ls.write_bits[b] =
+                ls.writes[b] ? (double)a.layer_write_bits[b][l] / ls.writes[b] : 0.0;
+        }
+        for (int u = 0; u < CM_N_UNITS; u++)
+            ls.toggles[u] = (double)a.layer_toggles[u][l];
+    }
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        double t = 0;
+        for (int l = 0; l < s->stats.n_layers; l++)
+            t += s->stats.layer[l].toggles[u];
+        s->stats.toggles[u] = t;
+        s->stats.toggle_bits[u] = a.toggle_bits[u];
+    }
+    s->stats.has_mismatch = a.has_mismatch;
+    s->stats.first = a.first_mismatch;
+    return st;
+}
+
+extern "C" const struct sim_stats *sim_stats(const struct sim *s) { return &s->stats; }
+
+extern "C" const struct cm_design *sim_design(const struct sim *s) { return s->design; }
+
+extern "C" void sim_activity(const struct sim *s, struct cm_activity *act)
+{
+    *act = cm_activity{};
+    const struct sim_stats &st = s->stats;
+    if (st.images == 0)
+        return;
+    const double n = (double)st.images;
+    act->cycles = (double)st.cycles / n;
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        const double dff = s->design->unit[u].n[CM_DFF] > 0 ? s->design->unit[u].n[CM_DFF] : 1.0;
+        act->toggles[u] =
+            st.toggle_bits[u] > 0 ? st.toggles[u] / n * dff / st.toggle_bits[u] : 0.0;
+    }
+    for (int b = 0; b < CM_N_BUFS; b++) {
+        double r = 0, w = 0, rb = 0, wb = 0;
+        for (int l = 0; l < st.n_layers; l++) {
+            r += st.layer[l].reads[b];
+            w += st.layer[l].writes[b];
+            rb += st.layer[l].reads[b] * st.layer[l].read_bits[b];
+            wb += st.layer[l].writes[b] * st.layer[l].write_bits[b];
+        }
+        act->reads[b] = r / n;
+        act->writes[b] = w / n;
+        act->read_bits[b] = r > 0 ? rb / r : 0.0;
+        act->write_bits[b] = w > 0 ? wb / w : 0.0;
+    }
+}
+
+extern "C" void sim_set_reference(struct sim *s, const struct nn_qnn *ref)
+{
+    s->ref_model = ref ? ref : s->model;
+}
+
+extern "C" void sim_close(struct sim *s)
+{
+    if (!s)
+        return;
+    close_vcd();
+    for (nn_infer_ws &w : s->ws)
+        nn_infer_ws_free(&w);
+    delete s->design;
+    delete s;
+    g_open = false;
+}

@@ -1,0 +1,84 @@
+#!/bin/bash
+# tests/cli_sim.sh: `logiq sim` as a user runs it: a small model trained on
+# the synthetic set simulates bit-exactly with the analytic cycle count in
+# every format, prints its prediction accuracy as `logiq eval` does, its
+# toggles and both energy estimates; --vcd writes a well-formed waveform;
+# a bad hw.ini, a design too small, a missing or corrupt model give exit
+# code 2 with a one-line message.
+# Usage: bash cli_sim.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
+small=$src/costmodels/hw/small.ini
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+csv_value() { # csv_value FILE SECTION ITEM METRIC
+    awk -F, -v s="$2" -v i="$3" -v m="$4" '$1==s && $2==i && $3==m {print $4}' "$1"
+}
+
+"$logiq" sim --help | grep -q -- "--vcd FILE"
+check "sim --help" $?
+
+"$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --epochs 1 -q \
+    -o "$dir/m.qnn" >/dev/null 2>&1
+check "train a small model" $?
+
+"$logiq" sim "$dir/m.qnn" --data synthetic --images 20 -q >"$dir/t.txt" 2>"$dir/t.err"
+check "sim on the default design exits 0" $?
+grep -q "^all outputs matched the integer model (20 images" "$dir/t.txt"
+check "every output matched" $?
+grep -q "^total .* yes$" "$dir/t.txt"
+check "simulated cycles equal the analytic ones" $?
+grep -q "^energy per inference: .* nJ activity-based .* nJ operation-based" "$dir/t.txt"
+check "the table prints both energies" $?
+
+"$logiq" sim "$dir/m.qnn" --hw "$small" --data synthetic --images 20 -q --format csv \
+    >"$dir/s.csv" 2>"$dir/s.err"
+check "sim on the small design, csv" $?
+mm=$(csv_value "$dir/s.csv" sim total mismatched_images)
+check "csv: no mismatched images ($mm)" "$([ "$mm" = 0 ]; echo $?)"
+correct=$(csv_value "$dir/s.csv" sim total correct)
+"$logiq" eval --data synthetic --test-limit 20 "$dir/m.qnn" >"$dir/eval.txt" 2>/dev/null
+grep -q "(${correct}/20)" "$dir/eval.txt"
+check "sim's accuracy is eval's ($correct/20; $(grep accuracy "$dir/eval.txt"))" $?
+ea=$(csv_value "$dir/s.csv" energy total activity_pj_per_image)
+eo=$(csv_value "$dir/s.csv" energy total operation_pj_per_image)
+awk -v a="$ea" -v o="$eo" 'BEGIN { exit !(a > 0 && o > 0) }'
+check "csv: activity ($ea pJ) and operation ($eo pJ) energies" $?
+tg=$(csv_value "$dir/s.csv" toggles xnor_and_array toggles)
+awk -v t="$tg" 'BEGIN { exit !(t > 0) }'
+check "csv: array toggles ($tg)" $?
+
+"$logiq" sim "$dir/m.qnn" --data synthetic --images 3 -q --format json >"$dir/s.json"
+check "json output" $?
+grep -qE '"matched":[[:space:]]*true' "$dir/s.json" && grep -q '"energy_pj_per_image"' "$dir/s.json"
+check "json: matched, energy" $?
+
+"$logiq" sim "$dir/m.qnn" --data synthetic --images 3 -q --vcd "$dir/w.vcd" --vcd-images 1 \
+    >/dev/null 2>"$dir/v.err"
+check "sim --vcd exits 0" $?
+grep -q '^\$timescale' "$dir/w.vcd" && grep -q '^\$enddefinitions' "$dir/w.vcd" &&
+    grep -q '\$var wire .* acc ' "$dir/w.vcd"
+check "vcd: header, definitions, the accumulator" $?
+steps=$(grep -c '^#[0-9]' "$dir/w.vcd")
+changes=$(grep -c '^b[01]* [a-z]*$' "$dir/w.vcd")
+check "vcd: $steps time steps, $changes value changes" \
+    "$([ "$steps" -gt 100 ] && [ "$changes" -gt "$steps" ]; echo $?)"
+
+# bad input: exit 2 with a one-line message
+printf '[array]\nlanez = 8\n' >"$dir/bad.ini"
+expect_exit 2 "unknown hw.ini key" "lanez: unknown key" \
+    "$logiq" sim "$dir/m.qnn" --data synthetic --hw "$dir/bad.ini"
+printf '[buffers]\nact_kbits = 1\n' >"$dir/tiny.ini"
+expect_exit 2 "design too small" "infeasible" \
+    "$logiq" sim "$dir/m.qnn" --data synthetic --hw "$dir/tiny.ini"
+expect_exit 2 "missing model" "nothere.qnn" "$logiq" sim "$dir/nothere.qnn" --data synthetic
+head -c 100 "$dir/m.qnn" >"$dir/cut.qnn"
+expect_exit 2 "truncated model" "cut.qnn" "$logiq" sim "$dir/cut.qnn" --data synthetic
+expect_exit 2 "bad format" "--format" "$logiq" sim "$dir/m.qnn" --format xml
+expect_exit 2 "unwritable vcd" "vcd" \
+    "$logiq" sim "$dir/m.qnn" --data synthetic --images 1 --vcd "$dir/no/such/dir/w.vcd"
+
+[ $fail -eq 0 ] && rm -rf "$dir"
+exit $fail

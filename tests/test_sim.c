@@ -1,0 +1,275 @@
+/* tests/test_sim.c: the SystemC model against the golden integer model and
+ * the analytic cycle count, on randomized small networks and designs.
+ *
+ * Tolerance policy: none. Every activation word, class score and prediction
+ * must equal nn/infer.c's bit for bit (the model's scoreboard compares them
+ * as they are written); every layer's simulated cycles must equal
+ * cm_layer_cycles exactly; every buffer's reads and writes must equal the
+ * traffic of docs/accelerator.md as costmodels/design.c counts it.
+ *
+ * Coverage: weights binary, ternary (sign-magnitude, 1 plane) and 2-3
+ * magnitude planes; inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
+ * and sel variants) and the add stream; pooling; conv with any k, stride and
+ * pad, dense; shapes and channel counts that do not divide lanes or pe_rows;
+ * random pe_rows, lanes (1..200, over and under 64) and acc_bits. Plus: a
+ * changed reference is caught (the scoreboard works), and an infeasible
+ * design is refused with its reason. */
+#include <stdio.h>
+#include <string.h>
+
+#include "costmodels/design.h"
+#include "costmodels/latency.h"
+#include "qnn_fixture.h"
+#include "sim/sim.h"
+#include "testutil.h"
+
+enum family { FAM_NONE, FAM_OR, FAM_MUX, FAM_ADD, N_FAM };
+
+static const int wmax_choices[] = {1, 1, 2, 3, 5};
+
+static struct lspec hidden_spec(uint64_t *rng, int out_c)
+{
+    struct lspec s = {0};
+    s.op = NN_QNN_CONV;
+    s.k = rng_int(rng, 1, 3);
+    s.stride = rng_int(rng, 1, 2);
+    s.pad = rng_int(rng, 0, s.k - 1);
+    s.out_c = out_c;
+    s.w_code = rng_int(rng, 0, 3) == 0 ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
+    s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : wmax_choices[rng_int(rng, 0, 4)];
+    s.out_kind = NN_OUT_THRESH;
+    switch (rng_int(rng, 0, 3)) {
+    case 0: s.out_code = NN_CODE_BIN01; s.out_bits = 1; break;
+    case 1: s.out_code = NN_CODE_SIGN; s.out_bits = 1; break;
+    default: s.out_code = NN_CODE_UINT; s.out_bits = rng_int(rng, 2, 3); break;
+    }
+    return s;
+}
+
+/* The shape a layer keeps for a merge: odd k, "same" padding, stride 1. */
+static void same_shape(struct lspec *s, uint64_t *rng, int in_c)
+{
+    s->k = rng_int(rng, 0, 1) ? 3 : 1;
+    s->pad = (s->k - 1) / 2;
+    s->stride = 1;
+    s->out_c = in_c;
+}
+
+static void prev_out(const struct nn_qnn *m, int *h, int *w, int *c)
+{
+    if (m->n_layers == 0) {
+        *h = m->in_h;
+        *w = m->in_w;
+        *c = m->in_c;
+    } else
+        nn_qnn_out_shape(&m->layers[m->n_layers - 1], h, w, c);
+}
+
+/* A random valid network of the merge family fam. */
+static void random_model(struct nn_qnn *m, uint64_t *rng, enum family fam)
+{
+    model_init(m, rng_int(rng, 3, 9), rng_int(rng, 3, 9), rng_int(rng, 1, 3), rng_int(rng, 2, 7));
+    int hidden = rng_int(rng, 1, 4);
+    int res_bits = rng_int(rng, 5, 12), res_frac = rng_int(rng, 0, 3);
+    for (int i = 0; i < hidden; i++) {
+        int h, w, c;
+        prev_out(m, &h, &w, &c);
+        struct lspec s = hidden_spec(rng, rng_int(rng, 1, 21));
+        const struct nn_qnn_layer *p = m->n_layers ? &m->layers[m->n_layers - 1] : NULL;
+        if (fam == FAM_OR || fam == FAM_MUX) {
+            s.out_code = NN_CODE_BIN01; /* the or/mux family is binary throughout */
+            s.out_bits = 1;
+            if (p && rng_int(rng, 0, 2) > 0) {
+                same_shape(&s, rng, c);
+                s.merge = fam == FAM_OR ? NN_MERGE_OR : NN_MERGE_MUX;
+                s.mux_variant = rng_int(rng, 0, 1);
+            }
+        } else if (fam == FAM_ADD) {
+            s.res = 1;
+            s.res_bits = res_bits;
+            s.res_frac = res_frac;
+            if (p && p->res && p->pool <= 1 && rng_int(rng, 0, 2) > 0) {
+                same_shape(&s, rng, c);
+                s.merge = NN_MERGE_ADD;
+            }
+        }
+        /* pool sometimes, never before an add merge (decided next: allow
+         * only on the last hidden layer of an add network) */
+        if (h + 2 * s.pad < s.k || w + 2 * s.pad < s.k) {
+            s.k = 1;
+            s.pad = 0;
+            s.stride = 1;
+        }
+        int oh = (h + 2 * s.pad - s.k) / s.stride + 1, ow = (w + 2 * s.pad - s.k) / s.stride + 1;
+        int may_pool = fam != FAM_ADD || i == hidden - 1;
+        if (may_pool && oh >= 2 && ow >= 2 && rng_int(rng, 0, 2) == 0)
+            s.pool = rng_int(rng, 2, oh < ow ? (oh < 3 ? oh : 3) : (ow < 3 ? ow : 3));
+        add_layer(m, s, rng);
+    }
+    struct lspec sc = {.op = NN_QNN_DENSE, .out_c = m->n_class, .out_kind = NN_OUT_SCORES};
+    sc.w_code = rng_int(rng, 0, 1) ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
+    sc.w_max = sc.w_code == NN_WCODE_BINARY ? 1 : wmax_choices[rng_int(rng, 0, 4)];
+    add_layer(m, sc, rng);
+}
+
+/* Bits for |acc| <= 2^(A-1) - 2 over every layer, as the cost model demands. */
+static int acc_bits_needed(const struct nn_qnn *m)
+{
+    int need = 4;
+    for (int i = 0; i < m->n_layers; i++) {
+        const struct nn_qnn_layer *l = &m->layers[i];
+        long long x = l->in_code == NN_CODE_SIGN ? 1 : (1LL << l->in_bits) - 1;
+        long long mx = (long long)nn_qnn_fan_in(l) * l->w_max * x;
+        int a = 2;
+        while (((1LL << (a - 1)) - 2) < mx)
+            a++;
+        if (a > need)
+            need = a;
+        if (l->res && l->res_bits + 1 > need)
+            need = l->res_bits + 1;
+    }
+    return need;
+}
+
+static const int lane_choices[] = {1, 3, 16, 37, 64, 64, 65, 100, 128, 200};
+
+static void random_hw(struct cm_hw *hw, uint64_t *rng, const struct nn_qnn *m)
+{
+    cm_hw_defaults(hw);
+    hw->pe_rows = rng_int(rng, 1, 20);
+    hw->lanes = lane_choices[rng_int(rng, 0, 9)];
+    hw->acc_bits = acc_bits_needed(m) + rng_int(rng, 0, 3);
+    hw->max_act_bits = 8;
+    hw->max_w_bits = 7;
+    hw->merge = CM_MERGE_AUTO;
+    hw->res_bits = 32;
+    hw->rq_mul_bits = 40;
+    hw->act_kbits = hw->weight_kbits = hw->skip_kbits = 0.0; /* auto */
+}
+
+static long long g_sim_cycles;
+
+/* One network on one design, n images: bit-exact, cycles and traffic. */
+static void cosim(const struct nn_qnn *m, const struct cm_hw *hw, uint64_t *rng, int n,
+                  const char *what)
+{
+    struct sim *s;
+    struct sim_error err;
+    enum sim_status st = sim_open(&s, m, hw, &err);
+    TU_CHECK(st == SIM_OK, "%s: sim_open: %s", what, err.msg);
+    if (st != SIM_OK)
+        return;
+    size_t img = (size_t)m->in_h * m->in_w * m->in_c;
+    uint8_t *px = malloc(img * (size_t)n);
+    int dark = rng_int(rng, 0, 1);
+    for (size_t i = 0; i < img * (size_t)n; i++)
+        px[i] = (uint8_t)(dark ? rng_int(rng, 0, 40) : rng_int(rng, 0, 255));
+    int pred[8], matched[8];
+    st = sim_run(s, px, n, pred, matched, &err);
+    TU_CHECK(st == SIM_OK, "%s: sim_run: %s", what, err.msg);
+    const struct sim_stats *ss = sim_stats(s);
+    const struct cm_design *d = sim_design(s);
+    if (ss->has_mismatch) {
+        const struct sim_mismatch *mm = &ss->first;
+        TU_CHECK(0, "%s: image %lld layer %d channel %d at (%d,%d): sim %lld, golden %lld "
+                 "(kind %d)", what, mm->image, mm->layer, mm->channel, mm->y, mm->x,
+                 mm->sim_value, mm->ref_value, (int)mm->kind);
+    }
+    for (int i = 0; i < n && st == SIM_OK; i++)
+        TU_CHECK(matched[i], "%s: image %d not matched", what, i);
+    for (int l = 0; l < m->n_layers && st == SIM_OK; l++) {
+        const struct sim_layer_stats *ls = &ss->layer[l];
+        long long want = d->layer[l].cyc.total * n;
+        TU_CHECK(ls->cycles == want, "%s: layer %d: %lld simulated cycles, analytic %lld", what,
+                 l + 1, ls->cycles, want);
+        for (int b = 0; b < CM_N_BUFS; b++) {
+            TU_CHECK(ls->reads[b] == (long long)(d->layer[l].reads[b] * n),
+                     "%s: layer %d: %s reads %lld, analytic %.0f", what, l + 1,
+                     cm_buffer_name((enum cm_buffer)b), ls->reads[b], d->layer[l].reads[b] * n);
+            TU_CHECK(ls->writes[b] == (long long)(d->layer[l].writes[b] * n),
+                     "%s: layer %d: %s writes %lld, analytic %.0f", what, l + 1,
+                     cm_buffer_name((enum cm_buffer)b), ls->writes[b], d->layer[l].writes[b] * n);
+        }
+    }
+    TU_CHECK(ss->cycles == d->cycles * n, "%s: %lld cycles, analytic %lld", what, ss->cycles,
+             d->cycles * n);
+    g_sim_cycles += ss->cycles;
+    free(px);
+    sim_close(s);
+}
+
+/* A reference that differs in one score offset must be caught at that class. */
+static void scoreboard_catches(uint64_t *rng)
+{
+    struct nn_qnn m, ref;
+    model_init(&m, 5, 5, 1, 3);
+    add_layer(&m, hidden_spec(rng, 4), rng);
+    struct lspec sc = {.op = NN_QNN_DENSE, .out_c = 3, .out_kind = NN_OUT_SCORES,
+                       .w_code = NN_WCODE_BINARY, .w_max = 1};
+    add_layer(&m, sc, rng);
+    ref = m; /* shares the arrays except the one changed */
+    ref.layers = calloc(32, sizeof *ref.layers);
+    memcpy(ref.layers, m.layers, sizeof *m.layers * (size_t)m.n_layers);
+    int64_t add[3];
+    memcpy(add, m.layers[1].rq_add, sizeof add);
+    add[1] += 1;
+    ref.layers[1].rq_add = add;
+    struct cm_hw hw;
+    random_hw(&hw, rng, &m);
+    struct sim *s;
+    struct sim_error err;
+    TU_CHECK(sim_open(&s, &m, &hw, &err) == SIM_OK, "scoreboard: sim_open: %s", err.msg);
+    sim_set_reference(s, &ref);
+    uint8_t px[25] = {0};
+    int matched = 1;
+    sim_run(s, px, 1, NULL, &matched, &err);
+    const struct sim_stats *ss = sim_stats(s);
+    TU_CHECK(!matched && ss->has_mismatch && ss->first.kind == SIM_MM_SCORE &&
+                 ss->first.layer == 2 && ss->first.channel == 1 &&
+                 ss->first.ref_value == ss->first.sim_value + 1,
+             "scoreboard: a changed score offset not reported (matched %d, kind %d, layer %d, "
+             "channel %d)", matched, (int)ss->first.kind, ss->first.layer, ss->first.channel);
+    sim_close(s);
+    free(ref.layers);
+
+    /* an accumulator too narrow for the network is refused with the reason */
+    hw.acc_bits = 4;
+    enum sim_status st = sim_open(&s, &m, &hw, &err);
+    TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "acc_bits"),
+             "infeasible design: status %d, message '%s'", (int)st, err.msg);
+    if (st == SIM_OK)
+        sim_close(s);
+    nn_qnn_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    int n_nets = argc > 1 ? atoi(argv[1]) : 800;
+    uint64_t rng = 0x5eed51u;
+    printf("SystemC %s\n", sim_systemc_version());
+    int per_fam[N_FAM] = {0};
+    for (int i = 0; i < n_nets; i++) {
+        struct nn_qnn m;
+        enum family fam = (enum family)(i % N_FAM);
+        random_model(&m, &rng, fam);
+        struct nn_error nerr;
+        if (nn_qnn_validate(&m, &nerr) != NN_OK) {
+            TU_CHECK(0, "network %d: the generator made an invalid model: %s", i, nerr.msg);
+            nn_qnn_free(&m);
+            continue;
+        }
+        struct cm_hw hw;
+        random_hw(&hw, &rng, &m);
+        char what[160];
+        snprintf(what, sizeof what, "network %d (family %d, %d layers, %d PEs x %d lanes, acc %d)",
+                 i, (int)fam, m.n_layers, hw.pe_rows, hw.lanes, hw.acc_bits);
+        cosim(&m, &hw, &rng, rng_int(&rng, 1, 3), what);
+        per_fam[fam]++;
+        nn_qnn_free(&m);
+    }
+    scoreboard_catches(&rng);
+    printf("co-simulated %d networks (none %d, or %d, mux %d, add %d), %lld cycles: outputs, "
+           "cycles and traffic compared exactly\n", n_nets, per_fam[FAM_NONE], per_fam[FAM_OR],
+           per_fam[FAM_MUX], per_fam[FAM_ADD], g_sim_cycles);
+    return tu_exit("test_sim");
+}

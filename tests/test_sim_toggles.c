@@ -1,0 +1,474 @@
+/* tests/test_sim_toggles.c: the SystemC model's toggle counts against a
+ * straightforward recount.
+ *
+ * The recount walks the loop nest of docs/accelerator.md issue by issue
+ * (tile, position, chunk, weight pass, activation plane) and output by
+ * output, derives every register's and bus's successive values lane by lane
+ * from the .qnn and the golden model's values (nn/infer.c's accumulators,
+ * residual streams and layer outputs), and sums the Hamming distances of
+ * successive values, carrying every register from layer to layer and image
+ * to image as the hardware does. It shares no code with sim/ (not even
+ * units.h) and no pipelining: a register's sequence of values does not
+ * depend on when the stage latches it. Compared per layer and unit kind:
+ *
+ *   ARRAY     the fetch unit's gate and flip buses, every PE's lane logic
+ *             outputs pos_i and neg_i;
+ *   POPCOUNT  the two popcount trees' outputs of every PE;
+ *   ACCUM     the subtractor, the shifter and the accumulator of every PE;
+ *   THRESH    the double-buffered threshold registers (loaded per tile), the
+ *             comparators' outputs and the encoder's code;
+ *   MERGE     or/mux: the skip bit register, the merged code, the select
+ *             bits; add: the requantizer output, the skip value, the stream
+ *             value u, the requantizer constants;
+ *   POOL      the pool register;
+ *   SCORE     the score register file, the MUL and ADD registers, the argmax
+ *             registers.
+ *
+ * Plus invariants: an all-zero image leaves the first layer's lane logic,
+ * popcounts and accumulators at 0 toggles (their inputs never change from
+ * reset); PIPEREG and CONTROL count something, and the same image twice in a
+ * row toggles the same in each run except for what carries between images.
+ *
+ * Tolerance policy: none; the counts are integers and must be equal. */
+#include <stdio.h>
+#include <string.h>
+
+#include "costmodels/design.h"
+#include "nn/infer.h"
+#include "nn/layers.h"
+#include "qnn_fixture.h"
+#include "sim/sim.h"
+#include "testutil.h"
+
+#define MAXR 24        /* pe_rows here */
+#define MAXL 160       /* lanes here */
+#define NT_MAX 7
+
+static unsigned hamming(uint64_t a, uint64_t b) { return (unsigned)__builtin_popcountll(a ^ b); }
+
+static uint64_t mask_bits(int bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
+
+static int64_t sext(uint64_t v, int bits)
+{
+    return (int64_t)(v << (64 - bits)) >> (64 - bits);
+}
+
+/* Every register and bus of the recount, carried across layers and images. */
+struct regs {
+    uint8_t g[MAXL], f[MAXL];                      /* fetch buses */
+    uint8_t lpos[MAXR][MAXL], lneg[MAXR][MAXL];    /* lane logic buses */
+    int64_t pos[MAXR], neg[MAXR];                  /* popcount outputs */
+    int64_t d[MAXR], sh[MAXR], acc[MAXR];          /* accumulate stage */
+    int64_t thr[MAXR][NT_MAX];                     /* threshold registers */
+    uint64_t cmp[MAXR];
+    int64_t pre[MAXR], code[MAXR], skipbit[MAXR], sel[MAXR];
+    int64_t y[MAXR], skipv[MAXR], u[MAXR], rq[MAXR][3];
+    int64_t pool[MAXR];
+    int64_t score[64], mul, sadd, best, cls;
+};
+
+static double g_count[CM_MAX_LAYERS][CM_N_UNITS];
+
+/* The value of input (y, x, c) of layer l; 0 and invalid outside the map. */
+static int input_value(const struct nn_qnn *m, const struct nn_infer_ws *ws, const uint8_t *px,
+                       int l, int y, int x, int c, int *valid)
+{
+    const struct nn_qnn_layer *L = &m->layers[l];
+    *valid = y >= 0 && y < L->in_h && x >= 0 && x < L->in_w;
+    if (!*valid)
+        return 0;
+    size_t i = ((size_t)y * L->in_w + x) * L->in_c + c;
+    return l == 0 ? px[i] : ws->act[l - 1][i];
+}
+
+/* The lanes of chunk q at output (oy, ox): valid bit and activation plane b. */
+static void lane_inputs(const struct nn_qnn *m, const struct nn_infer_ws *ws, const uint8_t *px,
+                        int l, int oy, int ox, int q, int b, int lanes, uint8_t *valid,
+                        uint8_t *xbit)
+{
+    const struct nn_qnn_layer *L = &m->layers[l];
+    int fan = nn_qnn_fan_in(L);
+    for (int i = 0; i < lanes; i++) {
+        int f = q * lanes + i, v = 0, val = 0;
+        if (f < fan) {
+            if (L->op == NN_QNN_DENSE) {
+                v = 1;
+                val = l == 0 ? px[f] : ws->act[l - 1][f];
+            } else {
+                int ky = f / (L->k * L->in_c), rem = f % (L->k * L->in_c);
+                int kx = rem / L->in_c, c = rem % L->in_c;
+                val = input_value(m, ws, px, l, oy * L->stride - L->pad + ky,
+                                  ox * L->stride - L->pad + kx, c, &v);
+            }
+        }
+        valid[i] = (uint8_t)v;
+        if (L->in_code == NN_CODE_SIGN)
+            xbit[i] = (uint8_t)(v && val > 0);
+        else
+            xbit[i] = (uint8_t)(v && ((val >> b) & 1));
+    }
+}
+
+/* The output positions in issue order (pool-window-major). */
+static int positions(const struct nn_qnn_layer *L, int *oy, int *ox)
+{
+    int k = L->pool > 1 ? L->pool : 1, ph = L->out_h / k, pw = L->out_w / k, n = 0;
+    for (int wy = 0; wy < ph; wy++)
+        for (int wx = 0; wx < pw; wx++)
+            for (int i = 0; i < k * k; i++) {
+                oy[n] = wy * k + i / k;
+                ox[n] = wx * k + i % k;
+                n++;
+            }
+    return n;
+}
+
+static int64_t floor_shift(int64_t v, int s) { return v >= 0 ? v >> s : -((-(v + 1)) >> s) - 1; }
+static int64_t satr(int64_t v, int bits)
+{
+    int64_t hi = ((int64_t)1 << (bits - 1)) - 1, lo = -hi - 1;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Recounts one image through every layer into g_count. */
+static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
+                          const struct nn_infer_ws *ws, const uint8_t *px, struct regs *s)
+{
+    const int R = hw->pe_rows, lanes = hw->lanes, A = hw->acc_bits, M = hw->rq_mul_bits;
+    int pop_bits = 0;
+    while ((1LL << pop_bits) <= lanes)
+        pop_bits++;
+    const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + 1);
+    static int oy[4096], ox[4096];
+    for (int l = 0; l < m->n_layers; l++) {
+        const struct nn_qnn_layer *L = &m->layers[l];
+        double *cnt = g_count[l];
+        const int fan = nn_qnn_fan_in(L), T = (L->out_c + R - 1) / R, Q = (fan + lanes - 1) / lanes;
+        const int Bw = L->w_code == NN_WCODE_BINARY ? 1 : L->w_mag_bits, Ba = L->in_bits;
+        const int P = positions(L, oy, ox), k = L->pool > 1 ? L->pool : 1;
+        const int scores = L->out_kind == NN_OUT_SCORES, nt = L->n_thr;
+        const int bitmerge = L->merge == NN_MERGE_OR || L->merge == NN_MERGE_MUX;
+        for (int t = 0; t < T; t++) {
+            const int c0 = t * R, n = L->out_c - c0 < R ? L->out_c - c0 : R;
+            if (!scores) /* the tile's parameters, double-buffered: twice per changed bit */
+                for (int r = 0; r < n; r++) {
+                    for (int j = 0; j < nt; j++) {
+                        int64_t v = satr(L->thr[(size_t)(c0 + r) * nt + j], A);
+                        cnt[CM_U_THRESH] += 2.0 * hamming((uint64_t)v & amask,
+                                                          (uint64_t)s->thr[r][j] & amask);
+                        s->thr[r][j] = v;
+                    }
+                    if (L->res) {
+                        int64_t v[3] = {L->rq_mul[c0 + r], L->rq_add[c0 + r], L->rq_shift};
+                        uint64_t mk[3] = {mask_bits(M), mask_bits(M + A), mask_bits(M)};
+                        for (int i = 0; i < 3; i++) {
+                            cnt[CM_U_MERGE] += 2.0 * hamming((uint64_t)v[i] & mk[i],
+                                                             (uint64_t)s->rq[r][i] & mk[i]);
+                            s->rq[r][i] = v[i];
+                        }
+                    } else if (L->merge == NN_MERGE_MUX) {
+                        int64_t v = L->mux_sel[c0 + r] != 0;
+                        cnt[CM_U_MERGE] += 2.0 * (double)(v != s->sel[r]);
+                        s->sel[r] = v;
+                    }
+                }
+            for (int p = 0; p < P; p++) {
+                /* the issues of output (t, p) */
+                for (int q = 0; q < Q; q++)
+                    for (int j = 0; j < Bw; j++)
+                        for (int b = 0; b < Ba; b++) {
+                            uint8_t valid[MAXL], xb[MAXL];
+                            lane_inputs(m, ws, px, l, oy[p], ox[p], q, b, lanes, valid, xb);
+                            uint8_t g[MAXL], f[MAXL];
+                            for (int i = 0; i < lanes; i++) {
+                                int sign = L->in_code == NN_CODE_SIGN;
+                                g[i] = sign ? valid[i] : xb[i];
+                                f[i] = sign ? !xb[i] : 0;
+                                cnt[CM_U_ARRAY] += (g[i] != s->g[i]) + (f[i] != s->f[i]);
+                                s->g[i] = g[i];
+                                s->f[i] = f[i];
+                            }
+                            for (int r = 0; r < R; r++) {
+                                int c = c0 + r;
+                                int64_t pc = 0, nc = 0;
+                                for (int i = 0; i < lanes; i++) {
+                                    int fi = q * lanes + i, sb = 0, mb = 0;
+                                    if (c < L->out_c && fi < fan) {
+                                        int w = L->w[(size_t)c * fan + fi];
+                                        sb = w < 0;
+                                        mb = L->w_code == NN_WCODE_BINARY
+                                                 ? 1
+                                                 : ((w < 0 ? -w : w) >> j) & 1;
+                                    }
+                                    int nz = mb & g[i], nn = sb ^ f[i];
+                                    uint8_t a = (uint8_t)(nz & !nn), bb = (uint8_t)(nz & nn);
+                                    cnt[CM_U_ARRAY] += (a != s->lpos[r][i]) + (bb != s->lneg[r][i]);
+                                    s->lpos[r][i] = a;
+                                    s->lneg[r][i] = bb;
+                                    pc += a;
+                                    nc += bb;
+                                }
+                                cnt[CM_U_POPCOUNT] += hamming((uint64_t)pc, (uint64_t)s->pos[r]) +
+                                                      hamming((uint64_t)nc, (uint64_t)s->neg[r]);
+                                s->pos[r] = pc;
+                                s->neg[r] = nc;
+                                int64_t d = pc - nc;
+                                int64_t sh = sext((uint64_t)d << (b + j), A);
+                                int first = q == 0 && j == 0 && b == 0;
+                                int64_t a = sext((uint64_t)((first ? 0 : s->acc[r]) + sh), A);
+                                cnt[CM_U_ACCUM] +=
+                                    hamming((uint64_t)d & dmask, (uint64_t)s->d[r] & dmask) +
+                                    hamming((uint64_t)sh & amask, (uint64_t)s->sh[r] & amask) +
+                                    hamming((uint64_t)a & amask, (uint64_t)s->acc[r] & amask);
+                                s->d[r] = d;
+                                s->sh[r] = sh;
+                                s->acc[r] = a;
+                            }
+                        }
+                /* the output's value through the post units (golden values) */
+                const size_t at = ((size_t)oy[p] * L->out_w + ox[p]) * L->out_c + c0;
+                if (scores) {
+                    for (int r = 0; r < n; r++) {
+                        int64_t v = ws->acc[l][at + r];
+                        cnt[CM_U_SCORE] += hamming((uint64_t)v & amask,
+                                                   (uint64_t)s->score[c0 + r] & amask);
+                        s->score[c0 + r] = v;
+                    }
+                    continue;
+                }
+                for (int r = 0; r < n; r++) {
+                    int64_t v = ws->acc[l][at + r];
+                    if (L->res) {
+                        int64_t y = satr(floor_shift(L->rq_mul[c0 + r] * v + L->rq_add[c0 + r],
+                                                     L->rq_shift), L->res_bits);
+                        int64_t sk = L->merge == NN_MERGE_ADD ? ws->res[l - 1][at + r] : 0;
+                        int64_t u = ws->res[l][at + r];
+                        uint64_t mk = mask_bits(L->res_bits);
+                        cnt[CM_U_MERGE] += hamming((uint64_t)y & mk, (uint64_t)s->y[r] & mk) +
+                                           hamming((uint64_t)sk & mk, (uint64_t)s->skipv[r] & mk) +
+                                           hamming((uint64_t)u & mk, (uint64_t)s->u[r] & mk);
+                        s->y[r] = y;
+                        s->skipv[r] = sk;
+                        s->u[r] = u;
+                        v = u;
+                    }
+                    uint64_t cmp = 0;
+                    for (int j = 0; j < nt; j++)
+                        cmp |= (uint64_t)(satr(L->thr[(size_t)(c0 + r) * nt + j], A) <= v) << j;
+                    int64_t pre = __builtin_popcountll(cmp);
+                    cnt[CM_U_THRESH] += hamming(cmp, s->cmp[r]) +
+                                        hamming((uint64_t)pre, (uint64_t)s->pre[r]);
+                    s->cmp[r] = cmp;
+                    s->pre[r] = pre;
+                    int64_t code = pre;
+                    if (bitmerge) {
+                        int64_t sk = ws->act[l - 1][at + r];
+                        if (L->merge == NN_MERGE_OR)
+                            code = pre | sk;
+                        else if (L->mux_sel[c0 + r])
+                            code = L->mux_variant == NN_MUX_SEL ? sk : (pre | sk);
+                        cnt[CM_U_MERGE] += hamming((uint64_t)sk, (uint64_t)s->skipbit[r]) +
+                                           hamming((uint64_t)code, (uint64_t)s->code[r]);
+                        s->skipbit[r] = sk;
+                    }
+                    s->code[r] = code;
+                    int first = oy[p] % k == 0 && ox[p] % k == 0;
+                    int64_t mx = first || code > s->pool[r] ? code : s->pool[r];
+                    cnt[CM_U_POOL] += hamming((uint64_t)mx, (uint64_t)s->pool[r]);
+                    s->pool[r] = mx;
+                }
+            }
+        }
+        if (scores) /* the class walk: MUL, ADD, ARGMAX */
+            for (int c = 0; c < L->out_c; c++) {
+                int64_t mul = L->rq_mul[c] * s->score[c], sum = mul + L->rq_add[c];
+                cnt[CM_U_SCORE] += hamming((uint64_t)mul, (uint64_t)s->mul) +
+                                   hamming((uint64_t)sum, (uint64_t)s->sadd);
+                s->mul = mul;
+                s->sadd = sum;
+                int64_t best = s->best, cls = s->cls;
+                if (c == 0 || sum > best) {
+                    best = sum;
+                    cls = c;
+                }
+                cnt[CM_U_SCORE] += hamming((uint64_t)best, (uint64_t)s->best) +
+                                   hamming((uint64_t)cls, (uint64_t)s->cls);
+                s->best = best;
+                s->cls = cls;
+            }
+    }
+}
+
+static const int recounted[] = {CM_U_ARRAY, CM_U_POPCOUNT, CM_U_ACCUM, CM_U_THRESH,
+                                CM_U_MERGE,  CM_U_POOL,     CM_U_SCORE};
+
+static void compare(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
+                    const char *what)
+{
+    struct sim *s;
+    struct sim_error err;
+    enum sim_status st = sim_open(&s, m, hw, &err);
+    TU_CHECK(st == SIM_OK, "%s: sim_open: %s", what, err.msg);
+    if (st != SIM_OK)
+        return;
+    const size_t img = (size_t)m->in_h * m->in_w * m->in_c;
+    st = sim_run(s, px, n, NULL, NULL, &err);
+    TU_CHECK(st == SIM_OK && !sim_stats(s)->has_mismatch, "%s: sim_run: %s", what, err.msg);
+    const struct sim_stats *ss = sim_stats(s);
+    struct nn_infer_ws ws;
+    struct nn_error nerr;
+    nn_infer_ws_init(&ws, m, &nerr);
+    static struct regs r;
+    memset(&r, 0, sizeof r);
+    memset(g_count, 0, sizeof g_count);
+    for (int i = 0; i < n; i++) {
+        nn_infer_image(m, &ws, px + img * i);
+        recount_image(m, hw, &ws, px + img * i, &r);
+    }
+    double worst = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        for (size_t k = 0; k < sizeof recounted / sizeof recounted[0]; k++) {
+            int u = recounted[k];
+            double got = ss->layer[l].toggles[u], want = g_count[l][u];
+            double diff = got > want ? got - want : want - got;
+            worst = diff > worst ? diff : worst;
+            TU_CHECK(got == want, "%s: layer %d %s: %.0f toggles simulated, %.0f recounted",
+                     what, l + 1, cm_unit_kind_name((enum cm_unit_kind)u), got, want);
+        }
+    TU_CHECK(ss->toggles[CM_U_PIPEREG] > 0 && ss->toggles[CM_U_CONTROL] > 0,
+             "%s: no pipeline register or controller toggles", what);
+    nn_infer_ws_free(&ws);
+    sim_close(s);
+}
+
+static struct lspec hidden(uint64_t *rng, int out_c, int merge, int fam_binary)
+{
+    struct lspec s = {0};
+    s.op = NN_QNN_CONV;
+    s.k = merge ? 3 : rng_int(rng, 1, 3);
+    s.stride = merge ? 1 : rng_int(rng, 1, 2);
+    s.pad = merge ? 1 : rng_int(rng, 0, s.k - 1);
+    s.out_c = out_c;
+    s.w_code = rng_int(rng, 0, 2) == 0 ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
+    s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : rng_int(rng, 1, 3);
+    s.out_kind = NN_OUT_THRESH;
+    if (fam_binary) {
+        s.out_code = NN_CODE_BIN01;
+        s.out_bits = 1;
+    } else if (rng_int(rng, 0, 1)) {
+        s.out_code = NN_CODE_SIGN;
+        s.out_bits = 1;
+    } else {
+        s.out_code = NN_CODE_UINT;
+        s.out_bits = rng_int(rng, 2, 3);
+    }
+    s.merge = merge;
+    s.mux_variant = rng_int(rng, 0, 1);
+    return s;
+}
+
+/* A small network: conv, then a merging conv (or/mux/none/add), maybe a
+ * pooled conv, then dense scores. */
+static void small_net(struct nn_qnn *m, uint64_t *rng, int family)
+{
+    model_init(m, rng_int(rng, 4, 7), rng_int(rng, 4, 7), rng_int(rng, 1, 2), rng_int(rng, 2, 6));
+    int c = rng_int(rng, 2, 9), binary = family == NN_MERGE_OR || family == NN_MERGE_MUX;
+    struct lspec a = hidden(rng, c, 0, binary);
+    a.k = 3;
+    a.pad = 1;
+    a.stride = 1;
+    if (family == NN_MERGE_ADD) {
+        a.res = 1;
+        a.res_bits = 8;
+        a.res_frac = 2;
+    }
+    add_layer(m, a, rng);
+    struct lspec b = hidden(rng, c, family, binary);
+    if (family == NN_MERGE_ADD) {
+        b.res = 1;
+        b.res_bits = 8;
+        b.res_frac = 2;
+    }
+    b.pool = rng_int(rng, 0, 1) ? 2 : 0;
+    add_layer(m, b, rng);
+    struct lspec sc = {.op = NN_QNN_DENSE, .out_c = m->n_class, .out_kind = NN_OUT_SCORES,
+                       .w_code = NN_WCODE_SIGNMAG, .w_max = 2};
+    add_layer(m, sc, rng);
+}
+
+static int acc_bits_for(const struct nn_qnn *m)
+{
+    int need = 4;
+    for (int i = 0; i < m->n_layers; i++) {
+        const struct nn_qnn_layer *l = &m->layers[i];
+        long long x = l->in_code == NN_CODE_SIGN ? 1 : (1LL << l->in_bits) - 1;
+        long long mx = (long long)nn_qnn_fan_in(l) * l->w_max * x;
+        int a = 2;
+        while (((1LL << (a - 1)) - 2) < mx)
+            a++;
+        need = a > need ? a : need;
+        if (l->res && l->res_bits + 1 > need)
+            need = l->res_bits + 1;
+    }
+    return need;
+}
+
+int main(void)
+{
+    uint64_t rng = 0x70661e5u;
+    printf("SystemC %s\n", sim_systemc_version());
+    static const int fams[] = {NN_MERGE_NONE, NN_MERGE_OR, NN_MERGE_MUX, NN_MERGE_ADD};
+    static const int lanes[] = {5, 16, 64, 70, 128};
+    int nets = 0;
+    for (int i = 0; i < 40; i++) {
+        struct nn_qnn m;
+        small_net(&m, &rng, fams[i % 4]);
+        struct nn_error nerr;
+        if (nn_qnn_validate(&m, &nerr) != NN_OK) {
+            TU_CHECK(0, "network %d: invalid: %s", i, nerr.msg);
+            nn_qnn_free(&m);
+            continue;
+        }
+        struct cm_hw hw;
+        cm_hw_defaults(&hw);
+        hw.pe_rows = rng_int(&rng, 1, MAXR);
+        hw.lanes = lanes[rng_int(&rng, 0, 4)];
+        hw.acc_bits = acc_bits_for(&m) + rng_int(&rng, 0, 2);
+        hw.max_act_bits = 8;
+        hw.max_w_bits = 7;
+        hw.merge = CM_MERGE_AUTO;
+        hw.res_bits = 32;
+        hw.rq_mul_bits = 40;
+        hw.act_kbits = hw.weight_kbits = hw.skip_kbits = 0.0;
+        size_t img = (size_t)m.in_h * m.in_w * m.in_c;
+        uint8_t px[3 * 7 * 7 * 2];
+        for (size_t k = 0; k < 3 * img; k++)
+            px[k] = (uint8_t)rng_int(&rng, 0, 255);
+        char what[128];
+        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes)", i, fams[i % 4],
+                 hw.pe_rows, hw.lanes);
+        compare(&m, &hw, px, 3, what);
+        nets++;
+
+        /* invariant: an all-zero image leaves layer 1's lane logic, popcounts
+         * and accumulators at their reset values */
+        memset(px, 0, sizeof px);
+        struct sim *s;
+        struct sim_error err;
+        if (sim_open(&s, &m, &hw, &err) == SIM_OK) {
+            sim_run(s, px, 1, NULL, NULL, &err);
+            const struct sim_stats *st = sim_stats(s);
+            TU_CHECK(st->layer[0].toggles[CM_U_ARRAY] == 0 &&
+                         st->layer[0].toggles[CM_U_POPCOUNT] == 0 &&
+                         st->layer[0].toggles[CM_U_ACCUM] == 0,
+                     "%s: a zero image toggles layer 1 (array %.0f, popcount %.0f, accum %.0f)",
+                     what, st->layer[0].toggles[CM_U_ARRAY], st->layer[0].toggles[CM_U_POPCOUNT],
+                     st->layer[0].toggles[CM_U_ACCUM]);
+            sim_close(s);
+        }
+        nn_qnn_free(&m);
+    }
+    printf("recounted the toggles of %d networks (or, mux, add, none; 3 images each): array, "
+           "popcount, accum, thresh, merge, pool, score per layer, exactly\n", nets);
+    return tu_exit("test_sim_toggles");
+}

@@ -1,0 +1,451 @@
+/* cli/sweep_point.c: one design point of a sweep, in its own process:
+ * `logiq sweep SPEC --point KEY` writes the point's hw.ini (the base with
+ * the point's overrides), runs `logiq train` (which exports the integer
+ * model atomically) and `logiq cost --format json` as child processes,
+ * reads their figures, and writes the point's row in one transaction.
+ *
+ * Files, in ART/KEY/ (ART = the store path's stem + ".d"): hw.ini,
+ * model.qnn and its training log model.csv, train.log, cost.json, cost.log.
+ * Nothing there is trusted from an earlier attempt: the model is removed
+ * before training, and cost.json is written under a temporary name and
+ * renamed once parsed. */
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "cli/sweep.h"
+#include "nn/qnn.h"
+#include "sweeps/exec.h"
+
+void sweep_last_line(const char *path, char *buf, size_t size)
+{
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+            line[--n] = 0;
+        /* a progress line redrawn with \r: keep its last part */
+        char *cr = strrchr(line, '\r');
+        const char *l = cr ? cr + 1 : line;
+        if (*l)
+            sweep_fmt(buf, size, "%s", l);
+    }
+    fclose(f);
+}
+
+/* ---- the point's hw.ini: the base file with the overrides applied ---- */
+
+struct hw_entry {
+    char section[64], key[64], value[4096];
+};
+
+struct hw_text {
+    struct hw_entry *e;
+    int n, cap;
+    int failed;
+};
+
+static int hw_add(struct hw_text *h, const char *section, const char *key, const char *value)
+{
+    for (int i = 0; i < h->n; i++)
+        if (strcmp(h->e[i].section, section) == 0 && strcmp(h->e[i].key, key) == 0) {
+            sweep_fmt(h->e[i].value, sizeof h->e[i].value, "%s", value);
+            return 0;
+        }
+    if (h->n == h->cap) {
+        int nc = h->cap ? 2 * h->cap : 32;
+        struct hw_entry *ne = realloc(h->e, (size_t)nc * sizeof *ne);
+        if (!ne)
+            return -1;
+        h->e = ne;
+        h->cap = nc;
+    }
+    struct hw_entry *e = &h->e[h->n++];
+    sweep_fmt(e->section, sizeof e->section, "%s", section);
+    sweep_fmt(e->key, sizeof e->key, "%s", key);
+    sweep_fmt(e->value, sizeof e->value, "%s", value);
+    return 0;
+}
+
+static int on_hw_key(void *user, const char *section, const char *key, const char *value)
+{
+    struct hw_text *h = user;
+    if (hw_add(h, section, key, value) != 0)
+        h->failed = 1;
+    return 1;
+}
+
+/* Writes path (temp + rename) from base (NULL/"": the built-in defaults)
+ * and the point's hw.* overrides. A relative tech path is made relative to
+ * the base's folder, as the base meant it. */
+static int write_hw(const char *path, const struct sw_spec *s, const struct sw_point *p,
+                    char *msg, size_t size)
+{
+    struct hw_text h = {0};
+    const char *base = sw_point_value(s, p, "hw.base");
+    if (base && base[0]) {
+        if (ini_parse(base, on_hw_key, &h) != 0 || h.failed) {
+            sweep_fmt(msg, size, "%s: cannot read", base);
+            free(h.e);
+            return -1;
+        }
+        const char *slash = strrchr(base, '/');
+        for (int i = 0; i < h.n; i++)
+            if (strcmp(h.e[i].section, "design") == 0 && strcmp(h.e[i].key, "tech") == 0 &&
+                strcmp(h.e[i].value, "generic45") != 0 && h.e[i].value[0] != '/' && slash) {
+                char v[4096];
+                sweep_fmt(v, sizeof v, "%.*s/%s", (int)(slash - base), base, h.e[i].value);
+                sweep_fmt(h.e[i].value, sizeof h.e[i].value, "%s", v);
+            }
+    }
+    for (int i = 0; i < s->n_axes; i++) {
+        const char *name = s->axes[i].name, *v = s->axes[i].text[p->vi[i]];
+        if (strncmp(name, "hw.", 3) != 0 || strcmp(name, "hw.base") == 0 || !v[0])
+            continue;
+        char sec[64];
+        const char *dot = strchr(name + 3, '.');
+        sweep_fmt(sec, sizeof sec, "%.*s", (int)(dot - name - 3), name + 3);
+        if (hw_add(&h, sec, dot + 1, v) != 0) {
+            sweep_fmt(msg, size, "out of memory");
+            free(h.e);
+            return -1;
+        }
+    }
+    char tmp[4200];
+    sweep_fmt(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        sweep_fmt(msg, size, "%s: cannot write: %s", tmp, strerror(errno));
+        free(h.e);
+        return -1;
+    }
+    fprintf(f, "; written by logiq sweep: %s with the point's overrides\n",
+            base && base[0] ? base : "the built-in default design");
+    /* one block per section, in the order first seen */
+    for (int i = 0; i < h.n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            if (strcmp(h.e[j].section, h.e[i].section) == 0)
+                seen = 1;
+        if (seen)
+            continue;
+        fprintf(f, "\n[%s]\n", h.e[i].section);
+        for (int j = i; j < h.n; j++)
+            if (strcmp(h.e[j].section, h.e[i].section) == 0)
+                fprintf(f, "%s = %s\n", h.e[j].key, h.e[j].value);
+    }
+    free(h.e);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        sweep_fmt(msg, size, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- children ---- */
+
+/* Runs argv with its output in log (truncated first); 0 if it exited 0,
+ * else -1 with the reason (its last line) in msg. */
+static int run_step(const char *what, char **argv, const char *log, char *msg, size_t size)
+{
+    FILE *t = fopen(log, "w");
+    if (t)
+        fclose(t);
+    struct sw_proc pr;
+    struct sw_error err;
+    if (sw_proc_spawn(&pr, argv, log, SW_GROUP_SAME, &err) != SW_OK) {
+        sweep_fmt(msg, size, "%s: %s", what, err.msg);
+        return -1;
+    }
+    struct sw_end end;
+    sw_proc_wait(&pr, &end);
+    if (end.kind == SW_END_EXIT && end.code == 0)
+        return 0;
+    char last[1024];
+    sweep_last_line(log, last, sizeof last);
+    if (end.kind == SW_END_EXIT)
+        sweep_fmt(msg, size, "%s exited with %d: %s", what, end.code, last[0] ? last : "(no message)");
+    else
+        sweep_fmt(msg, size, "%s killed by signal %d (%s)%s%s", what, end.code, strsignal(end.code),
+                 last[0] ? ": " : "", last);
+    return -1;
+}
+
+static double json_num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void json_str(const cJSON *o, const char *name, char *buf, size_t size)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    sweep_fmt(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+/* Reads `logiq cost --format json` output into the figures. */
+static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t size)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        sweep_fmt(msg, size, "%s: cannot read", path);
+        return -1;
+    }
+    char *text = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            cap = cap ? 2 * cap : 1 << 17;
+            char *nt = realloc(text, cap);
+            if (!nt) {
+                free(text);
+                fclose(in);
+                sweep_fmt(msg, size, "out of memory");
+                return -1;
+            }
+            text = nt;
+        }
+        size_t r = fread(text + n, 1, 65536, in);
+        n += r;
+        if (r < 65536)
+            break;
+    }
+    fclose(in);
+    text[n] = 0;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *d = root ? cJSON_GetObjectItemCaseSensitive(root, "design") : NULL;
+    if (!cJSON_IsObject(d)) {
+        cJSON_Delete(root);
+        sweep_fmt(msg, size, "%s: not the JSON of logiq cost", path);
+        return -1;
+    }
+    f->cycles = json_num(d, "cycles");
+    f->latency_us = json_num(d, "latency_us");
+    f->gates_nand2 = json_num(d, "nand2_eq");
+    f->logic_area_um2 = json_num(d, "logic_area_um2");
+    f->sram_area_um2 = json_num(d, "sram_area_um2");
+    f->area_um2 = json_num(d, "area_um2");
+    f->energy_op_pj = json_num(d, "energy_pj");
+    f->hw_pe_rows = json_num(d, "pe_rows");
+    f->hw_lanes = json_num(d, "lanes");
+    f->hw_clock_mhz = json_num(d, "clock_mhz");
+    json_str(d, "name", f->hw_name, sizeof f->hw_name);
+    json_str(d, "adder", f->hw_adder, sizeof f->hw_adder);
+    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(root, "merge_path");
+    if (cJSON_IsObject(mp)) {
+        json_str(mp, "kind", f->merge_kind, sizeof f->merge_kind);
+        f->merge_nand2 = json_num(mp, "nand2_eq");
+        f->merge_area_um2 = json_num(mp, "area_um2");
+        f->skip_bits = json_num(mp, "skip_bits");
+        f->merge_energy_pj = json_num(mp, "energy_pj");
+    }
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(root, "units");
+    const cJSON *u;
+    f->n_units = 0;
+    cJSON_ArrayForEach(u, units)
+    {
+        if (f->n_units == SW_MAX_UNITS || !u->string)
+            break;
+        struct sw_unit_cost *c = &f->unit[f->n_units++];
+        sweep_fmt(c->unit, sizeof c->unit, "%s", u->string);
+        c->nand2_eq = json_num(u, "nand2_eq");
+        c->area_um2 = json_num(u, "area_um2");
+    }
+    cJSON_Delete(root);
+    if (isnan(f->cycles) || isnan(f->gates_nand2) || isnan(f->energy_op_pj)) {
+        sweep_fmt(msg, size, "%s: cycles, nand2_eq or energy_pj missing", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The train command of a point: every non-empty parameter, explicitly. */
+static int train_argv(const struct sw_spec *s, const struct sw_point *p, const char *self,
+                      const char *model, char **argv, int max, char store[][4200])
+{
+    int n = 0, k = 0;
+    argv[n++] = (char *)self;
+    argv[n++] = "train";
+    int n_defs;
+    const struct sw_param_def *d = sw_param_defs(&n_defs);
+    sw_point_arch(s, p, store[k], sizeof store[k]);
+    argv[n++] = "--arch";
+    argv[n++] = store[k++];
+    for (int i = 0; i < n_defs && n + 4 < max; i++) {
+        const char *v = sw_point_value(s, p, d[i].name);
+        if (!d[i].option || !v || !v[0])
+            continue;
+        if (strcmp(d[i].name, "hflip") == 0) {
+            if (strcmp(v, "yes") == 0)
+                argv[n++] = (char *)d[i].option;
+            continue;
+        }
+        argv[n++] = (char *)d[i].option;
+        argv[n++] = (char *)v;
+    }
+    argv[n++] = "-q";
+    argv[n++] = "-o";
+    argv[n++] = (char *)model;
+    argv[n] = NULL;
+    return n;
+}
+
+static int mkdirs(const char *path)
+{
+    char buf[4096];
+    sweep_fmt(buf, sizeof buf, "%s", path);
+    for (char *c = buf + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int sweep_point(const char *spec_path, const char *key, const char *store_path,
+                const char *shard_dir)
+{
+    double t0 = sw_now();
+    struct sw_spec s;
+    struct sw_point *pts;
+    int n;
+    char *text;
+    int rc = sweep_load(spec_path, &s, &pts, &n, &text);
+    if (rc)
+        return rc;
+    free(text);
+    const struct sw_point *p = NULL;
+    for (int i = 0; i < n; i++)
+        if (strcmp(pts[i].key, key) == 0)
+            p = &pts[i];
+    if (!p) {
+        fprintf(stderr, "logiq sweep: --point %s: no such point in %s (see --dry-run)\n", key,
+                spec_path);
+        sw_points_free(pts, n);
+        sw_spec_free(&s);
+        return EXIT_USAGE;
+    }
+
+    char art[4096], dir[4200], self[4096], default_store[300];
+    if (!store_path[0]) {
+        sweep_fmt(default_store, sizeof default_store, "%s.db", s.name);
+        store_path = default_store;
+    }
+    sweep_art_dir(store_path, art, sizeof art);
+    sweep_fmt(dir, sizeof dir, "%s/%s", art, key);
+    char row_store[4300];
+    if (shard_dir)
+        sweep_fmt(row_store, sizeof row_store, "%s/%s.db", shard_dir, key);
+    else
+        sweep_fmt(row_store, sizeof row_store, "%s", store_path);
+    if (mkdirs(dir) != 0 || (shard_dir && mkdirs(shard_dir) != 0)) {
+        fprintf(stderr, "logiq sweep: %s: cannot create: %s\n", shard_dir ? shard_dir : dir,
+                strerror(errno));
+        sw_points_free(pts, n);
+        sw_spec_free(&s);
+        return EXIT_WORK;
+    }
+    if (cli_self_exe(self, sizeof self) != 0) {
+        sw_points_free(pts, n);
+        sw_spec_free(&s);
+        return EXIT_WORK;
+    }
+
+    struct sw_result r;
+    sw_result_init(&r);
+    gethostname(r.host, sizeof r.host - 1);
+    char hw[4300], model[4300], train_log[4300], cost_tmp[4300], cost_json[4300], cost_log[4300];
+    sweep_fmt(hw, sizeof hw, "%s/hw.ini", dir);
+    sweep_fmt(model, sizeof model, "%s/model.qnn", dir);
+    sweep_fmt(train_log, sizeof train_log, "%s/train.log", dir);
+    sweep_fmt(cost_tmp, sizeof cost_tmp, "%s/cost.json.tmp", dir);
+    sweep_fmt(cost_json, sizeof cost_json, "%s/cost.json", dir);
+    sweep_fmt(cost_log, sizeof cost_log, "%s/cost.log", dir);
+    char msg[1024] = "";
+    int ok = write_hw(hw, &s, p, msg, sizeof msg) == 0;
+    if (ok) {
+        remove(model);  /* never trust an earlier attempt's model */
+        remove(cost_json);
+        char *argv[96];
+        char strs[2][4200];
+        train_argv(&s, p, self, model, argv, 96, strs);
+        ok = run_step("train", argv, train_log, msg, sizeof msg) == 0;
+    }
+    if (ok) {
+        struct nn_qnn q;
+        struct nn_error err;
+        if (nn_qnn_read(&q, model, &err) != NN_OK) {
+            sweep_fmt(msg, sizeof msg, "export: %s", err.msg);
+            ok = 0;
+        } else {
+            char v[64];
+            if (nn_qnn_meta_get(&q, "int_test_acc", v, sizeof v))
+                r.f.acc_int = strtod(v, NULL);
+            if (nn_qnn_meta_get(&q, "float_test_acc", v, sizeof v))
+                r.f.acc_float = strtod(v, NULL);
+            nn_qnn_free(&q);
+            sweep_fmt(r.f.model_path, sizeof r.f.model_path, "%s", model);
+            sweep_fmt(r.f.log_path, sizeof r.f.log_path, "%s/model.csv", dir);
+            FILE *f = fopen(train_log, "r");
+            char line[1024];
+            while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "training: %lf s", &r.f.train_s) == 1)
+                    break;
+            if (f)
+                fclose(f);
+        }
+    }
+    if (ok) {
+        char *argv[] = {self, "cost", model, "--hw", hw, "--format", "json", "-o", cost_tmp, NULL};
+        ok = run_step("cost", argv, cost_log, msg, sizeof msg) == 0 &&
+             read_cost(cost_tmp, &r.f, msg, sizeof msg) == 0;
+        if (ok && rename(cost_tmp, cost_json) != 0) {
+            sweep_fmt(msg, sizeof msg, "%s: cannot rename: %s", cost_json, strerror(errno));
+            ok = 0;
+        }
+        if (ok)
+            sweep_fmt(r.f.cost_path, sizeof r.f.cost_path, "%s", cost_json);
+    }
+    r.f.wall_s = sw_now() - t0;
+    r.status = ok ? SW_DONE : SW_FAILED;
+    if (!ok)
+        sweep_fmt(r.error, sizeof r.error, "%s", msg);
+
+    struct sw_store *st;
+    struct sw_error err;
+    enum sw_status ss = sw_store_open(&st, row_store, SW_STORE_CREATE, &err);
+    if (ss == SW_OK) {
+        ss = sw_store_put(st, &s, p, &r, SW_PUT_REPLACE, &err);
+        sw_store_close(st);
+    }
+    if (ss != SW_OK) {
+        fprintf(stderr, "logiq sweep: point %s: %s\n", key, err.msg);
+        rc = EXIT_WORK;  /* the runner finds no row and records the failure */
+    } else if (ok) {
+        printf("point %s done: integer accuracy %.2f%%, %.0f NAND2 eq, %.0f cycles, %.3f nJ\n",
+               key, 100.0 * r.f.acc_int, r.f.gates_nand2, r.f.cycles, r.f.energy_op_pj * 1e-3);
+        rc = 0;
+    } else {
+        fprintf(stderr, "logiq sweep: point %s failed: %s\n", key, r.error);
+        rc = EXIT_WORK;
+    }
+    sw_points_free(pts, n);
+    sw_spec_free(&s);
+    return rc;
+}

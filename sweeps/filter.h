@@ -1,0 +1,30 @@
+/* sweeps/filter.h: the [sweep] filter of a spec: which grid points to keep.
+ *
+ *     expr := or;  or := and ("||" and)*;  and := unary ("&&" unary)*
+ *     unary := "!" unary | "(" or ")" | NAME OP VALUE
+ *     OP := == != < <= > >=
+ *
+ * NAME is a parameter ("merge", "aq", "hw.array.pe_rows"); VALUE a bare word
+ * (letters, digits, . _ : / + -) or a quoted string. == and != compare
+ * numerically when both sides are numbers ("0.50" == "0.5"), as text
+ * otherwise; < <= > >= need numbers.
+ *
+ * Memory: sw_filter_parse allocates the tree; sw_filter_free releases it. */
+#ifndef LOGIQ_SW_FILTER_H
+#define LOGIQ_SW_FILTER_H
+
+#include <stddef.h>
+
+struct sw_filter;
+
+/* known(ctx, name) says whether NAME is a parameter. Returns 0, or -1 with
+ * a message naming the offending token. */
+int sw_filter_parse(struct sw_filter **f, const char *text, int (*known)(void *, const char *),
+                    void *ctx, char *msg, size_t size);
+/* lookup(ctx, name) gives a point's value. Returns 1 (keep), 0 (drop), or
+ * -1 with a message (an order comparison on a non-number). */
+int sw_filter_eval(const struct sw_filter *f, const char *(*lookup)(void *, const char *),
+                   void *ctx, char *msg, size_t size);
+void sw_filter_free(struct sw_filter *f);
+
+#endif

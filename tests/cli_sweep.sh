@@ -1,0 +1,199 @@
+#!/bin/bash
+# tests/cli_sweep.sh: logiq sweep as a user runs it, on tiny networks and
+# the synthetic data set: a sweep runs every point into its store; a run
+# again skips them; points that fail (an infeasible hardware override, a
+# combination training refuses), crash or hang are recorded as failed with
+# their reason and the others go on; a runner killed with kill -9 mid-sweep
+# and restarted ends with the same points and figures as an uninterrupted
+# run; bad specs exit 2 and write nothing; --dry-run, --pareto, --slurm and
+# --merge.
+# Usage: bash cli_sweep.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
+cd "$dir" || exit 1
+q() { sqlite3 "$1" "$2"; }
+
+# ---- a small grid: 3 merges x 2 quantizers, one epoch on 512 images ----
+cat >small.ini <<EOF2
+; six points, a few seconds each
+[sweep]
+name = small
+[network]
+arch = "c8,c8+{merge},p,c16,p,f10"
+merge = add, or, mux
+wq = bin, heq:3
+[train]
+epochs = 1
+data = synthetic
+train_limit = 512
+test_limit = 256
+[hw]
+base = $src/costmodels/hw/small.ini
+EOF2
+"$logiq" sweep small.ini --dry-run >dry.out 2>&1
+check "--dry-run exits 0" $?
+check "--dry-run lists 6 pending points and a time" "$([ "$(grep -c ' pending ' dry.out)" -eq 6 ] && grep -q 'to run, 1 at a time: about' dry.out; echo $?)"
+check "--dry-run writes nothing" "$([ ! -e small.db ] && [ ! -e small.d ]; echo $?)"
+
+"$logiq" sweep small.ini -j 2 --store ref.db >ref.out 2>ref.err
+check "the sweep exits 0" $?
+check "6 rows, all done" "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 6 ]; echo $?)"
+check "every done row has accuracy, gates, cycles, energy, latency, area, times, model" \
+    "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE acc_int BETWEEN 0 AND 1 AND gates_nand2 > 0 AND cycles > 0 AND energy_op_pj > 0 AND latency_us > 0 AND area_um2 > 0 AND train_s > 0 AND wall_s > 0 AND model_path IS NOT NULL")" = 6 ]; echo $?)"
+check "the simulator's columns are NULL for now" "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE acc_sim IS NULL AND sim_match IS NULL AND energy_act_pj IS NULL")" = 6 ]; echo $?)"
+check "gates per unit kind, merge unit included" "$([ "$(q ref.db "SELECT COUNT(DISTINCT key) FROM point_units WHERE unit = 'merge' AND nand2_eq > 0")" = 6 ]; echo $?)"
+check "parameters in columns and in long form" "$([ "$(q ref.db "SELECT COUNT(*) FROM points p JOIN point_params pp ON pp.key = p.key AND pp.name = 'wq' AND pp.value = p.wq")" = 6 ]; echo $?)"
+check "schema version 1, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 1 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
+check "the spec is kept in meta" "$(q ref.db "SELECT value FROM meta WHERE name = 'spec_text'" | grep -q 'merge = add, or, mux'; echo $?)"
+for k in $(q ref.db "SELECT key FROM points"); do
+    [ -s "ref.d/$k/model.qnn" ] && [ -s "ref.d/$k/cost.json" ] && [ -s "ref.d/$k/hw.ini" ] || { echo "missing files of $k"; false; }
+done
+check "each point's model, cost JSON and hw.ini are kept" $?
+
+"$logiq" sweep small.ini --store ref.db -q >again.out 2>&1
+check "a second run exits 0" $?
+grep -q '6 done, 0 failed (6 done and 0 failed before this run)' again.out
+check "a second run runs nothing" $?
+check "and counts nothing twice" "$([ "$(q ref.db 'SELECT MAX(attempts) FROM points')" = 1 ]; echo $?)"
+
+# adding an axis value adds points, keeps the old keys
+sed 's/^wq = bin, heq:3$/wq = bin, heq:3, twn/' small.ini >more.ini
+"$logiq" sweep more.ini --store ref.db --dry-run >more.out
+check "an added axis value adds 3 points, keeps the 6 done" "$([ "$(awk '$2 == "done"' more.out | wc -l)" = 6 ] && [ "$(awk '$2 == "pending"' more.out | wc -l)" = 3 ]; echo $?)"
+
+"$logiq" sweep small.ini --store ref.db --pareto >pareto.out 2>&1
+check "--pareto exits 0" $?
+check "--pareto shows the three fronts" "$([ "$(grep -c '^accuracy vs' pareto.out)" = 3 ]; echo $?)"
+
+# ---- kill -9 of the runner mid-sweep, then resume ----
+"$logiq" sweep small.ini -j 2 --store kill.db -q >kill1.out 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+    n=$(q kill.db "SELECT COUNT(*) FROM points" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 1 ] && break
+    sleep 0.05
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+sleep 0.5
+rows=$(q kill.db "SELECT COUNT(*) FROM points")
+echo "rows after kill -9: $rows"
+check "killed mid-sweep (1 to 5 of 6 rows)" "$([ "$rows" -ge 1 ] && [ "$rows" -lt 6 ]; echo $?)"
+check "no point process outlives the runner" "$(! pgrep -f -- '--store kill.db' >/dev/null; echo $?)"
+"$logiq" sweep small.ini -j 2 --store kill.db -q >kill2.out 2>&1
+check "the restarted sweep exits 0" $?
+check "the restarted sweep ran only the rest" "$(grep -q "$rows done and 0 failed before this run" kill2.out; echo $?)"
+fig="SELECT key, status, acc_int, acc_float, gates_nand2, cycles, energy_op_pj FROM points ORDER BY key"
+check "same points and figures as the uninterrupted run" "$([ "$(q kill.db "$fig")" = "$(q ref.db "$fig")" ]; echo $?)"
+check "each point written once" "$([ "$(q kill.db 'SELECT MAX(attempts) FROM points')" = 1 ]; echo $?)"
+
+# ---- failures do not stop the others ----
+cat >fail.ini <<EOF2
+[network]
+arch = "c8,c8+{merge},p,c16,p,f10"
+merge = or, add
+aq = 1, 2
+[train]
+epochs = 1
+data = synthetic
+train_limit = 256
+test_limit = 128
+[hw]
+base = $src/costmodels/hw/small.ini
+buffers.weight_kbits = 160, 0.5
+EOF2
+# a wrapper that makes one point crash and one hang (the timeout leaves room
+# for the other points under the sanitizers)
+"$logiq" sweep fail.ini --dry-run >fail.dry
+crash=$(awk '/ pending .*merge=add aq=1 buffers.weight_kbits=160/ {print $1}' fail.dry)
+hang=$(awk '/ pending .*merge=add aq=2 buffers.weight_kbits=160/ {print $1}' fail.dry)
+cat >wrap.sh <<EOF2
+#!/bin/bash
+case "\$4" in
+  $crash) kill -SEGV \$\$ ;;
+  $hang) sleep 1000 ;;
+esac
+exec "$logiq" "\$@"
+EOF2
+chmod +x wrap.sh
+LOGIQ_SWEEP_EXE=$PWD/wrap.sh "$logiq" sweep fail.ini -j 2 --timeout 20 >fail.out 2>fail.err
+check "a sweep with failed points exits 0 (every point has its row)" $?
+check "8 rows" "$([ "$(q fail.db 'SELECT COUNT(*) FROM points')" = 8 ]; echo $?)"
+err() { q fail.db "SELECT error FROM points WHERE key = '$1'"; }
+check "the crash is recorded with its signal" "$(err "$crash" | grep -q 'crashed: killed by signal 11'; echo $?)"
+check "the hang is killed at its timeout" "$(err "$hang" | grep -q 'timed out after'; echo $?)"
+check "no process of the hung point is left" "$(! pgrep -f "sleep 1000" -u "$(id -u)" >/dev/null || ! pgrep -f -- "--point $hang" >/dev/null; echo $?)"
+check "an infeasible hardware override fails with the reason" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'failed' AND error LIKE '%infeasible%weight_kbits%'")" -ge 1 ]; echo $?)"
+check "OR with 2-bit activations fails with the reason" "$(q fail.db "SELECT error FROM points WHERE merge = 'or' AND aq = '2' AND hw LIKE '%=160'" | grep -q 'need binary'; echo $?)"
+check "the feasible points are done" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 1 ]; echo $?)"
+"$logiq" sweep fail.ini --retry-failed --dry-run >retry.out
+check "--retry-failed would run the 7 failed again" "$(grep -q '^7 to run' retry.out; echo $?)"
+
+# ---- bad specs: one line naming file, line and key; exit 2; nothing written ----
+bad() {  # name pattern spec-text
+    printf '%s\n' "$3" >bad.ini
+    rm -rf bad.db bad.d
+    expect_exit 2 "$1" "$2" "$logiq" sweep bad.ini
+    check "$1: nothing written" "$([ ! -e bad.db ] && [ ! -e bad.d ] && [ "$(wc -l <"$dir/err")" -eq 1 ]; echo $?)"
+}
+bad "unknown key" "bad.ini:4: \[train\] epoch: unknown key" $'[network]\nwq = bin\n[train]\nepoch = 1'
+bad "unknown section" "bad.ini:1: \[net\]: unknown section" $'[net]\nwq = bin'
+bad "empty axis" "bad.ini:2: \[network\] wq: no value" $'[network]\nwq =\n'
+bad "empty value in a list" "bad.ini:2: \[network\] wq: an empty value" $'[network]\nwq = bin,,twn'
+bad "bad quantizer" "bad.ini:2: \[network\] wq: .*heq:4" $'[network]\nwq = bin, heq:4'
+bad "bad number" "bad.ini:2: \[train\] epochs: 'ten'" $'[train]\nepochs = ten'
+bad "out of range" "bad.ini:2: \[network\] width" $'[network]\nwidth = 0'
+bad "bad enum" "bad.ini:2: \[network\] merge: 'xor': expected one of add,or,mux" $'[network]\nmerge = xor'
+bad "unknown hw key" "bad.ini:2: \[hw\] array.pe_cols" $'[hw]\narray.pe_cols = 4'
+bad "bad hw value" "bad.ini:2: \[hw\] array.pe_rows" $'[hw]\narray.pe_rows = many'
+bad "missing hw base" "bad.ini:2: \[hw\] base: .*nowhere.ini" $'[hw]\nbase = nowhere.ini'
+bad "bad architecture" "bad.ini:2: \[network\] arch: 'res11'" $'[network]\narch = res11'
+bad "bad filter" "bad.ini:2: \[sweep\] filter: unknown parameter" $'[sweep]\nfilter = colour == red'
+bad "filter keeps nothing" "no points" $'[sweep]\nfilter = merge == add\n[network]\nmerge = or'
+bad "not an ini line" "bad.ini:2: not a .key = value. line" $'[network]\nthis is not ini'
+expect_exit 2 "missing spec" "nowhere.ini" "$logiq" sweep nowhere.ini
+expect_exit 2 "no spec" "give a sweep spec" "$logiq" sweep
+expect_exit 2 "unknown point" "no such point" "$logiq" sweep small.ini --point 0123456789abcdef
+"$logiq" sweep --help | grep -q "usage: logiq sweep"
+check "sweep --help" $?
+
+# ---- filter and point lists ----
+cat >filt.ini <<'EOF2'
+[sweep]
+filter = merge == add || aq == 1
+[network]
+arch = res11
+merge = add, or, mux
+aq = 1, 2
+EOF2
+"$logiq" sweep filt.ini --dry-run >filt.out
+check "the filter drops or/mux with 2-bit activations (4 points)" "$(grep -q '^sweep filt.*: 4 points' filt.out; echo $?)"
+cat >list.ini <<'EOF2'
+[network]
+arch = res11
+merge = or
+[points]
+a = merge=add aq=2
+b = wq=twn
+c = merge=mux hw.array.pe_rows=32
+EOF2
+"$logiq" sweep list.ini --dry-run >list.out
+check "a [points] list gives exactly its points" "$(grep -q '^sweep list.*: 3 points' list.out; echo $?)"
+
+# ---- Slurm: the array script, and shards merged into the store ----
+"$logiq" sweep small.ini --store slurm.db --slurm >slurm.out 2>&1
+check "--slurm writes the array job" "$([ -x slurm.d/slurm.sh ] && grep -q '^#SBATCH --array=0-5' slurm.d/slurm.sh; echo $?)"
+bash -n slurm.d/slurm.sh
+check "the script is valid bash" $?
+# run two of its tasks as Slurm would, then merge
+for t in 0 3; do SLURM_ARRAY_TASK_ID=$t bash slurm.d/slurm.sh >/dev/null 2>&1; done
+check "two tasks wrote two shards" "$([ "$(ls slurm.d/shards/*.db | wc -l)" = 2 ]; echo $?)"
+"$logiq" sweep small.ini --store slurm.db --merge slurm.d/shards >merge.out 2>&1
+check "--merge folds them in" "$([ "$(q slurm.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 2 ]; echo $?)"
+"$logiq" sweep small.ini --store slurm.db --slurm >slurm2.out 2>&1
+check "the next script has the 4 pending points" "$(grep -q '^#SBATCH --array=0-3' slurm.d/slurm.sh; echo $?)"
+exit $fail

@@ -1,0 +1,585 @@
+/* reports/data.c: reading the result store and the files its rows point at
+ * (data.h). Read-only: the report never writes the store. */
+#include "reports/data.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dup_str(const char *s)
+{
+    s = s ? s : "";
+    size_t n = strlen(s) + 1;
+    char *r = malloc(n);
+    if (r)
+        memcpy(r, s, n);
+    return r;
+}
+
+static double col_real(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+static const char *col_text(sqlite3_stmt *q, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(q, i);
+    return t ? t : "";
+}
+
+static int readable(const char *path)
+{
+    struct stat sb;
+    return path[0] && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && access(path, R_OK) == 0;
+}
+
+/* A stored path made readable from here: as stored, relative to the store's
+ * folder, or STEM.d/KEY/BASENAME beside the store (data.h). */
+static void resolve(char *out, size_t size, const char *stored, const char *store_path,
+                    const char *key)
+{
+    out[0] = 0;
+    if (!stored[0])
+        return;
+    char cand[8192];
+    snprintf(cand, sizeof cand, "%s", stored);
+    if (readable(cand))
+        goto found;
+    const char *slash = strrchr(store_path, '/');
+    int dir_len = slash ? (int)(slash - store_path) : 0;
+    if (stored[0] != '/' && slash) {
+        snprintf(cand, sizeof cand, "%.*s/%s", dir_len, store_path, stored);
+        if (readable(cand))
+            goto found;
+    }
+    const char *base = strrchr(stored, '/');
+    base = base ? base + 1 : stored;
+    size_t n = strlen(store_path);
+    if (n > 3 && strcmp(store_path + n - 3, ".db") == 0)
+        n -= 3;
+    snprintf(cand, sizeof cand, "%.*s.d/%s/%s", (int)n, store_path, key, base);
+    if (readable(cand))
+        goto found;
+    return;
+found:
+    if (strlen(cand) < size)
+        snprintf(out, size, "%s", cand);
+}
+
+static enum rp_status db_fail(sqlite3 *db, struct rp_error *err, const char *path,
+                              const char *what)
+{
+    int code = sqlite3_errcode(db);
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_ERROR)
+        return rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (%s: %s)", path, what,
+                       sqlite3_errmsg(db));
+    return rp_fail(err, RP_ERR_STORE, "%s: cannot read the result store (%s: %s)", path, what,
+                   sqlite3_errmsg(db));
+}
+
+static enum rp_status meta_get(sqlite3 *db, const char *path, const char *name, char **out,
+                               struct rp_error *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &q, NULL) !=
+        SQLITE_OK)
+        return db_fail(db, err, path, "meta");
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    *out = dup_str(rc == SQLITE_ROW ? col_text(q, 0) : "");
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, err, path, "meta");
+    return *out ? RP_OK : rp_fail(err, RP_ERR_NOMEM, "out of memory");
+}
+
+static int find_point(const struct rp_data *d, const char *key)
+{
+    int lo = 0, hi = d->n - 1;  /* points are ordered by key */
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(d->pts[mid].key, key);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static enum rp_status load_points(struct rp_data *d, sqlite3 *db, struct rp_error *err)
+{
+    const char *path = d->store_path;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT key, status, error, arch_eff, merge_kind, \"merge\", acc_int, "
+                           "acc_float, gates_nand2, energy_op_pj, latency_us, area_um2, cycles, "
+                           "merge_nand2, merge_energy_pj, train_s, wall_s, model_path, log_path, "
+                           "cost_path FROM points ORDER BY key",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, path, "points");
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (d->n == cap) {
+            cap = cap ? 2 * cap : 32;
+            struct rp_point *p = realloc(d->pts, (size_t)cap * sizeof *p);
+            if (!p) {
+                sqlite3_finalize(q);
+                return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+            }
+            d->pts = p;
+        }
+        struct rp_point *p = &d->pts[d->n++];
+        memset(p, 0, sizeof *p);
+        snprintf(p->key, sizeof p->key, "%s", col_text(q, 0));
+        p->status = strcmp(col_text(q, 1), "done") == 0 ? SW_DONE : SW_FAILED;
+        p->error = dup_str(p->status == SW_DONE ? "" : col_text(q, 2));
+        p->kv = NULL;
+        if (!p->error) {
+            sqlite3_finalize(q);
+            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        }
+        if (p->status == SW_FAILED && !p->error[0]) {
+            free(p->error);
+            p->error = dup_str("(no reason recorded)");
+        }
+        snprintf(p->arch_eff, sizeof p->arch_eff, "%s", col_text(q, 3));
+        snprintf(p->merge, sizeof p->merge, "%s", col_text(q, 4)[0] ? col_text(q, 4)
+                                                  : col_text(q, 5)[0] ? col_text(q, 5) : "none");
+        double *fig[] = {&p->acc_int, &p->acc_float, &p->gates_nand2, &p->energy_op_pj,
+                         &p->latency_us, &p->area_um2, &p->cycles, &p->merge_nand2,
+                         &p->merge_energy_pj, &p->train_s, &p->wall_s};
+        for (int i = 0; i < (int)(sizeof fig / sizeof fig[0]); i++)
+            *fig[i] = col_real(q, 6 + i);
+        resolve(p->model_path, sizeof p->model_path, col_text(q, 17), path, p->key);
+        resolve(p->log_path, sizeof p->log_path, col_text(q, 18), path, p->key);
+        resolve(p->cost_path, sizeof p->cost_path, col_text(q, 19), path, p->key);
+        if (p->status == SW_DONE)
+            d->n_done++;
+        else
+            d->n_failed++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, err, path, "points");
+
+    if (sqlite3_prepare_v2(db, "SELECT key, unit, nand2_eq, area_um2 FROM point_units "
+                               "ORDER BY key, unit", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, path, "point_units");
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int i = find_point(d, col_text(q, 0));
+        if (i < 0 || d->pts[i].n_units == SW_MAX_UNITS)
+            continue;
+        struct rp_unit *u = &d->pts[i].unit[d->pts[i].n_units++];
+        snprintf(u->unit, sizeof u->unit, "%s", col_text(q, 1));
+        u->nand2_eq = col_real(q, 2);
+        u->area_um2 = col_real(q, 3);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, err, path, "point_units");
+    return RP_OK;
+}
+
+/* Appends "name\0value\0" to a point's kv list. */
+static int kv_add(struct rp_point *p, size_t *len, const char *name, const char *value)
+{
+    size_t a = strlen(name) + 1, b = strlen(value) + 1;
+    char *kv = realloc(p->kv, *len + a + b + 1);
+    if (!kv)
+        return -1;
+    memcpy(kv + *len, name, a);
+    memcpy(kv + *len + a, value, b);
+    *len += a + b;
+    kv[*len] = 0;
+    p->kv = kv;
+    return 0;
+}
+
+static int param_add_value(struct rp_param *pm, const char *value)
+{
+    for (int i = 0; i < pm->n_values; i++)
+        if (strcmp(pm->values[i], value) == 0)
+            return 0;
+    char **v = realloc(pm->values, (size_t)(pm->n_values + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    pm->values = v;
+    if (!(v[pm->n_values] = dup_str(value)))
+        return -1;
+    pm->n_values++;
+    return 0;
+}
+
+/* Values in a stable order (the store keeps points in the order they
+ * finished): numbers by value, text alphabetically, numbers first. */
+static int by_value(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    char *ex, *ey;
+    double u = strtod(x, &ex), v = strtod(y, &ey);
+    int nx = x[0] && !*ex, ny = y[0] && !*ey;
+    if (nx && ny && u != v)
+        return u < v ? -1 : 1;
+    if (nx != ny)
+        return nx ? -1 : 1;
+    return strcmp(x, y);
+}
+
+static enum rp_status load_params(struct rp_data *d, sqlite3 *db, struct rp_error *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT key, name, value FROM point_params ORDER BY name, "
+                               "rowid", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, d->store_path, "point_params");
+    size_t *len = calloc((size_t)d->n + 1, sizeof *len);
+    if (!len) {
+        sqlite3_finalize(q);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    int rc, cap = 0, oom = 0;
+    while (!oom && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int i = find_point(d, col_text(q, 0));
+        if (i < 0)
+            continue;
+        const char *name = col_text(q, 1), *value = col_text(q, 2);
+        oom |= kv_add(&d->pts[i], &len[i], name, value);
+        if (d->n_params == 0 || strcmp(d->params[d->n_params - 1].name, name) != 0) {
+            if (d->n_params == cap) {
+                cap = cap ? 2 * cap : 32;
+                struct rp_param *pm = realloc(d->params, (size_t)cap * sizeof *pm);
+                if (!pm) {
+                    oom = 1;
+                    break;
+                }
+                d->params = pm;
+            }
+            struct rp_param *pm = &d->params[d->n_params++];
+            memset(pm, 0, sizeof *pm);
+            snprintf(pm->name, sizeof pm->name, "%s", name);
+        }
+        oom |= param_add_value(&d->params[d->n_params - 1], value);
+    }
+    free(len);
+    sqlite3_finalize(q);
+    for (int k = 0; k < d->n_params && !oom; k++)
+        qsort(d->params[k].values, (size_t)d->params[k].n_values, sizeof(char *), by_value);
+    if (oom)
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    if (rc != SQLITE_DONE)
+        return db_fail(db, err, d->store_path, "point_params");
+    return RP_OK;
+}
+
+const char *rp_point_param(const struct rp_data *d, int point, const char *name)
+{
+    const char *kv = d->pts[point].kv;
+    while (kv && *kv) {
+        const char *value = kv + strlen(kv) + 1;
+        if (strcmp(kv, name) == 0)
+            return value;
+        kv = value + strlen(value) + 1;
+    }
+    return NULL;
+}
+
+/* Labels: the values of the parameters that vary, merge aside (its colour). */
+static void make_labels(struct rp_data *d)
+{
+    for (int i = 0; i < d->n; i++) {
+        struct rp_point *p = &d->pts[i];
+        size_t len = 0;
+        p->label[0] = 0;
+        for (int k = 0; k < d->n_params; k++) {
+            const struct rp_param *pm = &d->params[k];
+            if (pm->n_values < 2 || strcmp(pm->name, "merge") == 0)
+                continue;
+            const char *v = rp_point_param(d, i, pm->name);
+            int w = snprintf(p->label + len, sizeof p->label - len, "%s%s=%s", len ? " " : "",
+                             pm->name, v ? v : "-");
+            if (w < 0 || (size_t)w >= sizeof p->label - len)
+                break;
+            len += (size_t)w;
+        }
+    }
+}
+
+enum rp_status rp_data_load(struct rp_data *d, const char *store_path, struct rp_error *err)
+{
+    memset(d, 0, sizeof *d);
+    if (strlen(store_path) >= sizeof d->store_path)
+        return rp_fail(err, RP_ERR_STORE, "%s: path too long", store_path);
+    snprintf(d->store_path, sizeof d->store_path, "%s", store_path);
+    struct stat sb;
+    if (stat(store_path, &sb) != 0)
+        return rp_fail(err, RP_ERR_STORE, "%s: no such result store (%s)", store_path,
+                       strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (not a file)",
+                       store_path);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        enum rp_status s = rp_fail(err, RP_ERR_STORE, "%s: cannot open the result store: %s",
+                                   store_path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return s;
+    }
+    sqlite3_busy_timeout(db, 60000);
+    enum rp_status s = RP_OK;
+    sqlite3_stmt *q;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        s = db_fail(db, err, store_path, "schema version");
+    else {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            version = sqlite3_column_int(q, 0);
+        else
+            s = db_fail(db, err, store_path, "schema version");
+        sqlite3_finalize(q);
+    }
+    if (s == RP_OK && version == 0)
+        s = rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (no schema)", store_path);
+    else if (s == RP_OK && version != SW_STORE_VERSION)
+        s = rp_fail(err, RP_ERR_STORE, "%s: result store version %d, this logiq reads version %d",
+                    store_path, version, SW_STORE_VERSION);
+    char *sweep = NULL, *created = NULL;
+    if (s == RP_OK)
+        s = meta_get(db, store_path, "sweep", &sweep, err);
+    if (s == RP_OK)
+        s = meta_get(db, store_path, "created_at", &created, err);
+    if (s == RP_OK)
+        s = meta_get(db, store_path, "spec_path", &d->spec_path, err);
+    if (s == RP_OK)
+        s = meta_get(db, store_path, "spec_text", &d->spec_text, err);
+    if (sweep)
+        snprintf(d->sweep, sizeof d->sweep, "%s", sweep);
+    if (created)
+        snprintf(d->created_at, sizeof d->created_at, "%s", created);
+    free(sweep);
+    free(created);
+    if (s == RP_OK)
+        s = load_points(d, db, err);
+    if (s == RP_OK)
+        s = load_params(d, db, err);
+    sqlite3_close(db);
+    if (s != RP_OK) {
+        rp_data_free(d);
+        return s;
+    }
+    if (!d->sweep[0] && d->n > 0) {
+        /* no meta (a shard): the sweep's name is in every row */
+        const char *slash = strrchr(store_path, '/');
+        snprintf(d->sweep, sizeof d->sweep, "%s", slash ? slash + 1 : store_path);
+    }
+    make_labels(d);
+    return RP_OK;
+}
+
+void rp_data_free(struct rp_data *d)
+{
+    for (int i = 0; i < d->n; i++) {
+        free(d->pts[i].error);
+        free(d->pts[i].kv);
+    }
+    free(d->pts);
+    for (int k = 0; k < d->n_params; k++) {
+        for (int j = 0; j < d->params[k].n_values; j++)
+            free(d->params[k].values[j]);
+        free(d->params[k].values);
+    }
+    free(d->params);
+    free(d->spec_path);
+    free(d->spec_text);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- training logs ---- */
+
+/* Splits a CSV line in place at commas (no quoting: the log has none). */
+static int split(char *line, char **f, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    char *s = line;
+    while (n < max) {
+        f[n++] = s;
+        char *c = strchr(s, ',');
+        if (!c)
+            break;
+        *c = 0;
+        s = c + 1;
+    }
+    return n;
+}
+
+enum rp_status rp_trainlog_read(struct rp_trainlog *t, const char *path, struct rp_error *err)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rp_fail(err, RP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    enum { MAX_COLS = 4096 };
+    size_t cap_line = 1 << 16;
+    char *line = malloc(cap_line);
+    char **fld = malloc(MAX_COLS * sizeof *fld);
+    enum rp_status s = RP_OK;
+    if (!line || !fld) {
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    ssize_t got;
+    size_t cap = cap_line;
+    if ((got = getline(&line, &cap, f)) <= 0) {
+        s = rp_fail(err, RP_ERR_IO, "%s: empty training log", path);
+        goto out;
+    }
+    t->n_cols = split(line, fld, MAX_COLS);
+    if (strcmp(fld[0], "epoch") != 0) {
+        s = rp_fail(err, RP_ERR_IO, "%s: not a training log (no epoch column)", path);
+        t->n_cols = 0;
+        goto out;
+    }
+    t->cols = calloc((size_t)t->n_cols, sizeof *t->cols);
+    if (!t->cols) {
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        t->n_cols = 0;
+        goto out;
+    }
+    for (int i = 0; i < t->n_cols; i++)
+        if (!(t->cols[i] = dup_str(fld[i]))) {
+            s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    int test_col = rp_trainlog_col(t, "test_acc"), cap_rows = 0;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        if (line[0] == '\n' || line[0] == 0)
+            continue;
+        if (t->n_rows == cap_rows) {
+            cap_rows = cap_rows ? 2 * cap_rows : 16;
+            double *v = realloc(t->v, (size_t)cap_rows * (size_t)t->n_cols * sizeof *v);
+            if (!v) {
+                s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            t->v = v;
+        }
+        int n = split(line, fld, MAX_COLS);
+        double *row = t->v + (size_t)t->n_rows * (size_t)t->n_cols;
+        for (int i = 0; i < t->n_cols; i++) {
+            char *end = NULL;
+            row[i] = i < n && fld[i][0] ? strtod(fld[i], &end) : NAN;
+            if (end && *end)
+                row[i] = NAN;
+        }
+        if (test_col >= 0 && row[test_col] < 0)
+            row[test_col] = NAN;
+        t->n_rows++;
+    }
+out:
+    free(line);
+    free(fld);
+    fclose(f);
+    if (s != RP_OK)
+        rp_trainlog_free(t);
+    return s;
+}
+
+void rp_trainlog_free(struct rp_trainlog *t)
+{
+    for (int i = 0; i < t->n_cols; i++)
+        free(t->cols ? t->cols[i] : NULL);
+    free(t->cols);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int rp_trainlog_col(const struct rp_trainlog *t, const char *name)
+{
+    for (int i = 0; i < t->n_cols; i++)
+        if (strcmp(t->cols[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- the cost JSON's energy breakdown ---- */
+
+static char *slurp(const char *path, struct rp_error *err, enum rp_status *s)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *s = rp_fail(err, RP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (len < cap - 1)
+            break;
+        char *b = realloc(buf, cap *= 2);
+        if (!b) {
+            free(buf);
+            buf = NULL;
+        } else
+            buf = b;
+    }
+    fclose(f);
+    if (!buf)
+        *s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    else
+        buf[len] = 0;
+    return buf;
+}
+
+static void energy_add(struct rp_energy *e, const char *name, double pj)
+{
+    if (e->n < RP_MAX_PARTS && isfinite(pj)) {
+        snprintf(e->name[e->n], sizeof e->name[e->n], "%s", name);
+        e->pj[e->n++] = pj;
+    }
+}
+
+enum rp_status rp_energy_read(struct rp_energy *e, const char *path, struct rp_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->total_pj = NAN;
+    enum rp_status s = RP_OK;
+    char *text = slurp(path, err, &s);
+    if (!text)
+        return s;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *en = root ? cJSON_GetObjectItemCaseSensitive(root, "energy_pj") : NULL;
+    if (!cJSON_IsObject(en)) {
+        cJSON_Delete(root);
+        return rp_fail(err, RP_ERR_IO, "%s: not a logiq cost JSON (no energy_pj object)", path);
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, en) {
+        if (!cJSON_IsNumber(it))
+            continue;
+        if (strcmp(it->string, "total") == 0)
+            e->total_pj = it->valuedouble;
+        else
+            energy_add(e, it->string, it->valuedouble);
+    }
+    const cJSON *buf = cJSON_GetObjectItemCaseSensitive(root, "buffers");
+    cJSON_ArrayForEach(it, buf) {
+        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(it, "energy_pj");
+        char name[32];
+        snprintf(name, sizeof name, "sram_%s", it->string);
+        if (cJSON_IsNumber(pj))
+            energy_add(e, name, pj->valuedouble);
+    }
+    cJSON_Delete(root);
+    return RP_OK;
+}

@@ -1,0 +1,1034 @@
+/* reports/figures.c: the figures' CSVs and gnuplot scripts (figures.h).
+ *
+ * Every script has the same frame: `reset session`, CSV input, and a loop
+ * that draws the figure once per format (pngcairo, then svg), so a user who
+ * restyles it changes one place. Data rows are read with `skip 1` (the CSV
+ * header); an empty CSV field is a value not measured, which gnuplot skips. */
+#include "reports/figures.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/qnn.h"
+
+/* ---- styles ---- */
+
+static const struct { const char *merge, *color; int pt; } merge_styles[] = {
+    {"add", "#d62728", 7},   /* filled circle */
+    {"or", "#1f77b4", 9},    /* filled triangle */
+    {"mux", "#2ca02c", 5},   /* filled square */
+    {"none", "#7f7f7f", 13}, /* filled diamond */
+};
+#define N_MERGE_STYLES ((int)(sizeof merge_styles / sizeof merge_styles[0]))
+
+const char *rp_merge_color(const char *merge)
+{
+    for (int i = 0; i < N_MERGE_STYLES; i++)
+        if (strcmp(merge, merge_styles[i].merge) == 0)
+            return merge_styles[i].color;
+    return "#9467bd";
+}
+
+int rp_merge_pt(const char *merge)
+{
+    for (int i = 0; i < N_MERGE_STYLES; i++)
+        if (strcmp(merge, merge_styles[i].merge) == 0)
+            return merge_styles[i].pt;
+    return 11;
+}
+
+/* The order merge kinds are shown in: add, or, mux, none, then others. */
+static int merge_rank(const char *merge)
+{
+    for (int i = 0; i < N_MERGE_STYLES; i++)
+        if (strcmp(merge, merge_styles[i].merge) == 0)
+            return i;
+    return N_MERGE_STYLES;
+}
+
+/* Unit kinds in the order of the datapath (docs/cost-models.md); the merge
+ * unit stands out in red. */
+static const struct { const char *unit, *color; } unit_styles[] = {
+    {"xnor_and_array", "#c6dbef"}, {"popcount", "#9ecae1"}, {"accumulators", "#6baed6"},
+    {"threshold", "#3182bd"}, {"merge", "#d62728"}, {"pooling", "#d9d9d9"},
+    {"score", "#bdbdbd"}, {"pipeline_regs", "#969696"}, {"control", "#636363"},
+};
+#define N_UNIT_STYLES ((int)(sizeof unit_styles / sizeof unit_styles[0]))
+
+/* Energy parts of the cost JSON; the merge path's (merges, the skip buffer)
+ * in reds. */
+static const struct { const char *part, *color; } part_styles[] = {
+    {"lane_ops", "#c6dbef"}, {"popcounts", "#9ecae1"}, {"accumulations", "#6baed6"},
+    {"comparisons", "#3182bd"}, {"merges", "#d62728"}, {"pool_steps", "#d9d9d9"},
+    {"score_ops", "#bdbdbd"}, {"sram_act", "#fdd0a2"}, {"sram_weight", "#fdae6b"},
+    {"sram_skip", "#ff9896"}, {"leakage_logic", "#969696"}, {"leakage_sram", "#636363"},
+};
+#define N_PART_STYLES ((int)(sizeof part_styles / sizeof part_styles[0]))
+
+static const char *extra_colors[] = {"#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+                                     "#ff7f0e"};
+
+/* ---- writing ---- */
+
+/* A CSV text field: commas, quotes and line breaks replaced, so the file
+ * needs no quoting (gnuplot and spreadsheet both read it plainly). */
+static void csv_text(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == ',' ? ';' : *s == '"' ? '\'' : (*s == '\n' || *s == '\r') ? ' ' : *s, f);
+}
+
+/* A CSV number: empty when not measured. */
+static void csv_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+}
+
+/* A gnuplot string literal. */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+struct fig {
+    FILE *csv, *gp;
+    struct rp_figure *meta;
+    char name[64];
+    int multiplot;
+};
+
+static enum rp_status io_fail(struct rp_error *err, const char *dir, const char *name,
+                              const char *ext)
+{
+    return rp_fail(err, RP_ERR_IO, "%s/%s.%s: cannot write: %s", dir, name, ext, strerror(errno));
+}
+
+/* Opens NAME.csv and NAME.gp, writes the script's frame, and lists the
+ * figure in the report. */
+static enum rp_status fig_begin(struct fig *g, struct rp_report *r, const char *dir,
+                                const char *name, enum rp_section sec, int point,
+                                const char *title, int w_px, int h_px, struct rp_error *err)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->name, sizeof g->name, "%s", name);
+    if (r->n_figs == r->cap_figs) {
+        int cap = r->cap_figs ? 2 * r->cap_figs : 32;
+        struct rp_figure *f = realloc(r->figs, (size_t)cap * sizeof *f);
+        if (!f)
+            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        r->figs = f;
+        r->cap_figs = cap;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, name);
+    if (!(g->csv = fopen(path, "w")))
+        return io_fail(err, dir, name, "csv");
+    snprintf(path, sizeof path, "%s/%s.gp", dir, name);
+    if (!(g->gp = fopen(path, "w"))) {
+        fclose(g->csv);
+        g->csv = NULL;
+        return io_fail(err, dir, name, "gp");
+    }
+    g->meta = &r->figs[r->n_figs++];
+    memset(g->meta, 0, sizeof *g->meta);
+    snprintf(g->meta->name, sizeof g->meta->name, "%s", name);
+    snprintf(g->meta->title, sizeof g->meta->title, "%s", title);
+    g->meta->section = sec;
+    g->meta->point = point;
+    fprintf(g->gp,
+            "# %s.gp: %s\n"
+            "# Drawn by `logiq report` from %s.csv. Restyle it, then run\n"
+            "# `gnuplot %s.gp` in this folder to redraw %s.png and %s.svg.\n"
+            "reset session\n"
+            "set datafile separator comma\n"
+            "do for [fmt in \"png svg\"] {\n"
+            "    if (fmt eq \"png\") {\n"
+            "        set terminal pngcairo size %d,%d noenhanced font \"sans,10\"\n"
+            "    } else {\n"
+            "        set terminal svg size %d,%d noenhanced font \"sans,10\" background \"white\"\n"
+            "    }\n"
+            "    set output \"%s.\" . fmt\n",
+            name, title, name, name, name, name, w_px, h_px, w_px, h_px, name);
+    return RP_OK;
+}
+
+static enum rp_status fig_end(struct fig *g, const char *dir, struct rp_error *err)
+{
+    fprintf(g->gp, "%s    unset output\n}\n", g->multiplot ? "    unset multiplot\n" : "");
+    int bad_csv = ferror(g->csv), bad_gp = ferror(g->gp);
+    bad_csv |= fclose(g->csv) != 0;
+    bad_gp |= fclose(g->gp) != 0;
+    g->csv = g->gp = NULL;
+    if (bad_csv)
+        return io_fail(err, dir, g->name, "csv");
+    if (bad_gp)
+        return io_fail(err, dir, g->name, "gp");
+    return RP_OK;
+}
+
+static const char *point_title(const struct rp_point *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", p->merge, p->label[0] ? " " : "", p->label);
+    return buf;
+}
+
+/* Merge kinds present among the done points, in display order. */
+static int merge_kinds(const struct rp_data *d, const char *kinds[], int max)
+{
+    int n = 0;
+    for (int rank = 0; rank <= N_MERGE_STYLES; rank++)
+        for (int i = 0; i < d->n; i++) {
+            const struct rp_point *p = &d->pts[i];
+            if (p->status != SW_DONE || merge_rank(p->merge) != rank)
+                continue;
+            int seen = 0;
+            for (int k = 0; k < n; k++)
+                seen |= strcmp(kinds[k], p->merge) == 0;
+            if (!seen && n < max)
+                kinds[n++] = p->merge;
+        }
+    return n;
+}
+
+/* ---- accuracy vs cost ---- */
+
+static const struct {
+    const char *fig, *what, *col, *xlabel;
+    double scale;  /* store unit -> figure unit */
+} objs[RP_N_OBJ] = {
+    {"acc_gates", "gate equivalents", "gates_nand2", "logic gates, NAND2 equivalents", 1},
+    {"acc_energy", "energy per inference", "energy_nj",
+     "energy per inference, nJ (operation-based estimate)", 1e-3},
+    {"acc_latency", "latency", "latency_us", "latency per inference, us", 1},
+};
+
+/* Sort keys, so that qsort needs no context. */
+struct order {
+    double cost, acc;
+    int rank;
+    const char *merge, *label, *key;
+    int i;
+};
+
+static int by_cost(const void *a, const void *b)
+{
+    const struct order *p = a, *q = b;
+    if (p->cost != q->cost)
+        return p->cost < q->cost ? -1 : 1;
+    if (p->acc != q->acc)
+        return p->acc < q->acc ? -1 : 1;
+    return strcmp(p->key, q->key);
+}
+
+static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp_obj k,
+                                   struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    int *idx = malloc(((size_t)d->n + 1) * sizeof *idx), n = 0;
+    struct order *o = malloc(((size_t)d->n + 1) * sizeof *o);
+    if (!idx || !o) {
+        free(idx);
+        free(o);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < d->n; i++)
+        if (d->pts[i].status == SW_DONE && isfinite(d->pts[i].acc_int) &&
+            isfinite(rp_obj_value(&d->pts[i], k)))
+            o[n++] = (struct order){.cost = rp_obj_value(&d->pts[i], k),
+                                    .acc = d->pts[i].acc_int, .key = d->pts[i].key, .i = i};
+    qsort(o, (size_t)n, sizeof *o, by_cost);
+    for (int j = 0; j < n; j++)
+        idx[j] = o[j].i;
+    free(o);
+    if (n == 0) {
+        free(idx);
+        return rp_report_note(r, "accuracy vs %s: no done point with both figures, not drawn",
+                              objs[k].what) ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
+    }
+    char title[256];
+    int hidden = d->n - n;
+    snprintf(title, sizeof title, "Accuracy vs %s", objs[k].what);
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, objs[k].fig, RP_SEC_TRADEOFF, -1, title, 900, 600,
+                                 err);
+    if (s != RP_OK) {
+        free(idx);
+        return s;
+    }
+    fprintf(g.csv, "key,merge,point,%s,acc_int,front_acc_int\n", objs[k].col);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        const struct rp_point *p = &d->pts[idx[j]];
+        double x = rp_obj_value(p, k) * objs[k].scale;
+        lo = fmin(lo, x);
+        hi = fmax(hi, x);
+        fprintf(g.csv, "%s,", p->key);
+        csv_text(g.csv, p->merge);
+        fputc(',', g.csv);
+        csv_text(g.csv, p->label);
+        fputc(',', g.csv);
+        csv_num(g.csv, x);
+        fputc(',', g.csv);
+        csv_num(g.csv, p->acc_int);
+        fputc(',', g.csv);
+        csv_num(g.csv, r->front[k][idx[j]] ? p->acc_int : NAN);
+        fputc('\n', g.csv);
+    }
+    g.meta->n_rows = n;
+    int n_front = 0;
+    for (int j = 0; j < n; j++)
+        n_front += r->front[k][idx[j]];
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Test accuracy of the integer model (the hardware's) against %s, one colour and "
+             "marker per merge kind; the dashed staircase and the open circles mark the %d "
+             "point%s of the Pareto front.%s",
+             objs[k].what, n_front, n_front == 1 ? "" : "s",
+             hidden ? " Failed points, and done points without this figure, are not drawn: "
+                      "see the tables." : "");
+    fprintf(g.gp, "    set title ");
+    char full[400];
+    if (hidden)
+        snprintf(full, sizeof full, "%s (%d of %d points; %d failed, listed in the report)",
+                 title, n, d->n, d->n_failed);
+    else
+        snprintf(full, sizeof full, "%s (%d points)", title, n);
+    gp_str(g.gp, full);
+    fprintf(g.gp, "\n    set xlabel ");
+    gp_str(g.gp, objs[k].xlabel);
+    fprintf(g.gp, "\n    set ylabel \"test accuracy of the integer model, %%\"\n"
+                  "    set grid\n    set key outside right top\n");
+    if (lo > 0 && hi / lo > 20)
+        fprintf(g.gp, "    set logscale x\n");
+    else
+        fprintf(g.gp, "    set offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08\n");
+    const char *kinds[16];
+    int nk = merge_kinds(d, kinds, 16);
+    fprintf(g.gp, "    plot \\\n");
+    for (int i = 0; i < nk; i++) {
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using 4:(strcol(2) eq ", objs[k].fig);
+        gp_str(g.gp, kinds[i]);
+        /* shrinking sizes: a point drawn later never hides one of equal figures */
+        fprintf(g.gp, " ? 100 * $5 : NaN) with points pt %d ps %.2f lc rgb \"%s\" title ",
+                rp_merge_pt(kinds[i]), 2.2 - 0.9 * i / (nk > 1 ? nk - 1 : 1),
+                rp_merge_color(kinds[i]));
+        gp_str(g.gp, kinds[i]);
+        fprintf(g.gp, ", \\\n");
+    }
+    fprintf(g.gp,
+            "        \"%s.csv\" skip 1 using 4:(100 * $6) with steps dt 2 lw 1.5 lc rgb \"black\" "
+            "title \"Pareto front\", \\\n"
+            "        \"%s.csv\" skip 1 using 4:(100 * $6) with points pt 6 ps 2.6 lc rgb "
+            "\"black\" notitle%s\n",
+            objs[k].fig, objs[k].fig, n <= 40 ? ", \\" : "");
+    if (n <= 40)
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using 4:(100 * $5):3 with labels offset 0,1.1 "
+                      "font \",8\" tc rgb \"gray30\" notitle\n", objs[k].fig);
+    free(idx);
+    return fig_end(&g, dir, err);
+}
+
+/* ---- cost breakdowns ---- */
+
+/* Done points in display order: by merge kind, then label. */
+static int by_merge(const void *a, const void *b)
+{
+    const struct order *p = a, *q = b;
+    int c = p->rank - q->rank;
+    if (!c)
+        c = strcmp(p->merge, q->merge);
+    if (!c)
+        c = strcmp(p->label, q->label);
+    return c ? c : strcmp(p->key, q->key);
+}
+
+/* Returns the count, or -1 when out of memory. */
+static int done_points(const struct rp_data *d, int *idx)
+{
+    struct order *o = malloc(((size_t)d->n + 1) * sizeof *o);
+    if (!o)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < d->n; i++)
+        if (d->pts[i].status == SW_DONE)
+            o[n++] = (struct order){.rank = merge_rank(d->pts[i].merge), .merge = d->pts[i].merge,
+                                    .label = d->pts[i].label, .key = d->pts[i].key, .i = i};
+    qsort(o, (size_t)n, sizeof *o, by_merge);
+    for (int j = 0; j < n; j++)
+        idx[j] = o[j].i;
+    free(o);
+    return n;
+}
+
+/* A stacked bar chart: rows = points, columns = parts (v[row][col], NAN =
+ * not measured). */
+static enum rp_status stacked_bars(struct rp_report *r, const char *dir, const char *name,
+                                   const char *title, const char *caption, const char *ylabel,
+                                   const char *yformat,
+                                   const int *rows, int n_rows, char (*cols)[32],
+                                   const char *const *colors, int n_cols, const double *v,
+                                   struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    int w = 260 + 48 * n_rows;
+    w = w < 900 ? 900 : w > 2400 ? 2400 : w;
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_COST, -1, title, w, 640, err);
+    if (s != RP_OK)
+        return s;
+    snprintf(g.meta->caption, sizeof g.meta->caption, "%s", caption);
+    g.meta->n_rows = n_rows;
+    fprintf(g.csv, "key,point");
+    for (int c = 0; c < n_cols; c++)
+        fprintf(g.csv, ",%s", cols[c]);
+    fputc('\n', g.csv);
+    for (int i = 0; i < n_rows; i++) {
+        char t[300];
+        fprintf(g.csv, "%s,", d->pts[rows[i]].key);
+        csv_text(g.csv, point_title(&d->pts[rows[i]], t, sizeof t));
+        for (int c = 0; c < n_cols; c++) {
+            fputc(',', g.csv);
+            csv_num(g.csv, v[(size_t)i * (size_t)n_cols + (size_t)c]);
+        }
+        fputc('\n', g.csv);
+    }
+    fprintf(g.gp, "    set title ");
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set ylabel ");
+    gp_str(g.gp, ylabel);
+    fprintf(g.gp, "\n    set style data histograms\n"
+                  "    set style histogram rowstacked\n"
+                  "    set style fill solid 0.9 border rgb \"white\"\n"
+                  "    set boxwidth 0.7\n"
+                  "    set xtics rotate by 30 right\n"
+                  "    set format y \"%s\"\n"
+                  "    set grid ytics\n"
+                  "    set key outside right top\n"
+                  "    plot \\\n", yformat);
+    for (int c = 0; c < n_cols; c++) {
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using %d%s title ", name, c + 3,
+                c == 0 ? ":xtic(2)" : "");
+        gp_str(g.gp, cols[c]);
+        fprintf(g.gp, " lc rgb \"%s\"%s\n", colors[c], c + 1 < n_cols ? ", \\" : "");
+    }
+    return fig_end(&g, dir, err);
+}
+
+static enum rp_status fig_gates(struct rp_report *r, const char *dir, const int *rows, int n,
+                                struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    char (*cols)[32] = calloc(64, sizeof *cols);
+    const char **colors = calloc(64, sizeof *colors);
+    double *v = malloc(((size_t)n * 64 + 1) * sizeof *v);
+    enum rp_status s = RP_OK;
+    if (!cols || !colors || !v) {
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    int nc = 0, extra = 0;
+    for (int u = 0; u < N_UNIT_STYLES; u++)  /* the known kinds present, in datapath order */
+        for (int i = 0; i < n; i++) {
+            const struct rp_point *p = &d->pts[rows[i]];
+            int has = 0;
+            for (int j = 0; j < p->n_units; j++)
+                has |= strcmp(p->unit[j].unit, unit_styles[u].unit) == 0;
+            if (has) {
+                snprintf(cols[nc], 32, "%s", unit_styles[u].unit);
+                colors[nc++] = unit_styles[u].color;
+                break;
+            }
+        }
+    for (int i = 0; i < n; i++)  /* then any other kind a newer cost model adds */
+        for (int j = 0; j < d->pts[rows[i]].n_units && nc < 64; j++) {
+            const char *u = d->pts[rows[i]].unit[j].unit;
+            int seen = 0;
+            for (int c = 0; c < nc; c++)
+                seen |= strcmp(cols[c], u) == 0;
+            if (!seen) {
+                snprintf(cols[nc], 32, "%s", u);
+                colors[nc++] = extra_colors[extra++ % 6];
+            }
+        }
+    if (nc == 0) {
+        if (rp_report_note(r, "gates per unit kind: no point has units in point_units, not "
+                              "drawn"))
+            s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < nc; c++) {
+            double x = NAN;
+            const struct rp_point *p = &d->pts[rows[i]];
+            for (int j = 0; j < p->n_units; j++)
+                if (strcmp(p->unit[j].unit, cols[c]) == 0)
+                    x = p->unit[j].nand2_eq;
+            v[(size_t)i * (size_t)nc + (size_t)c] = x;
+        }
+    s = stacked_bars(r, dir, "gates_units", "Logic gates per unit kind",
+                     "Where the gates go: each design point's logic, in NAND2 equivalents, by "
+                     "unit kind of the cost model (point_units); the merge unit (adder path, OR "
+                     "or MUX with its skip register) in red. Failed points have no bar.",
+                     "logic gates, NAND2 equivalents", "%.0s%c", rows, n, cols, colors, nc, v, err);
+out:
+    free(cols);
+    free(colors);
+    free(v);
+    return s;
+}
+
+static enum rp_status fig_energy(struct rp_report *r, const char *dir, const int *rows, int n,
+                                 struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    struct rp_energy *e = calloc((size_t)n + 1, sizeof *e);
+    int *keep = malloc(((size_t)n + 1) * sizeof *keep), nk = 0;
+    char (*cols)[32] = calloc(RP_MAX_PARTS * 2, sizeof *cols);
+    const char **colors = calloc(RP_MAX_PARTS * 2, sizeof *colors);
+    double *v = malloc(((size_t)n * RP_MAX_PARTS * 2 + 1) * sizeof *v);
+    enum rp_status s = RP_OK;
+    if (!e || !keep || !cols || !colors || !v) {
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const struct rp_point *p = &d->pts[rows[i]];
+        struct rp_error e2;
+        if (!p->cost_path[0]) {
+            if (rp_report_note(r, "point %s: no cost JSON found, left out of the energy "
+                                  "breakdown", p->key))
+                goto oom;
+            continue;
+        }
+        if (rp_energy_read(&e[nk], p->cost_path, &e2) != RP_OK) {
+            if (rp_report_note(r, "point %s: %s; left out of the energy breakdown", p->key,
+                               e2.msg))
+                goto oom;
+            continue;
+        }
+        keep[nk++] = rows[i];
+    }
+    int nc = 0, extra = 0;
+    for (int i = 0; i < nk; i++)
+        for (int j = 0; j < e[i].n && nc < RP_MAX_PARTS * 2; j++) {
+            int seen = 0;
+            for (int c = 0; c < nc; c++)
+                seen |= strcmp(cols[c], e[i].name[j]) == 0;
+            if (seen)
+                continue;
+            snprintf(cols[nc], 32, "%s", e[i].name[j]);
+            colors[nc] = NULL;
+            for (int k = 0; k < N_PART_STYLES; k++)
+                if (strcmp(part_styles[k].part, e[i].name[j]) == 0)
+                    colors[nc] = part_styles[k].color;
+            if (!colors[nc])
+                colors[nc] = extra_colors[extra++ % 6];
+            nc++;
+        }
+    if (nk == 0 || nc == 0) {
+        if (rp_report_note(r, "energy breakdown: no point's cost JSON was readable, not drawn"))
+            goto oom;
+        goto out;
+    }
+    for (int i = 0; i < nk; i++)
+        for (int c = 0; c < nc; c++) {
+            double x = NAN;
+            for (int j = 0; j < e[i].n; j++)
+                if (strcmp(e[i].name[j], cols[c]) == 0)
+                    x = e[i].pj[j] * 1e-3;
+            v[(size_t)i * (size_t)nc + (size_t)c] = x;
+        }
+    s = stacked_bars(r, dir, "energy_parts", "Energy per inference by where it goes",
+                     "Each design point's energy per inference (operation-based estimate, nJ), "
+                     "from its cost JSON: operations by kind, SRAM accesses per buffer, and "
+                     "leakage; the merge path (merge operations, the skip buffer) in reds. "
+                     "Failed points have no bar.",
+                     "energy per inference, nJ", "%g", keep, nk, cols, colors, nc, v, err);
+    goto out;
+oom:
+    s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+out:
+    free(e);
+    free(keep);
+    free(cols);
+    free(colors);
+    free(v);
+    return s;
+}
+
+/* ---- training ---- */
+
+/* The test accuracy per epoch of every done point with a log. */
+static enum rp_status fig_test_acc(struct rp_report *r, const char *dir, const int *rows, int n,
+                                   struct rp_trainlog *logs, struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    int max_epochs = 0, n_series = 0;
+    for (int i = 0; i < n; i++) {
+        int tc = logs[i].n_cols ? rp_trainlog_col(&logs[i], "test_acc") : -1;
+        int has = 0;
+        for (int e = 0; tc >= 0 && e < logs[i].n_rows; e++)
+            has |= isfinite(logs[i].v[(size_t)e * (size_t)logs[i].n_cols + (size_t)tc]);
+        if (has) {
+            n_series++;
+            max_epochs = logs[i].n_rows > max_epochs ? logs[i].n_rows : max_epochs;
+        }
+    }
+    if (n_series == 0)
+        return RP_OK;
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, "test_acc_epochs", RP_SEC_TRAINING, -1,
+                                 "Test accuracy per epoch, every point", 900, 600, err);
+    if (s != RP_OK)
+        return s;
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Test accuracy of the float model (fake-quantized weights) after each epoch, from "
+             "each done point's training log; the colour is the merge kind.");
+    g.meta->n_rows = max_epochs;
+    fprintf(g.csv, "epoch");
+    for (int i = 0; i < n; i++)
+        if (logs[i].n_cols && rp_trainlog_col(&logs[i], "test_acc") >= 0)
+            fprintf(g.csv, ",%s", d->pts[rows[i]].key);
+    fputc('\n', g.csv);
+    for (int e = 0; e < max_epochs; e++) {
+        fprintf(g.csv, "%d", e + 1);
+        for (int i = 0; i < n; i++) {
+            int tc = logs[i].n_cols ? rp_trainlog_col(&logs[i], "test_acc") : -1;
+            if (tc < 0)
+                continue;
+            fputc(',', g.csv);
+            if (e < logs[i].n_rows)
+                csv_num(g.csv, logs[i].v[(size_t)e * (size_t)logs[i].n_cols + (size_t)tc]);
+        }
+        fputc('\n', g.csv);
+    }
+    fprintf(g.gp, "    set title \"Test accuracy per epoch (float model)\"\n"
+                  "    set xlabel \"epoch\"\n    set ylabel \"test accuracy, %%\"\n"
+                  "    set grid\n    set key outside right top\n");
+    if (max_epochs <= 20)
+        fprintf(g.gp, "    set xtics 1\n");
+    fprintf(g.gp, "    set xrange [0.5:%d.5]\n    plot \\\n", max_epochs);
+    int col = 2, done = 0;
+    for (int i = 0; i < n; i++) {
+        int tc = logs[i].n_cols ? rp_trainlog_col(&logs[i], "test_acc") : -1;
+        if (tc < 0)
+            continue;
+        int has = 0;
+        for (int e = 0; e < logs[i].n_rows; e++)
+            has |= isfinite(logs[i].v[(size_t)e * (size_t)logs[i].n_cols + (size_t)tc]);
+        if (has) {
+            const struct rp_point *p = &d->pts[rows[i]];
+            char t[300];
+            fprintf(g.gp, "        \"test_acc_epochs.csv\" skip 1 using 1:(100 * $%d) with "
+                          "linespoints pt %d lc rgb \"%s\" dt %d title ",
+                    col, rp_merge_pt(p->merge), rp_merge_color(p->merge), 1 + done % 4);
+            gp_str(g.gp, point_title(p, t, sizeof t));
+            fprintf(g.gp, "%s\n", ++done < n_series ? ", \\" : "");
+        }
+        col++;
+    }
+    return fig_end(&g, dir, err);
+}
+
+static int log_has(const struct rp_trainlog *t, int col)
+{
+    for (int e = 0; col >= 0 && e < t->n_rows; e++)
+        if (isfinite(t->v[(size_t)e * (size_t)t->n_cols + (size_t)col]))
+            return 1;
+    return 0;
+}
+
+/* Training curves of one point: accuracies (left axis) and loss (right). */
+static enum rp_status fig_train(struct rp_report *r, const char *dir, int pi,
+                                const struct rp_trainlog *t, struct rp_error *err)
+{
+    const struct rp_point *p = &r->data.pts[pi];
+    const char *names[] = {"train_loss", "train_acc", "test_acc"};
+    int c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = rp_trainlog_col(t, names[i]);
+    if (!log_has(t, c[0]) && !log_has(t, c[1]) && !log_has(t, c[2]))
+        return RP_OK;
+    char name[64], title[400], pt[300];
+    snprintf(name, sizeof name, "train-%s", p->key);
+    snprintf(title, sizeof title, "Training curves: %s (%s)", point_title(p, pt, sizeof pt),
+             p->key);
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_TRAINING, pi, title, 800, 520, err);
+    if (s != RP_OK)
+        return s;
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Per epoch: training accuracy (training-mode forward), test accuracy of the float "
+             "model, and the mean training loss (right axis), from the point's training log.");
+    g.meta->n_rows = t->n_rows;
+    fprintf(g.csv, "epoch,train_loss,train_acc,test_acc\n");
+    for (int e = 0; e < t->n_rows; e++) {
+        fprintf(g.csv, "%d", e + 1);
+        for (int i = 0; i < 3; i++) {
+            fputc(',', g.csv);
+            if (c[i] >= 0)
+                csv_num(g.csv, t->v[(size_t)e * (size_t)t->n_cols + (size_t)c[i]]);
+        }
+        fputc('\n', g.csv);
+    }
+    fprintf(g.gp, "    set title ");
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set xlabel \"epoch\"\n    set ylabel \"accuracy, %%\"\n"
+                  "    set y2label \"training loss\"\n    set ytics nomirror\n    set y2tics\n"
+                  "    set grid\n    set key outside right top\n");
+    if (t->n_rows <= 20)
+        fprintf(g.gp, "    set xtics 1\n");
+    fprintf(g.gp, "    set xrange [0.5:%d.5]\n    plot \\\n", t->n_rows);
+    const char *clause[3] = {
+        "using 1:2 axes x1y2 with linespoints pt 7 lc rgb \"#7f7f7f\" dt 2 title \"training loss\"",
+        "using 1:(100 * $3) with linespoints pt 5 lc rgb \"#1f77b4\" title \"training accuracy\"",
+        "using 1:(100 * $4) with linespoints pt 7 lc rgb \"#d62728\" title \"test accuracy (float model)\"",
+    };
+    int n_cl = 0, total = log_has(t, c[0]) + log_has(t, c[1]) + log_has(t, c[2]);
+    for (int i = 0; i < 3; i++)
+        if (log_has(t, c[i]))
+            fprintf(g.gp, "        \"%s.csv\" skip 1 %s%s\n", name, clause[i],
+                    ++n_cl < total ? ", \\" : "");
+    return fig_end(&g, dir, err);
+}
+
+/* Step sizes of one point's layers per epoch (HEQ paper Fig. 4, top). */
+static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
+                                const struct rp_trainlog *t, struct rp_error *err)
+{
+    const struct rp_point *p = &r->data.pts[pi];
+    int cols[NN_QNN_MAX_LAYERS], layer[NN_QNN_MAX_LAYERS], n = 0;
+    for (int c = 0; c < t->n_cols && n < NN_QNN_MAX_LAYERS; c++) {
+        int l, len = 0;
+        if (sscanf(t->cols[c], "l%d_step%n", &l, &len) == 1 && t->cols[c][len] == 0 &&
+            log_has(t, c)) {
+            cols[n] = c;
+            layer[n++] = l;
+        }
+    }
+    if (n == 0)
+        return RP_OK;
+    char name[64], title[400], pt[300];
+    snprintf(name, sizeof name, "steps-%s", p->key);
+    snprintf(title, sizeof title, "Weight step sizes: %s (%s)", point_title(p, pt, sizeof pt),
+             p->key);
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_TRAINING, pi, title, 800, 520, err);
+    if (s != RP_OK)
+        return s;
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Each quantized layer's weight step size at the end of each epoch (the mean over "
+             "its scale groups; for binary and ternary quantizers the value of code 1), as in "
+             "the HEQ paper's Fig. 4.");
+    g.meta->n_rows = t->n_rows;
+    fprintf(g.csv, "epoch");
+    for (int i = 0; i < n; i++)
+        fprintf(g.csv, ",l%d_step", layer[i]);
+    fputc('\n', g.csv);
+    for (int e = 0; e < t->n_rows; e++) {
+        fprintf(g.csv, "%d", e + 1);
+        for (int i = 0; i < n; i++) {
+            fputc(',', g.csv);
+            csv_num(g.csv, t->v[(size_t)e * (size_t)t->n_cols + (size_t)cols[i]]);
+        }
+        fputc('\n', g.csv);
+    }
+    fprintf(g.gp, "    set title ");
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set xlabel \"epoch\"\n    set ylabel \"step size s\"\n"
+                  "    set logscale y\n    set grid\n    set key outside right top\n");
+    if (t->n_rows <= 20)
+        fprintf(g.gp, "    set xtics 1\n");
+    fprintf(g.gp, "    set xrange [0.5:%d.5]\n    plot \\\n", t->n_rows);
+    for (int i = 0; i < n; i++)
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using 1:%d with linespoints lw 1.5 title "
+                      "\"layer %d\"%s\n", name, i + 2, layer[i], i + 1 < n ? ", \\" : "");
+    return fig_end(&g, dir, err);
+}
+
+/* Level shares of one point's layers per epoch: one panel a layer. */
+static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
+                                 const struct rp_trainlog *t, struct rp_error *err)
+{
+    const struct rp_point *p = &r->data.pts[pi];
+    int n_layers = 0, layer[NN_QNN_MAX_LAYERS], first[NN_QNN_MAX_LAYERS], count[NN_QNN_MAX_LAYERS];
+    int *csv_col = malloc(((size_t)t->n_cols + 1) * sizeof *csv_col), n_out = 0;
+    if (!csv_col)
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    for (int c = 0; c < t->n_cols; c++) {
+        int l, len = 0, k;
+        if (sscanf(t->cols[c], "l%d_q%d%n", &l, &k, &len) != 2 || t->cols[c][len] != 0)
+            continue;
+        if (n_layers == 0 || layer[n_layers - 1] != l) {
+            if (n_layers == NN_QNN_MAX_LAYERS)
+                break;
+            layer[n_layers] = l;
+            first[n_layers] = n_out;
+            count[n_layers++] = 0;
+        }
+        count[n_layers - 1]++;
+        csv_col[n_out++] = c;
+    }
+    if (n_layers == 0) {
+        free(csv_col);
+        return RP_OK;
+    }
+    char name[64], title[400], pt[300];
+    snprintf(name, sizeof name, "levels-%s", p->key);
+    snprintf(title, sizeof title, "Level shares per layer: %s (%s)",
+             point_title(p, pt, sizeof pt), p->key);
+    int nc = 1;
+    while (nc * nc < n_layers)
+        nc++;
+    int nr = (n_layers + nc - 1) / nc;
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_TRAINING, pi, title, 330 * nc + 40,
+                                 260 * nr + 50, err);
+    if (s != RP_OK) {
+        free(csv_col);
+        return s;
+    }
+    g.multiplot = 1;
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Per layer, the share of its weights at each quantized level at the end of each "
+             "epoch (from the training log); the dotted line is the equal share 1/N that "
+             "histogram equalization aims at.");
+    g.meta->n_rows = t->n_rows;
+    fprintf(g.csv, "epoch");
+    for (int i = 0; i < n_out; i++)
+        fprintf(g.csv, ",%s", t->cols[csv_col[i]]);
+    fputc('\n', g.csv);
+    for (int e = 0; e < t->n_rows; e++) {
+        fprintf(g.csv, "%d", e + 1);
+        for (int i = 0; i < n_out; i++) {
+            fputc(',', g.csv);
+            csv_num(g.csv, t->v[(size_t)e * (size_t)t->n_cols + (size_t)csv_col[i]]);
+        }
+        fputc('\n', g.csv);
+    }
+    fprintf(g.gp, "    set multiplot layout %d,%d title ", nr, nc);
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set grid\n    set yrange [0:1]\n    set key top right font \",8\"\n"
+                  "    set xrange [0.5:%d.5]\n%s", t->n_rows,
+            t->n_rows <= 20 ? "    set xtics 1\n" : "");
+    for (int l = 0; l < n_layers; l++) {
+        fprintf(g.gp, "    set title \"layer %d\"\n    plot \\\n", layer[l]);
+        for (int j = 0; j < count[l]; j++) {
+            const char *cn = t->cols[csv_col[first[l] + j]];
+            const char *q = strchr(cn, 'q');
+            fprintf(g.gp, "        \"%s.csv\" skip 1 using 1:%d with linespoints title "
+                          "\"code %s\", \\\n", name, 2 + first[l] + j, q ? q + 1 : cn);
+        }
+        fprintf(g.gp, "        1.0 / %d with lines dt 3 lc rgb \"gray40\" title \"1/%d\"\n",
+                count[l], count[l]);
+    }
+    free(csv_col);
+    return fig_end(&g, dir, err);
+}
+
+/* ---- weights ---- */
+
+/* The quantizer family of a point's layers admits decision thresholds at
+ * w/s = +-(j - 1/2) (round to nearest: heq, uniform) for every layer. */
+static int rounding_quantizers(const struct rp_data *d, int pi)
+{
+    const char *names[] = {"wq", "wq_first", "wq_last"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = rp_point_param(d, pi, names[i]);
+        if (i == 0 && !v)
+            v = "heq:3";  /* the default */
+        if (v && strncmp(v, "heq", 3) != 0 && strncmp(v, "uniform", 7) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* The histogram of one point's integer weight codes per layer (HEQ paper
+ * Fig. 3, after quantization), from its .qnn. */
+static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
+                                  struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    const struct rp_point *p = &d->pts[pi];
+    if (!p->model_path[0])
+        return rp_report_note(r, "point %s: no .qnn model found, no weight histogram", p->key)
+                   ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
+    struct nn_qnn m;
+    struct nn_error ne;
+    if (nn_qnn_read(&m, p->model_path, &ne) != NN_OK)
+        return rp_report_note(r, "point %s: %s; no weight histogram", p->key, ne.msg)
+                   ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
+    int kmax = 1, L = m.n_layers;
+    for (int l = 0; l < L; l++)
+        kmax = m.layers[l].w_max > kmax ? m.layers[l].w_max : kmax;
+    int nb = 2 * kmax + 1;
+    double *share = malloc(((size_t)L * (size_t)nb + 1) * sizeof *share);
+    long *n_w = calloc((size_t)L + 1, sizeof *n_w);
+    if (!share || !n_w) {
+        free(share);
+        free(n_w);
+        nn_qnn_free(&m);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    int binary_any = 0, signmag_any = 0;
+    for (int l = 0; l < L; l++) {
+        const struct nn_qnn_layer *ly = &m.layers[l];
+        long n = (long)ly->out_c * nn_qnn_fan_in(ly);
+        long *cnt = calloc((size_t)nb, sizeof *cnt);
+        if (!cnt) {
+            free(share);
+            free(n_w);
+            nn_qnn_free(&m);
+            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        }
+        for (long i = 0; i < n; i++) {
+            int c = ly->w[i];
+            if (c >= -kmax && c <= kmax)
+                cnt[c + kmax]++;
+        }
+        n_w[l] = n;
+        int binary = ly->w_code == NN_WCODE_BINARY;
+        binary_any |= binary;
+        signmag_any |= !binary;
+        for (int b = 0; b < nb; b++) {
+            int code = b - kmax;
+            int level = binary ? (code == -1 || code == 1) : (code >= -ly->w_max && code <= ly->w_max);
+            share[(size_t)l * (size_t)nb + (size_t)b] = level && n ? (double)cnt[b] / n : NAN;
+        }
+        free(cnt);
+    }
+    char name[64], title[400], pt[300];
+    snprintf(name, sizeof name, "weights-%s", p->key);
+    snprintf(title, sizeof title, "Integer weight codes per layer: %s (%s)",
+             point_title(p, pt, sizeof pt), p->key);
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_WEIGHTS, pi, title, 800, 520, err);
+    if (s != RP_OK) {
+        free(share);
+        free(n_w);
+        nn_qnn_free(&m);
+        return s;
+    }
+    int thresholds = signmag_any && !binary_any && rounding_quantizers(d, pi);
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Share of each layer's weights at each integer code w/s, from the exported .qnn "
+             "(after quantization). %s The float weights before quantization are not stored "
+             "(neither in the .qnn nor in the training log), so their histogram is not drawn.",
+             thresholds ? "Dashed: the decision thresholds of the rounding quantizer, "
+                          "w/s = +-(j - 1/2)."
+                        : binary_any && !signmag_any
+                              ? "Dashed: the sign threshold at 0."
+                              : "Thresholds in weight units depend on the quantizer and are "
+                                "not stored (the training log gives the step sizes).");
+    g.meta->n_rows = nb;
+    fprintf(g.csv, "code");
+    for (int l = 0; l < L; l++)
+        fprintf(g.csv, ",l%d", l + 1);
+    fputc('\n', g.csv);
+    for (int b = 0; b < nb; b++) {
+        fprintf(g.csv, "%d", b - kmax);
+        for (int l = 0; l < L; l++) {
+            fputc(',', g.csv);
+            csv_num(g.csv, share[(size_t)l * (size_t)nb + (size_t)b]);
+        }
+        fputc('\n', g.csv);
+    }
+    double bw = 0.8 / L;
+    fprintf(g.gp, "    set title ");
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set xlabel \"integer weight code (w / s)\"\n"
+                  "    set ylabel \"share of the layer's weights\"\n"
+                  "    set xrange [%g:%g]\n    set xtics 1\n    set yrange [0:*]\n"
+                  "    set grid ytics\n    set key outside right top\n"
+                  "    set style fill solid 0.75 border -1\n    set boxwidth %g absolute\n",
+            -kmax - 0.6, kmax + 0.6, bw);
+    fprintf(g.gp, "    unset arrow\n");
+    if (thresholds)
+        for (int j = 1; j <= kmax; j++)
+            fprintf(g.gp, "    set arrow from %g, graph 0 to %g, graph 1 nohead dt 2 lc rgb "
+                          "\"gray30\"\n    set arrow from %g, graph 0 to %g, graph 1 nohead "
+                          "dt 2 lc rgb \"gray30\"\n", j - 0.5, j - 0.5, -(j - 0.5), -(j - 0.5));
+    else if (binary_any && !signmag_any)
+        fprintf(g.gp, "    set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb "
+                      "\"gray30\"\n");
+    fprintf(g.gp, "    plot \\\n");
+    for (int l = 0; l < L; l++) {
+        const struct nn_qnn_layer *ly = &m.layers[l];
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using ($1 + %g):%d with boxes title \"layer %d "
+                      "(%s, %ld weights)\"%s\n",
+                name, (l - (L - 1) / 2.0) * bw, l + 2, l + 1,
+                ly->op == NN_QNN_CONV ? "conv" : "dense", n_w[l], l + 1 < L ? ", \\" : "");
+    }
+    free(share);
+    free(n_w);
+    nn_qnn_free(&m);
+    return fig_end(&g, dir, err);
+}
+
+/* ---- all ---- */
+
+enum rp_status rp_figures_write(struct rp_report *r, const char *dir, struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    enum rp_status s = RP_OK;
+    for (int k = 0; k < RP_N_OBJ && s == RP_OK; k++)
+        s = fig_tradeoff(r, dir, (enum rp_obj)k, err);
+    if (s != RP_OK)
+        return s;
+    int *rows = malloc(((size_t)d->n + 1) * sizeof *rows);
+    struct rp_trainlog *logs = calloc((size_t)d->n + 1, sizeof *logs);
+    if (!rows || !logs) {
+        free(rows);
+        free(logs);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    int n = done_points(d, rows);
+    if (n < 0) {
+        free(rows);
+        free(logs);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    if (n > 0)
+        s = fig_gates(r, dir, rows, n, err);
+    if (s == RP_OK && n > 0)
+        s = fig_energy(r, dir, rows, n, err);
+    for (int i = 0; i < n && s == RP_OK; i++) {
+        const struct rp_point *p = &d->pts[rows[i]];
+        struct rp_error e2;
+        if (!p->log_path[0]) {
+            if (rp_report_note(r, "point %s: no training log found, no training figures",
+                               p->key))
+                s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        } else if (rp_trainlog_read(&logs[i], p->log_path, &e2) != RP_OK) {
+            if (rp_report_note(r, "point %s: %s; no training figures", p->key, e2.msg))
+                s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        }
+    }
+    if (s == RP_OK && n > 0)
+        s = fig_test_acc(r, dir, rows, n, logs, err);
+    for (int i = 0; i < n && s == RP_OK; i++) {
+        if (logs[i].n_cols) {
+            s = fig_train(r, dir, rows[i], &logs[i], err);
+            if (s == RP_OK)
+                s = fig_steps(r, dir, rows[i], &logs[i], err);
+            if (s == RP_OK)
+                s = fig_levels(r, dir, rows[i], &logs[i], err);
+        }
+        if (s == RP_OK)
+            s = fig_weights(r, dir, rows[i], err);
+    }
+    for (int i = 0; i < n; i++)
+        rp_trainlog_free(&logs[i]);
+    free(logs);
+    free(rows);
+    return s;
+}

@@ -1,0 +1,477 @@
+/* reports/page.c: points.csv, index.html and report.md (page.h). The two
+ * pages have one structure, written by one set of functions that speak
+ * HTML or Markdown (struct out). */
+#include "reports/page.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+    FILE *f;
+    int md;         /* 1: Markdown, 0: HTML */
+};
+
+static void text(const struct out *o, const char *s)
+{
+    for (; *s; s++) {
+        if (o->md) {
+            if (*s == '|' || *s == '*' || *s == '_' || *s == '`' || *s == '<' || *s == '[' ||
+                *s == ']')
+                fputc('\\', o->f);
+            fputc(*s == '\n' ? ' ' : *s, o->f);
+        } else if (*s == '&')
+            fputs("&amp;", o->f);
+        else if (*s == '<')
+            fputs("&lt;", o->f);
+        else if (*s == '>')
+            fputs("&gt;", o->f);
+        else if (*s == '"')
+            fputs("&quot;", o->f);
+        else
+            fputc(*s, o->f);
+    }
+}
+
+static void heading(const struct out *o, int level, const char *s, const char *id)
+{
+    if (o->md) {
+        fprintf(o->f, "\n%.*s ", level, "######");
+        text(o, s);
+        fputs("\n\n", o->f);
+    } else {
+        fprintf(o->f, "<h%d", level);
+        if (id)
+            fprintf(o->f, " id=\"%s\"", id);
+        fputc('>', o->f);
+        text(o, s);
+        fprintf(o->f, "</h%d>\n", level);
+    }
+}
+
+static void para_begin(const struct out *o) { fputs(o->md ? "" : "<p>", o->f); }
+static void para_end(const struct out *o) { fputs(o->md ? "\n\n" : "</p>\n", o->f); }
+
+static void table_begin(const struct out *o, const char *const *head, int n)
+{
+    if (o->md) {
+        fputs("|", o->f);
+        for (int i = 0; i < n; i++) {
+            fputc(' ', o->f);
+            text(o, head[i]);
+            fputs(" |", o->f);
+        }
+        fputs("\n|", o->f);
+        for (int i = 0; i < n; i++)
+            fputs("---|", o->f);
+        fputc('\n', o->f);
+    } else {
+        fputs("<table>\n<tr>", o->f);
+        for (int i = 0; i < n; i++) {
+            fputs("<th>", o->f);
+            text(o, head[i]);
+            fputs("</th>", o->f);
+        }
+        fputs("</tr>\n", o->f);
+    }
+}
+
+static void row(const struct out *o, const char *const *cells, int n, const char *cls)
+{
+    if (o->md) {
+        fputs("|", o->f);
+        for (int i = 0; i < n; i++) {
+            fputc(' ', o->f);
+            text(o, cells[i]);
+            fputs(" |", o->f);
+        }
+        fputc('\n', o->f);
+    } else {
+        fprintf(o->f, "<tr%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+        for (int i = 0; i < n; i++) {
+            fputs("<td>", o->f);
+            text(o, cells[i]);
+            fputs("</td>", o->f);
+        }
+        fputs("</tr>\n", o->f);
+    }
+}
+
+static void table_end(const struct out *o) { fputs(o->md ? "\n" : "</table>\n", o->f); }
+
+static void pre(const struct out *o, const char *s)
+{
+    if (o->md) {
+        fprintf(o->f, "```ini\n%s%s```\n\n", s, s[0] && s[strlen(s) - 1] != '\n' ? "\n" : "");
+    } else {
+        fputs("<pre>", o->f);
+        text(o, s);
+        fputs("</pre>\n", o->f);
+    }
+}
+
+static void figure(const struct out *o, const struct rp_figure *f)
+{
+    if (o->md) {
+        fprintf(o->f, "![");
+        text(o, f->title);
+        fprintf(o->f, "](%s.png)\n\n**", f->name);
+        text(o, f->title);
+        fputs(".** ", o->f);
+        text(o, f->caption);
+        fprintf(o->f, " ([SVG](%s.svg), [CSV](%s.csv), [gnuplot script](%s.gp))\n\n", f->name,
+                f->name, f->name);
+    } else {
+        fprintf(o->f, "<figure id=\"%s\"><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"", f->name,
+                f->name, f->name);
+        text(o, f->title);
+        fputs("\"></a>\n<figcaption><b>", o->f);
+        text(o, f->title);
+        fputs(".</b> ", o->f);
+        text(o, f->caption);
+        fprintf(o->f, " <span class=\"files\">[<a href=\"%s.svg\">SVG</a> &middot; "
+                      "<a href=\"%s.csv\">CSV</a> &middot; <a href=\"%s.gp\">gnuplot "
+                      "script</a>]</span></figcaption></figure>\n", f->name, f->name, f->name);
+    }
+}
+
+/* A figure for a table: "-" when not measured. */
+static const char *num(char *buf, size_t size, double v, const char *fmt, double scale)
+{
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, fmt, v * scale);
+    return buf;
+}
+
+/* Done points by accuracy (best first), then gates. */
+struct rank {
+    double acc, gates;
+    const char *key;
+    int i;
+};
+
+static int by_accuracy(const void *a, const void *b)
+{
+    const struct rank *p = a, *q = b;
+    if (p->acc != q->acc)
+        return p->acc > q->acc ? -1 : 1;
+    if (p->gates != q->gates)
+        return isnan(p->gates) ? 1 : isnan(q->gates) ? -1 : p->gates < q->gates ? -1 : 1;
+    return strcmp(p->key, q->key);
+}
+
+static void fronts_of(const struct rp_report *r, int i, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < RP_N_OBJ; k++)
+        if (r->front[k] && r->front[k][i])
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+                                    rp_obj_name((enum rp_obj)k));
+    if (!len)
+        snprintf(buf, size, "-");
+}
+
+static int write_page(const struct rp_report *r, const struct rp_options *opt, const struct out *o)
+{
+    const struct rp_data *d = &r->data;
+    char buf[8192], c[12][128];
+    /* summary */
+    snprintf(buf, sizeof buf, "Sweep %s: report", d->sweep[0] ? d->sweep : "(unnamed)");
+    heading(o, 1, buf, NULL);
+    para_begin(o);
+    snprintf(buf, sizeof buf,
+             "%d points: %d done, %d failed. Result store %s%s%s%s. Every figure is a PNG (shown) "
+             "and an SVG (click it), with the CSV behind it and the gnuplot script that drew it; "
+             "points.csv holds every point.",
+             d->n, d->n_done, d->n_failed, d->store_path, d->created_at[0] ? " (created " : "",
+             d->created_at, d->created_at[0] ? " UTC)" : "");
+    text(o, buf);
+    para_end(o);
+    if (d->n_failed) {
+        para_begin(o);
+        snprintf(buf, sizeof buf, "%d failed point%s %s listed below with %s reason%s; %s not "
+                 "plotted anywhere.", d->n_failed, d->n_failed == 1 ? "" : "s",
+                 d->n_failed == 1 ? "is" : "are", d->n_failed == 1 ? "its" : "their",
+                 d->n_failed == 1 ? "" : "s", d->n_failed == 1 ? "it is" : "they are");
+        text(o, buf);
+        para_end(o);
+    }
+
+    /* best points */
+    heading(o, 2, "Best points", "best");
+    struct rank *rk = malloc(((size_t)d->n + 1) * sizeof *rk);
+    if (!rk)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < d->n; i++)
+        if (d->pts[i].status == SW_DONE && isfinite(d->pts[i].acc_int))
+            rk[n++] = (struct rank){d->pts[i].acc_int, d->pts[i].gates_nand2, d->pts[i].key, i};
+    qsort(rk, (size_t)n, sizeof *rk, by_accuracy);
+    int n_best = opt->n_best > 0 ? opt->n_best : 10;
+    if (n == 0) {
+        para_begin(o);
+        text(o, "No point is done yet.");
+        para_end(o);
+    } else {
+        para_begin(o);
+        snprintf(buf, sizeof buf, "The %d most accurate of the %d done points (accuracy of the "
+                 "integer model, ties by fewer gates). \"Pareto\" names the fronts (accuracy vs "
+                 "gates, energy, latency) a point is on; - is a figure not measured.",
+                 n < n_best ? n : n_best, d->n_done);
+        text(o, buf);
+        para_end(o);
+        const char *head[] = {"#", "merge", "point", "accuracy (int)", "accuracy (float)",
+                              "gates (NAND2 eq)", "energy (nJ)", "latency (us)", "area (mm2)",
+                              "training (s)", "Pareto", "key"};
+        table_begin(o, head, 12);
+        for (int j = 0; j < n && j < n_best; j++) {
+            const struct rp_point *p = &d->pts[rk[j].i];
+            const char *cells[12];
+            snprintf(c[0], sizeof c[0], "%d", j + 1);
+            cells[0] = c[0];
+            cells[1] = p->merge;
+            cells[2] = p->label[0] ? p->label : p->arch_eff;
+            cells[3] = num(c[3], sizeof c[3], p->acc_int, "%.2f%%", 100);
+            cells[4] = num(c[4], sizeof c[4], p->acc_float, "%.2f%%", 100);
+            cells[5] = num(c[5], sizeof c[5], p->gates_nand2, "%.0f", 1);
+            cells[6] = num(c[6], sizeof c[6], p->energy_op_pj, "%.1f", 1e-3);
+            cells[7] = num(c[7], sizeof c[7], p->latency_us, "%.2f", 1);
+            cells[8] = num(c[8], sizeof c[8], p->area_um2, "%.4f", 1e-6);
+            cells[9] = num(c[9], sizeof c[9], p->train_s, "%.1f", 1);
+            fronts_of(r, rk[j].i, c[10], sizeof c[10]);
+            cells[10] = c[10];
+            cells[11] = p->key;
+            row(o, cells, 12, NULL);
+        }
+        table_end(o);
+    }
+    free(rk);
+
+    /* failed points */
+    heading(o, 2, "Failed points", "failed");
+    if (d->n_failed == 0) {
+        para_begin(o);
+        text(o, "None.");
+        para_end(o);
+    } else {
+        const char *head[] = {"status", "merge", "point", "reason", "key"};
+        table_begin(o, head, 5);
+        for (int i = 0; i < d->n; i++) {
+            const struct rp_point *p = &d->pts[i];
+            if (p->status == SW_DONE)
+                continue;
+            const char *cells[] = {"FAILED", p->merge, p->label[0] ? p->label : p->arch_eff,
+                                   p->error, p->key};
+            row(o, cells, 5, "failed");
+        }
+        table_end(o);
+    }
+
+    /* figures */
+    static const struct { enum rp_section sec; const char *title, *id; } secs[] = {
+        {RP_SEC_TRADEOFF, "Accuracy against cost", "tradeoff"},
+        {RP_SEC_COST, "Where the cost goes", "cost"},
+        {RP_SEC_TRAINING, "Training", "training"},
+    };
+    for (int s = 0; s < 3; s++) {
+        heading(o, 2, secs[s].title, secs[s].id);
+        int any = 0;
+        for (int i = 0; i < r->n_figs; i++)
+            if (r->figs[i].section == secs[s].sec && r->figs[i].point < 0) {
+                figure(o, &r->figs[i]);
+                any = 1;
+            }
+        if (!any) {
+            para_begin(o);
+            text(o, "Nothing to draw (no done point has these figures; see the notes).");
+            para_end(o);
+        }
+    }
+    heading(o, 2, "Each point: training and weights", "points");
+    para_begin(o);
+    text(o, "Per done point: training curves, step sizes and level shares per layer (from its "
+            "training log), and the histogram of its integer weight codes (from its .qnn).");
+    para_end(o);
+    for (int i = 0; i < d->n; i++) {
+        const struct rp_point *p = &d->pts[i];
+        int any = 0;
+        for (int j = 0; j < r->n_figs; j++)
+            any |= r->figs[j].point == i;
+        if (!any)
+            continue;
+        snprintf(buf, sizeof buf, "%s %s (%s)", p->merge, p->label, p->key);
+        heading(o, 3, buf, NULL);
+        for (int j = 0; j < r->n_figs; j++)
+            if (r->figs[j].point == i)
+                figure(o, &r->figs[j]);
+    }
+
+    /* notes */
+    if (r->n_notes) {
+        heading(o, 2, "Notes", "notes");
+        const char *head[] = {"what could not be drawn, and why"};
+        table_begin(o, head, 1);
+        for (int i = 0; i < r->n_notes; i++) {
+            const char *cells[] = {r->notes[i]};
+            row(o, cells, 1, NULL);
+        }
+        table_end(o);
+    }
+
+    /* the sweep's parameters */
+    heading(o, 2, "The sweep's parameters", "params");
+    if (d->n_params) {
+        const char *head[] = {"parameter", "values", "kind"};
+        table_begin(o, head, 3);
+        for (int k = 0; k < d->n_params; k++) {
+            const struct rp_param *pm = &d->params[k];
+            size_t len = 0;
+            buf[0] = 0;
+            for (int j = 0; j < pm->n_values && len < sizeof buf - 1; j++)
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", j ? ", " : "",
+                                        pm->values[j]);
+            const char *cells[] = {pm->name, buf, pm->n_values > 1 ? "axis" : "fixed"};
+            row(o, cells, 3, NULL);
+        }
+        table_end(o);
+    }
+    if (d->spec_text && d->spec_text[0]) {
+        para_begin(o);
+        snprintf(buf, sizeof buf, "The spec of the last run (%s):",
+                 d->spec_path && d->spec_path[0] ? d->spec_path : "path not recorded");
+        text(o, buf);
+        para_end(o);
+        pre(o, d->spec_text);
+    }
+    return 0;
+}
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"generator\" content=\"logiq report\">\n<title>%s</title>\n"
+    "<style>\n"
+    "body { font-family: sans-serif; max-width: 1300px; margin: 1em auto; padding: 0 1em; }\n"
+    "table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }\n"
+    "th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }\n"
+    "tr.failed td { background: #fde0dd; }\n"
+    "figure { margin: 1em 0 2em; }\n"
+    "figure img { max-width: 100%%; border: 1px solid #eee; }\n"
+    "figcaption { max-width: 900px; font-size: 0.9em; }\n"
+    ".files { white-space: nowrap; }\n"
+    "pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; }\n"
+    "</style>\n"
+    /* For automated checks (tests/cli_report.sh): once every image has
+     * loaded or failed, <body> says how many there are and how many loaded. */
+    "<script>\n"
+    "window.addEventListener('load', function () {\n"
+    "  var imgs = document.images, ok = 0, bad = [];\n"
+    "  for (var i = 0; i < imgs.length; i++) {\n"
+    "    if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;\n"
+    "    else bad.push(imgs[i].getAttribute('src'));\n"
+    "  }\n"
+    "  document.body.setAttribute('data-images', imgs.length);\n"
+    "  document.body.setAttribute('data-images-loaded', ok);\n"
+    "  document.body.setAttribute('data-images-broken', bad.join(' '));\n"
+    "});\n"
+    "</script>\n"
+    "</head>\n<body>\n";
+
+static enum rp_status write_file(const struct rp_report *r, const struct rp_options *opt,
+                                 const char *file, int md, struct rp_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", opt->out_dir, file);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    struct out o = {f, md};
+    if (!md) {
+        char title[256];
+        snprintf(title, sizeof title, "logiq report: %s", r->data.sweep);
+        char esc[1024];
+        size_t len = 0;
+        for (const char *s = title; *s && len < sizeof esc - 8; s++)
+            len += (size_t)snprintf(esc + len, sizeof esc - len, "%s",
+                                    *s == '<' ? "&lt;" : *s == '&' ? "&amp;" : (char[]){*s, 0});
+        fprintf(f, html_head, esc);
+    } else
+        fprintf(f, "<!-- written by `logiq report`; figures beside this file -->\n");
+    int bad = write_page(r, opt, &o) != 0;
+    if (!md)
+        fputs("</body>\n</html>\n", f);
+    bad |= ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad)
+        return rp_fail(err, RP_ERR_IO, "%s: cannot write", path);
+    return RP_OK;
+}
+
+enum rp_status rp_page_html(const struct rp_report *r, const struct rp_options *o,
+                            struct rp_error *err)
+{
+    return write_file(r, o, "index.html", 0, err);
+}
+
+enum rp_status rp_page_md(const struct rp_report *r, const struct rp_options *o,
+                          struct rp_error *err)
+{
+    return write_file(r, o, "report.md", 1, err);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == ',' ? ';' : *s == '"' ? '\'' : (*s == '\n' || *s == '\r') ? ' ' : *s, f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    fputc(',', f);
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+}
+
+enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
+                                  struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/points.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    fprintf(f, "key,status,merge");
+    for (int k = 0; k < d->n_params; k++)
+        fprintf(f, ",%s", d->params[k].name);
+    fprintf(f, ",acc_int,acc_float,gates_nand2,energy_op_pj,latency_us,area_um2,cycles,"
+               "merge_nand2,merge_energy_pj,train_s,wall_s,front_gates,front_energy,"
+               "front_latency,error\n");
+    for (int i = 0; i < d->n; i++) {
+        const struct rp_point *p = &d->pts[i];
+        fprintf(f, "%s,%s,", p->key, p->status == SW_DONE ? "done" : "failed");
+        csv_field(f, p->merge);
+        for (int k = 0; k < d->n_params; k++) {
+            const char *v = rp_point_param(d, i, d->params[k].name);
+            fputc(',', f);
+            csv_field(f, v ? v : "");
+        }
+        const double v[] = {p->acc_int, p->acc_float, p->gates_nand2, p->energy_op_pj,
+                            p->latency_us, p->area_um2, p->cycles, p->merge_nand2,
+                            p->merge_energy_pj, p->train_s, p->wall_s};
+        for (int j = 0; j < (int)(sizeof v / sizeof v[0]); j++)
+            csv_num(f, p->status == SW_DONE ? v[j] : (j >= 9 ? v[j] : NAN));
+        for (int k = 0; k < RP_N_OBJ; k++)
+            fprintf(f, ",%d", r->front[k] ? r->front[k][i] : 0);
+        fputc(',', f);
+        csv_field(f, p->error);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    return bad ? rp_fail(err, RP_ERR_IO, "%s: cannot write", path) : RP_OK;
+}

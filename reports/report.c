@@ -1,0 +1,176 @@
+/* reports/report.c: `logiq report`'s steps (report.h): check gnuplot, read
+ * the store, mark the Pareto fronts, write the figures' CSVs and scripts,
+ * draw them with one gnuplot process, check every PNG and SVG is there,
+ * then write points.csv, index.html and report.md. */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reports/figures.h"
+#include "reports/gnuplot.h"
+#include "reports/page.h"
+#include "sweeps/pareto.h"
+
+const char *rp_obj_name(enum rp_obj k)
+{
+    static const char *names[RP_N_OBJ] = {"gates", "energy", "latency"};
+    return names[k];
+}
+
+double rp_obj_value(const struct rp_point *p, enum rp_obj k)
+{
+    switch (k) {
+    case RP_OBJ_GATES:   return p->gates_nand2;
+    case RP_OBJ_ENERGY:  return p->energy_op_pj;
+    case RP_OBJ_LATENCY: return p->latency_us;
+    default:             return NAN;
+    }
+}
+
+int rp_report_note(struct rp_report *r, const char *fmt, ...)
+{
+    if (r->n_notes == r->cap_notes) {
+        int cap = r->cap_notes ? 2 * r->cap_notes : 16;
+        char(*n)[512] = realloc(r->notes, (size_t)cap * sizeof *n);
+        if (!n)
+            return -1;
+        r->notes = n;
+        r->cap_notes = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->notes[r->n_notes++], sizeof r->notes[0], fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+void rp_report_free(struct rp_report *r)
+{
+    rp_data_free(&r->data);
+    for (int k = 0; k < RP_N_OBJ; k++)
+        free(r->front[k]);
+    free(r->figs);
+    free(r->notes);
+    memset(r, 0, sizeof *r);
+}
+
+/* mkdir -p */
+static enum rp_status make_dir(const char *dir, struct rp_error *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return rp_fail(err, RP_ERR_IO, "%s: path too long", dir);
+    for (char *s = path + 1;; s++) {
+        if (*s != '/' && *s != 0)
+            continue;
+        char c = *s;
+        *s = 0;
+        struct stat sb;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return rp_fail(err, RP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return rp_fail(err, RP_ERR_IO, "%s: not a folder", path);
+        *s = c;
+        if (!c)
+            break;
+    }
+    return RP_OK;
+}
+
+static enum rp_status fronts(struct rp_report *r, struct rp_error *err)
+{
+    const struct rp_data *d = &r->data;
+    double *cost = malloc(((size_t)d->n + 1) * sizeof *cost);
+    double *gain = malloc(((size_t)d->n + 1) * sizeof *gain);
+    enum rp_status s = RP_OK;
+    if (!cost || !gain)
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < RP_N_OBJ && s == RP_OK; k++) {
+        r->front[k] = calloc((size_t)d->n + 1, 1);
+        if (!r->front[k]) {
+            s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (int i = 0; i < d->n; i++) {
+            int done = d->pts[i].status == SW_DONE;  /* a failed point is never on a front */
+            cost[i] = done ? rp_obj_value(&d->pts[i], (enum rp_obj)k) : NAN;
+            gain[i] = done ? d->pts[i].acc_int : NAN;
+        }
+        if (d->n > 0 && sw_pareto_front(cost, gain, d->n, r->front[k]) < 0)
+            s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    free(cost);
+    free(gain);
+    return s;
+}
+
+static int file_nonempty(const char *dir, const char *name, const char *ext)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
+}
+
+static enum rp_status draw(struct rp_report *r, const char *gnuplot, const char *dir,
+                           struct rp_error *err)
+{
+    if (r->n_figs == 0)
+        return RP_OK;
+    char (*names)[80] = calloc((size_t)r->n_figs, sizeof *names);
+    const char **scripts = calloc((size_t)r->n_figs, sizeof *scripts);
+    enum rp_status s = RP_OK;
+    if (!names || !scripts)
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < r->n_figs && s == RP_OK; i++) {
+        snprintf(names[i], sizeof names[i], "%s.gp", r->figs[i].name);
+        scripts[i] = names[i];
+        /* no stale drawing from an earlier report may pass for this one */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.png", dir, r->figs[i].name);
+        remove(path);
+        snprintf(path, sizeof path, "%s/%s.svg", dir, r->figs[i].name);
+        remove(path);
+    }
+    if (s == RP_OK)
+        s = rp_gnuplot_run(gnuplot, dir, scripts, r->n_figs, err);
+    for (int i = 0; i < r->n_figs && s == RP_OK; i++)
+        for (int e = 0; e < 2 && s == RP_OK; e++)
+            if (!file_nonempty(dir, r->figs[i].name, e ? "svg" : "png"))
+                s = rp_fail(err, RP_ERR_GNUPLOT, "%s/%s.%s: gnuplot did not draw it", dir,
+                            r->figs[i].name, e ? "svg" : "png");
+    free(names);
+    free(scripts);
+    return s;
+}
+
+enum rp_status rp_report_write(struct rp_report *r, const struct rp_options *o,
+                               struct rp_error *err)
+{
+    memset(r, 0, sizeof *r);
+    const char *gnuplot = o->gnuplot ? o->gnuplot : "gnuplot";
+    enum rp_status s = rp_data_load(&r->data, o->store_path, err);
+    if (s == RP_OK)
+        s = rp_gnuplot_check(gnuplot, err);
+    if (s == RP_OK)
+        s = make_dir(o->out_dir, err);
+    if (s == RP_OK)
+        s = fronts(r, err);
+    if (s == RP_OK)
+        s = rp_figures_write(r, o->out_dir, err);
+    if (s == RP_OK)
+        s = draw(r, gnuplot, o->out_dir, err);
+    if (s == RP_OK)
+        s = rp_page_points_csv(r, o->out_dir, err);
+    if (s == RP_OK)
+        s = rp_page_html(r, o, err);
+    if (s == RP_OK)
+        s = rp_page_md(r, o, err);
+    return s;
+}

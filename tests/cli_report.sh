@@ -1,0 +1,154 @@
+#!/bin/bash
+# tests/cli_report.sh: logiq report as a user runs it, on the store of a
+# tiny real sweep (synthetic data, 3 done points and 1 failed): every
+# figure's PNG, SVG, CSV and gnuplot script exist and are complete; the
+# failed point is listed as failed with its reason and plotted nowhere; a
+# figure the store holds as NULL is left out, not drawn as zero; a store
+# moved with its folder still finds its files; the scripts rerun; index.html
+# loads in headless Chromium with every image loaded (counted by the page's
+# own script, read back from the dumped DOM); error paths and exit codes.
+# Usage: bash cli_report.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
+cd "$dir" || exit 1
+q() { sqlite3 "$1" "$2"; }
+
+# ---- a store: add / or / mux with 1-bit activations, and OR with 2-bit
+# activations, which training refuses (a failed point) ----
+cat >rep.ini <<EOF2
+[sweep]
+name = rep
+filter = aq == 1 || merge == or
+[network]
+arch = "c8,c8+{merge},p,c16,p,f10"
+merge = add, or, mux
+wq = heq:3
+aq = 1, 2
+[train]
+epochs = 2
+data = synthetic
+train_limit = 256
+test_limit = 128
+[hw]
+base = $src/costmodels/hw/small.ini
+EOF2
+"$logiq" sweep rep.ini -j 2 -q >sweep.out 2>&1
+check "the sweep ran (3 done, 1 failed)" \
+    "$([ "$(q rep.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 3 ] && [ "$(q rep.db "SELECT COUNT(*) FROM points WHERE status = 'failed'")" = 1 ]; echo $?)"
+failed=$(q rep.db "SELECT key FROM points WHERE status = 'failed'")
+done_keys=$(q rep.db "SELECT key FROM points WHERE status = 'done' ORDER BY key")
+
+"$logiq" report rep.db -o r1 >report.out 2>report.err
+check "logiq report exits 0" $?
+check "it names the index" "$(grep -q 'r1/index.html' report.out; echo $?)"
+
+# ---- every figure is complete ----
+# NAME ROWS: the CSV's data rows (the header aside)
+expect="acc_gates 3
+acc_energy 3
+acc_latency 3
+gates_units 3
+energy_parts 3
+test_acc_epochs 2"
+for k in $done_keys; do
+    expect="$expect
+train-$k 2
+steps-$k 2
+levels-$k 2
+weights-$k 3"
+done
+n_fig=0
+bad=""
+while read -r name rows; do
+    n_fig=$((n_fig + 1))
+    f=r1/$name
+    [ "$(head -c 8 "$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || bad="$bad $name.png(signature)"
+    [ "$(stat -c %s "$f.png" 2>/dev/null || echo 0)" -gt 2000 ] || bad="$bad $name.png(size)"
+    grep -q '^<svg' "$f.svg" 2>/dev/null && tail -c 20 "$f.svg" | tr -d ' \n' | grep -q '</svg>$' || bad="$bad $name.svg"
+    [ "$(($(wc -l <"$f.csv") - 1))" = "$rows" ] || bad="$bad $name.csv(rows $(($(wc -l <"$f.csv") - 1)), expected $rows)"
+    grep -q "\"$name.csv\"" "$f.gp" && grep -q "set output \"$name.\" . fmt" "$f.gp" || bad="$bad $name.gp"
+done <<<"$expect"
+echo "figures checked: $n_fig${bad:+; bad:$bad}"
+check "every figure has a complete PNG, SVG, CSV and script ($n_fig figures)" "$([ -z "$bad" ] && [ "$n_fig" = 18 ]; echo $?)"
+check "no other figure (18 scripts)" "$([ "$(ls r1/*.gp | wc -l)" = 18 ]; echo $?)"
+check "points.csv: 4 points" "$([ "$(($(wc -l <r1/points.csv) - 1))" = 4 ]; echo $?)"
+check "the Pareto front is marked in the accuracy-vs-gates CSV" \
+    "$([ "$(awk -F, 'NR > 1 && $6 != ""' r1/acc_gates.csv | wc -l)" -ge 1 ]; echo $?)"
+check "one colour and marker per merge kind" \
+    "$(for m in add or mux; do grep -q "eq \"$m\" ? 100" r1/acc_gates.gp || exit 1; done; echo 0)"
+check "the merge unit is a stack of the gates bars" "$(head -1 r1/gates_units.csv | grep -q ',merge,'; echo $?)"
+
+# ---- the failed point: listed as failed, plotted nowhere ----
+reason=$(q rep.db "SELECT error FROM points WHERE key = '$failed'" | cut -c1-40)
+check "index.html lists the failed point as FAILED with its reason" \
+    "$(grep -q "<td>FAILED</td><td>or</td>.*$failed" r1/index.html && grep -qF "${reason%%\{*}" r1/index.html; echo $?)"
+check "report.md lists it too" "$(grep -q "| FAILED | or |.*$failed" r1/report.md; echo $?)"
+check "the failed point is in no figure's CSV" "$(! grep -l "$failed" r1/*.csv | grep -v points.csv; echo $?)"
+check "points.csv: failed, its figures empty (not zero)" \
+    "$(grep "^$failed,failed," r1/points.csv | awk -F, '{ exit !($(NF-14) == "" && $(NF-13) == "" && $(NF-12) == "") }'; echo $?)"
+check "no per-point figure of the failed point" "$([ -z "$(ls r1 | grep "$failed")" ]; echo $?)"
+
+# ---- index.html and report.md show every figure ----
+imgs=$(grep -o '<img src="[^"]*"' r1/index.html | sed 's/<img src="//; s/"$//')
+check "index.html has an img of every figure (18)" "$([ "$(echo "$imgs" | wc -l)" = 18 ]; echo $?)"
+check "every img is a relative path to a file that exists" \
+    "$(for i in $imgs; do case $i in /*|*://*) exit 1 ;; esac; [ -s "r1/$i" ] || exit 1; done; echo 0)"
+check "report.md shows every figure" "$([ "$(grep -c '^!\[.*\](.*\.png)$' r1/report.md)" = 18 ]; echo $?)"
+check "the sweep's parameters and spec are shown" \
+    "$(grep -q '<td>merge</td><td>add, mux, or</td><td>axis</td>' r1/index.html && grep -q 'filter = aq == 1' r1/index.html && grep -q 'merge = add, or, mux' r1/report.md; echo $?)"
+check "the weight figures say float weights are not stored" \
+    "$(grep -q 'float weights before quantization are not stored' r1/index.html; echo $?)"
+
+# ---- headless Chromium loads index.html with every image ----
+chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+if [ -z "$chrome" ]; then
+    check "chromium is installed (scripts/install-deps.sh installs it)" 1
+else
+    timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --user-data-dir="$dir/chrome" \
+        --virtual-time-budget=10000 --dump-dom "file://$dir/r1/index.html" >dom.html 2>chrome.err
+    check "chromium dumps the page (exit 0)" $?
+    body=$(grep -o '<body[^>]*>' dom.html | head -1)
+    n_img=$(echo "$body" | sed -n 's/.* data-images="\([0-9]*\)".*/\1/p')
+    n_ok=$(echo "$body" | sed -n 's/.* data-images-loaded="\([0-9]*\)".*/\1/p')
+    echo "chromium: $body"
+    check "chromium: every image loaded ($n_ok of $n_img, expected 18)" \
+        "$([ "${n_img:-0}" = 18 ] && [ "${n_ok:-0}" = 18 ]; echo $?)"
+fi
+
+# ---- the scripts rerun as a user would ----
+(cd r1 && rm -f acc_gates.png acc_gates.svg && gnuplot acc_gates.gp) >rerun.out 2>&1
+check "a script reruns in the folder and redraws its PNG and SVG" \
+    "$([ -s r1/acc_gates.png ] && [ -s r1/acc_gates.svg ]; echo $?)"
+
+# ---- a figure not measured is left out, not drawn as zero ----
+cp rep.db nulls.db
+first=$(echo "$done_keys" | head -1)
+q nulls.db "UPDATE points SET energy_op_pj = NULL WHERE key = '$first'"
+"$logiq" report nulls.db -o nulls -q >/dev/null 2>&1
+check "a done point without energy: out of acc_energy, in acc_gates" \
+    "$([ "$(($(wc -l <nulls/acc_energy.csv) - 1))" = 2 ] && ! grep -q "$first" nulls/acc_energy.csv && grep -q "$first" nulls/acc_gates.csv; echo $?)"
+
+# ---- a store moved with its folder still finds its files ----
+mkdir -p moved && cp -r rep.db rep.d moved/ && (cd / && "$logiq" report "$dir/moved/rep.db" -o "$dir/moved/r1" -q) 2>moved.err
+check "a moved store: exit 0, every per-point figure, no note" \
+    "$([ "$(ls moved/r1/*.gp | wc -l)" = 18 ] && [ ! -s moved.err ]; echo $?)"
+
+# ---- errors: exit codes and one-line messages ----
+expect_exit 0 "--help" "usage: logiq report" "$logiq" report --help
+expect_exit 2 "no store given" "expected one result store" "$logiq" report
+expect_exit 2 "a missing store names the file" "nothere.db: no such result store" "$logiq" report nothere.db -o x
+echo "not a database" >junk.db
+expect_exit 2 "a malformed store names the file" "junk.db: not a logiq result store" "$logiq" report junk.db -o x
+sqlite3 other.db "CREATE TABLE t (a)"
+expect_exit 2 "an SQLite file that is not a store" "other.db: not a logiq result store" "$logiq" report other.db -o x
+cp rep.db v9.db && sqlite3 v9.db "PRAGMA user_version = 9"
+expect_exit 2 "a store of another version" "v9.db: result store version 9" "$logiq" report v9.db -o x
+expect_exit 1 "a missing gnuplot is a clear error" "gnuplot not found" "$logiq" report rep.db -o x --gnuplot "$dir/no/gnuplot"
+expect_exit 1 "an unwritable output folder" "cannot create" "$logiq" report rep.db -o /proc/logiq-report
+check "one-line error messages" "$([ "$(wc -l <"$dir/err")" = 1 ]; echo $?)"
+
+exit $fail

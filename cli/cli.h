@@ -14,6 +14,14 @@ enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_cost(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* `logiq bench cost` (cli/bench_cost.c). */
+int bench_cost(int argc, char **argv);
+/* `logiq bench sim` (cli/bench_sim.c). */
+int bench_sim(int argc, char **argv);
 
 /* Which data set, from --data and --data-dir. */
 struct cli_data {
@@ -51,6 +59,10 @@ void cli_progress_show(struct cli_progress *p, int force, const char *fmt, ...)
 /* Formats seconds as "1h02m", "3m04s" or "12s". */
 void cli_format_duration(char *buf, size_t size, double s);
 double cli_now(void);
+
+/* The path of the running logiq executable (to run itself as a child).
+ * Returns 0, or -1 after printing why. */
+int cli_self_exe(char *buf, size_t size);
 
 /* Parses an int/float option value; on error prints "logiq CMD: --opt: ..." and
  * returns -1. */

@@ -23,6 +23,8 @@
 
 static const char help[] =
     "usage: logiq bench train [options]\n"
+    "       logiq bench cost [options]   (see logiq bench cost --help)\n"
+    "       logiq bench sim [options]    (see logiq bench sim --help)\n"
     "\n"
     "Measures training throughput (images/s) and peak memory of the presets and\n"
     "of the reference CNN (refcnn, full precision and binary), each in its own\n"
@@ -148,8 +150,13 @@ int cmd_bench(int argc, char **argv)
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }
+    if (strcmp(argv[1], "cost") == 0)
+        return bench_cost(argc - 1, argv + 1);
+    if (strcmp(argv[1], "sim") == 0)
+        return bench_sim(argc - 1, argv + 1);
     if (strcmp(argv[1], "train") != 0) {
-        fprintf(stderr, "logiq bench: unknown benchmark '%s' (expected train)\n", argv[1]);
+        fprintf(stderr, "logiq bench: unknown benchmark '%s' (expected train, cost or sim)\n",
+                argv[1]);
         return EXIT_USAGE;
     }
     int batches = 30, threads = 2, torch = 1, c;
@@ -183,12 +190,8 @@ int cmd_bench(int argc, char **argv)
         return EXIT_USAGE;
     }
     char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) {
-        fprintf(stderr, "logiq bench: cannot find its own executable\n");
+    if (cli_self_exe(self, sizeof self) != 0)
         return EXIT_WORK;
-    }
-    self[len] = 0;
     printf("training throughput, batch 128, 28x28x1, %d threads, %d timed steps\n", threads,
            batches);
     printf("%-16s %12s %12s\n", "configuration", "images/s", "peak MiB");

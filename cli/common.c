@@ -208,3 +208,14 @@ int cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, 
     *out = (float)v;
     return 0;
 }
+
+int cli_self_exe(char *buf, size_t size)
+{
+    ssize_t len = readlink("/proc/self/exe", buf, size - 1);
+    if (len <= 0) {
+        fprintf(stderr, "logiq: cannot find its own executable\n");
+        return -1;
+    }
+    buf[len] = 0;
+    return 0;
+}

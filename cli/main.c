@@ -17,6 +17,10 @@ static const char usage[] =
     "Commands:\n"
     "  train     train a quantized network and export it as a .qnn model\n"
     "  eval      accuracy of a .qnn's integer model (the hardware's accuracy)\n"
+    "  cost      gates, area, energy and latency of an accelerator running a network\n"
+    "  sim       cycle-accurate SystemC simulation, checked against the integer model\n"
+    "  sweep     run a design-space sweep into a resumable SQLite result store\n"
+    "  report    figures, index.html and report.md from a sweep's result store\n"
     "  bench     speed figures (training throughput, against PyTorch if present)\n"
     "  version   print the versions of logiq and its libraries\n"
     "\n"
@@ -54,13 +58,21 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "cost") == 0)
+        return cmd_cost(argc - 1, argv + 1);
+    if (strcmp(cmd, "sim") == 0)
+        return cmd_sim(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("logiq 0.1.0 (SystemC %s)\n", sim_systemc_version());
         return 0;
     }
-    fprintf(stderr, "logiq: unknown command '%s' (expected train, eval, bench, version; see "
+    fprintf(stderr, "logiq: unknown command '%s' (expected train, eval, cost, sim, sweep, report, bench, version; see "
             "logiq --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -70,4 +70,41 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long
 int cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, double hi,
                     float *out);
 
+/* A report's format, from --format table|csv|json (cost and sim). */
+enum cli_format { CLI_FMT_TABLE, CLI_FMT_CSV, CLI_FMT_JSON };
+/* Parses a --format value; on error prints "logiq CMD: --format: ..." and
+ * returns -1. */
+int cli_parse_format(const char *cmd, const char *s, enum cli_format *out);
+
+/* The network options `logiq train` and `logiq cost` share: --arch --width
+ * --wq --wq-first --wq-last --aq --mux --res-bits --res-frac. A command puts
+ * CLI_NET_OPTIONS (needs <getopt.h>) in its struct option table, numbers its
+ * own option codes from CLI_OPT_NET_END, and hands each getopt_long result to
+ * cli_net_option first. */
+enum {
+    CLI_OPT_ARCH = 256, CLI_OPT_WIDTH, CLI_OPT_WQ, CLI_OPT_WQ_FIRST, CLI_OPT_WQ_LAST,
+    CLI_OPT_AQ, CLI_OPT_MUX, CLI_OPT_RES_BITS, CLI_OPT_RES_FRAC, CLI_OPT_NET_END,
+};
+#define CLI_NET_OPTIONS                                         \
+    {"arch", required_argument, 0, CLI_OPT_ARCH},               \
+    {"width", required_argument, 0, CLI_OPT_WIDTH},             \
+    {"wq", required_argument, 0, CLI_OPT_WQ},                   \
+    {"wq-first", required_argument, 0, CLI_OPT_WQ_FIRST},       \
+    {"wq-last", required_argument, 0, CLI_OPT_WQ_LAST},         \
+    {"aq", required_argument, 0, CLI_OPT_AQ},                   \
+    {"mux", required_argument, 0, CLI_OPT_MUX},                 \
+    {"res-bits", required_argument, 0, CLI_OPT_RES_BITS},       \
+    {"res-frac", required_argument, 0, CLI_OPT_RES_FRAC}
+
+struct nn_model_config;
+/* Applies option opt (a getopt_long result) with value arg to cfg, *arch
+ * (--arch) or *width (--width). Returns 1 if handled, 0 if opt is not a
+ * network option, -1 after printing "logiq CMD: ..." for a bad value. */
+int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_config *cfg,
+                   const char **arch, float *width);
+
+/* Reads a whole small text file into a NUL-terminated buffer the caller
+ * frees; NULL with errno set on failure. */
+char *cli_read_text(const char *path);
+
 #endif

@@ -47,8 +47,7 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum {
-    O_HW = 256, O_FORMAT, O_HELP_HW, O_ARCH, O_WIDTH, O_WQ, O_WQ_FIRST, O_WQ_LAST, O_AQ, O_MUX,
-    O_RES_BITS, O_RES_FRAC, O_INPUT, O_CLASSES,
+    O_HW = CLI_OPT_NET_END, O_FORMAT, O_HELP_HW, O_INPUT, O_CLASSES,
 };
 
 static const struct option long_opts[] = {
@@ -56,22 +55,12 @@ static const struct option long_opts[] = {
     {"format", required_argument, 0, O_FORMAT},
     {"output", required_argument, 0, 'o'},
     {"help-hw", no_argument, 0, O_HELP_HW},
-    {"arch", required_argument, 0, O_ARCH},
-    {"width", required_argument, 0, O_WIDTH},
-    {"wq", required_argument, 0, O_WQ},
-    {"wq-first", required_argument, 0, O_WQ_FIRST},
-    {"wq-last", required_argument, 0, O_WQ_LAST},
-    {"aq", required_argument, 0, O_AQ},
-    {"mux", required_argument, 0, O_MUX},
-    {"res-bits", required_argument, 0, O_RES_BITS},
-    {"res-frac", required_argument, 0, O_RES_FRAC},
+    CLI_NET_OPTIONS,
     {"input", required_argument, 0, O_INPUT},
     {"classes", required_argument, 0, O_CLASSES},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
-
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 static int usage_error(const char *msg)
 {
@@ -382,7 +371,7 @@ static int parse_input(const char *s, struct nn_model_config *cfg)
 int cmd_cost(int argc, char **argv)
 {
     const char *hw_path = NULL, *out_path = NULL, *arch_text = NULL;
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     struct nn_model_config cfg;
     nn_model_config_default(&cfg);
     cfg.max_batch = 2;  /* the smallest the model allows; nothing runs */
@@ -391,36 +380,16 @@ int cmd_cost(int argc, char **argv)
     int c, bad = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+        int net = cli_net_option(c, optarg, "cost", &cfg, &arch_text, &width);
+        if (net < 0)
+            return EXIT_USAGE;
+        if (net > 0)
+            continue;
         switch (c) {
         case O_HW: hw_path = optarg; break;
         case 'o': out_path = optarg; break;
-        case O_FORMAT:
-            if (strcmp(optarg, "table") == 0)
-                fmt = FMT_TABLE;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return usage_error("--format: expected table, csv or json");
-            break;
+        case O_FORMAT: bad = cli_parse_format("cost", optarg, &fmt); break;
         case O_HELP_HW: print_hw_keys(); return 0;
-        case O_ARCH: arch_text = optarg; break;
-        case O_WIDTH: bad = cli_parse_float("cost", "--width", optarg, 0.01, 64, &width); break;
-        case O_WQ: snprintf(cfg.wq, sizeof cfg.wq, "%s", optarg); break;
-        case O_WQ_FIRST: snprintf(cfg.wq_first, sizeof cfg.wq_first, "%s", optarg); break;
-        case O_WQ_LAST: snprintf(cfg.wq_last, sizeof cfg.wq_last, "%s", optarg); break;
-        case O_AQ: snprintf(cfg.aq, sizeof cfg.aq, "%s", optarg); break;
-        case O_MUX:
-            if (strcmp(optarg, "or") == 0)
-                cfg.mux = NN_MUX_OR;
-            else if (strcmp(optarg, "sel") == 0)
-                cfg.mux = NN_MUX_SEL;
-            else
-                return usage_error("--mux: expected or or sel");
-            break;
-        case O_RES_BITS: bad = cli_parse_int("cost", "--res-bits", optarg, 2, 24, &cfg.res_bits); break;
-        case O_RES_FRAC: bad = cli_parse_int("cost", "--res-frac", optarg, 0, 23, &cfg.res_frac); break;
         case O_INPUT:
             if (parse_input(optarg, &cfg) != 0)
                 return usage_error("--input: expected HxWxC, e.g. 28x28x1");
@@ -507,9 +476,9 @@ int cmd_cost(int argc, char **argv)
         goto done;
     }
     const char *hw_name = hw_path ? hw_path : "built-in default";
-    if (fmt == FMT_TABLE)
+    if (fmt == CLI_FMT_TABLE)
         print_table(f, d, &net, net_name, hw_name, &lib);
-    else if (fmt == FMT_CSV)
+    else if (fmt == CLI_FMT_CSV)
         print_csv(f, d);
     else if (print_json(f, d, net_name, hw_name, &lib) != 0) {
         fprintf(stderr, "logiq cost: out of memory\n");

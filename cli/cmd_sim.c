@@ -42,8 +42,6 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum { O_HW = 256, O_IMAGES, O_FORMAT, O_DATA, O_DATA_DIR, O_VCD, O_VCD_IMAGES };
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static const struct option long_opts[] = {
     {"hw", required_argument, 0, O_HW},
     {"images", required_argument, 0, O_IMAGES},
@@ -244,7 +242,7 @@ static int print_json(const struct sim_stats *st, const struct cm_design *d,
 int cmd_sim(int argc, char **argv)
 {
     const char *hw_path = NULL;
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     int images = 100, quiet = 0, c, bad = 0;
     struct sim_options sopts = {.vcd_path = NULL, .vcd_images = 2};
     struct cli_data data;
@@ -255,16 +253,7 @@ int cmd_sim(int argc, char **argv)
         switch (c) {
         case O_HW: hw_path = optarg; break;
         case O_IMAGES: bad = cli_parse_int("sim", "--images", optarg, 1, 100000000, &images); break;
-        case O_FORMAT:
-            if (strcmp(optarg, "table") == 0)
-                fmt = FMT_TABLE;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return usage_error("--format: expected table, csv or json");
-            break;
+        case O_FORMAT: bad = cli_parse_format("sim", optarg, &fmt); break;
         case O_VCD: sopts.vcd_path = optarg; break;
         case O_VCD_IMAGES:
             bad = cli_parse_int("sim", "--vcd-images", optarg, 1, 1000, &sopts.vcd_images);
@@ -355,10 +344,10 @@ int cmd_sim(int argc, char **argv)
         struct cm_activity_energy e;
         sim_activity(s, &act);
         cm_energy_activity(d, &lib, &act, &e);
-        if (fmt == FMT_TABLE)
+        if (fmt == CLI_FMT_TABLE)
             print_table(st, d, &e, correct, model_path, hw_path ? hw_path : "built-in default",
                         rate);
-        else if (fmt == FMT_CSV)
+        else if (fmt == CLI_FMT_CSV)
             print_csv(st, d, &e, correct);
         else if (print_json(st, d, &e, correct) != 0) {
             fprintf(stderr, "logiq sim: out of memory\n");
@@ -368,7 +357,7 @@ int cmd_sim(int argc, char **argv)
         for (int l = 0; l < st->n_layers; l++)
             cycles_equal &= st->layer[l].cycles == st->layer[l].analytic * st->images;
         if (st->has_mismatch) {
-            if (fmt != FMT_TABLE)
+            if (fmt != CLI_FMT_TABLE)
                 print_mismatch(stderr, &st->first);
             rc = EXIT_WORK;
         }

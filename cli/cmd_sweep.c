@@ -112,41 +112,6 @@ int sweep_fmt(char *buf, size_t size, const char *fmt, ...)
 
 /* ---- loading a spec: nn/ and costmodels/ judge the values ---- */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
-}
-
 static int check_value(void *ctx, const char *name, const char *value, char *canon,
                        size_t canon_size, char *msg, size_t msg_size)
 {
@@ -187,7 +152,7 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
             return -1;
         }
         /* the key follows the file's contents, not its name */
-        char *text = read_file(value);
+        char *text = cli_read_text(value);
         if (!text) {
             sweep_fmt(msg, msg_size, "%s: %s", value, strerror(errno));
             return -1;
@@ -216,7 +181,7 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
 int sweep_load(const char *spec_path, struct sw_spec *s, struct sw_point **pts, int *n,
                char **text)
 {
-    *text = read_file(spec_path);
+    *text = cli_read_text(spec_path);
     if (!*text) {
         fprintf(stderr, "logiq sweep: %s: %s\n", spec_path, strerror(errno));
         return EXIT_USAGE;

@@ -66,25 +66,16 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum {
-    O_ARCH = 256, O_WIDTH, O_WQ, O_WQ_FIRST, O_WQ_LAST, O_AQ, O_WQ_STE, O_HEQ_RATE, O_MUX,
-    O_MUX_SELECT, O_RES_BITS, O_RES_FRAC, O_EPOCHS, O_BATCH, O_LR, O_OPTIM, O_MOMENTUM, O_WD,
-    O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP, O_THREADS, O_DATA,
-    O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
+    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
+    O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
+    O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
 };
 
 static const struct option long_opts[] = {
-    {"arch", required_argument, 0, O_ARCH},
-    {"width", required_argument, 0, O_WIDTH},
-    {"wq", required_argument, 0, O_WQ},
-    {"wq-first", required_argument, 0, O_WQ_FIRST},
-    {"wq-last", required_argument, 0, O_WQ_LAST},
-    {"aq", required_argument, 0, O_AQ},
+    CLI_NET_OPTIONS,
     {"wq-ste", required_argument, 0, O_WQ_STE},
     {"heq-rate", required_argument, 0, O_HEQ_RATE},
-    {"mux", required_argument, 0, O_MUX},
     {"mux-select", required_argument, 0, O_MUX_SELECT},
-    {"res-bits", required_argument, 0, O_RES_BITS},
-    {"res-frac", required_argument, 0, O_RES_FRAC},
     {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR},
@@ -163,14 +154,13 @@ int cmd_train(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
+        int net = cli_net_option(c, optarg, "train", &cfg, &arch_text, &width);
+        if (net < 0)
+            return EXIT_USAGE;
+        if (net > 0)
+            continue;
         int bad = 0;
         switch (c) {
-        case O_ARCH: arch_text = optarg; break;
-        case O_WIDTH: bad = cli_parse_float("train", "--width", optarg, 0.01, 64, &width); break;
-        case O_WQ: snprintf(cfg.wq, sizeof cfg.wq, "%s", optarg); break;
-        case O_WQ_FIRST: snprintf(cfg.wq_first, sizeof cfg.wq_first, "%s", optarg); break;
-        case O_WQ_LAST: snprintf(cfg.wq_last, sizeof cfg.wq_last, "%s", optarg); break;
-        case O_AQ: snprintf(cfg.aq, sizeof cfg.aq, "%s", optarg); break;
         case O_WQ_STE:
             if (strcmp(optarg, "identity") == 0)
                 cfg.wq_ste = NN_STE_IDENTITY;
@@ -182,14 +172,6 @@ int cmd_train(int argc, char **argv)
         case O_HEQ_RATE:
             bad = cli_parse_float("train", "--heq-rate", optarg, 1e-6, 1, &cfg.heq_rate);
             break;
-        case O_MUX:
-            if (strcmp(optarg, "or") == 0)
-                cfg.mux = NN_MUX_OR;
-            else if (strcmp(optarg, "sel") == 0)
-                cfg.mux = NN_MUX_SEL;
-            else
-                return usage_error("--mux: expected or or sel");
-            break;
         case O_MUX_SELECT:
             if (strcmp(optarg, "learned") == 0)
                 cfg.mux_learn = 1;
@@ -198,8 +180,6 @@ int cmd_train(int argc, char **argv)
             else
                 return usage_error("--mux-select: expected learned or fixed");
             break;
-        case O_RES_BITS: bad = cli_parse_int("train", "--res-bits", optarg, 2, 24, &cfg.res_bits); break;
-        case O_RES_FRAC: bad = cli_parse_int("train", "--res-frac", optarg, 0, 23, &cfg.res_frac); break;
         case O_EPOCHS: bad = cli_parse_int("train", "--epochs", optarg, 0, 100000, &o.epochs); break;
         case O_BATCH: bad = cli_parse_int("train", "--batch", optarg, 2, 4096, &o.batch); break;
         case O_LR: bad = cli_parse_float("train", "--lr", optarg, 0, 10, &o.lr); break;

@@ -12,6 +12,8 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nn/model.h"
+
 const char cli_data_help[] =
     "Data:\n"
     "  --data KIND          fashion (default: Fashion-MNIST from " NN_FASHION_MNIST_DIR "),\n"
@@ -209,6 +211,49 @@ int cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, 
     return 0;
 }
 
+int cli_parse_format(const char *cmd, const char *s, enum cli_format *out)
+{
+    if (strcmp(s, "table") == 0) {
+        *out = CLI_FMT_TABLE;
+    } else if (strcmp(s, "csv") == 0) {
+        *out = CLI_FMT_CSV;
+    } else if (strcmp(s, "json") == 0) {
+        *out = CLI_FMT_JSON;
+    } else {
+        fprintf(stderr, "logiq %s: --format: expected table, csv or json\n", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_config *cfg,
+                   const char **arch, float *width)
+{
+    switch (opt) {
+    case CLI_OPT_ARCH: *arch = arg; return 1;
+    case CLI_OPT_WIDTH: return cli_parse_float(cmd, "--width", arg, 0.01, 64, width) ? -1 : 1;
+    case CLI_OPT_WQ: snprintf(cfg->wq, sizeof cfg->wq, "%s", arg); return 1;
+    case CLI_OPT_WQ_FIRST: snprintf(cfg->wq_first, sizeof cfg->wq_first, "%s", arg); return 1;
+    case CLI_OPT_WQ_LAST: snprintf(cfg->wq_last, sizeof cfg->wq_last, "%s", arg); return 1;
+    case CLI_OPT_AQ: snprintf(cfg->aq, sizeof cfg->aq, "%s", arg); return 1;
+    case CLI_OPT_MUX:
+        if (strcmp(arg, "or") == 0) {
+            cfg->mux = NN_MUX_OR;
+        } else if (strcmp(arg, "sel") == 0) {
+            cfg->mux = NN_MUX_SEL;
+        } else {
+            fprintf(stderr, "logiq %s: --mux: expected or or sel\n", cmd);
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_RES_BITS:
+        return cli_parse_int(cmd, "--res-bits", arg, 2, 24, &cfg->res_bits) ? -1 : 1;
+    case CLI_OPT_RES_FRAC:
+        return cli_parse_int(cmd, "--res-frac", arg, 0, 23, &cfg->res_frac) ? -1 : 1;
+    default: return 0;
+    }
+}
+
 int cli_self_exe(char *buf, size_t size)
 {
     ssize_t len = readlink("/proc/self/exe", buf, size - 1);
@@ -218,4 +263,39 @@ int cli_self_exe(char *buf, size_t size)
     }
     buf[len] = 0;
     return 0;
+}
+
+char *cli_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, 4096, f);
+        n += r;
+        if (r < 4096)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
 }

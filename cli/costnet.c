@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
+
 /* inih's handler state: the first error, and the keys seen (duplicates are
  * an error: the second value would silently win otherwise). */
 struct hw_parse {
@@ -47,42 +49,6 @@ static int on_key(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-/* Reads a whole small text file; NULL with errno on failure. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
-}
-
 int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *msg, size_t size)
 {
     cm_hw_defaults(hw);
@@ -112,7 +78,7 @@ int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *ms
         snprintf(tech, sizeof tech, "%.*s/%s", (int)(slash - path), path, hw->tech);
     else
         snprintf(tech, sizeof tech, "%s", hw->tech);
-    char *text = read_text(tech);
+    char *text = cli_read_text(tech);
     if (!text) {
         snprintf(msg, size, "%s: [design] tech: %s: %s", path ? path : "hw", tech,
                  strerror(errno));

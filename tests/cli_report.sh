@@ -15,7 +15,6 @@ rm -rf "$dir" && mkdir -p "$dir"
 . "$(dirname "$0")/testlib.sh"
 src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
 cd "$dir" || exit 1
-q() { sqlite3 "$1" "$2"; }
 
 # ---- a store: add / or / mux with 1-bit activations, and OR with 2-bit
 # activations, which training refuses (a failed point) ----

@@ -15,7 +15,6 @@ rm -rf "$dir" && mkdir -p "$dir"
 . "$(dirname "$0")/testlib.sh"
 src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
 cd "$dir" || exit 1
-q() { sqlite3 "$1" "$2"; }
 
 # ---- a small grid: 3 merges x 2 quantizers, one epoch on 512 images ----
 cat >small.ini <<EOF2

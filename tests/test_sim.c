@@ -21,6 +21,7 @@
 #include "costmodels/latency.h"
 #include "qnn_fixture.h"
 #include "sim/sim.h"
+#include "sim_fixture.h"
 #include "testutil.h"
 
 enum family { FAM_NONE, FAM_OR, FAM_MUX, FAM_ADD, N_FAM };
@@ -110,25 +111,6 @@ static void random_model(struct nn_qnn *m, uint64_t *rng, enum family fam)
     sc.w_code = rng_int(rng, 0, 1) ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
     sc.w_max = sc.w_code == NN_WCODE_BINARY ? 1 : wmax_choices[rng_int(rng, 0, 4)];
     add_layer(m, sc, rng);
-}
-
-/* Bits for |acc| <= 2^(A-1) - 2 over every layer, as the cost model demands. */
-static int acc_bits_needed(const struct nn_qnn *m)
-{
-    int need = 4;
-    for (int i = 0; i < m->n_layers; i++) {
-        const struct nn_qnn_layer *l = &m->layers[i];
-        long long x = l->in_code == NN_CODE_SIGN ? 1 : (1LL << l->in_bits) - 1;
-        long long mx = (long long)nn_qnn_fan_in(l) * l->w_max * x;
-        int a = 2;
-        while (((1LL << (a - 1)) - 2) < mx)
-            a++;
-        if (a > need)
-            need = a;
-        if (l->res && l->res_bits + 1 > need)
-            need = l->res_bits + 1;
-    }
-    return need;
 }
 
 static const int lane_choices[] = {1, 3, 16, 37, 64, 64, 65, 100, 128, 200};

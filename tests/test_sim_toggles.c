@@ -38,6 +38,7 @@
 #include "nn/layers.h"
 #include "qnn_fixture.h"
 #include "sim/sim.h"
+#include "sim_fixture.h"
 #include "testutil.h"
 
 #define MAXR 24        /* pe_rows here */
@@ -396,23 +397,6 @@ static void small_net(struct nn_qnn *m, uint64_t *rng, int family)
     add_layer(m, sc, rng);
 }
 
-static int acc_bits_for(const struct nn_qnn *m)
-{
-    int need = 4;
-    for (int i = 0; i < m->n_layers; i++) {
-        const struct nn_qnn_layer *l = &m->layers[i];
-        long long x = l->in_code == NN_CODE_SIGN ? 1 : (1LL << l->in_bits) - 1;
-        long long mx = (long long)nn_qnn_fan_in(l) * l->w_max * x;
-        int a = 2;
-        while (((1LL << (a - 1)) - 2) < mx)
-            a++;
-        need = a > need ? a : need;
-        if (l->res && l->res_bits + 1 > need)
-            need = l->res_bits + 1;
-    }
-    return need;
-}
-
 int main(void)
 {
     uint64_t rng = 0x70661e5u;
@@ -433,7 +417,7 @@ int main(void)
         cm_hw_defaults(&hw);
         hw.pe_rows = rng_int(&rng, 1, MAXR);
         hw.lanes = lanes[rng_int(&rng, 0, 4)];
-        hw.acc_bits = acc_bits_for(&m) + rng_int(&rng, 0, 2);
+        hw.acc_bits = acc_bits_needed(&m) + rng_int(&rng, 0, 2);
         hw.max_act_bits = 8;
         hw.max_w_bits = 7;
         hw.merge = CM_MERGE_AUTO;

@@ -5,6 +5,7 @@
 # expect_exit CODE NAME PATTERN CMD...
 #                            runs CMD and checks its exit code and that PATTERN
 #                            is in what it printed (the one-line error message)
+# q DB SQL                   prints the result of one sqlite3 query on DB
 fail=0
 check() {
     if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
@@ -18,3 +19,4 @@ expect_exit() {
     local r=$?
     check "$name (exit $rc, expected $code; message: $(head -c 200 "$dir/err" | tr '\n' ' '))" $r
 }
+q() { sqlite3 "$1" "$2"; }

@@ -30,7 +30,7 @@ static const char help[] =
     "the operation-based estimate of `logiq cost`.\n"
     "\n"
     "  --hw FILE            the hardware description (default: the built-in design)\n"
-    "  --images N           simulate the first N test images (default 100)\n"
+    "  --images N           simulate the first N test images (default: all)\n"
     "  --vcd FILE           write a waveform (VCD, for GTKWave) of the first images:\n"
     "                       the controller's counters, the fetch word, PE 0's\n"
     "                       popcounts, accumulator, code and pool register, the\n"
@@ -243,7 +243,7 @@ int cmd_sim(int argc, char **argv)
 {
     const char *hw_path = NULL;
     enum cli_format fmt = CLI_FMT_TABLE;
-    int images = 100, quiet = 0, c, bad = 0;
+    int images = 0, quiet = 0, c, bad = 0; /* 0: the whole test set */
     struct sim_options sopts = {.vcd_path = NULL, .vcd_images = 2};
     struct cli_data data;
     cli_data_default(&data);

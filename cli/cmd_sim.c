@@ -2,10 +2,12 @@
  * the cycle-accurate SystemC model of the accelerator, checks every output
  * against the golden integer model, and prints the accuracy, the cycles per
  * layer (simulated beside analytic) and per image, and the buffer traffic. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -37,6 +39,8 @@ static const char help[] =
     "                       score unit; one time step per clock cycle\n"
     "  --vcd-images N       images in the waveform (default 2)\n"
     "  --format F           table (default), csv (section,item,metric,value), json\n"
+    "  -o, --output FILE    write the report there instead of standard output\n"
+    "                       (written whole, then renamed: never a partial file)\n"
     "  -q, --quiet          no progress line\n"
     "%s"
     "  -h, --help           this help\n";
@@ -50,6 +54,7 @@ static const struct option long_opts[] = {
     {"vcd-images", required_argument, 0, O_VCD_IMAGES},
     {"data", required_argument, 0, O_DATA},
     {"data-dir", required_argument, 0, O_DATA_DIR},
+    {"output", required_argument, 0, 'o'},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -80,24 +85,24 @@ static void print_mismatch(FILE *f, const struct sim_mismatch *m)
                 m->sim_value, m->ref_value);
 }
 
-static void print_table(const struct sim_stats *st, const struct cm_design *d,
+static void print_table(FILE *f, const struct sim_stats *st, const struct cm_design *d,
                         const struct cm_activity_energy *e, long long correct, const char *model,
                         const char *hw_name, double rate)
 {
     const struct cm_hw *hw = &d->hw;
     long long n = st->images;
-    printf("%s on design \"%s\" (%s): %d PEs x %d lanes, acc %d bits, merge %s, %g MHz\n",
+    fprintf(f, "%s on design \"%s\" (%s): %d PEs x %d lanes, acc %d bits, merge %s, %g MHz\n",
            model, hw->name, hw_name, hw->pe_rows, hw->lanes, hw->acc_bits,
            cm_merge_name(hw->merge), hw->clock_mhz);
-    printf("images: %lld, accuracy %.2f%% (%lld/%lld)\n", n, n ? 100.0 * correct / n : 0.0,
+    fprintf(f, "images: %lld, accuracy %.2f%% (%lld/%lld)\n", n, n ? 100.0 * correct / n : 0.0,
            correct, n);
     if (st->has_mismatch) {
-        printf("%lld of %lld images differ from the integer model; the first:\n",
+        fprintf(f, "%lld of %lld images differ from the integer model; the first:\n",
                st->mismatched_images, n);
-        print_mismatch(stdout, &st->first);
+        print_mismatch(f, &st->first);
     } else
-        printf("all outputs matched the integer model (%lld images, every layer)\n", n);
-    printf("\n%5s %14s %14s %6s %12s %12s %12s %12s %12s\n", "layer", "cycles/image",
+        fprintf(f, "all outputs matched the integer model (%lld images, every layer)\n", n);
+    fprintf(f, "\n%5s %14s %14s %6s %12s %12s %12s %12s %12s\n", "layer", "cycles/image",
            "analytic", "equal", "act_rd", "act_wr", "weight_rd", "skip_rd", "skip_wr");
     int all_equal = 1;
     for (int l = 0; l < st->n_layers; l++) {
@@ -105,80 +110,80 @@ static void print_table(const struct sim_stats *st, const struct cm_design *d,
         double per = n ? (double)ls->cycles / n : 0.0;
         int eq = n && ls->cycles == ls->analytic * n;
         all_equal &= eq;
-        printf("%5d %14.0f %14lld %6s %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1, per,
+        fprintf(f, "%5d %14.0f %14lld %6s %12.0f %12.0f %12.0f %12.0f %12.0f\n", l + 1, per,
                ls->analytic, eq ? "yes" : "NO", n ? (double)ls->reads[CM_BUF_ACT] / n : 0.0,
                n ? (double)ls->writes[CM_BUF_ACT] / n : 0.0,
                n ? (double)ls->reads[CM_BUF_WEIGHT] / n : 0.0,
                n ? (double)ls->reads[CM_BUF_SKIP] / n : 0.0,
                n ? (double)ls->writes[CM_BUF_SKIP] / n : 0.0);
     }
-    printf("%5s %14.0f %14lld %6s\n", "total", n ? (double)st->cycles / n : 0.0, d->cycles,
+    fprintf(f, "%5s %14.0f %14lld %6s\n", "total", n ? (double)st->cycles / n : 0.0, d->cycles,
            all_equal ? "yes" : "NO");
-    printf("\ncycles per image: min %lld, max %lld; %.2f us at %g MHz\n", st->min_image_cycles,
+    fprintf(f, "\ncycles per image: min %lld, max %lld; %.2f us at %g MHz\n", st->min_image_cycles,
            st->max_image_cycles, n ? (double)st->cycles / n / hw->clock_mhz : 0.0,
            hw->clock_mhz);
-    printf("\n%-16s %14s %10s %12s\n", "unit", "toggles/image", "bits", "energy_nJ");
+    fprintf(f, "\n%-16s %14s %10s %12s\n", "unit", "toggles/image", "bits", "energy_nJ");
     for (int u = 0; u < CM_N_UNITS; u++)
-        printf("%-16s %14.0f %10.0f %12.3f\n", cm_unit_kind_name((enum cm_unit_kind)u),
+        fprintf(f, "%-16s %14.0f %10.0f %12.3f\n", cm_unit_kind_name((enum cm_unit_kind)u),
                n ? st->toggles[u] / n : 0.0, st->toggle_bits[u], e->unit_pj[u] * 1e-3);
-    printf("%-16s %14s %10s %12.3f\n", "SRAM", "", "",
+    fprintf(f, "%-16s %14s %10s %12.3f\n", "SRAM", "", "",
            (e->sram_pj[CM_BUF_ACT] + e->sram_pj[CM_BUF_WEIGHT] + e->sram_pj[CM_BUF_SKIP]) * 1e-3);
-    printf("%-16s %14s %10s %12.3f\n", "leakage", "", "", e->leak_pj * 1e-3);
-    printf("(toggles: Hamming distances between successive values of every register and bus\n"
+    fprintf(f, "%-16s %14s %10s %12.3f\n", "leakage", "", "", e->leak_pj * 1e-3);
+    fprintf(f, "(toggles: Hamming distances between successive values of every register and bus\n"
            "of the unit kind; bits: the widths counted; energy: cm_energy_activity)\n");
-    printf("\nenergy per inference: %.3f nJ activity-based (simulated toggles and accesses), "
+    fprintf(f, "\nenergy per inference: %.3f nJ activity-based (simulated toggles and accesses), "
            "%.3f nJ operation-based (logiq cost)\n", e->total_pj * 1e-3,
            d->energy.total_pj * 1e-3);
-    printf("\nsimulated %lld cycles in %.2f s: %.2f million cycles/s (the clocked model alone: "
+    fprintf(f, "\nsimulated %lld cycles in %.2f s: %.2f million cycles/s (the clocked model alone: "
            "%.2f s)\n", st->cycles, st->sim_seconds, rate * 1e-6, st->model_seconds);
 }
 
-static void csv_row(const char *section, const char *item, const char *metric, double v)
+static void csv_row(FILE *f, const char *section, const char *item, const char *metric, double v)
 {
-    printf("%s,%s,%s,%.17g\n", section, item, metric, v);
+    fprintf(f, "%s,%s,%s,%.17g\n", section, item, metric, v);
 }
 
-static void print_csv(const struct sim_stats *st, const struct cm_design *d,
+static void print_csv(FILE *f, const struct sim_stats *st, const struct cm_design *d,
                       const struct cm_activity_energy *e, long long correct)
 {
     long long n = st->images;
-    printf("section,item,metric,value\n");
-    csv_row("sim", "total", "images", (double)n);
-    csv_row("sim", "total", "correct", (double)correct);
-    csv_row("sim", "total", "mismatched_images", (double)st->mismatched_images);
-    csv_row("sim", "total", "cycles", (double)st->cycles);
-    csv_row("sim", "total", "min_image_cycles", (double)st->min_image_cycles);
-    csv_row("sim", "total", "max_image_cycles", (double)st->max_image_cycles);
-    csv_row("sim", "total", "seconds", st->sim_seconds);
+    fprintf(f, "section,item,metric,value\n");
+    csv_row(f, "sim", "total", "images", (double)n);
+    csv_row(f, "sim", "total", "correct", (double)correct);
+    csv_row(f, "sim", "total", "mismatched_images", (double)st->mismatched_images);
+    csv_row(f, "sim", "total", "cycles", (double)st->cycles);
+    csv_row(f, "sim", "total", "min_image_cycles", (double)st->min_image_cycles);
+    csv_row(f, "sim", "total", "max_image_cycles", (double)st->max_image_cycles);
+    csv_row(f, "sim", "total", "seconds", st->sim_seconds);
     for (int l = 0; l < st->n_layers; l++) {
         const struct sim_layer_stats *ls = &st->layer[l];
         char item[16];
         snprintf(item, sizeof item, "%d", l + 1);
-        csv_row("layer", item, "cycles", (double)ls->cycles);
-        csv_row("layer", item, "analytic_cycles_per_image", (double)ls->analytic);
+        csv_row(f, "layer", item, "cycles", (double)ls->cycles);
+        csv_row(f, "layer", item, "analytic_cycles_per_image", (double)ls->analytic);
         for (int b = 0; b < CM_N_BUFS; b++) {
             char m[32];
             snprintf(m, sizeof m, "%s_reads", cm_buffer_name((enum cm_buffer)b));
-            csv_row("layer", item, m, (double)ls->reads[b]);
+            csv_row(f, "layer", item, m, (double)ls->reads[b]);
             snprintf(m, sizeof m, "%s_writes", cm_buffer_name((enum cm_buffer)b));
-            csv_row("layer", item, m, (double)ls->writes[b]);
+            csv_row(f, "layer", item, m, (double)ls->writes[b]);
         }
     }
     for (int u = 0; u < CM_N_UNITS; u++) {
         const char *name = cm_unit_kind_name((enum cm_unit_kind)u);
-        csv_row("toggles", name, "toggles", st->toggles[u]);
-        csv_row("toggles", name, "bits", st->toggle_bits[u]);
-        csv_row("energy", name, "activity_pj_per_image", e->unit_pj[u]);
+        csv_row(f, "toggles", name, "toggles", st->toggles[u]);
+        csv_row(f, "toggles", name, "bits", st->toggle_bits[u]);
+        csv_row(f, "energy", name, "activity_pj_per_image", e->unit_pj[u]);
     }
     for (int b = 0; b < CM_N_BUFS; b++)
-        csv_row("energy", cm_buffer_name((enum cm_buffer)b), "activity_pj_per_image",
+        csv_row(f, "energy", cm_buffer_name((enum cm_buffer)b), "activity_pj_per_image",
                 e->sram_pj[b]);
-    csv_row("energy", "leakage", "activity_pj_per_image", e->leak_pj);
-    csv_row("energy", "total", "activity_pj_per_image", e->total_pj);
-    csv_row("energy", "total", "operation_pj_per_image", d->energy.total_pj);
+    csv_row(f, "energy", "leakage", "activity_pj_per_image", e->leak_pj);
+    csv_row(f, "energy", "total", "activity_pj_per_image", e->total_pj);
+    csv_row(f, "energy", "total", "operation_pj_per_image", d->energy.total_pj);
 }
 
-static int print_json(const struct sim_stats *st, const struct cm_design *d,
+static int print_json(FILE *f, const struct sim_stats *st, const struct cm_design *d,
                       const struct cm_activity_energy *e, long long correct)
 {
     cJSON *root = cJSON_CreateObject();
@@ -234,14 +239,14 @@ static int print_json(const struct sim_stats *st, const struct cm_design *d,
     cJSON_Delete(root);
     if (!text)
         return -1;
-    printf("%s\n", text);
+    fprintf(f, "%s\n", text);
     cJSON_free(text);
     return 0;
 }
 
 int cmd_sim(int argc, char **argv)
 {
-    const char *hw_path = NULL;
+    const char *hw_path = NULL, *out_path = NULL;
     enum cli_format fmt = CLI_FMT_TABLE;
     int images = 0, quiet = 0, c, bad = 0; /* 0: the whole test set */
     struct sim_options sopts = {.vcd_path = NULL, .vcd_images = 2};
@@ -249,7 +254,7 @@ int cmd_sim(int argc, char **argv)
     cli_data_default(&data);
     char msg[1200];
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
         switch (c) {
         case O_HW: hw_path = optarg; break;
         case O_IMAGES: bad = cli_parse_int("sim", "--images", optarg, 1, 100000000, &images); break;
@@ -260,6 +265,7 @@ int cmd_sim(int argc, char **argv)
             break;
         case O_DATA: data.kind = optarg; break;
         case O_DATA_DIR: data.dir = optarg; break;
+        case 'o': out_path = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': printf(help, "  --data KIND, --data-dir DIR   as in `logiq eval` (the test split)\n"); return 0;
         default: return usage_error("bad option (see logiq sim --help)");
@@ -344,14 +350,28 @@ int cmd_sim(int argc, char **argv)
         struct cm_activity_energy e;
         sim_activity(s, &act);
         cm_energy_activity(d, &lib, &act, &e);
-        if (fmt == CLI_FMT_TABLE)
-            print_table(st, d, &e, correct, model_path, hw_path ? hw_path : "built-in default",
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path ? out_path : "", (long)getpid());
+        FILE *f = out_path ? fopen(tmp, "w") : stdout;
+        if (!f) {
+            fprintf(stderr, "logiq sim: -o %s: cannot write: %s\n", tmp, strerror(errno));
+            rc = EXIT_WORK;
+        } else if (fmt == CLI_FMT_TABLE)
+            print_table(f, st, d, &e, correct, model_path, hw_path ? hw_path : "built-in default",
                         rate);
         else if (fmt == CLI_FMT_CSV)
-            print_csv(st, d, &e, correct);
-        else if (print_json(st, d, &e, correct) != 0) {
+            print_csv(f, st, d, &e, correct);
+        else if (print_json(f, st, d, &e, correct) != 0) {
             fprintf(stderr, "logiq sim: out of memory\n");
             rc = EXIT_WORK;
+        }
+        if (f && f != stdout) {
+            if (fclose(f) != 0 || (rc == 0 && rename(tmp, out_path) != 0)) {
+                fprintf(stderr, "logiq sim: -o %s: write failed: %s\n", out_path, strerror(errno));
+                rc = EXIT_WORK;
+            }
+            if (rc != 0)
+                remove(tmp);
         }
         int cycles_equal = 1;
         for (int l = 0; l < st->n_layers; l++)

@@ -42,7 +42,7 @@ static const char help[] =
     "       logiq sweep SPEC.ini --slurm [-o job.sh] | --merge DIR\n"
     "       logiq sweep SPEC.ini --point KEY [--shard DIR]\n"
     "\n"
-    "Trains, exports and costs every design point of a sweep spec (format:\n"
+    "Trains, exports, costs and simulates every design point of a sweep spec (format:\n"
     "docs/sweeps.md; examples in sweeps/), each in its own process, and keeps\n"
     "every result in one SQLite file (default: the spec's name + .db in the\n"
     "current folder; per-point files in NAME.d/). Resumable: killed at any\n"

@@ -35,6 +35,7 @@ static const char help[] =
     "  --mux V              MUX merge variant: or (y = m ? a|r : a, default), sel\n"
     "                       (y = m ? r : a)\n"
     "  --mux-select S       learned (default) or fixed (all selects on)\n"
+    "  --mux-init P         initial select logit, select = P >= 0 (default 0.01)\n"
     "  --res-bits R         add merges: residual stream bits (default 8)\n"
     "  --res-frac F         add merges: its fractional bits (default 4)\n"
     "\n"
@@ -66,7 +67,7 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum {
-    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
+    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
 };
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
     {"wq-ste", required_argument, 0, O_WQ_STE},
     {"heq-rate", required_argument, 0, O_HEQ_RATE},
     {"mux-select", required_argument, 0, O_MUX_SELECT},
+    {"mux-init", required_argument, 0, O_MUX_INIT},
     {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR},
@@ -179,6 +181,9 @@ int cmd_train(int argc, char **argv)
                 cfg.mux_learn = 0;
             else
                 return usage_error("--mux-select: expected learned or fixed");
+            break;
+        case O_MUX_INIT:
+            bad = cli_parse_float("train", "--mux-init", optarg, -10, 10, &cfg.mux_init);
             break;
         case O_EPOCHS: bad = cli_parse_int("train", "--epochs", optarg, 0, 100000, &o.epochs); break;
         case O_BATCH: bad = cli_parse_int("train", "--batch", optarg, 2, 4096, &o.batch); break;
@@ -332,12 +337,12 @@ int cmd_train(int argc, char **argv)
             nn_qnn_meta_set(&q, "interrupted_at", v);
         }
         nn_qnn_meta_set(&q, "data", data.kind);
-        snprintf(v, sizeof v, "%.6f", (double)res.test_acc_float);
+        snprintf(v, sizeof v, "%.17g", (double)res.test_acc_float);
         nn_qnn_meta_set(&q, "float_test_acc", v);
         int correct = 0;
         st = nn_infer_dataset(&q, &test, threads, &correct, NULL, &err);
         if (st == NN_OK) {
-            snprintf(v, sizeof v, "%.6f", test.n ? (double)correct / test.n : 0.0);
+            snprintf(v, sizeof v, "%.17g", test.n ? (double)correct / test.n : 0.0);
             nn_qnn_meta_set(&q, "int_test_acc", v);
             st = nn_qnn_write(&q, out, &err);
         }

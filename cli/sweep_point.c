@@ -1,14 +1,15 @@
 /* cli/sweep_point.c: one design point of a sweep, in its own process:
  * `logiq sweep SPEC --point KEY` writes the point's hw.ini (the base with
  * the point's overrides), runs `logiq train` (which exports the integer
- * model atomically) and `logiq cost --format json` as child processes,
- * reads their figures, and writes the point's row in one transaction.
+ * model atomically), `logiq cost --format json` and `logiq sim --format
+ * json` as child processes, reads their figures, and writes the point's row
+ * in one transaction.
  *
  * Files, in ART/KEY/ (ART = the store path's stem + ".d"): hw.ini,
- * model.qnn and its training log model.csv, train.log, cost.json, cost.log.
- * Nothing there is trusted from an earlier attempt: the model is removed
- * before training, and cost.json is written under a temporary name and
- * renamed once parsed. */
+ * model.qnn and its training log model.csv, train.log, cost.json, cost.log,
+ * sim.json, sim.log. Nothing there is trusted from an earlier attempt: the
+ * model and the JSON files are removed first, and the JSON files are
+ * written under a temporary name and renamed once parsed. */
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -196,13 +197,13 @@ static void json_str(const cJSON *o, const char *name, char *buf, size_t size)
     sweep_fmt(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
-/* Reads `logiq cost --format json` output into the figures. */
-static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t size)
+/* Parses a JSON file; NULL with msg set if it cannot be read or parsed. */
+static cJSON *read_json(const char *path, char *msg, size_t size)
 {
     FILE *in = fopen(path, "rb");
     if (!in) {
         sweep_fmt(msg, size, "%s: cannot read", path);
-        return -1;
+        return NULL;
     }
     char *text = NULL;
     size_t n = 0, cap = 0;
@@ -214,7 +215,7 @@ static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t s
                 free(text);
                 fclose(in);
                 sweep_fmt(msg, size, "out of memory");
-                return -1;
+                return NULL;
             }
             text = nt;
         }
@@ -227,7 +228,18 @@ static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t s
     text[n] = 0;
     cJSON *root = cJSON_Parse(text);
     free(text);
-    const cJSON *d = root ? cJSON_GetObjectItemCaseSensitive(root, "design") : NULL;
+    if (!root)
+        sweep_fmt(msg, size, "%s: not JSON", path);
+    return root;
+}
+
+/* Reads `logiq cost --format json` output into the figures. */
+static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t size)
+{
+    cJSON *root = read_json(path, msg, size);
+    if (!root)
+        return -1;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "design");
     if (!cJSON_IsObject(d)) {
         cJSON_Delete(root);
         sweep_fmt(msg, size, "%s: not the JSON of logiq cost", path);
@@ -273,6 +285,28 @@ static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t s
     return 0;
 }
 
+/* Reads `logiq sim --format json` output into the figures. */
+static int read_sim(const char *path, struct sw_figures *f, char *msg, size_t size)
+{
+    cJSON *root = read_json(path, msg, size);
+    if (!root)
+        return -1;
+    double images = json_num(root, "images"), correct = json_num(root, "correct");
+    const cJSON *matched = cJSON_GetObjectItemCaseSensitive(root, "matched");
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(root, "energy_pj_per_image");
+    f->energy_act_pj = en ? json_num(en, "activity") : NAN;
+    int ok = !isnan(images) && images > 0 && !isnan(correct) && cJSON_IsBool(matched) &&
+             !isnan(f->energy_act_pj);
+    if (ok) {
+        f->acc_sim = correct / images;
+        f->sim_match = cJSON_IsTrue(matched);
+    } else {
+        sweep_fmt(msg, size, "%s: images, correct, matched or the activity energy missing", path);
+    }
+    cJSON_Delete(root);
+    return ok ? 0 : -1;
+}
+
 /* The train command of a point: every non-empty parameter, explicitly. */
 static int train_argv(const struct sw_spec *s, const struct sw_point *p, const char *self,
                       const char *model, char **argv, int max, char store[][4200])
@@ -302,6 +336,50 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
     argv[n++] = (char *)model;
     argv[n] = NULL;
     return n;
+}
+
+/* Simulates the point's model (sim_images test images: as many as
+ * test_limit when empty, none when 0). A mismatch with the integer model is
+ * not a failure of the point: its figures are real, and sim_match = 0 says
+ * what went wrong (sim.log holds the first difference). */
+static int sim_step(const struct sw_spec *s, const struct sw_point *p, const char *self,
+                    const char *model, const char *hw, const char *tmp, const char *json,
+                    const char *log, struct sw_figures *f, char *msg, size_t size)
+{
+    const char *n = sw_point_value(s, p, "sim_images");
+    if (!n || !n[0])
+        n = sw_point_value(s, p, "test_limit");
+    if (n && strcmp(n, "0") == 0)
+        return 0;
+    char *argv[24] = {(char *)self, "sim", (char *)model, "--hw", (char *)hw, "--format",
+                      "json", "-q", "-o", (char *)tmp};
+    int k = 10;
+    if (n && n[0]) {
+        argv[k++] = "--images";
+        argv[k++] = (char *)n;
+    }
+    const char *data = sw_point_value(s, p, "data"), *dir = sw_point_value(s, p, "data_dir");
+    if (data && data[0]) {
+        argv[k++] = "--data";
+        argv[k++] = (char *)data;
+    }
+    if (dir && dir[0]) {
+        argv[k++] = "--data-dir";
+        argv[k++] = (char *)dir;
+    }
+    argv[k] = NULL;
+    remove(tmp);
+    int rc = run_step("sim", argv, log, msg, size);
+    /* exit 1 with a whole report: a mismatch, recorded in sim_match */
+    if (access(tmp, F_OK) != 0)
+        return rc;
+    if (read_sim(tmp, f, msg, size) != 0)
+        return -1;
+    if (rename(tmp, json) != 0) {
+        sweep_fmt(msg, size, "%s: cannot rename: %s", json, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int mkdirs(const char *path)
@@ -371,6 +449,10 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
     sw_result_init(&r);
     gethostname(r.host, sizeof r.host - 1);
     char hw[4300], model[4300], train_log[4300], cost_tmp[4300], cost_json[4300], cost_log[4300];
+    char sim_tmp[4300], sim_json[4300], sim_log[4300];
+    sweep_fmt(sim_tmp, sizeof sim_tmp, "%s/sim.json.tmp", dir);
+    sweep_fmt(sim_json, sizeof sim_json, "%s/sim.json", dir);
+    sweep_fmt(sim_log, sizeof sim_log, "%s/sim.log", dir);
     sweep_fmt(hw, sizeof hw, "%s/hw.ini", dir);
     sweep_fmt(model, sizeof model, "%s/model.qnn", dir);
     sweep_fmt(train_log, sizeof train_log, "%s/train.log", dir);
@@ -382,6 +464,7 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
     if (ok) {
         remove(model);  /* never trust an earlier attempt's model */
         remove(cost_json);
+        remove(sim_json);
         char *argv[96];
         char strs[2][4200];
         train_argv(&s, p, self, model, argv, 96, strs);
@@ -422,6 +505,9 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         if (ok)
             sweep_fmt(r.f.cost_path, sizeof r.f.cost_path, "%s", cost_json);
     }
+    if (ok)
+        ok = sim_step(&s, p, self, model, hw, sim_tmp, sim_json, sim_log, &r.f, msg,
+                      sizeof msg) == 0;
     r.f.wall_s = sw_now() - t0;
     r.status = ok ? SW_DONE : SW_FAILED;
     if (!ok)

@@ -26,6 +26,7 @@ void nn_model_config_default(struct nn_model_config *cfg)
     snprintf(cfg->aq, sizeof cfg->aq, "1");
     cfg->mux = NN_MUX_OR;
     cfg->mux_learn = 1;
+    cfg->mux_init = 0.01f;
     cfg->res_bits = 8;
     cfg->res_frac = 4;
     cfg->heq_rate = 0.05f;
@@ -273,7 +274,7 @@ static void init_params(struct nn_model *m)
                 L->bias[c] = 0.0f;
             }
             if (L->mux_p)
-                L->mux_p[c] = 1.0f;
+                L->mux_p[c] = m->cfg.mux_init;
             L->run_mean[c] = 0.0f;
             L->run_var[c] = 1.0f;
         }

@@ -84,6 +84,8 @@ struct nn_model_config {
     char aq[32];               /* default activation quantizer of hidden layers */
     enum nn_mux_variant mux;   /* MUX merge variant */
     int mux_learn;             /* 1: learn the per-channel select bits; 0: keep them on */
+    float mux_init;            /* initial select logit p (select = p >= 0); small, so
+                                * that training can turn a select off */
     int res_bits, res_frac;    /* the add-residual stream's fixed point */
     float heq_rate;            /* HEQ step-size EMA rate */
     enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */

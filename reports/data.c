@@ -123,7 +123,7 @@ static enum rp_status load_points(struct rp_data *d, sqlite3 *db, struct rp_erro
                            "SELECT key, status, error, arch_eff, merge_kind, \"merge\", acc_int, "
                            "acc_float, gates_nand2, energy_op_pj, latency_us, area_um2, cycles, "
                            "merge_nand2, merge_energy_pj, train_s, wall_s, model_path, log_path, "
-                           "cost_path FROM points ORDER BY key",
+                           "cost_path, acc_sim, sim_match, energy_act_pj FROM points ORDER BY key",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(db, err, path, "points");
     int cap = 0, rc;
@@ -159,6 +159,9 @@ static enum rp_status load_points(struct rp_data *d, sqlite3 *db, struct rp_erro
                          &p->merge_energy_pj, &p->train_s, &p->wall_s};
         for (int i = 0; i < (int)(sizeof fig / sizeof fig[0]); i++)
             *fig[i] = col_real(q, 6 + i);
+        p->acc_sim = col_real(q, 20);
+        p->sim_match = col_real(q, 21);
+        p->energy_act_pj = col_real(q, 22);
         resolve(p->model_path, sizeof p->model_path, col_text(q, 17), path, p->key);
         resolve(p->log_path, sizeof p->log_path, col_text(q, 18), path, p->key);
         resolve(p->cost_path, sizeof p->cost_path, col_text(q, 19), path, p->key);

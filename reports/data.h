@@ -43,6 +43,9 @@ struct rp_point {
     char label[256];              /* the values of the parameters that vary, merge and
                                      key aside: "wq=bin aq=1"; "" when only merge varies */
     double acc_int, acc_float;    /* 0..1 */
+    double acc_sim;               /* 0..1, the simulated accelerator's (NAN: not simulated) */
+    double sim_match;             /* 1 bit-exact with the integer model, 0 not, NAN not simulated */
+    double energy_act_pj;         /* activity-based energy per inference (NAN: not simulated) */
     double gates_nand2, energy_op_pj, latency_us, area_um2, cycles;
     double merge_nand2, merge_energy_pj;
     double train_s, wall_s;

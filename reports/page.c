@@ -179,7 +179,7 @@ static void fronts_of(const struct rp_report *r, int i, char *buf, size_t size)
 static int write_page(const struct rp_report *r, const struct rp_options *opt, const struct out *o)
 {
     const struct rp_data *d = &r->data;
-    char buf[8192], c[12][128];
+    char buf[8192], c[16][128];
     /* summary */
     snprintf(buf, sizeof buf, "Sweep %s: report", d->sweep[0] ? d->sweep : "(unnamed)");
     heading(o, 1, buf, NULL);
@@ -226,27 +226,32 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
         text(o, buf);
         para_end(o);
         const char *head[] = {"#", "merge", "point", "accuracy (int)", "accuracy (float)",
-                              "gates (NAND2 eq)", "energy (nJ)", "latency (us)", "area (mm2)",
+                              "accuracy (sim)", "bit-exact", "gates (NAND2 eq)", "energy (nJ)",
+                              "energy, activity (nJ)", "latency (us)", "area (mm2)",
                               "training (s)", "Pareto", "key"};
-        table_begin(o, head, 12);
+        enum { NCOL = (int)(sizeof head / sizeof head[0]) };
+        table_begin(o, head, NCOL);
         for (int j = 0; j < n && j < n_best; j++) {
             const struct rp_point *p = &d->pts[rk[j].i];
-            const char *cells[12];
+            const char *cells[NCOL];
             snprintf(c[0], sizeof c[0], "%d", j + 1);
             cells[0] = c[0];
             cells[1] = p->merge;
             cells[2] = p->label[0] ? p->label : p->arch_eff;
             cells[3] = num(c[3], sizeof c[3], p->acc_int, "%.2f%%", 100);
             cells[4] = num(c[4], sizeof c[4], p->acc_float, "%.2f%%", 100);
-            cells[5] = num(c[5], sizeof c[5], p->gates_nand2, "%.0f", 1);
-            cells[6] = num(c[6], sizeof c[6], p->energy_op_pj, "%.1f", 1e-3);
-            cells[7] = num(c[7], sizeof c[7], p->latency_us, "%.2f", 1);
-            cells[8] = num(c[8], sizeof c[8], p->area_um2, "%.4f", 1e-6);
-            cells[9] = num(c[9], sizeof c[9], p->train_s, "%.1f", 1);
-            fronts_of(r, rk[j].i, c[10], sizeof c[10]);
-            cells[10] = c[10];
-            cells[11] = p->key;
-            row(o, cells, 12, NULL);
+            cells[5] = num(c[5], sizeof c[5], p->acc_sim, "%.2f%%", 100);
+            cells[6] = isnan(p->sim_match) ? "-" : p->sim_match > 0 ? "yes" : "NO";
+            cells[7] = num(c[7], sizeof c[7], p->gates_nand2, "%.0f", 1);
+            cells[8] = num(c[8], sizeof c[8], p->energy_op_pj, "%.1f", 1e-3);
+            cells[9] = num(c[9], sizeof c[9], p->energy_act_pj, "%.1f", 1e-3);
+            cells[10] = num(c[10], sizeof c[10], p->latency_us, "%.2f", 1);
+            cells[11] = num(c[11], sizeof c[11], p->area_um2, "%.4f", 1e-6);
+            cells[12] = num(c[12], sizeof c[12], p->train_s, "%.1f", 1);
+            fronts_of(r, rk[j].i, c[13], sizeof c[13]);
+            cells[13] = c[13];
+            cells[14] = p->key;
+            row(o, cells, NCOL, NULL);
         }
         table_end(o);
     }
@@ -449,7 +454,8 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
     for (int k = 0; k < d->n_params; k++)
         fprintf(f, ",%s", d->params[k].name);
     fprintf(f, ",acc_int,acc_float,gates_nand2,energy_op_pj,latency_us,area_um2,cycles,"
-               "merge_nand2,merge_energy_pj,train_s,wall_s,front_gates,front_energy,"
+               "merge_nand2,merge_energy_pj,acc_sim,sim_match,energy_act_pj,train_s,wall_s,"
+               "front_gates,front_energy,"
                "front_latency,error\n");
     for (int i = 0; i < d->n; i++) {
         const struct rp_point *p = &d->pts[i];
@@ -462,9 +468,11 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
         }
         const double v[] = {p->acc_int, p->acc_float, p->gates_nand2, p->energy_op_pj,
                             p->latency_us, p->area_um2, p->cycles, p->merge_nand2,
-                            p->merge_energy_pj, p->train_s, p->wall_s};
-        for (int j = 0; j < (int)(sizeof v / sizeof v[0]); j++)
-            csv_num(f, p->status == SW_DONE ? v[j] : (j >= 9 ? v[j] : NAN));
+                            p->merge_energy_pj, p->acc_sim, p->sim_match, p->energy_act_pj,
+                            p->train_s, p->wall_s};
+        const int n_v = (int)(sizeof v / sizeof v[0]);
+        for (int j = 0; j < n_v; j++)  /* a failed point keeps only its times */
+            csv_num(f, p->status == SW_DONE ? v[j] : (j >= n_v - 2 ? v[j] : NAN));
         for (int k = 0; k < RP_N_OBJ; k++)
             fprintf(f, ",%d", r->front[k] ? r->front[k][i] : 0);
         fputc(',', f);

@@ -66,6 +66,9 @@ static const struct sw_param_def defs[] = {
      "train on the first N images only"},
     {"train", "test_limit", SW_P_INT, "", 1, 100000000, NULL, "--test-limit", 0,
      "evaluate on the first N test images only"},
+    {"sim", "sim_images", SW_P_INT, "", 0, 100000000, NULL, NULL, 0,
+     "simulate the first N test images in logiq sim (default: as many as test_limit, "
+     "else all; 0: no simulation)"},
 };
 #define N_DEFS ((int)(sizeof defs / sizeof defs[0]))
 
@@ -452,7 +455,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
             perr(ps, "[hw] %s: key too long", key);
             return 0;
         }
-    } else if (strcmp(section, "network") == 0 || strcmp(section, "train") == 0) {
+    } else if (strcmp(section, "network") == 0 || strcmp(section, "train") == 0 ||
+               strcmp(section, "sim") == 0) {
         const struct sw_param_def *d = find_def(key);
         if (!d || strcmp(d->section, section) != 0) {
             char known[1024] = "";
@@ -466,7 +470,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         snprintf(name, sizeof name, "%s", key);
     } else {
         ps->line = section_line(ps->all, section, ps->line);
-        perr(ps, "[%s]: unknown section (expected sweep, network, train, hw, points)", section);
+        perr(ps, "[%s]: unknown section (expected sweep, network, train, sim, hw, points)", section);
         return 0;
     }
     /* A key given again, or continued on an indented line, adds values. */

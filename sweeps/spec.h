@@ -56,7 +56,7 @@ struct sw_param_def {
     const char *doc;
 };
 
-/* The table of [network] and [train] parameters, n entries. */
+/* The table of [network], [train] and [sim] parameters, n entries. */
 const struct sw_param_def *sw_param_defs(int *n);
 
 /* The caller's judgement of a value the library cannot check itself: name is

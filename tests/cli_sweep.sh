@@ -43,10 +43,12 @@ check "the sweep exits 0" $?
 check "6 rows, all done" "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 6 ]; echo $?)"
 check "every done row has accuracy, gates, cycles, energy, latency, area, times, model" \
     "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE acc_int BETWEEN 0 AND 1 AND gates_nand2 > 0 AND cycles > 0 AND energy_op_pj > 0 AND latency_us > 0 AND area_um2 > 0 AND train_s > 0 AND wall_s > 0 AND model_path IS NOT NULL")" = 6 ]; echo $?)"
-check "the simulator's columns are NULL for now" "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE acc_sim IS NULL AND sim_match IS NULL AND energy_act_pj IS NULL")" = 6 ]; echo $?)"
+check "every point simulated on its test images, bit-exact, with the integer model's accuracy" \
+    "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE sim_match = 1 AND acc_sim = acc_int AND energy_act_pj > 0")" = 6 ]; echo $?)"
+check "each point's sim.json is kept" "$([ "$(ls ref.d/*/sim.json | wc -l)" = 6 ]; echo $?)"
 check "gates per unit kind, merge unit included" "$([ "$(q ref.db "SELECT COUNT(DISTINCT key) FROM point_units WHERE unit = 'merge' AND nand2_eq > 0")" = 6 ]; echo $?)"
 check "parameters in columns and in long form" "$([ "$(q ref.db "SELECT COUNT(*) FROM points p JOIN point_params pp ON pp.key = p.key AND pp.name = 'wq' AND pp.value = p.wq")" = 6 ]; echo $?)"
-check "schema version 1, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 1 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
+check "schema version 2, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 2 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
 check "the spec is kept in meta" "$(q ref.db "SELECT value FROM meta WHERE name = 'spec_text'" | grep -q 'merge = add, or, mux'; echo $?)"
 for k in $(q ref.db "SELECT key FROM points"); do
     [ -s "ref.d/$k/model.qnn" ] && [ -s "ref.d/$k/cost.json" ] && [ -s "ref.d/$k/hw.ini" ] || { echo "missing files of $k"; false; }
@@ -86,7 +88,7 @@ check "no point process outlives the runner" "$(! pgrep -f -- '--store kill.db' 
 "$logiq" sweep small.ini -j 2 --store kill.db -q >kill2.out 2>&1
 check "the restarted sweep exits 0" $?
 check "the restarted sweep ran only the rest" "$(grep -q "$rows done and 0 failed before this run" kill2.out; echo $?)"
-fig="SELECT key, status, acc_int, acc_float, gates_nand2, cycles, energy_op_pj FROM points ORDER BY key"
+fig="SELECT key, status, acc_int, acc_float, gates_nand2, cycles, energy_op_pj, acc_sim, sim_match, energy_act_pj FROM points ORDER BY key"
 check "same points and figures as the uninterrupted run" "$([ "$(q kill.db "$fig")" = "$(q ref.db "$fig")" ]; echo $?)"
 check "each point written once" "$([ "$(q kill.db 'SELECT MAX(attempts) FROM points')" = 1 ]; echo $?)"
 
@@ -101,6 +103,8 @@ epochs = 1
 data = synthetic
 train_limit = 256
 test_limit = 128
+[sim]
+sim_images = 0
 [hw]
 base = $src/costmodels/hw/small.ini
 buffers.weight_kbits = 160, 0.5
@@ -129,6 +133,7 @@ check "no process of the hung point is left" "$(! pgrep -f "sleep 1000" -u "$(id
 check "an infeasible hardware override fails with the reason" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'failed' AND error LIKE '%infeasible%weight_kbits%'")" -ge 1 ]; echo $?)"
 check "OR with 2-bit activations fails with the reason" "$(q fail.db "SELECT error FROM points WHERE merge = 'or' AND aq = '2' AND hw LIKE '%=160'" | grep -q 'need binary'; echo $?)"
 check "the feasible points are done" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 1 ]; echo $?)"
+check "sim_images = 0: not simulated, the simulator's columns NULL" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'done' AND acc_sim IS NULL AND sim_match IS NULL AND energy_act_pj IS NULL")" = 1 ]; echo $?)"
 "$logiq" sweep fail.ini --retry-failed --dry-run >retry.out
 check "--retry-failed would run the 7 failed again" "$(grep -q '^7 to run' retry.out; echo $?)"
 
@@ -145,6 +150,7 @@ bad "empty axis" "bad.ini:2: \[network\] wq: no value" $'[network]\nwq =\n'
 bad "empty value in a list" "bad.ini:2: \[network\] wq: an empty value" $'[network]\nwq = bin,,twn'
 bad "bad quantizer" "bad.ini:2: \[network\] wq: .*heq:4" $'[network]\nwq = bin, heq:4'
 bad "bad number" "bad.ini:2: \[train\] epochs: 'ten'" $'[train]\nepochs = ten'
+bad "bad sim count" "bad.ini:2: \[sim\] sim_images: '-3'" $'[sim]\nsim_images = -3'
 bad "out of range" "bad.ini:2: \[network\] width" $'[network]\nwidth = 0'
 bad "bad enum" "bad.ini:2: \[network\] merge: 'xor': expected one of add,or,mux" $'[network]\nmerge = xor'
 bad "unknown hw key" "bad.ini:2: \[hw\] array.pe_cols" $'[hw]\narray.pe_cols = 4'

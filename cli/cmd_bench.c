@@ -6,6 +6,7 @@
  * Debian's python3-torch is installed, runs scripts/bench_torch.py on the same
  * machine in the same run and prints the ratios. Timing starts after 3 warm-up
  * steps (the first touch of fresh memory is paid there). */
+#include <cblas.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ static const char help[] =
     "  --batches N     timed steps per configuration (default 30)\n"
     "  --threads N     threads for logiq and PyTorch (default 2)\n"
     "  --no-torch      skip the PyTorch comparison\n"
+    "  --repeat N      alternating logiq/PyTorch runs of each refcnn variant, whose\n"
+    "                  medians are compared (default 3, at most 16)\n"
     "  --only NAME     run one configuration (see the table's names)\n"
     "  -h, --help      this help\n";
 
@@ -108,6 +111,21 @@ static int run_child(const char *self, const char *name, int batches, int thread
     return n == 2 && rc == 0 ? 0 : -1;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n-1] (sorts a copy). */
+static double median(const double *v, int n)
+{
+    double s[16];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
 static int run_torch(const char *variant, int batches, int threads, double *img_s)
 {
     if (access("/usr/bin/python3", X_OK) != 0 ||
@@ -124,13 +142,14 @@ static int run_torch(const char *variant, int batches, int threads, double *img_
     return n == 1 && rc == 0 ? 0 : -1;
 }
 
-enum { O_BATCHES = 256, O_THREADS, O_NO_TORCH, O_ONLY, O_ONE };
+enum { O_BATCHES = 256, O_THREADS, O_NO_TORCH, O_ONLY, O_ONE, O_REPEAT };
 
 static const struct option long_opts[] = {
     {"batches", required_argument, 0, O_BATCHES},
     {"threads", required_argument, 0, O_THREADS},
     {"no-torch", no_argument, 0, O_NO_TORCH},
     {"only", required_argument, 0, O_ONLY},
+    {"repeat", required_argument, 0, O_REPEAT},
     {"one", required_argument, 0, O_ONE},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -159,7 +178,7 @@ int cmd_bench(int argc, char **argv)
                 argv[1]);
         return EXIT_USAGE;
     }
-    int batches = 30, threads = 2, torch = 1, c;
+    int batches = 30, threads = 2, torch = 1, repeat = 3, c;
     const char *only = NULL, *one = NULL;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "h", long_opts, NULL)) != -1) {
@@ -169,6 +188,7 @@ int cmd_bench(int argc, char **argv)
         case O_THREADS: bad = cli_parse_int("bench", "--threads", optarg, 1, 256, &threads); break;
         case O_NO_TORCH: torch = 0; break;
         case O_ONLY: only = optarg; break;
+        case O_REPEAT: bad = cli_parse_int("bench", "--repeat", optarg, 1, 16, &repeat); break;
         case O_ONE: one = optarg; break;
         case 'h': fputs(help, stdout); return 0;
         default: return EXIT_USAGE;
@@ -194,6 +214,11 @@ int cmd_bench(int argc, char **argv)
         return EXIT_WORK;
     printf("training throughput, batch 128, 28x28x1, %d threads, %d timed steps\n", threads,
            batches);
+    printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
+           getenv("LOGIQ_BLAS_PICKED") ? "logiq's choice on AVX-512"
+           : getenv("OPENBLAS_CORETYPE") ? "OPENBLAS_CORETYPE from the environment; unset it to "
+                                           "let logiq pick SkylakeX on AVX-512"
+                                         : "OpenBLAS's own choice");
     printf("%-16s %12s %12s\n", "configuration", "images/s", "peak MiB");
     double fp = 0, bin = 0;
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
@@ -214,18 +239,42 @@ int cmd_bench(int argc, char **argv)
     }
     if (!torch || (!fp && !bin))
         return 0;
-    double tfp = 0, tbin = 0;
-    int have = 0;
-    if (fp && run_torch("fp", batches, threads, &tfp) == 0) {
-        printf("PyTorch refcnn-fp      %12.1f images/s   logiq/PyTorch = %.2fx\n", tfp, fp / tfp);
-        have = 1;
-    }
-    if (bin && run_torch("binary", batches, threads, &tbin) == 0) {
-        printf("PyTorch refcnn-binary  %12.1f images/s   logiq/PyTorch = %.2fx\n", tbin,
-               bin / tbin);
-        have = 1;
-    }
-    if (!have)
+    if (access("/usr/bin/python3", X_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
         printf("PyTorch: not available (/usr/bin/python3 without torch); no comparison\n");
+        return 0;
+    }
+    /* logiq and PyTorch alternate, repeat times, so that a load that comes
+     * and goes on a shared machine falls on both; the medians are reported */
+    printf("\nagainst PyTorch %s, %d alternating runs each (median, and the range of the "
+           "per-pair ratios):\n", "(/usr/bin/python3)", repeat);
+    for (int v = 0; v < 2; v++) {
+        const char *variant = v ? "binary" : "fp";
+        if (!(v ? bin : fp))
+            continue;
+        double ours[16], theirs[16], ratio[16];
+        int n = 0;
+        for (int r = 0; r < repeat; r++) {
+            long kb;
+            if (run_child(self, v ? "refcnn-binary" : "refcnn-fp", batches, threads, &ours[n],
+                          &kb) != 0 ||
+                run_torch(variant, batches, threads, &theirs[n]) != 0)
+                continue;
+            ratio[n] = ours[n] / theirs[n];
+            n++;
+        }
+        if (n == 0) {
+            printf("refcnn-%-8s the PyTorch runs failed\n", variant);
+            continue;
+        }
+        double lo = ratio[0], hi = ratio[0];
+        for (int i = 1; i < n; i++) {
+            lo = ratio[i] < lo ? ratio[i] : lo;
+            hi = ratio[i] > hi ? ratio[i] : hi;
+        }
+        printf("refcnn-%-8s logiq %8.1f images/s   PyTorch %8.1f images/s   "
+               "logiq/PyTorch = %.2fx (%.2f-%.2f)\n", variant, median(ours, n),
+               median(theirs, n), median(ratio, n), lo, hi);
+    }
     return 0;
 }

@@ -267,8 +267,8 @@ static void on_signal(int sig)
 struct runner {
     const struct sw_spec *s;
     const struct sw_point *pts;
-    int *todo;              /* indices of pending points */
-    int n_todo;
+    int *queue;              /* indices of pending points */
+    int n_queue;
     const char *spec_path, *store_path, *exe;
     char art[4096];
     struct sw_store *st;
@@ -284,7 +284,7 @@ struct runner {
 static int job_argv(void *ctx, int i, char ***argv, const char **log)
 {
     struct runner *r = ctx;
-    const struct sw_point *p = &r->pts[r->todo[i]];
+    const struct sw_point *p = &r->pts[r->queue[i]];
     char dir[4300];
     sweep_fmt(dir, sizeof dir, "%s/%s", r->art, p->key);
     mkdir(dir, 0755);
@@ -335,7 +335,7 @@ static void job_start(void *ctx, int i)
 static void job_end(void *ctx, int i, const struct sw_end *end)
 {
     struct runner *r = ctx;
-    const struct sw_point *p = &r->pts[r->todo[i]];
+    const struct sw_point *p = &r->pts[r->queue[i]];
     r->running--;
     r->finished_now++;
     r->sum_s += end->seconds;
@@ -435,8 +435,8 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         return EXIT_WORK;
     }
 
-    r.todo = malloc((size_t)n * sizeof *r.todo);
-    if (!r.todo) {
+    r.queue = malloc((size_t)n * sizeof *r.queue);
+    if (!r.queue) {
         sw_store_close(r.st);
         close(lock_fd);
         fprintf(stderr, "logiq sweep: out of memory\n");
@@ -446,7 +446,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         enum sw_state state;
         if (sw_store_state(r.st, pts[i].key, &state, &err) != SW_OK) {
             fprintf(stderr, "logiq sweep: %s\n", err.msg);
-            free(r.todo);
+            free(r.queue);
             sw_store_close(r.st);
             close(lock_fd);
             return EXIT_WORK;
@@ -456,13 +456,13 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         else if (state == SW_FAILED && !retry_failed)
             r.failed++;
         else
-            r.todo[r.n_todo++] = i;
+            r.queue[r.n_queue++] = i;
     }
     char self[4096];
     const char *exe = getenv("LOGIQ_SWEEP_EXE");
     if (!exe || !exe[0]) {
         if (cli_self_exe(self, sizeof self) != 0) {
-            free(r.todo);
+            free(r.queue);
             sw_store_close(r.st);
             close(lock_fd);
             return EXIT_WORK;
@@ -473,7 +473,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     int earlier_done = r.done, earlier_failed = r.failed;
     if (!quiet)
         fprintf(stderr, "sweep %s: %d points, %d done and %d failed earlier, %d to run, %d at a "
-                "time%s; store %s\n", s->name, n, r.done, r.failed, r.n_todo, parallel,
+                "time%s; store %s\n", s->name, n, r.done, r.failed, r.n_queue, parallel,
                 timeout_s > 0 ? "" : ", no timeout", store_path);
     cli_progress_init(&r.pr, quiet);
     r.t0 = sw_now();
@@ -484,7 +484,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGHUP, &sa, &old_hup);
     struct sw_pool_opts o = {
-        .n_jobs = r.n_todo, .parallel = parallel, .timeout_s = timeout_s, .argv = job_argv,
+        .n_jobs = r.n_queue, .parallel = parallel, .timeout_s = timeout_s, .argv = job_argv,
         .on_start = job_start, .on_end = job_end, .on_tick = job_tick, .ctx = &r,
         .stop = &stop_requested, .on_stopped = job_stopped,
     };
@@ -512,7 +512,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     if (r.failed && !quiet && !stop_requested)
         fprintf(stderr, "failed points: sqlite3 %s \"SELECT key, error FROM points WHERE status "
                 "= 'failed'\"\n", store_path);
-    free(r.todo);
+    free(r.queue);
     sw_store_close(r.st);
     close(lock_fd);
     return rc;
@@ -681,8 +681,8 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
         return EXIT_USAGE;
     }
     int pending = 0;
-    int *todo = malloc((size_t)n * sizeof *todo);
-    if (!todo) {
+    int *queue = malloc((size_t)n * sizeof *queue);
+    if (!queue) {
         sw_store_close(st);
         return EXIT_WORK;
     }
@@ -691,21 +691,21 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
         if (st)
             sw_store_state(st, pts[i].key, &state, &err);
         if (state == SW_STATE_NONE)
-            todo[pending++] = i;
+            queue[pending++] = i;
     }
     sw_store_close(st);
     if (pending == 0) {
         printf("sweep %s: no pending points; nothing to submit\n", s->name);
-        free(todo);
+        free(queue);
         return 0;
     }
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "logiq sweep: %s: cannot write: %s\n", path, strerror(errno));
-        free(todo);
+        free(queue);
         return EXIT_WORK;
     }
-    int threads = atoi(sw_point_value(s, &pts[todo[0]], "threads"));
+    int threads = atoi(sw_point_value(s, &pts[queue[0]], "threads"));
     fprintf(f, "#!/bin/bash\n"
             "# Slurm array job written by `logiq sweep %s --slurm`: one task per point\n"
             "# pending when it was written. Submit with `sbatch %s`; when the tasks are\n"
@@ -721,10 +721,10 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
         fprintf(f, "#SBATCH --time=%d\n", (int)ceil(timeout_s / 60.0) + 1);
     fprintf(f, "set -eu\nkeys=(\n");
     for (int i = 0; i < pending; i++)
-        fprintf(f, "  %s\n", pts[todo[i]].key);
+        fprintf(f, "  %s\n", pts[queue[i]].key);
     fprintf(f, ")\nexec '%s' sweep '%s' --point \"${keys[$SLURM_ARRAY_TASK_ID]}\" "
             "--store '%s' --shard '%s'\n", self, abs_spec, abs_store, shards);
-    free(todo);
+    free(queue);
     if (fclose(f) != 0) {
         fprintf(stderr, "logiq sweep: %s: write failed\n", path);
         return EXIT_WORK;

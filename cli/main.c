@@ -36,6 +36,7 @@ static void pick_blas_kernels(char **argv)
     if (getenv("OPENBLAS_CORETYPE") || !__builtin_cpu_supports("avx512f"))
         return;
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    setenv("LOGIQ_BLAS_PICKED", "1", 1);  /* for logiq bench's report */
     if (!getenv("OPENBLAS_NUM_THREADS"))
         setenv("OPENBLAS_NUM_THREADS", "1", 1);
     execv("/proc/self/exe", argv);

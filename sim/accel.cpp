@@ -344,6 +344,19 @@ void accel::load_params(int t)
     tog_[CM_U_MERGE] += mrg_t;
 }
 
+// A stage's control register takes its predecessor's (the toggles counted on
+// the pipeline registers); false, with the stage idle, when that is a bubble.
+bool accel::advance(issue_ctl &dst, const issue_ctl &src)
+{
+    if (!src.valid) {
+        dst.valid = false;
+        return false;
+    }
+    tog_[CM_U_PIPEREG] += popc(dst.bits ^ src.bits);
+    dst = src;
+    return true;
+}
+
 void accel::stage_fetch()
 {
     if (!issuing_) {
@@ -471,12 +484,8 @@ pop_one_word(int R, uint64_t g, uint64_t f, const uint64_t *__restrict ws,
 // (1: lanes <= 64, the common case, written so that it vectorizes), else 0.
 template <int WORDS> void accel::stage_pop()
 {
-    if (!fetch_ctl_.valid) {
-        pop_ctl_.valid = false;
+    if (!advance(pop_ctl_, fetch_ctl_))
         return;
-    }
-    tog_[CM_U_PIPEREG] += popc(pop_ctl_.bits ^ fetch_ctl_.bits);
-    pop_ctl_ = fetch_ctl_;
     const int W = WORDS ? WORDS : W_, R = R_;
     const uint64_t *__restrict ws = wsign_, *__restrict wm = wmag_;
     const uint64_t *__restrict g = g_.data(), *__restrict f = f_.data();
@@ -561,12 +570,8 @@ static inline int tile_rows(const layer_prog &L, int t, int R)
 
 void accel::stage_rq()
 {
-    if (!done_ctl_.valid) {
-        rq_ctl_.valid = false;
+    if (!advance(rq_ctl_, done_ctl_))
         return;
-    }
-    tog_[CM_U_PIPEREG] += popc(rq_ctl_.bits ^ done_ctl_.bits);
-    rq_ctl_ = done_ctl_;
     const nn_qnn_layer &l = *L_->q;
     const int n = tile_rows(*L_, rq_ctl_.t, R_), c0 = rq_ctl_.t * R_;
     const uint64_t m = low_mask(L_->res_bits);
@@ -584,12 +589,8 @@ void accel::stage_rq()
 
 void accel::stage_add()
 {
-    if (!rq_ctl_.valid) {
-        add_ctl_.valid = false;
+    if (!advance(add_ctl_, rq_ctl_))
         return;
-    }
-    tog_[CM_U_PIPEREG] += popc(add_ctl_.bits ^ rq_ctl_.bits);
-    add_ctl_ = rq_ctl_;
     const layer_prog &L = *L_;
     const nn_qnn_layer &l = *L.q;
     const int n = tile_rows(L, add_ctl_.t, R_), c0 = add_ctl_.t * R_;
@@ -616,12 +617,8 @@ void accel::stage_add()
 void accel::stage_thr()
 {
     const issue_ctl &in = L_->kind == layer_kind::RES ? add_ctl_ : done_ctl_;
-    if (!in.valid) {
-        thr_ctl_.valid = false;
+    if (!advance(thr_ctl_, in))
         return;
-    }
-    tog_[CM_U_PIPEREG] += popc(thr_ctl_.bits ^ in.bits);
-    thr_ctl_ = in;
     const layer_prog &L = *L_;
     const nn_qnn_layer &l = *L.q;
     const int n = tile_rows(L, in.t, R_), c0 = in.t * R_;

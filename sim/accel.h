@@ -118,6 +118,7 @@ private:
     void config_layer();
     void end_layer();
     void load_params(int t);
+    bool advance(issue_ctl &dst, const issue_ctl &src);
     void stage_fetch();
     template <int WORDS> void stage_pop();
     void stage_acc();

@@ -27,6 +27,8 @@ void nn_model_config_default(struct nn_model_config *cfg)
     cfg->mux = NN_MUX_OR;
     cfg->mux_learn = 1;
     cfg->mux_init = 0.01f;
+    cfg->aqe_alpha = 0.0f;
+    cfg->aqe_ramp = 0;
     cfg->res_bits = 8;
     cfg->res_frac = 4;
     cfg->heq_rate = 0.05f;
@@ -81,6 +83,8 @@ static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
         st = nn_aq_parse(&L->aq, L->hidden ? (s->aq[0] ? s->aq : cfg->aq) : "fp", err);
         if (st != NN_OK)
             return st;
+        if (cfg->aqe_alpha > 0.0f && L->aq.bits > 0)
+            L->aq.ste = NN_STE_CLIPPED; /* AQE's indicator, scaled by 2 alpha */
 
         if (s->merge != NN_MERGE_NONE) {
             if (i == 0)
@@ -289,6 +293,7 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    m->aqe_now = cfg->aqe_alpha;
     m->arch = *arch;
     snprintf(m->arch_text, sizeof m->arch_text, "%s", arch_text);
     m->n_layers = arch->n_layers;
@@ -390,6 +395,43 @@ static void act_backward(const struct nn_aq *q, float *din, const float *dout,
     }
 }
 
+/* AQE (papers.md 2a): whether it applies to layer L's weights / activations
+ * in this step (quantized ones only, and only in training). */
+static int aqe_w(const struct nn_model *m, const struct nn_layer *L)
+{
+    return m->aqe_now > 0.0f && L->wq.kind != NN_WQ_FP;
+}
+
+static int aqe_a(const struct nn_model *m, const struct nn_layer *L)
+{
+    return m->aqe_now > 0.0f && L->aq.bits > 0;
+}
+
+/* out = alpha out + (1 - alpha) in, with all threads */
+static void aqe_blend(float alpha, float *out, const float *in, size_t n)
+{
+#pragma omp parallel if (n >= PAR_MIN)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+        nn_aqe_blend(alpha, out + lo, in + lo, hi - lo);
+    }
+}
+
+/* The activation's estimator: the quantizer's own, times 2 alpha under AQE
+ * (whose layers use the clipped one: 2 alpha dL/dh 1{|x| <= 1}). */
+static void act_estimate(const struct nn_model *m, const struct nn_layer *L, float *din,
+                         const float *dout, const float *in, size_t n)
+{
+    act_backward(&L->aq, din, dout, in, n);
+    if (!aqe_a(m, L))
+        return;
+    const float k = 2.0f * m->aqe_now;
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+    for (size_t j = 0; j < n; j++)
+        din[j] *= k;
+}
+
 /* Zeroes n floats with all threads (a large serial memset idles the others). */
 static void zero_floats(float *p, size_t n)
 {
@@ -411,6 +453,8 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         const struct nn_layer_spec *s = &L->spec;
         const float *in = layer_input(m, i, x);
         L->wq.ops->fake(&L->wq, L->wq_val, L->w, L->out_c, L->fan_in);
+        if (mode == NN_TRAIN && aqe_w(m, L))
+            aqe_blend(m->aqe_now, L->wq_val, L->w, (size_t)L->out_c * L->fan_in);
         if (s->op == NN_OP_CONV)
             nn_conv_forward(L->z, L->col, in, L->wq_val, n, L->in_h, L->in_w, L->in_c,
                             L->out_c, s->k, s->stride, s->pad);
@@ -443,6 +487,8 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             v = L->u;
         }
         act_forward(&L->aq, L->a, v, cnt);
+        if (mode == NN_TRAIN && aqe_a(m, L))
+            aqe_blend(m->aqe_now, L->a, v, cnt);
         if (s->merge == NN_MERGE_OR) {
             nn_merge_or_forward(L->m, L->a, in, cnt);
         } else if (s->merge == NN_MERGE_MUX) {
@@ -510,7 +556,7 @@ float nn_model_backward(struct nn_model *m, const int *y)
                                       L->out_c, m->cfg.mux);
             if (L->res) {
                 /* du already holds the next layer's add-skip gradient */
-                act_backward(&L->aq, L->dy, L->da, L->u, cnt);
+                act_estimate(m, L, L->dy, L->da, L->u, cnt);
 #pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
                 for (size_t j = 0; j < cnt; j++)
                     L->du[j] += L->dy[j];
@@ -528,7 +574,7 @@ float nn_model_backward(struct nn_model *m, const int *y)
                 zero_floats(L->dy, cnt);
                 nn_resq_backward(L->dy, L->du, L->y, cnt, R, F);
             } else {
-                act_backward(&L->aq, L->dy, L->da, L->y, cnt);
+                act_estimate(m, L, L->dy, L->da, L->y, cnt);
             }
             nn_bn_backward_set(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean, L->bn_rstd,
                            L->gamma, rows, L->out_c);
@@ -540,7 +586,10 @@ float nn_model_backward(struct nn_model *m, const int *y)
         else
             nn_dense_backward(din, L->dwq, L->dbias, L->dz, x_in, L->wq_val, n, L->fan_in,
                               L->out_c);
-        L->wq.ops->grad(&L->wq, L->dw, L->dwq, L->w, L->out_c, L->fan_in);
+        if (aqe_w(m, L))
+            nn_aqe_grad(m->aqe_now, L->dw, L->dwq, L->w, (size_t)L->out_c * L->fan_in);
+        else
+            L->wq.ops->grad(&L->wq, L->dw, L->dwq, L->w, L->out_c, L->fan_in);
     }
     if (!m->cfg.mux_learn)
         for (int i = 0; i < m->n_layers; i++)

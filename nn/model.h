@@ -88,6 +88,10 @@ struct nn_model_config {
                                 * that training can turn a select off */
     int res_bits, res_frac;    /* the add-residual stream's fixed point */
     float heq_rate;            /* HEQ step-size EMA rate */
+    float aqe_alpha;           /* AQE blend factor in (0, 1] for weights and activations;
+                                * 0: off (the straight-through estimators) */
+    int aqe_ramp;              /* 1: alpha rises linearly from aqe_alpha to 1 over
+                                * training (logiq's extension; the paper keeps it fixed) */
     enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */
     int max_batch;
     uint64_t seed;             /* parameter initialization */
@@ -145,6 +149,7 @@ struct nn_model {
     size_t arena_n;
     int *iarena;               /* pooling argmax indices */
     int batch_n;               /* images in the last forward */
+    float aqe_now;             /* AQE's alpha at this step (nn_train sets it) */
     const float *input;        /* the last forward's input batch (borrowed) */
 };
 

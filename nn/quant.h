@@ -147,6 +147,19 @@ float nn_aq_thresh(const struct nn_aq *q, int j);
 int nn_aq_int_value(const struct nn_aq *q, int code);
 float nn_aq_value_scale(const struct nn_aq *q);
 
+/* AQE, the asymptotic-quantized estimator (papers.md 2a, Eq. 18-19), for
+ * weights and activations alike: in training the forward is the blend
+ *     x_hat = alpha h(x) + (1 - alpha) x,
+ * the backward dL/dx = 2 alpha dL/dh 1{|x| <= 1}, and inference uses h alone.
+ * (alpha = 1/2 gives the clipped STE's gradient.) The model applies them:
+ *   nn_aqe_blend      out[i] = alpha out[i] + (1 - alpha) in[i], where out
+ *                     holds h(in) (out != in)
+ *   nn_aqe_grad       d[i] = 2 alpha g[i] where |x[i]| <= 1, else 0 (d may be g)
+ * For the uniform activations on [0, 1] the indicator is their own clip
+ * range 0 <= x <= 1: logiq applies 2 alpha to the /clip estimator. */
+void nn_aqe_blend(float alpha, float *out, const float *in, size_t n);
+void nn_aqe_grad(float alpha, float *d, const float *g, const float *x, size_t n);
+
 /* The ops tables, one row per kind (indexable by the enums). */
 extern const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT];
 extern const struct nn_aq_ops nn_aq_ops_table[NN_AQ_KIND_COUNT];

@@ -82,6 +82,20 @@ void nn_quant_act_step_backward(const struct nn_aq *q, float *din, const float *
     }
 }
 
+void nn_aqe_blend(float alpha, float *out, const float *in, size_t n)
+{
+    const float beta = 1.0f - alpha;
+    for (size_t i = 0; i < n; i++)
+        out[i] = alpha * out[i] + beta * in[i];
+}
+
+void nn_aqe_grad(float alpha, float *d, const float *g, const float *x, size_t n)
+{
+    const float k = 2.0f * alpha;
+    for (size_t i = 0; i < n; i++)
+        d[i] = fabsf(x[i]) <= 1.0f ? k * g[i] : 0.0f;
+}
+
 void nn_quant_act_uniform_forward(const struct nn_aq *q, float *out, const float *in,
                                   size_t n)
 {

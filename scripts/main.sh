@@ -2,7 +2,8 @@
 # The README's main command: installs the dependencies (Debian packages),
 # builds, and runs the main job: the quick design-space sweep
 # (sweeps/quick.ini: res11 with add / OR / MUX merges x binary / HEQ ternary
-# weights, trained on Fashion-MNIST, exported, costed on the small design),
+# weights, trained on Fashion-MNIST, exported, costed on the small design and
+# simulated cycle by cycle on the whole test set),
 # then its report (out/quick-report/index.html). The sweep is resumable: run
 # this again after an interruption and it goes on where it stopped.
 set -eu

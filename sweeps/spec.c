@@ -31,6 +31,8 @@ static const struct sw_param_def defs[] = {
     {"network", "wq_ste", SW_P_ENUM, "", 0, 0, "identity|clipped", "--wq-ste", 0,
      "weights' straight-through estimator"},
     {"network", "aq", SW_P_STR, "1", 0, 0, NULL, "--aq", 1, "activation quantizer (1, sign, 2, 3)"},
+    {"network", "aqe", SW_P_FLOAT, "", 1e-6, 1, NULL, "--aqe", 0,
+     "AQE blend factor alpha for weights and activations (not given: the STEs)"},
     {"network", "heq_rate", SW_P_FLOAT, "0.05", 1e-6, 1, NULL, "--heq-rate", 0,
      "HEQ step-size EMA rate"},
     {"network", "mux", SW_P_ENUM, "or", 0, 0, "or|sel", "--mux", 0, "MUX merge variant"},

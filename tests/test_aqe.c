@@ -1,0 +1,196 @@
+/* tests/test_aqe.c: AQE, the asymptotic-quantized estimator (papers.md 2a).
+ *
+ * - nn_aqe_blend / nn_aqe_grad against their definitions, element by element;
+ * - in a model: the training forward blends weights and activations
+ *   (x_hat = alpha h(x) + (1 - alpha) x), the evaluation forward uses h alone
+ *   (equal to the model without AQE), and the backward is the definition's
+ *   2 alpha dL/dh 1{|x| <= 1} on weights and activations (for the uniform
+ *   activations on [0, 1], their clip range 0 <= x <= 1);
+ * - the ramp schedule ends at alpha = 1 and the same seed gives the same bits.
+ * Tolerance: exact, except the float blend, checked to 1 ulp-scale (1e-6
+ * relative), since alpha h + (1 - alpha) x is computed in float. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/model.h"
+#include "nn/quant.h"
+#include "nn/train.h"
+#include "tests/testutil.h"
+
+static void test_functions(void)
+{
+    enum { N = 9 };
+    const float x[N] = {-2.0f, -1.0f, -0.999f, -0.25f, 0.0f, 0.3f, 1.0f, 1.0001f, 5.0f};
+    const float g[N] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const float alphas[] = {0.25f, 0.5f, 0.9f, 1.0f};
+    for (size_t k = 0; k < sizeof alphas / sizeof alphas[0]; k++) {
+        float a = alphas[k], out[N], d[N];
+        for (int i = 0; i < N; i++)
+            out[i] = x[i] >= 0.0f ? 1.0f : -1.0f; /* h = sign */
+        nn_aqe_blend(a, out, x, N);
+        nn_aqe_grad(a, d, g, x, N);
+        for (int i = 0; i < N; i++) {
+            float h = x[i] >= 0.0f ? 1.0f : -1.0f;
+            float want = a * h + (1.0f - a) * x[i];
+            TU_CHECK(fabsf(out[i] - want) <= 1e-6f * (1.0f + fabsf(want)),
+                     "blend alpha %g x %g: %g, want %g", a, x[i], out[i], want);
+            float wd = fabsf(x[i]) <= 1.0f ? 2.0f * a * g[i] : 0.0f;
+            TU_CHECK(d[i] == wd, "grad alpha %g x %g: %g, want %g", a, x[i], d[i], wd);
+        }
+        if (a == 0.5f) /* the STE point: the gradient of the clipped STE */
+            for (int i = 0; i < N; i++)
+                TU_CHECK(d[i] == (fabsf(x[i]) <= 1.0f ? g[i] : 0.0f), "alpha 1/2 is the STE");
+    }
+    /* in place (d == g) */
+    float gg[N];
+    memcpy(gg, g, sizeof gg);
+    nn_aqe_grad(0.75f, gg, gg, x, N);
+    for (int i = 0; i < N; i++)
+        TU_CHECK(gg[i] == (fabsf(x[i]) <= 1.0f ? 1.5f * g[i] : 0.0f), "grad in place");
+}
+
+static int build(struct nn_model *m, const char *wq, const char *aq, float alpha, int ramp)
+{
+    struct nn_arch a;
+    struct nn_model_config cfg;
+    struct nn_error err;
+    nn_model_config_default(&cfg);
+    cfg.in_h = cfg.in_w = 8;
+    snprintf(cfg.wq, sizeof cfg.wq, "%s", wq);
+    snprintf(cfg.aq, sizeof cfg.aq, "%s", aq);
+    cfg.max_batch = 8;
+    cfg.seed = 3;
+    cfg.aqe_alpha = alpha;
+    cfg.aqe_ramp = ramp;
+    /* OR merges need {0,1} activations */
+    const char *arch = strcmp(aq, "1") == 0 ? "c4,c4+or,p,f10" : "c4,c4,p,f10";
+    if (nn_arch_parse(&a, arch, 1.0f, &err) != NN_OK || nn_model_init(m, &a, arch, &cfg, &err)) {
+        TU_CHECK(0, "build: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void fill(float *x, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / (float)(1u << 24);
+    }
+}
+
+/* One model with AQE at alpha, one without, same parameters and input. */
+static void test_model(const char *wq, const char *aq, float alpha)
+{
+    struct nn_model ma, m0;
+    if (build(&ma, wq, aq, alpha, 0) || build(&m0, wq, aq, 0.0f, 0))
+        return;
+    memcpy(m0.params, ma.params, ma.n_params * sizeof(float));
+    enum { B = 8 };
+    float x[B * 64];
+    int y[B];
+    fill(x, sizeof x / sizeof x[0], 11);
+    for (int i = 0; i < B; i++)
+        y[i] = i % 10;
+    nn_model_fit_quant(&ma, 1);
+    nn_model_fit_quant(&m0, 1);
+
+    /* evaluation: h alone, the same as without AQE */
+    const float *la = nn_model_forward(&ma, x, B, NN_EVAL);
+    const float *l0 = nn_model_forward(&m0, x, B, NN_EVAL);
+    TU_CHECK(memcmp(la, l0, B * 10 * sizeof(float)) == 0, "%s %s: eval forward differs", wq, aq);
+
+    /* training: blended weights and activations of the hidden layers */
+    nn_model_forward(&ma, x, B, NN_TRAIN);
+    nn_model_forward(&m0, x, B, NN_TRAIN);
+    const struct nn_layer *A = &ma.layers[0], *Z = &m0.layers[0];
+    size_t nw = (size_t)A->out_c * A->fan_in, bad = 0;
+    for (size_t j = 0; j < nw; j++) {
+        float want = alpha * Z->wq_val[j] + (1.0f - alpha) * A->w[j];
+        bad += fabsf(A->wq_val[j] - want) > 1e-6f * (1.0f + fabsf(want));
+    }
+    TU_CHECK(bad == 0, "%s %s: %zu blended weights differ from the definition", wq, aq, bad);
+    size_t na = (size_t)B * A->out_h * A->out_w * A->out_c;
+    float *h = malloc(na * sizeof *h);
+    if (!h)
+        return;
+    A->aq.ops->forward(&A->aq, h, A->y, na);
+    bad = 0;
+    for (size_t j = 0; j < na; j++) {
+        float want = alpha * h[j] + (1.0f - alpha) * A->y[j];
+        bad += fabsf(A->a[j] - want) > 1e-6f * (1.0f + fabsf(want));
+    }
+    free(h);
+    TU_CHECK(bad == 0, "%s %s: %zu blended activations differ from the definition", wq, aq, bad);
+
+    /* backward, on layer 1: dy = 2 alpha da 1{|y| <= 1} (da = dL/dh, what
+     * the next layer sent back), dw = 2 alpha dwq 1{|w| <= 1} */
+    nn_model_backward(&ma, y);
+    const int uniform = A->aq.kind == NN_AQ_UNIFORM;
+    bad = 0;
+    for (size_t j = 0; j < na; j++) {
+        float v = A->y[j];
+        int in = uniform ? v >= 0.0f && v <= 1.0f : fabsf(v) <= 1.0f;
+        float want = in ? 2.0f * alpha * A->da[j] : 0.0f;
+        bad += A->dy[j] != want;
+    }
+    TU_CHECK(bad == 0, "%s %s: %zu activation gradients differ from 2 alpha dh 1{|y|<=1}", wq,
+             aq, bad);
+    bad = 0;
+    for (size_t j = 0; j < nw; j++) {
+        float want = fabsf(A->w[j]) <= 1.0f ? 2.0f * alpha * A->dwq[j] : 0.0f;
+        bad += A->dw[j] != want;
+    }
+    TU_CHECK(bad == 0, "%s %s: %zu weight gradients differ from 2 alpha dwq 1{|w|<=1}", wq, aq,
+             bad);
+    nn_model_free(&ma);
+    nn_model_free(&m0);
+}
+
+static void test_ramp_and_determinism(void)
+{
+    struct nn_dataset ds;
+    struct nn_error err;
+    if (nn_data_synthetic(&ds, 64, 8, 8, 1, 10, 5, &err) != NN_OK) {
+        TU_CHECK(0, "data: %s", err.msg);
+        return;
+    }
+    float *p[2] = {NULL, NULL};
+    size_t np = 0;
+    for (int r = 0; r < 2; r++) {
+        struct nn_model m;
+        if (build(&m, "bin", "sign", 0.6f, 1))
+            break;
+        struct nn_train_opts o;
+        struct nn_train_result res;
+        nn_train_opts_default(&o);
+        o.epochs = 2;
+        o.batch = 8;
+        o.eval_every_epoch = 0;
+        TU_CHECK(nn_train(&m, &ds, NULL, &o, &res, &err) == NN_OK, "train: %s", err.msg);
+        /* 16 steps: the last one ran at 0.6 + 0.4 * 15/16 */
+        TU_CHECK(fabsf(m.aqe_now - (0.6f + 0.4f * 15.0f / 16.0f)) < 1e-6f,
+                 "ramp: alpha %g at the last step", m.aqe_now);
+        np = m.n_params;
+        p[r] = malloc(np * sizeof(float));
+        if (p[r])
+            memcpy(p[r], m.params, np * sizeof(float));
+        nn_model_free(&m);
+    }
+    TU_CHECK(p[0] && p[1] && memcmp(p[0], p[1], np * sizeof(float)) == 0,
+             "same seed, same bits under AQE");
+    free(p[0]);
+    free(p[1]);
+    nn_data_free(&ds);
+}
+
+int main(void)
+{
+    test_functions();
+    test_model("bin", "sign", 0.5f);
+    test_model("heq:3", "1", 0.3f);
+    test_model("twn", "2", 0.8f);
+    test_ramp_and_determinism();
+    return tu_exit("test_aqe");
+}

@@ -93,6 +93,13 @@ const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
         .to_int = nn_quant_ternary_to_int,
         .grad = nn_quant_ternary_grad,
     },
+    [NN_WQ_POW2] = {
+        .name = "pow2",
+        .fit = nn_quant_pow2_fit,
+        .fake = nn_quant_pow2_fake,
+        .to_int = nn_quant_pow2_to_int,
+        .grad = nn_quant_pow2_grad,
+    },
 };
 
 const struct nn_aq_ops nn_aq_ops_table[NN_AQ_KIND_COUNT] = {
@@ -161,7 +168,8 @@ static int token_starts(const char *s, size_t len, const char *prefix, const cha
 /* ---- weight quantizers ------------------------------------------------- */
 
 #define WQ_FORMS                                                                    \
-    "fp, bin, twn, heq:N (N odd, 3..127), uniform:B (B = 2..8), tquant or mquant, " \
+    "fp, bin, twn, heq:N (N odd, 3..127), uniform:B (B = 2..8), pow2:B (B = 2..4), "  \
+    "tquant or mquant, "                                                            \
     "optionally followed by /ch (per-channel scales) and /clip (clipped STE)"
 
 static int ceil_log2(int x)
@@ -222,6 +230,16 @@ enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *e
         r.kind = NN_WQ_UNIFORM;
         r.K = (1 << (b - 1)) - 1;
         r.levels = 2 * r.K + 1;
+    } else if (token_starts(spec, len, "pow2:", &num, &num_len)) {
+        int b = parse_small_uint(num, num_len);
+        if (b < 2 || b > 4)
+            return nn_fail(err, NN_ERR_ARG,
+                           "weight quantizer '%s': pow2 needs a bit width in 2..4 (pow2:3 is "
+                           "MINW-Net's {0, +-1/4, +-1/2, +-1})", spec);
+        int q = (1 << (b - 1)) - 1; /* positive levels */
+        r.kind = NN_WQ_POW2;
+        r.K = 1 << (q - 1);
+        r.levels = 2 * q + 1;
     } else {
         return nn_fail(err, NN_ERR_ARG, "weight quantizer '%s': unknown; expected " WQ_FORMS,
                        spec);
@@ -263,6 +281,9 @@ void nn_wq_spec(const struct nn_wq *q, char *buf, size_t size)
         break;
     case NN_WQ_UNIFORM:
         snprintf(kind, sizeof kind, "uniform:%d", 1 + ceil_log2(q->K + 1));
+        break;
+    case NN_WQ_POW2:
+        snprintf(kind, sizeof kind, "pow2:%d", 1 + ceil_log2((q->levels - 1) / 2 + 1));
         break;
     default:
         snprintf(kind, sizeof kind, "%s", nn_wq_ops_table[q->kind].name);
@@ -351,6 +372,9 @@ void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_
             case NN_WQ_HEQ:
             case NN_WQ_UNIFORM:
                 code = nn_quant_round_code(row[i], s, k);
+                break;
+            case NN_WQ_POW2:
+                code = nn_quant_pow2_code(q, row[i], s);
                 break;
             default:
                 code = nn_quant_ternary_code(row[i], t);

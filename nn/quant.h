@@ -54,6 +54,7 @@ enum nn_wq_kind {
     NN_WQ_UNIFORM,  /* symmetric B-bit, K = 2^(B-1) - 1, s = max|w| / K */
     NN_WQ_TQUANT,   /* ternary support equalization: t = M/3, value 2M/3 */
     NN_WQ_MQUANT,   /* ternary mass equalization: t = Q_|w|(1/3), value mean(|w|>t) */
+    NN_WQ_POW2,     /* MINW-Net power-of-two levels {0, +-m 2^-p}, m = max|w| */
     NN_WQ_KIND_COUNT
 };
 

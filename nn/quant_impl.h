@@ -123,6 +123,16 @@ void nn_quant_ternary_grad(const struct nn_wq *q, float *dw, const float *dwq, c
 /* The forward / export / estimator shared by the rounding quantizers (HEQ,
  * UNIFORM: code round(w / s) clipped to K, step scale[g])
  * (nn/quant_uniform.c). */
+/* MINW-Net power-of-two weights (nn/quant_pow2.c). */
+void nn_quant_pow2_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
+void nn_quant_pow2_fake(const struct nn_wq *q, float *wq, const float *w, int cout,
+                        int fan_in);
+void nn_quant_pow2_to_int(const struct nn_wq *q, int8_t *code, const float *w, int cout,
+                          int fan_in);
+void nn_quant_pow2_grad(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
+                        int cout, int fan_in);
+float nn_quant_pow2_code(const struct nn_wq *q, float w, float s);
+
 void nn_quant_round_fake(const struct nn_wq *q, float *wq, const float *w, int cout,
                          int fan_in);
 void nn_quant_round_to_int(const struct nn_wq *q, int8_t *code, const float *w, int cout,

@@ -184,6 +184,13 @@ static void check_contract(const char *spec, int cout, int fan_in, uint64_t seed
                 } else {
                     rule_fail += cd != (w[k] > 0 ? q.K : -q.K);
                 }
+            } else if (q.kind == NN_WQ_POW2) {
+                /* the levels 0, s, 2s, 4s, ..., Ks split at their midpoints:
+                 * the error is at most half the gap to the next level up,
+                 * max(1/2, |code|/2) s, and never more than |w| */
+                double half = fmax(0.5, 0.5 * abs(cd)) * s;
+                bound_fail += err > half * (1.0 + REL_TOL) || (cd == 0 && err > a);
+                rule_fail += cd != 0 && ((cd > 0) != (w[k] > 0) || (abs(cd) & (abs(cd) - 1)));
             } else if (q.kind == NN_WQ_BINARY) {
                 bound_fail += err > a + s;
                 rule_fail += cd != (w[k] >= 0 ? 1 : -1);
@@ -238,6 +245,7 @@ static void test_contract(void)
     static const char *kinds[] = {
         "fp", "bin", "twn", "heq:3", "heq:5", "heq:7", "heq:127", "uniform:2", "uniform:3",
         "uniform:4", "uniform:5", "uniform:6", "uniform:7", "uniform:8", "tquant", "mquant",
+        "pow2:2", "pow2:3", "pow2:4",
     };
     static const int shapes[][2] = {
         {1, 1}, {1, 7}, {1, 1001}, {3, 5}, {16, 27}, {64, 577}, {3, 70001},
@@ -361,6 +369,14 @@ static void test_hand(void)
     const float uw3[5] = {0.75f, 0.25f, 0.125f, -0.375f, 0.0625f};
     const int uc3[5] = {3, 1, 1, -2, 0};
     check_codes(&q, "uniform:3", uw3, 1, 5, uc3);
+    /* pow2:3 (MINW-Net): max|w| = 1, levels {0, 1/4, 1/2, 1} = codes {0, 1, 2, 4}
+     * of s = 1/4, thresholds at the midpoints 0.125, 0.375, 0.75 (ties up) */
+    static const float pw[12] = {1.0f, 0.124f, 0.125f, 0.374f, 0.375f, 0.749f,
+                                 0.75f, -0.5f, -0.2f, 0.0f, -1.0f, 0.3f};
+    static const int pc[12] = {4, 0, 1, 1, 2, 2, 4, -2, -1, 0, -4, 1};
+    nn_wq_free(&q);
+    check_codes(&q, "pow2:3", pw, 1, 12, pc);
+    TU_CHECK(q.scale[0] == 0.25f, "pow2:3 s %.9g", q.scale[0]);
     TU_CHECK(q.scale[0] == 0.25f, "uniform:3 s %.9g", q.scale[0]);
     nn_wq_free(&q);
 
@@ -677,6 +693,7 @@ static void test_bits(void)
         {"tquant", 2, 3, 1},  {"mquant", 2, 3, 1},  {"heq:3", 2, 3, 1},
         {"heq:5", 3, 5, 2},   {"heq:7", 3, 7, 3},   {"heq:9", 4, 9, 4},
         {"heq:127", 7, 127, 63}, {"uniform:2", 2, 3, 1}, {"uniform:8", 8, 255, 127},
+        {"pow2:2", 2, 3, 1},  {"pow2:3", 4, 7, 4},  {"pow2:4", 8, 15, 64},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct nn_wq q;
@@ -894,6 +911,9 @@ static void test_specs(void)
         {"tquant", "tquant"},
         {"tquant/ch", "tquant/ch"},
         {"mquant", "mquant"},
+        {"pow2:2", "pow2:2"},
+        {"pow2:3/ch", "pow2:3/ch"},
+        {"pow2:4/clip", "pow2:4/clip"},
         {"mquant/ch", "mquant/ch"},
     };
     int n_ok = 0;
@@ -928,7 +948,7 @@ static void test_specs(void)
 
     static const char *wbad[] = {
         "heq:4", "heq:1", "heq:129", "heq:1001", "heq:", "heq", "heq:3x", "heq:-3", "heq:+3",
-        "uniform:1", "uniform:9", "uniform:", "uniform", "foo", "", "bin/xx", "bin/ch/ch",
+        "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2", "foo", "", "bin/xx", "bin/ch/ch",
         "bin/", "fp/ch", "fp/clip", "twn:3", "BIN", "ternary", "bin/clip/clip", "heq:5 ",
         " heq:5", "heq:3/ch/", "mquant/channel",
     };

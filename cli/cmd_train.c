@@ -11,6 +11,7 @@
 #include "nn/model.h"
 #include "nn/qnn.h"
 #include "nn/train.h"
+#include "nn/weight_hist.h"
 
 static const char help[] =
     "usage: logiq train [options] [-o model.qnn]\n"
@@ -67,7 +68,9 @@ static const char help[] =
     "  -o, --output FILE    write the integer model (.qnn); needs an exportable\n"
     "                       network (quantized weights, activations 1/sign/2/3)\n"
     "  --log FILE           per-epoch CSV log (default: the model path with .csv,\n"
-    "                       columns in docs/training-log.md)\n"
+    "                       columns in docs/training-log.md); with -o, also the\n"
+    "                       real weights' histogram and thresholds per layer in\n"
+    "                       the model path with .weights.csv (for logiq report)\n"
     "  -q, --quiet          no progress line\n"
     "  -h, --help           this help\n";
 
@@ -330,6 +333,17 @@ int cmd_train(int argc, char **argv)
     if (!out) {
         rc = res.interrupted ? EXIT_WORK : 0;
         goto done;
+    }
+    {
+        /* the real-valued weights and the thresholds, for the report */
+        char wh[4200];
+        snprintf(wh, sizeof wh, "%s", out);
+        char *dot = strrchr(wh, '.'), *slash = strrchr(wh, '/');
+        if (dot && (!slash || dot > slash))
+            *dot = 0;
+        strncat(wh, ".weights.csv", sizeof wh - strlen(wh) - 1);
+        if (nn_weight_hist_write(&model, wh, &err) != NN_OK)
+            fprintf(stderr, "logiq train: warning: %s (no weight histogram)\n", err.msg);
     }
 
     struct nn_qnn q;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "nn/qnn.h"
+#include "nn/weight_hist.h"
 
 /* ---- styles ---- */
 
@@ -852,6 +853,104 @@ static int rounding_quantizers(const struct rp_data *d, int pi)
     return 1;
 }
 
+/* The real-valued weights of up to four layers of one point (the first, two
+ * between, the last) with the quantizer's thresholds: the HEQ paper's Fig. 1,
+ * from the MODEL.weights.csv that `logiq train` writes beside the model
+ * (format: nn/weight_hist.c). Absent file: a note, no figure. */
+static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, int pi,
+                                        struct rp_error *err)
+{
+    const struct rp_point *p = &r->data.pts[pi];
+    if (!p->model_path[0])
+        return RP_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s", p->model_path);
+    char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (dot && (!slash || dot > slash))
+        *dot = 0;
+    strncat(path, ".weights.csv", sizeof path - strlen(path) - 1);
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return rp_report_note(r, "point %s: %s: not found; no histogram of the real weights",
+                              p->key, path)
+                   ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
+    /* pass 1: the layers, their largest bar */
+    char line[512];
+    int n_layers = 0;
+    double peak[NN_QNN_MAX_LAYERS + 1] = {0};
+    while (fgets(line, sizeof line, in)) {
+        int l;
+        char kind[8];
+        double x, c;
+        if (sscanf(line, "%d,%*[^,],%7[^,],%lf,%lf", &l, kind, &x, &c) == 4 && l >= 1 &&
+            l <= NN_QNN_MAX_LAYERS && strcmp(kind, "bin") == 0) {
+            n_layers = l > n_layers ? l : n_layers;
+            peak[l] = c > peak[l] ? c : peak[l];
+        }
+    }
+    if (n_layers == 0) {
+        fclose(in);
+        return rp_report_note(r, "point %s: %s holds no histogram", p->key, path)
+                   ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
+    }
+    int pick[4], n_pick = 0;
+    for (int k = 0; k < 4; k++) {
+        int l = 1 + (int)((long)k * (n_layers - 1) / 3);
+        if (n_pick == 0 || pick[n_pick - 1] != l)
+            pick[n_pick++] = l;
+    }
+    char name[64], title[400], pt[300];
+    snprintf(name, sizeof name, "fweights-%s", p->key);
+    snprintf(title, sizeof title, "Real-valued weights and thresholds: %s (%s)",
+             point_title(p, pt, sizeof pt), p->key);
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_WEIGHTS, pi, title, 900, 640, err);
+    if (s != RP_OK) {
+        fclose(in);
+        return s;
+    }
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "Histograms of the real-valued (proxy) weights of layers %d to %d at the end of "
+             "training, %d bins over +-max|w|, with the quantizer's decision thresholds "
+             "(dashed; of the layer's first scale group), as in the HEQ paper's Fig. 1.",
+             pick[0], pick[n_pick - 1], NN_WHIST_BINS);
+    /* pass 2: the picked layers' rows, verbatim */
+    rewind(in);
+    long rows = 0;
+    while (fgets(line, sizeof line, in)) {
+        int l;
+        if (rows == 0 && strncmp(line, "layer,", 6) == 0) {
+            fputs(line, g.csv);
+            continue;
+        }
+        if (sscanf(line, "%d,", &l) != 1)
+            continue;
+        for (int k = 0; k < n_pick; k++)
+            if (pick[k] == l) {
+                fputs(line, g.csv);
+                rows++;
+            }
+    }
+    fclose(in);
+    g.meta->n_rows = (int)rows;
+    g.multiplot = 1;
+    fprintf(g.gp, "    set multiplot layout 2,2 title ");
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set style fill solid 0.6 noborder\n    set grid ytics\n"
+                  "    set xlabel \"weight\"\n    set ylabel \"weights per bin\"\n");
+    for (int k = 0; k < n_pick; k++) {
+        int l = pick[k];
+        fprintf(g.gp, "    set title \"layer %d\"\n    set yrange [0:%g]\n    plot \\\n", l,
+                1.05 * peak[l]);
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using (($1 == %d && strcol(3) eq \"bin\") ? $4 "
+                      ": NaN):5 with boxes lc rgb \"#1f77b4\" title \"weights\", \\\n", name, l);
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using (($1 == %d && strcol(3) eq \"thr\") ? $4 "
+                      ": NaN):(%g) with impulses lc rgb \"#d62728\" dt 2 lw 1.5 "
+                      "title \"thresholds\"\n", name, l, 1.05 * peak[l]);
+    }
+    return fig_end(&g, dir, err);
+}
+
 /* The histogram of one point's integer weight codes per layer (HEQ paper
  * Fig. 3, after quantization), from its .qnn. */
 static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
@@ -921,8 +1020,8 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
     int thresholds = signmag_any && !binary_any && rounding_quantizers(d, pi);
     snprintf(g.meta->caption, sizeof g.meta->caption,
              "Share of each layer's weights at each integer code w/s, from the exported .qnn "
-             "(after quantization). %s The float weights before quantization are not stored "
-             "(neither in the .qnn nor in the training log), so their histogram is not drawn.",
+             "(after quantization). %s The real-valued weights before quantization are in "
+             "the fweights figure.",
              thresholds ? "Dashed: the decision thresholds of the rounding quantizer, "
                           "w/s = +-(j - 1/2)."
                         : binary_any && !signmag_any
@@ -1025,6 +1124,8 @@ enum rp_status rp_figures_write(struct rp_report *r, const char *dir, struct rp_
         }
         if (s == RP_OK)
             s = fig_weights(r, dir, rows[i], err);
+        if (s == RP_OK)
+            s = fig_float_weights(r, dir, rows[i], err);
     }
     for (int i = 0; i < n; i++)
         rp_trainlog_free(&logs[i]);

@@ -53,12 +53,19 @@ acc_latency 3
 gates_units 3
 energy_parts 3
 test_acc_epochs 2"
+# fweights-KEY: the rows of the picked layers (1, two between, the last) of
+# the point's MODEL.weights.csv
+fw_rows() {
+    awk -F, 'NR > 1 { n = $1 > n ? $1 : n; c[$1]++ }
+             END { for (k = 0; k < 4; k++) { l = 1 + int(k * (n - 1) / 3); if (!(l in s)) { s[l] = 1; t += c[l] } } print t }' "$1"
+}
 for k in $done_keys; do
     expect="$expect
 train-$k 2
 steps-$k 2
 levels-$k 2
-weights-$k 3"
+weights-$k 3
+fweights-$k $(fw_rows rep.d/$k/model.weights.csv)"
 done
 n_fig=0
 bad=""
@@ -72,8 +79,8 @@ while read -r name rows; do
     grep -q "\"$name.csv\"" "$f.gp" && grep -q "set output \"$name.\" . fmt" "$f.gp" || bad="$bad $name.gp"
 done <<<"$expect"
 echo "figures checked: $n_fig${bad:+; bad:$bad}"
-check "every figure has a complete PNG, SVG, CSV and script ($n_fig figures)" "$([ -z "$bad" ] && [ "$n_fig" = 18 ]; echo $?)"
-check "no other figure (18 scripts)" "$([ "$(ls r1/*.gp | wc -l)" = 18 ]; echo $?)"
+check "every figure has a complete PNG, SVG, CSV and script ($n_fig figures)" "$([ -z "$bad" ] && [ "$n_fig" = 21 ]; echo $?)"
+check "no other figure (21 scripts)" "$([ "$(ls r1/*.gp | wc -l)" = 21 ]; echo $?)"
 check "points.csv: 4 points" "$([ "$(($(wc -l <r1/points.csv) - 1))" = 4 ]; echo $?)"
 check "the Pareto front is marked in the accuracy-vs-gates CSV" \
     "$([ "$(awk -F, 'NR > 1 && $6 != ""' r1/acc_gates.csv | wc -l)" -ge 1 ]; echo $?)"
@@ -93,14 +100,16 @@ check "no per-point figure of the failed point" "$([ -z "$(ls r1 | grep "$failed
 
 # ---- index.html and report.md show every figure ----
 imgs=$(grep -o '<img src="[^"]*"' r1/index.html | sed 's/<img src="//; s/"$//')
-check "index.html has an img of every figure (18)" "$([ "$(echo "$imgs" | wc -l)" = 18 ]; echo $?)"
+check "index.html has an img of every figure (21)" "$([ "$(echo "$imgs" | wc -l)" = 21 ]; echo $?)"
 check "every img is a relative path to a file that exists" \
     "$(for i in $imgs; do case $i in /*|*://*) exit 1 ;; esac; [ -s "r1/$i" ] || exit 1; done; echo 0)"
-check "report.md shows every figure" "$([ "$(grep -c '^!\[.*\](.*\.png)$' r1/report.md)" = 18 ]; echo $?)"
+check "report.md shows every figure" "$([ "$(grep -c '^!\[.*\](.*\.png)$' r1/report.md)" = 21 ]; echo $?)"
 check "the sweep's parameters and spec are shown" \
     "$(grep -q '<td>merge</td><td>add, mux, or</td><td>axis</td>' r1/index.html && grep -q 'filter = aq == 1' r1/index.html && grep -q 'merge = add, or, mux' r1/report.md; echo $?)"
-check "the weight figures say float weights are not stored" \
-    "$(grep -q 'float weights before quantization are not stored' r1/index.html; echo $?)"
+k1=$(echo "$done_keys" | head -1)
+check "the real-weight figure: 80 bars and the 2 ternary thresholds (+-t) per layer drawn" \
+    "$(awk -F, 'NR > 1 && $3 == "bin" { b[$1]++ } NR > 1 && $3 == "thr" { t[$1]++; s[$1] += $4 }
+                END { for (l in b) if (b[l] != 80 || t[l] != 2 || s[l] * s[l] > 1e-12) bad = 1; exit bad }' r1/fweights-$k1.csv; echo $?)"
 
 # ---- headless Chromium loads index.html with every image ----
 chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
@@ -114,8 +123,8 @@ else
     n_img=$(echo "$body" | sed -n 's/.* data-images="\([0-9]*\)".*/\1/p')
     n_ok=$(echo "$body" | sed -n 's/.* data-images-loaded="\([0-9]*\)".*/\1/p')
     echo "chromium: $body"
-    check "chromium: every image loaded ($n_ok of $n_img, expected 18)" \
-        "$([ "${n_img:-0}" = 18 ] && [ "${n_ok:-0}" = 18 ]; echo $?)"
+    check "chromium: every image loaded ($n_ok of $n_img, expected 21)" \
+        "$([ "${n_img:-0}" = 21 ] && [ "${n_ok:-0}" = 21 ]; echo $?)"
 fi
 
 # ---- the scripts rerun as a user would ----
@@ -134,7 +143,7 @@ check "a done point without energy: out of acc_energy, in acc_gates" \
 # ---- a store moved with its folder still finds its files ----
 mkdir -p moved && cp -r rep.db rep.d moved/ && (cd / && "$logiq" report "$dir/moved/rep.db" -o "$dir/moved/r1" -q) 2>moved.err
 check "a moved store: exit 0, every per-point figure, no note" \
-    "$([ "$(ls moved/r1/*.gp | wc -l)" = 18 ] && [ ! -s moved.err ]; echo $?)"
+    "$([ "$(ls moved/r1/*.gp | wc -l)" = 21 ] && [ ! -s moved.err ]; echo $?)"
 
 # ---- errors: exit codes and one-line messages ----
 expect_exit 0 "--help" "usage: logiq report" "$logiq" report --help

@@ -11,6 +11,7 @@ PKGS="build-essential cmake pkg-config
       zlib1g-dev libinih-dev libcjson-dev
       gnuplot-nox yosys
       chromium
+      slurm-wlm munge
       dataset-fashion-mnist"
 
 missing=""

@@ -25,7 +25,7 @@ static const char help[] =
     "                       (grammar: docs/architectures.md); default res11-or\n"
     "  --width W            width multiplier of the hidden layers (default 1)\n"
     "  --wq Q               weight quantizer: fp, bin, twn, heq:N (N odd), uniform:B, pow2:B,\n"
-    "                       tquant, mquant; /ch for per-channel scales (default heq:3)\n"
+    "                       dorefa:B, wrpn:B, tquant, mquant; /ch for per-channel scales (default heq:3)\n"
     "  --wq-first Q         weight quantizer of the first layer (default: --wq)\n"
     "  --wq-last Q          weight quantizer of the last layer (default: --wq)\n"
     "  --aq A               activation quantizer: 1 (heaviside {0,1}), sign ({-1,+1}),\n"

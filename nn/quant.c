@@ -93,6 +93,20 @@ const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
         .to_int = nn_quant_ternary_to_int,
         .grad = nn_quant_ternary_grad,
     },
+    [NN_WQ_DOREFA] = {
+        .name = "dorefa",
+        .fit = nn_quant_dorefa_fit,
+        .fake = nn_quant_dorefa_fake,
+        .to_int = nn_quant_dorefa_to_int,
+        .grad = nn_quant_dorefa_grad,
+    },
+    [NN_WQ_WRPN] = {
+        .name = "wrpn",
+        .fit = nn_quant_wrpn_fit,
+        .fake = nn_quant_round_fake,
+        .to_int = nn_quant_round_to_int,
+        .grad = nn_quant_wrpn_grad,
+    },
     [NN_WQ_POW2] = {
         .name = "pow2",
         .fit = nn_quant_pow2_fit,
@@ -169,6 +183,7 @@ static int token_starts(const char *s, size_t len, const char *prefix, const cha
 
 #define WQ_FORMS                                                                    \
     "fp, bin, twn, heq:N (N odd, 3..127), uniform:B (B = 2..8), pow2:B (B = 2..4), "  \
+    "dorefa:B (B = 2..7), wrpn:B (B = 2..8), "                                      \
     "tquant or mquant, "                                                            \
     "optionally followed by /ch (per-channel scales) and /clip (clipped STE)"
 
@@ -230,6 +245,23 @@ enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *e
         r.kind = NN_WQ_UNIFORM;
         r.K = (1 << (b - 1)) - 1;
         r.levels = 2 * r.K + 1;
+    } else if (token_starts(spec, len, "dorefa:", &num, &num_len)) {
+        int b = parse_small_uint(num, num_len);
+        if (b < 2 || b > 7)
+            return nn_fail(err, NN_ERR_ARG,
+                           "weight quantizer '%s': dorefa needs a bit width in 2..7 (its "
+                           "1-bit case is bin)", spec);
+        r.kind = NN_WQ_DOREFA;
+        r.K = (1 << b) - 1;
+        r.levels = 1 << b; /* the odd codes only: no zero level */
+    } else if (token_starts(spec, len, "wrpn:", &num, &num_len)) {
+        int b = parse_small_uint(num, num_len);
+        if (b < 2 || b > 8)
+            return nn_fail(err, NN_ERR_ARG,
+                           "weight quantizer '%s': wrpn needs a bit width in 2..8", spec);
+        r.kind = NN_WQ_WRPN;
+        r.K = (1 << (b - 1)) - 1;
+        r.levels = 2 * r.K + 1;
     } else if (token_starts(spec, len, "pow2:", &num, &num_len)) {
         int b = parse_small_uint(num, num_len);
         if (b < 2 || b > 4)
@@ -284,6 +316,12 @@ void nn_wq_spec(const struct nn_wq *q, char *buf, size_t size)
         break;
     case NN_WQ_POW2:
         snprintf(kind, sizeof kind, "pow2:%d", 1 + ceil_log2((q->levels - 1) / 2 + 1));
+        break;
+    case NN_WQ_DOREFA:
+        snprintf(kind, sizeof kind, "dorefa:%d", ceil_log2(q->K + 1));
+        break;
+    case NN_WQ_WRPN:
+        snprintf(kind, sizeof kind, "wrpn:%d", 1 + ceil_log2(q->K + 1));
         break;
     default:
         snprintf(kind, sizeof kind, "%s", nn_wq_ops_table[q->kind].name);
@@ -375,6 +413,12 @@ void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_
                 break;
             case NN_WQ_POW2:
                 code = nn_quant_pow2_code(q, row[i], s);
+                break;
+            case NN_WQ_WRPN:
+                code = nn_quant_round_code(row[i], s, k);
+                break;
+            case NN_WQ_DOREFA:
+                code = nn_quant_dorefa_code(q, row[i], g);
                 break;
             default:
                 code = nn_quant_ternary_code(row[i], t);

@@ -55,6 +55,8 @@ enum nn_wq_kind {
     NN_WQ_TQUANT,   /* ternary support equalization: t = M/3, value 2M/3 */
     NN_WQ_MQUANT,   /* ternary mass equalization: t = Q_|w|(1/3), value mean(|w|>t) */
     NN_WQ_POW2,     /* MINW-Net power-of-two levels {0, +-m 2^-p}, m = max|w| */
+    NN_WQ_DOREFA,   /* DoReFa k-bit: 2 quantize_k(tanh(w)/(2 max|tanh w|) + 1/2) - 1 */
+    NN_WQ_WRPN,     /* WRPN k-bit: round(n clip(w, -1, 1)) / n, n = 2^(k-1) - 1 */
     NN_WQ_KIND_COUNT
 };
 

@@ -123,6 +123,19 @@ void nn_quant_ternary_grad(const struct nn_wq *q, float *dw, const float *dwq, c
 /* The forward / export / estimator shared by the rounding quantizers (HEQ,
  * UNIFORM: code round(w / s) clipped to K, step scale[g])
  * (nn/quant_uniform.c). */
+/* DoReFa and WRPN weights (nn/quant_dorefa_wrpn.c). */
+void nn_quant_dorefa_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
+void nn_quant_dorefa_fake(const struct nn_wq *q, float *wq, const float *w, int cout,
+                          int fan_in);
+void nn_quant_dorefa_to_int(const struct nn_wq *q, int8_t *code, const float *w, int cout,
+                            int fan_in);
+void nn_quant_dorefa_grad(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
+                          int cout, int fan_in);
+float nn_quant_dorefa_code(const struct nn_wq *q, float w, int group);
+void nn_quant_wrpn_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
+void nn_quant_wrpn_grad(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
+                        int cout, int fan_in);
+
 /* MINW-Net power-of-two weights (nn/quant_pow2.c). */
 void nn_quant_pow2_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
 void nn_quant_pow2_fake(const struct nn_wq *q, float *wq, const float *w, int cout,

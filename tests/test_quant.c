@@ -120,7 +120,7 @@ static void make_aq(struct nn_aq *q, const char *spec)
 
 static int is_rounding(const struct nn_wq *q)
 {
-    return q->kind == NN_WQ_HEQ || q->kind == NN_WQ_UNIFORM;
+    return q->kind == NN_WQ_HEQ || q->kind == NN_WQ_UNIFORM || q->kind == NN_WQ_WRPN;
 }
 
 static int is_ternary(const struct nn_wq *q)
@@ -184,6 +184,12 @@ static void check_contract(const char *spec, int cout, int fan_in, uint64_t seed
                 } else {
                     rule_fail += cd != (w[k] > 0 ? q.K : -q.K);
                 }
+            } else if (q.kind == NN_WQ_DOREFA) {
+                /* value = code / n on the odd codes, within half a step
+                 * (1/n = s) of DoReFa's tanh(w) / max|tanh w| (t holds M) */
+                double ideal = tanh((double)w[k]) / t;
+                bound_fail += fabs((double)wq[k] - ideal) > s * (1.0 + REL_TOL) + 1e-6;
+                rule_fail += (abs(cd) & 1) == 0;
             } else if (q.kind == NN_WQ_POW2) {
                 /* the levels 0, s, 2s, 4s, ..., Ks split at their midpoints:
                  * the error is at most half the gap to the next level up,
@@ -245,7 +251,8 @@ static void test_contract(void)
     static const char *kinds[] = {
         "fp", "bin", "twn", "heq:3", "heq:5", "heq:7", "heq:127", "uniform:2", "uniform:3",
         "uniform:4", "uniform:5", "uniform:6", "uniform:7", "uniform:8", "tquant", "mquant",
-        "pow2:2", "pow2:3", "pow2:4",
+        "pow2:2", "pow2:3", "pow2:4", "dorefa:2", "dorefa:4", "dorefa:7", "wrpn:2", "wrpn:4",
+        "wrpn:8",
     };
     static const int shapes[][2] = {
         {1, 1}, {1, 7}, {1, 1001}, {3, 5}, {16, 27}, {64, 577}, {3, 70001},
@@ -679,6 +686,28 @@ static void test_grad(void)
     }
     /* fp: always the identity. */
     check_grad("fp", 1.0f, 0, bw, 1, 5, all);
+    /* wrpn: the clip's mask |w| <= 1, with or without /clip */
+    check_grad("wrpn:4", 1.0f / 7.0f, 0, bw, 1, 5, bm);
+
+    /* dorefa: dw = dwq (1 - tanh^2 w) / M, against the definition and, to
+     * 1e-3, against central differences of tanh(w) / M (the STE's proxy) */
+    struct nn_wq q;
+    make_wq(&q, "dorefa:3", 1);
+    const float dw_w[6] = {-2.0f, -0.5f, 0.0f, 0.1f, 0.7f, 1.5f};
+    float dwq[6] = {1.0f, -2.0f, 0.5f, 3.0f, -1.0f, 0.25f}, dw[6];
+    q.ops->fit(&q, dw_w, 1, 6, 1);
+    q.ops->grad(&q, dw, dwq, dw_w, 1, 6);
+    const double M = tanh(2.0);
+    int bad = 0;
+    for (int i = 0; i < 6; i++) {
+        double t = tanh((double)dw_w[i]);
+        double want = dwq[i] * (1.0 - t * t) / M;
+        double h = 1e-3, fd = dwq[i] * (tanh(dw_w[i] + h) - tanh(dw_w[i] - h)) / (2 * h) / M;
+        bad += fabs(dw[i] - want) > 1e-5 * (1.0 + fabs(want)) || fabs(dw[i] - fd) > 1e-3;
+    }
+    TU_CHECK(fabs(q.thresh[0] - M) < 1e-6, "dorefa: M %g, want tanh(2) = %g", q.thresh[0], M);
+    TU_CHECK(bad == 0, "dorefa: %d gradients differ from dwq (1 - tanh^2 w) / M", bad);
+    nn_wq_free(&q);
 }
 
 /* ---- bits and levels ------------------------------------------------------ */
@@ -694,6 +723,8 @@ static void test_bits(void)
         {"heq:5", 3, 5, 2},   {"heq:7", 3, 7, 3},   {"heq:9", 4, 9, 4},
         {"heq:127", 7, 127, 63}, {"uniform:2", 2, 3, 1}, {"uniform:8", 8, 255, 127},
         {"pow2:2", 2, 3, 1},  {"pow2:3", 4, 7, 4},  {"pow2:4", 8, 15, 64},
+        {"dorefa:2", 3, 4, 3}, {"dorefa:7", 8, 128, 127}, {"wrpn:2", 2, 3, 1},
+        {"wrpn:8", 8, 255, 127},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct nn_wq q;
@@ -912,6 +943,8 @@ static void test_specs(void)
         {"tquant/ch", "tquant/ch"},
         {"mquant", "mquant"},
         {"pow2:2", "pow2:2"},
+        {"dorefa:3/ch", "dorefa:3/ch"},
+        {"wrpn:4", "wrpn:4"},
         {"pow2:3/ch", "pow2:3/ch"},
         {"pow2:4/clip", "pow2:4/clip"},
         {"mquant/ch", "mquant/ch"},
@@ -948,7 +981,7 @@ static void test_specs(void)
 
     static const char *wbad[] = {
         "heq:4", "heq:1", "heq:129", "heq:1001", "heq:", "heq", "heq:3x", "heq:-3", "heq:+3",
-        "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2", "foo", "", "bin/xx", "bin/ch/ch",
+        "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2", "dorefa:1", "dorefa:8", "wrpn:1", "wrpn:9", "foo", "", "bin/xx", "bin/ch/ch",
         "bin/", "fp/ch", "fp/clip", "twn:3", "BIN", "ternary", "bin/clip/clip", "heq:5 ",
         " heq:5", "heq:3/ch/", "mquant/channel",
     };

@@ -109,7 +109,7 @@ const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
     },
     [NN_WQ_POW2] = {
         .name = "pow2",
-        .fit = nn_quant_pow2_fit,
+        .fit = nn_quant_uniform_fit, /* the same scale: max|w| / K */
         .fake = nn_quant_pow2_fake,
         .to_int = nn_quant_pow2_to_int,
         .grad = nn_quant_pow2_grad,

@@ -137,7 +137,6 @@ void nn_quant_wrpn_grad(const struct nn_wq *q, float *dw, const float *dwq, cons
                         int cout, int fan_in);
 
 /* MINW-Net power-of-two weights (nn/quant_pow2.c). */
-void nn_quant_pow2_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
 void nn_quant_pow2_fake(const struct nn_wq *q, float *wq, const float *w, int cout,
                         int fan_in);
 void nn_quant_pow2_to_int(const struct nn_wq *q, int8_t *code, const float *w, int cout,

@@ -9,7 +9,8 @@
  * m 2^-p the code 2^(q-1-p), so the hardware's bit-plane PE runs them as
  * n-level weights (ceil(log2(K+1)) magnitude planes, one set per weight):
  *   K      = 2^(q-1)          (pow2:2: K = 1, pow2:3: K = 4, pow2:4: K = 64)
- *   scale  = max|w| / K       (the value of code 1; NN_QUANT_TINY_SCALE if 0)
+ *   scale  = max|w| / K       (the value of code 1; NN_QUANT_TINY_SCALE if 0):
+ *            uniform:B's fit (nn_quant_uniform_fit)
  *   code   = 0 when |w|/scale < 1/2, else the largest power of two c <= K
  *            with |w|/scale >= (3/4) c, i.e. the thresholds sit at the
  *            midpoints between adjacent levels (papers.md 2a [I]: for pow2:3
@@ -29,19 +30,6 @@ static inline float pow2_code(float w, float s, int K)
     while (c < K && a >= 1.5f * (float)c)
         c *= 2;
     return w < 0.0f ? -(float)c : (float)c;
-}
-
-void nn_quant_pow2_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init)
-{
-    (void)init;
-    size_t group_n = nn_quant_group_size(q, cout, fan_in);
-    for (int g = 0; g < q->n_group; g++) {
-        float m = nn_quant_max_abs(w + (size_t)g * group_n, group_n);
-        float s = m / (float)q->K;
-        s = s > 0.0f ? s : NN_QUANT_TINY_SCALE;
-        q->scale[g] = s;
-        q->thresh[g] = 0.5f * s;
-    }
 }
 
 void nn_quant_pow2_fake(const struct nn_wq *q, float *wq, const float *w, int cout,

@@ -38,6 +38,8 @@ static const char help[] =
     "                       backward 2A dh 1{|x|<=1}, h alone at inference; A in (0, 1]\n"
     "                       (0.5: the clipped STE's gradient; default: off)\n"
     "  --aqe-ramp           raise A linearly to 1 over training (logiq's extension)\n"
+    "  --aqe-stochastic     AQE's stochastic form for sign activations in training:\n"
+    "                       h(x) = sign(x - z), z ~ U[-1, 1]\n"
     "  --heq-rate R         HEQ step-size EMA rate in (0, 1] (default 0.05)\n"
     "  --mux V              MUX merge variant: or (y = m ? a|r : a, default), sel\n"
     "                       (y = m ? r : a)\n"
@@ -76,7 +78,7 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum {
-    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
+    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
 };
@@ -89,6 +91,7 @@ static const struct option long_opts[] = {
     {"mux-init", required_argument, 0, O_MUX_INIT},
     {"aqe", required_argument, 0, O_AQE},
     {"aqe-ramp", no_argument, 0, O_AQE_RAMP},
+    {"aqe-stochastic", no_argument, 0, O_AQE_STOCH},
     {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR},
@@ -197,6 +200,7 @@ int cmd_train(int argc, char **argv)
             bad = cli_parse_float("train", "--aqe", optarg, 1e-6, 1, &cfg.aqe_alpha);
             break;
         case O_AQE_RAMP: cfg.aqe_ramp = 1; break;
+        case O_AQE_STOCH: cfg.aqe_stochastic = 1; break;
         case O_MUX_INIT:
             bad = cli_parse_float("train", "--mux-init", optarg, -10, 10, &cfg.mux_init);
             break;
@@ -245,8 +249,9 @@ int cmd_train(int argc, char **argv)
                  argv[optind]);
         return usage_error(msg);
     }
-    if (cfg.aqe_ramp && cfg.aqe_alpha <= 0.0f)
-        return usage_error("--aqe-ramp needs --aqe A (the starting alpha)");
+    if ((cfg.aqe_ramp || cfg.aqe_stochastic) && cfg.aqe_alpha <= 0.0f)
+        return usage_error(cfg.aqe_ramp ? "--aqe-ramp needs --aqe A (the starting alpha)"
+                                        : "--aqe-stochastic needs --aqe A");
     cli_set_threads(threads);
     cfg.seed = (uint64_t)seed;
     o.seed = (uint64_t)seed;

@@ -29,6 +29,7 @@ void nn_model_config_default(struct nn_model_config *cfg)
     cfg->mux_init = 0.01f;
     cfg->aqe_alpha = 0.0f;
     cfg->aqe_ramp = 0;
+    cfg->aqe_stochastic = 0;
     cfg->res_bits = 8;
     cfg->res_frac = 4;
     cfg->heq_rate = 0.05f;
@@ -486,7 +487,18 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             }
             v = L->u;
         }
-        act_forward(&L->aq, L->a, v, cnt);
+        if (mode == NN_TRAIN && aqe_a(m, L) && m->cfg.aqe_stochastic &&
+            L->aq.kind == NN_AQ_SIGN) {
+            const uint64_t key = m->noise_key ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull);
+#pragma omp parallel if (cnt >= PAR_MIN)
+            {
+                const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+                const size_t lo = cnt * t / nt, hi = cnt * (t + 1) / nt;
+                nn_aqe_stochastic_sign(L->a + lo, v + lo, hi - lo, key, lo);
+            }
+        } else {
+            act_forward(&L->aq, L->a, v, cnt);
+        }
         if (mode == NN_TRAIN && aqe_a(m, L))
             aqe_blend(m->aqe_now, L->a, v, cnt);
         if (s->merge == NN_MERGE_OR) {

@@ -90,6 +90,8 @@ struct nn_model_config {
     float heq_rate;            /* HEQ step-size EMA rate */
     float aqe_alpha;           /* AQE blend factor in (0, 1] for weights and activations;
                                 * 0: off (the straight-through estimators) */
+    int aqe_stochastic;        /* 1: AQE's stochastic sign for sign activations in
+                                * training, sign(x - z), z ~ U[-1, 1] (paper Eq. 7) */
     int aqe_ramp;              /* 1: alpha rises linearly from aqe_alpha to 1 over
                                 * training (logiq's extension; the paper keeps it fixed) */
     enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */
@@ -150,6 +152,7 @@ struct nn_model {
     int *iarena;               /* pooling argmax indices */
     int batch_n;               /* images in the last forward */
     float aqe_now;             /* AQE's alpha at this step (nn_train sets it) */
+    uint64_t noise_key;        /* the stochastic sign's draws at this step (nn_train sets it) */
     const float *input;        /* the last forward's input batch (borrowed) */
 };
 

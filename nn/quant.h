@@ -161,6 +161,12 @@ float nn_aq_value_scale(const struct nn_aq *q);
  * For the uniform activations on [0, 1] the indicator is their own clip
  * range 0 <= x <= 1: logiq applies 2 alpha to the /clip estimator. */
 void nn_aqe_blend(float alpha, float *out, const float *in, size_t n);
+/* AQE's stochastic sign (papers.md 2a, Eq. 7): out[i] = sign(in[i] - z_i),
+ * z_i ~ U[-1, 1) drawn from (key, offset + i) alone (splitmix64 of the
+ * pair), so any cut of the loop into threads gives the same bits; sign(0) =
+ * +1 as in the deterministic sign. */
+void nn_aqe_stochastic_sign(float *out, const float *in, size_t n, uint64_t key,
+                            uint64_t offset);
 void nn_aqe_grad(float alpha, float *d, const float *g, const float *x, size_t n);
 
 /* The ops tables, one row per kind (indexable by the enums). */

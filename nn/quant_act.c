@@ -89,6 +89,19 @@ void nn_aqe_blend(float alpha, float *out, const float *in, size_t n)
         out[i] = alpha * out[i] + beta * in[i];
 }
 
+void nn_aqe_stochastic_sign(float *out, const float *in, size_t n, uint64_t key,
+                            uint64_t offset)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = key ^ ((offset + i) * 0xd1b54a32d192ed03ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        float u = (float)(z >> 40) * (2.0f / 16777216.0f) - 1.0f; /* [-1, 1) */
+        out[i] = in[i] - u >= 0.0f ? 1.0f : -1.0f;
+    }
+}
+
 void nn_aqe_grad(float alpha, float *d, const float *g, const float *x, size_t n)
 {
     const float k = 2.0f * alpha;

@@ -168,6 +168,7 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
                 (o->aug.crop_pad || o->aug.hflip) ? &o->aug : NULL;
             nn_data_batch(train, idx + first, n, o->norm, mean, std, aug, &rng_aug, x, y);
             nn_model_fit_quant(m, 0);
+            m->noise_key = o->seed * 0xa0761d6478bd642full + (uint64_t)t;
             if (cfg->aqe_ramp && cfg->aqe_alpha > 0.0f)
                 m->aqe_now = cfg->aqe_alpha + (1.0f - cfg->aqe_alpha) * (float)t / (float)T;
             const float *logits = nn_model_forward(m, x, n, NN_TRAIN);

@@ -6,7 +6,10 @@
  *   (equal to the model without AQE), and the backward is the definition's
  *   2 alpha dL/dh 1{|x| <= 1} on weights and activations (for the uniform
  *   activations on [0, 1], their clip range 0 <= x <= 1);
- * - the ramp schedule ends at alpha = 1 and the same seed gives the same bits.
+ * - the ramp schedule ends at alpha = 1 and the same seed gives the same bits;
+ * - the stochastic sign (Eq. 7): P(+1) = (1 + x) / 2 on [-1, 1] (to 0.005 on
+ *   200,000 draws, over 5 standard errors), +1 above 1 and -1 below -1, the
+ *   same bits for any cut into chunks; in a model, the blend of those.
  * Tolerance: exact, except the float blend, checked to 1 ulp-scale (1e-6
  * relative), since alpha h + (1 - alpha) x is computed in float. */
 #include <math.h>
@@ -185,6 +188,62 @@ static void test_ramp_and_determinism(void)
     nn_data_free(&ds);
 }
 
+static void test_stochastic(void)
+{
+    enum { N = 200000 };
+    float *x = malloc(N * sizeof *x), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    if (!x || !a || !b)
+        return;
+    const float xs[] = {-2.0f, -1.0f, -0.5f, 0.0f, 0.25f, 0.5f, 0.9f, 1.0f, 1.5f};
+    for (size_t k = 0; k < sizeof xs / sizeof xs[0]; k++) {
+        for (int i = 0; i < N; i++)
+            x[i] = xs[k];
+        nn_aqe_stochastic_sign(a, x, N, 42 + k, 0);
+        long pos = 0;
+        for (int i = 0; i < N; i++)
+            pos += a[i] == 1.0f;
+        double p = (double)pos / N;
+        double want = xs[k] <= -1.0f ? 0.0 : xs[k] >= 1.0f ? 1.0 : 0.5 * (1.0 + xs[k]);
+        int exact = xs[k] < -1.0f || xs[k] >= 1.0f;
+        TU_CHECK(exact ? p == want : fabs(p - want) <= 0.005,
+                 "stochastic sign at x = %g: P(+1) %.4f, want %.4f", xs[k], p, want);
+    }
+    /* chunks: the draws depend on (key, index) only */
+    for (int i = 0; i < N; i++)
+        x[i] = (float)(i % 200) / 100.0f - 1.0f;
+    nn_aqe_stochastic_sign(a, x, N, 7, 0);
+    nn_aqe_stochastic_sign(b, x, 12345, 7, 0);
+    nn_aqe_stochastic_sign(b + 12345, x + 12345, N - 12345, 7, 12345);
+    TU_CHECK(memcmp(a, b, N * sizeof *a) == 0, "stochastic sign: chunks give other bits");
+    free(x);
+    free(a);
+    free(b);
+
+    /* in a model: a = alpha s + (1 - alpha) y with s = +-1, s = +1 where y >= 1 */
+    struct nn_model m;
+    if (build(&m, "bin", "sign", 0.6f, 0))
+        return;
+    m.cfg.aqe_stochastic = 1;
+    m.noise_key = 99;
+    enum { B = 8 };
+    float in[B * 64];
+    fill(in, sizeof in / sizeof in[0], 5);
+    nn_model_fit_quant(&m, 1);
+    nn_model_forward(&m, in, B, NN_TRAIN);
+    const struct nn_layer *L = &m.layers[0];
+    size_t na = (size_t)B * L->out_h * L->out_w * L->out_c, bad = 0, flips = 0;
+    for (size_t j = 0; j < na; j++) {
+        float y = L->y[j], s = (L->a[j] - 0.4f * y) / 0.6f;
+        int plus = fabsf(s - 1.0f) < 1e-4f, minus = fabsf(s + 1.0f) < 1e-4f;
+        bad += !(plus || minus) || (y >= 1.0f && !plus) || (y < -1.0f && !minus);
+        flips += (plus && y < 0.0f) || (minus && y >= 0.0f);
+    }
+    TU_CHECK(bad == 0, "stochastic AQE in a model: %zu activations are not the blend of +-1",
+             bad);
+    TU_CHECK(flips > 0, "stochastic AQE in a model: no draw differs from sign(y)");
+    nn_model_free(&m);
+}
+
 int main(void)
 {
     test_functions();
@@ -192,5 +251,6 @@ int main(void)
     test_model("heq:3", "1", 0.3f);
     test_model("twn", "2", 0.8f);
     test_ramp_and_determinism();
+    test_stochastic();
     return tu_exit("test_aqe");
 }

@@ -981,7 +981,8 @@ static void test_specs(void)
 
     static const char *wbad[] = {
         "heq:4", "heq:1", "heq:129", "heq:1001", "heq:", "heq", "heq:3x", "heq:-3", "heq:+3",
-        "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2", "dorefa:1", "dorefa:8", "wrpn:1", "wrpn:9", "foo", "", "bin/xx", "bin/ch/ch",
+        "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2",
+        "dorefa:1", "dorefa:8", "wrpn:1", "wrpn:9", "foo", "", "bin/xx", "bin/ch/ch",
         "bin/", "fp/ch", "fp/clip", "twn:3", "BIN", "ternary", "bin/clip/clip", "heq:5 ",
         " heq:5", "heq:3/ch/", "mquant/channel",
     };

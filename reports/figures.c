@@ -183,6 +183,16 @@ static const char *point_title(const struct rp_point *p, char *buf, size_t size)
     return buf;
 }
 
+/* The file name "PREFIX-KEY" and the title "WHAT: point (KEY)" of a
+ * per-point figure. */
+static void point_fig_names(const struct rp_point *p, const char *prefix, const char *what,
+                            char name[64], char title[400])
+{
+    char pt[300];
+    snprintf(name, 64, "%s-%s", prefix, p->key);
+    snprintf(title, 400, "%s: %s (%s)", what, point_title(p, pt, sizeof pt), p->key);
+}
+
 /* Merge kinds present among the done points, in display order. */
 static int merge_kinds(const struct rp_data *d, const char *kinds[], int max)
 {
@@ -659,10 +669,8 @@ static enum rp_status fig_train(struct rp_report *r, const char *dir, int pi,
         c[i] = rp_trainlog_col(t, names[i]);
     if (!log_has(t, c[0]) && !log_has(t, c[1]) && !log_has(t, c[2]))
         return RP_OK;
-    char name[64], title[400], pt[300];
-    snprintf(name, sizeof name, "train-%s", p->key);
-    snprintf(title, sizeof title, "Training curves: %s (%s)", point_title(p, pt, sizeof pt),
-             p->key);
+    char name[64], title[400];
+    point_fig_names(p, "train", "Training curves", name, title);
     struct fig g;
     enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_TRAINING, pi, title, 800, 520, err);
     if (s != RP_OK)
@@ -718,10 +726,8 @@ static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
     }
     if (n == 0)
         return RP_OK;
-    char name[64], title[400], pt[300];
-    snprintf(name, sizeof name, "steps-%s", p->key);
-    snprintf(title, sizeof title, "Weight step sizes: %s (%s)", point_title(p, pt, sizeof pt),
-             p->key);
+    char name[64], title[400];
+    point_fig_names(p, "steps", "Weight step sizes", name, title);
     struct fig g;
     enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_TRAINING, pi, title, 800, 520, err);
     if (s != RP_OK)
@@ -783,10 +789,8 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
         free(csv_col);
         return RP_OK;
     }
-    char name[64], title[400], pt[300];
-    snprintf(name, sizeof name, "levels-%s", p->key);
-    snprintf(title, sizeof title, "Level shares per layer: %s (%s)",
-             point_title(p, pt, sizeof pt), p->key);
+    char name[64], title[400];
+    point_fig_names(p, "levels", "Level shares per layer", name, title);
     int nc = 1;
     while (nc * nc < n_layers)
         nc++;
@@ -899,10 +903,8 @@ static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, in
         if (n_pick == 0 || pick[n_pick - 1] != l)
             pick[n_pick++] = l;
     }
-    char name[64], title[400], pt[300];
-    snprintf(name, sizeof name, "fweights-%s", p->key);
-    snprintf(title, sizeof title, "Real-valued weights and thresholds: %s (%s)",
-             point_title(p, pt, sizeof pt), p->key);
+    char name[64], title[400];
+    point_fig_names(p, "fweights", "Real-valued weights and thresholds", name, title);
     struct fig g;
     enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_WEIGHTS, pi, title, 900, 640, err);
     if (s != RP_OK) {
@@ -1005,10 +1007,8 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
         }
         free(cnt);
     }
-    char name[64], title[400], pt[300];
-    snprintf(name, sizeof name, "weights-%s", p->key);
-    snprintf(title, sizeof title, "Integer weight codes per layer: %s (%s)",
-             point_title(p, pt, sizeof pt), p->key);
+    char name[64], title[400];
+    point_fig_names(p, "weights", "Integer weight codes per layer", name, title);
     struct fig g;
     enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_WEIGHTS, pi, title, 800, 520, err);
     if (s != RP_OK) {

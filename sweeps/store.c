@@ -421,20 +421,17 @@ static enum sw_status put_row(struct sw_store *st, const struct sw_spec *s,
     q = NULL;
 
     /* children: replaced whole */
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM point_units WHERE key = ?1; ", -1, &q, NULL) !=
-        SQLITE_OK)
-        goto db_err;
-    sqlite3_bind_text(q, 1, p->key, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        goto db_err;
-    sqlite3_finalize(q);
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM point_params WHERE key = ?1", -1, &q, NULL) !=
-        SQLITE_OK)
-        goto db_err;
-    sqlite3_bind_text(q, 1, p->key, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        goto db_err;
-    sqlite3_finalize(q);
+    static const char *const clear[] = {"DELETE FROM point_units WHERE key = ?1",
+                                        "DELETE FROM point_params WHERE key = ?1"};
+    for (int c = 0; c < 2; c++) {
+        if (sqlite3_prepare_v2(st->db, clear[c], -1, &q, NULL) != SQLITE_OK)
+            goto db_err;
+        sqlite3_bind_text(q, 1, p->key, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            goto db_err;
+        sqlite3_finalize(q);
+        q = NULL;
+    }
     if (sqlite3_prepare_v2(st->db, "INSERT INTO point_units VALUES (?, ?, ?, ?)", -1, &q, NULL) !=
         SQLITE_OK)
         goto db_err;

@@ -78,10 +78,11 @@ static void print_hw_keys(void)
     for (int i = 0; i < n; i++)
         printf("  [%s] %-13s %-18s %s: %s\n", k[i].section, k[i].key, k[i].unit, k[i].range,
                k[i].doc);
-    printf("Defaults: pe_rows %d, lanes %d, acc_bits %d, adder %s, max_act_bits %d, max_w_bits "
-           "%d, merge auto, res_bits %d, rq_mul_bits %d, clock %g MHz, buffers auto, tech %s.\n",
-           d.pe_rows, d.lanes, d.acc_bits, cm_adder_arch_name(d.adder), d.max_act_bits,
-           d.max_w_bits, d.res_bits, d.rq_mul_bits, d.clock_mhz, d.tech);
+    printf("Defaults: pe_rows %d, lanes %d, acc_bits %d, adder %s, max_act_bits auto, "
+           "max_w_bits auto, merge auto, res_bits %d, rq_mul_bits %d, clock %g MHz, buffers "
+           "auto, tech %s.\n",
+           d.pe_rows, d.lanes, d.acc_bits, cm_adder_arch_name(d.adder), d.res_bits,
+           d.rq_mul_bits, d.clock_mhz, d.tech);
 }
 
 static const char *op_name(const struct cm_layer *l, char *buf, size_t n)
@@ -106,8 +107,10 @@ static void print_table(FILE *f, const struct cm_design *d, const struct cm_net 
 {
     const struct cm_hw *hw = &d->hw;
     fprintf(f, "network %s on design \"%s\" (%s): %d PEs x %d lanes, %s adders, merge %s, "
-            "%g MHz, tech %s\n\n", net_name, hw->name, hw_name, hw->pe_rows, hw->lanes,
-            cm_adder_arch_name(hw->adder), cm_merge_name(hw->merge), hw->clock_mhz, lib->name);
+            "%g MHz, tech %s, up to %d-bit activations and %d weight planes\n\n", net_name,
+            hw->name, hw_name, hw->pe_rows, hw->lanes, cm_adder_arch_name(hw->adder),
+            cm_merge_name(hw->merge), hw->clock_mhz, lib->name, hw->max_act_bits,
+            hw->max_w_bits);
     fprintf(f, "%5s %-8s %-5s %-16s %-16s %4s %6s %4s %2s %2s %10s %11s %10s %10s %9s %8s "
             "%8s %8s %8s\n", "layer", "op", "merge", "in (hxwxc/bits)", "out (hxwxc/bits)", "T",
             "P", "Q", "Bw", "Ba", "cycles", "latency_us", "energy_nJ", "lane_ops", "act_rd",
@@ -255,6 +258,8 @@ static void print_csv(FILE *f, const struct cm_design *d)
     csv_row(f, "design", "total", "logic_area_um2", d->logic_area_um2);
     csv_row(f, "design", "total", "sram_area_um2", d->sram_area_um2);
     csv_row(f, "design", "total", "area_um2", d->area_um2);
+    csv_row(f, "design", "total", "max_act_bits", d->hw.max_act_bits);
+    csv_row(f, "design", "total", "max_w_bits", d->hw.max_w_bits);
     csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "nand2_eq", d->merge.nand2);
     csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "area_um2", d->merge.area_um2);
     csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "skip_bits", d->merge.skip_bits);
@@ -277,6 +282,8 @@ static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
     cJSON_AddStringToObject(des, "adder", cm_adder_arch_name(d->hw.adder));
     cJSON_AddNumberToObject(des, "pe_rows", d->hw.pe_rows);
     cJSON_AddNumberToObject(des, "lanes", d->hw.lanes);
+    cJSON_AddNumberToObject(des, "max_act_bits", d->hw.max_act_bits);
+    cJSON_AddNumberToObject(des, "max_w_bits", d->hw.max_w_bits);
     cJSON_AddNumberToObject(des, "clock_mhz", d->hw.clock_mhz);
     cJSON_AddNumberToObject(des, "cycles", (double)d->cycles);
     cJSON_AddNumberToObject(des, "latency_us", d->latency_us);

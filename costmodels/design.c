@@ -364,6 +364,22 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     enum cm_status st = net_merge(net, &need, err);
     if (st != CM_OK)
         return st;
+    /* auto widths: sized for the network's widest layer (narrower layers
+     * then run with fewer planes, counted as they run). */
+    if (hw->max_act_bits == 0 || hw->max_w_bits == 0) {
+        int act = 1, w = 1;
+        for (int i = 0; i < net->n_layers; i++) {
+            const struct cm_layer *l = &net->layers[i];
+            if (!l->scores && l->out_bits > act)
+                act = l->out_bits;
+            if (l->w_mag_bits > w)
+                w = l->w_mag_bits;
+        }
+        if (hw->max_act_bits == 0)
+            hw->max_act_bits = act;
+        if (hw->max_w_bits == 0)
+            hw->max_w_bits = w;
+    }
     if (hw->merge == CM_MERGE_AUTO)
         hw->merge = need;
     else if (need != CM_MERGE_NONE && hw->merge != need) {

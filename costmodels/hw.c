@@ -21,10 +21,12 @@ static const struct cm_hw_key keys[] = {
     {"array", "acc_bits", "bits", "4..48", "accumulator, threshold and comparator width"},
     {"array", "adder", "architecture", "ripple, cla, brent-kung, kogge-stone",
      "architecture of every adder, comparator and popcount's final adder"},
-    {"array", "max_act_bits", "bits", "1..8",
-     "widest activation code the threshold unit makes (2^M - 1 comparators)"},
-    {"array", "max_w_bits", "bits", "1..7",
-     "weight magnitude planes the shifter supports (ternary 1, heq:5 and heq:7 2, ...)"},
+    {"array", "max_act_bits", "bits", "auto or 1..8",
+     "widest activation code the threshold unit makes (2^M - 1 comparators); auto: the "
+     "network's widest hidden layer"},
+    {"array", "max_w_bits", "bits", "auto or 1..7",
+     "weight magnitude planes the shifter supports (ternary 1, heq:5 and heq:7 2, ...); auto: "
+     "the network's widest layer"},
     {"merge", "kind", "merge unit", "auto, none, add, or, mux",
      "the residual merge unit; auto: the network's"},
     {"merge", "res_bits", "bits", "2..32", "add: the residual stream's width (skip buffer bits per value)"},
@@ -54,8 +56,8 @@ void cm_hw_defaults(struct cm_hw *hw)
     hw->lanes = 64;
     hw->acc_bits = 20;
     hw->adder = CM_ADDER_RIPPLE;
-    hw->max_act_bits = 1;
-    hw->max_w_bits = 1;
+    hw->max_act_bits = 0; /* auto */
+    hw->max_w_bits = 0;   /* auto */
     hw->merge = CM_MERGE_AUTO;
     hw->res_bits = 8;
     hw->rq_mul_bits = 32;
@@ -84,6 +86,17 @@ static enum cm_status set_int(int *out, const struct cm_hw_key *k, const char *v
                        k->section, k->key, k->range, k->unit, v);
     *out = (int)x;
     return CM_OK;
+}
+
+/* An integer key that also takes "auto", stored as 0. */
+static enum cm_status set_int_auto(int *out, const struct cm_hw_key *k, const char *v, long lo,
+                                   long hi, struct cm_error *err)
+{
+    if (strcasecmp(v, "auto") == 0) {
+        *out = 0;
+        return CM_OK;
+    }
+    return set_int(out, k, v, lo, hi, err);
 }
 
 static enum cm_status set_double(double *out, const struct cm_hw_key *k, const char *v,
@@ -142,9 +155,9 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
     if (strcmp(key, "acc_bits") == 0)
         return set_int(&hw->acc_bits, k, value, 4, 48, err);
     if (strcmp(key, "max_act_bits") == 0)
-        return set_int(&hw->max_act_bits, k, value, 1, 8, err);
+        return set_int_auto(&hw->max_act_bits, k, value, 1, 8, err);
     if (strcmp(key, "max_w_bits") == 0)
-        return set_int(&hw->max_w_bits, k, value, 1, 7, err);
+        return set_int_auto(&hw->max_w_bits, k, value, 1, 7, err);
     if (strcmp(key, "res_bits") == 0)
         return set_int(&hw->res_bits, k, value, 2, 32, err);
     if (strcmp(key, "rq_mul_bits") == 0)

@@ -37,8 +37,8 @@ struct cm_hw {
     int lanes;                /* [array] lanes: input bits per PE per cycle */
     int acc_bits;             /* [array] acc_bits: accumulator width */
     enum cm_adder_arch adder; /* [array] adder: architecture of every adder */
-    int max_act_bits;         /* [array] max_act_bits: widest activation code */
-    int max_w_bits;           /* [array] max_w_bits: weight magnitude planes (shift range) */
+    int max_act_bits;         /* [array] max_act_bits: widest activation code, 0 = auto */
+    int max_w_bits;           /* [array] max_w_bits: weight magnitude planes, 0 = auto */
     enum cm_merge merge;      /* [merge] kind */
     int res_bits;             /* [merge] res_bits: add: residual stream width */
     int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer / score multiplier width */

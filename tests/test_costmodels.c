@@ -231,10 +231,25 @@ static void test_infeasible(void)
                  strstr(err.msg, "layer 2") && strstr(err.msg, "[merge] kind"),
              "wrong merge unit: \"%s\"", err.msg);
     small_hw(&hw);
+    hw.max_act_bits = 1;
     L[1].out_bits = 2;
     TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
                  strstr(err.msg, "max_act_bits"),
              "2-bit activations on a 1-bit design: \"%s\"", err.msg);
+    /* auto widths (the default): the design is sized for the widest layer */
+    small_hw(&hw);
+    L[0].w_mag_bits = 3;
+    L[0].w_max = 7;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_OK && d.hw.max_act_bits == 2 &&
+                 d.hw.max_w_bits == 3,
+             "auto widths: max_act_bits %d, max_w_bits %d (%s)", d.hw.max_act_bits,
+             d.hw.max_w_bits, err.msg);
+    hw.max_w_bits = 2;
+    TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "layer 1") && strstr(err.msg, "max_w_bits = 2"),
+             "3 magnitude planes on a 2-plane design: \"%s\"", err.msg);
+    L[0].w_mag_bits = 1;
+    L[0].w_max = 1;
     small_net(&net, L, CM_MERGE_ADD);
     small_hw(&hw);
     net.has_consts = 1;

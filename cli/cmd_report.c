@@ -33,19 +33,25 @@ static const char help[] =
     "  -o, --output DIR     the report's folder (created; default: STORE's name\n"
     "                       without .db, plus -report)\n"
     "  --best N             rows of the best-points table (default 10)\n"
+    "  --claims FILE        add the reproduction section: each seed paper's claim in\n"
+    "                       FILE (reports/claims.ini) beside this store's measurements,\n"
+    "                       mean and spread over the seeds, with a verdict and a\n"
+    "                       figure per claim (docs/reproduction.md)\n"
     "  --gnuplot PROG       the gnuplot to run (default: gnuplot on PATH)\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n"
     "\n"
     "Exit codes: 0 written, 1 it could not be written (gnuplot missing or\n"
-    "failing, an unwritable folder), 2 bad usage or a missing or malformed store.\n";
+    "failing, an unwritable folder), 2 bad usage or a missing or malformed store\n"
+    "or claims file.\n";
 
-enum { O_BEST = 256, O_GNUPLOT };
+enum { O_BEST = 256, O_GNUPLOT, O_CLAIMS };
 
 static const struct option long_opts[] = {
     {"output", required_argument, 0, 'o'},
     {"best", required_argument, 0, O_BEST},
     {"gnuplot", required_argument, 0, O_GNUPLOT},
+    {"claims", required_argument, 0, O_CLAIMS},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -64,6 +70,7 @@ int cmd_report(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case O_GNUPLOT: o.gnuplot = optarg; break;
+        case O_CLAIMS: o.claims_path = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;
         default: return EXIT_USAGE;

@@ -1075,10 +1075,91 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
 
 /* ---- all ---- */
 
+/* One claim of the reproduction section: the mean of each compared value
+ * (per `across` value), with its seeds' standard deviation as error bars. */
+static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
+                                struct rp_error *err)
+{
+    const struct rp_claim *c = &r->claims->c[ci];
+    const struct rp_claim_result *res = &r->claim_res[ci];
+    char name[64], title[400];
+    snprintf(name, sizeof name, "claim-%.50s", c->id);
+    snprintf(title, sizeof title, "%s: %s", c->paper, c->id);
+    int w = 300 + 70 * res->n_across * c->n_values;
+    w = w < 800 ? 800 : w > 2000 ? 2000 : w;
+    struct fig g;
+    enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_CLAIMS, -1, title, w, 520, err);
+    if (s != RP_OK)
+        return s;
+    r->claim_fig[ci] = r->n_figs - 1;
+    snprintf(g.meta->caption, sizeof g.meta->caption,
+             "%s of the integer model (%s), mean over the seeds of each configuration; the "
+             "error bars are the seeds' standard deviation (none with one seed). %d points.",
+             c->metric, c->vary, res->n_points);
+    g.meta->n_rows = res->n_across;
+    fprintf(g.csv, "%s", c->across[0] ? c->across : "all");
+    for (int k = 0; k < c->n_values; k++)
+        fprintf(g.csv, ",%s=%s mean,sd,n", c->vary, c->values[k]);
+    fputc('\n', g.csv);
+    double lo = 100.0, hi = 0.0;
+    for (int a = 0; a < res->n_across; a++) {
+        csv_text(g.csv, c->across[0] ? res->across_vals[a] : "all");
+        for (int k = 0; k < c->n_values; k++) {
+            const struct rp_cell *cell = &res->cell[a][k];
+            fputc(',', g.csv);
+            csv_num(g.csv, cell->mean);
+            fputc(',', g.csv);
+            csv_num(g.csv, cell->n >= 2 ? cell->sd : 0.0);
+            fprintf(g.csv, ",%d", cell->n);
+            if (cell->n) {
+                double sd = cell->n >= 2 ? cell->sd : 0.0;
+                lo = fmin(lo, cell->mean - sd);
+                hi = fmax(hi, cell->mean + sd);
+            }
+        }
+        fputc('\n', g.csv);
+    }
+    if (hi < lo) {
+        lo = 0.0;
+        hi = 100.0;
+    }
+    double pad = fmax(1.0, 0.15 * (hi - lo));
+    fprintf(g.gp, "    set title ");
+    gp_str(g.gp, title);
+    fprintf(g.gp, "\n    set ylabel \"%s, %%\"\n", c->metric);
+    if (c->across[0]) {
+        fprintf(g.gp, "    set xlabel ");
+        gp_str(g.gp, c->across);
+        fputc('\n', g.gp);
+    }
+    fprintf(g.gp, "    set style data histograms\n"
+                  "    set style histogram errorbars gap 2 lw 1.5\n"
+                  "    set style fill solid 0.8 border rgb \"black\"\n"
+                  "    set boxwidth 0.9\n"
+                  "    set yrange [%g:%g]\n"
+                  "    set grid ytics\n"
+                  "    set key outside right top\n"
+                  "    plot \\\n", fmax(0.0, lo - pad), fmin(100.0, hi + pad));
+    for (int k = 0; k < c->n_values; k++) {
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using %d:%d%s title ", name, 2 + 3 * k,
+                3 + 3 * k, k == 0 ? ":xtic(1)" : "");
+        char t[200];
+        snprintf(t, sizeof t, "%s = %s", c->vary, c->values[k]);
+        gp_str(g.gp, t);
+        fprintf(g.gp, " lc rgb \"%s\"%s\n", extra_colors[k % (int)(sizeof extra_colors /
+                                                                   sizeof extra_colors[0])],
+                k + 1 < c->n_values ? ", \\" : "");
+    }
+    return fig_end(&g, dir, err);
+}
+
 enum rp_status rp_figures_write(struct rp_report *r, const char *dir, struct rp_error *err)
 {
     const struct rp_data *d = &r->data;
     enum rp_status s = RP_OK;
+    for (int i = 0; r->claims && i < r->claims->n && s == RP_OK; i++)
+        if (!r->claim_res[i].problem[0])
+            s = fig_claim(r, dir, i, err);
     for (int k = 0; k < RP_N_OBJ && s == RP_OK; k++)
         s = fig_tradeoff(r, dir, (enum rp_obj)k, err);
     if (s != RP_OK)

@@ -176,6 +176,139 @@ static void fronts_of(const struct rp_report *r, int i, char *buf, size_t size)
         snprintf(buf, size, "-");
 }
 
+/* "71.23 +- 0.41 (3)" */
+static const char *cell_text(char *buf, size_t size, const struct rp_cell *c)
+{
+    if (c->n == 0)
+        snprintf(buf, size, "not measured");
+    else if (c->n == 1)
+        snprintf(buf, size, "%.2f (1 seed)", c->mean);
+    else
+        snprintf(buf, size, "%.2f +- %.2f (%d)", c->mean, c->sd, c->n);
+    return buf;
+}
+
+static const char *rel_text(char *buf, size_t size, const struct rp_rel_result *rr)
+{
+    if (!isfinite(rr->diff))
+        snprintf(buf, size, "not measured");
+    else if (!isfinite(rr->se))
+        snprintf(buf, size, "%+.2f, one seed: no verdict", rr->diff);
+    else
+        snprintf(buf, size, "%+.2f +- %.2f: %s", rr->diff, rr->se, rp_verdict_name(rr->v));
+    return buf;
+}
+
+/* The papers' claims beside logiq's measurements (claims.h). */
+static void write_claims(const struct rp_report *r, const struct out *o)
+{
+    const struct rp_claims *cl = r->claims;
+    char buf[8192], t[RP_MAX_VALUES + 2][160];
+    heading(o, 2, "The papers' claims against logiq's measurements", "claims");
+    para_begin(o);
+    snprintf(buf, sizeof buf,
+             "Each claim of %s is checked on this store's points: for each compared value the "
+             "mean accuracy (percent) over its seeds, +- their standard deviation, (the number "
+             "of seeds). A relation A > B agrees when mean A - mean B exceeds twice its "
+             "standard error, disagrees when it is below minus twice, and is within the spread "
+             "otherwise; with one seed there is no verdict. The same network within each "
+             "comparison: only the seed and the compared parameters differ.", cl->path);
+    text(o, buf);
+    para_end(o);
+    const char *head[] = {"claim", "paper", "what the paper claims", "logiq's verdict"};
+    table_begin(o, head, 4);
+    for (int i = 0; i < cl->n; i++) {
+        const struct rp_claim_result *res = &r->claim_res[i];
+        const char *cells[4] = {cl->c[i].id, cl->c[i].paper, cl->c[i].claim,
+                                res->problem[0] ? "not evaluated" : rp_verdict_name(res->verdict)};
+        row(o, cells, 4, res->verdict == RP_V_DISAGREES ? "bad" : NULL);
+    }
+    table_end(o);
+    for (int i = 0; i < cl->n; i++) {
+        const struct rp_claim *c = &cl->c[i];
+        const struct rp_claim_result *res = &r->claim_res[i];
+        snprintf(buf, sizeof buf, "%s: %s", c->paper, c->id);
+        heading(o, 3, buf, NULL);
+        para_begin(o);
+        snprintf(buf, sizeof buf, "The claim: %s%s%s%s Compared: %s%s%s; points: %s.", c->claim,
+                 c->source[0] ? " (" : "", c->source, c->source[0] ? ")" : "", c->vary,
+                 c->across[0] ? ", for each " : "", c->across, c->where[0] ? c->where : "all");
+        text(o, buf);
+        para_end(o);
+        if (res->problem[0]) {
+            para_begin(o);
+            snprintf(buf, sizeof buf, "Not evaluated: %s.", res->problem);
+            text(o, buf);
+            para_end(o);
+            continue;
+        }
+        /* the cells */
+        const char *h[RP_MAX_VALUES + 1];
+        h[0] = c->across[0] ? c->across : "";
+        for (int k = 0; k < c->n_values; k++) {
+            snprintf(t[k], sizeof t[k], "%s = %s", c->vary, c->values[k]);
+            h[k + 1] = t[k];
+        }
+        table_begin(o, h, c->n_values + 1);
+        for (int a = 0; a < res->n_across; a++) {
+            const char *cells[RP_MAX_VALUES + 1];
+            char v[RP_MAX_VALUES][96];
+            cells[0] = c->across[0] ? res->across_vals[a] : "all";
+            for (int k = 0; k < c->n_values; k++)
+                cells[k + 1] = cell_text(v[k], sizeof v[k], &res->cell[a][k]);
+            row(o, cells, c->n_values + 1, NULL);
+        }
+        table_end(o);
+        /* the relations */
+        const char *rh[RP_MAX_RELS + 1];
+        char rt[RP_MAX_RELS][160];
+        rh[0] = c->across[0] ? c->across : "";
+        for (int k = 0; k < c->n_rels; k++) {
+            snprintf(rt[k], sizeof rt[k], "%s > %s (points)", c->values[c->rel[k].a],
+                     c->values[c->rel[k].b]);
+            rh[k + 1] = rt[k];
+        }
+        table_begin(o, rh, c->n_rels + 1);
+        for (int a = 0; a < res->n_across; a++) {
+            const char *cells[RP_MAX_RELS + 1];
+            char v[RP_MAX_RELS][128];
+            cells[0] = c->across[0] ? res->across_vals[a] : "all";
+            int bad = 0;
+            for (int k = 0; k < c->n_rels; k++) {
+                cells[k + 1] = rel_text(v[k], sizeof v[k], &res->rel[a][k]);
+                bad |= res->rel[a][k].v == RP_V_DISAGREES;
+            }
+            row(o, cells, c->n_rels + 1, bad ? "bad" : NULL);
+        }
+        table_end(o);
+        if (c->trend) {
+            char v[160];
+            para_begin(o);
+            snprintf(buf, sizeof buf, "Trend: the gap %s - %s should grow as %s %s. Gap at the "
+                     "%s %s minus the gap at the other end: %s.", c->values[c->rel[0].a],
+                     c->values[c->rel[0].b], c->across,
+                     c->trend < 0 ? "decreases" : "increases",
+                     c->trend < 0 ? "smallest" : "largest", c->across,
+                     rel_text(v, sizeof v, &res->trend));
+            text(o, buf);
+            para_end(o);
+        }
+        para_begin(o);
+        snprintf(buf, sizeof buf, "Verdict: %s%s", rp_verdict_name(res->verdict),
+                 res->verdict == RP_V_DISAGREES
+                     ? ". logiq's measurement disagrees with the paper's claim on this setting."
+                 : res->verdict == RP_V_SPREAD
+                     ? ". The differences are within the seeds' spread: neither confirmed nor "
+                       "refuted on this setting."
+                 : res->verdict == RP_V_NONE ? " (one seed per configuration gives no spread)."
+                                             : ".");
+        text(o, buf);
+        para_end(o);
+        if (r->claim_fig[i] >= 0)
+            figure(o, &r->figs[r->claim_fig[i]]);
+    }
+}
+
 static int write_page(const struct rp_report *r, const struct rp_options *opt, const struct out *o)
 {
     const struct rp_data *d = &r->data;
@@ -201,6 +334,9 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
         text(o, buf);
         para_end(o);
     }
+
+    if (r->claims)
+        write_claims(r, o);
 
     /* best points */
     heading(o, 2, "Best points", "best");
@@ -364,6 +500,7 @@ static const char html_head[] =
     "table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }\n"
     "th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }\n"
     "tr.failed td { background: #fde0dd; }\n"
+    "tr.bad td { background: #fff3cd; }\n"
     "figure { margin: 1em 0 2em; }\n"
     "figure img { max-width: 100%%; border: 1px solid #eee; }\n"
     "figcaption { max-width: 900px; font-size: 0.9em; }\n"

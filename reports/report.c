@@ -57,6 +57,9 @@ void rp_report_free(struct rp_report *r)
         free(r->front[k]);
     free(r->figs);
     free(r->notes);
+    free(r->claims);
+    free(r->claim_res);
+    free(r->claim_fig);
     memset(r, 0, sizeof *r);
 }
 
@@ -110,6 +113,27 @@ static enum rp_status fronts(struct rp_report *r, struct rp_error *err)
     return s;
 }
 
+/* Reads the claims file and checks each claim against the points. */
+static enum rp_status claims(struct rp_report *r, const char *path, struct rp_error *err)
+{
+    r->claims = malloc(sizeof *r->claims);
+    if (!r->claims)
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    enum rp_status s = rp_claims_load(r->claims, path, err);
+    if (s != RP_OK)
+        return s;
+    r->claim_res = calloc((size_t)r->claims->n, sizeof *r->claim_res);
+    r->claim_fig = malloc((size_t)r->claims->n * sizeof *r->claim_fig);
+    if (!r->claim_res || !r->claim_fig)
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < r->claims->n; i++) {
+        r->claim_fig[i] = -1;
+        if (rp_claim_eval(&r->data, &r->claims->c[i], &r->claim_res[i]) != 0)
+            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    return RP_OK;
+}
+
 static int file_nonempty(const char *dir, const char *name, const char *ext)
 {
     char path[4200];
@@ -156,6 +180,8 @@ enum rp_status rp_report_write(struct rp_report *r, const struct rp_options *o,
     memset(r, 0, sizeof *r);
     const char *gnuplot = o->gnuplot ? o->gnuplot : "gnuplot";
     enum rp_status s = rp_data_load(&r->data, o->store_path, err);
+    if (s == RP_OK && o->claims_path)
+        s = claims(r, o->claims_path, err);
     if (s == RP_OK)
         s = rp_gnuplot_check(gnuplot, err);
     if (s == RP_OK)

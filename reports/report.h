@@ -30,6 +30,7 @@
 #ifndef LOGIQ_RP_REPORT_H
 #define LOGIQ_RP_REPORT_H
 
+#include "reports/claims.h"
 #include "reports/data.h"
 #include "reports/status.h"
 
@@ -38,6 +39,7 @@ struct rp_options {
     const char *out_dir;    /* created if missing (one level) */
     const char *gnuplot;    /* a path or a name on PATH; NULL = "gnuplot" */
     int n_best;             /* rows of the best-points table; <= 0: 10 */
+    const char *claims_path; /* a claims file (claims.h): the reproduction section; NULL none */
 };
 
 /* The objectives traded against accuracy. */
@@ -48,6 +50,7 @@ enum rp_section {
     RP_SEC_COST,       /* cost breakdowns */
     RP_SEC_TRAINING,   /* training curves, step sizes, level shares */
     RP_SEC_WEIGHTS,    /* weight histograms */
+    RP_SEC_CLAIMS,     /* the papers' claims against the measurements */
 };
 
 struct rp_figure {
@@ -66,6 +69,9 @@ struct rp_report {
     struct rp_figure *figs;
     int n_notes, cap_notes;
     char (*notes)[512];              /* what could not be drawn, and why */
+    struct rp_claims *claims;        /* NULL without a claims file */
+    struct rp_claim_result *claim_res;  /* [claims->n] */
+    int *claim_fig;                  /* [claims->n]: the claim's figure in figs, or -1 */
 };
 
 enum rp_status rp_report_write(struct rp_report *r, const struct rp_options *o,

@@ -19,7 +19,8 @@ int rp_status_exit_code(enum rp_status s)
 {
     switch (s) {
     case RP_OK:        return 0;
-    case RP_ERR_STORE: return 2;
+    case RP_ERR_STORE:
+    case RP_ERR_ARG:   return 2;
     default:           return 1;
     }
 }

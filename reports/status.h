@@ -14,6 +14,7 @@ enum rp_status {
     RP_ERR_IO,      /* an output file could not be written */
     RP_ERR_GNUPLOT, /* gnuplot is missing, lacks a terminal, or failed on a script */
     RP_ERR_NOMEM,
+    RP_ERR_ARG,     /* a malformed input file other than the store (a claims file) */
 };
 
 struct rp_error {
@@ -25,7 +26,7 @@ enum rp_status rp_fail(struct rp_error *err, enum rp_status code, const char *fm
     __attribute__((format(printf, 3, 4)));
 
 /* The CLI exit code for a status: 0 ok, 2 bad input (a missing or malformed
- * store), 1 otherwise. */
+ * store or claims file), 1 otherwise. */
 int rp_status_exit_code(enum rp_status s);
 
 #endif

@@ -174,6 +174,12 @@ static int check_value(struct parse_state *ps, const char *name, const char *val
         snprintf(msg, msz, "empty value");
         return -1;
     }
+    if (d && !d->def[0] && strcmp(value, "none") == 0) {
+        /* an optional parameter not given (its option is not passed): an
+         * axis can hold it beside values, `aqe = none, 0.5` */
+        text[0] = canon[0] = 0;
+        return 0;
+    }
     if (is_hw || d->type == SW_P_PATH) {
         if (is_hw && strcmp(name, "hw.base") != 0) {
             /* an override hw.SECTION.KEY */

@@ -144,6 +144,12 @@ static void test_keys(void)
     /* two spellings of the same value make one point */
     nd = keys_of("[network]\nwidth = 0.5, 0.50\n", c, 64);
     TU_CHECK(nd == 1, "duplicate values collapse: %d", nd);
+    /* `none`: an optional parameter not given, the key of a point without it */
+    nd = keys_of("[network]\naqe = none, 0.5\nmerge = or\n", c, 64);
+    int ne = keys_of("[network]\nmerge = or\n", b, 64);
+    TU_CHECK(nd == 2 && ne == 1 && has_key(c, nd, b[0]), "aqe = none is aqe not given (%d)", nd);
+    nd = keys_of("[network]\nwidth = none\n", c, 64);
+    TU_CHECK(nd == -1, "none is no value of a parameter with a default");
 }
 
 static void test_filter_and_list(void)

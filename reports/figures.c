@@ -1092,10 +1092,14 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     if (s != RP_OK)
         return s;
     r->claim_fig[ci] = r->n_figs - 1;
+    const char *what = strcmp(c->metric, "acc_float") == 0 ? "the float model's"
+                       : strcmp(c->metric, "acc_sim") == 0 ? "the simulated accelerator's"
+                                                           : "the integer model's";
     snprintf(g.meta->caption, sizeof g.meta->caption,
-             "%s of the integer model (%s), mean over the seeds of each configuration; the "
-             "error bars are the seeds' standard deviation (none with one seed). %d points.",
-             c->metric, c->vary, res->n_points);
+             "Test accuracy (%s, %s) for each %s%s%s: the mean over the seeds of each "
+             "configuration, the error bars the seeds' standard deviation (none with one "
+             "seed). %d points.",
+             c->metric, what, c->vary, c->across[0] ? " and " : "", c->across, res->n_points);
     g.meta->n_rows = res->n_across;
     fprintf(g.csv, "%s", c->across[0] ? c->across : "all");
     for (int k = 0; k < c->n_values; k++)

@@ -230,9 +230,12 @@ static void write_claims(const struct rp_report *r, const struct out *o)
         snprintf(buf, sizeof buf, "%s: %s", c->paper, c->id);
         heading(o, 3, buf, NULL);
         para_begin(o);
-        snprintf(buf, sizeof buf, "The claim: %s%s%s%s Compared: %s%s%s; points: %s.", c->claim,
-                 c->source[0] ? " (" : "", c->source, c->source[0] ? ")" : "", c->vary,
-                 c->across[0] ? ", for each " : "", c->across, c->where[0] ? c->where : "all");
+        size_t cl_len = strlen(c->claim);
+        int stop = cl_len && c->claim[cl_len - 1] == '.';
+        snprintf(buf, sizeof buf, "The claim: %.*s%s%s%s. Compared: %s%s%s; points: %s.",
+                 (int)(cl_len - (size_t)stop), c->claim, c->source[0] ? " (" : "", c->source,
+                 c->source[0] ? ")" : "", c->vary, c->across[0] ? ", for each " : "", c->across,
+                 c->where[0] ? c->where : "all");
         text(o, buf);
         para_end(o);
         if (res->problem[0]) {

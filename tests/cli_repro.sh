@@ -1,0 +1,99 @@
+#!/bin/bash
+# tests/cli_repro.sh: the reproduction section of `logiq report --claims` on
+# the store of a tiny real sweep with three seeds (synthetic data): each
+# claim's cells are the mean and standard deviation over the seeds of the
+# store's accuracies (recomputed here with sqlite3 and awk), its verdict and
+# figure are written, a claim the store cannot answer says why, the shipped
+# reports/claims.ini and sweeps/seeds.ini are well-formed, and a malformed
+# claims file is exit code 2 naming the file and line.
+# Usage: bash cli_repro.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+src=$(cd "${LOGIQ_TEST_SRC:-$(dirname "$0")}/.." && pwd)
+cd "$dir" || exit 1
+
+cat >rp.ini <<'EOF2'
+[sweep]
+name = rp
+[network]
+arch = "c8,p,f10"
+wq = heq:3, uniform:2
+aqe = none
+[train]
+epochs = 1
+data = synthetic
+train_limit = 256
+test_limit = 128
+seed = 1, 2, 3
+[sim]
+sim_images = 0
+EOF2
+"$logiq" sweep rp.ini -j 2 -q >sweep.out 2>&1
+check "the sweep ran (6 points done)" \
+    "$([ "$(q rp.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 6 ]; echo $?)"
+
+cat >claims.ini <<'EOF2'
+[heq-vs-rtn]
+paper  = HEQ (test)
+claim  = HEQ ternary beats round-to-nearest ternary.
+source = a test
+vary   = wq
+expect = heq:3 > uniform:2
+[lsq]
+paper  = LSQ (test)
+claim  = a parameter this store does not have
+vary   = lsqbits
+expect = 2 > 1
+EOF2
+"$logiq" report rp.db -o r --claims claims.ini >report.out 2>report.err
+check "report --claims exits 0" $?
+grep -q "^## The papers' claims against logiq's measurements" r/report.md
+check "report.md has the claims section" $?
+grep -q "claims" r/index.html && grep -q 'src="claim-heq-vs-rtn.png"' r/index.html
+check "index.html has it, with the claim's figure" $?
+for e in png svg csv gp; do
+    [ -s "r/claim-heq-vs-rtn.$e" ] || fail=1
+done
+check "the claim's figure: png, svg, csv, gp" $fail
+
+# the cells, recomputed from the store: mean and sample sd of 100 * acc_int
+stats() {
+    q rp.db "SELECT 100.0 * acc_int FROM points WHERE status = 'done' AND wq = '$1'" |
+        awk '{ s += $1; ss += $1 * $1; n++ } END { m = s / n; sd = sqrt((ss - n * m * m) / (n - 1)); if (sd != sd) sd = 0; printf "%.2f +- %.2f (%d)", m, sd, n }'
+}
+heq=$(stats heq:3)
+rtn=$(stats uniform:2)
+grep -qF "| all | $heq | $rtn |" r/report.md
+check "cells are the seeds' mean and sd: heq:3 $heq, uniform:2 $rtn" $?
+diff=$(awk -v a="${heq%% *}" -v b="${rtn%% *}" 'BEGIN { printf "%+.2f", a - b }')
+grep -qE "^\| all \| \\$diff \+- [0-9.]+: (agrees|disagrees|within the spread) \|" r/report.md
+check "the relation's difference ($diff) with its verdict" $?
+grep -qE "^\| heq-vs-rtn \| HEQ \(test\) \| .* \| (agrees|disagrees|within the spread) \|$" r/report.md
+check "the summary table's verdict" $?
+grep -q "Not evaluated: the store has no parameter 'lsqbits'" r/report.md
+check "a claim the store cannot answer says why" $?
+n_rows=$(awk -F, 'NR > 1' r/claim-heq-vs-rtn.csv | wc -l)
+check "the figure's CSV: one row ($n_rows)" "$([ "$n_rows" = 1 ]; echo $?)"
+
+# the shipped files
+"$logiq" report rp.db -o r2 --claims "$src/reports/claims.ini" -q >/dev/null 2>r2.err
+rc=$?
+check "reports/claims.ini loads (exit $rc; $(head -c 200 r2.err))" $rc
+grep -q "aqe-vs-ste" r2/report.md && grep -q "Not evaluated: no done point matches it" r2/report.md
+check "its claims are listed, unanswered by this store" $?
+"$logiq" sweep "$src/sweeps/seeds.ini" --store seeds-dry.db --dry-run >dry.out 2>&1
+check "sweeps/seeds.ini is a valid spec" $?
+grep -q "^sweep seeds (.*): 36 points" dry.out
+rc=$?
+check "it has 36 points ($(head -n 1 dry.out))" $rc
+
+# errors
+printf '[x]\npaper = P\nclaim = C\nvary = wq\nexpect = heq:3 >> twn\n' >bad.ini
+expect_exit 2 "a malformed claims file" "bad.ini:5: \[x\] expect" \
+    "$logiq" report rp.db -o r3 --claims bad.ini
+expect_exit 2 "a missing claims file" "nothere.ini" \
+    "$logiq" report rp.db -o r3 --claims nothere.ini
+exit $fail

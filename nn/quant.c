@@ -14,7 +14,7 @@
  *
  * Spec grammar (canonical forms are what nn_wq_spec / nn_aq_spec print):
  *   weights:      kind [/ch] [/clip]      (suffixes in any order, each once)
- *       kind  =  fp | bin | twn | heq:N | uniform:B | tquant | mquant
+ *       kind  =  fp | bin | twn | heq:N | rtn:N | uniform:B | tquant | mquant
  *                N odd in 3..127, B in 2..8;  "binary" is an alias of "bin".
  *                "ternary" is deliberately not an alias: TWN, TQUANT, MQUANT
  *                and heq:3 are all ternary, and the spec must say which.
@@ -107,6 +107,13 @@ const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
         .to_int = nn_quant_round_to_int,
         .grad = nn_quant_wrpn_grad,
     },
+    [NN_WQ_RTN] = {
+        .name = "rtn",
+        .fit = nn_quant_uniform_fit, /* s = max|w| / K */
+        .fake = nn_quant_round_fake,
+        .to_int = nn_quant_round_to_int,
+        .grad = nn_quant_round_grad,
+    },
     [NN_WQ_POW2] = {
         .name = "pow2",
         .fit = nn_quant_uniform_fit, /* the same scale: max|w| / K */
@@ -183,7 +190,7 @@ static int token_starts(const char *s, size_t len, const char *prefix, const cha
 
 #define WQ_FORMS                                                                    \
     "fp, bin, twn, heq:N (N odd, 3..127), uniform:B (B = 2..8), pow2:B (B = 2..4), "  \
-    "dorefa:B (B = 2..7), wrpn:B (B = 2..8), "                                      \
+    "rtn:N (N odd, 3..127), dorefa:B (B = 2..7), wrpn:B (B = 2..8), "               \
     "tquant or mquant, "                                                            \
     "optionally followed by /ch (per-channel scales) and /clip (clipped STE)"
 
@@ -233,6 +240,15 @@ enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *e
                            "weight quantizer '%s': HEQ needs an odd number of levels in "
                            "3..%d (heq:3, heq:5, ...)", spec, HEQ_LEVELS_MAX);
         r.kind = NN_WQ_HEQ;
+        r.levels = n;
+        r.K = (n - 1) / 2;
+    } else if (token_starts(spec, len, "rtn:", &num, &num_len)) {
+        int n = parse_small_uint(num, num_len);
+        if (n < 3 || n > HEQ_LEVELS_MAX || n % 2 == 0)
+            return nn_fail(err, NN_ERR_ARG,
+                           "weight quantizer '%s': round-to-nearest needs an odd number of "
+                           "levels in 3..%d (rtn:3, rtn:5, ...)", spec, HEQ_LEVELS_MAX);
+        r.kind = NN_WQ_RTN;
         r.levels = n;
         r.K = (n - 1) / 2;
     } else if (token_starts(spec, len, "uniform:", &num, &num_len)) {
@@ -310,6 +326,9 @@ void nn_wq_spec(const struct nn_wq *q, char *buf, size_t size)
     switch (q->kind) {
     case NN_WQ_HEQ:
         snprintf(kind, sizeof kind, "heq:%d", q->levels);
+        break;
+    case NN_WQ_RTN:
+        snprintf(kind, sizeof kind, "rtn:%d", q->levels);
         break;
     case NN_WQ_UNIFORM:
         snprintf(kind, sizeof kind, "uniform:%d", 1 + ceil_log2(q->K + 1));
@@ -409,6 +428,7 @@ void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_
                 break;
             case NN_WQ_HEQ:
             case NN_WQ_UNIFORM:
+            case NN_WQ_RTN:
                 code = nn_quant_round_code(row[i], s, k);
                 break;
             case NN_WQ_POW2:

@@ -57,6 +57,7 @@ enum nn_wq_kind {
     NN_WQ_POW2,     /* MINW-Net power-of-two levels {0, +-m 2^-p}, m = max|w| */
     NN_WQ_DOREFA,   /* DoReFa k-bit: 2 quantize_k(tanh(w)/(2 max|tanh w|) + 1/2) - 1 */
     NN_WQ_WRPN,     /* WRPN k-bit: round(n clip(w, -1, 1)) / n, n = 2^(k-1) - 1 */
+    NN_WQ_RTN,      /* round-to-nearest N levels (N odd), K = (N-1)/2, s = max|w| / K */
     NN_WQ_KIND_COUNT
 };
 

@@ -86,9 +86,9 @@ grep -q "aqe-vs-ste" r2/report.md && grep -q "Not evaluated: no done point match
 check "its claims are listed, unanswered by this store" $?
 "$logiq" sweep "$src/sweeps/seeds.ini" --store seeds-dry.db --dry-run >dry.out 2>&1
 check "sweeps/seeds.ini is a valid spec" $?
-grep -q "^sweep seeds (.*): 36 points" dry.out
+grep -q "^sweep seeds (.*): 39 points" dry.out
 rc=$?
-check "it has 36 points ($(head -n 1 dry.out))" $rc
+check "it has 39 points ($(head -n 1 dry.out))" $rc
 
 # errors
 printf '[x]\npaper = P\nclaim = C\nvary = wq\nexpect = heq:3 >> twn\n' >bad.ini

@@ -120,7 +120,8 @@ static void make_aq(struct nn_aq *q, const char *spec)
 
 static int is_rounding(const struct nn_wq *q)
 {
-    return q->kind == NN_WQ_HEQ || q->kind == NN_WQ_UNIFORM || q->kind == NN_WQ_WRPN;
+    return q->kind == NN_WQ_HEQ || q->kind == NN_WQ_UNIFORM || q->kind == NN_WQ_WRPN ||
+           q->kind == NN_WQ_RTN;
 }
 
 static int is_ternary(const struct nn_wq *q)
@@ -252,7 +253,7 @@ static void test_contract(void)
         "fp", "bin", "twn", "heq:3", "heq:5", "heq:7", "heq:127", "uniform:2", "uniform:3",
         "uniform:4", "uniform:5", "uniform:6", "uniform:7", "uniform:8", "tquant", "mquant",
         "pow2:2", "pow2:3", "pow2:4", "dorefa:2", "dorefa:4", "dorefa:7", "wrpn:2", "wrpn:4",
-        "wrpn:8",
+        "wrpn:8", "rtn:3", "rtn:5", "rtn:9",
     };
     static const int shapes[][2] = {
         {1, 1}, {1, 7}, {1, 1001}, {3, 5}, {16, 27}, {64, 577}, {3, 70001},
@@ -372,6 +373,16 @@ static void test_hand(void)
     const int uc[6] = {1, 0, 1, -1, -1, -1};
     check_codes(&q, "uniform:2", uw, 1, 6, uc);
     TU_CHECK(q.scale[0] == 1.0f, "uniform:2 s %.9g", q.scale[0]);
+    nn_wq_free(&q);
+    /* rtn:5 (quinary round-to-nearest): K = 2, s = max|w| / 2 = 0.5, codes
+     * round(w / 0.5) with ties away from zero; rtn:3 is uniform:2 */
+    const float rw5[6] = {1.0f, 0.74f, 0.75f, -0.24f, -0.25f, 0.2f};
+    const int rc5[6] = {2, 1, 2, 0, -1, 0};
+    check_codes(&q, "rtn:5", rw5, 1, 6, rc5);
+    TU_CHECK(q.scale[0] == 0.5f, "rtn:5 s %.9g, want 0.5", q.scale[0]);
+    nn_wq_free(&q);
+    check_codes(&q, "rtn:3", uw, 1, 6, uc);
+    TU_CHECK(q.scale[0] == 1.0f, "rtn:3 s %.9g", q.scale[0]);
     nn_wq_free(&q);
     const float uw3[5] = {0.75f, 0.25f, 0.125f, -0.375f, 0.0625f};
     const int uc3[5] = {3, 1, 1, -2, 0};
@@ -724,7 +735,8 @@ static void test_bits(void)
         {"heq:127", 7, 127, 63}, {"uniform:2", 2, 3, 1}, {"uniform:8", 8, 255, 127},
         {"pow2:2", 2, 3, 1},  {"pow2:3", 4, 7, 4},  {"pow2:4", 8, 15, 64},
         {"dorefa:2", 3, 4, 3}, {"dorefa:7", 8, 128, 127}, {"wrpn:2", 2, 3, 1},
-        {"wrpn:8", 8, 255, 127},
+        {"wrpn:8", 8, 255, 127}, {"rtn:3", 2, 3, 1}, {"rtn:5", 3, 5, 2},
+        {"rtn:127", 7, 127, 63},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct nn_wq q;
@@ -933,6 +945,7 @@ static void test_specs(void)
         {"heq:127", "heq:127"},
         {"heq:3/clip/ch", "heq:3/ch/clip"},
         {"uniform:2", "uniform:2"},
+        {"rtn:5/ch", "rtn:5/ch"},
         {"uniform:3", "uniform:3"},
         {"uniform:4", "uniform:4"},
         {"uniform:5/ch", "uniform:5/ch"},
@@ -982,6 +995,7 @@ static void test_specs(void)
     static const char *wbad[] = {
         "heq:4", "heq:1", "heq:129", "heq:1001", "heq:", "heq", "heq:3x", "heq:-3", "heq:+3",
         "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2",
+        "rtn:4", "rtn:1", "rtn:129", "rtn",
         "dorefa:1", "dorefa:8", "wrpn:1", "wrpn:9", "foo", "", "bin/xx", "bin/ch/ch",
         "bin/", "fp/ch", "fp/clip", "twn:3", "BIN", "ternary", "bin/clip/clip", "heq:5 ",
         " heq:5", "heq:3/ch/", "mquant/channel",

@@ -233,22 +233,16 @@ enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *e
         r.kind = NN_WQ_MQUANT;
         r.levels = 3;
         r.K = 1;
-    } else if (token_starts(spec, len, "heq:", &num, &num_len)) {
+    } else if (token_starts(spec, len, "heq:", &num, &num_len) ||
+               token_starts(spec, len, "rtn:", &num, &num_len)) {
+        int heq = spec[0] == 'h';
         int n = parse_small_uint(num, num_len);
         if (n < 3 || n > HEQ_LEVELS_MAX || n % 2 == 0)
             return nn_fail(err, NN_ERR_ARG,
-                           "weight quantizer '%s': HEQ needs an odd number of levels in "
-                           "3..%d (heq:3, heq:5, ...)", spec, HEQ_LEVELS_MAX);
-        r.kind = NN_WQ_HEQ;
-        r.levels = n;
-        r.K = (n - 1) / 2;
-    } else if (token_starts(spec, len, "rtn:", &num, &num_len)) {
-        int n = parse_small_uint(num, num_len);
-        if (n < 3 || n > HEQ_LEVELS_MAX || n % 2 == 0)
-            return nn_fail(err, NN_ERR_ARG,
-                           "weight quantizer '%s': round-to-nearest needs an odd number of "
-                           "levels in 3..%d (rtn:3, rtn:5, ...)", spec, HEQ_LEVELS_MAX);
-        r.kind = NN_WQ_RTN;
+                           "weight quantizer '%s': %s needs an odd number of levels in "
+                           "3..%d (%s:3, %s:5, ...)", spec, heq ? "HEQ" : "round-to-nearest",
+                           HEQ_LEVELS_MAX, heq ? "heq" : "rtn", heq ? "heq" : "rtn");
+        r.kind = heq ? NN_WQ_HEQ : NN_WQ_RTN;
         r.levels = n;
         r.K = (n - 1) / 2;
     } else if (token_starts(spec, len, "uniform:", &num, &num_len)) {

@@ -42,6 +42,10 @@
 #define UNIFORM_BITS_MIN 2
 #define UNIFORM_BITS_MAX 8
 #define AQ_BITS_MAX 8
+#define DOREFA_BITS_MIN 2
+#define DOREFA_BITS_MAX 7
+#define WRPN_BITS_MIN 2
+#define WRPN_BITS_MAX 8
 
 const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
     [NN_WQ_FP] = {
@@ -247,21 +251,19 @@ enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *e
         r.levels = 2 * r.K + 1;
     } else if (token_starts(spec, len, "dorefa:", &num, &num_len)) {
         int b = parse_small_uint(num, num_len);
-        if (b < 2 || b > 7)
+        if (b < DOREFA_BITS_MIN || b > DOREFA_BITS_MAX)
             return nn_fail(err, NN_ERR_ARG,
                            "weight quantizer '%s': dorefa needs a bit width in 2..7 (its "
                            "1-bit case is bin)", spec);
         r.kind = NN_WQ_DOREFA;
-        r.K = (1 << b) - 1;
-        r.levels = 1 << b; /* the odd codes only: no zero level */
+        nn_wq_set_bits(&r, b); /* the odd codes only: no zero level */
     } else if (token_starts(spec, len, "wrpn:", &num, &num_len)) {
         int b = parse_small_uint(num, num_len);
-        if (b < 2 || b > 8)
+        if (b < WRPN_BITS_MIN || b > WRPN_BITS_MAX)
             return nn_fail(err, NN_ERR_ARG,
                            "weight quantizer '%s': wrpn needs a bit width in 2..8", spec);
         r.kind = NN_WQ_WRPN;
-        r.K = (1 << (b - 1)) - 1;
-        r.levels = 2 * r.K + 1;
+        nn_wq_set_bits(&r, b);
     } else if (token_starts(spec, len, "pow2:", &num, &num_len)) {
         int b = parse_small_uint(num, num_len);
         if (b < 2 || b > 4)
@@ -381,6 +383,41 @@ int nn_wq_bits(const struct nn_wq *q)
     default:
         return 1 + ceil_log2(q->K + 1);
     }
+}
+
+int nn_wq_spec_bits(const struct nn_wq *q, int *min_bits, int *max_bits)
+{
+    int lo = 0, hi = 0, b = 0;
+    if (q->kind == NN_WQ_DOREFA) {
+        lo = DOREFA_BITS_MIN;
+        hi = DOREFA_BITS_MAX;
+        b = ceil_log2(q->K + 1);
+    } else if (q->kind == NN_WQ_WRPN) {
+        lo = WRPN_BITS_MIN;
+        hi = WRPN_BITS_MAX;
+        b = 1 + ceil_log2(q->K + 1);
+    }
+    if (min_bits)
+        *min_bits = lo;
+    if (max_bits)
+        *max_bits = hi;
+    return b;
+}
+
+int nn_wq_set_bits(struct nn_wq *q, int bits)
+{
+    int lo, hi;
+    nn_wq_spec_bits(q, &lo, &hi);
+    if ((q->kind != NN_WQ_DOREFA && q->kind != NN_WQ_WRPN) || bits < lo || bits > hi)
+        return -1;
+    if (q->kind == NN_WQ_DOREFA) {
+        q->K = (1 << bits) - 1;
+        q->levels = 1 << bits;
+    } else {
+        q->K = (1 << (bits - 1)) - 1;
+        q->levels = 2 * q->K + 1;
+    }
+    return 0;
 }
 
 void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_in,

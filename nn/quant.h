@@ -107,6 +107,14 @@ float nn_wq_dequant(const struct nn_wq *q, int code, int c);
 /* Bits per weight in the hardware: 1 for binary (sign plane only), else
  * 1 sign plane + ceil(log2(K+1)) magnitude planes; 0 for fp. */
 int nn_wq_bits(const struct nn_wq *q);
+/* The bit width B of a variable-width quantizer (dorefa:B, wrpn:B: the B of
+ * its spec), and the range it accepts; 0 for the other kinds. SINAREQ
+ * (nn/sinareq_train.h) changes it during training with nn_wq_set_bits. */
+int nn_wq_spec_bits(const struct nn_wq *q, int *min_bits, int *max_bits);
+/* Sets a dorefa or wrpn quantizer to B bits (K and levels; the next fit sets
+ * the scale). Returns 0, or -1 (q unchanged) for another kind or a B out of
+ * its range. */
+int nn_wq_set_bits(struct nn_wq *q, int bits);
 /* Per level, the share of weights at code -K..K: share [2K+1]. For the
  * training log's histograms. */
 void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_in,

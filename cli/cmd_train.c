@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/train_sinareq.h"
 #include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/qnn.h"
@@ -25,8 +26,8 @@ static const char help[] =
     "                       (grammar: docs/architectures.md); default res11-or\n"
     "  --width W            width multiplier of the hidden layers (default 1)\n"
     "  --wq Q               weight quantizer: fp, bin, twn, heq:N (N odd), uniform:B, pow2:B,\n"
-    "                       dorefa:B, wrpn:B, tquant, mquant; /ch for per-channel\n"
-    "                       scales (default heq:3)\n"
+    "                       dorefa:B, wrpn:B, lsq:B (learned step), tquant, mquant;\n"
+    "                       /ch for per-channel scales (default heq:3)\n"
     "  --wq-first Q         weight quantizer of the first layer (default: --wq)\n"
     "  --wq-last Q          weight quantizer of the last layer (default: --wq)\n"
     "  --aq A               activation quantizer: 1 (heaviside {0,1}), sign ({-1,+1}),\n"
@@ -67,6 +68,8 @@ static const char help[] =
     "\n"
     "%s"
     "\n"
+    "%s"
+    "\n"
     "Output:\n"
     "  -o, --output FILE    write the integer model (.qnn); needs an exportable\n"
     "                       network (quantized weights, activations 1/sign/2/3)\n"
@@ -85,6 +88,7 @@ enum {
 
 static const struct option long_opts[] = {
     CLI_NET_OPTIONS,
+    CLI_SINAREQ_OPTIONS,
     {"wq-ste", required_argument, 0, O_WQ_STE},
     {"heq-rate", required_argument, 0, O_HEQ_RATE},
     {"mux-select", required_argument, 0, O_MUX_SELECT},
@@ -166,6 +170,9 @@ int cmd_train(int argc, char **argv)
     int threads = 0, quiet = 0, seed = 1;
     struct nn_error err = {{0}};
     char msg[600];
+    struct cli_sinareq sq_cli;
+    struct nn_sinareq sq = {0};
+    cli_sinareq_default(&sq_cli);
 
     int c;
     optind = 1;
@@ -174,6 +181,11 @@ int cmd_train(int argc, char **argv)
         if (net < 0)
             return EXIT_USAGE;
         if (net > 0)
+            continue;
+        int sq = cli_sinareq_option(c, optarg, &sq_cli);
+        if (sq < 0)
+            return EXIT_USAGE;
+        if (sq > 0)
             continue;
         int bad = 0;
         switch (c) {
@@ -238,7 +250,7 @@ int cmd_train(int argc, char **argv)
         case O_LOG: log = optarg; break;
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h': printf(help, cli_data_help); return 0;
+        case 'h': printf(help, cli_sinareq_help, cli_data_help); return 0;
         default: return EXIT_USAGE; /* getopt printed the reason */
         }
         if (bad)
@@ -252,6 +264,10 @@ int cmd_train(int argc, char **argv)
     if ((cfg.aqe_ramp || cfg.aqe_stochastic) && cfg.aqe_alpha <= 0.0f)
         return usage_error(cfg.aqe_ramp ? "--aqe-ramp needs --aqe A (the starting alpha)"
                                         : "--aqe-stochastic needs --aqe A");
+    if (sq_cli.first_option && !sq_cli.on) {
+        snprintf(msg, sizeof msg, "%s needs --sinareq", sq_cli.first_option);
+        return usage_error(msg);
+    }
     cli_set_threads(threads);
     cfg.seed = (uint64_t)seed;
     o.seed = (uint64_t)seed;
@@ -280,6 +296,13 @@ int cmd_train(int argc, char **argv)
         nn_data_free(&train);
         nn_data_free(&test);
         return nn_status_exit_code(st);
+    }
+    if (sq_cli.on) {
+        if (nn_sinareq_init(&sq, &model, &sq_cli.o, &err) != NN_OK) {
+            rc = usage_error(err.msg);
+            goto done;
+        }
+        o.sinareq = &sq;
     }
     /* Refuse an output we could not write before spending the training time. */
     struct nn_qnn probe;
@@ -336,6 +359,8 @@ int cmd_train(int argc, char **argv)
     }
     printf("float model test accuracy: %.2f%%\n", 100.0 * res.test_acc_float);
     printf("training: %.1f s, %.0f images/s\n", res.seconds, res.images_per_s);
+    if (o.sinareq)
+        cli_sinareq_report(&sq, &model);
     if (!out) {
         rc = res.interrupted ? EXIT_WORK : 0;
         goto done;
@@ -370,6 +395,8 @@ int cmd_train(int argc, char **argv)
             nn_qnn_meta_set(&q, "interrupted_at", v);
         }
         nn_qnn_meta_set(&q, "data", data.kind);
+        if (o.sinareq)
+            cli_sinareq_meta(&sq, &model, &q);
         snprintf(v, sizeof v, "%.17g", (double)res.test_acc_float);
         nn_qnn_meta_set(&q, "float_test_acc", v);
         int correct = 0;
@@ -393,6 +420,7 @@ int cmd_train(int argc, char **argv)
     if (res.interrupted && rc == 0)
         rc = EXIT_WORK; /* the model is saved, but the training asked for did not finish */
 done:
+    nn_sinareq_free(&sq);
     nn_model_free(&model);
     nn_data_free(&train);
     nn_data_free(&test);

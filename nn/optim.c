@@ -1,6 +1,9 @@
 /* nn/optim.c: Adam and SGD with momentum, decoupled weight decay, and the
  * learning-rate schedules. Elementwise over the parameter arena; the
- * static OpenMP schedule keeps results independent of timing. */
+ * static OpenMP schedule keeps results independent of timing. The learned
+ * quantizer steps (LSQ's s, outside the arena) take the same rule and
+ * learning rate, without weight decay, and stay positive. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -53,6 +56,17 @@ void nn_optim_step(struct nn_model *m, const struct nn_train_opts *o, float lr, 
         const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
         const float c1 = 1.0f / (1.0f - powf(b1, (float)t));
         const float c2 = 1.0f / (1.0f - powf(b2, (float)t));
+        for (int l = 0; l < m->n_layers; l++) {
+            struct nn_wq *q = &m->layers[l].wq;
+            for (int j = 0; q->dscale && j < q->n_group; j++) {
+                const float gs = q->dscale[j];
+                q->scale_m[j] = b1 * q->scale_m[j] + (1.0f - b1) * gs;
+                q->scale_v[j] = b2 * q->scale_v[j] + (1.0f - b2) * gs * gs;
+                const float s = q->scale[j] -
+                                lr * (q->scale_m[j] * c1) / (sqrtf(q->scale_v[j] * c2) + eps);
+                q->scale[j] = s > FLT_MIN ? s : FLT_MIN;
+            }
+        }
         #pragma omp parallel for schedule(static)
         for (long i = 0; i < n; i++) {
             mo[i] = b1 * mo[i] + (1.0f - b1) * g[i];
@@ -62,6 +76,14 @@ void nn_optim_step(struct nn_model *m, const struct nn_train_opts *o, float lr, 
         }
     } else {
         const float mu = o->momentum;
+        for (int l = 0; l < m->n_layers; l++) {
+            struct nn_wq *q = &m->layers[l].wq;
+            for (int j = 0; q->dscale && j < q->n_group; j++) {
+                q->scale_m[j] = mu * q->scale_m[j] + q->dscale[j];
+                const float s = q->scale[j] - lr * q->scale_m[j];
+                q->scale[j] = s > FLT_MIN ? s : FLT_MIN;
+            }
+        }
         #pragma omp parallel for schedule(static)
         for (long i = 0; i < n; i++) {
             mo[i] = mu * mo[i] + g[i];

@@ -9,13 +9,16 @@
  *   nn/quant_ternary_eq.c  TQUANT and MQUANT fits
  *   nn/quant_heq.c         HEQ fit (quantile-fitted step, EMA)
  *   nn/quant_uniform.c     UNIFORM fit, and the rounding forward it shares
- *                          with HEQ
+ *                          with HEQ, WRPN and LSQ
+ *   nn/quant_dorefa_wrpn.c DOREFA and WRPN
+ *   nn/quant_lsq.c         LSQ fit (initial step) and estimator (learned step)
  *   nn/quant_act.c         activation quantizers
  *
  * Spec grammar (canonical forms are what nn_wq_spec / nn_aq_spec print):
  *   weights:      kind [/ch] [/clip]      (suffixes in any order, each once)
- *       kind  =  fp | bin | twn | heq:N | rtn:N | uniform:B | tquant | mquant
- *                N odd in 3..127, B in 2..8;  "binary" is an alias of "bin".
+ *       kind  =  fp | bin | twn | heq:N | rtn:N | uniform:B | tquant | mquant | pow2:B
+ *                | dorefa:B | wrpn:B | lsq:B
+ *                N odd in 3..127, B in 2..8 (pow2 2..4, dorefa 2..7);  "binary" is an alias of "bin".
  *                "ternary" is deliberately not an alias: TWN, TQUANT, MQUANT
  *                and heq:3 are all ternary, and the spec must say which.
  *       /ch   =  one scale per output channel (default: one per tensor)
@@ -42,6 +45,10 @@
 #define UNIFORM_BITS_MIN 2
 #define UNIFORM_BITS_MAX 8
 #define AQ_BITS_MAX 8
+#define DOREFA_BITS_MIN 2
+#define DOREFA_BITS_MAX 7
+#define WRPN_BITS_MIN 2
+#define WRPN_BITS_MAX 8
 
 const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
     [NN_WQ_FP] = {
@@ -113,6 +120,13 @@ const struct nn_wq_ops nn_wq_ops_table[NN_WQ_KIND_COUNT] = {
         .fake = nn_quant_round_fake,
         .to_int = nn_quant_round_to_int,
         .grad = nn_quant_round_grad,
+    },
+    [NN_WQ_LSQ] = {
+        .name = "lsq",
+        .fit = nn_quant_lsq_fit,
+        .fake = nn_quant_round_fake,
+        .to_int = nn_quant_round_to_int,
+        .grad = nn_quant_lsq_grad,
     },
     [NN_WQ_POW2] = {
         .name = "pow2",
@@ -190,7 +204,7 @@ static int token_starts(const char *s, size_t len, const char *prefix, const cha
 
 #define WQ_FORMS                                                                    \
     "fp, bin, twn, heq:N (N odd, 3..127), uniform:B (B = 2..8), pow2:B (B = 2..4), "  \
-    "rtn:N (N odd, 3..127), dorefa:B (B = 2..7), wrpn:B (B = 2..8), "               \
+    "rtn:N (N odd, 3..127), dorefa:B (B = 2..7), wrpn:B (B = 2..8), lsq:B (B = 2..8), "  \
     "tquant or mquant, "                                                            \
     "optionally followed by /ch (per-channel scales) and /clip (clipped STE)"
 
@@ -257,19 +271,26 @@ enum nn_status nn_wq_parse(struct nn_wq *q, const char *spec, struct nn_error *e
         r.levels = 2 * r.K + 1;
     } else if (token_starts(spec, len, "dorefa:", &num, &num_len)) {
         int b = parse_small_uint(num, num_len);
-        if (b < 2 || b > 7)
+        if (b < DOREFA_BITS_MIN || b > DOREFA_BITS_MAX)
             return nn_fail(err, NN_ERR_ARG,
                            "weight quantizer '%s': dorefa needs a bit width in 2..7 (its "
                            "1-bit case is bin)", spec);
         r.kind = NN_WQ_DOREFA;
-        r.K = (1 << b) - 1;
-        r.levels = 1 << b; /* the odd codes only: no zero level */
+        nn_wq_set_bits(&r, b); /* the odd codes only: no zero level */
     } else if (token_starts(spec, len, "wrpn:", &num, &num_len)) {
         int b = parse_small_uint(num, num_len);
-        if (b < 2 || b > 8)
+        if (b < WRPN_BITS_MIN || b > WRPN_BITS_MAX)
             return nn_fail(err, NN_ERR_ARG,
                            "weight quantizer '%s': wrpn needs a bit width in 2..8", spec);
         r.kind = NN_WQ_WRPN;
+        nn_wq_set_bits(&r, b);
+    } else if (token_starts(spec, len, "lsq:", &num, &num_len)) {
+        int b = parse_small_uint(num, num_len);
+        if (b < UNIFORM_BITS_MIN || b > UNIFORM_BITS_MAX)
+            return nn_fail(err, NN_ERR_ARG,
+                           "weight quantizer '%s': lsq needs a bit width in %d..%d "
+                           "(lsq:2 ... lsq:8)", spec, UNIFORM_BITS_MIN, UNIFORM_BITS_MAX);
+        r.kind = NN_WQ_LSQ;
         r.K = (1 << (b - 1)) - 1;
         r.levels = 2 * r.K + 1;
     } else if (token_starts(spec, len, "pow2:", &num, &num_len)) {
@@ -327,6 +348,9 @@ void nn_wq_spec(const struct nn_wq *q, char *buf, size_t size)
     case NN_WQ_UNIFORM:
         snprintf(kind, sizeof kind, "uniform:%d", 1 + ceil_log2(q->K + 1));
         break;
+    case NN_WQ_LSQ:
+        snprintf(kind, sizeof kind, "lsq:%d", 1 + ceil_log2(q->K + 1));
+        break;
     case NN_WQ_POW2:
         snprintf(kind, sizeof kind, "pow2:%d", 1 + ceil_log2((q->levels - 1) / 2 + 1));
         break;
@@ -352,7 +376,12 @@ enum nn_status nn_wq_init(struct nn_wq *q, int cout, struct nn_error *err)
     q->thresh = malloc((size_t)q->n_group * sizeof *q->thresh);
     q->scratch_n = q->kind == NN_WQ_HEQ || q->kind == NN_WQ_MQUANT ? NN_QUANT_SAMPLE_MAX : 0;
     q->scratch = q->scratch_n ? malloc(q->scratch_n * sizeof *q->scratch) : NULL;
-    if (!q->scale || !q->thresh || (q->scratch_n && !q->scratch)) {
+    int learned = q->kind == NN_WQ_LSQ;
+    q->dscale = learned ? calloc((size_t)q->n_group, sizeof *q->dscale) : NULL;
+    q->scale_m = learned ? calloc((size_t)q->n_group, sizeof *q->scale_m) : NULL;
+    q->scale_v = learned ? calloc((size_t)q->n_group, sizeof *q->scale_v) : NULL;
+    if (!q->scale || !q->thresh || (q->scratch_n && !q->scratch) ||
+        (learned && (!q->dscale || !q->scale_m || !q->scale_v))) {
         char spec[32];
         nn_wq_spec(q, spec, sizeof spec);
         nn_wq_free(q);
@@ -371,6 +400,10 @@ void nn_wq_free(struct nn_wq *q)
     free(q->scale);
     free(q->thresh);
     free(q->scratch);
+    free(q->dscale);
+    free(q->scale_m);
+    free(q->scale_v);
+    q->dscale = q->scale_m = q->scale_v = NULL;
     q->scale = NULL;
     q->thresh = NULL;
     q->scratch = NULL;
@@ -394,6 +427,41 @@ int nn_wq_bits(const struct nn_wq *q)
     default:
         return 1 + ceil_log2(q->K + 1);
     }
+}
+
+int nn_wq_spec_bits(const struct nn_wq *q, int *min_bits, int *max_bits)
+{
+    int lo = 0, hi = 0, b = 0;
+    if (q->kind == NN_WQ_DOREFA) {
+        lo = DOREFA_BITS_MIN;
+        hi = DOREFA_BITS_MAX;
+        b = ceil_log2(q->K + 1);
+    } else if (q->kind == NN_WQ_WRPN) {
+        lo = WRPN_BITS_MIN;
+        hi = WRPN_BITS_MAX;
+        b = 1 + ceil_log2(q->K + 1);
+    }
+    if (min_bits)
+        *min_bits = lo;
+    if (max_bits)
+        *max_bits = hi;
+    return b;
+}
+
+int nn_wq_set_bits(struct nn_wq *q, int bits)
+{
+    int lo, hi;
+    nn_wq_spec_bits(q, &lo, &hi);
+    if ((q->kind != NN_WQ_DOREFA && q->kind != NN_WQ_WRPN) || bits < lo || bits > hi)
+        return -1;
+    if (q->kind == NN_WQ_DOREFA) {
+        q->K = (1 << bits) - 1;
+        q->levels = 1 << bits;
+    } else {
+        q->K = (1 << (bits - 1)) - 1;
+        q->levels = 2 * q->K + 1;
+    }
+    return 0;
 }
 
 void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_in,
@@ -423,6 +491,7 @@ void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_
             case NN_WQ_HEQ:
             case NN_WQ_UNIFORM:
             case NN_WQ_RTN:
+            case NN_WQ_LSQ:
                 code = nn_quant_round_code(row[i], s, k);
                 break;
             case NN_WQ_POW2:

@@ -22,7 +22,8 @@
  *
  * Spec strings (CLI and sweep specs):
  *   weights:      fp | bin | twn | heq:N (N odd >= 3) | uniform:B (B >= 2 bits)
- *                 | tquant | mquant     each optionally followed by /ch for
+ *                 | tquant | mquant | pow2:B | dorefa:B | wrpn:B | lsq:B
+ *                                       each optionally followed by /ch for
  *                 per-output-channel scales (default: one scale per layer)
  *                 and /clip for the clipped estimator (default: identity)
  *   activations:  fp | relu | 1 (= heaviside {0,1}) | sign ({-1,+1})
@@ -31,8 +32,9 @@
  *                 (default /clip). Grammar and canonical forms: nn/quant.c.
  *
  * Memory: nn_wq_init allocates the scale and threshold arrays (one per scale
- * group) and, for the quantile-fitted kinds (HEQ, MQUANT), a fixed-size
- * scratch buffer for fit; nn_wq_free releases them. Nothing else allocates. */
+ * group), for LSQ the step's gradient and optimizer moments (as many), and,
+ * for the quantile-fitted kinds (HEQ, MQUANT), a fixed-size scratch buffer
+ * for fit; nn_wq_free releases them. Nothing else allocates. */
 #ifndef LOGIQ_NN_QUANT_H
 #define LOGIQ_NN_QUANT_H
 
@@ -58,6 +60,7 @@ enum nn_wq_kind {
     NN_WQ_DOREFA,   /* DoReFa k-bit: 2 quantize_k(tanh(w)/(2 max|tanh w|) + 1/2) - 1 */
     NN_WQ_WRPN,     /* WRPN k-bit: round(n clip(w, -1, 1)) / n, n = 2^(k-1) - 1 */
     NN_WQ_RTN,      /* round-to-nearest N levels (N odd), K = (N-1)/2, s = max|w| / K */
+    NN_WQ_LSQ,      /* LSQ B-bit: s clip(round(w/s), -K, K), K = 2^(B-1) - 1, s learned */
     NN_WQ_KIND_COUNT
 };
 
@@ -74,7 +77,8 @@ struct nn_wq_ops {
     void (*fake)(const struct nn_wq *q, float *wq, const float *w, int cout, int fan_in);
     /* code [cout][fan_in] in [-K, K]. NULL for NN_WQ_FP (not exportable). */
     void (*to_int)(const struct nn_wq *q, int8_t *code, const float *w, int cout, int fan_in);
-    /* dw [cout][fan_in] = dwq * ste'(w)  (overwrites dw). */
+    /* dw [cout][fan_in] = dwq * ste'(w)  (overwrites dw). A quantizer with
+     * a learned step (LSQ) also overwrites its dscale [n_group]. */
     void (*grad)(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
                  int cout, int fan_in);
 };
@@ -91,6 +95,9 @@ struct nn_wq {
     float *scale;             /* [n_group] value of code 1 (HEQ, uniform: the step s) */
     float *thresh;            /* [n_group] |w| threshold of threshold-based ternaries */
     float *scratch;           /* [scratch_n] fit's work buffer (HEQ, MQUANT quantiles) */
+    float *dscale;            /* [n_group] learned steps (LSQ): the loss's gradient in
+                               * scale, written by grad; NULL for the other kinds */
+    float *scale_m, *scale_v; /* [n_group] their optimizer moments (nn/optim.c) */
     size_t scratch_n;         /* 0 when the kind needs none */
 };
 
@@ -108,6 +115,14 @@ float nn_wq_dequant(const struct nn_wq *q, int code, int c);
 /* Bits per weight in the hardware: 1 for binary (sign plane only), else
  * 1 sign plane + ceil(log2(K+1)) magnitude planes; 0 for fp. */
 int nn_wq_bits(const struct nn_wq *q);
+/* The bit width B of a variable-width quantizer (dorefa:B, wrpn:B: the B of
+ * its spec), and the range it accepts; 0 for the other kinds. SINAREQ
+ * (nn/sinareq_train.h) changes it during training with nn_wq_set_bits. */
+int nn_wq_spec_bits(const struct nn_wq *q, int *min_bits, int *max_bits);
+/* Sets a dorefa or wrpn quantizer to B bits (K and levels; the next fit sets
+ * the scale). Returns 0, or -1 (q unchanged) for another kind or a B out of
+ * its range. */
+int nn_wq_set_bits(struct nn_wq *q, int bits);
 /* Per level, the share of weights at code -K..K: share [2K+1]. For the
  * training log's histograms. */
 void nn_wq_level_share(const struct nn_wq *q, const float *w, int cout, int fan_in,

@@ -136,6 +136,12 @@ void nn_quant_wrpn_fit(struct nn_wq *q, const float *w, int cout, int fan_in, in
 void nn_quant_wrpn_grad(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
                         int cout, int fan_in);
 
+/* LSQ, learned step size (nn/quant_lsq.c); its forward and export are the
+ * rounding ones. */
+void nn_quant_lsq_fit(struct nn_wq *q, const float *w, int cout, int fan_in, int init);
+void nn_quant_lsq_grad(const struct nn_wq *q, float *dw, const float *dwq, const float *w,
+                       int cout, int fan_in);
+
 /* MINW-Net power-of-two weights (nn/quant_pow2.c). */
 void nn_quant_pow2_fake(const struct nn_wq *q, float *wq, const float *w, int cout,
                         int fan_in);

@@ -20,7 +20,8 @@
  *                 authors' figure says 0.5. logiq keeps the formula; the
  *                 plateau is a strength factor the caller can scale.
  *
- * Not yet wired into `logiq train` (next step of issue 6). */
+ * Training with it (learned beta per layer, the forward at ceil(beta)):
+ * nn/sinareq_train.h. */
 #ifndef LOGIQ_NN_SINAREQ_H
 #define LOGIQ_NN_SINAREQ_H
 

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "nn/sinareq_train.h"
+
 void nn_train_opts_default(struct nn_train_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -68,20 +70,29 @@ float nn_eval_float(struct nn_model *m, const struct nn_dataset *ds, enum nn_nor
     return ds->n ? (float)correct / (float)ds->n : 0.0f;
 }
 
-static void log_header(FILE *f, const struct nn_model *m)
+/* Under SINAREQ a layer's number of levels changes during training, so its
+ * level shares have no fixed columns: its beta and width are logged instead. */
+static int log_levels(const struct nn_train_opts *o, int i)
+{
+    return !o->sinareq || !o->sinareq->on[i];
+}
+
+static void log_header(FILE *f, const struct nn_model *m, const struct nn_train_opts *o)
 {
     fprintf(f, "epoch,lr,train_loss,train_acc,test_acc,seconds");
     for (int i = 0; i < m->n_layers; i++) {
         const struct nn_wq *q = &m->layers[i].wq;
         fprintf(f, ",l%d_step", i + 1);
-        for (int c = -q->K; q->K > 0 && c <= q->K; c++)
+        for (int c = -q->K; log_levels(o, i) && q->K > 0 && c <= q->K; c++)
             fprintf(f, ",l%d_q%+d", i + 1, c);
     }
+    if (o->sinareq)
+        nn_sinareq_log_header(o->sinareq, f);
     fputc('\n', f);
 }
 
-static void log_row(FILE *f, const struct nn_model *m, int epoch, float lr, float loss,
-                    float acc, float test_acc, double seconds)
+static void log_row(FILE *f, const struct nn_model *m, const struct nn_train_opts *o,
+                    int epoch, float lr, float loss, float acc, float test_acc, double seconds)
 {
     float share[256];
     fprintf(f, "%d,%.6g,%.6f,%.6f,%.6f,%.3f", epoch, (double)lr, (double)loss, (double)acc,
@@ -94,12 +105,14 @@ static void log_row(FILE *f, const struct nn_model *m, int epoch, float lr, floa
         for (int g = 0; q->scale && g < q->n_group; g++)
             s += q->scale[g];
         fprintf(f, ",%.6g", q->n_group ? s / q->n_group : 0.0);
-        if (q->K > 0 && 2 * q->K + 1 <= 256) {
+        if (log_levels(o, i) && q->K > 0 && 2 * q->K + 1 <= 256) {
             nn_wq_level_share(q, L->w, L->out_c, L->fan_in, share);
             for (int c = 0; c < 2 * q->K + 1; c++)
                 fprintf(f, ",%.6f", (double)share[c]);
         }
     }
+    if (o->sinareq)
+        nn_sinareq_log_row(o->sinareq, m, f);
     fputc('\n', f);
     fflush(f);
 }
@@ -144,7 +157,7 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
             st = nn_fail(err, NN_ERR_IO, "%s: cannot write the training log", o->log_csv);
             goto done;
         }
-        log_header(log, m);
+        log_header(log, m, o);
     }
     for (int i = 0; i < train->n; i++)
         idx[i] = i;
@@ -167,6 +180,8 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
             const struct nn_augment *aug =
                 (o->aug.crop_pad || o->aug.hflip) ? &o->aug : NULL;
             nn_data_batch(train, idx + first, n, o->norm, mean, std, aug, &rng_aug, x, y);
+            if (o->sinareq)
+                nn_sinareq_apply_bits(o->sinareq, m);
             nn_model_fit_quant(m, 0);
             m->noise_key = o->seed * 0xa0761d6478bd642full + (uint64_t)t;
             if (cfg->aqe_ramp && cfg->aqe_alpha > 0.0f)
@@ -180,9 +195,13 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
                              " (try a lower --lr)", (double)loss, e + 1, b + 1);
                 goto done;
             }
+            if (o->sinareq)
+                nn_sinareq_backward(o->sinareq, m, (double)t / batches, o->epochs);
             lr = nn_train_lr(o, t, T, e);
             t++;
             nn_optim_step(m, o, lr, t);
+            if (o->sinareq)
+                nn_sinareq_step(o->sinareq, o->lr > 0.0f ? lr / o->lr : 0.0f);
             loss_sum += (double)loss * n;
             seen += n;
             if (o->stop && *o->stop) {
@@ -204,13 +223,15 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
         }
         res->train_loss = seen ? (float)(loss_sum / seen) : 0.0f;
         res->train_acc = seen ? (float)correct / (float)seen : 0.0f;
+        if (o->sinareq) /* the widths the evaluation and the export use */
+            nn_sinareq_apply_bits(o->sinareq, m);
         float test_acc = -1.0f;
         if (test && (o->eval_every_epoch || e == o->epochs - 1))
             test_acc = nn_eval_float(m, test, o->norm, mean, std, x, y, NULL);
         res->test_acc_float = test_acc;
         double el = now_s() - t0;
         if (log)
-            log_row(log, m, e + 1, lr, res->train_loss, res->train_acc, test_acc, el);
+            log_row(log, m, o, e + 1, lr, res->train_loss, res->train_acc, test_acc, el);
         if (o->progress) {
             struct nn_train_progress p = {
                 .epoch = e + 1, .epochs = o->epochs, .batch = batches, .batches = batches,

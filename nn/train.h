@@ -23,6 +23,8 @@
 #include "nn/data.h"
 #include "nn/model.h"
 
+struct nn_sinareq;
+
 enum nn_optim { NN_OPTIM_ADAM, NN_OPTIM_SGD };
 enum nn_sched { NN_SCHED_COSINE, NN_SCHED_STEP, NN_SCHED_CONST };
 
@@ -60,6 +62,11 @@ struct nn_train_opts {
      * becomes non-zero (e.g. from a SIGINT handler); the model keeps what it
      * learned so far and the result says where it stopped */
     volatile sig_atomic_t *stop;
+    /* SINAREQ's learned bit widths (nn/sinareq_train.h), or NULL: each step
+     * sets the widths to ceil(beta), adds the regularizer's and the cost's
+     * gradients and steps beta; each epoch ends with the widths applied, so
+     * the evaluation and the export use them */
+    struct nn_sinareq *sinareq;
 };
 
 

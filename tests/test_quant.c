@@ -121,7 +121,7 @@ static void make_aq(struct nn_aq *q, const char *spec)
 static int is_rounding(const struct nn_wq *q)
 {
     return q->kind == NN_WQ_HEQ || q->kind == NN_WQ_UNIFORM || q->kind == NN_WQ_WRPN ||
-           q->kind == NN_WQ_RTN;
+           q->kind == NN_WQ_RTN || q->kind == NN_WQ_LSQ;
 }
 
 static int is_ternary(const struct nn_wq *q)
@@ -253,7 +253,8 @@ static void test_contract(void)
         "fp", "bin", "twn", "heq:3", "heq:5", "heq:7", "heq:127", "uniform:2", "uniform:3",
         "uniform:4", "uniform:5", "uniform:6", "uniform:7", "uniform:8", "tquant", "mquant",
         "pow2:2", "pow2:3", "pow2:4", "dorefa:2", "dorefa:4", "dorefa:7", "wrpn:2", "wrpn:4",
-        "wrpn:8", "rtn:3", "rtn:5", "rtn:9",
+        "wrpn:8", "rtn:3", "rtn:5", "rtn:9", "lsq:2", "lsq:3", "lsq:4", "lsq:5", "lsq:6", "lsq:7",
+        "lsq:8",
     };
     static const int shapes[][2] = {
         {1, 1}, {1, 7}, {1, 1001}, {3, 5}, {16, 27}, {64, 577}, {3, 70001},
@@ -736,7 +737,7 @@ static void test_bits(void)
         {"pow2:2", 2, 3, 1},  {"pow2:3", 4, 7, 4},  {"pow2:4", 8, 15, 64},
         {"dorefa:2", 3, 4, 3}, {"dorefa:7", 8, 128, 127}, {"wrpn:2", 2, 3, 1},
         {"wrpn:8", 8, 255, 127}, {"rtn:3", 2, 3, 1}, {"rtn:5", 3, 5, 2},
-        {"rtn:127", 7, 127, 63},
+        {"rtn:127", 7, 127, 63}, {"lsq:2", 2, 3, 1}, {"lsq:8", 8, 255, 127},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct nn_wq q;
@@ -958,6 +959,8 @@ static void test_specs(void)
         {"pow2:2", "pow2:2"},
         {"dorefa:3/ch", "dorefa:3/ch"},
         {"wrpn:4", "wrpn:4"},
+        {"lsq:2", "lsq:2"},
+        {"lsq:8/ch", "lsq:8/ch"},
         {"pow2:3/ch", "pow2:3/ch"},
         {"pow2:4/clip", "pow2:4/clip"},
         {"mquant/ch", "mquant/ch"},
@@ -995,7 +998,7 @@ static void test_specs(void)
     static const char *wbad[] = {
         "heq:4", "heq:1", "heq:129", "heq:1001", "heq:", "heq", "heq:3x", "heq:-3", "heq:+3",
         "uniform:1", "uniform:9", "uniform:", "uniform", "pow2:1", "pow2:5", "pow2",
-        "rtn:4", "rtn:1", "rtn:129", "rtn",
+        "rtn:4", "rtn:1", "rtn:129", "rtn", "lsq:1", "lsq:9",
         "dorefa:1", "dorefa:8", "wrpn:1", "wrpn:9", "foo", "", "bin/xx", "bin/ch/ch",
         "bin/", "fp/ch", "fp/clip", "twn:3", "BIN", "ternary", "bin/clip/clip", "heq:5 ",
         " heq:5", "heq:3/ch/", "mquant/channel",

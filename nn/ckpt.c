@@ -97,34 +97,36 @@ struct tensor {
     size_t count;
 };
 
+/* Appends one tensor to the list t (NULL: only counts). */
+static void add(struct tensor *t, int *n, int layer, enum tensor_kind kind, float *p,
+                size_t count)
+{
+    if (t)
+        t[*n] = (struct tensor){.layer = layer, .kind = kind, .p = p, .count = count};
+    (*n)++;
+}
+
 /* Lists the tensors of m in file order into t (NULL: just count them). */
 static int list_tensors(const struct nn_model *m, struct tensor *t)
 {
     int n = 0;
-#define ADD(L, K, P, C)                                                              \
-    do {                                                                             \
-        if (t)                                                                       \
-            t[n] = (struct tensor){.layer = (L), .kind = (K), .p = (P), .count = (C)}; \
-        n++;                                                                         \
-    } while (0)
     for (int i = 0; i < m->n_layers; i++) {
         const struct nn_layer *L = &m->layers[i];
         size_t oc = (size_t)L->out_c;
-        ADD(i, T_W, L->w, oc * (size_t)L->fan_in);
+        add(t, &n, i, T_W, L->w, oc * (size_t)L->fan_in);
         if (L->hidden) {
-            ADD(i, T_GAMMA, L->gamma, oc);
-            ADD(i, T_BETA, L->beta, oc);
-            ADD(i, T_RUN_MEAN, L->run_mean, oc);
-            ADD(i, T_RUN_VAR, L->run_var, oc);
+            add(t, &n, i, T_GAMMA, L->gamma, oc);
+            add(t, &n, i, T_BETA, L->beta, oc);
+            add(t, &n, i, T_RUN_MEAN, L->run_mean, oc);
+            add(t, &n, i, T_RUN_VAR, L->run_var, oc);
         } else {
-            ADD(i, T_BIAS, L->bias, oc);
+            add(t, &n, i, T_BIAS, L->bias, oc);
         }
         if (L->mux_p)
-            ADD(i, T_MUX_P, L->mux_p, oc);
-        ADD(i, T_WQ_SCALE, L->wq.scale, (size_t)L->wq.n_group);
-        ADD(i, T_WQ_THRESH, L->wq.thresh, (size_t)L->wq.n_group);
+            add(t, &n, i, T_MUX_P, L->mux_p, oc);
+        add(t, &n, i, T_WQ_SCALE, L->wq.scale, (size_t)L->wq.n_group);
+        add(t, &n, i, T_WQ_THRESH, L->wq.thresh, (size_t)L->wq.n_group);
     }
-#undef ADD
     return n;
 }
 

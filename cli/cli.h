@@ -13,6 +13,7 @@ enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_cost(int argc, char **argv);
 int cmd_sim(int argc, char **argv);

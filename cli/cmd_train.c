@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/train_sinareq.h"
+#include "nn/ckpt.h"
 #include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/qnn.h"
@@ -77,6 +78,9 @@ static const char help[] =
     "                       columns in docs/training-log.md); with -o, also the\n"
     "                       real weights' histogram and thresholds per layer in\n"
     "                       the model path with .weights.csv (for logiq report)\n"
+    "  --save-fp FILE       also write the real-valued model (weights, batch norm,\n"
+    "                       options) as a checkpoint for logiq quantize\n"
+    "                       (format: docs/checkpoint-format.md)\n"
     "  -q, --quiet          no progress line\n"
     "  -h, --help           this help\n";
 
@@ -84,6 +88,7 @@ enum {
     O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
+    O_SAVE_FP,
 };
 
 static const struct option long_opts[] = {
@@ -115,6 +120,7 @@ static const struct option long_opts[] = {
     {"train-limit", required_argument, 0, O_TRAIN_LIMIT},
     {"test-limit", required_argument, 0, O_TEST_LIMIT},
     {"log", required_argument, 0, O_LOG},
+    {"save-fp", required_argument, 0, O_SAVE_FP},
     {"output", required_argument, 0, 'o'},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
@@ -165,7 +171,7 @@ int cmd_train(int argc, char **argv)
     nn_model_config_default(&cfg);
     nn_train_opts_default(&o);
     cli_data_default(&data);
-    const char *arch_text = "res11-or", *out = NULL, *log = NULL;
+    const char *arch_text = "res11-or", *out = NULL, *log = NULL, *save_fp = NULL;
     float width = 1.0f;
     int threads = 0, quiet = 0, seed = 1;
     struct nn_error err = {{0}};
@@ -248,6 +254,7 @@ int cmd_train(int argc, char **argv)
         case O_TRAIN_LIMIT: bad = cli_parse_int("train", "--train-limit", optarg, 2, 100000000, &data.limit_train); break;
         case O_TEST_LIMIT: bad = cli_parse_int("train", "--test-limit", optarg, 1, 100000000, &data.limit_test); break;
         case O_LOG: log = optarg; break;
+        case O_SAVE_FP: save_fp = optarg; break;
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': printf(help, cli_sinareq_help, cli_data_help); return 0;
@@ -361,6 +368,19 @@ int cmd_train(int argc, char **argv)
     printf("training: %.1f s, %.0f images/s\n", res.seconds, res.images_per_s);
     if (o.sinareq)
         cli_sinareq_report(&sq, &model);
+    if (save_fp) {
+        char meta[256];
+        snprintf(meta, sizeof meta, "data=%s\nepochs=%d\nfloat_test_acc=%.17g\n%s", data.kind,
+                 o.epochs, (double)res.test_acc_float, res.interrupted ? "interrupted=1\n" : "");
+        struct nn_ckpt_info info = {.width = width, .norm = o.norm, .meta = meta};
+        st = nn_ckpt_write(&model, &info, save_fp, &err);
+        if (st != NN_OK) {
+            fprintf(stderr, "logiq train: --save-fp: %s\n", err.msg);
+            rc = nn_status_exit_code(st);
+            goto done;
+        }
+        printf("wrote %s\n", save_fp);
+    }
     if (!out) {
         rc = res.interrupted ? EXIT_WORK : 0;
         goto done;

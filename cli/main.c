@@ -16,6 +16,7 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  train     train a quantized network and export it as a .qnn model\n"
+    "  quantize  quantize a trained real-valued model (train --save-fp) without training\n"
     "  eval      accuracy of a .qnn's integer model (the hardware's accuracy)\n"
     "  cost      gates, area, energy and latency of an accelerator running a network\n"
     "  sim       cycle-accurate SystemC simulation, checked against the integer model\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "train") == 0)
         return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "quantize") == 0)
+        return cmd_quantize(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "cost") == 0)
@@ -73,7 +76,7 @@ int main(int argc, char **argv)
         printf("logiq 0.1.0 (SystemC %s)\n", sim_systemc_version());
         return 0;
     }
-    fprintf(stderr, "logiq: unknown command '%s' (expected train, eval, cost, sim, sweep, report, bench, version; see "
+    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, sweep, report, bench, version; see "
             "logiq --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -1,0 +1,608 @@
+/* nn/ckpt.c: the full-precision checkpoint (.lqc): atomic write, checked
+ * read, and loading into a model.
+ *
+ * Byte layout, version 1 (every integer little-endian; a float is its
+ * IEEE-754 binary32 bits as a u32):
+ *
+ *   offset  size  field
+ *   0       8     magic "LOGIQFPC" (no NUL)
+ *   8       4     u32 version (NN_CKPT_VERSION = 1)
+ *   12      8     u64 file size in bytes, this header and the CRC included
+ *   20      4     u32 text_len (< NN_CKPT_TEXT_MAX)
+ *   24      T     text_len bytes of "key=value\n" lines: the options
+ *   24+T    4     u32 n_tensors
+ *   then n_tensors records:
+ *           12    u32 layer (1-based), u32 kind (enum tensor_kind), u32 count
+ *           4 x count   the values
+ *   last    4     u32 CRC-32 (zlib crc32) of every preceding byte
+ *
+ * The records come in a fixed order: per layer, w; then gamma, beta,
+ * run_mean, run_var (hidden layers) or bias (the last layer); mux_p (MUX
+ * merges); wq_scale, wq_thresh. Reading checks the magic, the version, that
+ * the file is as long as its header says (a truncated file says so), the
+ * checksum, then the options one by one; the records are checked against the
+ * model being built, in nn_ckpt_load_model. docs/checkpoint-format.md is the
+ * user's description. Nothing here prints. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "nn/ckpt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define HEADER_BYTES 24u
+#define RECORD_BYTES 12u
+
+enum tensor_kind {
+    T_W = 1, T_GAMMA, T_BETA, T_BIAS, T_MUX_P, T_RUN_MEAN, T_RUN_VAR, T_WQ_SCALE,
+    T_WQ_THRESH, T_KIND_END
+};
+
+static const char *const kind_name[T_KIND_END] = {
+    [T_W] = "w", [T_GAMMA] = "gamma", [T_BETA] = "beta", [T_BIAS] = "bias",
+    [T_MUX_P] = "mux_p", [T_RUN_MEAN] = "run_mean", [T_RUN_VAR] = "run_var",
+    [T_WQ_SCALE] = "wq_scale", [T_WQ_THRESH] = "wq_thresh",
+};
+
+/* ---- little-endian bytes ---- */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static uint32_t crc_of(const uint8_t *p, uint64_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+/* ---- the model's tensors, in file order ---- */
+
+struct tensor {
+    int layer;                   /* 0-based */
+    enum tensor_kind kind;
+    float *p;
+    size_t count;
+};
+
+/* Appends one tensor to the list t (NULL: only counts). */
+static void add(struct tensor *t, int *n, int layer, enum tensor_kind kind, float *p,
+                size_t count)
+{
+    if (t)
+        t[*n] = (struct tensor){.layer = layer, .kind = kind, .p = p, .count = count};
+    (*n)++;
+}
+
+/* Lists the tensors of m in file order into t (NULL: just count them). */
+static int list_tensors(const struct nn_model *m, struct tensor *t)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const struct nn_layer *L = &m->layers[i];
+        size_t oc = (size_t)L->out_c;
+        add(t, &n, i, T_W, L->w, oc * (size_t)L->fan_in);
+        if (L->hidden) {
+            add(t, &n, i, T_GAMMA, L->gamma, oc);
+            add(t, &n, i, T_BETA, L->beta, oc);
+            add(t, &n, i, T_RUN_MEAN, L->run_mean, oc);
+            add(t, &n, i, T_RUN_VAR, L->run_var, oc);
+        } else {
+            add(t, &n, i, T_BIAS, L->bias, oc);
+        }
+        if (L->mux_p)
+            add(t, &n, i, T_MUX_P, L->mux_p, oc);
+        add(t, &n, i, T_WQ_SCALE, L->wq.scale, (size_t)L->wq.n_group);
+        add(t, &n, i, T_WQ_THRESH, L->wq.thresh, (size_t)L->wq.n_group);
+    }
+    return n;
+}
+
+/* ---- writing ---- */
+
+static const char *ste_name(enum nn_ste s) { return s == NN_STE_CLIPPED ? "clipped" : "identity"; }
+
+/* The options as text; returns its length, or -1 if it does not fit. */
+static int options_text(char *buf, size_t size, const struct nn_model *m,
+                        const struct nn_ckpt_info *info)
+{
+    const struct nn_model_config *c = &m->cfg;
+    int n = snprintf(buf, size,
+                     "arch=%s\nwidth=%.9g\nin_h=%d\nin_w=%d\nin_c=%d\nn_class=%d\n"
+                     "wq=%s\nwq_first=%s\nwq_last=%s\naq=%s\nmux=%s\nmux_select=%s\n"
+                     "mux_init=%.9g\nres_bits=%d\nres_frac=%d\nheq_rate=%.9g\nwq_ste=%s\n"
+                     "aqe=%.9g\naqe_ramp=%d\naqe_stochastic=%d\nseed=%" PRIu64 "\nnorm=%s\n"
+                     "%s",
+                     m->arch_text, (double)info->width, c->in_h, c->in_w, c->in_c, c->n_class,
+                     c->wq, c->wq_first, c->wq_last, c->aq, c->mux == NN_MUX_SEL ? "sel" : "or",
+                     c->mux_learn ? "learned" : "fixed", (double)c->mux_init, c->res_bits,
+                     c->res_frac, (double)c->heq_rate, ste_name(c->wq_ste),
+                     (double)c->aqe_alpha, c->aqe_ramp, c->aqe_stochastic, c->seed,
+                     info->norm == NN_NORM_MEANSTD ? "meanstd" : "scale",
+                     info->meta ? info->meta : "");
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* Fsyncs the folder holding path so the rename itself is durable (best effort). */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info *info,
+                             const char *path, struct nn_error *err)
+{
+    if (info->meta && info->meta[0] && info->meta[strlen(info->meta) - 1] != '\n')
+        return nn_fail(err, NN_ERR_ARG, "%s: metadata must end with a newline", path);
+    char *text = malloc(NN_CKPT_TEXT_MAX);
+    if (!text)
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
+    int text_len = options_text(text, NN_CKPT_TEXT_MAX, m, info);
+    if (text_len < 0) {
+        free(text);
+        return nn_fail(err, NN_ERR_ARG, "%s: options and metadata exceed %d bytes", path,
+                       NN_CKPT_TEXT_MAX - 1);
+    }
+    int nt = list_tensors(m, NULL);
+    struct tensor *t = malloc((size_t)nt * sizeof *t);
+    if (!t) {
+        free(text);
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    list_tensors(m, t);
+    uint64_t size = HEADER_BYTES + (uint64_t)text_len + 4 + 4;
+    for (int i = 0; i < nt; i++)
+        size += RECORD_BYTES + 4 * (uint64_t)t[i].count;
+    uint8_t *buf = size <= SIZE_MAX ? malloc((size_t)size) : NULL;
+    if (!buf) {
+        free(text);
+        free(t);
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory for %" PRIu64 " bytes", path, size);
+    }
+    uint8_t *o = buf;
+    memcpy(o, NN_CKPT_MAGIC, 8);
+    put_u32(o + 8, NN_CKPT_VERSION);
+    put_u64(o + 12, size);
+    put_u32(o + 20, (uint32_t)text_len);
+    o += HEADER_BYTES;
+    memcpy(o, text, (size_t)text_len);
+    o += text_len;
+    put_u32(o, (uint32_t)nt);
+    o += 4;
+    for (int i = 0; i < nt; i++) {
+        put_u32(o, (uint32_t)(t[i].layer + 1));
+        put_u32(o + 4, (uint32_t)t[i].kind);
+        put_u32(o + 8, (uint32_t)t[i].count);
+        o += RECORD_BYTES;
+        for (size_t j = 0; j < t[i].count; j++, o += 4) {
+            uint32_t bits;
+            memcpy(&bits, &t[i].p[j], 4);
+            put_u32(o, bits);
+        }
+    }
+    put_u32(o, crc_of(buf, size - 4));
+    free(text);
+    free(t);
+
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        free(buf);
+        return nn_fail(err, NN_ERR_IO, "%s: path too long", path);
+    }
+    int saved = 0;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        saved = errno;
+    } else {
+        if (fwrite(buf, 1, (size_t)size, f) != (size_t)size || fflush(f) != 0 ||
+            fsync(fileno(f)) != 0)
+            saved = errno ? errno : EIO;
+        if (fclose(f) != 0 && !saved)
+            saved = errno ? errno : EIO;
+        if (!saved && rename(tmp, path) != 0)
+            saved = errno ? errno : EIO;
+        if (saved)
+            remove(tmp);
+    }
+    free(buf);
+    if (saved)
+        return nn_fail(err, NN_ERR_IO, "%s: cannot write (%s)", path, strerror(saved));
+    sync_parent(path);
+    return NN_OK;
+}
+
+/* ---- reading ---- */
+
+static enum nn_status slurp(const char *path, uint8_t **out, uint64_t *size, struct nn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    enum nn_status s = NN_OK;
+    if (!buf)
+        s = nn_fail(err, NN_ERR_NOMEM, "%s: out of memory reading the file", path);
+    else if (ferror(f))
+        s = nn_fail(err, NN_ERR_IO, "%s: cannot read (%s)", path, strerror(errno));
+    fclose(f);
+    if (s != NN_OK) {
+        free(buf);
+        return s;
+    }
+    *out = buf;
+    *size = n;
+    return NN_OK;
+}
+
+/* The option fields: each must appear exactly once. */
+enum field {
+    F_ARCH, F_WIDTH, F_IN_H, F_IN_W, F_IN_C, F_N_CLASS, F_WQ, F_WQ_FIRST, F_WQ_LAST, F_AQ,
+    F_MUX, F_MUX_SELECT, F_MUX_INIT, F_RES_BITS, F_RES_FRAC, F_HEQ_RATE, F_WQ_STE, F_AQE,
+    F_AQE_RAMP, F_AQE_STOCHASTIC, F_SEED, F_NORM, F_COUNT
+};
+
+static const char *const field_name[F_COUNT] = {
+    "arch", "width", "in_h", "in_w", "in_c", "n_class", "wq", "wq_first", "wq_last", "aq",
+    "mux", "mux_select", "mux_init", "res_bits", "res_frac", "heq_rate", "wq_ste", "aqe",
+    "aqe_ramp", "aqe_stochastic", "seed", "norm",
+};
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_flt(const char *v, double lo, double hi, float *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= lo && x <= hi))
+        return -1;
+    *out = (float)x;
+    return 0;
+}
+
+/* Copies v into a string field of size n; -1 if it does not fit. */
+static int copy_str(char *dst, size_t n, const char *v)
+{
+    if (strlen(v) >= n)
+        return -1;
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+/* Applies one option to ck; returns NULL, or the expected form if v is bad. */
+static const char *apply_field(struct nn_ckpt *ck, enum field f, const char *v)
+{
+    struct nn_model_config *c = &ck->cfg;
+    long x;
+    switch (f) {
+    case F_ARCH:
+        return copy_str(ck->arch_text, sizeof ck->arch_text, v) || !v[0]
+                   ? "an architecture string" : NULL;
+    case F_WIDTH: return parse_flt(v, 0.01, 64, &ck->width) ? "a number in [0.01, 64]" : NULL;
+    case F_IN_H:
+    case F_IN_W:
+    case F_IN_C:
+    case F_N_CLASS:
+        if (parse_long(v, 1, 4096, &x))
+            return "an integer in 1..4096";
+        *(f == F_IN_H ? &c->in_h : f == F_IN_W ? &c->in_w : f == F_IN_C ? &c->in_c
+                                                                          : &c->n_class) = (int)x;
+        return NULL;
+    case F_WQ: return copy_str(c->wq, sizeof c->wq, v) || !v[0] ? "a weight quantizer" : NULL;
+    case F_WQ_FIRST: return copy_str(c->wq_first, sizeof c->wq_first, v) ? "a weight quantizer" : NULL;
+    case F_WQ_LAST: return copy_str(c->wq_last, sizeof c->wq_last, v) ? "a weight quantizer" : NULL;
+    case F_AQ: return copy_str(c->aq, sizeof c->aq, v) || !v[0] ? "an activation quantizer" : NULL;
+    case F_MUX:
+        if (strcmp(v, "or") && strcmp(v, "sel"))
+            return "or or sel";
+        c->mux = v[0] == 's' ? NN_MUX_SEL : NN_MUX_OR;
+        return NULL;
+    case F_MUX_SELECT:
+        if (strcmp(v, "learned") && strcmp(v, "fixed"))
+            return "learned or fixed";
+        c->mux_learn = v[0] == 'l';
+        return NULL;
+    case F_MUX_INIT: return parse_flt(v, -10, 10, &c->mux_init) ? "a number in [-10, 10]" : NULL;
+    case F_RES_BITS:
+    case F_RES_FRAC:
+        if (parse_long(v, 0, 32, &x))
+            return "an integer in 0..32";
+        *(f == F_RES_BITS ? &c->res_bits : &c->res_frac) = (int)x;
+        return NULL;
+    case F_HEQ_RATE: return parse_flt(v, 0, 1, &c->heq_rate) ? "a number in [0, 1]" : NULL;
+    case F_WQ_STE:
+        if (strcmp(v, "identity") && strcmp(v, "clipped"))
+            return "identity or clipped";
+        c->wq_ste = v[0] == 'c' ? NN_STE_CLIPPED : NN_STE_IDENTITY;
+        return NULL;
+    case F_AQE: return parse_flt(v, 0, 1, &c->aqe_alpha) ? "a number in [0, 1]" : NULL;
+    case F_AQE_RAMP:
+    case F_AQE_STOCHASTIC:
+        if (parse_long(v, 0, 1, &x))
+            return "0 or 1";
+        *(f == F_AQE_RAMP ? &c->aqe_ramp : &c->aqe_stochastic) = (int)x;
+        return NULL;
+    case F_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(v, &end, 10);
+        if (errno || end == v || *end || v[0] == '-')
+            return "an unsigned integer";
+        c->seed = (uint64_t)s;
+        return NULL;
+    }
+    case F_NORM:
+        if (strcmp(v, "scale") && strcmp(v, "meanstd"))
+            return "scale or meanstd";
+        ck->norm = v[0] == 'm' ? NN_NORM_MEANSTD : NN_NORM_SCALE;
+        return NULL;
+    default:
+        return "nothing";
+    }
+}
+
+/* Parses the option text (text_len bytes at p) into ck. */
+static enum nn_status parse_text(struct nn_ckpt *ck, const uint8_t *p, uint32_t len,
+                                 const char *path, struct nn_error *err)
+{
+    char *text = malloc((size_t)len + 1);
+    if (!text)
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(text, p, len);
+    text[len] = 0;
+    enum nn_status st = NN_OK;
+    int seen[F_COUNT] = {0};
+    size_t meta_n = 0;
+    if (strlen(text) != len)
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: the option text holds a NUL byte", path);
+    char *line = text;
+    while (st == NN_OK && *line) {
+        char *nl = strchr(line, '\n');
+        if (!nl) {
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: option text: last line has no newline", path);
+            break;
+        }
+        *nl = 0;
+        char *eq = strchr(line, '=');
+        if (!eq || eq == line) {
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: option line '%.60s': expected key=value",
+                         path, line);
+            break;
+        }
+        *eq = 0;
+        const char *key = line, *val = eq + 1;
+        int f = 0;
+        while (f < F_COUNT && strcmp(key, field_name[f]) != 0)
+            f++;
+        if (f == F_COUNT) {
+            /* metadata the reader does not interpret: kept as text */
+            int w = snprintf(ck->meta + meta_n, sizeof ck->meta - meta_n, "%s=%s\n", key, val);
+            if (w > 0 && (size_t)w < sizeof ck->meta - meta_n)
+                meta_n += (size_t)w;
+        } else if (seen[f]++) {
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' given twice", path, key);
+        } else {
+            const char *want = apply_field(ck, (enum field)f, val);
+            if (want)
+                st = nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' = '%.60s': expected %s", path,
+                             key, val, want);
+        }
+        line = nl + 1;
+    }
+    for (int f = 0; st == NN_OK && f < F_COUNT; f++)
+        if (!seen[f])
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' missing", path, field_name[f]);
+    free(text);
+    return st;
+}
+
+enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_error *err)
+{
+    memset(ck, 0, sizeof *ck);
+    uint8_t *buf = NULL;
+    uint64_t size = 0;
+    enum nn_status st = slurp(path, &buf, &size, err);
+    if (st != NN_OK)
+        return st;
+    if (size < 8 || memcmp(buf, NN_CKPT_MAGIC, 8) != 0) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: not a logiq checkpoint (bad magic, expected \"" NN_CKPT_MAGIC "\")",
+                     path);
+        goto fail;
+    }
+    if (size < HEADER_BYTES) {
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: truncated at byte %" PRIu64 " (header)", path,
+                     size);
+        goto fail;
+    }
+    uint32_t version = get_u32(buf + 8);
+    if (version != NN_CKPT_VERSION) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: unsupported version %" PRIu32 " (this logiq reads version %u)", path,
+                     version, NN_CKPT_VERSION);
+        goto fail;
+    }
+    uint64_t want = get_u64(buf + 12);
+    if (size < want) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: truncated at byte %" PRIu64 " (the header says %" PRIu64 " bytes)",
+                     path, size, want);
+        goto fail;
+    }
+    if (size > want) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: %" PRIu64 " extra bytes after the end the header gives (%" PRIu64 ")",
+                     path, size - want, want);
+        goto fail;
+    }
+    if (size < HEADER_BYTES + 8 || crc_of(buf, size - 4) != get_u32(buf + size - 4)) {
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", path);
+        goto fail;
+    }
+    uint32_t text_len = get_u32(buf + 20);
+    if (text_len >= NN_CKPT_TEXT_MAX || HEADER_BYTES + (uint64_t)text_len + 8 > size) {
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: field text_len = %" PRIu32 " out of range "
+                     "(expected < %d and within the file)", path, text_len, NN_CKPT_TEXT_MAX);
+        goto fail;
+    }
+    snprintf(ck->path, sizeof ck->path, "%s", path);
+    nn_model_config_default(&ck->cfg);
+    st = parse_text(ck, buf + HEADER_BYTES, text_len, path, err);
+    if (st != NN_OK)
+        goto fail;
+    struct nn_error aerr;
+    if (nn_arch_parse(&ck->arch, ck->arch_text, ck->width, &aerr) != NN_OK) {
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: field 'arch': %s", path, aerr.msg);
+        goto fail;
+    }
+    ck->buf = buf;
+    ck->size = size;
+    ck->tensors_at = HEADER_BYTES + text_len;
+    return NN_OK;
+fail:
+    free(buf);
+    memset(ck, 0, sizeof *ck);
+    return st;
+}
+
+enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
+                                  enum nn_ckpt_wq wq, struct nn_error *err)
+{
+    const char *path = ck->path;
+    enum nn_status st = nn_model_init(m, &ck->arch, ck->arch_text, &ck->cfg, err);
+    if (st != NN_OK)
+        return st;
+    int nt = list_tensors(m, NULL);
+    struct tensor *t = malloc((size_t)nt * sizeof *t);
+    if (!t) {
+        nn_model_free(m);
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    list_tensors(m, t);
+    const uint8_t *p = ck->buf + ck->tensors_at;
+    const uint8_t *end = ck->buf + ck->size - 4;
+    uint32_t n_file = get_u32(p);
+    p += 4;
+    if (n_file != (uint32_t)nt) {
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: %" PRIu32 " tensors, but its architecture "
+                     "'%s' has %d", path, n_file, ck->arch_text, nt);
+        goto done;
+    }
+    for (int i = 0; i < nt; i++) {
+        if ((uint64_t)(end - p) < RECORD_BYTES) {
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: tensor %d (layer %d %s) runs past the end",
+                         path, i + 1, t[i].layer + 1, kind_name[t[i].kind]);
+            goto done;
+        }
+        uint32_t layer = get_u32(p), kind = get_u32(p + 4), count = get_u32(p + 8);
+        p += RECORD_BYTES;
+        int skip = wq == NN_CKPT_WQ_REFIT &&
+                   (t[i].kind == T_WQ_SCALE || t[i].kind == T_WQ_THRESH);
+        if (layer != (uint32_t)(t[i].layer + 1) || kind != (uint32_t)t[i].kind ||
+            (!skip && count != t[i].count)) {
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: tensor %d is layer %" PRIu32 " %s of %" PRIu32
+                         " values; the model needs layer %d %s of %zu", path, i + 1, layer,
+                         kind > 0 && kind < T_KIND_END ? kind_name[kind] : "(unknown kind)",
+                         count, t[i].layer + 1, kind_name[t[i].kind], t[i].count);
+            goto done;
+        }
+        if ((uint64_t)(end - p) / 4 < count) {
+            st = nn_fail(err, NN_ERR_FORMAT, "%s: tensor %d (layer %d %s) runs past the end",
+                         path, i + 1, t[i].layer + 1, kind_name[t[i].kind]);
+            goto done;
+        }
+        for (size_t j = 0; !skip && j < count; j++) {
+            uint32_t bits = get_u32(p + 4 * j);
+            memcpy(&t[i].p[j], &bits, 4);
+        }
+        p += 4 * (size_t)count;
+    }
+    if (p != end) {
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: %td bytes between the last tensor and the "
+                     "checksum", path, end - p);
+        goto done;
+    }
+    if (wq == NN_CKPT_WQ_REFIT)
+        nn_model_fit_quant(m, 1);
+done:
+    free(t);
+    if (st != NN_OK)
+        nn_model_free(m);
+    return st;
+}
+
+void nn_ckpt_free(struct nn_ckpt *ck)
+{
+    free(ck->buf);
+    memset(ck, 0, sizeof *ck);
+}

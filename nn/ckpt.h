@@ -1,0 +1,83 @@
+/* nn/ckpt.h: the full-precision checkpoint (.lqc): a trained model's
+ * real-valued state, to quantize it after training (nn/quantize.h,
+ * `logiq quantize`) or to evaluate it again.
+ *
+ * A checkpoint holds the architecture string, the width multiplier and every
+ * model option (struct nn_model_config), the input normalization, and per
+ * layer the real-valued weights, the batch-norm parameters and running
+ * statistics, the last layer's bias, the MUX select logits, and the weight
+ * quantizer's state (scales and thresholds per scale group: HEQ's step is an
+ * EMA, not a function of the weights, so it is saved, not refitted). Loading
+ * it back with the same options reproduces the model's float evaluation bit
+ * for bit. Byte layout and checks: docs/checkpoint-format.md.
+ *
+ *     struct nn_ckpt ck;
+ *     if (nn_ckpt_read(&ck, "fp.lqc", &err) != NN_OK) ...
+ *     snprintf(ck.cfg.wq, sizeof ck.cfg.wq, "tquant");   (change options)
+ *     nn_ckpt_load_model(&ck, &model, NN_CKPT_WQ_REFIT, &err);
+ *     nn_ckpt_free(&ck);
+ *
+ * Memory: nn_ckpt_read allocates the file's bytes (kept in ck until
+ * nn_ckpt_free); nn_ckpt_load_model initializes a model the caller frees with
+ * nn_model_free. Writes are atomic (temp file in the same folder, fsync,
+ * rename). Nothing here prints. */
+#ifndef LOGIQ_NN_CKPT_H
+#define LOGIQ_NN_CKPT_H
+
+#include <stdint.h>
+
+#include "nn/data.h"
+#include "nn/model.h"
+#include "nn/status.h"
+
+#define NN_CKPT_MAGIC "LOGIQFPC"
+#define NN_CKPT_VERSION 1u
+#define NN_CKPT_TEXT_MAX 16384   /* the option text, bytes */
+
+/* What the file holds besides the model: the values nn_model does not keep. */
+struct nn_ckpt_info {
+    float width;                 /* the width multiplier the architecture was parsed with */
+    enum nn_norm norm;           /* how pixels became the float input */
+    const char *meta;            /* extra "key=value\n" lines (data, epochs, ...), or NULL */
+};
+
+/* A checkpoint read back: the options, ready to be changed before
+ * nn_ckpt_load_model, and the tensors (still in the file's bytes). */
+struct nn_ckpt {
+    char path[1024];
+    struct nn_model_config cfg;  /* every option; max_batch is 128, set it before loading */
+    char arch_text[NN_ARCH_MAX];
+    struct nn_arch arch;         /* arch_text parsed with width (editable) */
+    float width;
+    enum nn_norm norm;
+    char meta[NN_CKPT_TEXT_MAX]; /* the lines of keys the reader does not interpret */
+    uint8_t *buf;                /* the whole file */
+    uint64_t size;
+    uint64_t tensors_at;         /* offset of the tensor count */
+};
+
+/* Writes m's state and info to path, atomically. Errors name the path. */
+enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info *info,
+                             const char *path, struct nn_error *err);
+
+/* Reads and checks path (magic, version, length, CRC, then every option);
+ * on failure *ck is left zeroed and err names the file and the field. */
+enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_error *err);
+
+/* What happens to the weight quantizers' state on loading. */
+enum nn_ckpt_wq {
+    NN_CKPT_WQ_RESTORE,  /* the saved scales and thresholds (same cfg.wq as saved) */
+    NN_CKPT_WQ_REFIT,    /* fit each quantizer afresh (init = 1) on the loaded weights:
+                          * for a quantizer other than the saved one */
+};
+
+/* Builds *m from ck->arch and ck->cfg and loads the tensors into it. Every
+ * tensor's layer, kind and size must match the model built (so options that
+ * change the parameters, such as the architecture, are refused with the
+ * tensor named). On failure *m is freed and zeroed. */
+enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
+                                  enum nn_ckpt_wq wq, struct nn_error *err);
+
+void nn_ckpt_free(struct nn_ckpt *ck);
+
+#endif

@@ -117,10 +117,16 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
 {
     (void)ctx;
     struct nn_error err = {{0}};
-    if (strcmp(name, "wq") == 0 || strcmp(name, "wq_first") == 0 || strcmp(name, "wq_last") == 0) {
+    if (strcmp(name, "wq") == 0 || strcmp(name, "wq_first") == 0 || strcmp(name, "wq_last") == 0 ||
+        strcmp(name, "method") == 0) {
         struct nn_wq q;
         if (nn_wq_parse(&q, value, &err) != NN_OK) {
             sweep_fmt(msg, msg_size, "%s", err.msg);
+            return -1;
+        }
+        if (strcmp(name, "method") == 0 && q.kind == NN_WQ_FP) {
+            sweep_fmt(msg, msg_size, "'fp': logiq quantize needs a quantizer the hardware holds "
+                      "(tquant, mquant, twn, rtn:3, ...)");
             return -1;
         }
         nn_wq_spec(&q, canon, canon_size);

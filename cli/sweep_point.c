@@ -307,9 +307,20 @@ static int read_sim(const char *path, struct sw_figures *f, char *msg, size_t si
     return ok ? 0 : -1;
 }
 
-/* The train command of a point: every non-empty parameter, explicitly. */
+/* The point's value of a parameter, NULL when not given. */
+static const char *given(const struct sw_spec *s, const struct sw_point *p, const char *name)
+{
+    const char *v = sw_point_value(s, p, name);
+    return v && v[0] ? v : NULL;
+}
+
+/* The train command of a point: every non-empty parameter of [network] and
+ * [train], explicitly (a no|yes parameter is a flag, passed when yes). A
+ * point with a [quantize] method trains the real-valued model: it saves the
+ * checkpoint fp_ckpt (and its log) instead of exporting. */
 static int train_argv(const struct sw_spec *s, const struct sw_point *p, const char *self,
-                      const char *model, char **argv, int max, char store[][4200])
+                      const char *model, const char *fp_ckpt, const char *log, char **argv,
+                      int max, char store[][4200])
 {
     int n = 0, k = 0;
     argv[n++] = (char *)self;
@@ -319,11 +330,11 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
     sw_point_arch(s, p, store[k], sizeof store[k]);
     argv[n++] = "--arch";
     argv[n++] = store[k++];
-    for (int i = 0; i < n_defs && n + 4 < max; i++) {
-        const char *v = sw_point_value(s, p, d[i].name);
-        if (!d[i].option || !v || !v[0])
+    for (int i = 0; i < n_defs && n + 8 < max; i++) {
+        const char *v = given(s, p, d[i].name);
+        if (!d[i].option || !v || strcmp(d[i].section, "quantize") == 0)
             continue;
-        if (strcmp(d[i].name, "hflip") == 0) {
+        if (d[i].choices && strcmp(d[i].choices, "no|yes") == 0) {
             if (strcmp(v, "yes") == 0)
                 argv[n++] = (char *)d[i].option;
             continue;
@@ -332,10 +343,46 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
         argv[n++] = (char *)v;
     }
     argv[n++] = "-q";
+    if (given(s, p, "method")) {
+        argv[n++] = "--save-fp";
+        argv[n++] = (char *)fp_ckpt;
+        argv[n++] = "--log";
+        argv[n++] = (char *)log;
+    } else {
+        argv[n++] = "-o";
+        argv[n++] = (char *)model;
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+/* `logiq quantize` of a point with a [quantize] method: the checkpoint's
+ * weights by the method, data-free or (calib > 0) post-training, exported to
+ * model. The data, limits, seed and threads are the training's. */
+static int quantize_step(const struct sw_spec *s, const struct sw_point *p, const char *self,
+                         const char *fp_ckpt, const char *model, const char *log, char *msg,
+                         size_t size)
+{
+    char *argv[32] = {(char *)self, "quantize", "--method", (char *)given(s, p, "method")};
+    int n = 4;
+    static const char *const pass[][2] = {
+        {"calib", "--calib"},        {"data", "--data"},         {"data_dir", "--data-dir"},
+        {"train_limit", "--train-limit"}, {"test_limit", "--test-limit"}, {"seed", "--seed"},
+        {"threads", "--threads"},
+    };
+    for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
+        const char *v = given(s, p, pass[i][0]);
+        if (v) {
+            argv[n++] = (char *)pass[i][1];
+            argv[n++] = (char *)v;
+        }
+    }
+    argv[n++] = "-q";
+    argv[n++] = (char *)fp_ckpt;
     argv[n++] = "-o";
     argv[n++] = (char *)model;
     argv[n] = NULL;
-    return n;
+    return run_step("quantize", argv, log, msg, size);
 }
 
 /* Simulates the point's model (sim_images test images: as many as
@@ -455,6 +502,10 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
     sweep_fmt(sim_log, sizeof sim_log, "%s/sim.log", dir);
     sweep_fmt(hw, sizeof hw, "%s/hw.ini", dir);
     sweep_fmt(model, sizeof model, "%s/model.qnn", dir);
+    char fp_ckpt[4300], model_log[4300], quantize_log[4300];
+    sweep_fmt(fp_ckpt, sizeof fp_ckpt, "%s/model.lqc", dir);
+    sweep_fmt(model_log, sizeof model_log, "%s/model.csv", dir);
+    sweep_fmt(quantize_log, sizeof quantize_log, "%s/quantize.log", dir);
     sweep_fmt(train_log, sizeof train_log, "%s/train.log", dir);
     sweep_fmt(cost_tmp, sizeof cost_tmp, "%s/cost.json.tmp", dir);
     sweep_fmt(cost_json, sizeof cost_json, "%s/cost.json", dir);
@@ -465,10 +516,13 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         remove(model);  /* never trust an earlier attempt's model */
         remove(cost_json);
         remove(sim_json);
+        remove(fp_ckpt);
         char *argv[96];
         char strs[2][4200];
-        train_argv(&s, p, self, model, argv, 96, strs);
+        train_argv(&s, p, self, model, fp_ckpt, model_log, argv, 96, strs);
         ok = run_step("train", argv, train_log, msg, sizeof msg) == 0;
+        if (ok && given(&s, p, "method"))
+            ok = quantize_step(&s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0;
     }
     if (ok) {
         struct nn_qnn q;

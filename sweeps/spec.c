@@ -33,6 +33,12 @@ static const struct sw_param_def defs[] = {
     {"network", "aq", SW_P_STR, "1", 0, 0, NULL, "--aq", 1, "activation quantizer (1, sign, 2, 3)"},
     {"network", "aqe", SW_P_FLOAT, "", 1e-6, 1, NULL, "--aqe", 0,
      "AQE blend factor alpha for weights and activations (not given: the STEs)"},
+    {"network", "sinareq", SW_P_ENUM, "", 0, 0, "no|yes", "--sinareq", 0,
+     "SINAREQ: learn each hidden layer's bit width on dorefa/wrpn weights (a flag)"},
+    {"network", "sinareq_lq", SW_P_FLOAT, "", 0, 1e6, NULL, "--sinareq-lq", 0,
+     "SINAREQ: strength of the sin^2 regularizer"},
+    {"network", "sinareq_lb", SW_P_FLOAT, "", 0, 1e6, NULL, "--sinareq-lb", 0,
+     "SINAREQ: strength of the bit-width cost"},
     {"network", "heq_rate", SW_P_FLOAT, "0.05", 1e-6, 1, NULL, "--heq-rate", 0,
      "HEQ step-size EMA rate"},
     {"network", "mux", SW_P_ENUM, "or", 0, 0, "or|sel", "--mux", 0, "MUX merge variant"},
@@ -68,6 +74,13 @@ static const struct sw_param_def defs[] = {
      "train on the first N images only"},
     {"train", "test_limit", SW_P_INT, "", 1, 100000000, NULL, "--test-limit", 0,
      "evaluate on the first N test images only"},
+    {"quantize", "method", SW_P_STR, "", 0, 0, NULL, "--method", 1,
+     "quantize without training: train the real-valued model (wq is then its training "
+     "quantizer, usually fp), then logiq quantize --method this (tquant, mquant, twn, "
+     "rtn:3, ..., /ch per channel)"},
+    {"quantize", "calib", SW_P_INT, "", 0, 100000000, NULL, "--calib", 0,
+     "with method: post-training, batch norm re-estimated on N training images (0 or not "
+     "given: data-free)"},
     {"sim", "sim_images", SW_P_INT, "", 0, 100000000, NULL, NULL, 0,
      "simulate the first N test images in logiq sim (default: as many as test_limit, "
      "else all; 0: no simulation)"},
@@ -464,7 +477,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
             return 0;
         }
     } else if (strcmp(section, "network") == 0 || strcmp(section, "train") == 0 ||
-               strcmp(section, "sim") == 0) {
+               strcmp(section, "quantize") == 0 || strcmp(section, "sim") == 0) {
         const struct sw_param_def *d = find_def(key);
         if (!d || strcmp(d->section, section) != 0) {
             char known[1024] = "";
@@ -478,7 +491,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         snprintf(name, sizeof name, "%s", key);
     } else {
         ps->line = section_line(ps->all, section, ps->line);
-        perr(ps, "[%s]: unknown section (expected sweep, network, train, sim, hw, points)", section);
+        perr(ps, "[%s]: unknown section (expected sweep, network, train, quantize, sim, hw, points)", section);
         return 0;
     }
     /* A key given again, or continued on an indented line, adds values. */

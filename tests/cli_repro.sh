@@ -90,6 +90,71 @@ grep -q "^sweep seeds (.*): 39 points" dry.out
 rc=$?
 check "it has 39 points ($(head -n 1 dry.out))" $rc
 
+# ---- post-training quantization and SINAREQ points ----
+cat >pq.ini <<'EOF2'
+[sweep]
+name = pq
+[network]
+arch = "c8,p,f16,f10"
+wq = fp
+aq = 1
+[quantize]
+method = tquant, rtn:3
+calib = 0, 64
+[train]
+epochs = 1
+data = synthetic
+train_limit = 256
+test_limit = 128
+seed = 1, 2
+[sim]
+sim_images = 16
+[points]
+EOF2
+# the grid: 2 methods x 2 settings x 2 seeds (no [points] lines: drop that header)
+sed -i '/^\[points\]$/d' pq.ini
+"$logiq" sweep pq.ini -j 2 -q >pq.out 2>&1
+check "the quantize sweep ran (8 points done)" \
+    "$([ "$(q pq.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 8 ]; echo $?)"
+check "every point simulated bit-exactly" \
+    "$([ "$(q pq.db "SELECT COUNT(*) FROM points WHERE sim_match = 1")" = 8 ]; echo $?)"
+k1=$(q pq.db "SELECT key FROM points WHERE method = 'tquant' AND calib = 0 AND seed = 1")
+k2=$(q pq.db "SELECT key FROM points WHERE method = 'rtn:3' AND calib = 64 AND seed = 1")
+k3=$(q pq.db "SELECT key FROM points WHERE method = 'rtn:3' AND calib = 64 AND seed = 2")
+cmp -s "pq.d/$k1/model.lqc" "pq.d/$k2/model.lqc"
+check "one seed's points quantize the same real-valued model (bit-identical checkpoints)" $?
+cmp -s "pq.d/$k2/model.lqc" "pq.d/$k3/model.lqc"
+check "another seed's is another model" "$([ $? -ne 0 ]; echo $?)"
+acc=$(q pq.db "SELECT CAST(round(acc_int * 128) AS INTEGER) FROM points WHERE key = '$k2'")
+grep -q "integer model test accuracy: .* ($acc/128)" "pq.d/$k2/quantize.log"
+check "the store's accuracy is the one logiq quantize printed ($acc/128)" $?
+"$logiq" eval --data synthetic --test-limit 128 "pq.d/$k2/model.qnn" >pqe.out 2>&1
+grep -q "accuracy: .* ($acc/128)" pqe.out
+check "and the one logiq eval prints" $?
+
+cat >sq.ini <<'EOF2'
+[sweep]
+name = sq
+[network]
+arch = "c8,p,f16,f10"
+wq = dorefa:4
+sinareq = no, yes
+[train]
+epochs = 1
+data = synthetic
+train_limit = 256
+test_limit = 128
+[sim]
+sim_images = 0
+EOF2
+"$logiq" sweep sq.ini -j 2 -q >sq.out 2>&1
+check "the SINAREQ sweep ran (2 points done)" \
+    "$([ "$(q sq.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 2 ]; echo $?)"
+ks=$(q sq.db "SELECT key FROM points WHERE sinareq = 'yes'")
+kn=$(q sq.db "SELECT key FROM points WHERE sinareq IS NULL OR sinareq = 'no'")
+head -n 1 "sq.d/$ks/model.csv" | grep -q "beta" && ! head -n 1 "sq.d/$kn/model.csv" | grep -q "beta"
+check "sinareq = yes passes --sinareq (its log has the learned widths), no does not" $?
+
 # errors
 printf '[x]\npaper = P\nclaim = C\nvary = wq\nexpect = heq:3 >> twn\n' >bad.ini
 expect_exit 2 "a malformed claims file" "bad.ini:5: \[x\] expect" \

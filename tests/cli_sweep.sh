@@ -48,7 +48,7 @@ check "every point simulated on its test images, bit-exact, with the integer mod
 check "each point's sim.json is kept" "$([ "$(ls ref.d/*/sim.json | wc -l)" = 6 ]; echo $?)"
 check "gates per unit kind, merge unit included" "$([ "$(q ref.db "SELECT COUNT(DISTINCT key) FROM point_units WHERE unit = 'merge' AND nand2_eq > 0")" = 6 ]; echo $?)"
 check "parameters in columns and in long form" "$([ "$(q ref.db "SELECT COUNT(*) FROM points p JOIN point_params pp ON pp.key = p.key AND pp.name = 'wq' AND pp.value = p.wq")" = 6 ]; echo $?)"
-check "schema version 2, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 2 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
+check "schema version 3, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 3 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
 check "the spec is kept in meta" "$(q ref.db "SELECT value FROM meta WHERE name = 'spec_text'" | grep -q 'merge = add, or, mux'; echo $?)"
 for k in $(q ref.db "SELECT key FROM points"); do
     [ -s "ref.d/$k/model.qnn" ] && [ -s "ref.d/$k/cost.json" ] && [ -s "ref.d/$k/hw.ini" ] || { echo "missing files of $k"; false; }
@@ -84,7 +84,7 @@ sleep 0.5
 rows=$(q kill.db "SELECT COUNT(*) FROM points")
 echo "rows after kill -9: $rows"
 check "killed mid-sweep (1 to 5 of 6 rows)" "$([ "$rows" -ge 1 ] && [ "$rows" -lt 6 ]; echo $?)"
-check "no point process outlives the runner" "$(! pgrep -f -- '--store kill.db' >/dev/null; echo $?)"
+check "no point process outlives the runner" "$(! pgrep_here '--store kill.db' >/dev/null; echo $?)"
 "$logiq" sweep small.ini -j 2 --store kill.db -q >kill2.out 2>&1
 check "the restarted sweep exits 0" $?
 check "the restarted sweep ran only the rest" "$(grep -q "$rows done and 0 failed before this run" kill2.out; echo $?)"
@@ -129,7 +129,7 @@ check "8 rows" "$([ "$(q fail.db 'SELECT COUNT(*) FROM points')" = 8 ]; echo $?)
 err() { q fail.db "SELECT error FROM points WHERE key = '$1'"; }
 check "the crash is recorded with its signal" "$(err "$crash" | grep -q 'crashed: killed by signal 11'; echo $?)"
 check "the hang is killed at its timeout" "$(err "$hang" | grep -q 'timed out after'; echo $?)"
-check "no process of the hung point is left" "$(! pgrep -f "sleep 1000" -u "$(id -u)" >/dev/null || ! pgrep -f -- "--point $hang" >/dev/null; echo $?)"
+check "no process of the hung point is left" "$(! pgrep_here "sleep 1000" >/dev/null && ! pgrep_here "--point $hang" >/dev/null; echo $?)"
 check "an infeasible hardware override fails with the reason" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'failed' AND error LIKE '%infeasible%weight_kbits%'")" -ge 1 ]; echo $?)"
 check "OR with 2-bit activations fails with the reason" "$(q fail.db "SELECT error FROM points WHERE merge = 'or' AND aq = '2' AND hw LIKE '%=160'" | grep -q 'need binary'; echo $?)"
 check "the feasible points are done" "$([ "$(q fail.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 1 ]; echo $?)"

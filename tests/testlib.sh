@@ -6,6 +6,9 @@
 #                            runs CMD and checks its exit code and that PATTERN
 #                            is in what it printed (the one-line error message)
 # q DB SQL                   prints the result of one sqlite3 query on DB
+# pgrep_here PATTERN         pgrep -f PATTERN, only the processes whose working
+#                            folder is this one (other test runs on the machine
+#                            may run the same commands elsewhere)
 fail=0
 check() {
     if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
@@ -20,3 +23,10 @@ expect_exit() {
     check "$name (exit $rc, expected $code; message: $(head -c 200 "$dir/err" | tr '\n' ' '))" $r
 }
 q() { sqlite3 "$1" "$2"; }
+pgrep_here() {
+    local pid found=1
+    for pid in $(pgrep -f -- "$1"); do
+        [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PWD" ] && { echo "$pid"; found=0; }
+    done
+    return $found
+}

@@ -351,8 +351,11 @@ enum rp_status rp_data_load(struct rp_data *d, const char *store_path, struct rp
     if (s == RP_OK && version == 0)
         s = rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (no schema)", store_path);
     else if (s == RP_OK && version != SW_STORE_VERSION)
-        s = rp_fail(err, RP_ERR_STORE, "%s: result store version %d, this logiq reads version %d",
-                    store_path, version, SW_STORE_VERSION);
+        s = rp_fail(err, RP_ERR_STORE, "%s: result store version %d, this logiq reads version "
+                    "%d%s", store_path, version, SW_STORE_VERSION,
+                    version >= 2 && version < SW_STORE_VERSION
+                        ? " (logiq sweep SPEC --dry-run --store STORE upgrades it in place)"
+                        : "");
     char *sweep = NULL, *created = NULL;
     if (s == RP_OK)
         s = meta_get(db, store_path, "sweep", &sweep, err);

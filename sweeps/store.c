@@ -151,6 +151,53 @@ static enum sw_status create_schema(struct sw_store *st, struct sw_error *err)
     return s;
 }
 
+/* Upgrades a store of an earlier version in place: the columns a later
+ * version added (new parameters and figures) are added, NULL in the
+ * existing rows, which is what a point that does not name a parameter
+ * holds. One transaction; another process may have done it meanwhile. */
+static enum sw_status upgrade_schema(struct sw_store *st, struct sw_error *err)
+{
+    if (exec(st, "BEGIN IMMEDIATE") != 0)
+        return db_fail(st, err, "cannot lock");
+    enum sw_status s = SW_OK;
+    int v = 0;
+    if (user_version(st, "main", &v) != 0)
+        s = db_fail(st, err, "cannot read the schema version");
+    char cols[16384];
+    if (s == SW_OK && v < SW_STORE_VERSION && column_list(cols, sizeof cols, 1, "") != 0)
+        s = sw_fail(err, SW_ERR_NOMEM, "schema text too long");
+    /* cols: "\"name\" TYPE, ..."; add each one the table lacks */
+    for (char *c = cols, *next; s == SW_OK && v < SW_STORE_VERSION && c && *c; c = next) {
+        next = strstr(c, ", \"");
+        if (next) {
+            *next = 0;
+            next += 2;
+        }
+        char name[128];
+        if (sscanf(c, "\"%127[^\"]\"", name) != 1)
+            continue;
+        char sql[512];
+        /* [name], not "name": SQLite takes an unknown "name" for a string */
+        snprintf(sql, sizeof sql, "SELECT [%s] FROM points LIMIT 0", name);
+        if (exec(st, sql) == 0)
+            continue;  /* the column is there */
+        snprintf(sql, sizeof sql, "ALTER TABLE points ADD COLUMN %.400s", c);
+        if (exec(st, sql) != 0)
+            s = db_fail(st, err, "cannot add a column to upgrade the store");
+    }
+    if (s == SW_OK && v < SW_STORE_VERSION) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SW_STORE_VERSION);
+        if (exec(st, sql) != 0)
+            s = db_fail(st, err, "cannot set the schema version");
+    }
+    if (s == SW_OK && exec(st, "COMMIT") != 0)
+        s = db_fail(st, err, "cannot commit the upgrade");
+    if (s != SW_OK)
+        exec(st, "ROLLBACK");
+    return s;
+}
+
 enum sw_status sw_store_open(struct sw_store **out, const char *path, enum sw_open mode,
                              struct sw_error *err)
 {
@@ -181,6 +228,8 @@ enum sw_status sw_store_open(struct sw_store **out, const char *path, enum sw_op
         s = create_schema(st, err);
     else if (v == 0)
         s = sw_fail(err, SW_ERR_FORMAT, "%s: not a logiq result store (no schema)", path);
+    else if (v >= 2 && v < SW_STORE_VERSION)
+        s = upgrade_schema(st, err);
     else if (v != SW_STORE_VERSION)
         s = sw_fail(err, SW_ERR_FORMAT, "%s: result store version %d, this logiq reads version %d",
                     path, v, SW_STORE_VERSION);

@@ -324,6 +324,30 @@ static void test_store(void)
     free(rows);
     sw_store_close(st);
 
+    /* a version-2 store (no sinareq, method, ... columns) is upgraded in place
+     * when opened: the columns are added, the rows kept */
+    sqlite3_open(path, &db);
+    TU_CHECK(sqlite3_exec(db, "ALTER TABLE points DROP COLUMN method; ALTER TABLE points DROP "
+                              "COLUMN calib; ALTER TABLE points DROP COLUMN sinareq; PRAGMA "
+                              "user_version = 2", NULL, NULL, NULL) == SQLITE_OK,
+             "make a version-2 store: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    TU_CHECK(sw_store_open(&st, path, SW_STORE_EXISTING, &err) == SW_OK, "upgrade: %s", err.msg);
+    sw_store_state(st, p[0].key, &a, &err);
+    TU_CHECK(a == SW_DONE, "the upgraded store keeps its rows");
+    sw_store_close(st);
+    sqlite3_open(path, &db);
+    TU_CHECK(count(db, "PRAGMA user_version") == SW_STORE_VERSION &&
+                 count(db, "SELECT COUNT(*) FROM pragma_table_info('points') WHERE name IN "
+                           "('method', 'calib', 'sinareq')") == 3 &&
+                 count(db, "SELECT COUNT(*) FROM points WHERE method IS NULL") == 2,
+             "upgraded: version %d, the new columns added", count(db, "PRAGMA user_version"));
+    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_close(db);
+    TU_CHECK(sw_store_open(&st, path, SW_STORE_EXISTING, &err) == SW_ERR_FORMAT &&
+                 strstr(err.msg, "version 1"),
+             "a version-1 store is refused: %s", err.msg);
+
     /* not a store */
     FILE *junk = fopen(shard, "w");
     fputs("this is not a database, just some text long enough to be looked at by sqlite3....",

@@ -153,6 +153,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
     } else if (strcmp(name, "vary") == 0)
         bad = set_text(c->vary, sizeof c->vary, value, m, sizeof m) || !value[0];
+    else if (strcmp(name, "with") == 0)
+        bad = set_text(c->with, sizeof c->with, value, m, sizeof m);
     else if (strcmp(name, "across") == 0)
         bad = set_text(c->across, sizeof c->across, value, m, sizeof m);
     else if (strcmp(name, "expect") == 0)
@@ -176,7 +178,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
             snprintf(c->metric, sizeof c->metric, "%s", value);
     } else {
         snprintf(x->msg, sizeof x->msg, "[%s] %s: unknown key (expected paper, claim, source, "
-                 "where, vary, expect, across, trend, metric)", section, name);
+                 "where, vary, with, expect, across, trend, metric)", section, name);
         return 0;
     }
     if (bad) {
@@ -289,6 +291,21 @@ static void relation(struct rp_rel_result *r, const struct rp_cell *a, const str
     rel_verdict(r, a->mean - b->mean, se, n_min);
 }
 
+/* Whether name is one of the comma-separated names of list. */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t k = strcspn(p, ", ");
+        if (k == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += k;
+    }
+    return 0;
+}
+
 static int by_number(const void *x, const void *y)
 {
     double a = atof((const char *)x), b = atof((const char *)y);
@@ -373,7 +390,7 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
     /* the same network within the comparison: only seed, vary and across differ */
     for (int p = 0; p < d->n_params && n > 1 && !res->problem[0]; p++) {
         const char *name = d->params[p].name;
-        if (!strcmp(name, "seed") || !strcmp(name, c->vary) ||
+        if (!strcmp(name, "seed") || !strcmp(name, c->vary) || in_list(c->with, name) ||
             (c->across[0] && !strcmp(name, c->across)))
             continue;
         const char *v0 = rp_point_param(d, sel[0], name);

@@ -11,6 +11,7 @@
  *     where  = aq == 1 && width == 0.5        ; which points (a sweep filter)
  *     vary   = wq                             ; the parameter compared
  *     expect = heq:3 > twn, heq:3 > uniform:2 ; relations between its values
+ *     with   = sinareq_lb                     ; optional: parameters set with vary
  *     across = width                          ; optional: one comparison per value
  *     trend  = decreasing                     ; optional: see below
  *     metric = acc_int                        ; acc_int (default), acc_float, acc_sim
@@ -18,7 +19,7 @@
  * A cell is the done points that pass `where` with one value of `vary` (and
  * of `across`): the seeds of one configuration. Its metric (in percent)
  * gives mean, sample standard deviation and n. Every point a claim uses
- * must have the same parameters apart from seed, vary and across (the same
+ * must have the same parameters apart from seed, vary, with and across (the same
  * network within each comparison); otherwise the claim is not evaluated and
  * its problem names the parameter that differs.
  *
@@ -56,6 +57,8 @@ struct rp_claim {
     char values[RP_MAX_VALUES][64];  /* "-": the parameter not given */
     int n_rels;
     struct { int a, b; } rel[RP_MAX_RELS];  /* values[a] > values[b] */
+    char with[256];          /* parameters set together with vary (a setting of the compared
+                                method), "a, b"; they may differ too; "" = none */
     char across[96];         /* "" = none */
     int trend;               /* 0, -1 decreasing, +1 increasing */
     char metric[16];         /* acc_int, acc_float, acc_sim */

@@ -86,9 +86,9 @@ grep -q "aqe-vs-ste" r2/report.md && grep -q "Not evaluated: no done point match
 check "its claims are listed, unanswered by this store" $?
 "$logiq" sweep "$src/sweeps/seeds.ini" --store seeds-dry.db --dry-run >dry.out 2>&1
 check "sweeps/seeds.ini is a valid spec" $?
-grep -q "^sweep seeds (.*): 39 points" dry.out
+grep -q "^sweep seeds (.*): 117 points" dry.out
 rc=$?
-check "it has 39 points ($(head -n 1 dry.out))" $rc
+check "it has 117 points ($(head -n 1 dry.out))" $rc
 
 # ---- post-training quantization and SINAREQ points ----
 cat >pq.ini <<'EOF2'

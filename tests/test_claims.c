@@ -159,6 +159,10 @@ static void test_eval(void)
     rp_claim_eval(&d, &c, &r);
     TU_CHECK(strstr(r.problem, "differ in aq") != NULL, "different networks refused: %s",
              r.problem);
+    /* unless aq is named as set together with the compared parameter */
+    snprintf(c.with, sizeof c.with, "lr, aq");
+    TU_CHECK(rp_claim_eval(&d, &c, &r) == 0 && !r.problem[0] && r.n_points == 7,
+             "with = aq: %s (%d points)", r.problem, r.n_points);
     rp_data_free(&d);
 
     /* within the spread: x 80, 90; y 84, 85 */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/qnn.h"
+
 struct out {
     FILE *f;
     int md;         /* 1: Markdown, 0: HTML */
@@ -312,6 +314,134 @@ static void write_claims(const struct rp_report *r, const struct out *o)
     }
 }
 
+/* ---- SINAREQ: learned per-layer widths and their hardware cost ---- */
+
+struct sq_group {
+    char wq[64], setting[64];
+    int n;
+    double acc[64];
+    double bits_sum, gates_sum, energy_sum;
+    char widths[256];       /* of the group's first point */
+};
+
+/* A point's weight widths: the learned ones the .qnn records (sinareq_bits),
+ * else B of its dorefa:B / wrpn:B for every hidden layer. Returns the mean,
+ * NAN when unknown; widths gets the list. */
+static double point_widths(const struct rp_data *d, int i, char *widths, size_t size)
+{
+    const struct rp_point *p = &d->pts[i];
+    widths[0] = 0;
+    struct nn_qnn q;
+    struct nn_error ne;
+    if (!p->model_path[0] || nn_qnn_read(&q, p->model_path, &ne) != NN_OK)
+        return NAN;
+    char v[1024];
+    double mean = NAN;
+    if (nn_qnn_meta_get(&q, "sinareq_bits", v, sizeof v)) {
+        double sum = 0.0;
+        int n = 0;
+        for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            sum += atof(t);
+            n++;
+        }
+        nn_qnn_meta_get(&q, "sinareq_bits", widths, size);
+        mean = n ? sum / n : NAN;
+    } else {
+        const char *wq = rp_point_param(d, i, "wq");
+        const char *colon = wq ? strchr(wq, ':') : NULL;
+        if (colon) {
+            mean = atof(colon + 1);
+            snprintf(widths, size, "%s for every hidden layer", colon + 1);
+        }
+    }
+    nn_qnn_free(&q);
+    return mean;
+}
+
+/* The SINAREQ points and their DoReFa / WRPN baselines, one row per
+ * configuration (over its seeds). */
+static void write_sinareq(const struct rp_report *r, const struct out *o)
+{
+    const struct rp_data *d = &r->data;
+    struct sq_group *g = calloc(64, sizeof *g);
+    int ng = 0, any_sq = 0;
+    if (!g)
+        return;
+    for (int i = 0; i < d->n; i++) {
+        if (d->pts[i].status != SW_DONE)
+            continue;
+        const char *wq = rp_point_param(d, i, "wq"), *sq = rp_point_param(d, i, "sinareq");
+        const char *lb = rp_point_param(d, i, "sinareq_lb");
+        if (!wq || (strncmp(wq, "dorefa:", 7) != 0 && strncmp(wq, "wrpn:", 5) != 0))
+            continue;
+        int on = sq && strcmp(sq, "yes") == 0;
+        any_sq |= on;
+        char setting[64];
+        snprintf(setting, sizeof setting, "%s", !on ? "plain"
+                 : lb && atof(lb) == 0.0 ? "SINAREQ, fixed widths (lb 0)"
+                 : "SINAREQ, learned widths");
+        if (on && lb && atof(lb) != 0.0)
+            snprintf(setting, sizeof setting, "SINAREQ, learned widths (lb %s)", lb);
+        int k;
+        for (k = 0; k < ng; k++)
+            if (!strcmp(g[k].wq, wq) && !strcmp(g[k].setting, setting))
+                break;
+        if (k == ng) {
+            if (ng == 64)
+                continue;
+            snprintf(g[ng].wq, sizeof g[ng].wq, "%s", wq);
+            snprintf(g[ng].setting, sizeof g[ng].setting, "%s", setting);
+            ng++;
+        }
+        if (g[k].n == 64)
+            continue;
+        char widths[256];
+        double bits = point_widths(d, i, widths, sizeof widths);
+        if (g[k].n == 0)
+            snprintf(g[k].widths, sizeof g[k].widths, "%s", widths);
+        g[k].acc[g[k].n++] = 100.0 * d->pts[i].acc_int;
+        g[k].bits_sum += bits;
+        g[k].gates_sum += d->pts[i].gates_nand2;
+        g[k].energy_sum += d->pts[i].energy_op_pj;
+    }
+    if (any_sq) {
+        heading(o, 2, "SINAREQ: learned per-layer bit widths and their hardware cost", "sinareq");
+        para_begin(o);
+        text(o, "Each configuration of DoReFa or WRPN weights, plain, with SINAREQ's regularizer "
+                "at fixed widths, or with its learned per-layer widths (the ceiling of beta, "
+                "docs/definitions.md): the integer model's test accuracy over the seeds, the "
+                "mean weight width over the hidden layers, the widths of one point (each "
+                "layer, first to last hidden layer), and the gates and energy per inference "
+                "of the design that runs it (sized for its widest layer), means over the seeds.");
+        para_end(o);
+        const char *head[] = {"weights", "setting", "seeds", "accuracy, %", "mean bits",
+                              "widths (one point)", "gates, NAND2", "energy, nJ"};
+        table_begin(o, head, 8);
+        for (int k = 0; k < ng; k++) {
+            double m = 0.0, sd = 0.0;
+            for (int j = 0; j < g[k].n; j++)
+                m += g[k].acc[j] / g[k].n;
+            for (int j = 0; j < g[k].n; j++)
+                sd += (g[k].acc[j] - m) * (g[k].acc[j] - m);
+            sd = g[k].n > 1 ? sqrt(sd / (g[k].n - 1)) : NAN;
+            char c[6][96];
+            snprintf(c[0], sizeof c[0], "%d", g[k].n);
+            if (g[k].n > 1)
+                snprintf(c[1], sizeof c[1], "%.2f +- %.2f", m, sd);
+            else
+                snprintf(c[1], sizeof c[1], "%.2f", m);
+            num(c[2], sizeof c[2], g[k].bits_sum / g[k].n, "%.2f", 1.0);
+            num(c[3], sizeof c[3], g[k].gates_sum / g[k].n, "%.0f", 1.0);
+            num(c[4], sizeof c[4], g[k].energy_sum / g[k].n, "%.1f", 1e-3);
+            const char *cells[8] = {g[k].wq, g[k].setting, c[0], c[1], c[2],
+                                    g[k].widths[0] ? g[k].widths : "-", c[3], c[4]};
+            row(o, cells, 8, NULL);
+        }
+        table_end(o);
+    }
+    free(g);
+}
+
 static int write_page(const struct rp_report *r, const struct rp_options *opt, const struct out *o)
 {
     const struct rp_data *d = &r->data;
@@ -340,6 +470,7 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
 
     if (r->claims)
         write_claims(r, o);
+    write_sinareq(r, o);
 
     /* best points */
     heading(o, 2, "Best points", "best");

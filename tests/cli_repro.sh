@@ -154,6 +154,13 @@ ks=$(q sq.db "SELECT key FROM points WHERE sinareq = 'yes'")
 kn=$(q sq.db "SELECT key FROM points WHERE sinareq IS NULL OR sinareq = 'no'")
 head -n 1 "sq.d/$ks/model.csv" | grep -q "beta" && ! head -n 1 "sq.d/$kn/model.csv" | grep -q "beta"
 check "sinareq = yes passes --sinareq (its log has the learned widths), no does not" $?
+"$logiq" report sq.db -o sqr -q >/dev/null 2>&1
+check "report of the SINAREQ sweep" $?
+bits=$(grep -ao 'sinareq_bits=[0-9,]*' "sq.d/$ks/model.qnn" | head -n 1 | cut -d= -f2)
+grep -q "^## SINAREQ: learned per-layer bit widths and their hardware cost" sqr/report.md &&
+    grep -qE "^\| dorefa:4 \| plain \| 1 \| [0-9.]+ \| 4.00 \| 4 for every hidden layer \|" sqr/report.md &&
+    grep -qE "^\| dorefa:4 \| SINAREQ, learned widths \| 1 \| [0-9.]+ \| [0-9.]+ \| $bits \|" sqr/report.md
+check "the report's SINAREQ table: plain at 4 bits, learned at the .qnn's widths ($bits)" $?
 
 # errors
 printf '[x]\npaper = P\nclaim = C\nvary = wq\nexpect = heq:3 >> twn\n' >bad.ini

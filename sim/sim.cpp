@@ -34,7 +34,6 @@ SC_MODULE(sim_top)
 
 sim_top *g_top = nullptr;  // the elaborated model (SystemC allows one elaboration)
 bool g_open = false;
-bool g_started = false;    // sc_start has run: no more traces can be added
 sc_core::sc_trace_file *g_vcd = nullptr;
 long long g_vcd_until = 0; // the trace is closed after this many images
 
@@ -147,9 +146,6 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
     if (g_open)
         return fail(err, SIM_ERR_BUSY, "a simulation is already open in this process");
     const char *vcd = opts && opts->vcd_path && *opts->vcd_path ? opts->vcd_path : nullptr;
-    if (vcd && g_started)
-        return fail(err, SIM_ERR_BUSY, "a waveform can only be written by the first simulation "
-                    "of a process");
     nn_error nerr{};
     if (nn_qnn_validate(q, &nerr) != NN_OK)
         return fail(err, SIM_ERR_ARG, "%s", nerr.msg);
@@ -212,6 +208,10 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
             return fail(err, SIM_ERR_IO, "%s.vcd: cannot be written", name.c_str());
         }
         fclose(probe);
+        // A trace file may be created at any pause of the simulation: SystemC
+        // only refuses traces added to a file after its first time step, and
+        // this one gets all of its traces now. Its time stamps are the
+        // kernel's, which keeps running from one simulation to the next.
         g_vcd = sc_core::sc_create_vcd_trace_file(name.c_str());
         g_vcd->set_time_unit(100, sc_core::SC_PS);
         g_top->acc.trace(g_vcd);
@@ -336,7 +336,6 @@ extern "C" enum sim_status sim_run(struct sim *s, const uint8_t *pixels, int n, 
         // a watchdog: a correct model ends far earlier and pauses itself
         auto tm = std::chrono::steady_clock::now();
         sc_core::sc_start(period * (double)(2 * analytic + 1000));
-        g_started = true;
         s->stats.model_seconds += seconds_since(tm);
         golden.release(i);
         if (!a.image_done()) {

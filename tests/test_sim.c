@@ -224,6 +224,74 @@ static void scoreboard_catches(uint64_t *rng)
     nn_qnn_free(&m);
 }
 
+/* Counts the lines of a VCD file: time steps (#t) and value changes (b...
+ * id), and whether its header is complete. */
+static void vcd_lines(const char *path, int *header, long *steps, long *changes)
+{
+    *header = 0;
+    *steps = *changes = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "$enddefinitions", 15) == 0)
+            *header = 1;
+        else if (line[0] == '#')
+            (*steps)++;
+        else if (line[0] == 'b' || line[0] == '0' || line[0] == '1')
+            (*changes)++;
+    }
+    fclose(f);
+}
+
+/* A waveform from a later simulation of the process (this one has run many
+ * by now), twice: each file has its header, its time steps and the
+ * accumulator's value changes. */
+static void vcd_later(uint64_t *rng)
+{
+    struct nn_qnn m;
+    model_init(&m, 6, 6, 1, 3);
+    add_layer(&m, hidden_spec(rng, 5), rng);
+    struct lspec sc = {.op = NN_QNN_DENSE, .out_c = 3, .out_kind = NN_OUT_SCORES,
+                       .w_code = NN_WCODE_SIGNMAG, .w_max = 2};
+    add_layer(&m, sc, rng);
+    struct cm_hw hw;
+    random_hw(&hw, rng, &m);
+    uint8_t px[2 * 36];
+    for (size_t i = 0; i < sizeof px; i++)
+        px[i] = (uint8_t)rng_int(rng, 0, 255);
+    for (int k = 0; k < 2; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "test_sim_later_%d.vcd", k);
+        remove(path);
+        struct sim_options o = {.vcd_path = path, .vcd_images = 1};
+        struct sim *s;
+        struct sim_error err;
+        enum sim_status st = sim_open_opts(&s, &m, &hw, &o, &err);
+        TU_CHECK(st == SIM_OK, "vcd %d: sim_open_opts: %s", k, err.msg);
+        if (st != SIM_OK)
+            continue;
+        int matched[2] = {0, 0};
+        st = sim_run(s, px, 2, NULL, matched, &err);
+        TU_CHECK(st == SIM_OK && matched[0] && matched[1], "vcd %d: sim_run: %s", k, err.msg);
+        long long cycles = sim_stats(s)->min_image_cycles;
+        sim_close(s);
+        int header;
+        long steps, changes;
+        vcd_lines(path, &header, &steps, &changes);
+        /* one image traced: a time step per cycle of it, give or take the
+         * edges around it */
+        TU_CHECK(header && steps >= cycles && steps <= cycles + 3 && changes > steps,
+                 "vcd %d: header %d, %ld time steps for a %lld-cycle image, %ld changes", k,
+                 header, steps, cycles, changes);
+        printf("vcd of a later simulation (%d): %ld time steps, %ld value changes, %lld-cycle "
+               "image\n", k, steps, changes, cycles);
+        remove(path);
+    }
+    nn_qnn_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     int n_nets = argc > 1 ? atoi(argv[1]) : 800;
@@ -250,6 +318,7 @@ int main(int argc, char **argv)
         nn_qnn_free(&m);
     }
     scoreboard_catches(&rng);
+    vcd_later(&rng);
     printf("co-simulated %d networks (none %d, or %d, mux %d, add %d), %lld cycles: outputs, "
            "cycles and traffic compared exactly\n", n_nets, per_fam[FAM_NONE], per_fam[FAM_OR],
            per_fam[FAM_MUX], per_fam[FAM_ADD], g_sim_cycles);

@@ -16,8 +16,8 @@ void accel::configure(const program *p, const sc_time &period)
     const cm_hw &hw = p->hw;
     ctl.configure();
     buf.configure(*p);
-    fetch.configure(hw);
-    pe.configure(hw);
+    fetch.configure(*p);
+    pe.configure(*p);
     thr.configure(hw);
     mrg.configure(hw);
     pool.configure(hw);
@@ -44,12 +44,13 @@ void accel::configure(const program *p, const sc_time &period)
         has_res |= l.kind == layer_kind::RES;
     }
     const int A = hw.acc_bits, pop_bits = cm_bits_for(hw.lanes);
+    const double E = p->n_exp, xb = p->exp_bits;  // a bit-plane PE: 1, 0
     const int n_thr_hw = (1 << hw.max_act_bits) - 1;
     const double Rd = hw.pe_rows, lanes = hw.lanes, M = hw.max_act_bits, Q = hw.rq_mul_bits;
     const double ctl_bits = CTL_T + cm_bits_for(max_t) + cm_bits_for(max_p);
-    toggle_bits[CM_U_ARRAY] = 2 * lanes + 2 * Rd * lanes;
-    toggle_bits[CM_U_POPCOUNT] = 2 * Rd * pop_bits;
-    toggle_bits[CM_U_ACCUM] = Rd * (pop_bits + 1 + 2 * A);
+    toggle_bits[CM_U_ARRAY] = 2 * lanes + 2 * E * Rd * lanes;
+    toggle_bits[CM_U_POPCOUNT] = 2 * E * Rd * pop_bits;
+    toggle_bits[CM_U_ACCUM] = Rd * (pop_bits + E + 2 * A);
     toggle_bits[CM_U_THRESH] = Rd * (2.0 * n_thr_hw * A + n_thr_hw + M);
     switch (hw.merge) {
     case CM_MERGE_OR: toggle_bits[CM_U_MERGE] = Rd * 2; break;
@@ -61,7 +62,8 @@ void accel::configure(const program *p, const sc_time &period)
     toggle_bits[CM_U_SCORE] =
         (double)p->n_class * A + 3.0 * std::min(64, (int)Q + A + 1) + cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
-        lanes + 2 * Rd * lanes + 2 * Rd * pop_bits + Rd * M + ctl_bits * (has_res ? 6 : 4);
+        lanes + (2 + xb) * Rd * lanes + 2 * E * Rd * pop_bits + Rd * M +
+        ctl_bits * (has_res ? 6 : 4);
     toggle_bits[CM_U_CONTROL] = 4 + 3 + cm_bits_for(max_q) + cm_bits_for(max_p) +
                                 cm_bits_for(max_t) + cm_bits_for(p->n_layers) + 9;
 

@@ -45,6 +45,14 @@ SC_MODULE(buffers)
     {
         return L.wmag.data() + (((size_t)t * L.Q + q) * L.Bw + j) * (size_t)R * L.words;
     }
+    // its exponent field ([exp_bits][R][words]) on the shift path; nullptr
+    // on the bit planes (the field loads 0)
+    static const uint64_t *weight_exp(const layer_prog &L, int R, int exp_bits, int t, int q)
+    {
+        if (!L.shift)
+            return nullptr;
+        return L.wexp.data() + ((size_t)t * L.Q + q) * (size_t)exp_bits * R * L.words;
+    }
 
     void count_read(cm_buffer b, long long bits)
     {

@@ -3,8 +3,10 @@
 
 namespace lsim {
 
-void fetch_unit::configure(const cm_hw &hw)
+void fetch_unit::configure(const program &p)
 {
+    const cm_hw &hw = p.hw;
+    xb_ = p.exp_bits;
     R_ = hw.pe_rows;
     W_ = (hw.lanes + 63) / 64;
     lanes_ = hw.lanes;
@@ -16,9 +18,10 @@ void fetch_unit::configure(const cm_hw &hw)
     g_.assign(W, 0);
     f_.assign(W, 0);
     valid_.assign(W, 0);
-    wzero_.assign(2 * R * W, 0);
+    wzero_.assign((2 + (size_t)xb_) * R * W, 0);
     wsign_ = wzero_.data();
     wmag_ = wzero_.data() + R * W;
+    wexp_ = wzero_.data() + 2 * R * W;
     ctl_ = issue_ctl{};
     tog.clear();
 }
@@ -36,17 +39,28 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
                 valid_[w] = v[w];
         }
         // the weight register: each PE's sign and magnitude words of pass j
+        // (and on a shift PE the exponent field: 0 for bit-plane layers)
         const size_t RW = (size_t)R_ * W;
         const uint64_t *ns = buffers::weight_sign(L, R_, t, q);
         const uint64_t *nm = buffers::weight_mag(L, R_, t, q, j);
         unsigned long long n = 0;
         for (size_t i = 0; i < RW; i++)
             n += popc(wsign_[i] ^ ns[i]) + popc(wmag_[i] ^ nm[i]);
-        tog.add(CM_U_PIPEREG, n);
         wsign_ = ns;
         wmag_ = nm;
-        buf.count_read(CM_BUF_WEIGHT,
-                       (long long)R_ * lanes_ * (L.q->w_code == NN_WCODE_BINARY ? 1 : 2));
+        if (xb_ > 0) {
+            const uint64_t *nx = buffers::weight_exp(L, R_, xb_, t, q);
+            if (!nx)
+                nx = wzero_.data() + 2 * RW;  // the zeros it loads
+            for (size_t i = 0; i < (size_t)xb_ * RW; i++)
+                n += popc(wexp_[i] ^ nx[i]);
+            wexp_ = nx;
+        }
+        tog.add(CM_U_PIPEREG, n);
+        // the word read: sign and one magnitude plane (binary: the sign), or
+        // on the shift path sign, nonzero bit and exponent
+        const int per_lane = L.shift ? 2 + xb_ : L.q->w_code == NN_WCODE_BINARY ? 1 : 2;
+        buf.count_read(CM_BUF_WEIGHT, (long long)R_ * lanes_ * per_lane);
     }
     // the activation word register, and the gating buses g and f
     const bit_buffer &bank = buf.act(in_bank);

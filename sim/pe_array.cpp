@@ -3,17 +3,22 @@
 
 namespace lsim {
 
-void pe_array::configure(const cm_hw &hw)
+void pe_array::configure(const program &p)
 {
+    const cm_hw &hw = p.hw;
     R_ = hw.pe_rows;
     W_ = (hw.lanes + 63) / 64;
     A_ = hw.acc_bits;
     pop_bits_ = cm_bits_for(hw.lanes);
-    const size_t R = (size_t)R_, W = (size_t)W_;
-    lpos_.assign(R * W, 0);
-    lneg_.assign(R * W, 0);
-    pos_.assign(R, 0);
-    neg_.assign(R, 0);
+    E_ = p.n_exp;
+    xb_ = p.exp_bits;
+    const size_t R = (size_t)R_, W = (size_t)W_, E = (size_t)E_;
+    lpos_.assign(R * E * W, 0);
+    lneg_.assign(R * E * W, 0);
+    pos_.assign(R * E, 0);
+    neg_.assign(R * E, 0);
+    sum_p_.assign(R, 0);
+    sum_n_.assign(R, 0);
     d_.assign(R, 0);
     sh_.assign(R, 0);
     acc_.assign(R, 0);
@@ -82,11 +87,54 @@ template <int WORDS> void pe_array::pop(const fetch_unit &fetch)
     tog.add(CM_U_PIPEREG, t_pop);   // ... latched into the POP registers
 }
 
+// The shift PE's POP: per lane the bit-plane lane logic on (sign, nonzero
+// bit), the exponent decoder's one-hot d_e, and pos_e = pos AND d_e, neg_e =
+// neg AND d_e into the E tree pairs (their buses and popcount registers).
+void pe_array::pop_shift(const fetch_unit &fetch)
+{
+    const int W = W_, R = R_, E = E_, xb = xb_;
+    const uint64_t *ws = fetch.wsign(), *wm = fetch.wmag(), *wx = fetch.wexp();
+    const uint64_t *g = fetch.g(), *f = fetch.f();
+    uint64_t t_lane = 0, t_pop = 0;
+    for (int r = 0; r < R; r++) {
+        uint64_t pa[8] = {0}, pb[8] = {0};
+        for (int w = 0; w < W; w++) {
+            const size_t i = (size_t)r * W + w;
+            const lane_bits lb = lane_logic(g[w], f[w], ws[i], wm[i]);
+            for (int e = 0; e < E; e++) {
+                uint64_t d = ~uint64_t(0);
+                for (int k = 0; k < xb; k++) {
+                    const uint64_t x = wx[((size_t)k * R + r) * W + w];
+                    d &= (e >> k) & 1 ? x : ~x;
+                }
+                const uint64_t a = lb.pos & d, b = lb.neg & d;
+                const size_t o = ((size_t)r * E + e) * W + w;
+                t_lane += popc(a ^ lpos_[o]) + popc(b ^ lneg_[o]);
+                lpos_[o] = a;
+                lneg_[o] = b;
+                pa[e] += popc(a);
+                pb[e] += popc(b);
+            }
+        }
+        for (int e = 0; e < E; e++) {
+            const size_t o = (size_t)r * E + e;
+            t_pop += popc(pa[e] ^ pos_[o]) + popc(pb[e] ^ neg_[o]);
+            pos_[o] = pa[e];
+            neg_[o] = pb[e];
+        }
+    }
+    tog.add(CM_U_ARRAY, t_lane);
+    tog.add(CM_U_POPCOUNT, t_pop);
+    tog.add(CM_U_PIPEREG, t_pop);
+}
+
 void pe_array::step_pop(const fetch_unit &fetch)
 {
     if (!advance(pop_ctl_, fetch.ctl(), tog))
         return;
-    if (W_ == 1)
+    if (E_ > 1)
+        pop_shift(fetch);
+    else if (W_ == 1)
         pop<1>(fetch);
     else
         pop<0>(fetch);
@@ -94,7 +142,8 @@ void pe_array::step_pop(const fetch_unit &fetch)
 
 // ---- ACC: subtract, shift, accumulate ----
 
-// ACC over R PEs; returns the toggles (a loop that vectorizes, as pop_one_word).
+// ACC over R PEs; returns the toggles (a loop that vectorizes, as
+// pop_one_word). pos and neg are pop_bits wide, d = pos - neg one more.
 __attribute__((noinline)) static uint64_t
 acc_all(int R, bool first, int shift, int A, int pop_bits, const uint64_t *__restrict pos,
         const uint64_t *__restrict neg, int64_t *__restrict dd, int64_t *__restrict sh,
@@ -127,8 +176,22 @@ void pe_array::step_acc()
         done_ctl_.valid = false;
         return;
     }
-    tog.add(CM_U_ACCUM, acc_all(R_, c.first, c.shift, A_, pop_bits_, pos_.data(), neg_.data(),
-                                d_.data(), sh_.data(), acc_.data()));
+    if (E_ == 1) {
+        tog.add(CM_U_ACCUM, acc_all(R_, c.first, c.shift, A_, pop_bits_, pos_.data(),
+                                    neg_.data(), d_.data(), sh_.data(), acc_.data()));
+    } else {  // the shift-add: P = sum pos_e << e, N = sum neg_e << e
+        for (int r = 0; r < R_; r++) {
+            uint64_t p = 0, n = 0;
+            for (int e = 0; e < E_; e++) {
+                p += pos_[(size_t)r * E_ + e] << e;
+                n += neg_[(size_t)r * E_ + e] << e;
+            }
+            sum_p_[r] = p;
+            sum_n_[r] = n;
+        }
+        tog.add(CM_U_ACCUM, acc_all(R_, c.first, c.shift, A_, pop_bits_ + E_ - 1, sum_p_.data(),
+                                    sum_n_.data(), d_.data(), sh_.data(), acc_.data()));
+    }
     tog.add(CM_U_PIPEREG, done_ctl_.bits, c.bits);
     done_ctl_ = c;
     done_ctl_.valid = c.last;

@@ -66,6 +66,21 @@ sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
 
 // The cost models' view of a .qnn (as cli/costnet.c's cli_net_from_qnn,
 // which cli/ owns; sim/ cannot depend on cli/).
+// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e (as
+// cli/costnet.c's weights_pow2: what lets a shift PE run it in one pass).
+int weights_pow2(const nn_qnn_layer &s)
+{
+    if (s.w_code != NN_WCODE_SIGNMAG || !s.w)
+        return 0;
+    const size_t n = (size_t)s.out_c * nn_qnn_fan_in(&s);
+    for (size_t i = 0; i < n; i++) {
+        const int a = s.w[i] < 0 ? -s.w[i] : s.w[i];
+        if (a & (a - 1))
+            return 0;
+    }
+    return 1;
+}
+
 void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
 {
     layers.assign((size_t)q.n_layers, cm_layer{});
@@ -94,6 +109,7 @@ void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
         l.in_sign = s.in_code == NN_CODE_SIGN;
         l.w_mag_bits = s.w_code == NN_WCODE_BINARY ? 0 : s.w_mag_bits;
         l.w_max = s.w_max;
+        l.w_pow2 = weights_pow2(s);
         l.scores = s.out_kind == NN_OUT_SCORES;
         l.out_bits = l.scores ? 0 : s.out_bits;
         l.out_sign = s.out_code == NN_CODE_SIGN;
@@ -171,7 +187,7 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         return fail(err, st, "%s%s", cst == CM_ERR_INFEASIBLE ? "infeasible: " : "", cerr.msg);
     }
     char msg[256];
-    if (!lsim::program_build(s->prog, *q, s->design->hw, msg, sizeof msg)) {
+    if (!lsim::program_build(s->prog, *q, s->design->hw, s->net, msg, sizeof msg)) {
         delete s->design;
         delete s;
         return fail(err, SIM_ERR_ARG, "%s", msg);

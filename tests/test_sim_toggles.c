@@ -35,6 +35,12 @@
  *             cycle from the stage table (replay_valid; its cycle count must
  *             equal the simulated one).
  *
+ * A third of the networks hold power-of-two weights and run on shift PE
+ * designs (2..7 exponents): their shift-path layers' weight register holds
+ * the sign, the nonzero bit and the exponent, each lane's pos and neg go to
+ * the tree pair of its exponent (E pairs of lane buses and popcounts), and
+ * the subtractor's output is the shift-add's d = sum_e (pos_e - neg_e) 2^e.
+ *
  * Plus an invariant: an all-zero image leaves the first layer's lane logic,
  * popcounts and accumulators at 0 toggles (their inputs never change from
  * reset).
@@ -54,6 +60,7 @@
 #define MAXR 24        /* pe_rows here */
 #define MAXL 160       /* lanes here */
 #define NT_MAX 7
+#define E_MAX 7        /* a shift PE's exponents here */
 
 static unsigned hamming(uint64_t a, uint64_t b) { return (unsigned)__builtin_popcountll(a ^ b); }
 
@@ -67,8 +74,8 @@ static int64_t sext(uint64_t v, int bits)
 /* Every register and bus of the recount, carried across layers and images. */
 struct regs {
     uint8_t g[MAXL], f[MAXL];                      /* fetch buses */
-    uint8_t lpos[MAXR][MAXL], lneg[MAXR][MAXL];    /* lane logic buses */
-    int64_t pos[MAXR], neg[MAXR];                  /* popcount outputs */
+    uint8_t lpos[MAXR][E_MAX][MAXL], lneg[MAXR][E_MAX][MAXL]; /* lane logic buses, per tree pair */
+    int64_t pos[MAXR][E_MAX], neg[MAXR][E_MAX];    /* popcount outputs */
     int64_t d[MAXR], sh[MAXR], acc[MAXR];          /* accumulate stage */
     int64_t thr[MAXR][NT_MAX];                     /* threshold registers */
     uint64_t cmp[MAXR];
@@ -78,7 +85,7 @@ struct regs {
     int64_t score[64], mul, sadd, best, cls;
     /* pipeline registers: the weight register, the activation word, the
      * stage control registers (FETCH, POP, ACC-done, RQ, ADD, THR) */
-    uint8_t ws[MAXR][MAXL], wm[MAXR][MAXL], x[MAXL];
+    uint8_t ws[MAXR][MAXL], wm[MAXR][MAXL], wx[MAXR][MAXL], x[MAXL]; /* wx: exponent */
     uint64_t ctl_fetch, ctl_pop, ctl_done, ctl_rq, ctl_add, ctl_thr;
     /* controller: the loop counters, the layer counter, the valid bits */
     uint64_t counters, layer, valid;
@@ -202,13 +209,23 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
     int pop_bits = 0;
     while ((1LL << pop_bits) <= lanes)
         pop_bits++;
-    const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + 1);
+    /* a shift PE: E tree pairs, the subtractor pop_bits + E bits wide */
+    const int E = hw->pe == CM_PE_SHIFT ? hw->max_w_bits : 1;
+    const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + E);
     static int oy[4096], ox[4096];
     for (int l = 0; l < m->n_layers; l++) {
         const struct nn_qnn_layer *L = &m->layers[l];
         double *cnt = g_count[l];
         const int fan = nn_qnn_fan_in(L), T = (L->out_c + R - 1) / R, Q = (fan + lanes - 1) / lanes;
-        const int Bw = L->w_code == NN_WCODE_BINARY ? 1 : L->w_mag_bits, Ba = L->in_bits;
+        /* the shift path: a shift PE, weights 0 or +-2^e, more than one plane */
+        int shift = E > 1 && L->w_code == NN_WCODE_SIGNMAG && L->w_mag_bits >= 2 &&
+                    L->w_mag_bits <= E;
+        for (size_t i = 0; shift && i < (size_t)L->out_c * nn_qnn_fan_in(L); i++) {
+            int a = L->w[i] < 0 ? -L->w[i] : L->w[i];
+            shift = (a & (a - 1)) == 0;
+        }
+        const int Bw = L->w_code == NN_WCODE_BINARY || shift ? 1 : L->w_mag_bits;
+        const int Ba = L->in_bits;
         const int P = positions(L, oy, ox), k = L->pool > 1 ? L->pool : 1;
         const int scores = L->out_kind == NN_OUT_SCORES, nt = L->n_thr;
         const int bitmerge = L->merge == NN_MERGE_OR || L->merge == NN_MERGE_MUX;
@@ -289,38 +306,54 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                             }
                             for (int r = 0; r < R; r++) {
                                 int c = c0 + r;
-                                int64_t pc = 0, nc = 0;
+                                int64_t pc[E_MAX] = {0}, nc[E_MAX] = {0};
                                 for (int i = 0; i < lanes; i++) {
-                                    int fi = q * lanes + i, sb = 0, mb = 0;
+                                    int fi = q * lanes + i, sb = 0, mb = 0, ex = 0;
                                     if (c < L->out_c && fi < fan) {
-                                        int w = L->w[(size_t)c * fan + fi];
+                                        int w = L->w[(size_t)c * fan + fi], mag = w < 0 ? -w : w;
                                         sb = w < 0;
-                                        mb = L->w_code == NN_WCODE_BINARY
-                                                 ? 1
-                                                 : ((w < 0 ? -w : w) >> j) & 1;
+                                        if (shift) { /* nonzero bit and exponent */
+                                            mb = mag != 0;
+                                            while (mag > 1) {
+                                                mag >>= 1;
+                                                ex++;
+                                            }
+                                        } else {
+                                            mb = L->w_code == NN_WCODE_BINARY ? 1 : (mag >> j) & 1;
+                                        }
                                     }
                                     if (b == 0) { /* the weight register loads */
                                         cnt[CM_U_PIPEREG] += (sb != s->ws[r][i]) +
-                                                             (mb != s->wm[r][i]);
+                                                             (mb != s->wm[r][i]) +
+                                                             hamming((uint64_t)ex, s->wx[r][i]);
                                         s->ws[r][i] = (uint8_t)sb;
                                         s->wm[r][i] = (uint8_t)mb;
+                                        s->wx[r][i] = (uint8_t)ex;
                                     }
                                     int nz = mb & g[i], nn = sb ^ f[i];
-                                    uint8_t a = (uint8_t)(nz & !nn), bb = (uint8_t)(nz & nn);
-                                    cnt[CM_U_ARRAY] += (a != s->lpos[r][i]) + (bb != s->lneg[r][i]);
-                                    s->lpos[r][i] = a;
-                                    s->lneg[r][i] = bb;
-                                    pc += a;
-                                    nc += bb;
+                                    for (int e = 0; e < E; e++) { /* routed to tree pair ex */
+                                        uint8_t a = (uint8_t)(nz & !nn & (e == ex));
+                                        uint8_t bb = (uint8_t)(nz & nn & (e == ex));
+                                        cnt[CM_U_ARRAY] += (a != s->lpos[r][e][i]) +
+                                                           (bb != s->lneg[r][e][i]);
+                                        s->lpos[r][e][i] = a;
+                                        s->lneg[r][e][i] = bb;
+                                        pc[e] += a;
+                                        nc[e] += bb;
+                                    }
                                 }
-                                /* the trees' outputs, latched in the POP registers */
-                                double tp = hamming((uint64_t)pc, (uint64_t)s->pos[r]) +
-                                            hamming((uint64_t)nc, (uint64_t)s->neg[r]);
-                                cnt[CM_U_POPCOUNT] += tp;
-                                cnt[CM_U_PIPEREG] += tp;
-                                s->pos[r] = pc;
-                                s->neg[r] = nc;
-                                int64_t d = pc - nc;
+                                /* the trees' outputs, latched in the POP registers; the
+                                 * shift-add d = sum_e (pos_e - neg_e) 2^e */
+                                int64_t d = 0;
+                                for (int e = 0; e < E; e++) {
+                                    double tp = hamming((uint64_t)pc[e], (uint64_t)s->pos[r][e]) +
+                                                hamming((uint64_t)nc[e], (uint64_t)s->neg[r][e]);
+                                    cnt[CM_U_POPCOUNT] += tp;
+                                    cnt[CM_U_PIPEREG] += tp;
+                                    s->pos[r][e] = pc[e];
+                                    s->neg[r][e] = nc[e];
+                                    d += (pc[e] - nc[e]) * ((int64_t)1 << e);
+                                }
                                 int64_t sh = sext((uint64_t)d << (b + j), A);
                                 int first = q == 0 && j == 0 && b == 0;
                                 int64_t a = sext((uint64_t)((first ? 0 : s->acc[r]) + sh), A);
@@ -519,10 +552,19 @@ int main(void)
     printf("SystemC %s\n", sim_systemc_version());
     static const int fams[] = {NN_MERGE_NONE, NN_MERGE_OR, NN_MERGE_MUX, NN_MERGE_ADD};
     static const int lanes[] = {5, 16, 64, 70, 128};
-    int nets = 0;
-    for (int i = 0; i < 40; i++) {
+    int nets = 0, shift_nets = 0;
+    for (int i = 0; i < 60; i++) {
+        /* networks 40..59: power-of-two weights on shift PE designs */
+        const int shift = i >= 40;
         struct nn_qnn m;
         small_net(&m, &rng, fams[i % 4]);
+        for (int l = 0; shift && l < m.n_layers; l++) {
+            struct nn_qnn_layer *L = &m.layers[l];
+            for (size_t k = 0; L->w_code == NN_WCODE_SIGNMAG &&
+                               k < (size_t)L->out_c * nn_qnn_fan_in(L); k++)
+                if (L->w[k] == 3 || L->w[k] == -3)
+                    L->w[k] = (int8_t)(L->w[k] / 3 * 2);
+        }
         struct nn_error nerr;
         if (nn_qnn_validate(&m, &nerr) != NN_OK) {
             TU_CHECK(0, "network %d: invalid: %s", i, nerr.msg);
@@ -540,13 +582,24 @@ int main(void)
         hw.res_bits = 32;
         hw.rq_mul_bits = 40;
         hw.act_kbits = hw.weight_kbits = hw.skip_kbits = 0.0;
+        if (shift) {
+            hw.pe = CM_PE_SHIFT;
+            hw.max_w_bits = rng_int(&rng, 2, E_MAX);
+            int bits = 0;
+            while ((1 << bits) <= hw.lanes)
+                bits++;
+            if (hw.acc_bits < bits + hw.max_w_bits)
+                hw.acc_bits = bits + hw.max_w_bits;
+            shift_nets++;
+        }
         size_t img = (size_t)m.in_h * m.in_w * m.in_c;
         uint8_t px[3 * 7 * 7 * 2];
         for (size_t k = 0; k < 3 * img; k++)
             px[k] = (uint8_t)rng_int(&rng, 0, 255);
         char what[128];
-        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes)", i, fams[i % 4],
-                 hw.pe_rows, hw.lanes);
+        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes%s, %d exponents)", i,
+                 fams[i % 4], hw.pe_rows, hw.lanes, shift ? ", shift PE" : "",
+                 cm_hw_exponents(&hw));
         compare(&m, &hw, px, 3, what);
         nets++;
 
@@ -568,8 +621,8 @@ int main(void)
         }
         nn_qnn_free(&m);
     }
-    printf("recounted the toggles of %d networks (or, mux, add, none; 3 images each): array, "
-           "popcount, accum, thresh, merge, pool, score, pipeline registers, control per layer, "
-           "exactly\n", nets);
+    printf("recounted the toggles of %d networks (or, mux, add, none; 3 images each; %d on shift "
+           "PE designs): array, popcount, accum, thresh, merge, pool, score, pipeline registers, "
+           "control per layer, exactly\n", nets, shift_nets);
     return tu_exit("test_sim_toggles");
 }

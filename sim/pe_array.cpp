@@ -90,37 +90,101 @@ template <int WORDS> void pe_array::pop(const fetch_unit &fetch)
 // The shift PE's POP: per lane the bit-plane lane logic on (sign, nonzero
 // bit), the exponent decoder's one-hot d_e, and pos_e = pos AND d_e, neg_e =
 // neg AND d_e into the E tree pairs (their buses and popcount registers).
+// pop_shift for lanes <= 64 (one word) and E exponents known at compile
+// time (unrolled; the common case).
+template <int E>
+__attribute__((noinline)) static void
+pop_shift_one_word(int R, uint64_t g, uint64_t f, const uint64_t *__restrict ws,
+                   const uint64_t *__restrict wm, const uint64_t *__restrict wx,
+                   uint64_t *__restrict lp, uint64_t *__restrict ln, uint64_t *__restrict pos,
+                   uint64_t *__restrict neg, uint64_t *t_lane, uint64_t *t_pop)
+{
+    constexpr int xb = E <= 2 ? 1 : E <= 4 ? 2 : 3;
+    uint64_t tl = 0, tp = 0;
+    for (int r = 0; r < R; r++) {
+        const lane_bits lb = lane_logic(g, f, ws[r], wm[r]);
+        uint64_t lit[xb][2];
+        for (int k = 0; k < xb; k++) {
+            lit[k][1] = wx[(size_t)k * R + r];
+            lit[k][0] = ~lit[k][1];
+        }
+        for (int e = 0; e < E; e++) {
+            uint64_t d = lit[0][e & 1];
+            for (int k = 1; k < xb; k++)
+                d &= lit[k][(e >> k) & 1];
+            const uint64_t a = lb.pos & d, b = lb.neg & d;
+            const size_t o = (size_t)r * E + e;
+            const uint64_t pa = (uint64_t)__builtin_popcountll(a);
+            const uint64_t pb = (uint64_t)__builtin_popcountll(b);
+            tl += (uint64_t)__builtin_popcountll(a ^ lp[o]) +
+                  (uint64_t)__builtin_popcountll(b ^ ln[o]);
+            tp += (uint64_t)__builtin_popcountll((pa ^ pos[o]) | (pb ^ neg[o]) << 32);
+            lp[o] = a;
+            ln[o] = b;
+            pos[o] = pa;
+            neg[o] = pb;
+        }
+    }
+    *t_lane += tl;
+    *t_pop += tp;
+}
+
 void pe_array::pop_shift(const fetch_unit &fetch)
 {
+    if (W_ == 1) {
+        uint64_t t_lane = 0, t_pop = 0;
+        auto *run = &pop_shift_one_word<2>;
+        switch (E_) {
+        case 2: run = &pop_shift_one_word<2>; break;
+        case 3: run = &pop_shift_one_word<3>; break;
+        case 4: run = &pop_shift_one_word<4>; break;
+        case 5: run = &pop_shift_one_word<5>; break;
+        case 6: run = &pop_shift_one_word<6>; break;
+        default: run = &pop_shift_one_word<7>; break;
+        }
+        run(R_, fetch.g()[0], fetch.f()[0], fetch.wsign(), fetch.wmag(), fetch.wexp(),
+            lpos_.data(), lneg_.data(), pos_.data(), neg_.data(), &t_lane, &t_pop);
+        tog.add(CM_U_ARRAY, t_lane);
+        tog.add(CM_U_POPCOUNT, t_pop);
+        tog.add(CM_U_PIPEREG, t_pop);
+        return;
+    }
     const int W = W_, R = R_, E = E_, xb = xb_;
-    const uint64_t *ws = fetch.wsign(), *wm = fetch.wmag(), *wx = fetch.wexp();
-    const uint64_t *g = fetch.g(), *f = fetch.f();
+    const uint64_t *__restrict ws = fetch.wsign(), *__restrict wm = fetch.wmag();
+    const uint64_t *__restrict wx = fetch.wexp();
+    const uint64_t *__restrict g = fetch.g(), *__restrict f = fetch.f();
+    uint64_t *__restrict lp = lpos_.data(), *__restrict ln = lneg_.data();
+    uint64_t *__restrict pos = pos_.data(), *__restrict neg = neg_.data();
     uint64_t t_lane = 0, t_pop = 0;
     for (int r = 0; r < R; r++) {
         uint64_t pa[8] = {0}, pb[8] = {0};
         for (int w = 0; w < W; w++) {
             const size_t i = (size_t)r * W + w;
             const lane_bits lb = lane_logic(g[w], f[w], ws[i], wm[i]);
+            // the decoder: lit[k][v] = the lanes whose exponent bit k is v
+            uint64_t lit[3][2];
+            for (int k = 0; k < xb; k++) {
+                lit[k][1] = wx[((size_t)k * R + r) * W + w];
+                lit[k][0] = ~lit[k][1];
+            }
             for (int e = 0; e < E; e++) {
-                uint64_t d = ~uint64_t(0);
-                for (int k = 0; k < xb; k++) {
-                    const uint64_t x = wx[((size_t)k * R + r) * W + w];
-                    d &= (e >> k) & 1 ? x : ~x;
-                }
+                uint64_t d = lit[0][e & 1];
+                for (int k = 1; k < xb; k++)
+                    d &= lit[k][(e >> k) & 1];
                 const uint64_t a = lb.pos & d, b = lb.neg & d;
                 const size_t o = ((size_t)r * E + e) * W + w;
-                t_lane += popc(a ^ lpos_[o]) + popc(b ^ lneg_[o]);
-                lpos_[o] = a;
-                lneg_[o] = b;
+                t_lane += popc(a ^ lp[o]) + popc(b ^ ln[o]);
+                lp[o] = a;
+                ln[o] = b;
                 pa[e] += popc(a);
                 pb[e] += popc(b);
             }
         }
         for (int e = 0; e < E; e++) {
             const size_t o = (size_t)r * E + e;
-            t_pop += popc(pa[e] ^ pos_[o]) + popc(pb[e] ^ neg_[o]);
-            pos_[o] = pa[e];
-            neg_[o] = pb[e];
+            t_pop += popc(pa[e] ^ pos[o]) + popc(pb[e] ^ neg[o]);
+            pos[o] = pa[e];
+            neg[o] = pb[e];
         }
     }
     tog.add(CM_U_ARRAY, t_lane);

@@ -103,15 +103,11 @@ pop_shift_one_word(int R, uint64_t g, uint64_t f, const uint64_t *__restrict ws,
     uint64_t tl = 0, tp = 0;
     for (int r = 0; r < R; r++) {
         const lane_bits lb = lane_logic(g, f, ws[r], wm[r]);
-        uint64_t lit[xb][2];
-        for (int k = 0; k < xb; k++) {
-            lit[k][1] = wx[(size_t)k * R + r];
-            lit[k][0] = ~lit[k][1];
-        }
+        uint64_t x[xb];
+        for (int k = 0; k < xb; k++)
+            x[k] = wx[(size_t)k * R + r];
         for (int e = 0; e < E; e++) {
-            uint64_t d = lit[0][e & 1];
-            for (int k = 1; k < xb; k++)
-                d &= lit[k][(e >> k) & 1];
+            const uint64_t d = exp_decode(x, xb, e);
             const uint64_t a = lb.pos & d, b = lb.neg & d;
             const size_t o = (size_t)r * E + e;
             const uint64_t pa = (uint64_t)__builtin_popcountll(a);
@@ -161,16 +157,11 @@ void pe_array::pop_shift(const fetch_unit &fetch)
         for (int w = 0; w < W; w++) {
             const size_t i = (size_t)r * W + w;
             const lane_bits lb = lane_logic(g[w], f[w], ws[i], wm[i]);
-            // the decoder: lit[k][v] = the lanes whose exponent bit k is v
-            uint64_t lit[3][2];
-            for (int k = 0; k < xb; k++) {
-                lit[k][1] = wx[((size_t)k * R + r) * W + w];
-                lit[k][0] = ~lit[k][1];
-            }
+            uint64_t x[3];  // the exponent field's planes of this word
+            for (int k = 0; k < xb; k++)
+                x[k] = wx[((size_t)k * R + r) * W + w];
             for (int e = 0; e < E; e++) {
-                uint64_t d = lit[0][e & 1];
-                for (int k = 1; k < xb; k++)
-                    d &= lit[k][(e >> k) & 1];
+                const uint64_t d = exp_decode(x, xb, e);
                 const uint64_t a = lb.pos & d, b = lb.neg & d;
                 const size_t o = ((size_t)r * E + e) * W + w;
                 t_lane += popc(a ^ lp[o]) + popc(b ^ ln[o]);
@@ -245,13 +236,8 @@ void pe_array::step_acc()
                                     neg_.data(), d_.data(), sh_.data(), acc_.data()));
     } else {  // the shift-add: P = sum pos_e << e, N = sum neg_e << e
         for (int r = 0; r < R_; r++) {
-            uint64_t p = 0, n = 0;
-            for (int e = 0; e < E_; e++) {
-                p += pos_[(size_t)r * E_ + e] << e;
-                n += neg_[(size_t)r * E_ + e] << e;
-            }
-            sum_p_[r] = p;
-            sum_n_[r] = n;
+            sum_p_[r] = shift_add(pos_.data() + (size_t)r * E_, E_);
+            sum_n_[r] = shift_add(neg_.data() + (size_t)r * E_, E_);
         }
         tog.add(CM_U_ACCUM, acc_all(R_, c.first, c.shift, A_, pop_bits_ + E_ - 1, sum_p_.data(),
                                     sum_n_.data(), d_.data(), sh_.data(), acc_.data()));

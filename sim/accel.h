@@ -23,8 +23,10 @@
 // the previous edge (a register read before it is written in the same
 // process is the register's output), so a value moves one stage per edge.
 // A process per unit with sc_signals between them would describe the same
-// registers at 20-25 ns more per process and cycle (measured on this
-// machine), a third of the model's speed. A layer's cycle count is whatever
+// registers at about 20-25 ns more per process and cycle (the project's
+// measurement of SystemC 2.3 on its machine; a cycle costs 110-170 ns with
+// one process), more than a third of the model's speed for eight units. A
+// layer's cycle count is whatever
 // the stepping takes (CONFIG, the issues, the drain): it is counted here,
 // never computed, and cross-checked with the simulated time.
 //

@@ -114,6 +114,21 @@ static long long max_abs64(const int64_t *v, size_t n)
     return m;
 }
 
+/* 1 if every weight code of a sign-magnitude layer is 0 or +-2^e: what
+ * decides that a shift PE runs it in one pass (docs/accelerator.md). */
+static int weights_pow2(const struct nn_qnn_layer *s)
+{
+    if (s->w_code != NN_WCODE_SIGNMAG || !s->w)
+        return 0;
+    const size_t n = (size_t)s->out_c * nn_qnn_fan_in(s);
+    for (size_t i = 0; i < n; i++) {
+        const int a = s->w[i] < 0 ? -s->w[i] : s->w[i];
+        if (a & (a - 1))
+            return 0;
+    }
+    return 1;
+}
+
 void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer *layers)
 {
     memset(net, 0, sizeof *net);
@@ -142,6 +157,7 @@ void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_laye
         l->in_sign = s->in_code == NN_CODE_SIGN;
         l->w_mag_bits = s->w_code == NN_WCODE_BINARY ? 0 : s->w_mag_bits;
         l->w_max = s->w_max;
+        l->w_pow2 = weights_pow2(s);
         l->scores = s->out_kind == NN_OUT_SCORES;
         l->out_bits = l->scores ? 0 : s->out_bits;
         l->out_sign = s->out_code == NN_CODE_SIGN;

@@ -50,10 +50,22 @@ static long long max_input(const struct cm_layer *l)
     return (1LL << l->in_bits) - 1;
 }
 
-/* Bits per weight in the weight buffer: the sign plane and the magnitude planes. */
-static int weight_bits(const struct cm_layer *l)
+/* Bits per weight in the weight buffer: the sign plane and the magnitude
+ * planes; on the shift path the sign, the nonzero bit and the exponent. */
+static int weight_bits(const struct cm_hw *hw, const struct cm_layer *l)
 {
+    if (cm_layer_shift(hw, l))
+        return 2 + cm_hw_exp_bits(hw);
     return l->w_mag_bits > 0 ? 1 + l->w_mag_bits : 1;
+}
+
+/* Bits per lane of one weight word read (one pass): sign and magnitude
+ * plane (1 for binary), or sign, nonzero bit and exponent on the shift path. */
+static int weight_word_bits(const struct cm_hw *hw, const struct cm_layer *l)
+{
+    if (cm_layer_shift(hw, l))
+        return 2 + cm_hw_exp_bits(hw);
+    return l->w_mag_bits > 0 ? 2 : 1;
 }
 
 /* Bits of one output code (thresholds: 2^bits - 1 comparisons). */
@@ -169,15 +181,23 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     struct cm_count c;
     memset(d->unit, 0, sizeof d->unit);
 
-    c = cm_lane_logic(hw->lanes);
+    /* a shift PE: the exponent decoders and E pairs of popcount trees, the
+     * shift-add of their counts, and an accumulator whose subtractor takes
+     * the pop_bits + E - 1 bit sums (E = 1: the bit-plane PE) */
+    const int E = cm_hw_exponents(hw), xb = cm_hw_exp_bits(hw);
+    c = hw->pe == CM_PE_SHIFT ? cm_lane_logic_shift(hw->lanes, E) : cm_lane_logic(hw->lanes);
     cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
     c = cm_fetch_gating(hw->lanes);
     cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
 
     c = cm_popcount(hw->lanes, hw->adder);
-    cm_count_add(&d->unit[CM_U_POPCOUNT], &c, 2.0 * R);
+    cm_count_add(&d->unit[CM_U_POPCOUNT], &c, 2.0 * E * R);
 
-    c = cm_accumulator(pop_bits, max_shift, A, hw->adder);
+    if (hw->pe == CM_PE_SHIFT) {
+        c = cm_shift_add(pop_bits, E, hw->adder);
+        cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
+    }
+    c = cm_accumulator(pop_bits + E - 1, max_shift, A, hw->adder);
     cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
 
     c = cm_threshold_unit((1 << hw->max_act_bits) - 1, A, hw->adder);
@@ -220,8 +240,10 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
     /* FETCH: the activation word and each PE's weight word (sign and
-     * magnitude bits); POP: two popcounts per PE; THR: the code. */
-    c = cm_register(hw->lanes + 2 * R * hw->lanes + 2 * R * pop_bits + R * hw->max_act_bits);
+     * magnitude bits; a shift PE's also the exponent field); POP: two
+     * popcounts per PE and exponent; THR: the code. */
+    c = cm_register(hw->lanes + (2 + xb) * R * hw->lanes + 2 * E * R * pop_bits +
+                    R * hw->max_act_bits);
     cm_count_add(&d->unit[CM_U_PIPEREG], &c, 1);
 
     long long max_t = 1, max_p = 1, max_q = 1;
@@ -255,14 +277,21 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     const double act_bank = d->buf_bits[CM_BUF_ACT] / 2.0;
     const double *word = d->buf_word_bits;
 
+    /* on the shift path each lane also decodes its exponent and routes its
+     * bit (E AND2s, the decoder counted as E more), E tree pairs count, and
+     * 2 (E - 1) adds of the shift-add precede the accumulation */
+    const int shift = cm_layer_shift(hw, l), E = shift ? cm_hw_exponents(hw) : 1;
+    const int pop_bits = cm_bits_for(hw->lanes);
     lc->ops[CM_OPK_LANE] = C * issues_per_channel * hw->lanes;
     lc->ops_pj[CM_OPK_LANE] = lc->ops[CM_OPK_LANE] *
-        (3.0 * cm_energy_gate_pj(lib, CM_AND2) + cm_energy_gate_pj(lib, CM_XOR2));
-    lc->ops[CM_OPK_POP] = 2.0 * C * issues_per_channel;
+        ((3.0 + (shift ? 2.0 * E : 0.0)) * cm_energy_gate_pj(lib, CM_AND2) +
+         cm_energy_gate_pj(lib, CM_XOR2));
+    lc->ops[CM_OPK_POP] = 2.0 * E * C * issues_per_channel;
     lc->ops_pj[CM_OPK_POP] = lc->ops[CM_OPK_POP] * cm_energy_popcount_pj(hw->lanes);
     lc->ops[CM_OPK_ACC] = C * issues_per_channel;
-    lc->ops_pj[CM_OPK_ACC] = lc->ops[CM_OPK_ACC] *
-        (cm_energy_add_pj(cm_bits_for(hw->lanes) + 1) + cm_energy_add_pj(A));
+    lc->ops_pj[CM_OPK_ACC] =
+        lc->ops[CM_OPK_ACC] * (cm_energy_add_pj(pop_bits + E) + cm_energy_add_pj(A) +
+                               2.0 * (E - 1) * cm_energy_add_pj(pop_bits + E - 1));
 
     if (!l->scores) {
         lc->ops[CM_OPK_CMP] = C * P * n_thr_of(l);
@@ -295,7 +324,7 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
 
     /* Traffic. */
     const double T = (double)cy->tiles;
-    const double wb = weight_bits(l) > 1 ? 2.0 : 1.0;
+    const double wb = weight_word_bits(hw, l);
     lc->reads[CM_BUF_ACT] = (double)cy->issue;
     lc->sram_pj[CM_BUF_ACT] =
         lc->reads[CM_BUF_ACT] * cm_sram_access_pj(act_bank, word[CM_BUF_ACT], hw->lanes);
@@ -392,6 +421,13 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
         }
     }
 
+    /* the shift-add's sums (pop_bits + E - 1 bits) feed the acc_bits adder */
+    if (hw->pe == CM_PE_SHIFT && cm_bits_for(hw->lanes) + hw->max_w_bits - 1 >= hw->acc_bits)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "[array] pe = shift: %d lanes and %d exponents make %d-bit sums; "
+                       "[array] acc_bits = %d must be wider",
+                       hw->lanes, hw->max_w_bits, cm_bits_for(hw->lanes) + hw->max_w_bits - 1,
+                       hw->acc_bits);
     for (int i = 0; i < net->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
         if (l->scores != (i == net->n_layers - 1))
@@ -414,7 +450,7 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
             act_need = in > out ? in : out;
             act_layer = i;
         }
-        w_need += (double)l->out_c * cm_layer_fan_in(l) * weight_bits(l);
+        w_need += (double)l->out_c * cm_layer_fan_in(l) * weight_bits(hw, l);
         w_need += l->scores ? (double)l->out_c * (2 * hw->rq_mul_bits + hw->acc_bits)
                             : (double)l->out_c * n_thr_of(l) * hw->acc_bits;
         if (l->merge == CM_MERGE_MUX)
@@ -455,7 +491,7 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
     d->buf_word_bits[CM_BUF_ACT] = fmax(hw->lanes, (double)R * hw->max_act_bits);
     d->buf_word_bits[CM_BUF_WEIGHT] =
-        fmax(2.0 * R * hw->lanes,
+        fmax((2.0 + cm_hw_exp_bits(hw)) * R * hw->lanes,
              fmax((double)R * ((1 << hw->max_act_bits) - 1) * A, (double)R * (2 * M + A)));
     d->buf_word_bits[CM_BUF_SKIP] =
         hw->merge == CM_MERGE_ADD ? fmax((double)R * hw->res_bits, (double)R * (2 * M + A))

@@ -27,6 +27,8 @@ static const struct cm_hw_key keys[] = {
     {"array", "max_w_bits", "bits", "auto or 1..7",
      "weight magnitude planes the shifter supports (ternary 1, heq:5 and heq:7 2, ...); auto: "
      "the network's widest layer"},
+    {"array", "pe", "PE kind", "bitplane, shift",
+     "weight path: bit-planes only, or also one-pass power-of-two weights (max_w_bits exponents)"},
     {"merge", "kind", "merge unit", "auto, none, add, or, mux",
      "the residual merge unit; auto: the network's"},
     {"merge", "res_bits", "bits", "2..32", "add: the residual stream's width (skip buffer bits per value)"},
@@ -61,6 +63,21 @@ void cm_hw_defaults(struct cm_hw *hw)
     hw->merge = CM_MERGE_AUTO;
     hw->res_bits = 8;
     hw->rq_mul_bits = 32;
+}
+
+const char *cm_pe_kind_name(enum cm_pe_kind k)
+{
+    return k == CM_PE_SHIFT ? "shift" : "bitplane";
+}
+
+int cm_hw_exponents(const struct cm_hw *hw)
+{
+    return hw->pe == CM_PE_SHIFT ? hw->max_w_bits : 1;
+}
+
+int cm_hw_exp_bits(const struct cm_hw *hw)
+{
+    return hw->pe == CM_PE_SHIFT ? cm_bits_for(hw->max_w_bits - 1) : 0;
 }
 
 const char *cm_merge_name(enum cm_merge m)
@@ -168,6 +185,16 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
             return cm_fail(err, CM_ERR_ARG, "[array] adder: expected %s, got \"%s\"", k->range,
                            value);
         hw->adder = (enum cm_adder_arch)a;
+        return CM_OK;
+    }
+    if (strcmp(key, "pe") == 0) {
+        if (strcasecmp(value, "bitplane") == 0)
+            hw->pe = CM_PE_BITPLANE;
+        else if (strcasecmp(value, "shift") == 0)
+            hw->pe = CM_PE_SHIFT;
+        else
+            return cm_fail(err, CM_ERR_ARG, "[array] pe: expected %s, got \"%s\"", k->range,
+                           value);
         return CM_OK;
     }
     if (strcmp(key, "kind") == 0) {

@@ -28,6 +28,13 @@ enum cm_merge {
     CM_MERGE_AUTO = 4,  /* the network's (a design evaluated with one network) */
 };
 
+/* The PE's weight path (docs/accelerator.md). BITPLANE: one magnitude plane
+ * a weight pass (w_mag_bits passes). SHIFT: also a one-pass path for layers
+ * whose weights are all 0 or +-2^e (e < max_w_bits): per lane a sign, a
+ * nonzero bit and the exponent, decoded onto max_w_bits pairs of popcount
+ * trees whose counts a shift-add sums before the accumulator. */
+enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1 };
+
 /* A buffer size of 0 kbit in cm_hw means `auto`: sized to the network. */
 struct cm_hw {
     char name[64];            /* [design] name */
@@ -38,7 +45,9 @@ struct cm_hw {
     int acc_bits;             /* [array] acc_bits: accumulator width */
     enum cm_adder_arch adder; /* [array] adder: architecture of every adder */
     int max_act_bits;         /* [array] max_act_bits: widest activation code, 0 = auto */
-    int max_w_bits;           /* [array] max_w_bits: weight magnitude planes, 0 = auto */
+    int max_w_bits;           /* [array] max_w_bits: weight magnitude planes, 0 = auto;
+                                 pe = shift: also the exponents 0..max_w_bits-1 */
+    enum cm_pe_kind pe;       /* [array] pe: bitplane or shift */
     enum cm_merge merge;      /* [merge] kind */
     int res_bits;             /* [merge] res_bits: add: residual stream width */
     int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer / score multiplier width */
@@ -65,5 +74,10 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
 const struct cm_hw_key *cm_hw_keys(int *n);
 
 const char *cm_merge_name(enum cm_merge m);
+const char *cm_pe_kind_name(enum cm_pe_kind k);
+/* The exponents a shift PE decodes (max_w_bits; 1 for a bitplane PE: its
+ * one pair of popcount trees) and the bits of a lane's exponent field. */
+int cm_hw_exponents(const struct cm_hw *hw);
+int cm_hw_exp_bits(const struct cm_hw *hw);
 
 #endif

@@ -23,8 +23,16 @@ int cm_layer_a_planes(const struct cm_layer *l)
     return l->in_bits;
 }
 
-int cm_layer_w_passes(const struct cm_layer *l)
+int cm_layer_shift(const struct cm_hw *hw, const struct cm_layer *l)
 {
+    return hw->pe == CM_PE_SHIFT && l->w_pow2 && l->w_mag_bits >= 2 &&
+           l->w_mag_bits <= hw->max_w_bits;
+}
+
+int cm_layer_w_passes(const struct cm_hw *hw, const struct cm_layer *l)
+{
+    if (cm_layer_shift(hw, l))
+        return 1;
     return l->w_mag_bits > 0 ? l->w_mag_bits : 1;
 }
 
@@ -38,7 +46,7 @@ void cm_layer_cycles(const struct cm_hw *hw, const struct cm_layer *l, struct cm
     c->tiles = ceil_div(l->out_c, hw->pe_rows);
     c->positions = cm_layer_positions(l);
     c->chunks = ceil_div(cm_layer_fan_in(l), hw->lanes);
-    c->w_passes = cm_layer_w_passes(l);
+    c->w_passes = cm_layer_w_passes(hw, l);
     c->a_planes = cm_layer_a_planes(l);
     c->issue = c->tiles * c->positions * c->chunks * c->w_passes * c->a_planes;
     c->merge_extra = 0;

@@ -14,7 +14,7 @@ struct cm_cycles {
     long long tiles;       /* T = ceil(out_c / pe_rows) */
     long long positions;   /* P: output positions computed (complete pool windows only) */
     long long chunks;      /* Q = ceil(fan_in / lanes) */
-    long long w_passes;    /* B_w: 1 binary, w_mag_bits sign-magnitude */
+    long long w_passes;    /* B_w: 1 binary, w_mag_bits sign-magnitude, 1 on the shift path */
     long long a_planes;    /* B_a: input activation bit-planes */
     long long issue;       /* N = T * P * Q * B_w * B_a */
     long long drain;       /* L: 4 plain, 6 on an add stream, 3 + out_c + 2 scores */
@@ -33,9 +33,13 @@ enum {
 int cm_layer_fan_in(const struct cm_layer *l);
 /* Positions computed: out_h*out_w, or with pooling k the complete windows'. */
 long long cm_layer_positions(const struct cm_layer *l);
+/* 1 if the design runs the layer on the shift PE path: a shift PE and
+ * power-of-two weights of more than one magnitude plane (binary and ternary
+ * layers take one pass on either path, and stay on the bit planes). */
+int cm_layer_shift(const struct cm_hw *hw, const struct cm_layer *l);
 /* Activation bit-planes of the input and weight passes. */
 int cm_layer_a_planes(const struct cm_layer *l);
-int cm_layer_w_passes(const struct cm_layer *l);
+int cm_layer_w_passes(const struct cm_hw *hw, const struct cm_layer *l);
 
 void cm_layer_cycles(const struct cm_hw *hw, const struct cm_layer *l, struct cm_cycles *c);
 

@@ -21,6 +21,8 @@ struct cm_layer {
     int in_sign;                /* 1: sign activations (+-1) */
     int w_mag_bits;             /* 0: binary weights; else sign-magnitude planes */
     int w_max;                  /* K: weight codes in [-K, K] */
+    int w_pow2;                 /* 1: every weight code is 0 or +-2^e (a shift PE
+                                   runs the layer in one weight pass) */
     int scores;                 /* 1: the last layer (class scores) */
     int out_bits;               /* output code bits (0 for scores) */
     int out_sign;               /* 1: sign output */

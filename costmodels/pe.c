@@ -132,3 +132,105 @@ struct cm_count cm_threshold_unit(int n_thr, int width, enum cm_adder_arch arch)
     cm_nl_unit_threshold(&nl, n_thr, width, arch);
     return nl.count;
 }
+
+/* The shift PE's lane logic (docs/accelerator.md, "The shift PE"), per lane,
+ * in the polarity that maps onto NAND2/NOR2 (what Yosys finds, within a
+ * few percent): nnz = NAND(z, g) and n = s XOR f as in the bit-plane lane
+ * logic (z, the nonzero bit, in the magnitude bit's place), their ORs
+ * npos = OR(nnz, n) = NOT pos and nneg = OR(nnz, NOT n) = NOT neg; the
+ * exponent field x (xb bits) gated by the layer's mode, NOT xg_k =
+ * NAND(x_k, shift) and xg_k = NOT of it (bit-plane layers decode exponent
+ * 0); the decoder's inverted one-hot NOT d_e = NAND(hi, lo): lo the literal
+ * of bit 0, hi the AND2 chain of the literals of bits 1.. (shared between
+ * the exponents with the same upper bits; for xb = 1 the literals
+ * themselves); and pos_e = NOR(npos, NOT d_e), neg_e = NOR(nneg, NOT d_e).
+ * E = 1 is the bit-plane lane logic. Buses e-major: pos[e * lanes + i]. */
+void cm_nl_unit_lane_logic_shift(struct cm_nl *nl, int lanes, int n_exp)
+{
+    const int E = n_exp, xb = cm_bits_for(n_exp - 1);
+    assert(E >= 1 && E <= 8 && lanes >= 1 && lanes * E <= CM_NL_MAX_BUS);
+    if (E == 1) {
+        cm_nl_unit_lane_logic(nl, lanes);
+        return;
+    }
+    int z[CM_NL_MAX_BUS], g[CM_NL_MAX_BUS], s[CM_NL_MAX_BUS], f[CM_NL_MAX_BUS];
+    int x[CM_NL_MAX_BUS], shift;
+    int pos[CM_NL_MAX_BUS], neg[CM_NL_MAX_BUS];
+    assert(lanes * xb <= CM_NL_MAX_BUS);
+    cm_nl_input(nl, "z", lanes, z);
+    cm_nl_input(nl, "g", lanes, g);
+    cm_nl_input(nl, "s", lanes, s);
+    cm_nl_input(nl, "f", lanes, f);
+    cm_nl_input(nl, "x", lanes * xb, x);
+    cm_nl_input(nl, "shift", 1, &shift);
+    for (int i = 0; i < lanes; i++) {
+        const int nnz = cm_nl_nand(nl, z[i], g[i]);
+        const int n = cm_nl_xor(nl, s[i], f[i]);
+        const int npos = cm_nl_or(nl, nnz, n);
+        const int nneg = cm_nl_or(nl, nnz, cm_nl_inv(nl, n));
+        int lit[3][2];  /* [bit][value]: the gated exponent bit equal to value */
+        for (int k = 0; k < xb; k++) {
+            lit[k][0] = cm_nl_nand(nl, x[i * xb + k], shift);
+            lit[k][1] = cm_nl_inv(nl, lit[k][0]);
+        }
+        int hi[4];  /* per value of the upper bits (1..xb-1) */
+        for (int u = 0; u < (E + 1) / 2 && xb > 1; u++) {
+            hi[u] = lit[1][u & 1];
+            for (int k = 2; k < xb; k++)
+                hi[u] = cm_nl_and(nl, hi[u], lit[k][(u >> (k - 1)) & 1]);
+        }
+        for (int e = 0; e < E; e++) {
+            /* NOT d_e: for xb = 1 the literal of the other value */
+            const int nd = xb == 1 ? lit[0][!(e & 1)] : cm_nl_nand(nl, hi[e >> 1], lit[0][e & 1]);
+            pos[e * lanes + i] = cm_nl_nor(nl, npos, nd);
+            neg[e * lanes + i] = cm_nl_nor(nl, nneg, nd);
+        }
+    }
+    cm_nl_output(nl, "pos", lanes * E, pos);
+    cm_nl_output(nl, "neg", lanes * E, neg);
+}
+
+/* The shift PE's shift-add (before the accumulator's subtractor):
+ * P = sum_e pos_e << e and N = sum_e neg_e << e, each a carry-save
+ * (Wallace) reduction of the E shifted pop_bits-bit counts over
+ * pop_bits + E - 1 columns and a final adder of arch (cm_nl_reduce_columns).
+ * The sums fit: each lane counts in one tree, so P <= lanes 2^(E-1) <
+ * 2^(pop_bits + E - 1). For E = 1 it is wires. */
+void cm_nl_unit_shift_add(struct cm_nl *nl, int pop_bits, int n_exp, enum cm_adder_arch arch)
+{
+    const int E = n_exp, w = pop_bits + n_exp - 1, stride = 4 * n_exp + 8;
+    assert(E >= 1 && E <= 8 && pop_bits >= 1 && w <= 64);
+    int in[2][8 * 64], out[64];
+    int col[64 * 40], height[64];
+    static const char *const names[2][2] = {{"pos", "P"}, {"neg", "N"}};
+    cm_nl_input(nl, "pos", E * pop_bits, in[0]);
+    cm_nl_input(nl, "neg", E * pop_bits, in[1]);
+    for (int k = 0; k < 2; k++) {
+        for (int c = 0; c < w; c++) {
+            height[c] = 0;
+            for (int e = 0; e < E; e++)
+                if (c - e >= 0 && c - e < pop_bits)
+                    col[c * stride + height[c]++] = in[k][e * pop_bits + c - e];
+        }
+        cm_nl_reduce_columns(nl, arch, w, height, col, stride, out);
+        cm_nl_output(nl, names[k][1], w, out);
+    }
+}
+
+struct cm_count cm_lane_logic_shift(int lanes, int n_exp)
+{
+    /* the lanes are identical and independent: one lane's netlist, times lanes */
+    assert(lanes >= 1);
+    struct cm_nl nl = {0};
+    cm_nl_unit_lane_logic_shift(&nl, 1, n_exp);
+    struct cm_count c = {{0}};
+    cm_count_add(&c, &nl.count, lanes);
+    return c;
+}
+
+struct cm_count cm_shift_add(int pop_bits, int n_exp, enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    cm_nl_unit_shift_add(&nl, pop_bits, n_exp, arch);
+    return nl.count;
+}

@@ -114,6 +114,22 @@ char *cm_verilog_lane_logic(const char *module, int lanes)
     return emit_end(&e, module);
 }
 
+char *cm_verilog_lane_logic_shift(const char *module, int lanes, int n_exp)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_lane_logic_shift(&e.nl, lanes, n_exp);
+    return emit_end(&e, module);
+}
+
+char *cm_verilog_shift_add(const char *module, int pop_bits, int n_exp, enum cm_adder_arch arch)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_shift_add(&e.nl, pop_bits, n_exp, arch);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_fetch_gating(const char *module, int lanes)
 {
     struct emit e;
@@ -240,6 +256,41 @@ char *cm_verilog_popcount_behav(const char *module, int n)
                    "  always @* begin\n    c = 0;\n    for (i = 0; i < %d; i = i + 1)\n"
                    "      c = c + x[i];\n  end\nendmodule\n\n",
                    module, n - 1, bits - 1, n);
+    return text_result(&t);
+}
+
+char *cm_verilog_lane_logic_shift_behav(const char *module, int lanes, int n_exp)
+{
+    struct cm_text t = {0};
+    const int xb = cm_bits_for(n_exp - 1);
+    cm_text_printf(&t,
+                   "module %s (input [%d:0] z, input [%d:0] g, input [%d:0] s, input [%d:0] f,\n"
+                   "  input [%d:0] x, input shift, output reg [%d:0] pos, output reg [%d:0] neg);\n"
+                   "  integer i, e;\n  always @* begin\n"
+                   "    for (i = 0; i < %d; i = i + 1)\n      for (e = 0; e < %d; e = e + 1) begin\n"
+                   "        pos[e * %d + i] = z[i] & g[i] & ~(s[i] ^ f[i]) & "
+                   "((shift ? x[i * %d +: %d] : 0) == e);\n"
+                   "        neg[e * %d + i] = z[i] & g[i] & (s[i] ^ f[i]) & "
+                   "((shift ? x[i * %d +: %d] : 0) == e);\n"
+                   "      end\n  end\nendmodule\n\n",
+                   module, lanes - 1, lanes - 1, lanes - 1, lanes - 1, lanes * xb - 1,
+                   lanes * n_exp - 1, lanes * n_exp - 1, lanes, n_exp, lanes, xb, xb, lanes, xb,
+                   xb);
+    return text_result(&t);
+}
+
+char *cm_verilog_shift_add_behav(const char *module, int pop_bits, int n_exp)
+{
+    struct cm_text t = {0};
+    const int w = pop_bits + n_exp - 1;
+    cm_text_printf(&t,
+                   "module %s (input [%d:0] pos, input [%d:0] neg, output reg [%d:0] P,\n"
+                   "  output reg [%d:0] N);\n  integer e;\n  always @* begin\n"
+                   "    P = 0;\n    N = 0;\n    for (e = 0; e < %d; e = e + 1) begin\n"
+                   "      P = P + (pos[e * %d +: %d] << e);\n"
+                   "      N = N + (neg[e * %d +: %d] << e);\n    end\n  end\nendmodule\n\n",
+                   module, n_exp * pop_bits - 1, n_exp * pop_bits - 1, w - 1, w - 1, n_exp,
+                   pop_bits, pop_bits, pop_bits, pop_bits);
     return text_result(&t);
 }
 

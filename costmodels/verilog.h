@@ -34,6 +34,11 @@ char *cm_verilog_shifter(const char *module, int width, int max_shift, int out_w
 char *cm_verilog_multiplier(const char *module, int a_bits, int b_bits, enum cm_adder_arch arch);
 char *cm_verilog_register(const char *module, int bits);
 char *cm_verilog_lane_logic(const char *module, int lanes);
+char *cm_verilog_lane_logic_shift(const char *module, int lanes, int n_exp);
+char *cm_verilog_shift_add(const char *module, int pop_bits, int n_exp, enum cm_adder_arch arch);
+/* Behavioural references of the shift PE's units (for the equivalence check). */
+char *cm_verilog_lane_logic_shift_behav(const char *module, int lanes, int n_exp);
+char *cm_verilog_shift_add_behav(const char *module, int pop_bits, int n_exp);
 char *cm_verilog_fetch_gating(const char *module, int lanes);
 char *cm_verilog_accumulator(const char *module, int pop_bits, int max_shift, int acc_bits,
                              enum cm_adder_arch arch);

@@ -47,13 +47,17 @@ static void build_segs(layer_prog &lp, int lanes)
 
 // Packs the weight planes: per tile, chunk (and pass), per PE a lanes-bit
 // sign word and magnitude word. Binary weights: magnitude 1, sign 1 for -1.
+// On the shift path (one pass): the sign, the nonzero bit in the magnitude
+// word and the exponent log2|w| in exp_bits words.
 // PEs past out_c in the last tile get zero words (their outputs are dropped).
-static void pack_weights(layer_prog &lp, int R, int lanes)
+static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits)
 {
     const nn_qnn_layer &l = *lp.q;
     const size_t W = (size_t)lp.words;
     lp.wsign.assign((size_t)lp.T * lp.Q * R * W, 0);
     lp.wmag.assign((size_t)lp.T * lp.Q * lp.Bw * R * W, 0);
+    if (lp.shift)
+        lp.wexp.assign((size_t)lp.T * lp.Q * exp_bits * R * W, 0);
     const bool binary = l.w_code == NN_WCODE_BINARY;
     for (int t = 0; t < lp.T; t++)
         for (int r = 0; r < R; r++) {
@@ -68,6 +72,17 @@ static void pack_weights(layer_prog &lp, int R, int lanes)
                 if (w < 0)
                     lp.wsign[ws] |= bit;
                 int mag = w < 0 ? -w : w;
+                if (lp.shift) {
+                    if (mag == 0)
+                        continue;
+                    lp.wmag[(((size_t)t * lp.Q + q) * R + r) * W + lane / 64] |= bit;
+                    const int e = __builtin_ctz((unsigned)mag);  // mag = 2^e
+                    for (int k = 0; k < exp_bits; k++)
+                        if ((e >> k) & 1)
+                            lp.wexp[((((size_t)t * lp.Q + q) * exp_bits + k) * R + r) * W +
+                                    lane / 64] |= bit;
+                    continue;
+                }
                 for (int j = 0; j < lp.Bw; j++) {
                     bool m = binary ? true : ((mag >> j) & 1);
                     if (m)
@@ -78,9 +93,12 @@ static void pack_weights(layer_prog &lp, int R, int lanes)
         }
 }
 
-bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, char *msg, size_t size)
+bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &net, char *msg,
+                   size_t size)
 {
     p.hw = hw;
+    p.n_exp = cm_hw_exponents(&hw);
+    p.exp_bits = cm_hw_exp_bits(&hw);
     p.n_layers = q.n_layers;
     p.n_class = q.n_class;
     p.in_h = q.in_h;
@@ -101,7 +119,8 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, char *msg, size
         lp.fan_in = nn_qnn_fan_in(&l);
         lp.T = ceil_div(l.out_c, R);
         lp.Q = ceil_div(lp.fan_in, lanes);
-        lp.Bw = l.w_code == NN_WCODE_BINARY ? 1 : l.w_mag_bits;
+        lp.shift = cm_layer_shift(&hw, &net.layers[i]) != 0;
+        lp.Bw = l.w_code == NN_WCODE_BINARY || lp.shift ? 1 : l.w_mag_bits;
         lp.Ba = l.in_bits;
         lp.pool = l.pool > 1 ? l.pool : 1;
         lp.ph = l.out_h / lp.pool;
@@ -156,7 +175,7 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, char *msg, size
             for (int x = 0; x < lp.in.w; x++)
                 for (int c = 0; c < lp.in.c; c++)
                     lp.valid.set_bit(lp.in.addr(0, y, x, c), 1);
-        pack_weights(lp, R, lanes);
+        pack_weights(lp, R, lanes, p.exp_bits);
         lp.oy.resize((size_t)lp.P);
         lp.ox.resize((size_t)lp.P);
         lp.win.resize((size_t)lp.P);

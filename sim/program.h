@@ -21,6 +21,8 @@
 
 extern "C" {
 #include "costmodels/hw.h"
+#include "costmodels/latency.h"
+#include "costmodels/net.h"
 }
 extern "C" {
 #include "nn/qnn.h"
@@ -72,7 +74,11 @@ struct layer_prog {
     std::vector<chunk_seg> segs;         // all chunks' runs
     std::vector<int> seg_begin;          // [Q + 1]
     bit_buffer valid;                    // the input layout's valid bits (one plane)
-    std::vector<uint64_t> wsign, wmag;   // [t][q][r][words], [t][q][j][r][words]
+    bool shift = false;                  // on the shift PE path (costmodels' cm_layer_shift)
+    // [t][q][r][words] sign words, [t][q][j][r][words] magnitude words (on
+    // the shift path: the nonzero bits, j = 0), [t][q][k][r][words] bit k of
+    // the exponents (shift path only; otherwise empty: the field is 0)
+    std::vector<uint64_t> wsign, wmag, wexp;
     std::vector<int64_t> thr;            // [out_c][n_thr], saturated to acc_bits
     // per position p (pool-window-major): the output position and the bit
     // address of its input window's top-left in the bank (the address
@@ -84,6 +90,7 @@ struct layer_prog {
 
 struct program {
     cm_hw hw{};                          // resolved
+    int n_exp = 1, exp_bits = 0;         // a shift PE's exponents and exponent field (1, 0: bit-plane PE)
     int n_layers = 0, n_class = 0;
     int in_h = 0, in_w = 0, in_c = 0;
     std::vector<layer_prog> layers;
@@ -91,9 +98,11 @@ struct program {
     size_t skip_values = 0;              // the largest skip tensor, in values
 };
 
-// Builds the program of q for hw (already checked feasible). Returns false
-// with a message on an inconsistency the simulator does not support.
-bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, char *msg, size_t size);
+// Builds the program of q for hw (already checked feasible); net is q as the
+// cost models see it (which layers take the shift path). Returns false with
+// a message on an inconsistency the simulator does not support.
+bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &net, char *msg,
+                   size_t size);
 
 }  // namespace lsim
 

@@ -34,7 +34,6 @@ SC_MODULE(sim_top)
 
 sim_top *g_top = nullptr;  // the elaborated model (SystemC allows one elaboration)
 bool g_open = false;
-bool g_started = false;    // sc_start has run: no more traces can be added
 sc_core::sc_trace_file *g_vcd = nullptr;
 long long g_vcd_until = 0; // the trace is closed after this many images
 
@@ -67,6 +66,21 @@ sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
 
 // The cost models' view of a .qnn (as cli/costnet.c's cli_net_from_qnn,
 // which cli/ owns; sim/ cannot depend on cli/).
+// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e (as
+// cli/costnet.c's weights_pow2: what lets a shift PE run it in one pass).
+int weights_pow2(const nn_qnn_layer &s)
+{
+    if (s.w_code != NN_WCODE_SIGNMAG || !s.w)
+        return 0;
+    const size_t n = (size_t)s.out_c * nn_qnn_fan_in(&s);
+    for (size_t i = 0; i < n; i++) {
+        const int a = s.w[i] < 0 ? -s.w[i] : s.w[i];
+        if (a & (a - 1))
+            return 0;
+    }
+    return 1;
+}
+
 void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
 {
     layers.assign((size_t)q.n_layers, cm_layer{});
@@ -95,6 +109,7 @@ void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
         l.in_sign = s.in_code == NN_CODE_SIGN;
         l.w_mag_bits = s.w_code == NN_WCODE_BINARY ? 0 : s.w_mag_bits;
         l.w_max = s.w_max;
+        l.w_pow2 = weights_pow2(s);
         l.scores = s.out_kind == NN_OUT_SCORES;
         l.out_bits = l.scores ? 0 : s.out_bits;
         l.out_sign = s.out_code == NN_CODE_SIGN;
@@ -147,9 +162,6 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
     if (g_open)
         return fail(err, SIM_ERR_BUSY, "a simulation is already open in this process");
     const char *vcd = opts && opts->vcd_path && *opts->vcd_path ? opts->vcd_path : nullptr;
-    if (vcd && g_started)
-        return fail(err, SIM_ERR_BUSY, "a waveform can only be written by the first simulation "
-                    "of a process");
     nn_error nerr{};
     if (nn_qnn_validate(q, &nerr) != NN_OK)
         return fail(err, SIM_ERR_ARG, "%s", nerr.msg);
@@ -175,7 +187,7 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         return fail(err, st, "%s%s", cst == CM_ERR_INFEASIBLE ? "infeasible: " : "", cerr.msg);
     }
     char msg[256];
-    if (!lsim::program_build(s->prog, *q, s->design->hw, msg, sizeof msg)) {
+    if (!lsim::program_build(s->prog, *q, s->design->hw, s->net, msg, sizeof msg)) {
         delete s->design;
         delete s;
         return fail(err, SIM_ERR_ARG, "%s", msg);
@@ -212,6 +224,10 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
             return fail(err, SIM_ERR_IO, "%s.vcd: cannot be written", name.c_str());
         }
         fclose(probe);
+        // A trace file may be created at any pause of the simulation: SystemC
+        // only refuses traces added to a file after its first time step, and
+        // this one gets all of its traces now. Its time stamps are the
+        // kernel's, which keeps running from one simulation to the next.
         g_vcd = sc_core::sc_create_vcd_trace_file(name.c_str());
         g_vcd->set_time_unit(100, sc_core::SC_PS);
         g_top->acc.trace(g_vcd);
@@ -336,7 +352,6 @@ extern "C" enum sim_status sim_run(struct sim *s, const uint8_t *pixels, int n, 
         // a watchdog: a correct model ends far earlier and pauses itself
         auto tm = std::chrono::steady_clock::now();
         sc_core::sc_start(period * (double)(2 * analytic + 1000));
-        g_started = true;
         s->stats.model_seconds += seconds_since(tm);
         golden.release(i);
         if (!a.image_done()) {

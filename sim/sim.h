@@ -106,9 +106,9 @@ struct sim_options {
  * hw.ini (`auto` values allowed); the resolved design is sim_design(s). */
 enum sim_status sim_open(struct sim **out, const struct nn_qnn *q, const struct cm_hw *hw,
                          struct sim_error *err);
-/* sim_open with options. A VCD can only be written by the first simulation
- * of a process (SystemC adds traces before the simulation starts):
- * SIM_ERR_BUSY otherwise; SIM_ERR_IO if the file cannot be created. */
+/* sim_open with options. Any simulation of a process may write a VCD (its
+ * time stamps continue from the previous simulations' simulated time);
+ * SIM_ERR_IO if the file cannot be created. */
 enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *q, const struct cm_hw *hw,
                               const struct sim_options *opts, struct sim_error *err);
 /* Simulates n images, pixels [n][in_h][in_w][in_c]. pred [n] and matched [n]

@@ -3,8 +3,9 @@
 // the fetch unit's gating, a PE's lane logic and popcounts, its accumulator,
 // the threshold unit, the merge unit (OR, MUX, the add stream's requantizer and
 // saturating adder), the pooling unit, the score unit, and the SRAM buffers
-// with their access counters. The clocked module (sim/accel.h) holds the
-// registers between them and decides when each one acts.
+// with their access counters; and the shift PE's exponent decoder and
+// shift-add. The clocked modules (sim/accel.h and its children) hold the
+// registers between them and decide when each one acts.
 //
 //     lsim::pe_pop pp = lsim::pe_popcount(g, f, s, m, words);   // POP stage
 //     acc = lsim::acc_step(acc, first, pp.pos - pp.neg, shift, acc_bits);
@@ -76,6 +77,29 @@ inline pe_pop pe_popcount(const uint64_t *g, const uint64_t *f, const uint64_t *
         r.neg += __builtin_popcountll(lb.neg);
     }
     return r;
+}
+
+// ---- the shift PE: exponent decoder and shift-add ----
+
+// The decoder's one-hot output d_e over one 64-lane word: the lanes whose
+// exponent field (xb bit-planes x[0..xb-1], x[k] bit k of each lane's
+// exponent) equals e. A lane's pos and neg bits go to tree pair e through
+// pos & d_e and neg & d_e.
+inline uint64_t exp_decode(const uint64_t *x, int xb, int e)
+{
+    uint64_t d = ~uint64_t(0);
+    for (int k = 0; k < xb; k++)
+        d &= (e >> k) & 1 ? x[k] : ~x[k];
+    return d;
+}
+
+// The shift-add of one PE's E tree pair counts: sum_e c[e] << e.
+inline uint64_t shift_add(const uint64_t *c, int E)
+{
+    uint64_t s = 0;
+    for (int e = 0; e < E; e++)
+        s += c[e] << e;
+    return s;
 }
 
 // Sign-extends the low `bits` bits of v (a register of that width).

@@ -55,6 +55,30 @@ check "json output" $?
 grep -q '"merge_path"' "$dir/or.json" && grep -q '"layers"' "$dir/or.json"
 check "json has layers and the merge path" $?
 
+# the shift PE: pow2:3 layers take one weight pass instead of 3 magnitude planes
+printf '[array]\nmax_w_bits = 3\n' >"$dir/bp.ini"
+printf '[array]\nmax_w_bits = 3\npe = shift\n' >"$dir/sh.ini"
+for pe in bp sh; do
+    "$logiq" cost --arch 'c8,c8+or,p,c16,p,f10' --wq pow2:3 --hw "$dir/$pe.ini" --format csv \
+        >"$dir/p2-$pe.csv" 2>"$dir/err"
+    check "cost of a pow2:3 network on $pe.ini" $?
+done
+wb=$(csv_value "$dir/p2-bp.csv" layer 2 w_passes)
+ws=$(csv_value "$dir/p2-sh.csv" layer 2 w_passes)
+check "pow2:3 layer 2: $wb weight passes on the bit planes, $ws on the shift PE" \
+    "$([ "$wb" = 3 ] && [ "$ws" = 1 ]; echo $?)"
+cb=$(csv_value "$dir/p2-bp.csv" design total cycles)
+cs=$(csv_value "$dir/p2-sh.csv" design total cycles)
+gb=$(csv_value "$dir/p2-bp.csv" design total nand2_eq)
+gs=$(csv_value "$dir/p2-sh.csv" design total nand2_eq)
+awk -v cb="$cb" -v cs="$cs" -v gb="$gb" -v gs="$gs" 'BEGIN { exit !(3 * cs < cb + 100 && gs > gb) }'
+check "shift PE: $cs cycles against $cb, $gs NAND2 eq against $gb" $?
+"$logiq" cost --help-hw | grep -q "\[array\] pe "
+check "cost --help-hw lists [array] pe" $?
+printf '[array]\npe = fast\n' >"$dir/bad_pe.ini"
+expect_exit 2 "bad pe" "\[array\] pe: expected bitplane, shift" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad_pe.ini"
+
 # a trained model prices like its architecture (same shapes)
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --epochs 1 -q \
     -o "$dir/m.qnn" >/dev/null 2>&1

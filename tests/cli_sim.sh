@@ -66,6 +66,28 @@ changes=$(grep -c '^b[01]* [a-z]*$' "$dir/w.vcd")
 check "vcd: $steps time steps, $changes value changes" \
     "$([ "$steps" -gt 100 ] && [ "$changes" -gt "$steps" ]; echo $?)"
 
+# a pow2:3 network on a bit-plane and on a shift PE design: both bit-exact
+# with the analytic cycles, the shift PE in about a third of the cycles
+"$logiq" train --data synthetic --arch 'c8,c8+or,p,f10' --wq pow2:3 --epochs 1 -q \
+    -o "$dir/p2.qnn" >/dev/null 2>&1
+check "train a pow2:3 model" $?
+printf '[array]\nmax_w_bits = 3\n' >"$dir/bp.ini"
+printf '[array]\nmax_w_bits = 3\npe = shift\n' >"$dir/sh.ini"
+for pe in bp sh; do
+    "$logiq" sim "$dir/p2.qnn" --hw "$dir/$pe.ini" --data synthetic --images 4 -q --format csv \
+        >"$dir/p2-$pe.csv" 2>"$dir/p2.err"
+    check "sim of the pow2:3 model on $pe.ini" $?
+    mm=$(csv_value "$dir/p2-$pe.csv" sim total mismatched_images)
+    cyc=$(csv_value "$dir/p2-$pe.csv" sim total cycles)
+    ana=$(awk -F, '$1=="layer" && $3=="analytic_cycles_per_image" {s += $4} END {print s * 4}' \
+        "$dir/p2-$pe.csv")
+    check "$pe.ini: $mm mismatched images, $cyc cycles simulated, $ana analytic" \
+        "$([ "$mm" = 0 ] && [ "$cyc" = "$ana" ]; echo $?)"
+done
+cb=$(csv_value "$dir/p2-bp.csv" sim total cycles)
+cs=$(csv_value "$dir/p2-sh.csv" sim total cycles)
+check "shift PE: $cs cycles, bit planes $cb" "$([ $((3 * cs)) -lt $((cb + 400)) ]; echo $?)"
+
 # bad input: exit 2 with a one-line message
 printf '[array]\nlanez = 8\n' >"$dir/bad.ini"
 expect_exit 2 "unknown hw.ini key" "lanez: unknown key" \

@@ -351,11 +351,89 @@ static void test_activity_energy(void)
              "activity energy is the sum of its parts");
 }
 
+/* The shift PE on the small OR network with layer 2 made pow2:3 (3
+ * magnitude planes, codes 0, +-1, +-2, +-4), by hand: on a bit-plane PE it
+ * takes 3 weight passes, on a shift PE with 3 exponents 1 (N 48 instead of
+ * 144) and so do its weight reads (48 words + 1 parameter read, of 2 PEs x
+ * 8 lanes x 4 bits: sign, nonzero, 2-bit exponent, instead of 144 + 1 of
+ * 2 x 8 x 2); the same layer with non-pow2 weights stays on the bit planes.
+ * The shift design's PEs hold 3 pairs of popcount trees, the shift-add and
+ * an accumulator fed 5-bit sums (pop_bits 4 + 3 - 1); its other units are
+ * the bit-plane design's. */
+static void test_shift_pe(void)
+{
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    struct cm_hw bp, sh;
+    small_hw(&bp);
+    bp.max_w_bits = 3;
+    bp.weight_kbits = 0.0; /* auto: the need */
+    sh = bp;
+    sh.pe = CM_PE_SHIFT;
+    struct cm_net net;
+    struct cm_layer L[3];
+    small_net(&net, L, CM_MERGE_OR);
+    L[1].w_mag_bits = 3;
+    L[1].w_max = 4;
+    L[1].w_pow2 = 1;
+    static struct cm_design db, ds;
+    struct cm_error err;
+    TU_CHECK(cm_design_eval(&db, &bp, &lib, &net, &err) == CM_OK, "bitplane: %s", err.msg);
+    TU_CHECK(cm_design_eval(&ds, &sh, &lib, &net, &err) == CM_OK, "shift: %s", err.msg);
+    TU_CHECK(db.layer[1].cyc.w_passes == 3 && db.layer[1].cyc.issue == 144 &&
+                 ds.layer[1].cyc.w_passes == 1 && ds.layer[1].cyc.issue == 48,
+             "pow2 layer: bitplane Bw %lld N %lld (want 3, 144), shift Bw %lld N %lld (want 1, "
+             "48)", db.layer[1].cyc.w_passes, db.layer[1].cyc.issue, ds.layer[1].cyc.w_passes,
+             ds.layer[1].cyc.issue);
+    TU_CHECK(ds.cycles == db.cycles - 96, "shift design %lld cycles, bitplane %lld (want 96 fewer)",
+             ds.cycles, db.cycles);
+    TU_CHECK(db.layer[1].reads[CM_BUF_WEIGHT] == 145 && ds.layer[1].reads[CM_BUF_WEIGHT] == 49,
+             "pow2 layer weight reads: bitplane %.0f shift %.0f (want 145, 49)",
+             db.layer[1].reads[CM_BUF_WEIGHT], ds.layer[1].reads[CM_BUF_WEIGHT]);
+    TU_CHECK(ds.buf_word_bits[CM_BUF_WEIGHT] >= 2 * 8 * 4,
+             "shift weight word %.0f bits (want >= 64)", ds.buf_word_bits[CM_BUF_WEIGHT]);
+    /* weights: layer 1 and 3 ternary (2 bits a weight), layer 2 4 bits a
+     * weight on either path (1 + 3 planes; sign + nonzero + 2-bit exponent);
+     * thresholds 16 bits, score constants 2 x 16 + 16 */
+    double w_need = 2.0 * 9 * 2 + 2.0 * 18 * 4 + 10.0 * 32 * 2 + 2 * 16 + 2 * 16 + 10.0 * 48;
+    TU_CHECK(db.buf_used_bits[CM_BUF_WEIGHT] == w_need &&
+                 ds.buf_used_bits[CM_BUF_WEIGHT] == w_need,
+             "weight bits: bitplane %.0f shift %.0f (want %.0f)", db.buf_used_bits[CM_BUF_WEIGHT],
+             ds.buf_used_bits[CM_BUF_WEIGHT], w_need);
+    struct cm_count pop = cm_popcount(8, sh.adder);
+    double pop_nand2 = 6.0 * 2 * cm_count_nand2(&pop, &lib);
+    TU_CHECK(fabs(ds.unit_nand2[CM_U_POPCOUNT] - pop_nand2) < 1e-6 &&
+                 fabs(db.unit_nand2[CM_U_POPCOUNT] * 3.0 - pop_nand2) < 1e-6,
+             "popcount trees: shift %.1f bitplane %.1f NAND2 eq (want %.1f = 3 x)",
+             ds.unit_nand2[CM_U_POPCOUNT], db.unit_nand2[CM_U_POPCOUNT], pop_nand2);
+    struct cm_count acc = cm_shift_add(4, 3, sh.adder), a2 = cm_accumulator(6, 9, 16, sh.adder);
+    double acc_nand2 = 2.0 * (cm_count_nand2(&acc, &lib) + cm_count_nand2(&a2, &lib));
+    TU_CHECK(fabs(ds.unit_nand2[CM_U_ACCUM] - acc_nand2) < 1e-6,
+             "shift accumulators %.1f NAND2 eq (want %.1f)", ds.unit_nand2[CM_U_ACCUM],
+             acc_nand2);
+    TU_CHECK(ds.unit_nand2[CM_U_THRESH] == db.unit_nand2[CM_U_THRESH] &&
+                 ds.unit_nand2[CM_U_MERGE] == db.unit_nand2[CM_U_MERGE] &&
+                 ds.unit_nand2[CM_U_ARRAY] > db.unit_nand2[CM_U_ARRAY],
+             "shift design: threshold, merge as bitplane's, more lane logic");
+    /* the same layer without power-of-two weights stays on the bit planes */
+    L[1].w_pow2 = 0;
+    TU_CHECK(cm_design_eval(&ds, &sh, &lib, &net, &err) == CM_OK, "shift: %s", err.msg);
+    TU_CHECK(ds.layer[1].cyc.w_passes == 3 && ds.layer[1].reads[CM_BUF_WEIGHT] == 145,
+             "non-pow2 layer on a shift PE: Bw %lld, %.0f weight reads (want 3, 145)",
+             ds.layer[1].cyc.w_passes, ds.layer[1].reads[CM_BUF_WEIGHT]);
+    /* the sums must fit the accumulator: 4 + 3 - 1 = 6 bits need acc_bits >= 7 */
+    sh.acc_bits = 6;
+    TU_CHECK(cm_design_eval(&ds, &sh, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "pe = shift") && strstr(err.msg, "acc_bits"),
+             "shift PE with narrow acc_bits: '%s'", err.msg);
+}
+
 int main(void)
 {
     test_hw_keys();
     test_cycles();
     test_merge_paths();
+    test_shift_pe();
     test_infeasible();
     test_activity_energy();
     return tu_exit("test_costmodels");

@@ -11,9 +11,13 @@
  * magnitude planes; inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
  * and sel variants) and the add stream; pooling; conv with any k, stride and
  * pad, dense; shapes and channel counts that do not divide lanes or pe_rows;
- * random pe_rows, lanes (1..200, over and under 64) and acc_bits. Plus: a
- * changed reference is caught (the scoreboard works), and an infeasible
- * design is refused with its reason. */
+ * random pe_rows, lanes (1..200, over and under 64) and acc_bits. Shift PE
+ * designs ([array] pe = shift, 3..7 exponents) running networks whose
+ * sign-magnitude layers mostly hold power-of-two weights (those take the
+ * one-pass shift path, the others the bit planes of the same PE). Plus: a
+ * changed reference is caught (the scoreboard works), an infeasible design
+ * is refused with its reason, and a later simulation of the process writes
+ * a VCD. */
 #include <stdio.h>
 #include <string.h>
 
@@ -224,6 +228,152 @@ static void scoreboard_catches(uint64_t *rng)
     nn_qnn_free(&m);
 }
 
+/* Rewrites most sign-magnitude layers' weight codes to 0 or +-2^e (the
+ * largest power of two not above |w|, so |w| stays <= w_max): the layers a
+ * shift PE runs in one pass. Returns how many layers have more than one
+ * magnitude plane and power-of-two weights. */
+static int make_pow2(struct nn_qnn *m, uint64_t *rng)
+{
+    int n = 0;
+    for (int l = 0; l < m->n_layers; l++) {
+        struct nn_qnn_layer *L = &m->layers[l];
+        if (L->w_code != NN_WCODE_SIGNMAG || rng_int(rng, 0, 3) == 0)
+            continue;
+        size_t k = (size_t)L->out_c * nn_qnn_fan_in(L);
+        for (size_t i = 0; i < k; i++) {
+            int v = L->w[i], a = v < 0 ? -v : v, p = 1;
+            if (a == 0)
+                continue;
+            while (2 * p <= a)
+                p *= 2;
+            L->w[i] = (int8_t)(v < 0 ? -p : p);
+        }
+        n += L->w_mag_bits >= 2;
+    }
+    return n;
+}
+
+/* Pow2 networks on shift designs: bit-exact, cycles and traffic (cosim),
+ * and the shift layers in one weight pass. */
+static void shift_designs(uint64_t *rng, int n_nets)
+{
+    int shift_layers = 0;
+    const long long start = g_sim_cycles;
+    for (int i = 0; i < n_nets; i++) {
+        struct nn_qnn m;
+        random_model(&m, rng, (enum family)(i % N_FAM));
+        make_pow2(&m, rng);
+        struct nn_error nerr;
+        if (nn_qnn_validate(&m, &nerr) != NN_OK) {
+            TU_CHECK(0, "pow2 network %d: invalid: %s", i, nerr.msg);
+            nn_qnn_free(&m);
+            continue;
+        }
+        struct cm_hw hw;
+        random_hw(&hw, rng, &m);
+        hw.pe = CM_PE_SHIFT;
+        hw.max_w_bits = rng_int(rng, 3, 7);
+        int need = cm_bits_for(hw.lanes) + hw.max_w_bits;
+        if (hw.acc_bits < need)
+            hw.acc_bits = need;
+        char what[160];
+        snprintf(what, sizeof what, "pow2 network %d (%d layers, shift PE %d exponents, %d PEs "
+                 "x %d lanes, acc %d)", i, m.n_layers, hw.max_w_bits, hw.pe_rows, hw.lanes,
+                 hw.acc_bits);
+        const long long before = g_sim_cycles;
+        cosim(&m, &hw, rng, rng_int(rng, 1, 3), what);
+        TU_CHECK(g_sim_cycles > before, "%s: not simulated", what);
+        /* the layers that take the shift path run one weight pass */
+        for (int l = 0; l < m.n_layers; l++) {
+            const struct nn_qnn_layer *L = &m.layers[l];
+            int pow2 = L->w_code == NN_WCODE_SIGNMAG;
+            for (size_t k = 0; pow2 && k < (size_t)L->out_c * nn_qnn_fan_in(L); k++) {
+                int a = L->w[k] < 0 ? -L->w[k] : L->w[k];
+                pow2 = (a & (a - 1)) == 0;
+            }
+            if (pow2 && L->w_mag_bits >= 2) {
+                struct cm_layer cl = {.w_mag_bits = L->w_mag_bits, .w_pow2 = 1};
+                TU_CHECK(cm_layer_shift(&hw, &cl) && cm_layer_w_passes(&hw, &cl) == 1,
+                         "%s: layer %d not on the shift path", what, l + 1);
+                shift_layers++;
+            }
+        }
+        nn_qnn_free(&m);
+    }
+    TU_CHECK(shift_layers > n_nets / 2, "only %d layers on the shift path", shift_layers);
+    printf("co-simulated %d pow2 networks on shift PE designs, %d layers on the shift path, "
+           "%lld cycles: outputs, cycles and traffic compared exactly\n", n_nets, shift_layers,
+           g_sim_cycles - start);
+}
+
+/* Counts the lines of a VCD file: time steps (#t) and value changes (b...
+ * id), and whether its header is complete. */
+static void vcd_lines(const char *path, int *header, long *steps, long *changes)
+{
+    *header = 0;
+    *steps = *changes = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "$enddefinitions", 15) == 0)
+            *header = 1;
+        else if (line[0] == '#')
+            (*steps)++;
+        else if (line[0] == 'b' || line[0] == '0' || line[0] == '1')
+            (*changes)++;
+    }
+    fclose(f);
+}
+
+/* A waveform from a later simulation of the process (this one has run many
+ * by now), twice: each file has its header, its time steps and the
+ * accumulator's value changes. */
+static void vcd_later(uint64_t *rng)
+{
+    struct nn_qnn m;
+    model_init(&m, 6, 6, 1, 3);
+    add_layer(&m, hidden_spec(rng, 5), rng);
+    struct lspec sc = {.op = NN_QNN_DENSE, .out_c = 3, .out_kind = NN_OUT_SCORES,
+                       .w_code = NN_WCODE_SIGNMAG, .w_max = 2};
+    add_layer(&m, sc, rng);
+    struct cm_hw hw;
+    random_hw(&hw, rng, &m);
+    uint8_t px[2 * 36];
+    for (size_t i = 0; i < sizeof px; i++)
+        px[i] = (uint8_t)rng_int(rng, 0, 255);
+    for (int k = 0; k < 2; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "test_sim_later_%d.vcd", k);
+        remove(path);
+        struct sim_options o = {.vcd_path = path, .vcd_images = 1};
+        struct sim *s;
+        struct sim_error err;
+        enum sim_status st = sim_open_opts(&s, &m, &hw, &o, &err);
+        TU_CHECK(st == SIM_OK, "vcd %d: sim_open_opts: %s", k, err.msg);
+        if (st != SIM_OK)
+            continue;
+        int matched[2] = {0, 0};
+        st = sim_run(s, px, 2, NULL, matched, &err);
+        TU_CHECK(st == SIM_OK && matched[0] && matched[1], "vcd %d: sim_run: %s", k, err.msg);
+        long long cycles = sim_stats(s)->min_image_cycles;
+        sim_close(s);
+        int header;
+        long steps, changes;
+        vcd_lines(path, &header, &steps, &changes);
+        /* one image traced: a time step per cycle of it, give or take the
+         * edges around it */
+        TU_CHECK(header && steps >= cycles && steps <= cycles + 3 && changes > steps,
+                 "vcd %d: header %d, %ld time steps for a %lld-cycle image, %ld changes", k,
+                 header, steps, cycles, changes);
+        printf("vcd of a later simulation (%d): %ld time steps, %ld value changes, %lld-cycle "
+               "image\n", k, steps, changes, cycles);
+        remove(path);
+    }
+    nn_qnn_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     int n_nets = argc > 1 ? atoi(argv[1]) : 800;
@@ -249,9 +399,12 @@ int main(int argc, char **argv)
         per_fam[fam]++;
         nn_qnn_free(&m);
     }
+    const long long bitplane_cycles = g_sim_cycles;
+    shift_designs(&rng, n_nets / 4 > 8 ? n_nets / 4 : 8);
     scoreboard_catches(&rng);
+    vcd_later(&rng);
     printf("co-simulated %d networks (none %d, or %d, mux %d, add %d), %lld cycles: outputs, "
            "cycles and traffic compared exactly\n", n_nets, per_fam[FAM_NONE], per_fam[FAM_OR],
-           per_fam[FAM_MUX], per_fam[FAM_ADD], g_sim_cycles);
+           per_fam[FAM_MUX], per_fam[FAM_ADD], bitplane_cycles);
     return tu_exit("test_sim");
 }

@@ -22,12 +22,28 @@
  *             value u, the requantizer constants;
  *   POOL      the pool register;
  *   SCORE     the score register file, the MUL and ADD registers, the argmax
- *             registers.
+ *             registers;
+ *   PIPEREG   the weight register (loaded on each issue's first activation
+ *             plane), the activation word, the stage control registers
+ *             (FETCH, POP, ACC's output, and per output RQ, ADD, THR: the
+ *             issue's shift, first, last, tile and position bits), the POP
+ *             registers and the THR register (the merged code);
+ *   CONTROL   the loop counters (one step per issue, cleared at CONFIG), the
+ *             layer counter (it steps at the next layer's CONFIG edge, so a
+ *             step counts in the layer it enters, the wrap to layer 1 in the
+ *             next image's) and the stages' valid bits, replayed cycle by
+ *             cycle from the stage table (replay_valid; its cycle count must
+ *             equal the simulated one).
  *
- * Plus invariants: an all-zero image leaves the first layer's lane logic,
+ * A third of the networks hold power-of-two weights and run on shift PE
+ * designs (2..7 exponents): their shift-path layers' weight register holds
+ * the sign, the nonzero bit and the exponent, each lane's pos and neg go to
+ * the tree pair of its exponent (E pairs of lane buses and popcounts), and
+ * the subtractor's output is the shift-add's d = sum_e (pos_e - neg_e) 2^e.
+ *
+ * Plus an invariant: an all-zero image leaves the first layer's lane logic,
  * popcounts and accumulators at 0 toggles (their inputs never change from
- * reset); PIPEREG and CONTROL count something, and the same image twice in a
- * row toggles the same in each run except for what carries between images.
+ * reset).
  *
  * Tolerance policy: none; the counts are integers and must be equal. */
 #include <stdio.h>
@@ -44,6 +60,7 @@
 #define MAXR 24        /* pe_rows here */
 #define MAXL 160       /* lanes here */
 #define NT_MAX 7
+#define E_MAX 7        /* a shift PE's exponents here */
 
 static unsigned hamming(uint64_t a, uint64_t b) { return (unsigned)__builtin_popcountll(a ^ b); }
 
@@ -57,8 +74,8 @@ static int64_t sext(uint64_t v, int bits)
 /* Every register and bus of the recount, carried across layers and images. */
 struct regs {
     uint8_t g[MAXL], f[MAXL];                      /* fetch buses */
-    uint8_t lpos[MAXR][MAXL], lneg[MAXR][MAXL];    /* lane logic buses */
-    int64_t pos[MAXR], neg[MAXR];                  /* popcount outputs */
+    uint8_t lpos[MAXR][E_MAX][MAXL], lneg[MAXR][E_MAX][MAXL]; /* lane logic buses, per tree pair */
+    int64_t pos[MAXR][E_MAX], neg[MAXR][E_MAX];    /* popcount outputs */
     int64_t d[MAXR], sh[MAXR], acc[MAXR];          /* accumulate stage */
     int64_t thr[MAXR][NT_MAX];                     /* threshold registers */
     uint64_t cmp[MAXR];
@@ -66,9 +83,62 @@ struct regs {
     int64_t y[MAXR], skipv[MAXR], u[MAXR], rq[MAXR][3];
     int64_t pool[MAXR];
     int64_t score[64], mul, sadd, best, cls;
+    /* pipeline registers: the weight register, the activation word, the
+     * stage control registers (FETCH, POP, ACC-done, RQ, ADD, THR) */
+    uint8_t ws[MAXR][MAXL], wm[MAXR][MAXL], wx[MAXR][MAXL], x[MAXL]; /* wx: exponent */
+    uint64_t ctl_fetch, ctl_pop, ctl_done, ctl_rq, ctl_add, ctl_thr;
+    /* controller: the loop counters, the layer counter, the valid bits */
+    uint64_t counters, layer, valid;
 };
 
 static double g_count[CM_MAX_LAYERS][CM_N_UNITS];
+static long long g_replay_cycles[CM_MAX_LAYERS]; /* the valid-bit replay's cycles, one image */
+
+/* The controller's valid bits, one per stage register (bit 0 FETCH, 1 POP,
+ * 2 ACC's output done, 3 RQ, 4 ADD, 5 THR, 6 the class walk, 7 MUL, 8 the
+ * score ADD), replayed cycle by cycle from the stage table of
+ * docs/accelerator.md: issue i enters FETCH at the end of cycle i + 1 (cycle
+ * 0 is CONFIG) and moves one stage a cycle; an output's last issue goes on
+ * past ACC; the scores layer's WRITE starts the class walk, one class a
+ * cycle through MUL and ADD. The layer ends at the first cycle after the
+ * issues in which no valid bit is set. Returns the toggles; *cycles is the
+ * layer's cycle count, CONFIG included. */
+static double replay_valid(uint64_t *valid, long long N, long long per, int kind_res,
+                           int scores, int classes, long long *cycles)
+{
+#define LAST(i) ((i) >= 0 && (i) < N && (i) % per == per - 1)
+    double tog = hamming(*valid, 0); /* CONFIG clears them */
+    *valid = 0;
+    long long walk_start = -1; /* the cycle whose WRITE starts the walk */
+    for (long long k = 1;; k++) {
+        uint64_t v = 0;
+        v |= (uint64_t)(k <= N);                       /* FETCH: issue k - 1 */
+        v |= (uint64_t)(k >= 2 && k <= N + 1) << 1;    /* POP: issue k - 2 */
+        v |= (uint64_t)LAST(k - 3) << 2;               /* ACC done: issue k - 3 */
+        if (scores) {
+            if (LAST(k - 4) && k - 4 == N - 1)          /* WRITE of the last output */
+                walk_start = k;
+            if (walk_start >= 0) {
+                long long w = k - walk_start;           /* classes walked so far */
+                v |= (uint64_t)(w < classes) << 6;
+                v |= (uint64_t)(w >= 1 && w <= classes) << 7;
+                v |= (uint64_t)(w >= 2 && w <= classes + 1) << 8;
+            }
+        } else if (kind_res) {
+            v |= (uint64_t)LAST(k - 4) << 3 | (uint64_t)LAST(k - 5) << 4 |
+                 (uint64_t)LAST(k - 6) << 5;
+        } else {
+            v |= (uint64_t)LAST(k - 4) << 5;
+        }
+        tog += hamming(v, *valid);
+        *valid = v;
+        if (k >= N && v == 0) {
+            *cycles = k + 1;
+            return tog;
+        }
+    }
+#undef LAST
+}
 
 /* The value of input (y, x, c) of layer l; 0 and invalid outside the map. */
 static int input_value(const struct nn_qnn *m, const struct nn_infer_ws *ws, const uint8_t *px,
@@ -139,16 +209,32 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
     int pop_bits = 0;
     while ((1LL << pop_bits) <= lanes)
         pop_bits++;
-    const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + 1);
+    /* a shift PE: E tree pairs, the subtractor pop_bits + E bits wide */
+    const int E = hw->pe == CM_PE_SHIFT ? hw->max_w_bits : 1;
+    const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + E);
     static int oy[4096], ox[4096];
     for (int l = 0; l < m->n_layers; l++) {
         const struct nn_qnn_layer *L = &m->layers[l];
         double *cnt = g_count[l];
         const int fan = nn_qnn_fan_in(L), T = (L->out_c + R - 1) / R, Q = (fan + lanes - 1) / lanes;
-        const int Bw = L->w_code == NN_WCODE_BINARY ? 1 : L->w_mag_bits, Ba = L->in_bits;
+        /* the shift path: a shift PE, weights 0 or +-2^e, more than one plane */
+        int shift = E > 1 && L->w_code == NN_WCODE_SIGNMAG && L->w_mag_bits >= 2 &&
+                    L->w_mag_bits <= E;
+        for (size_t i = 0; shift && i < (size_t)L->out_c * nn_qnn_fan_in(L); i++) {
+            int a = L->w[i] < 0 ? -L->w[i] : L->w[i];
+            shift = (a & (a - 1)) == 0;
+        }
+        const int Bw = L->w_code == NN_WCODE_BINARY || shift ? 1 : L->w_mag_bits;
+        const int Ba = L->in_bits;
         const int P = positions(L, oy, ox), k = L->pool > 1 ? L->pool : 1;
         const int scores = L->out_kind == NN_OUT_SCORES, nt = L->n_thr;
         const int bitmerge = L->merge == NN_MERGE_OR || L->merge == NN_MERGE_MUX;
+        /* the layer counter stepped into this layer at its CONFIG edge (from
+         * the previous image's last layer for layer 1), and the loop
+         * counters clear */
+        cnt[CM_U_CONTROL] += hamming(s->layer, (uint64_t)l) + hamming(s->counters, 0);
+        s->layer = (uint64_t)l;
+        s->counters = 0;
         for (int t = 0; t < T; t++) {
             const int c0 = t * R, n = L->out_c - c0 < R ? L->out_c - c0 : R;
             if (!scores) /* the tile's parameters, double-buffered: twice per changed bit */
@@ -180,6 +266,35 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                         for (int b = 0; b < Ba; b++) {
                             uint8_t valid[MAXL], xb[MAXL];
                             lane_inputs(m, ws, px, l, oy[p], ox[p], q, b, lanes, valid, xb);
+                            /* the controller's counters and the issue's control bits
+                             * through FETCH, POP and ACC (every issue) */
+                            uint64_t cn = (uint64_t)b | (uint64_t)j << 4 | (uint64_t)q << 8 |
+                                          (uint64_t)p << 24 | (uint64_t)t << 48;
+                            cnt[CM_U_CONTROL] += hamming(s->counters, cn);
+                            s->counters = cn;
+                            int first_i = q == 0 && j == 0 && b == 0;
+                            int last_i = q == Q - 1 && j == Bw - 1 && b == Ba - 1;
+                            uint64_t bits = (uint64_t)(b + j) | (uint64_t)first_i << 4 |
+                                            (uint64_t)last_i << 5 | (uint64_t)t << 6 |
+                                            (uint64_t)p << 22;
+                            cnt[CM_U_PIPEREG] += hamming(s->ctl_fetch, bits) +
+                                                 hamming(s->ctl_pop, bits) +
+                                                 hamming(s->ctl_done, bits);
+                            s->ctl_fetch = s->ctl_pop = s->ctl_done = bits;
+                            if (last_i && !scores) { /* the output goes on: RQ, ADD, THR */
+                                if (L->res) {
+                                    cnt[CM_U_PIPEREG] += hamming(s->ctl_rq, bits) +
+                                                         hamming(s->ctl_add, bits);
+                                    s->ctl_rq = s->ctl_add = bits;
+                                }
+                                cnt[CM_U_PIPEREG] += hamming(s->ctl_thr, bits);
+                                s->ctl_thr = bits;
+                            }
+                            /* the activation word register */
+                            for (int i = 0; i < lanes; i++) {
+                                cnt[CM_U_PIPEREG] += xb[i] != s->x[i];
+                                s->x[i] = xb[i];
+                            }
                             uint8_t g[MAXL], f[MAXL];
                             for (int i = 0; i < lanes; i++) {
                                 int sign = L->in_code == NN_CODE_SIGN;
@@ -191,29 +306,54 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                             }
                             for (int r = 0; r < R; r++) {
                                 int c = c0 + r;
-                                int64_t pc = 0, nc = 0;
+                                int64_t pc[E_MAX] = {0}, nc[E_MAX] = {0};
                                 for (int i = 0; i < lanes; i++) {
-                                    int fi = q * lanes + i, sb = 0, mb = 0;
+                                    int fi = q * lanes + i, sb = 0, mb = 0, ex = 0;
                                     if (c < L->out_c && fi < fan) {
-                                        int w = L->w[(size_t)c * fan + fi];
+                                        int w = L->w[(size_t)c * fan + fi], mag = w < 0 ? -w : w;
                                         sb = w < 0;
-                                        mb = L->w_code == NN_WCODE_BINARY
-                                                 ? 1
-                                                 : ((w < 0 ? -w : w) >> j) & 1;
+                                        if (shift) { /* nonzero bit and exponent */
+                                            mb = mag != 0;
+                                            while (mag > 1) {
+                                                mag >>= 1;
+                                                ex++;
+                                            }
+                                        } else {
+                                            mb = L->w_code == NN_WCODE_BINARY ? 1 : (mag >> j) & 1;
+                                        }
+                                    }
+                                    if (b == 0) { /* the weight register loads */
+                                        cnt[CM_U_PIPEREG] += (sb != s->ws[r][i]) +
+                                                             (mb != s->wm[r][i]) +
+                                                             hamming((uint64_t)ex, s->wx[r][i]);
+                                        s->ws[r][i] = (uint8_t)sb;
+                                        s->wm[r][i] = (uint8_t)mb;
+                                        s->wx[r][i] = (uint8_t)ex;
                                     }
                                     int nz = mb & g[i], nn = sb ^ f[i];
-                                    uint8_t a = (uint8_t)(nz & !nn), bb = (uint8_t)(nz & nn);
-                                    cnt[CM_U_ARRAY] += (a != s->lpos[r][i]) + (bb != s->lneg[r][i]);
-                                    s->lpos[r][i] = a;
-                                    s->lneg[r][i] = bb;
-                                    pc += a;
-                                    nc += bb;
+                                    for (int e = 0; e < E; e++) { /* routed to tree pair ex */
+                                        uint8_t a = (uint8_t)(nz & !nn & (e == ex));
+                                        uint8_t bb = (uint8_t)(nz & nn & (e == ex));
+                                        cnt[CM_U_ARRAY] += (a != s->lpos[r][e][i]) +
+                                                           (bb != s->lneg[r][e][i]);
+                                        s->lpos[r][e][i] = a;
+                                        s->lneg[r][e][i] = bb;
+                                        pc[e] += a;
+                                        nc[e] += bb;
+                                    }
                                 }
-                                cnt[CM_U_POPCOUNT] += hamming((uint64_t)pc, (uint64_t)s->pos[r]) +
-                                                      hamming((uint64_t)nc, (uint64_t)s->neg[r]);
-                                s->pos[r] = pc;
-                                s->neg[r] = nc;
-                                int64_t d = pc - nc;
+                                /* the trees' outputs, latched in the POP registers; the
+                                 * shift-add d = sum_e (pos_e - neg_e) 2^e */
+                                int64_t d = 0;
+                                for (int e = 0; e < E; e++) {
+                                    double tp = hamming((uint64_t)pc[e], (uint64_t)s->pos[r][e]) +
+                                                hamming((uint64_t)nc[e], (uint64_t)s->neg[r][e]);
+                                    cnt[CM_U_POPCOUNT] += tp;
+                                    cnt[CM_U_PIPEREG] += tp;
+                                    s->pos[r][e] = pc[e];
+                                    s->neg[r][e] = nc[e];
+                                    d += (pc[e] - nc[e]) * ((int64_t)1 << e);
+                                }
                                 int64_t sh = sext((uint64_t)d << (b + j), A);
                                 int first = q == 0 && j == 0 && b == 0;
                                 int64_t a = sext((uint64_t)((first ? 0 : s->acc[r]) + sh), A);
@@ -272,6 +412,7 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                            hamming((uint64_t)code, (uint64_t)s->code[r]);
                         s->skipbit[r] = sk;
                     }
+                    cnt[CM_U_PIPEREG] += hamming((uint64_t)code, (uint64_t)s->code[r]);
                     s->code[r] = code;
                     int first = oy[p] % k == 0 && ox[p] % k == 0;
                     int64_t mx = first || code > s->pool[r] ? code : s->pool[r];
@@ -280,6 +421,12 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                 }
             }
         }
+        /* the loop counters wrap to 0 after the last issue; the valid bits */
+        cnt[CM_U_CONTROL] += hamming(s->counters, 0);
+        s->counters = 0;
+        const long long per = (long long)Q * Bw * Ba;
+        cnt[CM_U_CONTROL] += replay_valid(&s->valid, per * T * P, per, L->res != 0, scores,
+                                          L->out_c, &g_replay_cycles[l]);
         if (scores) /* the class walk: MUL, ADD, ARGMAX */
             for (int c = 0; c < L->out_c; c++) {
                 int64_t mul = L->rq_mul[c] * s->score[c], sum = mul + L->rq_add[c];
@@ -300,8 +447,8 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
     }
 }
 
-static const int recounted[] = {CM_U_ARRAY, CM_U_POPCOUNT, CM_U_ACCUM, CM_U_THRESH,
-                                CM_U_MERGE,  CM_U_POOL,     CM_U_SCORE};
+static const int recounted[] = {CM_U_ARRAY, CM_U_POPCOUNT, CM_U_ACCUM,   CM_U_THRESH, CM_U_MERGE,
+                                CM_U_POOL,  CM_U_SCORE,    CM_U_PIPEREG, CM_U_CONTROL};
 
 static void compare(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
                     const char *what)
@@ -336,8 +483,10 @@ static void compare(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_
             TU_CHECK(got == want, "%s: layer %d %s: %.0f toggles simulated, %.0f recounted",
                      what, l + 1, cm_unit_kind_name((enum cm_unit_kind)u), got, want);
         }
-    TU_CHECK(ss->toggles[CM_U_PIPEREG] > 0 && ss->toggles[CM_U_CONTROL] > 0,
-             "%s: no pipeline register or controller toggles", what);
+    for (int l = 0; l < m->n_layers; l++)
+        TU_CHECK(ss->layer[l].cycles == g_replay_cycles[l] * n,
+                 "%s: layer %d: %lld cycles simulated, the valid-bit replay %lld x %d images",
+                 what, l + 1, ss->layer[l].cycles, g_replay_cycles[l], n);
     nn_infer_ws_free(&ws);
     sim_close(s);
 }
@@ -403,10 +552,19 @@ int main(void)
     printf("SystemC %s\n", sim_systemc_version());
     static const int fams[] = {NN_MERGE_NONE, NN_MERGE_OR, NN_MERGE_MUX, NN_MERGE_ADD};
     static const int lanes[] = {5, 16, 64, 70, 128};
-    int nets = 0;
-    for (int i = 0; i < 40; i++) {
+    int nets = 0, shift_nets = 0;
+    for (int i = 0; i < 60; i++) {
+        /* networks 40..59: power-of-two weights on shift PE designs */
+        const int shift = i >= 40;
         struct nn_qnn m;
         small_net(&m, &rng, fams[i % 4]);
+        for (int l = 0; shift && l < m.n_layers; l++) {
+            struct nn_qnn_layer *L = &m.layers[l];
+            for (size_t k = 0; L->w_code == NN_WCODE_SIGNMAG &&
+                               k < (size_t)L->out_c * nn_qnn_fan_in(L); k++)
+                if (L->w[k] == 3 || L->w[k] == -3)
+                    L->w[k] = (int8_t)(L->w[k] / 3 * 2);
+        }
         struct nn_error nerr;
         if (nn_qnn_validate(&m, &nerr) != NN_OK) {
             TU_CHECK(0, "network %d: invalid: %s", i, nerr.msg);
@@ -424,13 +582,24 @@ int main(void)
         hw.res_bits = 32;
         hw.rq_mul_bits = 40;
         hw.act_kbits = hw.weight_kbits = hw.skip_kbits = 0.0;
+        if (shift) {
+            hw.pe = CM_PE_SHIFT;
+            hw.max_w_bits = rng_int(&rng, 2, E_MAX);
+            int bits = 0;
+            while ((1 << bits) <= hw.lanes)
+                bits++;
+            if (hw.acc_bits < bits + hw.max_w_bits)
+                hw.acc_bits = bits + hw.max_w_bits;
+            shift_nets++;
+        }
         size_t img = (size_t)m.in_h * m.in_w * m.in_c;
         uint8_t px[3 * 7 * 7 * 2];
         for (size_t k = 0; k < 3 * img; k++)
             px[k] = (uint8_t)rng_int(&rng, 0, 255);
         char what[128];
-        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes)", i, fams[i % 4],
-                 hw.pe_rows, hw.lanes);
+        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes%s, %d exponents)", i,
+                 fams[i % 4], hw.pe_rows, hw.lanes, shift ? ", shift PE" : "",
+                 cm_hw_exponents(&hw));
         compare(&m, &hw, px, 3, what);
         nets++;
 
@@ -452,7 +621,8 @@ int main(void)
         }
         nn_qnn_free(&m);
     }
-    printf("recounted the toggles of %d networks (or, mux, add, none; 3 images each): array, "
-           "popcount, accum, thresh, merge, pool, score per layer, exactly\n", nets);
+    printf("recounted the toggles of %d networks (or, mux, add, none; 3 images each; %d on shift "
+           "PE designs): array, popcount, accum, thresh, merge, pool, score, pipeline registers, "
+           "control per layer, exactly\n", nets, shift_nets);
     return tu_exit("test_sim_toggles");
 }

@@ -72,6 +72,57 @@ static void test_pe()
     }
 }
 
+// The shift PE: the lane logic on (sign, nonzero bit), the exponent decoder
+// routing each lane to its tree pair, the popcounts and the shift-add must
+// give the exact dot product of power-of-two weights (0, +-2^e, e < E) with
+// one activation plane, in one pass.
+static void test_shift_pe()
+{
+    for (int it = 0; it < 2000; it++) {
+        const int lanes = rint_in(1, 200), words = (lanes + 63) / 64;
+        const int E = rint_in(2, 7), xb = E <= 2 ? 1 : E <= 4 ? 2 : 3;
+        const bool sign = rnd() & 1;
+        std::vector<uint64_t> x(words), valid(words), s(words), z(words), g(words), f(words);
+        std::vector<uint64_t> ex((size_t)xb * words);
+        long long want = 0;
+        for (int i = 0; i < lanes; i++) {
+            const int xv = (int)(rnd() & 1), ok = rint_in(0, 4) != 0;
+            const int e = rint_in(0, E - 1), nz = rint_in(0, 3) != 0, neg = (int)(rnd() & 1);
+            const uint64_t bit = uint64_t(1) << (i % 64);
+            if (xv) x[i / 64] |= bit;
+            if (ok) valid[i / 64] |= bit;
+            if (neg) s[i / 64] |= bit;
+            if (nz) z[i / 64] |= bit;
+            for (int k = 0; k < xb; k++)
+                if ((e >> k) & 1)
+                    ex[(size_t)k * words + i / 64] |= bit;
+            if (ok && nz)
+                want += (long long)(neg ? -1 : 1) * (1LL << e) * (sign ? 2 * xv - 1 : xv);
+        }
+        uint64_t pos[8] = {0}, negc[8] = {0};
+        for (int w = 0; w < words; w++) {
+            const lsim::gate_flip gf = lsim::fetch_gate(
+                sign ? lsim::plane_kind::SIGN : lsim::plane_kind::ZERO_ONE, x[w], valid[w]);
+            const lsim::lane_bits lb = lsim::lane_logic(gf.g, gf.f, s[w], z[w]);
+            uint64_t xw[3];
+            for (int k = 0; k < xb; k++)
+                xw[k] = ex[(size_t)k * words + w];
+            uint64_t seen = 0;
+            for (int e = 0; e < E; e++) {
+                const uint64_t d = lsim::exp_decode(xw, xb, e);
+                CHECK((d & seen) == 0, "shift pe: a lane decoded to two exponents");
+                seen |= d;
+                pos[e] += (uint64_t)__builtin_popcountll(lb.pos & d);
+                negc[e] += (uint64_t)__builtin_popcountll(lb.neg & d);
+            }
+        }
+        const long long got =
+            (long long)lsim::shift_add(pos, E) - (long long)lsim::shift_add(negc, E);
+        CHECK(got == want, "shift pe: lanes %d E %d sign %d: %lld, want %lld", lanes, E, sign,
+              got, want);
+    }
+}
+
 // The accumulator register wraps at acc_bits and restarts on the first issue.
 static void test_acc()
 {
@@ -182,10 +233,12 @@ int main()
 {
     std::printf("SystemC %s\n", sim_systemc_version());
     test_pe();
+    test_shift_pe();
     test_acc();
     test_threshold_merge_pool();
     test_buffer();
-    std::printf("test_sim_units: %d checks, %d failed (PE dot products, accumulator wrap, "
+    std::printf("test_sim_units: %d checks, %d failed (PE dot products, the shift PE's, "
+                "accumulator wrap, "
                 "thresholds, merges, requantizer, pooling, argmax, buffer runs)\n",
                 checks, failures);
     return failures ? 1 : 0;

@@ -151,7 +151,20 @@ static void build_cases(void)
         snprintf(m, sizeof m, "u%03d", n_cases);
         add_case("fetch_gating", p, cm_fetch_gating(n), cm_verilog_fetch_gating(m, n), NULL);
     }
+    /* the shift PE's lane logic: lanes x exponents */
+    static const int shl[][2] = {{2, 2}, {8, 3}, {32, 3}, {64, 3}, {16, 4}, {32, 7}, {8, 1}};
+    for (int i = 0; i < 7; i++) {
+        snprintf(p, sizeof p, "%d lanes, %d exps", shl[i][0], shl[i][1]);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("lane_logic_shift", p, cm_lane_logic_shift(shl[i][0], shl[i][1]),
+                 cm_verilog_lane_logic_shift(m, shl[i][0], shl[i][1]),
+                 shl[i][0] <= 16 && shl[i][1] > 1
+                     ? cm_verilog_lane_logic_shift_behav("ref", shl[i][0], shl[i][1])
+                     : NULL);
+    }
     static const int accs[][3] = {{2, 1, 4}, {3, 3, 8}, {5, 7, 16}, {7, 14, 32}, {7, 0, 16}};
+    /* the shift PE's shift-add: pop_bits x exponents */
+    static const int sha[][2] = {{3, 2}, {5, 3}, {7, 3}, {7, 4}, {7, 7}};
     static const int thrs[][2] = {{1, 4}, {3, 8}, {1, 16}, {7, 16}, {3, 32}, {15, 16}};
     static const int adds[][3] = {{8, 4, 4}, {16, 8, 8}, {24, 16, 16}, {32, 16, 16}};
     static const int scores[][3] = {{8, 4, 2}, {16, 8, 4}, {24, 16, 4}, {32, 16, 4}};
@@ -162,6 +175,15 @@ static void build_cases(void)
             snprintf(m, sizeof m, "u%03d", n_cases);
             add_case("accumulator", p, cm_accumulator(accs[i][0], accs[i][1], accs[i][2], a),
                      cm_verilog_accumulator(m, accs[i][0], accs[i][1], accs[i][2], a), NULL);
+        }
+        for (int i = 0; i < 5; i++) {
+            snprintf(p, sizeof p, "%d bits, %d exps %s", sha[i][0], sha[i][1], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("shift_add", p, cm_shift_add(sha[i][0], sha[i][1], a),
+                     cm_verilog_shift_add(m, sha[i][0], sha[i][1], a),
+                     sha[i][0] * sha[i][1] <= 21
+                         ? cm_verilog_shift_add_behav("ref", sha[i][0], sha[i][1])
+                         : NULL);
         }
         for (int i = 0; i < 6; i++) {
             snprintf(p, sizeof p, "%dx%d %s", thrs[i][0], thrs[i][1], an);

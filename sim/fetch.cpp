@@ -1,0 +1,108 @@
+// sim/fetch.cpp: the fetch unit's cycle (fetch.h).
+#include "sim/fetch.h"
+
+namespace lsim {
+
+void fetch_unit::configure(const program &p)
+{
+    const cm_hw &hw = p.hw;
+    xb_ = p.exp_bits;
+    R_ = hw.pe_rows;
+    W_ = (hw.lanes + 63) / 64;
+    lanes_ = hw.lanes;
+    const size_t R = (size_t)R_, W = (size_t)W_;
+    x_.assign(W, 0);
+    lane_mask_.assign(W, ~uint64_t(0));
+    if (hw.lanes % 64)
+        lane_mask_[W - 1] = low_mask(hw.lanes % 64);
+    g_.assign(W, 0);
+    f_.assign(W, 0);
+    valid_.assign(W, 0);
+    wzero_.assign((2 + (size_t)xb_) * R * W, 0);
+    wsign_ = wzero_.data();
+    wmag_ = wzero_.data() + R * W;
+    wexp_ = wzero_.data() + 2 * R * W;
+    ctl_ = issue_ctl{};
+    tog.clear();
+}
+
+void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, buffers &buf)
+{
+    const int W = W_;
+    const int t = ctl.t(), p = ctl.p(), q = ctl.q(), j = ctl.j(), b = ctl.b();
+    const chunk_seg *seg = L.segs.data() + L.seg_begin[q];
+    const chunk_seg *seg_end = L.segs.data() + L.seg_begin[q + 1];
+    if (b == 0) {
+        if (j == 0) {  // the chunk's valid bits (address generator)
+            const uint64_t *v = L.valid_words.data() + ((size_t)p * L.Q + q) * W;
+            for (int w = 0; w < W; w++)
+                valid_[w] = v[w];
+        }
+        // the weight register: each PE's sign and magnitude words of pass j
+        // (and on a shift PE the exponent field: 0 for bit-plane layers)
+        const size_t RW = (size_t)R_ * W;
+        const uint64_t *ns = buffers::weight_sign(L, R_, t, q);
+        const uint64_t *nm = buffers::weight_mag(L, R_, t, q, j);
+        unsigned long long n = 0;
+        for (size_t i = 0; i < RW; i++)
+            n += popc(wsign_[i] ^ ns[i]) + popc(wmag_[i] ^ nm[i]);
+        wsign_ = ns;
+        wmag_ = nm;
+        if (xb_ > 0) {
+            const uint64_t *nx = buffers::weight_exp(L, R_, xb_, t, q);
+            if (!nx)
+                nx = wzero_.data() + 2 * RW;  // the zeros it loads
+            for (size_t i = 0; i < (size_t)xb_ * RW; i++)
+                n += popc(wexp_[i] ^ nx[i]);
+            wexp_ = nx;
+        }
+        tog.add(CM_U_PIPEREG, n);
+        // the word read: sign and one magnitude plane (binary: the sign), or
+        // on the shift path sign, nonzero bit and exponent
+        const int per_lane = L.shift ? 2 + xb_ : L.q->w_code == NN_WCODE_BINARY ? 1 : 2;
+        buf.count_read(CM_BUF_WEIGHT, (long long)R_ * lanes_ * per_lane);
+    }
+    // the activation word register, and the gating buses g and f
+    const bit_buffer &bank = buf.act(in_bank);
+    const size_t plane = (size_t)b * L.in.plane_bits + ctl.win_base();
+    unsigned long long tx = 0, tgf = 0;
+    for (int w = 0; w < W; w++) {
+        uint64_t x = 0;
+        if (W > 1)
+            for (const chunk_seg *s = seg; s < seg_end; s++)
+                if ((s->lane >> 6) == w)
+                    x |= bank.get(plane + s->ky * L.row_stride + s->off, s->len) << (s->lane & 63);
+        if (W == 1)
+            for (const chunk_seg *s = seg; s < seg_end; s++)
+                x |= bank.get(plane + s->ky * L.row_stride + s->off, s->len) << s->lane;
+        // x = 0 at padding and unused lanes (docs/accelerator.md); a sign
+        // plane's flip bits are NOT x over the lanes that exist
+        x &= valid_[w];
+        gate_flip gf = fetch_gate(L.in_kind, x, valid_[w]);
+        gf.f &= lane_mask_[w];
+        tx += popc(x ^ x_[w]);
+        tgf += popc(gf.g ^ g_[w]) + popc(gf.f ^ f_[w]);
+        x_[w] = x;
+        g_[w] = gf.g;
+        f_[w] = gf.f;
+    }
+    tog.add(CM_U_PIPEREG, tx);
+    tog.add(CM_U_ARRAY, tgf);
+    buf.count_read(CM_BUF_ACT, lanes_);
+
+    // the issue's control bits into the FETCH register
+    const issue_ctl c = ctl.issue();
+    tog.add(CM_U_PIPEREG, ctl_.bits, c.bits);
+    ctl_ = c;
+}
+
+void fetch_unit::trace(sc_core::sc_trace_file *tf) const
+{
+    using sc_core::sc_trace;
+    const int lanes = lanes_ < 64 ? lanes_ : 64;
+    sc_trace(tf, ctl_.valid, "accel.fetch.valid");
+    sc_trace(tf, x_[0], "accel.fetch.act_word", lanes);
+    sc_trace(tf, g_[0], "accel.fetch.gate", lanes);
+}
+
+}  // namespace lsim

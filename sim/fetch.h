@@ -1,0 +1,61 @@
+// sim/fetch.h: the fetch unit as a clocked module (docs/accelerator.md,
+// FETCH): per issue it reads one lanes-bit activation word of one bit-plane
+// from the input bank, gates it with the address generator's valid bits
+// into the gate and flip buses g and f (units.h's fetch_gate), and, on an
+// issue's first activation plane, loads each PE's weight word (sign and
+// magnitude planes of the weight pass; on a shift PE also the exponent
+// field, 0 for layers on the bit planes) from the weight buffer. Its
+// registers: the issue's control bits (the FETCH stage register), the
+// activation word, the valid bits and the weight register.
+//
+//     fetch.step(ctl, L, buf);    // the controller's current issue
+//     fetch.g(), fetch.f()        // [words] the buses into the PE array
+//
+// Memory: the registers are sized by configure(); stepping does not allocate.
+#ifndef LOGIQ_SIM_FETCH_H
+#define LOGIQ_SIM_FETCH_H
+
+#include <systemc>
+#include <vector>
+
+#include "sim/buffers.h"
+#include "sim/controller.h"
+#include "sim/pipeline.h"
+
+namespace lsim {
+
+SC_MODULE(fetch_unit)
+{
+    SC_CTOR(fetch_unit) {}
+
+    void configure(const program &p);
+    void reset_layer() { ctl_.valid = false; }
+    // No issue this cycle: the stage register holds a bubble.
+    void idle() { ctl_.valid = false; }
+    // The controller's current issue of layer L, with its in bank.
+    void step(const controller &ctl, const layer_prog &L, int in_bank, buffers &buf);
+    void trace(sc_core::sc_trace_file *tf) const;
+
+    const issue_ctl &ctl() const { return ctl_; }
+    const uint64_t *g() const { return g_.data(); }
+    const uint64_t *f() const { return f_.data(); }
+    const uint64_t *wsign() const { return wsign_; }  // [R][words]
+    const uint64_t *wmag() const { return wmag_; }
+    const uint64_t *wexp() const { return wexp_; }    // [exp_bits][R][words]
+
+    toggle_counter tog;
+
+private:
+    int R_ = 0, W_ = 0, lanes_ = 0, xb_ = 0;
+    issue_ctl ctl_;
+    std::vector<uint64_t> x_, g_, f_, valid_;  // [W] activation word, gate and flip buses
+    std::vector<uint64_t> lane_mask_;         // [W] the lanes that exist
+    // the weight register: [R][W] sign and magnitude (nonzero) words, [xb][R][W]
+    // exponent field
+    const uint64_t *wsign_ = nullptr, *wmag_ = nullptr, *wexp_ = nullptr;
+    std::vector<uint64_t> wzero_;             // [2 + xb][R][W] its value before any load
+};
+
+}  // namespace lsim
+
+#endif

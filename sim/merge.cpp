@@ -1,0 +1,131 @@
+// sim/merge.cpp: the merge units' parameter loads and stages (merge.h).
+#include "sim/merge.h"
+
+namespace lsim {
+
+void merge_unit::configure(const cm_hw &hw)
+{
+    R_ = hw.pe_rows;
+    A_ = hw.acc_bits;
+    mul_bits_ = hw.rq_mul_bits;
+    skip_word_bits_ = hw.merge == CM_MERGE_ADD ? hw.res_bits : 1;
+    const size_t R = (size_t)R_;
+    y_.assign(R, 0);
+    skipv_.assign(R, 0);
+    u_.assign(R, 0);
+    rq_reg_.assign(R * 3, 0);
+    sel_reg_.assign(R, 0);
+    skipbit_.assign(R, 0);
+    code_.assign(R, 0);
+    thr_u_.assign(R, 0);
+    rq_ctl_ = add_ctl_ = issue_ctl{};
+    tog.clear();
+}
+
+void merge_unit::load(const layer_prog &L, int t, buffers &buf)
+{
+    const int M = mul_bits_;
+    if (L.res)
+        buf.count_read(CM_BUF_SKIP, (long long)R_ * (2 * M + A_));
+    else if (L.merge == merge_kind::MUX)
+        buf.count_read(CM_BUF_SKIP, R_);
+    if (L.kind == layer_kind::SCORES)
+        return;
+    const nn_qnn_layer &l = *L.q;
+    const int c0 = t * R_, n = tile_rows(L, t, R_);
+    unsigned long long n_t = 0;
+    for (int r = 0; r < n; r++) {
+        if (L.res) {
+            const int64_t v[3] = {l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift};
+            const uint64_t mk[3] = {low_mask(M), low_mask(M + A_), low_mask(M)};
+            for (int k = 0; k < 3; k++) {
+                n_t += 2 * popc((uint64_t)(rq_reg_[(size_t)r * 3 + k] ^ v[k]) & mk[k]);
+                rq_reg_[(size_t)r * 3 + k] = v[k];
+            }
+        } else if (L.merge == merge_kind::MUX) {
+            const uint8_t s = l.mux_sel && l.mux_sel[c0 + r] != 0;
+            n_t += 2 * (unsigned)(s ^ sel_reg_[r]);
+            sel_reg_[r] = s;
+        }
+    }
+    tog.add(CM_U_MERGE, n_t);
+}
+
+void merge_unit::step_rq(const issue_ctl &done, const int64_t *acc, const layer_prog &L)
+{
+    if (!advance(rq_ctl_, done, tog))
+        return;
+    const nn_qnn_layer &l = *L.q;
+    const int n = tile_rows(L, rq_ctl_.t, R_), c0 = rq_ctl_.t * R_;
+    const uint64_t m = low_mask(L.res_bits);
+    unsigned long long t = 0;
+    for (int r = 0; r < n; r++) {
+        const int64_t y =
+            requantize(acc[r], l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift, L.res_bits);
+        t += popc((uint64_t)(y ^ y_[r]) & m);
+        y_[r] = y;
+    }
+    tog.add(CM_U_MERGE, t);
+}
+
+void merge_unit::step_add(const layer_prog &L, buffers &buf)
+{
+    if (!advance(add_ctl_, rq_ctl_, tog))
+        return;
+    const nn_qnn_layer &l = *L.q;
+    const int n = tile_rows(L, add_ctl_.t, R_), c0 = add_ctl_.t * R_;
+    const bool merge = L.merge == merge_kind::ADD;
+    const uint64_t m = low_mask(L.res_bits);
+    const int64_t *skip = nullptr;
+    if (merge) {
+        skip = buf.skip() + ((size_t)L.oy[add_ctl_.p] * l.out_w + L.ox[add_ctl_.p]) * l.out_c + c0;
+        buf.count_read(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
+    }
+    unsigned long long t = 0;
+    for (int r = 0; r < n; r++) {
+        const int64_t s = merge ? skip[r] : 0;
+        const int64_t u = stream_add(y_[r], s, L.res_bits);
+        t += popc((uint64_t)(s ^ skipv_[r]) & m) + popc((uint64_t)(u ^ u_[r]) & m);
+        skipv_[r] = s;
+        u_[r] = u;
+    }
+    tog.add(CM_U_MERGE, t);
+}
+
+void merge_unit::step_thr(const issue_ctl &thr, const int *pre, const layer_prog &L, buffers &buf)
+{
+    const nn_qnn_layer &l = *L.q;
+    const int n = tile_rows(L, thr.t, R_), c0 = thr.t * R_;
+    int *__restrict code = code_.data();
+    uint64_t t_mrg = 0, t_reg = 0;
+    if (L.merge == merge_kind::OR || L.merge == merge_kind::MUX) {
+        // the skip bit register and the merged code
+        const int64_t *skip =
+            buf.skip() + ((size_t)L.oy[thr.p] * l.out_w + L.ox[thr.p]) * l.out_c + c0;
+        buf.count_read(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
+        int *__restrict sk = skipbit_.data();
+        const uint8_t *sel = l.mux_sel ? l.mux_sel + c0 : nullptr;
+        for (int r = 0; r < n; r++) {
+            const int b = (int)skip[r];
+            // the active select bit (from the table: sel_reg_ is the shadow
+            // set, which may already hold the next tile's)
+            const int m = merge_code(L.merge, L.mux, sel && sel[r] != 0, pre[r], b);
+            t_mrg += popc((uint64_t)(b ^ sk[r])) + popc((uint64_t)(m ^ code[r]));
+            sk[r] = b;
+            t_reg += popc((uint64_t)(m ^ code[r]));
+            code[r] = m;
+        }
+    } else {
+        for (int r = 0; r < n; r++) {
+            t_reg += popc((uint64_t)(pre[r] ^ code[r]));
+            code[r] = pre[r];
+        }
+    }
+    if (L.res)
+        for (int r = 0; r < n; r++)
+            thr_u_[r] = u_[r];
+    tog.add(CM_U_MERGE, t_mrg);
+    tog.add(CM_U_PIPEREG, t_reg);
+}
+
+}  // namespace lsim

@@ -1,0 +1,64 @@
+// sim/merge.h: the merge units (one per PE) as a clocked module
+// (docs/accelerator.md): on an `add` stream the requantizer (RQ stage) and
+// the saturating stream adder (ADD stage, reading the skip buffer); for
+// `or` / `mux` merges the skip bit register and the OR2 / MUX2 that merge
+// the threshold unit's code with it in the THR stage, ending in the THR
+// register (the code that pooling reads; the plain code in layers that do
+// not merge). Its parameters (MUX select bits, requantizer constants) are
+// double-buffered registers loaded from the skip buffer once per tile. The
+// arithmetic is units.h's (requantize, stream_add, merge_code).
+//
+//     mrg.step_add(L, buf);  mrg.step_rq(pe.done_ctl(), pe.acc(), L);   // add stream
+//     mrg.step_thr(thr.ctl(), thr.code(), L, buf);  mrg.code()[r]        // THR stage
+//
+// Memory: the registers are sized by configure(); stepping does not allocate.
+#ifndef LOGIQ_SIM_MERGE_H
+#define LOGIQ_SIM_MERGE_H
+
+#include <systemc>
+#include <vector>
+
+#include "sim/buffers.h"
+#include "sim/pipeline.h"
+
+namespace lsim {
+
+SC_MODULE(merge_unit)
+{
+    SC_CTOR(merge_unit) {}
+
+    void configure(const cm_hw &hw);
+    void reset_layer() { rq_ctl_.valid = add_ctl_.valid = false; }
+    // The tile's merge parameters from the skip buffer (as threshold_unit::load).
+    void load(const layer_prog &L, int t, buffers &buf);
+    // RQ: Y = requantize(acc) of the output that left ACC.
+    void step_rq(const issue_ctl &done, const int64_t *acc, const layer_prog &L);
+    // ADD: u = sat(Y + skip).
+    void step_add(const layer_prog &L, buffers &buf);
+    // The THR stage's merge, after the threshold unit latched `thr` and its code.
+    void step_thr(const issue_ctl &thr, const int *code, const layer_prog &L, buffers &buf);
+
+    const issue_ctl &rq_ctl() const { return rq_ctl_; }
+    const issue_ctl &add_ctl() const { return add_ctl_; }
+    const int64_t *u() const { return u_.data(); }          // [R] the ADD register
+    const int *code() const { return code_.data(); }        // [R] the THR register
+    const int64_t *thr_u() const { return thr_u_.data(); }  // [R] u carried with it
+
+    toggle_counter tog;
+
+private:
+    int R_ = 0, A_ = 0, mul_bits_ = 0, skip_word_bits_ = 1;
+    issue_ctl rq_ctl_, add_ctl_;
+    std::vector<int64_t> y_;       // [R] requantized
+    std::vector<int64_t> skipv_;   // [R] skip value register (add stream)
+    std::vector<int64_t> u_;       // [R] stream value
+    std::vector<int64_t> rq_reg_;  // [R][3] requantizer constants
+    std::vector<uint8_t> sel_reg_; // [R] MUX select bits
+    std::vector<int> skipbit_;     // [R] skip bit register (or, mux)
+    std::vector<int> code_;        // [R] merged code (the THR register)
+    std::vector<int64_t> thr_u_;   // [R] u carried to POOL (skip write)
+};
+
+}  // namespace lsim
+
+#endif

@@ -372,15 +372,17 @@ static void write_sinareq(const struct rp_report *r, const struct out *o)
             continue;
         const char *wq = rp_point_param(d, i, "wq"), *sq = rp_point_param(d, i, "sinareq");
         const char *lb = rp_point_param(d, i, "sinareq_lb");
+        const char *blr = rp_point_param(d, i, "sinareq_beta_lr");
         if (!wq || (strncmp(wq, "dorefa:", 7) != 0 && strncmp(wq, "wrpn:", 5) != 0))
             continue;
         int on = sq && strcmp(sq, "yes") == 0;
         any_sq |= on;
         char setting[64];
         snprintf(setting, sizeof setting, "%s", !on ? "plain"
-                 : lb && atof(lb) == 0.0 ? "SINAREQ, fixed widths (lb 0)"
-                 : "SINAREQ, learned widths");
-        if (on && lb && atof(lb) != 0.0)
+                 : (blr && atof(blr) == 0.0) || (lb && atof(lb) == 0.0)
+                     ? "SINAREQ, fixed widths"
+                     : "SINAREQ, learned widths");
+        if (on && lb && atof(lb) != 0.0 && !(blr && atof(blr) == 0.0))
             snprintf(setting, sizeof setting, "SINAREQ, learned widths (lb %s)", lb);
         int k;
         for (k = 0; k < ng; k++)

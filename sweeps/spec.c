@@ -39,6 +39,8 @@ static const struct sw_param_def defs[] = {
      "SINAREQ: strength of the sin^2 regularizer"},
     {"network", "sinareq_lb", SW_P_FLOAT, "", 0, 1e6, NULL, "--sinareq-lb", 0,
      "SINAREQ: strength of the bit-width cost"},
+    {"network", "sinareq_beta_lr", SW_P_FLOAT, "", 0, 10, NULL, "--sinareq-beta-lr", 0,
+     "SINAREQ: the bit widths' learning rate (0: the widths stay fixed)"},
     {"network", "heq_rate", SW_P_FLOAT, "0.05", 1e-6, 1, NULL, "--heq-rate", 0,
      "HEQ step-size EMA rate"},
     {"network", "mux", SW_P_ENUM, "or", 0, 0, "or|sel", "--mux", 0, "MUX merge variant"},

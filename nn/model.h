@@ -179,10 +179,10 @@ void nn_model_fit_quant(struct nn_model *m, int init);
  * A conv layer with binary weights (bin) whose input is a sign activation
  * (the previous layer's aq sign, and no AQE blend on either in this step)
  * computes the exact integer product and scales it once (nn/xnor.h): by
- * XNOR and popcount, or, with LOGIQ_XNOR=off in the environment, by an
- * SGEMM over the codes +-1. Both give the same bits (LOGIQ_XNOR=portable
- * forces the portable XNOR path), which differ in the last bits from an
- * SGEMM over the scaled weights. */
+ * XNOR and popcount on a CPU with AVX-512 VPOPCNTDQ, else, or with
+ * LOGIQ_XNOR=off in the environment, by an SGEMM over the codes +-1. Both
+ * give the same bits (LOGIQ_XNOR=portable forces the portable XNOR path),
+ * which differ in the last bits from an SGEMM over the scaled weights. */
 const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode);
 /* Loss and gradients of the last forward (train mode) against labels y:
  * zeroes the gradients, then back-propagates. Returns the mean loss. */

@@ -32,14 +32,21 @@
  * shape alone; dw's column slices depend on the thread count, so dw is
  * bit-reproducible for a fixed thread count.
  *
+ * nn_conv_forward_xnor is the forward for sign inputs and binary weights:
+ * the same bands and the same col (backward reads it), but each band's rows
+ * are bit-packed and multiplied by XNOR + popcount (nn/xnor.h) instead of
+ * an SGEMM.
+ *
  * Not here: bias (the networks follow conv with batch norm), dilation,
  * groups, quantization of w or in (callers pass already fake-quantized
  * tensors). */
 #include "nn/layers.h"
+#include "nn/xnor.h"
 
 #include <assert.h>
 #include <cblas.h>
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 enum { BAND_BYTES = 256 * 1024 }; /* target size of one band of col: half an L2 */
@@ -196,6 +203,43 @@ void nn_conv_forward(float *out, float *col, const float *in, const float *w,
         }
     if (!serial)
         gemm_forward(out, is_pointwise(&g) ? in : col, w, &g, 0, n * g.ho * g.wo);
+}
+
+enum { XNOR_CHUNK_WORDS = NN_XNOR_MAX_K / 64 }; /* packed words of a chunk of rows */
+
+void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
+                          const float *scale, int per_channel,
+                          int n, int h, int w_, int c, int cout, int k, int stride, int pad,
+                          enum nn_xnor_isa isa)
+{
+    const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
+    const int words = nn_xnor_words(g.kk);
+    assert(words <= XNOR_CHUNK_WORDS);
+    const int chunk = XNOR_CHUNK_WORDS / words < 256 ? XNOR_CHUNK_WORDS / words : 256;
+#pragma omp parallel
+    {
+        /* this thread's packed rows: 64 KiB a operand, on its stack */
+        uint64_t xb[XNOR_CHUNK_WORDS], xm[XNOR_CHUNK_WORDS];
+        int v[256];
+#pragma omp for collapse(2) schedule(static)
+        for (int img = 0; img < n; img++)
+            for (int b = 0; b < g.bands; b++) {
+                const int oy0 = b * g.band;
+                const int oy1 = oy0 + g.band < g.ho ? oy0 + g.band : g.ho;
+                if (oy0 >= oy1)
+                    continue;
+                im2col_band(col, in, &g, img, oy0, oy1);
+                const size_t row0 = pos(&g, img, oy0);
+                const int rows = (oy1 - oy0) * g.wo;
+                for (int r = 0; r < rows; r += chunk) {
+                    const int nr = rows - r < chunk ? rows - r : chunk;
+                    const size_t at = row0 + (size_t)r;
+                    nn_xnor_pack_rows(xb, xm, v, col + at * g.kk, nr, g.kk, isa);
+                    nn_xnor_gemm(out + at * cout, xb, xm, v, wt, scale, per_channel, nr, cout,
+                                 g.kk, isa);
+                }
+            }
+    }
 }
 
 /* dw [cout][K] += dout^T * col, rows [c0, c1) of cout and columns [k0, k1) of K. */

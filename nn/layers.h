@@ -19,6 +19,9 @@
 #define LOGIQ_NN_LAYERS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "nn/xnor.h"
 
 /* ---- convolution: k x k, stride, zero padding, no bias ----
  * in   [n][h][w][c]
@@ -34,6 +37,16 @@ void nn_conv_backward(float *din, float *dw, float *dcol, const float *dout,
                       int n, int h, int w_, int c, int cout, int k, int stride, int pad);
 void nn_conv_forward_ref(float *out, const float *in, const float *w,
                          int n, int h, int w_, int c, int cout, int k, int stride, int pad);
+/* The forward for in [n][h][w][c] in {-1, +1} (sign activations) and binary
+ * weights scale * sign: out = scale[co] * (exact integer dot), by XNOR and
+ * popcount (nn/xnor.h), where wt holds the weight signs packed by
+ * nn_xnor_pack_weights and scale[co] = scale[per_channel ? co : 0]. Writes
+ * col as nn_conv_forward does, for backward. Equals, bit for bit, the SGEMM
+ * of col with the codes +-1 followed by the multiply by scale. */
+void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
+                          const float *scale, int per_channel,
+                          int n, int h, int w_, int c, int cout, int k, int stride, int pad,
+                          enum nn_xnor_isa isa);
 
 /* ---- dense: out [n][dout] = in [n][din] * w^T + b,  w [dout][din], b [dout] or NULL ---- */
 void nn_dense_forward(float *out, const float *in, const float *w, const float *b,

@@ -132,6 +132,9 @@ struct nn_layer {
     float *out;                /* after pooling = the next layer's input (or logits) */
     int *argmax;               /* pooling */
     float *sel;                /* [out_c] MUX selects as 0.0/1.0 */
+    uint64_t *wbits;           /* sign-input binary conv (see nn_model_forward): the packed
+                                * weight signs [nn_xnor_weight_words]; else NULL */
+    float *wcode;              /* [out_c][fan_in] its codes +-1 for the float reference */
     float *dz, *dy, *du, *da, *dm, *dout;
 };
 
@@ -171,7 +174,15 @@ enum nn_mode { NN_TRAIN, NN_EVAL };
 void nn_model_fit_quant(struct nn_model *m, int init);
 /* Forward of n <= max_batch images x [n][in_h][in_w][in_c]. Returns the
  * logits [n][n_class] (inside the model). Train mode uses and updates the
- * batch statistics. */
+ * batch statistics.
+ *
+ * A conv layer with binary weights (bin) whose input is a sign activation
+ * (the previous layer's aq sign, and no AQE blend on either in this step)
+ * computes the exact integer product and scales it once (nn/xnor.h): by
+ * XNOR and popcount on a CPU with AVX-512 VPOPCNTDQ, else, or with
+ * LOGIQ_XNOR=off in the environment, by an SGEMM over the codes +-1. Both
+ * give the same bits (LOGIQ_XNOR=portable forces the portable XNOR path),
+ * which differ in the last bits from an SGEMM over the scaled weights. */
 const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode);
 /* Loss and gradients of the last forward (train mode) against labels y:
  * zeroes the gradients, then back-propagates. Returns the mean loss. */

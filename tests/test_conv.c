@@ -7,16 +7,20 @@
  *  - backward: dw and din vs the loop definitions below (accumulated in
  *    double) on the same shapes (tests/test_layers.c checks the backward
  *    against finite differences on small shapes);
- *  - determinism: two forward + backward runs give identical bits.
+ *  - determinism: two forward + backward runs give identical bits;
+ *  - the XNOR-popcount forward of sign inputs and binary weights
+ *    (nn_conv_forward_xnor), on each path the CPU runs, bit for bit against
+ *    the exact reference and the float path it replaces.
  * nn/conv.c has two schedules, chosen by whether OpenBLAS runs single-threaded;
  * with a pthreads OpenBLAS the test runs everything under both (switching
  * with openblas_set_num_threads).
  * Tolerance policy, stated once: max |opt - ref| / max(1, max |ref|) <= 1e-5;
- * determinism is bitwise.
+ * determinism and the XNOR forward are bitwise.
  *
  * With LOGIQ_BENCH=1 in the environment it also times forward and backward
  * for n=128, 28x28, c=32 -> cout=32, k=3, pad=1 (printed, not asserted). */
 #include "nn/layers.h"
+#include "nn/xnor.h"
 #include "tests/testutil.h"
 
 #include <cblas.h>
@@ -184,6 +188,81 @@ static void test_determinism(struct conv_case s)
     free(in); free(w); free(dout); free(col); free(dcol);
 }
 
+/* Sign inputs, binary weights: nn_conv_forward_xnor on every path this CPU
+ * runs must equal, bit for bit, (a) the exact reference (nn_conv_forward_ref
+ * accumulates in double, where every partial sum of +-scale is exact, and
+ * rounds once to float: scale * dot correctly rounded), (b) the float path
+ * it replaces, an SGEMM over the codes +-1 and the multiply by scale, and
+ * (c) its col must be nn_conv_forward's. The old float path, an SGEMM over
+ * the scaled weights, is only within TOL of them: its partial sums are
+ * rounded (the number of differing outputs is printed). */
+static void test_xnor_case(struct conv_case s, int per_channel)
+{
+    const int ho = nn_conv_out_size(s.h, s.k, s.stride, s.pad);
+    const int wo = nn_conv_out_size(s.w, s.k, s.stride, s.pad);
+    const int K = s.k * s.k * s.c;
+    const size_t n_in = (size_t)s.n * s.h * s.w * s.c;
+    const size_t n_w = (size_t)s.cout * K;
+    const size_t m = (size_t)s.n * ho * wo;
+    const size_t n_out = m * s.cout, n_col = m * K;
+    float *in = alloc_floats(n_in), *code = alloc_floats(n_w), *wq = alloc_floats(n_w);
+    float *scale = alloc_floats((size_t)s.cout);
+    float *ref = alloc_floats(n_out), *flt = alloc_floats(n_out), *out = alloc_floats(n_out);
+    float *col_f = alloc_floats(n_col), *col_x = alloc_floats(n_col);
+    uint64_t *wt = calloc(nn_xnor_weight_words(s.cout, K), sizeof(uint64_t));
+    TU_CHECK(wt != NULL, "out of memory");
+    for (size_t i = 0; i < n_in; i++)
+        in[i] = rng_float() < 0.0f ? -1.0f : 1.0f;
+    for (int c = 0; c < s.cout; c++) /* scales with full 24-bit mantissas */
+        scale[c] = 0.05f + 0.1f * (rng_float() + 1.0f);
+    for (size_t i = 0; i < n_w; i++) {
+        code[i] = rng_float() < 0.0f ? -1.0f : 1.0f;
+        wq[i] = scale[per_channel ? i / K : 0] * code[i];
+    }
+    printf("xnor conv n=%d %dx%d c=%d -> cout=%d k=%d stride=%d pad=%d K=%d, %s scale\n",
+           s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad, K,
+           per_channel ? "per-channel" : "one");
+    nn_conv_forward_ref(ref, in, wq, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+    nn_conv_forward(flt, col_f, in, code, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+    for (size_t i = 0; i < n_out; i++)
+        flt[i] = scale[per_channel ? i % s.cout : 0] * flt[i];
+    TU_CHECK(memcmp(flt, ref, n_out * sizeof(float)) == 0,
+             "SGEMM over the codes, then scale: not the exact reference");
+    float *old = alloc_floats(n_out);
+    nn_conv_forward(old, col_f, in, wq, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
+    size_t old_diff = 0;
+    for (size_t i = 0; i < n_out; i++)
+        old_diff += old[i] != ref[i];
+    printf("  SGEMM over the scaled weights: %zu of %zu outputs differ from the exact one, "
+           "normalized error %.3g\n", old_diff, n_out, norm_diff(old, ref, n_out));
+    TU_CHECK(norm_diff(old, ref, n_out) <= TOL, "old float path beyond tolerance");
+    free(old);
+
+    nn_xnor_pack_weights(wt, wq, s.cout, K);
+    const enum nn_xnor_isa isas[] = {NN_XNOR_PORTABLE, NN_XNOR_AVX512};
+    for (size_t j = 0; j < sizeof isas / sizeof isas[0]; j++) {
+        const char *name = isas[j] == NN_XNOR_AVX512 ? "avx512" : "portable";
+        if (!nn_xnor_isa_supported(isas[j])) {
+            printf("  %-8s path: not supported by this CPU, skipped\n", name);
+            continue;
+        }
+        memset(out, 0xff, n_out * sizeof(float));
+        memset(col_x, 0xff, n_col * sizeof(float));
+        nn_conv_forward_xnor(out, col_x, in, wt, scale, per_channel, s.n, s.h, s.w, s.c,
+                             s.cout, s.k, s.stride, s.pad, isas[j]);
+        size_t diff = 0;
+        for (size_t i = 0; i < n_out; i++)
+            diff += memcmp(&out[i], &ref[i], sizeof(float)) != 0;
+        const int same_col = memcmp(col_x, col_f, n_col * sizeof(float)) == 0;
+        printf("  %-8s path: %zu outputs differ from the exact reference, col %s\n", name,
+               diff, same_col ? "identical" : "DIFFERS");
+        TU_CHECK(diff == 0, "xnor %s: %zu outputs differ", name, diff);
+        TU_CHECK(same_col, "xnor %s: col differs from nn_conv_forward's", name);
+    }
+    free(in); free(code); free(wq); free(scale); free(ref); free(flt); free(out);
+    free(col_f); free(col_x); free(wt);
+}
+
 static double now_s(void)
 {
     struct timespec t;
@@ -249,6 +328,20 @@ static void run_all(void)
     test_determinism((struct conv_case){4, 16, 16, 16, 24, 3, 1, 1});
     test_determinism((struct conv_case){3, 15, 15, 8, 12, 1, 1, 0});
     test_determinism((struct conv_case){3, 12, 12, 1, 16, 3, 1, 1});
+    const struct conv_case xnor_cases[] = {
+        {1, 7, 9, 3, 5, 3, 1, 1},      /* K = 27 < 64 */
+        {2, 8, 8, 5, 7, 3, 2, 1},      /* stride 2 */
+        {3, 11, 10, 9, 13, 5, 2, 2},   /* K = 225, pad 2 */
+        {2, 6, 7, 17, 11, 1, 1, 0},    /* pointwise */
+        {3, 10, 11, 33, 17, 3, 1, 2},  /* K = 297 */
+        {2, 14, 14, 64, 9, 3, 1, 1},   /* K = 576 = 9 words exactly */
+        {2, 13, 12, 31, 33, 5, 1, 0},  /* K = 775, no padding */
+        {3, 30, 30, 40, 8, 3, 1, 1},   /* several bands per image */
+        {2, 9, 9, 3, 1, 3, 2, 1},      /* one output channel */
+    };
+    for (size_t i = 0; i < sizeof xnor_cases / sizeof xnor_cases[0]; i++)
+        for (int per_channel = 0; per_channel < 2; per_channel++)
+            test_xnor_case(xnor_cases[i], per_channel);
 }
 
 int main(void)

@@ -252,6 +252,62 @@ static void test_determinism(const struct nn_dataset *tr)
     nn_model_free(&c);
 }
 
+/* Binary convs over sign activations (nn/xnor.h): training with the
+ * XNOR-popcount forward, on each path this CPU runs, and with its float
+ * reference (LOGIQ_XNOR=off: an SGEMM over the codes +-1, then the scale)
+ * gives bit-identical parameters, and so does the evaluation's logits. */
+static void test_xnor_paths(const struct nn_dataset *tr)
+{
+    const struct setup cases[] = {
+        {"c8{w=fp},c8,p,c12,f10{w=fp}", "bin", "sign", 1},
+        {"c8{w=fp},c8,c8+add,p,c12k3s2,f16,f10{w=fp}", "bin/ch", "sign", 1},
+    };
+    const char *paths[] = {"off", "portable", "auto"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct nn_model m[3];
+        static float x[32 * SIDE * SIDE], logits[3][32 * 10];
+        int y[32], idx[32], built = 0;
+        for (int j = 0; j < 32; j++)
+            idx[j] = j;
+        nn_data_batch(tr, idx, 32, NN_NORM_SCALE, NULL, NULL, NULL, NULL, x, y);
+        for (int p = 0; p < 3; p++) {
+            struct nn_error err;
+            struct nn_train_result r;
+            setenv("LOGIQ_XNOR", paths[p], 1);
+            if (build(&m[p], &cases[i], 5, &err) != NN_OK) {
+                TU_CHECK(0, "build %s: %s", cases[i].arch, err.msg);
+                break;
+            }
+            built++;
+            train(&m[p], tr, 1, 3, &r);
+            memcpy(logits[p], nn_model_forward(&m[p], x, 32, NN_EVAL), sizeof logits[p]);
+        }
+        unsetenv("LOGIQ_XNOR");
+        if (built < 3) {
+            for (int p = 0; p < built; p++)
+                nn_model_free(&m[p]);
+            continue;
+        }
+        int fast = 0;
+        for (int l = 0; l < m[0].n_layers; l++)
+            fast += m[0].layers[l].wbits != NULL;
+        printf("xnor paths %s (%s): %d binary convs over sign inputs\n", cases[i].arch,
+               cases[i].wq, fast);
+        TU_CHECK(fast >= 2, "%s: the binary convs must take the XNOR path", cases[i].arch);
+        for (int p = 1; p < 3; p++) {
+            const int same = memcmp(m[0].params, m[p].params, m[0].n_params * sizeof(float)) == 0;
+            printf("  LOGIQ_XNOR=%-8s vs off: parameters after 32 steps %s\n", paths[p],
+                   same ? "bit-identical" : "DIFFER");
+            TU_CHECK(same, "%s: LOGIQ_XNOR=%s and off train differently", cases[i].arch,
+                     paths[p]);
+            TU_CHECK(memcmp(logits[0], logits[p], sizeof logits[p]) == 0,
+                     "%s: LOGIQ_XNOR=%s and off evaluate differently", cases[i].arch, paths[p]);
+        }
+        for (int p = 0; p < 3; p++)
+            nn_model_free(&m[p]);
+    }
+}
+
 static void test_errors(void)
 {
     struct nn_model m;
@@ -339,6 +395,7 @@ int main(void)
     }
     struct nn_dataset tr = nn_data_slice(&all, 0, 1024), te = nn_data_slice(&all, 1024, 256);
     test_determinism(&tr);
+    test_xnor_paths(&tr);
     test_export(&tr, &te);
     nn_data_free(&all);
     test_fashion();

@@ -1,0 +1,74 @@
+/* nn/xnor.h: the product of sign inputs and binary weights by XNOR and
+ * popcount on bit-packed operands, for the forward of a hidden conv layer
+ * whose weights are scale * sign and whose input is a sign activation.
+ *
+ * Such a product is an integer: with x in {-1, 0, +1} (0 only where a
+ * convolution pads) and w in {-1, +1},
+ *     dot = sum x_j w_j = V - 2 popcount((xbits XOR wbits) AND valid)
+ * where bit j of xbits (wbits) is 1 for a negative x_j (w_j), valid marks
+ * the non-zero x_j and V is their count. The layer output is then
+ *     out = scale * (float)dot,
+ * one rounding of the exact value. This is the correctly rounded value of
+ * the true sum, which the old float path (an SGEMM over the scaled weights
+ * +-scale) did not give: its partial sums j * scale are rounded in an order
+ * that depends on the BLAS kernel. The float reference of this path is
+ * therefore an SGEMM over the codes +-1 (exact while |dot| < 2^24) followed
+ * by the same multiply; nn_model_forward uses it when LOGIQ_XNOR=off, and
+ * both give the same bits (tests/test_conv.c, tests/test_train.c).
+ *
+ * Usage, wt holding nn_xnor_weight_words(cout, K) words:
+ *     nn_xnor_pack_weights(wt, wq, cout, K);          (signs of wq [cout][K])
+ *     for each band of im2col rows col [rows][K] (values +-1 or 0):
+ *         nn_xnor_pack_rows(xb, xm, v, col, rows, K, isa);
+ *         nn_xnor_gemm(out, xb, xm, v, wt, scale, per_channel, rows, cout, K, isa);
+ * nn_conv_forward_xnor (nn/layers.h) runs that loop over a convolution.
+ *
+ * Two code paths with the same results: AVX-512 (F, DQ, VL and VPOPCNTDQ,
+ * compiled with target attributes and picked at run time) and portable C
+ * (__builtin_popcountll). Memory: nothing allocates; the caller passes the
+ * packed operands' buffers (sizes below). */
+#ifndef LOGIQ_NN_XNOR_H
+#define LOGIQ_NN_XNOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum nn_xnor_isa {
+    NN_XNOR_PORTABLE,  /* plain C, any x86-64 (or other) CPU */
+    NN_XNOR_AVX512,    /* AVX-512 F + DQ + VL + VPOPCNTDQ */
+};
+
+/* The fastest path this CPU runs. */
+enum nn_xnor_isa nn_xnor_isa_best(void);
+/* Whether this CPU runs isa. */
+int nn_xnor_isa_supported(enum nn_xnor_isa isa);
+
+/* The largest K nn_conv_forward_xnor takes (its per-thread row buffers). */
+#define NN_XNOR_MAX_K (4096 * 64)
+
+/* 64-bit words of one packed row of K bits. */
+static inline int nn_xnor_words(int K)
+{
+    return (K + 63) / 64;
+}
+
+/* Words of the packed weights: [words(K)][cout rounded up to 8]. */
+size_t nn_xnor_weight_words(int cout, int K);
+
+/* wt [words(K)][cout8]: bit j of wt[q][co] is 1 where w[co][64q + j] < 0
+ * (cout8 = cout rounded up to 8; padding words and bits are 0). */
+void nn_xnor_pack_weights(uint64_t *wt, const float *w, int cout, int K);
+
+/* For rows of x [rows][K] with values in {-1, 0, +1}: xb and xm [rows][words(K)]
+ * get the negative and the non-zero positions as bits (0 past K), and
+ * v [rows] the count of non-zero values. */
+void nn_xnor_pack_rows(uint64_t *xb, uint64_t *xm, int *v, const float *x, int rows, int K,
+                       enum nn_xnor_isa isa);
+
+/* out [rows][cout] = scale[c] * (float)(v[r] - 2 popcount((xb ^ wt) & xm)), with
+ * scale[c] = scale[per_channel ? c : 0]. */
+void nn_xnor_gemm(float *out, const uint64_t *xb, const uint64_t *xm, const int *v,
+                  const uint64_t *wt, const float *scale, int per_channel, int rows, int cout,
+                  int K, enum nn_xnor_isa isa);
+
+#endif

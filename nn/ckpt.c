@@ -29,14 +29,13 @@
 
 #include "nn/ckpt.h"
 
+#include "nn/binfile.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #define HEADER_BYTES 24u
 #define RECORD_BYTES 12u
@@ -54,39 +53,17 @@ static const char *const kind_name[T_KIND_END] = {
 
 /* ---- little-endian bytes ---- */
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put_u64(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t get_u64(const uint8_t *p)
 {
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+    return (uint64_t)nn_get_u32(p) | (uint64_t)nn_get_u32(p + 4) << 32;
 }
 
-static uint32_t crc_of(const uint8_t *p, uint64_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
-}
 
 /* ---- the model's tensors, in file order ---- */
 
@@ -155,24 +132,6 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-/* Fsyncs the folder holding path so the rename itself is durable (best effort). */
-static void sync_parent(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info *info,
                              const char *path, struct nn_error *err)
 {
@@ -205,95 +164,36 @@ enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info
     }
     uint8_t *o = buf;
     memcpy(o, NN_CKPT_MAGIC, 8);
-    put_u32(o + 8, NN_CKPT_VERSION);
+    nn_put_u32(o + 8, NN_CKPT_VERSION);
     put_u64(o + 12, size);
-    put_u32(o + 20, (uint32_t)text_len);
+    nn_put_u32(o + 20, (uint32_t)text_len);
     o += HEADER_BYTES;
     memcpy(o, text, (size_t)text_len);
     o += text_len;
-    put_u32(o, (uint32_t)nt);
+    nn_put_u32(o, (uint32_t)nt);
     o += 4;
     for (int i = 0; i < nt; i++) {
-        put_u32(o, (uint32_t)(t[i].layer + 1));
-        put_u32(o + 4, (uint32_t)t[i].kind);
-        put_u32(o + 8, (uint32_t)t[i].count);
+        nn_put_u32(o, (uint32_t)(t[i].layer + 1));
+        nn_put_u32(o + 4, (uint32_t)t[i].kind);
+        nn_put_u32(o + 8, (uint32_t)t[i].count);
         o += RECORD_BYTES;
         for (size_t j = 0; j < t[i].count; j++, o += 4) {
             uint32_t bits;
             memcpy(&bits, &t[i].p[j], 4);
-            put_u32(o, bits);
+            nn_put_u32(o, bits);
         }
     }
-    put_u32(o, crc_of(buf, size - 4));
+    nn_put_u32(o, nn_crc32(buf, size - 4));
     free(text);
     free(t);
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(buf);
-        return nn_fail(err, NN_ERR_IO, "%s: path too long", path);
-    }
-    int saved = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        saved = errno;
-    } else {
-        if (fwrite(buf, 1, (size_t)size, f) != (size_t)size || fflush(f) != 0 ||
-            fsync(fileno(f)) != 0)
-            saved = errno ? errno : EIO;
-        if (fclose(f) != 0 && !saved)
-            saved = errno ? errno : EIO;
-        if (!saved && rename(tmp, path) != 0)
-            saved = errno ? errno : EIO;
-        if (saved)
-            remove(tmp);
-    }
+    enum nn_status st = nn_file_write_atomic(path, buf, (uint64_t)size, err);
     free(buf);
-    if (saved)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot write (%s)", path, strerror(saved));
-    sync_parent(path);
-    return NN_OK;
+    return st;
 }
 
 /* ---- reading ---- */
 
-static enum nn_status slurp(const char *path, uint8_t **out, uint64_t *size, struct nn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    enum nn_status s = NN_OK;
-    if (!buf)
-        s = nn_fail(err, NN_ERR_NOMEM, "%s: out of memory reading the file", path);
-    else if (ferror(f))
-        s = nn_fail(err, NN_ERR_IO, "%s: cannot read (%s)", path, strerror(errno));
-    fclose(f);
-    if (s != NN_OK) {
-        free(buf);
-        return s;
-    }
-    *out = buf;
-    *size = n;
-    return NN_OK;
-}
 
 /* The option fields: each must appear exactly once. */
 enum field {
@@ -471,7 +371,7 @@ enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_erro
     memset(ck, 0, sizeof *ck);
     uint8_t *buf = NULL;
     uint64_t size = 0;
-    enum nn_status st = slurp(path, &buf, &size, err);
+    enum nn_status st = nn_file_read_all(path, &buf, &size, err);
     if (st != NN_OK)
         return st;
     if (size < 8 || memcmp(buf, NN_CKPT_MAGIC, 8) != 0) {
@@ -485,7 +385,7 @@ enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_erro
                      size);
         goto fail;
     }
-    uint32_t version = get_u32(buf + 8);
+    uint32_t version = nn_get_u32(buf + 8);
     if (version != NN_CKPT_VERSION) {
         st = nn_fail(err, NN_ERR_FORMAT,
                      "%s: unsupported version %" PRIu32 " (this logiq reads version %u)", path,
@@ -505,11 +405,11 @@ enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_erro
                      path, size - want, want);
         goto fail;
     }
-    if (size < HEADER_BYTES + 8 || crc_of(buf, size - 4) != get_u32(buf + size - 4)) {
+    if (size < HEADER_BYTES + 8 || nn_crc32(buf, size - 4) != nn_get_u32(buf + size - 4)) {
         st = nn_fail(err, NN_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", path);
         goto fail;
     }
-    uint32_t text_len = get_u32(buf + 20);
+    uint32_t text_len = nn_get_u32(buf + 20);
     if (text_len >= NN_CKPT_TEXT_MAX || HEADER_BYTES + (uint64_t)text_len + 8 > size) {
         st = nn_fail(err, NN_ERR_FORMAT, "%s: field text_len = %" PRIu32 " out of range "
                      "(expected < %d and within the file)", path, text_len, NN_CKPT_TEXT_MAX);
@@ -551,7 +451,7 @@ enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
     list_tensors(m, t);
     const uint8_t *p = ck->buf + ck->tensors_at;
     const uint8_t *end = ck->buf + ck->size - 4;
-    uint32_t n_file = get_u32(p);
+    uint32_t n_file = nn_get_u32(p);
     p += 4;
     if (n_file != (uint32_t)nt) {
         st = nn_fail(err, NN_ERR_FORMAT, "%s: %" PRIu32 " tensors, but its architecture "
@@ -564,7 +464,7 @@ enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
                          path, i + 1, t[i].layer + 1, kind_name[t[i].kind]);
             goto done;
         }
-        uint32_t layer = get_u32(p), kind = get_u32(p + 4), count = get_u32(p + 8);
+        uint32_t layer = nn_get_u32(p), kind = nn_get_u32(p + 4), count = nn_get_u32(p + 8);
         p += RECORD_BYTES;
         int skip = wq == NN_CKPT_WQ_REFIT &&
                    (t[i].kind == T_WQ_SCALE || t[i].kind == T_WQ_THRESH);
@@ -582,7 +482,7 @@ enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
             goto done;
         }
         for (size_t j = 0; !skip && j < count; j++) {
-            uint32_t bits = get_u32(p + 4 * j);
+            uint32_t bits = nn_get_u32(p + 4 * j);
             memcpy(&t[i].p[j], &bits, 4);
         }
         p += 4 * (size_t)count;

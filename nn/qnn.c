@@ -45,16 +45,14 @@
 
 #include "nn/qnn.h"
 
+#include "nn/binfile.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #define QNN_HEADER_BYTES 36u       /* magic .. meta_len */
 #define QNN_FIELD_COUNT 26
@@ -108,54 +106,29 @@ static int32_t field_get(const struct nn_qnn_layer *l, int i)
 
 /* ---- little-endian helpers ---- */
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static void put_i32(uint8_t *p, int32_t v)
 {
-    put_u32(p, (uint32_t)v);
+    nn_put_u32(p, (uint32_t)v);
 }
 
 static void put_i64(uint8_t *p, int64_t v)
 {
     uint64_t u = (uint64_t)v;
-    put_u32(p, (uint32_t)u);
-    put_u32(p + 4, (uint32_t)(u >> 32));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    nn_put_u32(p, (uint32_t)u);
+    nn_put_u32(p + 4, (uint32_t)(u >> 32));
 }
 
 /* Two's complement without relying on implementation-defined conversions. */
 static int32_t get_i32(const uint8_t *p)
 {
-    uint32_t u = get_u32(p);
+    uint32_t u = nn_get_u32(p);
     return u <= INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
 }
 
 static int64_t get_i64(const uint8_t *p)
 {
-    uint64_t u = (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+    uint64_t u = (uint64_t)nn_get_u32(p) | (uint64_t)nn_get_u32(p + 4) << 32;
     return u <= INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
-}
-
-static uint32_t crc32_all(const uint8_t *p, uint64_t n)
-{
-    uLong crc = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = crc32(crc, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)crc;
 }
 
 /* ---- shapes ---- */
@@ -583,23 +556,6 @@ static uint8_t *write_layer(uint8_t *o, const struct nn_qnn_layer *l)
 }
 
 /* Fsyncs the folder holding path so the rename itself is durable (best effort). */
-static void sync_parent(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_error *err)
 {
     struct nn_error verr;
@@ -618,45 +574,23 @@ enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_
 
     uint8_t *o = buf;
     memcpy(o, NN_QNN_MAGIC, 8);
-    put_u32(o + 8, NN_QNN_VERSION);
-    put_u32(o + 12, (uint32_t)m->n_layers);
+    nn_put_u32(o + 8, NN_QNN_VERSION);
+    nn_put_u32(o + 12, (uint32_t)m->n_layers);
     put_i32(o + 16, m->in_h);
     put_i32(o + 20, m->in_w);
     put_i32(o + 24, m->in_c);
     put_i32(o + 28, m->n_class);
-    put_u32(o + 32, (uint32_t)meta_len);
+    nn_put_u32(o + 32, (uint32_t)meta_len);
     o += QNN_HEADER_BYTES;
     memcpy(o, m->meta, meta_len);
     o += meta_len;
     for (int li = 0; li < m->n_layers; li++)
         o = write_layer(o, &m->layers[li]);
-    put_u32(o, crc32_all(buf, size - 4));
+    nn_put_u32(o, nn_crc32(buf, size - 4));
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(buf);
-        return nn_fail(err, NN_ERR_IO, "%s: path too long", path);
-    }
-    int saved = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        saved = errno;
-    } else {
-        if (fwrite(buf, 1, (size_t)size, f) != (size_t)size || fflush(f) != 0 ||
-            fsync(fileno(f)) != 0)
-            saved = errno ? errno : EIO;
-        if (fclose(f) != 0 && !saved)
-            saved = errno ? errno : EIO;
-        if (!saved && rename(tmp, path) != 0)
-            saved = errno ? errno : EIO;
-        if (saved)
-            remove(tmp);
-    }
+    enum nn_status st = nn_file_write_atomic(path, buf, size, err);
     free(buf);
-    if (saved)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot write (%s)", path, strerror(saved));
-    sync_parent(path);
-    return NN_OK;
+    return st;
 }
 
 /* ---- reading ---- */
@@ -727,7 +661,7 @@ static enum walk_result walk_layout(struct walker *w)
     w->pos = 12;
     if (!walk_need(w, QNN_HEADER_BYTES - 12, "header", -1))
         return WALK_TRUNC;
-    uint32_t n_layers = get_u32(w->buf + 12), meta_len = get_u32(w->buf + 32);
+    uint32_t n_layers = nn_get_u32(w->buf + 12), meta_len = nn_get_u32(w->buf + 32);
     if (n_layers < 1 || n_layers > NN_QNN_MAX_LAYERS) {
         snprintf(w->what, sizeof w->what, "field n_layers = %" PRIu32 " out of range (expected "
                  "1..%d)", n_layers, NN_QNN_MAX_LAYERS);
@@ -832,12 +766,12 @@ static void *alloc_bytes(size_t n)
 static enum nn_status decode(struct nn_qnn *m, const uint8_t *buf, const char *path,
                              struct nn_error *err)
 {
-    m->n_layers = (int32_t)get_u32(buf + 12);
+    m->n_layers = (int32_t)nn_get_u32(buf + 12);
     m->in_h = get_i32(buf + 16);
     m->in_w = get_i32(buf + 20);
     m->in_c = get_i32(buf + 24);
     m->n_class = get_i32(buf + 28);
-    uint32_t meta_len = get_u32(buf + 32);
+    uint32_t meta_len = nn_get_u32(buf + 32);
     memcpy(m->meta, buf + QNN_HEADER_BYTES, meta_len);
     m->meta[meta_len] = '\0';
     const uint8_t *p = buf + QNN_HEADER_BYTES + meta_len;
@@ -884,45 +818,6 @@ static enum nn_status decode(struct nn_qnn *m, const uint8_t *buf, const char *p
     return NN_OK;
 }
 
-/* Reads the whole file into a fresh buffer. */
-static enum nn_status slurp(const char *path, uint8_t **out, uint64_t *size, struct nn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    enum nn_status s = NN_OK;
-    while (buf) {
-        if (n == cap) {
-            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf)
-        s = nn_fail(err, NN_ERR_NOMEM, "%s: out of memory reading the file", path);
-    else if (ferror(f))
-        s = nn_fail(err, NN_ERR_IO, "%s: cannot read (%s)", path, strerror(errno));
-    fclose(f);
-    if (s != NN_OK) {
-        free(buf);
-        return s;
-    }
-    *out = buf;
-    *size = n;
-    return NN_OK;
-}
-
 /* Checks and decodes the file's bytes into *m (zeroed on entry). */
 static enum nn_status parse(struct nn_qnn *m, const uint8_t *buf, uint64_t size,
                             const char *path, struct nn_error *err)
@@ -941,12 +836,12 @@ static enum nn_status parse(struct nn_qnn *m, const uint8_t *buf, uint64_t size,
     if (size < 12)
         return nn_fail(err, NN_ERR_FORMAT, "%s: truncated at byte %" PRIu64 " (header)", path,
                        size);
-    uint32_t version = get_u32(buf + 8);
+    uint32_t version = nn_get_u32(buf + 8);
     if (version != NN_QNN_VERSION)
         return nn_fail(err, NN_ERR_FORMAT, "%s: unsupported version %" PRIu32 " (this logiq "
                        "reads version %u)", path, version, NN_QNN_VERSION);
 
-    int crc_ok = size >= 16 && crc32_all(buf, size - 4) == get_u32(buf + size - 4);
+    int crc_ok = size >= 16 && nn_crc32(buf, size - 4) == nn_get_u32(buf + size - 4);
     struct walker w = {.buf = buf, .size = size};
     enum walk_result r = walk_layout(&w);
     if (r == WALK_TRUNC)
@@ -971,7 +866,7 @@ enum nn_status nn_qnn_read(struct nn_qnn *m, const char *path, struct nn_error *
     memset(m, 0, sizeof *m);
     uint8_t *buf = NULL;
     uint64_t size = 0;
-    enum nn_status s = slurp(path, &buf, &size, err);
+    enum nn_status s = nn_file_read_all(path, &buf, &size, err);
     if (s != NN_OK)
         return s;
     s = parse(m, buf, size, path, err);

@@ -1,0 +1,106 @@
+/* nn/binfile.c: CRC-32, whole-file reads and atomic writes (binfile.h). */
+#include "nn/binfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+uint32_t nn_crc32(const uint8_t *p, uint64_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+enum nn_status nn_file_read_all(const char *path, uint8_t **out, uint64_t *size,
+                                struct nn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    enum nn_status s = NN_OK;
+    if (!buf)
+        s = nn_fail(err, NN_ERR_NOMEM, "%s: out of memory reading the file", path);
+    else if (ferror(f))
+        s = nn_fail(err, NN_ERR_IO, "%s: cannot read (%s)", path, strerror(errno));
+    fclose(f);
+    if (s != NN_OK) {
+        free(buf);
+        return s;
+    }
+    *out = buf;
+    *size = n;
+    return NN_OK;
+}
+
+/* Fsyncs the folder holding path so the rename itself is durable (best effort). */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+enum nn_status nn_file_write_atomic(const char *path, const uint8_t *buf, uint64_t size,
+                                    struct nn_error *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return nn_fail(err, NN_ERR_IO, "%s: path too long", path);
+    int saved = 0;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        saved = errno;
+    } else {
+        if (fwrite(buf, 1, (size_t)size, f) != (size_t)size || fflush(f) != 0 ||
+            fsync(fileno(f)) != 0)
+            saved = errno ? errno : EIO;
+        if (fclose(f) != 0 && !saved)
+            saved = errno ? errno : EIO;
+        if (!saved && rename(tmp, path) != 0)
+            saved = errno ? errno : EIO;
+        if (saved)
+            remove(tmp);
+    }
+    if (saved)
+        return nn_fail(err, NN_ERR_IO, "%s: cannot write (%s)", path, strerror(saved));
+    sync_parent(path);
+    return NN_OK;
+}

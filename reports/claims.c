@@ -256,7 +256,7 @@ static const char *lookup_param(void *ctx, const char *name)
 {
     const struct point_ctx *p = ctx;
     const char *v = rp_point_param(p->d, p->i, name);
-    return v ? v : "-";
+    return v ? v : "";  /* not given: "" as in a sweep's filter (docs/sweeps.md) */
 }
 
 static double metric_of(const struct rp_point *p, const char *metric)

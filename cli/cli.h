@@ -108,4 +108,12 @@ int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_co
  * frees; NULL with errno set on failure. */
 char *cli_read_text(const char *path);
 
+/* The last step of train and quantize: records the float model's test
+ * accuracy and the integer model's (run on test here) in q's metadata,
+ * writes q to out (atomically) and prints "wrote OUT" and the integer
+ * model's accuracy, the line `logiq eval` prints. */
+struct nn_qnn;
+enum nn_status cli_qnn_finish(struct nn_qnn *q, const struct nn_dataset *test, int threads,
+                              double float_acc, const char *out, struct nn_error *err);
+
 #endif

@@ -10,7 +10,6 @@
 
 #include "cli/cli.h"
 #include "nn/ckpt.h"
-#include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/qnn.h"
 #include "nn/quantize.h"
@@ -305,20 +304,8 @@ int cmd_quantize(int argc, char **argv)
             nn_qnn_meta_set(&q, "calib_seed", v);
         }
         nn_qnn_meta_set(&q, "data", data.kind);
-        snprintf(v, sizeof v, "%.17g", (double)acc);
-        nn_qnn_meta_set(&q, "float_test_acc", v);
-        int correct = 0;
-        st = nn_infer_dataset(&q, &test, threads, &correct, NULL, &err);
-        if (st == NN_OK) {
-            snprintf(v, sizeof v, "%.17g", test.n ? (double)correct / test.n : 0.0);
-            nn_qnn_meta_set(&q, "int_test_acc", v);
-            st = nn_qnn_write(&q, out, &err);
-        }
-        if (st == NN_OK) {
-            printf("wrote %s\n", out);
-            printf("integer model test accuracy: %.2f%% (%d/%d)\n",
-                   test.n ? 100.0 * correct / test.n : 0.0, correct, test.n);
-        } else {
+        st = cli_qnn_finish(&q, &test, threads, (double)acc, out, &err);
+        if (st != NN_OK) {
             fprintf(stderr, "logiq quantize: %s\n", err.msg);
             rc = nn_status_exit_code(st);
         }

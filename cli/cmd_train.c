@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "cli/train_sinareq.h"
 #include "nn/ckpt.h"
-#include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/qnn.h"
 #include "nn/train.h"
@@ -417,20 +416,7 @@ int cmd_train(int argc, char **argv)
         nn_qnn_meta_set(&q, "data", data.kind);
         if (o.sinareq)
             cli_sinareq_meta(&sq, &model, &q);
-        snprintf(v, sizeof v, "%.17g", (double)res.test_acc_float);
-        nn_qnn_meta_set(&q, "float_test_acc", v);
-        int correct = 0;
-        st = nn_infer_dataset(&q, &test, threads, &correct, NULL, &err);
-        if (st == NN_OK) {
-            snprintf(v, sizeof v, "%.17g", test.n ? (double)correct / test.n : 0.0);
-            nn_qnn_meta_set(&q, "int_test_acc", v);
-            st = nn_qnn_write(&q, out, &err);
-        }
-        if (st == NN_OK) {
-            printf("wrote %s\n", out);
-            printf("integer model test accuracy: %.2f%% (%d/%d)\n",
-                   test.n ? 100.0 * correct / test.n : 0.0, correct, test.n);
-        }
+        st = cli_qnn_finish(&q, &test, threads, (double)res.test_acc_float, out, &err);
         nn_qnn_free(&q);
     }
     if (st != NN_OK) {

@@ -12,7 +12,9 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nn/infer.h"
 #include "nn/model.h"
+#include "nn/qnn.h"
 
 const char cli_data_help[] =
     "Data:\n"
@@ -298,4 +300,25 @@ char *cli_read_text(const char *path)
     }
     buf[n] = 0;
     return buf;
+}
+
+enum nn_status cli_qnn_finish(struct nn_qnn *q, const struct nn_dataset *test, int threads,
+                              double float_acc, const char *out, struct nn_error *err)
+{
+    char v[64];
+    snprintf(v, sizeof v, "%.17g", float_acc);
+    nn_qnn_meta_set(q, "float_test_acc", v);
+    int correct = 0;
+    enum nn_status st = nn_infer_dataset(q, test, threads, &correct, NULL, err);
+    if (st == NN_OK) {
+        snprintf(v, sizeof v, "%.17g", test->n ? (double)correct / test->n : 0.0);
+        nn_qnn_meta_set(q, "int_test_acc", v);
+        st = nn_qnn_write(q, out, err);
+    }
+    if (st == NN_OK) {
+        printf("wrote %s\n", out);
+        printf("integer model test accuracy: %.2f%% (%d/%d)\n",
+               test->n ? 100.0 * correct / test->n : 0.0, correct, test->n);
+    }
+    return st;
 }

@@ -64,25 +64,45 @@ static const char *param_sql_type(enum sw_ptype t)
     return t == SW_P_INT ? "INTEGER" : t == SW_P_FLOAT ? "REAL" : "TEXT";
 }
 
+/* Column i of points, in order (0 <= i < n_columns()): its name and type. */
+static int n_columns(void)
+{
+    int n_defs;
+    sw_param_defs(&n_defs);
+    return N_LEAD + n_defs + 2 + N_FIG;
+}
+
+static void column_at(int i, const char **name, const char **type)
+{
+    int n_defs;
+    const struct sw_param_def *d = sw_param_defs(&n_defs);
+    if (i < N_LEAD) {
+        *name = lead_cols[i][0];
+        *type = lead_cols[i][1];
+    } else if ((i -= N_LEAD) < n_defs) {
+        *name = d[i].name;
+        *type = param_sql_type(d[i].type);
+    } else if ((i -= n_defs) < 2) {
+        *name = i == 0 ? "hw_base" : "hw";
+        *type = "TEXT";
+    } else {
+        *name = fig_cols[i - 2].name;
+        *type = fig_cols[i - 2].type;
+    }
+}
+
 /* Every column of points in order: "name" or "name TYPE" (with_types). */
 static int column_list(char *buf, size_t size, int with_types, const char *prefix)
 {
     size_t len = 0;
-    int n_defs;
-    const struct sw_param_def *d = sw_param_defs(&n_defs);
     buf[0] = 0;
     int r = 0;
-    for (int i = 0; i < N_LEAD; i++)
-        r |= cat(buf, size, &len, "%s%s\"%s\"%s%s", i ? ", " : "", prefix, lead_cols[i][0],
-                 with_types ? " " : "", with_types ? lead_cols[i][1] : "");
-    for (int i = 0; i < n_defs; i++)
-        r |= cat(buf, size, &len, ", %s\"%s\"%s%s", prefix, d[i].name, with_types ? " " : "",
-                 with_types ? param_sql_type(d[i].type) : "");
-    r |= cat(buf, size, &len, ", %s\"hw_base\"%s, %s\"hw\"%s", prefix, with_types ? " TEXT" : "",
-             prefix, with_types ? " TEXT" : "");
-    for (int i = 0; i < N_FIG; i++)
-        r |= cat(buf, size, &len, ", %s\"%s\"%s%s", prefix, fig_cols[i].name,
-                 with_types ? " " : "", with_types ? fig_cols[i].type : "");
+    for (int i = 0; i < n_columns(); i++) {
+        const char *name, *type;
+        column_at(i, &name, &type);
+        r |= cat(buf, size, &len, "%s%s\"%s\"%s%s", i ? ", " : "", prefix, name,
+                 with_types ? " " : "", with_types ? type : "");
+    }
     return r;
 }
 
@@ -163,25 +183,16 @@ static enum sw_status upgrade_schema(struct sw_store *st, struct sw_error *err)
     int v = 0;
     if (user_version(st, "main", &v) != 0)
         s = db_fail(st, err, "cannot read the schema version");
-    char cols[16384];
-    if (s == SW_OK && v < SW_STORE_VERSION && column_list(cols, sizeof cols, 1, "") != 0)
-        s = sw_fail(err, SW_ERR_NOMEM, "schema text too long");
-    /* cols: "\"name\" TYPE, ..."; add each one the table lacks */
-    for (char *c = cols, *next; s == SW_OK && v < SW_STORE_VERSION && c && *c; c = next) {
-        next = strstr(c, ", \"");
-        if (next) {
-            *next = 0;
-            next += 2;
-        }
-        char name[128];
-        if (sscanf(c, "\"%127[^\"]\"", name) != 1)
-            continue;
+    /* add each column the table lacks */
+    for (int i = 0; s == SW_OK && v < SW_STORE_VERSION && i < n_columns(); i++) {
+        const char *name, *type;
+        column_at(i, &name, &type);
         char sql[512];
         /* [name], not "name": SQLite takes an unknown "name" for a string */
         snprintf(sql, sizeof sql, "SELECT [%s] FROM points LIMIT 0", name);
         if (exec(st, sql) == 0)
             continue;  /* the column is there */
-        snprintf(sql, sizeof sql, "ALTER TABLE points ADD COLUMN %.400s", c);
+        snprintf(sql, sizeof sql, "ALTER TABLE points ADD COLUMN \"%s\" %s", name, type);
         if (exec(st, sql) != 0)
             s = db_fail(st, err, "cannot add a column to upgrade the store");
     }

@@ -335,9 +335,11 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
     /* the points: done, passing where, with one of the claim's values */
     int *sel = malloc(((size_t)d->n + 1) * sizeof *sel);
     int *val = malloc(((size_t)d->n + 1) * sizeof *val);
-    if (!sel || !val) {
+    int *acr = malloc(((size_t)d->n + 1) * sizeof *acr);
+    if (!sel || !val || !acr) {
         free(sel);
         free(val);
+        free(acr);
         sw_filter_free(f);
         return -1;
     }
@@ -408,45 +410,43 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
     if (res->problem[0]) {
         free(sel);
         free(val);
+        free(acr);
         return 0;
     }
-    /* cells: mean and sample standard deviation over the seeds */
+    /* each point's across value, then the cells: mean and sample standard
+     * deviation over the seeds */
+    for (int j = 0; j < n; j++) {
+        int a = 0;
+        while (c->across[0] && a < res->n_across - 1 &&
+               !same_value(rp_point_param(d, sel[j], c->across), res->across_vals[a]))
+            a++;
+        acr[j] = a;
+    }
     for (int a = 0; a < res->n_across; a++)
         for (int k = 0; k < c->n_values; k++) {
             double sum = 0.0, sum2 = 0.0;
             int cnt = 0;
-            for (int j = 0; j < n; j++) {
-                if (val[j] != k)
-                    continue;
-                if (c->across[0]) {
-                    const char *av = rp_point_param(d, sel[j], c->across);
-                    if (!same_value(av, res->across_vals[a]))
+            for (int pass = 0; pass < 2; pass++)
+                for (int j = 0; j < n; j++) {
+                    double x = metric_of(&d->pts[sel[j]], c->metric);
+                    if (val[j] != k || acr[j] != a || !isfinite(x))
                         continue;
+                    if (pass == 0) {
+                        sum += x;
+                        cnt++;
+                    } else {
+                        sum2 += (x - sum / cnt) * (x - sum / cnt);
+                    }
                 }
-                double x = metric_of(&d->pts[sel[j]], c->metric);
-                if (!isfinite(x))
-                    continue;
-                sum += x;
-                cnt++;
-            }
             struct rp_cell *cell = &res->cell[a][k];
             cell->n = cnt;
             cell->mean = cnt ? sum / cnt : NAN;
-            for (int j = 0; j < n && cnt >= 2; j++) {
-                if (val[j] != k)
-                    continue;
-                if (c->across[0] &&
-                    !same_value(rp_point_param(d, sel[j], c->across), res->across_vals[a]))
-                    continue;
-                double x = metric_of(&d->pts[sel[j]], c->metric);
-                if (isfinite(x))
-                    sum2 += (x - cell->mean) * (x - cell->mean);
-            }
             cell->sd = cnt >= 2 ? sqrt(sum2 / (cnt - 1)) : NAN;
             res->n_points += cnt;
         }
     free(sel);
     free(val);
+    free(acr);
     /* relations, the trend, the verdict */
     int agree = 0, disagree = 0, other = 0;
     for (int a = 0; a < res->n_across; a++)

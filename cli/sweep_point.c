@@ -7,15 +7,19 @@
  *
  * Files, in ART/KEY/ (ART = the store path's stem + ".d"): hw.ini,
  * model.qnn and its training log model.csv, train.log, cost.json, cost.log,
- * sim.json, sim.log. Nothing there is trusted from an earlier attempt: the
- * model and the JSON files are removed first, and the JSON files are
- * written under a temporary name and renamed once parsed. */
+ * sim.json, sim.log; with a [quantize] method, quantize.log and links to
+ * the shared real-valued model in ART/fp/HASH/ (train_shared_fp). Nothing
+ * of the point's own is trusted from an earlier attempt: the model and the
+ * JSON files are removed first, and the JSON files are written under a
+ * temporary name and renamed once parsed. */
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -356,6 +360,83 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
     return n;
 }
 
+static int mkdirs(const char *path)
+{
+    char buf[4096];
+    sweep_fmt(buf, sizeof buf, "%s", path);
+    for (char *c = buf + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The real-valued model of a point with a [quantize] method. Training is
+ * deterministic, so every point with the same training command (the
+ * methods and settings of one seed) would train the same bits: they share
+ * one model, in ART/fp/HASH/ (HASH: FNV-1a of the command's parameters,
+ * the outputs left out). The first point to lock ART/fp/HASH/lock trains it
+ * there (model.lqc, model.csv, train.log); a point that finds model.lqc
+ * (written atomically, CRC-checked by logiq quantize) reuses it. A failed or
+ * killed training leaves no model.lqc (and the lock dies with its holder),
+ * so the next point trains again. The point's own folder links the three
+ * files. argv: the train command, ending in --save-fp FP --log LOG, whose
+ * strings fp_ckpt and fp_log are filled here. */
+static int train_shared_fp(const char *art, const char *dir, char **argv, int n, char *fp_ckpt,
+                           char *fp_log, size_t path_size, char *msg, size_t size)
+{
+    char canon[8192];
+    size_t len = 0;
+    for (int i = 1; i < n - 4; i++) {
+        size_t w = strlen(argv[i]) + 1;  /* with its NUL: the separator */
+        if (len + w > sizeof canon) {
+            sweep_fmt(msg, size, "train: the command is too long to name its shared model");
+            return -1;
+        }
+        memcpy(canon + len, argv[i], w);
+        len += w;
+    }
+    char hash[17], fp_dir[4300], lock[4400], log[4400];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)sw_fnv1a64(canon, len));
+    sweep_fmt(fp_dir, sizeof fp_dir, "%s/fp/%s", art, hash);
+    sweep_fmt(fp_ckpt, path_size, "%s/model.lqc", fp_dir);
+    sweep_fmt(fp_log, path_size, "%s/model.csv", fp_dir);
+    sweep_fmt(lock, sizeof lock, "%s/lock", fp_dir);
+    sweep_fmt(log, sizeof log, "%s/train.log", fp_dir);
+    if (mkdirs(fp_dir) != 0) {
+        sweep_fmt(msg, size, "%s: cannot create: %s", fp_dir, strerror(errno));
+        return -1;
+    }
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        sweep_fmt(msg, size, "%s: cannot lock: %s", lock, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int rc = 0;
+    if (access(fp_ckpt, R_OK) != 0)
+        rc = run_step("train", argv, log, msg, size);
+    close(fd);
+    if (rc != 0)
+        return -1;
+    static const char *const files[] = {"model.lqc", "model.csv", "train.log"};
+    for (int i = 0; i < 3; i++) {
+        char link[4400], target[64];
+        sweep_fmt(link, sizeof link, "%s/%s", dir, files[i]);
+        sweep_fmt(target, sizeof target, "../fp/%s/%s", hash, files[i]);
+        remove(link);
+        if (symlink(target, link) != 0) {
+            sweep_fmt(msg, size, "%s: cannot link to %s: %s", link, target, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* `logiq quantize` of a point with a [quantize] method: the checkpoint's
  * weights by the method, data-free or (calib > 0) post-training, exported to
  * model. The data, limits, seed and threads are the training's. */
@@ -427,20 +508,6 @@ static int sim_step(const struct sw_spec *s, const struct sw_point *p, const cha
         return -1;
     }
     return 0;
-}
-
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    sweep_fmt(buf, sizeof buf, "%s", path);
-    for (char *c = buf + 1; *c; c++)
-        if (*c == '/') {
-            *c = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *c = '/';
-        }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 int sweep_point(const char *spec_path, const char *key, const char *store_path,
@@ -519,10 +586,14 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         remove(fp_ckpt);
         char *argv[96];
         char strs[2][4200];
-        train_argv(&s, p, self, model, fp_ckpt, model_log, argv, 96, strs);
-        ok = run_step("train", argv, train_log, msg, sizeof msg) == 0;
-        if (ok && given(&s, p, "method"))
-            ok = quantize_step(&s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0;
+        int na = train_argv(&s, p, self, model, fp_ckpt, model_log, argv, 96, strs);
+        if (given(&s, p, "method")) {
+            ok = train_shared_fp(art, dir, argv, na, fp_ckpt, model_log, sizeof fp_ckpt, msg,
+                                 sizeof msg) == 0 &&
+                 quantize_step(&s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0;
+        } else {
+            ok = run_step("train", argv, train_log, msg, sizeof msg) == 0;
+        }
     }
     if (ok) {
         struct nn_qnn q;

@@ -125,6 +125,22 @@ cmp -s "pq.d/$k1/model.lqc" "pq.d/$k2/model.lqc"
 check "one seed's points quantize the same real-valued model (bit-identical checkpoints)" $?
 cmp -s "pq.d/$k2/model.lqc" "pq.d/$k3/model.lqc"
 check "another seed's is another model" "$([ $? -ne 0 ]; echo $?)"
+# the points of one seed share one real-valued model, trained once
+n_fp=$(ls pq.d/fp | wc -l)
+check "one shared real-valued model per seed ($n_fp in pq.d/fp)" "$([ "$n_fp" = 2 ]; echo $?)"
+t1=$(readlink "pq.d/$k1/model.lqc")
+t2=$(readlink "pq.d/$k2/model.lqc")
+t3=$(readlink "pq.d/$k3/model.lqc")
+[ -n "$t1" ] && [ "$t1" = "$t2" ] && [ "$t2" != "$t3" ] && [ -s "pq.d/$k1/train.log" ] &&
+    grep -q "^training: " "pq.d/$k1/train.log" && [ -s "pq.d/$k1/model.csv" ]
+check "a seed's points link its model, training log and curve ($t1)" $?
+# the model gone (a training killed before writing it): the next point trains it again
+cp "pq.d/$k1/model.lqc" first.lqc
+rm "pq.d/fp/$(basename "$(dirname "$t1")")/model.lqc"
+"$logiq" sweep pq.ini --point "$k1" --store pq.db -q >pt.out 2>&1
+check "a point whose shared model is gone runs again" $?
+cmp -s first.lqc "pq.d/$k1/model.lqc"
+check "and trains it again, bit-identically" $?
 acc=$(q pq.db "SELECT CAST(round(acc_int * 128) AS INTEGER) FROM points WHERE key = '$k2'")
 grep -q "integer model test accuracy: .* ($acc/128)" "pq.d/$k2/quantize.log"
 check "the store's accuracy is the one logiq quantize printed ($acc/128)" $?

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/train_ckpt.h"
 #include "cli/train_sinareq.h"
 #include "nn/ckpt.h"
 #include "nn/model.h"
@@ -80,6 +81,13 @@ static const char help[] =
     "  --save-fp FILE       also write the real-valued model (weights, batch norm,\n"
     "                       options) as a checkpoint for logiq quantize\n"
     "                       (format: docs/checkpoint-format.md)\n"
+    "  --checkpoint FILE    save the training state to FILE at every epoch end and\n"
+    "                       when interrupted (Ctrl-C, SIGTERM: after the current\n"
+    "                       batch); refuses an existing FILE without --resume\n"
+    "  --resume             continue the training saved in --checkpoint FILE (if it\n"
+    "                       exists); the command's options must be the same. A run\n"
+    "                       resumed any number of times gives the same bits as one\n"
+    "                       run without interruption\n"
     "  -q, --quiet          no progress line\n"
     "  -h, --help           this help\n";
 
@@ -87,7 +95,7 @@ enum {
     O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
-    O_SAVE_FP,
+    O_SAVE_FP, O_CHECKPOINT, O_RESUME,
 };
 
 static const struct option long_opts[] = {
@@ -120,6 +128,8 @@ static const struct option long_opts[] = {
     {"test-limit", required_argument, 0, O_TEST_LIMIT},
     {"log", required_argument, 0, O_LOG},
     {"save-fp", required_argument, 0, O_SAVE_FP},
+    {"checkpoint", required_argument, 0, O_CHECKPOINT},
+    {"resume", no_argument, 0, O_RESUME},
     {"output", required_argument, 0, 'o'},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
@@ -171,6 +181,9 @@ int cmd_train(int argc, char **argv)
     nn_train_opts_default(&o);
     cli_data_default(&data);
     const char *arch_text = "res11-or", *out = NULL, *log = NULL, *save_fp = NULL;
+    const char *ckpt_path = NULL;
+    int resume = 0;
+    struct cli_train_ckpt ck = {0};
     float width = 1.0f;
     int threads = 0, quiet = 0, seed = 1;
     struct nn_error err = {{0}};
@@ -254,6 +267,8 @@ int cmd_train(int argc, char **argv)
         case O_TEST_LIMIT: bad = cli_parse_int("train", "--test-limit", optarg, 1, 100000000, &data.limit_test); break;
         case O_LOG: log = optarg; break;
         case O_SAVE_FP: save_fp = optarg; break;
+        case O_CHECKPOINT: ckpt_path = optarg; break;
+        case O_RESUME: resume = 1; break;
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': printf(help, cli_sinareq_help, cli_data_help); return 0;
@@ -270,6 +285,8 @@ int cmd_train(int argc, char **argv)
     if ((cfg.aqe_ramp || cfg.aqe_stochastic) && cfg.aqe_alpha <= 0.0f)
         return usage_error(cfg.aqe_ramp ? "--aqe-ramp needs --aqe A (the starting alpha)"
                                         : "--aqe-stochastic needs --aqe A");
+    if (resume && !ckpt_path)
+        return usage_error("--resume needs --checkpoint FILE");
     if (sq_cli.first_option && !sq_cli.on) {
         snprintf(msg, sizeof msg, "%s needs --sinareq", sq_cli.first_option);
         return usage_error(msg);
@@ -336,6 +353,14 @@ int cmd_train(int argc, char **argv)
         log = log_path;
     }
     o.log_csv = log;
+    if (ckpt_path) {
+        cli_train_ckpt_init(&ck, ckpt_path, &model, o.sinareq, width, &o, data.kind, train.n);
+        rc = cli_train_ckpt_resume(&ck, resume, &o, quiet);
+        if (rc)
+            goto done;
+        o.save = cli_train_ckpt_save;
+        o.save_ctx = &ck;
+    }
 
     struct cli_progress pr;
     cli_progress_init(&pr, quiet);
@@ -357,6 +382,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "logiq train: interrupted at epoch %d batch %d; %s\n",
                 res.stopped_epoch, res.stopped_batch,
                 out ? "exporting the model trained so far" : "stopping");
+        if (ckpt_path && !ck.warned)
+            fprintf(stderr, "logiq train: the training state is in %s: run the same command "
+                    "with --resume to continue it\n", ckpt_path);
     }
     if (st != NN_OK) {
         fprintf(stderr, "logiq train: %s\n", err.msg);
@@ -426,6 +454,7 @@ int cmd_train(int argc, char **argv)
     if (res.interrupted && rc == 0)
         rc = EXIT_WORK; /* the model is saved, but the training asked for did not finish */
 done:
+    cli_train_ckpt_free(&ck);
     nn_sinareq_free(&sq);
     nn_model_free(&model);
     nn_data_free(&train);

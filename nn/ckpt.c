@@ -1,12 +1,12 @@
 /* nn/ckpt.c: the full-precision checkpoint (.lqc): atomic write, checked
  * read, and loading into a model.
  *
- * Byte layout, version 1 (every integer little-endian; a float is its
+ * Byte layout, version 2 (every integer little-endian; a float is its
  * IEEE-754 binary32 bits as a u32):
  *
  *   offset  size  field
  *   0       8     magic "LOGIQFPC" (no NUL)
- *   8       4     u32 version (NN_CKPT_VERSION = 1)
+ *   8       4     u32 version (NN_CKPT_VERSION = 2; version 1 is read too)
  *   12      8     u64 file size in bytes, this header and the CRC included
  *   20      4     u32 text_len (< NN_CKPT_TEXT_MAX)
  *   24      T     text_len bytes of "key=value\n" lines: the options
@@ -14,11 +14,16 @@
  *   then n_tensors records:
  *           12    u32 layer (1-based), u32 kind (enum tensor_kind), u32 count
  *           4 x count   the values
+ *   (version 2) 4 u32 n_state, then n_state records of the training state
+ *           (0 unless written with optim_state: logiq train --checkpoint)
  *   last    4     u32 CRC-32 (zlib crc32) of every preceding byte
  *
  * The records come in a fixed order: per layer, w; then gamma, beta,
  * run_mean, run_var (hidden layers) or bias (the last layer); mux_p (MUX
- * merges); wq_scale, wq_thresh. Reading checks the magic, the version, that
+ * merges); wq_scale, wq_thresh. The training state's records: opt_m and
+ * opt_v (layer 0: the whole parameter arena), per layer with a learned step
+ * wq_scale_m, wq_scale_v, then order (layer 0, u32 values: the training
+ * set's order). Reading checks the magic, the version, that
  * the file is as long as its header says (a truncated file says so), the
  * checksum, then the options one by one; the records are checked against the
  * model being built, in nn_ckpt_load_model. docs/checkpoint-format.md is the
@@ -42,13 +47,15 @@
 
 enum tensor_kind {
     T_W = 1, T_GAMMA, T_BETA, T_BIAS, T_MUX_P, T_RUN_MEAN, T_RUN_VAR, T_WQ_SCALE,
-    T_WQ_THRESH, T_KIND_END
+    T_WQ_THRESH, T_OPT_M, T_OPT_V, T_WQ_SCALE_M, T_WQ_SCALE_V, T_ORDER, T_KIND_END
 };
 
 static const char *const kind_name[T_KIND_END] = {
     [T_W] = "w", [T_GAMMA] = "gamma", [T_BETA] = "beta", [T_BIAS] = "bias",
     [T_MUX_P] = "mux_p", [T_RUN_MEAN] = "run_mean", [T_RUN_VAR] = "run_var",
-    [T_WQ_SCALE] = "wq_scale", [T_WQ_THRESH] = "wq_thresh",
+    [T_WQ_SCALE] = "wq_scale", [T_WQ_THRESH] = "wq_thresh", [T_OPT_M] = "opt_m",
+    [T_OPT_V] = "opt_v", [T_WQ_SCALE_M] = "wq_scale_m", [T_WQ_SCALE_V] = "wq_scale_v",
+    [T_ORDER] = "order",
 };
 
 /* ---- little-endian bytes ---- */
@@ -68,9 +75,10 @@ static uint64_t get_u64(const uint8_t *p)
 /* ---- the model's tensors, in file order ---- */
 
 struct tensor {
-    int layer;                   /* 0-based */
+    int layer;                   /* 0-based; -1 for the whole model (written as 0) */
     enum tensor_kind kind;
-    float *p;
+    float *p;                    /* the values (u32 ones for T_ORDER: ip) */
+    int *ip;
     size_t count;
 };
 
@@ -81,6 +89,46 @@ static void add(struct tensor *t, int *n, int layer, enum tensor_kind kind, floa
     if (t)
         t[*n] = (struct tensor){.layer = layer, .kind = kind, .p = p, .count = count};
     (*n)++;
+}
+
+/* Lists the training state's tensors in file order into t (NULL: count);
+ * order [n_order] is the training set's order. */
+static int list_state(const struct nn_model *m, int *order, int n_order, struct tensor *t)
+{
+    int n = 0;
+    add(t, &n, -1, T_OPT_M, m->opt_m, m->n_params);
+    add(t, &n, -1, T_OPT_V, m->opt_v, m->n_params);
+    for (int i = 0; i < m->n_layers; i++) {
+        const struct nn_wq *q = &m->layers[i].wq;
+        if (q->scale_m) {
+            add(t, &n, i, T_WQ_SCALE_M, q->scale_m, (size_t)q->n_group);
+            add(t, &n, i, T_WQ_SCALE_V, q->scale_v, (size_t)q->n_group);
+        }
+    }
+    add(t, &n, -1, T_ORDER, NULL, (size_t)n_order);
+    if (t)
+        t[n - 1].ip = order;
+    return n;
+}
+
+/* Writes the records of t [n] at o; returns the end. */
+static uint8_t *put_records(uint8_t *o, const struct tensor *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        nn_put_u32(o, (uint32_t)(t[i].layer + 1));
+        nn_put_u32(o + 4, (uint32_t)t[i].kind);
+        nn_put_u32(o + 8, (uint32_t)t[i].count);
+        o += RECORD_BYTES;
+        for (size_t j = 0; j < t[i].count; j++, o += 4) {
+            uint32_t bits;
+            if (t[i].ip)
+                bits = (uint32_t)t[i].ip[j];
+            else
+                memcpy(&bits, &t[i].p[j], 4);
+            nn_put_u32(o, bits);
+        }
+    }
+    return o;
 }
 
 /* Lists the tensors of m in file order into t (NULL: just count them). */
@@ -111,22 +159,34 @@ static int list_tensors(const struct nn_model *m, struct tensor *t)
 
 static const char *ste_name(enum nn_ste s) { return s == NN_STE_CLIPPED ? "clipped" : "identity"; }
 
+const char *nn_ckpt_float(char buf[24], float x)
+{
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(buf, 24, "%.*g", digits, (double)x);
+        if (strtof(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
 /* The options as text; returns its length, or -1 if it does not fit. */
 static int options_text(char *buf, size_t size, const struct nn_model *m,
                         const struct nn_ckpt_info *info)
 {
     const struct nn_model_config *c = &m->cfg;
+    char f[4][24];
     int n = snprintf(buf, size,
-                     "arch=%s\nwidth=%.9g\nin_h=%d\nin_w=%d\nin_c=%d\nn_class=%d\n"
+                     "arch=%s\nwidth=%s\nin_h=%d\nin_w=%d\nin_c=%d\nn_class=%d\n"
                      "wq=%s\nwq_first=%s\nwq_last=%s\naq=%s\nmux=%s\nmux_select=%s\n"
-                     "mux_init=%.9g\nres_bits=%d\nres_frac=%d\nheq_rate=%.9g\nwq_ste=%s\n"
-                     "aqe=%.9g\naqe_ramp=%d\naqe_stochastic=%d\nseed=%" PRIu64 "\nnorm=%s\n"
+                     "mux_init=%s\nres_bits=%d\nres_frac=%d\nheq_rate=%s\nwq_ste=%s\n"
+                     "aqe=%s\naqe_ramp=%d\naqe_stochastic=%d\nseed=%" PRIu64 "\nnorm=%s\n"
                      "%s",
-                     m->arch_text, (double)info->width, c->in_h, c->in_w, c->in_c, c->n_class,
-                     c->wq, c->wq_first, c->wq_last, c->aq, c->mux == NN_MUX_SEL ? "sel" : "or",
-                     c->mux_learn ? "learned" : "fixed", (double)c->mux_init, c->res_bits,
-                     c->res_frac, (double)c->heq_rate, ste_name(c->wq_ste),
-                     (double)c->aqe_alpha, c->aqe_ramp, c->aqe_stochastic, c->seed,
+                     m->arch_text, nn_ckpt_float(f[0], info->width), c->in_h, c->in_w, c->in_c,
+                     c->n_class, c->wq, c->wq_first, c->wq_last, c->aq,
+                     c->mux == NN_MUX_SEL ? "sel" : "or", c->mux_learn ? "learned" : "fixed",
+                     nn_ckpt_float(f[1], c->mux_init), c->res_bits, c->res_frac,
+                     nn_ckpt_float(f[2], c->heq_rate), ste_name(c->wq_ste),
+                     nn_ckpt_float(f[3], c->aqe_alpha), c->aqe_ramp, c->aqe_stochastic, c->seed,
                      info->norm == NN_NORM_MEANSTD ? "meanstd" : "scale",
                      info->meta ? info->meta : "");
     return n < 0 || (size_t)n >= size ? -1 : n;
@@ -147,14 +207,17 @@ enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info
                        NN_CKPT_TEXT_MAX - 1);
     }
     int nt = list_tensors(m, NULL);
-    struct tensor *t = malloc((size_t)nt * sizeof *t);
+    int ns = info->optim_state ? list_state(m, NULL, 0, NULL) : 0;
+    struct tensor *t = malloc((size_t)(nt + ns) * sizeof *t);
     if (!t) {
         free(text);
         return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
     }
     list_tensors(m, t);
-    uint64_t size = HEADER_BYTES + (uint64_t)text_len + 4 + 4;
-    for (int i = 0; i < nt; i++)
+    if (ns)
+        list_state(m, info->order, info->n_order, t + nt);
+    uint64_t size = HEADER_BYTES + (uint64_t)text_len + 4 + 4 + 4;
+    for (int i = 0; i < nt + ns; i++)
         size += RECORD_BYTES + 4 * (uint64_t)t[i].count;
     uint8_t *buf = size <= SIZE_MAX ? malloc((size_t)size) : NULL;
     if (!buf) {
@@ -171,18 +234,9 @@ enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info
     memcpy(o, text, (size_t)text_len);
     o += text_len;
     nn_put_u32(o, (uint32_t)nt);
-    o += 4;
-    for (int i = 0; i < nt; i++) {
-        nn_put_u32(o, (uint32_t)(t[i].layer + 1));
-        nn_put_u32(o + 4, (uint32_t)t[i].kind);
-        nn_put_u32(o + 8, (uint32_t)t[i].count);
-        o += RECORD_BYTES;
-        for (size_t j = 0; j < t[i].count; j++, o += 4) {
-            uint32_t bits;
-            memcpy(&bits, &t[i].p[j], 4);
-            nn_put_u32(o, bits);
-        }
-    }
+    o = put_records(o + 4, t, nt);
+    nn_put_u32(o, (uint32_t)ns);
+    o = put_records(o + 4, t + nt, ns);
     nn_put_u32(o, nn_crc32(buf, size - 4));
     free(text);
     free(t);
@@ -386,10 +440,10 @@ enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_erro
         goto fail;
     }
     uint32_t version = nn_get_u32(buf + 8);
-    if (version != NN_CKPT_VERSION) {
+    if (version < 1 || version > NN_CKPT_VERSION) {
         st = nn_fail(err, NN_ERR_FORMAT,
-                     "%s: unsupported version %" PRIu32 " (this logiq reads version %u)", path,
-                     version, NN_CKPT_VERSION);
+                     "%s: unsupported version %" PRIu32 " (this logiq reads versions 1 to %u)",
+                     path, version, NN_CKPT_VERSION);
         goto fail;
     }
     uint64_t want = get_u64(buf + 12);
@@ -427,6 +481,7 @@ enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_erro
     }
     ck->buf = buf;
     ck->size = size;
+    ck->version = version;
     ck->tensors_at = HEADER_BYTES + text_len;
     return NN_OK;
 fail:
@@ -435,69 +490,183 @@ fail:
     return st;
 }
 
-enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
-                                  enum nn_ckpt_wq wq, struct nn_error *err)
+/* Reads n_file records at *pp against the expected list t [nt] (NULL: skip
+ * them, checking only that they lie within the file) and advances *pp.
+ * skip_wq: the saved quantizer state is not loaded (any count accepted). */
+static enum nn_status read_records(const struct nn_ckpt *ck, const uint8_t **pp,
+                                   const struct tensor *t, int nt, int skip_wq,
+                                   const char *what, struct nn_error *err)
 {
     const char *path = ck->path;
-    enum nn_status st = nn_model_init(m, &ck->arch, ck->arch_text, &ck->cfg, err);
-    if (st != NN_OK)
-        return st;
-    int nt = list_tensors(m, NULL);
-    struct tensor *t = malloc((size_t)nt * sizeof *t);
-    if (!t) {
-        nn_model_free(m);
-        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    list_tensors(m, t);
-    const uint8_t *p = ck->buf + ck->tensors_at;
-    const uint8_t *end = ck->buf + ck->size - 4;
+    const uint8_t *p = *pp, *end = ck->buf + ck->size - 4;
+    if ((uint64_t)(end - p) < 4)
+        return nn_fail(err, NN_ERR_FORMAT, "%s: the %s run past the end", path, what);
     uint32_t n_file = nn_get_u32(p);
     p += 4;
-    if (n_file != (uint32_t)nt) {
-        st = nn_fail(err, NN_ERR_FORMAT, "%s: %" PRIu32 " tensors, but its architecture "
-                     "'%s' has %d", path, n_file, ck->arch_text, nt);
-        goto done;
-    }
-    for (int i = 0; i < nt; i++) {
-        if ((uint64_t)(end - p) < RECORD_BYTES) {
-            st = nn_fail(err, NN_ERR_FORMAT, "%s: tensor %d (layer %d %s) runs past the end",
-                         path, i + 1, t[i].layer + 1, kind_name[t[i].kind]);
-            goto done;
-        }
+    if (t && n_file != (uint32_t)nt)
+        return nn_fail(err, NN_ERR_FORMAT, "%s: %" PRIu32 " %s tensors, but its architecture "
+                       "'%s' has %d", path, n_file, what, ck->arch_text, nt);
+    for (uint32_t i = 0; i < n_file; i++) {
+        if ((uint64_t)(end - p) < RECORD_BYTES)
+            return nn_fail(err, NN_ERR_FORMAT, "%s: %s tensor %" PRIu32 " runs past the end",
+                           path, what, i + 1);
         uint32_t layer = nn_get_u32(p), kind = nn_get_u32(p + 4), count = nn_get_u32(p + 8);
         p += RECORD_BYTES;
-        int skip = wq == NN_CKPT_WQ_REFIT &&
-                   (t[i].kind == T_WQ_SCALE || t[i].kind == T_WQ_THRESH);
-        if (layer != (uint32_t)(t[i].layer + 1) || kind != (uint32_t)t[i].kind ||
-            (!skip && count != t[i].count)) {
-            st = nn_fail(err, NN_ERR_FORMAT, "%s: tensor %d is layer %" PRIu32 " %s of %" PRIu32
-                         " values; the model needs layer %d %s of %zu", path, i + 1, layer,
-                         kind > 0 && kind < T_KIND_END ? kind_name[kind] : "(unknown kind)",
-                         count, t[i].layer + 1, kind_name[t[i].kind], t[i].count);
-            goto done;
-        }
-        if ((uint64_t)(end - p) / 4 < count) {
-            st = nn_fail(err, NN_ERR_FORMAT, "%s: tensor %d (layer %d %s) runs past the end",
-                         path, i + 1, t[i].layer + 1, kind_name[t[i].kind]);
-            goto done;
-        }
-        for (size_t j = 0; !skip && j < count; j++) {
-            uint32_t bits = nn_get_u32(p + 4 * j);
-            memcpy(&t[i].p[j], &bits, 4);
+        if ((uint64_t)(end - p) / 4 < count)
+            return nn_fail(err, NN_ERR_FORMAT, "%s: %s tensor %" PRIu32 " runs past the end",
+                           path, what, i + 1);
+        if (t) {
+            const struct tensor *e = &t[i];
+            int skip = skip_wq && (e->kind == T_WQ_SCALE || e->kind == T_WQ_THRESH);
+            if (layer != (uint32_t)(e->layer + 1) || kind != (uint32_t)e->kind ||
+                (!skip && count != e->count))
+                return nn_fail(err, NN_ERR_FORMAT, "%s: %s tensor %" PRIu32 " is layer %" PRIu32
+                               " %s of %" PRIu32 " values; the model needs layer %d %s of %zu",
+                               path, what, i + 1, layer,
+                               kind > 0 && kind < T_KIND_END ? kind_name[kind] : "(unknown kind)",
+                               count, e->layer + 1, kind_name[e->kind], e->count);
+            for (size_t j = 0; !skip && j < count; j++) {
+                uint32_t bits = nn_get_u32(p + 4 * j);
+                if (e->ip)
+                    e->ip[j] = (int)bits;
+                else
+                    memcpy(&e->p[j], &bits, 4);
+            }
         }
         p += 4 * (size_t)count;
     }
-    if (p != end) {
+    *pp = p;
+    return NN_OK;
+}
+
+/* Loads the model's records into m (built from the same architecture). */
+static enum nn_status load_tensors(const struct nn_ckpt *ck, struct nn_model *m,
+                                   enum nn_ckpt_wq wq, struct nn_error *err)
+{
+    int nt = list_tensors(m, NULL);
+    struct tensor *t = malloc((size_t)nt * sizeof *t);
+    if (!t)
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", ck->path);
+    list_tensors(m, t);
+    const uint8_t *p = ck->buf + ck->tensors_at;
+    enum nn_status st = read_records(ck, &p, t, nt, wq == NN_CKPT_WQ_REFIT, "model", err);
+    if (st == NN_OK && ck->version >= 2) /* the training state: checked, not loaded */
+        st = read_records(ck, &p, NULL, 0, 0, "training state", err);
+    const uint8_t *end = ck->buf + ck->size - 4;
+    if (st == NN_OK && p != end)
         st = nn_fail(err, NN_ERR_FORMAT, "%s: %td bytes between the last tensor and the "
-                     "checksum", path, end - p);
-        goto done;
-    }
-    if (wq == NN_CKPT_WQ_REFIT)
+                     "checksum", ck->path, end - p);
+    if (st == NN_OK && wq == NN_CKPT_WQ_REFIT)
         nn_model_fit_quant(m, 1);
-done:
     free(t);
+    return st;
+}
+
+enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
+                                  enum nn_ckpt_wq wq, struct nn_error *err)
+{
+    enum nn_status st = nn_model_init(m, &ck->arch, ck->arch_text, &ck->cfg, err);
+    if (st != NN_OK)
+        return st;
+    st = load_tensors(ck, m, wq, err);
     if (st != NN_OK)
         nn_model_free(m);
+    return st;
+}
+
+/* The option lines of a text, without the keys beginning with "state_". */
+static void option_lines(const char *text, size_t len, char *out, size_t size)
+{
+    size_t n = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        if (strncmp(p, "state_", 6) != 0 && n + l < size) {
+            memcpy(out + n, p, l);
+            n += l;
+        }
+        p += l;
+    }
+    out[n] = 0;
+}
+
+enum nn_status nn_ckpt_check_same(const struct nn_ckpt *ck, const struct nn_model *m,
+                                  const struct nn_ckpt_info *info, struct nn_error *err)
+{
+    char *now = malloc(NN_CKPT_TEXT_MAX), *a = malloc(NN_CKPT_TEXT_MAX),
+         *b = malloc(NN_CKPT_TEXT_MAX);
+    enum nn_status st = NN_OK;
+    int len = now && a && b ? options_text(now, NN_CKPT_TEXT_MAX, m, info) : -1;
+    if (len < 0) {
+        st = nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", ck->path);
+        goto done;
+    }
+    option_lines(now, (size_t)len, a, NN_CKPT_TEXT_MAX);
+    option_lines((const char *)ck->buf + HEADER_BYTES, ck->tensors_at - HEADER_BYTES, b,
+                 NN_CKPT_TEXT_MAX);
+    /* the first line that differs, by key */
+    for (char *la = a; *la && st == NN_OK;) {
+        char *na = strchr(la, '\n'), *eq = strchr(la, '=');
+        if (!na)
+            break;  /* every line ends with one: options_text, option_lines */
+        *na = 0;
+        size_t kl = eq && eq < na ? (size_t)(eq - la) + 1 : strlen(la);
+        const char *lb = b, *found = NULL;
+        while (*lb && !found) {
+            const char *nb = strchr(lb, '\n');
+            if (strncmp(lb, la, kl) == 0)
+                found = lb;
+            lb = nb ? nb + 1 : lb + strlen(lb);
+        }
+        if (!found) {
+            st = nn_fail(err, NN_ERR_ARG, "%s: field '%.*s' missing: not saved by this run's "
+                         "command", ck->path, (int)kl - 1, la);
+        } else {
+            const char *fe = strchr(found, '\n');
+            size_t fl = fe ? (size_t)(fe - found) : strlen(found);
+            if (fl != strlen(la) || strncmp(found, la, fl) != 0)
+                st = nn_fail(err, NN_ERR_ARG, "%s: saved with %.*s, but this command gives %s: "
+                             "resume with the same options", ck->path, (int)fl, found, la);
+        }
+        la = na + 1;
+    }
+done:
+    free(now);
+    free(a);
+    free(b);
+    return st;
+}
+
+int nn_ckpt_has_state(const struct nn_ckpt *ck)
+{
+    if (ck->version < 2)
+        return 0;
+    const uint8_t *p = ck->buf + ck->tensors_at;
+    struct nn_error err;
+    return read_records(ck, &p, NULL, 0, 0, "model", &err) == NN_OK && nn_get_u32(p) > 0;
+}
+
+enum nn_status nn_ckpt_load_state(const struct nn_ckpt *ck, struct nn_model *m, int *order,
+                                  int n_order, struct nn_error *err)
+{
+    enum nn_status st = load_tensors(ck, m, NN_CKPT_WQ_RESTORE, err);
+    if (st != NN_OK)
+        return st;
+    const uint8_t *p = ck->buf + ck->tensors_at;
+    st = read_records(ck, &p, NULL, 0, 0, "model", err);
+    if (st != NN_OK)
+        return st;
+    if (ck->version < 2 || nn_get_u32(p) == 0)
+        return nn_fail(err, NN_ERR_ARG, "%s: holds no training state (written by --save-fp, "
+                       "not --checkpoint)", ck->path);
+    int ns = list_state(m, NULL, 0, NULL);
+    struct tensor *t = malloc((size_t)ns * sizeof *t);
+    if (!t)
+        return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", ck->path);
+    list_state(m, order, n_order, t);
+    st = read_records(ck, &p, t, ns, 0, "training state", err);
+    free(t);
     return st;
 }
 

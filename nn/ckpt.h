@@ -31,7 +31,7 @@
 #include "nn/status.h"
 
 #define NN_CKPT_MAGIC "LOGIQFPC"
-#define NN_CKPT_VERSION 1u
+#define NN_CKPT_VERSION 2u
 #define NN_CKPT_TEXT_MAX 16384   /* the option text, bytes */
 
 /* What the file holds besides the model: the values nn_model does not keep. */
@@ -39,6 +39,12 @@ struct nn_ckpt_info {
     float width;                 /* the width multiplier the architecture was parsed with */
     enum nn_norm norm;           /* how pixels became the float input */
     const char *meta;            /* extra "key=value\n" lines (data, epochs, ...), or NULL */
+    /* the training state (logiq train --checkpoint): 1 to write the optimizer
+     * moments (of the arena and of the learned steps) and the training set's
+     * order [n_order]; 0 (--save-fp) writes none */
+    int optim_state;
+    int *order;
+    int n_order;
 };
 
 /* A checkpoint read back: the options, ready to be changed before
@@ -54,6 +60,7 @@ struct nn_ckpt {
     uint8_t *buf;                /* the whole file */
     uint64_t size;
     uint64_t tensors_at;         /* offset of the tensor count */
+    uint32_t version;
 };
 
 /* Writes m's state and info to path, atomically. Errors name the path. */
@@ -77,6 +84,25 @@ enum nn_ckpt_wq {
  * tensor named). On failure *m is freed and zeroed. */
 enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
                                   enum nn_ckpt_wq wq, struct nn_error *err);
+
+/* Resuming a training (logiq train --resume), with m built from this run's
+ * command: nn_ckpt_check_same compares the options m and info would be
+ * written with to the saved ones, the metadata keys beginning with "state_"
+ * aside, and names the first field that differs; nn_ckpt_load_state then
+ * loads the model's tensors (with its quantizers' saved state), the
+ * optimizer moments and the training set's order [n_order]. A checkpoint
+ * without a training state is refused. */
+enum nn_status nn_ckpt_check_same(const struct nn_ckpt *ck, const struct nn_model *m,
+                                  const struct nn_ckpt_info *info, struct nn_error *err);
+enum nn_status nn_ckpt_load_state(const struct nn_ckpt *ck, struct nn_model *m, int *order,
+                                  int n_order, struct nn_error *err);
+
+/* 1 if the checkpoint holds a training state (written by --checkpoint). */
+int nn_ckpt_has_state(const struct nn_ckpt *ck);
+
+/* x as the shortest of %.6g .. %.9g that reads back to the same float
+ * ("0.001", not "0.00100000005"): how the options' floats are written. */
+const char *nn_ckpt_float(char buf[24], float x);
 
 void nn_ckpt_free(struct nn_ckpt *ck);
 

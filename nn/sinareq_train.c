@@ -235,3 +235,93 @@ void nn_sinareq_log_row(struct nn_sinareq *s, const struct nn_model *m, FILE *f)
         if (s->on[i])
             fprintf(f, ",%.6f,%d", s->beta[i], nn_sinareq_bits_of(s, i));
 }
+
+/* ---- the state, for resuming ---- */
+
+static const char *const state_key[3] = {"state_sinareq_beta", "state_sinareq_m",
+                                         "state_sinareq_v"};
+
+static double *state_field(struct nn_sinareq *s, int k)
+{
+    return k == 0 ? s->beta : k == 1 ? s->adam_m : s->adam_v;
+}
+
+int nn_sinareq_state_text(const struct nn_sinareq *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    int w = snprintf(buf, size, "state_sinareq_t=%ld\n", s->t);
+    if (w < 0 || (size_t)w >= size)
+        return -1;
+    n = (size_t)w;
+    for (int k = 0; k < 3; k++) {
+        const double *v = state_field((struct nn_sinareq *)s, k);
+        w = snprintf(buf + n, size - n, "%s=", state_key[k]);
+        for (int i = 0; w > 0 && (size_t)w < size - n && i < s->n_layers; i++) {
+            n += (size_t)w;
+            w = snprintf(buf + n, size - n, "%s%.17g", i ? "," : "", s->on[i] ? v[i] : 0.0);
+        }
+        if (w < 0 || (size_t)w >= size - n)
+            return -1;
+        n += (size_t)w;
+        if (n + 2 > size)
+            return -1;
+        buf[n++] = '\n';
+        buf[n] = 0;
+    }
+    return (int)n;
+}
+
+/* The value of key in "key=value\n" lines, or NULL; *len its length. */
+static const char *meta_value(const char *meta, const char *key, size_t *len)
+{
+    size_t kl = strlen(key);
+    for (const char *p = meta; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            *len = nl ? (size_t)(nl - p - kl - 1) : strlen(p + kl + 1);
+            return p + kl + 1;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+enum nn_status nn_sinareq_state_parse(struct nn_sinareq *s, const char *meta,
+                                      struct nn_error *err)
+{
+    size_t len;
+    char buf[4096];
+    const char *v = meta_value(meta, "state_sinareq_t", &len);
+    char *end;
+    if (!v || len >= sizeof buf)
+        return nn_fail(err, NN_ERR_FORMAT, "field 'state_sinareq_t' missing");
+    memcpy(buf, v, len);
+    buf[len] = 0;
+    long t = strtol(buf, &end, 10);
+    if (*end || t < 0)
+        return nn_fail(err, NN_ERR_FORMAT, "field 'state_sinareq_t' = '%s': expected a count",
+                       buf);
+    double val[3][NN_MAX_LAYERS];
+    for (int k = 0; k < 3; k++) {
+        v = meta_value(meta, state_key[k], &len);
+        if (!v || len >= sizeof buf)
+            return nn_fail(err, NN_ERR_FORMAT, "field '%s' missing", state_key[k]);
+        memcpy(buf, v, len);
+        buf[len] = 0;
+        const char *p = buf;
+        for (int i = 0; i < s->n_layers; i++) {
+            val[k][i] = strtod(p, &end);
+            if (end == p || (*end != ',' && *end) || (*end == ',') != (i + 1 < s->n_layers) ||
+                !isfinite(val[k][i]))
+                return nn_fail(err, NN_ERR_FORMAT, "field '%s' = '%.60s': expected %d numbers",
+                               state_key[k], buf, s->n_layers);
+            p = end + (*end == ',');
+        }
+    }
+    s->t = t;
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < s->n_layers; i++)
+            if (s->on[i])
+                state_field(s, k)[i] = val[k][i];
+    return NN_OK;
+}

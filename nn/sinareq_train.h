@@ -124,4 +124,14 @@ void nn_sinareq_terms(struct nn_sinareq *s, const struct nn_model *m, double *re
 void nn_sinareq_log_header(const struct nn_sinareq *s, FILE *f);
 void nn_sinareq_log_row(struct nn_sinareq *s, const struct nn_model *m, FILE *f);
 
+/* The learned state (every beta and its Adam moments, the step count) as
+ * "state_sinareq_*=...\n" lines appended to buf (logiq train --checkpoint):
+ * returns the length written, or -1 if it does not fit; doubles with 17
+ * digits, which read back to the same bits. nn_sinareq_state_parse reads
+ * them back from a checkpoint's metadata into s (attached to the same
+ * model); an error names the key. */
+int nn_sinareq_state_text(const struct nn_sinareq *s, char *buf, size_t size);
+enum nn_status nn_sinareq_state_parse(struct nn_sinareq *s, const char *meta,
+                                      struct nn_error *err);
+
 #endif

@@ -151,28 +151,42 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
         }
         nn_data_channel_stats(train, mean, std);
     }
+    const struct nn_train_state *rs = o->resume;
+    const int batches = (train->n + o->batch - 1) / o->batch;
+    if (rs && (rs->n != train->n || rs->epoch < 0 || rs->epoch > o->epochs || rs->batch < 0 ||
+               rs->batch >= batches || rs->t < 0)) {
+        st = nn_fail(err, NN_ERR_ARG, "cannot resume: the saved state (epoch %d batch %d, "
+                     "%d images) does not fit this run (%d epochs, %d images)",
+                     rs->epoch + 1, rs->batch + 1, rs->n, o->epochs, train->n);
+        goto done;
+    }
     if (o->log_csv) {
-        log = fopen(o->log_csv, "w");
+        log = fopen(o->log_csv, o->log_append ? "a" : "w");
         if (!log) {
             st = nn_fail(err, NN_ERR_IO, "%s: cannot write the training log", o->log_csv);
             goto done;
         }
-        log_header(log, m, o);
+        if (!o->log_append)
+            log_header(log, m, o);
     }
     for (int i = 0; i < train->n; i++)
-        idx[i] = i;
-    uint64_t rng_shuffle = o->seed * 0x2545f4914f6cdd1dull + 1;
-    uint64_t rng_aug = o->seed * 0x9e3779b97f4a7c15ull + 7;
-    const int batches = (train->n + o->batch - 1) / o->batch;
+        idx[i] = rs ? rs->order[i] : i;
+    uint64_t rng_shuffle = rs ? rs->rng_shuffle : o->seed * 0x2545f4914f6cdd1dull + 1;
+    uint64_t rng_aug = rs ? rs->rng_aug : o->seed * 0x9e3779b97f4a7c15ull + 7;
     const long T = (long)batches * o->epochs;
-    long t = 0;
-    double t0 = now_s();
-    for (int e = 0; e < o->epochs; e++) {
-        nn_rng_shuffle(idx, train->n, &rng_shuffle);
-        double loss_sum = 0.0;
-        long correct = 0, seen = 0;
+    long t = rs ? rs->t : 0;
+    const long t_start = t;
+    double t0 = now_s() - (rs ? rs->seconds : 0.0);
+    double run0 = now_s();  /* this run's start, for its speed */
+    for (int e = rs ? rs->epoch : 0; e < o->epochs; e++) {
+        /* resumed inside an epoch: its order is drawn, its sums so far kept */
+        int inside = rs && e == rs->epoch && rs->batch > 0;
+        if (!inside)
+            nn_rng_shuffle(idx, train->n, &rng_shuffle);
+        double loss_sum = inside ? rs->loss_sum : 0.0;
+        long correct = inside ? rs->correct : 0, seen = inside ? rs->seen : 0;
         float lr = o->lr;
-        for (int b = 0; b < batches; b++) {
+        for (int b = inside ? rs->batch : 0; b < batches; b++) {
             int first = b * o->batch;
             int n = train->n - first < o->batch ? train->n - first : o->batch;
             if (n < 2)
@@ -208,15 +222,24 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
                 res->interrupted = 1;
                 res->stopped_epoch = e + 1;
                 res->stopped_batch = b + 1;
+                if (o->save && b + 1 < batches) {
+                    struct nn_train_state s = {
+                        .epoch = e, .batch = b + 1, .t = t, .rng_shuffle = rng_shuffle,
+                        .rng_aug = rng_aug, .loss_sum = loss_sum, .correct = correct,
+                        .seen = seen, .seconds = now_s() - t0, .order = idx, .n = train->n,
+                    };
+                    o->save(o->save_ctx, &s);
+                }
                 break;
             }
             if (o->progress) {
-                double el = now_s() - t0;
+                double run = now_s() - run0;
                 struct nn_train_progress p = {
                     .epoch = e + 1, .epochs = o->epochs, .batch = b + 1, .batches = batches,
                     .loss = (float)(loss_sum / seen), .acc = (float)correct / (float)seen,
-                    .images_per_s = (float)((double)t * o->batch / el),
-                    .eta_s = el / (double)t * (double)(T - t), .test_acc = -1.0f, .lr = lr,
+                    .images_per_s = (float)((double)(t - t_start) * o->batch / run),
+                    .eta_s = run / (double)(t - t_start) * (double)(T - t), .test_acc = -1.0f,
+                    .lr = lr,
                 };
                 o->progress(o->progress_ctx, &p);
             }
@@ -230,23 +253,37 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
             test_acc = nn_eval_float(m, test, o->norm, mean, std, x, y, NULL);
         res->test_acc_float = test_acc;
         double el = now_s() - t0;
-        if (log)
+        /* an epoch cut short by *stop has no row: resuming runs it whole */
+        int whole = !res->interrupted || res->stopped_batch == batches;
+        if (log && whole)
             log_row(log, m, o, e + 1, lr, res->train_loss, res->train_acc, test_acc, el);
+        if (o->save && whole) {
+            struct nn_train_state s = {
+                .epoch = e + 1, .t = t, .rng_shuffle = rng_shuffle, .rng_aug = rng_aug,
+                .seconds = el, .order = idx, .n = train->n,
+            };
+            o->save(o->save_ctx, &s);
+        }
+        double run = now_s() - run0;
         if (o->progress) {
             struct nn_train_progress p = {
                 .epoch = e + 1, .epochs = o->epochs, .batch = batches, .batches = batches,
                 .loss = res->train_loss, .acc = res->train_acc,
-                .images_per_s = (float)(t ? (double)t * o->batch / el : 0.0),
-                .eta_s = t ? el / (double)t * (double)(T - t) : 0.0, .epoch_done = 1,
-                .test_acc = test_acc, .lr = lr,
+                .images_per_s = (float)(t > t_start ? (double)(t - t_start) * o->batch / run
+                                                    : 0.0),
+                .eta_s = t > t_start ? run / (double)(t - t_start) * (double)(T - t) : 0.0,
+                .epoch_done = 1, .test_acc = test_acc, .lr = lr,
             };
             o->progress(o->progress_ctx, &p);
         }
         if (res->interrupted)
             break;
     }
+    if (rs && rs->epoch >= o->epochs && test) /* resumed after the last epoch */
+        res->test_acc_float = nn_eval_float(m, test, o->norm, mean, std, x, y, NULL);
     res->seconds = now_s() - t0;
-    res->images_per_s = res->seconds > 0 ? (double)t * o->batch / res->seconds : 0.0;
+    double run = now_s() - run0;
+    res->images_per_s = run > 0 ? (double)(t - t_start) * o->batch / run : 0.0;
 done:
     if (log && fclose(log) != 0 && st == NN_OK)
         st = nn_fail(err, NN_ERR_IO, "%s: write failed", o->log_csv);

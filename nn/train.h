@@ -40,6 +40,21 @@ struct nn_train_progress {
     float lr;
 };
 
+/* Where a training run stands, enough to continue it bit for bit (logiq
+ * train --checkpoint / --resume; the model, its optimizer moments and
+ * SINAREQ's widths are saved beside it). */
+struct nn_train_state {
+    int epoch;               /* 0-based: the epoch in progress, or the next one */
+    int batch;               /* 0-based: its next batch; 0 at an epoch boundary */
+    long t;                  /* optimizer steps taken */
+    uint64_t rng_shuffle, rng_aug;
+    double loss_sum;         /* the epoch's running sums so far (0 when batch is 0) */
+    long correct, seen;
+    double seconds;          /* training time so far */
+    int *order;              /* [n] the training set's order (each epoch shuffles it) */
+    int n;
+};
+
 struct nn_train_opts {
     int epochs;
     int batch;
@@ -67,6 +82,15 @@ struct nn_train_opts {
      * gradients and steps beta; each epoch ends with the widths applied, so
      * the evaluation and the export use them */
     struct nn_sinareq *sinareq;
+    /* if not NULL, called at every epoch end and when *stop ended training,
+     * with the state to continue from (the model is then as it stands) */
+    void (*save)(void *ctx, const struct nn_train_state *s);
+    void *save_ctx;
+    /* if not NULL, training continues from here (the model, its optimizer
+     * moments and SINAREQ's state restored by the caller); order is copied.
+     * The caller sets log_append when the CSV log holds the epochs done. */
+    const struct nn_train_state *resume;
+    int log_append;          /* 1: append to log_csv, without a header */
 };
 
 

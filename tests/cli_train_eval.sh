@@ -46,6 +46,40 @@ check "the interrupted run's model is complete and loads" $?
 grep -q "^interrupted_at=epoch" "$dir/int.eval"
 check "its metadata records the interruption" $?
 
+# --checkpoint / --resume: a run interrupted twice by Ctrl-C and resumed ends
+# with the bits of the run that was not (model, and the log but its seconds)
+R=(--data synthetic --arch 'c8,c8+mux,p,f16,f10' --wq heq:3 --crop-pad 2 --hflip
+   --epochs 6 --train-limit 1200 --test-limit 200 --threads 2 -q)
+"$logiq" train "${R[@]}" -o "$dir/ref.qnn" >/dev/null 2>&1
+check "the reference run" $?
+n_int=0
+for round in 1 2; do
+    "$logiq" train "${R[@]}" -o "$dir/rs.qnn" --checkpoint "$dir/rs.lqc" --resume         >"$dir/rs$round.out" 2>"$dir/rs$round.err" &
+    pid=$!
+    # after the first checkpoint (round 1), or at once (round 2: resumed)
+    for _ in $(seq 600); do [ -e "$dir/rs.lqc" ] && break; sleep 0.05; done
+    sleep 0.3
+    kill -INT $pid
+    wait $pid
+    grep -q "the training state is in $dir/rs.lqc" "$dir/rs$round.err" && n_int=$((n_int + 1))
+done
+echo "interrupted $n_int of 2 times"
+check "an interrupted run names its checkpoint ($n_int of 2 interrupted)"     "$([ $n_int -ge 1 ]; echo $?)"
+"$logiq" train "${R[@]}" -o "$dir/rs.qnn" --checkpoint "$dir/rs.lqc" --resume >/dev/null 2>"$dir/rs3.err"
+check "the resumed run ends (exit 0)" $?
+cmp -s "$dir/ref.qnn" "$dir/rs.qnn"
+check "resumed twice = not interrupted: the same .qnn, bit for bit" $?
+diff <(cut -d, -f1-5,7- "$dir/ref.csv") <(cut -d, -f1-5,7- "$dir/rs.csv") >/dev/null
+check "and the same log, one row an epoch (the seconds aside)" $?
+"$logiq" quantize --method tquant --data synthetic --test-limit 200 -q "$dir/rs.lqc"     -o "$dir/rsq.qnn" >/dev/null 2>&1
+check "logiq quantize reads a --checkpoint file" $?
+expect_exit 2 "an existing checkpoint without --resume" "add --resume"     "$logiq" train "${R[@]}" --checkpoint "$dir/rs.lqc"
+expect_exit 2 "resuming with another option" "saved with lr=0.001, but this command gives lr=0.002"     "$logiq" train "${R[@]}" --lr 0.002 --checkpoint "$dir/rs.lqc" --resume
+expect_exit 2 "resuming with another thread count" "threads=1"     "$logiq" train "${R[@]}" --threads 1 --checkpoint "$dir/rs.lqc" --resume
+expect_exit 2 "--resume without --checkpoint" "--resume needs --checkpoint"     "$logiq" train "${R[@]}" --resume
+"$logiq" train --data synthetic --arch 'c8,p,f10' --epochs 1 --train-limit 200 -q     --save-fp "$dir/fp.lqc" >/dev/null 2>&1
+expect_exit 2 "resuming a --save-fp file" "holds no training state"     "$logiq" train "${R[@]}" --checkpoint "$dir/fp.lqc" --resume
+
 # help and usage
 for cmd in train eval; do
     "$logiq" $cmd --help >"$dir/help" 2>&1

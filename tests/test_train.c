@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nn/ckpt.h"
 #include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/train.h"
@@ -252,6 +253,138 @@ static void test_determinism(const struct nn_dataset *tr)
     nn_model_free(&c);
 }
 
+/* ---- resuming (logiq train --checkpoint / --resume) ---- */
+
+struct resume_ctx {
+    int stop_at, calls;          /* set *stop at the stop_at-th batch */
+    volatile sig_atomic_t stop;
+    struct nn_model *m;
+    const char *path;
+    struct nn_train_state st;    /* the last state saved, its order copied */
+    int order[1024];
+    int saves;
+};
+
+static void resume_progress(void *ctx, const struct nn_train_progress *p)
+{
+    struct resume_ctx *c = ctx;
+    if (!p->epoch_done && ++c->calls == c->stop_at)
+        c->stop = 1;
+}
+
+static void resume_save(void *ctx, const struct nn_train_state *s)
+{
+    struct resume_ctx *c = ctx;
+    struct nn_error err;
+    c->st = *s;
+    memcpy(c->order, s->order, (size_t)s->n * sizeof(int));
+    c->st.order = c->order;
+    struct nn_ckpt_info info = {.width = 1.0f, .norm = NN_NORM_SCALE, .optim_state = 1,
+                                .order = s->order, .n_order = s->n};
+    TU_CHECK(nn_ckpt_write(c->m, &info, c->path, &err) == NN_OK, "save: %s", err.msg);
+    c->saves++;
+}
+
+static void resume_opts(struct nn_train_opts *o, uint64_t seed)
+{
+    nn_train_opts_default(o);
+    o->epochs = 3;
+    o->batch = 32;
+    o->lr = 3e-3f;
+    o->seed = seed;
+    o->eval_every_epoch = 0;
+    o->aug.crop_pad = 2;
+    o->aug.hflip = 1;
+}
+
+/* A training stopped after its k-th batch (inside an epoch or at its end),
+ * saved to a checkpoint file, loaded into a newly built model and resumed
+ * ends with the parameters, optimizer moments and quantizer steps of the
+ * training that ran straight through; resuming without the saved moments
+ * does not (the check can fail). */
+static void test_resume(const struct nn_dataset *tr)
+{
+    const struct setup setups[] = {
+        {"c8,c8+mux,p,f16,f10", "heq:3", "1", 3},
+        {"c8,p,f16,f10", "lsq:3", "2", 3},
+    };
+    /* *stop, set in the progress call after batch k, ends the run after batch
+     * k + 1: inside epoch 2, and at its end (32 batches an epoch) */
+    const int stops[] = {45, 63};
+    const char *path = "test_train_resume.lqc";
+    for (size_t si = 0; si < sizeof setups / sizeof setups[0]; si++)
+        for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+            const struct setup *s = &setups[si];
+            struct nn_model a, b, c;
+            struct nn_error err;
+            struct nn_train_result r;
+            struct nn_train_opts o;
+            if (build(&a, s, 5, &err) || build(&b, s, 5, &err) || build(&c, s, 5, &err)) {
+                TU_CHECK(0, "build: %s", err.msg);
+                return;
+            }
+            resume_opts(&o, 3);
+            TU_CHECK(nn_train(&a, tr, NULL, &o, &r, &err) == NN_OK, "train: %s", err.msg);
+
+            static struct resume_ctx rc;
+            memset(&rc, 0, sizeof rc);
+            rc.stop_at = stops[k];
+            rc.m = &b;
+            rc.path = path;
+            o.progress = resume_progress;
+            o.progress_ctx = &rc;
+            o.stop = &rc.stop;
+            o.save = resume_save;
+            o.save_ctx = &rc;
+            TU_CHECK(nn_train(&b, tr, NULL, &o, &r, &err) == NN_OK && r.interrupted,
+                     "%s: the stopped training: %s", s->wq, err.msg);
+            TU_CHECK(rc.st.epoch == (stops[k] + 1) / 32 && rc.st.batch == (stops[k] + 1) % 32,
+                     "%s: saved at epoch %d batch %d (stopped after batch %d)", s->wq,
+                     rc.st.epoch, rc.st.batch, stops[k] + 1);
+
+            struct nn_ckpt ck;
+            int order[1024];
+            resume_opts(&o, 3);
+            TU_CHECK(nn_ckpt_read(&ck, path, &err) == NN_OK && nn_ckpt_has_state(&ck) &&
+                     nn_ckpt_load_state(&ck, &c, order, tr->n, &err) == NN_OK,
+                     "%s: load the state: %s", s->wq, err.msg);
+            nn_ckpt_free(&ck);
+            TU_CHECK(memcmp(order, rc.order, (size_t)tr->n * sizeof(int)) == 0,
+                     "%s: the order reads back", s->wq);
+            rc.st.order = order;
+            o.resume = &rc.st;
+            TU_CHECK(nn_train(&c, tr, NULL, &o, &r, &err) == NN_OK && !r.interrupted,
+                     "%s: resume: %s", s->wq, err.msg);
+            size_t bytes = a.n_params * sizeof(float);
+            TU_CHECK(memcmp(a.params, c.params, bytes) == 0 &&
+                     memcmp(a.opt_m, c.opt_m, bytes) == 0 && memcmp(a.opt_v, c.opt_v, bytes) == 0,
+                     "%s, stopped after batch %d: resumed = straight through (parameters and "
+                     "moments, bit for bit)", s->wq, stops[k] + 1);
+            int same_wq = 1;
+            for (int l = 0; l < a.n_layers; l++)
+                for (int g = 0; g < a.layers[l].wq.n_group; g++)
+                    same_wq &= a.layers[l].wq.scale[g] == c.layers[l].wq.scale[g];
+            TU_CHECK(same_wq, "%s: the quantizers' steps too", s->wq);
+
+            /* without the moments: not the same training */
+            nn_model_free(&c);
+            TU_CHECK(build(&c, s, 5, &err) == NN_OK, "build: %s", err.msg);
+            TU_CHECK(nn_ckpt_read(&ck, path, &err) == NN_OK &&
+                     nn_ckpt_load_state(&ck, &c, order, tr->n, &err) == NN_OK, "load: %s",
+                     err.msg);
+            nn_ckpt_free(&ck);
+            memset(c.opt_m, 0, bytes);
+            memset(c.opt_v, 0, bytes);
+            TU_CHECK(nn_train(&c, tr, NULL, &o, &r, &err) == NN_OK, "resume: %s", err.msg);
+            TU_CHECK(memcmp(a.params, c.params, bytes) != 0,
+                     "%s: resumed without the moments differs", s->wq);
+            nn_model_free(&a);
+            nn_model_free(&b);
+            nn_model_free(&c);
+        }
+    remove(path);
+}
+
 /* Binary convs over sign activations (nn/xnor.h): training with the
  * XNOR-popcount forward, on each path this CPU runs, and with its float
  * reference (LOGIQ_XNOR=off: an SGEMM over the codes +-1, then the scale)
@@ -395,6 +528,7 @@ int main(void)
     }
     struct nn_dataset tr = nn_data_slice(&all, 0, 1024), te = nn_data_slice(&all, 1024, 256);
     test_determinism(&tr);
+    test_resume(&tr);
     test_xnor_paths(&tr);
     test_export(&tr, &te);
     nn_data_free(&all);

@@ -11,7 +11,10 @@
  * the shared real-valued model in ART/fp/HASH/ (train_shared_fp). Nothing
  * of the point's own is trusted from an earlier attempt: the model and the
  * JSON files are removed first, and the JSON files are written under a
- * temporary name and renamed once parsed. */
+ * temporary name and renamed once parsed. The one exception is the training
+ * state train.lqc (logiq train --checkpoint --resume): a killed point's
+ * training resumes from its last epoch end, with the same bits as a
+ * training never killed; it is removed once the training is done. */
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -319,12 +322,14 @@ static const char *given(const struct sw_spec *s, const struct sw_point *p, cons
 }
 
 /* The train command of a point: every non-empty parameter of [network] and
- * [train], explicitly (a no|yes parameter is a flag, passed when yes). A
- * point with a [quantize] method trains the real-valued model: it saves the
- * checkpoint fp_ckpt (and its log) instead of exporting. */
+ * [train], explicitly (a no|yes parameter is a flag, passed when yes), then
+ * the outputs: argv [0, *n_key) is the command without them. A point with a
+ * [quantize] method trains the real-valued model: it saves the checkpoint
+ * fp_ckpt (and its log) instead of exporting. The training state goes to
+ * state (--checkpoint), and a killed point's training resumes from it. */
 static int train_argv(const struct sw_spec *s, const struct sw_point *p, const char *self,
-                      const char *model, const char *fp_ckpt, const char *log, char **argv,
-                      int max, char store[][4200])
+                      const char *model, const char *fp_ckpt, const char *log,
+                      const char *state, char **argv, int max, char store[][4200], int *n_key)
 {
     int n = 0, k = 0;
     argv[n++] = (char *)self;
@@ -347,6 +352,7 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
         argv[n++] = (char *)v;
     }
     argv[n++] = "-q";
+    *n_key = n;
     if (given(s, p, "method")) {
         argv[n++] = "--save-fp";
         argv[n++] = (char *)fp_ckpt;
@@ -356,6 +362,9 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
         argv[n++] = "-o";
         argv[n++] = (char *)model;
     }
+    argv[n++] = "--checkpoint";
+    argv[n++] = (char *)state;
+    argv[n++] = "--resume";
     argv[n] = NULL;
     return n;
 }
@@ -383,14 +392,16 @@ static int mkdirs(const char *path)
  * (written atomically, CRC-checked by logiq quantize) reuses it. A failed or
  * killed training leaves no model.lqc (and the lock dies with its holder),
  * so the next point trains again. The point's own folder links the three
- * files. argv: the train command, ending in --save-fp FP --log LOG, whose
- * strings fp_ckpt and fp_log are filled here. */
-static int train_shared_fp(const char *art, const char *dir, char **argv, int n, char *fp_ckpt,
-                           char *fp_log, size_t path_size, char *msg, size_t size)
+ * files. argv: the train command, argv [0, n_key) without its outputs,
+ * whose output strings fp_ckpt, fp_log and state (its --checkpoint) are
+ * filled here; the training state is removed once the model is written. */
+static int train_shared_fp(const char *art, const char *dir, char **argv, int n_key,
+                           char *fp_ckpt, char *fp_log, char *state, size_t path_size,
+                           char *msg, size_t size)
 {
     char canon[8192];
     size_t len = 0;
-    for (int i = 1; i < n - 4; i++) {
+    for (int i = 1; i < n_key; i++) {
         size_t w = strlen(argv[i]) + 1;  /* with its NUL: the separator */
         if (len + w > sizeof canon) {
             sweep_fmt(msg, size, "train: the command is too long to name its shared model");
@@ -404,6 +415,7 @@ static int train_shared_fp(const char *art, const char *dir, char **argv, int n,
     sweep_fmt(fp_dir, sizeof fp_dir, "%s/fp/%s", art, hash);
     sweep_fmt(fp_ckpt, path_size, "%s/model.lqc", fp_dir);
     sweep_fmt(fp_log, path_size, "%s/model.csv", fp_dir);
+    sweep_fmt(state, path_size, "%s/train.lqc", fp_dir);
     sweep_fmt(lock, sizeof lock, "%s/lock", fp_dir);
     sweep_fmt(log, sizeof log, "%s/train.log", fp_dir);
     if (mkdirs(fp_dir) != 0) {
@@ -418,8 +430,11 @@ static int train_shared_fp(const char *art, const char *dir, char **argv, int n,
         return -1;
     }
     int rc = 0;
-    if (access(fp_ckpt, R_OK) != 0)
+    if (access(fp_ckpt, R_OK) != 0) {
         rc = run_step("train", argv, log, msg, size);
+        if (rc == 0)
+            remove(state);
+    }
     close(fd);
     if (rc != 0)
         return -1;
@@ -569,7 +584,8 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
     sweep_fmt(sim_log, sizeof sim_log, "%s/sim.log", dir);
     sweep_fmt(hw, sizeof hw, "%s/hw.ini", dir);
     sweep_fmt(model, sizeof model, "%s/model.qnn", dir);
-    char fp_ckpt[4300], model_log[4300], quantize_log[4300];
+    char fp_ckpt[4300], model_log[4300], quantize_log[4300], state[4300];
+    sweep_fmt(state, sizeof state, "%s/train.lqc", dir);
     sweep_fmt(fp_ckpt, sizeof fp_ckpt, "%s/model.lqc", dir);
     sweep_fmt(model_log, sizeof model_log, "%s/model.csv", dir);
     sweep_fmt(quantize_log, sizeof quantize_log, "%s/quantize.log", dir);
@@ -586,13 +602,16 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         remove(fp_ckpt);
         char *argv[96];
         char strs[2][4200];
-        int na = train_argv(&s, p, self, model, fp_ckpt, model_log, argv, 96, strs);
+        int n_key;
+        train_argv(&s, p, self, model, fp_ckpt, model_log, state, argv, 96, strs, &n_key);
         if (given(&s, p, "method")) {
-            ok = train_shared_fp(art, dir, argv, na, fp_ckpt, model_log, sizeof fp_ckpt, msg,
-                                 sizeof msg) == 0 &&
+            ok = train_shared_fp(art, dir, argv, n_key, fp_ckpt, model_log, state,
+                                 sizeof fp_ckpt, msg, sizeof msg) == 0 &&
                  quantize_step(&s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0;
         } else {
             ok = run_step("train", argv, train_log, msg, sizeof msg) == 0;
+            if (ok)
+                remove(state);
         }
     }
     if (ok) {

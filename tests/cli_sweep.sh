@@ -85,8 +85,11 @@ rows=$(q kill.db "SELECT COUNT(*) FROM points")
 echo "rows after kill -9: $rows"
 check "killed mid-sweep (1 to 5 of 6 rows)" "$([ "$rows" -ge 1 ] && [ "$rows" -lt 6 ]; echo $?)"
 check "no point process outlives the runner" "$(! pgrep_here '--store kill.db' >/dev/null; echo $?)"
+echo "training states left by the killed points: $(ls kill.d/*/train.lqc 2>/dev/null | wc -l)"
 "$logiq" sweep small.ini -j 2 --store kill.db -q >kill2.out 2>&1
 check "the restarted sweep exits 0" $?
+check "no training state is left once the points are done" \
+    "$([ -z "$(ls kill.d/*/train.lqc 2>/dev/null)" ]; echo $?)"
 check "the restarted sweep ran only the rest" "$(grep -q "$rows done and 0 failed before this run" kill2.out; echo $?)"
 fig="SELECT key, status, acc_int, acc_float, gates_nand2, cycles, energy_op_pj, acc_sim, sim_match, energy_act_pj FROM points ORDER BY key"
 check "same points and figures as the uninterrupted run" "$([ "$(q kill.db "$fig")" = "$(q ref.db "$fig")" ]; echo $?)"

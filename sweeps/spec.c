@@ -33,6 +33,8 @@ static const struct sw_param_def defs[] = {
     {"network", "aq", SW_P_STR, "1", 0, 0, NULL, "--aq", 1, "activation quantizer (1, sign, 2, 3)"},
     {"network", "aqe", SW_P_FLOAT, "", 1e-6, 1, NULL, "--aqe", 0,
      "AQE blend factor alpha for weights and activations (not given: the STEs)"},
+    {"network", "aqe_ramp", SW_P_ENUM, "", 0, 0, "no|yes", "--aqe-ramp", 0,
+     "AQE: raise alpha linearly to 1 over training (logiq's extension; a flag)"},
     {"network", "sinareq", SW_P_ENUM, "", 0, 0, "no|yes", "--sinareq", 0,
      "SINAREQ: learn each hidden layer's bit width on dorefa/wrpn weights (a flag)"},
     {"network", "sinareq_lq", SW_P_FLOAT, "", 0, 1e6, NULL, "--sinareq-lq", 0,

@@ -324,12 +324,13 @@ static void test_store(void)
     free(rows);
     sw_store_close(st);
 
-    /* a version-2 store (no sinareq, method, ... columns) is upgraded in place
-     * when opened: the columns are added, the rows kept */
+    /* a version-2 store (no sinareq, method, aqe_ramp, ... columns) is upgraded
+     * in place when opened: the columns are added, the rows kept */
     sqlite3_open(path, &db);
     TU_CHECK(sqlite3_exec(db, "ALTER TABLE points DROP COLUMN method; ALTER TABLE points DROP "
-                              "COLUMN calib; ALTER TABLE points DROP COLUMN sinareq; PRAGMA "
-                              "user_version = 2", NULL, NULL, NULL) == SQLITE_OK,
+                              "COLUMN calib; ALTER TABLE points DROP COLUMN sinareq; ALTER "
+                              "TABLE points DROP COLUMN aqe_ramp; PRAGMA user_version = 2",
+                          NULL, NULL, NULL) == SQLITE_OK,
              "make a version-2 store: %s", sqlite3_errmsg(db));
     sqlite3_close(db);
     TU_CHECK(sw_store_open(&st, path, SW_STORE_EXISTING, &err) == SW_OK, "upgrade: %s", err.msg);
@@ -339,7 +340,7 @@ static void test_store(void)
     sqlite3_open(path, &db);
     TU_CHECK(count(db, "PRAGMA user_version") == SW_STORE_VERSION &&
                  count(db, "SELECT COUNT(*) FROM pragma_table_info('points') WHERE name IN "
-                           "('method', 'calib', 'sinareq')") == 3 &&
+                           "('method', 'calib', 'sinareq', 'aqe_ramp')") == 4 &&
                  count(db, "SELECT COUNT(*) FROM points WHERE method IS NULL") == 2,
              "upgraded: version %d, the new columns added", count(db, "PRAGMA user_version"));
     sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);

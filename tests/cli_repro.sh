@@ -86,9 +86,9 @@ grep -q "aqe-vs-ste" r2/report.md && grep -q "Not evaluated: no done point match
 check "its claims are listed, unanswered by this store" $?
 "$logiq" sweep "$src/sweeps/seeds.ini" --store seeds-dry.db --dry-run >dry.out 2>&1
 check "sweeps/seeds.ini is a valid spec" $?
-grep -q "^sweep seeds (.*): 117 points" dry.out
+grep -q "^sweep seeds (.*): 126 points" dry.out
 rc=$?
-check "it has 117 points ($(head -n 1 dry.out))" $rc
+check "it has 126 points ($(head -n 1 dry.out))" $rc
 
 # ---- post-training quantization and SINAREQ points ----
 cat >pq.ini <<'EOF2'
@@ -182,6 +182,9 @@ check "the report's SINAREQ table: plain at 4 bits, learned at the .qnn's widths
 printf '[x]\npaper = P\nclaim = C\nvary = wq\nexpect = heq:3 >> twn\n' >bad.ini
 expect_exit 2 "a malformed claims file" "bad.ini:5: \[x\] expect" \
     "$logiq" report rp.db -o r3 --claims bad.ini
+{ printf '[x]\npaper = P\nclaim = '; printf 'a%.0s' $(seq 220); printf '\nvary = wq\nexpect = heq:3 > twn\n'; } >long.ini
+expect_exit 2 "a claims line too long for the INI reader" "long.ini:3: line longer than 198" \
+    "$logiq" report rp.db -o r3 --claims long.ini
 expect_exit 2 "a missing claims file" "nothere.ini" \
     "$logiq" report rp.db -o r3 --claims nothere.ini
 exit $fail

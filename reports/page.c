@@ -324,6 +324,21 @@ struct sq_group {
     char widths[256];       /* of the group's first point */
 };
 
+/* Table order: DoReFa, then WRPN, by bits; plain, then fixed widths, then
+ * learned widths (the settings' names sort so). */
+static int by_quantizer(const void *a, const void *b)
+{
+    const struct sq_group *x = a, *y = b;
+    int fx = x->wq[0] == 'w', fy = y->wq[0] == 'w';  /* wrpn after dorefa */
+    if (fx != fy)
+        return fx - fy;
+    int bx = atoi(strchr(x->wq, ':') + 1), by = atoi(strchr(y->wq, ':') + 1);
+    if (bx != by)
+        return bx - by;
+    int px = strcmp(x->setting, "plain") != 0, py = strcmp(y->setting, "plain") != 0;
+    return px != py ? px - py : strcmp(x->setting, y->setting);
+}
+
 /* A point's weight widths: the learned ones the .qnn records (sinareq_bits),
  * else B of its dorefa:B / wrpn:B for every hidden layer. Returns the mean,
  * NAN when unknown; widths gets the list. */
@@ -406,6 +421,7 @@ static void write_sinareq(const struct rp_report *r, const struct out *o)
         g[k].gates_sum += d->pts[i].gates_nand2;
         g[k].energy_sum += d->pts[i].energy_op_pj;
     }
+    qsort(g, (size_t)ng, sizeof *g, by_quantizer);
     if (any_sq) {
         heading(o, 2, "SINAREQ: learned per-layer bit widths and their hardware cost", "sinareq");
         para_begin(o);

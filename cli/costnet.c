@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sweeps/spec.h"
 
 /* inih's handler state: the first error, and the keys seen (duplicates are
  * an error: the second value would silently win otherwise). */
@@ -54,6 +55,12 @@ int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *ms
     cm_hw_defaults(hw);
     if (path) {
         struct hw_parse p = {.hw = hw};
+        int too_long = sw_ini_long_line_file(path);
+        if (too_long) {
+            snprintf(msg, size, "%s:%d: line longer than %d characters", path, too_long,
+                     SW_INI_LINE_MAX);
+            return 2;
+        }
         int line = ini_parse(path, on_key, &p);
         if (line == -1) {
             snprintf(msg, size, "%s: %s", path, strerror(errno));

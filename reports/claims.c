@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sweeps/filter.h"
+#include "sweeps/spec.h"
 
 const char *rp_verdict_name(enum rp_verdict v)
 {
@@ -188,35 +189,15 @@ static int on_key(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-/* The first line of path longer than inih reads whole (it would split it
- * silently and complain about the next line), or 0. */
-static int long_line(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    int line = 1, len = 0, c, found = 0;
-    while (!found && (c = getc(f)) != EOF) {
-        if (c == '\n') {
-            line++;
-            len = 0;
-        } else if (++len > INI_MAX_LINE - 2) {
-            found = line;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
 enum rp_status rp_claims_load(struct rp_claims *cl, const char *path, struct rp_error *err)
 {
     memset(cl, 0, sizeof *cl);
     snprintf(cl->path, sizeof cl->path, "%s", path);
     struct load_ctx x = {.cl = cl};
-    int too_long = long_line(path);
+    int too_long = sw_ini_long_line_file(path);
     if (too_long)
         return rp_fail(err, RP_ERR_ARG, "%s:%d: line longer than %d characters", path,
-                       too_long, INI_MAX_LINE - 2);
+                       too_long, SW_INI_LINE_MAX);
     int line = ini_parse(path, on_key, &x);
     if (line < 0)
         return rp_fail(err, RP_ERR_ARG, "%s: cannot read the claims file", path);

@@ -655,21 +655,11 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
     const char *dot = strrchr(base, '.');
     snprintf(s->name, sizeof s->name, "%.*s", dot && dot != base ? (int)(dot - base) : 127, base);
 
-    /* inih reads lines into a 200-byte buffer and would split a longer one
-     * silently: refuse it with a hint. */
-    int line = 1;
-    for (const char *p = text, *start = text; ; p++) {
-        if (*p == '\n' || !*p) {
-            if (p - start > INI_MAX_LINE - 2)
-                return sw_fail(err, SW_ERR_SPEC, "%s:%d: line longer than %d characters "
-                               "(continue a list on an indented next line)", path, line,
-                               INI_MAX_LINE - 2);
-            if (!*p)
-                break;
-            start = p + 1;
-            line++;
-        }
-    }
+    int line = sw_ini_long_line(text);
+    if (line)
+        return sw_fail(err, SW_ERR_SPEC, "%s:%d: line longer than %d characters "
+                       "(continue a list on an indented next line)", path, line,
+                       SW_INI_LINE_MAX);
 
     struct parse_state ps = {.s = s, .path = path, .check = check, .ctx = ctx, .all = text,
                              .text = text};
@@ -788,6 +778,39 @@ void sw_spec_free(struct sw_spec *s)
     free(s->filter);
     sw_filter_free(s->filter_expr);
     memset(s, 0, sizeof *s);
+}
+
+int sw_ini_long_line(const char *text)
+{
+    int line = 1;
+    for (const char *p = text, *start = text;; p++) {
+        if (*p == '\n' || !*p) {
+            if (p - start > SW_INI_LINE_MAX)
+                return line;
+            if (!*p)
+                return 0;
+            start = p + 1;
+            line++;
+        }
+    }
+}
+
+int sw_ini_long_line_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        text = malloc((size_t)n + 1);
+    int line = 0;
+    if (text && fread(text, 1, (size_t)n, f) == (size_t)n) {
+        text[n] = 0;
+        line = sw_ini_long_line(text);
+    }
+    free(text);
+    if (f)
+        fclose(f);
+    return line;
 }
 
 uint64_t sw_fnv1a64(const void *data, size_t n)

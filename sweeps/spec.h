@@ -26,6 +26,7 @@
 #ifndef LOGIQ_SW_SPEC_H
 #define LOGIQ_SW_SPEC_H
 
+#include <ini.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,5 +124,13 @@ int sw_point_canonical(const struct sw_spec *s, const struct sw_point *p, char *
                        size_t size);
 /* 64-bit FNV-1a of n bytes. */
 uint64_t sw_fnv1a64(const void *data, size_t n);
+
+/* inih reads a line into a buffer of INI_MAX_LINE bytes and splits a longer
+ * one silently (its error then names the next line): the first line of text
+ * longer than SW_INI_LINE_MAX characters, or 0. The _file form reads path
+ * (0 if it cannot: the parser then says why). Every INI reader checks it. */
+#define SW_INI_LINE_MAX (INI_MAX_LINE - 2)
+int sw_ini_long_line(const char *text);
+int sw_ini_long_line_file(const char *path);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "nn/qnn.h"
 
 void cli_train_ckpt_init(struct cli_train_ckpt *c, const char *path, struct nn_model *m,
                          struct nn_sinareq *sq, float width, const struct nn_train_opts *o,
@@ -44,22 +45,6 @@ void cli_train_ckpt_init(struct cli_train_ckpt *c, const char *path, struct nn_m
                  nn_ckpt_float(f[4], sq->o.beta_lr), nn_ckpt_float(f[5], sq->o.beta_min));
 }
 
-/* The value of key in the checkpoint's metadata lines into buf; 0 if found. */
-static int meta_get(const char *meta, const char *key, char *buf, size_t size)
-{
-    size_t kl = strlen(key);
-    for (const char *p = meta; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t l = nl ? (size_t)(nl - p) : strlen(p);
-        if (l > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
-            snprintf(buf, size, "%.*s", (int)(l - kl - 1), p + kl + 1);
-            return 0;
-        }
-        p += l + (nl != NULL);
-    }
-    return -1;
-}
-
 /* Reads the state's scalars from the metadata; an error names the field. */
 static int read_scalars(const char *path, const char *meta, struct nn_train_state *s)
 {
@@ -68,7 +53,7 @@ static int read_scalars(const char *path, const char *meta, struct nn_train_stat
                                        "state_correct", "state_seen", "state_seconds"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         char v[128], *end;
-        if (meta_get(meta, keys[k], v, sizeof v) != 0) {
+        if (!nn_meta_get(meta, keys[k], v, sizeof v)) {
             fprintf(stderr, "logiq train: %s: field '%s' missing\n", path, keys[k]);
             return -1;
         }

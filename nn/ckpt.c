@@ -420,6 +420,27 @@ static enum nn_status parse_text(struct nn_ckpt *ck, const uint8_t *p, uint32_t 
     return st;
 }
 
+static enum nn_status read_records(const struct nn_ckpt *ck, const uint8_t **pp,
+                                   const struct tensor *t, int nt, int skip_wq,
+                                   const char *what, struct nn_error *err);
+
+/* Walks the records once, counts only: where the training state begins,
+ * how many records it has, and that nothing lies after it. */
+static enum nn_status find_state(struct nn_ckpt *ck, struct nn_error *err)
+{
+    const uint8_t *p = ck->buf + ck->tensors_at, *end = ck->buf + ck->size - 4;
+    enum nn_status st = read_records(ck, &p, NULL, 0, 0, "model", err);
+    ck->state_at = (uint64_t)(p - ck->buf);
+    if (st == NN_OK && ck->version >= 2) {
+        ck->n_state = nn_get_u32(p);
+        st = read_records(ck, &p, NULL, 0, 0, "training state", err);
+    }
+    if (st == NN_OK && p != end)
+        st = nn_fail(err, NN_ERR_FORMAT, "%s: %td bytes between the last tensor and the "
+                     "checksum", ck->path, end - p);
+    return st;
+}
+
 enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_error *err)
 {
     memset(ck, 0, sizeof *ck);
@@ -483,6 +504,9 @@ enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_erro
     ck->size = size;
     ck->version = version;
     ck->tensors_at = HEADER_BYTES + text_len;
+    st = find_state(ck, err);
+    if (st != NN_OK)
+        goto fail;
     return NN_OK;
 fail:
     free(buf);
@@ -550,12 +574,6 @@ static enum nn_status load_tensors(const struct nn_ckpt *ck, struct nn_model *m,
     list_tensors(m, t);
     const uint8_t *p = ck->buf + ck->tensors_at;
     enum nn_status st = read_records(ck, &p, t, nt, wq == NN_CKPT_WQ_REFIT, "model", err);
-    if (st == NN_OK && ck->version >= 2) /* the training state: checked, not loaded */
-        st = read_records(ck, &p, NULL, 0, 0, "training state", err);
-    const uint8_t *end = ck->buf + ck->size - 4;
-    if (st == NN_OK && p != end)
-        st = nn_fail(err, NN_ERR_FORMAT, "%s: %td bytes between the last tensor and the "
-                     "checksum", ck->path, end - p);
     if (st == NN_OK && wq == NN_CKPT_WQ_REFIT)
         nn_model_fit_quant(m, 1);
     free(t);
@@ -640,11 +658,7 @@ done:
 
 int nn_ckpt_has_state(const struct nn_ckpt *ck)
 {
-    if (ck->version < 2)
-        return 0;
-    const uint8_t *p = ck->buf + ck->tensors_at;
-    struct nn_error err;
-    return read_records(ck, &p, NULL, 0, 0, "model", &err) == NN_OK && nn_get_u32(p) > 0;
+    return ck->n_state > 0;
 }
 
 enum nn_status nn_ckpt_load_state(const struct nn_ckpt *ck, struct nn_model *m, int *order,
@@ -653,11 +667,8 @@ enum nn_status nn_ckpt_load_state(const struct nn_ckpt *ck, struct nn_model *m, 
     enum nn_status st = load_tensors(ck, m, NN_CKPT_WQ_RESTORE, err);
     if (st != NN_OK)
         return st;
-    const uint8_t *p = ck->buf + ck->tensors_at;
-    st = read_records(ck, &p, NULL, 0, 0, "model", err);
-    if (st != NN_OK)
-        return st;
-    if (ck->version < 2 || nn_get_u32(p) == 0)
+    const uint8_t *p = ck->buf + ck->state_at;
+    if (!nn_ckpt_has_state(ck))
         return nn_fail(err, NN_ERR_ARG, "%s: holds no training state (written by --save-fp, "
                        "not --checkpoint)", ck->path);
     int ns = list_state(m, NULL, 0, NULL);

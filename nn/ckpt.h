@@ -60,6 +60,8 @@ struct nn_ckpt {
     uint8_t *buf;                /* the whole file */
     uint64_t size;
     uint64_t tensors_at;         /* offset of the tensor count */
+    uint64_t state_at;           /* offset of the training state's count (version 2) */
+    uint32_t n_state;            /* its records: 0 without a training state */
     uint32_t version;
 };
 
@@ -67,7 +69,8 @@ struct nn_ckpt {
 enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info *info,
                              const char *path, struct nn_error *err);
 
-/* Reads and checks path (magic, version, length, CRC, then every option);
+/* Reads and checks path (magic, version, length, CRC, every option, and that
+ * the records' counts fill the file, which finds the training state);
  * on failure *ck is left zeroed and err names the file and the field. */
 enum nn_status nn_ckpt_read(struct nn_ckpt *ck, const char *path, struct nn_error *err);
 

@@ -910,12 +910,10 @@ static const char *meta_find(const char *meta, const char *key, size_t *len)
     return NULL;
 }
 
-int nn_qnn_meta_get(const struct nn_qnn *m, const char *key, char *buf, int size)
+int nn_meta_get(const char *meta, const char *key, char *buf, size_t size)
 {
-    if (!memchr(m->meta, '\0', sizeof m->meta))
-        return 0;
     size_t len;
-    const char *line = meta_find(m->meta, key, &len);
+    const char *line = meta_find(meta, key, &len);
     if (!line)
         return 0;
     const char *v = line + strlen(key) + 1;
@@ -923,11 +921,18 @@ int nn_qnn_meta_get(const struct nn_qnn *m, const char *key, char *buf, int size
     if (vlen > 0 && v[vlen - 1] == '\n')
         vlen--;
     if (size > 0) {
-        size_t n = vlen < (size_t)size - 1 ? vlen : (size_t)size - 1;
+        size_t n = vlen < size - 1 ? vlen : size - 1;
         memcpy(buf, v, n);
         buf[n] = '\0';
     }
     return 1;
+}
+
+int nn_qnn_meta_get(const struct nn_qnn *m, const char *key, char *buf, int size)
+{
+    if (!memchr(m->meta, '\0', sizeof m->meta))
+        return 0;
+    return nn_meta_get(m->meta, key, buf, size > 0 ? (size_t)size : 0);
 }
 
 int nn_qnn_meta_set(struct nn_qnn *m, const char *key, const char *value)

@@ -39,6 +39,7 @@
 #ifndef LOGIQ_NN_QNN_H
 #define LOGIQ_NN_QNN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nn/status.h"
@@ -120,6 +121,9 @@ void nn_qnn_free(struct nn_qnn *m);
 
 /* Looks up a metadata key; copies its value into buf. Returns 1 if found. */
 int nn_qnn_meta_get(const struct nn_qnn *m, const char *key, char *buf, int size);
+/* The same on any "key=value\n" lines (a checkpoint's metadata too): 1 if
+ * found, the value copied into buf (truncated to size - 1). */
+int nn_meta_get(const char *meta, const char *key, char *buf, size_t size);
 /* Appends "key=value\n" (replacing an existing key). Returns 0, or -1 if full. */
 int nn_qnn_meta_set(struct nn_qnn *m, const char *key, const char *value);
 

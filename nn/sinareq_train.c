@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/qnn.h"
 #include "nn/sinareq.h"
 
 void nn_sinareq_opts_default(struct nn_sinareq_opts *o)
@@ -271,43 +272,21 @@ int nn_sinareq_state_text(const struct nn_sinareq *s, char *buf, size_t size)
     return (int)n;
 }
 
-/* The value of key in "key=value\n" lines, or NULL; *len its length. */
-static const char *meta_value(const char *meta, const char *key, size_t *len)
-{
-    size_t kl = strlen(key);
-    for (const char *p = meta; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-            *len = nl ? (size_t)(nl - p - kl - 1) : strlen(p + kl + 1);
-            return p + kl + 1;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    return NULL;
-}
-
 enum nn_status nn_sinareq_state_parse(struct nn_sinareq *s, const char *meta,
                                       struct nn_error *err)
 {
-    size_t len;
     char buf[4096];
-    const char *v = meta_value(meta, "state_sinareq_t", &len);
     char *end;
-    if (!v || len >= sizeof buf)
+    if (!nn_meta_get(meta, "state_sinareq_t", buf, sizeof buf))
         return nn_fail(err, NN_ERR_FORMAT, "field 'state_sinareq_t' missing");
-    memcpy(buf, v, len);
-    buf[len] = 0;
     long t = strtol(buf, &end, 10);
     if (*end || t < 0)
         return nn_fail(err, NN_ERR_FORMAT, "field 'state_sinareq_t' = '%s': expected a count",
                        buf);
     double val[3][NN_MAX_LAYERS];
     for (int k = 0; k < 3; k++) {
-        v = meta_value(meta, state_key[k], &len);
-        if (!v || len >= sizeof buf)
+        if (!nn_meta_get(meta, state_key[k], buf, sizeof buf))
             return nn_fail(err, NN_ERR_FORMAT, "field '%s' missing", state_key[k]);
-        memcpy(buf, v, len);
-        buf[len] = 0;
         const char *p = buf;
         for (int i = 0; i < s->n_layers; i++) {
             val[k][i] = strtod(p, &end);

@@ -100,15 +100,13 @@ static int bench_one(const struct bench_cfg *c, int batches)
 static int run_child(const char *self, const char *name, int batches, int threads,
                      double *img_s, long *peak_kb)
 {
-    char cmd[4600];
-    snprintf(cmd, sizeof cmd, "'%s' bench train --one %s --batches %d --threads %d", self,
-             name, batches, threads);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    int n = fscanf(p, "%lf %ld", img_s, peak_kb);
-    int rc = pclose(p);
-    return n == 2 && rc == 0 ? 0 : -1;
+    char b_s[16], t_s[16], out[256];
+    snprintf(b_s, sizeof b_s, "%d", batches);
+    snprintf(t_s, sizeof t_s, "%d", threads);
+    char *argv[] = {(char *)self, "bench", "train", "--one", (char *)name, "--batches", b_s,
+                    "--threads", t_s, NULL};
+    int rc = cli_run_capture(argv, out, sizeof out, 0);
+    return rc == 0 && sscanf(out, "%lf %ld", img_s, peak_kb) == 2 ? 0 : -1;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -129,15 +127,14 @@ static double median(const double *v, int n)
 /* One PyTorch run (the caller has checked that torch imports). */
 static int run_torch(const char *variant, int batches, int threads, double *img_s)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/scripts/bench_torch.py' --variant %s "
-             "--batches %d --threads %d", LOGIQ_SOURCE_DIR, variant, batches, threads);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    int n = fscanf(p, "images_per_s %lf", img_s);
-    int rc = pclose(p);
-    return n == 1 && rc == 0 ? 0 : -1;
+    char script[4200], b_s[16], t_s[16], out[256];
+    snprintf(script, sizeof script, "%s/scripts/bench_torch.py", LOGIQ_SOURCE_DIR);
+    snprintf(b_s, sizeof b_s, "%d", batches);
+    snprintf(t_s, sizeof t_s, "%d", threads);
+    char *argv[] = {"/usr/bin/python3", script, "--variant", (char *)variant, "--batches", b_s,
+                    "--threads", t_s, NULL};
+    int rc = cli_run_capture(argv, out, sizeof out, 0);
+    return rc == 0 && sscanf(out, "images_per_s %lf", img_s) == 1 ? 0 : -1;
 }
 
 enum { O_BATCHES = 256, O_THREADS, O_NO_TORCH, O_ONLY, O_ONE, O_REPEAT };
@@ -237,8 +234,10 @@ int cmd_bench(int argc, char **argv)
     }
     if (!torch || (!fp && !bin))
         return 0;
+    char probe[64];
     if (access("/usr/bin/python3", X_OK) != 0 ||
-        system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+        cli_run_capture((char *[]){"/usr/bin/python3", "-c", "import torch", NULL}, probe,
+                        sizeof probe, 1) != 0) {
         printf("PyTorch: not available (/usr/bin/python3 without torch); no comparison\n");
         return 0;
     }

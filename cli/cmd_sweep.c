@@ -34,6 +34,7 @@
 #include "nn/model.h"
 #include "nn/quant.h"
 #include "sweeps/exec.h"
+#include "sweeps/shell.h"
 #include "sweeps/pareto.h"
 
 static const char help[] =
@@ -300,12 +301,13 @@ static int job_argv(void *ctx, int i, char ***argv, const char **log)
         fclose(f);
     r->argv[0] = (char *)r->exe;
     r->argv[1] = "sweep";
-    r->argv[2] = (char *)r->spec_path;
-    r->argv[3] = "--point";
-    r->argv[4] = (char *)p->key;
-    r->argv[5] = "--store";
-    r->argv[6] = (char *)r->store_path;
-    r->argv[7] = NULL;
+    r->argv[2] = "--point";
+    r->argv[3] = (char *)p->key;
+    r->argv[4] = "--store";
+    r->argv[5] = (char *)r->store_path;
+    r->argv[6] = "--";  /* the spec's path is never taken for an option */
+    r->argv[7] = (char *)r->spec_path;
+    r->argv[8] = NULL;
     *argv = r->argv;
     *log = r->log;
     return 0;
@@ -705,6 +707,13 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
         free(queue);
         return 0;
     }
+    if (strpbrk(abs_art, "\"\\")) {
+        /* sbatch reads #SBATCH --output="PATH" with its own quoting */
+        fprintf(stderr, "logiq sweep: %s: a store path holding '\"' or '\\' cannot be named in "
+                "a Slurm #SBATCH line; move the store\n", abs_store);
+        free(queue);
+        return EXIT_USAGE;
+    }
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "logiq sweep: %s: cannot write: %s\n", path, strerror(errno));
@@ -712,32 +721,58 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
         return EXIT_WORK;
     }
     int threads = atoi(sw_point_value(s, &pts[queue[0]], "threads"));
-    fprintf(f, "#!/bin/bash\n"
-            "# Slurm array job written by `logiq sweep %s --slurm`: one task per point\n"
-            "# pending when it was written. Submit with `sbatch %s`; when the tasks are\n"
-            "# done, fold their shards into the store with\n"
-            "#   logiq sweep %s --merge %s --store %s\n"
-            "#SBATCH --job-name=logiq-%s\n"
+    /* every string from the spec, the store or a file name goes through
+     * sweeps/shell.h: quoted as a word, or made inert in a comment */
+    char job[64];
+    fputs("#!/bin/bash\n# Slurm array job written by `logiq sweep ", f);
+    sw_sh_quote_shown(f, abs_spec);
+    fputs(" --slurm`: one task per point\n# pending when it was written. Submit with `sbatch ", f);
+    sw_sh_quote_shown(f, path);
+    fputs("`; when the tasks are\n# done, fold their shards into the store with\n#   logiq sweep ", f);
+    sw_sh_quote_shown(f, abs_spec);
+    fputs(" --merge ", f);
+    sw_sh_quote_shown(f, shards);
+    fputs(" --store ", f);
+    sw_sh_quote_shown(f, abs_store);
+    fprintf(f, "\n#SBATCH --job-name=logiq-%s\n"
             "#SBATCH --array=0-%d%%%d\n"
             "#SBATCH --cpus-per-task=%d\n"
-            "#SBATCH --output=%s/slurm-%%A_%%a.out\n",
-            abs_spec, path, abs_spec, shards, abs_store, s->name, pending - 1,
-            parallel > 1 ? parallel : pending, threads > 0 ? threads : 1, abs_art);
+            "#SBATCH --output=\"",
+            sw_sh_name(job, sizeof job, s->name), pending - 1,
+            parallel > 1 ? parallel : pending, threads > 0 ? threads : 1);
+    sw_sh_comment(f, abs_art);  /* no '"' or '\\' (refused above) */
+    fputs("/slurm-%A_%a.out\"\n", f);
     if (timeout_s > 0)
         fprintf(f, "#SBATCH --time=%d\n", (int)ceil(timeout_s / 60.0) + 1);
     fprintf(f, "set -eu\nkeys=(\n");
-    for (int i = 0; i < pending; i++)
-        fprintf(f, "  %s\n", pts[queue[i]].key);
-    fprintf(f, ")\nexec '%s' sweep '%s' --point \"${keys[$SLURM_ARRAY_TASK_ID]}\" "
-            "--store '%s' --shard '%s'\n", self, abs_spec, abs_store, shards);
+    for (int i = 0; i < pending; i++) {
+        fputs("  ", f);
+        sw_sh_quote(f, pts[queue[i]].key);
+        fputc('\n', f);
+    }
+    fputs(")\nexec ", f);
+    sw_sh_quote(f, self);
+    fputs(" sweep --point \"${keys[$SLURM_ARRAY_TASK_ID]}\" --store ", f);
+    sw_sh_quote(f, abs_store);
+    fputs(" --shard ", f);
+    sw_sh_quote(f, shards);
+    fputs(" -- ", f);
+    sw_sh_quote(f, abs_spec);
+    fputc('\n', f);
     free(queue);
     if (fclose(f) != 0) {
         fprintf(stderr, "logiq sweep: %s: write failed\n", path);
         return EXIT_WORK;
     }
     chmod(path, 0755);
-    printf("wrote %s: %d tasks; submit with sbatch %s, then logiq sweep %s --merge %s\n", path,
-           pending, path, spec_path, shards);
+    /* the commands shown are quoted words, safe to copy into a shell */
+    printf("wrote %s: %d tasks; submit with sbatch ", path, pending);
+    sw_sh_quote_shown(stdout, path);
+    printf(", then logiq sweep ");
+    sw_sh_quote_shown(stdout, spec_path);
+    printf(" --merge ");
+    sw_sh_quote_shown(stdout, shards);
+    putchar('\n');
     return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "nn/qnn.h"
 #include "nn/weight_hist.h"
+#include "reports/escape.h"
 
 /* ---- styles ---- */
 
@@ -74,31 +75,11 @@ static const char *extra_colors[] = {"#9467bd", "#8c564b", "#e377c2", "#bcbd22",
 
 /* ---- writing ---- */
 
-/* A CSV text field: commas, quotes and line breaks replaced, so the file
- * needs no quoting (gnuplot and spreadsheet both read it plainly). */
-static void csv_text(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        fputc(*s == ',' ? ';' : *s == '"' ? '\'' : (*s == '\n' || *s == '\r') ? ' ' : *s, f);
-}
-
 /* A CSV number: empty when not measured. */
 static void csv_num(FILE *f, double v)
 {
     if (isfinite(v))
         fprintf(f, "%.9g", v);
-}
-
-/* A gnuplot string literal. */
-static void gp_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s == '\n' ? ' ' : *s, f);
-    }
-    fputc('"', f);
 }
 
 struct fig {
@@ -146,9 +127,10 @@ static enum rp_status fig_begin(struct fig *g, struct rp_report *r, const char *
     snprintf(g->meta->title, sizeof g->meta->title, "%s", title);
     g->meta->section = sec;
     g->meta->point = point;
+    fprintf(g->gp, "# %s.gp: the figure titled\n#   ", name);
+    rp_gp_quote(g->gp, title);
     fprintf(g->gp,
-            "# %s.gp: %s\n"
-            "# Drawn by `logiq report` from %s.csv. Restyle it, then run\n"
+            "\n# Drawn by `logiq report` from %s.csv. Restyle it, then run\n"
             "# `gnuplot %s.gp` in this folder to redraw %s.png and %s.svg.\n"
             "reset session\n"
             "set datafile separator comma\n"
@@ -159,7 +141,7 @@ static enum rp_status fig_begin(struct fig *g, struct rp_report *r, const char *
             "        set terminal svg size %d,%d noenhanced font \"sans,10\" background \"white\"\n"
             "    }\n"
             "    set output \"%s.\" . fmt\n",
-            name, title, name, name, name, name, w_px, h_px, w_px, h_px, name);
+            name, name, name, name, w_px, h_px, w_px, h_px, name);
     return RP_OK;
 }
 
@@ -189,7 +171,9 @@ static void point_fig_names(const struct rp_point *p, const char *prefix, const 
                             char name[64], char title[400])
 {
     char pt[300];
-    snprintf(name, 64, "%s-%s", prefix, p->key);
+    char pre[32];
+    snprintf(pre, sizeof pre, "%s-", prefix);
+    rp_file_part(name, 64, pre, p->key);
     snprintf(title, 400, "%s: %s (%s)", what, point_title(p, pt, sizeof pt), p->key);
 }
 
@@ -283,10 +267,11 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         double x = rp_obj_value(p, k) * objs[k].scale;
         lo = fmin(lo, x);
         hi = fmax(hi, x);
-        fprintf(g.csv, "%s,", p->key);
-        csv_text(g.csv, p->merge);
+        rp_csv_text(g.csv, p->key);
         fputc(',', g.csv);
-        csv_text(g.csv, p->label);
+        rp_csv_text(g.csv, p->merge);
+        fputc(',', g.csv);
+        rp_csv_text(g.csv, p->label);
         fputc(',', g.csv);
         csv_num(g.csv, x);
         fputc(',', g.csv);
@@ -313,9 +298,9 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
                  title, n, d->n, d->n_failed);
     else
         snprintf(full, sizeof full, "%s (%d points)", title, n);
-    gp_str(g.gp, full);
+    rp_gp_quote(g.gp, full);
     fprintf(g.gp, "\n    set xlabel ");
-    gp_str(g.gp, objs[k].xlabel);
+    rp_gp_quote(g.gp, objs[k].xlabel);
     fprintf(g.gp, "\n    set ylabel \"test accuracy of the integer model, %%\"\n"
                   "    set grid\n    set key outside right top\n");
     if (lo > 0 && hi / lo > 20)
@@ -327,12 +312,12 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
     fprintf(g.gp, "    plot \\\n");
     for (int i = 0; i < nk; i++) {
         fprintf(g.gp, "        \"%s.csv\" skip 1 using 4:(strcol(2) eq ", objs[k].fig);
-        gp_str(g.gp, kinds[i]);
+        rp_gp_quote(g.gp, kinds[i]);
         /* shrinking sizes: a point drawn later never hides one of equal figures */
         fprintf(g.gp, " ? 100 * $5 : NaN) with points pt %d ps %.2f lc rgb \"%s\" title ",
                 rp_merge_pt(kinds[i]), 2.2 - 0.9 * i / (nk > 1 ? nk - 1 : 1),
                 rp_merge_color(kinds[i]));
-        gp_str(g.gp, kinds[i]);
+        rp_gp_quote(g.gp, kinds[i]);
         fprintf(g.gp, ", \\\n");
     }
     fprintf(g.gp,
@@ -400,12 +385,16 @@ static enum rp_status stacked_bars(struct rp_report *r, const char *dir, const c
     g.meta->n_rows = n_rows;
     fprintf(g.csv, "key,point");
     for (int c = 0; c < n_cols; c++)
-        fprintf(g.csv, ",%s", cols[c]);
+        {
+            fputc(',', g.csv);
+            rp_csv_text(g.csv, cols[c]);
+        }
     fputc('\n', g.csv);
     for (int i = 0; i < n_rows; i++) {
         char t[300];
-        fprintf(g.csv, "%s,", d->pts[rows[i]].key);
-        csv_text(g.csv, point_title(&d->pts[rows[i]], t, sizeof t));
+        rp_csv_text(g.csv, d->pts[rows[i]].key);
+        fputc(',', g.csv);
+        rp_csv_text(g.csv, point_title(&d->pts[rows[i]], t, sizeof t));
         for (int c = 0; c < n_cols; c++) {
             fputc(',', g.csv);
             csv_num(g.csv, v[(size_t)i * (size_t)n_cols + (size_t)c]);
@@ -413,9 +402,9 @@ static enum rp_status stacked_bars(struct rp_report *r, const char *dir, const c
         fputc('\n', g.csv);
     }
     fprintf(g.gp, "    set title ");
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set ylabel ");
-    gp_str(g.gp, ylabel);
+    rp_gp_quote(g.gp, ylabel);
     fprintf(g.gp, "\n    set style data histograms\n"
                   "    set style histogram rowstacked\n"
                   "    set style fill solid 0.9 border rgb \"white\"\n"
@@ -428,7 +417,7 @@ static enum rp_status stacked_bars(struct rp_report *r, const char *dir, const c
     for (int c = 0; c < n_cols; c++) {
         fprintf(g.gp, "        \"%s.csv\" skip 1 using %d%s title ", name, c + 3,
                 c == 0 ? ":xtic(2)" : "");
-        gp_str(g.gp, cols[c]);
+        rp_gp_quote(g.gp, cols[c]);
         fprintf(g.gp, " lc rgb \"%s\"%s\n", colors[c], c + 1 < n_cols ? ", \\" : "");
     }
     return fig_end(&g, dir, err);
@@ -607,8 +596,10 @@ static enum rp_status fig_test_acc(struct rp_report *r, const char *dir, const i
     g.meta->n_rows = max_epochs;
     fprintf(g.csv, "epoch");
     for (int i = 0; i < n; i++)
-        if (logs[i].n_cols && rp_trainlog_col(&logs[i], "test_acc") >= 0)
-            fprintf(g.csv, ",%s", d->pts[rows[i]].key);
+        if (logs[i].n_cols && rp_trainlog_col(&logs[i], "test_acc") >= 0) {
+            fputc(',', g.csv);
+            rp_csv_text(g.csv, d->pts[rows[i]].key);
+        }
     fputc('\n', g.csv);
     for (int e = 0; e < max_epochs; e++) {
         fprintf(g.csv, "%d", e + 1);
@@ -642,7 +633,7 @@ static enum rp_status fig_test_acc(struct rp_report *r, const char *dir, const i
             fprintf(g.gp, "        \"test_acc_epochs.csv\" skip 1 using 1:(100 * $%d) with "
                           "linespoints pt %d lc rgb \"%s\" dt %d title ",
                     col, rp_merge_pt(p->merge), rp_merge_color(p->merge), 1 + done % 4);
-            gp_str(g.gp, point_title(p, t, sizeof t));
+            rp_gp_quote(g.gp, point_title(p, t, sizeof t));
             fprintf(g.gp, "%s\n", ++done < n_series ? ", \\" : "");
         }
         col++;
@@ -690,7 +681,7 @@ static enum rp_status fig_train(struct rp_report *r, const char *dir, int pi,
         fputc('\n', g.csv);
     }
     fprintf(g.gp, "    set title ");
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set xlabel \"epoch\"\n    set ylabel \"accuracy, %%\"\n"
                   "    set y2label \"training loss\"\n    set ytics nomirror\n    set y2tics\n"
                   "    set grid\n    set key outside right top\n");
@@ -750,7 +741,7 @@ static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
         fputc('\n', g.csv);
     }
     fprintf(g.gp, "    set title ");
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set xlabel \"epoch\"\n    set ylabel \"step size s\"\n"
                   "    set logscale y\n    set grid\n    set key outside right top\n");
     if (t->n_rows <= 20)
@@ -810,7 +801,10 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
     g.meta->n_rows = t->n_rows;
     fprintf(g.csv, "epoch");
     for (int i = 0; i < n_out; i++)
-        fprintf(g.csv, ",%s", t->cols[csv_col[i]]);
+        {
+        fputc(',', g.csv);
+        rp_csv_text(g.csv, t->cols[csv_col[i]]);
+    }
     fputc('\n', g.csv);
     for (int e = 0; e < t->n_rows; e++) {
         fprintf(g.csv, "%d", e + 1);
@@ -821,7 +815,7 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
         fputc('\n', g.csv);
     }
     fprintf(g.gp, "    set multiplot layout %d,%d title ", nr, nc);
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set grid\n    set yrange [0:1]\n    set key top right font \",8\"\n"
                   "    set xrange [0.5:%d.5]\n%s", t->n_rows,
             t->n_rows <= 20 ? "    set xtics 1\n" : "");
@@ -937,7 +931,7 @@ static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, in
     g.meta->n_rows = (int)rows;
     g.multiplot = 1;
     fprintf(g.gp, "    set multiplot layout 2,2 title ");
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set style fill solid 0.6 noborder\n    set grid ytics\n"
                   "    set xlabel \"weight\"\n    set ylabel \"weights per bin\"\n");
     for (int k = 0; k < n_pick; k++) {
@@ -1043,7 +1037,7 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
     }
     double bw = 0.8 / L;
     fprintf(g.gp, "    set title ");
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set xlabel \"integer weight code (w / s)\"\n"
                   "    set ylabel \"share of the layer's weights\"\n"
                   "    set xrange [%g:%g]\n    set xtics 1\n    set yrange [0:*]\n"
@@ -1083,7 +1077,7 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     const struct rp_claim *c = &r->claims->c[ci];
     const struct rp_claim_result *res = &r->claim_res[ci];
     char name[64], title[400];
-    snprintf(name, sizeof name, "claim-%.50s", c->id);
+    rp_file_part(name, sizeof name, "claim-", c->id);
     snprintf(title, sizeof title, "%s: %s", c->paper, c->id);
     int w = 300 + 70 * res->n_across * c->n_values;
     w = w < 800 ? 800 : w > 2000 ? 2000 : w;
@@ -1101,13 +1095,19 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
              "seed). %d points.",
              c->metric, what, c->vary, c->across[0] ? " and " : "", c->across, res->n_points);
     g.meta->n_rows = res->n_across;
-    fprintf(g.csv, "%s", c->across[0] ? c->across : "all");
+    rp_csv_text(g.csv, c->across[0] ? c->across : "all");
     for (int k = 0; k < c->n_values; k++)
-        fprintf(g.csv, ",%s=%s mean,sd,n", c->vary, c->values[k]);
+        {
+        char h[300];
+        snprintf(h, sizeof h, "%s=%s mean", c->vary, c->values[k]);
+        fputc(',', g.csv);
+        rp_csv_text(g.csv, h);
+        fputs(",sd,n", g.csv);
+    }
     fputc('\n', g.csv);
     double lo = 100.0, hi = 0.0;
     for (int a = 0; a < res->n_across; a++) {
-        csv_text(g.csv, c->across[0] ? res->across_vals[a] : "all");
+        rp_csv_text(g.csv, c->across[0] ? res->across_vals[a] : "all");
         for (int k = 0; k < c->n_values; k++) {
             const struct rp_cell *cell = &res->cell[a][k];
             fputc(',', g.csv);
@@ -1129,11 +1129,11 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     }
     double pad = fmax(1.0, 0.15 * (hi - lo));
     fprintf(g.gp, "    set title ");
-    gp_str(g.gp, title);
+    rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set ylabel \"%s, %%\"\n", c->metric);
     if (c->across[0]) {
         fprintf(g.gp, "    set xlabel ");
-        gp_str(g.gp, c->across);
+        rp_gp_quote(g.gp, c->across);
         fputc('\n', g.gp);
     }
     fprintf(g.gp, "    set style data histograms\n"
@@ -1149,7 +1149,7 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
                 3 + 3 * k, k == 0 ? ":xtic(1)" : "");
         char t[200];
         snprintf(t, sizeof t, "%s = %s", c->vary, c->values[k]);
-        gp_str(g.gp, t);
+        rp_gp_quote(g.gp, t);
         fprintf(g.gp, " lc rgb \"%s\"%s\n", extra_colors[k % (int)(sizeof extra_colors /
                                                                    sizeof extra_colors[0])],
                 k + 1 < c->n_values ? ", \\" : "");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nn/qnn.h"
+#include "reports/escape.h"
 
 struct out {
     FILE *f;
@@ -18,23 +19,10 @@ struct out {
 
 static void text(const struct out *o, const char *s)
 {
-    for (; *s; s++) {
-        if (o->md) {
-            if (*s == '|' || *s == '*' || *s == '_' || *s == '`' || *s == '<' || *s == '[' ||
-                *s == ']')
-                fputc('\\', o->f);
-            fputc(*s == '\n' ? ' ' : *s, o->f);
-        } else if (*s == '&')
-            fputs("&amp;", o->f);
-        else if (*s == '<')
-            fputs("&lt;", o->f);
-        else if (*s == '>')
-            fputs("&gt;", o->f);
-        else if (*s == '"')
-            fputs("&quot;", o->f);
-        else
-            fputc(*s, o->f);
-    }
+    if (o->md)
+        rp_md_text(o->f, s);
+    else
+        rp_html_text(o->f, s);
 }
 
 static void heading(const struct out *o, int level, const char *s, const char *id)
@@ -106,7 +94,14 @@ static void table_end(const struct out *o) { fputs(o->md ? "\n" : "</table>\n", 
 static void pre(const struct out *o, const char *s)
 {
     if (o->md) {
-        fprintf(o->f, "```ini\n%s%s```\n\n", s, s[0] && s[strlen(s) - 1] != '\n' ? "\n" : "");
+        /* a fence longer than any backtick run in s, so s cannot close it */
+        int fence = rp_md_fence_len(s);
+        for (int i = 0; i < fence; i++)
+            fputc('`', o->f);
+        fprintf(o->f, "ini\n%s%s", s, s[0] && s[strlen(s) - 1] != '\n' ? "\n" : "");
+        for (int i = 0; i < fence; i++)
+            fputc('`', o->f);
+        fputs("\n\n", o->f);
     } else {
         fputs("<pre>", o->f);
         text(o, s);
@@ -644,9 +639,12 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
     return 0;
 }
 
-static const char html_head[] =
+static const char html_head_begin[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<meta name=\"generator\" content=\"logiq report\">\n<title>%s</title>\n"
+    "<meta name=\"generator\" content=\"logiq report\">\n<title>";
+/* after the title */
+static const char html_head[] =
+    "</title>\n"
     "<style>\n"
     "body { font-family: sans-serif; max-width: 1300px; margin: 1em auto; padding: 0 1em; }\n"
     "table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }\n"
@@ -654,7 +652,7 @@ static const char html_head[] =
     "tr.failed td { background: #fde0dd; }\n"
     "tr.bad td { background: #fff3cd; }\n"
     "figure { margin: 1em 0 2em; }\n"
-    "figure img { max-width: 100%%; border: 1px solid #eee; }\n"
+    "figure img { max-width: 100%; border: 1px solid #eee; }\n"
     "figcaption { max-width: 900px; font-size: 0.9em; }\n"
     ".files { white-space: nowrap; }\n"
     "pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; }\n"
@@ -687,12 +685,9 @@ static enum rp_status write_file(const struct rp_report *r, const struct rp_opti
     if (!md) {
         char title[256];
         snprintf(title, sizeof title, "logiq report: %s", r->data.sweep);
-        char esc[1024];
-        size_t len = 0;
-        for (const char *s = title; *s && len < sizeof esc - 8; s++)
-            len += (size_t)snprintf(esc + len, sizeof esc - len, "%s",
-                                    *s == '<' ? "&lt;" : *s == '&' ? "&amp;" : (char[]){*s, 0});
-        fprintf(f, html_head, esc);
+        fputs(html_head_begin, f);
+        rp_html_text(f, title);
+        fputs(html_head, f);
     } else
         fprintf(f, "<!-- written by `logiq report`; figures beside this file -->\n");
     int bad = write_page(r, opt, &o) != 0;
@@ -717,12 +712,6 @@ enum rp_status rp_page_md(const struct rp_report *r, const struct rp_options *o,
     return write_file(r, o, "report.md", 1, err);
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        fputc(*s == ',' ? ';' : *s == '"' ? '\'' : (*s == '\n' || *s == '\r') ? ' ' : *s, f);
-}
-
 static void csv_num(FILE *f, double v)
 {
     fputc(',', f);
@@ -740,20 +729,23 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
     if (!f)
         return rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     fprintf(f, "key,status,merge");
-    for (int k = 0; k < d->n_params; k++)
-        fprintf(f, ",%s", d->params[k].name);
+    for (int k = 0; k < d->n_params; k++) {
+        fputc(',', f);
+        rp_csv_text(f, d->params[k].name);
+    }
     fprintf(f, ",acc_int,acc_float,gates_nand2,energy_op_pj,latency_us,area_um2,cycles,"
                "merge_nand2,merge_energy_pj,acc_sim,sim_match,energy_act_pj,train_s,wall_s,"
                "front_gates,front_energy,"
                "front_latency,error\n");
     for (int i = 0; i < d->n; i++) {
         const struct rp_point *p = &d->pts[i];
-        fprintf(f, "%s,%s,", p->key, p->status == SW_DONE ? "done" : "failed");
-        csv_field(f, p->merge);
+        rp_csv_text(f, p->key);
+        fprintf(f, ",%s,", p->status == SW_DONE ? "done" : "failed");
+        rp_csv_text(f, p->merge);
         for (int k = 0; k < d->n_params; k++) {
             const char *v = rp_point_param(d, i, d->params[k].name);
             fputc(',', f);
-            csv_field(f, v ? v : "");
+            rp_csv_text(f, v ? v : "");
         }
         const double v[] = {p->acc_int, p->acc_float, p->gates_nand2, p->energy_op_pj,
                             p->latency_us, p->area_um2, p->cycles, p->merge_nand2,
@@ -765,7 +757,7 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
         for (int k = 0; k < RP_N_OBJ; k++)
             fprintf(f, ",%d", r->front[k] ? r->front[k][i] : 0);
         fputc(',', f);
-        csv_field(f, p->error);
+        rp_csv_text(f, p->error);
         fputc('\n', f);
     }
     int bad = ferror(f);

@@ -119,7 +119,7 @@ crash=$(awk '/ pending .*merge=add aq=1 buffers.weight_kbits=160/ {print $1}' fa
 hang=$(awk '/ pending .*merge=add aq=2 buffers.weight_kbits=160/ {print $1}' fail.dry)
 cat >wrap.sh <<EOF2
 #!/bin/bash
-case "\$4" in
+case "\$3" in  # sweep --point KEY ...
   $crash) kill -SEGV \$\$ ;;
   $hang) sleep 1000 ;;
 esac

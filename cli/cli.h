@@ -69,6 +69,22 @@ int cli_self_exe(char *buf, size_t size);
  * /dev/null with quiet_stderr. Returns its exit code, or -1 when it could
  * not be run or was killed. */
 int cli_run_capture(char *const argv[], char *out, size_t size, int quiet_stderr);
+/* An output file written whole or not at all: the caller prints into
+ * out->f (a memory stream), then cli_out_commit writes it to path
+ * atomically (nn_file_write_atomic). On a full disk or a read-only folder
+ * it prints one line, "logiq CMD: PATH: cannot write (REASON)", leaves
+ * path as it was, and returns EXIT_WORK; else 0. */
+struct cli_out {
+    FILE *f;
+    char *buf;
+    size_t size;
+};
+int cli_out_open(struct cli_out *out);
+int cli_out_commit(struct cli_out *out, const char *cmd, const char *path);
+/* 0 when a file can be created in path's folder, else prints
+ * "logiq CMD: OPT PATH: cannot write in FOLDER (REASON)" and returns
+ * EXIT_WORK: checked before long work. */
+int cli_check_writable(const char *cmd, const char *opt, const char *path);
 
 /* Parses an int/float option value; on error prints "logiq CMD: --opt: ..." and
  * returns -1. */

@@ -478,10 +478,14 @@ int cmd_cost(int argc, char **argv)
         goto done;
     }
     FILE *f = stdout;
-    if (out_path && !(f = fopen(out_path, "w"))) {
-        snprintf(msg, sizeof msg, "-o %s: cannot write", out_path);
-        rc = usage_error(msg);
-        goto done;
+    struct cli_out out;  /* -o: written whole or not at all */
+    if (out_path) {
+        if (cli_out_open(&out) != 0) {
+            fprintf(stderr, "logiq cost: out of memory\n");
+            rc = EXIT_WORK;
+            goto done;
+        }
+        f = out.f;
     }
     const char *hw_name = hw_path ? hw_path : "built-in default";
     if (fmt == CLI_FMT_TABLE)
@@ -492,9 +496,13 @@ int cmd_cost(int argc, char **argv)
         fprintf(stderr, "logiq cost: out of memory\n");
         rc = EXIT_WORK;
     }
-    if (f != stdout && fclose(f) != 0) {
-        fprintf(stderr, "logiq cost: -o %s: write failed\n", out_path);
-        rc = EXIT_WORK;
+    if (out_path) {
+        if (rc == 0)
+            rc = cli_out_commit(&out, "cost", out_path);
+        else {
+            fclose(out.f);
+            free(out.buf);
+        }
     }
 done:
     free(layers);

@@ -303,14 +303,13 @@ int cmd_sim(int argc, char **argv)
     enum sim_status sst = sim_open_opts(&s, &q, &hw, &sopts, &serr);
     if (sst != SIM_OK) {
         if (sst == SIM_ERR_IO)
-            fprintf(stderr, "logiq sim: --vcd %s\n", serr.msg);
+            fprintf(stderr, "logiq sim: %s\n", serr.msg);
         else
             fprintf(stderr, "logiq sim: %s: %s\n", hw_path ? hw_path : "default design",
                     serr.msg);
         nn_data_free(&test);
         nn_qnn_free(&q);
-        return sst == SIM_ERR_INFEASIBLE || sst == SIM_ERR_ARG || sst == SIM_ERR_IO ? EXIT_USAGE
-                                                                                   : EXIT_WORK;
+        return sst == SIM_ERR_INFEASIBLE || sst == SIM_ERR_ARG ? EXIT_USAGE : EXIT_WORK;
     }
     int n = test.n;
     int *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
@@ -335,6 +334,8 @@ int cmd_sim(int argc, char **argv)
                           done, n, st->sim_seconds > 0 ? st->cycles / st->sim_seconds * 1e-6 : 0,
                           eta_s, st->has_mismatch ? ", MISMATCH" : "");
     }
+    if (sst == SIM_OK)
+        sst = sim_vcd_close(s, &serr);
     int rc = 0;
     if (!pred) {
         fprintf(stderr, "logiq sim: out of memory\n");

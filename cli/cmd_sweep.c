@@ -417,11 +417,14 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     char lock[4300];
     sweep_fmt(lock, sizeof lock, "%s/runner.lock", r.art);
     int lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (lock_fd < 0) {  /* a read-only folder, a full disk: not another runner */
+        fprintf(stderr, "logiq sweep: %s: cannot write: %s\n", lock, strerror(errno));
+        return EXIT_WORK;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "logiq sweep: %s: another logiq sweep is running on this store (%s)\n",
                 store_path, lock);
-        if (lock_fd >= 0)
-            close(lock_fd);
+        close(lock_fd);
         return EXIT_WORK;
     }
     struct sw_error err;
@@ -714,12 +717,13 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
         free(queue);
         return EXIT_USAGE;
     }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "logiq sweep: %s: cannot write: %s\n", path, strerror(errno));
+    struct cli_out script;  /* written whole or not at all */
+    if (cli_out_open(&script) != 0) {
+        fprintf(stderr, "logiq sweep: out of memory\n");
         free(queue);
         return EXIT_WORK;
     }
+    FILE *f = script.f;
     int threads = atoi(sw_point_value(s, &pts[queue[0]], "threads"));
     /* every string from the spec, the store or a file name goes through
      * sweeps/shell.h: quoted as a word, or made inert in a comment */
@@ -760,10 +764,8 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
     sw_sh_quote(f, abs_spec);
     fputc('\n', f);
     free(queue);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "logiq sweep: %s: write failed\n", path);
+    if (cli_out_commit(&script, "sweep", path) != 0)
         return EXIT_WORK;
-    }
     chmod(path, 0755);
     /* the commands shown are quoted words, safe to copy into a shell */
     printf("wrote %s: %d tasks; submit with sbatch ", path, pending);

@@ -328,6 +328,15 @@ int cmd_train(int argc, char **argv)
         o.sinareq = &sq;
     }
     /* Refuse an output we could not write before spending the training time. */
+    {
+        const char *opt[] = {"-o", "--checkpoint", "--save-fp", "--log"};
+        const char *file[] = {out, ckpt_path, save_fp, log};
+        for (int i = 0; i < 4 && rc == 0; i++)
+            if (file[i])
+                rc = cli_check_writable("train", opt[i], file[i]);
+        if (rc)
+            goto done;
+    }
     struct nn_qnn probe;
     if (out && o.norm != NN_NORM_SCALE) {
         rc = usage_error("-o: only --norm scale networks are exportable as integers");
@@ -360,6 +369,7 @@ int cmd_train(int argc, char **argv)
             goto done;
         o.save = cli_train_ckpt_save;
         o.save_ctx = &ck;
+        ck.stop = &stop_requested;
     }
 
     struct cli_progress pr;
@@ -382,15 +392,19 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "logiq train: interrupted at epoch %d batch %d; %s\n",
                 res.stopped_epoch, res.stopped_batch,
                 out ? "exporting the model trained so far" : "stopping");
-        if (ckpt_path && !ck.warned)
+        if (ckpt_path && !ck.failed)
             fprintf(stderr, "logiq train: the training state is in %s: run the same command "
                     "with --resume to continue it\n", ckpt_path);
     }
     if (st != NN_OK) {
         fprintf(stderr, "logiq train: %s\n", err.msg);
         rc = nn_status_exit_code(st);
+        if (st == NN_ERR_WRITE && log && !o.log_append)
+            remove(log);  /* a log this run began and could not write: no half file */
         goto done;
     }
+    if (ckpt_path && ck.failed && rc == 0)
+        rc = EXIT_WORK;  /* reported when it happened; what was trained is still exported */
     printf("float model test accuracy: %.2f%%\n", 100.0 * res.test_acc_float);
     printf("training: %.1f s, %.0f images/s\n", res.seconds, res.images_per_s);
     if (o.sinareq)
@@ -409,7 +423,7 @@ int cmd_train(int argc, char **argv)
         printf("wrote %s\n", save_fp);
     }
     if (!out) {
-        rc = res.interrupted ? EXIT_WORK : 0;
+        rc = rc ? rc : res.interrupted ? EXIT_WORK : 0;
         goto done;
     }
     {

@@ -14,6 +14,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nn/binfile.h"
 #include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/qnn.h"
@@ -315,6 +316,50 @@ int cli_run_capture(char *const argv[], char *out, size_t size, int quiet_stderr
         if (errno != EINTR)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int cli_out_open(struct cli_out *out)
+{
+    out->buf = NULL;
+    out->size = 0;
+    out->f = open_memstream(&out->buf, &out->size);
+    return out->f ? 0 : -1;
+}
+
+int cli_out_commit(struct cli_out *out, const char *cmd, const char *path)
+{
+    int bad = ferror(out->f);
+    bad |= fclose(out->f) != 0;
+    out->f = NULL;
+    int rc = 0;
+    struct nn_error err;
+    if (bad) {
+        fprintf(stderr, "logiq %s: %s: out of memory\n", cmd, path);
+        rc = EXIT_WORK;
+    } else if (nn_file_write_atomic(path, (const uint8_t *)out->buf, out->size, &err) != NN_OK) {
+        fprintf(stderr, "logiq %s: %s\n", cmd, err.msg);
+        rc = EXIT_WORK;
+    }
+    free(out->buf);
+    out->buf = NULL;
+    return rc;
+}
+
+int cli_check_writable(const char *cmd, const char *opt, const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) == 0)
+        return 0;
+    fprintf(stderr, "logiq %s: %s %s: cannot write in %s (%s)\n", cmd, opt, path, dir,
+            strerror(errno));
+    return EXIT_WORK;
 }
 
 char *cli_read_text(const char *path)

@@ -198,10 +198,12 @@ void cli_train_ckpt_save(void *ctx, const struct nn_train_state *s)
         snprintf(err.msg, sizeof err.msg, "%s: out of memory", c->path);
     }
     free(meta);
-    if (st != NN_OK && !c->warned) {
-        fprintf(stderr, "\nlogiq train: warning: --checkpoint: %s (training goes on)\n",
-                err.msg);
-        c->warned = 1;
+    if (st != NN_OK && !c->failed) {
+        fprintf(stderr, "\nlogiq train: --checkpoint: %s; stopping (the state saved last, if "
+                "any, is intact)\n", err.msg);
+        c->failed = 1;
+        if (c->stop)
+            *c->stop = 1;
     }
 }
 

@@ -9,6 +9,8 @@
 #ifndef LOGIQ_CLI_TRAIN_CKPT_H
 #define LOGIQ_CLI_TRAIN_CKPT_H
 
+#include <signal.h>
+
 #include "nn/ckpt.h"
 #include "nn/sinareq_train.h"
 #include "nn/train.h"
@@ -20,7 +22,8 @@ struct cli_train_ckpt {
     float width;
     enum nn_norm norm;
     char opts[2048];             /* the run's options as metadata lines (the check) */
-    int warned;                  /* a write failed: said once */
+    int failed;                  /* a write failed: said once, the run stops */
+    volatile sig_atomic_t *stop; /* set when a write fails (nn_train_opts.stop) */
     struct nn_train_state state; /* the state resumed from */
     int *order;
 };
@@ -38,8 +41,10 @@ void cli_train_ckpt_init(struct cli_train_ckpt *c, const char *path, struct nn_m
  * overwritten by mistake. Returns 0, or an exit code after printing why. */
 int cli_train_ckpt_resume(struct cli_train_ckpt *c, int resume, struct nn_train_opts *o,
                           int quiet);
-/* The nn_train_opts save callback: writes the state atomically; a failure
- * is a warning (training goes on). */
+/* The nn_train_opts save callback: writes the state atomically. A failure
+ * (a full disk, a read-only folder) leaves the last state saved intact, is
+ * said once, and stops the training (*c->stop): the run would go on with
+ * nothing to resume from. */
 void cli_train_ckpt_save(void *ctx, const struct nn_train_state *s);
 void cli_train_ckpt_free(struct cli_train_ckpt *c);
 

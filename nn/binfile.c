@@ -3,9 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -78,9 +82,36 @@ static void sync_parent(const char *path)
     }
 }
 
+/* Removes PATH.tmp.PID files that a writer killed before its rename left
+ * behind: those of a process that no longer runs, at least a minute old
+ * (a writer on another machine sharing the folder has its minute). */
+static void remove_stale_tmp(const char *path)
+{
+    char pattern[4200];
+    if (snprintf(pattern, sizeof pattern, "%s.tmp.*", path) >= (int)sizeof pattern)
+        return;
+    glob_t g;
+    if (glob(pattern, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) != 0)
+        return;
+    size_t plen = strlen(path) + 5;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *pid_s = g.gl_pathv[i] + plen;
+        char *end;
+        long pid = strtol(pid_s, &end, 10);
+        struct stat sb;
+        if (*end || pid <= 0 || pid == (long)getpid() || stat(g.gl_pathv[i], &sb) != 0 ||
+            !S_ISREG(sb.st_mode) || time(NULL) - sb.st_mtime < 60)
+            continue;
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            remove(g.gl_pathv[i]);
+    }
+    globfree(&g);
+}
+
 enum nn_status nn_file_write_atomic(const char *path, const uint8_t *buf, uint64_t size,
                                     struct nn_error *err)
 {
+    remove_stale_tmp(path);
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return nn_fail(err, NN_ERR_IO, "%s: path too long", path);
@@ -100,7 +131,7 @@ enum nn_status nn_file_write_atomic(const char *path, const uint8_t *buf, uint64
             remove(tmp);
     }
     if (saved)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot write (%s)", path, strerror(saved));
+        return nn_fail(err, NN_ERR_WRITE, "%s: cannot write (%s)", path, strerror(saved));
     sync_parent(path);
     return NN_OK;
 }

@@ -39,7 +39,10 @@ uint32_t nn_crc32(const uint8_t *p, uint64_t n);
 enum nn_status nn_file_read_all(const char *path, uint8_t **out, uint64_t *size,
                                 struct nn_error *err);
 
-/* Writes buf[0..size) to path atomically (PATH.tmp.PID, fsync, rename). */
+/* Writes buf[0..size) to path atomically (PATH.tmp.PID, fsync, rename).
+ * On failure (a full disk, a read-only folder) the temporary file is
+ * removed and path is left as it was. A PATH.tmp.PID left by a writer that
+ * was killed (its process gone, the file a minute old) is removed. */
 enum nn_status nn_file_write_atomic(const char *path, const uint8_t *buf, uint64_t size,
                                     struct nn_error *err);
 

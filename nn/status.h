@@ -17,6 +17,7 @@ enum nn_status {
     NN_ERR_ARG,     /* a user-given value (option, architecture string) is invalid */
     NN_ERR_NOMEM,   /* an allocation failed */
     NN_ERR_FAIL,    /* the work itself failed (e.g. training diverged) */
+    NN_ERR_WRITE,   /* an output could not be written (a full disk, a read-only folder) */
 };
 
 struct nn_error {
@@ -28,7 +29,8 @@ struct nn_error {
 enum nn_status nn_fail(struct nn_error *err, enum nn_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The CLI exit code for a status: 0 ok, 2 bad input (IO, FORMAT, ARG), 1 otherwise. */
+/* The CLI exit code for a status: 0 ok, 2 bad input (IO, FORMAT, ARG), 1 otherwise
+ * (WRITE among them). */
 int nn_status_exit_code(enum nn_status s);
 
 #endif

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -163,7 +164,8 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
     if (o->log_csv) {
         log = fopen(o->log_csv, o->log_append ? "a" : "w");
         if (!log) {
-            st = nn_fail(err, NN_ERR_IO, "%s: cannot write the training log", o->log_csv);
+            st = nn_fail(err, NN_ERR_WRITE, "%s: cannot write the training log (%s)", o->log_csv,
+                         strerror(errno));
             goto done;
         }
         if (!o->log_append)
@@ -255,8 +257,14 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
         double el = now_s() - t0;
         /* an epoch cut short by *stop has no row: resuming runs it whole */
         int whole = !res->interrupted || res->stopped_batch == batches;
-        if (log && whole)
+        if (log && whole) {
             log_row(log, m, o, e + 1, lr, res->train_loss, res->train_acc, test_acc, el);
+            if (fflush(log) != 0 || ferror(log)) {  /* a full disk: say so now */
+                st = nn_fail(err, NN_ERR_WRITE, "%s: cannot write the training log (%s)",
+                             o->log_csv, strerror(errno));
+                goto done;
+            }
+        }
         if (o->save && whole) {
             struct nn_train_state s = {
                 .epoch = e + 1, .t = t, .rng_shuffle = rng_shuffle, .rng_aug = rng_aug,
@@ -286,7 +294,7 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
     res->images_per_s = run > 0 ? (double)(t - t_start) * o->batch / run : 0.0;
 done:
     if (log && fclose(log) != 0 && st == NN_OK)
-        st = nn_fail(err, NN_ERR_IO, "%s: write failed", o->log_csv);
+        st = nn_fail(err, NN_ERR_WRITE, "%s: cannot write the training log", o->log_csv);
     free(x);
     free(y);
     free(idx);

@@ -68,7 +68,7 @@ enum nn_status nn_weight_hist_write(const struct nn_model *m, const char *path,
     if (!f) {
         free(grid);
         free(code);
-        return grid && code ? nn_fail(err, NN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno))
+        return grid && code ? nn_fail(err, NN_ERR_WRITE, "%s: cannot write: %s", tmp, strerror(errno))
                             : nn_fail(err, NN_ERR_NOMEM, "out of memory");
     }
     fprintf(f, "layer,quantizer,kind,x,count\n");
@@ -80,7 +80,7 @@ enum nn_status nn_weight_hist_write(const struct nn_model *m, const char *path,
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
         remove(tmp);
-        return nn_fail(err, NN_ERR_IO, "%s: cannot write", path);
+        return nn_fail(err, NN_ERR_WRITE, "%s: cannot write", path);
     }
     return NN_OK;
 }

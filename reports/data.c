@@ -315,6 +315,34 @@ static void make_labels(struct rp_data *d)
     }
 }
 
+/* Opens the store for reading. A store in WAL mode whose folder cannot be
+ * written (a read-only mount, a full disk) cannot get the -shm file SQLite
+ * reads it through: it is then opened immutable, which is right because
+ * nothing can be writing it there. */
+static int open_readonly(const char *path, sqlite3 **db)
+{
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_exec(*db, "PRAGMA user_version", NULL, NULL, NULL) == SQLITE_OK ||
+        sqlite3_errcode(*db) != SQLITE_CANTOPEN)
+        return SQLITE_OK;
+    sqlite3_close(*db);
+    *db = NULL;
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri)
+        return SQLITE_NOMEM;
+    size_t len = (size_t)sprintf(uri, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+        len += (size_t)(*c == '%' || *c == '?' || *c == '#' ? sprintf(uri + len, "%%%02X", *c)
+                                                              : sprintf(uri + len, "%c", *c));
+    strcpy(uri + len, "?immutable=1");
+    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    return rc;
+}
+
 enum rp_status rp_data_load(struct rp_data *d, const char *store_path, struct rp_error *err)
 {
     memset(d, 0, sizeof *d);
@@ -329,7 +357,7 @@ enum rp_status rp_data_load(struct rp_data *d, const char *store_path, struct rp
         return rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (not a file)",
                        store_path);
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (open_readonly(store_path, &db) != SQLITE_OK) {
         enum rp_status s = rp_fail(err, RP_ERR_STORE, "%s: cannot open the result store: %s",
                                    store_path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);

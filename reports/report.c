@@ -4,13 +4,16 @@
  * then write points.csv, index.html and report.md. */
 #include "reports/report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "reports/figures.h"
 #include "reports/gnuplot.h"
@@ -136,7 +139,7 @@ static enum rp_status claims(struct rp_report *r, const char *path, struct rp_er
 
 static int file_nonempty(const char *dir, const char *name, const char *ext)
 {
-    char path[4200];
+    char path[4400];
     snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
     struct stat sb;
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
@@ -156,7 +159,7 @@ static enum rp_status draw(struct rp_report *r, const char *gnuplot, const char 
         snprintf(names[i], sizeof names[i], "%s.gp", r->figs[i].name);
         scripts[i] = names[i];
         /* no stale drawing from an earlier report may pass for this one */
-        char path[4200];
+        char path[4400];
         snprintf(path, sizeof path, "%s/%s.png", dir, r->figs[i].name);
         remove(path);
         snprintf(path, sizeof path, "%s/%s.svg", dir, r->figs[i].name);
@@ -171,6 +174,107 @@ static enum rp_status draw(struct rp_report *r, const char *gnuplot, const char 
                             r->figs[i].name, e ? "svg" : "png");
     free(names);
     free(scripts);
+    return s;
+}
+
+/* ---- staging: the report appears whole or not at all ----
+ * Every file is written into OUT/.report.tmp.PID and moved into OUT (a
+ * rename each, which needs no space) only when all were written: on a full
+ * disk or a read-only folder the earlier report stays as it was and no
+ * half-written file is left. A staging folder of a killed run (its process
+ * gone) is removed by the next. */
+
+static void stage_remove(const char *stage)
+{
+    DIR *dp = opendir(stage);
+    if (dp) {
+        struct dirent *e;
+        char path[4400];
+        while ((e = readdir(dp)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                snprintf(path, sizeof path, "%s/%s", stage, e->d_name);
+                remove(path);
+            }
+        closedir(dp);
+    }
+    rmdir(stage);
+}
+
+static void stage_remove_stale(const char *out_dir)
+{
+    DIR *dp = opendir(out_dir);
+    if (!dp)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        if (strncmp(e->d_name, ".report.tmp.", 12) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + 12, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid() ||
+            !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", out_dir, e->d_name);
+        stage_remove(path);
+    }
+    closedir(dp);
+}
+
+static enum rp_status stage_commit(const char *stage, const char *out_dir, struct rp_error *err)
+{
+    DIR *dp = opendir(stage);
+    if (!dp)
+        return rp_fail(err, RP_ERR_IO, "%s: cannot read: %s", stage, strerror(errno));
+    enum rp_status s = RP_OK;
+    struct dirent *e;
+    while (s == RP_OK && (e = readdir(dp))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char from[4608], to[4608];
+        snprintf(from, sizeof from, "%s/%s", stage, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", out_dir, e->d_name);
+        if (rename(from, to) != 0)
+            s = rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", to, strerror(errno));
+    }
+    closedir(dp);
+    return s;
+}
+
+static enum rp_status write_staged(struct rp_report *r, const struct rp_options *o,
+                                   const char *gnuplot, struct rp_error *err)
+{
+    char stage[4200];
+    if (snprintf(stage, sizeof stage, "%s/.report.tmp.%ld", o->out_dir, (long)getpid()) >=
+        (int)sizeof stage)
+        return rp_fail(err, RP_ERR_IO, "%s: path too long", o->out_dir);
+    stage_remove_stale(o->out_dir);
+    stage_remove(stage);
+    if (mkdir(stage, 0777) != 0)
+        return rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", o->out_dir, strerror(errno));
+    struct rp_options staged = *o;
+    staged.out_dir = stage;
+    enum rp_status s = rp_figures_write(r, stage, err);
+    if (s == RP_OK)
+        s = draw(r, gnuplot, stage, err);
+    if (s == RP_OK)
+        s = rp_page_points_csv(r, stage, err);
+    if (s == RP_OK)
+        s = rp_page_html(r, &staged, err);
+    if (s == RP_OK)
+        s = rp_page_md(r, &staged, err);
+    if (s == RP_OK)
+        s = stage_commit(stage, o->out_dir, err);
+    if (s != RP_OK) {
+        /* name the output folder, not the staging one */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        char *at = strstr(msg, stage);
+        if (at)
+            snprintf(err->msg, sizeof err->msg, "%.*s%s%s", (int)(at - msg), msg, o->out_dir,
+                     at + strlen(stage));
+    }
+    stage_remove(stage);
     return s;
 }
 
@@ -189,14 +293,6 @@ enum rp_status rp_report_write(struct rp_report *r, const struct rp_options *o,
     if (s == RP_OK)
         s = fronts(r, err);
     if (s == RP_OK)
-        s = rp_figures_write(r, o->out_dir, err);
-    if (s == RP_OK)
-        s = draw(r, gnuplot, o->out_dir, err);
-    if (s == RP_OK)
-        s = rp_page_points_csv(r, o->out_dir, err);
-    if (s == RP_OK)
-        s = rp_page_html(r, o, err);
-    if (s == RP_OK)
-        s = rp_page_md(r, o, err);
+        s = write_staged(r, o, gnuplot, err);
     return s;
 }

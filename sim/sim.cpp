@@ -8,12 +8,15 @@
 #include <condition_variable>
 #include <mutex>
 #include <chrono>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <systemc>
 
 extern "C" {
@@ -36,13 +39,53 @@ sim_top *g_top = nullptr;  // the elaborated model (SystemC allows one elaborati
 bool g_open = false;
 sc_core::sc_trace_file *g_vcd = nullptr;
 long long g_vcd_until = 0; // the trace is closed after this many images
+// The waveform is written to PATH.tmp.PID.vcd and renamed to PATH once it is
+// whole. SystemC's writer does not report a failed write (a full disk), so
+// "whole" is checked: the file must end with the time stamp of the moment
+// it was closed, the last line SystemC writes.
+std::string g_vcd_tmp, g_vcd_path;
+std::string g_vcd_error; // why the last waveform could not be written
 
-void close_vcd()
+const sc_core::sc_time vcd_unit(100, sc_core::SC_PS);
+
+bool vcd_ends_with(const std::string &path, const std::string &tail)
 {
-    if (g_vcd) {
-        sc_core::sc_close_vcd_trace_file(g_vcd);
-        g_vcd = nullptr;
+    FILE *f = fopen(path.c_str(), "rb");
+    if (!f)
+        return false;
+    char buf[256];
+    bool ok = false;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        long n = size < (long)sizeof buf ? size : (long)sizeof buf;
+        if (n > 0 && fseek(f, size - n, SEEK_SET) == 0 && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            std::string end(buf, (size_t)n);
+            while (!end.empty() && (end.back() == '\n' || end.back() == '\r'))
+                end.pop_back();
+            ok = end.size() >= tail.size() &&
+                 end.compare(end.size() - tail.size(), tail.size(), tail) == 0;
+        }
     }
+    fclose(f);
+    return ok;
+}
+
+// Closes the trace; false (and g_vcd_error) when it is not whole.
+bool close_vcd()
+{
+    if (!g_vcd)
+        return true;
+    const unsigned long long stamp =
+        (unsigned long long)(sc_core::sc_time_stamp() / vcd_unit + 0.5);
+    sc_core::sc_close_vcd_trace_file(g_vcd);
+    g_vcd = nullptr;
+    const std::string tail = "\n#" + std::to_string(stamp);
+    if (vcd_ends_with(g_vcd_tmp, tail) && rename(g_vcd_tmp.c_str(), g_vcd_path.c_str()) == 0)
+        return true;
+    remove(g_vcd_tmp.c_str());
+    g_vcd_error = g_vcd_path + ": cannot write the waveform whole (the disk may be full); " +
+                  "nothing was written";
+    return false;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0)
@@ -215,13 +258,17 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         std::string name(vcd);
         if (name.size() > 4 && name.compare(name.size() - 4, 4, ".vcd") == 0)
             name.resize(name.size() - 4);
-        FILE *probe = fopen((name + ".vcd").c_str(), "w");
+        g_vcd_path = name + ".vcd";
+        name += ".tmp." + std::to_string((long)getpid());
+        g_vcd_tmp = name + ".vcd";
+        FILE *probe = fopen(g_vcd_tmp.c_str(), "w");
         if (!probe) {
+            const int e = errno;
             for (nn_infer_ws &w : s->ws)
                 nn_infer_ws_free(&w);
             delete s->design;
             delete s;
-            return fail(err, SIM_ERR_IO, "%s.vcd: cannot be written", name.c_str());
+            return fail(err, SIM_ERR_IO, "%s: cannot write (%s)", g_vcd_path.c_str(), strerror(e));
         }
         fclose(probe);
         // A trace file may be created at any pause of the simulation: SystemC
@@ -229,7 +276,7 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         // this one gets all of its traces now. Its time stamps are the
         // kernel's, which keeps running from one simulation to the next.
         g_vcd = sc_core::sc_create_vcd_trace_file(name.c_str());
-        g_vcd->set_time_unit(100, sc_core::SC_PS);
+        g_vcd->set_time_unit(100, sc_core::SC_PS);  // vcd_unit
         g_top->acc.trace(g_vcd);
         g_vcd_until = opts->vcd_images > 0 ? opts->vcd_images : 1;
     }
@@ -376,8 +423,10 @@ extern "C" enum sim_status sim_run(struct sim *s, const uint8_t *pixels, int n, 
             pred[i] = a.prediction();
         if (matched)
             matched[i] = a.image_matched();
-        if (g_vcd && s->stats.images >= g_vcd_until)
-            close_vcd();
+        if (g_vcd && s->stats.images >= g_vcd_until && !close_vcd()) {
+            st = fail(err, SIM_ERR_IO, "%s", g_vcd_error.c_str());
+            break;
+        }
     }
     s->stats.ref_seconds += golden.stop();
     s->stats.sim_seconds += seconds_since(t0);
@@ -441,6 +490,12 @@ extern "C" void sim_activity(const struct sim *s, struct cm_activity *act)
 extern "C" void sim_set_reference(struct sim *s, const struct nn_qnn *ref)
 {
     s->ref_model = ref ? ref : s->model;
+}
+
+extern "C" enum sim_status sim_vcd_close(struct sim *s, struct sim_error *err)
+{
+    (void)s;
+    return close_vcd() ? SIM_OK : fail(err, SIM_ERR_IO, "%s", g_vcd_error.c_str());
 }
 
 extern "C" void sim_close(struct sim *s)

@@ -132,6 +132,12 @@ void sim_activity(const struct sim *s, struct cm_activity *a);
  * (same shapes); for testing that the scoreboard catches a difference. NULL
  * restores the simulated model. */
 void sim_set_reference(struct sim *s, const struct nn_qnn *ref);
+/* Closes the waveform (if one is still being written: fewer images were
+ * run than it covers) and checks that it is whole: it is written to
+ * PATH.tmp.PID.vcd and renamed to PATH only then. SIM_ERR_IO (the file
+ * removed, an earlier PATH left as it was) when it is not, e.g. on a full
+ * disk. sim_run does the same when the images it covers are done. */
+enum sim_status sim_vcd_close(struct sim *s, struct sim_error *err);
 void sim_close(struct sim *s);
 
 #ifdef __cplusplus

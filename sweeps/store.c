@@ -230,8 +230,12 @@ enum sw_status sw_store_open(struct sw_store **out, const char *path, enum sw_op
     sqlite3_busy_timeout(st->db, 60000);
     int v = -1;
     enum sw_status s = SW_OK;
-    if (user_version(st, "main", &v) != 0)
-        s = db_fail(st, err, "not a logiq result store");
+    if (user_version(st, "main", &v) != 0) {
+        int code = sqlite3_errcode(st->db);
+        s = db_fail(st, err, code == SQLITE_NOTADB || code == SQLITE_CORRUPT
+                                 ? "not a logiq result store"
+                                 : "cannot open (a full disk or a read-only folder?)");
+    }
     else if (exec(st, "PRAGMA journal_mode = WAL") != 0 ||
              exec(st, "PRAGMA synchronous = FULL") != 0)
         s = db_fail(st, err, "cannot set WAL mode");

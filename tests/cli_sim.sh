@@ -99,7 +99,7 @@ expect_exit 2 "missing model" "nothere.qnn" "$logiq" sim "$dir/nothere.qnn" --da
 head -c 100 "$dir/m.qnn" >"$dir/cut.qnn"
 expect_exit 2 "truncated model" "cut.qnn" "$logiq" sim "$dir/cut.qnn" --data synthetic
 expect_exit 2 "bad format" "--format" "$logiq" sim "$dir/m.qnn" --format xml
-expect_exit 2 "unwritable vcd" "vcd" \
+expect_exit 1 "unwritable vcd" "vcd" \
     "$logiq" sim "$dir/m.qnn" --data synthetic --images 1 --vcd "$dir/no/such/dir/w.vcd"
 
 [ $fail -eq 0 ] && rm -rf "$dir"

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -574,15 +576,42 @@ static void test_write_errors(void)
     path_in(path, sizeof path, "no-dir/x.qnn");
     s = nn_qnn_write(&m, path, &err);
     printf("write into a missing folder: %s\n", err.msg);
-    TU_CHECK(s == NN_ERR_IO && strstr(err.msg, path), "write into a missing folder");
+    TU_CHECK(s == NN_ERR_WRITE && strstr(err.msg, path), "write into a missing folder");
 
     path_in(path, sizeof path, "a-folder");
     mkdir(path, 0700);
     s = nn_qnn_write(&m, path, &err);
     printf("write over a folder: %s\n", err.msg);
-    TU_CHECK(s == NN_ERR_IO && strstr(err.msg, path), "write over a folder");
+    TU_CHECK(s == NN_ERR_WRITE && strstr(err.msg, path), "write over a folder");
     TU_CHECK(count_entries("a-folder.tmp") == 0, "a failed write left its temporary file");
     rmdir(path);
+
+    /* a temporary file left by a writer killed with kill -9 (its process
+     * gone, the file two minutes old) is removed by the next write; one of a
+     * running process (the parent), or too young, is left alone */
+    char stale[4200], live[4200], young[4200];
+    path_in(path, sizeof path, "k.qnn");
+    snprintf(stale, sizeof stale, "%s.tmp.%d", path, 4194305);  /* above Linux's pid_max */
+    snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid());
+    snprintf(young, sizeof young, "%s.tmp.%d", path, 4194306);
+    const char *tmps[] = {stale, live, young};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(tmps[i], "w");
+        fputs("half", f);
+        fclose(f);
+        if (i < 2) {
+            struct timespec old[2] = {{time(NULL) - 120, 0}, {time(NULL) - 120, 0}};
+            utimensat(AT_FDCWD, tmps[i], old, 0);
+        }
+    }
+    s = nn_qnn_write(&m, path, &err);
+    TU_CHECK(s == NN_OK, "write beside stale temporary files: %s", err.msg);
+    TU_CHECK(access(stale, F_OK) != 0, "the stale temporary file %s was not removed", stale);
+    TU_CHECK(access(live, F_OK) == 0 && access(young, F_OK) == 0,
+             "a running writer's or a young temporary file was removed");
+    remove(live);
+    remove(young);
+    remove(path);
     nn_qnn_free(&m);
 }
 

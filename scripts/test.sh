@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's test command: installs the dependencies (Debian packages),
-# builds, and runs the whole CTest suite. With --sanitize, the same with
-# AddressSanitizer and UBSan.
+# builds, runs the whole CTest suite, then fuzzes every reader for 20 s each
+# (scripts/fuzz.sh; LOGIQ_FUZZ_SECONDS sets it). With --sanitize, the suite
+# with AddressSanitizer and UBSan.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -11,5 +12,9 @@ if [ "${1:-}" = "--sanitize" ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
-cd "$dir"
-ctest --output-on-failure -j "$(nproc)"
+(cd "$dir" && ctest --output-on-failure -j "$(nproc)")
+# once per CI run (not again in the sanitizer pass): every reader fuzzed for
+# a fixed time with libFuzzer (clang, ASan + UBSan); any finding fails
+if [ "${1:-}" != "--sanitize" ]; then
+    ./scripts/fuzz.sh "${LOGIQ_FUZZ_SECONDS:-20}"
+fi

@@ -1,0 +1,29 @@
+#!/bin/bash
+# tests/cli_hostile.sh: hostile input never crashes logiq or loses data
+# (issue 14): inputs at the edge of their documented ranges, deep or huge
+# inputs, files that are not regular files, names that would leave their
+# folder, colliding outputs. Each is refused with exit code 2 and a
+# one-line message naming the file and field, or works as documented.
+# Usage: bash cli_hostile.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+
+# [array] lanes is documented as 1..4096: the widest design prices and
+# simulates (the netlist buses were 1024 wide: a stack overflow past it).
+printf '[array]\nlanes = 4096\nacc_bits = 32\n' >"$dir/lanes4096.ini"
+"$logiq" cost --arch mlp --hw "$dir/lanes4096.ini" --format csv >"$dir/l.csv" 2>"$dir/l.err"
+check "cost with lanes = 4096 exits 0" $?
+grep -q "^design,total,nand2_eq," "$dir/l.csv"
+check "cost with lanes = 4096 prints the design's gates" $?
+"$logiq" train --data synthetic --arch 'c8,p,f10' --epochs 1 -q -o "$dir/m.qnn" >/dev/null 2>&1
+check "train a small model" $?
+"$logiq" sim "$dir/m.qnn" --hw "$dir/lanes4096.ini" --data synthetic --images 3 -q \
+    >"$dir/s.txt" 2>"$dir/s.err"
+check "sim with lanes = 4096 exits 0" $?
+grep -q "^all outputs matched the integer model (3 images" "$dir/s.txt"
+check "sim with lanes = 4096 matches the integer model" $?
+
+exit $fail

@@ -415,17 +415,18 @@ static int sweep_key(struct parse_state *ps, const char *key, const char *value)
             perr(ps, "[sweep] filter: empty expression");
             return 0;
         }
-        /* a second filter line (or a continuation) is and-ed */
-        size_t n = (s->filter ? strlen(s->filter) + 8 : 0) + strlen(value) + 3;
+        /* a second filter line (or a continuation) is and-ed: "(a) && (b)
+         * && (c)", each line one level deep however many lines there are */
+        size_t n = (s->filter ? strlen(s->filter) + 4 : 0) + strlen(value) + 3;
         char *f = malloc(n);
         if (!f) {
             perr(ps, "[sweep] filter: out of memory");
             return 0;
         }
         if (s->filter)
-            snprintf(f, n, "(%s) && (%s)", s->filter, value);
+            snprintf(f, n, "%s && (%s)", s->filter, value);
         else
-            snprintf(f, n, "%s", value);
+            snprintf(f, n, "(%s)", value);
         free(s->filter);
         s->filter = f;
         if (!s->filter_line)

@@ -26,4 +26,12 @@ check "sim with lanes = 4096 exits 0" $?
 grep -q "^all outputs matched the integer model (3 images" "$dir/s.txt"
 check "sim with lanes = 4096 matches the integer model" $?
 
+# A filter nested past the bound is refused, naming the file and line (a
+# deep enough one overflowed the recursive parser's stack).
+o=$(printf '(%.0s' $(seq 65)); c=$(printf ')%.0s' $(seq 65))
+printf '[sweep]\nname = deep\nfilter = %s aq == 1 %s\n[network]\narch = mlp\naq = 1, 2\n' \
+    "$o" "$c" >"$dir/deep.ini"
+expect_exit 2 "a filter nested 65 deep" "deep.ini:3: \[sweep\] filter: nested deeper than 64" \
+    "$logiq" sweep "$dir/deep.ini" --dry-run
+
 exit $fail

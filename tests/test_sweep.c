@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sweeps/filter.h"
 #include "sweeps/pareto.h"
 #include "sweeps/spec.h"
 #include "sweeps/store.h"
@@ -170,6 +171,73 @@ static void test_filter_and_list(void)
     char l2[4][SW_KEY_LEN + 1];
     keys_of("[network]\nmerge = or\n[points]\nx = merge=or\n", l2, 4);
     TU_CHECK(strcmp(base[0], l2[0]) == 0, "list point = grid point, same key");
+}
+
+static int any_name(void *ctx, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    return 1;
+}
+
+/* Hostile filters: nesting and length are bounded with a message, never a
+ * stack overflow (a 200,000-deep filter overflowed the recursive parser). */
+static void test_filter_bounds(void)
+{
+    enum { DEEP = 200000 };
+    char *text = malloc(2 * DEEP + 16);
+    char msg[160];
+    struct sw_filter *f = NULL;
+    for (int k = 0; k < 2; k++) {
+        const char open = k ? '!' : '(';
+        size_t n = 0;
+        for (int i = 0; i < DEEP; i++)
+            text[n++] = open;
+        n += (size_t)sprintf(text + n, "a == 1");
+        for (int i = 0; i < DEEP && !k; i++)
+            text[n++] = ')';
+        text[n] = 0;
+        int rc = sw_filter_parse(&f, text, any_name, NULL, msg, sizeof msg);
+        TU_CHECK(rc == -1 && !f && strstr(msg, "nested deeper than 64 levels"),
+                 "%d-deep %c: rc %d, '%s'", DEEP, open, rc, rc ? msg : "");
+        sw_filter_free(f);
+        f = NULL;
+    }
+    /* 64 levels is allowed */
+    size_t n = 0;
+    for (int i = 0; i < SW_FILTER_MAX_DEPTH; i++)
+        text[n++] = '(';
+    n += (size_t)sprintf(text + n, "a == 1");
+    for (int i = 0; i < SW_FILTER_MAX_DEPTH; i++)
+        text[n++] = ')';
+    text[n] = 0;
+    TU_CHECK(sw_filter_parse(&f, text, any_name, NULL, msg, sizeof msg) == 0 && f,
+             "%d levels parse: %s", SW_FILTER_MAX_DEPTH, msg);
+    sw_filter_free(f);
+    free(text);
+    /* a very long chain of comparisons */
+    const char term[] = "a == 1 && ";
+    const size_t tl = strlen(term), big = 100000;
+    text = malloc(big * tl + 16);
+    for (size_t i = 0; i < big; i++)
+        memcpy(text + i * tl, term, tl);
+    strcpy(text + big * tl, "a == 1");
+    f = NULL;
+    TU_CHECK(sw_filter_parse(&f, text, any_name, NULL, msg, sizeof msg) == -1 &&
+                 strstr(msg, "more than 4096 comparisons"),
+             "100,001 comparisons: '%s'", msg);
+    sw_filter_free(f);
+    free(text);
+    /* 300 filter lines are and-ed without nesting 300 deep */
+    size_t cap = 300 * 32 + 64;
+    char *spec = malloc(cap);
+    n = (size_t)snprintf(spec, cap, "[sweep]\n");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(spec + n, cap - n, "filter = ((aq == 1))\n");
+    snprintf(spec + n, cap - n, "[network]\naq = 1, 2\n");
+    char k[4][SW_KEY_LEN + 1];
+    TU_CHECK(keys_of(spec, k, 4) == 1, "300 filter lines keep aq == 1");
+    free(spec);
 }
 
 static void test_errors(void)
@@ -419,6 +487,7 @@ int main(void)
     test_keys();
     test_filter_and_list();
     test_errors();
+    test_filter_bounds();
     test_store();
     test_pareto();
     return tu_exit("test_sweep");

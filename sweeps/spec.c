@@ -451,12 +451,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
     if (strcmp(section, "sweep") == 0)
         return sweep_key(ps, key, value);
     if (strcmp(section, "points") == 0) {
-        struct sw_list_point *l = realloc(s->list, (size_t)(s->n_list + 1) * sizeof *l);
-        if (!l) {
-            perr(ps, "[points] %s: out of memory", key);
-            return 0;
+        struct sw_list_point *l = s->list;
+        if ((s->n_list & (s->n_list - 1)) == 0) {  /* 0, 1, 2, 4, ...: double the room */
+            l = realloc(s->list, (size_t)(s->n_list ? 2 * s->n_list : 1) * sizeof *l);
+            if (!l) {
+                perr(ps, "[points] %s: out of memory", key);
+                return 0;
+            }
+            s->list = l;
         }
-        s->list = l;
         l = &s->list[s->n_list];
         memset(l, 0, sizeof *l);
         l->line = ps->line;
@@ -871,30 +874,27 @@ int sw_point_arch(const struct sw_spec *s, const struct sw_point *p, char *buf, 
     return arch_of(s, p->vi, buf, size);
 }
 
-/* Appends a point (key computed) unless its key is there already.
- * Returns 0, or -1 with err set. */
-static int push_point(const struct sw_spec *s, const int *vi, struct sw_point **pts, int *n,
-                      int *cap, struct sw_error *err)
+/* Appends a point, its key computed. Returns SW_OK, or the status with err
+ * set. */
+static enum sw_status push_point(const struct sw_spec *s, const int *vi, struct sw_point **pts,
+                                 int *n, int *cap, struct sw_error *err)
 {
     char *canon = malloc(65536);
     if (!canon)
-        return sw_fail(err, SW_ERR_NOMEM, "out of memory"), -1;
+        return sw_fail(err, SW_ERR_NOMEM, "out of memory");
     int len = canonical(s, vi, canon, 65536);
     if (len < 0) {
         free(canon);
-        return sw_fail(err, SW_ERR_SPEC, "%s: a point's parameters exceed 64 KiB", s->path), -1;
+        return sw_fail(err, SW_ERR_SPEC, "%s: a point's parameters exceed 64 KiB", s->path);
     }
     char key[SW_KEY_LEN + 1];
     snprintf(key, sizeof key, "%016llx", (unsigned long long)sw_fnv1a64(canon, (size_t)len));
     free(canon);
-    for (int i = 0; i < *n; i++)
-        if (strcmp((*pts)[i].key, key) == 0)
-            return 0;
     if (*n == *cap) {
         int nc = *cap ? 2 * *cap : 64;
         struct sw_point *np = realloc(*pts, (size_t)nc * sizeof *np);
         if (!np)
-            return sw_fail(err, SW_ERR_NOMEM, "out of memory"), -1;
+            return sw_fail(err, SW_ERR_NOMEM, "out of memory");
         *pts = np;
         *cap = nc;
     }
@@ -902,60 +902,104 @@ static int push_point(const struct sw_spec *s, const int *vi, struct sw_point **
     memset(p, 0, sizeof *p);
     memcpy(p->key, key, sizeof key);
     memcpy(p->vi, vi, (size_t)s->n_axes * sizeof *vi);
-    return 0;
+    return SW_OK;
 }
 
-enum sw_status sw_spec_expand(const struct sw_spec *s, struct sw_point **pts, int *n,
-                              struct sw_error *err)
+/* A point's key and its place in the expansion, sorted to find repeats. */
+struct key_at {
+    char key[SW_KEY_LEN + 1];
+    int at;
+};
+
+static int key_at_cmp(const void *a, const void *b)
+{
+    const struct key_at *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Leaves out every point whose key repeats an earlier one, keeping the
+ * order: sorts (key, place) pairs, O(n log n). */
+static enum sw_status drop_repeats(struct sw_point *pts, int *n, struct sw_error *err)
+{
+    if (*n < 2)
+        return SW_OK;
+    struct key_at *ka = malloc((size_t)*n * sizeof *ka);
+    unsigned char *drop = calloc((size_t)*n, 1);
+    if (!ka || !drop) {
+        free(ka);
+        free(drop);
+        return sw_fail(err, SW_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < *n; i++) {
+        memcpy(ka[i].key, pts[i].key, sizeof ka[i].key);
+        ka[i].at = i;
+    }
+    qsort(ka, (size_t)*n, sizeof *ka, key_at_cmp);
+    for (int i = 1; i < *n; i++)
+        if (strcmp(ka[i].key, ka[i - 1].key) == 0)
+            drop[ka[i].at] = 1;
+    int m = 0;
+    for (int i = 0; i < *n; i++)
+        if (!drop[i])
+            pts[m++] = pts[i];
+    *n = m;
+    free(ka);
+    free(drop);
+    return SW_OK;
+}
+
+enum sw_status sw_spec_expand(const struct sw_spec *s, long max_points, struct sw_point **pts,
+                              int *n, struct sw_error *err)
 {
     *pts = NULL;
     *n = 0;
     int cap = 0;
+    enum sw_status st = SW_OK;
     if (s->n_list) {
-        for (int i = 0; i < s->n_list; i++)
-            if (push_point(s, s->list[i].vi, pts, n, &cap, err) != 0) {
-                sw_points_free(*pts, *n);
-                *pts = NULL;
-                *n = 0;
-                return SW_ERR_NOMEM;
+        if (s->n_list > max_points)
+            return sw_fail(err, SW_ERR_SPEC, "%s: the [points] list has %d points (at most %ld)",
+                           s->path, s->n_list, max_points);
+        for (int i = 0; i < s->n_list && st == SW_OK; i++)
+            st = push_point(s, s->list[i].vi, pts, n, &cap, err);
+    } else {
+        double total = 1.0;
+        for (int i = 0; i < s->n_axes; i++)
+            total *= s->axes[i].n;
+        if (total > (double)max_points)
+            return sw_fail(err, SW_ERR_SPEC, "%s: the grid has %.0f points (at most %ld)",
+                           s->path, total, max_points);
+        int vi[SW_MAX_AXES] = {0};
+        while (st == SW_OK) {
+            int keep = 1;
+            if (s->filter_expr) {
+                char msg[600];
+                struct point_ctx pc = {s, vi};
+                keep = sw_filter_eval(s->filter_expr, lookup_value, &pc, msg, sizeof msg);
+                if (keep < 0) {
+                    st = sw_fail(err, SW_ERR_SPEC, "%s:%d: [sweep] filter: %s", s->path,
+                                 s->filter_line, msg);
+                    break;
+                }
             }
-        return SW_OK;
-    }
-    double total = 1.0;
-    for (int i = 0; i < s->n_axes; i++)
-        total *= s->axes[i].n;
-    if (total > 100000)
-        return sw_fail(err, SW_ERR_SPEC, "%s: the grid has %.0f points (at most 100000)",
-                       s->path, total);
-    int vi[SW_MAX_AXES] = {0};
-    for (;;) {
-        int keep = 1;
-        if (s->filter_expr) {
-            char msg[600];
-            struct point_ctx pc = {s, vi};
-            keep = sw_filter_eval(s->filter_expr, lookup_value, &pc, msg, sizeof msg);
-            if (keep < 0) {
-                sw_points_free(*pts, *n);
-                *pts = NULL;
-                *n = 0;
-                return sw_fail(err, SW_ERR_SPEC, "%s:%d: [sweep] filter: %s", s->path,
-                               s->filter_line, msg);
-            }
+            if (keep)
+                st = push_point(s, vi, pts, n, &cap, err);
+            /* next grid index: the last axis varies fastest */
+            int i = s->n_axes - 1;
+            while (i >= 0 && ++vi[i] == s->axes[i].n)
+                vi[i--] = 0;
+            if (i < 0)
+                break;
         }
-        if (keep && push_point(s, vi, pts, n, &cap, err) != 0) {
-            sw_points_free(*pts, *n);
-            *pts = NULL;
-            *n = 0;
-            return SW_ERR_NOMEM;
-        }
-        /* next grid index: the last axis varies fastest */
-        int i = s->n_axes - 1;
-        while (i >= 0 && ++vi[i] == s->axes[i].n)
-            vi[i--] = 0;
-        if (i < 0)
-            break;
     }
-    return SW_OK;
+    if (st == SW_OK)
+        st = drop_repeats(*pts, n, err);
+    if (st != SW_OK) {
+        sw_points_free(*pts, *n);
+        *pts = NULL;
+        *n = 0;
+    }
+    return st;
 }
 
 void sw_points_free(struct sw_point *pts, int n)

@@ -11,7 +11,7 @@
  *     struct sw_spec s;
  *     if (sw_spec_parse(&s, text, "sweeps/quick.ini", check, ctx, &err) != SW_OK) ... err.msg
  *     struct sw_point *p; int n;
- *     if (sw_spec_expand(&s, &p, &n, &err) != SW_OK) ...
+ *     if (sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) != SW_OK) ...
  *     sw_point_value(&s, &p[i], "wq")   -> "heq:3"
  *     sw_points_free(p, n); sw_spec_free(&s);
  *
@@ -103,11 +103,18 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
                              sw_check_fn check, void *ctx, struct sw_error *err);
 void sw_spec_free(struct sw_spec *s);
 
+/* The most points a spec may name, by default and at all (logiq sweep
+ * --max-points): a grid or [points] list beyond max_points is refused
+ * before any point is made. */
+#define SW_MAX_POINTS_DEFAULT 100000L
+#define SW_MAX_POINTS_LIMIT 10000000L
+
 /* The points, in grid order (the spec's first axis varies slowest), with
  * their keys. A point whose key repeats an earlier one (two spellings of the
- * same parameters) is left out. *pts is NULL when n is 0. */
-enum sw_status sw_spec_expand(const struct sw_spec *s, struct sw_point **pts, int *n,
-                              struct sw_error *err);
+ * same parameters) is left out. A grid or list of more than max_points
+ * points is SW_ERR_SPEC. *pts is NULL when n is 0. */
+enum sw_status sw_spec_expand(const struct sw_spec *s, long max_points, struct sw_point **pts,
+                              int *n, struct sw_error *err);
 void sw_points_free(struct sw_point *pts, int n);
 
 /* The axis of a name, or -1. */

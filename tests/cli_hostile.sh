@@ -34,4 +34,26 @@ printf '[sweep]\nname = deep\nfilter = %s aq == 1 %s\n[network]\narch = mlp\naq 
 expect_exit 2 "a filter nested 65 deep" "deep.ini:3: \[sweep\] filter: nested deeper than 64" \
     "$logiq" sweep "$dir/deep.ini" --dry-run
 
+# A 100,000-point grid (the default cap) lists in seconds (the duplicate
+# check was quadratic: minutes); a grid of 10^9 points is refused at once.
+ten="1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+printf '[sweep]\nname = big\n[network]\narch = mlp\n[train]\nseed = %s\nepochs = %s\n' \
+    "$ten" "$ten" >"$dir/big.ini"
+printf 'threads = %s\nlr = %s\nbatch = 2, 3, 4, 5, 6, 7, 8, 9, 10, 11\n' "$ten" "$ten" \
+    >>"$dir/big.ini"
+"$logiq" sweep "$dir/big.ini" --dry-run >"$dir/big.out" 2>"$dir/big.err"
+check "a 100,000-point grid dry-runs" $?
+n=$(grep -c " pending " "$dir/big.out")
+check "it lists 100,000 points ($n)" "$([ "$n" = 100000 ]; echo $?)"
+cp "$dir/big.ini" "$dir/huge.ini"
+printf 'wd = 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.01\n' >>"$dir/huge.ini"
+printf '[hw]\narray.pe_rows = %s\narray.lanes = %s\n' "$ten" "$ten" >>"$dir/huge.ini"
+printf 'array.acc_bits = 11, 12, 13, 14, 15, 16, 17, 18, 19, 20\n' >>"$dir/huge.ini"
+expect_exit 2 "a 10^9-point grid is refused" "huge.ini: the grid has 1000000000 points (at most 100000)" \
+    "$logiq" sweep "$dir/huge.ini" --dry-run
+expect_exit 2 "--max-points lowers the cap" "big.ini: the grid has 100000 points (at most 99999)" \
+    "$logiq" sweep "$dir/big.ini" --dry-run --max-points 99999
+expect_exit 2 "--max-points 0 is bad usage" "--max-points" \
+    "$logiq" sweep "$dir/big.ini" --dry-run --max-points 0
+
 exit $fail

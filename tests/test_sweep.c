@@ -58,7 +58,7 @@ static int keys_of(const char *text, char keys[][SW_KEY_LEN + 1], int max)
     }
     struct sw_point *p;
     int n;
-    if (sw_spec_expand(&s, &p, &n, &err) != SW_OK) {
+    if (sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) != SW_OK) {
         sw_spec_free(&s);
         return -1;
     }
@@ -88,8 +88,8 @@ static void test_expansion(void)
     TU_CHECK(parse(&s, text, &err) == SW_OK, "parse: %s", err.msg);
     struct sw_point *p;
     int n;
-    TU_CHECK(sw_spec_expand(&s, &p, &n, &err) == SW_OK && n == 12, "3 x 2 x 2 = 12 points, got %d",
-             n);
+    TU_CHECK(sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) == SW_OK && n == 12,
+             "3 x 2 x 2 = 12 points, got %d", n);
     /* grid order: the first axis slowest */
     TU_CHECK(strcmp(sw_point_value(&s, &p[0], "merge"), "add") == 0 &&
                  strcmp(sw_point_value(&s, &p[11], "merge"), "mux") == 0 &&
@@ -117,7 +117,7 @@ static void test_expansion(void)
     /* "{merge}" in an architecture string */
     TU_CHECK(parse(&s, "[network]\narch = \"c8,c8+{merge},f10\"\nmerge = or, add\n", &err) ==
                  SW_OK, "parse: %s", err.msg);
-    sw_spec_expand(&s, &p, &n, &err);
+    sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err);
     sw_point_arch(&s, &p[1], arch, sizeof arch);
     TU_CHECK(n == 2 && strcmp(arch, "c8,c8+add,f10") == 0, "placeholder: %s", arch);
     sw_points_free(p, n);
@@ -240,6 +240,39 @@ static void test_filter_bounds(void)
     free(spec);
 }
 
+/* The point cap of grids and lists, and repeats dropped in order. */
+static void test_point_cap(void)
+{
+    struct sw_spec s;
+    struct sw_error err = {{0}};
+    struct sw_point *p;
+    int n;
+    TU_CHECK(parse(&s, "[network]\nmerge = or\n[points]\na = aq=1\nb = aq=2\nc = aq=3\n",
+                   &err) == SW_OK, "parse: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 2, &p, &n, &err) == SW_ERR_SPEC &&
+                 strstr(err.msg, "the [points] list has 3 points (at most 2)"),
+             "list cap: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 3, &p, &n, &err) == SW_OK && n == 3, "list of 3 under 3: %d", n);
+    sw_points_free(p, n);
+    sw_spec_free(&s);
+    TU_CHECK(parse(&s, "[network]\nmerge = add, or, mux\naq = 1, 2\n", &err) == SW_OK,
+             "parse: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 5, &p, &n, &err) == SW_ERR_SPEC &&
+                 strstr(err.msg, "the grid has 6 points (at most 5)"),
+             "grid cap: %s", err.msg);
+    sw_spec_free(&s);
+    /* width 0.5 and 0.50 are one point: the repeat is dropped, the order kept */
+    TU_CHECK(parse(&s, "[network]\nwidth = 2, 0.5, 1, 0.50, 2.0, 3\n", &err) == SW_OK,
+             "parse: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 100, &p, &n, &err) == SW_OK && n == 4, "4 distinct widths: %d", n);
+    const char *want[] = {"2", "0.5", "1", "3"};
+    for (int i = 0; i < n && i < 4; i++)
+        TU_CHECK(strcmp(sw_point_value(&s, &p[i], "width"), want[i]) == 0,
+                 "point %d: width %s, want %s", i, sw_point_value(&s, &p[i], "width"), want[i]);
+    sw_points_free(p, n);
+    sw_spec_free(&s);
+}
+
 static void test_errors(void)
 {
     static const struct { const char *text, *want; } cases[] = {
@@ -280,7 +313,7 @@ static void test_errors(void)
              "parse: %s", err.msg);
     struct sw_point *p;
     int n;
-    TU_CHECK(sw_spec_expand(&s, &p, &n, &err) == SW_ERR_SPEC &&
+    TU_CHECK(sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) == SW_ERR_SPEC &&
                  strstr(err.msg, "dir/t.ini:2: [sweep] filter: 'wq > 3'"),
              "filter type error: %s", err.msg);
     sw_spec_free(&s);
@@ -314,7 +347,7 @@ static void test_store(void)
                    &err) == SW_OK, "parse: %s", err.msg);
     struct sw_point *p;
     int n;
-    sw_spec_expand(&s, &p, &n, &err);
+    sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err);
     struct sw_store *st;
     TU_CHECK(sw_store_open(&st, path, SW_STORE_EXISTING, &err) == SW_ERR_IO,
              "opening a missing store fails");
@@ -488,6 +521,7 @@ int main(void)
     test_filter_and_list();
     test_errors();
     test_filter_bounds();
+    test_point_cap();
     test_store();
     test_pareto();
     return tu_exit("test_sweep");

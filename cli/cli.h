@@ -104,10 +104,6 @@ struct nn_model_config;
 int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_config *cfg,
                    const char **arch, float *width);
 
-/* Reads a whole small text file into a NUL-terminated buffer the caller
- * frees; NULL with errno set on failure. */
-char *cli_read_text(const char *path);
-
 /* The last step of train and quantize: records the float model's test
  * accuracy and the integer model's (run on test here) in q's metadata,
  * writes q to out (atomically) and prints "wrote OUT" and the integer

@@ -164,9 +164,8 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
             return -1;
         }
         /* the key follows the file's contents, not its name */
-        char *text = cli_read_text(value);
+        char *text = sw_read_text(value, msg, msg_size);
         if (!text) {
-            sweep_fmt(msg, msg_size, "%s: %s", value, strerror(errno));
             return -1;
         }
         sweep_fmt(canon, canon_size, "hw.ini:%016llx",
@@ -193,9 +192,10 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
 int sweep_load(const char *spec_path, long max_points, struct sw_spec *s, struct sw_point **pts,
                int *n, char **text)
 {
-    *text = cli_read_text(spec_path);
+    char msg[600];
+    *text = sw_read_text(spec_path, msg, sizeof msg);
     if (!*text) {
-        fprintf(stderr, "logiq sweep: %s: %s\n", spec_path, strerror(errno));
+        fprintf(stderr, "logiq sweep: %s\n", msg);
         return EXIT_USAGE;
     }
     struct sw_error err;

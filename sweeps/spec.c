@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/binfile.h"
 #include "sweeps/filter.h"
 
 /* What logiq train does by default, written out: every point passes every
@@ -799,22 +800,63 @@ int sw_ini_long_line(const char *text)
     }
 }
 
-int sw_ini_long_line_file(const char *path)
+char *sw_read_text(const char *path, char *msg, size_t size)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long n = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)n + 1);
-    int line = 0;
-    if (text && fread(text, 1, (size_t)n, f) == (size_t)n) {
-        text[n] = 0;
-        line = sw_ini_long_line(text);
+    FILE *f;
+    struct nn_error nerr;
+    if (nn_file_open_read(path, &f, &nerr) != NN_OK) {
+        snprintf(msg, size, "%s", nerr.msg);
+        return NULL;
     }
-    free(text);
-    if (f)
-        fclose(f);
-    return line;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int bad = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                snprintf(msg, size, "%s: out of memory reading the file", path);
+                bad = 1;
+                break;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, 4096, f);
+        n += r;
+        if (n > (size_t)SW_TEXT_FILE_MAX) {
+            snprintf(msg, size, "%s: larger than %ld MiB (expected a text file)", path,
+                     SW_TEXT_FILE_MAX >> 20);
+            bad = 1;
+            break;
+        }
+        if (r < 4096)
+            break;
+    }
+    if (!bad && ferror(f)) {
+        snprintf(msg, size, "%s: cannot read (%s)", path, strerror(errno));
+        bad = 1;
+    }
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+char *sw_ini_read(const char *path, char *msg, size_t size)
+{
+    char *text = sw_read_text(path, msg, size);
+    int line = text ? sw_ini_long_line(text) : 0;
+    if (line) {
+        snprintf(msg, size, "%s:%d: line longer than %d characters", path, line,
+                 SW_INI_LINE_MAX);
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 uint64_t sw_fnv1a64(const void *data, size_t n)

@@ -134,10 +134,20 @@ uint64_t sw_fnv1a64(const void *data, size_t n);
 
 /* inih reads a line into a buffer of INI_MAX_LINE bytes and splits a longer
  * one silently (its error then names the next line): the first line of text
- * longer than SW_INI_LINE_MAX characters, or 0. The _file form reads path
- * (0 if it cannot: the parser then says why). Every INI reader checks it. */
+ * longer than SW_INI_LINE_MAX characters, or 0. Every INI reader checks it. */
 #define SW_INI_LINE_MAX (INI_MAX_LINE - 2)
 int sw_ini_long_line(const char *text);
-int sw_ini_long_line_file(const char *path);
+
+/* The largest text input (a spec, hw.ini, a cell library, a claims file). */
+#define SW_TEXT_FILE_MAX (64L << 20)
+/* Reads a text input whole (NUL-terminated; free it). NULL with msg set
+ * ("PATH: a folder, not a regular file ...", "PATH: larger than 64 MiB")
+ * for what cannot be read, is not a regular file (a folder, /dev/zero, a
+ * FIFO) or exceeds SW_TEXT_FILE_MAX bytes. */
+char *sw_read_text(const char *path, char *msg, size_t size);
+/* sw_read_text of an INI file, also refusing a line longer than
+ * SW_INI_LINE_MAX ("PATH:LINE: line longer than 198 characters"); parse
+ * the text with ini_parse_string. */
+char *sw_ini_read(const char *path, char *msg, size_t size);
 
 #endif

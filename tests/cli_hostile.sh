@@ -56,4 +56,30 @@ expect_exit 2 "--max-points lowers the cap" "big.ini: the grid has 100000 points
 expect_exit 2 "--max-points 0 is bad usage" "--max-points" \
     "$logiq" sweep "$dir/big.ini" --dry-run --max-points 0
 
+# Inputs that are not regular files: a folder read as an empty hw.ini (the
+# default design, exit 0); /dev/zero and a FIFO without a writer hung. Each
+# is refused at once, naming the file (timeout: a hang fails the check).
+mkfifo "$dir/fifo" && mkdir -p "$dir/folder" "$dir/idx"
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
+    t10k-labels-idx1-ubyte; do
+    ln -sf "$dir/fifo" "$dir/idx/$f"
+done
+printf '[design]\ntech = /dev/zero\n' >"$dir/tech_zero.ini"
+for bad in "$dir/folder:a folder" /dev/zero:"a device" "$dir/fifo:a FIFO"; do
+    f=${bad%%:*} kind=${bad#*:}
+    expect_exit 2 "--hw $kind" "$f: $kind, not a regular file" \
+        timeout 60 "$logiq" cost --arch mlp --hw "$f"
+    expect_exit 2 "a spec that is $kind" "$f: $kind, not a regular file" \
+        timeout 60 "$logiq" sweep "$f" --dry-run
+    expect_exit 2 "a .qnn that is $kind" "$f: $kind, not a regular file" \
+        timeout 60 "$logiq" eval "$f"
+    expect_exit 2 "a checkpoint that is $kind" "$f: $kind, not a regular file" \
+        timeout 60 "$logiq" quantize --method rtn "$f" -o "$dir/q.qnn"
+done
+expect_exit 2 "a cell library that is a device" "tech_zero.ini: \[design\] tech: /dev/zero: a device" \
+    timeout 60 "$logiq" cost --arch mlp --hw "$dir/tech_zero.ini"
+expect_exit 2 "IDX files that are FIFOs" "train-images-idx3-ubyte: a FIFO, not a regular file" \
+    timeout 60 "$logiq" train --data idx --data-dir "$dir/idx" --arch mlp --epochs 1 -q \
+    -o "$dir/x.qnn"
+
 exit $fail

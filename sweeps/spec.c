@@ -394,12 +394,30 @@ static int section_line(const char *text, const char *name, int fallback)
     return fallback;
 }
 
+/* A sweep's name names its store (NAME.db) and folder (NAME.d) in the
+ * current folder: no '/', no "..", no control character, so neither can
+ * land elsewhere or be unprintable. */
+static int bad_sweep_name(const char *name)
+{
+    if (strchr(name, '/') || strstr(name, ".."))
+        return 1;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
 static int sweep_key(struct parse_state *ps, const char *key, const char *value)
 {
     struct sw_spec *s = ps->s;
     if (strcmp(key, "name") == 0) {
         if (!*value || strlen(value) >= sizeof s->name) {
             perr(ps, "[sweep] name: expected a name of 1 to %zu characters", sizeof s->name - 1);
+            return 0;
+        }
+        if (bad_sweep_name(value)) {
+            perr(ps, "[sweep] name: '%.*s': expected a name without '/', '..' or control "
+                 "characters (the store is NAME.db in the current folder)", 64, value);
             return 0;
         }
         snprintf(s->name, sizeof s->name, "%s", value);
@@ -679,6 +697,12 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
     }
     if (ps.err_line) {
         sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.err_line, ps.msg);
+        sw_spec_free(s);
+        return SW_ERR_SPEC;
+    }
+    if (!s->name[0] || bad_sweep_name(s->name)) {  /* the file's stem, no [sweep] name */
+        sw_fail(err, SW_ERR_SPEC, "%s: [sweep] name: the file's name makes no store name; "
+                "give [sweep] name (without '/', '..' or control characters)", path);
         sw_spec_free(s);
         return SW_ERR_SPEC;
     }

@@ -82,4 +82,14 @@ expect_exit 2 "IDX files that are FIFOs" "train-images-idx3-ubyte: a FIFO, not a
     timeout 60 "$logiq" train --data idx --data-dir "$dir/idx" --arch mlp --epochs 1 -q \
     -o "$dir/x.qnn"
 
+# A sweep name that would put the store and its folder elsewhere.
+mkdir -p "$dir/a/b"
+printf '[sweep]\nname = ../../X\n[network]\narch = mlp\n' >"$dir/a/b/up.ini"
+cd "$dir/a/b" || exit 1
+expect_exit 2 "[sweep] name = ../../X" "up.ini:2: \[sweep\] name: '../../X'" \
+    "$logiq" sweep up.ini -q
+cd - >/dev/null || exit 1
+[ ! -e "$dir/X.db" ] && [ ! -e "$dir/X.d" ]
+check "nothing written outside the folder" $?
+
 exit $fail

@@ -750,6 +750,13 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
 
 static int merge_shards(const char *dir, const char *store_path)
 {
+    struct stat sb;
+    int found = stat(dir, &sb) == 0;
+    if (!found || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "logiq sweep: --merge %s: %s (expected the shards' folder)\n", dir,
+                found ? "not a folder" : strerror(errno));
+        return EXIT_USAGE;
+    }
     char pattern[4300];
     sweep_fmt(pattern, sizeof pattern, "%s/*.db", dir);
     glob_t g;

@@ -92,4 +92,10 @@ cd - >/dev/null || exit 1
 [ ! -e "$dir/X.db" ] && [ ! -e "$dir/X.d" ]
 check "nothing written outside the folder" $?
 
+# --merge of a folder that does not exist (exit 0 before: "no shards").
+expect_exit 2 "--merge of a missing folder" "--merge $dir/no-such: No such file or directory" \
+    "$logiq" sweep "$dir/big.ini" --merge "$dir/no-such"
+expect_exit 2 "--merge of a file" "--merge $dir/big.ini: not a folder" \
+    "$logiq" sweep "$dir/big.ini" --merge "$dir/big.ini"
+
 exit $fail

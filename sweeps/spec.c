@@ -312,14 +312,18 @@ static int add_value(struct sw_axis *a, const char *text, const char *canon)
     return a->n++;
 }
 
+/* Why split_list stopped. */
+enum split_why { SPLIT_FN, SPLIT_EMPTY, SPLIT_BAD, SPLIT_QUOTE, SPLIT_LONG };
+
 /* Splits a comma-separated list ("a, b, \"c,d\"") into items; calls fn on
- * each trimmed item. Returns -1 at the first fn failure or empty item. */
+ * each trimmed item. Returns -1 at the first fn failure, empty item,
+ * unterminated quote or item of 1024 characters or more (*why says which). */
 static int split_list(const char *value, int (*fn)(void *, const char *), void *ctx,
-                      int *empty)
+                      enum split_why *why)
 {
     char item[1024];
     const char *p = value;
-    *empty = 0;
+    *why = SPLIT_FN;
     for (;;) {
         while (isspace((unsigned char)*p))
             p++;
@@ -330,25 +334,38 @@ static int split_list(const char *value, int (*fn)(void *, const char *), void *
             p++;
             while (*p && *p != '"' && n + 1 < sizeof item)
                 item[n++] = *p++;
-            if (*p == '"')
-                p++;
+            if (*p && *p != '"') {
+                *why = SPLIT_LONG;
+                return -1;
+            }
+            if (*p != '"') {
+                *why = SPLIT_QUOTE;
+                return -1;
+            }
+            p++;
             while (isspace((unsigned char)*p))
                 p++;
         } else {
             while (*p && *p != ',' && n + 1 < sizeof item)
                 item[n++] = *p++;
+            if (*p && *p != ',') {
+                *why = SPLIT_LONG;
+                return -1;
+            }
             while (n > 0 && isspace((unsigned char)item[n - 1]))
                 n--;
         }
         item[n] = 0;
         if (n == 0 && !quoted) {
-            *empty = 1;
+            *why = SPLIT_EMPTY;
             return -1;
         }
         if (fn(ctx, item) != 0)
             return -1;
-        if (*p != ',')
+        if (*p != ',') {
+            *why = SPLIT_BAD;
             return *p ? -1 : 0;
+        }
         p++;
     }
 }
@@ -528,11 +545,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
         return 0;
     }
     struct add_ctx ac = {ps, a, section, key};
-    int empty;
-    if (split_list(value, add_item, &ac, &empty) != 0) {
-        if (empty)
+    enum split_why why;
+    if (split_list(value, add_item, &ac, &why) != 0) {
+        if (why == SPLIT_EMPTY)
             perr(ps, "[%s] %s: %s", section, key,
                  *value ? "an empty value in the list" : "no value (an empty axis)");
+        else if (why == SPLIT_QUOTE)
+            perr(ps, "[%s] %s: unterminated quote (expected \"value\")", section, key);
+        else if (why == SPLIT_LONG)
+            perr(ps, "[%s] %s: a value of 1024 characters or more", section, key);
         else
             perr(ps, "[%s] %s: bad list (quote a value holding a comma: \"c8,f10\")", section,
                  key);
@@ -574,16 +595,24 @@ static int parse_list_point(struct parse_state *ps, struct sw_list_point *l)
         }
         p++;
         n = 0;
-        if (*p == '"') {
+        const int quoted = *p == '"';
+        if (quoted) {
             p++;
             while (*p && *p != '"' && n + 1 < sizeof value)
                 value[n++] = *p++;
-            if (*p == '"')
-                p++;
         } else {
             while (*p && !isspace((unsigned char)*p) && n + 1 < sizeof value)
                 value[n++] = *p++;
         }
+        if (quoted && !*p) {
+            perr(ps, "[points] %s: %s: unterminated quote (expected \"value\")", l->label, name);
+            return -1;
+        }
+        if (quoted ? *p != '"' : *p && !isspace((unsigned char)*p)) {
+            perr(ps, "[points] %s: %s: a value of 1024 characters or more", l->label, name);
+            return -1;
+        }
+        p += quoted;
         value[n] = 0;
         char text[4096], canon[4096], msg[600];
         if (check_value(ps, name, value, text, sizeof text, canon, sizeof canon, msg,

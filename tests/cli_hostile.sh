@@ -98,4 +98,9 @@ expect_exit 2 "--merge of a missing folder" "--merge $dir/no-such: No such file 
 expect_exit 2 "--merge of a file" "--merge $dir/big.ini: not a folder" \
     "$logiq" sweep "$dir/big.ini" --merge "$dir/big.ini"
 
+# An unterminated quote in a spec value (was read as if closed at the end).
+printf '[sweep]\nname = q\n[network]\narch = "c8,p,f10\n' >"$dir/quote.ini"
+expect_exit 2 "an unterminated quote" "quote.ini:4: \[network\] arch: unterminated quote" \
+    "$logiq" sweep "$dir/quote.ini" --dry-run
+
 exit $fail

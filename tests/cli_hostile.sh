@@ -111,4 +111,12 @@ line=$(grep -n '^NAND2' "$dir/huge.cells" | cut -d: -f1)
 expect_exit 2 "a cell area of 1e308" "huge.cells:$line: NAND2 area_um2: 1e308" \
     "$logiq" cost --arch mlp --hw "$dir/huge_tech.ini"
 
+# The last layer's width is the class count, not silently replaced by it.
+expect_exit 2 "--arch c2,f9 on 10 classes" "layer 2 (f9): .* has 10 classes (expected f10)" \
+    "$logiq" train --data synthetic --arch c2,f9 --epochs 1 -q -o "$dir/f9.qnn"
+expect_exit 2 "cost --arch c2,f9" "layer 2 (f9): .* (expected f10)" \
+    "$logiq" cost --arch c2,f9
+[ ! -e "$dir/f9.qnn" ]
+check "no model written for c2,f9" $?
+
 exit $fail

@@ -125,6 +125,19 @@ enum nn_status cli_data_load(const struct cli_data *d, struct nn_dataset *train,
         }
         limit(test, d->limit_test);
     }
+    /* a model trained on one size cannot run the other: say so before training */
+    if (train && test &&
+        (train->h != test->h || train->w != test->w || train->c != test->c ||
+         train->n_class != test->n_class)) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: the test images are %dx%dx%d in %d classes, the training images "
+                     "%dx%dx%d in %d classes (expected the same shape and classes)",
+                     d->dir ? d->dir : d->kind, test->h, test->w, test->c, test->n_class,
+                     train->h, train->w, train->c, train->n_class);
+        nn_data_free(train);
+        nn_data_free(test);
+        return st;
+    }
     return NN_OK;
 }
 

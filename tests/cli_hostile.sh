@@ -119,4 +119,27 @@ expect_exit 2 "cost --arch c2,f9" "layer 2 (f9): .* (expected f10)" \
 [ ! -e "$dir/f9.qnn" ]
 check "no model written for c2,f9" $?
 
+# A test set of another image size than the training set: refused before
+# training (it failed only after the training, at the test).
+u32be() { # u32be N: N as 4 big-endian bytes
+    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
+        $(($1 >> 8 & 255)) $(($1 & 255)))"
+}
+idx_images() { # idx_images FILE N ROWS COLS: N blank images
+    { u32be 2051; u32be "$2"; u32be "$3"; u32be "$4"; head -c $(($2 * $3 * $4)) /dev/zero; } >"$1"
+}
+idx_labels() { # idx_labels FILE N: N labels 0
+    { u32be 2049; u32be "$2"; head -c "$2" /dev/zero; } >"$1"
+}
+mkdir -p "$dir/sizes"
+idx_images "$dir/sizes/train-images-idx3-ubyte" 8 28 28
+idx_labels "$dir/sizes/train-labels-idx1-ubyte" 8
+idx_images "$dir/sizes/t10k-images-idx3-ubyte" 4 14 14
+idx_labels "$dir/sizes/t10k-labels-idx1-ubyte" 4
+expect_exit 2 "a test set of another image size" \
+    "sizes: the test images are 14x14x1 in 10 classes, the training images 28x28x1" \
+    "$logiq" train --data idx --data-dir "$dir/sizes" --arch mlp --epochs 1 -q -o "$dir/s.qnn"
+grep -q "epoch" "$dir/out" "$dir/err"
+check "refused before training" "$([ $? -ne 0 ]; echo $?)"
+
 exit $fail

@@ -1,11 +1,14 @@
 /* cli/common.c: data selection, threads, progress display and option
  * parsing shared by the commands. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +280,49 @@ int cli_self_exe(char *buf, size_t size)
         return -1;
     }
     buf[len] = 0;
+    return 0;
+}
+
+/* path's real folder (symlinks resolved) and its name, or path itself if
+ * the folder does not exist. */
+static void canonical_path(const char *path, char *buf, size_t size)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (realpath(dir, real))
+        snprintf(buf, size, "%s/%s", real, name);
+    else
+        snprintf(buf, size, "%s", path);
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ca[PATH_MAX + 256], cb[PATH_MAX + 256];
+    canonical_path(a, ca, sizeof ca);
+    canonical_path(b, cb, sizeof cb);
+    return strcmp(ca, cb) == 0;
+}
+
+int cli_outputs_collide(const char *cmd, const char *const *name, const char *const *path, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (path[i] && path[j] && cli_same_file(path[i], path[j])) {
+                fprintf(stderr, "logiq %s: %s %s and %s %s are the same file (one would "
+                        "overwrite the other); expected different files\n", cmd, name[i],
+                        path[i], name[j], path[j]);
+                return 1;
+            }
     return 0;
 }
 

@@ -142,4 +142,21 @@ expect_exit 2 "a test set of another image size" \
 grep -q "epoch" "$dir/out" "$dir/err"
 check "refused before training" "$([ $? -ne 0 ]; echo $?)"
 
+# Colliding outputs: one file for two of them would lose one.
+t="$logiq train --data synthetic --arch mlp --epochs 1 -q"
+expect_exit 2 "train -o m.csv (the training log's name)" \
+    "-o $dir/m.csv and the training log $dir/m.csv are the same file" $t -o "$dir/m.csv"
+echo "a checkpoint" >"$dir/x.qnn"
+expect_exit 2 "train -o x.qnn --checkpoint x.qnn" "-o $dir/x.qnn and --checkpoint $dir/x.qnn" \
+    $t -o "$dir/x.qnn" --checkpoint "$dir/x.qnn"
+[ "$(cat "$dir/x.qnn")" = "a checkpoint" ]
+check "the checkpoint is untouched" $?
+expect_exit 2 "train --save-fp y.qnn -o y.qnn" "-o $dir/y.qnn and --save-fp $dir/./y.qnn" \
+    $t --save-fp "$dir/./y.qnn" -o "$dir/y.qnn"
+echo "a model" >"$dir/y.qnn" && ln -sf y.qnn "$dir/ylink.qnn"
+expect_exit 2 "train --save-fp through a symlink" "-o $dir/y.qnn and --save-fp $dir/ylink.qnn" \
+    $t --save-fp "$dir/ylink.qnn" -o "$dir/y.qnn"
+[ "$(cat "$dir/y.qnn")" = "a model" ]
+check "the file behind the symlink is untouched" $?
+
 exit $fail

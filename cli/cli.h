@@ -125,9 +125,13 @@ struct nn_model_config;
 int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_config *cfg,
                    const char **arch, float *width);
 
-/* Reads a whole small text file into a NUL-terminated buffer the caller
- * frees; NULL with errno set on failure. */
-char *cli_read_text(const char *path);
+/* Whether two paths name one file: the same inode where both exist (through
+ * symlinks and hard links), else the same real folder and name. */
+int cli_same_file(const char *a, const char *b);
+/* Among n named outputs (name[i]: "-o", "--log", ...; a NULL path is not
+ * written), the first two that are one file: prints "logiq CMD: NAME1 PATH
+ * and NAME2 PATH are the same file ..." and returns 1; else 0. */
+int cli_outputs_collide(const char *cmd, const char *const *name, const char *const *path, int n);
 
 /* The last step of train and quantize: records the float model's test
  * accuracy and the integer model's (run on test here) in q's metadata,

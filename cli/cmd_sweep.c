@@ -56,6 +56,8 @@ static const char help[] =
     "                       timeout_s, else none)\n"
     "  --store FILE         the result store\n"
     "  --retry-failed       run the failed points again too\n"
+    "  --max-points N       refuse a spec of more than N points (default 100000,\n"
+    "                       at most 10000000)\n"
     "  --dry-run            list the points, their state and an estimated time;\n"
     "                       writes nothing\n"
     "  --pareto             the points on the Pareto front of accuracy vs gates,\n"
@@ -77,13 +79,17 @@ static const char help[] =
     "Exit codes: 0 every point has a result (done or failed), 1 interrupted or\n"
     "the work failed, 2 bad usage or a bad spec (nothing written).\n";
 
-enum { O_TIMEOUT = 256, O_STORE, O_RETRY, O_DRY, O_PARETO, O_SLURM, O_MERGE, O_POINT, O_SHARD };
+enum {
+    O_TIMEOUT = 256, O_STORE, O_RETRY, O_DRY, O_PARETO, O_SLURM, O_MERGE, O_POINT, O_SHARD,
+    O_MAX_POINTS
+};
 
 static const struct option long_opts[] = {
     {"jobs", required_argument, 0, 'j'},
     {"timeout", required_argument, 0, O_TIMEOUT},
     {"store", required_argument, 0, O_STORE},
     {"retry-failed", no_argument, 0, O_RETRY},
+    {"max-points", required_argument, 0, O_MAX_POINTS},
     {"dry-run", no_argument, 0, O_DRY},
     {"pareto", no_argument, 0, O_PARETO},
     {"slurm", no_argument, 0, O_SLURM},
@@ -159,9 +165,8 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
             return -1;
         }
         /* the key follows the file's contents, not its name */
-        char *text = cli_read_text(value);
+        char *text = sw_read_text(value, msg, msg_size);
         if (!text) {
-            sweep_fmt(msg, msg_size, "%s: %s", value, strerror(errno));
             return -1;
         }
         sweep_fmt(canon, canon_size, "hw.ini:%016llx",
@@ -185,18 +190,19 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
     return 0;
 }
 
-int sweep_load(const char *spec_path, struct sw_spec *s, struct sw_point **pts, int *n,
-               char **text)
+int sweep_load(const char *spec_path, long max_points, struct sw_spec *s, struct sw_point **pts,
+               int *n, char **text)
 {
-    *text = cli_read_text(spec_path);
+    char msg[600];
+    *text = sw_read_text(spec_path, msg, sizeof msg);
     if (!*text) {
-        fprintf(stderr, "logiq sweep: %s: %s\n", spec_path, strerror(errno));
+        fprintf(stderr, "logiq sweep: %s\n", msg);
         return EXIT_USAGE;
     }
     struct sw_error err;
     enum sw_status st = sw_spec_parse(s, *text, spec_path, check_value, NULL, &err);
     if (st == SW_OK) {
-        st = sw_spec_expand(s, pts, n, &err);
+        st = sw_spec_expand(s, max_points, pts, n, &err);
         if (st != SW_OK)
             sw_spec_free(s);
     }
@@ -206,7 +212,8 @@ int sweep_load(const char *spec_path, struct sw_spec *s, struct sw_point **pts, 
         sw_spec_free(s);
     }
     if (st != SW_OK) {
-        fprintf(stderr, "logiq sweep: %s\n", err.msg);
+        fprintf(stderr, "logiq sweep: %s%s\n", err.msg,
+                strstr(err.msg, "points (at most") ? "; --max-points N raises the limit" : "");
         free(*text);
         *text = NULL;
         return sw_status_exit_code(st);
@@ -780,6 +787,13 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
 
 static int merge_shards(const char *dir, const char *store_path)
 {
+    struct stat sb;
+    int found = stat(dir, &sb) == 0;
+    if (!found || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "logiq sweep: --merge %s: %s (expected the shards' folder)\n", dir,
+                found ? "not a folder" : strerror(errno));
+        return EXIT_USAGE;
+    }
     char pattern[4300];
     sweep_fmt(pattern, sizeof pattern, "%s/*.db", dir);
     glob_t g;
@@ -831,7 +845,7 @@ int cmd_sweep(int argc, char **argv)
     const char *store = NULL, *point = NULL, *shard = NULL, *merge = NULL, *out = NULL;
     double timeout_s = -1;
     float t;
-    int c;
+    int c, max_points = (int)SW_MAX_POINTS_DEFAULT;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:o:qh", long_opts, NULL)) != -1) {
         int bad = 0;
@@ -843,6 +857,10 @@ int cmd_sweep(int argc, char **argv)
             break;
         case O_STORE: store = optarg; break;
         case O_RETRY: retry = 1; break;
+        case O_MAX_POINTS:
+            bad = cli_parse_int("sweep", "--max-points", optarg, 1, SW_MAX_POINTS_LIMIT,
+                                &max_points);
+            break;
         case O_DRY: dry = 1; break;
         case O_PARETO: do_pareto = 1; break;
         case O_SLURM: slurm = 1; break;
@@ -879,7 +897,7 @@ int cmd_sweep(int argc, char **argv)
     char *text;
     if (point)  /* the point loads the spec itself */
         return sweep_point(spec_path, point, store ? store : "", shard);
-    int rc = sweep_load(spec_path, &s, &pts, &n, &text);
+    int rc = sweep_load(spec_path, max_points, &s, &pts, &n, &text);
     if (rc)
         return rc;
     char store_buf[300];

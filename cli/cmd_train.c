@@ -362,6 +362,25 @@ int cmd_train(int argc, char **argv)
         log = log_path;
     }
     o.log_csv = log;
+    /* the real-valued weights and the thresholds, for the report */
+    char wh[4200] = "";
+    if (out) {
+        snprintf(wh, sizeof wh, "%s", out);
+        char *dot = strrchr(wh, '.'), *slash = strrchr(wh, '/');
+        if (dot && (!slash || dot > slash))
+            *dot = 0;
+        strncat(wh, ".weights.csv", sizeof wh - strlen(wh) - 1);
+    }
+    {
+        /* one file for two outputs would lose one (-o m.csv is the log) */
+        const char *const names[] = {"-o", "the training log", "the weight histogram",
+                                     "--save-fp", "--checkpoint"};
+        const char *const paths[] = {out, log, out ? wh : NULL, save_fp, ckpt_path};
+        if (cli_outputs_collide("train", names, paths, 5)) {
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
     if (ckpt_path) {
         cli_train_ckpt_init(&ck, ckpt_path, &model, o.sinareq, width, &o, data.kind, train.n);
         rc = cli_train_ckpt_resume(&ck, resume, &o, quiet);
@@ -426,17 +445,8 @@ int cmd_train(int argc, char **argv)
         rc = rc ? rc : res.interrupted ? EXIT_WORK : 0;
         goto done;
     }
-    {
-        /* the real-valued weights and the thresholds, for the report */
-        char wh[4200];
-        snprintf(wh, sizeof wh, "%s", out);
-        char *dot = strrchr(wh, '.'), *slash = strrchr(wh, '/');
-        if (dot && (!slash || dot > slash))
-            *dot = 0;
-        strncat(wh, ".weights.csv", sizeof wh - strlen(wh) - 1);
-        if (nn_weight_hist_write(&model, wh, &err) != NN_OK)
-            fprintf(stderr, "logiq train: warning: %s (no weight histogram)\n", err.msg);
-    }
+    if (nn_weight_hist_write(&model, wh, &err) != NN_OK)
+        fprintf(stderr, "logiq train: warning: %s (no weight histogram)\n", err.msg);
 
     struct nn_qnn q;
     st = nn_model_export(&model, &q, &err);

@@ -1,12 +1,15 @@
 /* cli/common.c: data selection, threads, progress display and option
  * parsing shared by the commands. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,6 +130,19 @@ enum nn_status cli_data_load(const struct cli_data *d, struct nn_dataset *train,
             return st;
         }
         limit(test, d->limit_test);
+    }
+    /* a model trained on one size cannot run the other: say so before training */
+    if (train && test &&
+        (train->h != test->h || train->w != test->w || train->c != test->c ||
+         train->n_class != test->n_class)) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: the test images are %dx%dx%d in %d classes, the training images "
+                     "%dx%dx%d in %d classes (expected the same shape and classes)",
+                     d->dir ? d->dir : d->kind, test->h, test->w, test->c, test->n_class,
+                     train->h, train->w, train->c, train->n_class);
+        nn_data_free(train);
+        nn_data_free(test);
+        return st;
     }
     return NN_OK;
 }
@@ -362,39 +378,47 @@ int cli_check_writable(const char *cmd, const char *opt, const char *path)
     return EXIT_WORK;
 }
 
-char *cli_read_text(const char *path)
+/* path's real folder (symlinks resolved) and its name, or path itself if
+ * the folder does not exist. */
+static void canonical_path(const char *path, char *buf, size_t size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (realpath(dir, real))
+        snprintf(buf, size, "%s/%s", real, name);
+    else
+        snprintf(buf, size, "%s", path);
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ca[PATH_MAX + 256], cb[PATH_MAX + 256];
+    canonical_path(a, ca, sizeof ca);
+    canonical_path(b, cb, sizeof cb);
+    return strcmp(ca, cb) == 0;
+}
+
+int cli_outputs_collide(const char *cmd, const char *const *name, const char *const *path, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (path[i] && path[j] && cli_same_file(path[i], path[j])) {
+                fprintf(stderr, "logiq %s: %s %s and %s %s are the same file (one would "
+                        "overwrite the other); expected different files\n", cmd, name[i],
+                        path[i], name[j], path[j]);
+                return 1;
             }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
+    return 0;
 }
 
 enum nn_status cli_qnn_finish(struct nn_qnn *q, const struct nn_dataset *test, int threads,

@@ -55,15 +55,13 @@ int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *ms
     cm_hw_defaults(hw);
     if (path) {
         struct hw_parse p = {.hw = hw};
-        int too_long = sw_ini_long_line_file(path);
-        if (too_long) {
-            snprintf(msg, size, "%s:%d: line longer than %d characters", path, too_long,
-                     SW_INI_LINE_MAX);
+        char *text = sw_ini_read(path, msg, size);
+        if (!text)
             return 2;
-        }
-        int line = ini_parse(path, on_key, &p);
+        int line = ini_parse_string(text, on_key, &p);
+        free(text);
         if (line == -1) {
-            snprintf(msg, size, "%s: %s", path, strerror(errno));
+            snprintf(msg, size, "%s: out of memory", path);
             return 2;
         }
         if (line != 0) {
@@ -85,10 +83,10 @@ int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *ms
         snprintf(tech, sizeof tech, "%.*s/%s", (int)(slash - path), path, hw->tech);
     else
         snprintf(tech, sizeof tech, "%s", hw->tech);
-    char *text = cli_read_text(tech);
+    char m[600];
+    char *text = sw_read_text(tech, m, sizeof m);
     if (!text) {
-        snprintf(msg, size, "%s: [design] tech: %s: %s", path ? path : "hw", tech,
-                 strerror(errno));
+        snprintf(msg, size, "%s: [design] tech: %s", path ? path : "hw", m);
         return 2;
     }
     struct cm_error err;

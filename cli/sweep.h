@@ -9,11 +9,11 @@
 #include "sweeps/spec.h"
 #include "sweeps/store.h"
 
-/* Reads and parses spec_path and expands its points. On error prints one
- * line ("logiq sweep: FILE:LINE: [section] key: ...") and returns the exit
- * code (2 for a bad spec); 0 on success. */
-int sweep_load(const char *spec_path, struct sw_spec *s, struct sw_point **pts, int *n,
-               char **text);
+/* Reads and parses spec_path and expands its points (at most max_points).
+ * On error prints one line ("logiq sweep: FILE:LINE: [section] key: ...")
+ * and returns the exit code (2 for a bad spec); 0 on success. */
+int sweep_load(const char *spec_path, long max_points, struct sw_spec *s, struct sw_point **pts,
+               int *n, char **text);
 
 /* The folder of a store's per-point files: the store path without its .db
  * suffix, plus ".d" (quick.db -> quick.d). */

@@ -20,6 +20,11 @@ static const char *const cell_names[CM_N_CELLS] = {
 };
 
 static const char *const field_names[4] = {"area_um2", "nand2_eq", "energy_fj", "leakage_nw"};
+/* The range of each field: beyond any real cell (a 1 mm^2 cell, 1 nJ a
+ * toggle, 1 W of leakage), so that a design's totals stay finite (1e308
+ * gave inf) and the ratios to NAND2 stay bounded. */
+static const double field_min[4] = {1e-6, 1e-6, 0.0, 0.0};
+static const double field_max[4] = {1e6, 1e6, 1e6, 1e9};
 static const char expected_fields[] = "NAME area_um2 nand2_eq energy_fj leakage_nw";
 
 const char *cm_cell_name(enum cm_cell c)
@@ -138,10 +143,10 @@ enum cm_status cm_lib_parse(struct cm_lib *lib, const char *text, const char *so
                 st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: '%s' is not a number, expected a "
                              "finite decimal number", source, line_no, tok[0], field_names[f],
                              tok[f + 1]);
-            else if (v[f] < 0.0 || (f < 2 && v[f] == 0.0))
-                st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: %s, expected a %s number", source,
-                             line_no, tok[0], field_names[f], tok[f + 1],
-                             f < 2 ? "positive" : "non-negative");
+            else if (v[f] < field_min[f] || v[f] > field_max[f] || (f < 2 && v[f] == 0.0))
+                st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: %s, expected a %s number "
+                             "from %g to %g", source, line_no, tok[0], field_names[f], tok[f + 1],
+                             f < 2 ? "positive" : "non-negative", field_min[f], field_max[f]);
         }
         if (st != CM_OK)
             break;

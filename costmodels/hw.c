@@ -168,7 +168,7 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
     if (strcmp(key, "pe_rows") == 0)
         return set_int(&hw->pe_rows, k, value, 1, 4096, err);
     if (strcmp(key, "lanes") == 0)
-        return set_int(&hw->lanes, k, value, 1, 4096, err);
+        return set_int(&hw->lanes, k, value, 1, CM_MAX_LANES, err);
     if (strcmp(key, "acc_bits") == 0)
         return set_int(&hw->acc_bits, k, value, 4, 48, err);
     if (strcmp(key, "max_act_bits") == 0)

@@ -29,8 +29,11 @@
 enum { CM_NL_0 = -1, CM_NL_1 = -2 };
 
 /* The largest bus a builder handles on the stack (a popcount's inputs, a
- * multiplier's partial-product column). */
-enum { CM_NL_MAX_BUS = 1024 };
+ * multiplier's partial-product column): the widest lane bus. The cost
+ * models run on the main thread (never on a SystemC coroutine's small
+ * stack), where the largest frame, a 4096-input popcount's columns
+ * (about 210 KB), fits. */
+enum { CM_NL_MAX_BUS = CM_MAX_LANES };
 /* The widest adder the builder makes (a 64 x 64 product's final adder). */
 enum { CM_NL_MAX_ADD = 128 };
 

@@ -66,8 +66,8 @@ void cm_nl_reduce_columns(struct cm_nl *nl, enum cm_adder_arch arch, int n_cols,
 void cm_nl_popcount(struct cm_nl *nl, enum cm_adder_arch arch, int n, const int *x, int *count)
 {
     assert(n >= 1 && n <= CM_NL_MAX_BUS);
-    enum { MAX_COLS = 11, STRIDE = CM_NL_MAX_BUS + 2 };
-    static_assert(MAX_COLS * STRIDE < 16 * 1024, "popcount columns fit the stack");
+    enum { MAX_COLS = 13, STRIDE = CM_NL_MAX_BUS + 2 };
+    static_assert(MAX_COLS * STRIDE < 64 * 1024, "popcount columns fit the stack");
     int col[MAX_COLS * STRIDE], height[MAX_COLS] = {0};
     const int bits = cm_bits_for(n);
     assert(bits <= MAX_COLS);

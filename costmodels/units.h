@@ -14,6 +14,10 @@
 
 #include "costmodels/cells.h"
 
+/* The most lanes a design has ([array] lanes): every lane-wide bus (a
+ * popcount's inputs, the lane logic's) is built up to this width. */
+enum { CM_MAX_LANES = 4096 };
+
 enum cm_adder_arch {
     CM_ADDER_RIPPLE,       /* ripple carry: a chain of full adders */
     CM_ADDER_CLA,          /* carry-lookahead in 4-bit blocks, rippling between blocks */
@@ -32,7 +36,7 @@ struct cm_count cm_adder(int width, enum cm_adder_arch arch);
 struct cm_count cm_subtractor(int width, enum cm_adder_arch arch);
 /* a >= b on width-bit two's complement numbers (a subtractor's sign logic). */
 struct cm_count cm_comparator(int width, enum cm_adder_arch arch);
-/* Popcount of n inputs (1..1024): a carry-save tree of full and half adders
+/* Popcount of n inputs (1..CM_MAX_LANES): a carry-save tree of full and half adders
  * reducing the columns to two rows, then a final adder of arch; the result
  * has cm_bits_for(n) bits. */
 struct cm_count cm_popcount(int n, enum cm_adder_arch arch);

@@ -25,12 +25,47 @@ uint32_t nn_crc32(const uint8_t *p, uint64_t n)
     return (uint32_t)c;
 }
 
+enum nn_status nn_file_open_read(const char *path, FILE **out, struct nn_error *err)
+{
+    *out = NULL;
+    /* O_NONBLOCK: opening a FIFO without a writer returns at once */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return nn_fail(err, NN_ERR_IO, "%s: %s, not a regular file (expected a file)", path,
+                       S_ISDIR(sb.st_mode)                          ? "a folder"
+                       : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
+                       : S_ISFIFO(sb.st_mode)                       ? "a FIFO"
+                                                                    : "a special file");
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = NULL;
+    if (flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0)
+        f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(e));
+    }
+    *out = f;
+    return NN_OK;
+}
+
 enum nn_status nn_file_read_all(const char *path, uint8_t **out, uint64_t *size,
                                 struct nn_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    FILE *f;
+    enum nn_status os = nn_file_open_read(path, &f, err);
+    if (os != NN_OK)
+        return os;
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
     while (buf) {

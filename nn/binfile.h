@@ -16,6 +16,7 @@
 #define LOGIQ_NN_BINFILE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nn/status.h"
 
@@ -35,7 +36,13 @@ static inline uint32_t nn_get_u32(const uint8_t *p)
 /* The CRC-32 (zlib's) of p[0..n). */
 uint32_t nn_crc32(const uint8_t *p, uint64_t n);
 
-/* Reads the whole file into a fresh buffer. */
+/* Opens path for reading if it is a regular file. A folder, a device
+ * (/dev/zero), a FIFO or a socket is refused (NN_ERR_IO, "PATH: a folder,
+ * not a regular file"), without blocking on a FIFO that has no writer:
+ * every input file of logiq is read through here. */
+enum nn_status nn_file_open_read(const char *path, FILE **out, struct nn_error *err);
+
+/* Reads the whole (regular) file into a fresh buffer. */
 enum nn_status nn_file_read_all(const char *path, uint8_t **out, uint64_t *size,
                                 struct nn_error *err);
 

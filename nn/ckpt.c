@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,10 +552,16 @@ static enum nn_status read_records(const struct nn_ckpt *ck, const uint8_t **pp,
                                count, e->layer + 1, kind_name[e->kind], e->count);
             for (size_t j = 0; !skip && j < count; j++) {
                 uint32_t bits = nn_get_u32(p + 4 * j);
-                if (e->ip)
+                if (e->ip) {
                     e->ip[j] = (int)bits;
-                else
-                    memcpy(&e->p[j], &bits, 4);
+                    continue;
+                }
+                memcpy(&e->p[j], &bits, 4);
+                if (!isfinite(e->p[j]))  /* a diverged training's, or a forged file */
+                    return nn_fail(err, NN_ERR_FORMAT, "%s: %s tensor %" PRIu32 " (layer %d %s) "
+                                   "value %zu is %s; expected finite numbers", path, what, i + 1,
+                                   e->layer + 1, kind_name[e->kind], j + 1,
+                                   isnan(e->p[j]) ? "NaN" : "infinite");
             }
         }
         p += 4 * (size_t)count;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "nn/binfile.h"
+
 enum {
     IDX_IMAGE_MAGIC = 0x00000803, /* unsigned byte, 3 dims */
     IDX_LABEL_MAGIC = 0x00000801, /* unsigned byte, 1 dim */
@@ -52,11 +54,21 @@ static void dataset_clear(struct nn_dataset *ds)
 
 static enum nn_status gz_open(gzFile *f, const char *path, struct nn_error *err)
 {
+    FILE *file;
+    *f = NULL;
+    enum nn_status s = nn_file_open_read(path, &file, err);
+    if (s != NN_OK)
+        return s;
     errno = 0;
-    *f = gzopen(path, "rb");
-    if (!*f)
+    int fd = dup(fileno(file));
+    fclose(file);
+    *f = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (!*f) {
+        if (fd >= 0)
+            close(fd);
         return nn_fail(err, NN_ERR_IO, "%s: cannot open: %s", path,
                        errno ? strerror(errno) : "out of memory");
+    }
     gzbuffer(*f, GZ_BUFFER);
     return NN_OK;
 }
@@ -273,14 +285,15 @@ enum nn_status nn_data_load_idx_dir(struct nn_dataset *ds, const char *dir,
 /* Opens a regular file and tells its size in bytes. */
 static enum nn_status bin_open(FILE **f, const char *path, uint64_t *size, struct nn_error *err)
 {
-    *f = fopen(path, "rb");
-    if (!*f)
-        return nn_fail(err, NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    *size = 0;
+    enum nn_status s = nn_file_open_read(path, f, err);
+    if (s != NN_OK)
+        return s;
     struct stat st;
-    if (fstat(fileno(*f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(*f), &st) != 0) {
         fclose(*f);
         *f = NULL;
-        return nn_fail(err, NN_ERR_IO, "%s: not a regular file", path);
+        return nn_fail(err, NN_ERR_IO, "%s: cannot read its size", path);
     }
     *size = (uint64_t)st.st_size;
     return NN_OK;

@@ -64,8 +64,11 @@ static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
             L->fan_in = h * w * c;
         }
         L->out_c = s->out_c;
-        if (!L->hidden)
-            L->out_c = cfg->n_class;
+        if (!L->hidden && s->out_c != cfg->n_class)
+            return nn_fail(err, NN_ERR_ARG,
+                           "layer %d (f%d): the last layer gives the class scores, but the data "
+                           "has %d classes (expected f%d)", i + 1, s->out_c, cfg->n_class,
+                           cfg->n_class);
         L->ph = s->pool ? L->out_h / s->pool : L->out_h;
         L->pw = s->pool ? L->out_w / s->pool : L->out_w;
         if (L->ph < 1 || L->pw < 1)

@@ -194,13 +194,14 @@ enum rp_status rp_claims_load(struct rp_claims *cl, const char *path, struct rp_
     memset(cl, 0, sizeof *cl);
     snprintf(cl->path, sizeof cl->path, "%s", path);
     struct load_ctx x = {.cl = cl};
-    int too_long = sw_ini_long_line_file(path);
-    if (too_long)
-        return rp_fail(err, RP_ERR_ARG, "%s:%d: line longer than %d characters", path,
-                       too_long, SW_INI_LINE_MAX);
-    int line = ini_parse(path, on_key, &x);
+    char m[600];
+    char *text = sw_ini_read(path, m, sizeof m);
+    if (!text)
+        return rp_fail(err, RP_ERR_ARG, "%s", m);
+    int line = ini_parse_string(text, on_key, &x);
+    free(text);
     if (line < 0)
-        return rp_fail(err, RP_ERR_ARG, "%s: cannot read the claims file", path);
+        return rp_fail(err, RP_ERR_ARG, "%s: out of memory reading the claims file", path);
     if (line > 0)
         return rp_fail(err, RP_ERR_ARG, "%s:%d: %s", path, line,
                        x.msg[0] ? x.msg : "not an INI line");

@@ -25,6 +25,8 @@ struct parser {
     char *msg;
     size_t size;
     int failed;
+    int depth;    /* "(" and "!" open around the current position */
+    int n_terms;  /* comparisons so far */
 };
 
 static void skip_space(struct parser *ps)
@@ -94,28 +96,50 @@ static struct sw_filter *node(enum node_kind k, struct sw_filter *a, struct sw_f
 
 static struct sw_filter *parse_or(struct parser *ps);
 
+static struct sw_filter *parse_unary(struct parser *ps);
+
+/* "!" unary or "(" or ")": one level deeper (at most SW_FILTER_MAX_DEPTH). */
+static struct sw_filter *parse_nested(struct parser *ps)
+{
+    if (ps->depth >= SW_FILTER_MAX_DEPTH) {
+        char what[64];
+        snprintf(what, sizeof what, "nested deeper than %d levels of ( and !",
+                 SW_FILTER_MAX_DEPTH);
+        fail(ps, what);
+        return NULL;
+    }
+    ps->depth++;
+    struct sw_filter *a;
+    if (*ps->p++ == '!') {
+        a = parse_unary(ps);
+        a = a ? node(N_NOT, a, NULL) : NULL;
+    } else {
+        a = parse_or(ps);
+        skip_space(ps);
+        if (a && *ps->p != ')') {
+            sw_filter_free(a);
+            fail(ps, "expected ')'");
+            a = NULL;
+        } else if (a) {
+            ps->p++;
+        }
+    }
+    ps->depth--;
+    return a;
+}
+
 static struct sw_filter *parse_unary(struct parser *ps)
 {
     skip_space(ps);
-    if (*ps->p == '!' && ps->p[1] != '=') {
-        ps->p++;
-        struct sw_filter *a = parse_unary(ps);
-        return a ? node(N_NOT, a, NULL) : NULL;
+    if ((*ps->p == '!' && ps->p[1] != '=') || *ps->p == '(')
+        return parse_nested(ps);
+    if (ps->n_terms >= SW_FILTER_MAX_TERMS) {
+        char what[64];
+        snprintf(what, sizeof what, "more than %d comparisons", SW_FILTER_MAX_TERMS);
+        fail(ps, what);
+        return NULL;
     }
-    if (*ps->p == '(') {
-        ps->p++;
-        struct sw_filter *a = parse_or(ps);
-        if (!a)
-            return NULL;
-        skip_space(ps);
-        if (*ps->p != ')') {
-            sw_filter_free(a);
-            fail(ps, "expected ')'");
-            return NULL;
-        }
-        ps->p++;
-        return a;
-    }
+    ps->n_terms++;
     struct sw_filter *f = node(N_CMP, NULL, NULL);
     if (!f) {
         fail(ps, "out of memory");

@@ -9,6 +9,11 @@
  * numerically when both sides are numbers ("0.50" == "0.5"), as text
  * otherwise; < <= > >= need numbers.
  *
+ * Bounds: parentheses and "!" nest at most SW_FILTER_MAX_DEPTH deep and a
+ * filter holds at most SW_FILTER_MAX_TERMS comparisons (the parser, the
+ * evaluation and the release recurse over the tree: a hostile filter must
+ * not exhaust the stack); beyond, sw_filter_parse fails with a message.
+ *
  * Memory: sw_filter_parse allocates the tree; sw_filter_free releases it. */
 #ifndef LOGIQ_SW_FILTER_H
 #define LOGIQ_SW_FILTER_H
@@ -16,6 +21,8 @@
 #include <stddef.h>
 
 struct sw_filter;
+
+enum { SW_FILTER_MAX_DEPTH = 64, SW_FILTER_MAX_TERMS = 4096 };
 
 /* known(ctx, name) says whether NAME is a parameter. Returns 0, or -1 with
  * a message naming the offending token. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/binfile.h"
 #include "sweeps/filter.h"
 
 /* What logiq train does by default, written out: every point passes every
@@ -311,14 +312,18 @@ static int add_value(struct sw_axis *a, const char *text, const char *canon)
     return a->n++;
 }
 
+/* Why split_list stopped. */
+enum split_why { SPLIT_FN, SPLIT_EMPTY, SPLIT_BAD, SPLIT_QUOTE, SPLIT_LONG };
+
 /* Splits a comma-separated list ("a, b, \"c,d\"") into items; calls fn on
- * each trimmed item. Returns -1 at the first fn failure or empty item. */
+ * each trimmed item. Returns -1 at the first fn failure, empty item,
+ * unterminated quote or item of 1024 characters or more (*why says which). */
 static int split_list(const char *value, int (*fn)(void *, const char *), void *ctx,
-                      int *empty)
+                      enum split_why *why)
 {
     char item[1024];
     const char *p = value;
-    *empty = 0;
+    *why = SPLIT_FN;
     for (;;) {
         while (isspace((unsigned char)*p))
             p++;
@@ -329,25 +334,38 @@ static int split_list(const char *value, int (*fn)(void *, const char *), void *
             p++;
             while (*p && *p != '"' && n + 1 < sizeof item)
                 item[n++] = *p++;
-            if (*p == '"')
-                p++;
+            if (*p && *p != '"') {
+                *why = SPLIT_LONG;
+                return -1;
+            }
+            if (*p != '"') {
+                *why = SPLIT_QUOTE;
+                return -1;
+            }
+            p++;
             while (isspace((unsigned char)*p))
                 p++;
         } else {
             while (*p && *p != ',' && n + 1 < sizeof item)
                 item[n++] = *p++;
+            if (*p && *p != ',') {
+                *why = SPLIT_LONG;
+                return -1;
+            }
             while (n > 0 && isspace((unsigned char)item[n - 1]))
                 n--;
         }
         item[n] = 0;
         if (n == 0 && !quoted) {
-            *empty = 1;
+            *why = SPLIT_EMPTY;
             return -1;
         }
         if (fn(ctx, item) != 0)
             return -1;
-        if (*p != ',')
+        if (*p != ',') {
+            *why = SPLIT_BAD;
             return *p ? -1 : 0;
+        }
         p++;
     }
 }
@@ -393,12 +411,30 @@ static int section_line(const char *text, const char *name, int fallback)
     return fallback;
 }
 
+/* A sweep's name names its store (NAME.db) and folder (NAME.d) in the
+ * current folder: no '/', no "..", no control character, so neither can
+ * land elsewhere or be unprintable. */
+static int bad_sweep_name(const char *name)
+{
+    if (strchr(name, '/') || strstr(name, ".."))
+        return 1;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
 static int sweep_key(struct parse_state *ps, const char *key, const char *value)
 {
     struct sw_spec *s = ps->s;
     if (strcmp(key, "name") == 0) {
         if (!*value || strlen(value) >= sizeof s->name) {
             perr(ps, "[sweep] name: expected a name of 1 to %zu characters", sizeof s->name - 1);
+            return 0;
+        }
+        if (bad_sweep_name(value)) {
+            perr(ps, "[sweep] name: '%.*s': expected a name without '/', '..' or control "
+                 "characters (the store is NAME.db in the current folder)", 64, value);
             return 0;
         }
         snprintf(s->name, sizeof s->name, "%s", value);
@@ -415,17 +451,18 @@ static int sweep_key(struct parse_state *ps, const char *key, const char *value)
             perr(ps, "[sweep] filter: empty expression");
             return 0;
         }
-        /* a second filter line (or a continuation) is and-ed */
-        size_t n = (s->filter ? strlen(s->filter) + 8 : 0) + strlen(value) + 3;
+        /* a second filter line (or a continuation) is and-ed: "(a) && (b)
+         * && (c)", each line one level deep however many lines there are */
+        size_t n = (s->filter ? strlen(s->filter) + 4 : 0) + strlen(value) + 3;
         char *f = malloc(n);
         if (!f) {
             perr(ps, "[sweep] filter: out of memory");
             return 0;
         }
         if (s->filter)
-            snprintf(f, n, "(%s) && (%s)", s->filter, value);
+            snprintf(f, n, "%s && (%s)", s->filter, value);
         else
-            snprintf(f, n, "%s", value);
+            snprintf(f, n, "(%s)", value);
         free(s->filter);
         s->filter = f;
         if (!s->filter_line)
@@ -450,12 +487,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
     if (strcmp(section, "sweep") == 0)
         return sweep_key(ps, key, value);
     if (strcmp(section, "points") == 0) {
-        struct sw_list_point *l = realloc(s->list, (size_t)(s->n_list + 1) * sizeof *l);
-        if (!l) {
-            perr(ps, "[points] %s: out of memory", key);
-            return 0;
+        struct sw_list_point *l = s->list;
+        if ((s->n_list & (s->n_list - 1)) == 0) {  /* 0, 1, 2, 4, ...: double the room */
+            l = realloc(s->list, (size_t)(s->n_list ? 2 * s->n_list : 1) * sizeof *l);
+            if (!l) {
+                perr(ps, "[points] %s: out of memory", key);
+                return 0;
+            }
+            s->list = l;
         }
-        s->list = l;
         l = &s->list[s->n_list];
         memset(l, 0, sizeof *l);
         l->line = ps->line;
@@ -505,11 +545,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
         return 0;
     }
     struct add_ctx ac = {ps, a, section, key};
-    int empty;
-    if (split_list(value, add_item, &ac, &empty) != 0) {
-        if (empty)
+    enum split_why why;
+    if (split_list(value, add_item, &ac, &why) != 0) {
+        if (why == SPLIT_EMPTY)
             perr(ps, "[%s] %s: %s", section, key,
                  *value ? "an empty value in the list" : "no value (an empty axis)");
+        else if (why == SPLIT_QUOTE)
+            perr(ps, "[%s] %s: unterminated quote (expected \"value\")", section, key);
+        else if (why == SPLIT_LONG)
+            perr(ps, "[%s] %s: a value of 1024 characters or more", section, key);
         else
             perr(ps, "[%s] %s: bad list (quote a value holding a comma: \"c8,f10\")", section,
                  key);
@@ -551,16 +595,24 @@ static int parse_list_point(struct parse_state *ps, struct sw_list_point *l)
         }
         p++;
         n = 0;
-        if (*p == '"') {
+        const int quoted = *p == '"';
+        if (quoted) {
             p++;
             while (*p && *p != '"' && n + 1 < sizeof value)
                 value[n++] = *p++;
-            if (*p == '"')
-                p++;
         } else {
             while (*p && !isspace((unsigned char)*p) && n + 1 < sizeof value)
                 value[n++] = *p++;
         }
+        if (quoted && !*p) {
+            perr(ps, "[points] %s: %s: unterminated quote (expected \"value\")", l->label, name);
+            return -1;
+        }
+        if (quoted ? *p != '"' : *p && !isspace((unsigned char)*p)) {
+            perr(ps, "[points] %s: %s: a value of 1024 characters or more", l->label, name);
+            return -1;
+        }
+        p += quoted;
         value[n] = 0;
         char text[4096], canon[4096], msg[600];
         if (check_value(ps, name, value, text, sizeof text, canon, sizeof canon, msg,
@@ -674,6 +726,12 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
     }
     if (ps.err_line) {
         sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.err_line, ps.msg);
+        sw_spec_free(s);
+        return SW_ERR_SPEC;
+    }
+    if (!s->name[0] || bad_sweep_name(s->name)) {  /* the file's stem, no [sweep] name */
+        sw_fail(err, SW_ERR_SPEC, "%s: [sweep] name: the file's name makes no store name; "
+                "give [sweep] name (without '/', '..' or control characters)", path);
         sw_spec_free(s);
         return SW_ERR_SPEC;
     }
@@ -795,22 +853,63 @@ int sw_ini_long_line(const char *text)
     }
 }
 
-int sw_ini_long_line_file(const char *path)
+char *sw_read_text(const char *path, char *msg, size_t size)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long n = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)n + 1);
-    int line = 0;
-    if (text && fread(text, 1, (size_t)n, f) == (size_t)n) {
-        text[n] = 0;
-        line = sw_ini_long_line(text);
+    FILE *f;
+    struct nn_error nerr;
+    if (nn_file_open_read(path, &f, &nerr) != NN_OK) {
+        snprintf(msg, size, "%s", nerr.msg);
+        return NULL;
     }
-    free(text);
-    if (f)
-        fclose(f);
-    return line;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int bad = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                snprintf(msg, size, "%s: out of memory reading the file", path);
+                bad = 1;
+                break;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, 4096, f);
+        n += r;
+        if (n > (size_t)SW_TEXT_FILE_MAX) {
+            snprintf(msg, size, "%s: larger than %ld MiB (expected a text file)", path,
+                     SW_TEXT_FILE_MAX >> 20);
+            bad = 1;
+            break;
+        }
+        if (r < 4096)
+            break;
+    }
+    if (!bad && ferror(f)) {
+        snprintf(msg, size, "%s: cannot read (%s)", path, strerror(errno));
+        bad = 1;
+    }
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+char *sw_ini_read(const char *path, char *msg, size_t size)
+{
+    char *text = sw_read_text(path, msg, size);
+    int line = text ? sw_ini_long_line(text) : 0;
+    if (line) {
+        snprintf(msg, size, "%s:%d: line longer than %d characters", path, line,
+                 SW_INI_LINE_MAX);
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 uint64_t sw_fnv1a64(const void *data, size_t n)
@@ -870,30 +969,27 @@ int sw_point_arch(const struct sw_spec *s, const struct sw_point *p, char *buf, 
     return arch_of(s, p->vi, buf, size);
 }
 
-/* Appends a point (key computed) unless its key is there already.
- * Returns 0, or -1 with err set. */
-static int push_point(const struct sw_spec *s, const int *vi, struct sw_point **pts, int *n,
-                      int *cap, struct sw_error *err)
+/* Appends a point, its key computed. Returns SW_OK, or the status with err
+ * set. */
+static enum sw_status push_point(const struct sw_spec *s, const int *vi, struct sw_point **pts,
+                                 int *n, int *cap, struct sw_error *err)
 {
     char *canon = malloc(65536);
     if (!canon)
-        return sw_fail(err, SW_ERR_NOMEM, "out of memory"), -1;
+        return sw_fail(err, SW_ERR_NOMEM, "out of memory");
     int len = canonical(s, vi, canon, 65536);
     if (len < 0) {
         free(canon);
-        return sw_fail(err, SW_ERR_SPEC, "%s: a point's parameters exceed 64 KiB", s->path), -1;
+        return sw_fail(err, SW_ERR_SPEC, "%s: a point's parameters exceed 64 KiB", s->path);
     }
     char key[SW_KEY_LEN + 1];
     snprintf(key, sizeof key, "%016llx", (unsigned long long)sw_fnv1a64(canon, (size_t)len));
     free(canon);
-    for (int i = 0; i < *n; i++)
-        if (strcmp((*pts)[i].key, key) == 0)
-            return 0;
     if (*n == *cap) {
         int nc = *cap ? 2 * *cap : 64;
         struct sw_point *np = realloc(*pts, (size_t)nc * sizeof *np);
         if (!np)
-            return sw_fail(err, SW_ERR_NOMEM, "out of memory"), -1;
+            return sw_fail(err, SW_ERR_NOMEM, "out of memory");
         *pts = np;
         *cap = nc;
     }
@@ -901,60 +997,104 @@ static int push_point(const struct sw_spec *s, const int *vi, struct sw_point **
     memset(p, 0, sizeof *p);
     memcpy(p->key, key, sizeof key);
     memcpy(p->vi, vi, (size_t)s->n_axes * sizeof *vi);
-    return 0;
+    return SW_OK;
 }
 
-enum sw_status sw_spec_expand(const struct sw_spec *s, struct sw_point **pts, int *n,
-                              struct sw_error *err)
+/* A point's key and its place in the expansion, sorted to find repeats. */
+struct key_at {
+    char key[SW_KEY_LEN + 1];
+    int at;
+};
+
+static int key_at_cmp(const void *a, const void *b)
+{
+    const struct key_at *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Leaves out every point whose key repeats an earlier one, keeping the
+ * order: sorts (key, place) pairs, O(n log n). */
+static enum sw_status drop_repeats(struct sw_point *pts, int *n, struct sw_error *err)
+{
+    if (*n < 2)
+        return SW_OK;
+    struct key_at *ka = malloc((size_t)*n * sizeof *ka);
+    unsigned char *drop = calloc((size_t)*n, 1);
+    if (!ka || !drop) {
+        free(ka);
+        free(drop);
+        return sw_fail(err, SW_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < *n; i++) {
+        memcpy(ka[i].key, pts[i].key, sizeof ka[i].key);
+        ka[i].at = i;
+    }
+    qsort(ka, (size_t)*n, sizeof *ka, key_at_cmp);
+    for (int i = 1; i < *n; i++)
+        if (strcmp(ka[i].key, ka[i - 1].key) == 0)
+            drop[ka[i].at] = 1;
+    int m = 0;
+    for (int i = 0; i < *n; i++)
+        if (!drop[i])
+            pts[m++] = pts[i];
+    *n = m;
+    free(ka);
+    free(drop);
+    return SW_OK;
+}
+
+enum sw_status sw_spec_expand(const struct sw_spec *s, long max_points, struct sw_point **pts,
+                              int *n, struct sw_error *err)
 {
     *pts = NULL;
     *n = 0;
     int cap = 0;
+    enum sw_status st = SW_OK;
     if (s->n_list) {
-        for (int i = 0; i < s->n_list; i++)
-            if (push_point(s, s->list[i].vi, pts, n, &cap, err) != 0) {
-                sw_points_free(*pts, *n);
-                *pts = NULL;
-                *n = 0;
-                return SW_ERR_NOMEM;
+        if (s->n_list > max_points)
+            return sw_fail(err, SW_ERR_SPEC, "%s: the [points] list has %d points (at most %ld)",
+                           s->path, s->n_list, max_points);
+        for (int i = 0; i < s->n_list && st == SW_OK; i++)
+            st = push_point(s, s->list[i].vi, pts, n, &cap, err);
+    } else {
+        double total = 1.0;
+        for (int i = 0; i < s->n_axes; i++)
+            total *= s->axes[i].n;
+        if (total > (double)max_points)
+            return sw_fail(err, SW_ERR_SPEC, "%s: the grid has %.0f points (at most %ld)",
+                           s->path, total, max_points);
+        int vi[SW_MAX_AXES] = {0};
+        while (st == SW_OK) {
+            int keep = 1;
+            if (s->filter_expr) {
+                char msg[600];
+                struct point_ctx pc = {s, vi};
+                keep = sw_filter_eval(s->filter_expr, lookup_value, &pc, msg, sizeof msg);
+                if (keep < 0) {
+                    st = sw_fail(err, SW_ERR_SPEC, "%s:%d: [sweep] filter: %s", s->path,
+                                 s->filter_line, msg);
+                    break;
+                }
             }
-        return SW_OK;
-    }
-    double total = 1.0;
-    for (int i = 0; i < s->n_axes; i++)
-        total *= s->axes[i].n;
-    if (total > 100000)
-        return sw_fail(err, SW_ERR_SPEC, "%s: the grid has %.0f points (at most 100000)",
-                       s->path, total);
-    int vi[SW_MAX_AXES] = {0};
-    for (;;) {
-        int keep = 1;
-        if (s->filter_expr) {
-            char msg[600];
-            struct point_ctx pc = {s, vi};
-            keep = sw_filter_eval(s->filter_expr, lookup_value, &pc, msg, sizeof msg);
-            if (keep < 0) {
-                sw_points_free(*pts, *n);
-                *pts = NULL;
-                *n = 0;
-                return sw_fail(err, SW_ERR_SPEC, "%s:%d: [sweep] filter: %s", s->path,
-                               s->filter_line, msg);
-            }
+            if (keep)
+                st = push_point(s, vi, pts, n, &cap, err);
+            /* next grid index: the last axis varies fastest */
+            int i = s->n_axes - 1;
+            while (i >= 0 && ++vi[i] == s->axes[i].n)
+                vi[i--] = 0;
+            if (i < 0)
+                break;
         }
-        if (keep && push_point(s, vi, pts, n, &cap, err) != 0) {
-            sw_points_free(*pts, *n);
-            *pts = NULL;
-            *n = 0;
-            return SW_ERR_NOMEM;
-        }
-        /* next grid index: the last axis varies fastest */
-        int i = s->n_axes - 1;
-        while (i >= 0 && ++vi[i] == s->axes[i].n)
-            vi[i--] = 0;
-        if (i < 0)
-            break;
     }
-    return SW_OK;
+    if (st == SW_OK)
+        st = drop_repeats(*pts, n, err);
+    if (st != SW_OK) {
+        sw_points_free(*pts, *n);
+        *pts = NULL;
+        *n = 0;
+    }
+    return st;
 }
 
 void sw_points_free(struct sw_point *pts, int n)

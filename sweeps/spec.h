@@ -11,7 +11,7 @@
  *     struct sw_spec s;
  *     if (sw_spec_parse(&s, text, "sweeps/quick.ini", check, ctx, &err) != SW_OK) ... err.msg
  *     struct sw_point *p; int n;
- *     if (sw_spec_expand(&s, &p, &n, &err) != SW_OK) ...
+ *     if (sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) != SW_OK) ...
  *     sw_point_value(&s, &p[i], "wq")   -> "heq:3"
  *     sw_points_free(p, n); sw_spec_free(&s);
  *
@@ -103,11 +103,18 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
                              sw_check_fn check, void *ctx, struct sw_error *err);
 void sw_spec_free(struct sw_spec *s);
 
+/* The most points a spec may name, by default and at all (logiq sweep
+ * --max-points): a grid or [points] list beyond max_points is refused
+ * before any point is made. */
+#define SW_MAX_POINTS_DEFAULT 100000L
+#define SW_MAX_POINTS_LIMIT 10000000L
+
 /* The points, in grid order (the spec's first axis varies slowest), with
  * their keys. A point whose key repeats an earlier one (two spellings of the
- * same parameters) is left out. *pts is NULL when n is 0. */
-enum sw_status sw_spec_expand(const struct sw_spec *s, struct sw_point **pts, int *n,
-                              struct sw_error *err);
+ * same parameters) is left out. A grid or list of more than max_points
+ * points is SW_ERR_SPEC. *pts is NULL when n is 0. */
+enum sw_status sw_spec_expand(const struct sw_spec *s, long max_points, struct sw_point **pts,
+                              int *n, struct sw_error *err);
 void sw_points_free(struct sw_point *pts, int n);
 
 /* The axis of a name, or -1. */
@@ -127,10 +134,20 @@ uint64_t sw_fnv1a64(const void *data, size_t n);
 
 /* inih reads a line into a buffer of INI_MAX_LINE bytes and splits a longer
  * one silently (its error then names the next line): the first line of text
- * longer than SW_INI_LINE_MAX characters, or 0. The _file form reads path
- * (0 if it cannot: the parser then says why). Every INI reader checks it. */
+ * longer than SW_INI_LINE_MAX characters, or 0. Every INI reader checks it. */
 #define SW_INI_LINE_MAX (INI_MAX_LINE - 2)
 int sw_ini_long_line(const char *text);
-int sw_ini_long_line_file(const char *path);
+
+/* The largest text input (a spec, hw.ini, a cell library, a claims file). */
+#define SW_TEXT_FILE_MAX (64L << 20)
+/* Reads a text input whole (NUL-terminated; free it). NULL with msg set
+ * ("PATH: a folder, not a regular file ...", "PATH: larger than 64 MiB")
+ * for what cannot be read, is not a regular file (a folder, /dev/zero, a
+ * FIFO) or exceeds SW_TEXT_FILE_MAX bytes. */
+char *sw_read_text(const char *path, char *msg, size_t size);
+/* sw_read_text of an INI file, also refusing a line longer than
+ * SW_INI_LINE_MAX ("PATH:LINE: line longer than 198 characters"); parse
+ * the text with ini_parse_string. */
+char *sw_ini_read(const char *path, char *msg, size_t size);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "reports/claims.h"
@@ -100,6 +101,19 @@ static void test_parse(void)
     TU_CHECK(rp_claims_load(&cl, "/nonexistent/c.ini", &err) == RP_ERR_ARG &&
                  strstr(err.msg, "/nonexistent/c.ini"),
              "missing file: %s", err.msg);
+    remove(path);
+    /* not a regular file: refused at once (a FIFO without a writer hung,
+     * /dev/zero never ended, a folder read as an empty file) */
+    TU_CHECK(rp_claims_load(&cl, "/dev/zero", &err) == RP_ERR_ARG &&
+                 strstr(err.msg, "/dev/zero: a device, not a regular file"),
+             "/dev/zero: %s", err.msg);
+    TU_CHECK(rp_claims_load(&cl, "/", &err) == RP_ERR_ARG &&
+                 strstr(err.msg, "/: a folder, not a regular file"),
+             "a folder: %s", err.msg);
+    TU_CHECK(mkfifo(path, 0600) == 0, "mkfifo %s", path);
+    TU_CHECK(rp_claims_load(&cl, path, &err) == RP_ERR_ARG &&
+                 strstr(err.msg, "a FIFO, not a regular file"),
+             "a FIFO: %s", err.msg);
     remove(path);
 }
 

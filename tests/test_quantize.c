@@ -153,6 +153,36 @@ static void test_round_trip(struct nn_model *m, const char *name, const char *pa
     free(before);
 }
 
+/* A checkpoint holding a NaN (or infinite) weight is refused when loaded,
+ * naming the file and the tensor (it was accepted and quantized). */
+static void test_non_finite(struct nn_model *m, const char *path)
+{
+    struct nn_error err;
+    struct nn_ckpt_info info = {.width = 1.0f, .norm = NN_NORM_SCALE};
+    const float keep = m->params[3];
+    for (int k = 0; k < 2; k++) {
+        m->params[3] = k ? INFINITY : NAN;
+        TU_CHECK(nn_ckpt_write(m, &info, path, &err) == NN_OK, "write: %s", err.msg);
+        struct nn_ckpt ck;
+        if (nn_ckpt_read(&ck, path, &err) != NN_OK) {
+            TU_CHECK(0, "read: %s", err.msg);
+            continue;
+        }
+        ck.cfg.max_batch = m->cfg.max_batch;
+        struct nn_model back;
+        enum nn_status st = nn_ckpt_load_model(&ck, &back, NN_CKPT_WQ_RESTORE, &err);
+        printf("%s weight: %s\n", k ? "infinite" : "NaN", st == NN_OK ? "loaded" : err.msg);
+        TU_CHECK(st == NN_ERR_FORMAT && strstr(err.msg, path) &&
+                     strstr(err.msg, k ? "value 4 is infinite" : "value 4 is NaN"),
+                 "non-finite weight: status %d, '%s'", (int)st, st == NN_OK ? "" : err.msg);
+        if (st == NN_OK)
+            nn_model_free(&back);
+        nn_ckpt_free(&ck);
+    }
+    m->params[3] = keep;
+    remove(path);
+}
+
 static unsigned char *slurp(const char *path, long *n)
 {
     FILE *f = fopen(path, "rb");
@@ -496,6 +526,7 @@ int main(void)
     }
     if (train_model(&b, "fp", NN_MUX_SEL) == 0) {
         test_round_trip(&b, "fp model", pb);
+        test_non_finite(&b, pbad);
         static const char *const specs[] = {
             "tquant", "tquant/ch", "mquant", "mquant/ch", "twn", "twn/ch", "uniform:2",
             "uniform:2/ch",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sweeps/filter.h"
 #include "sweeps/pareto.h"
 #include "sweeps/spec.h"
 #include "sweeps/store.h"
@@ -57,7 +58,7 @@ static int keys_of(const char *text, char keys[][SW_KEY_LEN + 1], int max)
     }
     struct sw_point *p;
     int n;
-    if (sw_spec_expand(&s, &p, &n, &err) != SW_OK) {
+    if (sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) != SW_OK) {
         sw_spec_free(&s);
         return -1;
     }
@@ -87,8 +88,8 @@ static void test_expansion(void)
     TU_CHECK(parse(&s, text, &err) == SW_OK, "parse: %s", err.msg);
     struct sw_point *p;
     int n;
-    TU_CHECK(sw_spec_expand(&s, &p, &n, &err) == SW_OK && n == 12, "3 x 2 x 2 = 12 points, got %d",
-             n);
+    TU_CHECK(sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) == SW_OK && n == 12,
+             "3 x 2 x 2 = 12 points, got %d", n);
     /* grid order: the first axis slowest */
     TU_CHECK(strcmp(sw_point_value(&s, &p[0], "merge"), "add") == 0 &&
                  strcmp(sw_point_value(&s, &p[11], "merge"), "mux") == 0 &&
@@ -116,7 +117,7 @@ static void test_expansion(void)
     /* "{merge}" in an architecture string */
     TU_CHECK(parse(&s, "[network]\narch = \"c8,c8+{merge},f10\"\nmerge = or, add\n", &err) ==
                  SW_OK, "parse: %s", err.msg);
-    sw_spec_expand(&s, &p, &n, &err);
+    sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err);
     sw_point_arch(&s, &p[1], arch, sizeof arch);
     TU_CHECK(n == 2 && strcmp(arch, "c8,c8+add,f10") == 0, "placeholder: %s", arch);
     sw_points_free(p, n);
@@ -172,6 +173,106 @@ static void test_filter_and_list(void)
     TU_CHECK(strcmp(base[0], l2[0]) == 0, "list point = grid point, same key");
 }
 
+static int any_name(void *ctx, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    return 1;
+}
+
+/* Hostile filters: nesting and length are bounded with a message, never a
+ * stack overflow (a 200,000-deep filter overflowed the recursive parser). */
+static void test_filter_bounds(void)
+{
+    enum { DEEP = 200000 };
+    char *text = malloc(2 * DEEP + 16);
+    char msg[160];
+    struct sw_filter *f = NULL;
+    for (int k = 0; k < 2; k++) {
+        const char open = k ? '!' : '(';
+        size_t n = 0;
+        for (int i = 0; i < DEEP; i++)
+            text[n++] = open;
+        n += (size_t)sprintf(text + n, "a == 1");
+        for (int i = 0; i < DEEP && !k; i++)
+            text[n++] = ')';
+        text[n] = 0;
+        int rc = sw_filter_parse(&f, text, any_name, NULL, msg, sizeof msg);
+        TU_CHECK(rc == -1 && !f && strstr(msg, "nested deeper than 64 levels"),
+                 "%d-deep %c: rc %d, '%s'", DEEP, open, rc, rc ? msg : "");
+        sw_filter_free(f);
+        f = NULL;
+    }
+    /* 64 levels is allowed */
+    size_t n = 0;
+    for (int i = 0; i < SW_FILTER_MAX_DEPTH; i++)
+        text[n++] = '(';
+    n += (size_t)sprintf(text + n, "a == 1");
+    for (int i = 0; i < SW_FILTER_MAX_DEPTH; i++)
+        text[n++] = ')';
+    text[n] = 0;
+    TU_CHECK(sw_filter_parse(&f, text, any_name, NULL, msg, sizeof msg) == 0 && f,
+             "%d levels parse: %s", SW_FILTER_MAX_DEPTH, msg);
+    sw_filter_free(f);
+    free(text);
+    /* a very long chain of comparisons */
+    const char term[] = "a == 1 && ";
+    const size_t tl = strlen(term), big = 100000;
+    text = malloc(big * tl + 16);
+    for (size_t i = 0; i < big; i++)
+        memcpy(text + i * tl, term, tl);
+    strcpy(text + big * tl, "a == 1");
+    f = NULL;
+    TU_CHECK(sw_filter_parse(&f, text, any_name, NULL, msg, sizeof msg) == -1 &&
+                 strstr(msg, "more than 4096 comparisons"),
+             "100,001 comparisons: '%s'", msg);
+    sw_filter_free(f);
+    free(text);
+    /* 300 filter lines are and-ed without nesting 300 deep */
+    size_t cap = 300 * 32 + 64;
+    char *spec = malloc(cap);
+    n = (size_t)snprintf(spec, cap, "[sweep]\n");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(spec + n, cap - n, "filter = ((aq == 1))\n");
+    snprintf(spec + n, cap - n, "[network]\naq = 1, 2\n");
+    char k[4][SW_KEY_LEN + 1];
+    TU_CHECK(keys_of(spec, k, 4) == 1, "300 filter lines keep aq == 1");
+    free(spec);
+}
+
+/* The point cap of grids and lists, and repeats dropped in order. */
+static void test_point_cap(void)
+{
+    struct sw_spec s;
+    struct sw_error err = {{0}};
+    struct sw_point *p;
+    int n;
+    TU_CHECK(parse(&s, "[network]\nmerge = or\n[points]\na = aq=1\nb = aq=2\nc = aq=3\n",
+                   &err) == SW_OK, "parse: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 2, &p, &n, &err) == SW_ERR_SPEC &&
+                 strstr(err.msg, "the [points] list has 3 points (at most 2)"),
+             "list cap: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 3, &p, &n, &err) == SW_OK && n == 3, "list of 3 under 3: %d", n);
+    sw_points_free(p, n);
+    sw_spec_free(&s);
+    TU_CHECK(parse(&s, "[network]\nmerge = add, or, mux\naq = 1, 2\n", &err) == SW_OK,
+             "parse: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 5, &p, &n, &err) == SW_ERR_SPEC &&
+                 strstr(err.msg, "the grid has 6 points (at most 5)"),
+             "grid cap: %s", err.msg);
+    sw_spec_free(&s);
+    /* width 0.5 and 0.50 are one point: the repeat is dropped, the order kept */
+    TU_CHECK(parse(&s, "[network]\nwidth = 2, 0.5, 1, 0.50, 2.0, 3\n", &err) == SW_OK,
+             "parse: %s", err.msg);
+    TU_CHECK(sw_spec_expand(&s, 100, &p, &n, &err) == SW_OK && n == 4, "4 distinct widths: %d", n);
+    const char *want[] = {"2", "0.5", "1", "3"};
+    for (int i = 0; i < n && i < 4; i++)
+        TU_CHECK(strcmp(sw_point_value(&s, &p[i], "width"), want[i]) == 0,
+                 "point %d: width %s, want %s", i, sw_point_value(&s, &p[i], "width"), want[i]);
+    sw_points_free(p, n);
+    sw_spec_free(&s);
+}
+
 static void test_errors(void)
 {
     static const struct { const char *text, *want; } cases[] = {
@@ -191,6 +292,14 @@ static void test_errors(void)
         {"[sweep]\nfilter = merge = add\n", "dir/t.ini:2: [sweep] filter: expected =="},
         {"[sweep]\nfilter = merge == add)\n", "dir/t.ini:2: [sweep] filter: expected && or ||"},
         {"[sweep]\ntimeout_s = soon\n", "dir/t.ini:2: [sweep] timeout_s"},
+        {"[network]\narch = \"c8,f10\", \"c16,f10\n",
+         "dir/t.ini:2: [network] arch: unterminated quote"},
+        {"[network]\nmerge = or\n[points]\na = arch=\"c8,f10\n",
+         "dir/t.ini:4: [points] a: arch: unterminated quote"},
+        {"[sweep]\nname = ../../X\n", "dir/t.ini:2: [sweep] name: '../../X': expected a name"},
+        {"[sweep]\nname = a/b\n", "dir/t.ini:2: [sweep] name: 'a/b': expected a name"},
+        {"[sweep]\nname = x..y\n", "dir/t.ini:2: [sweep] name: 'x..y': expected a name"},
+        {"[sweep]\n\nname = a\tb\n", "dir/t.ini:3: [sweep] name: 'a\tb': expected a name"},
         {"[network]\nmerge = add, or\n[points]\na = wq=bin\n", "dir/t.ini:2: merge: an axis beside"},
         {"[points]\na = wq\n", "dir/t.ini:2: [points] a: expected name=value"},
         {"[points]\na = colour=red\n", "dir/t.ini:2: [points] a: colour: unknown parameter"},
@@ -212,7 +321,7 @@ static void test_errors(void)
              "parse: %s", err.msg);
     struct sw_point *p;
     int n;
-    TU_CHECK(sw_spec_expand(&s, &p, &n, &err) == SW_ERR_SPEC &&
+    TU_CHECK(sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) == SW_ERR_SPEC &&
                  strstr(err.msg, "dir/t.ini:2: [sweep] filter: 'wq > 3'"),
              "filter type error: %s", err.msg);
     sw_spec_free(&s);
@@ -246,7 +355,7 @@ static void test_store(void)
                    &err) == SW_OK, "parse: %s", err.msg);
     struct sw_point *p;
     int n;
-    sw_spec_expand(&s, &p, &n, &err);
+    sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err);
     struct sw_store *st;
     TU_CHECK(sw_store_open(&st, path, SW_STORE_EXISTING, &err) == SW_ERR_IO,
              "opening a missing store fails");
@@ -419,6 +528,8 @@ int main(void)
     test_keys();
     test_filter_and_list();
     test_errors();
+    test_filter_bounds();
+    test_point_cap();
     test_store();
     test_pareto();
     return tu_exit("test_sweep");

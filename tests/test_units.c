@@ -256,6 +256,15 @@ static void check_parser(void)
     memcpy(strstr(bad, "\nAND2 1.0") + 1, "AND2 0.0", 8);  /* line 5 */
     expect_error("zero area", bad, (const char *[]){"t.cells:5:", "area_um2", "positive", NULL});
 
+    snprintf(bad, sizeof bad, "%s", text);
+    memcpy(strstr(bad, "\nAND2 1.0") + 1, "AND2 1e308 1 0.5 20 ", 20);  /* line 5 */
+    expect_error("huge area", bad, (const char *[]){"t.cells:5:", "area_um2", "1e308",
+                                                    "from 1e-06 to 1e+06", NULL});
+
+    snprintf(bad, sizeof bad, "%s", text);
+    memcpy(strstr(bad, "\nOR2 1.0 1.25 0.5 20") + 1, "OR2 1.0 1.25 .5 2e9", 19);  /* line 6 */
+    expect_error("huge leakage", bad, (const char *[]){"t.cells:6:", "leakage_nw", NULL});
+
     snprintf(bad, sizeof bad, "%slibrary again\n", text);
     expect_error("second library", bad, (const char *[]){"t.cells:13:", "library", NULL});
 

@@ -107,9 +107,11 @@ static void print_table(FILE *f, const struct cm_design *d, const struct cm_net 
 {
     const struct cm_hw *hw = &d->hw;
     fprintf(f, "network %s on design \"%s\" (%s): %d PEs x %d lanes, %s PEs, %s adders, "
-            "merge %s, %g MHz, tech %s, up to %d-bit activations and %d weight planes\n\n",
+            "merge %s%s%s, %g MHz, tech %s, up to %d-bit activations and %d weight planes\n\n",
             net_name, hw->name, hw_name, hw->pe_rows, hw->lanes, cm_pe_kind_name(hw->pe),
-            cm_adder_arch_name(hw->adder), cm_merge_name(hw->merge), hw->clock_mhz, lib->name,
+            cm_adder_arch_name(hw->adder), cm_merge_name(hw->merge),
+            hw->merge == CM_MERGE_MUX ? " " : "",
+            hw->merge == CM_MERGE_MUX ? cm_mux_variant_name(hw->mux) : "", hw->clock_mhz, lib->name,
             hw->max_act_bits, hw->max_w_bits);
     fprintf(f, "%5s %-8s %-5s %-16s %-16s %4s %6s %4s %2s %2s %10s %11s %10s %10s %9s %8s "
             "%8s %8s %8s\n", "layer", "op", "merge", "in (hxwxc/bits)", "out (hxwxc/bits)", "T",
@@ -279,6 +281,8 @@ static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
     cJSON_AddStringToObject(des, "network", net_name);
     cJSON_AddStringToObject(des, "tech", lib->name);
     cJSON_AddStringToObject(des, "merge", cm_merge_name(d->hw.merge));
+    if (d->hw.merge == CM_MERGE_MUX)
+        cJSON_AddStringToObject(des, "mux", cm_mux_variant_name(d->hw.mux));
     cJSON_AddStringToObject(des, "adder", cm_adder_arch_name(d->hw.adder));
     cJSON_AddStringToObject(des, "pe", cm_pe_kind_name(d->hw.pe));
     cJSON_AddNumberToObject(des, "pe_rows", d->hw.pe_rows);

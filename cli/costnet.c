@@ -167,6 +167,7 @@ void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_laye
         l->out_bits = l->scores ? 0 : s->out_bits;
         l->out_sign = s->out_code == NN_CODE_SIGN;
         l->merge = s->merge;
+        l->mux_variant = s->mux_variant == NN_MUX_SEL ? CM_MUX_SEL : CM_MUX_OR;
         l->res = s->res;
         l->res_bits = s->res_bits;
         l->pool = s->pool;

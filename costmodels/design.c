@@ -211,8 +211,12 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
         cm_count_add(&d->unit[CM_U_MERGE], &c, R);
         break;
     case CM_MERGE_MUX:
-        c = cm_merge_mux(1);
+        c = cm_merge_mux(1, hw->mux);
         cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        if (hw->mux == CM_MUX_BOTH) {  /* the layer's variant bit, one for the array */
+            c = cm_register(1);
+            cm_count_add(&d->unit[CM_U_MERGE], &c, 1);
+        }
         c = cm_register(1);
         cm_count_add(&d->unit[CM_U_MERGE], &c, R);
         break;
@@ -302,8 +306,9 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
                         (l->merge == CM_MERGE_ADD ? cm_energy_add_pj(hw->res_bits) : 0.0);
         else if (l->merge == CM_MERGE_OR)
             per_merge = cm_energy_gate_pj(lib, CM_OR2) * l->out_bits;
-        else if (l->merge == CM_MERGE_MUX)
-            per_merge = (cm_energy_gate_pj(lib, CM_OR2) + cm_energy_gate_pj(lib, CM_MUX2)) *
+        else if (l->merge == CM_MERGE_MUX)  /* the sel unit has no OR2, both a MUX2 more */
+            per_merge = ((hw->mux == CM_MUX_SEL ? 0.0 : cm_energy_gate_pj(lib, CM_OR2)) +
+                         (hw->mux == CM_MUX_BOTH ? 2.0 : 1.0) * cm_energy_gate_pj(lib, CM_MUX2)) *
                         l->out_bits;
         if (per_merge > 0.0) {
             lc->ops[CM_OPK_MERGE] = C * P;
@@ -409,6 +414,22 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
         if (hw->max_w_bits == 0)
             hw->max_w_bits = w;
     }
+    /* the MUX variant: the network's; a network that mixes them needs the
+     * unit of both (a unit of one variant cannot compute the other's) */
+    int has[2] = {0, 0};
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        if (l->merge != CM_MERGE_MUX)
+            continue;
+        has[l->mux_variant == CM_MUX_SEL] = 1;
+        if (hw->mux != CM_MUX_AUTO && hw->mux != CM_MUX_BOTH && l->mux_variant != (int)hw->mux)
+            return cm_fail(err, CM_ERR_INFEASIBLE, "layer %d is a MUX merge of the %s variant; "
+                           "[merge] mux = %s", i + 1,
+                           cm_mux_variant_name((enum cm_mux_variant)l->mux_variant),
+                           cm_mux_variant_name(hw->mux));
+    }
+    if (hw->mux == CM_MUX_AUTO)
+        hw->mux = has[0] && has[1] ? CM_MUX_BOTH : has[1] ? CM_MUX_SEL : CM_MUX_OR;
     if (hw->merge == CM_MERGE_AUTO)
         hw->merge = need;
     else if (need != CM_MERGE_NONE && hw->merge != need) {

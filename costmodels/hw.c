@@ -31,6 +31,9 @@ static const struct cm_hw_key keys[] = {
      "weight path: bit-planes only, or also one-pass power-of-two weights (max_w_bits exponents)"},
     {"merge", "kind", "merge unit", "auto, none, add, or, mux",
      "the residual merge unit; auto: the network's"},
+    {"merge", "mux", "variant", "auto, or, sel, both",
+     "mux: y = sel ? code OR skip : code (or), y = sel ? skip : code (sel, no OR2), or a unit "
+     "of both (a MUX2 more, each layer's variant bit); auto: the network's"},
     {"merge", "res_bits", "bits", "2..32", "add: the residual stream's width (skip buffer bits per value)"},
     {"merge", "rq_mul_bits", "bits", "2..40",
      "requantizer and score multiplier width (the offset has acc_bits + rq_mul_bits)"},
@@ -61,8 +64,14 @@ void cm_hw_defaults(struct cm_hw *hw)
     hw->max_act_bits = 0; /* auto */
     hw->max_w_bits = 0;   /* auto */
     hw->merge = CM_MERGE_AUTO;
+    hw->mux = CM_MUX_AUTO;
     hw->res_bits = 8;
     hw->rq_mul_bits = 32;
+}
+
+const char *cm_mux_variant_name(enum cm_mux_variant v)
+{
+    return v == CM_MUX_OR ? "or" : v == CM_MUX_SEL ? "sel" : v == CM_MUX_BOTH ? "both" : "auto";
 }
 
 const char *cm_pe_kind_name(enum cm_pe_kind k)
@@ -206,6 +215,16 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
                 return CM_OK;
             }
         return cm_fail(err, CM_ERR_ARG, "[merge] kind: expected %s, got \"%s\"", k->range, value);
+    }
+    if (strcmp(key, "mux") == 0) {
+        static const enum cm_mux_variant vs[] = {CM_MUX_AUTO, CM_MUX_OR, CM_MUX_SEL,
+                                                 CM_MUX_BOTH};
+        for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++)
+            if (strcasecmp(value, cm_mux_variant_name(vs[i])) == 0) {
+                hw->mux = vs[i];
+                return CM_OK;
+            }
+        return cm_fail(err, CM_ERR_ARG, "[merge] mux: expected %s, got \"%s\"", k->range, value);
     }
     if (strcmp(key, "act_kbits") == 0)
         return set_double(&hw->act_kbits, k, value, 0.001, 1e6, 1, err);

@@ -35,6 +35,7 @@ enum cm_merge {
  * trees whose counts a shift-add sums before the accumulator. */
 enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1 };
 
+
 /* A buffer size of 0 kbit in cm_hw means `auto`: sized to the network. */
 struct cm_hw {
     char name[64];            /* [design] name */
@@ -49,6 +50,7 @@ struct cm_hw {
                                  pe = shift: also the exponents 0..max_w_bits-1 */
     enum cm_pe_kind pe;       /* [array] pe: bitplane or shift */
     enum cm_merge merge;      /* [merge] kind */
+    enum cm_mux_variant mux;  /* [merge] mux: the MUX merge's variant */
     int res_bits;             /* [merge] res_bits: add: residual stream width */
     int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer / score multiplier width */
     double act_kbits;         /* [buffers] act_kbits: each ping-pong bank, 0 = auto */
@@ -75,6 +77,7 @@ const struct cm_hw_key *cm_hw_keys(int *n);
 
 const char *cm_merge_name(enum cm_merge m);
 const char *cm_pe_kind_name(enum cm_pe_kind k);
+const char *cm_mux_variant_name(enum cm_mux_variant v);
 /* The exponents a shift PE decodes (max_w_bits; 1 for a bitplane PE: its
  * one pair of popcount trees) and the bits of a lane's exponent field. */
 int cm_hw_exponents(const struct cm_hw *hw);

@@ -15,21 +15,31 @@ void cm_nl_unit_merge_or(struct cm_nl *nl, int bits)
     cm_nl_output(nl, "y", bits, y);
 }
 
-/* MUX merge (the `or` variant): y = sel ? (a OR skip) : a, one OR2 and one
- * MUX2 a bit; sel is the channel's select bit, held double-buffered (a
- * shadow DFF loaded from sel_in when ld, an active DFF loaded from it when
- * swap, each with its enable MUX2). */
-void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits)
+/* MUX merge: the `or` variant y = sel ? (a OR skip) : a, one OR2 and one
+ * MUX2 a bit; the `sel` variant y = sel ? skip : a, one MUX2 a bit; `both`
+ * y = sel ? (var ? skip : a OR skip) : a, var the layer's variant bit. sel is
+ * the channel's select bit, held double-buffered (a shadow DFF loaded from
+ * sel_in when ld, an active DFF loaded from it when swap, each with its
+ * enable MUX2). */
+void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v)
 {
+    assert(v == CM_MUX_OR || v == CM_MUX_SEL || v == CM_MUX_BOTH);
     int a[64], skip[64], sel_in, ld, swap, y[64];
     cm_nl_input(nl, "a", bits, a);
     cm_nl_input(nl, "skip", bits, skip);
     cm_nl_input(nl, "sel_in", 1, &sel_in);
     cm_nl_input(nl, "ld", 1, &ld);
     cm_nl_input(nl, "swap", 1, &swap);
+    int var = CM_NL_0;  /* BOTH: the layer's variant bit (1: sel), from the controller */
+    if (v == CM_MUX_BOTH)
+        cm_nl_input(nl, "var", 1, &var);
     const int sel = cm_nl_dff_en(nl, cm_nl_dff_en(nl, sel_in, ld), swap);
-    for (int i = 0; i < bits; i++)
-        y[i] = cm_nl_mux(nl, sel, a[i], cm_nl_or(nl, a[i], skip[i]));
+    for (int i = 0; i < bits; i++) {
+        int t = v == CM_MUX_SEL ? skip[i] : cm_nl_or(nl, a[i], skip[i]);
+        if (v == CM_MUX_BOTH)
+            t = cm_nl_mux(nl, var, t, skip[i]);
+        y[i] = cm_nl_mux(nl, sel, a[i], t);
+    }
     cm_nl_output(nl, "y", bits, y);
 }
 
@@ -107,11 +117,11 @@ struct cm_count cm_merge_or(int bits)
     return nl.count;
 }
 
-struct cm_count cm_merge_mux(int bits)
+struct cm_count cm_merge_mux(int bits, enum cm_mux_variant v)
 {
     assert(bits >= 1 && bits <= 64);
     struct cm_nl nl = {0};
-    cm_nl_unit_merge_mux(&nl, bits);
+    cm_nl_unit_merge_mux(&nl, bits, v);
     return nl.count;
 }
 

@@ -27,6 +27,7 @@ struct cm_layer {
     int out_bits;               /* output code bits (0 for scores) */
     int out_sign;               /* 1: sign output */
     int merge;                  /* enum cm_merge (NONE, ADD, OR, MUX) */
+    int mux_variant;            /* MUX: enum cm_mux_variant (OR, SEL) */
     int res;                    /* 1: on an add stream */
     int res_bits;               /* its width */
     int pool;                   /* pooling size, 0 = none */

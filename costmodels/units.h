@@ -18,6 +18,14 @@
  * popcount's inputs, the lane logic's) is built up to this width. */
 enum { CM_MAX_LANES = 4096 };
 
+/* The MUX merge's variant (docs/accelerator.md; nn/layers.h's nn_mux_variant):
+ * OR: y = sel ? code OR skip : code (an OR2 and a MUX2 a bit); SEL:
+ * y = sel ? skip : code (a MUX2 a bit). A layer is one or the other; a
+ * design's unit is one, or BOTH for a network that mixes them:
+ * y = sel ? (v ? skip : code OR skip) : code, v the layer's variant bit (an
+ * OR2 and two MUX2 a bit). AUTO: the network's. */
+enum cm_mux_variant { CM_MUX_OR = 0, CM_MUX_SEL = 1, CM_MUX_BOTH = 2, CM_MUX_AUTO = 3 };
+
 enum cm_adder_arch {
     CM_ADDER_RIPPLE,       /* ripple carry: a chain of full adders */
     CM_ADDER_CLA,          /* carry-lookahead in 4-bit blocks, rippling between blocks */
@@ -77,7 +85,7 @@ struct cm_count cm_threshold_unit(int n_thr, int width, enum cm_adder_arch arch)
  * variant): y = sel ? (a OR skip) : a, plus the select bit's double-buffered
  * register. */
 struct cm_count cm_merge_or(int bits);
-struct cm_count cm_merge_mux(int bits);
+struct cm_count cm_merge_mux(int bits, enum cm_mux_variant v);
 /* The `add` merge of one PE: the requantizer (mul_bits x acc_bits multiplier,
  * the adder of the product width for the offset, a right shifter by 0..63,
  * saturation to res_bits), the res_bits saturating adder of the skip, and the

@@ -163,11 +163,11 @@ char *cm_verilog_merge_or(const char *module, int bits)
     return emit_end(&e, module);
 }
 
-char *cm_verilog_merge_mux(const char *module, int bits)
+char *cm_verilog_merge_mux(const char *module, int bits, enum cm_mux_variant v)
 {
     struct emit e;
     emit_begin(&e);
-    cm_nl_unit_merge_mux(&e.nl, bits);
+    cm_nl_unit_merge_mux(&e.nl, bits, v);
     return emit_end(&e, module);
 }
 

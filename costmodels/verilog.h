@@ -44,7 +44,7 @@ char *cm_verilog_accumulator(const char *module, int pop_bits, int max_shift, in
                              enum cm_adder_arch arch);
 char *cm_verilog_threshold_unit(const char *module, int n_thr, int width, enum cm_adder_arch arch);
 char *cm_verilog_merge_or(const char *module, int bits);
-char *cm_verilog_merge_mux(const char *module, int bits);
+char *cm_verilog_merge_mux(const char *module, int bits, enum cm_mux_variant v);
 char *cm_verilog_merge_add(const char *module, int acc_bits, int mul_bits, int res_bits,
                            enum cm_adder_arch arch);
 char *cm_verilog_pool(const char *module, int bits, enum cm_adder_arch arch);

@@ -21,6 +21,7 @@
 
 extern "C" {
 #include "nn/infer.h"
+#include "nn/layers.h"
 }
 #include "sim/accel.h"
 #include "sim/program.h"
@@ -157,6 +158,7 @@ void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
         l.out_bits = l.scores ? 0 : s.out_bits;
         l.out_sign = s.out_code == NN_CODE_SIGN;
         l.merge = s.merge;
+        l.mux_variant = s.mux_variant == NN_MUX_SEL ? CM_MUX_SEL : CM_MUX_OR;
         l.res = s.res;
         l.res_bits = s.res_bits;
         l.pool = s.pool;

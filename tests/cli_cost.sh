@@ -115,5 +115,19 @@ expect_exit 2 "no network" "give a model.qnn or --arch" "$logiq" cost
 expect_exit 2 "bad format" "--format" "$logiq" cost --arch res11-or --format xml
 expect_exit 2 "bad architecture" "c0" "$logiq" cost --arch c0,f10
 
+# the MUX merge's variants: `sel` (y = sel ? skip : code) is the `or`
+# variant's unit without its OR2, one a PE; [merge] mux fixes the variant
+mux_gates() { "$logiq" cost --arch res11-mux --width 0.25 --hw "$src/costmodels/hw/small.ini" "$@" --format csv | awk -F, '$1 == "unit" && $2 == "merge" && $3 == "nand2_eq" { print $4 }'; }
+g_or=$(mux_gates --mux or)
+g_sel=$(mux_gates --mux sel)
+check "mux sel prices its own netlist: $g_sel NAND2 eq against or's $g_or (16 OR2 less)" \
+    "$(awk -v a="$g_or" -v b="$g_sel" 'BEGIN { d = a - b; exit !(d > 21 && d < 22) }'; echo $?)"
+printf '[merge]\nmux = or\n' >"$dir/mux_or.ini"
+expect_exit 2 "a sel network on [merge] mux = or is infeasible" "mux = or" \
+    "$logiq" cost --arch res11-mux --width 0.25 --mux sel --hw "$dir/mux_or.ini"
+printf '[merge]\nmux = xor\n' >"$dir/mux_bad.ini"
+expect_exit 2 "a bad [merge] mux names the key" "mux_bad.ini:2.*\[merge\] mux" \
+    "$logiq" cost --arch res11-mux --hw "$dir/mux_bad.ini"
+
 [ $fail -eq 0 ] && rm -rf "$dir"
 exit $fail

@@ -144,10 +144,31 @@ static void test_merge_paths(void)
     /* MUX: per PE a MUX2, an OR2, the double-buffered select (2 DFF) and the
      * skip bit's DFF, as cm_merge_mux counts them; plus 2 select bits of
      * parameters in the skip buffer and one parameter read per tile. */
-    struct cm_count mux = cm_merge_mux(1), reg = cm_register(1);
+    struct cm_count mux = cm_merge_mux(1, CM_MUX_OR), reg = cm_register(1);
     double mux_gates = 2.0 * (cm_count_nand2(&mux, &lib) + cm_count_nand2(&reg, &lib));
     TU_CHECK(fabs(d_mux.merge.nand2 - mux_gates) < 1e-9, "mux merge gates %.4f (want %.4f)",
              d_mux.merge.nand2, mux_gates);
+    TU_CHECK(d_mux.hw.mux == CM_MUX_OR, "the network's MUX variant (or) is the design's");
+
+    /* the `sel` variant (y = sel ? skip : a): the same unit without the OR2,
+     * priced from the network's layers (auto) or fixed by [merge] mux */
+    static struct cm_design d_sel;
+    for (int i = 0; i < net_mux.n_layers; i++)
+        Lm[i].mux_variant = CM_MUX_SEL;
+    TU_CHECK(cm_design_eval(&d_sel, &hw, &lib, &net_mux, &err) == CM_OK, "mux sel: %s", err.msg);
+    struct cm_count or2 = cm_merge_or(1);  /* one OR2 */
+    const double or2_gates = cm_count_nand2(&or2, &lib);
+    TU_CHECK(d_sel.hw.mux == CM_MUX_SEL && fabs(d_mux.merge.nand2 - d_sel.merge.nand2 -
+                                                 2.0 * or2_gates) < 1e-9,
+             "mux sel merge gates %.4f: the or variant's %.4f less 2 OR2 (%.4f)",
+             d_sel.merge.nand2, d_mux.merge.nand2, 2.0 * or2_gates);
+    struct cm_hw hw_or = hw;
+    hw_or.mux = CM_MUX_OR;
+    TU_CHECK(cm_design_eval(&d_sel, &hw_or, &lib, &net_mux, &err) == CM_ERR_INFEASIBLE &&
+                 strstr(err.msg, "[merge] mux = or"),
+             "a sel network on an or-variant unit is infeasible: %s", err.msg);
+    for (int i = 0; i < net_mux.n_layers; i++)
+        Lm[i].mux_variant = CM_MUX_OR;
     TU_CHECK(d_mux.merge.skip_used_bits == 34, "mux skip used %.0f bits (want 32 + 2)",
              d_mux.merge.skip_used_bits);
 

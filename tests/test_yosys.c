@@ -216,7 +216,14 @@ static void build_cases(void)
         snprintf(m, sizeof m, "u%03d", n_cases);
         add_case("merge_or", p, cm_merge_or(merges[i]), cm_verilog_merge_or(m, merges[i]), NULL);
         snprintf(m, sizeof m, "u%03d", n_cases);
-        add_case("merge_mux", p, cm_merge_mux(merges[i]), cm_verilog_merge_mux(m, merges[i]), NULL);
+        add_case("merge_mux", p, cm_merge_mux(merges[i], CM_MUX_OR),
+                 cm_verilog_merge_mux(m, merges[i], CM_MUX_OR), NULL);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("merge_mux_sel", p, cm_merge_mux(merges[i], CM_MUX_SEL),
+                 cm_verilog_merge_mux(m, merges[i], CM_MUX_SEL), NULL);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("merge_mux_both", p, cm_merge_mux(merges[i], CM_MUX_BOTH),
+                 cm_verilog_merge_mux(m, merges[i], CM_MUX_BOTH), NULL);
     }
     static const int ctl_small[] = {2, 2}, ctl_mid[] = {3, 4, 8, 6, 2, 4},
                      ctl_big[] = {8, 16, 16, 16, 4, 4};

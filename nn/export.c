@@ -16,7 +16,8 @@
  * Residual-stream layers requantize y to the stream's fixed point,
  * Y = floor((M acc + B) / 2^sh) = round-half-up(y 2^F), M = round(alpha 2^(F+sh)),
  * B = round((beta' 2^F + 1/2) 2^sh), and compare the stream u with
- * ceil(t_j 2^F). The last layer's scores are round(S_c 2^sh) acc + round(b_c 2^sh).
+ * ceil(t_j 2^F); nn_qnn_rq_narrow then narrows (M, B, sh) to the smallest sh
+ * that gives the same Y on the layer's whole accumulator range. The last layer's scores are round(S_c 2^sh) acc + round(b_c 2^sh).
  *
  * Thresholds are taken from the float values t_j the training forward uses,
  * so the float evaluation and the integer model differ only where a float
@@ -228,6 +229,8 @@ enum nn_status nn_model_export(const struct nn_model *m, struct nn_qnn *q,
             return st;
         }
     }
+    /* the same integer model with the narrowest requantizer constants */
+    nn_qnn_rq_narrow(q);
     enum nn_status st = nn_qnn_validate(q, err);
     if (st != NN_OK)
         nn_qnn_free(q);

@@ -60,7 +60,8 @@ void accel::configure(const program *p, const sc_time &period)
     }
     toggle_bits[CM_U_POOL] = Rd * M;
     toggle_bits[CM_U_SCORE] =
-        (double)p->n_class * A + 3.0 * std::min(64, (int)Q + A + 1) + cm_bits_for(p->n_class);
+        (double)p->n_class * A + 3.0 * std::min(64, hw.score_mul_bits + A + 1) +
+        cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
         lanes + (2 + xb) * Rd * lanes + 2 * E * Rd * pop_bits + Rd * M +
         ctl_bits * (has_res ? 6 : 4);

@@ -82,11 +82,19 @@ expect_exit 2 "bad pe" "\[array\] pe: expected bitplane, shift" \
 # a trained model prices like its architecture (same shapes)
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --epochs 1 -q \
     -o "$dir/m.qnn" >/dev/null 2>&1
-"$logiq" cost "$dir/m.qnn" --format csv >"$dir/m.csv"
+"$logiq" cost "$dir/m.qnn" --format csv >"$dir/m-auto.csv"
 check "cost of a trained .qnn" $?
-"$logiq" cost --arch 'c8,c8+or,p,c16,p,f10' --format csv >"$dir/a.csv"
+# at the same multiplier width (auto derives the .qnn's from its constants,
+# and has none to derive from for an architecture: 32)
+printf '[merge]\nrq_mul_bits = 32\n' >"$dir/mul32.ini"
+"$logiq" cost "$dir/m.qnn" --hw "$dir/mul32.ini" --format csv >"$dir/m.csv"
+"$logiq" cost --arch 'c8,c8+or,p,c16,p,f10' --hw "$dir/mul32.ini" --format csv >"$dir/a.csv"
 cmp -s "$dir/m.csv" "$dir/a.csv"
 check "a .qnn and its architecture (synthetic data: 28x28x1) price the same" $?
+sa=$(csv_value "$dir/m-auto.csv" merge_path or score_mul_bits)
+sd=$(csv_value "$dir/m.csv" merge_path or score_mul_bits)
+check "score multiplier: $sa bits derived from the .qnn (auto), $sd given" \
+    "$([ "$sa" -ge 2 ] && [ "$sa" -le 32 ] && [ "$sd" = 32 ]; echo $?)"
 
 # bad hw.ini files
 printf '[array]\nlanez = 8\n' >"$dir/bad1.ini"

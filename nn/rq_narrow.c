@@ -52,6 +52,8 @@ static int narrow_layer(struct nn_qnn_layer *l, int64_t bound, int64_t *ref, int
             ok = 0;
             for (int t = 0; t < 4 && !ok; t++) {
                 const int64_t m = m0 + (t & 1), b = b0 + (t >> 1);
+                if (m == 0 && M != 0)
+                    continue;  /* keep a multiplier (and a power of two one's shift form) */
                 if (same(ref, bound, m, b, sh - k, R)) {
                     mul[c] = m;
                     add[c] = b;

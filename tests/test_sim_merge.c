@@ -1,7 +1,8 @@
 /* tests/test_sim_merge.c: the add merge's cheapest correct forms
  * (docs/accelerator.md, "The requantizer"): the narrowed requantizer
  * constants (nn_qnn_rq_narrow), the multiplier width derived from them
- * ([merge] rq_mul_bits = auto), and the merge path's parts.
+ * ([merge] rq_mul_bits = auto), the merge path's parts, and the shift
+ * requantizer ([merge] requant = shift) on power-of-two multipliers.
  *
  * Tolerance policy: none. A narrowed requantizer must give the same Y as the
  * exporter's at every accumulator value of its range (checked here with an
@@ -307,11 +308,109 @@ static void parts(uint64_t *rng)
     nn_qnn_free(&m);
 }
 
+/* Makes every requantizer multiplier of m +-2^e (e from 0 to sh + 2: left
+ * and right shift forms both occur); offsets stay. */
+static void make_pow2_rq(struct nn_qnn *m, uint64_t *rng)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_qnn_layer *l = &m->layers[i];
+        if (!l->res)
+            continue;
+        l->rq_shift = rng_int(rng, 0, 6);
+        for (int ch = 0; ch < l->out_c; ch++) {
+            int64_t v = (int64_t)1 << rng_int(rng, 0, l->rq_shift + 2);
+            l->rq_mul[ch] = rng_int(rng, 0, 5) == 0 ? -v : v;
+            l->rq_add[ch] = rng_int(rng, -(1 << (l->rq_shift + 4)), 1 << (l->rq_shift + 4));
+        }
+    }
+}
+
+/* The shift requantizer: its form equals the multiplier's on every
+ * accumulator value; the SystemC model runs it bit-exactly with the
+ * analytic cycle count; it costs less than the multiplier at the same
+ * constants; a network with one multiplier that is not +-2^e is an
+ * infeasible design with the reason. */
+static void shift_requant(uint64_t *rng, int nets)
+{
+    long long checked = 0, bad = 0;
+    for (int t = 0; t < 20000; t++) {
+        const int sh = rng_int(rng, 0, 20), e = rng_int(rng, 0, 24);
+        const int64_t mul = (rng_int(rng, 0, 1) ? -1 : 1) * ((int64_t)1 << e);
+        const int64_t add = (int64_t)rng_int(rng, -1000000, 1000000) * rng_int(rng, 1, 1000);
+        struct nn_rq_shift f;
+        if (!nn_qnn_rq_shift_form(mul, add, sh, &f)) {
+            bad++;
+            continue;
+        }
+        for (int k = 0; k < 8; k++) {
+            const int64_t a = rng_int(rng, -40000, 40000);
+            const int64_t want = ref_floor_div(mul * a + add, sh);
+            const int64_t x = (f.neg ? -a : a) * ((int64_t)1 << f.lshift) + f.off;
+            bad += ref_floor_div(x, f.rshift) != want;
+            checked++;
+        }
+    }
+    struct nn_rq_shift f;
+    TU_CHECK(bad == 0 && !nn_qnn_rq_shift_form(3, 0, 2, &f) && !nn_qnn_rq_shift_form(0, 5, 2, &f),
+             "shift form: %lld of %lld values differ from the multiplier's (or 3, 0 taken as "
+             "+-2^e)", bad, checked);
+
+    int ran = 0;
+    for (int k = 0; k < nets; k++) {
+        struct nn_qnn m;
+        add_network(&m, rng);
+        make_pow2_rq(&m, rng);
+        char what[64];
+        snprintf(what, sizeof what, "pow2 network %d", k);
+        struct cm_hw hw;
+        fit_hw(&hw, &m, rng);
+        hw.acc_bits += 6; /* room for the offsets above and the left shifts */
+        hw.requant = CM_RQ_SHIFT;
+        struct sim *s;
+        struct sim_error err;
+        if (sim_open(&s, &m, &hw, &err) != SIM_OK) {
+            TU_CHECK(0, "%s: sim_open: %s", what, err.msg);
+            nn_qnn_free(&m);
+            continue;
+        }
+        const double shift_rq = sim_design(s)->merge.part_nand2[CM_MP_REQUANT];
+        sim_close(s);
+        cosim(&m, &hw, rng, 3, what);
+        ran++;
+        struct cm_hw mul = hw;
+        mul.requant = CM_RQ_MUL;
+        if (sim_open(&s, &m, &mul, &err) == SIM_OK) {
+            const double mul_rq = sim_design(s)->merge.part_nand2[CM_MP_REQUANT];
+            TU_CHECK(shift_rq < mul_rq, "%s: shift requantizer %.1f NAND2 eq, multiplier "
+                     "(%d bits) %.1f", what, shift_rq, sim_design(s)->hw.rq_mul_bits, mul_rq);
+            sim_close(s);
+        }
+        /* one channel off the powers of two: infeasible, with the reason */
+        for (int i = 0; i < m.n_layers; i++)
+            if (m.layers[i].res) {
+                m.layers[i].rq_mul[0] = 3;
+                break;
+            }
+        enum sim_status st = sim_open(&s, &m, &hw, &err);
+        TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "not +-2^e") &&
+                     strstr(err.msg, "requant = shift"),
+                 "%s: a multiplier of 3 on requant = shift gave status %d: %s", what, (int)st,
+                 err.msg);
+        if (st == SIM_OK)
+            sim_close(s);
+        nn_qnn_free(&m);
+    }
+    printf("shift requantizer: %lld values of the shift form checked; %d networks simulated\n",
+           checked, ran);
+    TU_CHECK(ran == nets, "only %d of %d pow2 networks simulated", ran, nets);
+}
+
 int main(void)
 {
     uint64_t rng = 0x5eed0f1a7e5ull;
     printf("SystemC %s\n", sim_systemc_version());
     narrow_and_derive(&rng, 12);
     parts(&rng);
+    shift_requant(&rng, 10);
     return tu_exit("test_sim_merge");
 }

@@ -229,14 +229,20 @@ struct cm_count cm_merge_add_requant(int acc_bits, int mul_bits, int res_bits,
     return nl.count;
 }
 
+void cm_nl_unit_requant_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
+                              int res_bits, enum cm_adder_arch arch)
+{
+    int acc[64], y[64];
+    cm_nl_input(nl, "acc", acc_bits, acc);
+    requant_shift(nl, acc_bits, acc, lshift_max, rs_bits, res_bits, arch, y);
+    cm_nl_output(nl, "y", res_bits, y);
+}
+
 struct cm_count cm_merge_add_requant_shift(int acc_bits, int lshift_max, int rs_bits,
                                            int res_bits, enum cm_adder_arch arch)
 {
     struct cm_nl nl = {0};
-    int acc[64], y[64];
-    cm_nl_input(&nl, "acc", acc_bits, acc);
-    requant_shift(&nl, acc_bits, acc, lshift_max, rs_bits, res_bits, arch, y);
-    cm_nl_output(&nl, "y", res_bits, y);
+    cm_nl_unit_requant_shift(&nl, acc_bits, lshift_max, rs_bits, res_bits, arch);
     return nl.count;
 }
 

@@ -167,6 +167,9 @@ check "JSON merge_path.parts" $?
 check "sim of a pow2 network on requant = shift" $?
 grep -q "all outputs matched the integer model" "$dir/sim.out"
 check "shift requantizer simulated bit-exactly" $?
+awk '$1 ~ /^[0-9]+$/ && NF >= 4 { n++; if ($4 != "yes") bad++ } END { exit !(n >= 4 && !bad) }' \
+    "$dir/sim.out"
+check "shift requantizer: simulated cycles equal the analytic ones in every layer" $?
 expect_exit 2 "bad --res-scale" "--res-scale: expected free or pow2" \
     "$logiq" train --data synthetic --arch 'c8,c8+add,f10' --res-scale 2 -o "$dir/x.qnn"
 

@@ -517,8 +517,11 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
         hw->score_mul_bits = hw->rq_mul_bits;
     }
     /* the shift requantizer's shifters: as far as the constants shift */
+    int any_res = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        any_res |= net->layers[i].res;
     hw->rq_lshift_max = 0;
-    hw->rq_rshift_bits = net->has_consts ? 0 : 6;
+    hw->rq_rshift_bits = net->has_consts && any_res ? 0 : 6;
     for (int i = 0; net->has_consts && i < net->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
         if (!l->res)

@@ -65,7 +65,7 @@ struct cm_hw {
                                  without a .qnn) */
     int rq_rshift_bits;       /* not a key: requant = shift: the right shifter's control
                                  bits, for the largest right shift the constants need
-                                 (resolved; 6 without a .qnn) */
+                                 (resolved; 6 without a .qnn or without add streams) */
     int score_mul_bits;       /* not a key: the score unit's multiplier width, resolved
                                  by cm_design_eval (rq_mul_bits if given, else the bits
                                  the score constants need); 0 before */

@@ -79,10 +79,10 @@ static void print_hw_keys(void)
         printf("  [%s] %-13s %-18s %s: %s\n", k[i].section, k[i].key, k[i].unit, k[i].range,
                k[i].doc);
     printf("Defaults: pe_rows %d, lanes %d, acc_bits %d, adder %s, max_act_bits auto, "
-           "max_w_bits auto, merge auto, res_bits %d, rq_mul_bits %d, clock %g MHz, buffers "
+           "max_w_bits auto, merge auto, res_bits %d, rq_mul_bits auto, clock %g MHz, buffers "
            "auto, tech %s.\n",
            d.pe_rows, d.lanes, d.acc_bits, cm_adder_arch_name(d.adder), d.res_bits,
-           d.rq_mul_bits, d.clock_mhz, d.tech);
+           d.clock_mhz, d.tech);
 }
 
 static const char *op_name(const struct cm_layer *l, char *buf, size_t n)
@@ -198,6 +198,18 @@ static void print_table(FILE *f, const struct cm_design *d, const struct cm_net 
             cm_merge_name(hw->merge), d->merge.nand2, d->merge.area_um2,
             d->merge.skip_bits / 1024.0, d->merge.skip_used_bits / 1024.0, d->merge.cycles,
             d->merge.energy_pj * 1e-3);
+    if (hw->merge == CM_MERGE_ADD && hw->requant == CM_RQ_SHIFT)
+        fprintf(f, "  requantizer: shift (left 0..%d, %d-bit right shift, %d-bit offset; score "
+                "unit: %d-bit multiplier)\n", hw->rq_lshift_max, hw->rq_rshift_bits,
+                hw->acc_bits + hw->rq_lshift_max, hw->score_mul_bits);
+    else if (hw->merge == CM_MERGE_ADD)
+        fprintf(f, "  requantizer: %d-bit multiplier (score unit: %d bits)\n", hw->rq_mul_bits,
+                hw->score_mul_bits);
+    fprintf(f, "  %-13s %12s %12s %12s\n", "part", "NAND2_eq", "area_um2", "energy_nJ");
+    for (int p = 0; p < CM_N_MPARTS; p++)
+        fprintf(f, "  %-13s %12.1f %12.0f %12.4f\n", cm_merge_part_name((enum cm_merge_part)p),
+                d->merge.part_nand2[p], d->merge.part_area_um2[p],
+                d->merge.part_energy_pj[p] * 1e-3);
 }
 
 static void csv_row(FILE *f, const char *section, const char *item, const char *metric, double v)
@@ -269,6 +281,18 @@ static void print_csv(FILE *f, const struct cm_design *d)
             d->merge.skip_used_bits);
     csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "cycles", d->merge.cycles);
     csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "energy_pj", d->merge.energy_pj);
+    csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "rq_mul_bits", d->hw.rq_mul_bits);
+    csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "score_mul_bits", d->hw.score_mul_bits);
+    csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "requant_shift",
+            d->hw.requant == CM_RQ_SHIFT);
+    csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "rq_lshift_max", d->hw.rq_lshift_max);
+    csv_row(f, "merge_path", cm_merge_name(d->hw.merge), "rq_rshift_bits", d->hw.rq_rshift_bits);
+    for (int p = 0; p < CM_N_MPARTS; p++) {
+        const char *n = cm_merge_part_name((enum cm_merge_part)p);
+        csv_row(f, "merge_part", n, "nand2_eq", d->merge.part_nand2[p]);
+        csv_row(f, "merge_part", n, "area_um2", d->merge.part_area_um2[p]);
+        csv_row(f, "merge_part", n, "energy_pj", d->merge.part_energy_pj[p]);
+    }
 }
 
 static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
@@ -358,6 +382,18 @@ static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
     cJSON_AddNumberToObject(mp, "skip_used_bits", d->merge.skip_used_bits);
     cJSON_AddNumberToObject(mp, "cycles", d->merge.cycles);
     cJSON_AddNumberToObject(mp, "energy_pj", d->merge.energy_pj);
+    cJSON_AddNumberToObject(mp, "rq_mul_bits", d->hw.rq_mul_bits);
+    cJSON_AddNumberToObject(mp, "score_mul_bits", d->hw.score_mul_bits);
+    cJSON_AddStringToObject(mp, "requant", cm_requant_name(d->hw.requant));
+    cJSON_AddNumberToObject(mp, "rq_lshift_max", d->hw.rq_lshift_max);
+    cJSON_AddNumberToObject(mp, "rq_rshift_bits", d->hw.rq_rshift_bits);
+    cJSON *parts = cJSON_AddObjectToObject(mp, "parts");
+    for (int p = 0; p < CM_N_MPARTS; p++) {
+        cJSON *o = cJSON_AddObjectToObject(parts, cm_merge_part_name((enum cm_merge_part)p));
+        cJSON_AddNumberToObject(o, "nand2_eq", d->merge.part_nand2[p]);
+        cJSON_AddNumberToObject(o, "area_um2", d->merge.part_area_um2[p]);
+        cJSON_AddNumberToObject(o, "energy_pj", d->merge.part_energy_pj[p]);
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)

@@ -49,6 +49,10 @@ static const char help[] =
     "  --mux-init P         initial select logit, select = P >= 0 (default 0.01)\n"
     "  --res-bits R         add merges: residual stream bits (default 8)\n"
     "  --res-frac F         add merges: its fractional bits (default 4)\n"
+    "  --res-scale S        add merges: free (default) or pow2: each stream layer's scale\n"
+    "                       (batch norm folded) rounded to a power of two in training\n"
+    "                       and export, so its requantizer is a shift ([merge] requant =\n"
+    "                       shift in hw.ini)\n"
     "\n"
     "Training:\n"
     "  --epochs N           (default 10)\n"
@@ -95,7 +99,7 @@ enum {
     O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
-    O_SAVE_FP, O_CHECKPOINT, O_RESUME,
+    O_SAVE_FP, O_CHECKPOINT, O_RESUME, O_RES_SCALE,
 };
 
 static const struct option long_opts[] = {
@@ -103,6 +107,7 @@ static const struct option long_opts[] = {
     CLI_SINAREQ_OPTIONS,
     {"wq-ste", required_argument, 0, O_WQ_STE},
     {"heq-rate", required_argument, 0, O_HEQ_RATE},
+    {"res-scale", required_argument, 0, O_RES_SCALE},
     {"mux-select", required_argument, 0, O_MUX_SELECT},
     {"mux-init", required_argument, 0, O_MUX_INIT},
     {"aqe", required_argument, 0, O_AQE},
@@ -217,6 +222,14 @@ int cmd_train(int argc, char **argv)
             break;
         case O_HEQ_RATE:
             bad = cli_parse_float("train", "--heq-rate", optarg, 1e-6, 1, &cfg.heq_rate);
+            break;
+        case O_RES_SCALE:
+            if (strcmp(optarg, "free") == 0)
+                cfg.res_scale = NN_RES_SCALE_FREE;
+            else if (strcmp(optarg, "pow2") == 0)
+                cfg.res_scale = NN_RES_SCALE_POW2;
+            else
+                return usage_error("--res-scale: expected free or pow2");
             break;
         case O_MUX_SELECT:
             if (strcmp(optarg, "learned") == 0)
@@ -466,6 +479,8 @@ int cmd_train(int argc, char **argv)
             nn_qnn_meta_set(&q, "interrupted_at", v);
         }
         nn_qnn_meta_set(&q, "data", data.kind);
+        if (cfg.res_scale == NN_RES_SCALE_POW2)
+            nn_qnn_meta_set(&q, "res_scale", "pow2");
         if (o.sinareq)
             cli_sinareq_meta(&sq, &model, &q);
         st = cli_qnn_finish(&q, &test, threads, (double)res.test_acc_float, out, &err);

@@ -177,5 +177,20 @@ void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_laye
             l->max_abs_mul = max_abs64(s->rq_mul, (size_t)s->out_c);
             l->max_abs_add = max_abs64(s->rq_add, (size_t)s->out_c);
         }
+        l->rq_not_pow2_ch = -1;
+        for (int c = 0; s->res && s->rq_mul && c < s->out_c; c++) {
+            struct nn_rq_shift f;
+            if (!nn_qnn_rq_shift_form(s->rq_mul[c], s->rq_add[c], s->rq_shift, &f)) {
+                if (l->rq_not_pow2_ch < 0) {
+                    l->rq_not_pow2_ch = c;
+                    l->rq_not_pow2_mul = s->rq_mul[c];
+                }
+                continue;
+            }
+            long long o = f.off < 0 ? -(long long)f.off : (long long)f.off;
+            l->rq_lshift = f.lshift > l->rq_lshift ? f.lshift : l->rq_lshift;
+            l->rq_rshift = f.rshift > l->rq_rshift ? f.rshift : l->rq_rshift;
+            l->rq_max_abs_off = o > l->rq_max_abs_off ? o : l->rq_max_abs_off;
+        }
     }
 }

@@ -32,6 +32,14 @@ const char *cm_buffer_name(enum cm_buffer b)
     return b < CM_N_BUFS ? names[b] : "?";
 }
 
+const char *cm_merge_part_name(enum cm_merge_part p)
+{
+    static const char *const names[CM_N_MPARTS] = {
+        [CM_MP_ADDER] = "adder", [CM_MP_REQUANT] = "requantizer", [CM_MP_SKIP] = "skip",
+        [CM_MP_SELECT] = "select", [CM_MP_CYCLES] = "extra_cycles"};
+    return p < CM_N_MPARTS ? names[p] : "?";
+}
+
 const char *cm_op_kind_name(enum cm_op_kind k)
 {
     static const char *const names[CM_N_OPKS] = {
@@ -138,22 +146,59 @@ static enum cm_status check_layer(const struct cm_hw *hw, const struct cm_layer 
                        "layer %d: the %d-bit residual stream must be narrower than [array] "
                        "acc_bits = %d",
                        i + 1, l->res_bits, A);
-    if (has_consts && (l->res || l->scores)) {
-        if (!fits_signed(l->max_abs_mul, hw->rq_mul_bits) ||
-            !fits_signed(-l->max_abs_mul, hw->rq_mul_bits))
+    if (has_consts && l->res && hw->requant == CM_RQ_SHIFT) {
+        if (l->rq_not_pow2_ch >= 0)
+            return cm_fail(err, CM_ERR_INFEASIBLE,
+                           "layer %d: requantizer multiplier %lld (channel %d) is not +-2^e; "
+                           "[merge] requant = shift needs power-of-two multipliers (train with "
+                           "--res-scale pow2, or requant = mul)",
+                           i + 1, l->rq_not_pow2_mul, l->rq_not_pow2_ch + 1);
+        if (l->rq_rshift > 63)
+            return cm_fail(err, CM_ERR_INFEASIBLE,
+                           "layer %d: the shift requantizer's right shift %d exceeds 63; "
+                           "[merge] requant = shift",
+                           i + 1, l->rq_rshift);
+        const int S = A + hw->rq_lshift_max;
+        if (!fits_signed(l->rq_max_abs_off, S) || !fits_signed(-l->rq_max_abs_off, S))
+            return cm_fail(err, CM_ERR_INFEASIBLE,
+                           "layer %d: shift requantizer offset %lld does not fit acc_bits + "
+                           "left shift = %d bits; [merge] requant = shift (or requant = mul)",
+                           i + 1, l->rq_max_abs_off, S);
+    }
+    if (has_consts && (l->scores || (l->res && hw->requant == CM_RQ_MUL))) {
+        const int M = l->scores ? hw->score_mul_bits : hw->rq_mul_bits;
+        if (!fits_signed(l->max_abs_mul, M) || !fits_signed(-l->max_abs_mul, M))
             return cm_fail(err, CM_ERR_INFEASIBLE,
                            "layer %d: %s multiplier %lld does not fit [merge] rq_mul_bits = %d",
-                           i + 1, l->scores ? "score" : "requantizer", l->max_abs_mul,
-                           hw->rq_mul_bits);
-        if (!fits_signed(l->max_abs_add, A + hw->rq_mul_bits) ||
-            !fits_signed(-l->max_abs_add, A + hw->rq_mul_bits))
+                           i + 1, l->scores ? "score" : "requantizer", l->max_abs_mul, M);
+        if (!fits_signed(l->max_abs_add, A + M) || !fits_signed(-l->max_abs_add, A + M))
             return cm_fail(err, CM_ERR_INFEASIBLE,
                            "layer %d: %s offset %lld does not fit acc_bits + rq_mul_bits = %d "
                            "bits",
-                           i + 1, l->scores ? "score" : "requantizer", l->max_abs_add,
-                           A + hw->rq_mul_bits);
+                           i + 1, l->scores ? "score" : "requantizer", l->max_abs_add, A + M);
     }
     return CM_OK;
+}
+
+/* The fewest multiplier bits (2..40) that hold the constants of the layers
+ * with (scores) or without (requantizers) scores: every |multiplier| in
+ * mul_bits and every |offset| in acc_bits + mul_bits; 40 if none do (then
+ * check_layer reports which constant does not fit); 2 if there are none. */
+static int mul_bits_needed(const struct cm_net *net, int scores, int acc_bits)
+{
+    int need = 2;
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        if (!(scores ? l->scores : l->res))
+            continue;
+        int b = need;
+        while (b < 40 && !(fits_signed(l->max_abs_mul, b) && fits_signed(-l->max_abs_mul, b) &&
+                           fits_signed(l->max_abs_add, acc_bits + b) &&
+                           fits_signed(-l->max_abs_add, acc_bits + b)))
+            b++;
+        need = b;
+    }
+    return need;
 }
 
 /* Resolves `auto` buffer sizes to the need and checks explicit ones. */
@@ -176,6 +221,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
 {
     const struct cm_hw *hw = &d->hw;
     const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
+    const int MS = hw->score_mul_bits;
     const int pop_bits = cm_bits_for(hw->lanes);
     const int max_shift = 7 + hw->max_w_bits - 1;
     struct cm_count c;
@@ -203,42 +249,61 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     c = cm_threshold_unit((1 << hw->max_act_bits) - 1, A, hw->adder);
     cm_count_add(&d->unit[CM_U_THRESH], &c, R);
 
+    /* the merge units, by part (design.h); their sum is the unit kind */
+    struct cm_count *mp = d->merge_part;
+    memset(d->merge_part, 0, sizeof d->merge_part);
     switch (hw->merge) {
     case CM_MERGE_OR:
         c = cm_merge_or(1);
-        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(1);  /* the skip bit read for the THR stage */
-        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
-    case CM_MERGE_MUX:
+    case CM_MERGE_MUX: {
+        const struct cm_count sel = cm_merge_mux_select();
         c = cm_merge_mux(1, hw->mux);
-        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
-        if (hw->mux == CM_MUX_BOTH) {  /* the layer's variant bit, one for the array */
+        cm_count_add(&mp[CM_MP_ADDER], &c, R);
+        cm_count_add(&mp[CM_MP_ADDER], &sel, -R);
+        cm_count_add(&mp[CM_MP_SELECT], &sel, R);
+        if (hw->mux == CM_MUX_BOTH) {  /* the layers' variant bit, one for the array */
             c = cm_register(1);
-            cm_count_add(&d->unit[CM_U_MERGE], &c, 1);
+            cm_count_add(&mp[CM_MP_SELECT], &c, 1);
         }
         c = cm_register(1);
-        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
+    }
     case CM_MERGE_ADD:
-        c = cm_merge_add(A, M, hw->res_bits, hw->adder);
-        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
-        /* the skip value, the RQ and ADD stage outputs, and the two extra
-         * stages' valid bits */
-        c = cm_register(3 * hw->res_bits);
-        cm_count_add(&d->unit[CM_U_MERGE], &c, R);
+        /* the requantizer and its RQ stage output Y; the stream adder, the
+         * ADD stage output u and the two extra stages' valid bits; the skip
+         * value register */
+        c = hw->requant == CM_RQ_SHIFT
+                ? cm_merge_add_requant_shift(A, hw->rq_lshift_max, hw->rq_rshift_bits,
+                                             hw->res_bits, hw->adder)
+                : cm_merge_add_requant(A, M, hw->res_bits, hw->adder);
+        cm_count_add(&mp[CM_MP_REQUANT], &c, R);
+        c = cm_register(hw->res_bits);
+        cm_count_add(&mp[CM_MP_REQUANT], &c, R);
+        c = cm_merge_add_stream(hw->res_bits, hw->adder);
+        cm_count_add(&mp[CM_MP_ADDER], &c, R);
+        c = cm_register(hw->res_bits);
+        cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(2);
-        cm_count_add(&d->unit[CM_U_MERGE], &c, 1);
+        cm_count_add(&mp[CM_MP_ADDER], &c, 1);
+        c = cm_register(hw->res_bits);
+        cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
     case CM_MERGE_NONE:
     case CM_MERGE_AUTO:
         break;
     }
+    for (int p = 0; p < CM_N_MPARTS; p++)
+        cm_count_add(&d->unit[CM_U_MERGE], &mp[p], 1);
 
     c = cm_pool(hw->max_act_bits, hw->adder);
     cm_count_add(&d->unit[CM_U_POOL], &c, R);
 
-    c = cm_score_unit(A, M, cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1), hw->adder);
+    c = cm_score_unit(A, MS, cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1), hw->adder);
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
     c = cm_register(net->n_class * A);  /* the score register file */
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
@@ -274,7 +339,9 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     struct cm_layer_cost *lc = &d->layer[i];
     const struct cm_cycles *cy = &lc->cyc;
     const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
+    const int MS = hw->score_mul_bits;
     const double C = l->out_c, P = (double)cy->positions;
+    double *part = lc->merge_part_pj;
     const double issues_per_channel = P * cy->chunks * cy->w_passes * cy->a_planes;
     const double win = l->pool > 0 ? (double)l->pool * l->pool : 1.0;
     const int skip_bits = hw->merge == CM_MERGE_ADD ? hw->res_bits : 1;
@@ -300,19 +367,26 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     if (!l->scores) {
         lc->ops[CM_OPK_CMP] = C * P * n_thr_of(l);
         lc->ops_pj[CM_OPK_CMP] = lc->ops[CM_OPK_CMP] * cm_energy_add_pj(A);
-        double per_merge = 0.0;
-        if (l->res)
-            per_merge = cm_energy_mul_pj(A, M) + cm_energy_add_pj(A + M) +
-                        (l->merge == CM_MERGE_ADD ? cm_energy_add_pj(hw->res_bits) : 0.0);
-        else if (l->merge == CM_MERGE_OR)
-            per_merge = cm_energy_gate_pj(lib, CM_OR2) * l->out_bits;
-        else if (l->merge == CM_MERGE_MUX)  /* the sel unit has no OR2, both a MUX2 more */
-            per_merge = ((hw->mux == CM_MUX_SEL ? 0.0 : cm_energy_gate_pj(lib, CM_OR2)) +
-                         (hw->mux == CM_MUX_BOTH ? 2.0 : 1.0) * cm_energy_gate_pj(lib, CM_MUX2)) *
-                        l->out_bits;
-        if (per_merge > 0.0) {
+        /* per merge: the requantizer's and the adder's (or the OR2 / MUX2's) */
+        double rq = 0.0, add = 0.0;
+        if (l->res) {
+            const int S = A + hw->rq_lshift_max;
+            rq = hw->requant == CM_RQ_SHIFT
+                     ? cm_energy_add_pj(S + 1) + S * cm_energy_gate_pj(lib, CM_XOR2)
+                     : cm_energy_mul_pj(A, M) + cm_energy_add_pj(A + M);
+            add = l->merge == CM_MERGE_ADD ? cm_energy_add_pj(hw->res_bits) : 0.0;
+        } else if (l->merge == CM_MERGE_OR) {
+            add = cm_energy_gate_pj(lib, CM_OR2) * l->out_bits;
+        } else if (l->merge == CM_MERGE_MUX) {  /* the sel unit has no OR2, both a MUX2 more */
+            add = ((hw->mux == CM_MUX_SEL ? 0.0 : cm_energy_gate_pj(lib, CM_OR2)) +
+                   (hw->mux == CM_MUX_BOTH ? 2.0 : 1.0) * cm_energy_gate_pj(lib, CM_MUX2)) *
+                  l->out_bits;
+        }
+        if (rq + add > 0.0) {
             lc->ops[CM_OPK_MERGE] = C * P;
-            lc->ops_pj[CM_OPK_MERGE] = C * P * per_merge;
+            lc->ops_pj[CM_OPK_MERGE] = C * P * (rq + add);
+            part[CM_MP_REQUANT] += C * P * rq;
+            part[CM_MP_ADDER] += C * P * add;
         }
         if (l->pool > 0) {
             lc->ops[CM_OPK_POOL] = C * P;
@@ -324,7 +398,7 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     } else {
         lc->ops[CM_OPK_SCORE] = C;
         lc->ops_pj[CM_OPK_SCORE] =
-            C * (cm_energy_mul_pj(A, M) + cm_energy_add_pj(A + M) + cm_energy_add_pj(A + M));
+            C * (cm_energy_mul_pj(A, MS) + cm_energy_add_pj(A + MS) + cm_energy_add_pj(A + MS));
     }
 
     /* Traffic. */
@@ -339,7 +413,7 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
         T * P * cy->chunks * cy->w_passes *
             cm_sram_access_pj(wsize, word[CM_BUF_WEIGHT], (double)R * hw->lanes * wb) +
         T * cm_sram_access_pj(wsize, word[CM_BUF_WEIGHT],
-                              l->scores ? (double)R * (2 * M + A) : (double)R * n_thr_of(l) * A);
+                              l->scores ? (double)R * (2 * MS + A) : (double)R * n_thr_of(l) * A);
     if (!l->scores) {
         lc->writes[CM_BUF_ACT] = T * P / win;
         lc->sram_pj[CM_BUF_ACT] += lc->writes[CM_BUF_ACT] *
@@ -349,23 +423,29 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     const double skip_size = d->buf_bits[CM_BUF_SKIP];
     if (l->merge != CM_MERGE_NONE || l->res) {
         /* merge parameters: one read per tile */
-        double pbits = l->res ? (double)R * (2 * M + A) : l->merge == CM_MERGE_MUX ? R : 0.0;
+        double pbits = l->res ? (double)R * cm_hw_rq_param_bits(hw)
+                              : l->merge == CM_MERGE_MUX ? R : 0.0;
         if (pbits > 0.0) {
+            const double e = T * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], pbits);
             lc->reads[CM_BUF_SKIP] += T;
-            lc->sram_pj[CM_BUF_SKIP] += T * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], pbits);
+            lc->sram_pj[CM_BUF_SKIP] += e;
+            part[l->res ? CM_MP_REQUANT : CM_MP_SELECT] += e;
         }
     }
     if (l->merge != CM_MERGE_NONE) {
-        lc->reads[CM_BUF_SKIP] += T * P;
-        lc->sram_pj[CM_BUF_SKIP] +=
+        const double e =
             T * P * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
+        lc->reads[CM_BUF_SKIP] += T * P;
+        lc->sram_pj[CM_BUF_SKIP] += e;
+        part[CM_MP_SKIP] += e;
     }
     if (next_merges) {
         /* add: the unpooled stream u; or/mux: the pooled code */
         double n = l->res ? T * P : T * P / win;
+        const double e = n * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
         lc->writes[CM_BUF_SKIP] = n;
-        lc->sram_pj[CM_BUF_SKIP] +=
-            n * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
+        lc->sram_pj[CM_BUF_SKIP] += e;
+        part[CM_MP_SKIP] += e;
     }
 
     lc->act_in_bits = (double)l->in_h * l->in_w * l->in_c * l->in_bits;
@@ -449,6 +529,30 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
                        "[array] acc_bits = %d must be wider",
                        hw->lanes, hw->max_w_bits, cm_bits_for(hw->lanes) + hw->max_w_bits - 1,
                        hw->acc_bits);
+    /* rq_mul_bits auto: each multiplier as wide as its constants need (32
+     * without constants); an explicit width serves both */
+    if (hw->rq_mul_bits == 0) {
+        hw->rq_mul_bits = net->has_consts ? mul_bits_needed(net, 0, hw->acc_bits) : 32;
+        hw->score_mul_bits = net->has_consts ? mul_bits_needed(net, 1, hw->acc_bits) : 32;
+    } else {
+        hw->score_mul_bits = hw->rq_mul_bits;
+    }
+    /* the shift requantizer's shifters: as far as the constants shift */
+    int any_res = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        any_res |= net->layers[i].res;
+    hw->rq_lshift_max = 0;
+    hw->rq_rshift_bits = net->has_consts && any_res ? 0 : 6;
+    for (int i = 0; net->has_consts && i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        if (!l->res)
+            continue;
+        if (l->rq_lshift > hw->rq_lshift_max)
+            hw->rq_lshift_max = l->rq_lshift > 16 ? 16 : l->rq_lshift;
+        int rb = cm_bits_for(l->rq_rshift);
+        if (rb > hw->rq_rshift_bits)
+            hw->rq_rshift_bits = rb > 6 ? 6 : rb;
+    }
     for (int i = 0; i < net->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
         if (l->scores != (i == net->n_layers - 1))
@@ -472,12 +576,12 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
             act_layer = i;
         }
         w_need += (double)l->out_c * cm_layer_fan_in(l) * weight_bits(hw, l);
-        w_need += l->scores ? (double)l->out_c * (2 * hw->rq_mul_bits + hw->acc_bits)
+        w_need += l->scores ? (double)l->out_c * (2 * hw->score_mul_bits + hw->acc_bits)
                             : (double)l->out_c * n_thr_of(l) * hw->acc_bits;
         if (l->merge == CM_MERGE_MUX)
             merge_param_bits += l->out_c;
         if (l->res)
-            merge_param_bits += (double)l->out_c * (2 * hw->rq_mul_bits + hw->acc_bits);
+            merge_param_bits += (double)l->out_c * cm_hw_rq_param_bits(hw);
         if (l->merge != CM_MERGE_NONE) {
             double s = (double)l->in_h * l->in_w * l->in_c * skip_bits;
             if (s > skip_need) {
@@ -509,13 +613,15 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     d->buf_used_bits[CM_BUF_WEIGHT] = w_need;
     d->buf_used_bits[CM_BUF_SKIP] = hw->merge == CM_MERGE_NONE ? 0.0 : skip_need;
     /* The widest access of each buffer sets its banking (energy.h). */
-    const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
+    const int R = hw->pe_rows, A = hw->acc_bits;
+    const int MS = hw->score_mul_bits;
     d->buf_word_bits[CM_BUF_ACT] = fmax(hw->lanes, (double)R * hw->max_act_bits);
     d->buf_word_bits[CM_BUF_WEIGHT] =
         fmax((2.0 + cm_hw_exp_bits(hw)) * R * hw->lanes,
-             fmax((double)R * ((1 << hw->max_act_bits) - 1) * A, (double)R * (2 * M + A)));
+             fmax((double)R * ((1 << hw->max_act_bits) - 1) * A, (double)R * (2 * MS + A)));
     d->buf_word_bits[CM_BUF_SKIP] =
-        hw->merge == CM_MERGE_ADD ? fmax((double)R * hw->res_bits, (double)R * (2 * M + A))
+        hw->merge == CM_MERGE_ADD ? fmax((double)R * hw->res_bits,
+                                         (double)R * cm_hw_rq_param_bits(hw))
                                   : (double)R;
     for (int b = 0; b < CM_N_BUFS; b++) {
         /* the two activation banks are two macros */
@@ -592,6 +698,17 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     const double extra_us = extra / hw->clock_mhz;
     mp->energy_pj = merge_dyn + path_leak_nw * d->latency_us * 1e-3 +
                     (leak_nw - path_leak_nw) * extra_us * 1e-3;
+    for (int p = 0; p < CM_N_MPARTS; p++) {
+        mp->part_nand2[p] = cm_count_nand2(&d->merge_part[p], lib);
+        mp->part_area_um2[p] = cm_count_area_um2(&d->merge_part[p], lib);
+        mp->part_energy_pj[p] =
+            cm_count_leakage_nw(&d->merge_part[p], lib) * d->latency_us * 1e-3;
+        for (int i = 0; i < net->n_layers; i++)
+            mp->part_energy_pj[p] += d->layer[i].merge_part_pj[p];
+    }
+    mp->part_area_um2[CM_MP_SKIP] += d->buf_area_um2[CM_BUF_SKIP];
+    mp->part_energy_pj[CM_MP_SKIP] += d->buf_leak_nw[CM_BUF_SKIP] * d->latency_us * 1e-3;
+    mp->part_energy_pj[CM_MP_CYCLES] += (leak_nw - path_leak_nw) * extra_us * 1e-3;
     return CM_OK;
 }
 

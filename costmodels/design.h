@@ -57,6 +57,25 @@ enum cm_op_kind {
     CM_N_OPKS
 };
 
+/* The merge path's parts (each with its gates and energy; their sums are
+ * the merge path's): ADDER the stream adder with its saturation, the ADD
+ * stage's u register and the two extra stages' valid bits (add), or the OR2
+ * / MUX2 that combine code and skip bit (or, mux); REQUANT the requantizer
+ * (multiplier, offset adder, shifter, saturation, its double-buffered
+ * constants and their reads, the RQ stage's Y register); SKIP the skip
+ * buffer (its area, traffic of skip values and leakage) and the skip value
+ * register; SELECT the MUX select bits (double-buffered registers, their
+ * reads); CYCLES the rest of the design's leakage over the cycles the add
+ * stages add (no gates). */
+enum cm_merge_part {
+    CM_MP_ADDER,
+    CM_MP_REQUANT,
+    CM_MP_SKIP,
+    CM_MP_SELECT,
+    CM_MP_CYCLES,
+    CM_N_MPARTS
+};
+
 struct cm_layer_cost {
     struct cm_cycles cyc;
     double latency_us;
@@ -67,6 +86,8 @@ struct cm_layer_cost {
     double leak_pj;                                /* the design's leakage over the layer */
     double energy_pj;                              /* all of it */
     double act_in_bits, act_out_bits, skip_bits;   /* what the layer needs of the buffers */
+    double merge_part_pj[CM_N_MPARTS];             /* the merge path's dynamic energy by part
+                                                      (sum: ops_pj[MERGE] + sram_pj[SKIP]) */
 };
 
 struct cm_energy {
@@ -78,6 +99,9 @@ struct cm_energy {
 };
 
 struct cm_merge_path {
+    double part_nand2[CM_N_MPARTS];      /* logic gates of each part */
+    double part_area_um2[CM_N_MPARTS];   /* logic area; SKIP also the skip buffer's */
+    double part_energy_pj[CM_N_MPARTS];  /* per inference: operations, accesses, leakage */
     double nand2;          /* merge units' gates */
     double area_um2;       /* their area plus the skip buffer's */
     double skip_bits;      /* skip buffer size */
@@ -109,11 +133,14 @@ struct cm_design {
     double latency_us;
     struct cm_energy energy;               /* operation-based, per inference */
     struct cm_merge_path merge;
+    struct cm_count merge_part[CM_N_MPARTS];  /* cells of each merge path part (sum:
+                                                  unit[CM_U_MERGE]) */
 };
 
 const char *cm_unit_kind_name(enum cm_unit_kind u);
 const char *cm_buffer_name(enum cm_buffer b);
 const char *cm_op_kind_name(enum cm_op_kind k);
+const char *cm_merge_part_name(enum cm_merge_part p);
 
 /* Evaluates the design. CM_ERR_INFEASIBLE: the design cannot run the network
  * (err names the layer and the hw.ini key); CM_ERR_ARG: the network or hw

@@ -35,8 +35,13 @@ static const struct cm_hw_key keys[] = {
      "mux: y = sel ? code OR skip : code (or), y = sel ? skip : code (sel, no OR2), or a unit "
      "of both (a MUX2 more, each layer's variant bit); auto: the network's"},
     {"merge", "res_bits", "bits", "2..32", "add: the residual stream's width (skip buffer bits per value)"},
-    {"merge", "rq_mul_bits", "bits", "2..40",
-     "requantizer and score multiplier width (the offset has acc_bits + rq_mul_bits)"},
+    {"merge", "rq_mul_bits", "bits", "auto or 2..40",
+     "requantizer and score multiplier width (the offset has acc_bits + rq_mul_bits); auto: the "
+     "bits the .qnn's constants need, each unit its own (32 without a .qnn)"},
+    {"merge", "requant", "requantizer", "mul, shift",
+     "add: the requantizer; mul: a rq_mul_bits multiplier (any network); shift: negate and "
+     "shift only (networks whose requantizer multipliers are +-2^e, e.g. trained with "
+     "--res-scale pow2)"},
     {"buffers", "act_kbits", "kbit (1024 bits)", "auto or 0.001..1e6",
      "each of the two ping-pong activation banks"},
     {"buffers", "weight_kbits", "kbit (1024 bits)", "auto or 0.001..1e6",
@@ -66,7 +71,7 @@ void cm_hw_defaults(struct cm_hw *hw)
     hw->merge = CM_MERGE_AUTO;
     hw->mux = CM_MUX_AUTO;
     hw->res_bits = 8;
-    hw->rq_mul_bits = 32;
+    hw->rq_mul_bits = 0;  /* auto */
 }
 
 const char *cm_mux_variant_name(enum cm_mux_variant v)
@@ -87,6 +92,19 @@ int cm_hw_exponents(const struct cm_hw *hw)
 int cm_hw_exp_bits(const struct cm_hw *hw)
 {
     return hw->pe == CM_PE_SHIFT ? cm_bits_for(hw->max_w_bits - 1) : 0;
+}
+
+const char *cm_requant_name(enum cm_requant r)
+{
+    return r == CM_RQ_SHIFT ? "shift" : "mul";
+}
+
+int cm_hw_rq_param_bits(const struct cm_hw *hw)
+{
+    if (hw->requant == CM_RQ_SHIFT)
+        return 1 + cm_bits_for(hw->rq_lshift_max) + hw->rq_rshift_bits + hw->acc_bits +
+               hw->rq_lshift_max;
+    return 2 * hw->rq_mul_bits + hw->acc_bits;
 }
 
 const char *cm_merge_name(enum cm_merge m)
@@ -187,7 +205,7 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
     if (strcmp(key, "res_bits") == 0)
         return set_int(&hw->res_bits, k, value, 2, 32, err);
     if (strcmp(key, "rq_mul_bits") == 0)
-        return set_int(&hw->rq_mul_bits, k, value, 2, 40, err);
+        return set_int_auto(&hw->rq_mul_bits, k, value, 2, 40, err);
     if (strcmp(key, "adder") == 0) {
         int a = cm_adder_arch_parse(value);
         if (a < 0)
@@ -203,6 +221,16 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
             hw->pe = CM_PE_SHIFT;
         else
             return cm_fail(err, CM_ERR_ARG, "[array] pe: expected %s, got \"%s\"", k->range,
+                           value);
+        return CM_OK;
+    }
+    if (strcmp(key, "requant") == 0) {
+        if (strcasecmp(value, "mul") == 0)
+            hw->requant = CM_RQ_MUL;
+        else if (strcasecmp(value, "shift") == 0)
+            hw->requant = CM_RQ_SHIFT;
+        else
+            return cm_fail(err, CM_ERR_ARG, "[merge] requant: expected %s, got \"%s\"", k->range,
                            value);
         return CM_OK;
     }

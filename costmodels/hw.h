@@ -35,6 +35,11 @@ enum cm_merge {
  * trees whose counts a shift-add sums before the accumulator. */
 enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1 };
 
+/* The add merge's requantizer (docs/accelerator.md, "The requantizer").
+ * MUL: a rq_mul_bits x acc_bits multiplier, any constants. SHIFT: a
+ * conditional negation, a left shift by 0..rq_lshift_max and a right shift,
+ * for networks whose requantizer multipliers are all +-2^e. */
+enum cm_requant { CM_RQ_MUL = 0, CM_RQ_SHIFT = 1 };
 
 /* A buffer size of 0 kbit in cm_hw means `auto`: sized to the network. */
 struct cm_hw {
@@ -52,7 +57,19 @@ struct cm_hw {
     enum cm_merge merge;      /* [merge] kind */
     enum cm_mux_variant mux;  /* [merge] mux: the MUX merge's variant */
     int res_bits;             /* [merge] res_bits: add: residual stream width */
-    int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer / score multiplier width */
+    int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer multiplier width, 0 = auto
+                                 (cm_design_eval resolves it: the bits the network's
+                                 requantizer constants need) */
+    enum cm_requant requant;  /* [merge] requant: mul or shift */
+    int rq_lshift_max;        /* not a key: requant = shift: the largest left shift the
+                                 network's constants need (resolved by cm_design_eval; 0
+                                 without a .qnn) */
+    int rq_rshift_bits;       /* not a key: requant = shift: the right shifter's control
+                                 bits, for the largest right shift the constants need
+                                 (resolved; 6 without a .qnn or without add streams) */
+    int score_mul_bits;       /* not a key: the score unit's multiplier width, resolved
+                                 by cm_design_eval (rq_mul_bits if given, else the bits
+                                 the score constants need); 0 before */
     double act_kbits;         /* [buffers] act_kbits: each ping-pong bank, 0 = auto */
     double weight_kbits;      /* [buffers] weight_kbits, 0 = auto */
     double skip_kbits;        /* [buffers] skip_kbits, 0 = auto */
@@ -78,6 +95,11 @@ const struct cm_hw_key *cm_hw_keys(int *n);
 const char *cm_merge_name(enum cm_merge m);
 const char *cm_pe_kind_name(enum cm_pe_kind k);
 const char *cm_mux_variant_name(enum cm_mux_variant v);
+const char *cm_requant_name(enum cm_requant r);
+/* Bits of one channel's requantizer constants (resolved hw): mul and
+ * offset, 2 rq_mul_bits + acc_bits; shift: neg, the two shifts and the
+ * acc_bits + rq_lshift_max bit offset. */
+int cm_hw_rq_param_bits(const struct cm_hw *hw);
 /* The exponents a shift PE decodes (max_w_bits; 1 for a bitplane PE: its
  * one pair of popcount trees) and the bits of a lane's exponent field. */
 int cm_hw_exponents(const struct cm_hw *hw);

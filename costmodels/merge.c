@@ -15,12 +15,18 @@ void cm_nl_unit_merge_or(struct cm_nl *nl, int bits)
     cm_nl_output(nl, "y", bits, y);
 }
 
+/* The MUX merge's select bit, double-buffered: a shadow DFF loaded from
+ * sel_in when ld, an active DFF loaded from it when swap, each with its
+ * enable MUX2. Returns the active bit. */
+static int mux_select(struct cm_nl *nl, int sel_in, int ld, int swap)
+{
+    return cm_nl_dff_en(nl, cm_nl_dff_en(nl, sel_in, ld), swap);
+}
+
 /* MUX merge: the `or` variant y = sel ? (a OR skip) : a, one OR2 and one
  * MUX2 a bit; the `sel` variant y = sel ? skip : a, one MUX2 a bit; `both`
  * y = sel ? (var ? skip : a OR skip) : a, var the layer's variant bit. sel is
- * the channel's select bit, held double-buffered (a shadow DFF loaded from
- * sel_in when ld, an active DFF loaded from it when swap, each with its
- * enable MUX2). */
+ * the channel's select bit (mux_select). */
 void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v)
 {
     assert(v == CM_MUX_OR || v == CM_MUX_SEL || v == CM_MUX_BOTH);
@@ -33,7 +39,7 @@ void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v)
     int var = CM_NL_0;  /* BOTH: the layer's variant bit (1: sel), from the controller */
     if (v == CM_MUX_BOTH)
         cm_nl_input(nl, "var", 1, &var);
-    const int sel = cm_nl_dff_en(nl, cm_nl_dff_en(nl, sel_in, ld), swap);
+    const int sel = mux_select(nl, sel_in, ld, swap);
     for (int i = 0; i < bits; i++) {
         int t = v == CM_MUX_SEL ? skip[i] : cm_nl_or(nl, a[i], skip[i]);
         if (v == CM_MUX_BOTH)
@@ -59,25 +65,20 @@ static void saturate(struct cm_nl *nl, int w, const int *r, int bits, int *y)
     y[bits - 1] = sign;
 }
 
-/* ADD merge: the requantizer Y = sat_res((acc * mul + off) >> sh), with the
+/* The multiplier requantizer: Y = sat_res((acc * mul + off) >> sh), with the
  * signed mul_bits x acc_bits Baugh-Wooley multiplier, the offset adder of
  * the product's width W = mul_bits + acc_bits, the arithmetic right barrel
- * shifter by 0..63 and the saturation to res_bits; then u = sat(Y + skip),
- * the res_bits adder of arch and its overflow logic (overflow iff Y and skip
- * have equal signs and the sum's differs: XNOR2, XOR2, AND2; then MUX2s to
- * the limit, whose top bit is Y's sign). The per-channel constants mul
- * (mul_bits) and off (W) are double-buffered: shadow and active DFFs, each
- * with its enable MUX2 (2 * (2 * mul_bits + acc_bits) bits); the shift sh
- * (6 bits) is the layer's, an input from the controller's descriptor. */
-void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
-                          enum cm_adder_arch arch)
+ * shifter by 0..63 and the saturation to res_bits. The per-channel constants
+ * mul (mul_bits) and off (W) are double-buffered: shadow and active DFFs,
+ * each with its enable MUX2 (2 * (2 * mul_bits + acc_bits) bits); the shift
+ * sh (6 bits) is the layer's, an input from the controller's descriptor. */
+static void requant_mul(struct cm_nl *nl, int acc_bits, const int *acc, int mul_bits,
+                        int res_bits, enum cm_adder_arch arch, int *y)
 {
     const int W = mul_bits + acc_bits;
     assert(acc_bits >= 2 && mul_bits >= 2 && W <= CM_NL_MAX_ADD);
     assert(res_bits >= 2 && res_bits <= W && res_bits <= 64);
-    int acc[64], skip[64], mul_in[64], off_in[CM_NL_MAX_ADD], sh[6], ld, swap;
-    cm_nl_input(nl, "acc", acc_bits, acc);
-    cm_nl_input(nl, "skip", res_bits, skip);
+    int mul_in[64], off_in[CM_NL_MAX_ADD], sh[6], ld, swap;
     cm_nl_input(nl, "mul_in", mul_bits, mul_in);
     cm_nl_input(nl, "off_in", W, off_in);
     cm_nl_input(nl, "sh", 6, sh);
@@ -89,7 +90,7 @@ void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_
     for (int i = 0; i < W; i++)
         off[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, off_in[i], ld), swap);
 
-    int p[CM_NL_MAX_ADD], q[CM_NL_MAX_ADD], r[CM_NL_MAX_ADD], y[64], s[64], u[64];
+    int p[CM_NL_MAX_ADD], q[CM_NL_MAX_ADD], r[CM_NL_MAX_ADD];
     cm_nl_multiply(nl, arch, mul_bits, mul, acc_bits, acc, p);
     cm_nl_add(nl, arch, W, p, off, CM_NL_0, q, NULL);
     cm_nl_shift(nl, CM_SHIFT_RIGHT_ARITH, W, q, 6, sh, res_bits < W ? W : res_bits, r);
@@ -99,6 +100,77 @@ void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_
         for (int i = 0; i < res_bits; i++)
             y[i] = r[i];
     }
+}
+
+/* The shift requantizer (docs/accelerator.md, "The shift requantizer"): for
+ * multipliers +-2^e, Y = sat_res((((acc << ls) XOR neg) + neg + off) >> rs):
+ * a left shifter of acc by 0..2^ls_bits - 1 into acc_bits + lshift_max bits,
+ * the conditional negation (an XOR2 a bit, the +1 as the adder's carry in),
+ * the offset adder of W = acc_bits + lshift_max + 1 bits (the offset has
+ * acc_bits + lshift_max bits, sign-extended), an arithmetic right shifter by
+ * 0..2^rs_bits - 1 and the saturation. The per-channel constants neg (1),
+ * ls (ls_bits), rs (rs_bits) and off are double-buffered like the
+ * multiplier's. */
+static void requant_shift(struct cm_nl *nl, int acc_bits, const int *acc, int lshift_max,
+                          int rs_bits, int res_bits, enum cm_adder_arch arch, int *y)
+{
+    const int S = acc_bits + lshift_max, W = S + 1;
+    const int ls_bits = cm_bits_for(lshift_max);
+    assert(acc_bits >= 2 && lshift_max >= 0 && W <= CM_NL_MAX_ADD);
+    assert(rs_bits >= 0 && rs_bits <= 6 && res_bits >= 2 && res_bits <= W && res_bits <= 64);
+    int neg_in, ls_in[6], rs_in[6], off_in[CM_NL_MAX_ADD], ld, swap;
+    cm_nl_input(nl, "neg_in", 1, &neg_in);
+    if (ls_bits > 0)
+        cm_nl_input(nl, "ls_in", ls_bits, ls_in);
+    if (rs_bits > 0)
+        cm_nl_input(nl, "rs_in", rs_bits, rs_in);
+    cm_nl_input(nl, "off_in", S, off_in);
+    cm_nl_input(nl, "ld", 1, &ld);
+    cm_nl_input(nl, "swap", 1, &swap);
+    const int neg = cm_nl_dff_en(nl, cm_nl_dff_en(nl, neg_in, ld), swap);
+    int ls[6], rs[6], off[CM_NL_MAX_ADD];
+    for (int i = 0; i < ls_bits; i++)
+        ls[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, ls_in[i], ld), swap);
+    for (int i = 0; i < rs_bits; i++)
+        rs[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, rs_in[i], ld), swap);
+    for (int i = 0; i < S; i++)
+        off[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, off_in[i], ld), swap);
+    for (int i = S; i < W; i++)
+        off[i] = off[S - 1];
+
+    int t[CM_NL_MAX_ADD], x[CM_NL_MAX_ADD], q[CM_NL_MAX_ADD], r[CM_NL_MAX_ADD];
+    if (ls_bits > 0) {
+        cm_nl_shift(nl, CM_SHIFT_LEFT, acc_bits, acc, ls_bits, ls, S, t);
+    } else {
+        for (int i = 0; i < S; i++)
+            t[i] = acc[i];
+    }
+    for (int i = 0; i < S; i++)
+        x[i] = cm_nl_xor(nl, t[i], neg);
+    x[S] = x[S - 1];
+    cm_nl_add(nl, arch, W, x, off, neg, q, NULL);
+    if (rs_bits > 0) {
+        cm_nl_shift(nl, CM_SHIFT_RIGHT_ARITH, W, q, rs_bits, rs, W, r);
+    } else {
+        for (int i = 0; i < W; i++)
+            r[i] = q[i];
+    }
+    if (res_bits < W) {
+        saturate(nl, W, r, res_bits, y);
+    } else {
+        for (int i = 0; i < res_bits; i++)
+            y[i] = r[i];
+    }
+}
+
+/* The stream adder: u = sat(Y + skip), the res_bits adder of arch and its
+ * overflow logic (overflow iff Y and skip have equal signs and the sum's
+ * differs: XNOR2, XOR2, AND2; then MUX2s to the limit, whose top bit is Y's
+ * sign). */
+static void stream_add(struct cm_nl *nl, int res_bits, const int *y, const int *skip,
+                       enum cm_adder_arch arch, int *u)
+{
+    int s[64];
     cm_nl_add(nl, arch, res_bits, y, skip, CM_NL_0, s, NULL);
     const int top = res_bits - 1;
     const int ovf = cm_nl_and(nl, cm_nl_xnor(nl, y[top], skip[top]), cm_nl_xor(nl, s[top], y[top]));
@@ -106,6 +178,18 @@ void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_
     for (int i = 0; i < top; i++)
         u[i] = cm_nl_mux(nl, ovf, s[i], nsign);
     u[top] = cm_nl_mux(nl, ovf, s[top], y[top]);
+}
+
+/* ADD merge: the multiplier requantizer (requant_mul), then the stream
+ * adder (stream_add) of the skip. */
+void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
+                          enum cm_adder_arch arch)
+{
+    int acc[64], skip[64], y[64], u[64];
+    cm_nl_input(nl, "acc", acc_bits, acc);
+    cm_nl_input(nl, "skip", res_bits, skip);
+    requant_mul(nl, acc_bits, acc, mul_bits, res_bits, arch, y);
+    stream_add(nl, res_bits, y, skip, arch, u);
     cm_nl_output(nl, "u", res_bits, u);
 }
 
@@ -129,5 +213,57 @@ struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits, enum cm_a
 {
     struct cm_nl nl = {0};
     cm_nl_unit_merge_add(&nl, acc_bits, mul_bits, res_bits, arch);
+    return nl.count;
+}
+
+struct cm_count cm_merge_mux_select(void)
+{
+    struct cm_nl nl = {0};
+    int sel_in, ld, swap;
+    cm_nl_input(&nl, "sel_in", 1, &sel_in);
+    cm_nl_input(&nl, "ld", 1, &ld);
+    cm_nl_input(&nl, "swap", 1, &swap);
+    const int sel = mux_select(&nl, sel_in, ld, swap);
+    cm_nl_output(&nl, "sel", 1, &sel);
+    return nl.count;
+}
+
+struct cm_count cm_merge_add_requant(int acc_bits, int mul_bits, int res_bits,
+                                     enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    int acc[64], y[64];
+    cm_nl_input(&nl, "acc", acc_bits, acc);
+    requant_mul(&nl, acc_bits, acc, mul_bits, res_bits, arch, y);
+    cm_nl_output(&nl, "y", res_bits, y);
+    return nl.count;
+}
+
+void cm_nl_unit_requant_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
+                              int res_bits, enum cm_adder_arch arch)
+{
+    int acc[64], y[64];
+    cm_nl_input(nl, "acc", acc_bits, acc);
+    requant_shift(nl, acc_bits, acc, lshift_max, rs_bits, res_bits, arch, y);
+    cm_nl_output(nl, "y", res_bits, y);
+}
+
+struct cm_count cm_merge_add_requant_shift(int acc_bits, int lshift_max, int rs_bits,
+                                           int res_bits, enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    cm_nl_unit_requant_shift(&nl, acc_bits, lshift_max, rs_bits, res_bits, arch);
+    return nl.count;
+}
+
+struct cm_count cm_merge_add_stream(int res_bits, enum cm_adder_arch arch)
+{
+    assert(res_bits >= 2 && res_bits <= 64);
+    struct cm_nl nl = {0};
+    int y[64], skip[64], u[64];
+    cm_nl_input(&nl, "y", res_bits, y);
+    cm_nl_input(&nl, "skip", res_bits, skip);
+    stream_add(&nl, res_bits, y, skip, arch, u);
+    cm_nl_output(&nl, "u", res_bits, u);
     return nl.count;
 }

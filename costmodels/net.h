@@ -34,6 +34,14 @@ struct cm_layer {
     /* The largest |constant| of each kind, if has_consts: thresholds,
      * requantizer / score multipliers and offsets. */
     long long max_abs_thr, max_abs_mul, max_abs_add;
+    /* On an add stream, if has_consts: the requantizer's shift form
+     * (nn/qnn.h, nn_qnn_rq_shift_form): the first channel whose multiplier is
+     * not +-2^e (-1: none) and that multiplier; over the others, the largest
+     * left and right shifts and |offset|. */
+    int rq_not_pow2_ch;
+    long long rq_not_pow2_mul;
+    int rq_lshift, rq_rshift;
+    long long rq_max_abs_off;
 };
 
 struct cm_net {

@@ -131,6 +131,9 @@ void cm_nl_unit_accumulator(struct cm_nl *nl, int pop_bits, int max_shift, int a
 void cm_nl_unit_threshold(struct cm_nl *nl, int n_thr, int width, enum cm_adder_arch arch);
 void cm_nl_unit_merge_or(struct cm_nl *nl, int bits);
 void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v);
+/* The shift requantizer alone (units.h, cm_merge_add_requant_shift). */
+void cm_nl_unit_requant_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
+                              int res_bits, enum cm_adder_arch arch);
 void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
                           enum cm_adder_arch arch);
 void cm_nl_unit_pool(struct cm_nl *nl, int bits, enum cm_adder_arch arch);

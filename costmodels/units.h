@@ -93,6 +93,22 @@ struct cm_count cm_merge_mux(int bits, enum cm_mux_variant v);
  * register bits). */
 struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits,
                              enum cm_adder_arch arch);
+/* The parts of those units, for the merge path's breakdown (their sums are
+ * the units above, cell for cell): the MUX merge's double-buffered select
+ * bit; the add merge's requantizer (multiplier, offset adder, shifter,
+ * saturation, constants) and its stream adder (res_bits adder, overflow
+ * logic and saturation MUX2s). */
+struct cm_count cm_merge_mux_select(void);
+struct cm_count cm_merge_add_requant(int acc_bits, int mul_bits, int res_bits,
+                                     enum cm_adder_arch arch);
+struct cm_count cm_merge_add_stream(int res_bits, enum cm_adder_arch arch);
+/* The shift requantizer of one PE ([merge] requant = shift): left shifter
+ * by 0..lshift_max, conditional negation, the acc_bits + lshift_max + 1 bit
+ * offset adder, right shifter by rs_bits control bits, saturation to
+ * res_bits, and its double-buffered constants (2 * (1 + ceil(log2(lshift_max
+ * + 1)) + rs_bits + acc_bits + lshift_max) register bits). */
+struct cm_count cm_merge_add_requant_shift(int acc_bits, int lshift_max, int rs_bits,
+                                           int res_bits, enum cm_adder_arch arch);
 /* A PE's pooling unit on bits-wide codes: a running max (OR2s for 1-bit
  * codes; a comparator and MUX2s otherwise) and the bits-wide pool register. */
 struct cm_count cm_pool(int bits, enum cm_adder_arch arch);

@@ -180,6 +180,15 @@ char *cm_verilog_merge_add(const char *module, int acc_bits, int mul_bits, int r
     return emit_end(&e, module);
 }
 
+char *cm_verilog_requant_shift(const char *module, int acc_bits, int lshift_max, int rs_bits,
+                               int res_bits, enum cm_adder_arch arch)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_requant_shift(&e.nl, acc_bits, lshift_max, rs_bits, res_bits, arch);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_pool(const char *module, int bits, enum cm_adder_arch arch)
 {
     struct emit e;

@@ -181,7 +181,7 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
                      "wq=%s\nwq_first=%s\nwq_last=%s\naq=%s\nmux=%s\nmux_select=%s\n"
                      "mux_init=%s\nres_bits=%d\nres_frac=%d\nheq_rate=%s\nwq_ste=%s\n"
                      "aqe=%s\naqe_ramp=%d\naqe_stochastic=%d\nseed=%" PRIu64 "\nnorm=%s\n"
-                     "%s",
+                     "%s%s",
                      m->arch_text, nn_ckpt_float(f[0], info->width), c->in_h, c->in_w, c->in_c,
                      c->n_class, c->wq, c->wq_first, c->wq_last, c->aq,
                      c->mux == NN_MUX_SEL ? "sel" : "or", c->mux_learn ? "learned" : "fixed",
@@ -189,6 +189,7 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
                      nn_ckpt_float(f[2], c->heq_rate), ste_name(c->wq_ste),
                      nn_ckpt_float(f[3], c->aqe_alpha), c->aqe_ramp, c->aqe_stochastic, c->seed,
                      info->norm == NN_NORM_MEANSTD ? "meanstd" : "scale",
+                     c->res_scale == NN_RES_SCALE_POW2 ? "res_scale=pow2\n" : "",
                      info->meta ? info->meta : "");
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
@@ -254,13 +255,15 @@ enum nn_status nn_ckpt_write(const struct nn_model *m, const struct nn_ckpt_info
 enum field {
     F_ARCH, F_WIDTH, F_IN_H, F_IN_W, F_IN_C, F_N_CLASS, F_WQ, F_WQ_FIRST, F_WQ_LAST, F_AQ,
     F_MUX, F_MUX_SELECT, F_MUX_INIT, F_RES_BITS, F_RES_FRAC, F_HEQ_RATE, F_WQ_STE, F_AQE,
-    F_AQE_RAMP, F_AQE_STOCHASTIC, F_SEED, F_NORM, F_COUNT
+    F_AQE_RAMP, F_AQE_STOCHASTIC, F_SEED, F_NORM,
+    F_RES_SCALE,  /* optional (written only when pow2; files before it lack it) */
+    F_COUNT
 };
 
 static const char *const field_name[F_COUNT] = {
     "arch", "width", "in_h", "in_w", "in_c", "n_class", "wq", "wq_first", "wq_last", "aq",
     "mux", "mux_select", "mux_init", "res_bits", "res_frac", "heq_rate", "wq_ste", "aqe",
-    "aqe_ramp", "aqe_stochastic", "seed", "norm",
+    "aqe_ramp", "aqe_stochastic", "seed", "norm", "res_scale",
 };
 
 static int parse_long(const char *v, long lo, long hi, long *out)
@@ -356,6 +359,11 @@ static const char *apply_field(struct nn_ckpt *ck, enum field f, const char *v)
         c->seed = (uint64_t)s;
         return NULL;
     }
+    case F_RES_SCALE:
+        if (strcmp(v, "free") && strcmp(v, "pow2"))
+            return "free or pow2";
+        c->res_scale = v[0] == 'p' ? NN_RES_SCALE_POW2 : NN_RES_SCALE_FREE;
+        return NULL;
     case F_NORM:
         if (strcmp(v, "scale") && strcmp(v, "meanstd"))
             return "scale or meanstd";
@@ -415,7 +423,7 @@ static enum nn_status parse_text(struct nn_ckpt *ck, const uint8_t *p, uint32_t 
         line = nl + 1;
     }
     for (int f = 0; st == NN_OK && f < F_COUNT; f++)
-        if (!seen[f])
+        if (!seen[f] && f != F_RES_SCALE)
             st = nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' missing", path, field_name[f]);
     free(text);
     return st;

@@ -16,7 +16,10 @@
  * Residual-stream layers requantize y to the stream's fixed point,
  * Y = floor((M acc + B) / 2^sh) = round-half-up(y 2^F), M = round(alpha 2^(F+sh)),
  * B = round((beta' 2^F + 1/2) 2^sh), and compare the stream u with
- * ceil(t_j 2^F). The last layer's scores are round(S_c 2^sh) acc + round(b_c 2^sh).
+ * ceil(t_j 2^F). With res_scale POW2, alpha is rounded to a power of two in
+ * units of 2^-F as the training forward rounds it, so M = +-2^e exactly and
+ * the requantizer is a shift (docs/accelerator.md). nn_qnn_rq_narrow then narrows (M, B, sh) to the smallest sh
+ * that gives the same Y on the layer's whole accumulator range. The last layer's scores are round(S_c 2^sh) acc + round(b_c 2^sh).
  *
  * Thresholds are taken from the float values t_j the training forward uses,
  * so the float evaluation and the integer model differ only where a float
@@ -171,6 +174,12 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
     for (int c = 0; c < C; c++) {
         double A = (double)L->gamma[c] / sqrt((double)L->run_var[c] + (double)NN_BN_EPS);
         alpha[c] = A * S[c];
+        if (q->res && cfg->res_scale == NN_RES_SCALE_POW2 && alpha[c] != 0.0 && S[c] != 0.0) {
+            /* the training forward's power-of-two scale (nn_model_forward):
+             * y = P (z - mean) + beta with P S = pow2(A S) */
+            alpha[c] = nn_res_scale_pow2(alpha[c], F);
+            A = alpha[c] / S[c];
+        }
         beta[c] = (double)L->beta[c] - A * (double)L->run_mean[c];
         max_alpha = fmax(max_alpha, fabs(alpha[c]));
         max_beta = fmax(max_beta, fabs(beta[c]));
@@ -228,6 +237,8 @@ enum nn_status nn_model_export(const struct nn_model *m, struct nn_qnn *q,
             return st;
         }
     }
+    /* the same integer model with the narrowest requantizer constants */
+    nn_qnn_rq_narrow(q);
     enum nn_status st = nn_qnn_validate(q, err);
     if (st != NN_OK)
         nn_qnn_free(q);

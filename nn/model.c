@@ -198,6 +198,7 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
         L->yq = L->res ? take(a, &off, nz) : NULL;
         L->u = L->res ? take(a, &off, nz) : NULL;
         L->du = L->res ? take(a, &off, nz) : NULL;
+        L->rs_r = L->res ? take(a, &off, L->out_c) : NULL;
         L->a = take(a, &off, nz);
         L->da = take(a, &off, nz);
         int mixes = L->spec.merge == NN_MERGE_OR || L->spec.merge == NN_MERGE_MUX;
@@ -497,6 +498,46 @@ static void binary_conv_forward(struct nn_layer *L, const float *in, int n)
                          L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
 }
 
+double nn_model_in_scale(const struct nn_model *m, int i)
+{
+    return i == 0 ? 1.0 / 255.0 : (double)nn_aq_value_scale(&m->layers[i - 1].aq);
+}
+
+double nn_res_scale_pow2(double s, int frac_bits)
+{
+    const double x = ldexp(fabs(s), frac_bits);
+    if (!(x > 0.0) || !isfinite(x))
+        return s;
+    const double p = ldexp(1.0, (int)lround(log2(x)));
+    return copysign(ldexp(p, -frac_bits), s);
+}
+
+/* res_scale POW2: y = beta + r (y - beta) per channel, with r the factor
+ * that makes batch norm's scale A times the input scale S a power of two
+ * in the stream's units (2^-F): r = pow2(A S) / (A S). A is the batch's
+ * (training) or the running statistics' (evaluation), as batch norm used;
+ * the backward treats r as a constant (straight through). */
+static void res_scale_forward(struct nn_model *m, int i, int rows, enum nn_mode mode)
+{
+    struct nn_layer *L = &m->layers[i];
+    const int C = L->out_c, F = m->cfg.res_frac;
+    const double s_in = nn_model_in_scale(m, i);
+    for (int c = 0; c < C; c++) {
+        const double A = mode == NN_TRAIN
+                             ? (double)L->gamma[c] * (double)L->bn_rstd[c]
+                             : (double)L->gamma[c] /
+                                   sqrt((double)L->run_var[c] + (double)NN_BN_EPS);
+        const double AS = A * (double)L->wq.scale[L->wq.n_group > 1 ? c : 0] * s_in;
+        L->rs_r[c] = AS != 0.0 ? (float)(nn_res_scale_pow2(AS, F) / AS) : 1.0f;
+    }
+    const size_t cnt = (size_t)rows * C;
+#pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
+    for (size_t j = 0; j < cnt; j++) {
+        const int c = (int)(j % (size_t)C);
+        L->y[j] = L->beta[c] + L->rs_r[c] * (L->y[j] - L->beta[c]);
+    }
+}
+
 const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode)
 {
     m->batch_n = n;
@@ -529,6 +570,8 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             nn_bn_forward_eval(L->y, L->z, L->gamma, L->beta, L->run_mean, L->run_var, rows,
                                L->out_c, NN_BN_EPS);
         const float *v = L->y;
+        if (L->res && m->cfg.res_scale == NN_RES_SCALE_POW2)
+            res_scale_forward(m, i, rows, mode);
         if (L->res) {
             nn_resq_forward(L->yq, L->y, cnt, R, F);
             if (s->merge == NN_MERGE_ADD) {
@@ -641,6 +684,12 @@ float nn_model_backward(struct nn_model *m, const int *y)
                 }
                 zero_floats(L->dy, cnt);
                 nn_resq_backward(L->dy, L->du, L->y, cnt, R, F);
+                if (m->cfg.res_scale == NN_RES_SCALE_POW2) {
+                    const int C = L->out_c;
+#pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
+                    for (size_t j = 0; j < cnt; j++)
+                        L->dy[j] *= L->rs_r[j % (size_t)C];
+                }
             } else {
                 act_estimate(m, L, L->dy, L->da, L->y, cnt);
             }

@@ -76,6 +76,10 @@ enum nn_status nn_arch_parse(struct nn_arch *arch, const char *text, float width
 const char *nn_arch_preset(const char *name);
 
 /* Everything that shapes a model besides its architecture. */
+/* The scale of an add-stream layer (docs/accelerator.md, "The shift
+ * requantizer"): free, or rounded to a power of two in training and export. */
+enum nn_res_scale { NN_RES_SCALE_FREE = 0, NN_RES_SCALE_POW2 = 1 };
+
 struct nn_model_config {
     int in_h, in_w, in_c, n_class;
     char wq[32];               /* default weight quantizer of every layer */
@@ -87,6 +91,9 @@ struct nn_model_config {
     float mux_init;            /* initial select logit p (select = p >= 0); small, so
                                 * that training can turn a select off */
     int res_bits, res_frac;    /* the add-residual stream's fixed point */
+    enum nn_res_scale res_scale; /* FREE, or POW2: each add-stream layer's scale from
+                                  * its accumulator to the stream (batch norm folded)
+                                  * is a power of two, so its requantizer is a shift */
     float heq_rate;            /* HEQ step-size EMA rate */
     float aqe_alpha;           /* AQE blend factor in (0, 1] for weights and activations;
                                 * 0: off (the straight-through estimators) */
@@ -127,6 +134,8 @@ struct nn_layer {
     float *y;                  /* batch norm output */
     float *bn_mean, *bn_rstd;  /* [out_c] batch statistics */
     float *yq, *u;             /* res layers: fixed-point y and the stream u */
+    float *rs_r;               /* [out_c] res layers with res_scale POW2: the factor
+                                  that rounds batch norm's scale to a power of two */
     float *a;                  /* activation (quantized) */
     float *m;                  /* after merge */
     float *out;                /* after pooling = the next layer's input (or logits) */
@@ -183,6 +192,12 @@ void nn_model_fit_quant(struct nn_model *m, int init);
  * LOGIQ_XNOR=off in the environment, by an SGEMM over the codes +-1. Both
  * give the same bits (LOGIQ_XNOR=portable forces the portable XNOR path),
  * which differ in the last bits from an SGEMM over the scaled weights. */
+/* The value of one input integer of layer i: 1/255 for pixels, else the
+ * previous activation quantizer's value scale. */
+double nn_model_in_scale(const struct nn_model *m, int i);
+/* s rounded to the nearest power of two (in log2) in units of 2^-frac_bits,
+ * sign kept: the scale of a res_scale POW2 layer (0 stays 0). */
+double nn_res_scale_pow2(double s, int frac_bits);
 const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn_mode mode);
 /* Loss and gradients of the last forward (train mode) against labels y:
  * zeroes the gradients, then back-propagates. Returns the mean loss. */

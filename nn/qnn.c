@@ -193,6 +193,12 @@ static int64_t max_abs_value(int code, int bits)
     }
 }
 
+int64_t nn_qnn_acc_bound(const struct nn_qnn_layer *l)
+{
+    int64_t f = fan_in64(l);
+    return f < 0 ? -1 : f * l->w_max * max_abs_value(l->in_code, l->in_bits);
+}
+
 /* ---- validation ---- */
 
 /* li is the 0-based index; every message numbers layers from 1, as the rest

@@ -107,6 +107,37 @@ int nn_qnn_fan_in(const struct nn_qnn_layer *l);
 /* Output shape after pooling. */
 void nn_qnn_out_shape(const struct nn_qnn_layer *l, int *h, int *w, int *c);
 
+/* The largest |acc| a layer can reach: fan_in x w_max x the largest |input|
+ * (255 for pixels, 1 for {0,1} and sign, 2^B - 1 for B-bit codes). */
+int64_t nn_qnn_acc_bound(const struct nn_qnn_layer *l);
+
+/* Rewrites the requantizer constants (rq_mul, rq_add, rq_shift) of every
+ * layer on an `add` stream to the smallest shift sh' (and so the narrowest
+ * multiplier) whose requantizer computes, for every channel, exactly the same
+ * Y = sat_R(floor((rq_mul acc + rq_add) / 2^sh)) for every |acc| up to
+ * nn_qnn_acc_bound: the same integer model, with narrower constants
+ * (docs/accelerator.md, "The cheapest requantizer"). Candidates per channel
+ * are the floor and the ceiling of mul / 2^k and add / 2^k, each checked on
+ * the whole accumulator range. Score constants are left alone (their argmax
+ * is not a function of one accumulator). Returns the number of layers
+ * narrowed. */
+int nn_qnn_rq_narrow(struct nn_qnn *m);
+
+/* The shift form of one requantizer constant pair (docs/accelerator.md, "The
+ * shift requantizer"): when mul = +-2^e, Y = floor((mul acc + add) / 2^sh)
+ * equals floor((s acc 2^lshift + off) / 2^rshift) with s = sign(mul), m =
+ * min(e, sh), lshift = e - m, rshift = sh - m and off = floor(add / 2^m)
+ * (dividing numerator and denominator by 2^m; floor((n + x) / d) = floor((n
+ * + floor(x)) / d) for integers n, d). One of the two shifts is 0. */
+struct nn_rq_shift {
+    int neg;        /* 1: mul < 0 */
+    int lshift;     /* left shift of the accumulator */
+    int rshift;     /* right shift of the sum */
+    int64_t off;    /* the offset */
+};
+/* 1 and the form in f if mul is +-2^e (e >= 0); 0 (f zeroed) otherwise. */
+int nn_qnn_rq_shift_form(int64_t mul, int64_t add, int shift, struct nn_rq_shift *f);
+
 /* Checks the internal consistency of a model (shapes chain, codes in range,
  * thresholds ascending, merge wiring legal); errors name the layer and field,
  * numbering layers from 1 ("layer 1" is layers[0]). */

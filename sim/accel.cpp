@@ -46,7 +46,7 @@ void accel::configure(const program *p, const sc_time &period)
     const int A = hw.acc_bits, pop_bits = cm_bits_for(hw.lanes);
     const double E = p->n_exp, xb = p->exp_bits;  // a bit-plane PE: 1, 0
     const int n_thr_hw = (1 << hw.max_act_bits) - 1;
-    const double Rd = hw.pe_rows, lanes = hw.lanes, M = hw.max_act_bits, Q = hw.rq_mul_bits;
+    const double Rd = hw.pe_rows, lanes = hw.lanes, M = hw.max_act_bits;
     const double ctl_bits = CTL_T + cm_bits_for(max_t) + cm_bits_for(max_p);
     toggle_bits[CM_U_ARRAY] = 2 * lanes + 2 * E * Rd * lanes;
     toggle_bits[CM_U_POPCOUNT] = 2 * E * Rd * pop_bits;
@@ -55,12 +55,15 @@ void accel::configure(const program *p, const sc_time &period)
     switch (hw.merge) {
     case CM_MERGE_OR: toggle_bits[CM_U_MERGE] = Rd * 2; break;
     case CM_MERGE_MUX: toggle_bits[CM_U_MERGE] = Rd * 4; break;
-    case CM_MERGE_ADD: toggle_bits[CM_U_MERGE] = Rd * (3.0 * hw.res_bits + 2 * (2 * Q + A)); break;
+    case CM_MERGE_ADD:
+        toggle_bits[CM_U_MERGE] = Rd * (3.0 * hw.res_bits + 2.0 * cm_hw_rq_param_bits(&hw));
+        break;
     default: toggle_bits[CM_U_MERGE] = 0; break;
     }
     toggle_bits[CM_U_POOL] = Rd * M;
     toggle_bits[CM_U_SCORE] =
-        (double)p->n_class * A + 3.0 * std::min(64, (int)Q + A + 1) + cm_bits_for(p->n_class);
+        (double)p->n_class * A + 3.0 * std::min(64, hw.score_mul_bits + A + 1) +
+        cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
         lanes + (2 + xb) * Rd * lanes + 2 * E * Rd * pop_bits + Rd * M +
         ctl_bits * (has_res ? 6 : 4);

@@ -8,12 +8,17 @@ void merge_unit::configure(const cm_hw &hw)
     R_ = hw.pe_rows;
     A_ = hw.acc_bits;
     mul_bits_ = hw.rq_mul_bits;
+    shift_rq_ = hw.requant == CM_RQ_SHIFT;
+    ls_bits_ = cm_bits_for(hw.rq_lshift_max);
+    rs_bits_ = hw.rq_rshift_bits;
+    off_bits_ = hw.acc_bits + hw.rq_lshift_max;
+    param_bits_ = cm_hw_rq_param_bits(&hw);
     skip_word_bits_ = hw.merge == CM_MERGE_ADD ? hw.res_bits : 1;
     const size_t R = (size_t)R_;
     y_.assign(R, 0);
     skipv_.assign(R, 0);
     u_.assign(R, 0);
-    rq_reg_.assign(R * 3, 0);
+    rq_reg_.assign(R * 4, 0);
     sel_reg_.assign(R, 0);
     skipbit_.assign(R, 0);
     code_.assign(R, 0);
@@ -26,7 +31,7 @@ void merge_unit::load(const layer_prog &L, int t, buffers &buf)
 {
     const int M = mul_bits_;
     if (L.res)
-        buf.count_read(CM_BUF_SKIP, (long long)R_ * (2 * M + A_));
+        buf.count_read(CM_BUF_SKIP, (long long)R_ * param_bits_);
     else if (L.merge == merge_kind::MUX)
         buf.count_read(CM_BUF_SKIP, R_);
     if (L.kind == layer_kind::SCORES)
@@ -35,12 +40,20 @@ void merge_unit::load(const layer_prog &L, int t, buffers &buf)
     const int c0 = t * R_, n = tile_rows(L, t, R_);
     unsigned long long n_t = 0;
     for (int r = 0; r < n; r++) {
-        if (L.res) {
+        if (L.res && shift_rq_) {
+            const nn_rq_shift &f = L.rq_sf[(size_t)(c0 + r)];
+            const int64_t v[4] = {f.neg, f.lshift, f.rshift, f.off};
+            const uint64_t mk[4] = {1, low_mask(ls_bits_), low_mask(rs_bits_), low_mask(off_bits_)};
+            for (int k = 0; k < 4; k++) {
+                n_t += 2 * popc((uint64_t)(rq_reg_[(size_t)r * 4 + k] ^ v[k]) & mk[k]);
+                rq_reg_[(size_t)r * 4 + k] = v[k];
+            }
+        } else if (L.res) {
             const int64_t v[3] = {l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift};
             const uint64_t mk[3] = {low_mask(M), low_mask(M + A_), low_mask(M)};
             for (int k = 0; k < 3; k++) {
-                n_t += 2 * popc((uint64_t)(rq_reg_[(size_t)r * 3 + k] ^ v[k]) & mk[k]);
-                rq_reg_[(size_t)r * 3 + k] = v[k];
+                n_t += 2 * popc((uint64_t)(rq_reg_[(size_t)r * 4 + k] ^ v[k]) & mk[k]);
+                rq_reg_[(size_t)r * 4 + k] = v[k];
             }
         } else if (L.merge == merge_kind::MUX) {
             const uint8_t s = l.mux_sel && l.mux_sel[c0 + r] != 0;
@@ -60,8 +73,13 @@ void merge_unit::step_rq(const issue_ctl &done, const int64_t *acc, const layer_
     const uint64_t m = low_mask(L.res_bits);
     unsigned long long t = 0;
     for (int r = 0; r < n; r++) {
-        const int64_t y =
-            requantize(acc[r], l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift, L.res_bits);
+        int64_t y;
+        if (shift_rq_) {
+            const nn_rq_shift &f = L.rq_sf[(size_t)(c0 + r)];
+            y = requantize_shift(acc[r], f.neg != 0, f.lshift, f.rshift, f.off, L.res_bits);
+        } else {
+            y = requantize(acc[r], l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift, L.res_bits);
+        }
         t += popc((uint64_t)(y ^ y_[r]) & m);
         y_[r] = y;
     }

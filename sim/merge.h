@@ -1,6 +1,8 @@
 // sim/merge.h: the merge units (one per PE) as a clocked module
 // (docs/accelerator.md): on an `add` stream the requantizer (RQ stage) and
-// the saturating stream adder (ADD stage, reading the skip buffer); for
+// the saturating stream adder (ADD stage, reading the skip buffer); the
+// requantizer is the multiplier's or, with [merge] requant = shift, the
+// shift requantizer's (negate, shift, add, shift); for
 // `or` / `mux` merges the skip bit register and the OR2 / MUX2 that merge
 // the threshold unit's code with it in the THR stage, ending in the THR
 // register (the code that pooling reads; the plain code in layers that do
@@ -48,11 +50,14 @@ SC_MODULE(merge_unit)
 
 private:
     int R_ = 0, A_ = 0, mul_bits_ = 0, skip_word_bits_ = 1;
+    bool shift_rq_ = false;        // [merge] requant = shift
+    int ls_bits_ = 0, rs_bits_ = 0, off_bits_ = 0, param_bits_ = 0;
     issue_ctl rq_ctl_, add_ctl_;
     std::vector<int64_t> y_;       // [R] requantized
     std::vector<int64_t> skipv_;   // [R] skip value register (add stream)
     std::vector<int64_t> u_;       // [R] stream value
-    std::vector<int64_t> rq_reg_;  // [R][3] requantizer constants
+    std::vector<int64_t> rq_reg_;  // [R][4] requantizer constants: mul, add, shift (mul);
+                                   // neg, ls, rs, off (shift)
     std::vector<uint8_t> sel_reg_; // [R] MUX select bits
     std::vector<int> skipbit_;     // [R] skip bit register (or, mux)
     std::vector<int> code_;        // [R] merged code (the THR register)

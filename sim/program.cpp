@@ -155,6 +155,16 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
         lp.res = l.res != 0;
         lp.res_bits = l.res_bits;
         lp.rq_shift = l.rq_shift;
+        if (lp.res && hw.requant == CM_RQ_SHIFT) {
+            lp.rq_sf.resize((size_t)l.out_c);
+            for (int c = 0; c < l.out_c; c++)
+                if (!nn_qnn_rq_shift_form(l.rq_mul[c], l.rq_add[c], l.rq_shift, &lp.rq_sf[c])) {
+                    snprintf(msg, size, "layer %d: requantizer multiplier %lld (channel %d) is "
+                             "not +-2^e: [merge] requant = shift cannot run it", i + 1,
+                             (long long)l.rq_mul[c], c + 1);
+                    return false;
+                }
+        }
         if (i + 1 < q.n_layers) {
             const nn_qnn_layer &n = q.layers[i + 1];
             lp.next_merges = n.merge != NN_MERGE_NONE;

@@ -68,6 +68,9 @@ struct layer_prog {
     mux_variant mux = mux_variant::OR;
     bool res = false;
     int res_bits = 0, rq_shift = 0;
+    // [out_c] the requantizer's shift form (hw.requant == CM_RQ_SHIFT on an
+    // add stream; the design check guarantees every multiplier is +-2^e)
+    std::vector<nn_rq_shift> rq_sf;
     bool next_merges = false;            // write the skip buffer for the next layer
     bool next_add = false;
     map_layout in, out;                  // out: the next layer's input layout

@@ -175,6 +175,20 @@ void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
             l.max_abs_mul = mm;
             l.max_abs_add = ma;
         }
+        l.rq_not_pow2_ch = -1;
+        for (int c = 0; s.res && s.rq_mul && c < s.out_c; c++) {
+            nn_rq_shift f;
+            if (!nn_qnn_rq_shift_form(s.rq_mul[c], s.rq_add[c], s.rq_shift, &f)) {
+                if (l.rq_not_pow2_ch < 0) {
+                    l.rq_not_pow2_ch = c;
+                    l.rq_not_pow2_mul = s.rq_mul[c];
+                }
+                continue;
+            }
+            l.rq_lshift = std::max(l.rq_lshift, f.lshift);
+            l.rq_rshift = std::max(l.rq_rshift, f.rshift);
+            l.rq_max_abs_off = std::max(l.rq_max_abs_off, (long long)std::llabs(f.off));
+        }
     }
 }
 

@@ -8,7 +8,7 @@ void threshold_unit::configure(const cm_hw &hw)
     R_ = hw.pe_rows;
     A_ = hw.acc_bits;
     acc_mask_ = low_mask(A_);
-    mul_bits_ = hw.rq_mul_bits;
+    mul_bits_ = hw.score_mul_bits;
     n_thr_hw_ = (1 << hw.max_act_bits) - 1;
     thr_reg_.assign((size_t)R_ * n_thr_hw_, 0);
     cmp_.assign((size_t)R_, 0);

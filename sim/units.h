@@ -176,6 +176,17 @@ inline int64_t requantize(int64_t acc, int64_t mul, int64_t add, int shift, int 
     return sat(floor_shift(mul * acc + add, shift), res_bits);
 }
 
+// RQ stage of the shift requantizer ([merge] requant = shift):
+// Y = sat_R(floor((((acc << ls) XOR neg) + neg + off) / 2^rs)), the negation
+// as the hardware does it (invert, carry in 1); equal to requantize() for
+// the constants nn_qnn_rq_shift_form derives from +-2^e multipliers.
+inline int64_t requantize_shift(int64_t acc, bool neg, int ls, int rs, int64_t off, int res_bits)
+{
+    const int64_t t = (int64_t)((uint64_t)acc << ls);
+    const int64_t x = neg ? ~t : t;
+    return sat(floor_shift(x + (neg ? 1 : 0) + off, rs), res_bits);
+}
+
 // ADD stage: u = sat_R(Y + skip).
 inline int64_t stream_add(int64_t y, int64_t skip, int res_bits)
 {

@@ -82,11 +82,19 @@ expect_exit 2 "bad pe" "\[array\] pe: expected bitplane, shift" \
 # a trained model prices like its architecture (same shapes)
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --epochs 1 -q \
     -o "$dir/m.qnn" >/dev/null 2>&1
-"$logiq" cost "$dir/m.qnn" --format csv >"$dir/m.csv"
+"$logiq" cost "$dir/m.qnn" --format csv >"$dir/m-auto.csv"
 check "cost of a trained .qnn" $?
-"$logiq" cost --arch 'c8,c8+or,p,c16,p,f10' --format csv >"$dir/a.csv"
+# at the same multiplier width (auto derives the .qnn's from its constants,
+# and has none to derive from for an architecture: 32)
+printf '[merge]\nrq_mul_bits = 32\n' >"$dir/mul32.ini"
+"$logiq" cost "$dir/m.qnn" --hw "$dir/mul32.ini" --format csv >"$dir/m.csv"
+"$logiq" cost --arch 'c8,c8+or,p,c16,p,f10' --hw "$dir/mul32.ini" --format csv >"$dir/a.csv"
 cmp -s "$dir/m.csv" "$dir/a.csv"
 check "a .qnn and its architecture (synthetic data: 28x28x1) price the same" $?
+sa=$(csv_value "$dir/m-auto.csv" merge_path or score_mul_bits)
+sd=$(csv_value "$dir/m.csv" merge_path or score_mul_bits)
+check "score multiplier: $sa bits derived from the .qnn (auto), $sd given" \
+    "$([ "$sa" -ge 2 ] && [ "$sa" -le 32 ] && [ "$sd" = 32 ]; echo $?)"
 
 # bad hw.ini files
 printf '[array]\nlanez = 8\n' >"$dir/bad1.ini"
@@ -112,6 +120,59 @@ printf '[design]\ntech = broken.cells\n' >"$dir/bad8.ini"
 expect_exit 2 "incomplete cell library" "broken.cells" "$logiq" cost --arch res11-or --hw "$dir/bad8.ini"
 expect_exit 2 "missing hw.ini" "nothere.ini" "$logiq" cost --arch res11-or --hw "$dir/nothere.ini"
 expect_exit 2 "no network" "give a model.qnn or --arch" "$logiq" cost
+# the add merge's variants: bad values of its keys are one-line errors naming
+# the key; a shift requantizer on constants that are not powers of two is an
+# infeasible design with the reason; trained with --res-scale pow2, it runs
+one_line() { # one_line NAME: the last command's stderr is one line
+    check "$1: one line" "$([ "$(wc -l <"$dir/err")" -eq 1 ]; echo $?)"
+}
+for v in 1 41 autox 3.5 ""; do
+    printf '[merge]\nrq_mul_bits = %s\n' "$v" >"$dir/bad_rq.ini"
+    expect_exit 2 "rq_mul_bits = '$v'" "\[merge\] rq_mul_bits: expected an integer in auto or 2..40" \
+        "$logiq" cost --arch res11-add --hw "$dir/bad_rq.ini"
+    one_line "rq_mul_bits = '$v'"
+done
+for v in div MUL2 ""; do
+    printf '[merge]\nrequant = %s\n' "$v" >"$dir/bad_requant.ini"
+    expect_exit 2 "requant = '$v'" "\[merge\] requant: expected mul, shift" \
+        "$logiq" cost --arch res11-add --hw "$dir/bad_requant.ini"
+    one_line "requant = '$v'"
+done
+"$logiq" cost --help-hw | grep -q "\[merge\] requant "
+check "cost --help-hw lists [merge] requant" $?
+printf '[merge]\nrequant = shift\n' >"$dir/shift.ini"
+"$logiq" train --data synthetic --arch 'c8,c8+add,c8+add,p,f10' --epochs 1 -q \
+    -o "$dir/add.qnn" >/dev/null 2>&1
+"$logiq" train --data synthetic --arch 'c8,c8+add,c8+add,p,f10' --epochs 1 -q \
+    --res-scale pow2 -o "$dir/add-p2.qnn" >/dev/null 2>&1
+check "train --res-scale pow2" $?
+expect_exit 2 "requant = shift on a free-scale network" "infeasible.*not +-2^e.*requant = shift" \
+    "$logiq" cost "$dir/add.qnn" --hw "$dir/shift.ini"
+one_line "requant = shift on a free-scale network"
+"$logiq" cost "$dir/add-p2.qnn" --hw "$dir/shift.ini" --format csv >"$dir/p2-shift.csv"
+check "cost of a pow2 network on requant = shift" $?
+"$logiq" cost "$dir/add-p2.qnn" --format csv >"$dir/p2-mul.csv"
+rs=$(csv_value "$dir/p2-shift.csv" merge_part requantizer nand2_eq)
+rm=$(csv_value "$dir/p2-mul.csv" merge_part requantizer nand2_eq)
+awk -v s="$rs" -v m="$rm" 'BEGIN { exit !(s > 0 && s < m) }'
+check "shift requantizer $rs NAND2 eq, multiplier $rm" $?
+parts=$(awk -F, '$1=="merge_part" && $3=="nand2_eq" {s += $4} END {printf "%.6f", s}' "$dir/p2-shift.csv")
+total=$(csv_value "$dir/p2-shift.csv" merge_path add nand2_eq)
+awk -v p="$parts" -v t="$total" 'BEGIN { d = p - t; exit !(d < 1e-6 && d > -1e-6) }'
+check "merge parts sum to the merge path ($parts, $total NAND2 eq)" $?
+"$logiq" cost "$dir/add-p2.qnn" --hw "$dir/shift.ini" --format json >"$dir/p2-shift.json"
+grep -q '"requantizer"' "$dir/p2-shift.json" && grep -q '"select"' "$dir/p2-shift.json"
+check "JSON merge_path.parts" $?
+"$logiq" sim "$dir/add-p2.qnn" --hw "$dir/shift.ini" --data synthetic --images 20 >"$dir/sim.out" 2>&1
+check "sim of a pow2 network on requant = shift" $?
+grep -q "all outputs matched the integer model" "$dir/sim.out"
+check "shift requantizer simulated bit-exactly" $?
+awk '$1 ~ /^[0-9]+$/ && NF >= 4 { n++; if ($4 != "yes") bad++ } END { exit !(n >= 4 && !bad) }' \
+    "$dir/sim.out"
+check "shift requantizer: simulated cycles equal the analytic ones in every layer" $?
+expect_exit 2 "bad --res-scale" "--res-scale: expected free or pow2" \
+    "$logiq" train --data synthetic --arch 'c8,c8+add,f10' --res-scale 2 -o "$dir/x.qnn"
+
 expect_exit 2 "bad format" "--format" "$logiq" cost --arch res11-or --format xml
 expect_exit 2 "bad architecture" "c0" "$logiq" cost --arch c0,f10
 

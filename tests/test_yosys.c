@@ -198,6 +198,14 @@ static void build_cases(void)
             snprintf(m, sizeof m, "u%03d", n_cases);
             add_case("merge_add", p, cm_merge_add(adds[i][0], adds[i][1], adds[i][2], a),
                      cm_verilog_merge_add(m, adds[i][0], adds[i][1], adds[i][2], a), NULL);
+            /* the shift requantizer: acc_bits, left shifts 0..L, rs_bits, res_bits */
+            static const int rqs[4][4] = {{8, 0, 2, 4}, {16, 2, 3, 8}, {20, 1, 6, 8}, {16, 3, 0, 8}};
+            snprintf(p, sizeof p, "%d,%d,%d,%d %s", rqs[i][0], rqs[i][1], rqs[i][2], rqs[i][3], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("requant_shift", p,
+                     cm_merge_add_requant_shift(rqs[i][0], rqs[i][1], rqs[i][2], rqs[i][3], a),
+                     cm_verilog_requant_shift(m, rqs[i][0], rqs[i][1], rqs[i][2], rqs[i][3], a),
+                     NULL);
             snprintf(p, sizeof p, "%d,%d,%d %s", scores[i][0], scores[i][1], scores[i][2], an);
             snprintf(m, sizeof m, "u%03d", n_cases);
             add_case("score", p, cm_score_unit(scores[i][0], scores[i][1], scores[i][2], a),

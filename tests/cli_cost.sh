@@ -107,7 +107,7 @@ expect_exit 2 "merge unit the network does not use" "infeasible: layer 2 merges 
     "$logiq" cost --arch res11-or --hw "$dir/bad6.ini"
 printf '[design]\ntech = nothere.cells\n' >"$dir/bad7.ini"
 expect_exit 2 "missing cell library" "tech: .*nothere.cells" "$logiq" cost --arch res11-or --hw "$dir/bad7.ini"
-printf 'library broken\nINV 0.5 0.67 1 1\n' >"$dir/broken.cells"
+printf 'library broken\nINV 0.5 0.67 1 1 15\n' >"$dir/broken.cells"
 printf '[design]\ntech = broken.cells\n' >"$dir/bad8.ini"
 expect_exit 2 "incomplete cell library" "broken.cells" "$logiq" cost --arch res11-or --hw "$dir/bad8.ini"
 expect_exit 2 "missing hw.ini" "nothere.ini" "$logiq" cost --arch res11-or --hw "$dir/nothere.ini"

@@ -39,7 +39,7 @@ enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1 };
 struct cm_hw {
     char name[64];            /* [design] name */
     char tech[256];           /* [design] tech: "generic45" or a .cells path */
-    double clock_mhz;         /* [design] clock_mhz */
+    double clock_mhz;         /* [design] clock_mhz, 0 = auto: fmax (timing.h) */
     int pe_rows;              /* [array] pe_rows: PEs, one output channel each */
     int lanes;                /* [array] lanes: input bits per PE per cycle */
     int acc_bits;             /* [array] acc_bits: accumulator width */
@@ -49,6 +49,7 @@ struct cm_hw {
                                  pe = shift: also the exponents 0..max_w_bits-1 */
     enum cm_pe_kind pe;       /* [array] pe: bitplane or shift */
     enum cm_merge merge;      /* [merge] kind */
+    int add_stages;           /* [merge] add_stages: add: 1 (RQ+ADD) or 2 (RQ, ADD) stages */
     int res_bits;             /* [merge] res_bits: add: residual stream width */
     int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer / score multiplier width */
     double act_kbits;         /* [buffers] act_kbits: each ping-pong bank, 0 = auto */

@@ -89,6 +89,7 @@ void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_
         for (int i = 0; i < res_bits; i++)
             y[i] = r[i];
     }
+    cm_nl_stage_cut(nl, res_bits, y);  /* the RQ stage register (timing.h) */
     cm_nl_add(nl, arch, res_bits, y, skip, CM_NL_0, s, NULL);
     const int top = res_bits - 1;
     const int ovf = cm_nl_and(nl, cm_nl_xnor(nl, y[top], skip[top]), cm_nl_xor(nl, s[top], y[top]));

@@ -79,10 +79,10 @@ static void add_cla(struct cm_nl *nl, int width, const int *p, const int *g, int
             s[i] = cm_nl_xor(nl, p[i], c);
             if (i == width - 1 && !cout)
                 return;
-            G = cm_nl_or(nl, g[i], cm_nl_and(nl, p[i], G));
+            G = cm_nl_ao21(nl, g[i], p[i], G);
             if (cj != CM_NL_0)  /* with a carry-in of 0 the block needs no P */
                 P = cm_nl_and(nl, p[i], P);
-            c = cm_nl_or(nl, G, cm_nl_and(nl, P, cj));
+            c = cm_nl_ao21(nl, G, P, cj);
         }
     }
     *cout = c;
@@ -93,7 +93,7 @@ static void add_cla(struct cm_nl *nl, int width, const int *p, const int *g, int
 static void prefix_node(struct cm_nl *nl, int *G, int *P, int *lo, int hi, int lo_node)
 {
     assert(lo[hi] == lo_node + 1);
-    G[hi] = cm_nl_or(nl, G[hi], cm_nl_and(nl, P[hi], G[lo_node]));
+    G[hi] = cm_nl_ao21(nl, G[hi], P[hi], G[lo_node]);
     if (lo[lo_node] > 0)
         P[hi] = cm_nl_and(nl, P[hi], P[lo_node]);
     lo[hi] = lo[lo_node];
@@ -113,7 +113,7 @@ static void add_prefix(struct cm_nl *nl, enum cm_adder_arch arch, int width, con
         lo[i] = i;
     }
     if (n > 0)
-        G[0] = cm_nl_or(nl, g[0], cm_nl_and(nl, p[0], cin));
+        G[0] = cm_nl_ao21(nl, g[0], p[0], cin);
     if (arch == CM_ADDER_KOGGE_STONE) {
         for (int d = 1; d < n; d *= 2)
             for (int i = n - 1; i >= d; i--)

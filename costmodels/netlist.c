@@ -253,6 +253,15 @@ int cm_nl_mux(struct cm_nl *nl, int s, int a0, int a1)
     return o;
 }
 
+int cm_nl_ao21(struct cm_nl *nl, int g, int p, int c)
+{
+    if (g == CM_NL_1)
+        return CM_NL_1;
+    if (g == CM_NL_0 || p == CM_NL_0 || c == CM_NL_0 || is_const(p) || is_const(c) || p == c)
+        return cm_nl_or(nl, g, cm_nl_and(nl, p, c));
+    return cm_nl_nand(nl, cm_nl_nand(nl, p, c), cm_nl_inv(nl, g));
+}
+
 void cm_nl_ha(struct cm_nl *nl, int a, int b, int *sum, int *carry)
 {
     if (is_const(a) || is_const(b) || a == b) {

@@ -86,6 +86,11 @@ int cm_nl_nand(struct cm_nl *nl, int a, int b);
 int cm_nl_nor(struct cm_nl *nl, int a, int b);
 int cm_nl_xor(struct cm_nl *nl, int a, int b);
 int cm_nl_xnor(struct cm_nl *nl, int a, int b);
+/* g OR (p AND c), the carry-lookahead and prefix adders' combine, as a
+ * mapper builds it: NAND2(NAND2(p, c), NOT g): the same area in NAND2
+ * equivalents as AND2 + OR2 and half their delay on the carry path
+ * (constants folded). */
+int cm_nl_ao21(struct cm_nl *nl, int g, int p, int c);
 /* s ? a1 : a0 */
 int cm_nl_mux(struct cm_nl *nl, int s, int a0, int a1);
 /* Half and full adders: *sum, *carry. */

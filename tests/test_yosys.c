@@ -52,8 +52,10 @@
  * area, faster gates than logiq's (it also changes the gate counts, so the
  * count comparison above keeps a library without delays). That delay is
  * printed beside, for information and not as a check: it shows which units
- * a mapper would build faster (comparators and the comparator-based
- * threshold and pool units, up to about +58%; prefix adders about -30%).
+ * a mapper would build faster (positive) or slower (negative) than
+ * logiq's netlist: when written, from -30% (prefix subtractors, whose
+ * lookahead abc's area-first cover rebuilds slower) to +31% (the
+ * controller's counters, small multipliers and comparators).
 
  * Also, the arithmetic units at small widths are proved equivalent to
  * behavioural Verilog (a + b, a * b, ...) with Yosys' SAT solver (miter).

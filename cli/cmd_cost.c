@@ -79,10 +79,10 @@ static void print_hw_keys(void)
         printf("  [%s] %-13s %-18s %s: %s\n", k[i].section, k[i].key, k[i].unit, k[i].range,
                k[i].doc);
     printf("Defaults: pe_rows %d, lanes %d, acc_bits %d, adder %s, max_act_bits auto, "
-           "max_w_bits auto, merge auto, res_bits %d, rq_mul_bits auto, clock %g MHz, buffers "
-           "auto, tech %s.\n",
+           "max_w_bits auto, merge auto, res_bits %d, rq_mul_bits auto, add_stages %d, clock "
+           "auto (fmax), buffers auto, tech %s.\n",
            d.pe_rows, d.lanes, d.acc_bits, cm_adder_arch_name(d.adder), d.res_bits,
-           d.clock_mhz, d.tech);
+           d.add_stages, d.tech);
 }
 
 static const char *op_name(const struct cm_layer *l, char *buf, size_t n)
@@ -107,12 +107,13 @@ static void print_table(FILE *f, const struct cm_design *d, const struct cm_net 
 {
     const struct cm_hw *hw = &d->hw;
     fprintf(f, "network %s on design \"%s\" (%s): %d PEs x %d lanes, %s PEs, %s adders, "
-            "merge %s%s%s, %g MHz, tech %s, up to %d-bit activations and %d weight planes\n\n",
+            "merge %s%s%s, %.4g MHz%s, tech %s, up to %d-bit activations and %d weight "
+            "planes\n\n",
             net_name, hw->name, hw_name, hw->pe_rows, hw->lanes, cm_pe_kind_name(hw->pe),
             cm_adder_arch_name(hw->adder), cm_merge_name(hw->merge),
             hw->merge == CM_MERGE_MUX ? " " : "",
-            hw->merge == CM_MERGE_MUX ? cm_mux_variant_name(hw->mux) : "", hw->clock_mhz, lib->name,
-            hw->max_act_bits, hw->max_w_bits);
+            hw->merge == CM_MERGE_MUX ? cm_mux_variant_name(hw->mux) : "", hw->clock_mhz,
+            d->clock_auto ? " (auto: fmax)" : "", lib->name, hw->max_act_bits, hw->max_w_bits);
     fprintf(f, "%5s %-8s %-5s %-16s %-16s %4s %6s %4s %2s %2s %10s %11s %10s %10s %9s %8s "
             "%8s %8s %8s\n", "layer", "op", "merge", "in (hxwxc/bits)", "out (hxwxc/bits)", "T",
             "P", "Q", "Bw", "Ba", "cycles", "latency_us", "energy_nJ", "lane_ops", "act_rd",
@@ -173,8 +174,19 @@ static void print_table(FILE *f, const struct cm_design *d, const struct cm_net 
     }
     fprintf(f, "\narea: logic %.0f um^2 + SRAM %.0f um^2 = %.0f um^2 (%.4f mm^2)\n",
             d->logic_area_um2, d->sram_area_um2, d->area_um2, d->area_um2 * 1e-6);
-    fprintf(f, "latency: %lld cycles = %.2f us at %g MHz\n\n", d->cycles, d->latency_us,
-            hw->clock_mhz);
+    fprintf(f, "latency: %lld cycles = %.2f us at %.4g MHz%s\n", d->cycles, d->latency_us,
+            hw->clock_mhz, d->clock_auto ? " (fmax)" : "");
+    const struct cm_timing *t = &d->timing;
+    fprintf(f, "timing: fmax %.1f MHz, critical stage %s (%.0f ps logic + %.0f ps clock-to-q "
+            "+ %.0f ps setup = %.0f ps)%s\n",
+            t->fmax_mhz, cm_stage_name(t->critical), t->stage_ps[t->critical], t->clk_q_ps,
+            t->setup_ps, t->period_ps,
+            d->clock_over_fmax ? "; the fixed clock exceeds fmax: timing NOT met" : "");
+    fprintf(f, "stage paths (ps):");
+    for (int s = 0; s < CM_N_STAGES; s++)
+        if (t->present[s])
+            fprintf(f, " %s %.0f", cm_stage_name((enum cm_stage)s), t->stage_ps[s]);
+    fprintf(f, "\n\n");
 
     fprintf(f, "%-16s %14s %12s   (operation-based, per inference)\n", "operation", "count",
             "energy_nJ");
@@ -268,6 +280,18 @@ static void print_csv(FILE *f, const struct cm_design *d)
     csv_row(f, "design", "total", "energy_pj", d->energy.total_pj);
     csv_row(f, "design", "total", "cycles", (double)d->cycles);
     csv_row(f, "design", "total", "latency_us", d->latency_us);
+    csv_row(f, "design", "total", "clock_mhz", d->hw.clock_mhz);
+    csv_row(f, "design", "total", "clock_auto", d->clock_auto);
+    csv_row(f, "design", "total", "fmax_mhz", d->timing.fmax_mhz);
+    csv_row(f, "design", "total", "period_ps", d->timing.period_ps);
+    csv_row(f, "design", "total", "timing_met", !d->clock_over_fmax);
+    for (int s = 0; s < CM_N_STAGES; s++) {
+        if (!d->timing.present[s])
+            continue;
+        const char *name = cm_stage_name((enum cm_stage)s);
+        csv_row(f, "stage", name, "path_ps", d->timing.stage_ps[s]);
+        csv_row(f, "stage", name, "critical", (int)d->timing.critical == s);
+    }
     csv_row(f, "design", "total", "nand2_eq", d->logic_nand2);
     csv_row(f, "design", "total", "logic_area_um2", d->logic_area_um2);
     csv_row(f, "design", "total", "sram_area_um2", d->sram_area_um2);
@@ -314,6 +338,16 @@ static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
     cJSON_AddNumberToObject(des, "max_act_bits", d->hw.max_act_bits);
     cJSON_AddNumberToObject(des, "max_w_bits", d->hw.max_w_bits);
     cJSON_AddNumberToObject(des, "clock_mhz", d->hw.clock_mhz);
+    cJSON_AddBoolToObject(des, "clock_auto", d->clock_auto);
+    cJSON_AddNumberToObject(des, "fmax_mhz", d->timing.fmax_mhz);
+    cJSON_AddNumberToObject(des, "period_ps", d->timing.period_ps);
+    cJSON_AddStringToObject(des, "critical_stage", cm_stage_name(d->timing.critical));
+    cJSON_AddBoolToObject(des, "timing_met", !d->clock_over_fmax);
+    cJSON *stages = cJSON_AddObjectToObject(des, "stage_path_ps");
+    for (int s = 0; s < CM_N_STAGES; s++)
+        if (d->timing.present[s])
+            cJSON_AddNumberToObject(stages, cm_stage_name((enum cm_stage)s),
+                                    d->timing.stage_ps[s]);
     cJSON_AddNumberToObject(des, "cycles", (double)d->cycles);
     cJSON_AddNumberToObject(des, "latency_us", d->latency_us);
     cJSON_AddNumberToObject(des, "nand2_eq", d->logic_nand2);
@@ -517,6 +551,12 @@ int cmd_cost(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
+    if (d->clock_over_fmax)
+        fprintf(stderr,
+                "logiq cost: warning: %s: [design] clock_mhz = %g exceeds fmax = %.1f MHz "
+                "(critical stage %s): the design would not meet timing; costed at %g MHz\n",
+                hw_path ? hw_path : "default design", d->hw.clock_mhz, d->timing.fmax_mhz,
+                cm_stage_name(d->timing.critical), d->hw.clock_mhz);
     FILE *f = stdout;
     struct cli_out out;  /* -o: written whole or not at all */
     if (out_path) {

@@ -79,10 +79,10 @@ static void add_cla(struct cm_nl *nl, int width, const int *p, const int *g, int
             s[i] = cm_nl_xor(nl, p[i], c);
             if (i == width - 1 && !cout)
                 return;
-            G = cm_nl_or(nl, g[i], cm_nl_and(nl, p[i], G));
+            G = cm_nl_ao21(nl, g[i], p[i], G);
             if (cj != CM_NL_0)  /* with a carry-in of 0 the block needs no P */
                 P = cm_nl_and(nl, p[i], P);
-            c = cm_nl_or(nl, G, cm_nl_and(nl, P, cj));
+            c = cm_nl_ao21(nl, G, P, cj);
         }
     }
     *cout = c;
@@ -93,7 +93,7 @@ static void add_cla(struct cm_nl *nl, int width, const int *p, const int *g, int
 static void prefix_node(struct cm_nl *nl, int *G, int *P, int *lo, int hi, int lo_node)
 {
     assert(lo[hi] == lo_node + 1);
-    G[hi] = cm_nl_or(nl, G[hi], cm_nl_and(nl, P[hi], G[lo_node]));
+    G[hi] = cm_nl_ao21(nl, G[hi], P[hi], G[lo_node]);
     if (lo[lo_node] > 0)
         P[hi] = cm_nl_and(nl, P[hi], P[lo_node]);
     lo[hi] = lo[lo_node];
@@ -113,7 +113,7 @@ static void add_prefix(struct cm_nl *nl, enum cm_adder_arch arch, int width, con
         lo[i] = i;
     }
     if (n > 0)
-        G[0] = cm_nl_or(nl, g[0], cm_nl_and(nl, p[0], cin));
+        G[0] = cm_nl_ao21(nl, g[0], p[0], cin);
     if (arch == CM_ADDER_KOGGE_STONE) {
         for (int d = 1; d < n; d *= 2)
             for (int i = n - 1; i >= d; i--)
@@ -201,7 +201,7 @@ void cm_nl_sub(struct cm_nl *nl, enum cm_adder_arch arch, int width, const int *
  * propagate suffices for a carry): ripple, a chain of c = g OR t AND c built
  * as NAND(NAND(x, y), NAND(t, c)) (INV, OR2 and three NAND2 a bit); cla,
  * 4-bit blocks from bit 1 whose group generate is built the same way and
- * whose carry is c = G OR P AND c; brent-kung and kogge-stone, a balanced
+ * whose carry is c = G OR P AND c (cm_nl_ao21); brent-kung and kogge-stone, a balanced
  * tree of prefix nodes over the bits (both trees reduce to the same one when
  * only the top carry is wanted), a node over a single bit in the NAND form.
  * The carry-in 1 makes bit 0's carry out simply t_0. */
@@ -241,7 +241,7 @@ static void cmp_tree(struct cm_nl *nl, const struct cmp_bits *b, int lo, int hi,
         th = b->t[hi];
     } else {
         cmp_tree(nl, b, mid, hi, &gh, &th);
-        *G = cm_nl_or(nl, gh, cm_nl_and(nl, th, gl));
+        *G = cm_nl_ao21(nl, gh, th, gl);
     }
     *T = lo > 0 ? cm_nl_and(nl, th, tl) : CM_NL_0;
 }
@@ -279,7 +279,7 @@ int cm_nl_compare_ge(struct cm_nl *nl, enum cm_adder_arch arch, int width, const
             G = cmp_bit_over(nl, &bits, i, G);
             P = cm_nl_and(nl, bits.t[i], P);
         }
-        c = cm_nl_or(nl, G, cm_nl_and(nl, P, c));
+        c = cm_nl_ao21(nl, G, P, c);
     }
     return c;
 }

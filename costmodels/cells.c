@@ -19,13 +19,17 @@ static const char *const cell_names[CM_N_CELLS] = {
     [CM_HA] = "HA",   [CM_FA] = "FA",       [CM_DFF] = "DFF",
 };
 
-static const char *const field_names[4] = {"area_um2", "nand2_eq", "energy_fj", "leakage_nw"};
+enum { N_FIELDS = 5, N_FIELDS_DFF = 6 };  /* numbers after the name */
+static const char *const field_names[N_FIELDS_DFF] = {"area_um2",   "nand2_eq", "energy_fj",
+                                                      "leakage_nw", "delay_ps", "setup_ps"};
+static const char expected_fields[] = "NAME area_um2 nand2_eq energy_fj leakage_nw delay_ps";
+static const char expected_dff[] =
+    "DFF area_um2 nand2_eq energy_fj leakage_nw delay_ps setup_ps";
 /* The range of each field: beyond any real cell (a 1 mm^2 cell, 1 nJ a
- * toggle, 1 W of leakage), so that a design's totals stay finite (1e308
- * gave inf) and the ratios to NAND2 stay bounded. */
-static const double field_min[4] = {1e-6, 1e-6, 0.0, 0.0};
-static const double field_max[4] = {1e6, 1e6, 1e6, 1e9};
-static const char expected_fields[] = "NAME area_um2 nand2_eq energy_fj leakage_nw";
+ * toggle, 1 W of leakage, a 1 us delay), so that a design's totals stay
+ * finite (1e308 gave inf) and the ratios to NAND2 stay bounded. */
+static const double field_min[N_FIELDS_DFF] = {1e-6, 1e-6, 0.0, 0.0, 1e-3, 0.0};
+static const double field_max[N_FIELDS_DFF] = {1e6, 1e6, 1e6, 1e9, 1e6, 1e6};
 
 const char *cm_cell_name(enum cm_cell c)
 {
@@ -89,8 +93,8 @@ enum cm_status cm_lib_parse(struct cm_lib *lib, const char *text, const char *so
         if (hash)
             *hash = '\0';
 
-        char *tok[6];
-        const int n = split(line, tok, 5);
+        char *tok[N_FIELDS_DFF + 2];
+        const int n = split(line, tok, N_FIELDS_DFF + 1);
         if (n == 0)
             continue;
         if (strcmp(tok[0], "library") == 0) {
@@ -126,32 +130,40 @@ enum cm_status cm_lib_parse(struct cm_lib *lib, const char *text, const char *so
                          source, line_no, tok[0], seen_line[c]);
             break;
         }
-        if (n < 5) {
-            st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s: missing %s, expected %s", source, line_no,
-                         tok[0], field_names[n - 1], expected_fields);
+        const int nf = c == CM_DFF ? N_FIELDS_DFF : N_FIELDS;
+        const char *expected = c == CM_DFF ? expected_dff : expected_fields;
+        if (n < nf + 1) {
+            st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s: missing %s%s, expected %s", source,
+                         line_no, tok[0], field_names[n - 1],
+                         n - 1 == 4 ? " (a library without delays: add each cell's delay)" : "",
+                         expected);
             break;
         }
-        if (n > 5) {
-            st = cm_fail(err, CM_ERR_FORMAT,
-                         "%s:%d: %s: extra fields after leakage_nw, expected %s", source,
-                         line_no, tok[0], expected_fields);
+        if (n > nf + 1) {
+            st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s: extra fields after %s, expected %s",
+                         source, line_no, tok[0], field_names[nf - 1], expected);
             break;
         }
-        double v[4];
-        for (int f = 0; f < 4 && st == CM_OK; f++) {
+        double v[N_FIELDS_DFF];
+        for (int f = 0; f < nf && st == CM_OK; f++) {
+            /* areas and delays must be positive; energy and leakage may be 0 */
+            const int positive = f < 2 || f == 4;
             if (!parse_number(tok[f + 1], &v[f]))
                 st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: '%s' is not a number, expected a "
                              "finite decimal number", source, line_no, tok[0], field_names[f],
                              tok[f + 1]);
-            else if (v[f] < field_min[f] || v[f] > field_max[f] || (f < 2 && v[f] == 0.0))
+            else if (v[f] < field_min[f] || v[f] > field_max[f] || (positive && v[f] == 0.0))
                 st = cm_fail(err, CM_ERR_FORMAT, "%s:%d: %s %s: %s, expected a %s number "
                              "from %g to %g", source, line_no, tok[0], field_names[f], tok[f + 1],
-                             f < 2 ? "positive" : "non-negative", field_min[f], field_max[f]);
+                             positive ? "positive" : "non-negative", field_min[f], field_max[f]);
         }
         if (st != CM_OK)
             break;
         lib->cell[c] = (struct cm_cell_info){
-            .area_um2 = v[0], .nand2_eq = v[1], .energy_fj = v[2], .leakage_nw = v[3]};
+            .area_um2 = v[0], .nand2_eq = v[1], .energy_fj = v[2], .leakage_nw = v[3],
+            .delay_ps = v[4]};
+        if (c == CM_DFF)
+            lib->setup_ps = v[5];
         seen_line[c] = line_no;
     }
     for (int c = 0; c < CM_N_CELLS && st == CM_OK; c++)

@@ -4,12 +4,19 @@
  *
  *     # comment
  *     library generic45                    (optional: the library's name)
- *     NAME  area_um2  nand2_eq  energy_fj_per_toggle  leakage_nw
+ *     NAME  area_um2  nand2_eq  energy_fj_per_toggle  leakage_nw  delay_ps
+ *     DFF   area_um2  nand2_eq  energy_fj_per_toggle  leakage_nw  delay_ps  setup_ps
  *
  * NAME is one of the cells of enum cm_cell (INV NAND2 NOR2 AND2 OR2 XOR2
  * XNOR2 MUX2 HA FA DFF); every one must appear exactly once. Numbers are
- * finite and non-negative, areas positive. For DFF the energy is per clock
- * edge with its output toggling. The default library, generic45, is
+ * finite and non-negative, areas and delays positive. For DFF the energy is
+ * per clock edge with its output toggling, delay_ps is its clock-to-q delay
+ * and the DFF line alone carries a seventh field, the setup time. delay_ps
+ * of a logic cell is its worst input-to-output delay (one number a cell:
+ * costmodels/timing.h). A library written before cells had delays (five
+ * fields) is an error naming the file, the line and the missing delay_ps:
+ * there is no default delay, because a made-up one would silently set the
+ * design's clock. The default library, generic45, is
  * costmodels/tech/generic45.cells; its text is also compiled in
  * (cm_lib_default_text) so that logiq needs no installed data file, and a
  * test holds the two equal.
@@ -48,11 +55,13 @@ struct cm_cell_info {
     double nand2_eq;     /* area in NAND2 equivalents */
     double energy_fj;    /* energy per output toggle (DFF: per clock with a toggle) */
     double leakage_nw;
+    double delay_ps;     /* worst input-to-output delay (DFF: clock to q) */
 };
 
 struct cm_lib {
     char name[64];
     struct cm_cell_info cell[CM_N_CELLS];
+    double setup_ps;     /* the DFF's setup time */
 };
 
 /* A count of each cell. Counts are whole numbers; they are held as double so

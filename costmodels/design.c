@@ -215,6 +215,32 @@ static enum cm_status size_buffer(double *kbits, double need_bits, const char *k
     return CM_OK;
 }
 
+/* The controller's counters (layer, tile, position, chunk, weight pass,
+ * activation plane) and their widths. */
+enum { N_COUNTERS = 6 };
+static void counter_widths(const struct cm_hw *hw, const struct cm_net *net, int *counters)
+{
+    long long max_t = 1, max_p = 1, max_q = 1;
+    for (int i = 0; i < net->n_layers; i++) {
+        struct cm_cycles cy;
+        cm_layer_cycles(hw, &net->layers[i], &cy);
+        max_t = cy.tiles > max_t ? cy.tiles : max_t;
+        max_p = cy.positions > max_p ? cy.positions : max_p;
+        max_q = cy.chunks > max_q ? cy.chunks : max_q;
+    }
+    const int w[N_COUNTERS] = {cm_bits_for(net->n_layers), cm_bits_for(max_t),
+                               cm_bits_for(max_p),         cm_bits_for(max_q),
+                               cm_bits_for(hw->max_w_bits), cm_bits_for(8)};
+    for (int k = 0; k < N_COUNTERS; k++)
+        counters[k] = w[k];
+}
+
+/* The score unit's class register width. */
+static int class_bits(const struct cm_net *net)
+{
+    return cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1);
+}
+
 /* Gate counts of every unit kind (design.h). Only the merge units depend on
  * the merge kind. */
 static void count_units(struct cm_design *d, const struct cm_net *net)
@@ -274,21 +300,23 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
         break;
     }
     case CM_MERGE_ADD:
-        /* the requantizer and its RQ stage output Y; the stream adder, the
-         * ADD stage output u and the two extra stages' valid bits; the skip
-         * value register */
+        /* the requantizer and its RQ stage output Y (add_stages = 2); the
+         * stream adder, the ADD stage output u and the extra stages' valid
+         * bits; the skip value register */
         c = hw->requant == CM_RQ_SHIFT
                 ? cm_merge_add_requant_shift(A, hw->rq_lshift_max, hw->rq_rshift_bits,
                                              hw->res_bits, hw->adder)
                 : cm_merge_add_requant(A, M, hw->res_bits, hw->adder);
         cm_count_add(&mp[CM_MP_REQUANT], &c, R);
-        c = cm_register(hw->res_bits);
-        cm_count_add(&mp[CM_MP_REQUANT], &c, R);
+        if (hw->add_stages == 2) {
+            c = cm_register(hw->res_bits);
+            cm_count_add(&mp[CM_MP_REQUANT], &c, R);
+        }
         c = cm_merge_add_stream(hw->res_bits, hw->adder);
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(hw->res_bits);
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
-        c = cm_register(2);
+        c = cm_register(hw->add_stages);
         cm_count_add(&mp[CM_MP_ADDER], &c, 1);
         c = cm_register(hw->res_bits);
         cm_count_add(&mp[CM_MP_SKIP], &c, R);
@@ -303,7 +331,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     c = cm_pool(hw->max_act_bits, hw->adder);
     cm_count_add(&d->unit[CM_U_POOL], &c, R);
 
-    c = cm_score_unit(A, MS, cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1), hw->adder);
+    c = cm_score_unit(A, MS, class_bits(net), hw->adder);
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
     c = cm_register(net->n_class * A);  /* the score register file */
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
@@ -315,17 +343,9 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
                     R * hw->max_act_bits);
     cm_count_add(&d->unit[CM_U_PIPEREG], &c, 1);
 
-    long long max_t = 1, max_p = 1, max_q = 1;
-    for (int i = 0; i < net->n_layers; i++) {
-        struct cm_cycles cy;
-        cm_layer_cycles(hw, &net->layers[i], &cy);
-        max_t = cy.tiles > max_t ? cy.tiles : max_t;
-        max_p = cy.positions > max_p ? cy.positions : max_p;
-        max_q = cy.chunks > max_q ? cy.chunks : max_q;
-    }
-    const int counters[] = {cm_bits_for(net->n_layers), cm_bits_for(max_t), cm_bits_for(max_p),
-                            cm_bits_for(max_q), cm_bits_for(hw->max_w_bits), cm_bits_for(8)};
-    c = cm_controller(counters, (int)(sizeof counters / sizeof counters[0]), CM_DRAIN_PLAIN + 1);
+    int counters[N_COUNTERS];
+    counter_widths(hw, net, counters);
+    c = cm_controller(counters, N_COUNTERS, CM_DRAIN_PLAIN + 1);
     cm_count_add(&d->unit[CM_U_CONTROL], &c, 1);
 }
 
@@ -642,6 +662,17 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
         d->logic_leak_nw += d->unit_leak_nw[u];
     }
     d->area_um2 = d->logic_area_um2 + d->sram_area_um2;
+
+    /* Timing: the stages' paths, fmax, and the clock the design runs at. */
+    int counters[N_COUNTERS];
+    counter_widths(hw, net, counters);
+    st = cm_timing_eval(&d->timing, hw, lib, counters, N_COUNTERS, class_bits(net), err);
+    if (st != CM_OK)
+        return st;
+    d->clock_auto = hw->clock_mhz == 0.0;
+    if (d->clock_auto)
+        hw->clock_mhz = d->timing.fmax_mhz;
+    d->clock_over_fmax = hw->clock_mhz > d->timing.fmax_mhz;
 
     /* Cycles, traffic, operations. */
     long long extra = 0;

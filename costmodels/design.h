@@ -26,6 +26,7 @@
 #include "costmodels/hw.h"
 #include "costmodels/latency.h"
 #include "costmodels/net.h"
+#include "costmodels/timing.h"
 
 #define CM_MAX_LAYERS 256
 
@@ -111,7 +112,8 @@ struct cm_merge_path {
 };
 
 struct cm_design {
-    struct cm_hw hw;                       /* resolved: merge kind and buffer sizes */
+    struct cm_hw hw;                       /* resolved: merge kind, buffer sizes, and
+                                              clock_mhz (auto: timing.fmax_mhz) */
     int n_layers;
     struct cm_layer_cost layer[CM_MAX_LAYERS];
 
@@ -128,6 +130,12 @@ struct cm_design {
     double buf_leak_nw[CM_N_BUFS];
     double sram_area_um2;
     double area_um2;                       /* logic + SRAM */
+
+    struct cm_timing timing;               /* stage paths, critical stage, fmax */
+    int clock_auto;                        /* the clock is fmax ([design] clock_mhz = auto) */
+    int clock_over_fmax;                   /* a fixed clock_mhz above fmax: the design would
+                                              not meet timing (cli/ warns; the numbers are
+                                              still those at clock_mhz) */
 
     long long cycles;                      /* per inference */
     double latency_us;

@@ -15,7 +15,9 @@ static const struct cm_hw_key keys[] = {
     {"design", "name", "text", "up to 63 characters", "the design's name in reports"},
     {"design", "tech", "name or path", "generic45, or a .cells file (relative to the hw.ini)",
      "cell library that prices the gates"},
-    {"design", "clock_mhz", "MHz", "0.001..10000", "clock frequency; latency = cycles / clock"},
+    {"design", "clock_mhz", "MHz", "auto or 0.001..10000",
+     "clock frequency; latency = cycles / clock; auto (default): fmax, from the critical path "
+     "(a number above fmax is kept, with a warning)"},
     {"array", "pe_rows", "PEs", "1..4096", "processing elements, one output channel each"},
     {"array", "lanes", "bits", "1..4096", "input bits per PE per cycle (one popcount tree input each)"},
     {"array", "acc_bits", "bits", "4..48", "accumulator, threshold and comparator width"},
@@ -34,6 +36,9 @@ static const struct cm_hw_key keys[] = {
     {"merge", "mux", "variant", "auto, or, sel, both",
      "mux: y = sel ? code OR skip : code (or), y = sel ? skip : code (sel, no OR2), or a unit "
      "of both (a MUX2 more, each layer's variant bit); auto: the network's"},
+    {"merge", "add_stages", "pipeline stages", "1..2",
+     "add: the stages of the requantizer and stream adder (2: RQ, ADD; 1: both in one, a "
+     "cycle less per layer on the stream, a longer path)"},
     {"merge", "res_bits", "bits", "2..32", "add: the residual stream's width (skip buffer bits per value)"},
     {"merge", "rq_mul_bits", "bits", "auto or 2..40",
      "requantizer and score multiplier width (the offset has acc_bits + rq_mul_bits); auto: the "
@@ -61,7 +66,7 @@ void cm_hw_defaults(struct cm_hw *hw)
     memset(hw, 0, sizeof *hw);
     snprintf(hw->name, sizeof hw->name, "default");
     snprintf(hw->tech, sizeof hw->tech, "generic45");
-    hw->clock_mhz = 200.0;
+    hw->clock_mhz = 0.0;  /* auto: fmax */
     hw->pe_rows = 32;
     hw->lanes = 64;
     hw->acc_bits = 20;
@@ -70,6 +75,7 @@ void cm_hw_defaults(struct cm_hw *hw)
     hw->max_w_bits = 0;   /* auto */
     hw->merge = CM_MERGE_AUTO;
     hw->mux = CM_MUX_AUTO;
+    hw->add_stages = 2;
     hw->res_bits = 8;
     hw->rq_mul_bits = 0;  /* auto */
 }
@@ -191,7 +197,7 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
         return CM_OK;
     }
     if (strcmp(key, "clock_mhz") == 0)
-        return set_double(&hw->clock_mhz, k, value, 0.001, 10000.0, 0, err);
+        return set_double(&hw->clock_mhz, k, value, 0.001, 10000.0, 1, err);
     if (strcmp(key, "pe_rows") == 0)
         return set_int(&hw->pe_rows, k, value, 1, 4096, err);
     if (strcmp(key, "lanes") == 0)
@@ -234,6 +240,8 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
                            value);
         return CM_OK;
     }
+    if (strcmp(key, "add_stages") == 0)
+        return set_int(&hw->add_stages, k, value, 1, 2, err);
     if (strcmp(key, "kind") == 0) {
         static const enum cm_merge kinds[] = {CM_MERGE_AUTO, CM_MERGE_NONE, CM_MERGE_ADD,
                                               CM_MERGE_OR, CM_MERGE_MUX};

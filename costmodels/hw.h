@@ -45,7 +45,7 @@ enum cm_requant { CM_RQ_MUL = 0, CM_RQ_SHIFT = 1 };
 struct cm_hw {
     char name[64];            /* [design] name */
     char tech[256];           /* [design] tech: "generic45" or a .cells path */
-    double clock_mhz;         /* [design] clock_mhz */
+    double clock_mhz;         /* [design] clock_mhz, 0 = auto: fmax (timing.h) */
     int pe_rows;              /* [array] pe_rows: PEs, one output channel each */
     int lanes;                /* [array] lanes: input bits per PE per cycle */
     int acc_bits;             /* [array] acc_bits: accumulator width */
@@ -56,6 +56,7 @@ struct cm_hw {
     enum cm_pe_kind pe;       /* [array] pe: bitplane or shift */
     enum cm_merge merge;      /* [merge] kind */
     enum cm_mux_variant mux;  /* [merge] mux: the MUX merge's variant */
+    int add_stages;           /* [merge] add_stages: add: 1 (RQ+ADD) or 2 (RQ, ADD) stages */
     int res_bits;             /* [merge] res_bits: add: residual stream width */
     int rq_mul_bits;          /* [merge] rq_mul_bits: requantizer multiplier width, 0 = auto
                                  (cm_design_eval resolves it: the bits the network's

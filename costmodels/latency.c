@@ -53,8 +53,8 @@ void cm_layer_cycles(const struct cm_hw *hw, const struct cm_layer *l, struct cm
     if (l->scores)
         c->drain = CM_DRAIN_SCORES + l->out_c + (CM_SCORE_STAGES - 1);
     else if (l->res) {
-        c->drain = CM_DRAIN_RES;
-        c->merge_extra = CM_DRAIN_RES - CM_DRAIN_PLAIN;
+        c->merge_extra = hw->add_stages;
+        c->drain = CM_DRAIN_PLAIN + c->merge_extra;
     } else
         c->drain = CM_DRAIN_PLAIN;
     c->total = 1 + c->issue + c->drain;

@@ -18,14 +18,15 @@ struct cm_cycles {
     long long a_planes;    /* B_a: input activation bit-planes */
     long long issue;       /* N = T * P * Q * B_w * B_a */
     long long drain;       /* L: 4 plain, 6 on an add stream, 3 + out_c + 2 scores */
-    long long merge_extra; /* of the drain, the cycles the add merge's stages add: 2 or 0 */
+    long long merge_extra; /* of the drain, the cycles the add merge's stages add:
+                              [merge] add_stages (1 or 2) on an add stream, else 0 */
     long long total;       /* 1 (config) + N + L */
 };
 
 /* Stages after FETCH that an output passes through (docs/accelerator.md). */
 enum {
     CM_DRAIN_PLAIN = 4,   /* POP, ACC, THR, POOL */
-    CM_DRAIN_RES = 6,     /* POP, ACC, RQ, ADD, THR, POOL */
+    CM_DRAIN_RES = 6,     /* POP, ACC, RQ, ADD, THR, POOL (add_stages = 2; 1: RQ+ADD, 5) */
     CM_DRAIN_SCORES = 3,  /* POP, ACC, WRITE; then out_c + 2 in the score unit */
     CM_SCORE_STAGES = 3,  /* MUL, ADD, ARGMAX */
 };

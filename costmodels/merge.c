@@ -171,6 +171,7 @@ static void stream_add(struct cm_nl *nl, int res_bits, const int *y, const int *
                        enum cm_adder_arch arch, int *u)
 {
     int s[64];
+    cm_nl_stage_cut(nl, res_bits, y);  /* the RQ stage register (timing.h) */
     cm_nl_add(nl, arch, res_bits, y, skip, CM_NL_0, s, NULL);
     const int top = res_bits - 1;
     const int ovf = cm_nl_and(nl, cm_nl_xnor(nl, y[top], skip[top]), cm_nl_xor(nl, s[top], y[top]));
@@ -246,6 +247,18 @@ void cm_nl_unit_requant_shift(struct cm_nl *nl, int acc_bits, int lshift_max, in
     cm_nl_input(nl, "acc", acc_bits, acc);
     requant_shift(nl, acc_bits, acc, lshift_max, rs_bits, res_bits, arch, y);
     cm_nl_output(nl, "y", res_bits, y);
+}
+
+/* ADD merge with the shift requantizer: requant_shift, then stream_add. */
+void cm_nl_unit_merge_add_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
+                                int res_bits, enum cm_adder_arch arch)
+{
+    int acc[64], skip[64], y[64], u[64];
+    cm_nl_input(nl, "acc", acc_bits, acc);
+    cm_nl_input(nl, "skip", res_bits, skip);
+    requant_shift(nl, acc_bits, acc, lshift_max, rs_bits, res_bits, arch, y);
+    stream_add(nl, res_bits, y, skip, arch, u);
+    cm_nl_output(nl, "u", res_bits, u);
 }
 
 struct cm_count cm_merge_add_requant_shift(int acc_bits, int lshift_max, int rs_bits,

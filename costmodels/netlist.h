@@ -47,12 +47,34 @@ struct cm_text {
 void cm_text_printf(struct cm_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cm_text_free(struct cm_text *t);
 
+/* Timing mode (costmodels/timing.c): the arrival time of every wire, in ps,
+ * under the one-delay-a-cell model of timing.h. Inputs arrive at in_ps,
+ * flip-flop outputs at 0 (their clock-to-q is added by the caller, with the
+ * setup time); endpoints are the outputs and the flip-flops' d inputs.
+ * A stage cut (cm_nl_stage_cut) ends a segment: with cuts set the wires
+ * crossing it start again at 0, as behind the stage register the
+ * accelerator puts there, else the cut is only a mark. */
+enum { CM_NL_MAX_SEGS = 4 };
+struct cm_nl_timing {
+    const struct cm_lib *lib;
+    int gates_only;          /* HA and FA timed as cm_count_gates_only's gates */
+    int cuts;                /* stage cuts are registers */
+    double in_ps;            /* arrival of the inputs */
+    double *arr_ps;          /* [cap] arrival per wire (malloc'd) */
+    int cap;
+    int failed;              /* out of memory: arrivals are no longer kept */
+    double end_ps;           /* latest endpoint of the current segment */
+    double seg_ps[CM_NL_MAX_SEGS];  /* closed segments' latest endpoints */
+    int n_seg;
+};
+
 struct cm_nl {
     struct cm_count count;
     int n_wires;             /* net ids handed out so far */
     struct cm_text *ports;   /* text mode: the port declarations (NULL: count only) */
     struct cm_text *body;    /* text mode: the statements */
     int has_clock;           /* a DFF was built: the module gets a clk input */
+    struct cm_nl_timing *tm; /* timing mode (NULL: no timing) */
 };
 
 /* Ports. Text mode declares "input [bits-1:0] name" and binds the wires. */
@@ -67,6 +89,11 @@ int cm_nl_nand(struct cm_nl *nl, int a, int b);
 int cm_nl_nor(struct cm_nl *nl, int a, int b);
 int cm_nl_xor(struct cm_nl *nl, int a, int b);
 int cm_nl_xnor(struct cm_nl *nl, int a, int b);
+/* g OR (p AND c), the carry-lookahead and prefix adders' combine, as a
+ * mapper builds it: NAND2(NAND2(p, c), NOT g): the same area in NAND2
+ * equivalents as AND2 + OR2 and half their delay on the carry path
+ * (constants folded). */
+int cm_nl_ao21(struct cm_nl *nl, int g, int p, int c);
 /* s ? a1 : a0 */
 int cm_nl_mux(struct cm_nl *nl, int s, int a0, int a1);
 /* Half and full adders: *sum, *carry. */
@@ -80,6 +107,12 @@ int cm_nl_dff_en(struct cm_nl *nl, int d, int en);
  * cm_nl_reg_d later connects its d (once). */
 int cm_nl_reg_q(struct cm_nl *nl);
 void cm_nl_reg_d(struct cm_nl *nl, int q, int d);
+
+/* A pipeline stage boundary on the bits wires w (timing mode only; counts
+ * and text are unchanged: the stage register is counted by the design).
+ * Closes the current segment at the latest of w's arrivals and the
+ * endpoints seen since the last cut; with tm->cuts, w then arrive at 0. */
+void cm_nl_stage_cut(struct cm_nl *nl, int bits, const int *w);
 
 /* ---- building blocks shared by the units (adder.c, popcount.c, ...) ---- */
 
@@ -134,6 +167,9 @@ void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v);
 /* The shift requantizer alone (units.h, cm_merge_add_requant_shift). */
 void cm_nl_unit_requant_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
                               int res_bits, enum cm_adder_arch arch);
+/* The add merge with the shift requantizer (requant, then the stream adder). */
+void cm_nl_unit_merge_add_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
+                                int res_bits, enum cm_adder_arch arch);
 void cm_nl_unit_merge_add(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
                           enum cm_adder_arch arch);
 void cm_nl_unit_pool(struct cm_nl *nl, int bits, enum cm_adder_arch arch);

@@ -24,7 +24,9 @@ void cm_nl_unit_score(struct cm_nl *nl, int acc_bits, int mul_bits, int class_bi
     cm_nl_input(nl, "first", 1, &first);
     int p[CM_NL_MAX_ADD], score[CM_NL_MAX_ADD], best[CM_NL_MAX_ADD], best_cls[16];
     cm_nl_multiply(nl, arch, mul_bits, mul, acc_bits, acc, p);
+    cm_nl_stage_cut(nl, W, p);  /* the MUL stage register (timing.h) */
     cm_nl_add(nl, arch, W, p, off, CM_NL_0, score, NULL);
+    cm_nl_stage_cut(nl, W, score);  /* the ADD stage register */
     for (int i = 0; i < W; i++)
         best[i] = cm_nl_reg_q(nl);
     for (int i = 0; i < class_bits; i++)

@@ -56,7 +56,8 @@ void accel::configure(const program *p, const sc_time &period)
     case CM_MERGE_OR: toggle_bits[CM_U_MERGE] = Rd * 2; break;
     case CM_MERGE_MUX: toggle_bits[CM_U_MERGE] = Rd * 4; break;
     case CM_MERGE_ADD:
-        toggle_bits[CM_U_MERGE] = Rd * (3.0 * hw.res_bits + 2.0 * cm_hw_rq_param_bits(&hw));
+        toggle_bits[CM_U_MERGE] =
+            Rd * ((1.0 + hw.add_stages) * hw.res_bits + 2.0 * cm_hw_rq_param_bits(&hw));
         break;
     default: toggle_bits[CM_U_MERGE] = 0; break;
     }
@@ -66,7 +67,7 @@ void accel::configure(const program *p, const sc_time &period)
         cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
         lanes + (2 + xb) * Rd * lanes + 2 * E * Rd * pop_bits + Rd * M +
-        ctl_bits * (has_res ? 6 : 4);
+        ctl_bits * (has_res ? 4 + hw.add_stages : 4);
     toggle_bits[CM_U_CONTROL] = 4 + 3 + cm_bits_for(max_q) + cm_bits_for(max_p) +
                                 cm_bits_for(max_t) + cm_bits_for(p->n_layers) + 9;
 
@@ -226,8 +227,7 @@ void accel::step()
         check_output(pool.step(thr.ctl(), mrg.code(), mrg.thr_u(), L, in_bank ^ 1, buf));
         if (thr.step(mrg.add_ctl(), mrg.u(), L))
             mrg.step_thr(thr.ctl(), thr.code(), L, buf);
-        mrg.step_add(L, buf);
-        mrg.step_rq(pe.done_ctl(), pe.acc(), L);
+        mrg.step_stream(pe.done_ctl(), pe.acc(), L, buf);
         break;
     case layer_kind::SCORES:
         check_score(score.step_argmax());

@@ -14,8 +14,10 @@ void merge_unit::configure(const cm_hw &hw)
     off_bits_ = hw.acc_bits + hw.rq_lshift_max;
     param_bits_ = cm_hw_rq_param_bits(&hw);
     skip_word_bits_ = hw.merge == CM_MERGE_ADD ? hw.res_bits : 1;
+    add_stages_ = hw.add_stages;
     const size_t R = (size_t)R_;
     y_.assign(R, 0);
+    y_wire_.assign(R, 0);
     skipv_.assign(R, 0);
     u_.assign(R, 0);
     rq_reg_.assign(R * 4, 0);
@@ -86,9 +88,29 @@ void merge_unit::step_rq(const issue_ctl &done, const int64_t *acc, const layer_
     tog.add(CM_U_MERGE, t);
 }
 
-void merge_unit::step_add(const layer_prog &L, buffers &buf)
+void merge_unit::step_stream(const issue_ctl &done, const int64_t *acc, const layer_prog &L,
+                             buffers &buf)
 {
-    if (!advance(add_ctl_, rq_ctl_, tog))
+    if (add_stages_ == 2) {
+        step_add(rq_ctl_, y_.data(), L, buf);
+        step_rq(done, acc, L);
+        return;
+    }
+    if (!done.valid) {
+        add_ctl_.valid = false;
+        return;
+    }
+    const nn_qnn_layer &l = *L.q;
+    const int n = tile_rows(L, done.t, R_), c0 = done.t * R_;
+    for (int r = 0; r < n; r++)
+        y_wire_[r] = requantize(acc[r], l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift, L.res_bits);
+    step_add(done, y_wire_.data(), L, buf);
+}
+
+void merge_unit::step_add(const issue_ctl &src, const int64_t *y, const layer_prog &L,
+                          buffers &buf)
+{
+    if (!advance(add_ctl_, src, tog))
         return;
     const nn_qnn_layer &l = *L.q;
     const int n = tile_rows(L, add_ctl_.t, R_), c0 = add_ctl_.t * R_;
@@ -102,7 +124,7 @@ void merge_unit::step_add(const layer_prog &L, buffers &buf)
     unsigned long long t = 0;
     for (int r = 0; r < n; r++) {
         const int64_t s = merge ? skip[r] : 0;
-        const int64_t u = stream_add(y_[r], s, L.res_bits);
+        const int64_t u = stream_add(y[r], s, L.res_bits);
         t += popc((uint64_t)(s ^ skipv_[r]) & m) + popc((uint64_t)(u ^ u_[r]) & m);
         skipv_[r] = s;
         u_[r] = u;

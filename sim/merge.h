@@ -10,7 +10,7 @@
 // double-buffered registers loaded from the skip buffer once per tile. The
 // arithmetic is units.h's (requantize, stream_add, merge_code).
 //
-//     mrg.step_add(L, buf);  mrg.step_rq(pe.done_ctl(), pe.acc(), L);   // add stream
+//     mrg.step_stream(pe.done_ctl(), pe.acc(), L, buf);                   // add stream
 //     mrg.step_thr(thr.ctl(), thr.code(), L, buf);  mrg.code()[r]        // THR stage
 //
 // Memory: the registers are sized by configure(); stepping does not allocate.
@@ -33,10 +33,12 @@ SC_MODULE(merge_unit)
     void reset_layer() { rq_ctl_.valid = add_ctl_.valid = false; }
     // The tile's merge parameters from the skip buffer (as threshold_unit::load).
     void load(const layer_prog &L, int t, buffers &buf);
-    // RQ: Y = requantize(acc) of the output that left ACC.
-    void step_rq(const issue_ctl &done, const int64_t *acc, const layer_prog &L);
-    // ADD: u = sat(Y + skip).
-    void step_add(const layer_prog &L, buffers &buf);
+    // The add stream's stages, last first: with [merge] add_stages = 2, ADD
+    // (u = sat(Y + skip)) then RQ (Y = requantize(acc) of the output that
+    // left ACC); with 1, one RQ+ADD stage: u = sat(requantize(acc) + skip),
+    // no Y register.
+    void step_stream(const issue_ctl &done, const int64_t *acc, const layer_prog &L,
+                     buffers &buf);
     // The THR stage's merge, after the threshold unit latched `thr` and its code.
     void step_thr(const issue_ctl &thr, const int *code, const layer_prog &L, buffers &buf);
 
@@ -49,11 +51,16 @@ SC_MODULE(merge_unit)
     toggle_counter tog;
 
 private:
-    int R_ = 0, A_ = 0, mul_bits_ = 0, skip_word_bits_ = 1;
+    void step_rq(const issue_ctl &done, const int64_t *acc, const layer_prog &L);
+    // ADD from the control register src and the requantized values y.
+    void step_add(const issue_ctl &src, const int64_t *y, const layer_prog &L, buffers &buf);
+
+    int R_ = 0, A_ = 0, mul_bits_ = 0, skip_word_bits_ = 1, add_stages_ = 2;
     bool shift_rq_ = false;        // [merge] requant = shift
     int ls_bits_ = 0, rs_bits_ = 0, off_bits_ = 0, param_bits_ = 0;
     issue_ctl rq_ctl_, add_ctl_;
-    std::vector<int64_t> y_;       // [R] requantized
+    std::vector<int64_t> y_;       // [R] requantized (the RQ register; add_stages = 2)
+    std::vector<int64_t> y_wire_;  // [R] requantized, a wire (add_stages = 1)
     std::vector<int64_t> skipv_;   // [R] skip value register (add stream)
     std::vector<int64_t> u_;       // [R] stream value
     std::vector<int64_t> rq_reg_;  // [R][4] requantizer constants: mul, add, shift (mul);

@@ -32,19 +32,27 @@ check "the table shows the merge path" $?
 grep -q "^popcount" "$dir/res11-or.txt" && grep -q "^act (2 banks)" "$dir/res11-or.txt"
 check "the table shows units and buffers" $?
 
-# The three merges on the same design: totals differ by the merge paths.
+# The three merges on the same design: totals differ by the merge paths. At
+# a fixed clock: with clock_mhz = auto each merge's design runs at its own
+# fmax, and the leakage over the inference differs beyond the merge path.
+sed 's/^clock_mhz = auto/clock_mhz = 100/' "$small" >"$dir/small100.ini"
+for net in res11-or res11-mux res11-add; do
+    "$logiq" cost --arch $net --width 0.25 --hw "$dir/small100.ini" --format csv \
+        >"$dir/$net.100.csv" 2>"$dir/err"
+    check "cost --arch $net --width 0.25 on the small design at 100 MHz, csv" $?
+done
 for m in or mux; do
-    g_or=$(csv_value "$dir/res11-add.csv" design total nand2_eq)
-    g_m=$(csv_value "$dir/res11-$m.csv" design total nand2_eq)
-    p_add=$(csv_value "$dir/res11-add.csv" merge_path add nand2_eq)
-    p_m=$(csv_value "$dir/res11-$m.csv" merge_path $m nand2_eq)
+    g_or=$(csv_value "$dir/res11-add.100.csv" design total nand2_eq)
+    g_m=$(csv_value "$dir/res11-$m.100.csv" design total nand2_eq)
+    p_add=$(csv_value "$dir/res11-add.100.csv" merge_path add nand2_eq)
+    p_m=$(csv_value "$dir/res11-$m.100.csv" merge_path $m nand2_eq)
     awk -v a="$g_or" -v b="$g_m" -v pa="$p_add" -v pb="$p_m" \
         'BEGIN { d = (a - b) - (pa - pb); exit !(d < 1e-6 && d > -1e-6 && pa > pb) }'
     check "add vs $m: gate totals differ by the merge paths ($g_or - $g_m = $p_add - $p_m)" $?
-    e_a=$(csv_value "$dir/res11-add.csv" design total energy_pj)
-    e_m=$(csv_value "$dir/res11-$m.csv" design total energy_pj)
-    pe_a=$(csv_value "$dir/res11-add.csv" merge_path add energy_pj)
-    pe_m=$(csv_value "$dir/res11-$m.csv" merge_path $m energy_pj)
+    e_a=$(csv_value "$dir/res11-add.100.csv" design total energy_pj)
+    e_m=$(csv_value "$dir/res11-$m.100.csv" design total energy_pj)
+    pe_a=$(csv_value "$dir/res11-add.100.csv" merge_path add energy_pj)
+    pe_m=$(csv_value "$dir/res11-$m.100.csv" merge_path $m energy_pj)
     awk -v a="$e_a" -v b="$e_m" -v pa="$pe_a" -v pb="$pe_m" \
         'BEGIN { d = (a - b) - (pa - pb); exit !(d < 1e-6 * a && d > -1e-6 * a) }'
     check "add vs $m: energy totals differ by the merge paths" $?
@@ -115,9 +123,68 @@ expect_exit 2 "merge unit the network does not use" "infeasible: layer 2 merges 
     "$logiq" cost --arch res11-or --hw "$dir/bad6.ini"
 printf '[design]\ntech = nothere.cells\n' >"$dir/bad7.ini"
 expect_exit 2 "missing cell library" "tech: .*nothere.cells" "$logiq" cost --arch res11-or --hw "$dir/bad7.ini"
-printf 'library broken\nINV 0.5 0.67 1 1\n' >"$dir/broken.cells"
+printf 'library broken\nINV 0.5 0.67 1 1 15\n' >"$dir/broken.cells"
 printf '[design]\ntech = broken.cells\n' >"$dir/bad8.ini"
 expect_exit 2 "incomplete cell library" "broken.cells" "$logiq" cost --arch res11-or --hw "$dir/bad8.ini"
+# timing keys and cell delays
+printf '[merge]\nkind = add\nadd_stages = 3\n' >"$dir/bad9.ini"
+expect_exit 2 "add_stages out of range" "bad9.ini:3: \[merge\] add_stages: expected an integer in 1..2" \
+    "$logiq" cost --arch res11-add --hw "$dir/bad9.ini"
+printf '[merge]\nadd_stages = two\n' >"$dir/bad10.ini"
+expect_exit 2 "add_stages not a number" "bad10.ini:2: \[merge\] add_stages" \
+    "$logiq" cost --arch res11-add --hw "$dir/bad10.ini"
+printf '[design]\nclock_mhz = fast\n' >"$dir/bad11.ini"
+expect_exit 2 "clock_mhz neither auto nor a number" \
+    "bad11.ini:2: \[design\] clock_mhz: expected auto or a number" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad11.ini"
+printf '[design]\nclock_mhz = 0\n' >"$dir/bad12.ini"
+expect_exit 2 "clock_mhz 0" "bad12.ini:2: \[design\] clock_mhz" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad12.ini"
+# a cell library without delays (the five fields of before): the file and line
+sed -e 's/^\(NAND2 .*\)  *20$/\1/' "$src/costmodels/tech/generic45.cells" >"$dir/nodelay.cells"
+printf '[design]\ntech = nodelay.cells\n' >"$dir/bad13.ini"
+expect_exit 2 "cell library without delays" "nodelay.cells:[0-9]*: NAND2: missing delay_ps" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad13.ini"
+sed -e 's/^\(DFF .*\)  *40$/\1/' "$src/costmodels/tech/generic45.cells" >"$dir/nosetup.cells"
+printf '[design]\ntech = nosetup.cells\n' >"$dir/bad14.ini"
+expect_exit 2 "DFF without setup" "nosetup.cells:[0-9]*: DFF: missing setup_ps" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad14.ini"
+sed -e 's/^\(XOR2 .*\)  *55$/\1 -5/' "$src/costmodels/tech/generic45.cells" >"$dir/negdelay.cells"
+printf '[design]\ntech = negdelay.cells\n' >"$dir/bad15.ini"
+expect_exit 2 "negative delay" "negdelay.cells:[0-9]*: XOR2 delay_ps: -5, expected a positive number" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad15.ini"
+
+# fmax and the critical stage in every format; auto runs at fmax; a fixed
+# clock above fmax warns; one add stage is one cycle less a stream layer
+grep -q "^timing: fmax [0-9.]* MHz, critical stage RQ " "$dir/res11-add.txt"
+check "the table names fmax and the critical stage" $?
+f=$(csv_value "$dir/res11-add.csv" design total fmax_mhz)
+c=$(csv_value "$dir/res11-add.csv" design total clock_mhz)
+awk -v f="$f" -v c="$c" 'BEGIN { exit !(f > 1 && f == c) }'
+check "csv: clock auto = fmax ($c, $f MHz)" $?
+[ "$(awk -F, '$1=="stage" && $3=="critical" && $4==1 {print $2}' "$dir/res11-add.csv")" = RQ ]
+check "csv: the critical stage" $?
+"$logiq" cost --arch res11-add --hw "$large" --format json >"$dir/add.json" 2>"$dir/err" &&
+    grep -q '"fmax_mhz"' "$dir/add.json" && grep -q '"critical_stage":[[:space:]]*"RQ"' "$dir/add.json"
+check "json: fmax and the critical stage" $?
+printf '[design]\nclock_mhz = 5000\n' >"$dir/fast.ini"
+"$logiq" cost --arch res11-or --hw "$dir/fast.ini" >"$dir/fast.txt" 2>"$dir/fast.err"
+check "a clock above fmax still costs (exit 0)" $?
+grep -q "warning: .*fast.ini: \[design\] clock_mhz = 5000 exceeds fmax" "$dir/fast.err" &&
+    grep -q "timing NOT met" "$dir/fast.txt"
+check "a clock above fmax warns" $?
+sed 's/^\[merge\]$/[merge]\nadd_stages = 1/' "$small" >"$dir/small1.ini"
+"$logiq" cost --arch res11-add --width 0.25 --hw "$dir/small1.ini" --format csv >"$dir/add1.csv" 2>"$dir/err"
+check "add_stages = 1 costs" $?
+cy2=$(csv_value "$dir/res11-add.csv" design total cycles)
+cy1=$(csv_value "$dir/add1.csv" design total cycles)
+ex2=$(csv_value "$dir/res11-add.csv" merge_path add cycles)
+ex1=$(csv_value "$dir/add1.csv" merge_path add cycles)
+awk -v a="$cy1" -v b="$cy2" -v x="$ex1" -v y="$ex2" 'BEGIN { exit !(x > 0 && y == 2 * x && b - a == x) }'
+check "one add stage: $cy1 cycles vs $cy2 (merge cycles $ex1 vs $ex2)" $?
+[ "$(awk -F, '$1=="stage" && $2=="RQ+ADD" && $3=="critical" {print $4}' "$dir/add1.csv")" = 1 ]
+check "one add stage: RQ+ADD is the critical stage" $?
+
 expect_exit 2 "missing hw.ini" "nothere.ini" "$logiq" cost --arch res11-or --hw "$dir/nothere.ini"
 expect_exit 2 "no network" "give a model.qnn or --arch" "$logiq" cost
 # the add merge's variants: bad values of its keys are one-line errors naming

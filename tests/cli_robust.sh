@@ -104,7 +104,7 @@ expect_exit 2 "an unterminated quote" "quote.ini:4: \[network\] arch: unterminat
     "$logiq" sweep "$dir/quote.ini" --dry-run
 
 # A cell library value that overflows the totals to inf.
-sed 's/^NAND2 .*/NAND2 1e308 1.0 0.6563 20.00/' "${LOGIQ_TEST_SRC:-$(dirname "$0")}/../costmodels/tech/generic45.cells" \
+sed 's/^NAND2  *[^ ]*/NAND2 1e308/' "${LOGIQ_TEST_SRC:-$(dirname "$0")}/../costmodels/tech/generic45.cells" \
     >"$dir/huge.cells"
 printf '[design]\ntech = huge.cells\n' >"$dir/huge_tech.ini"
 line=$(grep -n '^NAND2' "$dir/huge.cells" | cut -d: -f1)

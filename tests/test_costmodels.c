@@ -6,6 +6,7 @@
  * relative tolerance of 1e-9 (rounding of the summation order only). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "costmodels/design.h"
@@ -308,6 +309,14 @@ static void test_hw_keys(void)
              "skip auto: %s", err.msg);
     TU_CHECK(cm_hw_set(&hw, "merge", "kind", "mux", &err) == CM_OK && hw.merge == CM_MERGE_MUX,
              "merge mux: %s", err.msg);
+    TU_CHECK(hw.clock_mhz == 0.0 && hw.add_stages == 2, "defaults: clock auto (%g), add_stages 2 "
+             "(%d)", hw.clock_mhz, hw.add_stages);
+    TU_CHECK(cm_hw_set(&hw, "design", "clock_mhz", "250", &err) == CM_OK && hw.clock_mhz == 250.0 &&
+                 cm_hw_set(&hw, "design", "clock_mhz", "auto", &err) == CM_OK &&
+                 hw.clock_mhz == 0.0,
+             "clock_mhz 250 then auto: %s", err.msg);
+    TU_CHECK(cm_hw_set(&hw, "merge", "add_stages", "1", &err) == CM_OK && hw.add_stages == 1,
+             "add_stages = 1: %s", err.msg);
     struct {
         const char *s, *k, *v, *want;
     } bad[] = {
@@ -320,6 +329,10 @@ static void test_hw_keys(void)
         {"design", "clock_mhz", "-5", "[design] clock_mhz"},
         {"design", "clock_mhz", "nan", "[design] clock_mhz"},
         {"merge", "kind", "xor", "[merge] kind"},
+        {"merge", "add_stages", "3", "[merge] add_stages: expected an integer in 1..2"},
+        {"merge", "add_stages", "0", "[merge] add_stages"},
+        {"merge", "add_stages", "two", "[merge] add_stages"},
+        {"design", "clock_mhz", "fast", "[design] clock_mhz: expected auto or a number"},
         {"buffers", "act_kbits", "big", "[buffers] act_kbits: expected auto or a number"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -449,6 +462,119 @@ static void test_shift_pe(void)
              "shift PE with narrow acc_bits: '%s'", err.msg);
 }
 
+/* Timing: unit paths derived by hand, the stage model, fmax and the clock. */
+static void test_timing(void)
+{
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    const double fa = lib.cell[CM_FA].delay_ps, ha = lib.cell[CM_HA].delay_ps;
+    const double x = lib.cell[CM_XOR2].delay_ps, nd = lib.cell[CM_NAND2].delay_ps;
+    struct cm_path_opts o = {.lib = &lib, .mode = CM_DELAY_CELLS};
+    /* a ripple adder with carry in and out: a chain of width FAs */
+    for (int w = 1; w <= 16; w *= 2) {
+        const struct cm_path p = cm_path_adder(&o, w, CM_ADDER_RIPPLE);
+        TU_CHECK(fabs(p.ps - w * fa) < 1e-9, "ripple adder %d, cells: %.1f ps (want %.1f)", w,
+                 p.ps, w * fa);
+    }
+    /* as gates: the first FA's sum (2 XOR2) or carry (XOR2 + 2 NAND2), then
+     * each carry 2 NAND2s, the last sum one XOR2 after its carry in */
+    o.mode = CM_DELAY_GATES;
+    const struct cm_path g4 = cm_path_adder(&o, 4, CM_ADDER_RIPPLE);
+    const double want_g4 = x + nd + nd + 2 * (2 * nd) + fmax(x, 2 * nd);
+    TU_CHECK(fabs(g4.ps - want_g4) < 1e-9, "ripple adder 4, gates: %.1f ps (want %.1f)", g4.ps,
+             want_g4);
+    /* inputs arriving late shift the whole path */
+    o.in_ps = 100.0;
+    TU_CHECK(fabs(cm_path_adder(&o, 4, CM_ADDER_RIPPLE).ps - 100.0 - want_g4) < 1e-9,
+             "inputs at 100 ps");
+    o.in_ps = 0.0;
+    o.mode = CM_DELAY_CELLS;
+    /* a popcount of 2 is one HA; a register has no logic */
+    TU_CHECK(fabs(cm_path_popcount(&o, 2, CM_ADDER_RIPPLE).ps - ha) < 1e-9, "popcount 2: %.1f",
+             cm_path_popcount(&o, 2, CM_ADDER_RIPPLE).ps);
+    TU_CHECK(cm_path_register(&o, 8).ps == 0.0, "register: no logic");
+    /* a prefix adder is faster than a ripple one at 32 bits */
+    TU_CHECK(cm_path_adder(&o, 32, CM_ADDER_KOGGE_STONE).ps <
+                 cm_path_adder(&o, 32, CM_ADDER_RIPPLE).ps / 2,
+             "kogge-stone 32 not faster than half a ripple adder");
+    /* the add merge: with its cut, RQ + ADD spans both segments */
+    o.cuts = 1;
+    const struct cm_path cut = cm_path_merge_add(&o, 16, 16, 6, CM_ADDER_RIPPLE);
+    o.cuts = 0;
+    const struct cm_path whole = cm_path_merge_add(&o, 16, 16, 6, CM_ADDER_RIPPLE);
+    TU_CHECK(cut.n_seg == 2 && whole.n_seg == 2 && fabs(cut.seg_ps[0] - whole.seg_ps[0]) < 1e-9 &&
+                 whole.ps > cut.seg_ps[0] && whole.ps > cut.seg_ps[1] &&
+                 whole.ps <= cut.seg_ps[0] + cut.seg_ps[1] + 1e-9,
+             "merge_add: RQ %.0f ADD %.0f, one stage %.0f", cut.seg_ps[0], cut.seg_ps[1],
+             whole.ps);
+
+    /* the design: fmax from the slowest stage, clk-to-q and setup; auto
+     * clocks at fmax; one add stage less is one cycle less a stream layer */
+    struct cm_net net;
+    struct cm_layer L[3];
+    struct cm_hw hw;
+    struct cm_error err;
+    small_hw(&hw);
+    hw.clock_mhz = 0.0;
+    small_net(&net, L, CM_MERGE_ADD);
+    struct cm_design *d2 = calloc(1, sizeof *d2), *d1 = calloc(1, sizeof *d1);
+    TU_CHECK(d2 && d1, "out of memory");
+    if (!d2 || !d1) {
+        free(d1);
+        free(d2);
+        return;
+    }
+    TU_CHECK(cm_design_eval(d2, &hw, &lib, &net, &err) == CM_OK, "add, 2 stages: %s", err.msg);
+    hw.add_stages = 1;
+    TU_CHECK(cm_design_eval(d1, &hw, &lib, &net, &err) == CM_OK, "add, 1 stage: %s", err.msg);
+    const struct cm_timing *t = &d2->timing;
+    double slow = 0.0;
+    for (int s = 0; s < CM_N_STAGES; s++)
+        slow = t->present[s] && t->stage_ps[s] > slow ? t->stage_ps[s] : slow;
+    TU_CHECK(fabs(t->period_ps - (slow + lib.cell[CM_DFF].delay_ps + lib.setup_ps)) < 1e-9 &&
+                 fabs(t->fmax_mhz - 1e6 / t->period_ps) < 1e-9 &&
+                 t->stage_ps[t->critical] == slow,
+             "fmax %.2f MHz, period %.1f ps, slowest %.1f ps", t->fmax_mhz, t->period_ps, slow);
+    TU_CHECK(d2->clock_auto && d2->hw.clock_mhz == t->fmax_mhz && !d2->clock_over_fmax,
+             "auto clock %g (fmax %g)", d2->hw.clock_mhz, t->fmax_mhz);
+    TU_CHECK(fabs(d2->latency_us - d2->cycles / t->fmax_mhz) < 1e-9, "latency at fmax");
+    TU_CHECK(t->present[CM_STAGE_RQ] && t->present[CM_STAGE_ADD] && !t->present[CM_STAGE_RQ_ADD] &&
+                 d1->timing.present[CM_STAGE_RQ_ADD] && !d1->timing.present[CM_STAGE_RQ],
+             "add stages: RQ, ADD vs RQ+ADD");
+    TU_CHECK(d1->timing.stage_ps[CM_STAGE_RQ_ADD] > t->stage_ps[CM_STAGE_RQ] &&
+                 d1->timing.fmax_mhz <= t->fmax_mhz,
+             "one add stage: RQ+ADD %.0f ps vs RQ %.0f ps, fmax %.1f vs %.1f MHz",
+             d1->timing.stage_ps[CM_STAGE_RQ_ADD], t->stage_ps[CM_STAGE_RQ], d1->timing.fmax_mhz,
+             t->fmax_mhz);
+    long long stream_layers = 0;
+    for (int i = 0; i < net.n_layers; i++)
+        stream_layers += L[i].res && !L[i].scores;
+    TU_CHECK(d1->cycles == d2->cycles - stream_layers && d1->merge.cycles == stream_layers &&
+                 d2->merge.cycles == 2 * stream_layers,
+             "cycles: 1 stage %lld, 2 stages %lld, %lld stream layers", d1->cycles, d2->cycles,
+             stream_layers);
+    /* the merge registers: one res_bits stage register and one valid bit less */
+    TU_CHECK(d2->unit[CM_U_MERGE].n[CM_DFF] - d1->unit[CM_U_MERGE].n[CM_DFF] ==
+                 (double)hw.pe_rows * hw.res_bits + 1,
+             "merge DFFs %g vs %g", d2->unit[CM_U_MERGE].n[CM_DFF], d1->unit[CM_U_MERGE].n[CM_DFF]);
+    const double fmax1 = d1->timing.fmax_mhz;
+    const enum cm_stage crit1 = d1->timing.critical;
+    /* a fixed clock above fmax is kept and flagged; below it is not */
+    hw.add_stages = 2;
+    hw.clock_mhz = floor(t->fmax_mhz) + 1.0;
+    TU_CHECK(cm_design_eval(d1, &hw, &lib, &net, &err) == CM_OK && d1->clock_over_fmax &&
+                 !d1->clock_auto && d1->hw.clock_mhz == hw.clock_mhz,
+             "clock %g over fmax %g: flagged %d", hw.clock_mhz, t->fmax_mhz, d1->clock_over_fmax);
+    hw.clock_mhz = floor(t->fmax_mhz);
+    TU_CHECK(cm_design_eval(d1, &hw, &lib, &net, &err) == CM_OK && !d1->clock_over_fmax,
+             "clock %g under fmax %g: flagged", hw.clock_mhz, t->fmax_mhz);
+    printf("timing: small design, add merge: fmax %.1f MHz (critical %s), one add stage %.1f MHz "
+           "(critical %s)\n",
+           t->fmax_mhz, cm_stage_name(t->critical), fmax1, cm_stage_name(crit1));
+    free(d1);
+    free(d2);
+}
+
 int main(void)
 {
     test_hw_keys();
@@ -457,5 +583,6 @@ int main(void)
     test_shift_pe();
     test_infeasible();
     test_activity_energy();
+    test_timing();
     return tu_exit("test_costmodels");
 }

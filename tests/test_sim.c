@@ -130,6 +130,7 @@ static void random_hw(struct cm_hw *hw, uint64_t *rng, const struct nn_qnn *m)
     hw->merge = CM_MERGE_AUTO;
     hw->res_bits = 32;
     hw->rq_mul_bits = 40;
+    hw->add_stages = rng_int(rng, 1, 2); /* the add merge in one or two stages */
     hw->act_kbits = hw->weight_kbits = hw->skip_kbits = 0.0; /* auto */
 }
 

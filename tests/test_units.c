@@ -195,7 +195,8 @@ static void valid_text(char *buf, size_t size)
 {
     size_t len = (size_t)snprintf(buf, size, "library test\n");
     for (int c = 0; c < CM_N_CELLS; c++)
-        len += (size_t)snprintf(buf + len, size - len, "%s 1.0 1.25 0.5 20\n", cm_cell_name(c));
+        len += (size_t)snprintf(buf + len, size - len, "%s 1.0 1.25 0.5 20 30%s\n",
+                                cm_cell_name(c), c == CM_DFF ? " 12" : "");
 }
 
 /* Parses text and checks the error and every expected fragment of its
@@ -221,6 +222,10 @@ static void check_parser(void)
     struct cm_error err = {{0}};
     TU_CHECK(cm_lib_parse(&l, text, "t.cells", &err) == CM_OK, "valid text: %s", err.msg);
     TU_CHECK(l.cell[CM_HA].nand2_eq == 1.25 && strcmp(l.name, "test") == 0, "valid text values");
+    TU_CHECK(l.cell[CM_HA].delay_ps == 30.0 && l.cell[CM_DFF].delay_ps == 30.0 &&
+                 l.setup_ps == 12.0,
+             "valid text delays: HA %g, DFF %g, setup %g", l.cell[CM_HA].delay_ps,
+             l.cell[CM_DFF].delay_ps, l.setup_ps);
     printf("parser errors:\n");
 
     /* FA (cell 9, line 11) missing: the message names the end of the text */
@@ -228,7 +233,7 @@ static void check_parser(void)
     snprintf(bad, sizeof bad, "%.*s%s", (int)(fa - text), text, strchr(fa, '\n') + 1);
     expect_error("missing cell", bad, (const char *[]){"t.cells:11:", "FA", "missing", NULL});
 
-    snprintf(bad, sizeof bad, "%s# comment\nINV 1 1 1 1\n", text);
+    snprintf(bad, sizeof bad, "%s# comment\nINV 1 1 1 1 1\n", text);
     expect_error("duplicate", bad,
                  (const char *[]){"t.cells:14:", "INV", "duplicate", "line 2", NULL});
 
@@ -236,7 +241,7 @@ static void check_parser(void)
     memcpy(strstr(bad, "NOR2 1.0 1.25") + 9, "x.xx", 4);  /* line 4: nand2_eq */
     expect_error("bad number", bad, (const char *[]){"t.cells:4:", "nand2_eq", "x.xx", NULL});
 
-    snprintf(bad, sizeof bad, "%sNAND3 1 1 1 1\n", text);
+    snprintf(bad, sizeof bad, "%sNAND3 1 1 1 1 1\n", text);
     expect_error("unknown cell", bad,
                  (const char *[]){"t.cells:13:", "unknown cell 'NAND3'", NULL});
 
@@ -245,12 +250,27 @@ static void check_parser(void)
     expect_error("negative", bad, (const char *[]){"t.cells:7:", "leakage_nw", "-2", NULL});
 
     snprintf(bad, sizeof bad, "%s", text);
-    memcpy(strstr(bad, "MUX2 1.0 1.25 0.5 20"), "MUX2 1.0 1.25       ", 20);  /* line 9 */
+    memcpy(strstr(bad, "MUX2 1.0 1.25 0.5 20 30"), "MUX2 1.0 1.25          ", 23);  /* line 9 */
     expect_error("missing field", bad, (const char *[]){"t.cells:9:", "energy_fj", NULL});
 
     snprintf(bad, sizeof bad, "%s", text);
-    memcpy(strstr(bad, "DFF 1.0 1.25 0.5 20"), "DFF 1 1.25 0.5 20 7", 19);  /* line 12 */
-    expect_error("extra field", bad, (const char *[]){"t.cells:12:", "extra", NULL});
+    memcpy(strstr(bad, "DFF 1.0 1.25 0.5 20 30 12"), "DFF 1 1.25 0.5 20 30 12 7", 25);
+    expect_error("extra field", bad, (const char *[]){"t.cells:12:", "extra", "setup_ps", NULL});
+
+    /* a library from before cells had delays: five fields */
+    snprintf(bad, sizeof bad, "%s", text);
+    memcpy(strstr(bad, "\nOR2 1.0 1.25 0.5 20 30") + 1, "OR2 1.0 1.25 0.5 20   ", 22);  /* line 6 */
+    expect_error("no delay", bad,
+                 (const char *[]){"t.cells:6:", "OR2", "missing delay_ps", "without delays", NULL});
+    snprintf(bad, sizeof bad, "%s", text);
+    memcpy(strstr(bad, "DFF 1.0 1.25 0.5 20 30 12"), "DFF 1.0 1.25 0.5 20 30   ", 25);
+    expect_error("no setup", bad, (const char *[]){"t.cells:12:", "DFF", "setup_ps", NULL});
+    snprintf(bad, sizeof bad, "%s", text);
+    memcpy(strstr(bad, "INV 1.0 1.25 0.5 20 30"), "INV 1.0 1.25 0.5 20 0 ", 22);  /* line 2 */
+    expect_error("zero delay", bad, (const char *[]){"t.cells:2:", "delay_ps", "positive", NULL});
+    snprintf(bad, sizeof bad, "%s", text);
+    memcpy(strstr(bad, "FA 1.0 1.25 0.5 20 30"), "FA 1.0 1.25 0.5 20 ps", 21);  /* line 11 */
+    expect_error("bad delay", bad, (const char *[]){"t.cells:11:", "delay_ps", "'ps'", NULL});
 
     snprintf(bad, sizeof bad, "%s", text);
     memcpy(strstr(bad, "\nAND2 1.0") + 1, "AND2 0.0", 8);  /* line 5 */

@@ -364,13 +364,7 @@ int cli_out_commit(struct cli_out *out, const char *cmd, const char *path)
 int cli_check_writable(const char *cmd, const char *opt, const char *path)
 {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    nn_path_dir(path, dir, sizeof dir);
     if (access(dir, W_OK | X_OK) == 0)
         return 0;
     fprintf(stderr, "logiq %s: %s %s: cannot write in %s (%s)\n", cmd, opt, path, dir,
@@ -383,14 +377,7 @@ int cli_check_writable(const char *cmd, const char *opt, const char *path)
 static void canonical_path(const char *path, char *buf, size_t size)
 {
     char dir[PATH_MAX], real[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    const char *name = slash ? slash + 1 : path;
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    const char *name = nn_path_dir(path, dir, sizeof dir);
     if (realpath(dir, real))
         snprintf(buf, size, "%s/%s", real, name);
     else

@@ -46,6 +46,10 @@ enum nn_status nn_file_open_read(const char *path, FILE **out, struct nn_error *
 enum nn_status nn_file_read_all(const char *path, uint8_t **out, uint64_t *size,
                                 struct nn_error *err);
 
+/* The folder of path ("." for a bare name, "/" for a file of the root) into
+ * dir; returns path's last component. */
+const char *nn_path_dir(const char *path, char *dir, size_t size);
+
 /* Writes buf[0..size) to path atomically (PATH.tmp.PID, fsync, rename).
  * On failure (a full disk, a read-only folder) the temporary file is
  * removed and path is left as it was. A PATH.tmp.PID left by a writer that

@@ -34,6 +34,9 @@ static const struct sw_param_def defs[] = {
     {"network", "aq", SW_P_STR, "1", 0, 0, NULL, "--aq", 1, "activation quantizer (1, sign, 2, 3)"},
     {"network", "aqe", SW_P_FLOAT, "", 1e-6, 1, NULL, "--aqe", 0,
      "AQE blend factor alpha for weights and activations (not given: the STEs)"},
+    {"network", "res_scale", SW_P_ENUM, "", 0, 0, "free|pow2", "--res-scale", 0,
+     "add merges: each stream layer's folded scale free, or a power of two (its requantizer "
+     "then runs on [merge] requant = shift)"},
     {"network", "aqe_ramp", SW_P_ENUM, "", 0, 0, "no|yes", "--aqe-ramp", 0,
      "AQE: raise alpha linearly to 1 over training (logiq's extension; a flag)"},
     {"network", "sinareq", SW_P_ENUM, "", 0, 0, "no|yes", "--sinareq", 0,

@@ -617,3 +617,33 @@ enum rp_status rp_energy_read(struct rp_energy *e, const char *path, struct rp_e
     cJSON_Delete(root);
     return RP_OK;
 }
+
+enum rp_status rp_merge_parts_read(struct rp_merge_parts *m, const char *path,
+                                   struct rp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    enum rp_status s = RP_OK;
+    char *text = slurp(path, err, &s);
+    if (!text)
+        return s;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *mp = root ? cJSON_GetObjectItemCaseSensitive(root, "merge_path") : NULL;
+    if (!cJSON_IsObject(mp)) {
+        cJSON_Delete(root);
+        return rp_fail(err, RP_ERR_IO, "%s: not a logiq cost JSON (no merge_path object)", path);
+    }
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(mp, "parts"), *it;
+    cJSON_ArrayForEach(it, parts) {
+        if (m->n == RP_MAX_MERGE_PARTS || !cJSON_IsObject(it))
+            continue;
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(it, "nand2_eq");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "energy_pj");
+        snprintf(m->name[m->n], sizeof m->name[m->n], "%s", it->string);
+        m->nand2[m->n] = cJSON_IsNumber(g) ? g->valuedouble : NAN;
+        m->pj[m->n] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+        m->n++;
+    }
+    cJSON_Delete(root);
+    return RP_OK;
+}

@@ -106,4 +106,16 @@ struct rp_energy {
 enum rp_status rp_energy_read(struct rp_energy *e, const char *cost_json_path,
                               struct rp_error *err);
 
+/* The merge path of a point's cost JSON by part (merge_path.parts: adder,
+ * requantizer, skip, select, extra_cycles): gates and energy per inference.
+ * n = 0 for a cost JSON written before the parts existed. */
+enum { RP_MAX_MERGE_PARTS = 8 };
+struct rp_merge_parts {
+    int n;
+    char name[RP_MAX_MERGE_PARTS][32];
+    double nand2[RP_MAX_MERGE_PARTS], pj[RP_MAX_MERGE_PARTS];
+};
+enum rp_status rp_merge_parts_read(struct rp_merge_parts *m, const char *cost_json_path,
+                                   struct rp_error *err);
+
 #endif

@@ -384,11 +384,10 @@ static enum rp_status stacked_bars(struct rp_report *r, const char *dir, const c
     snprintf(g.meta->caption, sizeof g.meta->caption, "%s", caption);
     g.meta->n_rows = n_rows;
     fprintf(g.csv, "key,point");
-    for (int c = 0; c < n_cols; c++)
-        {
-            fputc(',', g.csv);
-            rp_csv_text(g.csv, cols[c]);
-        }
+    for (int c = 0; c < n_cols; c++) {
+        fputc(',', g.csv);
+        rp_csv_text(g.csv, cols[c]);
+    }
     fputc('\n', g.csv);
     for (int i = 0; i < n_rows; i++) {
         char t[300];
@@ -480,6 +479,89 @@ static enum rp_status fig_gates(struct rp_report *r, const char *dir, const int 
                      "or MUX with its skip register) in red. Failed points have no bar.",
                      "logic gates, NAND2 equivalents", "%.0s%c", rows, n, cols, colors, nc, v, err);
 out:
+    free(cols);
+    free(colors);
+    free(v);
+    return s;
+}
+
+/* The merge path by part (the cost JSON's merge_path.parts): gates and
+ * energy, one stacked bar a point; where the adder design's price goes
+ * (its requantizer) against OR and MUX. */
+static enum rp_status fig_merge_parts(struct rp_report *r, const char *dir, const int *rows,
+                                      int n, struct rp_error *err)
+{
+    static const struct { const char *part, *color; } styles[] = {
+        {"adder", "#d62728"}, {"requantizer", "#ff7f0e"}, {"skip", "#ff9896"},
+        {"select", "#9467bd"}, {"extra_cycles", "#7f7f7f"},
+    };
+    const int n_styles = (int)(sizeof styles / sizeof styles[0]);
+    const struct rp_data *d = &r->data;
+    struct rp_merge_parts *mp = calloc((size_t)n + 1, sizeof *mp);
+    int *keep = malloc(((size_t)n + 1) * sizeof *keep), nk = 0;
+    char (*cols)[32] = calloc(RP_MAX_MERGE_PARTS, sizeof *cols);
+    const char **colors = calloc(RP_MAX_MERGE_PARTS, sizeof *colors);
+    double *v = malloc(((size_t)n * RP_MAX_MERGE_PARTS + 1) * sizeof *v);
+    enum rp_status s = RP_OK;
+    if (!mp || !keep || !cols || !colors || !v) {
+        s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const struct rp_point *p = &d->pts[rows[i]];
+        struct rp_error e2;
+        if (p->cost_path[0] && rp_merge_parts_read(&mp[nk], p->cost_path, &e2) == RP_OK &&
+            mp[nk].n > 0)
+            keep[nk++] = rows[i];
+    }
+    int nc = 0;
+    for (int k = 0; k < n_styles; k++)  /* the parts any point has, in a fixed order */
+        for (int i = 0; i < nk; i++) {
+            int has = 0;
+            for (int j = 0; j < mp[i].n; j++)
+                has |= strcmp(mp[i].name[j], styles[k].part) == 0;
+            if (has) {
+                snprintf(cols[nc], 32, "%s", styles[k].part);
+                colors[nc++] = styles[k].color;
+                break;
+            }
+        }
+    if (nk == 0 || nc == 0) {
+        if (rp_report_note(r, "merge path by part: no point's cost JSON has merge_path.parts, "
+                              "not drawn"))
+            s = rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int which = 0; which < 2 && s == RP_OK; which++) {
+        for (int i = 0; i < nk; i++)
+            for (int c = 0; c < nc; c++) {
+                double x = NAN;
+                for (int j = 0; j < mp[i].n; j++)
+                    if (strcmp(mp[i].name[j], cols[c]) == 0)
+                        x = which ? mp[i].pj[j] * 1e-3 : mp[i].nand2[j];
+                v[(size_t)i * (size_t)nc + (size_t)c] = x;
+            }
+        s = which ? stacked_bars(r, dir, "merge_energy", "The merge path's energy by part",
+                                 "Each design point's merge path energy per inference (nJ, "
+                                 "operation-based, its cost JSON's merge_path.parts): the add "
+                                 "merge's stream adder and requantizer (its operations, its "
+                                 "constants' reads), the skip values, the MUX select bits and the "
+                                 "leakage over the cycles the add stages add; OR and MUX: their "
+                                 "gates and skip bits. Failed points have no bar.",
+                                 "merge path energy per inference, nJ", "%g", keep, nk, cols,
+                                 colors, nc, v, err)
+                  : stacked_bars(r, dir, "merge_gates", "The merge path's gates by part",
+                                 "Each design point's merge path logic in NAND2 equivalents, by "
+                                 "part (its cost JSON's merge_path.parts): the add merge's stream "
+                                 "adder and its requantizer (multiplier or shifts, its "
+                                 "double-buffered constants), the skip register, the MUX select "
+                                 "bits. Failed points have no bar.",
+                                 "merge path gates, NAND2 equivalents", "%.0s%c", keep, nk, cols,
+                                 colors, nc, v, err);
+    }
+out:
+    free(mp);
+    free(keep);
     free(cols);
     free(colors);
     free(v);
@@ -1185,6 +1267,8 @@ enum rp_status rp_figures_write(struct rp_report *r, const char *dir, struct rp_
         s = fig_gates(r, dir, rows, n, err);
     if (s == RP_OK && n > 0)
         s = fig_energy(r, dir, rows, n, err);
+    if (s == RP_OK && n > 0)
+        s = fig_merge_parts(r, dir, rows, n, err);
     for (int i = 0; i < n && s == RP_OK; i++) {
         const struct rp_point *p = &d->pts[rows[i]];
         struct rp_error e2;

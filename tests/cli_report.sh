@@ -52,6 +52,8 @@ acc_energy 3
 acc_latency 3
 gates_units 3
 energy_parts 3
+merge_gates 3
+merge_energy 3
 test_acc_epochs 2"
 # fweights-KEY: the rows of the picked layers (1, two between, the last) of
 # the point's MODEL.weights.csv
@@ -79,8 +81,8 @@ while read -r name rows; do
     grep -q "\"$name.csv\"" "$f.gp" && grep -q "set output \"$name.\" . fmt" "$f.gp" || bad="$bad $name.gp"
 done <<<"$expect"
 echo "figures checked: $n_fig${bad:+; bad:$bad}"
-check "every figure has a complete PNG, SVG, CSV and script ($n_fig figures)" "$([ -z "$bad" ] && [ "$n_fig" = 21 ]; echo $?)"
-check "no other figure (21 scripts)" "$([ "$(ls r1/*.gp | wc -l)" = 21 ]; echo $?)"
+check "every figure has a complete PNG, SVG, CSV and script ($n_fig figures)" "$([ -z "$bad" ] && [ "$n_fig" = 23 ]; echo $?)"
+check "no other figure (23 scripts)" "$([ "$(ls r1/*.gp | wc -l)" = 23 ]; echo $?)"
 check "points.csv: 4 points" "$([ "$(($(wc -l <r1/points.csv) - 1))" = 4 ]; echo $?)"
 check "the Pareto front is marked in the accuracy-vs-gates CSV" \
     "$([ "$(awk -F, 'NR > 1 && $6 != ""' r1/acc_gates.csv | wc -l)" -ge 1 ]; echo $?)"
@@ -100,10 +102,10 @@ check "no per-point figure of the failed point" "$([ -z "$(ls r1 | grep "$failed
 
 # ---- index.html and report.md show every figure ----
 imgs=$(grep -o '<img src="[^"]*"' r1/index.html | sed 's/<img src="//; s/"$//')
-check "index.html has an img of every figure (21)" "$([ "$(echo "$imgs" | wc -l)" = 21 ]; echo $?)"
+check "index.html has an img of every figure (23)" "$([ "$(echo "$imgs" | wc -l)" = 23 ]; echo $?)"
 check "every img is a relative path to a file that exists" \
     "$(for i in $imgs; do case $i in /*|*://*) exit 1 ;; esac; [ -s "r1/$i" ] || exit 1; done; echo 0)"
-check "report.md shows every figure" "$([ "$(grep -c '^!\[.*\](.*\.png)$' r1/report.md)" = 21 ]; echo $?)"
+check "report.md shows every figure" "$([ "$(grep -c '^!\[.*\](.*\.png)$' r1/report.md)" = 23 ]; echo $?)"
 check "the sweep's parameters and spec are shown" \
     "$(grep -q '<td>merge</td><td>add, mux, or</td><td>axis</td>' r1/index.html && grep -q 'filter = aq == 1' r1/index.html && grep -q 'merge = add, or, mux' r1/report.md; echo $?)"
 k1=$(echo "$done_keys" | head -1)
@@ -123,8 +125,8 @@ else
     n_img=$(echo "$body" | sed -n 's/.* data-images="\([0-9]*\)".*/\1/p')
     n_ok=$(echo "$body" | sed -n 's/.* data-images-loaded="\([0-9]*\)".*/\1/p')
     echo "chromium: $body"
-    check "chromium: every image loaded ($n_ok of $n_img, expected 21)" \
-        "$([ "${n_img:-0}" = 21 ] && [ "${n_ok:-0}" = 21 ]; echo $?)"
+    check "chromium: every image loaded ($n_ok of $n_img, expected 23)" \
+        "$([ "${n_img:-0}" = 23 ] && [ "${n_ok:-0}" = 23 ]; echo $?)"
 fi
 
 # ---- the scripts rerun as a user would ----
@@ -143,7 +145,7 @@ check "a done point without energy: out of acc_energy, in acc_gates" \
 # ---- a store moved with its folder still finds its files ----
 mkdir -p moved && cp -r rep.db rep.d moved/ && (cd / && "$logiq" report "$dir/moved/rep.db" -o "$dir/moved/r1" -q) 2>moved.err
 check "a moved store: exit 0, every per-point figure, no note" \
-    "$([ "$(ls moved/r1/*.gp | wc -l)" = 21 ] && [ ! -s moved.err ]; echo $?)"
+    "$([ "$(ls moved/r1/*.gp | wc -l)" = 23 ] && [ ! -s moved.err ]; echo $?)"
 
 # ---- errors: exit codes and one-line messages ----
 expect_exit 0 "--help" "usage: logiq report" "$logiq" report --help

@@ -441,6 +441,19 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         close(lock_fd);
         return sw_status_exit_code(os);
     }
+    /* the lock file follows the store's path; a store reached through a
+     * symbolic link (another path, the same file) is held by a lock on the
+     * file itself */
+    int store_lock = open(store_path, O_RDONLY | O_CLOEXEC);
+    if (store_lock < 0 || flock(store_lock, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "logiq sweep: %s: another logiq sweep is running on this store (%s)\n",
+                store_path, store_lock < 0 ? strerror(errno) : "the store file is locked");
+        if (store_lock >= 0)
+            close(store_lock);
+        sw_store_close(r.st);
+        close(lock_fd);
+        return EXIT_WORK;
+    }
     char abs_spec[4096];
     if (!realpath(spec_path, abs_spec))
         sweep_fmt(abs_spec, sizeof abs_spec, "%s", spec_path);
@@ -450,6 +463,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         fprintf(stderr, "logiq sweep: %s\n", err.msg);
         sw_store_close(r.st);
         close(lock_fd);
+        close(store_lock);
         return EXIT_WORK;
     }
 
@@ -457,6 +471,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     if (!r.queue) {
         sw_store_close(r.st);
         close(lock_fd);
+        close(store_lock);
         fprintf(stderr, "logiq sweep: out of memory\n");
         return EXIT_WORK;
     }
@@ -467,6 +482,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
             free(r.queue);
             sw_store_close(r.st);
             close(lock_fd);
+            close(store_lock);
             return EXIT_WORK;
         }
         if (state == SW_DONE)
@@ -483,6 +499,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
             free(r.queue);
             sw_store_close(r.st);
             close(lock_fd);
+            close(store_lock);
             return EXIT_WORK;
         }
         exe = self;
@@ -533,6 +550,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     free(r.queue);
     sw_store_close(r.st);
     close(lock_fd);
+    close(store_lock);
     return rc;
 }
 

@@ -159,4 +159,27 @@ expect_exit 2 "train --save-fp through a symlink" "-o $dir/y.qnn and --save-fp $
 [ "$(cat "$dir/y.qnn")" = "a model" ]
 check "the file behind the symlink is untouched" $?
 
+# One runner per store, also through a symbolic link: the runner locks the
+# store file itself (the lock file follows the path it was given). A lock
+# held on the real file (as a runner given its real path holds it) refuses
+# a runner given the link.
+cat >"$dir/lk.ini" <<EOF2
+[sweep]
+name = lk
+[network]
+arch = "c4,p,f10"
+wq = bin
+aq = 1
+[train]
+epochs = 1
+data = synthetic
+train_limit = 64
+test_limit = 32
+EOF2
+(cd "$dir" && "$logiq" sweep lk.ini -q --store real.db >lk.out 2>&1)
+ln -sf real.db "$dir/link.db"
+(cd "$dir" && flock -x real.db "$logiq" sweep lk.ini -q --store link.db --retry-failed >lk2.out 2>&1)
+check "a runner through a symlink is refused while the real store is held ($(head -c 120 "$dir/lk2.out"))" \
+    "$(grep -q 'another logiq sweep is running' "$dir/lk2.out"; echo $?)"
+
 exit $fail

@@ -99,13 +99,14 @@ enum cli_format { CLI_FMT_TABLE, CLI_FMT_CSV, CLI_FMT_JSON };
 int cli_parse_format(const char *cmd, const char *s, enum cli_format *out);
 
 /* The network options `logiq train` and `logiq cost` share: --arch --width
- * --wq --wq-first --wq-last --aq --mux --res-bits --res-frac. A command puts
+ * --wq --wq-first --wq-last --aq --mux --res-bits --res-frac --max-memory. A command puts
  * CLI_NET_OPTIONS (needs <getopt.h>) in its struct option table, numbers its
  * own option codes from CLI_OPT_NET_END, and hands each getopt_long result to
  * cli_net_option first. */
 enum {
     CLI_OPT_ARCH = 256, CLI_OPT_WIDTH, CLI_OPT_WQ, CLI_OPT_WQ_FIRST, CLI_OPT_WQ_LAST,
-    CLI_OPT_AQ, CLI_OPT_MUX, CLI_OPT_RES_BITS, CLI_OPT_RES_FRAC, CLI_OPT_NET_END,
+    CLI_OPT_AQ, CLI_OPT_MUX, CLI_OPT_RES_BITS, CLI_OPT_RES_FRAC, CLI_OPT_MAX_MEM,
+    CLI_OPT_NET_END,
 };
 #define CLI_NET_OPTIONS                                         \
     {"arch", required_argument, 0, CLI_OPT_ARCH},               \
@@ -116,7 +117,8 @@ enum {
     {"aq", required_argument, 0, CLI_OPT_AQ},                   \
     {"mux", required_argument, 0, CLI_OPT_MUX},                 \
     {"res-bits", required_argument, 0, CLI_OPT_RES_BITS},       \
-    {"res-frac", required_argument, 0, CLI_OPT_RES_FRAC}
+    {"res-frac", required_argument, 0, CLI_OPT_RES_FRAC},       \
+    {"max-memory", required_argument, 0, CLI_OPT_MAX_MEM}
 
 struct nn_model_config;
 /* Applies option opt (a getopt_long result) with value arg to cfg, *arch

@@ -42,6 +42,7 @@ static const char help[] =
     "  --width W            width multiplier (default 1)\n"
     "  --wq Q, --wq-first Q, --wq-last Q, --aq A, --mux V, --res-bits R,\n"
     "  --res-frac F         as in `logiq train` (defaults heq:3, 1)\n"
+    "  --max-memory GIB     as in `logiq train`: the --arch network's memory (default 16)\n"
     "  --input HxWxC        input image shape (default 28x28x1, Fashion-MNIST)\n"
     "  --classes N          classes (default 10)\n"
     "  -h, --help           this help\n";

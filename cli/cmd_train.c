@@ -49,6 +49,8 @@ static const char help[] =
     "  --mux-init P         initial select logit, select = P >= 0 (default 0.01)\n"
     "  --res-bits R         add merges: residual stream bits (default 8)\n"
     "  --res-frac F         add merges: its fractional bits (default 4)\n"
+    "  --max-memory GIB     refuse a network whose parameters, optimizer state and\n"
+    "                       activations need more (default 16), before allocating\n"
     "  --res-scale S        add merges: free (default) or pow2: each stream layer's scale\n"
     "                       (batch norm folded) rounded to a power of two in training\n"
     "                       and export, so its requantizer is a shift ([merge] requant =\n"

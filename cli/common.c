@@ -269,6 +269,13 @@ int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_co
         return 1;
     case CLI_OPT_RES_BITS:
         return cli_parse_int(cmd, "--res-bits", arg, 2, 24, &cfg->res_bits) ? -1 : 1;
+    case CLI_OPT_MAX_MEM: {
+        float gib;
+        if (cli_parse_float(cmd, "--max-memory", arg, 0.001, 1e6, &gib))
+            return -1;
+        cfg->max_mem_gib = gib;
+        return 1;
+    }
     case CLI_OPT_RES_FRAC:
         return cli_parse_int(cmd, "--res-frac", arg, 0, 23, &cfg->res_frac) ? -1 : 1;
     default: return 0;

@@ -33,6 +33,20 @@ static size_t post_pool_size(const struct nn_qnn_layer *l)
     return (size_t)h * (size_t)w * (size_t)c;
 }
 
+double nn_infer_ws_bytes(const struct nn_qnn *m)
+{
+    double bytes = 0.0, max_fan = 1.0;
+    for (int li = 0; li < m->n_layers; li++) {
+        const struct nn_qnn_layer *l = &m->layers[li];
+        bytes += (double)pre_pool_size(l) * sizeof(int32_t) * (l->res ? 2 : 1);
+        if (li < m->n_layers - 1)
+            bytes += (double)post_pool_size(l) * sizeof(int32_t);
+        if ((double)nn_qnn_fan_in(l) > max_fan)
+            max_fan = (double)nn_qnn_fan_in(l);
+    }
+    return bytes + max_fan * sizeof(int16_t) + (double)m->n_class * sizeof(int64_t);
+}
+
 enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,
                                 struct nn_error *err)
 {
@@ -40,6 +54,12 @@ enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,
     enum nn_status s = nn_qnn_validate(m, err);
     if (s != NN_OK)
         return s;
+    /* refused up front: the shapes a header declares may need far more than
+     * the file holds (a 1x1 conv over a 4096 x 4096 x 4096 map) */
+    const double gib = nn_infer_ws_bytes(m) / (1024.0 * 1024.0 * 1024.0);
+    if (gib > NN_INFER_MAX_MEM_GIB)
+        return nn_fail(err, NN_ERR_FORMAT, "the model's integer inference needs %.1f GiB of "
+                       "workspace, over the limit of %g GiB", gib, NN_INFER_MAX_MEM_GIB);
 
     int n = m->n_layers;
     ws->n_layers = n;

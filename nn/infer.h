@@ -31,6 +31,11 @@ struct nn_infer_ws {
                           [max fan_in]; internal to nn/infer.c */
 };
 
+/* A workspace larger than this (a model whose declared shapes need more than
+ * any real network) is refused by nn_infer_ws_init. */
+#define NN_INFER_MAX_MEM_GIB 16.0
+/* The bytes of m's workspace (one per thread). */
+double nn_infer_ws_bytes(const struct nn_qnn *m);
 enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,
                                 struct nn_error *err);
 void nn_infer_ws_free(struct nn_infer_ws *ws);

@@ -341,6 +341,19 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
     layout_params(m, NULL, NULL, &m->n_params);
     layout_acts(m, NULL, &m->arena_n);
     size_t n_idx = layout_argmax(m, NULL);
+    /* refused up front: an allocation the kernel grants lazily would thrash or
+     * be killed when touched */
+    const double need_gib = ((double)m->n_params * (4 * sizeof(float) + 1) +
+                             (double)m->arena_n * sizeof(float) + (double)n_idx * sizeof(int)) /
+                            (1024.0 * 1024.0 * 1024.0);
+    const double limit_gib = cfg->max_mem_gib > 0 ? cfg->max_mem_gib : NN_MODEL_MAX_MEM_GIB;
+    if (need_gib > limit_gib) {
+        st = nn_fail(err, NN_ERR_ARG, "the network needs %.1f GiB (%.3g parameters, %.3g "
+                     "activations at batch %d), over the limit of %g GiB (--max-memory)",
+                     need_gib, (double)m->n_params, (double)m->arena_n, cfg->max_batch,
+                     limit_gib);
+        goto fail;
+    }
     m->params = calloc(m->n_params, sizeof(float));
     m->grads = calloc(m->n_params, sizeof(float));
     m->opt_m = calloc(m->n_params, sizeof(float));

@@ -104,7 +104,13 @@ struct nn_model_config {
     enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */
     int max_batch;
     uint64_t seed;             /* parameter initialization */
+    double max_mem_gib;        /* a model needing more memory (parameters, their
+                                * gradients and optimizer moments, activations at
+                                * max_batch) is refused before any allocation */
 };
+
+/* The default of nn_model_config.max_mem_gib (logiq's --max-memory). */
+#define NN_MODEL_MAX_MEM_GIB 16.0
 
 /* Runtime state of one layer: shapes, quantizers, and named pointers into
  * the model's parameter, gradient and activation arenas. */

@@ -182,4 +182,15 @@ ln -sf real.db "$dir/link.db"
 check "a runner through a symlink is refused while the real store is held ($(head -c 120 "$dir/lk2.out"))" \
     "$(grep -q 'another logiq sweep is running' "$dir/lk2.out"; echo $?)"
 
+# An architecture that would need more memory than --max-memory (default
+# 16 GiB) is refused before anything is allocated: at once, exit 2.
+expect_exit 2 "train: a network needing ~1 TiB is refused" "over the limit of 16 GiB" \
+    "$logiq" train --arch c2048,c2048,c2048,f10 --width 16 --data synthetic --epochs 1 -o "$dir/big.qnn"
+expect_exit 2 "cost: a network needing ~28 TiB is refused" "over the limit of 16 GiB" \
+    "$logiq" cost --arch c4096,c4096,c4096,f10 --width 64
+expect_exit 2 "--max-memory sets the limit" "over the limit of 0.001 GiB" \
+    "$logiq" cost --arch res11-or --max-memory 0.001
+expect_exit 2 "--max-memory: a bad value" "--max-memory" \
+    "$logiq" cost --arch res11-or --max-memory -3
+
 exit $fail

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         return 0;
     /* a model the reader accepts runs: bounded shapes keep the run short */
     struct nn_infer_ws ws;
-    if ((long)m.in_h * m.in_w * m.in_c <= 4096 && nn_infer_ws_init(&ws, &m, &err) == NN_OK) {
+    if ((long)m.in_h * m.in_w * m.in_c <= 4096 && nn_infer_ws_bytes(&m) < 256e6 &&
+        nn_infer_ws_init(&ws, &m, &err) == NN_OK) {
         uint8_t *px = calloc((size_t)m.in_h * m.in_w * m.in_c + 1, 1);
         if (!px)
             abort();

@@ -718,8 +718,36 @@ static void test_dataset(void)
     nn_qnn_free(&m);
 }
 
+/* A model whose header declares shapes needing an inference workspace over
+ * NN_INFER_MAX_MEM_GIB (a 1x1 conv of a 4096 x 4096 image to 4096 channels,
+ * 256 GiB of accumulators, from 4 KiB of weights) is refused before any
+ * allocation, naming the size. */
+static void test_workspace_bound(void)
+{
+    uint64_t rng = 7;
+    struct nn_qnn m;
+    struct nn_error err;
+    model_init(&m, 4096, 4096, 1, 2);
+    add_layer(&m, (struct lspec){.op = NN_QNN_CONV, .k = 1, .stride = 1, .out_c = 4096,
+                                 .w_code = NN_WCODE_BINARY, .w_max = 1,
+                                 .out_kind = NN_OUT_THRESH, .out_code = NN_CODE_BIN01,
+                                 .out_bits = 1, .pool = 4096}, &rng);
+    add_layer(&m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 2, .w_code = NN_WCODE_BINARY,
+                                 .w_max = 1, .out_kind = NN_OUT_SCORES}, &rng);
+    const double gib = nn_infer_ws_bytes(&m) / (1024.0 * 1024.0 * 1024.0);
+    struct nn_infer_ws ws;
+    enum nn_status st = nn_infer_ws_init(&ws, &m, &err);
+    printf("a %.0f GiB workspace: %s\n", gib, err.msg);
+    TU_CHECK(gib > 250 && st == NN_ERR_FORMAT && strstr(err.msg, "over the limit of 16 GiB"),
+             "a %.0f GiB workspace was not refused (%d: %s)", gib, st, err.msg);
+    if (st == NN_OK)
+        nn_infer_ws_free(&ws);
+    nn_qnn_free(&m);
+}
+
 int main(void)
 {
+    test_workspace_bound();
     test_conv_by_hand();
     test_merges_by_hand();
     test_add_by_hand();

@@ -267,6 +267,8 @@ static int read_cost(const char *path, struct sw_figures *f, char *msg, size_t s
     f->hw_pe_rows = json_num(d, "pe_rows");
     f->hw_lanes = json_num(d, "lanes");
     f->hw_clock_mhz = json_num(d, "clock_mhz");
+    f->fmax_mhz = json_num(d, "fmax_mhz");
+    json_str(d, "critical_stage", f->critical_stage, sizeof f->critical_stage);
     json_str(d, "name", f->hw_name, sizeof f->hw_name);
     json_str(d, "adder", f->hw_adder, sizeof f->hw_adder);
     const cJSON *mp = cJSON_GetObjectItemCaseSensitive(root, "merge_path");

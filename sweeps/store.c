@@ -26,6 +26,7 @@ static const struct { const char *name, *type; } fig_cols[] = {
     {"merge_nand2", "REAL"}, {"merge_area_um2", "REAL"}, {"skip_bits", "REAL"},
     {"merge_energy_pj", "REAL"}, {"hw_name", "TEXT"}, {"hw_pe_rows", "INTEGER"},
     {"hw_lanes", "INTEGER"}, {"hw_clock_mhz", "REAL"}, {"hw_adder", "TEXT"},
+    {"fmax_mhz", "REAL"}, {"critical_stage", "TEXT"},
     {"train_s", "REAL"}, {"wall_s", "REAL"}, {"model_path", "TEXT"}, {"cost_path", "TEXT"},
     {"log_path", "TEXT"},
 };
@@ -333,7 +334,7 @@ void sw_result_init(struct sw_result *r)
         &f->acc_int, &f->acc_float, &f->acc_sim, &f->cycles, &f->latency_us, &f->gates_nand2,
         &f->logic_area_um2, &f->sram_area_um2, &f->area_um2, &f->energy_op_pj, &f->energy_act_pj,
         &f->merge_nand2, &f->merge_area_um2, &f->skip_bits, &f->merge_energy_pj, &f->hw_pe_rows,
-        &f->hw_lanes, &f->hw_clock_mhz, &f->train_s, &f->wall_s,
+        &f->hw_lanes, &f->hw_clock_mhz, &f->fmax_mhz, &f->train_s, &f->wall_s,
     };
     for (size_t i = 0; i < sizeof nan_fields / sizeof nan_fields[0]; i++)
         *nan_fields[i] = NAN;
@@ -467,6 +468,8 @@ static enum sw_status put_row(struct sw_store *st, const struct sw_spec *s,
     bind_int(q, ":hw_lanes", f->hw_lanes);
     bind_real(q, ":hw_clock_mhz", f->hw_clock_mhz);
     bind_text(q, ":hw_adder", f->hw_adder);
+    bind_real(q, ":fmax_mhz", f->fmax_mhz);
+    bind_text(q, ":critical_stage", f->critical_stage);
     bind_real(q, ":train_s", f->train_s);
     bind_real(q, ":wall_s", f->wall_s);
     bind_text(q, ":model_path", f->model_path);

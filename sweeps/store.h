@@ -26,7 +26,7 @@
 #include "sweeps/spec.h"
 #include "sweeps/status.h"
 
-#define SW_STORE_VERSION 5
+#define SW_STORE_VERSION 6
 #define SW_MAX_UNITS 32
 
 enum sw_state { SW_STATE_NONE = 0, SW_DONE = 1, SW_FAILED = 2 };
@@ -52,6 +52,8 @@ struct sw_figures {
     double merge_nand2, merge_area_um2, skip_bits, merge_energy_pj;
     char hw_name[64], hw_adder[32];
     double hw_pe_rows, hw_lanes, hw_clock_mhz;
+    double fmax_mhz;                /* the design's fmax (its critical path) */
+    char critical_stage[16];        /* the pipeline stage that sets it */
     double train_s;                 /* training (logiq train's own figure) */
     double wall_s;                  /* the whole point, train + export + cost */
     char model_path[4096], cost_path[4096], log_path[4096];

@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static char *slurp(const char *path, struct rp_error *err, enum rp_status *s);
+static int cost_requant_shift(const char *path);
+
 static char *dup_str(const char *s)
 {
     s = s ? s : "";
@@ -165,6 +168,8 @@ static enum rp_status load_points(struct rp_data *d, sqlite3 *db, struct rp_erro
         resolve(p->model_path, sizeof p->model_path, col_text(q, 17), path, p->key);
         resolve(p->log_path, sizeof p->log_path, col_text(q, 18), path, p->key);
         resolve(p->cost_path, sizeof p->cost_path, col_text(q, 19), path, p->key);
+        if (strcmp(p->merge, "add") == 0 && cost_requant_shift(p->cost_path))
+            snprintf(p->merge, sizeof p->merge, "add-shift");
         if (p->status == SW_DONE)
             d->n_done++;
         else
@@ -341,6 +346,25 @@ static int open_readonly(const char *path, sqlite3 **db)
     rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
     free(uri);
     return rc;
+}
+
+/* 1 when the cost JSON at path prices an add merge on the shift requantizer
+ * ("requant": "shift"): such a point is shown as the merge kind add-shift,
+ * beside the multiplier's add (docs/accelerator.md, "The requantizer"). */
+static int cost_requant_shift(const char *path)
+{
+    struct rp_error e;
+    enum rp_status s = RP_OK;
+    char *text = path[0] ? slurp(path, &e, &s) : NULL;
+    if (!text)
+        return 0;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *mp = root ? cJSON_GetObjectItemCaseSensitive(root, "merge_path") : NULL;
+    const cJSON *rq = mp ? cJSON_GetObjectItemCaseSensitive(mp, "requant") : NULL;
+    int shift = cJSON_IsString(rq) && strcmp(rq->valuestring, "shift") == 0;
+    cJSON_Delete(root);
+    return shift;
 }
 
 enum rp_status rp_data_load(struct rp_data *d, const char *store_path, struct rp_error *err)

@@ -39,7 +39,8 @@ struct rp_point {
     enum sw_state status;
     char *error;                  /* a failed point's reason ("" when done) */
     char arch_eff[256];
-    char merge[16];               /* the design's merge unit (merge_kind), else the parameter */
+    char merge[16];               /* the design's merge unit (merge_kind), else the parameter;
+                                     add-shift: add on the shift requantizer */
     char label[256];              /* the values of the parameters that vary, merge and
                                      key aside: "wq=bin aq=1"; "" when only merge varies */
     double acc_int, acc_float;    /* 0..1 */

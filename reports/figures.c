@@ -20,6 +20,7 @@
 
 static const struct { const char *merge, *color; int pt; } merge_styles[] = {
     {"add", "#d62728", 7},   /* filled circle */
+    {"add-shift", "#ff7f0e", 11}, /* filled inverted triangle: add on the shift requantizer */
     {"or", "#1f77b4", 9},    /* filled triangle */
     {"mux", "#2ca02c", 5},   /* filled square */
     {"none", "#7f7f7f", 13}, /* filled diamond */

@@ -161,4 +161,12 @@ expect_exit 1 "a missing gnuplot is a clear error" "gnuplot not found" "$logiq" 
 expect_exit 1 "an unwritable output folder" "cannot create" "$logiq" report rep.db -o /proc/logiq-report
 check "one-line error messages" "$([ "$(wc -l <"$dir/err")" = 1 ]; echo $?)"
 
+# an add point priced on the shift requantizer (its cost JSON says so) is its
+# own series, add-shift, beside the multiplier's add
+addkey=$(q rep.db "SELECT key FROM points WHERE status = 'done' AND merge_kind = 'add' LIMIT 1")
+sed -i 's/"requant":[[:space:]]*"mul"/"requant": "shift"/' "rep.d/$addkey/cost.json"
+"$logiq" report rep.db -o r_shift -q >shift.out 2>&1
+check "an add point on the shift requantizer is drawn as add-shift" \
+    "$(grep -q "^$addkey,add-shift," r_shift/acc_gates.csv && grep -q 'eq \"add-shift\"' r_shift/acc_gates.gp; echo $?)"
+
 exit $fail

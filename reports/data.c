@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *slurp(const char *path, struct rp_error *err, enum rp_status *s);
+static const cJSON *cost_json(const char *path, const char *name, cJSON **root,
+                              struct rp_error *err, enum rp_status *s);
 static int cost_requant_shift(const char *path);
 
 static char *dup_str(const char *s)
@@ -355,13 +356,11 @@ static int cost_requant_shift(const char *path)
 {
     struct rp_error e;
     enum rp_status s = RP_OK;
-    char *text = path[0] ? slurp(path, &e, &s) : NULL;
-    if (!text)
+    cJSON *root;
+    const cJSON *mp = path[0] ? cost_json(path, "merge_path", &root, &e, &s) : NULL;
+    if (!mp)
         return 0;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    const cJSON *mp = root ? cJSON_GetObjectItemCaseSensitive(root, "merge_path") : NULL;
-    const cJSON *rq = mp ? cJSON_GetObjectItemCaseSensitive(mp, "requant") : NULL;
+    const cJSON *rq = cJSON_GetObjectItemCaseSensitive(mp, "requant");
     int shift = cJSON_IsString(rq) && strcmp(rq->valuestring, "shift") == 0;
     cJSON_Delete(root);
     return shift;
@@ -598,6 +597,27 @@ static char *slurp(const char *path, struct rp_error *err, enum rp_status *s)
     return buf;
 }
 
+/* A point's cost JSON and its member object name (NULL and err set when the
+ * file cannot be read or has no such object). Free *root with cJSON_Delete. */
+static const cJSON *cost_json(const char *path, const char *name, cJSON **root,
+                              struct rp_error *err, enum rp_status *s)
+{
+    *root = NULL;
+    char *text = slurp(path, err, s);
+    if (!text)
+        return NULL;
+    *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *o = *root ? cJSON_GetObjectItemCaseSensitive(*root, name) : NULL;
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(*root);
+        *root = NULL;
+        *s = rp_fail(err, RP_ERR_IO, "%s: not a logiq cost JSON (no %s object)", path, name);
+        return NULL;
+    }
+    return o;
+}
+
 static void energy_add(struct rp_energy *e, const char *name, double pj)
 {
     if (e->n < RP_MAX_PARTS && isfinite(pj)) {
@@ -611,16 +631,10 @@ enum rp_status rp_energy_read(struct rp_energy *e, const char *path, struct rp_e
     memset(e, 0, sizeof *e);
     e->total_pj = NAN;
     enum rp_status s = RP_OK;
-    char *text = slurp(path, err, &s);
-    if (!text)
+    cJSON *root;
+    const cJSON *en = cost_json(path, "energy_pj", &root, err, &s);
+    if (!en)
         return s;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    const cJSON *en = root ? cJSON_GetObjectItemCaseSensitive(root, "energy_pj") : NULL;
-    if (!cJSON_IsObject(en)) {
-        cJSON_Delete(root);
-        return rp_fail(err, RP_ERR_IO, "%s: not a logiq cost JSON (no energy_pj object)", path);
-    }
     const cJSON *it;
     cJSON_ArrayForEach(it, en) {
         if (!cJSON_IsNumber(it))
@@ -647,16 +661,10 @@ enum rp_status rp_merge_parts_read(struct rp_merge_parts *m, const char *path,
 {
     memset(m, 0, sizeof *m);
     enum rp_status s = RP_OK;
-    char *text = slurp(path, err, &s);
-    if (!text)
+    cJSON *root;
+    const cJSON *mp = cost_json(path, "merge_path", &root, err, &s);
+    if (!mp)
         return s;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    const cJSON *mp = root ? cJSON_GetObjectItemCaseSensitive(root, "merge_path") : NULL;
-    if (!cJSON_IsObject(mp)) {
-        cJSON_Delete(root);
-        return rp_fail(err, RP_ERR_IO, "%s: not a logiq cost JSON (no merge_path object)", path);
-    }
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(mp, "parts"), *it;
     cJSON_ArrayForEach(it, parts) {
         if (m->n == RP_MAX_MERGE_PARTS || !cJSON_IsObject(it))

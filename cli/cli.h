@@ -141,6 +141,7 @@ int cli_outputs_collide(const char *cmd, const char *const *name, const char *co
  * model's accuracy, the line `logiq eval` prints. */
 struct nn_qnn;
 enum nn_status cli_qnn_finish(struct nn_qnn *q, const struct nn_dataset *test, int threads,
-                              double float_acc, const char *out, struct nn_error *err);
+                              double max_gib, double float_acc, const char *out,
+                              struct nn_error *err);
 
 #endif

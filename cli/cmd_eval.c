@@ -18,10 +18,12 @@ static const char help[] =
     "%s"
     "\n"
     "  --threads N          threads (default: all cores)\n"
+    "  --max-memory GIB     refuse a model whose inference workspaces (one per\n"
+    "                       thread) need more than GIB GiB (default 16)\n"
     "  --info               also print the model's layers and metadata\n"
     "  -h, --help           this help\n";
 
-enum { O_DATA = 256, O_DATA_DIR, O_TEST_LIMIT, O_THREADS, O_INFO };
+enum { O_DATA = 256, O_DATA_DIR, O_TEST_LIMIT, O_THREADS, O_INFO, O_MAX_MEM };
 
 static const struct option long_opts[] = {
     {"data", required_argument, 0, O_DATA},
@@ -29,6 +31,7 @@ static const struct option long_opts[] = {
     {"test-limit", required_argument, 0, O_TEST_LIMIT},
     {"threads", required_argument, 0, O_THREADS},
     {"info", no_argument, 0, O_INFO},
+    {"max-memory", required_argument, 0, O_MAX_MEM},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -58,6 +61,7 @@ int cmd_eval(int argc, char **argv)
     struct cli_data data;
     cli_data_default(&data);
     int threads = 0, info = 0, c;
+    float max_gib = 0.0f;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int bad = 0;
@@ -69,6 +73,9 @@ int cmd_eval(int argc, char **argv)
             break;
         case O_THREADS: bad = cli_parse_int("eval", "--threads", optarg, 1, 256, &threads); break;
         case O_INFO: info = 1; break;
+        case O_MAX_MEM:
+            bad = cli_parse_float("eval", "--max-memory", optarg, 1e-6, 1e6, &max_gib);
+            break;
         case 'h': printf(help, cli_data_help); return 0;
         default: return EXIT_USAGE;
         }
@@ -97,15 +104,17 @@ int cmd_eval(int argc, char **argv)
                 "fashion (pass --data to change)\n", kind);
     struct nn_dataset test = {0};
     st = cli_data_load(&data, NULL, &test, &err);
-    if (st == NN_OK) {
+    if (st != NN_OK)
+        fprintf(stderr, "logiq eval: %s\n", err.msg);
+    else {
         int correct = 0;
-        st = nn_infer_dataset(&m, &test, threads, &correct, NULL, &err);
+        st = nn_infer_dataset(&m, &test, threads, max_gib, &correct, NULL, &err);
         if (st == NN_OK)
             printf("integer model test accuracy: %.2f%% (%d/%d)\n",
                    test.n ? 100.0 * correct / test.n : 0.0, correct, test.n);
+        else
+            fprintf(stderr, "logiq eval: %s: %s\n", path, err.msg);
     }
-    if (st != NN_OK)
-        fprintf(stderr, "logiq eval: %s\n", err.msg);
     nn_data_free(&test);
     nn_qnn_free(&m);
     return nn_status_exit_code(st);

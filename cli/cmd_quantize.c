@@ -304,7 +304,7 @@ int cmd_quantize(int argc, char **argv)
             nn_qnn_meta_set(&q, "calib_seed", v);
         }
         nn_qnn_meta_set(&q, "data", data.kind);
-        st = cli_qnn_finish(&q, &test, threads, (double)acc, out, &err);
+        st = cli_qnn_finish(&q, &test, threads, 0.0, (double)acc, out, &err);
         if (st != NN_OK) {
             fprintf(stderr, "logiq quantize: %s\n", err.msg);
             rc = nn_status_exit_code(st);

@@ -38,6 +38,8 @@ static const char help[] =
     "                       popcounts, accumulator, code and pool register, the\n"
     "                       score unit; one time step per clock cycle\n"
     "  --vcd-images N       images in the waveform (default 2)\n"
+    "  --max-memory GIB     refuse a model whose integer inference workspace needs\n"
+    "                       more than GIB GiB (default 16)\n"
     "  --format F           table (default), csv (section,item,metric,value), json\n"
     "  -o, --output FILE    write the report there instead of standard output\n"
     "                       (written whole, then renamed: never a partial file)\n"
@@ -45,13 +47,14 @@ static const char help[] =
     "%s"
     "  -h, --help           this help\n";
 
-enum { O_HW = 256, O_IMAGES, O_FORMAT, O_DATA, O_DATA_DIR, O_VCD, O_VCD_IMAGES };
+enum { O_HW = 256, O_IMAGES, O_FORMAT, O_DATA, O_DATA_DIR, O_VCD, O_VCD_IMAGES, O_MAX_MEM };
 static const struct option long_opts[] = {
     {"hw", required_argument, 0, O_HW},
     {"images", required_argument, 0, O_IMAGES},
     {"format", required_argument, 0, O_FORMAT},
     {"vcd", required_argument, 0, O_VCD},
     {"vcd-images", required_argument, 0, O_VCD_IMAGES},
+    {"max-memory", required_argument, 0, O_MAX_MEM},
     {"data", required_argument, 0, O_DATA},
     {"data-dir", required_argument, 0, O_DATA_DIR},
     {"output", required_argument, 0, 'o'},
@@ -263,6 +266,12 @@ int cmd_sim(int argc, char **argv)
         case O_VCD_IMAGES:
             bad = cli_parse_int("sim", "--vcd-images", optarg, 1, 1000, &sopts.vcd_images);
             break;
+        case O_MAX_MEM: {
+            float gib = 0.0f;
+            bad = cli_parse_float("sim", "--max-memory", optarg, 1e-6, 1e6, &gib);
+            sopts.max_mem_gib = gib;
+            break;
+        }
         case O_DATA: data.kind = optarg; break;
         case O_DATA_DIR: data.dir = optarg; break;
         case 'o': out_path = optarg; break;
@@ -304,12 +313,15 @@ int cmd_sim(int argc, char **argv)
     if (sst != SIM_OK) {
         if (sst == SIM_ERR_IO)
             fprintf(stderr, "logiq sim: %s\n", serr.msg);
+        else if (sst == SIM_ERR_LIMIT)
+            fprintf(stderr, "logiq sim: %s: %s\n", model_path, serr.msg);
         else
             fprintf(stderr, "logiq sim: %s: %s\n", hw_path ? hw_path : "default design",
                     serr.msg);
         nn_data_free(&test);
         nn_qnn_free(&q);
-        return sst == SIM_ERR_INFEASIBLE || sst == SIM_ERR_ARG ? EXIT_USAGE : EXIT_WORK;
+        return sst == SIM_ERR_INFEASIBLE || sst == SIM_ERR_ARG || sst == SIM_ERR_LIMIT ? EXIT_USAGE
+                                                                                 : EXIT_WORK;
     }
     int n = test.n;
     int *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));

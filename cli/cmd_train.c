@@ -485,7 +485,7 @@ int cmd_train(int argc, char **argv)
             nn_qnn_meta_set(&q, "res_scale", "pow2");
         if (o.sinareq)
             cli_sinareq_meta(&sq, &model, &q);
-        st = cli_qnn_finish(&q, &test, threads, (double)res.test_acc_float, out, &err);
+        st = cli_qnn_finish(&q, &test, threads, cfg.max_mem_gib, (double)res.test_acc_float, out, &err);
         nn_qnn_free(&q);
     }
     if (st != NN_OK) {

@@ -416,13 +416,14 @@ int cli_outputs_collide(const char *cmd, const char *const *name, const char *co
 }
 
 enum nn_status cli_qnn_finish(struct nn_qnn *q, const struct nn_dataset *test, int threads,
-                              double float_acc, const char *out, struct nn_error *err)
+                              double max_gib, double float_acc, const char *out,
+                              struct nn_error *err)
 {
     char v[64];
     snprintf(v, sizeof v, "%.17g", float_acc);
     nn_qnn_meta_set(q, "float_test_acc", v);
     int correct = 0;
-    enum nn_status st = nn_infer_dataset(q, test, threads, &correct, NULL, err);
+    enum nn_status st = nn_infer_dataset(q, test, threads, max_gib, &correct, NULL, err);
     if (st == NN_OK) {
         snprintf(v, sizeof v, "%.17g", test->n ? (double)correct / test->n : 0.0);
         nn_qnn_meta_set(q, "int_test_acc", v);

@@ -47,19 +47,36 @@ double nn_infer_ws_bytes(const struct nn_qnn *m)
     return bytes + max_fan * sizeof(int16_t) + (double)m->n_class * sizeof(int64_t);
 }
 
+/* Refused up front: the shapes a header declares may need far more than the
+ * file holds (a 1x1 conv over a 4096 x 4096 x 4096 map). */
+static enum nn_status check_mem(const struct nn_qnn *m, int n_ws, double max_gib,
+                                struct nn_error *err)
+{
+    const double limit = max_gib > 0 ? max_gib : NN_INFER_MAX_MEM_GIB;
+    const double gib = n_ws * nn_infer_ws_bytes(m) / (1024.0 * 1024.0 * 1024.0);
+    if (gib > limit)
+        return nn_fail(err, NN_ERR_FORMAT, "the model's integer inference needs %.3g GiB of "
+                       "workspace%s, over the limit of %g GiB (--max-memory)", gib,
+                       n_ws > 1 ? " (all threads)" : "", limit);
+    return NN_OK;
+}
+
 enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,
                                 struct nn_error *err)
+{
+    return nn_infer_ws_init_max(ws, m, 0.0, err);
+}
+
+enum nn_status nn_infer_ws_init_max(struct nn_infer_ws *ws, const struct nn_qnn *m,
+                                    double max_gib, struct nn_error *err)
 {
     memset(ws, 0, sizeof *ws);
     enum nn_status s = nn_qnn_validate(m, err);
     if (s != NN_OK)
         return s;
-    /* refused up front: the shapes a header declares may need far more than
-     * the file holds (a 1x1 conv over a 4096 x 4096 x 4096 map) */
-    const double gib = nn_infer_ws_bytes(m) / (1024.0 * 1024.0 * 1024.0);
-    if (gib > NN_INFER_MAX_MEM_GIB)
-        return nn_fail(err, NN_ERR_FORMAT, "the model's integer inference needs %.1f GiB of "
-                       "workspace, over the limit of %g GiB", gib, NN_INFER_MAX_MEM_GIB);
+    s = check_mem(m, 1, max_gib, err);
+    if (s != NN_OK)
+        return s;
 
     int n = m->n_layers;
     ws->n_layers = n;
@@ -331,7 +348,7 @@ int nn_infer_image(const struct nn_qnn *m, struct nn_infer_ws *ws, const uint8_t
 /* ---- a data set ---- */
 
 enum nn_status nn_infer_dataset(const struct nn_qnn *m, const struct nn_dataset *ds,
-                                int n_threads, int *n_correct, int *pred,
+                                int n_threads, double max_gib, int *n_correct, int *pred,
                                 struct nn_error *err)
 {
     if (ds->h != m->in_h || ds->w != m->in_w || ds->c != m->in_c)
@@ -346,12 +363,16 @@ enum nn_status nn_infer_dataset(const struct nn_qnn *m, const struct nn_dataset 
     int nt = n_threads > 0 ? n_threads : omp_get_max_threads();
     if (nt > ds->n)
         nt = ds->n > 0 ? ds->n : 1;
+    enum nn_status s = nn_qnn_validate(m, err);
+    if (s == NN_OK)
+        s = check_mem(m, nt, max_gib, err);
+    if (s != NN_OK)
+        return s;
     struct nn_infer_ws *ws = calloc((size_t)nt, sizeof *ws);
     if (!ws)
         return nn_fail(err, NN_ERR_NOMEM, "out of memory for %d inference workspaces", nt);
-    enum nn_status s = NN_OK;
     for (int t = 0; t < nt && s == NN_OK; t++)
-        s = nn_infer_ws_init(&ws[t], m, err);
+        s = nn_infer_ws_init_max(&ws[t], m, max_gib, err);
 
     int correct = 0;
     if (s == NN_OK) {

@@ -31,13 +31,20 @@ struct nn_infer_ws {
                           [max fan_in]; internal to nn/infer.c */
 };
 
-/* A workspace larger than this (a model whose declared shapes need more than
- * any real network) is refused by nn_infer_ws_init. */
+/* The default limit of an inference workspace: one larger (a model whose
+ * declared shapes need more than any real network) is refused by
+ * nn_infer_ws_init before anything is allocated. logiq's --max-memory sets
+ * another through nn_infer_ws_init_max. */
 #define NN_INFER_MAX_MEM_GIB 16.0
 /* The bytes of m's workspace (one per thread). */
 double nn_infer_ws_bytes(const struct nn_qnn *m);
+/* nn_infer_ws_init_max with the default limit. */
 enum nn_status nn_infer_ws_init(struct nn_infer_ws *ws, const struct nn_qnn *m,
                                 struct nn_error *err);
+/* Allocates m's workspace, refusing (NN_ERR_FORMAT, naming both sizes) one
+ * over max_gib GiB (<= 0: NN_INFER_MAX_MEM_GIB). */
+enum nn_status nn_infer_ws_init_max(struct nn_infer_ws *ws, const struct nn_qnn *m,
+                                    double max_gib, struct nn_error *err);
 void nn_infer_ws_free(struct nn_infer_ws *ws);
 
 /* Runs one image [in_h][in_w][in_c] and returns the predicted class. */
@@ -45,9 +52,11 @@ int nn_infer_image(const struct nn_qnn *m, struct nn_infer_ws *ws, const uint8_t
 
 /* Runs every image of ds (shapes must match m; checked) with n_threads
  * workers (0 = the OpenMP default) and returns the number of correct
- * predictions in *n_correct; pred [ds->n] receives the predictions if not NULL. */
+ * predictions in *n_correct; pred [ds->n] receives the predictions if not NULL.
+ * The workers' workspaces together may take max_gib GiB (<= 0: the default
+ * NN_INFER_MAX_MEM_GIB); more is refused before any is allocated. */
 enum nn_status nn_infer_dataset(const struct nn_qnn *m, const struct nn_dataset *ds,
-                                int n_threads, int *n_correct, int *pred,
+                                int n_threads, double max_gib, int *n_correct, int *pred,
                                 struct nn_error *err);
 
 #endif

@@ -348,7 +348,7 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
                             (1024.0 * 1024.0 * 1024.0);
     const double limit_gib = cfg->max_mem_gib > 0 ? cfg->max_mem_gib : NN_MODEL_MAX_MEM_GIB;
     if (need_gib > limit_gib) {
-        st = nn_fail(err, NN_ERR_ARG, "the network needs %.1f GiB (%.3g parameters, %.3g "
+        st = nn_fail(err, NN_ERR_ARG, "the network needs %.3g GiB (%.3g parameters, %.3g "
                      "activations at batch %d), over the limit of %g GiB (--max-memory)",
                      need_gib, (double)m->n_params, (double)m->arena_n, cfg->max_batch,
                      limit_gib);

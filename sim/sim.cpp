@@ -251,15 +251,15 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         delete s;
         return fail(err, SIM_ERR_ARG, "%s", msg);
     }
-    bool ws_ok = true;
-    for (int k = 0; k < GOLDEN_SLOTS && ws_ok; k++)
-        ws_ok = nn_infer_ws_init(&s->ws[k], q, &nerr) == NN_OK;
-    if (!ws_ok) {
+    nn_status ws_st = NN_OK;
+    for (int k = 0; k < GOLDEN_SLOTS && ws_st == NN_OK; k++)
+        ws_st = nn_infer_ws_init_max(&s->ws[k], q, opts ? opts->max_mem_gib : 0.0, &nerr);
+    if (ws_st != NN_OK) {
         for (nn_infer_ws &w : s->ws)
             nn_infer_ws_free(&w);
         delete s->design;
         delete s;
-        return fail(err, SIM_ERR_NOMEM, "%s", nerr.msg);
+        return fail(err, ws_st == NN_ERR_NOMEM ? SIM_ERR_NOMEM : SIM_ERR_LIMIT, "%s", nerr.msg);
     }
     s->model = s->ref_model = q;
 

@@ -46,6 +46,7 @@ enum sim_status {
     SIM_ERR_NOMEM,
     SIM_ERR_INTERNAL,    /* the model broke an invariant (a bug: please report) */
     SIM_ERR_IO,          /* the VCD file cannot be written */
+    SIM_ERR_LIMIT,       /* the model's golden workspace is over max_mem_gib */
 };
 
 struct sim_error {
@@ -99,6 +100,8 @@ struct sim_stats {
 struct sim_options {
     const char *vcd_path;  /* write a waveform (VCD) of the first images here */
     int vcd_images;        /* how many images it covers (0: 1) */
+    double max_mem_gib;    /* the golden model's workspace limit (<= 0: the default
+                              NN_INFER_MAX_MEM_GIB); over it is SIM_ERR_LIMIT */
 };
 
 /* Checks that hw can hold q (cm_design_eval's feasibility rules, with the

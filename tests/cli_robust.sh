@@ -192,5 +192,16 @@ expect_exit 2 "--max-memory sets the limit" "over the limit of 0.001 GiB" \
     "$logiq" cost --arch res11-or --max-memory 0.001
 expect_exit 2 "--max-memory: a bad value" "--max-memory" \
     "$logiq" cost --arch res11-or --max-memory -3
+# A .qnn's inference workspace has the same limit, an option of eval and sim.
+expect_exit 2 "eval --max-memory refuses the model's workspace" \
+    "$dir/m.qnn: the model's integer inference needs .* over the limit of 1e-06 GiB" \
+    "$logiq" eval "$dir/m.qnn" --data synthetic --max-memory 0.000001
+expect_exit 2 "sim --max-memory refuses the model's workspace" \
+    "$dir/m.qnn: the model's integer inference needs .* over the limit of 1e-06 GiB" \
+    "$logiq" sim "$dir/m.qnn" --data synthetic --images 2 -q --max-memory 0.000001
+"$logiq" eval "$dir/m.qnn" --data synthetic --max-memory 0.01 >/dev/null 2>&1
+check "eval runs under a --max-memory the model fits" $?
+"$logiq" sim "$dir/m.qnn" --data synthetic --images 2 -q --max-memory 0.01 >/dev/null 2>&1
+check "sim runs under a --max-memory the model fits" $?
 
 exit $fail

@@ -678,7 +678,7 @@ static void test_dataset(void)
 
     for (int nt = 0; nt <= 2; nt++) {
         int *pred = calloc((size_t)ds.n, sizeof *pred), correct = -1, diff = 0;
-        enum nn_status s = nn_infer_dataset(&m, &ds, nt, &correct, pred, &err);
+        enum nn_status s = nn_infer_dataset(&m, &ds, nt, 0.0, &correct, pred, &err);
         TU_CHECK(s == NN_OK, "nn_infer_dataset with %d threads: %s", nt, err.msg);
         for (int i = 0; i < ds.n; i++)
             diff += pred[i] != want[i];
@@ -688,23 +688,39 @@ static void test_dataset(void)
         free(pred);
     }
     int correct = -1;
-    TU_CHECK(nn_infer_dataset(&m, &ds, 2, &correct, NULL, &err) == NN_OK &&
+    TU_CHECK(nn_infer_dataset(&m, &ds, 2, 0.0, &correct, NULL, &err) == NN_OK &&
              correct == want_correct, "dataset without pred");
 
     struct nn_dataset bad = ds;
     bad.c = 3;
-    TU_CHECK(nn_infer_dataset(&m, &bad, 1, &correct, NULL, &err) == NN_ERR_ARG,
+    TU_CHECK(nn_infer_dataset(&m, &bad, 1, 0.0, &correct, NULL, &err) == NN_ERR_ARG,
              "shape mismatch accepted");
     printf("shape mismatch: %s\n", err.msg);
     bad = ds;
     bad.n_class = 10;
-    TU_CHECK(nn_infer_dataset(&m, &bad, 1, &correct, NULL, &err) == NN_ERR_ARG,
+    TU_CHECK(nn_infer_dataset(&m, &bad, 1, 0.0, &correct, NULL, &err) == NN_ERR_ARG,
              "class count mismatch accepted");
     printf("class mismatch: %s\n", err.msg);
     bad = ds;
     bad.n = 0;
-    TU_CHECK(nn_infer_dataset(&m, &bad, 2, &correct, NULL, &err) == NN_OK && correct == 0,
+    TU_CHECK(nn_infer_dataset(&m, &bad, 2, 0.0, &correct, NULL, &err) == NN_OK && correct == 0,
              "empty data set");
+
+    /* the workspace limit (--max-memory): one workspace just over it is
+     * refused naming it, just under it runs; with 2 threads the limit holds
+     * for both workspaces together */
+    const double gib = nn_infer_ws_bytes(&m) / (1024.0 * 1024.0 * 1024.0);
+    TU_CHECK(nn_infer_ws_init_max(&ws, &m, gib * 0.99, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "over the limit of"), "a workspace over max_gib accepted");
+    printf("limit %.3g GiB: %s\n", gib * 0.99, err.msg);
+    TU_CHECK(nn_infer_ws_init_max(&ws, &m, gib * 1.01, &err) == NN_OK,
+             "a workspace under max_gib refused: %s", err.msg);
+    nn_infer_ws_free(&ws);
+    TU_CHECK(nn_infer_dataset(&m, &ds, 1, gib * 1.5, &correct, NULL, &err) == NN_OK,
+             "one thread under the limit refused: %s", err.msg);
+    TU_CHECK(nn_infer_dataset(&m, &ds, 2, gib * 1.5, &correct, NULL, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "(all threads)"), "two workspaces over the limit accepted");
+    printf("2 threads, limit %.3g GiB: %s\n", gib * 1.5, err.msg);
 
     /* an invalid model is refused by the workspace, not run */
     m.layers[0].pad = 3;
@@ -738,7 +754,7 @@ static void test_workspace_bound(void)
     struct nn_infer_ws ws;
     enum nn_status st = nn_infer_ws_init(&ws, &m, &err);
     printf("a %.0f GiB workspace: %s\n", gib, err.msg);
-    TU_CHECK(gib > 250 && st == NN_ERR_FORMAT && strstr(err.msg, "over the limit of 16 GiB"),
+    TU_CHECK(gib > 250 && st == NN_ERR_FORMAT && strstr(err.msg, "over the limit of 16 GiB (--max-memory)"),
              "a %.0f GiB workspace was not refused (%d: %s)", gib, st, err.msg);
     if (st == NN_OK)
         nn_infer_ws_free(&ws);

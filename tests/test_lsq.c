@@ -233,7 +233,7 @@ static void test_training(const struct nn_dataset *tr, const struct nn_dataset *
         int *pi = malloc((size_t)te->n * sizeof *pi), *pf = malloc((size_t)te->n * sizeof *pf);
         float *x = malloc((size_t)32 * 16 * 16 * sizeof *x);
         int y[32], correct = 0, differ = 0;
-        nn_infer_dataset(&q, te, 1, &correct, pi, &err);
+        nn_infer_dataset(&q, te, 1, 0.0, &correct, pi, &err);
         float acc = nn_eval_float(&a, te, NN_NORM_SCALE, NULL, NULL, x, y, pf);
         for (int i = 0; i < te->n; i++)
             differ += pi[i] != pf[i];

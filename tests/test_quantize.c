@@ -104,7 +104,7 @@ static int integer_correct(const struct nn_model *m)
         TU_CHECK(0, "export: %s", err.msg);
         return -1;
     }
-    TU_CHECK(nn_infer_dataset(&q, &test, 1, &correct, NULL, &err) == NN_OK, "infer: %s", err.msg);
+    TU_CHECK(nn_infer_dataset(&q, &test, 1, 0.0, &correct, NULL, &err) == NN_OK, "infer: %s", err.msg);
     nn_qnn_free(&q);
     return correct;
 }

@@ -203,7 +203,7 @@ static void test_training(const struct nn_dataset *tr, const struct nn_dataset *
         }
         TU_CHECK(q.layers[3].w_max == m1.layers[3].wq.K, "%s: the last layer keeps --wq", wq);
         int correct = 0;
-        TU_CHECK(nn_infer_dataset(&q, te, 1, &correct, NULL, &err) == NN_OK, "infer: %s",
+        TU_CHECK(nn_infer_dataset(&q, te, 1, 0.0, &correct, NULL, &err) == NN_OK, "infer: %s",
                  err.msg);
         printf("%s: integer model at the learned widths: %d/%d test images\n", wq, correct,
                te->n);

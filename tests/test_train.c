@@ -217,7 +217,7 @@ static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te
         int ties, mismatch;
         int unexplained = compare_int_float(&m, &q, te, &ties, &mismatch);
         int correct;
-        nn_infer_dataset(&q, te, 1, &correct, NULL, &err);
+        nn_infer_dataset(&q, te, 1, 0.0, &correct, NULL, &err);
         printf("export %-40s %-9s aq %-4s: int acc %.3f, %d prediction mismatches, "
                "%d images with ties, %d unexplained\n", s->arch, s->wq, s->aq,
                (double)correct / te->n, mismatch, ties, unexplained);
@@ -501,7 +501,7 @@ static void test_fashion(void)
         }
         int ties, mismatch, correct;
         int unexplained = compare_int_float(&m, &q, &te, &ties, &mismatch);
-        nn_infer_dataset(&q, &te, 0, &correct, NULL, &err);
+        nn_infer_dataset(&q, &te, 0, 0.0, &correct, NULL, &err);
         printf("fashion %-9s width 0.25, 1 epoch on 8000 images: int acc %.4f on 10000, "
                "%d prediction mismatches, %d images with ties, %d unexplained\n",
                cases[i].arch, (double)correct / te.n, mismatch, ties, unexplained);

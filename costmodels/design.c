@@ -125,6 +125,11 @@ static enum cm_status check_layer(const struct cm_hw *hw, const struct cm_layer 
         return cm_fail(err, CM_ERR_INFEASIBLE,
                        "layer %d: %d-bit activations; [array] max_act_bits = %d", i + 1,
                        l->out_bits, hw->max_act_bits);
+    if (hw->pe == CM_PE_XNOR && l->w_mag_bits > 0)
+        return cm_fail(err, CM_ERR_INFEASIBLE,
+                       "layer %d: sign-magnitude weights in [-%d, %d] (%d magnitude planes); [array] "
+                       "pe = xnor runs binary weights only (pe = bitplane runs every layer)",
+                       i + 1, l->w_max, l->w_max, l->w_mag_bits);
     if (l->w_mag_bits > hw->max_w_bits)
         return cm_fail(err, CM_ERR_INFEASIBLE,
                        "layer %d: %d weight magnitude planes; [array] max_w_bits = %d", i + 1,
@@ -257,19 +262,25 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
      * shift-add of their counts, and an accumulator whose subtractor takes
      * the pop_bits + E - 1 bit sums (E = 1: the bit-plane PE) */
     const int E = cm_hw_exponents(hw), xb = cm_hw_exp_bits(hw);
-    c = hw->pe == CM_PE_SHIFT ? cm_lane_logic_shift(hw->lanes, E) : cm_lane_logic(hw->lanes);
+    const int xnor = hw->pe == CM_PE_XNOR;
+    c = hw->pe == CM_PE_SHIFT ? cm_lane_logic_shift(hw->lanes, E)
+        : xnor                ? cm_lane_logic_xnor(hw->lanes)
+                              : cm_lane_logic(hw->lanes);
     cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
-    c = cm_fetch_gating(hw->lanes);
+    c = xnor ? cm_fetch_gating_xnor(hw->lanes) : cm_fetch_gating(hw->lanes);
     cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
 
+    /* two trees a PE and exponent; an XNOR PE's one, and the array's shared
+     * count of the gate bits */
     c = cm_popcount(hw->lanes, hw->adder);
-    cm_count_add(&d->unit[CM_U_POPCOUNT], &c, 2.0 * E * R);
+    cm_count_add(&d->unit[CM_U_POPCOUNT], &c, xnor ? R + 1.0 : 2.0 * E * R);
 
     if (hw->pe == CM_PE_SHIFT) {
         c = cm_shift_add(pop_bits, E, hw->adder);
         cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
     }
-    c = cm_accumulator(pop_bits + E - 1, max_shift, A, hw->adder);
+    c = xnor ? cm_accumulator_xnor(pop_bits, max_shift, A, hw->adder)
+             : cm_accumulator(pop_bits + E - 1, max_shift, A, hw->adder);
     cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
 
     c = cm_threshold_unit((1 << hw->max_act_bits) - 1, A, hw->adder);
@@ -337,10 +348,12 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
     /* FETCH: the activation word and each PE's weight word (sign and
-     * magnitude bits; a shift PE's also the exponent field); POP: two
-     * popcounts per PE and exponent; THR: the code. */
-    c = cm_register(hw->lanes + (2 + xb) * R * hw->lanes + 2 * E * R * pop_bits +
-                    R * hw->max_act_bits);
+     * magnitude bits; a shift PE's also the exponent field; an XNOR PE's the
+     * sign only); POP: two popcounts per PE and exponent (an XNOR PE's one,
+     * and the shared count); THR: the code. */
+    c = xnor ? cm_register(hw->lanes + R * hw->lanes + (R + 1) * pop_bits + R * hw->max_act_bits)
+             : cm_register(hw->lanes + (2 + xb) * R * hw->lanes + 2 * E * R * pop_bits +
+                           R * hw->max_act_bits);
     cm_count_add(&d->unit[CM_U_PIPEREG], &c, 1);
 
     int counters[N_COUNTERS];
@@ -374,15 +387,25 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     const int shift = cm_layer_shift(hw, l), E = shift ? cm_hw_exponents(hw) : 1;
     const int pop_bits = cm_bits_for(hw->lanes);
     lc->ops[CM_OPK_LANE] = C * issues_per_channel * hw->lanes;
-    lc->ops_pj[CM_OPK_LANE] = lc->ops[CM_OPK_LANE] *
-        ((3.0 + (shift ? 2.0 * E : 0.0)) * cm_energy_gate_pj(lib, CM_AND2) +
-         cm_energy_gate_pj(lib, CM_XOR2));
-    lc->ops[CM_OPK_POP] = 2.0 * E * C * issues_per_channel;
-    lc->ops_pj[CM_OPK_POP] = lc->ops[CM_OPK_POP] * cm_energy_popcount_pj(hw->lanes);
     lc->ops[CM_OPK_ACC] = C * issues_per_channel;
-    lc->ops_pj[CM_OPK_ACC] =
-        lc->ops[CM_OPK_ACC] * (cm_energy_add_pj(pop_bits + E) + cm_energy_add_pj(A) +
-                               2.0 * (E - 1) * cm_energy_add_pj(pop_bits + E - 1));
+    if (hw->pe == CM_PE_XNOR) {
+        /* a lane's XOR2 and NOR2; one tree a PE, and per issue the shared
+         * count of the gate bits; the subtractor 2 pos - cnt */
+        lc->ops_pj[CM_OPK_LANE] = lc->ops[CM_OPK_LANE] * (cm_energy_gate_pj(lib, CM_XOR2) +
+                                                          cm_energy_gate_pj(lib, CM_NOR2));
+        lc->ops[CM_OPK_POP] = C * issues_per_channel + (double)cy->issue;
+        lc->ops_pj[CM_OPK_ACC] =
+            lc->ops[CM_OPK_ACC] * (cm_energy_add_pj(pop_bits + 1) + cm_energy_add_pj(A));
+    } else {
+        lc->ops_pj[CM_OPK_LANE] = lc->ops[CM_OPK_LANE] *
+            ((3.0 + (shift ? 2.0 * E : 0.0)) * cm_energy_gate_pj(lib, CM_AND2) +
+             cm_energy_gate_pj(lib, CM_XOR2));
+        lc->ops[CM_OPK_POP] = 2.0 * E * C * issues_per_channel;
+        lc->ops_pj[CM_OPK_ACC] =
+            lc->ops[CM_OPK_ACC] * (cm_energy_add_pj(pop_bits + E) + cm_energy_add_pj(A) +
+                                   2.0 * (E - 1) * cm_energy_add_pj(pop_bits + E - 1));
+    }
+    lc->ops_pj[CM_OPK_POP] = lc->ops[CM_OPK_POP] * cm_energy_popcount_pj(hw->lanes);
 
     if (!l->scores) {
         lc->ops[CM_OPK_CMP] = C * P * n_thr_of(l);
@@ -632,7 +655,13 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     d->buf_used_bits[CM_BUF_ACT] = 2.0 * act_need;
     d->buf_used_bits[CM_BUF_WEIGHT] = w_need;
     d->buf_used_bits[CM_BUF_SKIP] = hw->merge == CM_MERGE_NONE ? 0.0 : skip_need;
-    /* The widest access of each buffer sets its banking (energy.h). */
+    /* The widest access of each buffer sets its banking (energy.h). The
+     * weight buffer is banked for the bit-plane weight word (sign and
+     * magnitude bit a lane, and a shift PE's exponent field) on every PE
+     * kind: an XNOR PE reads the sign bits only, from the same macro, so
+     * that two designs that differ in their PEs differ in their PEs alone
+     * (banked for its narrower word, the macro's banks would be twice as
+     * deep and each bit read would cost sqrt(2) more). */
     const int R = hw->pe_rows, A = hw->acc_bits;
     const int MS = hw->score_mul_bits;
     d->buf_word_bits[CM_BUF_ACT] = fmax(hw->lanes, (double)R * hw->max_act_bits);

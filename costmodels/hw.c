@@ -29,8 +29,9 @@ static const struct cm_hw_key keys[] = {
     {"array", "max_w_bits", "bits", "auto or 1..7",
      "weight magnitude planes the shifter supports (ternary 1, heq:5 and heq:7 2, ...); auto: "
      "the network's widest layer"},
-    {"array", "pe", "PE kind", "bitplane, shift",
-     "weight path: bit-planes only, or also one-pass power-of-two weights (max_w_bits exponents)"},
+    {"array", "pe", "PE kind", "bitplane, shift, xnor",
+     "weight path: bit-planes only, or also one-pass power-of-two weights (max_w_bits exponents), "
+     "or binary weights only on one popcount tree (xnor)"},
     {"merge", "kind", "merge unit", "auto, none, add, or, mux",
      "the residual merge unit; auto: the network's"},
     {"merge", "mux", "variant", "auto, or, sel, both",
@@ -87,7 +88,7 @@ const char *cm_mux_variant_name(enum cm_mux_variant v)
 
 const char *cm_pe_kind_name(enum cm_pe_kind k)
 {
-    return k == CM_PE_SHIFT ? "shift" : "bitplane";
+    return k == CM_PE_SHIFT ? "shift" : k == CM_PE_XNOR ? "xnor" : "bitplane";
 }
 
 int cm_hw_exponents(const struct cm_hw *hw)
@@ -225,6 +226,8 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
             hw->pe = CM_PE_BITPLANE;
         else if (strcasecmp(value, "shift") == 0)
             hw->pe = CM_PE_SHIFT;
+        else if (strcasecmp(value, "xnor") == 0)
+            hw->pe = CM_PE_XNOR;
         else
             return cm_fail(err, CM_ERR_ARG, "[array] pe: expected %s, got \"%s\"", k->range,
                            value);

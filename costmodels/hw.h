@@ -32,8 +32,10 @@ enum cm_merge {
  * a weight pass (w_mag_bits passes). SHIFT: also a one-pass path for layers
  * whose weights are all 0 or +-2^e (e < max_w_bits): per lane a sign, a
  * nonzero bit and the exponent, decoded onto max_w_bits pairs of popcount
- * trees whose counts a shift-add sums before the accumulator. */
-enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1 };
+ * trees whose counts a shift-add sums before the accumulator. XNOR: binary
+ * weights only, one popcount tree a PE (the product bits XNOR(w, x) of the
+ * valid lanes) and one shared count of the valid lanes, d = 2 pop - cnt. */
+enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1, CM_PE_XNOR = 2 };
 
 /* The add merge's requantizer (docs/accelerator.md, "The requantizer").
  * MUL: a rq_mul_bits x acc_bits multiplier, any constants. SHIFT: a
@@ -53,7 +55,7 @@ struct cm_hw {
     int max_act_bits;         /* [array] max_act_bits: widest activation code, 0 = auto */
     int max_w_bits;           /* [array] max_w_bits: weight magnitude planes, 0 = auto;
                                  pe = shift: also the exponents 0..max_w_bits-1 */
-    enum cm_pe_kind pe;       /* [array] pe: bitplane or shift */
+    enum cm_pe_kind pe;       /* [array] pe: bitplane, shift or xnor */
     enum cm_merge merge;      /* [merge] kind */
     enum cm_mux_variant mux;  /* [merge] mux: the MUX merge's variant */
     int add_stages;           /* [merge] add_stages: add: 1 (RQ+ADD) or 2 (RQ, ADD) stages */

@@ -46,6 +46,49 @@ void cm_nl_unit_fetch_gating(struct cm_nl *nl, int lanes)
     cm_nl_output(nl, "f", lanes, f);
 }
 
+/* The XNOR PE's fetch gating (docs/accelerator.md, "The XNOR PE"): the
+ * bit-plane gating with the gate made inverted, ng = NAND(valid, OR(x,
+ * sign)), which every PE's lane logic takes, and g = NOT ng for the shared
+ * count tree; f = NOR(x, NOT sign) as before. OR2 + NAND2 + INV + NOR2 a
+ * lane and one shared INV. */
+void cm_nl_unit_fetch_gating_xnor(struct cm_nl *nl, int lanes)
+{
+    int x[CM_NL_MAX_BUS], valid[CM_NL_MAX_BUS], sign;
+    int g[CM_NL_MAX_BUS], ng[CM_NL_MAX_BUS], f[CM_NL_MAX_BUS];
+    cm_nl_input(nl, "x", lanes, x);
+    cm_nl_input(nl, "valid", lanes, valid);
+    cm_nl_input(nl, "sign", 1, &sign);
+    const int nsign = cm_nl_inv(nl, sign);
+    for (int i = 0; i < lanes; i++) {
+        ng[i] = cm_nl_nand(nl, valid[i], cm_nl_or(nl, x[i], sign));
+        g[i] = cm_nl_inv(nl, ng[i]);
+        f[i] = cm_nl_nor(nl, x[i], nsign);
+    }
+    cm_nl_output(nl, "g", lanes, g);
+    cm_nl_output(nl, "ng", lanes, ng);
+    cm_nl_output(nl, "f", lanes, f);
+}
+
+/* The XNOR PE's lane logic, per lane: the product bit of a binary weight
+ * (s = 1 for -1) and the activation bit, t = g AND NOT (s XOR f) =
+ * NOR(s XOR f, ng): XOR2 + NOR2 a lane (the bit-plane lane's 5 cells less
+ * the magnitude gate and the neg output). */
+void cm_nl_unit_lane_logic_xnor(struct cm_nl *nl, int lanes)
+{
+    int s[CM_NL_MAX_BUS], f[CM_NL_MAX_BUS], ng[CM_NL_MAX_BUS], t[CM_NL_MAX_BUS];
+    cm_nl_input(nl, "s", lanes, s);
+    cm_nl_input(nl, "f", lanes, f);
+    cm_nl_input(nl, "ng", lanes, ng);
+    for (int i = 0; i < lanes; i++)
+        t[i] = cm_nl_nor(nl, cm_nl_xor(nl, s[i], f[i]), ng[i]);
+    cm_nl_output(nl, "t", lanes, t);
+}
+
+/* The accumulate stage from the subtractor's operands a and b (dw bits):
+ * d = a - b, then shift and accumulate (cm_nl_unit_accumulator). */
+static void accumulate(struct cm_nl *nl, int dw, const int *a, const int *b, int max_shift,
+                       int acc_bits, enum cm_adder_arch arch);
+
 /* Accumulate stage: d = pos - neg on pop_bits + 1 bits (the subtractor
  * cm_nl_sub of arch on zero-extended operands, constants folded),
  * e = d << sh (the barrel shifter, sh of cm_bits_for(max_shift) bits, d
@@ -56,18 +99,48 @@ void cm_nl_unit_accumulator(struct cm_nl *nl, int pop_bits, int max_shift, int a
                             enum cm_adder_arch arch)
 {
     assert(pop_bits >= 1 && pop_bits < acc_bits && acc_bits <= 64);
-    const int sh_bits = cm_bits_for(max_shift), dw = pop_bits + 1;
-    int pos[64], neg[64], sh[8], clear;
+    const int dw = pop_bits + 1;
+    int pos[64], neg[64];
     cm_nl_input(nl, "pos", pop_bits, pos);
     cm_nl_input(nl, "neg", pop_bits, neg);
-    if (sh_bits > 0)
-        cm_nl_input(nl, "sh", sh_bits, sh);
-    cm_nl_input(nl, "clear", 1, &clear);
-    int a[65], b[65], d[65], e[64], acc[64], kept[64], sum[64];
+    int a[65], b[65];
     for (int i = 0; i < dw; i++) {
         a[i] = i < pop_bits ? pos[i] : CM_NL_0;
         b[i] = i < pop_bits ? neg[i] : CM_NL_0;
     }
+    accumulate(nl, dw, a, b, max_shift, acc_bits, arch);
+}
+
+/* The XNOR PE's accumulate stage: d = 2 pos - cnt (pos the PE's count of
+ * product bits t, cnt the shared count of gate bits g: the lanes whose
+ * product is +-1), the sum of the +-1 products, on pop_bits + 1 bits (d lies
+ * in [-lanes, lanes]; the doubled count is the wiring pos << 1, its LSB the
+ * constant 0), then as cm_nl_unit_accumulator. */
+void cm_nl_unit_accumulator_xnor(struct cm_nl *nl, int pop_bits, int max_shift, int acc_bits,
+                                 enum cm_adder_arch arch)
+{
+    assert(pop_bits >= 1 && pop_bits < acc_bits && acc_bits <= 64);
+    const int dw = pop_bits + 1;
+    int pos[64], cnt[64];
+    cm_nl_input(nl, "pos", pop_bits, pos);
+    cm_nl_input(nl, "cnt", pop_bits, cnt);
+    int a[65], b[65];
+    for (int i = 0; i < dw; i++) {
+        a[i] = i == 0 ? CM_NL_0 : pos[i - 1];
+        b[i] = i < pop_bits ? cnt[i] : CM_NL_0;
+    }
+    accumulate(nl, dw, a, b, max_shift, acc_bits, arch);
+}
+
+static void accumulate(struct cm_nl *nl, int dw, const int *a, const int *b, int max_shift,
+                       int acc_bits, enum cm_adder_arch arch)
+{
+    const int sh_bits = cm_bits_for(max_shift);
+    int sh[8], clear;
+    if (sh_bits > 0)
+        cm_nl_input(nl, "sh", sh_bits, sh);
+    cm_nl_input(nl, "clear", 1, &clear);
+    int d[65], e[64], acc[64], kept[64], sum[64];
     cm_nl_sub(nl, arch, dw, a, b, d, NULL);
     cm_nl_shift(nl, CM_SHIFT_LEFT, dw, d, sh_bits, sh, acc_bits, e);
     const int nclear = cm_nl_inv(nl, clear);
@@ -123,6 +196,30 @@ struct cm_count cm_accumulator(int pop_bits, int max_shift, int acc_bits, enum c
 {
     struct cm_nl nl = {0};
     cm_nl_unit_accumulator(&nl, pop_bits, max_shift, acc_bits, arch);
+    return nl.count;
+}
+
+struct cm_count cm_fetch_gating_xnor(int lanes)
+{
+    assert(lanes >= 1 && lanes <= CM_NL_MAX_BUS);
+    struct cm_nl nl = {0};
+    cm_nl_unit_fetch_gating_xnor(&nl, lanes);
+    return nl.count;
+}
+
+struct cm_count cm_lane_logic_xnor(int lanes)
+{
+    assert(lanes >= 1 && lanes <= CM_NL_MAX_BUS);
+    struct cm_nl nl = {0};
+    cm_nl_unit_lane_logic_xnor(&nl, lanes);
+    return nl.count;
+}
+
+struct cm_count cm_accumulator_xnor(int pop_bits, int max_shift, int acc_bits,
+                                    enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    cm_nl_unit_accumulator_xnor(&nl, pop_bits, max_shift, acc_bits, arch);
     return nl.count;
 }
 

@@ -150,6 +150,38 @@ struct cm_path cm_path_fetch_gating(const struct cm_path_opts *o, int lanes)
     return path_end(&tm);
 }
 
+struct cm_path cm_path_fetch_gating_xnor(const struct cm_path_opts *o, int lanes)
+{
+    assert(lanes >= 1);
+    (void)lanes;
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_fetch_gating_xnor(&nl, 1);
+    return path_end(&tm);
+}
+
+struct cm_path cm_path_lane_logic_xnor(const struct cm_path_opts *o, int lanes)
+{
+    assert(lanes >= 1);
+    (void)lanes;
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_lane_logic_xnor(&nl, 1);
+    return path_end(&tm);
+}
+
+struct cm_path cm_path_accumulator_xnor(const struct cm_path_opts *o, int pop_bits,
+                                        int max_shift, int acc_bits, enum cm_adder_arch arch)
+{
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_accumulator_xnor(&nl, pop_bits, max_shift, acc_bits, arch);
+    return path_end(&tm);
+}
+
 struct cm_path cm_path_accumulator(const struct cm_path_opts *o, int pop_bits, int max_shift,
                                    int acc_bits, enum cm_adder_arch arch)
 {
@@ -279,11 +311,14 @@ enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
     struct cm_path_opts o = {.lib = lib, .mode = CM_DELAY_CELLS, .in_ps = 0.0, .cuts = 1};
     struct cm_path p;
 
-    /* POP: the fetch gating, the lane logic, a popcount tree */
-    p = cm_path_fetch_gating(&o, hw->lanes);
+    /* POP: the fetch gating, the lane logic, a popcount tree (the XNOR PE's
+     * shared count of g is a tree from the gating alone: never longer) */
+    const int xnor = hw->pe == CM_PE_XNOR;
+    p = xnor ? cm_path_fetch_gating_xnor(&o, hw->lanes) : cm_path_fetch_gating(&o, hw->lanes);
     nomem |= p.nomem;
     o.in_ps = p.ps;
     p = hw->pe == CM_PE_SHIFT ? cm_path_lane_logic_shift(&o, hw->lanes, E)
+        : xnor                ? cm_path_lane_logic_xnor(&o, hw->lanes)
                               : cm_path_lane_logic(&o, hw->lanes);
     nomem |= p.nomem;
     o.in_ps = p.ps;
@@ -298,7 +333,8 @@ enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
         nomem |= p.nomem;
         o.in_ps = p.ps;
     }
-    p = cm_path_accumulator(&o, pop_bits + E - 1, max_shift, A, hw->adder);
+    p = xnor ? cm_path_accumulator_xnor(&o, pop_bits, max_shift, A, hw->adder)
+             : cm_path_accumulator(&o, pop_bits + E - 1, max_shift, A, hw->adder);
     nomem |= p.nomem;
     stage(t, CM_STAGE_ACC, p.ps);
 

@@ -76,6 +76,10 @@ struct cm_path cm_path_multiplier(const struct cm_path_opts *o, int a_bits, int 
 struct cm_path cm_path_register(const struct cm_path_opts *o, int bits);
 struct cm_path cm_path_lane_logic(const struct cm_path_opts *o, int lanes);
 struct cm_path cm_path_lane_logic_shift(const struct cm_path_opts *o, int lanes, int n_exp);
+struct cm_path cm_path_fetch_gating_xnor(const struct cm_path_opts *o, int lanes);
+struct cm_path cm_path_lane_logic_xnor(const struct cm_path_opts *o, int lanes);
+struct cm_path cm_path_accumulator_xnor(const struct cm_path_opts *o, int pop_bits,
+                                        int max_shift, int acc_bits, enum cm_adder_arch arch);
 struct cm_path cm_path_shift_add(const struct cm_path_opts *o, int pop_bits, int n_exp,
                                  enum cm_adder_arch arch);
 struct cm_path cm_path_fetch_gating(const struct cm_path_opts *o, int lanes);

@@ -77,6 +77,15 @@ struct cm_count cm_fetch_gating(int lanes);
  * the acc_bits accumulator register. */
 struct cm_count cm_accumulator(int pop_bits, int max_shift, int acc_bits,
                                enum cm_adder_arch arch);
+/* The XNOR PE (docs/accelerator.md, "The XNOR PE"): the shared fetch gating
+ * that also gives the inverted gate ng; one PE's lane logic, the product bit
+ * t = g AND NOT (s XOR f) of a binary weight a lane; its accumulate stage,
+ * d = 2 pos - cnt from its count of t and the shared count of g, then as
+ * cm_accumulator. */
+struct cm_count cm_fetch_gating_xnor(int lanes);
+struct cm_count cm_lane_logic_xnor(int lanes);
+struct cm_count cm_accumulator_xnor(int pop_bits, int max_shift, int acc_bits,
+                                    enum cm_adder_arch arch);
 /* A PE's threshold unit: n_thr comparators of width bits against its
  * thresholds, the code encoder (count of true comparisons, ceil(log2(n_thr+1))
  * bits), and the double-buffered threshold registers (2 * n_thr * width). */

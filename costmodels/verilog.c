@@ -138,6 +138,31 @@ char *cm_verilog_fetch_gating(const char *module, int lanes)
     return emit_end(&e, module);
 }
 
+char *cm_verilog_fetch_gating_xnor(const char *module, int lanes)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_fetch_gating_xnor(&e.nl, lanes);
+    return emit_end(&e, module);
+}
+
+char *cm_verilog_lane_logic_xnor(const char *module, int lanes)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_lane_logic_xnor(&e.nl, lanes);
+    return emit_end(&e, module);
+}
+
+char *cm_verilog_accumulator_xnor(const char *module, int pop_bits, int max_shift, int acc_bits,
+                                  enum cm_adder_arch arch)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_accumulator_xnor(&e.nl, pop_bits, max_shift, acc_bits, arch);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_accumulator(const char *module, int pop_bits, int max_shift, int acc_bits,
                              enum cm_adder_arch arch)
 {

@@ -7,6 +7,7 @@ void fetch_unit::configure(const program &p)
 {
     const cm_hw &hw = p.hw;
     xb_ = p.exp_bits;
+    xnor_ = p.hw.pe == CM_PE_XNOR;
     R_ = hw.pe_rows;
     W_ = (hw.lanes + 63) / 64;
     lanes_ = hw.lanes;
@@ -45,7 +46,7 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
         const uint64_t *nm = buffers::weight_mag(L, R_, t, q, j);
         unsigned long long n = 0;
         for (size_t i = 0; i < RW; i++)
-            n += popc(wsign_[i] ^ ns[i]) + popc(wmag_[i] ^ nm[i]);
+            n += popc(wsign_[i] ^ ns[i]) + (xnor_ ? 0 : popc(wmag_[i] ^ nm[i]));
         wsign_ = ns;
         wmag_ = nm;
         if (xb_ > 0) {
@@ -81,7 +82,7 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
         gate_flip gf = fetch_gate(L.in_kind, x, valid_[w]);
         gf.f &= lane_mask_[w];
         tx += popc(x ^ x_[w]);
-        tgf += popc(gf.g ^ g_[w]) + popc(gf.f ^ f_[w]);
+        tgf += popc(gf.g ^ g_[w]) * (xnor_ ? 2 : 1) + popc(gf.f ^ f_[w]);
         x_[w] = x;
         g_[w] = gf.g;
         f_[w] = gf.f;

@@ -4,9 +4,11 @@
 // into the gate and flip buses g and f (units.h's fetch_gate), and, on an
 // issue's first activation plane, loads each PE's weight word (sign and
 // magnitude planes of the weight pass; on a shift PE also the exponent
-// field, 0 for layers on the bit planes) from the weight buffer. Its
-// registers: the issue's control bits (the FETCH stage register), the
-// activation word, the valid bits and the weight register.
+// field, 0 for layers on the bit planes; on an XNOR PE the sign only) from
+// the weight buffer. Its registers: the issue's control bits (the FETCH stage
+// register), the activation word, the valid bits and the weight register. On
+// an XNOR PE its gating also drives the inverted gate bus ng (the complement
+// of g over the lanes that exist: it toggles with g).
 //
 //     fetch.step(ctl, L, buf);    // the controller's current issue
 //     fetch.g(), fetch.f()        // [words] the buses into the PE array
@@ -47,6 +49,7 @@ SC_MODULE(fetch_unit)
 
 private:
     int R_ = 0, W_ = 0, lanes_ = 0, xb_ = 0;
+    bool xnor_ = false;  // an XNOR PE's weight register: the sign words only
     issue_ctl ctl_;
     std::vector<uint64_t> x_, g_, f_, valid_;  // [W] activation word, gate and flip buses
     std::vector<uint64_t> lane_mask_;         // [W] the lanes that exist

@@ -12,6 +12,8 @@ void pe_array::configure(const program &p)
     pop_bits_ = cm_bits_for(hw.lanes);
     E_ = p.n_exp;
     xb_ = p.exp_bits;
+    xnor_ = hw.pe == CM_PE_XNOR;
+    cnt_ = 0;
     const size_t R = (size_t)R_, W = (size_t)W_, E = (size_t)E_;
     lpos_.assign(R * E * W, 0);
     lneg_.assign(R * E * W, 0);
@@ -183,11 +185,44 @@ void pe_array::pop_shift(const fetch_unit &fetch)
     tog.add(CM_U_PIPEREG, t_pop);
 }
 
+// The XNOR PE's POP: each PE's product bits t = g AND NOT (s XOR f) (the
+// lane bus) and their count (its POP register), and the shared count of the
+// gate bits (the array's one more tree and register).
+void pe_array::pop_xnor(const fetch_unit &fetch)
+{
+    const int W = W_, R = R_;
+    const uint64_t *__restrict ws = fetch.wsign();
+    const uint64_t *__restrict g = fetch.g(), *__restrict f = fetch.f();
+    uint64_t *__restrict lp = lpos_.data(), *__restrict pos = pos_.data();
+    uint64_t t_lane = 0, t_pop = 0, cnt = 0;
+    for (int w = 0; w < W; w++)
+        cnt += popc(g[w]);
+    for (int r = 0; r < R; r++) {
+        uint64_t pa = 0;
+        for (int w = 0; w < W; w++) {
+            const size_t i = (size_t)r * W + w;
+            const uint64_t t = g[w] & ~(ws[i] ^ f[w]);
+            t_lane += popc(t ^ lp[i]);
+            lp[i] = t;
+            pa += popc(t);
+        }
+        t_pop += popc(pa ^ pos[r]);
+        pos[r] = pa;
+    }
+    t_pop += popc(cnt ^ cnt_);
+    cnt_ = cnt;
+    tog.add(CM_U_ARRAY, t_lane);
+    tog.add(CM_U_POPCOUNT, t_pop);
+    tog.add(CM_U_PIPEREG, t_pop);
+}
+
 void pe_array::step_pop(const fetch_unit &fetch)
 {
     if (!advance(pop_ctl_, fetch.ctl(), tog))
         return;
-    if (E_ > 1)
+    if (xnor_)
+        pop_xnor(fetch);
+    else if (E_ > 1)
         pop_shift(fetch);
     else if (W_ == 1)
         pop<1>(fetch);
@@ -231,7 +266,14 @@ void pe_array::step_acc()
         done_ctl_.valid = false;
         return;
     }
-    if (E_ == 1) {
+    if (xnor_) {  // d = 2 pos - cnt: the subtractor's operands
+        for (int r = 0; r < R_; r++) {
+            sum_p_[r] = pos_[(size_t)r] << 1;
+            sum_n_[r] = cnt_;
+        }
+        tog.add(CM_U_ACCUM, acc_all(R_, c.first, c.shift, A_, pop_bits_, sum_p_.data(),
+                                    sum_n_.data(), d_.data(), sh_.data(), acc_.data()));
+    } else if (E_ == 1) {
         tog.add(CM_U_ACCUM, acc_all(R_, c.first, c.shift, A_, pop_bits_, pos_.data(),
                                     neg_.data(), d_.data(), sh_.data(), acc_.data()));
     } else {  // the shift-add: P = sum pos_e << e, N = sum neg_e << e

@@ -12,6 +12,11 @@
 // counts shifted by their exponents, P = sum pos_e << e and N likewise, and
 // subtracts N from P. A bit-plane PE is the case E = 1.
 //
+// An XNOR PE (docs/accelerator.md, "The XNOR PE") runs binary weights only:
+// per lane the product bit t = g AND NOT (s XOR f) onto its one popcount
+// tree, and the array's one shared tree counts the gate bits g (the lanes
+// whose product is +-1); ACC's subtractor forms d = 2 pos - cnt.
+//
 //     pe.step_acc();          // ACC of what POP latched last cycle
 //     pe.step_pop(fetch);     // POP of what FETCH latched last cycle
 //     pe.acc()[r]             // PE r's accumulator
@@ -48,8 +53,11 @@ SC_MODULE(pe_array)
 private:
     template <int WORDS> void pop(const fetch_unit &fetch);
     void pop_shift(const fetch_unit &fetch);
+    void pop_xnor(const fetch_unit &fetch);
 
     int R_ = 0, W_ = 0, A_ = 0, pop_bits_ = 0, E_ = 1, xb_ = 0;
+    bool xnor_ = false;
+    uint64_t cnt_ = 0;                   // the XNOR array's shared count register
     issue_ctl pop_ctl_, done_ctl_;
     std::vector<uint64_t> lpos_, lneg_;  // [R][E][W] lane logic buses
     std::vector<uint64_t> pos_, neg_;    // [R][E] popcount registers

@@ -88,6 +88,49 @@ cb=$(csv_value "$dir/p2-bp.csv" sim total cycles)
 cs=$(csv_value "$dir/p2-sh.csv" sim total cycles)
 check "shift PE: $cs cycles, bit planes $cb" "$([ $((3 * cs)) -lt $((cb + 400)) ]; echo $?)"
 
+# the XNOR PE (issue 15, part 2): a W1A1 network (binary weights, sign
+# activations) runs bit-exactly at the analytic cycles, the same as on the
+# bit-plane PE, on fewer gates and less energy (operation-based and
+# activity-based); a ternary network is infeasible on it, naming the layer
+"$logiq" train --data synthetic --arch 'c8,c8,p,c16,f10' --wq bin --aq sign --epochs 1 -q \
+    -o "$dir/w1a1.qnn" >/dev/null 2>&1
+check "train a W1A1 model" $?
+printf '[array]\npe = bitplane\n' >"$dir/bitplane.ini"
+printf '[array]\npe = xnor\n' >"$dir/xnor.ini"
+for pe in bitplane xnor; do
+    "$logiq" sim "$dir/w1a1.qnn" --hw "$dir/$pe.ini" --data synthetic --images 4 -q --format csv \
+        >"$dir/w1-$pe.csv" 2>"$dir/w1.err"
+    check "sim of the W1A1 model on $pe.ini" $?
+    "$logiq" cost "$dir/w1a1.qnn" --hw "$dir/$pe.ini" --format csv >"$dir/w1c-$pe.csv" 2>"$dir/w1.err"
+    check "cost of the W1A1 model on $pe.ini" $?
+    mm=$(csv_value "$dir/w1-$pe.csv" sim total mismatched_images)
+    cyc=$(csv_value "$dir/w1-$pe.csv" sim total cycles)
+    ana=$(awk -F, '$1=="layer" && $3=="analytic_cycles_per_image" {s += $4} END {print s * 4}' \
+        "$dir/w1-$pe.csv")
+    check "W1A1 on $pe.ini: $mm mismatched images, $cyc cycles simulated, $ana analytic" \
+        "$([ "$mm" = 0 ] && [ "$cyc" = "$ana" ]; echo $?)"
+done
+gb=$(csv_value "$dir/w1c-bitplane.csv" design total nand2_eq)
+gx=$(csv_value "$dir/w1c-xnor.csv" design total nand2_eq)
+eb=$(csv_value "$dir/w1c-bitplane.csv" design total energy_pj)
+ex=$(csv_value "$dir/w1c-xnor.csv" design total energy_pj)
+ab=$(csv_value "$dir/w1-bitplane.csv" energy total activity_pj_per_image)
+ax=$(csv_value "$dir/w1-xnor.csv" energy total activity_pj_per_image)
+cb=$(csv_value "$dir/w1-bitplane.csv" sim total cycles)
+cx=$(csv_value "$dir/w1-xnor.csv" sim total cycles)
+awk -v gb="$gb" -v gx="$gx" -v eb="$eb" -v ex="$ex" -v ab="$ab" -v ax="$ax" -v cb="$cb" -v cx="$cx" \
+    'BEGIN { exit !(gx < gb && ex < eb && ax < ab && cb == cx) }'
+check "XNOR PE: $gx NAND2 eq against $gb, $ex pJ against $eb (activity $ax against $ab), cycles $cx and $cb" $?
+"$logiq" train --data synthetic --arch 'c8,p,f10' --wq twn --aq sign --epochs 1 -q \
+    -o "$dir/tern.qnn" >/dev/null 2>&1
+expect_exit 2 "a ternary network on pe = xnor is infeasible" \
+    "layer 1: sign-magnitude weights.*pe = xnor runs binary weights only" \
+    "$logiq" sim "$dir/tern.qnn" --hw "$dir/xnor.ini" --data synthetic --images 1 -q
+printf '[array]\npe = xnorr\n' >"$dir/bad_pe.ini"
+expect_exit 2 "a bad [array] pe names the key and the choices" \
+    "bad_pe.ini:2.*\[array\] pe: expected bitplane, shift, xnor" \
+    "$logiq" sim "$dir/w1a1.qnn" --hw "$dir/bad_pe.ini" --data synthetic --images 1 -q
+
 # bad input: exit 2 with a one-line message
 printf '[array]\nlanez = 8\n' >"$dir/bad.ini"
 expect_exit 2 "unknown hw.ini key" "lanez: unknown key" \

@@ -307,6 +307,97 @@ static void shift_designs(uint64_t *rng, int n_nets)
            g_sim_cycles - start);
 }
 
+/* Makes every layer of m binary ({-1,+1}: the sign of its code, 0 as +1). */
+static void make_binary(struct nn_qnn *m)
+{
+    for (int l = 0; l < m->n_layers; l++) {
+        struct nn_qnn_layer *L = &m->layers[l];
+        size_t k = (size_t)L->out_c * nn_qnn_fan_in(L);
+        for (size_t i = 0; i < k; i++)
+            L->w[i] = (int8_t)(L->w[i] < 0 ? -1 : 1);
+        L->w_code = NN_WCODE_BINARY;
+        L->w_max = 1;
+        L->w_mag_bits = 0;
+    }
+}
+
+/* Binary-weight networks (every activation kind: pixels, {0,1}, sign and
+ * B-bit codes, every merge) on XNOR PE designs: bit-exact, cycles and
+ * traffic (cosim); the same network costs fewer gates on the XNOR PE than
+ * on the bit-plane PE of the same array; and a layer of sign-magnitude
+ * weights makes the XNOR design infeasible, naming the layer. */
+static void xnor_designs(uint64_t *rng, int n_nets)
+{
+    const long long start = g_sim_cycles;
+    int cheaper = 0;
+    for (int i = 0; i < n_nets; i++) {
+        struct nn_qnn m;
+        random_model(&m, rng, (enum family)(i % N_FAM));
+        make_binary(&m);
+        struct nn_error nerr;
+        if (nn_qnn_validate(&m, &nerr) != NN_OK) {
+            TU_CHECK(0, "binary network %d: invalid: %s", i, nerr.msg);
+            nn_qnn_free(&m);
+            continue;
+        }
+        struct cm_hw hw;
+        random_hw(&hw, rng, &m);
+        hw.pe = CM_PE_XNOR;
+        char what[160];
+        snprintf(what, sizeof what, "binary network %d (%d layers, XNOR PE, %d PEs x %d lanes, "
+                 "acc %d)", i, m.n_layers, hw.pe_rows, hw.lanes, hw.acc_bits);
+        const long long before = g_sim_cycles;
+        cosim(&m, &hw, rng, rng_int(rng, 1, 3), what);
+        TU_CHECK(g_sim_cycles > before, "%s: not simulated", what);
+
+        /* the same array with bit-plane PEs: more gates, the same cycles */
+        double nand2[2] = {0, 0};
+        long long cycles[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            struct cm_hw h = hw;
+            h.pe = k ? CM_PE_BITPLANE : CM_PE_XNOR;
+            struct sim *s = NULL;
+            struct sim_error err;
+            TU_CHECK(sim_open(&s, &m, &h, &err) == SIM_OK, "%s: sim_open: %s", what, err.msg);
+            if (!s)
+                continue;
+            nand2[k] = sim_design(s)->logic_nand2;
+            cycles[k] = sim_design(s)->cycles;
+            sim_close(s);
+        }
+        TU_CHECK(nand2[0] < nand2[1] && cycles[0] == cycles[1],
+                 "%s: XNOR PE %.0f NAND2 eq, bit-plane %.0f; cycles %lld, %lld", what, nand2[0],
+                 nand2[1], cycles[0], cycles[1]);
+        cheaper += nand2[0] < nand2[1];
+        nn_qnn_free(&m);
+    }
+    /* a ternary layer: infeasible on the XNOR PE, with the reason */
+    struct nn_qnn m;
+    random_model(&m, rng, FAM_NONE);
+    make_binary(&m);
+    struct nn_qnn_layer *L = &m.layers[0];
+    L->w_code = NN_WCODE_SIGNMAG;
+    L->w[0] = 0;
+    L->w_mag_bits = 1;
+    struct cm_hw hw;
+    random_hw(&hw, rng, &m);
+    hw.pe = CM_PE_XNOR;
+    struct sim *s = NULL;
+    struct sim_error err;
+    enum sim_status st = sim_open(&s, &m, &hw, &err);
+    TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "layer 1") &&
+                 strstr(err.msg, "pe = xnor runs binary weights only"),
+             "a ternary layer on an XNOR PE: %d %s", (int)st, st == SIM_OK ? "" : err.msg);
+    if (st == SIM_OK)
+        sim_close(s);
+    else
+        printf("ternary layer on an XNOR PE: %s\n", err.msg);
+    nn_qnn_free(&m);
+    printf("co-simulated %d binary networks on XNOR PE designs, %lld cycles: outputs, cycles "
+           "and traffic compared exactly; %d cost fewer gates than on bit-plane PEs\n", n_nets,
+           g_sim_cycles - start, cheaper);
+}
+
 /* Counts the lines of a VCD file: time steps (#t) and value changes (b...
  * id), and whether its header is complete. */
 static void vcd_lines(const char *path, int *header, long *steps, long *changes)
@@ -404,6 +495,7 @@ int main(int argc, char **argv)
     shift_designs(&rng, n_nets / 4 > 8 ? n_nets / 4 : 8);
     scoreboard_catches(&rng);
     vcd_later(&rng);
+    xnor_designs(&rng, n_nets / 4 > 8 ? n_nets / 4 : 8);
     printf("co-simulated %d networks (none %d, or %d, mux %d, add %d), %lld cycles: outputs, "
            "cycles and traffic compared exactly\n", n_nets, per_fam[FAM_NONE], per_fam[FAM_OR],
            per_fam[FAM_MUX], per_fam[FAM_ADD], bitplane_cycles);

@@ -41,6 +41,12 @@
  * the tree pair of its exponent (E pairs of lane buses and popcounts), and
  * the subtractor's output is the shift-add's d = sum_e (pos_e - neg_e) 2^e.
  *
+ * A quarter of them are binary and run on XNOR PE designs: the weight
+ * register holds the sign only, the gating also drives NOT g (toggling with
+ * g), each PE's one lane bus is t = g AND NOT (s XOR f) onto one tree, the
+ * array's shared tree counts g, and the subtractor's output is d = 2 pos -
+ * cnt.
+ *
  * Plus an invariant: an all-zero image leaves the first layer's lane logic,
  * popcounts and accumulators at 0 toggles (their inputs never change from
  * reset).
@@ -76,6 +82,7 @@ struct regs {
     uint8_t g[MAXL], f[MAXL];                      /* fetch buses */
     uint8_t lpos[MAXR][E_MAX][MAXL], lneg[MAXR][E_MAX][MAXL]; /* lane logic buses, per tree pair */
     int64_t pos[MAXR][E_MAX], neg[MAXR][E_MAX];    /* popcount outputs */
+    int64_t cnt;                                   /* XNOR: the shared count of g */
     int64_t d[MAXR], sh[MAXR], acc[MAXR];          /* accumulate stage */
     int64_t thr[MAXR][NT_MAX];                     /* threshold registers */
     uint64_t cmp[MAXR];
@@ -211,6 +218,7 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
         pop_bits++;
     /* a shift PE: E tree pairs, the subtractor pop_bits + E bits wide */
     const int E = hw->pe == CM_PE_SHIFT ? hw->max_w_bits : 1;
+    const int xnor = hw->pe == CM_PE_XNOR;
     const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + E);
     static int oy[4096], ox[4096];
     for (int l = 0; l < m->n_layers; l++) {
@@ -300,9 +308,19 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                 int sign = L->in_code == NN_CODE_SIGN;
                                 g[i] = sign ? valid[i] : xb[i];
                                 f[i] = sign ? !xb[i] : 0;
-                                cnt[CM_U_ARRAY] += (g[i] != s->g[i]) + (f[i] != s->f[i]);
+                                /* an XNOR PE's gating also drives NOT g */
+                                cnt[CM_U_ARRAY] += (g[i] != s->g[i]) * (xnor ? 2 : 1) +
+                                                   (f[i] != s->f[i]);
                                 s->g[i] = g[i];
                                 s->f[i] = f[i];
+                            }
+                            if (xnor) { /* the shared count of the gate bits */
+                                int64_t ng = 0;
+                                for (int i = 0; i < lanes; i++)
+                                    ng += g[i];
+                                cnt[CM_U_POPCOUNT] += hamming((uint64_t)ng, (uint64_t)s->cnt);
+                                cnt[CM_U_PIPEREG] += hamming((uint64_t)ng, (uint64_t)s->cnt);
+                                s->cnt = ng;
                             }
                             for (int r = 0; r < R; r++) {
                                 int c = c0 + r;
@@ -322,15 +340,23 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                             mb = L->w_code == NN_WCODE_BINARY ? 1 : (mag >> j) & 1;
                                         }
                                     }
-                                    if (b == 0) { /* the weight register loads */
+                                    if (b == 0) { /* the weight register loads (an XNOR
+                                                     * PE's: the sign only) */
                                         cnt[CM_U_PIPEREG] += (sb != s->ws[r][i]) +
-                                                             (mb != s->wm[r][i]) +
+                                                             (!xnor && mb != s->wm[r][i]) +
                                                              hamming((uint64_t)ex, s->wx[r][i]);
                                         s->ws[r][i] = (uint8_t)sb;
                                         s->wm[r][i] = (uint8_t)mb;
                                         s->wx[r][i] = (uint8_t)ex;
                                     }
                                     int nz = mb & g[i], nn = sb ^ f[i];
+                                    if (xnor) { /* t = g AND NOT (s XOR f), one tree */
+                                        uint8_t t = (uint8_t)(g[i] & !nn);
+                                        cnt[CM_U_ARRAY] += t != s->lpos[r][0][i];
+                                        s->lpos[r][0][i] = t;
+                                        pc[0] += t;
+                                        continue;
+                                    }
                                     for (int e = 0; e < E; e++) { /* routed to tree pair ex */
                                         uint8_t a = (uint8_t)(nz & !nn & (e == ex));
                                         uint8_t bb = (uint8_t)(nz & nn & (e == ex));
@@ -354,6 +380,8 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                     s->neg[r][e] = nc[e];
                                     d += (pc[e] - nc[e]) * ((int64_t)1 << e);
                                 }
+                                if (xnor) /* d = 2 pos - cnt */
+                                    d = 2 * pc[0] - s->cnt;
                                 int64_t sh = sext((uint64_t)d << (b + j), A);
                                 int first = q == 0 && j == 0 && b == 0;
                                 int64_t a = sext((uint64_t)((first ? 0 : s->acc[r]) + sh), A);
@@ -552,12 +580,21 @@ int main(void)
     printf("SystemC %s\n", sim_systemc_version());
     static const int fams[] = {NN_MERGE_NONE, NN_MERGE_OR, NN_MERGE_MUX, NN_MERGE_ADD};
     static const int lanes[] = {5, 16, 64, 70, 128};
-    int nets = 0, shift_nets = 0;
-    for (int i = 0; i < 60; i++) {
-        /* networks 40..59: power-of-two weights on shift PE designs */
-        const int shift = i >= 40;
+    int nets = 0, shift_nets = 0, xnor_nets = 0;
+    for (int i = 0; i < 80; i++) {
+        /* networks 40..59: power-of-two weights on shift PE designs; 60..79:
+         * binary weights on XNOR PE designs */
+        const int shift = i >= 40 && i < 60, xnor = i >= 60;
         struct nn_qnn m;
         small_net(&m, &rng, fams[i % 4]);
+        for (int l = 0; xnor && l < m.n_layers; l++) {
+            struct nn_qnn_layer *L = &m.layers[l];
+            for (size_t k = 0; k < (size_t)L->out_c * nn_qnn_fan_in(L); k++)
+                L->w[k] = (int8_t)(L->w[k] < 0 ? -1 : 1);
+            L->w_code = NN_WCODE_BINARY;
+            L->w_max = 1;
+            L->w_mag_bits = 0;
+        }
         for (int l = 0; shift && l < m.n_layers; l++) {
             struct nn_qnn_layer *L = &m.layers[l];
             for (size_t k = 0; L->w_code == NN_WCODE_SIGNMAG &&
@@ -592,13 +629,17 @@ int main(void)
                 hw.acc_bits = bits + hw.max_w_bits;
             shift_nets++;
         }
+        if (xnor) {
+            hw.pe = CM_PE_XNOR;
+            xnor_nets++;
+        }
         size_t img = (size_t)m.in_h * m.in_w * m.in_c;
         uint8_t px[3 * 7 * 7 * 2];
         for (size_t k = 0; k < 3 * img; k++)
             px[k] = (uint8_t)rng_int(&rng, 0, 255);
         char what[128];
-        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes%s, %d exponents)", i,
-                 fams[i % 4], hw.pe_rows, hw.lanes, shift ? ", shift PE" : "",
+        snprintf(what, sizeof what, "network %d (merge %d, %d PEs x %d lanes, %s PE, %d exponents)",
+                 i, fams[i % 4], hw.pe_rows, hw.lanes, cm_pe_kind_name(hw.pe),
                  cm_hw_exponents(&hw));
         compare(&m, &hw, px, 3, what);
         nets++;
@@ -622,7 +663,8 @@ int main(void)
         nn_qnn_free(&m);
     }
     printf("recounted the toggles of %d networks (or, mux, add, none; 3 images each; %d on shift "
-           "PE designs): array, popcount, accum, thresh, merge, pool, score, pipeline registers, "
-           "control per layer, exactly\n", nets, shift_nets);
+           "PE designs, %d binary on XNOR PE designs): array, popcount, accum, thresh, merge, "
+           "pool, score, pipeline registers, control per layer, exactly\n", nets, shift_nets,
+           xnor_nets);
     return tu_exit("test_sim_toggles");
 }

@@ -184,6 +184,10 @@ static void build_cases(void)
         add_case("lane_logic", p, cm_lane_logic(n), cm_path_lane_logic(&path_opts, n), cm_verilog_lane_logic(m, n), NULL);
         snprintf(m, sizeof m, "u%03d", n_cases);
         add_case("fetch_gating", p, cm_fetch_gating(n), cm_path_fetch_gating(&path_opts, n), cm_verilog_fetch_gating(m, n), NULL);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("lane_logic_xnor", p, cm_lane_logic_xnor(n), cm_path_lane_logic_xnor(&path_opts, n), cm_verilog_lane_logic_xnor(m, n), NULL);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("fetch_gating_xnor", p, cm_fetch_gating_xnor(n), cm_path_fetch_gating_xnor(&path_opts, n), cm_verilog_fetch_gating_xnor(m, n), NULL);
     }
     /* the shift PE's lane logic: lanes x exponents */
     static const int shl[][2] = {{2, 2}, {8, 3}, {32, 3}, {64, 3}, {16, 4}, {32, 7}, {8, 1}};
@@ -207,6 +211,8 @@ static void build_cases(void)
             snprintf(p, sizeof p, "%d,sh%d,%d %s", accs[i][0], accs[i][1], accs[i][2], an);
             snprintf(m, sizeof m, "u%03d", n_cases);
             add_case("accumulator", p, cm_accumulator(accs[i][0], accs[i][1], accs[i][2], a), cm_path_accumulator(&path_opts, accs[i][0], accs[i][1], accs[i][2], a), cm_verilog_accumulator(m, accs[i][0], accs[i][1], accs[i][2], a), NULL);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("accumulator_xnor", p, cm_accumulator_xnor(accs[i][0], accs[i][1], accs[i][2], a), cm_path_accumulator_xnor(&path_opts, accs[i][0], accs[i][1], accs[i][2], a), cm_verilog_accumulator_xnor(m, accs[i][0], accs[i][1], accs[i][2], a), NULL);
         }
         for (int i = 0; i < 5; i++) {
             snprintf(p, sizeof p, "%d bits, %d exps %s", sha[i][0], sha[i][1], an);

@@ -567,6 +567,8 @@ static int dry_run(const struct sw_spec *s, const struct sw_point *pts, int n,
         fprintf(stderr, "logiq sweep: %s\n", err.msg);
         return sw_status_exit_code(SW_ERR_FORMAT);
     }
+    char art[4096];
+    sweep_art_dir(store_path, art, sizeof art);
     /* the mean time of the points done so far, else a guess */
     double mean_s = NAN, mean_guess = 0.0;
     int n_done_hist = 0;
@@ -587,6 +589,11 @@ static int dry_run(const struct sw_spec *s, const struct sw_point *pts, int n,
     }
     for (int i = 0; i < n; i++)
         mean_guess += guess_point_s(s, &pts[i]) / n;
+    /* the pending points' trainings, each counted once: a point whose
+     * training another pending point (or a done one) shares costs its cost
+     * and sim only */
+    char (*hashes)[17] = calloc((size_t)(n > 0 ? n : 1), sizeof *hashes);
+    int n_hashes = 0, trainings = 0;
     printf("sweep %s (%s): %d points\n", s->name, s->path, n);
     printf("%-16s  %-8s  %s\n", "key", "state", "parameters");
     int pending = 0;
@@ -600,16 +607,32 @@ static int dry_run(const struct sw_spec *s, const struct sw_point *pts, int n,
         point_label(s, &pts[i], label, sizeof label);
         printf("%-16s  %-8s  %s\n", pts[i].key,
                state == SW_DONE ? "done" : state == SW_FAILED ? "failed" : "pending", label);
+        char h[17] = "", model[4400];
+        int shared = 0;
+        if (hashes && sweep_train_hash(s, &pts[i], h) == 0) {
+            for (int k = 0; k < n_hashes && !shared; k++)
+                shared = strcmp(hashes[k], h) == 0;
+            if (!shared)
+                memcpy(hashes[n_hashes++], h, sizeof h);
+            /* trained by an earlier run */
+            sweep_fmt(model, sizeof model, "%s/%s/%s/%s", art,
+                      sw_point_value(s, &pts[i], "method")[0] ? "fp" : "models", h,
+                      sw_point_value(s, &pts[i], "method")[0] ? "model.lqc" : "model.qnn");
+            shared |= access(model, R_OK) == 0;
+        }
         if (run) {
             pending++;
-            double g = guess_point_s(s, &pts[i]);
+            trainings += !shared;
+            double g = shared ? 5.0 : guess_point_s(s, &pts[i]);
             total_s += isnan(mean_s) ? g : mean_s * g / mean_guess;
         }
     }
+    free(hashes);
     char t[32];
     int par = parallel < pending ? parallel : pending;
     cli_format_duration(t, sizeof t, par > 0 ? total_s / par : 0.0);
-    printf("%d to run, %d at a time: about %s (%s)\n", pending, parallel, t,
+    printf("%d to run (%d trainings), %d at a time: about %s (%s)\n", pending, trainings,
+           parallel, t,
            isnan(mean_s) ? "a rough guess until the first point finishes"
                          : "from the points done so far");
     sw_store_close(st);

@@ -26,6 +26,11 @@ void sweep_art_dir(const char *store, char *buf, size_t size);
 int sweep_point(const char *spec_path, const char *key, const char *store_path,
                 const char *shard_dir);
 
+/* The hash naming a point's training (its shared model's folder,
+ * ART/models/HASH or ART/fp/HASH): equal for two points whose network,
+ * training and seed parameters are equal, whatever their hardware's. */
+int sweep_train_hash(const struct sw_spec *s, const struct sw_point *p, char hash[17]);
+
 /* snprintf, without GCC's truncation warnings on paths: a path or message
  * that does not fit is cut, which every caller accepts. */
 int sweep_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

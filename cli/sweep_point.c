@@ -1,20 +1,24 @@
 /* cli/sweep_point.c: one design point of a sweep, in its own process:
  * `logiq sweep SPEC --point KEY` writes the point's hw.ini (the base with
  * the point's overrides), runs `logiq train` (which exports the integer
- * model atomically), `logiq cost --format json` and `logiq sim --format
- * json` as child processes, reads their figures, and writes the point's row
- * in one transaction.
+ * model atomically) unless a point with the same training parameters
+ * already trained the model, `logiq cost --format json` and `logiq sim
+ * --format json` as child processes, reads their figures, and writes the
+ * point's row in one transaction.
  *
- * Files, in ART/KEY/ (ART = the store path's stem + ".d"): hw.ini,
- * model.qnn and its training log model.csv, train.log, cost.json, cost.log,
- * sim.json, sim.log; with a [quantize] method, quantize.log and links to
- * the shared real-valued model in ART/fp/HASH/ (train_shared_fp). Nothing
- * of the point's own is trusted from an earlier attempt: the model and the
- * JSON files are removed first, and the JSON files are written under a
- * temporary name and renamed once parsed. The one exception is the training
- * state train.lqc (logiq train --checkpoint --resume): a killed point's
- * training resumes from its last epoch end, with the same bits as a
- * training never killed; it is removed once the training is done. */
+ * Files, in ART/KEY/ (ART = the store path's stem + ".d"): hw.ini, links to
+ * the shared model in ART/models/HASH/ (model.qnn, its training log
+ * model.csv, train.log, model.weights.csv: train_shared), cost.json, cost.log, sim.json,
+ * sim.log; with a [quantize] method, the model.qnn of its own,
+ * quantize.log and links to the shared real-valued model in ART/fp/HASH/.
+ * Nothing of the point's own is trusted from an earlier attempt: the model
+ * and the JSON files are removed first, and the JSON files are written
+ * under a temporary name and renamed once parsed. A shared model is trusted
+ * once it exists: it is written atomically and its reader checks its CRC.
+ * The training state train.lqc (logiq train --checkpoint --resume) lives
+ * beside it: a killed training resumes from its last epoch end, with the
+ * same bits as a training never killed; it is removed once the training is
+ * done. */
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -390,21 +394,9 @@ static int mkdirs(const char *path)
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* The real-valued model of a point with a [quantize] method. Training is
- * deterministic, so every point with the same training command (the
- * methods and settings of one seed) would train the same bits: they share
- * one model, in ART/fp/HASH/ (HASH: FNV-1a of the command's parameters,
- * the outputs left out). The first point to lock ART/fp/HASH/lock trains it
- * there (model.lqc, model.csv, train.log); a point that finds model.lqc
- * (written atomically, CRC-checked by logiq quantize) reuses it. A failed or
- * killed training leaves no model.lqc (and the lock dies with its holder),
- * so the next point trains again. The point's own folder links the three
- * files. argv: the train command, argv [0, n_key) without its outputs,
- * whose output strings fp_ckpt, fp_log and state (its --checkpoint) are
- * filled here; the training state is removed once the model is written. */
-static int train_shared_fp(const char *art, const char *dir, char **argv, int n_key,
-                           char *fp_ckpt, char *fp_log, char *state, size_t path_size,
-                           char *msg, size_t size)
+/* The hash that names a training: FNV-1a of the train command's
+ * parameters, argv [1, n_key) (the outputs left out), each with its NUL. */
+static int train_hash(char **argv, int n_key, char hash[17], char *msg, size_t size)
 {
     char canon[8192];
     size_t len = 0;
@@ -417,16 +409,53 @@ static int train_shared_fp(const char *art, const char *dir, char **argv, int n_
         memcpy(canon + len, argv[i], w);
         len += w;
     }
-    char hash[17], fp_dir[4300], lock[4400], log[4400];
-    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)sw_fnv1a64(canon, len));
-    sweep_fmt(fp_dir, sizeof fp_dir, "%s/fp/%s", art, hash);
-    sweep_fmt(fp_ckpt, path_size, "%s/model.lqc", fp_dir);
-    sweep_fmt(fp_log, path_size, "%s/model.csv", fp_dir);
-    sweep_fmt(state, path_size, "%s/train.lqc", fp_dir);
-    sweep_fmt(lock, sizeof lock, "%s/lock", fp_dir);
-    sweep_fmt(log, sizeof log, "%s/train.log", fp_dir);
-    if (mkdirs(fp_dir) != 0) {
-        sweep_fmt(msg, size, "%s: cannot create: %s", fp_dir, strerror(errno));
+    snprintf(hash, 17, "%016llx", (unsigned long long)sw_fnv1a64(canon, len));
+    return 0;
+}
+
+int sweep_train_hash(const struct sw_spec *s, const struct sw_point *p, char hash[17])
+{
+    char *argv[96];
+    char strs[2][4200], msg[128];
+    int n_key;
+    train_argv(s, p, "logiq", "", "", "", "", argv, 96, strs, &n_key);
+    return train_hash(argv, n_key, hash, msg, sizeof msg);
+}
+
+/* The model of a point. Training is deterministic, so every point with the
+ * same training command (the network, training and seed parameters, never
+ * the hardware's) would train the same bits: they share one model, in
+ * ART/models/HASH/ (model.qnn, its training log model.csv, train.log, the
+ * real weights' histogram model.weights.csv for the report) or,
+ * for a point with a [quantize] method, its real-valued model in
+ * ART/fp/HASH/ (model.lqc, model.csv, train.log). The first point to lock
+ * the folder's lock trains it there; a point that finds the model (written
+ * atomically, CRC-checked by its reader) reuses it. A failed or killed
+ * training leaves no model (and the lock dies with its holder), so the next
+ * point trains again, resuming from the folder's training state. The
+ * point's own folder links the files. argv: the train command, argv
+ * [0, n_key) without its outputs, whose output strings out (-o or
+ * --save-fp), out_log (--log, the fp form's only) and state (its
+ * --checkpoint) are filled here; the state is removed once the model is
+ * written. *trained tells whether this point trained it. */
+static int train_shared(const char *art, const char *dir, int fp, char **argv, int n_key,
+                        char *out, char *out_log, char *state, size_t path_size, int *trained,
+                        char *msg, size_t size)
+{
+    char hash[17], sdir[4300], lock[4400], log[4400];
+    *trained = 0;
+    if (train_hash(argv, n_key, hash, msg, size) != 0)
+        return -1;
+    const char *kind = fp ? "fp" : "models", *model = fp ? "model.lqc" : "model.qnn";
+    sweep_fmt(sdir, sizeof sdir, "%s/%s/%s", art, kind, hash);
+    sweep_fmt(out, path_size, "%s/%s", sdir, model);
+    if (fp)
+        sweep_fmt(out_log, path_size, "%s/model.csv", sdir);
+    sweep_fmt(state, path_size, "%s/train.lqc", sdir);
+    sweep_fmt(lock, sizeof lock, "%s/lock", sdir);
+    sweep_fmt(log, sizeof log, "%s/train.log", sdir);
+    if (mkdirs(sdir) != 0) {
+        sweep_fmt(msg, size, "%s: cannot create: %s", sdir, strerror(errno));
         return -1;
     }
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -437,19 +466,20 @@ static int train_shared_fp(const char *art, const char *dir, char **argv, int n_
         return -1;
     }
     int rc = 0;
-    if (access(fp_ckpt, R_OK) != 0) {
+    if (access(out, R_OK) != 0) {
         rc = run_step("train", argv, log, msg, size);
         if (rc == 0)
             remove(state);
+        *trained = rc == 0;
     }
     close(fd);
     if (rc != 0)
         return -1;
-    static const char *const files[] = {"model.lqc", "model.csv", "train.log"};
-    for (int i = 0; i < 3; i++) {
+    const char *const files[] = {model, "model.csv", "train.log", "model.weights.csv"};
+    for (int i = 0; i < (fp ? 3 : 4); i++) {
         char link[4400], target[64];
         sweep_fmt(link, sizeof link, "%s/%s", dir, files[i]);
-        sweep_fmt(target, sizeof target, "../fp/%s/%s", hash, files[i]);
+        sweep_fmt(target, sizeof target, "../%s/%s/%s", kind, hash, files[i]);
         remove(link);
         if (symlink(target, link) != 0) {
             sweep_fmt(msg, size, "%s: cannot link to %s: %s", link, target, strerror(errno));
@@ -612,16 +642,19 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         char *argv[96];
         char strs[2][4200];
         int n_key;
-        train_argv(&s, p, self, model, fp_ckpt, model_log, state, argv, 96, strs, &n_key);
+        char shared[4300] = "";  /* the shared model's path (train_shared) */
+        train_argv(&s, p, self, shared, fp_ckpt, model_log, state, argv, 96, strs, &n_key);
+        int trained = 0;
         if (given(&s, p, "method")) {
-            ok = train_shared_fp(art, dir, argv, n_key, fp_ckpt, model_log, state,
-                                 sizeof fp_ckpt, msg, sizeof msg) == 0 &&
+            ok = train_shared(art, dir, 1, argv, n_key, fp_ckpt, model_log, state,
+                              sizeof fp_ckpt, &trained, msg, sizeof msg) == 0 &&
                  quantize_step(&s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0;
         } else {
-            ok = run_step("train", argv, train_log, msg, sizeof msg) == 0;
-            if (ok)
-                remove(state);
+            ok = train_shared(art, dir, 0, argv, n_key, shared, model_log, state,
+                              sizeof shared, &trained, msg, sizeof msg) == 0;
         }
+        if (ok)
+            printf("point %s: %s\n", key, trained ? "trained its model" : "reused a trained model");
     }
     if (ok) {
         struct nn_qnn q;

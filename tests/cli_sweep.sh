@@ -35,7 +35,7 @@ base = $src/costmodels/hw/small.ini
 EOF2
 "$logiq" sweep small.ini --dry-run >dry.out 2>&1
 check "--dry-run exits 0" $?
-check "--dry-run lists 6 pending points and a time" "$([ "$(grep -c ' pending ' dry.out)" -eq 6 ] && grep -q 'to run, 1 at a time: about' dry.out; echo $?)"
+check "--dry-run lists 6 pending points and a time" "$([ "$(grep -c ' pending ' dry.out)" -eq 6 ] && grep -q '^6 to run (6 trainings), 1 at a time: about' dry.out; echo $?)"
 check "--dry-run writes nothing" "$([ ! -e small.db ] && [ ! -e small.d ]; echo $?)"
 
 "$logiq" sweep small.ini -j 2 --store ref.db >ref.out 2>ref.err
@@ -192,6 +192,40 @@ c = merge=mux hw.array.pe_rows=32
 EOF2
 "$logiq" sweep list.ini --dry-run >list.out
 check "a [points] list gives exactly its points" "$(grep -q '^sweep list.*: 3 points' list.out; echo $?)"
+
+# ---- models shared by what they are: 1 training x 20 hardware variants
+# trains once (issue 16, part 2) ----
+cat >hwonly.ini <<EOF2
+[sweep]
+name = hwonly
+[network]
+arch = "c8,p,f10"
+[train]
+epochs = 1
+data = synthetic
+train_limit = 256
+test_limit = 64
+[sim]
+sim_images = 8
+[hw]
+base = $src/costmodels/hw/small.ini
+array.lanes = 8, 16, 32, 64, 128
+array.pe_rows = 2, 4, 8, 16
+EOF2
+"$logiq" sweep hwonly.ini --dry-run >hw-dry.out 2>&1
+check "--dry-run counts 1 training for 20 points" "$(grep -q '^20 to run (1 trainings)' hw-dry.out; echo $?)"
+"$logiq" sweep hwonly.ini -j 2 -q >hw.out 2>&1
+check "the hardware-only sweep exits 0" $?
+check "20 rows, all done" "$([ "$(q hwonly.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 20 ]; echo $?)"
+n_trained=$(cat hwonly.d/*/point.log | grep -c 'trained its model')
+n_reused=$(cat hwonly.d/*/point.log | grep -c 'reused a trained model')
+n_logs=$(grep -l '^training: ' hwonly.d/models/*/train.log | wc -l)
+check "one training ($n_trained trained, $n_reused reused, $n_logs training logs, $(ls hwonly.d/models | wc -l) shared models)" \
+    "$([ "$n_trained" = 1 ] && [ "$n_reused" = 19 ] && [ "$n_logs" = 1 ] && [ "$(ls hwonly.d/models | wc -l)" = 1 ]; echo $?)"
+check "one accuracy, 20 designs" "$([ "$(q hwonly.db "SELECT COUNT(DISTINCT acc_int) || ' ' || COUNT(DISTINCT gates_nand2) FROM points")" = '1 20' ]; echo $?)"
+check "every point links the shared model" "$([ "$(ls -l hwonly.d/*/model.qnn | grep -c -- '-> ../models/')" = 20 ]; echo $?)"
+"$logiq" sweep hwonly.ini --dry-run >hw-dry2.out 2>&1
+check "--dry-run after the run: nothing to run" "$(grep -q '^0 to run (0 trainings)' hw-dry2.out; echo $?)"
 
 # ---- Slurm: the array script, and shards merged into the store ----
 "$logiq" sweep small.ini --store slurm.db --slurm >slurm.out 2>&1

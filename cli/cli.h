@@ -64,11 +64,6 @@ double cli_now(void);
 /* The path of the running logiq executable (to run itself as a child).
  * Returns 0, or -1 after printing why. */
 int cli_self_exe(char *buf, size_t size);
-/* Runs argv[0] (a path) with argv, no shell: its standard output into
- * out (NUL-terminated, cut at size - 1), its standard error to ours, or to
- * /dev/null with quiet_stderr. Returns its exit code, or -1 when it could
- * not be run or was killed. */
-int cli_run_capture(char *const argv[], char *out, size_t size, int quiet_stderr);
 /* An output file written whole or not at all: the caller prints into
  * out->f (a memory stream), then cli_out_commit writes it to path
  * atomically (nn_file_write_atomic). On a full disk or a read-only folder

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "nn/model.h"
 #include "nn/train.h"
+#include "sweeps/exec.h"
 
 #ifndef LOGIQ_SOURCE_DIR
 #define LOGIQ_SOURCE_DIR "."
@@ -105,7 +106,7 @@ static int run_child(const char *self, const char *name, int batches, int thread
     snprintf(t_s, sizeof t_s, "%d", threads);
     char *argv[] = {(char *)self, "bench", "train", "--one", (char *)name, "--batches", b_s,
                     "--threads", t_s, NULL};
-    int rc = cli_run_capture(argv, out, sizeof out, 0);
+    int rc = sw_run_capture(argv, NULL, 0, out, sizeof out);
     return rc == 0 && sscanf(out, "%lf %ld", img_s, peak_kb) == 2 ? 0 : -1;
 }
 
@@ -133,7 +134,7 @@ static int run_torch(const char *variant, int batches, int threads, double *img_
     snprintf(t_s, sizeof t_s, "%d", threads);
     char *argv[] = {"/usr/bin/python3", script, "--variant", (char *)variant, "--batches", b_s,
                     "--threads", t_s, NULL};
-    int rc = cli_run_capture(argv, out, sizeof out, 0);
+    int rc = sw_run_capture(argv, NULL, 0, out, sizeof out);
     return rc == 0 && sscanf(out, "images_per_s %lf", img_s) == 1 ? 0 : -1;
 }
 
@@ -236,8 +237,8 @@ int cmd_bench(int argc, char **argv)
         return 0;
     char probe[64];
     if (access("/usr/bin/python3", X_OK) != 0 ||
-        cli_run_capture((char *[]){"/usr/bin/python3", "-c", "import torch", NULL}, probe,
-                        sizeof probe, 1) != 0) {
+        sw_run_capture((char *[]){"/usr/bin/python3", "-c", "import torch", NULL}, NULL,
+                       SW_CAP_QUIET_STDERR, probe, sizeof probe) != 0) {
         printf("PyTorch: not available (/usr/bin/python3 without torch); no comparison\n");
         return 0;
     }

@@ -4,14 +4,12 @@
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -291,54 +289,6 @@ int cli_self_exe(char *buf, size_t size)
     }
     buf[len] = 0;
     return 0;
-}
-
-int cli_run_capture(char *const argv[], char *out, size_t size, int quiet_stderr)
-{
-    out[0] = 0;
-    int fd[2];
-    if (pipe(fd) != 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            if (quiet_stderr)
-                dup2(null, 2);
-        }
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fd[1]);
-    size_t len = 0;
-    for (;;) {
-        char buf[4096];
-        ssize_t got = read(fd[0], buf, sizeof buf);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        size_t take = (size_t)got < size - 1 - len ? (size_t)got : size - 1 - len;
-        memcpy(out + len, buf, take);
-        len += take;
-    }
-    out[len] = 0;
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int cli_out_open(struct cli_out *out)

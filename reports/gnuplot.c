@@ -1,17 +1,17 @@
-/* reports/gnuplot.c: gnuplot as a child process (gnuplot.h). fork + execv
- * with an argument vector: no shell, so no quoting of paths; its output
- * (stdout and stderr) comes back through a pipe, of which the last 8 KB are
- * kept to name the error. */
+/* reports/gnuplot.c: gnuplot as a child process (gnuplot.h), run by
+ * sw_run_capture (sweeps/exec.h): an argument vector, no shell, so no
+ * quoting of paths; its output (stdout and stderr) comes back through a
+ * pipe, of which the last 8 KB are kept to name the error. */
 #include "reports/gnuplot.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "sweeps/exec.h"
 
 enum { OUT_KEEP = 8192 };
 
@@ -34,64 +34,6 @@ static int find_prog(const char *prog, char *out, size_t size)
         path += n + (path[n] == ':');
     }
     return -1;
-}
-
-/* Runs argv[0] (a path) in dir, its output into out (the last OUT_KEEP - 1
- * bytes, NUL-terminated). Returns its exit code, 128 + the signal that
- * killed it, or -1 when it could not be started (errno set). */
-static int run(char *const argv[], const char *dir, char *out)
-{
-    out[0] = 0;
-    int fd[2];
-    if (pipe(fd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(fd[0]);
-        close(fd[1]);
-        errno = e;
-        return -1;
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null >= 0)
-            dup2(null, 0);
-        dup2(fd[1], 1);
-        dup2(fd[1], 2);
-        close(fd[0]);
-        close(fd[1]);
-        if (dir && chdir(dir) != 0)
-            _exit(126);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fd[1]);
-    size_t len = 0;
-    char buf[4096];
-    for (;;) {
-        ssize_t got = read(fd[0], buf, sizeof buf);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        for (ssize_t i = 0; i < got; i++) {
-            if (len == OUT_KEEP - 1) {  /* keep the newer half */
-                memmove(out, out + OUT_KEEP / 2, OUT_KEEP / 2 - 1);
-                len = OUT_KEEP / 2 - 1;
-            }
-            out[len++] = buf[i];
-        }
-    }
-    out[len] = 0;
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
 }
 
 /* The line of gnuplot's output that names the error: the first holding
@@ -125,7 +67,7 @@ enum rp_status rp_gnuplot_check(const char *prog, struct rp_error *err)
     if (!out)
         return rp_fail(err, RP_ERR_NOMEM, "out of memory");
     char *argv[] = {path, "-e", "set terminal pngcairo; set terminal svg", NULL};
-    int rc = run(argv, NULL, out);
+    int rc = sw_run_capture(argv, NULL, SW_CAP_STDERR | SW_CAP_KEEP_TAIL, out, OUT_KEEP);
     enum rp_status s = RP_OK;
     if (rc != 0) {
         char line[512];
@@ -153,7 +95,7 @@ enum rp_status rp_gnuplot_run(const char *prog, const char *dir, const char *con
     argv[0] = path;
     for (int i = 0; i < n; i++)
         argv[i + 1] = (char *)scripts[i];
-    int rc = run(argv, dir, out);
+    int rc = sw_run_capture(argv, dir, SW_CAP_STDERR | SW_CAP_KEEP_TAIL, out, OUT_KEEP);
     enum rp_status s = RP_OK;
     if (rc != 0) {
         char line[512];

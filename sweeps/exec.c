@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -18,6 +19,69 @@ double sw_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int sw_run_capture(char *const argv[], const char *dir, int flags, char *out, size_t size)
+{
+    out[0] = 0;
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    fflush(NULL);  /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fd[0]);
+        close(fd[1]);
+        errno = e;
+        return -1;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            if (flags & SW_CAP_QUIET_STDERR)
+                dup2(null, 2);
+        }
+        dup2(fd[1], 1);
+        if (flags & SW_CAP_STDERR)
+            dup2(fd[1], 2);
+        close(fd[0]);
+        close(fd[1]);
+        if (dir && chdir(dir) != 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    char buf[4096];
+    for (;;) {
+        ssize_t got = read(fd[0], buf, sizeof buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        for (ssize_t i = 0; i < got; i++) {
+            if (len == size - 1) {
+                if (!(flags & SW_CAP_KEEP_TAIL))
+                    break;  /* keep the first bytes; read on to the end */
+                const size_t half = (size - 1) / 2;  /* keep the newer half */
+                memmove(out, out + (size - 1 - half), half);
+                len = half;
+            }
+            out[len++] = buf[i];
+        }
+    }
+    out[len] = 0;
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
 }
 
 enum sw_status sw_proc_spawn(struct sw_proc *p, char *const argv[], const char *log_path,

@@ -54,6 +54,20 @@ void sw_proc_wait(struct sw_proc *p, struct sw_end *end);
 /* SIGKILL to the process (and its group, if it leads one). */
 void sw_proc_kill(struct sw_proc *p);
 
+/* How sw_run_capture treats the child's output. */
+enum sw_capture_flags {
+    SW_CAP_STDERR = 1,        /* its standard error into out too (else inherited) */
+    SW_CAP_QUIET_STDERR = 2,  /* its standard error to /dev/null */
+    SW_CAP_KEEP_TAIL = 4,     /* out keeps the newest output when it fills (else the first) */
+};
+
+/* Runs argv[0] (a path) with argv, no shell, in dir (NULL: here), stdin
+ * from /dev/null, and waits for it: its standard output into out
+ * (NUL-terminated, at most size - 1 bytes; flags as above). Returns its exit
+ * code, 128 + the signal that killed it, or -1 when it could not be started
+ * (errno set; an execv failure is exit code 127, a chdir failure 126). */
+int sw_run_capture(char *const argv[], const char *dir, int flags, char *out, size_t size);
+
 /* Runs jobs 0..n_jobs-1, `parallel` at a time. */
 struct sw_pool_opts {
     int n_jobs;

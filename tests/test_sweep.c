@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sweeps/exec.h"
 #include "sweeps/filter.h"
 #include "sweeps/pareto.h"
 #include "sweeps/spec.h"
@@ -522,8 +523,38 @@ static void test_pareto(void)
              "equal points are both on the front");
 }
 
+/* sw_run_capture: the child's output, its exit code or signal, the first or
+ * the newest bytes when the buffer fills, stderr captured, discarded or
+ * left alone, the folder it runs in, and a program that does not exist. */
+static void test_run_capture(void)
+{
+    char out[16];
+    char *const echo[] = {"/bin/sh", "-c", "printf 0123456789abcdefghij; exit 3", NULL};
+    int rc = sw_run_capture(echo, NULL, 0, out, sizeof out);
+    TU_CHECK(rc == 3 && strcmp(out, "0123456789abcde") == 0, "first bytes: %d '%s'", rc, out);
+    rc = sw_run_capture(echo, NULL, SW_CAP_KEEP_TAIL, out, sizeof out);
+    TU_CHECK(rc == 3 && strlen(out) <= 15 && strcmp(out + strlen(out) - 3, "hij") == 0,
+             "newest bytes: %d '%s'", rc, out);
+    char *const err[] = {"/bin/sh", "-c", "echo e >&2; echo o", NULL};
+    char big[64];
+    sw_run_capture(err, NULL, SW_CAP_STDERR, big, sizeof big);
+    TU_CHECK(strstr(big, "e\n") && strstr(big, "o\n"), "stderr captured: '%s'", big);
+    sw_run_capture(err, NULL, SW_CAP_QUIET_STDERR, big, sizeof big);
+    TU_CHECK(strcmp(big, "o\n") == 0, "stderr discarded: '%s'", big);
+    char *const pwd[] = {"/bin/pwd", NULL};
+    TU_CHECK(sw_run_capture(pwd, "/tmp", 0, big, sizeof big) == 0 && strcmp(big, "/tmp\n") == 0,
+             "runs in its folder: '%s'", big);
+    char *const kill9[] = {"/bin/sh", "-c", "kill -9 $$", NULL};
+    rc = sw_run_capture(kill9, NULL, 0, big, sizeof big);
+    TU_CHECK(rc == 128 + 9, "killed by signal 9: %d", rc);
+    char *const none[] = {"/nonexistent/program", NULL};
+    rc = sw_run_capture(none, NULL, 0, big, sizeof big);
+    TU_CHECK(rc == 127, "a program that does not exist: %d", rc);
+}
+
 int main(void)
 {
+    test_run_capture();
     test_expansion();
     test_keys();
     test_filter_and_list();

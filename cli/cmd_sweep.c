@@ -420,30 +420,14 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         fprintf(stderr, "logiq sweep: %s: cannot create: %s\n", r.art, strerror(errno));
         return EXIT_WORK;
     }
-    /* one runner per store */
-    char lock[4300];
-    sweep_fmt(lock, sizeof lock, "%s/runner.lock", r.art);
-    int lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0) {  /* a read-only folder, a full disk: not another runner */
-        fprintf(stderr, "logiq sweep: %s: cannot write: %s\n", lock, strerror(errno));
-        return EXIT_WORK;
-    }
-    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "logiq sweep: %s: another logiq sweep is running on this store (%s)\n",
-                store_path, lock);
-        close(lock_fd);
-        return EXIT_WORK;
-    }
     struct sw_error err;
     enum sw_status os = sw_store_open(&r.st, store_path, SW_STORE_CREATE, &err);
     if (os != SW_OK) {
         fprintf(stderr, "logiq sweep: %s\n", err.msg);
-        close(lock_fd);
         return sw_status_exit_code(os);
     }
-    /* the lock file follows the store's path; a store reached through a
-     * symbolic link (another path, the same file) is held by a lock on the
-     * file itself */
+    /* one runner per store: a lock on the store file itself, which holds
+     * whatever path reaches it (a symbolic link, another spelling) */
     int store_lock = open(store_path, O_RDONLY | O_CLOEXEC);
     if (store_lock < 0 || flock(store_lock, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "logiq sweep: %s: another logiq sweep is running on this store (%s)\n",
@@ -451,7 +435,6 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         if (store_lock >= 0)
             close(store_lock);
         sw_store_close(r.st);
-        close(lock_fd);
         return EXIT_WORK;
     }
     char abs_spec[4096];
@@ -462,7 +445,6 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         sw_store_meta_set(r.st, "spec_text", text, &err) != SW_OK) {
         fprintf(stderr, "logiq sweep: %s\n", err.msg);
         sw_store_close(r.st);
-        close(lock_fd);
         close(store_lock);
         return EXIT_WORK;
     }
@@ -470,7 +452,6 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     r.queue = malloc((size_t)n * sizeof *r.queue);
     if (!r.queue) {
         sw_store_close(r.st);
-        close(lock_fd);
         close(store_lock);
         fprintf(stderr, "logiq sweep: out of memory\n");
         return EXIT_WORK;
@@ -481,8 +462,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
             fprintf(stderr, "logiq sweep: %s\n", err.msg);
             free(r.queue);
             sw_store_close(r.st);
-            close(lock_fd);
-            close(store_lock);
+                close(store_lock);
             return EXIT_WORK;
         }
         if (state == SW_DONE)
@@ -498,8 +478,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
         if (cli_self_exe(self, sizeof self) != 0) {
             free(r.queue);
             sw_store_close(r.st);
-            close(lock_fd);
-            close(store_lock);
+                close(store_lock);
             return EXIT_WORK;
         }
         exe = self;
@@ -549,7 +528,6 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
                 "= 'failed'\"\n", store_path);
     free(r.queue);
     sw_store_close(r.st);
-    close(lock_fd);
     close(store_lock);
     return rc;
 }

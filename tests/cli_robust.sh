@@ -160,9 +160,8 @@ expect_exit 2 "train --save-fp through a symlink" "-o $dir/y.qnn and --save-fp $
 check "the file behind the symlink is untouched" $?
 
 # One runner per store, also through a symbolic link: the runner locks the
-# store file itself (the lock file follows the path it was given). A lock
-# held on the real file (as a runner given its real path holds it) refuses
-# a runner given the link.
+# store file itself. A lock held on the real file (as a runner given its
+# real path holds it) refuses a runner given the link, or the same path.
 cat >"$dir/lk.ini" <<EOF2
 [sweep]
 name = lk
@@ -181,6 +180,9 @@ ln -sf real.db "$dir/link.db"
 (cd "$dir" && flock -x real.db "$logiq" sweep lk.ini -q --store link.db --retry-failed >lk2.out 2>&1)
 check "a runner through a symlink is refused while the real store is held ($(head -c 120 "$dir/lk2.out"))" \
     "$(grep -q 'another logiq sweep is running' "$dir/lk2.out"; echo $?)"
+(cd "$dir" && flock -x real.db "$logiq" sweep lk.ini -q --store real.db --retry-failed >lk3.out 2>&1)
+check "a runner on the same path is refused while the store is held ($(head -c 120 "$dir/lk3.out"))" \
+    "$(grep -q 'another logiq sweep is running' "$dir/lk3.out"; echo $?)"
 
 # An architecture that would need more memory than --max-memory (default
 # 16 GiB) is refused before anything is allocated: at once, exit 2.

@@ -30,21 +30,7 @@ trap 'umount "$dir/full" 2>/dev/null; umount "$dir/store" 2>/dev/null' EXIT
 train=(--arch c8,p,f10 --wq bin --aq 1 --data synthetic --epochs 1 --train-limit 128 --test-limit 64 -q)
 "$logiq" train "${train[@]}" -o m.qnn >train.out 2>&1
 check "a model to work on" $?
-cat >s.ini <<EOF2
-[sweep]
-name = s
-[network]
-arch = "c8,p,f10"
-wq = bin, heq:3
-aq = 1
-[train]
-epochs = 1
-data = synthetic
-train_limit = 128
-test_limit = 64
-[hw]
-base = $src/costmodels/hw/small.ini
-EOF2
+tiny_spec s >s.ini
 "$logiq" sweep s.ini -q -j 2 >sweep.out 2>&1
 check "a store to report on" $?
 

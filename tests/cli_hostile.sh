@@ -22,22 +22,10 @@ pwned() { find "$dir" -name 'PWNED*' | head -3; }
 # every file written below is relative to $dir; a command that ran would
 # create PWNEDn in the folder it ran in, all of them under $dir
 spec="n'\$(touch PWNED3)'\`touch PWNED13\`.ini"
-cat >"$spec" <<EOF2
-[sweep]
-name = n'\$(touch PWNED4)'
-[network]
-arch = "c8,p,f10"
-wq = bin, heq:3
-aq = 1
-[train]
-epochs = 1
-data = synthetic
-train_limit = 128
-test_limit = 64
-[hw]
-base = $src/costmodels/hw/small.ini
-design.name = "x\`touch PWNED1\`\$(touch PWNED2)", "<script>alert(1)</script>'; DROP TABLE points; --"
-EOF2
+{
+    tiny_spec "n'\$(touch PWNED4)'"
+    printf '%s\n' 'design.name = "x`touch PWNED1`$(touch PWNED2)", "<script>alert(1)</script>'"'"'; DROP TABLE points; --"'
+} >"$spec"
 store="n'\$(touch PWNED4)'.db"
 
 "$logiq" sweep -q -j 2 -- "$spec" >sweep.out 2>&1

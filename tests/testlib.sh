@@ -6,6 +6,10 @@
 #                            runs CMD and checks its exit code and that PATTERN
 #                            is in what it printed (the one-line error message)
 # q DB SQL                   prints the result of one sqlite3 query on DB
+# tiny_spec NAME             prints a sweep spec named NAME of 4 tiny points (c8,p,f10,
+#                            bin and heq:3, one epoch on 128 synthetic images, 64 test
+#                            images, the small design); its last section is [hw], so
+#                            lines printed after it are [hw] overrides
 # pgrep_here PATTERN         pgrep -f PATTERN, only the processes whose working
 #                            folder is this one (other test runs on the machine
 #                            may run the same commands elsewhere)
@@ -29,4 +33,23 @@ pgrep_here() {
         [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PWD" ] && { echo "$pid"; found=0; }
     done
     return $found
+}
+tiny_spec() {
+    local src
+    src=$(cd "${LOGIQ_TEST_SRC:-$(dirname "${BASH_SOURCE[0]}")}/.." && pwd)
+    cat <<EOF2
+[sweep]
+name = $1
+[network]
+arch = "c8,p,f10"
+wq = bin, heq:3
+aq = 1
+[train]
+epochs = 1
+data = synthetic
+train_limit = 128
+test_limit = 64
+[hw]
+base = $src/costmodels/hw/small.ini
+EOF2
 }

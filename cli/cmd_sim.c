@@ -309,6 +309,7 @@ int cmd_sim(int argc, char **argv)
 
     struct sim *s = NULL;
     struct sim_error serr;
+    sopts.lib = &lib;
     enum sim_status sst = sim_open_opts(&s, &q, &hw, &sopts, &serr);
     if (sst != SIM_OK) {
         if (sst == SIM_ERR_IO)

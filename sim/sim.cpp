@@ -235,10 +235,12 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         return fail(err, SIM_ERR_NOMEM, "out of memory for the design");
     }
     net_from_qnn(*q, s->net, s->layers);
-    cm_lib lib;
-    cm_lib_default(&lib);
+    // the caller's cell library: the design's leakage, its clock at fmax and
+    // the energy of its toggles all come from the same one
+    cm_lib deflib;
+    const cm_lib *lib = opts && opts->lib ? opts->lib : (cm_lib_default(&deflib), &deflib);
     cm_error cerr{};
-    cm_status cst = cm_design_eval(s->design, hw, &lib, &s->net, &cerr);
+    cm_status cst = cm_design_eval(s->design, hw, lib, &s->net, &cerr);
     if (cst != CM_OK) {
         sim_status st = cst == CM_ERR_INFEASIBLE ? SIM_ERR_INFEASIBLE : SIM_ERR_ARG;
         delete s->design;

@@ -102,10 +102,15 @@ struct sim_options {
     int vcd_images;        /* how many images it covers (0: 1) */
     double max_mem_gib;    /* the golden model's workspace limit (<= 0: the default
                               NN_INFER_MAX_MEM_GIB); over it is SIM_ERR_LIMIT */
+    const struct cm_lib *lib; /* the cell library the design is evaluated with (the
+                              hw.ini's tech; NULL: the built-in generic45): its
+                              leakage, cell delays (fmax) and areas; price the
+                              toggles with the same one (cm_energy_activity) */
 };
 
 /* Checks that hw can hold q (cm_design_eval's feasibility rules, with the
- * built-in cell library) and configures the model. hw is as read from a
+ * built-in cell library; sim_open_opts: the options' library) and configures
+ * the model. hw is as read from a
  * hw.ini (`auto` values allowed); the resolved design is sim_design(s). */
 enum sim_status sim_open(struct sim **out, const struct nn_qnn *q, const struct cm_hw *hw,
                          struct sim_error *err);

@@ -131,6 +131,40 @@ expect_exit 2 "a bad [array] pe names the key and the choices" \
     "bad_pe.ini:2.*\[array\] pe: expected bitplane, shift, xnor" \
     "$logiq" sim "$dir/w1a1.qnn" --hw "$dir/bad_pe.ini" --data synthetic --images 1 -q
 
+# a design on another cell library (issue 16, part 5): generic45 with every
+# cell's switching energy doubled and its leakage ten times, the same areas
+# and delays (so the same clock). The same toggles cost twice the energy in
+# every unit, and the leakage energy grows by 9 x the logic's leakage at
+# generic45 (from logiq cost) x the time an image takes, by hand; before
+# the fix, sim evaluated the design with the built-in library and took its
+# leakage from generic45 while pricing the toggles with the other.
+awk '/^library/ { print "library leaky2x"; next }
+     /^[A-Z]/ { $4 = $4 * 2; $5 = $5 * 10 } { print }' \
+    "$src/costmodels/tech/generic45.cells" >"$dir/leaky2x.cells"
+printf '[design]\ntech = leaky2x.cells\n' >"$dir/leaky.ini"
+"$logiq" sim "$dir/m.qnn" --data synthetic --images 4 -q --format csv >"$dir/lib1.csv" 2>&1
+"$logiq" sim "$dir/m.qnn" --hw "$dir/leaky.ini" --data synthetic --images 4 -q --format csv \
+    >"$dir/lib2.csv" 2>&1
+check "sim on the second library" $?
+"$logiq" cost "$dir/m.qnn" --format csv >"$dir/lib1c.csv"
+leak_nw=$(awk -F, '$1=="unit" && $3=="leakage_nw" {s += $4} END {printf "%.17g", s}' "$dir/lib1c.csv")
+cyc=$(csv_value "$dir/lib1.csv" sim total cycles)
+mhz1=$(csv_value "$dir/lib1c.csv" design total clock_mhz)
+for u in xnor_and_array popcount accumulators threshold pipeline_regs control; do
+    a=$(csv_value "$dir/lib1.csv" energy $u activity_pj_per_image)
+    b=$(csv_value "$dir/lib2.csv" energy $u activity_pj_per_image)
+    awk -v a="$a" -v b="$b" 'BEGIN { d = b - 2 * a; exit !(a > 0 && (d < 0 ? -d : d) <= 1e-9 * b) }'
+    check "second library: $u switching energy $b pJ = 2 x $a" $?
+done
+l1=$(csv_value "$dir/lib1.csv" energy leakage activity_pj_per_image)
+l2=$(csv_value "$dir/lib2.csv" energy leakage activity_pj_per_image)
+awk -v l1="$l1" -v l2="$l2" -v nw="$leak_nw" -v cyc="$cyc" -v mhz="$mhz1" \
+    'BEGIN { want = l1 + 9 * nw * (cyc / 4 / mhz) * 1e-3; d = l2 - want;
+             exit !(nw > 0 && (d < 0 ? -d : d) <= 1e-9 * want) }'
+check "second library: leakage $l2 pJ = $l1 + 9 x $leak_nw nW x $cyc/4 cycles at $mhz1 MHz" $?
+[ "$(grep -c '^energy,' "$dir/lib1.csv")" -gt 0 ] && [ "$(csv_value "$dir/lib2.csv" sim total mismatched_images)" = 0 ]
+check "second library: bit-exact" $?
+
 # bad input: exit 2 with a one-line message
 printf '[array]\nlanez = 8\n' >"$dir/bad.ini"
 expect_exit 2 "unknown hw.ini key" "lanez: unknown key" \

@@ -509,7 +509,7 @@ int cmd_cost(int argc, char **argv)
         if (st != NN_OK)
             return usage_error(err.msg);
         char arch[256];
-        if (nn_qnn_meta_get(&q, "arch", arch, sizeof arch))
+        if (nn_qnn_meta_get(&q, NN_META_ARCH, arch, sizeof arch))
             snprintf(net_name, sizeof net_name, "%s (%s)", model_path, arch);
         else
             snprintf(net_name, sizeof net_name, "%s", model_path);

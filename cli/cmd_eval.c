@@ -98,7 +98,7 @@ int cmd_eval(int argc, char **argv)
     if (info)
         print_info(&m);
     char kind[32];
-    if (nn_qnn_meta_get(&m, "data", kind, sizeof kind) && strcmp(data.kind, "fashion") == 0 &&
+    if (nn_qnn_meta_get(&m, NN_META_DATA, kind, sizeof kind) && strcmp(data.kind, "fashion") == 0 &&
         !data.dir && strcmp(kind, "fashion") != 0)
         fprintf(stderr, "logiq eval: note: the model was trained on --data %s; evaluating on "
                 "fashion (pass --data to change)\n", kind);

@@ -290,20 +290,20 @@ int cmd_quantize(int argc, char **argv)
             goto done;
         }
         char v[64];
-        nn_qnn_meta_set(&q, "arch", ck.arch_text);
+        nn_qnn_meta_set(&q, NN_META_ARCH, ck.arch_text);
         snprintf(v, sizeof v, "%g", (double)ck.width);
-        nn_qnn_meta_set(&q, "width", v);
-        nn_qnn_meta_set(&q, "wq", spec);
-        nn_qnn_meta_set(&q, "aq", ck.cfg.aq);
-        nn_qnn_meta_set(&q, "quantized_from", ck_path);
-        nn_qnn_meta_set(&q, "setting", calib ? "post-training" : "data-free");
+        nn_qnn_meta_set(&q, NN_META_WIDTH, v);
+        nn_qnn_meta_set(&q, NN_META_WQ, spec);
+        nn_qnn_meta_set(&q, NN_META_AQ, ck.cfg.aq);
+        nn_qnn_meta_set(&q, NN_META_QUANTIZED_FROM, ck_path);
+        nn_qnn_meta_set(&q, NN_META_SETTING, calib ? "post-training" : "data-free");
         snprintf(v, sizeof v, "%d", calib);
-        nn_qnn_meta_set(&q, "calib", v);
+        nn_qnn_meta_set(&q, NN_META_CALIB, v);
         if (calib) {
             snprintf(v, sizeof v, "%d", seed);
-            nn_qnn_meta_set(&q, "calib_seed", v);
+            nn_qnn_meta_set(&q, NN_META_CALIB_SEED, v);
         }
-        nn_qnn_meta_set(&q, "data", data.kind);
+        nn_qnn_meta_set(&q, NN_META_DATA, data.kind);
         st = cli_qnn_finish(&q, &test, threads, 0.0, (double)acc, out, &err);
         if (st != NN_OK) {
             fprintf(stderr, "logiq quantize: %s\n", err.msg);

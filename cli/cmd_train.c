@@ -467,22 +467,22 @@ int cmd_train(int argc, char **argv)
     st = nn_model_export(&model, &q, &err);
     if (st == NN_OK) {
         char v[64];
-        nn_qnn_meta_set(&q, "arch", arch_text);
+        nn_qnn_meta_set(&q, NN_META_ARCH, arch_text);
         snprintf(v, sizeof v, "%g", (double)width);
-        nn_qnn_meta_set(&q, "width", v);
-        nn_qnn_meta_set(&q, "wq", cfg.wq);
-        nn_qnn_meta_set(&q, "aq", cfg.aq);
+        nn_qnn_meta_set(&q, NN_META_WIDTH, v);
+        nn_qnn_meta_set(&q, NN_META_WQ, cfg.wq);
+        nn_qnn_meta_set(&q, NN_META_AQ, cfg.aq);
         snprintf(v, sizeof v, "%d", seed);
-        nn_qnn_meta_set(&q, "seed", v);
+        nn_qnn_meta_set(&q, NN_META_SEED, v);
         snprintf(v, sizeof v, "%d", o.epochs);
-        nn_qnn_meta_set(&q, "epochs", v);
+        nn_qnn_meta_set(&q, NN_META_EPOCHS, v);
         if (res.interrupted) {
             snprintf(v, sizeof v, "epoch %d batch %d", res.stopped_epoch, res.stopped_batch);
-            nn_qnn_meta_set(&q, "interrupted_at", v);
+            nn_qnn_meta_set(&q, NN_META_INTERRUPTED_AT, v);
         }
-        nn_qnn_meta_set(&q, "data", data.kind);
+        nn_qnn_meta_set(&q, NN_META_DATA, data.kind);
         if (cfg.res_scale == NN_RES_SCALE_POW2)
-            nn_qnn_meta_set(&q, "res_scale", "pow2");
+            nn_qnn_meta_set(&q, NN_META_RES_SCALE, "pow2");
         if (o.sinareq)
             cli_sinareq_meta(&sq, &model, &q);
         st = cli_qnn_finish(&q, &test, threads, cfg.max_mem_gib, (double)res.test_acc_float, out, &err);

@@ -371,12 +371,12 @@ enum nn_status cli_qnn_finish(struct nn_qnn *q, const struct nn_dataset *test, i
 {
     char v[64];
     snprintf(v, sizeof v, "%.17g", float_acc);
-    nn_qnn_meta_set(q, "float_test_acc", v);
+    nn_qnn_meta_set(q, NN_META_FLOAT_TEST_ACC, v);
     int correct = 0;
     enum nn_status st = nn_infer_dataset(q, test, threads, max_gib, &correct, NULL, err);
     if (st == NN_OK) {
         snprintf(v, sizeof v, "%.17g", test->n ? (double)correct / test->n : 0.0);
-        nn_qnn_meta_set(q, "int_test_acc", v);
+        nn_qnn_meta_set(q, NN_META_INT_TEST_ACC, v);
         st = nn_qnn_write(q, out, err);
     }
     if (st == NN_OK) {

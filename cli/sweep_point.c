@@ -664,9 +664,9 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
             ok = 0;
         } else {
             char v[64];
-            if (nn_qnn_meta_get(&q, "int_test_acc", v, sizeof v))
+            if (nn_qnn_meta_get(&q, NN_META_INT_TEST_ACC, v, sizeof v))
                 r.f.acc_int = strtod(v, NULL);
-            if (nn_qnn_meta_get(&q, "float_test_acc", v, sizeof v))
+            if (nn_qnn_meta_get(&q, NN_META_FLOAT_TEST_ACC, v, sizeof v))
                 r.f.acc_float = strtod(v, NULL);
             nn_qnn_free(&q);
             sweep_fmt(r.f.model_path, sizeof r.f.model_path, "%s", model);

@@ -117,8 +117,8 @@ void cli_sinareq_meta(const struct nn_sinareq *s, const struct nn_model *m, stru
              s->o.lq_sched == NN_SINAREQ_LQ_RAMP ? "ramp" : "const",
              s->o.lb_sched == NN_SINAREQ_LB_PHASED ? "phased" : "const", (double)s->o.beta_lr,
              (double)s->o.beta_min);
-    nn_qnn_meta_set(q, "sinareq", opts);
-    nn_qnn_meta_set(q, "wq_layers", wq);
-    nn_qnn_meta_set(q, "sinareq_bits", bits);
-    nn_qnn_meta_set(q, "sinareq_beta", beta);
+    nn_qnn_meta_set(q, NN_META_SINAREQ, opts);
+    nn_qnn_meta_set(q, NN_META_WQ_LAYERS, wq);
+    nn_qnn_meta_set(q, NN_META_SINAREQ_BITS, bits);
+    nn_qnn_meta_set(q, NN_META_SINAREQ_BETA, beta);
 }

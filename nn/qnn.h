@@ -158,4 +158,26 @@ int nn_meta_get(const char *meta, const char *key, char *buf, size_t size);
 /* Appends "key=value\n" (replacing an existing key). Returns 0, or -1 if full. */
 int nn_qnn_meta_set(struct nn_qnn *m, const char *key, const char *value);
 
+/* The metadata keys logiq writes (docs/qnn-format.md, "Metadata"): one name
+ * for the writer and every reader. */
+#define NN_META_ARCH "arch"                     /* the architecture string */
+#define NN_META_WIDTH "width"                   /* --width */
+#define NN_META_WQ "wq"                         /* the weight quantizer spec */
+#define NN_META_AQ "aq"                         /* the activation quantizer */
+#define NN_META_SEED "seed"
+#define NN_META_EPOCHS "epochs"
+#define NN_META_DATA "data"                     /* the data set kind */
+#define NN_META_RES_SCALE "res_scale"           /* pow2: stream scales are +-2^e */
+#define NN_META_INTERRUPTED_AT "interrupted_at" /* "epoch E batch B" of a stopped run */
+#define NN_META_FLOAT_TEST_ACC "float_test_acc" /* the training core's test accuracy */
+#define NN_META_INT_TEST_ACC "int_test_acc"     /* the integer model's test accuracy */
+#define NN_META_QUANTIZED_FROM "quantized_from" /* logiq quantize: the checkpoint */
+#define NN_META_SETTING "setting"               /* post-training or data-free */
+#define NN_META_CALIB "calib"                   /* calibration images */
+#define NN_META_CALIB_SEED "calib_seed"
+#define NN_META_SINAREQ "sinareq"               /* SINAREQ's options */
+#define NN_META_WQ_LAYERS "wq_layers"           /* the learned per-layer specs */
+#define NN_META_SINAREQ_BITS "sinareq_bits"     /* the learned widths */
+#define NN_META_SINAREQ_BETA "sinareq_beta"
+
 #endif

@@ -347,14 +347,14 @@ static double point_widths(const struct rp_data *d, int i, char *widths, size_t 
         return NAN;
     char v[1024];
     double mean = NAN;
-    if (nn_qnn_meta_get(&q, "sinareq_bits", v, sizeof v)) {
+    if (nn_qnn_meta_get(&q, NN_META_SINAREQ_BITS, v, sizeof v)) {
         double sum = 0.0;
         int n = 0;
         for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             sum += atof(t);
             n++;
         }
-        nn_qnn_meta_get(&q, "sinareq_bits", widths, size);
+        nn_qnn_meta_get(&q, NN_META_SINAREQ_BITS, widths, size);
         mean = n ? sum / n : NAN;
     } else {
         const char *wq = rp_point_param(d, i, "wq");

@@ -5,7 +5,8 @@
  * interrupted (SIGINT, SIGTERM), and --resume continues from it: the same
  * command, resumed any number of times, gives the same bits as one run
  * without interruption. The file is a .lqc checkpoint (nn/ckpt.h) with a
- * training-state section; `logiq quantize` reads it too. */
+ * training-state section, whose format is nn/ckpt.c's; `logiq quantize`
+ * reads it too. */
 #ifndef LOGIQ_CLI_TRAIN_CKPT_H
 #define LOGIQ_CLI_TRAIN_CKPT_H
 

@@ -35,6 +35,8 @@
 #include "nn/ckpt.h"
 
 #include "nn/binfile.h"
+#include "nn/sinareq_train.h"
+#include "nn/train.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -168,6 +170,90 @@ const char *nn_ckpt_float(char buf[24], float x)
             break;
     }
     return buf;
+}
+
+int nn_ckpt_train_opts_text(char *buf, size_t size, const struct nn_train_opts *o,
+                            const char *data_kind, int n_train, int threads,
+                            const struct nn_sinareq_opts *sq)
+{
+    char f[6][24];
+    int n = snprintf(buf, size,
+                     "data=%s\ntrain_images=%d\nepochs=%d\nbatch=%d\nlr=%s\noptim=%s\n"
+                     "momentum=%s\nwd=%s\nsched=%s\nstep_every=%d\nstep_gamma=%s\n"
+                     "crop_pad=%d\nhflip=%d\nthreads=%d\n",
+                     data_kind, n_train, o->epochs, o->batch, nn_ckpt_float(f[0], o->lr),
+                     o->optim == NN_OPTIM_SGD ? "sgd" : "adam", nn_ckpt_float(f[1], o->momentum),
+                     nn_ckpt_float(f[2], o->weight_decay),
+                     o->sched == NN_SCHED_STEP ? "step" : o->sched == NN_SCHED_CONST ? "const"
+                                                                                  : "cosine",
+                     o->step_every, nn_ckpt_float(f[3], o->step_gamma), o->aug.crop_pad,
+                     o->aug.hflip, threads);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    if (sq) {
+        int k = snprintf(buf + n, size - (size_t)n,
+                         "sinareq=lq %s lb %s lq_sched %s lb_sched %s beta_lr %s beta_min %s\n",
+                         nn_ckpt_float(f[0], sq->lq), nn_ckpt_float(f[1], sq->lb),
+                         sq->lq_sched == NN_SINAREQ_LQ_RAMP ? "ramp" : "const",
+                         sq->lb_sched == NN_SINAREQ_LB_PHASED ? "phased" : "const",
+                         nn_ckpt_float(f[4], sq->beta_lr), nn_ckpt_float(f[5], sq->beta_min));
+        if (k < 0 || (size_t)k >= size - (size_t)n)
+            return -1;
+        n += k;
+    }
+    return n;
+}
+
+int nn_ckpt_state_text(char *buf, size_t size, size_t len, const struct nn_train_state *s)
+{
+    if (len >= size)
+        return -1;
+    int k = snprintf(buf + len, size - len,
+                     "state_epoch=%d\nstate_batch=%d\nstate_t=%ld\n"
+                     "state_rng_shuffle=%016" PRIx64 "\nstate_rng_aug=%016" PRIx64 "\n"
+                     "state_loss_sum=%.17g\nstate_correct=%ld\nstate_seen=%ld\n"
+                     "state_seconds=%.17g\n",
+                     s->epoch, s->batch, s->t, s->rng_shuffle, s->rng_aug, s->loss_sum,
+                     s->correct, s->seen, s->seconds);
+    if (k < 0 || (size_t)k >= size - len)
+        return -1;
+    return (int)(len + (size_t)k);
+}
+
+enum nn_status nn_ckpt_state_parse(const char *meta, const char *path, struct nn_train_state *s,
+                                   struct nn_error *err)
+{
+    static const char *const keys[] = {"state_epoch", "state_batch", "state_t",
+                                       "state_rng_shuffle", "state_rng_aug", "state_loss_sum",
+                                       "state_correct", "state_seen", "state_seconds"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        char v[128], *end;
+        if (!nn_meta_get(meta, keys[k], v, sizeof v))
+            return nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' missing", path, keys[k]);
+        errno = 0;
+        double d = 0.0;
+        unsigned long long u = 0;
+        const int real = k == 5 || k == 8;
+        if (real)
+            d = strtod(v, &end);
+        else
+            u = strtoull(v, &end, k == 3 || k == 4 ? 16 : 10);
+        if (end == v || *end || errno || v[0] == '-')
+            return nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' = '%s': expected a %s", path,
+                           keys[k], v, real ? "number" : "count");
+        switch (k) {
+        case 0: s->epoch = (int)u; break;
+        case 1: s->batch = (int)u; break;
+        case 2: s->t = (long)u; break;
+        case 3: s->rng_shuffle = u; break;
+        case 4: s->rng_aug = u; break;
+        case 5: s->loss_sum = d; break;
+        case 6: s->correct = (long)u; break;
+        case 7: s->seen = (long)u; break;
+        default: s->seconds = d; break;
+        }
+    }
+    return NN_OK;
 }
 
 /* The options as text; returns its length, or -1 if it does not fit. */

@@ -103,6 +103,26 @@ enum nn_status nn_ckpt_load_state(const struct nn_ckpt *ck, struct nn_model *m, 
 /* 1 if the checkpoint holds a training state (written by --checkpoint). */
 int nn_ckpt_has_state(const struct nn_ckpt *ck);
 
+/* The training state's text (logiq train --checkpoint; its fields are in
+ * docs/checkpoint-format.md, "The training state"). The options that must
+ * not change between a run and its resumption, as "key=value\n" lines (o's,
+ * the data's, the thread count, and SINAREQ's when sq is not NULL) into buf;
+ * returns the length, or -1 if it does not fit. */
+struct nn_train_opts;
+struct nn_train_state;
+struct nn_sinareq_opts;
+int nn_ckpt_train_opts_text(char *buf, size_t size, const struct nn_train_opts *o,
+                            const char *data_kind, int n_train, int threads,
+                            const struct nn_sinareq_opts *sq);
+/* Appends the state's scalars (state_epoch, state_batch, ...) to buf, which
+ * holds len bytes; returns the new length, or -1 if they do not fit. */
+int nn_ckpt_state_text(char *buf, size_t size, size_t len, const struct nn_train_state *s);
+/* Reads the state's scalars back from a checkpoint's metadata into s (its
+ * order and n untouched); NN_ERR_FORMAT names path and the field missing or
+ * malformed. */
+enum nn_status nn_ckpt_state_parse(const char *meta, const char *path, struct nn_train_state *s,
+                                   struct nn_error *err);
+
 /* x as the shortest of %.6g .. %.9g that reads back to the same float
  * ("0.001", not "0.00100000005"): how the options' floats are written. */
 const char *nn_ckpt_float(char buf[24], float x);

@@ -562,6 +562,74 @@ static int sim_step(const struct sw_spec *s, const struct sw_point *p, const cha
     return 0;
 }
 
+/* What the report shows of the model, written beside it so that the report
+ * reads no .qnn (docs/sweeps.md, "Files"): codes.csv, the share of each
+ * layer's integer weight codes (layer,op,kind,w_max,weights,code,count; kind
+ * binary or signmag, one row per code in [-w_max, w_max], binary: -1 and 1),
+ * and, for a SINAREQ model, widths.csv (bits: the learned weight widths, in
+ * the order of the layers that learn one). Each written whole, then renamed. */
+static int write_model_files(const char *dir, const struct nn_qnn *q, char *msg, size_t size)
+{
+    char path[4300], tmp[4400];
+    sweep_fmt(path, sizeof path, "%s/codes.csv", dir);
+    sweep_fmt(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    long *cnt = NULL;
+    int ok = f != NULL;
+    if (ok)
+        fprintf(f, "layer,op,kind,w_max,weights,code,count\n");
+    for (int l = 0; ok && l < q->n_layers; l++) {
+        const struct nn_qnn_layer *ly = &q->layers[l];
+        const int K = ly->w_max, binary = ly->w_code == NN_WCODE_BINARY;
+        const long n = (long)ly->out_c * nn_qnn_fan_in(ly);
+        cnt = calloc((size_t)(2 * K + 1), sizeof *cnt);
+        if (!cnt) {
+            ok = 0;
+            break;
+        }
+        for (long i = 0; i < n; i++)
+            if (ly->w[i] >= -K && ly->w[i] <= K)
+                cnt[ly->w[i] + K]++;
+        for (int c = -K; c <= K; c++)
+            if (!binary || c != 0)
+                fprintf(f, "%d,%s,%s,%d,%ld,%d,%ld\n", l + 1,
+                        ly->op == NN_QNN_CONV ? "conv" : "dense", binary ? "binary" : "signmag",
+                        K, n, c, cnt[c + K]);
+        free(cnt);
+        cnt = NULL;
+    }
+    if (f) {
+        ok &= !ferror(f);
+        ok &= fclose(f) == 0;
+    }
+    if (!ok || rename(tmp, path) != 0) {
+        sweep_fmt(msg, size, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    char bits[1024];
+    if (!nn_qnn_meta_get(q, NN_META_SINAREQ_BITS, bits, sizeof bits))
+        return 0;
+    sweep_fmt(path, sizeof path, "%s/widths.csv", dir);
+    sweep_fmt(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    ok = f != NULL;
+    if (ok) {
+        fprintf(f, "bits\n");
+        for (char *save = NULL, *t = strtok_r(bits, ",", &save); t;
+             t = strtok_r(NULL, ",", &save))
+            fprintf(f, "%d\n", atoi(t));
+        ok &= !ferror(f);
+        ok &= fclose(f) == 0;
+    }
+    if (!ok || rename(tmp, path) != 0) {
+        sweep_fmt(msg, size, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int sweep_point(const char *spec_path, const char *key, const char *store_path,
                 const char *shard_dir)
 {
@@ -638,6 +706,11 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         remove(model);  /* never trust an earlier attempt's model */
         remove(cost_json);
         remove(sim_json);
+        char mf[4300];
+        sweep_fmt(mf, sizeof mf, "%s/codes.csv", dir);
+        remove(mf);
+        sweep_fmt(mf, sizeof mf, "%s/widths.csv", dir);
+        remove(mf);
         remove(fp_ckpt);
         char *argv[96];
         char strs[2][4200];
@@ -668,6 +741,7 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
                 r.f.acc_int = strtod(v, NULL);
             if (nn_qnn_meta_get(&q, NN_META_FLOAT_TEST_ACC, v, sizeof v))
                 r.f.acc_float = strtod(v, NULL);
+            ok = write_model_files(dir, &q, msg, sizeof msg) == 0;
             nn_qnn_free(&q);
             sweep_fmt(r.f.model_path, sizeof r.f.model_path, "%s", model);
             sweep_fmt(r.f.log_path, sizeof r.f.log_path, "%s/model.csv", dir);

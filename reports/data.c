@@ -288,6 +288,18 @@ static enum rp_status load_params(struct rp_data *d, sqlite3 *db, struct rp_erro
     return RP_OK;
 }
 
+int rp_point_file(const struct rp_point *p, const char *name, char *path, size_t size)
+{
+    if (!p->model_path[0])
+        return 0;
+    const char *slash = strrchr(p->model_path, '/');
+    if (slash)
+        snprintf(path, size, "%.*s/%s", (int)(slash - p->model_path), p->model_path, name);
+    else
+        snprintf(path, size, "%s", name);
+    return 1;
+}
+
 const char *rp_point_param(const struct rp_data *d, int point, const char *name)
 {
     const char *kv = d->pts[point].kv;

@@ -79,6 +79,13 @@ void rp_data_free(struct rp_data *d);
 
 /* A point's value of a parameter (merge, wq, hw.array.pe_rows ...), or NULL. */
 const char *rp_point_param(const struct rp_data *d, int point, const char *name);
+/* The most layers a point's files describe (a .qnn's bound). */
+#define RP_MAX_LAYERS 256
+/* The path of a file its sweep point wrote beside its model (codes.csv,
+ * widths.csv, model.weights.csv: docs/sweeps.md), in the model's folder as
+ * the store names it (resolved like model_path). Returns 1, or 0 when the
+ * point has no model. */
+int rp_point_file(const struct rp_point *p, const char *name, char *path, size_t size);
 
 /* A training log (docs/training-log.md): named numeric columns, one row an
  * epoch. An empty field or a non-number is NAN; so is test_acc's -1 ("not

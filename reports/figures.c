@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/qnn.h"
-#include "nn/weight_hist.h"
 #include "reports/escape.h"
 
 /* ---- styles ---- */
@@ -789,8 +787,8 @@ static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
                                 const struct rp_trainlog *t, struct rp_error *err)
 {
     const struct rp_point *p = &r->data.pts[pi];
-    int cols[NN_QNN_MAX_LAYERS], layer[NN_QNN_MAX_LAYERS], n = 0;
-    for (int c = 0; c < t->n_cols && n < NN_QNN_MAX_LAYERS; c++) {
+    int cols[RP_MAX_LAYERS], layer[RP_MAX_LAYERS], n = 0;
+    for (int c = 0; c < t->n_cols && n < RP_MAX_LAYERS; c++) {
         int l, len = 0;
         if (sscanf(t->cols[c], "l%d_step%n", &l, &len) == 1 && t->cols[c][len] == 0 &&
             log_has(t, c)) {
@@ -841,7 +839,7 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
                                  const struct rp_trainlog *t, struct rp_error *err)
 {
     const struct rp_point *p = &r->data.pts[pi];
-    int n_layers = 0, layer[NN_QNN_MAX_LAYERS], first[NN_QNN_MAX_LAYERS], count[NN_QNN_MAX_LAYERS];
+    int n_layers = 0, layer[RP_MAX_LAYERS], first[RP_MAX_LAYERS], count[RP_MAX_LAYERS];
     int *csv_col = malloc(((size_t)t->n_cols + 1) * sizeof *csv_col), n_out = 0;
     if (!csv_col)
         return rp_fail(err, RP_ERR_NOMEM, "out of memory");
@@ -850,7 +848,7 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
         if (sscanf(t->cols[c], "l%d_q%d%n", &l, &k, &len) != 2 || t->cols[c][len] != 0)
             continue;
         if (n_layers == 0 || layer[n_layers - 1] != l) {
-            if (n_layers == NN_QNN_MAX_LAYERS)
+            if (n_layers == RP_MAX_LAYERS)
                 break;
             layer[n_layers] = l;
             first[n_layers] = n_out;
@@ -937,7 +935,8 @@ static int rounding_quantizers(const struct rp_data *d, int pi)
 /* The real-valued weights of up to four layers of one point (the first, two
  * between, the last) with the quantizer's thresholds: the HEQ paper's Fig. 1,
  * from the MODEL.weights.csv that `logiq train` writes beside the model
- * (format: nn/weight_hist.c). Absent file: a note, no figure. */
+ * (format: nn/weight_hist.c; the report reads it as text). Absent file: a
+ * note, no figure. */
 static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, int pi,
                                         struct rp_error *err)
 {
@@ -958,15 +957,17 @@ static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, in
     /* pass 1: the layers, their largest bar */
     char line[512];
     int n_layers = 0;
-    double peak[NN_QNN_MAX_LAYERS + 1] = {0};
+    double peak[RP_MAX_LAYERS + 1] = {0};
+    int bins = 0;
     while (fgets(line, sizeof line, in)) {
         int l;
         char kind[8];
         double x, c;
         if (sscanf(line, "%d,%*[^,],%7[^,],%lf,%lf", &l, kind, &x, &c) == 4 && l >= 1 &&
-            l <= NN_QNN_MAX_LAYERS && strcmp(kind, "bin") == 0) {
+            l <= RP_MAX_LAYERS && strcmp(kind, "bin") == 0) {
             n_layers = l > n_layers ? l : n_layers;
             peak[l] = c > peak[l] ? c : peak[l];
+            bins += l == 1;
         }
     }
     if (n_layers == 0) {
@@ -992,7 +993,7 @@ static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, in
              "Histograms of the real-valued (proxy) weights of layers %d to %d at the end of "
              "training, %d bins over +-max|w|, with the quantizer's decision thresholds "
              "(dashed; of the layer's first scale group), as in the HEQ paper's Fig. 1.",
-             pick[0], pick[n_pick - 1], NN_WHIST_BINS);
+             pick[0], pick[n_pick - 1], bins);
     /* pass 2: the picked layers' rows, verbatim */
     rewind(in);
     long rows = 0;
@@ -1031,58 +1032,71 @@ static enum rp_status fig_float_weights(struct rp_report *r, const char *dir, in
 }
 
 /* The histogram of one point's integer weight codes per layer (HEQ paper
- * Fig. 3, after quantization), from its .qnn. */
+ * Fig. 3, after quantization), from the codes.csv its sweep point wrote
+ * beside the model (docs/sweeps.md: layer,op,kind,w_max,weights,code,count). */
+struct code_layer {
+    int conv, binary, w_max;  /* conv or dense; binary or sign-magnitude */
+    long weights;
+};
+
 static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
                                   struct rp_error *err)
 {
     const struct rp_data *d = &r->data;
     const struct rp_point *p = &d->pts[pi];
-    if (!p->model_path[0])
-        return rp_report_note(r, "point %s: no .qnn model found, no weight histogram", p->key)
+    char path[4200];
+    FILE *in = rp_point_file(p, "codes.csv", path, sizeof path) ? fopen(path, "r") : NULL;
+    if (!in)
+        return rp_report_note(r, "point %s: %s: not found; no weight histogram", p->key,
+                              p->model_path[0] ? path : "no model")
                    ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
-    struct nn_qnn m;
-    struct nn_error ne;
-    if (nn_qnn_read(&m, p->model_path, &ne) != NN_OK)
-        return rp_report_note(r, "point %s: %s; no weight histogram", p->key, ne.msg)
+    /* pass 1: the layers and the widest code range */
+    static struct code_layer ly[RP_MAX_LAYERS + 1];
+    memset(ly, 0, sizeof ly);
+    char line[256];
+    int L = 0, kmax = 1;
+    while (fgets(line, sizeof line, in)) {
+        int l, K, code;
+        long n, count;
+        char op[8], kind[8];
+        if (sscanf(line, "%d,%7[^,],%7[^,],%d,%ld,%d,%ld", &l, op, kind, &K, &n, &code, &count) !=
+                7 || l < 1 || l > RP_MAX_LAYERS || K < 1 || K > 127)
+            continue;
+        L = l > L ? l : L;
+        kmax = K > kmax ? K : kmax;
+        ly[l].conv = strcmp(op, "conv") == 0;
+        ly[l].binary = strcmp(kind, "binary") == 0;
+        ly[l].w_max = K;
+        ly[l].weights = n;
+    }
+    if (L == 0) {
+        fclose(in);
+        return rp_report_note(r, "point %s: %s holds no weight codes", p->key, path)
                    ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
-    int kmax = 1, L = m.n_layers;
-    for (int l = 0; l < L; l++)
-        kmax = m.layers[l].w_max > kmax ? m.layers[l].w_max : kmax;
-    int nb = 2 * kmax + 1;
-    double *share = malloc(((size_t)L * (size_t)nb + 1) * sizeof *share);
-    long *n_w = calloc((size_t)L + 1, sizeof *n_w);
-    if (!share || !n_w) {
-        free(share);
-        free(n_w);
-        nn_qnn_free(&m);
+    }
+    const int nb = 2 * kmax + 1;
+    double *share = malloc((size_t)L * (size_t)nb * sizeof *share);
+    if (!share) {
+        fclose(in);
         return rp_fail(err, RP_ERR_NOMEM, "out of memory");
     }
+    for (size_t k = 0; k < (size_t)L * (size_t)nb; k++)
+        share[k] = NAN;  /* not a level of the layer */
+    /* pass 2: the shares */
+    rewind(in);
+    while (fgets(line, sizeof line, in)) {
+        int l, K, code;
+        long n, count;
+        char op[8], kind[8];
+        if (sscanf(line, "%d,%7[^,],%7[^,],%d,%ld,%d,%ld", &l, op, kind, &K, &n, &code, &count) ==
+                7 && l >= 1 && l <= L && code >= -kmax && code <= kmax && n > 0)
+            share[(size_t)(l - 1) * (size_t)nb + (size_t)(code + kmax)] = (double)count / n;
+    }
+    fclose(in);
     int binary_any = 0, signmag_any = 0;
-    for (int l = 0; l < L; l++) {
-        const struct nn_qnn_layer *ly = &m.layers[l];
-        long n = (long)ly->out_c * nn_qnn_fan_in(ly);
-        long *cnt = calloc((size_t)nb, sizeof *cnt);
-        if (!cnt) {
-            free(share);
-            free(n_w);
-            nn_qnn_free(&m);
-            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
-        }
-        for (long i = 0; i < n; i++) {
-            int c = ly->w[i];
-            if (c >= -kmax && c <= kmax)
-                cnt[c + kmax]++;
-        }
-        n_w[l] = n;
-        int binary = ly->w_code == NN_WCODE_BINARY;
-        binary_any |= binary;
-        signmag_any |= !binary;
-        for (int b = 0; b < nb; b++) {
-            int code = b - kmax;
-            int level = binary ? (code == -1 || code == 1) : (code >= -ly->w_max && code <= ly->w_max);
-            share[(size_t)l * (size_t)nb + (size_t)b] = level && n ? (double)cnt[b] / n : NAN;
-        }
-        free(cnt);
+    for (int l = 1; l <= L; l++) {
+        binary_any |= ly[l].w_max > 0 && ly[l].binary;
+        signmag_any |= ly[l].w_max > 0 && !ly[l].binary;
     }
     char name[64], title[400];
     point_fig_names(p, "weights", "Integer weight codes per layer", name, title);
@@ -1090,8 +1104,6 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
     enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_WEIGHTS, pi, title, 800, 520, err);
     if (s != RP_OK) {
         free(share);
-        free(n_w);
-        nn_qnn_free(&m);
         return s;
     }
     int thresholds = signmag_any && !binary_any && rounding_quantizers(d, pi);
@@ -1138,15 +1150,13 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
                       "\"gray30\"\n");
     fprintf(g.gp, "    plot \\\n");
     for (int l = 0; l < L; l++) {
-        const struct nn_qnn_layer *ly = &m.layers[l];
         fprintf(g.gp, "        \"%s.csv\" skip 1 using ($1 + %g):%d with boxes title \"layer %d "
                       "(%s, %ld weights)\"%s\n",
-                name, (l - (L - 1) / 2.0) * bw, l + 2, l + 1,
-                ly->op == NN_QNN_CONV ? "conv" : "dense", n_w[l], l + 1 < L ? ", \\" : "");
+                name, (l - (L - 1) / 2.0) * bw, l + 2, l + 1, ly[l + 1].conv ? "conv" : "dense",
+                ly[l + 1].weights,
+                l + 1 < L ? ", \\" : "");
     }
     free(share);
-    free(n_w);
-    nn_qnn_free(&m);
     return fig_end(&g, dir, err);
 }
 

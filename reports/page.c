@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/qnn.h"
 #include "reports/escape.h"
 
 struct out {
@@ -334,38 +333,41 @@ static int by_quantizer(const void *a, const void *b)
     return px != py ? px - py : strcmp(x->setting, y->setting);
 }
 
-/* A point's weight widths: the learned ones the .qnn records (sinareq_bits),
- * else B of its dorefa:B / wrpn:B for every hidden layer. Returns the mean,
- * NAN when unknown; widths gets the list. */
+/* A point's weight widths: the learned ones its sweep point wrote beside
+ * the model (widths.csv, from the .qnn's sinareq_bits), else B of its
+ * dorefa:B / wrpn:B for every hidden layer. Returns the mean, NAN when
+ * unknown; widths gets the list. */
 static double point_widths(const struct rp_data *d, int i, char *widths, size_t size)
 {
     const struct rp_point *p = &d->pts[i];
     widths[0] = 0;
-    struct nn_qnn q;
-    struct nn_error ne;
-    if (!p->model_path[0] || nn_qnn_read(&q, p->model_path, &ne) != NN_OK)
-        return NAN;
-    char v[1024];
-    double mean = NAN;
-    if (nn_qnn_meta_get(&q, NN_META_SINAREQ_BITS, v, sizeof v)) {
+    char path[4200];
+    FILE *f = rp_point_file(p, "widths.csv", path, sizeof path) ? fopen(path, "r") : NULL;
+    if (f) {
+        char line[64];
         double sum = 0.0;
         int n = 0;
-        for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            sum += atof(t);
+        size_t len = 0;
+        while (fgets(line, sizeof line, f)) {
+            char *end;
+            long b = strtol(line, &end, 10);
+            if (end == line)
+                continue;  /* the header */
+            sum += (double)b;
             n++;
+            int w = snprintf(widths + len, size - len, "%s%ld", n > 1 ? "," : "", b);
+            if (w > 0 && (size_t)w < size - len)
+                len += (size_t)w;
         }
-        nn_qnn_meta_get(&q, NN_META_SINAREQ_BITS, widths, size);
-        mean = n ? sum / n : NAN;
-    } else {
-        const char *wq = rp_point_param(d, i, "wq");
-        const char *colon = wq ? strchr(wq, ':') : NULL;
-        if (colon) {
-            mean = atof(colon + 1);
-            snprintf(widths, size, "%s for every hidden layer", colon + 1);
-        }
+        fclose(f);
+        return n ? sum / n : NAN;
     }
-    nn_qnn_free(&q);
-    return mean;
+    const char *wq = rp_point_param(d, i, "wq");
+    const char *colon = wq ? strchr(wq, ':') : NULL;
+    if (!colon)
+        return NAN;
+    snprintf(widths, size, "%s for every hidden layer", colon + 1);
+    return atof(colon + 1);
 }
 
 /* The SINAREQ points and their DoReFa / WRPN baselines, one row per

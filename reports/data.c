@@ -5,7 +5,6 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +23,6 @@ static char *dup_str(const char *s)
     if (r)
         memcpy(r, s, n);
     return r;
-}
-
-static double col_real(sqlite3_stmt *q, int i)
-{
-    return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
-}
-
-static const char *col_text(sqlite3_stmt *q, int i)
-{
-    const char *t = (const char *)sqlite3_column_text(q, i);
-    return t ? t : "";
 }
 
 static int readable(const char *path)
@@ -76,143 +64,6 @@ found:
         snprintf(out, size, "%s", cand);
 }
 
-static enum rp_status db_fail(sqlite3 *db, struct rp_error *err, const char *path,
-                              const char *what)
-{
-    int code = sqlite3_errcode(db);
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_ERROR)
-        return rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (%s: %s)", path, what,
-                       sqlite3_errmsg(db));
-    return rp_fail(err, RP_ERR_STORE, "%s: cannot read the result store (%s: %s)", path, what,
-                   sqlite3_errmsg(db));
-}
-
-static enum rp_status meta_get(sqlite3 *db, const char *path, const char *name, char **out,
-                               struct rp_error *err)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &q, NULL) !=
-        SQLITE_OK)
-        return db_fail(db, err, path, "meta");
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    *out = dup_str(rc == SQLITE_ROW ? col_text(q, 0) : "");
-    sqlite3_finalize(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(db, err, path, "meta");
-    return *out ? RP_OK : rp_fail(err, RP_ERR_NOMEM, "out of memory");
-}
-
-static int find_point(const struct rp_data *d, const char *key)
-{
-    int lo = 0, hi = d->n - 1;  /* points are ordered by key */
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = strcmp(d->pts[mid].key, key);
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
-}
-
-static enum rp_status load_points(struct rp_data *d, sqlite3 *db, struct rp_error *err)
-{
-    const char *path = d->store_path;
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT key, status, error, arch_eff, merge_kind, \"merge\", acc_int, "
-                           "acc_float, gates_nand2, energy_op_pj, latency_us, area_um2, cycles, "
-                           "merge_nand2, merge_energy_pj, train_s, wall_s, model_path, log_path, "
-                           "cost_path, acc_sim, sim_match, energy_act_pj FROM points ORDER BY key",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_fail(db, err, path, "points");
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (d->n == cap) {
-            cap = cap ? 2 * cap : 32;
-            struct rp_point *p = realloc(d->pts, (size_t)cap * sizeof *p);
-            if (!p) {
-                sqlite3_finalize(q);
-                return rp_fail(err, RP_ERR_NOMEM, "out of memory");
-            }
-            d->pts = p;
-        }
-        struct rp_point *p = &d->pts[d->n++];
-        memset(p, 0, sizeof *p);
-        snprintf(p->key, sizeof p->key, "%s", col_text(q, 0));
-        p->status = strcmp(col_text(q, 1), "done") == 0 ? SW_DONE : SW_FAILED;
-        p->error = dup_str(p->status == SW_DONE ? "" : col_text(q, 2));
-        p->kv = NULL;
-        if (!p->error) {
-            sqlite3_finalize(q);
-            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
-        }
-        if (p->status == SW_FAILED && !p->error[0]) {
-            free(p->error);
-            p->error = dup_str("(no reason recorded)");
-        }
-        snprintf(p->arch_eff, sizeof p->arch_eff, "%s", col_text(q, 3));
-        snprintf(p->merge, sizeof p->merge, "%s", col_text(q, 4)[0] ? col_text(q, 4)
-                                                  : col_text(q, 5)[0] ? col_text(q, 5) : "none");
-        double *fig[] = {&p->acc_int, &p->acc_float, &p->gates_nand2, &p->energy_op_pj,
-                         &p->latency_us, &p->area_um2, &p->cycles, &p->merge_nand2,
-                         &p->merge_energy_pj, &p->train_s, &p->wall_s};
-        for (int i = 0; i < (int)(sizeof fig / sizeof fig[0]); i++)
-            *fig[i] = col_real(q, 6 + i);
-        p->acc_sim = col_real(q, 20);
-        p->sim_match = col_real(q, 21);
-        p->energy_act_pj = col_real(q, 22);
-        resolve(p->model_path, sizeof p->model_path, col_text(q, 17), path, p->key);
-        resolve(p->log_path, sizeof p->log_path, col_text(q, 18), path, p->key);
-        resolve(p->cost_path, sizeof p->cost_path, col_text(q, 19), path, p->key);
-        if (strcmp(p->merge, "add") == 0 && cost_requant_shift(p->cost_path))
-            snprintf(p->merge, sizeof p->merge, "add-shift");
-        if (p->status == SW_DONE)
-            d->n_done++;
-        else
-            d->n_failed++;
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, err, path, "points");
-
-    if (sqlite3_prepare_v2(db, "SELECT key, unit, nand2_eq, area_um2 FROM point_units "
-                               "ORDER BY key, unit", -1, &q, NULL) != SQLITE_OK)
-        return db_fail(db, err, path, "point_units");
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int i = find_point(d, col_text(q, 0));
-        if (i < 0 || d->pts[i].n_units == SW_MAX_UNITS)
-            continue;
-        struct rp_unit *u = &d->pts[i].unit[d->pts[i].n_units++];
-        snprintf(u->unit, sizeof u->unit, "%s", col_text(q, 1));
-        u->nand2_eq = col_real(q, 2);
-        u->area_um2 = col_real(q, 3);
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, err, path, "point_units");
-    return RP_OK;
-}
-
-/* Appends "name\0value\0" to a point's kv list. */
-static int kv_add(struct rp_point *p, size_t *len, const char *name, const char *value)
-{
-    size_t a = strlen(name) + 1, b = strlen(value) + 1;
-    char *kv = realloc(p->kv, *len + a + b + 1);
-    if (!kv)
-        return -1;
-    memcpy(kv + *len, name, a);
-    memcpy(kv + *len + a, value, b);
-    *len += a + b;
-    kv[*len] = 0;
-    p->kv = kv;
-    return 0;
-}
-
 static int param_add_value(struct rp_param *pm, const char *value)
 {
     for (int i = 0; i < pm->n_values; i++)
@@ -241,51 +92,6 @@ static int by_value(const void *a, const void *b)
     if (nx != ny)
         return nx ? -1 : 1;
     return strcmp(x, y);
-}
-
-static enum rp_status load_params(struct rp_data *d, sqlite3 *db, struct rp_error *err)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, "SELECT key, name, value FROM point_params ORDER BY name, "
-                               "rowid", -1, &q, NULL) != SQLITE_OK)
-        return db_fail(db, err, d->store_path, "point_params");
-    size_t *len = calloc((size_t)d->n + 1, sizeof *len);
-    if (!len) {
-        sqlite3_finalize(q);
-        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
-    }
-    int rc, cap = 0, oom = 0;
-    while (!oom && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int i = find_point(d, col_text(q, 0));
-        if (i < 0)
-            continue;
-        const char *name = col_text(q, 1), *value = col_text(q, 2);
-        oom |= kv_add(&d->pts[i], &len[i], name, value);
-        if (d->n_params == 0 || strcmp(d->params[d->n_params - 1].name, name) != 0) {
-            if (d->n_params == cap) {
-                cap = cap ? 2 * cap : 32;
-                struct rp_param *pm = realloc(d->params, (size_t)cap * sizeof *pm);
-                if (!pm) {
-                    oom = 1;
-                    break;
-                }
-                d->params = pm;
-            }
-            struct rp_param *pm = &d->params[d->n_params++];
-            memset(pm, 0, sizeof *pm);
-            snprintf(pm->name, sizeof pm->name, "%s", name);
-        }
-        oom |= param_add_value(&d->params[d->n_params - 1], value);
-    }
-    free(len);
-    sqlite3_finalize(q);
-    for (int k = 0; k < d->n_params && !oom; k++)
-        qsort(d->params[k].values, (size_t)d->params[k].n_values, sizeof(char *), by_value);
-    if (oom)
-        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
-    if (rc != SQLITE_DONE)
-        return db_fail(db, err, d->store_path, "point_params");
-    return RP_OK;
 }
 
 int rp_point_file(const struct rp_point *p, const char *name, char *path, size_t size)
@@ -333,32 +139,97 @@ static void make_labels(struct rp_data *d)
     }
 }
 
-/* Opens the store for reading. A store in WAL mode whose folder cannot be
- * written (a read-only mount, a full disk) cannot get the -shm file SQLite
- * reads it through: it is then opened immutable, which is right because
- * nothing can be writing it there. */
-static int open_readonly(const char *path, sqlite3 **db)
+/* The points from the store's rows: figures, paths resolved from here,
+ * parameters; each row's kv moves to its point. */
+static enum rp_status load_points(struct rp_data *d, struct sw_row *rows, int n,
+                                  struct rp_error *err)
 {
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    if (sqlite3_exec(*db, "PRAGMA user_version", NULL, NULL, NULL) == SQLITE_OK ||
-        sqlite3_errcode(*db) != SQLITE_CANTOPEN)
-        return SQLITE_OK;
-    sqlite3_close(*db);
-    *db = NULL;
-    size_t n = strlen(path);
-    char *uri = malloc(3 * n + 32);
-    if (!uri)
-        return SQLITE_NOMEM;
-    size_t len = (size_t)sprintf(uri, "file:");
-    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
-        len += (size_t)(*c == '%' || *c == '?' || *c == '#' ? sprintf(uri + len, "%%%02X", *c)
-                                                              : sprintf(uri + len, "%c", *c));
-    strcpy(uri + len, "?immutable=1");
-    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    free(uri);
-    return rc;
+    d->pts = calloc((size_t)(n > 0 ? n : 1), sizeof *d->pts);
+    if (!d->pts)
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        struct sw_row *w = &rows[i];
+        struct rp_point *p = &d->pts[d->n++];
+        snprintf(p->key, sizeof p->key, "%s", w->key);
+        p->status = w->status == SW_DONE ? SW_DONE : SW_FAILED;
+        p->error = dup_str(p->status == SW_DONE ? ""
+                           : w->error[0]        ? w->error
+                                                : "(no reason recorded)");
+        if (!p->error)
+            return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+        p->kv = w->kv;  /* moved */
+        w->kv = NULL;
+        snprintf(p->arch_eff, sizeof p->arch_eff, "%s", w->arch_eff);
+        snprintf(p->merge, sizeof p->merge, "%s", w->f.merge_kind[0] ? w->f.merge_kind
+                                                  : w->merge[0]       ? w->merge
+                                                                      : "none");
+        const struct sw_figures *f = &w->f;
+        p->acc_int = f->acc_int;
+        p->acc_float = f->acc_float;
+        p->gates_nand2 = f->gates_nand2;
+        p->energy_op_pj = f->energy_op_pj;
+        p->latency_us = f->latency_us;
+        p->area_um2 = f->area_um2;
+        p->cycles = f->cycles;
+        p->merge_nand2 = f->merge_nand2;
+        p->merge_energy_pj = f->merge_energy_pj;
+        p->train_s = f->train_s;
+        p->wall_s = f->wall_s;
+        p->acc_sim = f->acc_sim;
+        p->sim_match = f->sim_match < 0 ? NAN : f->sim_match;
+        p->energy_act_pj = f->energy_act_pj;
+        resolve(p->model_path, sizeof p->model_path, f->model_path, d->store_path, p->key);
+        resolve(p->log_path, sizeof p->log_path, f->log_path, d->store_path, p->key);
+        resolve(p->cost_path, sizeof p->cost_path, f->cost_path, d->store_path, p->key);
+        if (strcmp(p->merge, "add") == 0 && cost_requant_shift(p->cost_path))
+            snprintf(p->merge, sizeof p->merge, "add-shift");
+        p->n_units = f->n_units;
+        for (int u = 0; u < f->n_units; u++) {
+            snprintf(p->unit[u].unit, sizeof p->unit[u].unit, "%s", f->unit[u].unit);
+            p->unit[u].nand2_eq = f->unit[u].nand2_eq;
+            p->unit[u].area_um2 = f->unit[u].area_um2;
+        }
+        if (p->status == SW_DONE)
+            d->n_done++;
+        else
+            d->n_failed++;
+    }
+    return RP_OK;
+}
+
+/* The parameters and the values their points took: names in order, values
+ * numbers first by value, then text. */
+static enum rp_status load_params(struct rp_data *d, struct rp_error *err)
+{
+    int cap = 0, oom = 0;
+    for (int i = 0; i < d->n && !oom; i++)
+        for (const char *kv = d->pts[i].kv; kv && *kv && !oom;) {
+            const char *name = kv, *value = kv + strlen(kv) + 1;
+            kv = value + strlen(value) + 1;
+            int k = 0;
+            while (k < d->n_params && strcmp(d->params[k].name, name) < 0)
+                k++;
+            if (k == d->n_params || strcmp(d->params[k].name, name) != 0) {
+                if (d->n_params == cap) {
+                    cap = cap ? 2 * cap : 32;
+                    struct rp_param *pm = realloc(d->params, (size_t)cap * sizeof *pm);
+                    if (!pm) {
+                        oom = 1;
+                        break;
+                    }
+                    d->params = pm;
+                }
+                memmove(&d->params[k + 1], &d->params[k],
+                        (size_t)(d->n_params - k) * sizeof *d->params);
+                d->n_params++;
+                memset(&d->params[k], 0, sizeof d->params[k]);
+                snprintf(d->params[k].name, sizeof d->params[k].name, "%s", name);
+            }
+            oom |= param_add_value(&d->params[k], value);
+        }
+    for (int k = 0; k < d->n_params && !oom; k++)
+        qsort(d->params[k].values, (size_t)d->params[k].n_values, sizeof(char *), by_value);
+    return oom ? rp_fail(err, RP_ERR_NOMEM, "out of memory") : RP_OK;
 }
 
 /* 1 when the cost JSON at path prices an add merge on the shift requantizer
@@ -378,67 +249,53 @@ static int cost_requant_shift(const char *path)
     return shift;
 }
 
+/* A store's meta value, "" when not set. */
+static enum rp_status meta(struct sw_store *st, const char *name, char **out,
+                           struct rp_error *err)
+{
+    struct sw_error se;
+    char *v = NULL;
+    if (sw_store_meta_get(st, name, &v, &se) != SW_OK)
+        return rp_fail(err, RP_ERR_STORE, "%s", se.msg);
+    *out = v ? v : dup_str("");
+    return *out ? RP_OK : rp_fail(err, RP_ERR_NOMEM, "out of memory");
+}
+
 enum rp_status rp_data_load(struct rp_data *d, const char *store_path, struct rp_error *err)
 {
     memset(d, 0, sizeof *d);
     if (strlen(store_path) >= sizeof d->store_path)
         return rp_fail(err, RP_ERR_STORE, "%s: path too long", store_path);
     snprintf(d->store_path, sizeof d->store_path, "%s", store_path);
-    struct stat sb;
-    if (stat(store_path, &sb) != 0)
-        return rp_fail(err, RP_ERR_STORE, "%s: no such result store (%s)", store_path,
-                       strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (not a file)",
-                       store_path);
-    sqlite3 *db = NULL;
-    if (open_readonly(store_path, &db) != SQLITE_OK) {
-        enum rp_status s = rp_fail(err, RP_ERR_STORE, "%s: cannot open the result store: %s",
-                                   store_path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return s;
-    }
-    sqlite3_busy_timeout(db, 60000);
-    enum rp_status s = RP_OK;
-    sqlite3_stmt *q;
-    int version = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
-        s = db_fail(db, err, store_path, "schema version");
-    else {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            version = sqlite3_column_int(q, 0);
-        else
-            s = db_fail(db, err, store_path, "schema version");
-        sqlite3_finalize(q);
-    }
-    if (s == RP_OK && version == 0)
-        s = rp_fail(err, RP_ERR_STORE, "%s: not a logiq result store (no schema)", store_path);
-    else if (s == RP_OK && version != SW_STORE_VERSION)
-        s = rp_fail(err, RP_ERR_STORE, "%s: result store version %d, this logiq reads version "
-                    "%d%s", store_path, version, SW_STORE_VERSION,
-                    version >= 2 && version < SW_STORE_VERSION
-                        ? " (logiq sweep SPEC --dry-run --store STORE upgrades it in place)"
-                        : "");
+    struct sw_store *st;
+    struct sw_error se;
+    enum sw_status ss = sw_store_open(&st, store_path, SW_STORE_READ, &se);
+    if (ss != SW_OK)
+        return rp_fail(err, ss == SW_ERR_NOMEM ? RP_ERR_NOMEM : RP_ERR_STORE, "%s", se.msg);
     char *sweep = NULL, *created = NULL;
+    enum rp_status s = meta(st, "sweep", &sweep, err);
     if (s == RP_OK)
-        s = meta_get(db, store_path, "sweep", &sweep, err);
+        s = meta(st, "created_at", &created, err);
     if (s == RP_OK)
-        s = meta_get(db, store_path, "created_at", &created, err);
+        s = meta(st, "spec_path", &d->spec_path, err);
     if (s == RP_OK)
-        s = meta_get(db, store_path, "spec_path", &d->spec_path, err);
-    if (s == RP_OK)
-        s = meta_get(db, store_path, "spec_text", &d->spec_text, err);
+        s = meta(st, "spec_text", &d->spec_text, err);
     if (sweep)
         snprintf(d->sweep, sizeof d->sweep, "%s", sweep);
     if (created)
         snprintf(d->created_at, sizeof d->created_at, "%s", created);
     free(sweep);
     free(created);
+    struct sw_row *rows = NULL;
+    int n = 0;
+    if (s == RP_OK && (ss = sw_store_rows(st, &rows, &n, &se)) != SW_OK)
+        s = rp_fail(err, ss == SW_ERR_NOMEM ? RP_ERR_NOMEM : RP_ERR_STORE, "%s", se.msg);
+    sw_store_close(st);
     if (s == RP_OK)
-        s = load_points(d, db, err);
+        s = load_points(d, rows, n, err);
+    sw_rows_free(rows, n);
     if (s == RP_OK)
-        s = load_params(d, db, err);
-    sqlite3_close(db);
+        s = load_params(d, err);
     if (s != RP_OK) {
         rp_data_free(d);
         return s;

@@ -1,5 +1,7 @@
-/* reports/data.h: what a report reads: a sweep's result store, and the files
- * its rows point at (each point's training CSV log, its .qnn, its cost JSON).
+/* reports/data.h: what a report reads: a sweep's result store, through the
+ * store's one reader (sw_store_open SW_STORE_READ, sw_store_rows), and the
+ * files its rows point at (each point's training CSV log, the files beside
+ * its model, its cost JSON).
  *
  * The store is opened read-only (a sweep may still be writing it) and must
  * be a logiq result store of version SW_STORE_VERSION (docs/sweeps.md).

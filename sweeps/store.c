@@ -4,8 +4,10 @@
  * values are bound by name. */
 #include "sweeps/store.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +212,67 @@ static enum sw_status upgrade_schema(struct sw_store *st, struct sw_error *err)
     return s;
 }
 
+/* Opens path read-only. A store in WAL mode whose folder cannot be written
+ * (a read-only mount, a full disk) cannot get the -shm file SQLite reads it
+ * through: it is then opened immutable, which is right because nothing can
+ * be writing it there. */
+static int open_readonly(const char *path, sqlite3 **db)
+{
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_exec(*db, "PRAGMA user_version", NULL, NULL, NULL) == SQLITE_OK ||
+        sqlite3_errcode(*db) != SQLITE_CANTOPEN)
+        return SQLITE_OK;
+    sqlite3_close(*db);
+    *db = NULL;
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri)
+        return SQLITE_NOMEM;
+    size_t len = (size_t)sprintf(uri, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+        len += (size_t)(*c == '%' || *c == '?' || *c == '#' ? sprintf(uri + len, "%%%02X", *c)
+                                                              : sprintf(uri + len, "%c", *c));
+    strcpy(uri + len, "?immutable=1");
+    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    return rc;
+}
+
+/* SW_STORE_READ: the store as it is, read-only, at this version only. */
+static enum sw_status open_read(struct sw_store *st, const char *path, struct sw_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return sw_fail(err, SW_ERR_IO, "%s: no such result store (%s)", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return sw_fail(err, SW_ERR_FORMAT, "%s: not a logiq result store (not a file)", path);
+    if (open_readonly(path, &st->db) != SQLITE_OK)
+        return st->db ? sw_fail(err, SW_ERR_IO, "%s: cannot open the result store: %s", path,
+                                sqlite3_errmsg(st->db))
+                      : sw_fail(err, SW_ERR_NOMEM, "out of memory");
+    sqlite3_busy_timeout(st->db, 60000);
+    int v = -1;
+    if (user_version(st, "main", &v) != 0) {
+        int code = sqlite3_errcode(st->db);
+        return sw_fail(err, SW_ERR_FORMAT, "%s: %s (schema version: %s)", path,
+                       code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_ERROR
+                           ? "not a logiq result store"
+                           : "cannot read the result store",
+                       sqlite3_errmsg(st->db));
+    }
+    if (v == 0)
+        return sw_fail(err, SW_ERR_FORMAT, "%s: not a logiq result store (no schema)", path);
+    if (v != SW_STORE_VERSION)
+        return sw_fail(err, SW_ERR_FORMAT, "%s: result store version %d, this logiq reads "
+                       "version %d%s", path, v, SW_STORE_VERSION,
+                       v >= 2 && v < SW_STORE_VERSION
+                           ? " (logiq sweep SPEC --dry-run --store STORE upgrades it in place)"
+                           : "");
+    return SW_OK;
+}
+
 enum sw_status sw_store_open(struct sw_store **out, const char *path, enum sw_open mode,
                              struct sw_error *err)
 {
@@ -217,6 +280,19 @@ enum sw_status sw_store_open(struct sw_store **out, const char *path, enum sw_op
     struct stat sb;
     if (mode == SW_STORE_EXISTING && stat(path, &sb) != 0)
         return sw_fail(err, SW_ERR_IO, "%s: no such result store", path);
+    if (mode == SW_STORE_READ) {
+        struct sw_store *st = calloc(1, sizeof *st);
+        if (!st)
+            return sw_fail(err, SW_ERR_NOMEM, "out of memory");
+        snprintf(st->path, sizeof st->path, "%s", path);
+        enum sw_status s = open_read(st, path, err);
+        if (s != SW_OK) {
+            sw_store_close(st);
+            return s;
+        }
+        *out = st;
+        return SW_OK;
+    }
     struct sw_store *st = calloc(1, sizeof *st);
     if (!st)
         return sw_fail(err, SW_ERR_NOMEM, "out of memory");
@@ -620,6 +696,180 @@ enum sw_status sw_store_merge(struct sw_store *st, const char *shard_path, int *
 static double col_real(sqlite3_stmt *q, int i)
 {
     return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+static const char *col_text(sqlite3_stmt *q, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(q, i);
+    return t ? t : "";
+}
+
+/* The figure columns a row reads back, and where they go. */
+#define FIG_REAL(name) {#name, offsetof(struct sw_figures, name), 'r', 0}
+#define FIG_TEXT(name) {#name, offsetof(struct sw_figures, name), 't', \
+                        sizeof ((struct sw_figures *)0)->name}
+static const struct { const char *col; size_t off; char kind; size_t size; } row_figs[] = {
+    FIG_REAL(acc_int), FIG_REAL(acc_float), FIG_REAL(acc_sim), FIG_REAL(cycles),
+    FIG_REAL(latency_us), FIG_REAL(gates_nand2), FIG_REAL(logic_area_um2),
+    FIG_REAL(sram_area_um2), FIG_REAL(area_um2), FIG_REAL(energy_op_pj), FIG_REAL(energy_act_pj),
+    FIG_TEXT(merge_kind), FIG_REAL(merge_nand2), FIG_REAL(merge_area_um2), FIG_REAL(skip_bits),
+    FIG_REAL(merge_energy_pj), FIG_TEXT(hw_name), FIG_REAL(hw_pe_rows), FIG_REAL(hw_lanes),
+    FIG_REAL(hw_clock_mhz), FIG_TEXT(hw_adder), FIG_REAL(fmax_mhz), FIG_TEXT(critical_stage),
+    FIG_REAL(train_s), FIG_REAL(wall_s), FIG_TEXT(model_path), FIG_TEXT(cost_path),
+    FIG_TEXT(log_path),
+};
+#define N_ROW_FIGS ((int)(sizeof row_figs / sizeof row_figs[0]))
+
+static int find_row(const struct sw_row *rows, int n, const char *key)
+{
+    int lo = 0, hi = n - 1;  /* ordered by key */
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(rows[mid].key, key);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+void sw_rows_free(struct sw_row *rows, int n)
+{
+    for (int i = 0; rows && i < n; i++) {
+        free(rows[i].error);
+        free(rows[i].kv);
+    }
+    free(rows);
+}
+
+/* Reads the point_units rows into their points. */
+static enum sw_status read_units(struct sw_store *st, struct sw_row *rows, int n,
+                                 struct sw_error *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT key, unit, nand2_eq, area_um2 FROM point_units "
+                           "ORDER BY key, unit", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(st, err, "point_units");
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int i = find_row(rows, n, col_text(q, 0));
+        if (i < 0 || rows[i].f.n_units == SW_MAX_UNITS)
+            continue;
+        struct sw_unit_cost *u = &rows[i].f.unit[rows[i].f.n_units++];
+        snprintf(u->unit, sizeof u->unit, "%s", col_text(q, 1));
+        u->nand2_eq = col_real(q, 2);
+        u->area_um2 = col_real(q, 3);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? SW_OK : db_fail(st, err, "point_units");
+}
+
+/* Reads the point_params rows into their points' kv lists, by name. */
+static enum sw_status read_params(struct sw_store *st, struct sw_row *rows, int n,
+                                  struct sw_error *err)
+{
+    size_t *len = calloc((size_t)n + 1, sizeof *len);
+    if (!len)
+        return sw_fail(err, SW_ERR_NOMEM, "out of memory");
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT key, name, value FROM point_params ORDER BY name, "
+                           "rowid", -1, &q, NULL) != SQLITE_OK) {
+        free(len);
+        return db_fail(st, err, "point_params");
+    }
+    int rc, oom = 0;
+    while (!oom && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int i = find_row(rows, n, col_text(q, 0));
+        if (i < 0)
+            continue;
+        const char *name = col_text(q, 1), *value = col_text(q, 2);
+        size_t a = strlen(name) + 1, b = strlen(value) + 1;
+        char *kv = realloc(rows[i].kv, len[i] + a + b + 1);
+        if (!kv) {
+            oom = 1;
+            break;
+        }
+        memcpy(kv + len[i], name, a);
+        memcpy(kv + len[i] + a, value, b);
+        len[i] += a + b;
+        kv[len[i]] = 0;
+        rows[i].kv = kv;
+    }
+    sqlite3_finalize(q);
+    free(len);
+    if (oom)
+        return sw_fail(err, SW_ERR_NOMEM, "out of memory");
+    return rc == SQLITE_DONE ? SW_OK : db_fail(st, err, "point_params");
+}
+
+enum sw_status sw_store_rows(struct sw_store *st, struct sw_row **out, int *n_out,
+                             struct sw_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    char sql[2048];
+    size_t len = 0;
+    int r = cat(sql, sizeof sql, &len, "SELECT key, status, error, arch_eff, \"merge\", sim_match");
+    for (int k = 0; k < N_ROW_FIGS; k++)
+        r |= cat(sql, sizeof sql, &len, ", %s", row_figs[k].col);
+    r |= cat(sql, sizeof sql, &len, " FROM points ORDER BY key");
+    sqlite3_stmt *q;
+    if (r || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(st, err, "points");
+    struct sw_result blank;
+    sw_result_init(&blank);
+    struct sw_row *rows = NULL;
+    int n = 0, cap = 0, rc, oom = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            struct sw_row *g = realloc(rows, (size_t)cap * sizeof *g);
+            if (!g) {
+                oom = 1;
+                break;
+            }
+            rows = g;
+        }
+        struct sw_row *w = &rows[n++];
+        memset(w, 0, sizeof *w);
+        w->f = blank.f;
+        snprintf(w->key, sizeof w->key, "%s", col_text(q, 0));
+        w->status = state_of(col_text(q, 1));
+        w->error = strdup(col_text(q, 2));
+        w->kv = calloc(1, 1);
+        if (!w->error || !w->kv) {
+            oom = 1;
+            break;
+        }
+        snprintf(w->arch_eff, sizeof w->arch_eff, "%s", col_text(q, 3));
+        snprintf(w->merge, sizeof w->merge, "%s", col_text(q, 4));
+        w->f.sim_match = sqlite3_column_type(q, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 5);
+        for (int k = 0; k < N_ROW_FIGS; k++) {
+            char *field = (char *)&w->f + row_figs[k].off;
+            if (row_figs[k].kind == 'r')
+                *(double *)field = col_real(q, 6 + k);
+            else
+                snprintf(field, row_figs[k].size, "%s", col_text(q, 6 + k));
+        }
+    }
+    sqlite3_finalize(q);
+    enum sw_status s = oom                  ? sw_fail(err, SW_ERR_NOMEM, "out of memory")
+                       : rc != SQLITE_DONE ? db_fail(st, err, "points")
+                                           : SW_OK;
+    if (s == SW_OK)
+        s = read_units(st, rows, n, err);
+    if (s == SW_OK)
+        s = read_params(st, rows, n, err);
+    if (s != SW_OK) {
+        sw_rows_free(rows, n);
+        return s;
+    }
+    *out = rows;
+    *n_out = n;
+    return SW_OK;
 }
 
 enum sw_status sw_store_summaries(struct sw_store *st, struct sw_summary **rows, int *n,

@@ -19,7 +19,8 @@
  *     sw_store_close(st);
  *
  * Memory: the store handle owns its SQLite connection; sw_store_summaries
- * allocates the array it returns (free()). */
+ * allocates the array it returns (free()), sw_store_rows its rows
+ * (sw_rows_free). */
 #ifndef LOGIQ_SW_STORE_H
 #define LOGIQ_SW_STORE_H
 
@@ -73,7 +74,11 @@ void sw_result_init(struct sw_result *r);
 
 struct sw_store;
 
-enum sw_open { SW_STORE_CREATE, SW_STORE_EXISTING };
+/* CREATE: read-write, created if absent; EXISTING: read-write, an older
+ * schema upgraded in place; READ: read-only (a sweep may still be writing
+ * it; a store in a folder that cannot be written is opened immutable), its
+ * version must be SW_STORE_VERSION. */
+enum sw_open { SW_STORE_CREATE, SW_STORE_EXISTING, SW_STORE_READ };
 enum sw_put {
     SW_PUT_REPLACE,       /* the point's new result, whatever was there */
     SW_PUT_UNLESS_DONE,   /* a failure recorded by a supervisor: never over a done row */
@@ -97,6 +102,22 @@ enum sw_status sw_store_put(struct sw_store *st, const struct sw_spec *s,
  * this one, one transaction; a failed row never replaces a done one. */
 enum sw_status sw_store_merge(struct sw_store *st, const char *shard_path, int *n_rows,
                               struct sw_error *err);
+
+/* One point as the store holds it: the one reader of the store's rows
+ * (the report's). */
+struct sw_row {
+    char key[SW_KEY_LEN + 1];
+    enum sw_state status;
+    char *error;             /* a failed point's reason ("" when none recorded) */
+    char arch_eff[256];
+    char merge[16];          /* its [network] merge parameter ("" when none) */
+    struct sw_figures f;     /* NULL: NAN, -1 or ""; f.unit: point_units, by unit */
+    char *kv;                /* point_params: "name\0value\0" pairs by name, then "\0" */
+};
+/* Every point, ordered by key. Memory: sw_rows_free. */
+enum sw_status sw_store_rows(struct sw_store *st, struct sw_row **rows, int *n,
+                             struct sw_error *err);
+void sw_rows_free(struct sw_row *rows, int n);
 
 /* The figures the CLI shows (Pareto fronts, time estimates). */
 struct sw_summary {

@@ -76,12 +76,16 @@ bool close_vcd()
 {
     if (!g_vcd)
         return true;
-    const unsigned long long stamp =
-        (unsigned long long)(sc_core::sc_time_stamp() / vcd_unit + 0.5);
+    // a kernel time between two units (a derived clock's period is not a
+    // multiple of the unit) is stamped rounded down by SystemC's writer
+    // (warning W713), so either neighbour of the exact quotient may end it
+    const double units = sc_core::sc_time_stamp() / vcd_unit;
+    const unsigned long long lo = (unsigned long long)units, hi = lo + 1;
     sc_core::sc_close_vcd_trace_file(g_vcd);
     g_vcd = nullptr;
-    const std::string tail = "\n#" + std::to_string(stamp);
-    if (vcd_ends_with(g_vcd_tmp, tail) && rename(g_vcd_tmp.c_str(), g_vcd_path.c_str()) == 0)
+    const bool whole = vcd_ends_with(g_vcd_tmp, "\n#" + std::to_string(lo)) ||
+                       vcd_ends_with(g_vcd_tmp, "\n#" + std::to_string(hi));
+    if (whole && rename(g_vcd_tmp.c_str(), g_vcd_path.c_str()) == 0)
         return true;
     remove(g_vcd_tmp.c_str());
     g_vcd_error = g_vcd_path + ": cannot write the waveform whole (the disk may be full); " +

@@ -157,6 +157,7 @@ void cm_nl_unit_multiplier(struct cm_nl *nl, int a_bits, int b_bits, enum cm_add
 void cm_nl_unit_register(struct cm_nl *nl, int bits);
 void cm_nl_unit_lane_logic(struct cm_nl *nl, int lanes);
 void cm_nl_unit_fetch_gating(struct cm_nl *nl, int lanes);
+void cm_nl_unit_pow2_decoder(struct cm_nl *nl, int lanes, int code_bits);
 void cm_nl_unit_lane_logic_shift(struct cm_nl *nl, int lanes, int n_exp);
 void cm_nl_unit_shift_add(struct cm_nl *nl, int pop_bits, int n_exp, enum cm_adder_arch arch);
 void cm_nl_unit_accumulator(struct cm_nl *nl, int pop_bits, int max_shift, int acc_bits,

@@ -103,6 +103,42 @@ void cm_nl_unit_threshold(struct cm_nl *nl, int n_thr, int width, enum cm_adder_
     cm_nl_output(nl, "code", cm_bits_for(n_thr), code);
 }
 
+/* The fetch unit's pow2 decoder (docs/accelerator.md, "Weight words"): a
+ * lane's exponent code k (code_bits bits, lane-major: k[i * code_bits + b])
+ * against the pass's target t = j + 1 (shared, from the controller):
+ * m = (k == t) = NOR over the bits of k_b XOR t_b, as XOR2s, an OR2 chain
+ * and the final NOR2 (code_bits = 1: XNOR2). */
+void cm_nl_unit_pow2_decoder(struct cm_nl *nl, int lanes, int code_bits)
+{
+    assert(code_bits >= 1 && code_bits <= 3 && lanes * code_bits <= CM_NL_MAX_BUS);
+    int k[CM_NL_MAX_BUS], t[3], m[CM_NL_MAX_BUS];
+    cm_nl_input(nl, "k", lanes * code_bits, k);
+    cm_nl_input(nl, "t", code_bits, t);
+    for (int i = 0; i < lanes; i++) {
+        const int *ki = k + i * code_bits;
+        if (code_bits == 1) {
+            m[i] = cm_nl_xnor(nl, ki[0], t[0]);
+            continue;
+        }
+        int diff = cm_nl_xor(nl, ki[0], t[0]);
+        for (int b = 1; b < code_bits - 1; b++)
+            diff = cm_nl_or(nl, diff, cm_nl_xor(nl, ki[b], t[b]));
+        m[i] = cm_nl_nor(nl, diff, cm_nl_xor(nl, ki[code_bits - 1], t[code_bits - 1]));
+    }
+    cm_nl_output(nl, "m", lanes, m);
+}
+
+struct cm_count cm_pow2_decoder(int lanes, int code_bits)
+{
+    /* the lanes are identical and independent: one lane's netlist, times lanes */
+    assert(lanes >= 1);
+    struct cm_nl nl = {0};
+    cm_nl_unit_pow2_decoder(&nl, 1, code_bits);
+    struct cm_count c = {{0}};
+    cm_count_add(&c, &nl.count, lanes);
+    return c;
+}
+
 struct cm_count cm_lane_logic(int lanes)
 {
     assert(lanes >= 1 && lanes <= CM_NL_MAX_BUS);

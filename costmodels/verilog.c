@@ -130,6 +130,14 @@ char *cm_verilog_shift_add(const char *module, int pop_bits, int n_exp, enum cm_
     return emit_end(&e, module);
 }
 
+char *cm_verilog_pow2_decoder(const char *module, int lanes, int code_bits)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_pow2_decoder(&e.nl, lanes, code_bits);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_fetch_gating(const char *module, int lanes)
 {
     struct emit e;

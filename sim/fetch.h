@@ -54,6 +54,10 @@ private:
     // exponent field
     const uint64_t *wsign_ = nullptr, *wmag_ = nullptr, *wexp_ = nullptr;
     std::vector<uint64_t> wzero_;             // [2 + xb][R][W] its value before any load
+    // [R][W] the pow2 decoder's output, two so that the register's old
+    // contents stay readable while the new ones are decoded
+    std::vector<uint64_t> wdec_[2];
+    int dec_cur_ = 0;
 };
 
 }  // namespace lsim

@@ -114,10 +114,13 @@ sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
 
 // The cost models' view of a .qnn (as cli/costnet.c's cli_net_from_qnn,
 // which cli/ owns; sim/ cannot depend on cli/).
-// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e (as
-// cli/costnet.c's weights_pow2: what lets a shift PE run it in one pass).
+// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e, and for
+// every pow2 layer (as cli/costnet.c's weights_pow2: what lets a shift PE
+// run it in one pass).
 int weights_pow2(const nn_qnn_layer &s)
 {
+    if (s.w_code == NN_WCODE_POW2)
+        return 1;
     if (s.w_code != NN_WCODE_SIGNMAG || !s.w)
         return 0;
     const size_t n = (size_t)s.out_c * nn_qnn_fan_in(&s);
@@ -155,6 +158,7 @@ void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
         l.pad = s.pad;
         l.in_bits = s.in_bits;
         l.in_sign = s.in_code == NN_CODE_SIGN;
+        l.w_code = s.w_code;  // enum cm_wcode numbers nn_qnn_wcode's
         l.w_mag_bits = s.w_code == NN_WCODE_BINARY ? 0 : s.w_mag_bits;
         l.w_max = s.w_max;
         l.w_pow2 = weights_pow2(s);

@@ -8,7 +8,8 @@
  * traffic of docs/accelerator.md as costmodels/design.c counts it.
  *
  * Coverage: weights binary, ternary (sign-magnitude, 1 plane) and 2-3
- * magnitude planes; inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
+ * magnitude planes, pow2 exponent codes (q = 1..3 levels: the fetch unit's
+ * decoder) and offset binary (B = 1..3 planes, each a binary pass); inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
  * and sel variants) and the add stream; pooling; conv with any k, stride and
  * pad, dense; shapes and channel counts that do not divide lanes or pe_rows;
  * random pe_rows, lanes (1..200, over and under 64) and acc_bits. Shift PE
@@ -40,8 +41,13 @@ static struct lspec hidden_spec(uint64_t *rng, int out_c)
     s.stride = rng_int(rng, 1, 2);
     s.pad = rng_int(rng, 0, s.k - 1);
     s.out_c = out_c;
-    s.w_code = rng_int(rng, 0, 3) == 0 ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
-    s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : wmax_choices[rng_int(rng, 0, 4)];
+    switch (rng_int(rng, 0, 7)) {
+    case 0:
+    case 1: s.w_code = NN_WCODE_BINARY; s.w_max = 1; break;
+    case 2: s.w_code = NN_WCODE_POW2; s.w_max = 1 << rng_int(rng, 0, 2); break;
+    case 3: s.w_code = NN_WCODE_OFFSET; s.w_max = (1 << rng_int(rng, 1, 3)) - 1; break;
+    default: s.w_code = NN_WCODE_SIGNMAG; s.w_max = wmax_choices[rng_int(rng, 0, 4)]; break;
+    }
     s.out_kind = NN_OUT_THRESH;
     switch (rng_int(rng, 0, 3)) {
     case 0: s.out_code = NN_CODE_BIN01; s.out_bits = 1; break;
@@ -287,13 +293,14 @@ static void shift_designs(uint64_t *rng, int n_nets)
         /* the layers that take the shift path run one weight pass */
         for (int l = 0; l < m.n_layers; l++) {
             const struct nn_qnn_layer *L = &m.layers[l];
-            int pow2 = L->w_code == NN_WCODE_SIGNMAG;
+            int pow2 = L->w_code == NN_WCODE_SIGNMAG || L->w_code == NN_WCODE_POW2;
             for (size_t k = 0; pow2 && k < (size_t)L->out_c * nn_qnn_fan_in(L); k++) {
                 int a = L->w[k] < 0 ? -L->w[k] : L->w[k];
                 pow2 = (a & (a - 1)) == 0;
             }
             if (pow2 && L->w_mag_bits >= 2) {
-                struct cm_layer cl = {.w_mag_bits = L->w_mag_bits, .w_pow2 = 1};
+                struct cm_layer cl = {.w_code = L->w_code, .w_mag_bits = L->w_mag_bits,
+                                      .w_pow2 = 1};
                 TU_CHECK(cm_layer_shift(&hw, &cl) && cm_layer_w_passes(&hw, &cl) == 1,
                          "%s: layer %d not on the shift path", what, l + 1);
                 shift_layers++;

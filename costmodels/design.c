@@ -59,7 +59,8 @@ static long long max_input(const struct cm_layer *l)
 }
 
 /* Bits per weight in the weight buffer (docs/accelerator.md, "Weight
- * words"): on the shift path the sign, the nonzero bit and the exponent;
+ * words"): on the shift path the sign and the exponent code (2 + the code's
+ * bits above bit 0);
  * else the layer's stored planes: the sign (binary), sign and magnitude
  * planes, sign and pow2 exponent code, or the offset-binary planes. */
 static int weight_bits(const struct cm_hw *hw, const struct cm_layer *l)
@@ -77,7 +78,7 @@ static int weight_bits(const struct cm_hw *hw, const struct cm_layer *l)
 /* Bits per lane of one weight word read (one pass): the sign (binary) or
  * the pass's offset-binary plane; sign and magnitude plane; the sign and
  * the whole pow2 code (decoded in the fetch unit to the pass's magnitude
- * bit); or sign, nonzero bit and exponent on the shift path. */
+ * bit); or sign and exponent code on the shift path. */
 static int weight_word_bits(const struct cm_hw *hw, const struct cm_layer *l)
 {
     if (cm_layer_shift(hw, l))
@@ -372,7 +373,8 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
     /* FETCH: the activation word and each PE's weight word (sign and
-     * magnitude bits; a shift PE's also the exponent field); POP: two
+     * magnitude bits; a shift PE's sign and exponent code, whose bit 0
+     * takes the magnitude bit's place); POP: two
      * popcounts per PE and exponent; THR: the code. */
     c = cm_register(hw->lanes + (2 + xb) * R * hw->lanes + 2 * E * R * pop_bits +
                     R * hw->max_act_bits);

@@ -52,7 +52,8 @@ SC_MODULE(buffers)
     {
         return L.wmag.data() + (((size_t)t * L.Q + q) * L.Bw + j) * (size_t)R * L.words;
     }
-    // its exponent field ([exp_bits][R][words]) on the shift path; nullptr
+    // its exponent field ([exp_bits][R][words]: the exponent codes' bits 1..)
+    // on the shift path; nullptr
     // on the bit planes (the field loads 0)
     static const uint64_t *weight_exp(const layer_prog &L, int R, int exp_bits, int t, int q)
     {

@@ -41,7 +41,8 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
                 valid_[w] = v[w];
         }
         // the weight register: each PE's sign and magnitude words of pass j
-        // (and on a shift PE the exponent field: 0 for bit-plane layers)
+        // (on a shift PE the magnitude word is the exponent code's bit 0 and
+        // the exponent field its bits 1..: 0 for bit-plane layers)
         const size_t RW = (size_t)R_ * W;
         const uint64_t *ns = buffers::weight_sign(L, R_, t, q, j);
         const uint64_t *nm;
@@ -76,7 +77,7 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
         tog.add(CM_U_PIPEREG, n);
         // the word read: sign and one magnitude plane (binary: the sign;
         // offset binary: the pass's plane; pow2: the sign and the whole
-        // code), or on the shift path sign, nonzero bit and exponent
+        // code), or on the shift path sign and exponent code
         const int per_lane = L.shift                              ? 2 + xb_
                              : L.code_bits > 0                    ? 1 + L.code_bits
                              : L.q->w_code == NN_WCODE_BINARY ||

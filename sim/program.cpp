@@ -50,8 +50,9 @@ static void build_segs(layer_prog &lp, int lanes)
 // Offset-binary weights: pass j is the binary plane c_j (2 c_j - 1 = +-1,
 // shift j): magnitude 1, sign NOT c_j. Pow2 weights on the bit planes: the
 // sign and the exponent code k (code_bits words), decoded by the fetch unit.
-// On the shift path (one pass): the sign, the nonzero bit in the magnitude
-// word and the exponent log2|w| in exp_bits words.
+// On the shift path (one pass): the sign and the exponent code k (0: the
+// weight 0, e + 1: +-2^e), bit 0 in the magnitude word, bits 1.. in
+// exp_bits words.
 // PEs past out_c in the last tile get zero words (their outputs are dropped).
 static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits)
 {
@@ -99,13 +100,12 @@ static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits)
                 }
                 int mag = w < 0 ? -w : w;
                 if (lp.shift) {
-                    if (mag == 0)
-                        continue;
-                    lp.wmag[(((size_t)t * lp.Q + q) * R + r) * W + lane / 64] |= bit;
-                    const int e = __builtin_ctz((unsigned)mag);  // mag = 2^e
-                    for (int k = 0; k < exp_bits; k++)
-                        if ((e >> k) & 1)
-                            lp.wexp[((((size_t)t * lp.Q + q) * exp_bits + k) * R + r) * W +
+                    const int k = nn_qnn_pow2_code(mag);  // mag = 2^(k-1), or 0
+                    if (k & 1)
+                        lp.wmag[(((size_t)t * lp.Q + q) * R + r) * W + lane / 64] |= bit;
+                    for (int b = 0; b < exp_bits; b++)
+                        if ((k >> (b + 1)) & 1)
+                            lp.wexp[((((size_t)t * lp.Q + q) * exp_bits + b) * R + r) * W +
                                     lane / 64] |= bit;
                     continue;
                 }

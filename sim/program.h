@@ -80,8 +80,8 @@ struct layer_prog {
     bool shift = false;                  // on the shift PE path (costmodels' cm_layer_shift)
     // The weight buffer's words (docs/accelerator.md, "Weight words"):
     // [t][q][r][words] sign words, [t][q][j][r][words] magnitude words (on
-    // the shift path: the nonzero bits, j = 0), [t][q][k][r][words] bit k of
-    // the exponents (shift path only; otherwise empty: the field is 0).
+    // the shift path: bit 0 of the exponent codes, j = 0), [t][q][k][r][words]
+    // bit k + 1 of the codes (shift path only; otherwise empty: 0).
     // Offset-binary layers (sign_per_pass): a sign word per pass,
     // [t][q][j][r][words], NOT c_j, and magnitude words of ones. Pow2 layers
     // on the bit planes (code_bits > 0): no magnitude words but
@@ -101,7 +101,8 @@ struct layer_prog {
 
 struct program {
     cm_hw hw{};                          // resolved
-    int n_exp = 1, exp_bits = 0;         // a shift PE's exponents and exponent field (1, 0: bit-plane PE)
+    int n_exp = 1, exp_bits = 0;         // a shift PE's exponents E and its exponent code's bits
+                                         // above bit 0, bits(E) - 1 (1, 0: bit-plane PE)
     int n_layers = 0, n_class = 0;
     int in_h = 0, in_w = 0, in_c = 0;
     std::vector<layer_prog> layers;

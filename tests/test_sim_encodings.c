@@ -9,7 +9,11 @@
  * dorefa:3 runs 3 binary passes and pow2:3 3 passes on the bit-plane PE, 1
  * on a shift PE; the SystemC model matches the integer model bit for bit,
  * its cycles equal the analytic count and its buffer accesses the cost
- * model's; the weight buffer holds one bit a weight less; the pow2 decoder
+ * model's, and the bits each weight read moves equal each code's word
+ * (1 + bits(q) for pow2 on the bit planes, 1 for offset, 2 for
+ * sign-magnitude, 1 + bits(E) on the shift path) in the simulation and in
+ * the cost model's weight read energy; the weight buffer holds one bit a
+ * weight less; the pow2 decoder
  * is in the fetch unit only when a pow2 layer runs on the bit planes; and
  * the sign-magnitude copy, written as a version 1 file, reads and infers
  * the same predictions.
@@ -22,6 +26,7 @@
 
 #include "costmodels/cells.h"
 #include "costmodels/design.h"
+#include "costmodels/energy.h"
 #include "costmodels/latency.h"
 #include "costmodels/units.h"
 #include "nn/binfile.h"
@@ -115,8 +120,32 @@ struct run {
     double energy_pj;
 };
 
-/* Simulates q on hw: bit-exact against the integer model, cycles and
- * buffer accesses against the cost model, exactly. */
+/* Bits a lane of one weight read, written down independently of
+ * costmodels/design.c (docs/accelerator.md, "Weight words"). */
+static int word_bits(const struct nn_qnn_layer *l, int shift_path, int n_exp)
+{
+    if (shift_path)
+        return 1 + cm_bits_for(n_exp);
+    switch (l->w_code) {
+    case NN_WCODE_BINARY:
+    case NN_WCODE_OFFSET: return 1;
+    case NN_WCODE_POW2: return 1 + cm_bits_for(l->w_mag_bits);
+    default: return 2;
+    }
+}
+
+static int all_pow2(const struct nn_qnn_layer *l)
+{
+    for (size_t i = 0; i < (size_t)l->out_c * nn_qnn_fan_in(l); i++) {
+        const int a = l->w[i] < 0 ? -l->w[i] : l->w[i];
+        if (a & (a - 1))
+            return 0;
+    }
+    return l->w_code != NN_WCODE_BINARY;
+}
+
+/* Simulates q on hw: bit-exact against the integer model, cycles, buffer
+ * accesses and weight read bits against the cost model, exactly. */
 static int cosim(const struct nn_qnn *q, const struct cm_hw *hw, const uint8_t *px,
                  const char *what, struct run *out)
 {
@@ -151,6 +180,30 @@ static int cosim(const struct nn_qnn *q, const struct cm_hw *hw, const uint8_t *
                      l + 1, cm_buffer_name((enum cm_buffer)b), ls->reads[b], ls->writes[b],
                      d->layer[l].reads[b] * N_IMG, d->layer[l].writes[b] * N_IMG);
         }
+        /* the weight reads' bits: one word a pass of R x lanes x W, and a
+         * parameter read a tile (thresholds, or the score constants) */
+        const struct nn_qnn_layer *L = &q->layers[l];
+        const struct cm_hw *h = &d->hw;
+        const struct cm_cycles *cy = &d->layer[l].cyc;
+        struct cm_layer cl = {.w_code = L->w_code, .w_mag_bits = L->w_mag_bits,
+                              .w_pow2 = all_pow2(L)};
+        const int W = word_bits(L, cm_layer_shift(h, &cl), cm_hw_exponents(h));
+        const double words = (double)cy->tiles * cy->positions * cy->chunks * cy->w_passes;
+        const double wbits = (double)h->pe_rows * h->lanes * W;
+        const double pbits = L->out_kind == NN_OUT_SCORES
+                                 ? (double)h->pe_rows * (2 * h->score_mul_bits + h->acc_bits)
+                                 : (double)h->pe_rows * L->n_thr * h->acc_bits;
+        const double want = N_IMG * (words * wbits + cy->tiles * pbits);
+        const double got = ls->read_bits[CM_BUF_WEIGHT] * ls->reads[CM_BUF_WEIGHT];
+        const double sz = d->buf_bits[CM_BUF_WEIGHT], wd = d->buf_word_bits[CM_BUF_WEIGHT];
+        const double pj = words * cm_sram_access_pj(sz, wd, wbits) +
+                          cy->tiles * cm_sram_access_pj(sz, wd, pbits);
+        const double pj_cm = d->layer[l].sram_pj[CM_BUF_WEIGHT];
+        const int bits_ok = got > want - 0.5 && got < want + 0.5 &&
+                            pj_cm > pj * (1 - 1e-12) && pj_cm < pj * (1 + 1e-12);
+        bad |= !bits_ok;
+        TU_CHECK(bits_ok, "%s: layer %d: weight reads move %.0f bits (want %.0f: %d a lane), "
+                 "cost model %.6g pJ (want %.6g)", what, l + 1, got, want, W, pj_cm, pj);
     }
     out->weight_bits = d->buf_used_bits[CM_BUF_WEIGHT];
     out->array_nand2 = d->unit_nand2[CM_U_ARRAY];

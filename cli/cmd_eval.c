@@ -40,13 +40,16 @@ static void print_info(const struct nn_qnn *m)
 {
     static const char *codes[] = {"?", "pixel8", "bin01", "sign", "uint"};
     static const char *merges[] = {"-", "add", "or", "mux"};
+    static const char *wcodes[] = {"?", "binary", "sign-magnitude", "pow2", "offset"};
     printf("input %dx%dx%d, %d classes, %d layers\n", m->in_h, m->in_w, m->in_c, m->n_class,
            m->n_layers);
     for (int i = 0; i < m->n_layers; i++) {
         const struct nn_qnn_layer *l = &m->layers[i];
-        printf("  %2d %-5s %3dx%-3dx%4d -> %3dx%-3dx%4d  w[-%d..%d]  in %s%d  merge %s%s",
+        printf("  %2d %-5s %3dx%-3dx%4d -> %3dx%-3dx%4d  w[-%d..%d] (%s, %d bits)  in %s%d  "
+               "merge %s%s",
                i + 1, l->op == NN_QNN_CONV ? "conv" : "dense", l->in_h, l->in_w, l->in_c,
                l->out_h, l->out_w, l->out_c, l->w_max, l->w_max,
+               wcodes[l->w_code >= 1 && l->w_code <= 4 ? l->w_code : 0], nn_qnn_weight_planes(l),
                codes[l->in_code >= 1 && l->in_code <= 4 ? l->in_code : 0], l->in_bits,
                merges[l->merge >= 0 && l->merge <= 3 ? l->merge : 0], l->res ? " (res)" : "");
         if (l->pool)

@@ -119,10 +119,13 @@ static long long max_abs64(const int64_t *v, size_t n)
     return m;
 }
 
-/* 1 if every weight code of a sign-magnitude layer is 0 or +-2^e: what
- * decides that a shift PE runs it in one pass (docs/accelerator.md). */
+/* 1 if every weight code of a sign-magnitude layer is 0 or +-2^e (a pow2
+ * layer's always are): what decides that a shift PE runs it in one pass
+ * (docs/accelerator.md). */
 static int weights_pow2(const struct nn_qnn_layer *s)
 {
+    if (s->w_code == NN_WCODE_POW2)
+        return 1;
     if (s->w_code != NN_WCODE_SIGNMAG || !s->w)
         return 0;
     const size_t n = (size_t)s->out_c * nn_qnn_fan_in(s);
@@ -160,6 +163,7 @@ void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_laye
         l->pad = s->pad;
         l->in_bits = s->in_bits;
         l->in_sign = s->in_code == NN_CODE_SIGN;
+        l->w_code = s->w_code;  /* enum cm_wcode numbers nn_qnn_wcode's */
         l->w_mag_bits = s->w_code == NN_WCODE_BINARY ? 0 : s->w_mag_bits;
         l->w_max = s->w_max;
         l->w_pow2 = weights_pow2(s);

@@ -58,22 +58,51 @@ static long long max_input(const struct cm_layer *l)
     return (1LL << l->in_bits) - 1;
 }
 
-/* Bits per weight in the weight buffer: the sign plane and the magnitude
- * planes; on the shift path the sign, the nonzero bit and the exponent. */
+/* Bits per weight in the weight buffer (docs/accelerator.md, "Weight
+ * words"): on the shift path the sign and the exponent code (2 + the code's
+ * bits above bit 0);
+ * else the layer's stored planes: the sign (binary), sign and magnitude
+ * planes, sign and pow2 exponent code, or the offset-binary planes. */
 static int weight_bits(const struct cm_hw *hw, const struct cm_layer *l)
 {
     if (cm_layer_shift(hw, l))
         return 2 + cm_hw_exp_bits(hw);
-    return l->w_mag_bits > 0 ? 1 + l->w_mag_bits : 1;
+    switch (cm_layer_w_code(l)) {
+    case CM_WCODE_BINARY: return 1;
+    case CM_WCODE_POW2: return 1 + cm_layer_pow2_code_bits(l);
+    case CM_WCODE_OFFSET: return l->w_mag_bits;
+    default: return 1 + l->w_mag_bits;
+    }
 }
 
-/* Bits per lane of one weight word read (one pass): sign and magnitude
- * plane (1 for binary), or sign, nonzero bit and exponent on the shift path. */
+/* Bits per lane of one weight word read (one pass): the sign (binary) or
+ * the pass's offset-binary plane; sign and magnitude plane; the sign and
+ * the whole pow2 code (decoded in the fetch unit to the pass's magnitude
+ * bit); or sign and exponent code on the shift path. */
 static int weight_word_bits(const struct cm_hw *hw, const struct cm_layer *l)
 {
     if (cm_layer_shift(hw, l))
         return 2 + cm_hw_exp_bits(hw);
-    return l->w_mag_bits > 0 ? 2 : 1;
+    switch (cm_layer_w_code(l)) {
+    case CM_WCODE_BINARY:
+    case CM_WCODE_OFFSET: return 1;
+    case CM_WCODE_POW2: return 1 + cm_layer_pow2_code_bits(l);
+    default: return 2;
+    }
+}
+
+/* The widest pow2 exponent code that a layer runs on the bit planes (0:
+ * none, and the fetch unit has no pow2 decoder). */
+static int pow2_decoder_bits(const struct cm_hw *hw, const struct cm_net *net)
+{
+    int b = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        if (cm_layer_w_code(l) == CM_WCODE_POW2 && !cm_layer_shift(hw, l) &&
+            cm_layer_pow2_code_bits(l) > b)
+            b = cm_layer_pow2_code_bits(l);
+    }
+    return b;
 }
 
 /* Bits of one output code (thresholds: 2^bits - 1 comparisons). */
@@ -125,11 +154,16 @@ static enum cm_status check_layer(const struct cm_hw *hw, const struct cm_layer 
         return cm_fail(err, CM_ERR_INFEASIBLE,
                        "layer %d: %d-bit activations; [array] max_act_bits = %d", i + 1,
                        l->out_bits, hw->max_act_bits);
-    if (hw->pe == CM_PE_XNOR && l->w_mag_bits > 0)
+    /* an XNOR PE runs binary weight planes: binary layers, and offset-binary
+     * ones (dorefa:B) in B binary passes */
+    const int wc = cm_layer_w_code(l);
+    if (hw->pe == CM_PE_XNOR && wc != CM_WCODE_BINARY && wc != CM_WCODE_OFFSET)
         return cm_fail(err, CM_ERR_INFEASIBLE,
-                       "layer %d: sign-magnitude weights in [-%d, %d] (%d magnitude planes); [array] "
-                       "pe = xnor runs binary weights only (pe = bitplane runs every layer)",
-                       i + 1, l->w_max, l->w_max, l->w_mag_bits);
+                       "layer %d: %s weights in [-%d, %d] (%d magnitude planes); [array] pe = "
+                       "xnor runs binary weight planes only (binary, dorefa:B; pe = bitplane "
+                       "runs every layer)",
+                       i + 1, wc == CM_WCODE_POW2 ? "power-of-two" : "sign-magnitude", l->w_max,
+                       l->w_max, l->w_mag_bits);
     if (l->w_mag_bits > hw->max_w_bits)
         return cm_fail(err, CM_ERR_INFEASIBLE,
                        "layer %d: %d weight magnitude planes; [array] max_w_bits = %d", i + 1,
@@ -269,6 +303,13 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
     c = xnor ? cm_fetch_gating_xnor(hw->lanes) : cm_fetch_gating(hw->lanes);
     cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
+    /* pow2 layers on the bit planes: the fetch unit decodes each PE's
+     * exponent codes to the pass's magnitude bits */
+    const int kb = pow2_decoder_bits(hw, net);
+    if (kb > 0) {
+        c = cm_pow2_decoder(hw->lanes, kb);
+        cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
+    }
 
     /* two trees a PE and exponent; an XNOR PE's one, and the array's shared
      * count of the gate bits */
@@ -348,9 +389,10 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
     /* FETCH: the activation word and each PE's weight word (sign and
-     * magnitude bits; a shift PE's also the exponent field; an XNOR PE's the
-     * sign only); POP: two popcounts per PE and exponent (an XNOR PE's one,
-     * and the shared count); THR: the code. */
+     * magnitude bits; a shift PE's sign and exponent code, whose bit 0
+     * takes the magnitude bit's place; an XNOR PE's the sign only); POP: two
+     * popcounts per PE and exponent (an XNOR PE's one, and the shared count);
+     * THR: the code. */
     c = xnor ? cm_register(hw->lanes + R * hw->lanes + (R + 1) * pop_bits + R * hw->max_act_bits)
              : cm_register(hw->lanes + (2 + xb) * R * hw->lanes + 2 * E * R * pop_bits +
                            R * hw->max_act_bits);
@@ -400,6 +442,15 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
         lc->ops_pj[CM_OPK_LANE] = lc->ops[CM_OPK_LANE] *
             ((3.0 + (shift ? 2.0 * E : 0.0)) * cm_energy_gate_pj(lib, CM_AND2) +
              cm_energy_gate_pj(lib, CM_XOR2));
+        /* a pow2 layer on the bit planes: each weight word read (one a pass)
+         * decodes every lane's code in the fetch unit: code_bits XOR2s and
+         * code_bits - 1 more gates a lane */
+        if (!shift && cm_layer_w_code(l) == CM_WCODE_POW2) {
+            const int kb = cm_layer_pow2_code_bits(l);
+            lc->ops_pj[CM_OPK_LANE] += C * P * cy->chunks * cy->w_passes * hw->lanes *
+                                       (kb * cm_energy_gate_pj(lib, CM_XOR2) +
+                                        (kb - 1) * cm_energy_gate_pj(lib, CM_AND2));
+        }
         lc->ops[CM_OPK_POP] = 2.0 * E * C * issues_per_channel;
         lc->ops_pj[CM_OPK_ACC] =
             lc->ops[CM_OPK_ACC] * (cm_energy_add_pj(pop_bits + E) + cm_energy_add_pj(A) +
@@ -665,8 +716,14 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     const int R = hw->pe_rows, A = hw->acc_bits;
     const int MS = hw->score_mul_bits;
     d->buf_word_bits[CM_BUF_ACT] = fmax(hw->lanes, (double)R * hw->max_act_bits);
+    /* the weight word: the PE's sign and magnitude (a shift PE's whole
+     * word), or wider for a layer's code (pow2 on the bit planes reads its
+     * whole exponent code every pass) */
+    double w_word = 2.0 + cm_hw_exp_bits(hw);
+    for (int i = 0; i < net->n_layers; i++)
+        w_word = fmax(w_word, weight_word_bits(hw, &net->layers[i]));
     d->buf_word_bits[CM_BUF_WEIGHT] =
-        fmax((2.0 + cm_hw_exp_bits(hw)) * R * hw->lanes,
+        fmax(w_word * R * hw->lanes,
              fmax((double)R * ((1 << hw->max_act_bits) - 1) * A, (double)R * (2 * MS + A)));
     d->buf_word_bits[CM_BUF_SKIP] =
         hw->merge == CM_MERGE_ADD ? fmax((double)R * hw->res_bits,

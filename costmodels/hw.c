@@ -98,7 +98,7 @@ int cm_hw_exponents(const struct cm_hw *hw)
 
 int cm_hw_exp_bits(const struct cm_hw *hw)
 {
-    return hw->pe == CM_PE_SHIFT ? cm_bits_for(hw->max_w_bits - 1) : 0;
+    return hw->pe == CM_PE_SHIFT ? cm_bits_for(hw->max_w_bits) - 1 : 0;
 }
 
 const char *cm_requant_name(enum cm_requant r)

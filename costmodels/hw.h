@@ -30,10 +30,11 @@ enum cm_merge {
 
 /* The PE's weight path (docs/accelerator.md). BITPLANE: one magnitude plane
  * a weight pass (w_mag_bits passes). SHIFT: also a one-pass path for layers
- * whose weights are all 0 or +-2^e (e < max_w_bits): per lane a sign, a
- * nonzero bit and the exponent, decoded onto max_w_bits pairs of popcount
- * trees whose counts a shift-add sums before the accumulator. XNOR: binary
- * weights only, one popcount tree a PE (the product bits XNOR(w, x) of the
+ * whose weights are all 0 or +-2^e (e < max_w_bits): per lane a sign and
+ * the exponent code k (0: the weight 0, e + 1: 2^e), decoded onto
+ * max_w_bits pairs of popcount trees whose counts a shift-add sums before
+ * the accumulator. XNOR: binary weight planes only (binary and offset-binary
+ * layers), one popcount tree a PE (the product bits XNOR(w, x) of the
  * valid lanes) and one shared count of the valid lanes, d = 2 pop - cnt. */
 enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1, CM_PE_XNOR = 2 };
 
@@ -103,8 +104,10 @@ const char *cm_requant_name(enum cm_requant r);
  * offset, 2 rq_mul_bits + acc_bits; shift: neg, the two shifts and the
  * acc_bits + rq_lshift_max bit offset. */
 int cm_hw_rq_param_bits(const struct cm_hw *hw);
-/* The exponents a shift PE decodes (max_w_bits; 1 for a bitplane PE: its
- * one pair of popcount trees) and the bits of a lane's exponent field. */
+/* The exponents E a shift PE decodes (max_w_bits; 1 for a bitplane PE: its
+ * one pair of popcount trees) and the bits of a lane's exponent code above
+ * the bit that stands in the magnitude bit's place, ceil(log2(E + 1)) - 1
+ * (0 for a bitplane PE): a weight word is 2 + exp_bits bits a lane. */
 int cm_hw_exponents(const struct cm_hw *hw);
 int cm_hw_exp_bits(const struct cm_hw *hw);
 

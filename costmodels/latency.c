@@ -29,6 +29,18 @@ int cm_layer_shift(const struct cm_hw *hw, const struct cm_layer *l)
            l->w_mag_bits <= hw->max_w_bits;
 }
 
+int cm_layer_w_code(const struct cm_layer *l)
+{
+    if (l->w_code >= CM_WCODE_BINARY && l->w_code <= CM_WCODE_OFFSET)
+        return l->w_code;
+    return l->w_mag_bits > 0 ? CM_WCODE_SIGNMAG : CM_WCODE_BINARY;
+}
+
+int cm_layer_pow2_code_bits(const struct cm_layer *l)
+{
+    return cm_bits_for(l->w_mag_bits);
+}
+
 int cm_layer_w_passes(const struct cm_hw *hw, const struct cm_layer *l)
 {
     if (cm_layer_shift(hw, l))

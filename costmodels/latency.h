@@ -14,7 +14,8 @@ struct cm_cycles {
     long long tiles;       /* T = ceil(out_c / pe_rows) */
     long long positions;   /* P: output positions computed (complete pool windows only) */
     long long chunks;      /* Q = ceil(fan_in / lanes) */
-    long long w_passes;    /* B_w: 1 binary, w_mag_bits sign-magnitude, 1 on the shift path */
+    long long w_passes;    /* B_w: 1 binary, w_mag_bits sign-magnitude, pow2 (q) and offset
+                              (B), 1 on the shift path */
     long long a_planes;    /* B_a: input activation bit-planes */
     long long issue;       /* N = T * P * Q * B_w * B_a */
     long long drain;       /* L: 4 plain, 6 on an add stream, 3 + out_c + 2 scores */
@@ -41,6 +42,10 @@ int cm_layer_shift(const struct cm_hw *hw, const struct cm_layer *l);
 /* Activation bit-planes of the input and weight passes. */
 int cm_layer_a_planes(const struct cm_layer *l);
 int cm_layer_w_passes(const struct cm_hw *hw, const struct cm_layer *l);
+/* The layer's weight code, a zeroed w_code resolved (net.h). */
+int cm_layer_w_code(const struct cm_layer *l);
+/* The planes of a pow2 exponent code, bits(w_mag_bits). */
+int cm_layer_pow2_code_bits(const struct cm_layer *l);
 
 void cm_layer_cycles(const struct cm_hw *hw, const struct cm_layer *l, struct cm_cycles *c);
 

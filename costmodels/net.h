@@ -12,6 +12,16 @@
 
 enum cm_op { CM_OP_CONV = 1, CM_OP_DENSE = 2 };
 
+/* How a layer's weights are stored (nn/qnn.h's enum nn_qnn_wcode, same
+ * numbers). 0 (a zeroed cm_layer) reads as BINARY when w_mag_bits is 0 and
+ * SIGNMAG otherwise, as before the codes existed. */
+enum cm_wcode {
+    CM_WCODE_BINARY = 1,   /* 1 plane: the sign */
+    CM_WCODE_SIGNMAG = 2,  /* sign + w_mag_bits magnitude planes */
+    CM_WCODE_POW2 = 3,     /* sign + bits(w_mag_bits) exponent code planes */
+    CM_WCODE_OFFSET = 4,   /* w_mag_bits offset-binary planes, each a binary pass */
+};
+
 struct cm_layer {
     int op;                     /* enum cm_op */
     int in_h, in_w, in_c;       /* input (dense: of the flattened map) */
@@ -19,7 +29,9 @@ struct cm_layer {
     int k, stride, pad;
     int in_bits;                /* activation bit-planes: 8 pixels, 1 bin/sign, B */
     int in_sign;                /* 1: sign activations (+-1) */
-    int w_mag_bits;             /* 0: binary weights; else sign-magnitude planes */
+    int w_code;                 /* enum cm_wcode (0: by w_mag_bits, see there) */
+    int w_mag_bits;             /* 0: binary weights; else the bits of w_max: the weight
+                                   passes on the bit-plane PE */
     int w_max;                  /* K: weight codes in [-K, K] */
     int w_pow2;                 /* 1: every weight code is 0 or +-2^e (a shift PE
                                    runs the layer in one weight pass) */

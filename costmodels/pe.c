@@ -176,6 +176,42 @@ void cm_nl_unit_threshold(struct cm_nl *nl, int n_thr, int width, enum cm_adder_
     cm_nl_output(nl, "code", cm_bits_for(n_thr), code);
 }
 
+/* The fetch unit's pow2 decoder (docs/accelerator.md, "Weight words"): a
+ * lane's exponent code k (code_bits bits, lane-major: k[i * code_bits + b])
+ * against the pass's target t = j + 1 (shared, from the controller):
+ * m = (k == t) = NOR over the bits of k_b XOR t_b, as XOR2s, an OR2 chain
+ * and the final NOR2 (code_bits = 1: XNOR2). */
+void cm_nl_unit_pow2_decoder(struct cm_nl *nl, int lanes, int code_bits)
+{
+    assert(code_bits >= 1 && code_bits <= 3 && lanes * code_bits <= CM_NL_MAX_BUS);
+    int k[CM_NL_MAX_BUS], t[3], m[CM_NL_MAX_BUS];
+    cm_nl_input(nl, "k", lanes * code_bits, k);
+    cm_nl_input(nl, "t", code_bits, t);
+    for (int i = 0; i < lanes; i++) {
+        const int *ki = k + i * code_bits;
+        if (code_bits == 1) {
+            m[i] = cm_nl_xnor(nl, ki[0], t[0]);
+            continue;
+        }
+        int diff = cm_nl_xor(nl, ki[0], t[0]);
+        for (int b = 1; b < code_bits - 1; b++)
+            diff = cm_nl_or(nl, diff, cm_nl_xor(nl, ki[b], t[b]));
+        m[i] = cm_nl_nor(nl, diff, cm_nl_xor(nl, ki[code_bits - 1], t[code_bits - 1]));
+    }
+    cm_nl_output(nl, "m", lanes, m);
+}
+
+struct cm_count cm_pow2_decoder(int lanes, int code_bits)
+{
+    /* the lanes are identical and independent: one lane's netlist, times lanes */
+    assert(lanes >= 1);
+    struct cm_nl nl = {0};
+    cm_nl_unit_pow2_decoder(&nl, 1, code_bits);
+    struct cm_count c = {{0}};
+    cm_count_add(&c, &nl.count, lanes);
+    return c;
+}
+
 struct cm_count cm_lane_logic(int lanes)
 {
     assert(lanes >= 1 && lanes <= CM_NL_MAX_BUS);
@@ -232,53 +268,55 @@ struct cm_count cm_threshold_unit(int n_thr, int width, enum cm_adder_arch arch)
 
 /* The shift PE's lane logic (docs/accelerator.md, "The shift PE"), per lane,
  * in the polarity that maps onto NAND2/NOR2 (what Yosys finds, within a
- * few percent): nnz = NAND(z, g) and n = s XOR f as in the bit-plane lane
- * logic (z, the nonzero bit, in the magnitude bit's place), their ORs
- * npos = OR(nnz, n) = NOT pos and nneg = OR(nnz, NOT n) = NOT neg; the
- * exponent field x (xb bits) gated by the layer's mode, NOT xg_k =
- * NAND(x_k, shift) and xg_k = NOT of it (bit-plane layers decode exponent
- * 0); the decoder's inverted one-hot NOT d_e = NAND(hi, lo): lo the literal
- * of bit 0, hi the AND2 chain of the literals of bits 1.. (shared between
- * the exponents with the same upper bits; for xb = 1 the literals
- * themselves); and pos_e = NOR(npos, NOT d_e), neg_e = NOR(nneg, NOT d_e).
- * E = 1 is the bit-plane lane logic. Buses e-major: pos[e * lanes + i]. */
+ * few percent): n = s XOR f, NOT pos = NAND(g, NOT n) and NOT neg =
+ * NAND(g, n); the exponent code k (kb = bits(E) bits, k = 0 the weight 0,
+ * k = e + 1 the exponent e) with its upper bits 1.. gated by the layer's
+ * mode, NOT kg_b = NAND(k_b, shift) and kg_b = NOT of it (a bit-plane
+ * layer's pass bit m sits in k_0, so it decodes k = m: exponent 0 or
+ * nothing); bit 0 and its INV as they are; the decoder's inverted one-hot
+ * NOT d_e = NAND(hi, lo) for the value v = e + 1: lo the literal of bit 0,
+ * hi the AND2 chain of the literals of bits 1.. (shared between the values
+ * with the same upper bits; for kb = 2 the literals themselves); and pos_e
+ * = NOR(NOT pos, NOT d_e), neg_e = NOR(NOT neg, NOT d_e). No nonzero bit:
+ * k = 0 decodes to no tree. E = 1 is the bit-plane lane logic (k_0 = m).
+ * Inputs k lane-major: k[i * kb + b]; buses e-major: pos[e * lanes + i]. */
 void cm_nl_unit_lane_logic_shift(struct cm_nl *nl, int lanes, int n_exp)
 {
-    const int E = n_exp, xb = cm_bits_for(n_exp - 1);
-    assert(E >= 1 && E <= 8 && lanes >= 1 && lanes * E <= CM_NL_MAX_BUS);
+    const int E = n_exp, kb = cm_bits_for(n_exp);
+    assert(E >= 1 && E <= 7 && lanes >= 1 && lanes * E <= CM_NL_MAX_BUS);
     if (E == 1) {
         cm_nl_unit_lane_logic(nl, lanes);
         return;
     }
-    int z[CM_NL_MAX_BUS], g[CM_NL_MAX_BUS], s[CM_NL_MAX_BUS], f[CM_NL_MAX_BUS];
-    int x[CM_NL_MAX_BUS], shift;
+    int g[CM_NL_MAX_BUS], s[CM_NL_MAX_BUS], f[CM_NL_MAX_BUS];
+    int k[CM_NL_MAX_BUS], shift;
     int pos[CM_NL_MAX_BUS], neg[CM_NL_MAX_BUS];
-    assert(lanes * xb <= CM_NL_MAX_BUS);
-    cm_nl_input(nl, "z", lanes, z);
+    assert(lanes * kb <= CM_NL_MAX_BUS);
     cm_nl_input(nl, "g", lanes, g);
     cm_nl_input(nl, "s", lanes, s);
     cm_nl_input(nl, "f", lanes, f);
-    cm_nl_input(nl, "x", lanes * xb, x);
+    cm_nl_input(nl, "k", lanes * kb, k);
     cm_nl_input(nl, "shift", 1, &shift);
     for (int i = 0; i < lanes; i++) {
-        const int nnz = cm_nl_nand(nl, z[i], g[i]);
         const int n = cm_nl_xor(nl, s[i], f[i]);
-        const int npos = cm_nl_or(nl, nnz, n);
-        const int nneg = cm_nl_or(nl, nnz, cm_nl_inv(nl, n));
-        int lit[3][2];  /* [bit][value]: the gated exponent bit equal to value */
-        for (int k = 0; k < xb; k++) {
-            lit[k][0] = cm_nl_nand(nl, x[i * xb + k], shift);
-            lit[k][1] = cm_nl_inv(nl, lit[k][0]);
+        const int npos = cm_nl_nand(nl, g[i], cm_nl_inv(nl, n));
+        const int nneg = cm_nl_nand(nl, g[i], n);
+        int lit[3][2];  /* [bit][value]: the (gated) code bit equal to value */
+        lit[0][1] = k[i * kb];
+        lit[0][0] = cm_nl_inv(nl, k[i * kb]);
+        for (int b = 1; b < kb; b++) {
+            lit[b][0] = cm_nl_nand(nl, k[i * kb + b], shift);
+            lit[b][1] = cm_nl_inv(nl, lit[b][0]);
         }
-        int hi[4];  /* per value of the upper bits (1..xb-1) */
-        for (int u = 0; u < (E + 1) / 2 && xb > 1; u++) {
+        int hi[4];  /* per value u of the upper bits (1..kb-1) that some v = e + 1 has */
+        for (int u = 0; u <= E >> 1; u++) {
             hi[u] = lit[1][u & 1];
-            for (int k = 2; k < xb; k++)
-                hi[u] = cm_nl_and(nl, hi[u], lit[k][(u >> (k - 1)) & 1]);
+            for (int b = 2; b < kb; b++)
+                hi[u] = cm_nl_and(nl, hi[u], lit[b][(u >> (b - 1)) & 1]);
         }
         for (int e = 0; e < E; e++) {
-            /* NOT d_e: for xb = 1 the literal of the other value */
-            const int nd = xb == 1 ? lit[0][!(e & 1)] : cm_nl_nand(nl, hi[e >> 1], lit[0][e & 1]);
+            const int v = e + 1;
+            const int nd = cm_nl_nand(nl, hi[v >> 1], lit[0][v & 1]);
             pos[e * lanes + i] = cm_nl_nor(nl, npos, nd);
             neg[e * lanes + i] = cm_nl_nor(nl, nneg, nd);
         }

@@ -61,14 +61,19 @@ struct cm_count cm_register(int bits);
 /* One PE's lane logic over lanes lanes: nz = m AND g, n = s XOR f,
  * pos = nz AND NOT n, neg = nz AND n (docs/accelerator.md). */
 struct cm_count cm_lane_logic(int lanes);
-/* The shift PE's lane logic over lanes lanes and n_exp exponents: the lane
- * logic above on (sign, nonzero bit), the mode-gated exponent field's
- * decoder, and the routing of pos and neg onto n_exp tree pairs. */
+/* The shift PE's lane logic over lanes lanes and n_exp exponents: the sign
+ * path, the decoder of the exponent code (ceil(log2(n_exp + 1)) bits, its
+ * upper bits gated by the layer's mode; code 0 is the weight 0), and the
+ * routing of pos and neg onto n_exp tree pairs. */
 struct cm_count cm_lane_logic_shift(int lanes, int n_exp);
 /* The shift PE's shift-add: P = sum_e pos_e << e, N likewise, from n_exp
  * pop_bits-bit counts each, pop_bits + n_exp - 1 bits (carry-save trees and
  * final adders of arch). */
 struct cm_count cm_shift_add(int pop_bits, int n_exp, enum cm_adder_arch arch);
+/* The fetch unit's pow2 decoder for one PE's lanes lanes: each lane's
+ * code_bits-bit exponent code k against the pass's target j + 1, giving the
+ * pass's magnitude bit m = (k == j + 1) (docs/accelerator.md). */
+struct cm_count cm_pow2_decoder(int lanes, int code_bits);
 /* The shared fetch unit's gating over lanes lanes: g and f for the two
  * activation kinds ({0,1} planes, sign), with the valid mask. */
 struct cm_count cm_fetch_gating(int lanes);

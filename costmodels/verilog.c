@@ -130,6 +130,14 @@ char *cm_verilog_shift_add(const char *module, int pop_bits, int n_exp, enum cm_
     return emit_end(&e, module);
 }
 
+char *cm_verilog_pow2_decoder(const char *module, int lanes, int code_bits)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_pow2_decoder(&e.nl, lanes, code_bits);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_fetch_gating(const char *module, int lanes)
 {
     struct emit e;
@@ -296,20 +304,33 @@ char *cm_verilog_popcount_behav(const char *module, int n)
 char *cm_verilog_lane_logic_shift_behav(const char *module, int lanes, int n_exp)
 {
     struct cm_text t = {0};
-    const int xb = cm_bits_for(n_exp - 1);
+    /* k = 0: no tree; k = e + 1: tree e; a bit-plane layer (shift = 0)
+     * decodes k_0 only */
+    const int kb = cm_bits_for(n_exp), mask = (1 << kb) - 1;
     cm_text_printf(&t,
-                   "module %s (input [%d:0] z, input [%d:0] g, input [%d:0] s, input [%d:0] f,\n"
-                   "  input [%d:0] x, input shift, output reg [%d:0] pos, output reg [%d:0] neg);\n"
+                   "module %s (input [%d:0] g, input [%d:0] s, input [%d:0] f,\n"
+                   "  input [%d:0] k, input shift, output reg [%d:0] pos, output reg [%d:0] neg);\n"
                    "  integer i, e;\n  always @* begin\n"
                    "    for (i = 0; i < %d; i = i + 1)\n      for (e = 0; e < %d; e = e + 1) begin\n"
-                   "        pos[e * %d + i] = z[i] & g[i] & ~(s[i] ^ f[i]) & "
-                   "((shift ? x[i * %d +: %d] : 0) == e);\n"
-                   "        neg[e * %d + i] = z[i] & g[i] & (s[i] ^ f[i]) & "
-                   "((shift ? x[i * %d +: %d] : 0) == e);\n"
+                   "        pos[e * %d + i] = g[i] & ~(s[i] ^ f[i]) & "
+                   "((k[i * %d +: %d] & (shift ? %d : 1)) == e + 1);\n"
+                   "        neg[e * %d + i] = g[i] & (s[i] ^ f[i]) & "
+                   "((k[i * %d +: %d] & (shift ? %d : 1)) == e + 1);\n"
                    "      end\n  end\nendmodule\n\n",
-                   module, lanes - 1, lanes - 1, lanes - 1, lanes - 1, lanes * xb - 1,
-                   lanes * n_exp - 1, lanes * n_exp - 1, lanes, n_exp, lanes, xb, xb, lanes, xb,
-                   xb);
+                   module, lanes - 1, lanes - 1, lanes - 1, lanes * kb - 1, lanes * n_exp - 1,
+                   lanes * n_exp - 1, lanes, n_exp, lanes, kb, kb, mask, lanes, kb, kb, mask);
+    return text_result(&t);
+}
+
+char *cm_verilog_pow2_decoder_behav(const char *module, int lanes, int code_bits)
+{
+    struct cm_text t = {0};
+    cm_text_printf(&t,
+                   "module %s (input [%d:0] k, input [%d:0] t, output reg [%d:0] m);\n"
+                   "  integer i;\n  always @*\n    for (i = 0; i < %d; i = i + 1)\n"
+                   "      m[i] = k[i * %d +: %d] == t;\nendmodule\n\n",
+                   module, lanes * code_bits - 1, code_bits - 1, lanes - 1, lanes, code_bits,
+                   code_bits);
     return text_result(&t);
 }
 

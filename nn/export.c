@@ -89,12 +89,17 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
         q->in_bits = pa->bits;
         s_in = (double)nn_aq_value_scale(pa);
     }
+    /* each quantizer's levels in the fewest bits that hold them: pow2:B's
+     * 2q + 1 levels in B bits (sign and exponent code), dorefa:B's 2^B odd
+     * levels in B offset-binary bits; any other in sign-magnitude */
     q->w_max = L->wq.K;
     if (L->wq.kind == NN_WQ_BINARY) {
         q->w_code = NN_WCODE_BINARY;
         q->w_mag_bits = 0;
     } else {
-        q->w_code = NN_WCODE_SIGNMAG;
+        q->w_code = L->wq.kind == NN_WQ_POW2     ? NN_WCODE_POW2
+                    : L->wq.kind == NN_WQ_DOREFA ? NN_WCODE_OFFSET
+                                                 : NN_WCODE_SIGNMAG;
         q->w_mag_bits = nn_wq_bits(&L->wq) - 1;
     }
     q->merge = L->spec.merge;

@@ -1,12 +1,14 @@
 /* nn/qnn.c: the .qnn model file: validation, atomic write, checked read,
  * metadata.
  *
- * Byte layout of a .qnn file, version 1 (every integer little-endian; i32
- * and i64 are two's complement):
+ * Byte layout of a .qnn file, version 2 (every integer little-endian; i32
+ * and i64 are two's complement). Version 1 is the same layout with only
+ * the BINARY and SIGNMAG weight codes; the reader reads both, the writer
+ * writes version 2:
  *
  *   offset  size  field
  *   0       8     magic "LOGIQQNN" (no NUL)
- *   8       4     u32 version (NN_QNN_VERSION = 1)
+ *   8       4     u32 version (NN_QNN_VERSION = 2; 1 is read too)
  *   12      4     u32 n_layers (1..NN_QNN_MAX_LAYERS)
  *   16      16    i32 in_h, in_w, in_c, n_class
  *   32      4     u32 meta_len (< NN_QNN_META_MAX)
@@ -25,6 +27,15 @@
  *                   SIGNMAG: P = 1 + w_mag_bits: the sign plane (1 = negative)
  *                            then the magnitude planes, bit 0 of |code| first.
  *                            A zero code has sign bit 0.
+ *                   POW2   : P = 1 + bits(q), q = w_mag_bits: the sign plane
+ *                            (1 = negative), then the planes of the exponent
+ *                            code k, bit 0 first: k = 0 is 0, k = 1..q is
+ *                            +-2^(k-1); k > q is an error, as is a set sign
+ *                            bit on k = 0. (version 2)
+ *                   OFFSET : P = B = w_mag_bits: the planes of the offset
+ *                            code c = (w + 2^B - 1) / 2, bit 0 first, so
+ *                            w = 2c - (2^B - 1) = sum_j (2 c_j - 1) 2^j.
+ *                            (version 2)
  *           T     i32 thr [out_c][n_thr]          if out_kind == THRESH
  *           M     u8 mux_sel [out_c] (0 or 1)     if merge == MUX
  *           R     i64 rq_mul [out_c], then i64 rq_add [out_c]
@@ -163,9 +174,49 @@ static int mag_bits_for(int w_max)
     return b;
 }
 
+/* Planes of a layer whose w_code and w_mag_bits are bounded (any code the
+ * reader does not know has none: walk_bound refuses it first). */
 static int n_planes(const struct nn_qnn_layer *l)
 {
-    return l->w_code == NN_WCODE_BINARY ? 1 : 1 + l->w_mag_bits;
+    switch (l->w_code) {
+    case NN_WCODE_BINARY: return 1;
+    case NN_WCODE_SIGNMAG: return 1 + l->w_mag_bits;
+    case NN_WCODE_POW2: return 1 + mag_bits_for(l->w_mag_bits);
+    case NN_WCODE_OFFSET: return l->w_mag_bits;
+    default: return 0;
+    }
+}
+
+int nn_qnn_weight_planes(const struct nn_qnn_layer *l)
+{
+    return n_planes(l);
+}
+
+int nn_qnn_pow2_code(int v)
+{
+    unsigned a = (unsigned)(v < 0 ? -v : v);
+    int k = 0;
+    while (a) {
+        k++;
+        a >>= 1;
+    }
+    return k;
+}
+
+int nn_qnn_weight_bit(const struct nn_qnn_layer *l, int p, int v)
+{
+    switch (l->w_code) {
+    case NN_WCODE_BINARY:
+        return v > 0;
+    case NN_WCODE_OFFSET:
+        return ((v + l->w_max) / 2 >> p) & 1;
+    case NN_WCODE_POW2:
+        return p == 0 ? v < 0 : (nn_qnn_pow2_code(v) >> (p - 1)) & 1;
+    default: {
+        int mag = v < 0 ? -v : v;
+        return p == 0 ? v < 0 : (mag >> (p - 1)) & 1;
+    }
+    }
 }
 
 static int has_thr(const struct nn_qnn_layer *l) { return l->out_kind == NN_OUT_THRESH; }
@@ -289,21 +340,42 @@ static enum nn_status validate_weights(const struct nn_qnn_layer *l, int li,
             snprintf(exp, sizeof exp, "%d, the bits of w_max = %d", need, l->w_max);
             return bad_range(err, li, "w_mag_bits", l->w_mag_bits, exp);
         }
+    } else if (l->w_code == NN_WCODE_POW2 || l->w_code == NN_WCODE_OFFSET) {
+        /* pow2: K = 2^(q-1) with q = w_mag_bits levels; offset: K = 2^B - 1
+         * with B = w_mag_bits planes; in both w_mag_bits = bits(K) */
+        const int pow2 = l->w_code == NN_WCODE_POW2;
+        if (!in_range(l->w_mag_bits, 1, 7))
+            return bad_range(err, li, "w_mag_bits", l->w_mag_bits,
+                             pow2 ? "1..7 pow2 levels" : "1..7 offset-binary planes");
+        int want = pow2 ? 1 << (l->w_mag_bits - 1) : (1 << l->w_mag_bits) - 1;
+        if (l->w_max != want) {
+            char exp[64];
+            snprintf(exp, sizeof exp, "%d = %s with w_mag_bits = %d", want,
+                     pow2 ? "2^(w_mag_bits - 1)" : "2^w_mag_bits - 1", l->w_mag_bits);
+            return bad_range(err, li, "w_max", l->w_max, exp);
+        }
     } else {
-        return bad_range(err, li, "w_code", l->w_code, "1 = binary or 2 = sign-magnitude");
+        return bad_range(err, li, "w_code", l->w_code,
+                         "1 = binary, 2 = sign-magnitude, 3 = pow2 or 4 = offset");
     }
     if (!l->w)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: no weight array", li + 1);
 
     int64_t n = fan_in64(l) * l->out_c, fan = fan_in64(l);
     for (int64_t i = 0; i < n; i++) {
-        int v = l->w[i];
+        int v = l->w[i], a = v < 0 ? -v : v;
         int ok = l->w_code == NN_WCODE_BINARY ? (v == 1 || v == -1)
                                               : (v >= -l->w_max && v <= l->w_max);
+        if (ok && l->w_code == NN_WCODE_POW2)
+            ok = (a & (a - 1)) == 0;
+        if (ok && l->w_code == NN_WCODE_OFFSET)
+            ok = (a & 1) == 1;
         if (!ok)
             return nn_fail(err, NN_ERR_FORMAT, "layer %d: weight [%" PRId64 "][%" PRId64
                            "] = %d out of range (expected %s%d..%d)", li + 1, i / fan, i % fan, v,
-                           l->w_code == NN_WCODE_BINARY ? "-1 or +1, not 0, in " : "",
+                           l->w_code == NN_WCODE_BINARY ? "-1 or +1, not 0, in "
+                           : l->w_code == NN_WCODE_POW2 ? "0 or +-2^e in "
+                           : l->w_code == NN_WCODE_OFFSET ? "an odd integer in " : "",
                            -l->w_max, l->w_max);
     }
 
@@ -524,17 +596,6 @@ static uint64_t layer_bytes(const struct nn_qnn_layer *l)
     return n;
 }
 
-/* Bit of plane p (0 = sign) for weight code v. */
-static int weight_bit(const struct nn_qnn_layer *l, int p, int v)
-{
-    if (l->w_code == NN_WCODE_BINARY)
-        return v > 0;
-    if (p == 0)
-        return v < 0;
-    int mag = v < 0 ? -v : v;
-    return (mag >> (p - 1)) & 1;
-}
-
 static uint8_t *write_layer(uint8_t *o, const struct nn_qnn_layer *l)
 {
     for (int i = 0; i < QNN_FIELD_COUNT; i++, o += 4)
@@ -544,7 +605,7 @@ static uint8_t *write_layer(uint8_t *o, const struct nn_qnn_layer *l)
     for (int p = 0; p < n_planes(l); p++, o += pb) {
         memset(o, 0, pb);
         for (uint64_t i = 0; i < n; i++)
-            o[i >> 3] |= (uint8_t)(weight_bit(l, p, l->w[i]) << (i & 7));
+            o[i >> 3] |= (uint8_t)(nn_qnn_weight_bit(l, p, l->w[i]) << (i & 7));
     }
     if (has_thr(l))
         for (int64_t i = 0; i < (int64_t)l->out_c * l->n_thr; i++, o += 4)
@@ -608,6 +669,7 @@ enum walk_result { WALK_OK, WALK_TRUNC, WALK_FIELD, WALK_TRAILING };
 struct walker {
     const uint8_t *buf;
     uint64_t size, pos;
+    uint32_t version;    /* 1: the weight codes of version 1 only */
     char what[256];
 };
 
@@ -638,7 +700,9 @@ static int walk_bound(struct walker *w, const struct nn_qnn_layer *l, int li)
         {3, 1, QNN_MAX_DIM, "1..4096"},
         {6, 1, QNN_MAX_DIM, "1..4096"},
         {7, 1, QNN_MAX_DIM, "1..4096"},
-        {12, 1, 2, "1 = binary or 2 = sign-magnitude"},
+        {12, 1, w->version == 1 ? 2 : 4,
+         w->version == 1 ? "1 = binary or 2 = sign-magnitude in version 1"
+                         : "1 = binary, 2 = sign-magnitude, 3 = pow2 or 4 = offset"},
         {13, 0, 7, "0..7"},
         {15, 1, 2, "1 = thresholds or 2 = scores"},
         {18, 0, 255, "0..255"},
@@ -746,6 +810,39 @@ static int unpack_weights(struct nn_qnn_layer *l, const uint8_t *p, char *msg, s
             l->w[i] = (int8_t)(((p[i >> 3] >> (i & 7)) & 1) ? 1 : -1);
         return 1;
     }
+    if (l->w_code == NN_WCODE_OFFSET) {
+        /* w = 2c - (2^B - 1); B <= 7 keeps it in int8 */
+        for (uint64_t i = 0; i < n; i++) {
+            int c = 0;
+            for (int b = 0; b < np; b++)
+                c |= ((p[b * pb + (i >> 3)] >> (i & 7)) & 1) << b;
+            l->w[i] = (int8_t)(2 * c - ((1 << np) - 1));
+        }
+        return 1;
+    }
+    if (l->w_code == NN_WCODE_POW2) {
+        const int q = l->w_mag_bits;
+        for (uint64_t i = 0; i < n; i++) {
+            int k = 0;
+            for (int b = 1; b < np; b++)
+                k |= ((p[b * pb + (i >> 3)] >> (i & 7)) & 1) << (b - 1);
+            int neg = (p[i >> 3] >> (i & 7)) & 1;
+            if (k > q || (neg && k == 0)) {
+                if (k > q)
+                    snprintf(msg, msg_size, "layer %d: weight [%" PRId64 "][%" PRId64 "] has "
+                             "pow2 code %d beyond q = w_mag_bits = %d (expected 0..%d)", li + 1,
+                             (int64_t)(i / fan_in64(l)), (int64_t)(i % fan_in64(l)), k, q, q);
+                else
+                    snprintf(msg, msg_size, "layer %d: weight [%" PRId64 "][%" PRId64 "] is a "
+                             "negative zero (sign bit set, pow2 code 0)", li + 1,
+                             (int64_t)(i / fan_in64(l)), (int64_t)(i % fan_in64(l)));
+                return 0;
+            }
+            int mag = k ? 1 << (k - 1) : 0;
+            l->w[i] = (int8_t)(neg ? -mag : mag);
+        }
+        return 1;
+    }
     for (uint64_t i = 0; i < n; i++) {
         int mag = 0;
         for (int b = 0; b < l->w_mag_bits; b++)
@@ -843,12 +940,12 @@ static enum nn_status parse(struct nn_qnn *m, const uint8_t *buf, uint64_t size,
         return nn_fail(err, NN_ERR_FORMAT, "%s: truncated at byte %" PRIu64 " (header)", path,
                        size);
     uint32_t version = nn_get_u32(buf + 8);
-    if (version != NN_QNN_VERSION)
+    if (version < 1 || version > NN_QNN_VERSION)
         return nn_fail(err, NN_ERR_FORMAT, "%s: unsupported version %" PRIu32 " (this logiq "
-                       "reads version %u)", path, version, NN_QNN_VERSION);
+                       "reads versions 1 to %u)", path, version, NN_QNN_VERSION);
 
     int crc_ok = size >= 16 && nn_crc32(buf, size - 4) == nn_get_u32(buf + size - 4);
-    struct walker w = {.buf = buf, .size = size};
+    struct walker w = {.buf = buf, .size = size, .version = version};
     enum walk_result r = walk_layout(&w);
     if (r == WALK_TRUNC)
         return nn_fail(err, NN_ERR_FORMAT, "%s: truncated at byte %" PRIu64 " (%s)", path, size,

@@ -2,7 +2,9 @@
  *
  * A .qnn describes a layer-sequential network of conv and dense layers. Per
  * layer it holds the shapes, the integer weight codes (bit-packed in the file
- * as bit-planes: a sign plane, then magnitude planes LSB first), the integer
+ * as bit-planes in the fewest bits that hold the layer's levels: one sign
+ * plane for binary, sign and magnitude planes, sign and power-of-two
+ * exponent code planes, or offset-binary planes; enum nn_qnn_wcode), the integer
  * thresholds that fold batch norm and the activation quantizer, the residual
  * merge and its wiring, and the optional 2x2-style max pooling of the output
  * codes. Plus key=value metadata naming how it was trained.
@@ -45,7 +47,7 @@
 #include "nn/status.h"
 
 #define NN_QNN_MAGIC "LOGIQQNN"
-#define NN_QNN_VERSION 1u
+#define NN_QNN_VERSION 2u     /* written; version 1 (BINARY and SIGNMAG only) is read too */
 #define NN_QNN_MAX_LAYERS 256
 #define NN_QNN_META_MAX 8192
 
@@ -59,9 +61,17 @@ enum nn_qnn_code {
     NN_CODE_UINT   = 4,  /* unsigned B-bit codes 0..2^B-1 */
 };
 
+/* How a layer's weights are stored. Whatever the code, w[] in memory holds
+ * the weight values (the integers acc multiplies by); the code only decides
+ * the planes of the file and of the accelerator's weight buffer, and
+ * w_mag_bits is always the bits of w_max (the PE's weight passes). */
 enum nn_qnn_wcode {
     NN_WCODE_BINARY  = 1,  /* {-1,+1}: one sign plane */
-    NN_WCODE_SIGNMAG = 2,  /* sign plane + mag_bits magnitude planes, codes in [-K,K] */
+    NN_WCODE_SIGNMAG = 2,  /* sign plane + w_mag_bits magnitude planes, codes in [-K,K] */
+    NN_WCODE_POW2    = 3,  /* {0, +-1, +-2, .., +-K}, K = 2^(q-1), q = w_mag_bits: sign plane +
+                              bits(q) planes of the exponent code k (0: zero, k: +-2^(k-1)) */
+    NN_WCODE_OFFSET  = 4,  /* the odd integers in [-K, K], K = 2^B - 1, B = w_mag_bits: B planes
+                              of c = (w + K) / 2, so w = sum_j (2 c_j - 1) 2^j */
 };
 
 enum nn_qnn_out { NN_OUT_THRESH = 1, NN_OUT_SCORES = 2 };
@@ -101,6 +111,15 @@ struct nn_qnn {
     char meta[NN_QNN_META_MAX];       /* "key=value\n" lines: arch, wq, aq, seed, ... */
     struct nn_qnn_layer *layers;      /* [n_layers] */
 };
+
+/* Planes stored per weight (its bits in the file and the weight buffer):
+ * 1 binary, 1 + w_mag_bits sign-magnitude, 1 + bits(w_mag_bits) pow2,
+ * w_mag_bits offset. */
+int nn_qnn_weight_planes(const struct nn_qnn_layer *l);
+/* Bit p (0 = the first plane) of the stored word of weight value v. */
+int nn_qnn_weight_bit(const struct nn_qnn_layer *l, int p, int v);
+/* The pow2 exponent code of a weight value: 0 for 0, k for +-2^(k-1). */
+int nn_qnn_pow2_code(int v);
 
 /* fan_in of a layer: k*k*in_c for conv, in_h*in_w*in_c for dense. */
 int nn_qnn_fan_in(const struct nn_qnn_layer *l);
@@ -145,8 +164,9 @@ enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err);
 
 /* Atomic write (temp file + fsync + rename). Validates first. */
 enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_error *err);
-/* Reads and validates. Errors name the file and what is wrong: bad magic,
- * unsupported version, truncation, checksum mismatch, inconsistent field. */
+/* Reads version 1 and 2 and validates. Errors name the file and what is
+ * wrong: bad magic, unsupported version, truncation, checksum mismatch,
+ * inconsistent field. */
 enum nn_status nn_qnn_read(struct nn_qnn *m, const char *path, struct nn_error *err);
 void nn_qnn_free(struct nn_qnn *m);
 

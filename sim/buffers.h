@@ -35,17 +35,25 @@ SC_MODULE(buffers)
     const bit_buffer &act(int bank) const { return bank_[bank]; }
     // the skip buffer: [h][w][c] values of the merging layer's skip tensor
     int64_t *skip() { return skip_.data(); }
-    // the weight buffer: PE r's sign word of tile t, chunk q ([R][words]),
-    // and its magnitude word of pass j
-    static const uint64_t *weight_sign(const layer_prog &L, int R, int t, int q)
+    // the weight buffer: PE r's sign word of tile t, chunk q ([R][words])
+    // (of pass j on an offset-binary layer), and its magnitude word of pass j
+    static const uint64_t *weight_sign(const layer_prog &L, int R, int t, int q, int j)
     {
+        if (L.sign_per_pass)
+            return L.wsign.data() + (((size_t)t * L.Q + q) * L.Bw + j) * (size_t)R * L.words;
         return L.wsign.data() + ((size_t)t * L.Q + q) * (size_t)R * L.words;
+    }
+    // a pow2 layer's exponent codes on the bit planes ([code_bits][R][words])
+    static const uint64_t *weight_code(const layer_prog &L, int R, int t, int q)
+    {
+        return L.wcode.data() + ((size_t)t * L.Q + q) * (size_t)L.code_bits * R * L.words;
     }
     static const uint64_t *weight_mag(const layer_prog &L, int R, int t, int q, int j)
     {
         return L.wmag.data() + (((size_t)t * L.Q + q) * L.Bw + j) * (size_t)R * L.words;
     }
-    // its exponent field ([exp_bits][R][words]) on the shift path; nullptr
+    // its exponent field ([exp_bits][R][words]: the exponent codes' bits 1..)
+    // on the shift path; nullptr
     // on the bit planes (the field loads 0)
     static const uint64_t *weight_exp(const layer_prog &L, int R, int exp_bits, int t, int q)
     {

@@ -23,6 +23,8 @@ void fetch_unit::configure(const program &p)
     wsign_ = wzero_.data();
     wmag_ = wzero_.data() + R * W;
     wexp_ = wzero_.data() + 2 * R * W;
+    wdec_[0].assign(R * W, 0);
+    wdec_[1].assign(R * W, 0);
     ctl_ = issue_ctl{};
     tog.clear();
 }
@@ -40,10 +42,26 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
                 valid_[w] = v[w];
         }
         // the weight register: each PE's sign and magnitude words of pass j
-        // (and on a shift PE the exponent field: 0 for bit-plane layers)
+        // (on a shift PE the magnitude word is the exponent code's bit 0 and
+        // the exponent field its bits 1..: 0 for bit-plane layers)
         const size_t RW = (size_t)R_ * W;
-        const uint64_t *ns = buffers::weight_sign(L, R_, t, q);
-        const uint64_t *nm = buffers::weight_mag(L, R_, t, q, j);
+        const uint64_t *ns = buffers::weight_sign(L, R_, t, q, j);
+        const uint64_t *nm;
+        if (L.code_bits > 0) {
+            // the pow2 decoder: m_j = (k == j + 1) per lane (k = 0 on unused
+            // lanes and PEs, so their m is 0)
+            const uint64_t *k = buffers::weight_code(L, R_, t, q);
+            uint64_t *m = wdec_[dec_cur_ ^= 1].data();
+            for (size_t i = 0; i < RW; i++) {
+                uint64_t eq = ~uint64_t(0);
+                for (int bit = 0; bit < L.code_bits; bit++)
+                    eq &= ((j + 1) >> bit) & 1 ? k[bit * RW + i] : ~k[bit * RW + i];
+                m[i] = eq;
+            }
+            nm = m;
+        } else {
+            nm = buffers::weight_mag(L, R_, t, q, j);
+        }
         unsigned long long n = 0;
         for (size_t i = 0; i < RW; i++)
             n += popc(wsign_[i] ^ ns[i]) + (xnor_ ? 0 : popc(wmag_[i] ^ nm[i]));
@@ -58,9 +76,14 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
             wexp_ = nx;
         }
         tog.add(CM_U_PIPEREG, n);
-        // the word read: sign and one magnitude plane (binary: the sign), or
-        // on the shift path sign, nonzero bit and exponent
-        const int per_lane = L.shift ? 2 + xb_ : L.q->w_code == NN_WCODE_BINARY ? 1 : 2;
+        // the word read: sign and one magnitude plane (binary: the sign;
+        // offset binary: the pass's plane; pow2: the sign and the whole
+        // code), or on the shift path sign and exponent code
+        const int per_lane = L.shift                              ? 2 + xb_
+                             : L.code_bits > 0                    ? 1 + L.code_bits
+                             : L.q->w_code == NN_WCODE_BINARY ||
+                                       L.q->w_code == NN_WCODE_OFFSET ? 1
+                                                                      : 2;
         buf.count_read(CM_BUF_WEIGHT, (long long)R_ * lanes_ * per_lane);
     }
     // the activation word register, and the gating buses g and f

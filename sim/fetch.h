@@ -53,10 +53,15 @@ private:
     issue_ctl ctl_;
     std::vector<uint64_t> x_, g_, f_, valid_;  // [W] activation word, gate and flip buses
     std::vector<uint64_t> lane_mask_;         // [W] the lanes that exist
-    // the weight register: [R][W] sign and magnitude (nonzero) words, [xb][R][W]
-    // exponent field
+    // the weight register: [R][W] sign and magnitude words, [xb][R][W] the
+    // exponent field (a shift PE: the code's bit 0 in the magnitude word,
+    // its bits 1.. in the field)
     const uint64_t *wsign_ = nullptr, *wmag_ = nullptr, *wexp_ = nullptr;
     std::vector<uint64_t> wzero_;             // [2 + xb][R][W] its value before any load
+    // [R][W] the pow2 decoder's output, two so that the register's old
+    // contents stay readable while the new ones are decoded
+    std::vector<uint64_t> wdec_[2];
+    int dec_cur_ = 0;
 };
 
 }  // namespace lsim

@@ -89,9 +89,11 @@ template <int WORDS> void pe_array::pop(const fetch_unit &fetch)
     tog.add(CM_U_PIPEREG, t_pop);   // ... latched into the POP registers
 }
 
-// The shift PE's POP: per lane the bit-plane lane logic on (sign, nonzero
-// bit), the exponent decoder's one-hot d_e, and pos_e = pos AND d_e, neg_e =
-// neg AND d_e into the E tree pairs (their buses and popcount registers).
+// The shift PE's POP: per lane the bit-plane lane logic on the sign (the
+// magnitude bit taken as 1), the code decoder's one-hot d_e = (k == e + 1)
+// (k's bit 0 in the weight register's magnitude word, its bits 1.. in the
+// exponent field), and pos_e = pos AND d_e, neg_e = neg AND d_e into the E
+// tree pairs (their buses and popcount registers).
 // pop_shift for lanes <= 64 (one word) and E exponents known at compile
 // time (unrolled; the common case).
 template <int E>
@@ -101,15 +103,15 @@ pop_shift_one_word(int R, uint64_t g, uint64_t f, const uint64_t *__restrict ws,
                    uint64_t *__restrict lp, uint64_t *__restrict ln, uint64_t *__restrict pos,
                    uint64_t *__restrict neg, uint64_t *t_lane, uint64_t *t_pop)
 {
-    constexpr int xb = E <= 2 ? 1 : E <= 4 ? 2 : 3;
+    constexpr int xb = E <= 3 ? 1 : 2;  // bits(E) - 1
     uint64_t tl = 0, tp = 0;
     for (int r = 0; r < R; r++) {
-        const lane_bits lb = lane_logic(g, f, ws[r], wm[r]);
+        const lane_bits lb = lane_logic(g, f, ws[r], ~uint64_t(0));
         uint64_t x[xb];
         for (int k = 0; k < xb; k++)
             x[k] = wx[(size_t)k * R + r];
         for (int e = 0; e < E; e++) {
-            const uint64_t d = exp_decode(x, xb, e);
+            const uint64_t d = code_decode(wm[r], x, xb, e);
             const uint64_t a = lb.pos & d, b = lb.neg & d;
             const size_t o = (size_t)r * E + e;
             const uint64_t pa = (uint64_t)__builtin_popcountll(a);
@@ -158,12 +160,12 @@ void pe_array::pop_shift(const fetch_unit &fetch)
         uint64_t pa[8] = {0}, pb[8] = {0};
         for (int w = 0; w < W; w++) {
             const size_t i = (size_t)r * W + w;
-            const lane_bits lb = lane_logic(g[w], f[w], ws[i], wm[i]);
+            const lane_bits lb = lane_logic(g[w], f[w], ws[i], ~uint64_t(0));
             uint64_t x[3];  // the exponent field's planes of this word
             for (int k = 0; k < xb; k++)
                 x[k] = wx[((size_t)k * R + r) * W + w];
             for (int e = 0; e < E; e++) {
-                const uint64_t d = exp_decode(x, xb, e);
+                const uint64_t d = code_decode(wm[i], x, xb, e);
                 const uint64_t a = lb.pos & d, b = lb.neg & d;
                 const size_t o = ((size_t)r * E + e) * W + w;
                 t_lane += popc(a ^ lp[o]) + popc(b ^ ln[o]);

@@ -7,7 +7,7 @@
 // module or a process per PE would cost more than the work it models).
 //
 // A shift PE (docs/accelerator.md, "The shift PE") decodes each lane's
-// exponent field and routes its pos and neg bits onto one of E pairs of
+// exponent code (k = e + 1: pair e; 0: none) and routes its pos and neg bits onto one of E pairs of
 // popcount trees (E = n_exp of the program); ACC first sums the pairs'
 // counts shifted by their exponents, P = sum pos_e << e and N likewise, and
 // subtracts N from P. A bit-plane PE is the case E = 1.

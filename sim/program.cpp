@@ -47,15 +47,24 @@ static void build_segs(layer_prog &lp, int lanes)
 
 // Packs the weight planes: per tile, chunk (and pass), per PE a lanes-bit
 // sign word and magnitude word. Binary weights: magnitude 1, sign 1 for -1.
-// On the shift path (one pass): the sign, the nonzero bit in the magnitude
-// word and the exponent log2|w| in exp_bits words.
+// Offset-binary weights: pass j is the binary plane c_j (2 c_j - 1 = +-1,
+// shift j): magnitude 1, sign NOT c_j. Pow2 weights on the bit planes: the
+// sign and the exponent code k (code_bits words), decoded by the fetch unit.
+// On the shift path (one pass): the sign and the exponent code k (0: the
+// weight 0, e + 1: +-2^e), bit 0 in the magnitude word, bits 1.. in
+// exp_bits words.
 // PEs past out_c in the last tile get zero words (their outputs are dropped).
 static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits)
 {
     const nn_qnn_layer &l = *lp.q;
     const size_t W = (size_t)lp.words;
-    lp.wsign.assign((size_t)lp.T * lp.Q * R * W, 0);
-    lp.wmag.assign((size_t)lp.T * lp.Q * lp.Bw * R * W, 0);
+    lp.sign_per_pass = l.w_code == NN_WCODE_OFFSET;
+    lp.code_bits = l.w_code == NN_WCODE_POW2 && !lp.shift ? nn_qnn_weight_planes(&l) - 1 : 0;
+    lp.wsign.assign((size_t)lp.T * lp.Q * (lp.sign_per_pass ? lp.Bw : 1) * R * W, 0);
+    if (lp.code_bits > 0)
+        lp.wcode.assign((size_t)lp.T * lp.Q * lp.code_bits * R * W, 0);
+    else
+        lp.wmag.assign((size_t)lp.T * lp.Q * lp.Bw * R * W, 0);
     if (lp.shift)
         lp.wexp.assign((size_t)lp.T * lp.Q * exp_bits * R * W, 0);
     const bool binary = l.w_code == NN_WCODE_BINARY;
@@ -68,18 +77,35 @@ static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits)
                 int w = l.w[(size_t)c * lp.fan_in + f];
                 int q = f / lanes, lane = f % lanes;
                 uint64_t bit = uint64_t(1) << (lane % 64);
+                if (lp.sign_per_pass) {
+                    for (int j = 0; j < lp.Bw; j++) {
+                        const size_t o = ((((size_t)t * lp.Q + q) * lp.Bw + j) * R + r) * W +
+                                         lane / 64;
+                        if (!nn_qnn_weight_bit(&l, j, w))
+                            lp.wsign[o] |= bit;
+                        lp.wmag[o] |= bit;
+                    }
+                    continue;
+                }
                 size_t ws = (((size_t)t * lp.Q + q) * R + r) * W + lane / 64;
                 if (w < 0)
                     lp.wsign[ws] |= bit;
+                if (lp.code_bits > 0) {
+                    const int k = nn_qnn_pow2_code(w);
+                    for (int b = 0; b < lp.code_bits; b++)
+                        if ((k >> b) & 1)
+                            lp.wcode[((((size_t)t * lp.Q + q) * lp.code_bits + b) * R + r) * W +
+                                     lane / 64] |= bit;
+                    continue;
+                }
                 int mag = w < 0 ? -w : w;
                 if (lp.shift) {
-                    if (mag == 0)
-                        continue;
-                    lp.wmag[(((size_t)t * lp.Q + q) * R + r) * W + lane / 64] |= bit;
-                    const int e = __builtin_ctz((unsigned)mag);  // mag = 2^e
-                    for (int k = 0; k < exp_bits; k++)
-                        if ((e >> k) & 1)
-                            lp.wexp[((((size_t)t * lp.Q + q) * exp_bits + k) * R + r) * W +
+                    const int k = nn_qnn_pow2_code(mag);  // mag = 2^(k-1), or 0
+                    if (k & 1)
+                        lp.wmag[(((size_t)t * lp.Q + q) * R + r) * W + lane / 64] |= bit;
+                    for (int b = 0; b < exp_bits; b++)
+                        if ((k >> (b + 1)) & 1)
+                            lp.wexp[((((size_t)t * lp.Q + q) * exp_bits + b) * R + r) * W +
                                     lane / 64] |= bit;
                     continue;
                 }

@@ -78,10 +78,18 @@ struct layer_prog {
     std::vector<int> seg_begin;          // [Q + 1]
     bit_buffer valid;                    // the input layout's valid bits (one plane)
     bool shift = false;                  // on the shift PE path (costmodels' cm_layer_shift)
+    // The weight buffer's words (docs/accelerator.md, "Weight words"):
     // [t][q][r][words] sign words, [t][q][j][r][words] magnitude words (on
-    // the shift path: the nonzero bits, j = 0), [t][q][k][r][words] bit k of
-    // the exponents (shift path only; otherwise empty: the field is 0)
-    std::vector<uint64_t> wsign, wmag, wexp;
+    // the shift path: bit 0 of the exponent codes, j = 0), [t][q][k][r][words]
+    // bit k + 1 of the codes (shift path only; otherwise empty: 0).
+    // Offset-binary layers (sign_per_pass): a sign word per pass,
+    // [t][q][j][r][words], NOT c_j, and magnitude words of ones. Pow2 layers
+    // on the bit planes (code_bits > 0): no magnitude words but
+    // [t][q][k][r][words] bit k of the exponent codes, which the fetch unit
+    // decodes to each pass's magnitude bits.
+    bool sign_per_pass = false;
+    int code_bits = 0;
+    std::vector<uint64_t> wsign, wmag, wexp, wcode;
     std::vector<int64_t> thr;            // [out_c][n_thr], saturated to acc_bits
     // per position p (pool-window-major): the output position and the bit
     // address of its input window's top-left in the bank (the address
@@ -93,7 +101,8 @@ struct layer_prog {
 
 struct program {
     cm_hw hw{};                          // resolved
-    int n_exp = 1, exp_bits = 0;         // a shift PE's exponents and exponent field (1, 0: bit-plane PE)
+    int n_exp = 1, exp_bits = 0;         // a shift PE's exponents E and its exponent code's bits
+                                         // above bit 0, bits(E) - 1 (1, 0: bit-plane PE)
     int n_layers = 0, n_class = 0;
     int in_h = 0, in_w = 0, in_c = 0;
     std::vector<layer_prog> layers;

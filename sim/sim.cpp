@@ -76,12 +76,16 @@ bool close_vcd()
 {
     if (!g_vcd)
         return true;
-    const unsigned long long stamp =
-        (unsigned long long)(sc_core::sc_time_stamp() / vcd_unit + 0.5);
+    // a kernel time between two units (a derived clock's period is not a
+    // multiple of the unit) is stamped rounded down by SystemC's writer
+    // (warning W713), so either neighbour of the exact quotient may end it
+    const double units = sc_core::sc_time_stamp() / vcd_unit;
+    const unsigned long long lo = (unsigned long long)units, hi = lo + 1;
     sc_core::sc_close_vcd_trace_file(g_vcd);
     g_vcd = nullptr;
-    const std::string tail = "\n#" + std::to_string(stamp);
-    if (vcd_ends_with(g_vcd_tmp, tail) && rename(g_vcd_tmp.c_str(), g_vcd_path.c_str()) == 0)
+    const bool whole = vcd_ends_with(g_vcd_tmp, "\n#" + std::to_string(lo)) ||
+                       vcd_ends_with(g_vcd_tmp, "\n#" + std::to_string(hi));
+    if (whole && rename(g_vcd_tmp.c_str(), g_vcd_path.c_str()) == 0)
         return true;
     remove(g_vcd_tmp.c_str());
     g_vcd_error = g_vcd_path + ": cannot write the waveform whole (the disk may be full); " +
@@ -110,10 +114,13 @@ sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
 
 // The cost models' view of a .qnn (as cli/costnet.c's cli_net_from_qnn,
 // which cli/ owns; sim/ cannot depend on cli/).
-// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e (as
-// cli/costnet.c's weights_pow2: what lets a shift PE run it in one pass).
+// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e, and for
+// every pow2 layer (as cli/costnet.c's weights_pow2: what lets a shift PE
+// run it in one pass).
 int weights_pow2(const nn_qnn_layer &s)
 {
+    if (s.w_code == NN_WCODE_POW2)
+        return 1;
     if (s.w_code != NN_WCODE_SIGNMAG || !s.w)
         return 0;
     const size_t n = (size_t)s.out_c * nn_qnn_fan_in(&s);
@@ -151,6 +158,7 @@ void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
         l.pad = s.pad;
         l.in_bits = s.in_bits;
         l.in_sign = s.in_code == NN_CODE_SIGN;
+        l.w_code = s.w_code;  // enum cm_wcode numbers nn_qnn_wcode's
         l.w_mag_bits = s.w_code == NN_WCODE_BINARY ? 0 : s.w_mag_bits;
         l.w_max = s.w_max;
         l.w_pow2 = weights_pow2(s);

@@ -82,14 +82,16 @@ inline pe_pop pe_popcount(const uint64_t *g, const uint64_t *f, const uint64_t *
 // ---- the shift PE: exponent decoder and shift-add ----
 
 // The decoder's one-hot output d_e over one 64-lane word: the lanes whose
-// exponent field (xb bit-planes x[0..xb-1], x[k] bit k of each lane's
-// exponent) equals e. A lane's pos and neg bits go to tree pair e through
+// exponent code k equals e + 1 (k = 0: the weight 0, no tree), k's bit 0
+// in k0 and its bits 1.. in the xb bit-planes x[0..xb-1] (x[b] bit b + 1 of
+// each lane's code). A lane's pos and neg bits go to tree pair e through
 // pos & d_e and neg & d_e.
-inline uint64_t exp_decode(const uint64_t *x, int xb, int e)
+inline uint64_t code_decode(uint64_t k0, const uint64_t *x, int xb, int e)
 {
-    uint64_t d = ~uint64_t(0);
-    for (int k = 0; k < xb; k++)
-        d &= (e >> k) & 1 ? x[k] : ~x[k];
+    const int v = e + 1;
+    uint64_t d = v & 1 ? k0 : ~k0;
+    for (int b = 0; b < xb; b++)
+        d &= (v >> (b + 1)) & 1 ? x[b] : ~x[b];
     return d;
 }
 

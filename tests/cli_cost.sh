@@ -83,6 +83,40 @@ awk -v cb="$cb" -v cs="$cs" -v gb="$gb" -v gs="$gs" 'BEGIN { exit !(3 * cs < cb 
 check "shift PE: $cs cycles against $cb, $gs NAND2 eq against $gb" $?
 "$logiq" cost --help-hw | grep -q "\[array\] pe "
 check "cost --help-hw lists [array] pe" $?
+
+# The exact weight codes (docs/accelerator.md, "Weight words"): c16,c16,p,f10
+# on 28x28 images holds 144 + 2304 + 31360 = 33808 weights. pow2:3 and
+# dorefa:3 store 3 bits a weight where sign-magnitude with the same 3
+# magnitude planes (uniform:4, same activations, so the same thresholds)
+# stores 4, in the same cycles on the bit-plane PE; pow2:3 pays the fetch
+# unit's decoders there, dorefa:3 nothing. On a shift PE (3 exponents) the
+# pow2:3 word is 3 bits too (sign and exponent code), in one pass.
+for wq in pow2:3 dorefa:3 uniform:4; do
+    for pe in bp sh; do
+        "$logiq" cost --arch c16,c16,p,f10 --wq $wq --aq 2 --hw "$dir/$pe.ini" --format csv \
+            >"$dir/x-${wq%%:*}-$pe.csv" 2>"$dir/err"
+        check "cost of c16,c16,p,f10 with $wq on $pe.ini" $?
+    done
+done
+wbits() { csv_value "$dir/x-$1-$2.csv" buffer weight used_bits; }
+for wq in pow2 dorefa; do
+    for pe in bp sh; do
+        d=$(awk -v a="$(wbits uniform $pe)" -v b="$(wbits $wq $pe)" 'BEGIN { print a - b }')
+        check "$wq:3 on $pe: weight buffer $(wbits $wq $pe) bits, sign-magnitude $(wbits uniform $pe): $d = 33808 fewer" \
+            "$([ "$d" = 33808 ]; echo $?)"
+    done
+    c=$(csv_value "$dir/x-$wq-bp.csv" design total cycles)
+    cu=$(csv_value "$dir/x-uniform-bp.csv" design total cycles)
+    check "$wq:3 on the bit planes: $c cycles, sign-magnitude $cu" "$([ "$c" = "$cu" ]; echo $?)"
+done
+ap=$(csv_value "$dir/x-pow2-bp.csv" unit xnor_and_array nand2_eq)
+ad=$(csv_value "$dir/x-dorefa-bp.csv" unit xnor_and_array nand2_eq)
+au=$(csv_value "$dir/x-uniform-bp.csv" unit xnor_and_array nand2_eq)
+awk -v p="$ap" -v d="$ad" -v u="$au" 'BEGIN { exit !(p > u && d == u) }'
+check "XNOR/AND array: pow2:3 $ap NAND2 eq (the decoders), dorefa:3 $ad, sign-magnitude $au" $?
+wp=$(csv_value "$dir/x-pow2-sh.csv" layer 2 w_passes)
+check "pow2:3 on the shift PE: $wp weight pass" "$([ "$wp" = 1 ]; echo $?)"
+
 printf '[array]\npe = fast\n' >"$dir/bad_pe.ini"
 expect_exit 2 "bad pe" "\[array\] pe: expected bitplane, shift" \
     "$logiq" cost --arch res11-or --hw "$dir/bad_pe.ini"

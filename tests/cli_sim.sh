@@ -124,7 +124,7 @@ check "XNOR PE: $gx NAND2 eq against $gb, $ex pJ against $eb (activity $ax again
 "$logiq" train --data synthetic --arch 'c8,p,f10' --wq twn --aq sign --epochs 1 -q \
     -o "$dir/tern.qnn" >/dev/null 2>&1
 expect_exit 2 "a ternary network on pe = xnor is infeasible" \
-    "layer 1: sign-magnitude weights.*pe = xnor runs binary weights only" \
+    "layer 1: sign-magnitude weights.*pe = xnor runs binary weight planes only" \
     "$logiq" sim "$dir/tern.qnn" --hw "$dir/xnor.ini" --data synthetic --images 1 -q
 printf '[array]\npe = xnorr\n' >"$dir/bad_pe.ini"
 expect_exit 2 "a bad [array] pe names the key and the choices" \

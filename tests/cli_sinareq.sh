@@ -29,7 +29,9 @@ check "eval exits 0" $?
 i=0; ok=0
 for b in $bits; do
     i=$((i + 1)); k=$(( (1 << b) - 1 ))
-    grep -E "^ +$i conv .* w\[-$k\.\.$k\]" "$dir/eval.out" >/dev/null && ok=$((ok + 1))
+    # stored offset-binary in b bits (.qnn version 2, docs/qnn-format.md)
+    grep -E "^ +$i conv .* w\[-$k\.\.$k\] \(offset, $b bits\)" "$dir/eval.out" >/dev/null &&
+        ok=$((ok + 1))
 done
 check "the .qnn holds each layer at its learned width" "$([ $ok -eq 3 ]; echo $?)"
 grep -q '^  *4 dense .* w\[-15\.\.15\]' "$dir/eval.out"

@@ -79,8 +79,8 @@ static struct nn_qnn_layer *add_layer(struct nn_qnn *m, struct lspec s, uint64_t
     l->in_bits = bits;
     l->w_code = s.w_code;
     l->w_max = s.w_max;
-    l->w_mag_bits = 0;
-    if (s.w_code == NN_WCODE_SIGNMAG)
+    l->w_mag_bits = 0;  /* the bits of w_max (pow2: w_max = 2^(q-1), offset: 2^B - 1) */
+    if (s.w_code != NN_WCODE_BINARY)
         while ((1 << l->w_mag_bits) - 1 < s.w_max)
             l->w_mag_bits++;
     l->out_kind = s.out_kind;
@@ -101,6 +101,12 @@ static struct nn_qnn_layer *add_layer(struct nn_qnn *m, struct lspec s, uint64_t
         int v = rng_int(rng, -l->w_max, l->w_max);
         if (l->w_code == NN_WCODE_BINARY)
             v = rng_next(rng) & 1 ? 1 : -1;
+        if (l->w_code == NN_WCODE_POW2) {  /* 0 or +-2^(k-1), k = 1..q */
+            int k = rng_int(rng, 0, l->w_mag_bits);
+            v = k == 0 ? 0 : (rng_next(rng) & 1 ? -1 : 1) * (1 << (k - 1));
+        }
+        if (l->w_code == NN_WCODE_OFFSET)  /* the odd integers in [-w_max, w_max] */
+            v = 2 * rng_int(rng, 0, l->w_max) - l->w_max;
         l->w[i] = (int8_t)v;
     }
     /* the typical size of a value: thresholds and requantizers aim there */

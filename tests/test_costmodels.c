@@ -389,7 +389,7 @@ static void test_activity_energy(void)
  * magnitude planes, codes 0, +-1, +-2, +-4), by hand: on a bit-plane PE it
  * takes 3 weight passes, on a shift PE with 3 exponents 1 (N 48 instead of
  * 144) and so do its weight reads (48 words + 1 parameter read, of 2 PEs x
- * 8 lanes x 4 bits: sign, nonzero, 2-bit exponent, instead of 144 + 1 of
+ * 8 lanes x 3 bits: sign, 2-bit exponent code, instead of 144 + 1 of
  * 2 x 8 x 2); the same layer with non-pow2 weights stays on the bit planes.
  * The shift design's PEs hold 3 pairs of popcount trees, the shift-add and
  * an accumulator fed 5-bit sums (pop_bits 4 + 3 - 1); its other units are
@@ -427,13 +427,31 @@ static void test_shift_pe(void)
     TU_CHECK(ds.buf_word_bits[CM_BUF_WEIGHT] >= 2 * 8 * 4,
              "shift weight word %.0f bits (want >= 64)", ds.buf_word_bits[CM_BUF_WEIGHT]);
     /* weights: layer 1 and 3 ternary (2 bits a weight), layer 2 4 bits a
-     * weight on either path (1 + 3 planes; sign + nonzero + 2-bit exponent);
+     * weight on the bit planes (sign-magnitude, 1 + 3 planes) and 3 on the
+     * shift path (sign + the 2-bit exponent code k, no nonzero bit);
      * thresholds 16 bits, score constants 2 x 16 + 16 */
     double w_need = 2.0 * 9 * 2 + 2.0 * 18 * 4 + 10.0 * 32 * 2 + 2 * 16 + 2 * 16 + 10.0 * 48;
     TU_CHECK(db.buf_used_bits[CM_BUF_WEIGHT] == w_need &&
-                 ds.buf_used_bits[CM_BUF_WEIGHT] == w_need,
-             "weight bits: bitplane %.0f shift %.0f (want %.0f)", db.buf_used_bits[CM_BUF_WEIGHT],
-             ds.buf_used_bits[CM_BUF_WEIGHT], w_need);
+                 ds.buf_used_bits[CM_BUF_WEIGHT] == w_need - 2.0 * 18,
+             "weight bits: bitplane %.0f shift %.0f (want %.0f, %.0f)",
+             db.buf_used_bits[CM_BUF_WEIGHT], ds.buf_used_bits[CM_BUF_WEIGHT], w_need,
+             w_need - 2.0 * 18);
+    /* stored as pow2 (sign + 2-bit code): 3 bits a weight on the bit planes
+     * too, whose fetch unit then decodes it (R x lanes decoders), and 3 bits
+     * read a lane a pass */
+    L[1].w_code = CM_WCODE_POW2;
+    static struct cm_design dp;
+    TU_CHECK(cm_design_eval(&dp, &bp, &lib, &net, &err) == CM_OK, "bitplane pow2: %s", err.msg);
+    struct cm_count dec = cm_pow2_decoder(8, 2);
+    TU_CHECK(dp.buf_used_bits[CM_BUF_WEIGHT] == w_need - 2.0 * 18 &&
+                 fabs(dp.unit_nand2[CM_U_ARRAY] - db.unit_nand2[CM_U_ARRAY] -
+                      2.0 * cm_count_nand2(&dec, &lib)) < 1e-6 &&
+                 dp.layer[1].cyc.w_passes == 3,
+             "pow2 code on the bit planes: %.0f weight bits, array %.1f vs %.1f NAND2 eq "
+             "(decoders %.1f), Bw %lld", dp.buf_used_bits[CM_BUF_WEIGHT],
+             dp.unit_nand2[CM_U_ARRAY], db.unit_nand2[CM_U_ARRAY], cm_count_nand2(&dec, &lib),
+             dp.layer[1].cyc.w_passes);
+    L[1].w_code = 0;
     struct cm_count pop = cm_popcount(8, sh.adder);
     double pop_nand2 = 6.0 * 2 * cm_count_nand2(&pop, &lib);
     TU_CHECK(fabs(ds.unit_nand2[CM_U_POPCOUNT] - pop_nand2) < 1e-6 &&

@@ -38,7 +38,13 @@
 static long layer_block_bytes(const struct nn_qnn_layer *l)
 {
     long n = (long)nn_qnn_fan_in(l) * l->out_c;
-    long planes = l->w_code == NN_WCODE_BINARY ? 1 : 1 + l->w_mag_bits;
+    /* planes per weight: binary 1, sign-magnitude 1 + w_mag_bits, pow2 the
+     * sign and the bits of q = w_mag_bits (q <= 7: at most 3), offset B */
+    long q = l->w_mag_bits, code_bits = q >= 4 ? 3 : q >= 2 ? 2 : q;
+    long planes = l->w_code == NN_WCODE_BINARY   ? 1
+                  : l->w_code == NN_WCODE_POW2   ? 1 + code_bits
+                  : l->w_code == NN_WCODE_OFFSET ? q
+                                                 : 1 + q;
     long b = 26 * 4 + planes * ((n + 7) / 8);
     if (l->out_kind == NN_OUT_THRESH)
         b += 4L * l->out_c * l->n_thr;
@@ -351,6 +357,197 @@ static void test_bit_planes(void)
     nn_qnn_free(&m);
 }
 
+/* A model of one conv layer of code w_code and w_max (its weights given, or
+ * random when w is NULL) and a binary dense scores layer. */
+static struct nn_qnn_layer *one_conv(struct nn_qnn *m, int w_code, int w_max, const int8_t *w,
+                                     uint64_t *rng)
+{
+    model_init(m, 3, 3, 1, 2);
+    struct nn_qnn_layer *l = add_layer(m, (struct lspec){.op = NN_QNN_CONV, .k = 3,
+        .stride = 1, .pad = 0, .out_c = 1, .w_code = w_code, .w_max = w_max,
+        .out_kind = NN_OUT_THRESH, .out_code = NN_CODE_BIN01, .out_bits = 1}, rng);
+    if (w)
+        memcpy(l->w, w, 9);
+    add_layer(m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 2, .w_code = NN_WCODE_BINARY,
+                                .w_max = 1, .out_kind = NN_OUT_SCORES}, rng);
+    return l;
+}
+
+/* Version 2's exact codes (issue 15, part 3): pow2 in sign + exponent code
+ * planes and offset binary, their planes bit by bit, round trips of every
+ * q and B, the reader's errors on codes it cannot hold, and version 1
+ * files (the tests/fuzz corpus and a rewritten one) still read. */
+static void test_exact_codes(void)
+{
+    char path[600];
+    struct nn_error err;
+    struct nn_qnn m, r;
+    uint64_t rng = 77;
+    path_in(path, sizeof path, "exact.qnn");
+
+    /* pow2 q = 3 (pow2:3, w_max 4): 4 -1 0 -2 1 2 -4 0 1, codes k 3 1 0 2 1 2 3 0 1
+     * sign:     0 1 0 1 0 0 1 0 | 0   -> 4a 00
+     * k bit 0:  1 1 0 0 1 0 1 0 | 1   -> 53 01
+     * k bit 1:  1 0 0 1 0 1 1 0 | 0   -> 69 00   (3 planes; sign-magnitude needs 4) */
+    static const int8_t wp[9] = {4, -1, 0, -2, 1, 2, -4, 0, 1};
+    struct nn_qnn_layer *l = one_conv(&m, NN_WCODE_POW2, 4, wp, &rng);
+    TU_CHECK(l->w_mag_bits == 3 && nn_qnn_weight_planes(l) == 3,
+             "pow2:3 holds 3 planes (w_mag_bits %d, planes %d)", l->w_mag_bits,
+             nn_qnn_weight_planes(l));
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "pow2 write: %s", err.msg);
+    long size;
+    uint8_t *b = load(path, &size);
+    long off = layer_offset(&m, 0) + 104;
+    static const uint8_t want_p[6] = {0x4a, 0x00, 0x53, 0x01, 0x69, 0x00};
+    printf("pow2 planes of 4 -1 0 -2 1 2 -4 0 1: %02x %02x | %02x %02x | %02x %02x "
+           "(expected 4a 00 | 53 01 | 69 00), file %ld bytes (layout %ld), version %u\n",
+           b[off], b[off + 1], b[off + 2], b[off + 3], b[off + 4], b[off + 5], size,
+           expected_size(&m), b[8]);
+    TU_CHECK(size == expected_size(&m) && memcmp(b + off, want_p, 6) == 0 && b[8] == 2,
+             "pow2 bit-planes");
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_OK && !models_differ(&m, &r, "pow2"),
+             "pow2 round trip: %s", err.msg);
+    nn_qnn_free(&r);
+    /* k = 0 with the sign bit set, then a code beyond q: refused */
+    b[off] |= 0x04;  /* weight 2 is 0 */
+    fix_crc(b, size);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "negative zero"),
+             "pow2 negative zero accepted: %s", err.msg);
+    printf("  %s\n", err.msg);
+    nn_qnn_free(&m);
+    free(b);
+    static const int8_t wq2[9] = {2, -1, 0, -2, 1, 2, -1, 0, 1};
+    one_conv(&m, NN_WCODE_POW2, 2, wq2, &rng);  /* q = 2: 2 code planes hold up to 3 */
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "pow2 q 2 write: %s", err.msg);
+    b = load(path, &size);
+    off = layer_offset(&m, 0) + 104;
+    b[off + 2] |= 0x04;  /* weight 2: k = 0 -> 1 */
+    b[off + 4] |= 0x04;  /* k = 3 > q = 2 */
+    fix_crc(b, size);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "layer 1: weight [0][2] has pow2 code 3 beyond q = w_mag_bits = 2"),
+             "a pow2 code beyond q accepted: %s", err.msg);
+    printf("  %s\n", err.msg);
+    /* a version 1 file cannot hold the new codes */
+    b[off + 2] &= (uint8_t)~0x04;
+    b[off + 4] &= (uint8_t)~0x04;
+    put32(b + 8, 1);
+    fix_crc(b, size);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "layer 1: field w_code = 3 out of range (expected 1 = binary or 2 = "
+                    "sign-magnitude in version 1)"),
+             "a version 1 file with a pow2 layer accepted: %s", err.msg);
+    printf("  %s\n", err.msg);
+    free(b);
+    nn_qnn_free(&m);
+
+    /* offset B = 3 (dorefa:3, w_max 7): 7 -7 1 -1 3 -3 5 -5 7, c = (w + 7) / 2 = 7 0 4 3 5 2 6 1 7
+     * c bit 0:  1 0 0 1 1 0 0 1 | 1   -> 99 01
+     * c bit 1:  1 0 0 1 0 1 1 0 | 1   -> 69 01
+     * c bit 2:  1 0 1 0 1 0 1 0 | 1   -> 55 01   (3 planes; sign-magnitude needs 4) */
+    static const int8_t wo[9] = {7, -7, 1, -1, 3, -3, 5, -5, 7};
+    l = one_conv(&m, NN_WCODE_OFFSET, 7, wo, &rng);
+    TU_CHECK(l->w_mag_bits == 3 && nn_qnn_weight_planes(l) == 3,
+             "dorefa:3 holds 3 planes (w_mag_bits %d, planes %d)", l->w_mag_bits,
+             nn_qnn_weight_planes(l));
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "offset write: %s", err.msg);
+    b = load(path, &size);
+    off = layer_offset(&m, 0) + 104;
+    static const uint8_t want_o[6] = {0x99, 0x01, 0x69, 0x01, 0x55, 0x01};
+    printf("offset planes of 7 -7 1 -1 3 -3 5 -5 7: %02x %02x | %02x %02x | %02x %02x "
+           "(expected 99 01 | 69 01 | 55 01), file %ld bytes (layout %ld)\n", b[off], b[off + 1],
+           b[off + 2], b[off + 3], b[off + 4], b[off + 5], size, expected_size(&m));
+    TU_CHECK(size == expected_size(&m) && memcmp(b + off, want_o, 6) == 0, "offset bit-planes");
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_OK && !models_differ(&m, &r, "offset"),
+             "offset round trip: %s", err.msg);
+    nn_qnn_free(&r);
+    /* w_max not 2^B - 1 (the layout unchanged): refused naming the field */
+    put32(b + layer_offset(&m, 0) + 4 * 14, 5);
+    fix_crc(b, size);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT &&
+             strstr(err.msg, "layer 1: field w_max = 5 out of range (expected 7 = 2^w_mag_bits - 1"),
+             "an offset w_max inconsistent with w_mag_bits accepted: %s", err.msg);
+    printf("  %s\n", err.msg);
+    free(b);
+    nn_qnn_free(&m);
+
+    /* every q and B round-trips at the size the layout gives */
+    int n_ok = 0;
+    for (int code = NN_WCODE_POW2; code <= NN_WCODE_OFFSET; code++)
+        for (int bits = 1; bits <= 7; bits++) {
+            int w_max = code == NN_WCODE_POW2 ? 1 << (bits - 1) : (1 << bits) - 1;
+            one_conv(&m, code, w_max, NULL, &rng);
+            int ok = nn_qnn_write(&m, path, &err) == NN_OK &&
+                     nn_qnn_read(&r, path, &err) == NN_OK;
+            if (ok) {
+                ok = !models_differ(&m, &r, "exact codes");
+                free(load(path, &size));
+                ok &= size == expected_size(&m);
+                nn_qnn_free(&r);
+            }
+            TU_CHECK(ok, "%s with w_mag_bits %d: %s", code == NN_WCODE_POW2 ? "pow2" : "offset",
+                     bits, err.msg);
+            n_ok += ok;
+            nn_qnn_free(&m);
+        }
+    printf("exact codes: %d of 14 (pow2 q = 1..7, offset B = 1..7) round-trip at the layout's "
+           "size\n", n_ok);
+
+    /* version 1: the corpus files read; a version 2 file of the version 1
+     * codes, relabelled version 1, reads the same model and infers the same */
+    const char *src = getenv("LOGIQ_TEST_SRC");
+    int n_v1 = 0;
+    for (int i = 1; src && i <= 5; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/fuzz/corpus/qnn/t%d.qnn", src, i);
+        long sz;
+        uint8_t *fb = load(p, &sz);
+        int v1 = fb && sz > 12 && fb[8] == 1;
+        free(fb);
+        TU_CHECK(v1 && nn_qnn_read(&r, p, &err) == NN_OK, "version 1 corpus file %s: %s", p,
+                 v1 ? err.msg : "not version 1");
+        if (v1 && r.layers) {
+            n_v1++;
+            nn_qnn_free(&r);
+        }
+    }
+    build_zoo(&m, 3);
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "zoo write: %s", err.msg);
+    b = load(path, &size);
+    put32(b + 8, 1);
+    fix_crc(b, size);
+    save(path, b, size);
+    int same = nn_qnn_read(&r, path, &err) == NN_OK && !models_differ(&m, &r, "version 1");
+    int pred_same = 0;
+    if (same) {
+        struct nn_infer_ws wa, wb;
+        if (nn_infer_ws_init(&wa, &m, &err) == NN_OK) {
+            if (nn_infer_ws_init(&wb, &r, &err) == NN_OK) {
+                uint8_t px[8 * 8 * 3];
+                pred_same = 1;
+                for (int img = 0; img < 8; img++) {
+                    for (size_t k = 0; k < sizeof px; k++)
+                        px[k] = (uint8_t)rng_int(&rng, 0, 255);
+                    pred_same &= nn_infer_image(&m, &wa, px) == nn_infer_image(&r, &wb, px);
+                }
+                nn_infer_ws_free(&wb);
+            }
+            nn_infer_ws_free(&wa);
+        }
+        nn_qnn_free(&r);
+    }
+    printf("version 1: %d corpus files read; the zoo relabelled version 1 reads %s and infers "
+           "%s\n", n_v1, same ? "identical" : "DIFFERENT", pred_same ? "the same" : "DIFFERENTLY");
+    TU_CHECK((!src || n_v1 == 5) && same && pred_same, "version 1 files");
+    free(b);
+    nn_qnn_free(&m);
+    remove(path);
+}
+
 /* Every byte flipped (two patterns), then every truncation. */
 static void test_corruption(void)
 {
@@ -501,7 +698,8 @@ static void test_edits(void)
     /* the three thresholds of channel 0 of layer 3: make the middle one the largest */
     const struct edit edits[] = {
         {"bad magic", 0, 1, 'X', "not a logiq model (bad magic"},
-        {"version 7", 8, 4, 7, "unsupported version 7 (this logiq reads version 1)"},
+        {"version 7", 8, 4, 7, "unsupported version 7 (this logiq reads versions 1 to 2)"},
+        {"version 0", 8, 4, 0, "unsupported version 0 (this logiq reads versions 1 to 2)"},
         {"n_layers 1000", 12, 4, 1000, "n_layers = 1000 out of range"},
         {"meta length 9000", 32, 4, 9000, "metadata length 9000 out of range"},
         {"layer 5 out_c -5", FIELD(5, 6), 4, (uint32_t)-5,
@@ -658,7 +856,11 @@ static void test_validate(void)
         {"w_mag_bits 3 for 3", 0, offsetof(struct nn_qnn_layer, w_mag_bits), 3,
          "layer 1: field w_mag_bits"},
         {"binary w_max 2", 1, offsetof(struct nn_qnn_layer, w_max), 2, "layer 2: field w_max"},
-        {"w_code 3", 1, offsetof(struct nn_qnn_layer, w_code), 3, "layer 2: field w_code"},
+        {"w_code 5", 1, offsetof(struct nn_qnn_layer, w_code), 5, "layer 2: field w_code"},
+        {"pow2 w_max 3", 0, offsetof(struct nn_qnn_layer, w_code), NN_WCODE_POW2,
+         "layer 1: field w_max = 3 out of range (expected 2 = 2^(w_mag_bits - 1)"},
+        {"offset w_max 3 of 2 bits", 0, offsetof(struct nn_qnn_layer, w_code), NN_WCODE_OFFSET,
+         "layer 1: weight"},
         {"scores early", 6, offsetof(struct nn_qnn_layer, out_kind), NN_OUT_SCORES,
          "layer 7: only the last layer (8)"},
         {"last thresholds", 7, offsetof(struct nn_qnn_layer, out_kind), NN_OUT_THRESH,
@@ -809,6 +1011,7 @@ int main(void)
     test_roundtrip();
     test_weight_codes();
     test_bit_planes();
+    test_exact_codes();
     test_corruption();
     test_edits();
     test_write_errors();

@@ -8,7 +8,8 @@
  * traffic of docs/accelerator.md as costmodels/design.c counts it.
  *
  * Coverage: weights binary, ternary (sign-magnitude, 1 plane) and 2-3
- * magnitude planes; inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
+ * magnitude planes, pow2 exponent codes (q = 1..3 levels: the fetch unit's
+ * decoder) and offset binary (B = 1..3 planes, each a binary pass); inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
  * and sel variants) and the add stream; pooling; conv with any k, stride and
  * pad, dense; shapes and channel counts that do not divide lanes or pe_rows;
  * random pe_rows, lanes (1..200, over and under 64) and acc_bits. Shift PE
@@ -40,8 +41,13 @@ static struct lspec hidden_spec(uint64_t *rng, int out_c)
     s.stride = rng_int(rng, 1, 2);
     s.pad = rng_int(rng, 0, s.k - 1);
     s.out_c = out_c;
-    s.w_code = rng_int(rng, 0, 3) == 0 ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
-    s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : wmax_choices[rng_int(rng, 0, 4)];
+    switch (rng_int(rng, 0, 7)) {
+    case 0:
+    case 1: s.w_code = NN_WCODE_BINARY; s.w_max = 1; break;
+    case 2: s.w_code = NN_WCODE_POW2; s.w_max = 1 << rng_int(rng, 0, 2); break;
+    case 3: s.w_code = NN_WCODE_OFFSET; s.w_max = (1 << rng_int(rng, 1, 3)) - 1; break;
+    default: s.w_code = NN_WCODE_SIGNMAG; s.w_max = wmax_choices[rng_int(rng, 0, 4)]; break;
+    }
     s.out_kind = NN_OUT_THRESH;
     switch (rng_int(rng, 0, 3)) {
     case 0: s.out_code = NN_CODE_BIN01; s.out_bits = 1; break;
@@ -287,13 +293,14 @@ static void shift_designs(uint64_t *rng, int n_nets)
         /* the layers that take the shift path run one weight pass */
         for (int l = 0; l < m.n_layers; l++) {
             const struct nn_qnn_layer *L = &m.layers[l];
-            int pow2 = L->w_code == NN_WCODE_SIGNMAG;
+            int pow2 = L->w_code == NN_WCODE_SIGNMAG || L->w_code == NN_WCODE_POW2;
             for (size_t k = 0; pow2 && k < (size_t)L->out_c * nn_qnn_fan_in(L); k++) {
                 int a = L->w[k] < 0 ? -L->w[k] : L->w[k];
                 pow2 = (a & (a - 1)) == 0;
             }
             if (pow2 && L->w_mag_bits >= 2) {
-                struct cm_layer cl = {.w_mag_bits = L->w_mag_bits, .w_pow2 = 1};
+                struct cm_layer cl = {.w_code = L->w_code, .w_mag_bits = L->w_mag_bits,
+                                      .w_pow2 = 1};
                 TU_CHECK(cm_layer_shift(&hw, &cl) && cm_layer_w_passes(&hw, &cl) == 1,
                          "%s: layer %d not on the shift path", what, l + 1);
                 shift_layers++;
@@ -307,11 +314,14 @@ static void shift_designs(uint64_t *rng, int n_nets)
            g_sim_cycles - start);
 }
 
-/* Makes every layer of m binary ({-1,+1}: the sign of its code, 0 as +1). */
+/* Makes every layer of m that is not binary or offset-binary binary
+ * ({-1,+1}: the sign of its code, 0 as +1): the layers an XNOR PE runs. */
 static void make_binary(struct nn_qnn *m)
 {
     for (int l = 0; l < m->n_layers; l++) {
         struct nn_qnn_layer *L = &m->layers[l];
+        if (L->w_code == NN_WCODE_OFFSET)
+            continue;
         size_t k = (size_t)L->out_c * nn_qnn_fan_in(L);
         for (size_t i = 0; i < k; i++)
             L->w[i] = (int8_t)(L->w[i] < 0 ? -1 : 1);
@@ -329,11 +339,13 @@ static void make_binary(struct nn_qnn *m)
 static void xnor_designs(uint64_t *rng, int n_nets)
 {
     const long long start = g_sim_cycles;
-    int cheaper = 0;
+    int cheaper = 0, offset_layers = 0;
     for (int i = 0; i < n_nets; i++) {
         struct nn_qnn m;
         random_model(&m, rng, (enum family)(i % N_FAM));
         make_binary(&m);
+        for (int l = 0; l < m.n_layers; l++)
+            offset_layers += m.layers[l].w_code == NN_WCODE_OFFSET;
         struct nn_error nerr;
         if (nn_qnn_validate(&m, &nerr) != NN_OK) {
             TU_CHECK(0, "binary network %d: invalid: %s", i, nerr.msg);
@@ -376,6 +388,15 @@ static void xnor_designs(uint64_t *rng, int n_nets)
     random_model(&m, rng, FAM_NONE);
     make_binary(&m);
     struct nn_qnn_layer *L = &m.layers[0];
+    for (int l = 0; l < m.n_layers; l++)  /* no offset layer: the ternary one is layer 1 */
+        if (m.layers[l].w_code == NN_WCODE_OFFSET) {
+            struct nn_qnn_layer *O = &m.layers[l];
+            for (size_t k = 0; k < (size_t)O->out_c * nn_qnn_fan_in(O); k++)
+                O->w[k] = (int8_t)(O->w[k] < 0 ? -1 : 1);
+            O->w_code = NN_WCODE_BINARY;
+            O->w_max = 1;
+            O->w_mag_bits = 0;
+        }
     L->w_code = NN_WCODE_SIGNMAG;
     L->w[0] = 0;
     L->w_mag_bits = 1;
@@ -386,16 +407,18 @@ static void xnor_designs(uint64_t *rng, int n_nets)
     struct sim_error err;
     enum sim_status st = sim_open(&s, &m, &hw, &err);
     TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "layer 1") &&
-                 strstr(err.msg, "pe = xnor runs binary weights only"),
+                 strstr(err.msg, "pe = xnor runs binary weight planes only"),
              "a ternary layer on an XNOR PE: %d %s", (int)st, st == SIM_OK ? "" : err.msg);
     if (st == SIM_OK)
         sim_close(s);
     else
         printf("ternary layer on an XNOR PE: %s\n", err.msg);
     nn_qnn_free(&m);
-    printf("co-simulated %d binary networks on XNOR PE designs, %lld cycles: outputs, cycles "
-           "and traffic compared exactly; %d cost fewer gates than on bit-plane PEs\n", n_nets,
-           g_sim_cycles - start, cheaper);
+    TU_CHECK(offset_layers > n_nets / 4, "only %d offset-binary layers on XNOR designs",
+             offset_layers);
+    printf("co-simulated %d binary networks (%d offset-binary layers) on XNOR PE designs, %lld "
+           "cycles: outputs, cycles and traffic compared exactly; %d cost fewer gates than on "
+           "bit-plane PEs\n", n_nets, offset_layers, g_sim_cycles - start, cheaper);
 }
 
 /* Counts the lines of a VCD file: time steps (#t) and value changes (b...

@@ -37,9 +37,13 @@
  *
  * A third of the networks hold power-of-two weights and run on shift PE
  * designs (2..7 exponents): their shift-path layers' weight register holds
- * the sign, the nonzero bit and the exponent, each lane's pos and neg go to
- * the tree pair of its exponent (E pairs of lane buses and popcounts), and
- * the subtractor's output is the shift-add's d = sum_e (pos_e - neg_e) 2^e.
+ * the sign and the exponent code k (0: the weight 0, e + 1: +-2^e; bit 0 in
+ * the magnitude bit's place), each lane's pos and neg go to the tree pair
+ * of its exponent (E pairs of lane buses and popcounts), and the
+ * subtractor's output is the shift-add's d = sum_e (pos_e - neg_e) 2^e.
+ * Hidden layers hold binary, sign-magnitude, pow2 (the fetch unit decodes
+ * each pass's magnitude bit m_j = (k == j + 1) into the register) and
+ * offset-binary weights (pass j: sign NOT c_j, magnitude 1).
  *
  * A quarter of them are binary and run on XNOR PE designs: the weight
  * register holds the sign only, the gating also drives NOT g (toggling with
@@ -226,8 +230,8 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
         double *cnt = g_count[l];
         const int fan = nn_qnn_fan_in(L), T = (L->out_c + R - 1) / R, Q = (fan + lanes - 1) / lanes;
         /* the shift path: a shift PE, weights 0 or +-2^e, more than one plane */
-        int shift = E > 1 && L->w_code == NN_WCODE_SIGNMAG && L->w_mag_bits >= 2 &&
-                    L->w_mag_bits <= E;
+        int shift = E > 1 && (L->w_code == NN_WCODE_SIGNMAG || L->w_code == NN_WCODE_POW2) &&
+                    L->w_mag_bits >= 2 && L->w_mag_bits <= E;
         for (size_t i = 0; shift && i < (size_t)L->out_c * nn_qnn_fan_in(L); i++) {
             int a = L->w[i] < 0 ? -L->w[i] : L->w[i];
             shift = (a & (a - 1)) == 0;
@@ -330,12 +334,18 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                     if (c < L->out_c && fi < fan) {
                                         int w = L->w[(size_t)c * fan + fi], mag = w < 0 ? -w : w;
                                         sb = w < 0;
-                                        if (shift) { /* nonzero bit and exponent */
-                                            mb = mag != 0;
-                                            while (mag > 1) {
-                                                mag >>= 1;
-                                                ex++;
-                                            }
+                                        int code = 0; /* 0, or e + 1 for +-2^e */
+                                        for (int a = mag; a > 0; a >>= 1)
+                                            code++;
+                                        if (shift) { /* the code: bit 0, bits 1.. */
+                                            mb = code & 1;
+                                            ex = code >> 1;
+                                        } else if (L->w_code == NN_WCODE_OFFSET) {
+                                            /* pass j: the binary plane c_j */
+                                            sb = !(((w + L->w_max) / 2 >> j) & 1);
+                                            mb = 1;
+                                        } else if (L->w_code == NN_WCODE_POW2) {
+                                            mb = code == j + 1; /* the fetch's decoder */
                                         } else {
                                             mb = L->w_code == NN_WCODE_BINARY ? 1 : (mag >> j) & 1;
                                         }
@@ -349,7 +359,9 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                         s->wm[r][i] = (uint8_t)mb;
                                         s->wx[r][i] = (uint8_t)ex;
                                     }
-                                    int nz = mb & g[i], nn = sb ^ f[i];
+                                    /* the register's code k = (ex, mb) decoded: tree e
+                                     * for k = e + 1, none for 0 (a bit-plane pass: k = m) */
+                                    int kr = mb | ex << 1, nn = sb ^ f[i];
                                     if (xnor) { /* t = g AND NOT (s XOR f), one tree */
                                         uint8_t t = (uint8_t)(g[i] & !nn);
                                         cnt[CM_U_ARRAY] += t != s->lpos[r][0][i];
@@ -357,9 +369,9 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                         pc[0] += t;
                                         continue;
                                     }
-                                    for (int e = 0; e < E; e++) { /* routed to tree pair ex */
-                                        uint8_t a = (uint8_t)(nz & !nn & (e == ex));
-                                        uint8_t bb = (uint8_t)(nz & nn & (e == ex));
+                                    for (int e = 0; e < E; e++) { /* routed to tree pair k - 1 */
+                                        uint8_t a = (uint8_t)(g[i] & !nn & (kr == e + 1));
+                                        uint8_t bb = (uint8_t)(g[i] & nn & (kr == e + 1));
                                         cnt[CM_U_ARRAY] += (a != s->lpos[r][e][i]) +
                                                            (bb != s->lneg[r][e][i]);
                                         s->lpos[r][e][i] = a;
@@ -527,8 +539,13 @@ static struct lspec hidden(uint64_t *rng, int out_c, int merge, int fam_binary)
     s.stride = merge ? 1 : rng_int(rng, 1, 2);
     s.pad = merge ? 1 : rng_int(rng, 0, s.k - 1);
     s.out_c = out_c;
-    s.w_code = rng_int(rng, 0, 2) == 0 ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
-    s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : rng_int(rng, 1, 3);
+    switch (rng_int(rng, 0, 5)) {
+    case 0:
+    case 1: s.w_code = NN_WCODE_BINARY; s.w_max = 1; break;
+    case 2: s.w_code = NN_WCODE_POW2; s.w_max = 1 << rng_int(rng, 0, 2); break;
+    case 3: s.w_code = NN_WCODE_OFFSET; s.w_max = (1 << rng_int(rng, 1, 2)) - 1; break;
+    default: s.w_code = NN_WCODE_SIGNMAG; s.w_max = rng_int(rng, 1, 3); break;
+    }
     s.out_kind = NN_OUT_THRESH;
     if (fam_binary) {
         s.out_code = NN_CODE_BIN01;
@@ -589,6 +606,8 @@ int main(void)
         small_net(&m, &rng, fams[i % 4]);
         for (int l = 0; xnor && l < m.n_layers; l++) {
             struct nn_qnn_layer *L = &m.layers[l];
+            if (L->w_code == NN_WCODE_OFFSET)
+                continue;  /* binary planes: the XNOR PE runs them too */
             for (size_t k = 0; k < (size_t)L->out_c * nn_qnn_fan_in(L); k++)
                 L->w[k] = (int8_t)(L->w[k] < 0 ? -1 : 1);
             L->w_code = NN_WCODE_BINARY;

@@ -196,6 +196,10 @@ static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te
         {"c8,c8,p,f16,f10", "uniform:3", "3", 2},
         {"c8s2,c8k1,f10", "mquant/ch", "1", 2},
         {"c8k5,c8+add,p,f10", "tquant", "sign", 2},
+        /* the exact weight codes of .qnn version 2: pow2:3 in 3 bits (sign
+         * and exponent code), dorefa:3 in 3 offset-binary bits */
+        {"c8,c8,p,f16,f10", "pow2:3", "2", 2},
+        {"c8,c8+add,p,f10", "dorefa:3", "1", 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct setup *s = &cases[i];
@@ -214,6 +218,15 @@ static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te
             nn_model_free(&m);
             continue;
         }
+        /* each quantizer's levels in the fewest planes: its code and 3 bits */
+        const int want_code = strncmp(s->wq, "pow2", 4) == 0     ? NN_WCODE_POW2
+                              : strncmp(s->wq, "dorefa", 6) == 0 ? NN_WCODE_OFFSET
+                                                                 : 0;
+        for (int l = 0; want_code && l < q.n_layers; l++)
+            TU_CHECK(q.layers[l].w_code == want_code && nn_qnn_weight_planes(&q.layers[l]) == 3,
+                     "%s %s: layer %d has w_code %d and %d planes (expected %d and 3)", s->arch,
+                     s->wq, l + 1, q.layers[l].w_code, nn_qnn_weight_planes(&q.layers[l]),
+                     want_code);
         int ties, mismatch;
         int unexplained = compare_int_float(&m, &q, te, &ties, &mismatch);
         int correct;

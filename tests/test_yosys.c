@@ -189,6 +189,17 @@ static void build_cases(void)
         snprintf(m, sizeof m, "u%03d", n_cases);
         add_case("fetch_gating_xnor", p, cm_fetch_gating_xnor(n), cm_path_fetch_gating_xnor(&path_opts, n), cm_verilog_fetch_gating_xnor(m, n), NULL);
     }
+    /* the fetch unit's pow2 decoder: lanes x code bits */
+    static const int p2d[][2] = {{2, 1}, {8, 2}, {32, 2}, {64, 2}, {16, 3}, {64, 3}};
+    for (int i = 0; i < 6; i++) {
+        snprintf(p, sizeof p, "%d lanes, %d code bits", p2d[i][0], p2d[i][1]);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("pow2_decoder", p, cm_pow2_decoder(p2d[i][0], p2d[i][1]),
+                 cm_path_pow2_decoder(&path_opts, p2d[i][0], p2d[i][1]),
+                 cm_verilog_pow2_decoder(m, p2d[i][0], p2d[i][1]),
+                 p2d[i][0] <= 16 ? cm_verilog_pow2_decoder_behav("ref", p2d[i][0], p2d[i][1])
+                                 : NULL);
+    }
     /* the shift PE's lane logic: lanes x exponents */
     static const int shl[][2] = {{2, 2}, {8, 3}, {32, 3}, {64, 3}, {16, 4}, {32, 7}, {8, 1}};
     for (int i = 0; i < 7; i++) {

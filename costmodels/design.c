@@ -67,7 +67,7 @@ static int weight_bits(const struct cm_hw *hw, const struct cm_layer *l)
 {
     if (cm_layer_shift(hw, l))
         return 2 + cm_hw_exp_bits(hw);
-    switch (cm_layer_w_code(l)) {
+    switch (cm_layer_store_code(hw, l)) {
     case CM_WCODE_BINARY: return 1;
     case CM_WCODE_POW2: return 1 + cm_layer_pow2_code_bits(l);
     case CM_WCODE_OFFSET: return l->w_mag_bits;
@@ -83,7 +83,7 @@ static int weight_word_bits(const struct cm_hw *hw, const struct cm_layer *l)
 {
     if (cm_layer_shift(hw, l))
         return 2 + cm_hw_exp_bits(hw);
-    switch (cm_layer_w_code(l)) {
+    switch (cm_layer_store_code(hw, l)) {
     case CM_WCODE_BINARY:
     case CM_WCODE_OFFSET: return 1;
     case CM_WCODE_POW2: return 1 + cm_layer_pow2_code_bits(l);
@@ -98,7 +98,7 @@ static int pow2_decoder_bits(const struct cm_hw *hw, const struct cm_net *net)
     int b = 0;
     for (int i = 0; i < net->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
-        if (cm_layer_w_code(l) == CM_WCODE_POW2 && !cm_layer_shift(hw, l) &&
+        if (cm_layer_store_code(hw, l) == CM_WCODE_POW2 && !cm_layer_shift(hw, l) &&
             cm_layer_pow2_code_bits(l) > b)
             b = cm_layer_pow2_code_bits(l);
     }
@@ -445,7 +445,7 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
         /* a pow2 layer on the bit planes: each weight word read (one a pass)
          * decodes every lane's code in the fetch unit: code_bits XOR2s and
          * code_bits - 1 more gates a lane */
-        if (!shift && cm_layer_w_code(l) == CM_WCODE_POW2) {
+        if (!shift && cm_layer_store_code(hw, l) == CM_WCODE_POW2) {
             const int kb = cm_layer_pow2_code_bits(l);
             lc->ops_pj[CM_OPK_LANE] += C * P * cy->chunks * cy->w_passes * hw->lanes *
                                        (kb * cm_energy_gate_pj(lib, CM_XOR2) +

@@ -32,6 +32,10 @@ static const struct cm_hw_key keys[] = {
     {"array", "pe", "PE kind", "bitplane, shift, xnor",
      "weight path: bit-planes only, or also one-pass power-of-two weights (max_w_bits exponents), "
      "or binary weights only on one popcount tree (xnor)"},
+    {"array", "pow2_words", "weight words", "code, planes",
+     "pow2 weights on the bit planes: code (sign and exponent code, B bits for pow2:B, "
+     "decoded in the fetch unit) or planes (sign and magnitude planes, one bit more for "
+     "pow2:3, no decoders)"},
     {"merge", "kind", "merge unit", "auto, none, add, or, mux",
      "the residual merge unit; auto: the network's"},
     {"merge", "mux", "variant", "auto, or, sel, both",
@@ -231,6 +235,16 @@ enum cm_status cm_hw_set(struct cm_hw *hw, const char *section, const char *key,
         else
             return cm_fail(err, CM_ERR_ARG, "[array] pe: expected %s, got \"%s\"", k->range,
                            value);
+        return CM_OK;
+    }
+    if (strcmp(key, "pow2_words") == 0) {
+        if (strcasecmp(value, "code") == 0)
+            hw->pow2_words = CM_POW2_CODE;
+        else if (strcasecmp(value, "planes") == 0)
+            hw->pow2_words = CM_POW2_PLANES;
+        else
+            return cm_fail(err, CM_ERR_ARG, "[array] pow2_words: expected %s, got \"%s\"",
+                           k->range, value);
         return CM_OK;
     }
     if (strcmp(key, "requant") == 0) {

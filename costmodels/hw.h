@@ -38,6 +38,14 @@ enum cm_merge {
  * valid lanes) and one shared count of the valid lanes, d = 2 pop - cnt. */
 enum cm_pe_kind { CM_PE_BITPLANE = 0, CM_PE_SHIFT = 1, CM_PE_XNOR = 2 };
 
+/* How the weight buffer holds pow2 weights that run on the bit planes
+ * (docs/accelerator.md, "Weight words"). CODE: as the .qnn does, the sign
+ * and the exponent code (B bits for pow2:B), decoded in the fetch unit to
+ * each pass's magnitude bit; PLANES: the sign and the magnitude planes (one
+ * more bit a weight for pow2:3, no decoders), written so when the weights
+ * are loaded. */
+enum cm_pow2_words { CM_POW2_CODE = 0, CM_POW2_PLANES = 1 };
+
 /* The add merge's requantizer (docs/accelerator.md, "The requantizer").
  * MUL: a rq_mul_bits x acc_bits multiplier, any constants. SHIFT: a
  * conditional negation, a left shift by 0..rq_lshift_max and a right shift,
@@ -57,6 +65,7 @@ struct cm_hw {
     int max_w_bits;           /* [array] max_w_bits: weight magnitude planes, 0 = auto;
                                  pe = shift: also the exponents 0..max_w_bits-1 */
     enum cm_pe_kind pe;       /* [array] pe: bitplane, shift or xnor */
+    enum cm_pow2_words pow2_words; /* [array] pow2_words: code or planes */
     enum cm_merge merge;      /* [merge] kind */
     enum cm_mux_variant mux;  /* [merge] mux: the MUX merge's variant */
     int add_stages;           /* [merge] add_stages: add: 1 (RQ+ADD) or 2 (RQ, ADD) stages */

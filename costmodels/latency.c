@@ -36,6 +36,14 @@ int cm_layer_w_code(const struct cm_layer *l)
     return l->w_mag_bits > 0 ? CM_WCODE_SIGNMAG : CM_WCODE_BINARY;
 }
 
+int cm_layer_store_code(const struct cm_hw *hw, const struct cm_layer *l)
+{
+    const int c = cm_layer_w_code(l);
+    if (c == CM_WCODE_POW2 && hw->pow2_words == CM_POW2_PLANES && !cm_layer_shift(hw, l))
+        return CM_WCODE_SIGNMAG;
+    return c;
+}
+
 int cm_layer_pow2_code_bits(const struct cm_layer *l)
 {
     return cm_bits_for(l->w_mag_bits);

@@ -44,6 +44,10 @@ int cm_layer_a_planes(const struct cm_layer *l);
 int cm_layer_w_passes(const struct cm_hw *hw, const struct cm_layer *l);
 /* The layer's weight code, a zeroed w_code resolved (net.h). */
 int cm_layer_w_code(const struct cm_layer *l);
+/* The code a layer's weights have in the weight buffer of design hw: its
+ * own, but a pow2 layer on the bit planes of a pow2_words = planes design is
+ * held as sign-magnitude planes. */
+int cm_layer_store_code(const struct cm_hw *hw, const struct cm_layer *l);
 /* The planes of a pow2 exponent code, bits(w_mag_bits). */
 int cm_layer_pow2_code_bits(const struct cm_layer *l);
 

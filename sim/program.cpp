@@ -54,12 +54,16 @@ static void build_segs(layer_prog &lp, int lanes)
 // weight 0, e + 1: +-2^e), bit 0 in the magnitude word, bits 1.. in
 // exp_bits words.
 // PEs past out_c in the last tile get zero words (their outputs are dropped).
-static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits)
+static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits, bool hw_pow2_code)
 {
     const nn_qnn_layer &l = *lp.q;
     const size_t W = (size_t)lp.words;
     lp.sign_per_pass = l.w_code == NN_WCODE_OFFSET;
-    lp.code_bits = l.w_code == NN_WCODE_POW2 && !lp.shift ? nn_qnn_weight_planes(&l) - 1 : 0;
+    // a pow2 layer on the bit planes of a pow2_words = planes design is
+    // held as sign-magnitude planes (cm_layer_store_code)
+    lp.code_bits = l.w_code == NN_WCODE_POW2 && !lp.shift && hw_pow2_code
+                       ? nn_qnn_weight_planes(&l) - 1
+                       : 0;
     lp.wsign.assign((size_t)lp.T * lp.Q * (lp.sign_per_pass ? lp.Bw : 1) * R * W, 0);
     if (lp.code_bits > 0)
         lp.wcode.assign((size_t)lp.T * lp.Q * lp.code_bits * R * W, 0);
@@ -211,7 +215,7 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
             for (int x = 0; x < lp.in.w; x++)
                 for (int c = 0; c < lp.in.c; c++)
                     lp.valid.set_bit(lp.in.addr(0, y, x, c), 1);
-        pack_weights(lp, R, lanes, p.exp_bits);
+        pack_weights(lp, R, lanes, p.exp_bits, hw.pow2_words == CM_POW2_CODE);
         lp.oy.resize((size_t)lp.P);
         lp.ox.resize((size_t)lp.P);
         lp.win.resize((size_t)lp.P);

@@ -121,6 +121,25 @@ printf '[array]\npe = fast\n' >"$dir/bad_pe.ini"
 expect_exit 2 "bad pe" "\[array\] pe: expected bitplane, shift" \
     "$logiq" cost --arch res11-or --hw "$dir/bad_pe.ini"
 
+# [array] pow2_words = planes: pow2:3 on the bit planes held as sign and
+# magnitude planes (4 bits a weight) with no decoders, against the exact code
+# (3 bits and the fetch unit's decoders): fewer gates and less energy for one
+# bit a weight more, the same cycles
+printf '[array]\nmax_w_bits = 3\npow2_words = planes\n' >"$dir/bpp.ini"
+"$logiq" cost --arch 'c16,c16,p,f10' --wq pow2:3 --hw "$dir/bp.ini" --format csv >"$dir/pw-code.csv"
+"$logiq" cost --arch 'c16,c16,p,f10' --wq pow2:3 --hw "$dir/bpp.ini" --format csv >"$dir/pw-planes.csv"
+check "cost with pow2_words = planes" $?
+gc=$(csv_value "$dir/pw-code.csv" design total nand2_eq); gp=$(csv_value "$dir/pw-planes.csv" design total nand2_eq)
+ec=$(csv_value "$dir/pw-code.csv" design total energy_pj); ep=$(csv_value "$dir/pw-planes.csv" design total energy_pj)
+cc=$(csv_value "$dir/pw-code.csv" design total cycles); cp=$(csv_value "$dir/pw-planes.csv" design total cycles)
+wc=$(csv_value "$dir/pw-code.csv" buffer weight used_bits); wp=$(csv_value "$dir/pw-planes.csv" buffer weight used_bits)
+awk -v gc="$gc" -v gp="$gp" -v ec="$ec" -v ep="$ep" -v cc="$cc" -v cp="$cp" -v wc="$wc" -v wp="$wp" \
+    'BEGIN { exit !(gp < gc && ep < ec && cc == cp && wp > wc) }'
+check "pow2 planes: $gp NAND2 eq against $gc, $ep pJ against $ec, weights $wp bits against $wc, cycles $cp = $cc" $?
+printf '[array]\npow2_words = bits\n' >"$dir/bad_pw.ini"
+expect_exit 2 "a bad [array] pow2_words names the key" "bad_pw.ini:2.*\[array\] pow2_words: expected code, planes" \
+    "$logiq" cost --arch res11-or --hw "$dir/bad_pw.ini"
+
 # a trained model prices like its architecture (same shapes)
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,c16,p,f10' --epochs 1 -q \
     -o "$dir/m.qnn" >/dev/null 2>&1

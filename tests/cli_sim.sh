@@ -73,7 +73,8 @@ check "vcd: $steps time steps, $changes value changes" \
 check "train a pow2:3 model" $?
 printf '[array]\nmax_w_bits = 3\n' >"$dir/bp.ini"
 printf '[array]\nmax_w_bits = 3\npe = shift\n' >"$dir/sh.ini"
-for pe in bp sh; do
+printf '[array]\nmax_w_bits = 3\npow2_words = planes\n' >"$dir/bpp.ini"
+for pe in bp sh bpp; do
     "$logiq" sim "$dir/p2.qnn" --hw "$dir/$pe.ini" --data synthetic --images 4 -q --format csv \
         >"$dir/p2-$pe.csv" 2>"$dir/p2.err"
     check "sim of the pow2:3 model on $pe.ini" $?

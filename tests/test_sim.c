@@ -507,9 +507,12 @@ int main(int argc, char **argv)
         }
         struct cm_hw hw;
         random_hw(&hw, &rng, &m);
+        /* every third design holds pow2 weights as magnitude planes */
+        hw.pow2_words = i % 3 == 0 ? CM_POW2_PLANES : CM_POW2_CODE;
         char what[160];
-        snprintf(what, sizeof what, "network %d (family %d, %d layers, %d PEs x %d lanes, acc %d)",
-                 i, (int)fam, m.n_layers, hw.pe_rows, hw.lanes, hw.acc_bits);
+        snprintf(what, sizeof what, "network %d (family %d, %d layers, %d PEs x %d lanes, acc %d, "
+                 "pow2 words %s)", i, (int)fam, m.n_layers, hw.pe_rows, hw.lanes, hw.acc_bits,
+                 hw.pow2_words == CM_POW2_PLANES ? "planes" : "code");
         cosim(&m, &hw, &rng, rng_int(&rng, 1, 3), what);
         per_fam[fam]++;
         nn_qnn_free(&m);

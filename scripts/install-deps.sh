@@ -10,6 +10,7 @@ PKGS="build-essential cmake pkg-config
       libsqlite3-dev sqlite3
       zlib1g-dev libinih-dev libcjson-dev
       gnuplot-nox yosys
+      help2man man-db
       clang libclang-rt-14-dev libomp-14-dev
       chromium
       slurm-wlm munge

@@ -1,7 +1,9 @@
 #!/bin/sh
-# Installs everything logiq needs to build, test and run, from Debian 12's
-# packages only. Idempotent: packages already present are left as they are.
-# Must run as root (or with sudo available).
+# Installs what logiq needs from Debian 12's packages only: to build and run
+# it (scripts/main.sh), and with --test also what only the test suite uses
+# (scripts/test.sh): Yosys, clang's libFuzzer, Chromium, Slurm. Idempotent:
+# packages already present are left as they are. Must run as root (or with
+# sudo available).
 set -eu
 
 PKGS="build-essential cmake pkg-config
@@ -9,12 +11,19 @@ PKGS="build-essential cmake pkg-config
       libsystemc-dev
       libsqlite3-dev sqlite3
       zlib1g-dev libinih-dev libcjson-dev
-      gnuplot-nox yosys
+      gnuplot-nox
       help2man man-db
+      dataset-fashion-mnist"
+TEST_PKGS="yosys
       clang libclang-rt-14-dev libomp-14-dev
       chromium
-      slurm-wlm munge
-      dataset-fashion-mnist"
+      slurm-wlm munge"
+if [ "${1:-}" = "--test" ]; then
+    PKGS="$PKGS $TEST_PKGS"
+elif [ $# -gt 0 ]; then
+    echo "usage: install-deps.sh [--test]" >&2
+    exit 2
+fi
 
 missing=""
 for p in $PKGS; do

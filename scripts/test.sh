@@ -5,7 +5,7 @@
 # with AddressSanitizer and UBSan.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --test
 dir=$(./scripts/build.sh "$@" | tail -n 1)
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 if [ "${1:-}" = "--sanitize" ]; then

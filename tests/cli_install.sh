@@ -60,6 +60,9 @@ check "a C program builds with pkg-config --cflags --libs logiq ($(head -c 200 "
 "$dir/t-pc" "$dir/m.qnn" >"$dir/t-pc.out" 2>&1
 check "and runs: $(head -c 200 "$dir/t-pc.out")" "$(grep -q '^popcount64 [0-9.]* NAND2 eq; 2 layers$' "$dir/t-pc.out"; echo $?)"
 
+pkg-config --exists logiq-sim && [ "$(pkg-config --libs logiq-sim | grep -c -- -llogiq_sim)" = 1 ]
+check "pkg-config knows logiq-sim (the SystemC model): $(pkg-config --libs logiq-sim 2>&1 | head -c 120)" $?
+
 mkdir -p "$dir/cm"
 cat >"$dir/cm/CMakeLists.txt" <<'EOF2'
 cmake_minimum_required(VERSION 3.20)

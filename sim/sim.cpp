@@ -12,6 +12,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <cstring>
 #include <new>
 #include <string>
@@ -47,7 +48,20 @@ long long g_vcd_until = 0; // the trace is closed after this many images
 std::string g_vcd_tmp, g_vcd_path;
 std::string g_vcd_error; // why the last waveform could not be written
 
-const sc_core::sc_time vcd_unit(100, sc_core::SC_PS);
+// The waveform's time unit: the kernel's resolution (1 ps), so that every
+// clock edge falls on a unit (a derived period such as 4895 ps was not a
+// multiple of 100 ps: SystemC warned, W713, on standard output).
+const sc_core::sc_time vcd_unit(1, sc_core::SC_PS);
+
+// SystemC's messages go to standard error, never into a report on standard
+// output (`logiq sim --format json` must stay JSON); its informational ones
+// (I703, the trace's time unit) are dropped.
+void report_to_stderr(const sc_core::sc_report &rep, const sc_core::sc_actions &actions)
+{
+    if (actions & sc_core::SC_DISPLAY)
+        std::cerr << sc_core::sc_report_compose_message(rep) << std::endl;
+    sc_core::sc_report_handler::default_handler(rep, actions & ~sc_core::SC_DISPLAY);
+}
 
 bool vcd_ends_with(const std::string &path, const std::string &tail)
 {
@@ -276,6 +290,8 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
     const sc_core::sc_time period(1000.0 / s->design->hw.clock_mhz, sc_core::SC_NS);
     if (!g_top) {
         setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+        sc_core::sc_report_handler::set_handler(report_to_stderr);
+        sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
         g_top = new sim_top("logiq");
     }
     g_top->acc.configure(&s->prog, period);
@@ -302,7 +318,7 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         // this one gets all of its traces now. Its time stamps are the
         // kernel's, which keeps running from one simulation to the next.
         g_vcd = sc_core::sc_create_vcd_trace_file(name.c_str());
-        g_vcd->set_time_unit(100, sc_core::SC_PS);  // vcd_unit
+        g_vcd->set_time_unit(1, sc_core::SC_PS);  // vcd_unit
         g_top->acc.trace(g_vcd);
         g_vcd_until = opts->vcd_images > 0 ? opts->vcd_images : 1;
     }

@@ -65,6 +65,13 @@ steps=$(grep -c '^#[0-9]' "$dir/w.vcd")
 changes=$(grep -c '^b[01]* [a-z]*$' "$dir/w.vcd")
 check "vcd: $steps time steps, $changes value changes" \
     "$([ "$steps" -gt 100 ] && [ "$changes" -gt "$steps" ]; echo $?)"
+# SystemC's messages never reach standard output: a report with --vcd is
+# still JSON (I703 and W713 were printed into it), and nothing is said at all
+"$logiq" sim "$dir/m.qnn" --data synthetic --images 2 -q --vcd "$dir/w2.vcd" --format json \
+    >"$dir/vj.json" 2>"$dir/vj.err"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$dir/vj.json" 2>"$dir/vj.py"
+check "sim --vcd --format json is JSON ($(head -c 120 "$dir/vj.py"))" $?
+check "and SystemC said nothing ($(head -c 120 "$dir/vj.err"))" "$([ ! -s "$dir/vj.err" ]; echo $?)"
 
 # a pow2:3 network on a bit-plane and on a shift PE design: both bit-exact
 # with the analytic cycles, the shift PE in about a third of the cycles

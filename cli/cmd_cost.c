@@ -324,6 +324,8 @@ static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
                       const char *hw_name, const struct cm_lib *lib)
 {
     cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "logiq_version", LOGIQ_VERSION);
+    cJSON_AddNumberToObject(root, "schema_version", CLI_COST_JSON_SCHEMA);
     cJSON *des = cJSON_AddObjectToObject(root, "design");
     cJSON_AddStringToObject(des, "name", d->hw.name);
     cJSON_AddStringToObject(des, "hw", hw_name);

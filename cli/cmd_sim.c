@@ -190,6 +190,8 @@ static int print_json(FILE *f, const struct sim_stats *st, const struct cm_desig
                       const struct cm_activity_energy *e, long long correct)
 {
     cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "logiq_version", LOGIQ_VERSION);
+    cJSON_AddNumberToObject(root, "schema_version", CLI_SIM_JSON_SCHEMA);
     cJSON_AddNumberToObject(root, "images", (double)st->images);
     cJSON_AddNumberToObject(root, "correct", (double)correct);
     cJSON_AddBoolToObject(root, "matched", !st->has_mismatch);

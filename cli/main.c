@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("logiq 0.1.0 (SystemC %s)\n", sim_systemc_version());
+        printf("logiq %s (SystemC %s)\n", LOGIQ_VERSION, sim_systemc_version());
         return 0;
     }
     fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, sweep, report, bench, version; see "

@@ -62,6 +62,8 @@ done
 check "json output" $?
 grep -q '"merge_path"' "$dir/or.json" && grep -q '"layers"' "$dir/or.json"
 check "json has layers and the merge path" $?
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["schema_version"] == 1 and d["logiq_version"]' "$dir/or.json"
+check "json parses and carries the tool's and the schema's versions" $?
 
 # the shift PE: pow2:3 layers take one weight pass instead of 3 magnitude planes
 printf '[array]\nmax_w_bits = 3\n' >"$dir/bp.ini"

@@ -69,8 +69,8 @@ check "vcd: $steps time steps, $changes value changes" \
 # still JSON (I703 and W713 were printed into it), and nothing is said at all
 "$logiq" sim "$dir/m.qnn" --data synthetic --images 2 -q --vcd "$dir/w2.vcd" --format json \
     >"$dir/vj.json" 2>"$dir/vj.err"
-python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$dir/vj.json" 2>"$dir/vj.py"
-check "sim --vcd --format json is JSON ($(head -c 120 "$dir/vj.py"))" $?
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["schema_version"] == 1 and d["logiq_version"]' "$dir/vj.json" 2>"$dir/vj.py"
+check "sim --vcd --format json is JSON, with its versions ($(head -c 120 "$dir/vj.py"))" $?
 check "and SystemC said nothing ($(head -c 120 "$dir/vj.err"))" "$([ ! -s "$dir/vj.err" ]; echo $?)"
 
 # a pow2:3 network on a bit-plane and on a shift PE design: both bit-exact

@@ -96,6 +96,8 @@ void accel::start_image(const uint8_t *pixels, const reference &ref, long long i
 void accel::trace(sc_core::sc_trace_file *tf)
 {
     using sc_core::sc_trace;
+    tracing_ = true;
+    sc_trace(tf, clk_, "accel.clk");
     ctl.trace(tf);
     fetch.trace(tf);
     pe.trace(tf);
@@ -202,6 +204,10 @@ void accel::end_layer()
 void accel::step()
 {
     next_trigger(period_);  // the next rising edge
+    if (tracing_) {
+        clk_ = true;
+        fall_ev_.notify(period_ / 2);
+    }
     ctl.tick();
     if (ctl.state() == controller::phase::IDLE) {
         if (!ctl.wake())

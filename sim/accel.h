@@ -88,6 +88,9 @@ SC_MODULE(accel)
           mrg("merge"), pool("pooling"), score("score")
     {
         SC_METHOD(step);
+        SC_METHOD(fall);
+        sensitive << fall_ev_;
+        dont_initialize();
     }
 
     // Loads a network's program (kept by the caller), sizes the buffers and
@@ -98,12 +101,14 @@ SC_MODULE(accel)
     // mismatch.
     void start_image(const uint8_t *pixels, const reference &ref, long long image);
     bool image_done() const { return ctl.idle(); }
-    // Adds a few registers of each unit to a trace file (--vcd): the
-    // controller's counters, the fetch word, PE 0's popcounts, accumulator,
+    // Adds a few registers of each unit to a trace file (--vcd): the clock,
+    // the controller's counters, the fetch word, PE 0's popcounts, accumulator,
     // code and pool register, the score unit. Call after configure(), with
     // the simulation paused (SystemC traces only what it is given before the
     // file's first time step).
     void trace(sc_core::sc_trace_file *tf);
+    // Stops driving the traced clock's falling edges (the trace is closed).
+    void untrace() { tracing_ = false; }
 
     // Results of the last image.
     int prediction() const { return pred_; }
@@ -121,6 +126,7 @@ SC_MODULE(accel)
 
 private:
     void step();
+    void fall() { clk_ = false; }
     void config_layer();
     void end_layer();
     uint64_t valid_bits() const;
@@ -138,6 +144,11 @@ private:
     int pred_ = 0;
     long long image_cycles_ = 0, time_cycles_ = 0, layer_cyc_ = 0;
     sc_core::sc_time period_, t0_;
+    // The waveform's clock (accel.clk): high from each edge to half a period
+    // after it. Driven only while a trace is open (its falling edge is an
+    // event more a cycle, which the untraced model does not pay).
+    bool clk_ = false, tracing_ = false;
+    sc_core::sc_event fall_ev_;
 };
 
 }  // namespace lsim

@@ -88,6 +88,8 @@ bool vcd_ends_with(const std::string &path, const std::string &tail)
 // Closes the trace; false (and g_vcd_error) when it is not whole.
 bool close_vcd()
 {
+    if (g_top)
+        g_top->acc.untrace();
     if (!g_vcd)
         return true;
     // a kernel time between two units (a derived clock's period is not a

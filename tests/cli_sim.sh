@@ -61,6 +61,10 @@ check "sim --vcd exits 0" $?
 grep -q '^\$timescale' "$dir/w.vcd" && grep -q '^\$enddefinitions' "$dir/w.vcd" &&
     grep -q '\$var wire .* acc ' "$dir/w.vcd"
 check "vcd: header, definitions, the accumulator" $?
+clk=$(awk '$1 == "$var" && $5 == "clk" {print $4}' "$dir/w.vcd")
+rise=$(grep -c "^1$clk\$" "$dir/w.vcd"); fall=$(grep -c "^0$clk\$" "$dir/w.vcd")
+check "vcd: a clock ($clk: $rise rising, $fall falling edges)" \
+    "$([ -n "$clk" ] && [ "$rise" -gt 100 ] && [ $((rise - fall)) -le 1 ] && [ $((fall - rise)) -le 1 ]; echo $?)"
 steps=$(grep -c '^#[0-9]' "$dir/w.vcd")
 changes=$(grep -c '^b[01]* [a-z]*$' "$dir/w.vcd")
 check "vcd: $steps time steps, $changes value changes" \

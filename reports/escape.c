@@ -1,7 +1,9 @@
 /* reports/escape.c: escaping per output language (escape.h). */
 #include "reports/escape.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int is_ctrl(unsigned char c) { return c < 0x20 || c == 0x7f; }
@@ -95,4 +97,17 @@ char *rp_file_part(char *out, size_t size, const char *prefix, const char *id)
         h = (h ^ *p) * 16777619u;
     snprintf(out + n, size - n, "-%08x", (unsigned)h);
     return out;
+}
+
+void rp_csv_num(FILE *f, double v)
+{
+    if (!isfinite(v))
+        return;
+    char buf[40];
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
 }

@@ -47,6 +47,9 @@ int rp_md_fence_len(const char *s);
 /* Writes s as a CSV field: commas become ';', double quotes ''', line breaks
  * spaces, and a leading formula character is preceded by a quote. */
 void rp_csv_text(FILE *f, const char *s);
+/* A number for a CSV: the shortest %.Ng (N = 1..17) that reads back to
+ * the same double (0.1, not 0.100000001); nothing for NAN or infinities. */
+void rp_csv_num(FILE *f, double v);
 /* Writes PREFIX + ID into out (size >= 32) as a file name made only of
  * [A-Za-z0-9._-], never starting with '.': ID's other characters become
  * '_', and when any did (or ID was too long), '-' and 8 hex digits of a

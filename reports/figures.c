@@ -77,8 +77,7 @@ static const char *extra_colors[] = {"#9467bd", "#8c564b", "#e377c2", "#bcbd22",
 /* A CSV number: empty when not measured. */
 static void csv_num(FILE *f, double v)
 {
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
+    rp_csv_num(f, v);
 }
 
 struct fig {

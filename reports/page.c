@@ -717,8 +717,7 @@ enum rp_status rp_page_md(const struct rp_report *r, const struct rp_options *o,
 static void csv_num(FILE *f, double v)
 {
     fputc(',', f);
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
+    rp_csv_num(f, v);
 }
 
 enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
@@ -730,8 +729,27 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
     FILE *f = fopen(path, "w");
     if (!f)
         return rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    fprintf(f, "key,status,merge");
+    /* the design's merge unit (add-shift: on the shift requantizer) is
+     * merge_kind; the spec's parameters follow under their own names, one
+     * column each (a parameter named like a fixed column is left out: the
+     * fixed column holds it) */
+    static const char *const fixed[] = {
+        "key", "status", "merge_kind", "acc_int", "acc_float", "gates_nand2", "energy_op_pj",
+        "latency_us", "area_um2", "cycles", "merge_nand2", "merge_energy_pj", "acc_sim",
+        "sim_match", "energy_act_pj", "train_s", "wall_s", "front_gates", "front_energy",
+        "front_latency", "error"};
+    int *skip = calloc((size_t)d->n_params + 1, sizeof *skip);
+    if (!skip) {
+        fclose(f);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    for (int k = 0; k < d->n_params; k++)
+        for (size_t j = 0; j < sizeof fixed / sizeof fixed[0]; j++)
+            skip[k] |= strcmp(d->params[k].name, fixed[j]) == 0;
+    fprintf(f, "key,status,merge_kind");
     for (int k = 0; k < d->n_params; k++) {
+        if (skip[k])
+            continue;
         fputc(',', f);
         rp_csv_text(f, d->params[k].name);
     }
@@ -745,6 +763,8 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
         fprintf(f, ",%s,", p->status == SW_DONE ? "done" : "failed");
         rp_csv_text(f, p->merge);
         for (int k = 0; k < d->n_params; k++) {
+            if (skip[k])
+                continue;
             const char *v = rp_point_param(d, i, d->params[k].name);
             fputc(',', f);
             rp_csv_text(f, v ? v : "");
@@ -762,6 +782,7 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
         rp_csv_text(f, p->error);
         fputc('\n', f);
     }
+    free(skip);
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     return bad ? rp_fail(err, RP_ERR_IO, "%s: cannot write", path) : RP_OK;

@@ -84,6 +84,26 @@ echo "figures checked: $n_fig${bad:+; bad:$bad}"
 check "every figure has a complete PNG, SVG, CSV and script ($n_fig figures)" "$([ -z "$bad" ] && [ "$n_fig" = 23 ]; echo $?)"
 check "no other figure (23 scripts)" "$([ "$(ls r1/*.gp | wc -l)" = 23 ]; echo $?)"
 check "points.csv: 4 points" "$([ "$(($(wc -l <r1/points.csv) - 1))" = 4 ]; echo $?)"
+# points.csv: every column once (the design's merge unit is merge_kind, the
+# parameter merge its own), every number in its shortest round-trip form
+python3 - r1/points.csv <<'EOF2'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+head = rows[0]
+dup = sorted({c for c in head if head.count(c) > 1})
+assert not dup, "duplicate columns: %s" % dup
+assert "merge_kind" in head and "merge" in head, head
+def shortest(x):
+    for p in range(1, 18):
+        t = "%.*g" % (p, x)
+        if float(t) == x:
+            return t
+bad = [c for r in rows[1:] for c in r if c and c[0] in "-0123456789" and
+       c.lstrip("-").replace(".", "", 1).replace("e", "", 1).replace("-", "").replace("+", "").isdigit()
+       and c != shortest(float(c))]
+assert not bad, "not in shortest form: %s" % bad[:5]
+EOF2
+check "points.csv: no duplicate column, numbers in their shortest round-trip form" $?
 check "the Pareto front is marked in the accuracy-vs-gates CSV" \
     "$([ "$(awk -F, 'NR > 1 && $6 != ""' r1/acc_gates.csv | wc -l)" -ge 1 ]; echo $?)"
 check "one colour and marker per merge kind" \

@@ -317,6 +317,7 @@ static int read_sim(const char *path, struct sw_figures *f, char *msg, size_t si
              !isnan(f->energy_act_pj);
     if (ok) {
         f->acc_sim = correct / images;
+        f->acc_sim_images = images;
         f->sim_match = cJSON_IsTrue(matched);
     } else {
         sweep_fmt(msg, size, "%s: images, correct, matched or the activity energy missing", path);

@@ -176,6 +176,7 @@ static enum rp_status load_points(struct rp_data *d, struct sw_row *rows, int n,
         p->train_s = f->train_s;
         p->wall_s = f->wall_s;
         p->acc_sim = f->acc_sim;
+        p->acc_sim_images = f->acc_sim_images;
         p->sim_match = f->sim_match < 0 ? NAN : f->sim_match;
         p->energy_act_pj = f->energy_act_pj;
         resolve(p->model_path, sizeof p->model_path, f->model_path, d->store_path, p->key);

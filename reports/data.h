@@ -47,6 +47,7 @@ struct rp_point {
                                      key aside: "wq=bin aq=1"; "" when only merge varies */
     double acc_int, acc_float;    /* 0..1 */
     double acc_sim;               /* 0..1, the simulated accelerator's (NAN: not simulated) */
+    double acc_sim_images;        /* the test images acc_sim covers (NAN: not simulated) */
     double sim_match;             /* 1 bit-exact with the integer model, 0 not, NAN not simulated */
     double energy_act_pj;         /* activity-based energy per inference (NAN: not simulated) */
     double gates_nand2, energy_op_pj, latency_us, area_um2, cycles;

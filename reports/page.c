@@ -511,7 +511,8 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
         text(o, buf);
         para_end(o);
         const char *head[] = {"#", "merge", "point", "accuracy (int)", "accuracy (float)",
-                              "accuracy (sim)", "bit-exact", "gates (NAND2 eq)", "energy (nJ)",
+                              "accuracy (sim, on N test images)", "bit-exact",
+                              "gates (NAND2 eq)", "energy (nJ)",
                               "energy, activity (nJ)", "latency (us)", "area (mm2)",
                               "training (s)", "Pareto", "key"};
         enum { NCOL = (int)(sizeof head / sizeof head[0]) };
@@ -525,7 +526,15 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
             cells[2] = p->label[0] ? p->label : p->arch_eff;
             cells[3] = num(c[3], sizeof c[3], p->acc_int, "%.2f%%", 100);
             cells[4] = num(c[4], sizeof c[4], p->acc_float, "%.2f%%", 100);
-            cells[5] = num(c[5], sizeof c[5], p->acc_sim, "%.2f%%", 100);
+            if (isnan(p->acc_sim))
+                cells[5] = "-";
+            else if (isnan(p->acc_sim_images)) /* a store written before it was kept */
+                cells[5] = num(c[5], sizeof c[5], p->acc_sim, "%.2f%%", 100);
+            else {
+                snprintf(c[5], sizeof c[5], "%.2f%% on %.0f", 100.0 * p->acc_sim,
+                         p->acc_sim_images);
+                cells[5] = c[5];
+            }
             cells[6] = isnan(p->sim_match) ? "-" : p->sim_match > 0 ? "yes" : "NO";
             cells[7] = num(c[7], sizeof c[7], p->gates_nand2, "%.0f", 1);
             cells[8] = num(c[8], sizeof c[8], p->energy_op_pj, "%.1f", 1e-3);
@@ -736,6 +745,7 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
     static const char *const fixed[] = {
         "key", "status", "merge_kind", "acc_int", "acc_float", "gates_nand2", "energy_op_pj",
         "latency_us", "area_um2", "cycles", "merge_nand2", "merge_energy_pj", "acc_sim",
+        "acc_sim_images",
         "sim_match", "energy_act_pj", "train_s", "wall_s", "front_gates", "front_energy",
         "front_latency", "error"};
     int *skip = calloc((size_t)d->n_params + 1, sizeof *skip);
@@ -754,7 +764,8 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
         rp_csv_text(f, d->params[k].name);
     }
     fprintf(f, ",acc_int,acc_float,gates_nand2,energy_op_pj,latency_us,area_um2,cycles,"
-               "merge_nand2,merge_energy_pj,acc_sim,sim_match,energy_act_pj,train_s,wall_s,"
+               "merge_nand2,merge_energy_pj,acc_sim,acc_sim_images,sim_match,energy_act_pj,train_s,"
+               "wall_s,"
                "front_gates,front_energy,"
                "front_latency,error\n");
     for (int i = 0; i < d->n; i++) {
@@ -771,7 +782,8 @@ enum rp_status rp_page_points_csv(const struct rp_report *r, const char *dir,
         }
         const double v[] = {p->acc_int, p->acc_float, p->gates_nand2, p->energy_op_pj,
                             p->latency_us, p->area_um2, p->cycles, p->merge_nand2,
-                            p->merge_energy_pj, p->acc_sim, p->sim_match, p->energy_act_pj,
+                            p->merge_energy_pj, p->acc_sim, p->acc_sim_images, p->sim_match,
+                            p->energy_act_pj,
                             p->train_s, p->wall_s};
         const int n_v = (int)(sizeof v / sizeof v[0]);
         for (int j = 0; j < n_v; j++)  /* a failed point keeps only its times */

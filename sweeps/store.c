@@ -22,6 +22,7 @@ struct sw_store {
 /* The figure columns, after the parameters. */
 static const struct { const char *name, *type; } fig_cols[] = {
     {"acc_int", "REAL"}, {"acc_float", "REAL"}, {"acc_sim", "REAL"}, {"sim_match", "INTEGER"},
+    {"acc_sim_images", "INTEGER"},
     {"cycles", "INTEGER"}, {"latency_us", "REAL"}, {"gates_nand2", "REAL"},
     {"logic_area_um2", "REAL"}, {"sram_area_um2", "REAL"}, {"area_um2", "REAL"},
     {"energy_op_pj", "REAL"}, {"energy_act_pj", "REAL"}, {"merge_kind", "TEXT"},
@@ -407,7 +408,7 @@ void sw_result_init(struct sw_result *r)
     memset(r, 0, sizeof *r);
     struct sw_figures *f = &r->f;
     double *nan_fields[] = {
-        &f->acc_int, &f->acc_float, &f->acc_sim, &f->cycles, &f->latency_us, &f->gates_nand2,
+        &f->acc_int, &f->acc_float, &f->acc_sim, &f->acc_sim_images, &f->cycles, &f->latency_us, &f->gates_nand2,
         &f->logic_area_um2, &f->sram_area_um2, &f->area_um2, &f->energy_op_pj, &f->energy_act_pj,
         &f->merge_nand2, &f->merge_area_um2, &f->skip_bits, &f->merge_energy_pj, &f->hw_pe_rows,
         &f->hw_lanes, &f->hw_clock_mhz, &f->fmax_mhz, &f->train_s, &f->wall_s,
@@ -526,6 +527,7 @@ static enum sw_status put_row(struct sw_store *st, const struct sw_spec *s,
     bind_real(q, ":acc_float", f->acc_float);
     bind_real(q, ":acc_sim", f->acc_sim);
     bind_int(q, ":sim_match", f->sim_match < 0 ? NAN : f->sim_match);
+    bind_int(q, ":acc_sim_images", f->acc_sim_images);
     bind_int(q, ":cycles", f->cycles);
     bind_real(q, ":latency_us", f->latency_us);
     bind_real(q, ":gates_nand2", f->gates_nand2);
@@ -709,7 +711,8 @@ static const char *col_text(sqlite3_stmt *q, int i)
 #define FIG_TEXT(name) {#name, offsetof(struct sw_figures, name), 't', \
                         sizeof ((struct sw_figures *)0)->name}
 static const struct { const char *col; size_t off; char kind; size_t size; } row_figs[] = {
-    FIG_REAL(acc_int), FIG_REAL(acc_float), FIG_REAL(acc_sim), FIG_REAL(cycles),
+    FIG_REAL(acc_int), FIG_REAL(acc_float), FIG_REAL(acc_sim), FIG_REAL(acc_sim_images),
+    FIG_REAL(cycles),
     FIG_REAL(latency_us), FIG_REAL(gates_nand2), FIG_REAL(logic_area_um2),
     FIG_REAL(sram_area_um2), FIG_REAL(area_um2), FIG_REAL(energy_op_pj), FIG_REAL(energy_act_pj),
     FIG_TEXT(merge_kind), FIG_REAL(merge_nand2), FIG_REAL(merge_area_um2), FIG_REAL(skip_bits),

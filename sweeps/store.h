@@ -27,7 +27,7 @@
 #include "sweeps/spec.h"
 #include "sweeps/status.h"
 
-#define SW_STORE_VERSION 6
+#define SW_STORE_VERSION 7
 #define SW_MAX_UNITS 32
 
 enum sw_state { SW_STATE_NONE = 0, SW_DONE = 1, SW_FAILED = 2 };
@@ -43,6 +43,7 @@ struct sw_unit_cost {
 struct sw_figures {
     double acc_int, acc_float;      /* test accuracy of the integer / float model, 0..1 */
     double acc_sim;                 /* simulated accuracy (sim/), 0..1 */
+    double acc_sim_images;          /* the test images it was measured on */
     int sim_match;                  /* 1 when the simulator matched the integer model bit for bit */
     double cycles, latency_us;
     double gates_nand2;             /* logic total, NAND2 equivalents */

@@ -104,6 +104,8 @@ bad = [c for r in rows[1:] for c in r if c and c[0] in "-0123456789" and
 assert not bad, "not in shortest form: %s" % bad[:5]
 EOF2
 check "points.csv: no duplicate column, numbers in their shortest round-trip form" $?
+grep -q 'accuracy (sim, on N test images)' r1/index.html && grep -qE '[0-9.]+% on [0-9]+' r1/index.html
+check "index.html: the simulated accuracy says how many images it covers" $?
 check "the Pareto front is marked in the accuracy-vs-gates CSV" \
     "$([ "$(awk -F, 'NR > 1 && $6 != ""' r1/acc_gates.csv | wc -l)" -ge 1 ]; echo $?)"
 check "one colour and marker per merge kind" \

@@ -781,6 +781,8 @@ static enum rp_status fig_train(struct rp_report *r, const char *dir, int pi,
     return fig_end(&g, dir, err);
 }
 
+static void layer_list(char *buf, size_t size, const int *layer, int n);
+
 /* Step sizes of one point's layers per epoch (HEQ paper Fig. 4, top). */
 static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
                                 const struct rp_trainlog *t, struct rp_error *err)
@@ -803,10 +805,12 @@ static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
     enum rp_status s = fig_begin(&g, r, dir, name, RP_SEC_TRAINING, pi, title, 800, 520, err);
     if (s != RP_OK)
         return s;
+    char which[512];
+    layer_list(which, sizeof which, layer, n);
     snprintf(g.meta->caption, sizeof g.meta->caption,
-             "Each quantized layer's weight step size at the end of each epoch (the mean over "
-             "its scale groups; for binary and ternary quantizers the value of code 1), as in "
-             "the HEQ paper's Fig. 4.");
+             "The weight step size of %s (the quantized ones) at the end of each epoch (the "
+             "mean over its scale groups; for binary and ternary quantizers the value of code "
+             "1), as in the HEQ paper's Fig. 4.", which);
     g.meta->n_rows = t->n_rows;
     fprintf(g.csv, "epoch");
     for (int i = 0; i < n; i++)
@@ -833,7 +837,35 @@ static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
     return fig_end(&g, dir, err);
 }
 
-/* Level shares of one point's layers per epoch: one panel a layer. */
+/* The layers (1-based) its sweep point's codes.csv calls binary: binary[l]
+ * is 1 for those. Without the file, none. */
+static void binary_layers(const struct rp_point *p, unsigned char *binary, int max)
+{
+    memset(binary, 0, (size_t)max + 1);
+    char path[4200], line[256];
+    FILE *f = rp_point_file(p, "codes.csv", path, sizeof path) ? fopen(path, "r") : NULL;
+    while (f && fgets(line, sizeof line, f)) {
+        int l;
+        char op[8], kind[8];
+        if (sscanf(line, "%d,%7[^,],%7[^,],", &l, op, kind) == 3 && l >= 1 && l <= max)
+            binary[l] = strcmp(kind, "binary") == 0;
+    }
+    if (f)
+        fclose(f);
+}
+
+/* "layers 1, 2 and 5" (or "layer 3") into buf. */
+static void layer_list(char *buf, size_t size, const int *layer, int n)
+{
+    size_t len = (size_t)snprintf(buf, size, "layer%s ", n > 1 ? "s" : "");
+    for (int i = 0; i < n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%d",
+                                i == 0 ? "" : i == n - 1 ? " and " : ", ", layer[i]);
+}
+
+/* Level shares of one point's layers per epoch: one panel a layer. A binary
+ * layer's log has a column for code 0, always 0: it is not a level, so the
+ * panel has two and the equal share is 1/2. */
 static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
                                  const struct rp_trainlog *t, struct rp_error *err)
 {
@@ -842,9 +874,13 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
     int *csv_col = malloc(((size_t)t->n_cols + 1) * sizeof *csv_col), n_out = 0;
     if (!csv_col)
         return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    static unsigned char binary[RP_MAX_LAYERS + 1];
+    binary_layers(p, binary, RP_MAX_LAYERS);
     for (int c = 0; c < t->n_cols; c++) {
         int l, len = 0, k;
         if (sscanf(t->cols[c], "l%d_q%d%n", &l, &k, &len) != 2 || t->cols[c][len] != 0)
+            continue;
+        if (l >= 1 && l <= RP_MAX_LAYERS && binary[l] && k == 0)
             continue;
         if (n_layers == 0 || layer[n_layers - 1] != l) {
             if (n_layers == RP_MAX_LAYERS)
@@ -874,10 +910,13 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
         return s;
     }
     g.multiplot = 1;
+    char which[512];
+    layer_list(which, sizeof which, layer, n_layers);
     snprintf(g.meta->caption, sizeof g.meta->caption,
-             "Per layer, the share of its weights at each quantized level at the end of each "
-             "epoch (from the training log); the dotted line is the equal share 1/N that "
-             "histogram equalization aims at.");
+             "The share of the weights at each quantized level at the end of each epoch (from "
+             "the training log), one panel for each of %s; the dotted line is the equal share "
+             "1/N of the layer's N levels that histogram equalization aims at (1/2 for a "
+             "binary layer, which has no code 0).", which);
     g.meta->n_rows = t->n_rows;
     fprintf(g.csv, "epoch");
     for (int i = 0; i < n_out; i++)
@@ -897,15 +936,31 @@ static enum rp_status fig_levels(struct rp_report *r, const char *dir, int pi,
     fprintf(g.gp, "    set multiplot layout %d,%d title ", nr, nc);
     rp_gp_quote(g.gp, title);
     fprintf(g.gp, "\n    set grid\n    set yrange [0:1]\n    set key top right font \",8\"\n"
+                  "    set xlabel \"epoch\"\n    set ylabel \"share of the weights\"\n"
                   "    set xrange [0.5:%d.5]\n%s", t->n_rows,
             t->n_rows <= 20 ? "    set xtics 1\n" : "");
+    /* one legend: on the panel with the most levels (each code keeps its
+     * colour, lc by code, on every panel) */
+    int keyed = 0, min_code = 0;
+    for (int l = 1; l < n_layers; l++)
+        keyed = count[l] > count[keyed] ? l : keyed;
+    for (int i = 0; i < n_out; i++) {
+        const char *q = strchr(t->cols[csv_col[i]], 'q');
+        min_code = q && atoi(q + 1) < min_code ? atoi(q + 1) : min_code;
+    }
+    static const char *const code_rgb[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                           "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                                           "#bcbd22", "#7f7f7f", "#393b79", "#637939"};
     for (int l = 0; l < n_layers; l++) {
-        fprintf(g.gp, "    set title \"layer %d\"\n    plot \\\n", layer[l]);
+        fprintf(g.gp, "    set title \"layer %d\"\n    %s\n    plot \\\n", layer[l],
+                l == keyed ? "set key" : "unset key");
         for (int j = 0; j < count[l]; j++) {
             const char *cn = t->cols[csv_col[first[l] + j]];
             const char *q = strchr(cn, 'q');
-            fprintf(g.gp, "        \"%s.csv\" skip 1 using 1:%d with linespoints title "
-                          "\"code %s\", \\\n", name, 2 + first[l] + j, q ? q + 1 : cn);
+            const int code = q ? atoi(q + 1) : 0;
+            fprintf(g.gp, "        \"%s.csv\" skip 1 using 1:%d with linespoints lc rgb \"%s\" "
+                          "title \"code %s\", \\\n", name, 2 + first[l] + j,
+                    code_rgb[(code - min_code) % 12], q ? q + 1 : cn);
         }
         fprintf(g.gp, "        1.0 / %d with lines dt 3 lc rgb \"gray40\" title \"1/%d\"\n",
                 count[l], count[l]);

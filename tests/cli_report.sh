@@ -191,4 +191,40 @@ sed -i 's/"requant":[[:space:]]*"mul"/"requant": "shift"/' "rep.d/$addkey/cost.j
 check "an add point on the shift requantizer is drawn as add-shift" \
     "$(grep -q "^$addkey,add-shift," r_shift/acc_gates.csv && grep -q 'eq \"add-shift\"' r_shift/acc_gates.gp; echo $?)"
 
+# a binary network's level shares: two levels a layer (its log's code 0 is
+# not one), the equal share 1/2; axis labels, one legend, the caption naming
+# the layers it shows
+cat >bin.ini <<EOF2
+[sweep]
+name = bin
+[network]
+arch = "c8,c8,p,f10"
+wq = bin, heq:3
+aq = 1
+[train]
+epochs = 2
+data = synthetic
+train_limit = 128
+test_limit = 64
+[sim]
+sim_images = 0
+[hw]
+base = $src/costmodels/hw/small.ini
+EOF2
+"$logiq" sweep bin.ini -q -j 2 >bin.out 2>&1 && "$logiq" report bin.db -o rbin -q >rbin.out 2>&1
+check "a report of binary and ternary points" $?
+bk=$(q bin.db "SELECT key FROM points WHERE wq = 'bin'")
+tk=$(q bin.db "SELECT key FROM points WHERE wq = 'heq:3'")
+bg=$(ls rbin/levels-*.gp | xargs grep -l "$bk" 2>/dev/null | head -n 1)
+[ -z "$bg" ] && bg=$(grep -l "\b$bk\b" rbin/levels-*.gp | head -n 1)
+for f in rbin/levels-*.gp; do grep -q "$bk" "$f" && bg=$f; grep -q "$tk" "$f" && tg=$f; done
+check "the binary point's levels: 1/2, no code +0 ($bg)" \
+    "$(grep -q '1.0 / 2 ' "$bg" && ! grep -q 'code +0' "$bg" && ! grep -q '1.0 / 3 ' "$bg"; echo $?)"
+check "the ternary point's levels: 1/3 with code +0 ($tg)" \
+    "$(grep -q '1.0 / 3 ' "$tg" && grep -q 'code +0' "$tg"; echo $?)"
+check "level panels: axis labels, one legend ($(grep -c '^    set key$' "$bg") keyed panels)" \
+    "$(grep -q 'set xlabel \"epoch\"' "$bg" && grep -q 'set ylabel' "$bg" && [ "$(grep -c '^    set key$' "$bg")" = 1 ] && [ "$(grep -c '^    unset key$' "$bg")" = 2 ]; echo $?)"
+grep -q 'one panel for each of layers 1, 2 and 3' rbin/index.html
+check "the level-share caption names the layers it shows" $?
+
 exit $fail

@@ -8,6 +8,7 @@ PKGS="build-essential cmake pkg-config
       libgsl-dev libopenblas-dev
       libsystemc-dev
       libsqlite3-dev sqlite3
+      libpagmo-dev
       zlib1g-dev libinih-dev libcjson-dev
       gnuplot-nox yosys
       clang libclang-rt-14-dev libomp-14-dev

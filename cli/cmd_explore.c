@@ -427,6 +427,14 @@ int cmd_explore(int argc, char **argv)
         if (rcx.evals_to_95 > 0)
             printf("%lld evaluations", rcx.evals_to_95);
         printf("\n");
+        /* a stricter figure than the volume: which exhaustive-front designs
+         * the search found (the grid's designs are in grid order) */
+        long long found = 0;
+        for (long long i = 0; i < nf; i++)
+            found += on_full[f[i]->grid];
+        printf("search vs exhaustive: %lld of the search's %lld front designs are on the "
+               "exhaustive front (%.1f %% of its %lld designs)\n", found, nf,
+               nff ? 100.0 * (double)found / (double)nff : 0.0, nff);
     }
     if (nf > 0)
         print_front(&ex, f, nf, top);

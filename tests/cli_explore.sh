@@ -82,6 +82,16 @@ check "explore --compare exits 0" $?
 grep -q "^search vs exhaustive: [0-9.]* % of the exhaustive front's hypervolume in 160 evaluations" "$dir/cmp.txt"
 check "--compare reports the share of the exhaustive hypervolume" $?
 
+# the example spaces read and run
+src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
+for sp in space space-add; do
+    net=res11-or
+    [ $sp = space-add ] && net=res11-add
+    "$logiq" explore --arch $net --width 0.25 --space "$src/sweeps/$sp.ini" -q --top 1 \
+        >"$dir/$sp.txt" 2>"$dir/err"
+    check "the example sweeps/$sp.ini explores ($(head -c 200 "$dir/err"))" $?
+done
+
 # bad input: exit 2, one line naming the file, the line and the key
 printf '[array]\nlanes = 16, 32\nadder = cla, fast\n' >"$dir/bad1.ini"
 expect_exit 2 "a bad value names file, line and key" "bad1.ini:3: \[array\] adder: expected" \

@@ -57,6 +57,17 @@ check "the stored front equals the non-dominated set recomputed in SQL ($sql_fro
 [ "$(q "$dir/x.db" "pragma user_version")" = 1 ]
 check "the store carries its schema version" $?
 
+# the report of an exploration store: one figure from the last run
+"$logiq" report "$dir/x.db" -o "$dir/rep" -q 2>"$dir/err"
+check "report of an exploration store exits 0 ($(head -c 200 "$dir/err"))" $?
+feas=$(q "$dir/x.db" "select count(*) from designs where run = 1 and feasible")
+[ -s "$dir/rep/explore.png" ] && [ -s "$dir/rep/explore.svg" ] &&
+    [ "$(($(wc -l <"$dir/rep/explore.csv") - 1))" = "$feas" ] &&
+    [ "$(awk -F, 'NR > 1 && $2 == 1' "$dir/rep/explore.csv" | wc -l)" = "$n_front" ]
+check "the report draws the run's $feas feasible designs and its front" $?
+expect_exit 2 "report --run of a missing run" "no run 9" \
+    "$logiq" report "$dir/x.db" -o "$dir/rep9" --run 9
+
 # the search: deterministic for a seed; its front from feasible evaluated designs
 for r in a b; do
     "$logiq" explore --arch res11-or --width 0.25 --space "$dir/space.ini" --method nsga2 \

@@ -76,7 +76,7 @@ static void on_gen(void *vctx, const struct sw_explorer *ex, int gen, long long 
 {
     (void)gen;
     struct gen_ctx *c = vctx;
-    if (c->evals_to_95 > 0)
+    if (c->evals_to_95 > 0 || c->hv_ref <= 0)
         return;
     long long n;
     const struct sw_design **f = front_of(ex, &n);

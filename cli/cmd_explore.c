@@ -142,7 +142,7 @@ static void on_gen(void *vctx, const struct sw_explorer *ex, int gen, long long 
     cli_progress_show(&c->pr, 0, "explore: generation %d, %lld evaluations, %lld designs, "
                       "%.0f designs/s", gen, evals, ex->n_designs,
                       dt > 0 ? (double)ex->n_designs / dt : 0.0);
-    if (!c->compare || c->evals_to_95 > 0 || c->failed)
+    if (!c->compare || c->hv_ref <= 0 || c->evals_to_95 > 0 || c->failed)
         return;
     unsigned char *on = malloc((size_t)(ex->n_designs + 1));
     long long n = 0;
@@ -419,8 +419,14 @@ int cmd_explore(int argc, char **argv)
     printf("front: %lld designs; hypervolume %.6f (objectives normalized by %s front's ideal "
            "and nadir, reference point %.1f each)\n", nf, nf > 0 ? hv : 0.0,
            rcx.compare ? "the exhaustive" : "this", SW_HV_REF);
-    if (rcx.compare) {
-        share = rcx.hv_ref > 0 ? (nf > 0 ? hv : 0.0) / rcx.hv_ref : NAN;
+    /* a space of one design is evaluated without generations to check */
+    if (rcx.compare && rcx.hv_ref > 0 && rcx.evals_to_95 == 0 && nf > 0 &&
+        hv >= 0.95 * rcx.hv_ref)
+        rcx.evals_to_95 = ex.evals;
+    if (rcx.compare && rcx.hv_ref <= 0) {
+        printf("search vs exhaustive: no feasible design in the grid, nothing to compare\n");
+    } else if (rcx.compare) {
+        share = (nf > 0 ? hv : 0.0) / rcx.hv_ref;
         printf("search vs exhaustive: %.2f %% of the exhaustive front's hypervolume in %lld "
                "evaluations; 95 %% %s", 100.0 * share, ex.evals,
                rcx.evals_to_95 > 0 ? "reached after " : "not reached");

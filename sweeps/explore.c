@@ -203,6 +203,7 @@ enum sw_status sw_explorer_grid(struct sw_explorer *ex, sw_explore_progress_fn p
  * number in an open-addressing table), not evaluated again. */
 struct search_ctx {
     struct sw_explorer *ex;
+    int n_var, var_axis[SW_SPACE_MAX_AXES];  /* the axes of more than one value */
     sw_explore_gen_fn after_gen;
     void *ctx;
     struct sw_error *err;
@@ -217,10 +218,13 @@ static unsigned long long mix(unsigned long long x)
     return x;
 }
 
-static int search_eval(void *vctx, const int *idx, double *obj)
+static int search_eval(void *vctx, const int *var, double *obj)
 {
     struct search_ctx *c = vctx;
     struct sw_explorer *ex = c->ex;
+    int idx[SW_SPACE_MAX_AXES] = {0};  /* an axis of one value: its index is 0 */
+    for (int v = 0; v < c->n_var; v++)
+        idx[c->var_axis[v]] = var[v];
     if (ex->stop && *ex->stop) {
         ex->interrupted = 1;
         return -1;
@@ -275,12 +279,20 @@ static int search_gen(void *vctx, int gen, long long evals)
 enum sw_status sw_explorer_search(struct sw_explorer *ex, int pop, int gens, unsigned seed,
                                   sw_explore_gen_fn after_gen, void *ctx, struct sw_error *err)
 {
+    /* The decision variables are the axes of more than one value (pagmo's
+     * NSGA-II refuses a variable whose bounds are equal); a space of one
+     * design has none, and that design is all there is to evaluate. */
+    struct search_ctx c = {.ex = ex, .after_gen = after_gen, .ctx = ctx, .err = err};
     int nv[SW_SPACE_MAX_AXES];
     for (int a = 0; a < ex->sp->n_axes; a++)
-        nv[a] = ex->sp->axes[a].n;
-    struct sw_search_opts o = {.n_axes = ex->sp->n_axes, .n_values = nv, .n_obj = SW_N_OBJ,
+        if (ex->sp->axes[a].n > 1) {
+            nv[c.n_var] = ex->sp->axes[a].n;
+            c.var_axis[c.n_var++] = a;
+        }
+    if (c.n_var == 0)
+        return sw_explorer_grid(ex, NULL, NULL, err);
+    struct sw_search_opts o = {.n_axes = c.n_var, .n_values = nv, .n_obj = SW_N_OBJ,
                                .pop = pop, .gens = gens, .seed = seed};
-    struct search_ctx c = {ex, after_gen, ctx, err, SW_OK};
     enum sw_status st = sw_search_nsga2(&o, search_eval, search_gen, &c, err);
     if (c.st != SW_OK)
         return c.st;

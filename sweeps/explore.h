@@ -102,7 +102,9 @@ enum sw_status sw_explorer_grid(struct sw_explorer *ex, sw_explore_progress_fn p
 /* NSGA-II over the grid's index vectors: pop designs a generation, gens
  * generations (pop x (gens + 1) evaluations; a design seen before is not
  * evaluated again but counts), seeded by seed. after_gen (may be NULL) is
- * called after each generation with the evaluations so far. */
+ * called after each generation with the evaluations so far. The
+ * variables are the axes of more than one value (the others are fixed); a
+ * space of one design is evaluated as a grid. */
 typedef void (*sw_explore_gen_fn)(void *ctx, const struct sw_explorer *ex, int gen,
                                   long long evals);
 enum sw_status sw_explorer_search(struct sw_explorer *ex, int pop, int gens, unsigned seed,

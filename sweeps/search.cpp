@@ -58,6 +58,21 @@ struct grid_problem {
     std::string get_name() const { return "logiq design grid"; }
 };
 
+// pagmo's messages span lines ("function: ... where: ... what: ..."); an
+// error here is one line, so they are joined and cut.
+std::string one_line(const char *what)
+{
+    std::string s;
+    for (const char *p = what; *p && s.size() < 900; p++)
+        if (*p == '\n') {
+            if (!s.empty() && s.back() != ' ')
+                s += "; ";
+        } else {
+            s += *p;
+        }
+    return s;
+}
+
 }  // namespace
 
 extern "C" enum sw_status sw_search_nsga2(const struct sw_search_opts *o, sw_search_eval_fn eval,
@@ -94,7 +109,7 @@ extern "C" enum sw_status sw_search_nsga2(const struct sw_search_opts *o, sw_sea
     } catch (const eval_aborted &) {
         return sw_fail(err, SW_ERR_PROC, "search: the evaluation of a design failed");
     } catch (const std::exception &e) {
-        return sw_fail(err, SW_ERR_PROC, "search: pagmo: %.900s", e.what());
+        return sw_fail(err, SW_ERR_PROC, "search: pagmo: %s", one_line(e.what()).c_str());
     }
     return SW_OK;
 }
@@ -125,7 +140,7 @@ extern "C" enum sw_status sw_hypervolume(const double *pts, int n, int k, const 
         pagmo::hypervolume h(in, true);
         *hv = h.compute(pagmo::vector_double(ref, ref + k));
     } catch (const std::exception &e) {
-        return sw_fail(err, SW_ERR_PROC, "hypervolume: pagmo: %.900s", e.what());
+        return sw_fail(err, SW_ERR_PROC, "hypervolume: pagmo: %s", one_line(e.what()).c_str());
     }
     return SW_OK;
 }

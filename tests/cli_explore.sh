@@ -103,6 +103,25 @@ for sp in space space-add; do
     check "the example sweeps/$sp.ini explores ($(head -c 200 "$dir/err"))" $?
 done
 
+# keys of one value are fixed settings, not search variables (pagmo's
+# NSGA-II refuses equal bounds): the search runs, and a space of one design
+# is that design; a grid with nothing feasible has nothing to compare
+printf '[array]\nlanes = 64, 32\npe_rows = 8\nadder = cla, ripple\n' >"$dir/fixed.ini"
+"$logiq" explore --arch res11-or --width 0.25 --space "$dir/fixed.ini" --method nsga2 \
+    --evals 80 --pop 8 -q --compare >"$dir/fixed.txt" 2>"$dir/err" &&
+    grep -q "^search vs exhaustive: 100.00 %" "$dir/fixed.txt"
+check "nsga2 with a key of one value ($(head -c 200 "$dir/err"))" $?
+printf '[array]\nlanes = 64\n' >"$dir/one.ini"
+"$logiq" explore --arch res11-or --width 0.25 --space "$dir/one.ini" --method nsga2 \
+    --evals 80 --pop 8 -q >"$dir/one.txt" 2>"$dir/err" && grep -q "^front: 1 designs" "$dir/one.txt"
+check "nsga2 on a space of one design ($(head -c 200 "$dir/err"))" $?
+printf '[array]\nacc_bits = 4, 5\nlanes = 16, 32\n' >"$dir/infeasible.ini"
+"$logiq" explore --arch res11-or --width 0.25 --space "$dir/infeasible.ini" --method nsga2 \
+    --evals 80 --pop 8 -q --compare >"$dir/inf.txt" 2>"$dir/err" &&
+    grep -q "no feasible design in the grid, nothing to compare" "$dir/inf.txt" &&
+    grep -q "^no feasible design" "$dir/inf.txt"
+check "nothing feasible: said, exit 0 ($(head -c 200 "$dir/err"))" $?
+
 # bad input: exit 2, one line naming the file, the line and the key
 printf '[array]\nlanes = 16, 32\nadder = cla, fast\n' >"$dir/bad1.ini"
 expect_exit 2 "a bad value names file, line and key" "bad1.ini:3: \[array\] adder: expected" \

@@ -18,11 +18,14 @@ int cmd_bench(int argc, char **argv);
 int cmd_cost(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 /* `logiq bench cost` (cli/bench_cost.c). */
 int bench_cost(int argc, char **argv);
 /* `logiq bench sim` (cli/bench_sim.c). */
 int bench_sim(int argc, char **argv);
+/* `logiq bench explore` (cli/bench_explore.c). */
+int bench_explore(int argc, char **argv);
 
 /* Which data set, from --data and --data-dir. */
 struct cli_data {

@@ -27,6 +27,7 @@ static const char help[] =
     "usage: logiq bench train [options]\n"
     "       logiq bench cost [options]   (see logiq bench cost --help)\n"
     "       logiq bench sim [options]    (see logiq bench sim --help)\n"
+    "       logiq bench explore [options] (see logiq bench explore --help)\n"
     "\n"
     "Measures training throughput (images/s) and peak memory of the presets and\n"
     "of the reference CNN (refcnn, full precision and binary), each in its own\n"
@@ -169,8 +170,10 @@ int cmd_bench(int argc, char **argv)
         return bench_cost(argc - 1, argv + 1);
     if (strcmp(argv[1], "sim") == 0)
         return bench_sim(argc - 1, argv + 1);
+    if (strcmp(argv[1], "explore") == 0)
+        return bench_explore(argc - 1, argv + 1);
     if (strcmp(argv[1], "train") != 0) {
-        fprintf(stderr, "logiq bench: unknown benchmark '%s' (expected train, cost or sim)\n",
+        fprintf(stderr, "logiq bench: unknown benchmark '%s' (expected train, cost, sim or explore)\n",
                 argv[1]);
         return EXIT_USAGE;
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "reports/explore.h"
 #include "reports/report.h"
 
 static const char help[] =
@@ -30,6 +31,10 @@ static const char help[] =
     "Failed points are listed as failed, never plotted. Needs gnuplot with the\n"
     "pngcairo and svg terminals (Debian: gnuplot-nox).\n"
     "\n"
+    "An exploration store (logiq explore -o, docs/explore.md) gets one figure,\n"
+    "explore.png/.svg with explore.csv and explore.gp: a run's stored designs,\n"
+    "gates against latency and area against energy, its Pareto front marked.\n"
+    "\n"
     "  -o, --output DIR     the report's folder (created; default: STORE's name\n"
     "                       without .db, plus -report)\n"
     "  --best N             rows of the best-points table (default 10)\n"
@@ -38,6 +43,7 @@ static const char help[] =
     "                       mean and spread over the seeds, with a verdict and a\n"
     "                       figure per claim (docs/reproduction.md)\n"
     "  --gnuplot PROG       the gnuplot to run (default: gnuplot on PATH)\n"
+    "  --run N              an exploration store's run (default: the last)\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n"
     "\n"
@@ -45,13 +51,14 @@ static const char help[] =
     "failing, an unwritable folder), 2 bad usage or a missing or malformed store\n"
     "or claims file.\n";
 
-enum { O_BEST = 256, O_GNUPLOT, O_CLAIMS };
+enum { O_BEST = 256, O_GNUPLOT, O_CLAIMS, O_RUN };
 
 static const struct option long_opts[] = {
     {"output", required_argument, 0, 'o'},
     {"best", required_argument, 0, O_BEST},
     {"gnuplot", required_argument, 0, O_GNUPLOT},
     {"claims", required_argument, 0, O_CLAIMS},
+    {"run", required_argument, 0, O_RUN},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -60,7 +67,7 @@ static const struct option long_opts[] = {
 int cmd_report(int argc, char **argv)
 {
     struct rp_options o = {.gnuplot = "gnuplot", .n_best = 10};
-    int quiet = 0, c;
+    int quiet = 0, c, run = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:q", long_opts, NULL)) != -1) {
         switch (c) {
@@ -71,6 +78,10 @@ int cmd_report(int argc, char **argv)
             break;
         case O_GNUPLOT: o.gnuplot = optarg; break;
         case O_CLAIMS: o.claims_path = optarg; break;
+        case O_RUN:
+            if (cli_parse_int("report", "--run", optarg, 1, 2147483647, &run) != 0)
+                return EXIT_USAGE;
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;
         default: return EXIT_USAGE;
@@ -94,8 +105,24 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "logiq report: -o: empty folder name\n");
         return EXIT_USAGE;
     }
-    struct rp_report r;
     struct rp_error err;
+    if (rp_explore_is_store(o.store_path)) {
+        struct rp_explore_summary xs;
+        enum rp_status s = rp_explore_write(o.store_path, run, o.out_dir, o.gnuplot, &xs, &err);
+        if (s != RP_OK) {
+            fprintf(stderr, "logiq report: %s\n", err.msg);
+            return rp_status_exit_code(s);
+        }
+        if (!quiet && xs.designs)
+            printf("report of %s: exploration run %lld (%s), %lld feasible designs stored, %lld "
+                   "on the front; open %s/explore.png\n", o.store_path, xs.run, xs.method,
+                   xs.designs, xs.front, o.out_dir);
+        else if (!quiet)
+            printf("report of %s: exploration run %lld (%s): no feasible design stored, no "
+                   "figure\n", o.store_path, xs.run, xs.method);
+        return 0;
+    }
+    struct rp_report r;
     enum rp_status s = rp_report_write(&r, &o, &err);
     if (s != RP_OK) {
         fprintf(stderr, "logiq report: %s\n", err.msg);

@@ -198,3 +198,48 @@ void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_laye
         }
     }
 }
+
+int cli_net_load(const char *model_path, const char *arch_text, float width,
+                 const struct nn_model_config *cfg, struct cm_net *net, struct cm_layer **layers,
+                 char *name, size_t name_size, char *msg, size_t size)
+{
+    *layers = NULL;
+    struct nn_qnn q;
+    struct nn_error err = {{0}};
+    if (model_path) {
+        if (nn_qnn_read(&q, model_path, &err) != NN_OK) {
+            snprintf(msg, size, "%s", err.msg);
+            return 2;
+        }
+        char arch[256];
+        if (nn_qnn_meta_get(&q, "arch", arch, sizeof arch))
+            snprintf(name, name_size, "%s (%s)", model_path, arch);
+        else
+            snprintf(name, name_size, "%s", model_path);
+    } else {
+        struct nn_arch arch;
+        struct nn_model m;
+        if (nn_arch_parse(&arch, arch_text, width, &err) != NN_OK ||
+            nn_model_init(&m, &arch, arch_text, cfg, &err) != NN_OK) {
+            snprintf(msg, size, "%s", err.msg);
+            return 2;
+        }
+        enum nn_status st = nn_model_export(&m, &q, &err);
+        nn_model_free(&m);
+        if (st != NN_OK) {
+            snprintf(msg, size, "--arch %s: %s", arch_text, err.msg);
+            return 2;
+        }
+        snprintf(name, name_size, "%s", arch_text);
+    }
+    *layers = calloc((size_t)q.n_layers, sizeof **layers);
+    if (!*layers) {
+        nn_qnn_free(&q);
+        snprintf(msg, size, "out of memory");
+        return 1;
+    }
+    cli_net_from_qnn(&q, net, *layers);
+    net->has_consts = model_path != NULL;
+    nn_qnn_free(&q);
+    return 0;
+}

@@ -20,4 +20,14 @@ int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *ms
  * q->n_layers entries. */
 void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer *layers);
 
+/* The network a command prices: a .qnn (model_path; constants known) or an
+ * untrained --arch (arch_text with width and cfg: shapes and bit widths are
+ * all the cost models need). On success returns 0 with net describing it,
+ * *layers allocated (free it) and name naming it ("model.qnn (res11-or)" or
+ * the architecture); else one line in msg and 2 (bad input) or 1 (out of
+ * memory). */
+int cli_net_load(const char *model_path, const char *arch_text, float width,
+                 const struct nn_model_config *cfg, struct cm_net *net, struct cm_layer **layers,
+                 char *name, size_t name_size, char *msg, size_t size);
+
 #endif

@@ -21,6 +21,7 @@ static const char usage[] =
     "  cost      gates, area, energy and latency of an accelerator running a network\n"
     "  sim       cycle-accurate SystemC simulation, checked against the integer model\n"
     "  sweep     run a design-space sweep into a resumable SQLite result store\n"
+    "  explore   the Pareto front of a space of hardware designs for one network\n"
     "  report    figures, index.html and report.md from a sweep's result store\n"
     "  bench     speed figures (training throughput, against PyTorch if present)\n"
     "  version   print the versions of logiq and its libraries\n"
@@ -68,6 +69,8 @@ int main(int argc, char **argv)
         return cmd_sim(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
         return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "explore") == 0)
+        return cmd_explore(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
@@ -76,7 +79,7 @@ int main(int argc, char **argv)
         printf("logiq %s (SystemC %s)\n", LOGIQ_VERSION, sim_systemc_version());
         return 0;
     }
-    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, sweep, report, bench, version; see "
+    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, sweep, explore, report, bench, version; see "
             "logiq --help)\n", cmd);
     return EXIT_USAGE;
 }

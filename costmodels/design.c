@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "costmodels/energy.h"
+#include "costmodels/memo.h"
 #include "costmodels/units.h"
 
 const char *cm_unit_kind_name(enum cm_unit_kind u)
@@ -282,7 +283,7 @@ static int class_bits(const struct cm_net *net)
 
 /* Gate counts of every unit kind (design.h). Only the merge units depend on
  * the merge kind. */
-static void count_units(struct cm_design *d, const struct cm_net *net)
+static void count_units(struct cm_design *d, const struct cm_net *net, struct cm_memo *memo)
 {
     const struct cm_hw *hw = &d->hw;
     const int R = hw->pe_rows, A = hw->acc_bits, M = hw->rq_mul_bits;
@@ -297,11 +298,12 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
      * the pop_bits + E - 1 bit sums (E = 1: the bit-plane PE) */
     const int E = cm_hw_exponents(hw), xb = cm_hw_exp_bits(hw);
     const int xnor = hw->pe == CM_PE_XNOR;
-    c = hw->pe == CM_PE_SHIFT ? cm_lane_logic_shift(hw->lanes, E)
-        : xnor                ? cm_lane_logic_xnor(hw->lanes)
-                              : cm_lane_logic(hw->lanes);
+    c = hw->pe == CM_PE_SHIFT ? cm_memo_count(memo, CM_FN_LANE_LOGIC_SHIFT, (int[]){hw->lanes, E})
+        : xnor                ? cm_memo_count(memo, CM_FN_LANE_LOGIC_XNOR, (int[]){hw->lanes})
+                              : cm_memo_count(memo, CM_FN_LANE_LOGIC, (int[]){hw->lanes});
     cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
-    c = xnor ? cm_fetch_gating_xnor(hw->lanes) : cm_fetch_gating(hw->lanes);
+    c = cm_memo_count(memo, xnor ? CM_FN_FETCH_GATING_XNOR : CM_FN_FETCH_GATING,
+                      (int[]){hw->lanes});
     cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
     /* pow2 layers on the bit planes: the fetch unit decodes each PE's
      * exponent codes to the pass's magnitude bits */
@@ -313,18 +315,21 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
 
     /* two trees a PE and exponent; an XNOR PE's one, and the array's shared
      * count of the gate bits */
-    c = cm_popcount(hw->lanes, hw->adder);
+    c = cm_memo_count(memo, CM_FN_POPCOUNT, (int[]){hw->lanes, (int)hw->adder});
     cm_count_add(&d->unit[CM_U_POPCOUNT], &c, xnor ? R + 1.0 : 2.0 * E * R);
 
     if (hw->pe == CM_PE_SHIFT) {
-        c = cm_shift_add(pop_bits, E, hw->adder);
+        c = cm_memo_count(memo, CM_FN_SHIFT_ADD, (int[]){pop_bits, E, (int)hw->adder});
         cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
     }
-    c = xnor ? cm_accumulator_xnor(pop_bits, max_shift, A, hw->adder)
-             : cm_accumulator(pop_bits + E - 1, max_shift, A, hw->adder);
+    c = xnor ? cm_memo_count(memo, CM_FN_ACCUMULATOR_XNOR,
+                             (int[]){pop_bits, max_shift, A, (int)hw->adder})
+             : cm_memo_count(memo, CM_FN_ACCUMULATOR,
+                             (int[]){pop_bits + E - 1, max_shift, A, (int)hw->adder});
     cm_count_add(&d->unit[CM_U_ACCUM], &c, R);
 
-    c = cm_threshold_unit((1 << hw->max_act_bits) - 1, A, hw->adder);
+    c = cm_memo_count(memo, CM_FN_THRESHOLD,
+                      (int[]){(1 << hw->max_act_bits) - 1, A, (int)hw->adder});
     cm_count_add(&d->unit[CM_U_THRESH], &c, R);
 
     /* the merge units, by part (design.h); their sum is the unit kind */
@@ -332,14 +337,14 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     memset(d->merge_part, 0, sizeof d->merge_part);
     switch (hw->merge) {
     case CM_MERGE_OR:
-        c = cm_merge_or(1);
+        c = cm_memo_count(memo, CM_FN_MERGE_OR, (int[]){1});
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(1);  /* the skip bit read for the THR stage */
         cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
     case CM_MERGE_MUX: {
         const struct cm_count sel = cm_merge_mux_select();
-        c = cm_merge_mux(1, hw->mux);
+        c = cm_memo_count(memo, CM_FN_MERGE_MUX, (int[]){1, (int)hw->mux});
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
         cm_count_add(&mp[CM_MP_ADDER], &sel, -R);
         cm_count_add(&mp[CM_MP_SELECT], &sel, R);
@@ -356,15 +361,17 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
          * stream adder, the ADD stage output u and the extra stages' valid
          * bits; the skip value register */
         c = hw->requant == CM_RQ_SHIFT
-                ? cm_merge_add_requant_shift(A, hw->rq_lshift_max, hw->rq_rshift_bits,
-                                             hw->res_bits, hw->adder)
-                : cm_merge_add_requant(A, M, hw->res_bits, hw->adder);
+                ? cm_memo_count(memo, CM_FN_MERGE_ADD_REQUANT_SHIFT,
+                                (int[]){A, hw->rq_lshift_max, hw->rq_rshift_bits, hw->res_bits,
+                                        (int)hw->adder})
+                : cm_memo_count(memo, CM_FN_MERGE_ADD_REQUANT,
+                                (int[]){A, M, hw->res_bits, (int)hw->adder});
         cm_count_add(&mp[CM_MP_REQUANT], &c, R);
         if (hw->add_stages == 2) {
             c = cm_register(hw->res_bits);
             cm_count_add(&mp[CM_MP_REQUANT], &c, R);
         }
-        c = cm_merge_add_stream(hw->res_bits, hw->adder);
+        c = cm_memo_count(memo, CM_FN_MERGE_ADD_STREAM, (int[]){hw->res_bits, (int)hw->adder});
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(hw->res_bits);
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
@@ -380,10 +387,10 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
     for (int p = 0; p < CM_N_MPARTS; p++)
         cm_count_add(&d->unit[CM_U_MERGE], &mp[p], 1);
 
-    c = cm_pool(hw->max_act_bits, hw->adder);
+    c = cm_memo_count(memo, CM_FN_POOL, (int[]){hw->max_act_bits, (int)hw->adder});
     cm_count_add(&d->unit[CM_U_POOL], &c, R);
 
-    c = cm_score_unit(A, MS, class_bits(net), hw->adder);
+    c = cm_memo_count(memo, CM_FN_SCORE, (int[]){A, MS, class_bits(net), (int)hw->adder});
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
     c = cm_register(net->n_class * A);  /* the score register file */
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
@@ -400,7 +407,9 @@ static void count_units(struct cm_design *d, const struct cm_net *net)
 
     int counters[N_COUNTERS];
     counter_widths(hw, net, counters);
-    c = cm_controller(counters, N_COUNTERS, CM_DRAIN_PLAIN + 1);
+    int ctl[2 + N_COUNTERS] = {N_COUNTERS, CM_DRAIN_PLAIN + 1};
+    memcpy(ctl + 2, counters, sizeof counters);
+    c = cm_memo_count(memo, CM_FN_CONTROLLER, ctl);
     cm_count_add(&d->unit[CM_U_CONTROL], &c, 1);
 }
 
@@ -559,6 +568,13 @@ static double layer_merge_pj(const struct cm_layer_cost *lc)
 enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
                               const struct cm_lib *lib, const struct cm_net *net,
                               struct cm_error *err)
+{
+    return cm_design_eval_memo(d, hw_in, lib, net, NULL, err);
+}
+
+enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw_in,
+                                   const struct cm_lib *lib, const struct cm_net *net,
+                                   struct cm_memo *memo, struct cm_error *err)
 {
     memset(d, 0, sizeof *d);
     if (net->n_layers < 1 || net->n_layers > CM_MAX_LAYERS)
@@ -738,7 +754,7 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     }
 
     /* Gates. */
-    count_units(d, net);
+    count_units(d, net, memo);
     for (int u = 0; u < CM_N_UNITS; u++) {
         d->unit_nand2[u] = cm_count_nand2(&d->unit[u], lib);
         d->unit_area_um2[u] = cm_count_area_um2(&d->unit[u], lib);
@@ -752,7 +768,8 @@ enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw_in,
     /* Timing: the stages' paths, fmax, and the clock the design runs at. */
     int counters[N_COUNTERS];
     counter_widths(hw, net, counters);
-    st = cm_timing_eval(&d->timing, hw, lib, counters, N_COUNTERS, class_bits(net), err);
+    st = cm_timing_eval_memo(&d->timing, hw, lib, counters, N_COUNTERS, class_bits(net), memo,
+                             err);
     if (st != CM_OK)
         return st;
     d->clock_auto = hw->clock_mhz == 0.0;

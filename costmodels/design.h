@@ -156,6 +156,12 @@ const char *cm_merge_part_name(enum cm_merge_part p);
 enum cm_status cm_design_eval(struct cm_design *d, const struct cm_hw *hw,
                               const struct cm_lib *lib, const struct cm_net *net,
                               struct cm_error *err);
+/* The same, with a memo of unit results (memo.h; NULL: none) for
+ * evaluating many designs: identical numbers, each unit built once. */
+struct cm_memo;
+enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw,
+                                   const struct cm_lib *lib, const struct cm_net *net,
+                                   struct cm_memo *memo, struct cm_error *err);
 
 /* Activity counted by a simulation (sim/), per inference, and the energy it
  * implies: toggles of each unit kind's registers and buses, SRAM accesses,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "costmodels/latency.h"
+#include "costmodels/memo.h"
 #include "costmodels/netlist.h"
 
 static void path_begin(struct cm_nl *nl, struct cm_nl_timing *tm, const struct cm_path_opts *o)
@@ -315,6 +316,14 @@ enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
                               const struct cm_lib *lib, const int *counter_bits,
                               int n_counters, int class_bits, struct cm_error *err)
 {
+    return cm_timing_eval_memo(t, hw, lib, counter_bits, n_counters, class_bits, NULL, err);
+}
+
+enum cm_status cm_timing_eval_memo(struct cm_timing *t, const struct cm_hw *hw,
+                                   const struct cm_lib *lib, const int *counter_bits,
+                                   int n_counters, int class_bits, struct cm_memo *memo,
+                                   struct cm_error *err)
+{
     memset(t, 0, sizeof *t);
     const int A = hw->acc_bits, M = hw->rq_mul_bits, E = cm_hw_exponents(hw);
     const int pop_bits = cm_bits_for(hw->lanes), max_shift = 7 + hw->max_w_bits - 1;
@@ -325,37 +334,43 @@ enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
     /* POP: the fetch gating, the lane logic, a popcount tree (the XNOR PE's
      * shared count of g is a tree from the gating alone: never longer) */
     const int xnor = hw->pe == CM_PE_XNOR;
-    p = xnor ? cm_path_fetch_gating_xnor(&o, hw->lanes) : cm_path_fetch_gating(&o, hw->lanes);
+    p = cm_memo_path(memo, &o, xnor ? CM_FN_FETCH_GATING_XNOR : CM_FN_FETCH_GATING,
+                     (int[]){hw->lanes});
     nomem |= p.nomem;
     o.in_ps = p.ps;
-    p = hw->pe == CM_PE_SHIFT ? cm_path_lane_logic_shift(&o, hw->lanes, E)
-        : xnor                ? cm_path_lane_logic_xnor(&o, hw->lanes)
-                              : cm_path_lane_logic(&o, hw->lanes);
+    p = hw->pe == CM_PE_SHIFT ? cm_memo_path(memo, &o, CM_FN_LANE_LOGIC_SHIFT, (int[]){hw->lanes, E})
+        : xnor                ? cm_memo_path(memo, &o, CM_FN_LANE_LOGIC_XNOR, (int[]){hw->lanes})
+                              : cm_memo_path(memo, &o, CM_FN_LANE_LOGIC, (int[]){hw->lanes});
     nomem |= p.nomem;
     o.in_ps = p.ps;
-    p = cm_path_popcount(&o, hw->lanes, hw->adder);
+    p = cm_memo_path(memo, &o, CM_FN_POPCOUNT, (int[]){hw->lanes, (int)hw->adder});
     nomem |= p.nomem;
     stage(t, CM_STAGE_POP, p.ps);
 
     /* ACC: a shift PE's shift-add, then the accumulator */
     o.in_ps = 0.0;
     if (hw->pe == CM_PE_SHIFT) {
-        p = cm_path_shift_add(&o, pop_bits, E, hw->adder);
+        p = cm_memo_path(memo, &o, CM_FN_SHIFT_ADD, (int[]){pop_bits, E, (int)hw->adder});
         nomem |= p.nomem;
         o.in_ps = p.ps;
     }
-    p = xnor ? cm_path_accumulator_xnor(&o, pop_bits, max_shift, A, hw->adder)
-             : cm_path_accumulator(&o, pop_bits + E - 1, max_shift, A, hw->adder);
+    p = xnor ? cm_memo_path(memo, &o, CM_FN_ACCUMULATOR_XNOR,
+                            (int[]){pop_bits, max_shift, A, (int)hw->adder})
+             : cm_memo_path(memo, &o, CM_FN_ACCUMULATOR,
+                            (int[]){pop_bits + E - 1, max_shift, A, (int)hw->adder});
     nomem |= p.nomem;
     stage(t, CM_STAGE_ACC, p.ps);
 
     /* THR: the comparators and encoder, then an OR / MUX merge */
     o.in_ps = 0.0;
-    p = cm_path_threshold_unit(&o, (1 << hw->max_act_bits) - 1, A, hw->adder);
+    p = cm_memo_path(memo, &o, CM_FN_THRESHOLD,
+                     (int[]){(1 << hw->max_act_bits) - 1, A, (int)hw->adder});
     nomem |= p.nomem;
     if (hw->merge == CM_MERGE_OR || hw->merge == CM_MERGE_MUX) {
         o.in_ps = p.ps;
-        p = hw->merge == CM_MERGE_OR ? cm_path_merge_or(&o, 1) : cm_path_merge_mux(&o, 1, hw->mux);
+        p = hw->merge == CM_MERGE_OR
+                ? cm_memo_path(memo, &o, CM_FN_MERGE_OR, (int[]){1})
+                : cm_memo_path(memo, &o, CM_FN_MERGE_MUX, (int[]){1, (int)hw->mux});
         nomem |= p.nomem;
     }
     stage(t, CM_STAGE_THR, p.ps);
@@ -366,9 +381,11 @@ enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
     if (hw->merge == CM_MERGE_ADD) {
         o.cuts = hw->add_stages == 2;
         p = hw->requant == CM_RQ_SHIFT
-                ? cm_path_merge_add_shift(&o, A, hw->rq_lshift_max, hw->rq_rshift_bits,
-                                          hw->res_bits, hw->adder)
-                : cm_path_merge_add(&o, A, M, hw->res_bits, hw->adder);
+                ? cm_memo_path(memo, &o, CM_FN_MERGE_ADD_SHIFT,
+                               (int[]){A, hw->rq_lshift_max, hw->rq_rshift_bits, hw->res_bits,
+                                       (int)hw->adder})
+                : cm_memo_path(memo, &o, CM_FN_MERGE_ADD,
+                               (int[]){A, M, hw->res_bits, (int)hw->adder});
         nomem |= p.nomem;
         o.cuts = 1;
         assert(p.n_seg == 2);
@@ -380,19 +397,23 @@ enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
         }
     }
 
-    p = cm_path_pool(&o, hw->max_act_bits, hw->adder);
+    p = cm_memo_path(memo, &o, CM_FN_POOL, (int[]){hw->max_act_bits, (int)hw->adder});
     nomem |= p.nomem;
     stage(t, CM_STAGE_POOL, p.ps);
 
     /* the score unit's three stages */
-    p = cm_path_score_unit(&o, A, hw->score_mul_bits, class_bits, hw->adder);
+    p = cm_memo_path(memo, &o, CM_FN_SCORE,
+                     (int[]){A, hw->score_mul_bits, class_bits, (int)hw->adder});
     nomem |= p.nomem;
     assert(p.n_seg == 3);
     stage(t, CM_STAGE_MUL, p.seg_ps[0]);
     stage(t, CM_STAGE_SCORE_ADD, p.seg_ps[1]);
     stage(t, CM_STAGE_ARGMAX, p.seg_ps[2]);
 
-    p = cm_path_controller(&o, counter_bits, n_counters, CM_DRAIN_PLAIN + 1);
+    int ctl[CM_MEMO_MAX_ARGS] = {n_counters, CM_DRAIN_PLAIN + 1};
+    assert(n_counters >= 1 && n_counters <= CM_MEMO_MAX_ARGS - 2);
+    memcpy(ctl + 2, counter_bits, (size_t)n_counters * sizeof *counter_bits);
+    p = cm_memo_path(memo, &o, CM_FN_CONTROLLER, ctl);
     nomem |= p.nomem;
     stage(t, CM_STAGE_CONTROL, p.ps);
 

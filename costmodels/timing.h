@@ -139,5 +139,11 @@ struct cm_timing {
 enum cm_status cm_timing_eval(struct cm_timing *t, const struct cm_hw *hw,
                               const struct cm_lib *lib, const int *counter_bits,
                               int n_counters, int class_bits, struct cm_error *err);
+/* The same, with a memo of unit paths (memo.h; NULL: none). */
+struct cm_memo;
+enum cm_status cm_timing_eval_memo(struct cm_timing *t, const struct cm_hw *hw,
+                                   const struct cm_lib *lib, const int *counter_bits,
+                                   int n_counters, int class_bits, struct cm_memo *memo,
+                                   struct cm_error *err);
 
 #endif

@@ -10,6 +10,7 @@ PKGS="build-essential cmake pkg-config
       libgsl-dev libopenblas-dev
       libsystemc-dev
       libsqlite3-dev sqlite3
+      libpagmo-dev
       zlib1g-dev libinih-dev libcjson-dev
       gnuplot-nox
       help2man man-db

@@ -315,18 +315,12 @@ static int add_value(struct sw_axis *a, const char *text, const char *canon)
     return a->n++;
 }
 
-/* Why split_list stopped. */
-enum split_why { SPLIT_FN, SPLIT_EMPTY, SPLIT_BAD, SPLIT_QUOTE, SPLIT_LONG };
-
-/* Splits a comma-separated list ("a, b, \"c,d\"") into items; calls fn on
- * each trimmed item. Returns -1 at the first fn failure, empty item,
- * unterminated quote or item of 1024 characters or more (*why says which). */
-static int split_list(const char *value, int (*fn)(void *, const char *), void *ctx,
-                      enum split_why *why)
+int sw_list_split(const char *value, int (*fn)(void *, const char *), void *ctx,
+                  enum sw_split_why *why)
 {
     char item[1024];
     const char *p = value;
-    *why = SPLIT_FN;
+    *why = SW_SPLIT_FN;
     for (;;) {
         while (isspace((unsigned char)*p))
             p++;
@@ -338,11 +332,11 @@ static int split_list(const char *value, int (*fn)(void *, const char *), void *
             while (*p && *p != '"' && n + 1 < sizeof item)
                 item[n++] = *p++;
             if (*p && *p != '"') {
-                *why = SPLIT_LONG;
+                *why = SW_SPLIT_LONG;
                 return -1;
             }
             if (*p != '"') {
-                *why = SPLIT_QUOTE;
+                *why = SW_SPLIT_QUOTE;
                 return -1;
             }
             p++;
@@ -352,7 +346,7 @@ static int split_list(const char *value, int (*fn)(void *, const char *), void *
             while (*p && *p != ',' && n + 1 < sizeof item)
                 item[n++] = *p++;
             if (*p && *p != ',') {
-                *why = SPLIT_LONG;
+                *why = SW_SPLIT_LONG;
                 return -1;
             }
             while (n > 0 && isspace((unsigned char)item[n - 1]))
@@ -360,13 +354,13 @@ static int split_list(const char *value, int (*fn)(void *, const char *), void *
         }
         item[n] = 0;
         if (n == 0 && !quoted) {
-            *why = SPLIT_EMPTY;
+            *why = SW_SPLIT_EMPTY;
             return -1;
         }
         if (fn(ctx, item) != 0)
             return -1;
         if (*p != ',') {
-            *why = SPLIT_BAD;
+            *why = SW_SPLIT_BAD;
             return *p ? -1 : 0;
         }
         p++;
@@ -548,14 +542,14 @@ static int on_key(void *user, const char *section, const char *key, const char *
         return 0;
     }
     struct add_ctx ac = {ps, a, section, key};
-    enum split_why why;
-    if (split_list(value, add_item, &ac, &why) != 0) {
-        if (why == SPLIT_EMPTY)
+    enum sw_split_why why;
+    if (sw_list_split(value, add_item, &ac, &why) != 0) {
+        if (why == SW_SPLIT_EMPTY)
             perr(ps, "[%s] %s: %s", section, key,
                  *value ? "an empty value in the list" : "no value (an empty axis)");
-        else if (why == SPLIT_QUOTE)
+        else if (why == SW_SPLIT_QUOTE)
             perr(ps, "[%s] %s: unterminated quote (expected \"value\")", section, key);
-        else if (why == SPLIT_LONG)
+        else if (why == SW_SPLIT_LONG)
             perr(ps, "[%s] %s: a value of 1024 characters or more", section, key);
         else
             perr(ps, "[%s] %s: bad list (quote a value holding a comma: \"c8,f10\")", section,

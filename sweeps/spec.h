@@ -129,6 +129,15 @@ int sw_point_arch(const struct sw_spec *s, const struct sw_point *p, char *buf, 
  * Returns the length, or -1 if buf is too small. */
 int sw_point_canonical(const struct sw_spec *s, const struct sw_point *p, char *buf,
                        size_t size);
+/* The list syntax of a spec value (docs/sweeps.md), shared with the
+ * exploration spaces (space.h): splits a comma-separated list ("a, b,
+ * \"c,d\"") into items and calls fn on each trimmed item. Returns -1 at the
+ * first fn failure, empty item, unterminated quote or item of 1024
+ * characters or more (*why says which). */
+enum sw_split_why { SW_SPLIT_FN, SW_SPLIT_EMPTY, SW_SPLIT_BAD, SW_SPLIT_QUOTE, SW_SPLIT_LONG };
+int sw_list_split(const char *value, int (*fn)(void *, const char *), void *ctx,
+                  enum sw_split_why *why);
+
 /* 64-bit FNV-1a of n bytes. */
 uint64_t sw_fnv1a64(const void *data, size_t n);
 

@@ -13,41 +13,10 @@
 
 struct parse_state {
     struct sw_space *sp;
-    const char *text;   /* the reader's position */
-    int line;
-    int err_line;
-    char msg[900];
+    struct sw_ini_lines in;
 };
 
-static void perr(struct parse_state *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void perr(struct parse_state *ps, const char *fmt, ...)
-{
-    if (ps->err_line)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ps->msg, sizeof ps->msg, fmt, ap);
-    va_end(ap);
-    ps->err_line = ps->line > 0 ? ps->line : 1;
-}
-
-/* inih's reader: one line per call, so ps->line is the handler's line. */
-static char *reader(char *str, int num, void *stream)
-{
-    struct parse_state *ps = stream;
-    if (!*ps->text)
-        return NULL;
-    int n = 0;
-    while (n < num - 1 && ps->text[n] && ps->text[n] != '\n')
-        n++;
-    if (ps->text[n] == '\n' && n < num - 1)
-        n++;
-    memcpy(str, ps->text, (size_t)n);
-    str[n] = 0;
-    ps->text += n;
-    ps->line++;
-    return str;
-}
+#define perr(ps, ...) sw_ini_lines_fail(&(ps)->in, __VA_ARGS__)
 
 /* The bytes of struct cm_hw that setting key writes: the setter run on two
  * structs filled with different bytes, compared with their fills. Every
@@ -127,7 +96,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
 {
     struct parse_state *ps = user;
     struct sw_space *sp = ps->sp;
-    if (ps->err_line)
+    if (ps->in.err_line)
         return 0;
     if (!section[0]) {
         perr(ps, "%s: a key before any [section] (expected [array], [merge], ...)", key);
@@ -167,7 +136,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         a = &sp->axes[sp->n_axes++];
         snprintf(a->section, sizeof a->section, "%s", section);
         snprintf(a->key, sizeof a->key, "%s", key);
-        a->line = ps->line;
+        a->line = ps->in.line;
     }
     struct add_ctx ac = {ps, a};
     enum sw_split_why why;
@@ -196,18 +165,18 @@ enum sw_status sw_space_parse(struct sw_space *sp, const char *text, const char 
         return sw_fail(err, SW_ERR_SPEC, "%s:%d: line longer than %d characters "
                        "(continue a list on an indented next line)", path, line,
                        SW_INI_LINE_MAX);
-    struct parse_state ps = {.sp = sp, .text = text};
-    int rc = ini_parse_stream(reader, &ps, on_key, &ps);
-    if (rc != 0 && (!ps.err_line || rc < ps.err_line)) {
+    struct parse_state ps = {.sp = sp, .in = {.text = text}};
+    int rc = ini_parse_stream(sw_ini_lines_read, &ps.in, on_key, &ps);
+    if (rc != 0 && (!ps.in.err_line || rc < ps.in.err_line)) {
         sw_space_free(sp);
         if (rc < 0)
             return sw_fail(err, SW_ERR_NOMEM, "%s: out of memory", path);
         return sw_fail(err, SW_ERR_SPEC, "%s:%d: not a `key = value` line or a [section]", path,
                        rc);
     }
-    if (ps.err_line) {
+    if (ps.in.err_line) {
         sw_space_free(sp);
-        return sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.err_line, ps.msg);
+        return sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.in.err_line, ps.in.msg);
     }
     if (sp->n_axes == 0) {
         sw_space_free(sp);

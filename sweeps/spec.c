@@ -123,41 +123,39 @@ struct parse_state {
     sw_check_fn check;
     void *ctx;
     const char *all;    /* the whole text */
-    const char *text;   /* the reader's position */
-    int line;
-    int err_line;       /* first error, 0 = none */
-    char msg[900];
+    struct sw_ini_lines in;
 };
 
-static void perr(struct parse_state *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void perr(struct parse_state *ps, const char *fmt, ...)
+void sw_ini_lines_fail(struct sw_ini_lines *in, const char *fmt, ...)
 {
-    if (ps->err_line)
+    if (in->err_line)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ps->msg, sizeof ps->msg, fmt, ap);
+    vsnprintf(in->msg, sizeof in->msg, fmt, ap);
     va_end(ap);
-    ps->err_line = ps->line > 0 ? ps->line : 1;
+    in->err_line = in->line > 0 ? in->line : 1;
 }
 
-/* inih's reader: one line per call, so ps->line is the handler's line. */
-static char *reader(char *str, int num, void *stream)
+/* inih's reader: one line per call, so in->line is the handler's line. */
+char *sw_ini_lines_read(char *str, int num, void *stream)
 {
-    struct parse_state *ps = stream;
-    if (!*ps->text)
+    struct sw_ini_lines *in = stream;
+    if (!*in->text)
         return NULL;
     int n = 0;
-    while (n < num - 1 && ps->text[n] && ps->text[n] != '\n')
+    while (n < num - 1 && in->text[n] && in->text[n] != '\n')
         n++;
-    if (ps->text[n] == '\n' && n < num - 1)
+    if (in->text[n] == '\n' && n < num - 1)
         n++;
-    memcpy(str, ps->text, (size_t)n);
+    memcpy(str, in->text, (size_t)n);
     str[n] = 0;
-    ps->text += n;
-    ps->line++;
+    in->text += n;
+    in->line++;
     return str;
 }
+
+#define perr(ps, ...) sw_ini_lines_fail(&(ps)->in, __VA_ARGS__)
 
 static char *dupstr(const char *s)
 {
@@ -463,7 +461,7 @@ static int sweep_key(struct parse_state *ps, const char *key, const char *value)
         free(s->filter);
         s->filter = f;
         if (!s->filter_line)
-            s->filter_line = ps->line;
+            s->filter_line = ps->in.line;
     } else {
         perr(ps, "[sweep] %s: unknown key (expected name, timeout_s, filter)", key);
         return 0;
@@ -474,7 +472,7 @@ static int sweep_key(struct parse_state *ps, const char *key, const char *value)
 static int on_key(void *user, const char *section, const char *key, const char *value)
 {
     struct parse_state *ps = user;
-    if (ps->err_line)
+    if (ps->in.err_line)
         return 1;
     struct sw_spec *s = ps->s;
     if (!section[0]) {
@@ -495,7 +493,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         }
         l = &s->list[s->n_list];
         memset(l, 0, sizeof *l);
-        l->line = ps->line;
+        l->line = ps->in.line;
         snprintf(l->label, sizeof l->label, "%s", key);
         l->text = dupstr(value);
         if (!l->text) {
@@ -531,12 +529,12 @@ static int on_key(void *user, const char *section, const char *key, const char *
         }
         snprintf(name, sizeof name, "%s", key);
     } else {
-        ps->line = section_line(ps->all, section, ps->line);
+        ps->in.line = section_line(ps->all, section, ps->in.line);
         perr(ps, "[%s]: unknown section (expected sweep, network, train, quantize, sim, hw, points)", section);
         return 0;
     }
     /* A key given again, or continued on an indented line, adds values. */
-    struct sw_axis *a = get_axis(s, name, ps->line);
+    struct sw_axis *a = get_axis(s, name, ps->in.line);
     if (!a) {
         perr(ps, "[%s] %s: too many parameters (at most %d)", section, key, SW_MAX_AXES);
         return 0;
@@ -571,7 +569,7 @@ int sw_spec_axis(const struct sw_spec *s, const char *name)
 static int parse_list_point(struct parse_state *ps, struct sw_list_point *l)
 {
     struct sw_spec *s = ps->s;
-    ps->line = l->line;
+    ps->in.line = l->line;
     for (int i = 0; i < s->n_axes; i++)
         l->vi[i] = 0;
     const char *p = l->text;
@@ -711,9 +709,9 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
                        SW_INI_LINE_MAX);
 
     struct parse_state ps = {.s = s, .path = path, .check = check, .ctx = ctx, .all = text,
-                             .text = text};
-    int rc = ini_parse_stream(reader, &ps, on_key, &ps);
-    if (rc != 0 && (!ps.err_line || rc < ps.err_line)) {
+                             .in = {.text = text}};
+    int rc = ini_parse_stream(sw_ini_lines_read, &ps.in, on_key, &ps);
+    if (rc != 0 && (!ps.in.err_line || rc < ps.in.err_line)) {
         if (rc < 0)
             sw_fail(err, SW_ERR_NOMEM, "%s: out of memory", path);
         else
@@ -721,8 +719,8 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
         sw_spec_free(s);
         return rc < 0 ? SW_ERR_NOMEM : SW_ERR_SPEC;
     }
-    if (ps.err_line) {
-        sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.err_line, ps.msg);
+    if (ps.in.err_line) {
+        sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.in.err_line, ps.in.msg);
         sw_spec_free(s);
         return SW_ERR_SPEC;
     }
@@ -780,7 +778,7 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
         }
         for (int i = 0; i < s->n_list; i++)
             if (parse_list_point(&ps, &s->list[i]) != 0) {
-                sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.err_line, ps.msg);
+                sw_fail(err, SW_ERR_SPEC, "%s:%d: %s", path, ps.in.err_line, ps.in.msg);
                 sw_spec_free(s);
                 return SW_ERR_SPEC;
             }

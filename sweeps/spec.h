@@ -159,4 +159,22 @@ char *sw_read_text(const char *path, char *msg, size_t size);
  * the text with ini_parse_string. */
 char *sw_ini_read(const char *path, char *msg, size_t size);
 
+/* Text read line by line by inih's ini_parse_stream, for the spec and
+ * space parsers: the reader keeps the line number its handler is on, and the
+ * first error (its line and message) wins.
+ *
+ *     struct sw_ini_lines in = {.text = text};
+ *     ini_parse_stream(sw_ini_lines_read, &in, handler, ctx);
+ *     ... sw_ini_lines_fail(&in, "[%s] %s: ...", ...) in the handler
+ *     if (in.err_line) ... "%s:%d: %s", path, in.err_line, in.msg */
+struct sw_ini_lines {
+    const char *text;   /* the reader's position */
+    int line;           /* the line last read, 1-based */
+    int err_line;       /* the first error's line, 0 = none */
+    char msg[900];      /* its message */
+};
+char *sw_ini_lines_read(char *str, int num, void *stream);
+void sw_ini_lines_fail(struct sw_ini_lines *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -569,6 +569,23 @@ static int sim_step(const struct sw_spec *s, const struct sw_point *p, const cha
  * binary or signmag, one row per code in [-w_max, w_max], binary: -1 and 1),
  * and, for a SINAREQ model, widths.csv (bits: the learned weight widths, in
  * the order of the layers that learn one). Each written whole, then renamed. */
+/* Closes f (written as tmp; ok: nothing failed while writing it) and
+ * renames it to path; on any failure removes tmp and says why in msg. */
+static int commit_file(FILE *f, int ok, const char *tmp, const char *path, char *msg,
+                       size_t size)
+{
+    if (f) {
+        ok &= !ferror(f);
+        ok &= fclose(f) == 0;
+    }
+    if (!ok || rename(tmp, path) != 0) {
+        sweep_fmt(msg, size, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 static int write_model_files(const char *dir, const struct nn_qnn *q, char *msg, size_t size)
 {
     char path[4300], tmp[4400];
@@ -599,15 +616,8 @@ static int write_model_files(const char *dir, const struct nn_qnn *q, char *msg,
         free(cnt);
         cnt = NULL;
     }
-    if (f) {
-        ok &= !ferror(f);
-        ok &= fclose(f) == 0;
-    }
-    if (!ok || rename(tmp, path) != 0) {
-        sweep_fmt(msg, size, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
+    if (commit_file(f, ok, tmp, path, msg, size) != 0)
         return -1;
-    }
     char bits[1024];
     if (!nn_qnn_meta_get(q, NN_META_SINAREQ_BITS, bits, sizeof bits))
         return 0;
@@ -620,15 +630,8 @@ static int write_model_files(const char *dir, const struct nn_qnn *q, char *msg,
         for (char *save = NULL, *t = strtok_r(bits, ",", &save); t;
              t = strtok_r(NULL, ",", &save))
             fprintf(f, "%d\n", atoi(t));
-        ok &= !ferror(f);
-        ok &= fclose(f) == 0;
     }
-    if (!ok || rename(tmp, path) != 0) {
-        sweep_fmt(msg, size, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return commit_file(f, ok, tmp, path, msg, size);
 }
 
 int sweep_point(const char *spec_path, const char *key, const char *store_path,

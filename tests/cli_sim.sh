@@ -85,16 +85,20 @@ check "train a pow2:3 model" $?
 printf '[array]\nmax_w_bits = 3\n' >"$dir/bp.ini"
 printf '[array]\nmax_w_bits = 3\npe = shift\n' >"$dir/sh.ini"
 printf '[array]\nmax_w_bits = 3\npow2_words = planes\n' >"$dir/bpp.ini"
-for pe in bp sh bpp; do
-    "$logiq" sim "$dir/p2.qnn" --hw "$dir/$pe.ini" --data synthetic --images 4 -q --format csv \
-        >"$dir/p2-$pe.csv" 2>"$dir/p2.err"
-    check "sim of the pow2:3 model on $pe.ini" $?
-    mm=$(csv_value "$dir/p2-$pe.csv" sim total mismatched_images)
-    cyc=$(csv_value "$dir/p2-$pe.csv" sim total cycles)
-    ana=$(awk -F, '$1=="layer" && $3=="analytic_cycles_per_image" {s += $4} END {print s * 4}' \
-        "$dir/p2-$pe.csv")
-    check "$pe.ini: $mm mismatched images, $cyc cycles simulated, $ana analytic" \
+# sim_exact MODEL INI CSV: simulates 4 images of MODEL on INI into CSV, and
+# checks that it ran, matched the integer model and took the analytic cycles
+sim_exact() {
+    "$logiq" sim "$1" --hw "$2" --data synthetic --images 4 -q --format csv >"$3" 2>"$3.err"
+    check "sim of $(basename "$1") on $(basename "$2")" $?
+    local mm cyc ana
+    mm=$(csv_value "$3" sim total mismatched_images)
+    cyc=$(csv_value "$3" sim total cycles)
+    ana=$(awk -F, '$1=="layer" && $3=="analytic_cycles_per_image" {s += $4} END {print s * 4}' "$3")
+    check "$(basename "$1") on $(basename "$2"): $mm mismatched images, $cyc cycles simulated, $ana analytic" \
         "$([ "$mm" = 0 ] && [ "$cyc" = "$ana" ]; echo $?)"
+}
+for pe in bp sh bpp; do
+    sim_exact "$dir/p2.qnn" "$dir/$pe.ini" "$dir/p2-$pe.csv"
 done
 cb=$(csv_value "$dir/p2-bp.csv" sim total cycles)
 cs=$(csv_value "$dir/p2-sh.csv" sim total cycles)
@@ -110,17 +114,9 @@ check "train a W1A1 model" $?
 printf '[array]\npe = bitplane\n' >"$dir/bitplane.ini"
 printf '[array]\npe = xnor\n' >"$dir/xnor.ini"
 for pe in bitplane xnor; do
-    "$logiq" sim "$dir/w1a1.qnn" --hw "$dir/$pe.ini" --data synthetic --images 4 -q --format csv \
-        >"$dir/w1-$pe.csv" 2>"$dir/w1.err"
-    check "sim of the W1A1 model on $pe.ini" $?
+    sim_exact "$dir/w1a1.qnn" "$dir/$pe.ini" "$dir/w1-$pe.csv"
     "$logiq" cost "$dir/w1a1.qnn" --hw "$dir/$pe.ini" --format csv >"$dir/w1c-$pe.csv" 2>"$dir/w1.err"
     check "cost of the W1A1 model on $pe.ini" $?
-    mm=$(csv_value "$dir/w1-$pe.csv" sim total mismatched_images)
-    cyc=$(csv_value "$dir/w1-$pe.csv" sim total cycles)
-    ana=$(awk -F, '$1=="layer" && $3=="analytic_cycles_per_image" {s += $4} END {print s * 4}' \
-        "$dir/w1-$pe.csv")
-    check "W1A1 on $pe.ini: $mm mismatched images, $cyc cycles simulated, $ana analytic" \
-        "$([ "$mm" = 0 ] && [ "$cyc" = "$ana" ]; echo $?)"
 done
 gb=$(csv_value "$dir/w1c-bitplane.csv" design total nand2_eq)
 gx=$(csv_value "$dir/w1c-xnor.csv" design total nand2_eq)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "nn/model.h"
 #include "sweeps/explore.h"
 #include "sweeps/spec.h"
@@ -141,7 +141,7 @@ int bench_explore(int argc, char **argv)
     char msg[1200], name[600];
     struct cm_hw hw;
     struct cm_lib lib;
-    if (cli_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0) {
+    if (sw_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0) {
         fprintf(stderr, "logiq bench: %s\n", msg);
         return EXIT_USAGE;
     }
@@ -164,7 +164,7 @@ int bench_explore(int argc, char **argv)
     cfg.max_batch = 2;
     struct cm_net net;
     struct cm_layer *layers;
-    int rc = cli_net_load(NULL, arch, width, &cfg, &net, &layers, name, sizeof name, msg,
+    int rc = sw_net_load(NULL, arch, width, &cfg, &net, &layers, name, sizeof name, msg,
                           sizeof msg);
     if (rc != 0) {
         fprintf(stderr, "logiq bench: %s\n", msg);

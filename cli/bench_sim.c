@@ -21,7 +21,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/costnet.h"
+#include "costmodels/design.h"
+#include "sweeps/costnet.h"
 #include "nn/infer.h"
 #include "nn/model.h"
 #include "nn/qnn.h"
@@ -106,7 +107,7 @@ static int bench_one(const char *name, const struct nn_qnn *q, const char *hw_pa
     struct cm_hw hw;
     struct cm_lib lib;
     char msg[1200];
-    if (cli_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0) {
+    if (sw_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0) {
         fprintf(stderr, "logiq bench sim: %s\n", msg);
         return EXIT_USAGE;
     }
@@ -139,9 +140,23 @@ static int bench_one(const char *name, const struct nn_qnn *q, const char *hw_pa
     nn_infer_ws_free(&ws);
 
     /* the clocked model */
+    struct cm_design *design = malloc(sizeof *design);
+    struct cm_net net;
+    struct cm_layer *layers = NULL;
+    int drc = design ? sw_design_for_qnn(q, &hw, &lib, design, &net, &layers, msg, sizeof msg)
+                     : 1;
+    if (drc != 0) {
+        fprintf(stderr, "logiq bench sim: %s: %s\n", name, design ? msg : "out of memory");
+        free(design);
+        free(ref);
+        free(pred);
+        return drc == 2 ? EXIT_USAGE : EXIT_WORK;
+    }
     struct sim *s;
     struct sim_error serr;
-    enum sim_status sst = sim_open(&s, q, &hw, &serr);
+    enum sim_status sst = sim_open(&s, q, design, &net, &serr);
+    free(layers);
+    free(design);
     if (sst != SIM_OK) {
         fprintf(stderr, "logiq bench sim: %s: %s\n", name, serr.msg);
         free(ref);

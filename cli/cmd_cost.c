@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "costmodels/design.h"
 #include "costmodels/energy.h"
 #include "nn/model.h"
@@ -498,7 +498,7 @@ int cmd_cost(int argc, char **argv)
 
     struct cm_hw hw;
     struct cm_lib lib;
-    if (cli_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
+    if (sw_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
         return usage_error(msg);
 
     /* The network, as the hardware holds it. For --arch, an untrained model
@@ -541,7 +541,7 @@ int cmd_cost(int argc, char **argv)
         return EXIT_WORK;
     }
     struct cm_net net;
-    cli_net_from_qnn(&q, &net, layers);
+    sw_net_from_qnn(&q, &net, layers);
     net.has_consts = model_path != NULL;
     nn_qnn_free(&q);
 

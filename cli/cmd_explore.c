@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "sweeps/explore.h"
 #include "sweeps/explore_store.h"
 #include "sweeps/spec.h"
@@ -274,7 +274,7 @@ int cmd_explore(int argc, char **argv)
 
     struct cm_hw hw;
     struct cm_lib lib;
-    if (cli_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
+    if (sw_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
         return usage_error(msg);
     char *space_text = sw_ini_read(space_path, msg, sizeof msg);
     if (!space_text)
@@ -288,7 +288,7 @@ int cmd_explore(int argc, char **argv)
     struct cm_net net;
     struct cm_layer *layers = NULL;
     char net_name[600];
-    int rc = cli_net_load(model_path, arch_text, width, &cfg, &net, &layers, net_name,
+    int rc = sw_net_load(model_path, arch_text, width, &cfg, &net, &layers, net_name,
                           sizeof net_name, msg, sizeof msg);
     if (rc != 0) {
         fprintf(stderr, "logiq explore: %s\n", msg);

@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "costmodels/design.h"
 #include "nn/qnn.h"
 #include "sim/sim.h"
@@ -291,7 +291,7 @@ int cmd_sim(int argc, char **argv)
 
     struct cm_hw hw;
     struct cm_lib lib;
-    if (cli_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
+    if (sw_hw_load(hw_path, &hw, &lib, msg, sizeof msg) != 0)
         return usage_error(msg);
     struct nn_qnn q;
     struct nn_error err = {{0}};
@@ -310,10 +310,26 @@ int cmd_sim(int argc, char **argv)
         return nn_status_exit_code(nst);
     }
 
+    /* the design for this network, on the hw.ini's cell library: the one
+     * the simulation is checked against and prices its toggles with */
+    struct cm_design *design = malloc(sizeof *design);
+    struct cm_net net;
+    struct cm_layer *layers = NULL;
+    int drc = design ? sw_design_for_qnn(&q, &hw, &lib, design, &net, &layers, msg, sizeof msg)
+                     : 1;
+    if (drc != 0) {
+        fprintf(stderr, "logiq sim: %s: %s\n", hw_path ? hw_path : "default design",
+                design ? msg : "out of memory");
+        free(design);
+        nn_data_free(&test);
+        nn_qnn_free(&q);
+        return drc == 2 ? EXIT_USAGE : EXIT_WORK;
+    }
     struct sim *s = NULL;
     struct sim_error serr;
-    sopts.lib = &lib;
-    enum sim_status sst = sim_open_opts(&s, &q, &hw, &sopts, &serr);
+    enum sim_status sst = sim_open_opts(&s, &q, design, &net, &sopts, &serr);
+    free(layers);  /* sim_open copied the design and the network */
+    free(design);
     if (sst != SIM_OK) {
         if (sst == SIM_ERR_IO)
             fprintf(stderr, "logiq sim: %s\n", serr.msg);

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "cli/sweep.h"
 #include "costmodels/hw.h"
 #include "nn/model.h"
@@ -160,7 +160,7 @@ static int check_value(void *ctx, const char *name, const char *value, char *can
         struct cm_hw hw;
         struct cm_lib lib;
         char m[1024];
-        if (cli_hw_load(value, &hw, &lib, m, sizeof m) != 0) {
+        if (sw_hw_load(value, &hw, &lib, m, sizeof m) != 0) {
             sweep_fmt(msg, msg_size, "%s", m);
             return -1;
         }

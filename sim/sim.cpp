@@ -128,94 +128,6 @@ sim_status fail(sim_error *err, sim_status st, const char *fmt, ...)
     return st;
 }
 
-// The cost models' view of a .qnn (as cli/costnet.c's cli_net_from_qnn,
-// which cli/ owns; sim/ cannot depend on cli/).
-// 1 if every weight code of a sign-magnitude layer is 0 or +-2^e, and for
-// every pow2 layer (as cli/costnet.c's weights_pow2: what lets a shift PE
-// run it in one pass).
-int weights_pow2(const nn_qnn_layer &s)
-{
-    if (s.w_code == NN_WCODE_POW2)
-        return 1;
-    if (s.w_code != NN_WCODE_SIGNMAG || !s.w)
-        return 0;
-    const size_t n = (size_t)s.out_c * nn_qnn_fan_in(&s);
-    for (size_t i = 0; i < n; i++) {
-        const int a = s.w[i] < 0 ? -s.w[i] : s.w[i];
-        if (a & (a - 1))
-            return 0;
-    }
-    return 1;
-}
-
-void net_from_qnn(const nn_qnn &q, cm_net &net, std::vector<cm_layer> &layers)
-{
-    layers.assign((size_t)q.n_layers, cm_layer{});
-    net = cm_net{};
-    net.n_layers = q.n_layers;
-    net.layers = layers.data();
-    net.in_h = q.in_h;
-    net.in_w = q.in_w;
-    net.in_c = q.in_c;
-    net.n_class = q.n_class;
-    net.has_consts = 1;
-    for (int i = 0; i < q.n_layers; i++) {
-        const nn_qnn_layer &s = q.layers[i];
-        cm_layer &l = layers[i];
-        l.op = s.op == NN_QNN_DENSE ? CM_OP_DENSE : CM_OP_CONV;
-        l.in_h = s.in_h;
-        l.in_w = s.in_w;
-        l.in_c = s.in_c;
-        l.out_h = s.out_h;
-        l.out_w = s.out_w;
-        l.out_c = s.out_c;
-        l.k = s.k;
-        l.stride = s.stride;
-        l.pad = s.pad;
-        l.in_bits = s.in_bits;
-        l.in_sign = s.in_code == NN_CODE_SIGN;
-        l.w_code = s.w_code;  // enum cm_wcode numbers nn_qnn_wcode's
-        l.w_mag_bits = s.w_code == NN_WCODE_BINARY ? 0 : s.w_mag_bits;
-        l.w_max = s.w_max;
-        l.w_pow2 = weights_pow2(s);
-        l.scores = s.out_kind == NN_OUT_SCORES;
-        l.out_bits = l.scores ? 0 : s.out_bits;
-        l.out_sign = s.out_code == NN_CODE_SIGN;
-        l.merge = s.merge;
-        l.mux_variant = s.mux_variant == NN_MUX_SEL ? CM_MUX_SEL : CM_MUX_OR;
-        l.res = s.res;
-        l.res_bits = s.res_bits;
-        l.pool = s.pool;
-        long long m = 0;
-        for (int k = 0; s.thr && k < s.out_c * s.n_thr; k++)
-            m = std::max(m, std::llabs((long long)s.thr[k]));
-        l.max_abs_thr = m;
-        if (s.rq_mul) {
-            long long mm = 0, ma = 0;
-            for (int c = 0; c < s.out_c; c++) {
-                mm = std::max(mm, s.rq_mul[c] == INT64_MIN ? INT64_MAX : std::llabs(s.rq_mul[c]));
-                ma = std::max(ma, s.rq_add[c] == INT64_MIN ? INT64_MAX : std::llabs(s.rq_add[c]));
-            }
-            l.max_abs_mul = mm;
-            l.max_abs_add = ma;
-        }
-        l.rq_not_pow2_ch = -1;
-        for (int c = 0; s.res && s.rq_mul && c < s.out_c; c++) {
-            nn_rq_shift f;
-            if (!nn_qnn_rq_shift_form(s.rq_mul[c], s.rq_add[c], s.rq_shift, &f)) {
-                if (l.rq_not_pow2_ch < 0) {
-                    l.rq_not_pow2_ch = c;
-                    l.rq_not_pow2_mul = s.rq_mul[c];
-                }
-                continue;
-            }
-            l.rq_lshift = std::max(l.rq_lshift, f.lshift);
-            l.rq_rshift = std::max(l.rq_rshift, f.rshift);
-            l.rq_max_abs_off = std::max(l.rq_max_abs_off, (long long)std::llabs(f.off));
-        }
-    }
-}
-
 }  // namespace
 
 // Images the golden model may run ahead of the clocked model.
@@ -232,14 +144,15 @@ struct sim {
 };
 
 extern "C" enum sim_status sim_open(struct sim **out, const struct nn_qnn *q,
-                                    const struct cm_hw *hw, struct sim_error *err)
+                                    const struct cm_design *d, const struct cm_net *net,
+                                    struct sim_error *err)
 {
-    return sim_open_opts(out, q, hw, nullptr, err);
+    return sim_open_opts(out, q, d, net, nullptr, err);
 }
 
 extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *q,
-                                         const struct cm_hw *hw, const struct sim_options *opts,
-                                         struct sim_error *err)
+                                         const struct cm_design *d, const struct cm_net *net,
+                                         const struct sim_options *opts, struct sim_error *err)
 {
     *out = nullptr;
     if (g_open)
@@ -250,27 +163,20 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         return fail(err, SIM_ERR_ARG, "%s", nerr.msg);
     if (q->n_layers > CM_MAX_LAYERS)
         return fail(err, SIM_ERR_ARG, "%d layers (at most %d)", q->n_layers, CM_MAX_LAYERS);
+    if (net->n_layers != q->n_layers || d->n_layers != q->n_layers)
+        return fail(err, SIM_ERR_ARG, "the design (%d layers) and network (%d) are not the "
+                    "model's (%d layers)", d->n_layers, net->n_layers, q->n_layers);
     sim *s = new (std::nothrow) sim;
     if (!s)
         return fail(err, SIM_ERR_NOMEM, "out of memory for the simulator");
-    s->design = new (std::nothrow) cm_design;
+    s->design = new (std::nothrow) cm_design(*d);  // the caller's, evaluated for net
     if (!s->design) {
         delete s;
         return fail(err, SIM_ERR_NOMEM, "out of memory for the design");
     }
-    net_from_qnn(*q, s->net, s->layers);
-    // the caller's cell library: the design's leakage, its clock at fmax and
-    // the energy of its toggles all come from the same one
-    cm_lib deflib;
-    const cm_lib *lib = opts && opts->lib ? opts->lib : (cm_lib_default(&deflib), &deflib);
-    cm_error cerr{};
-    cm_status cst = cm_design_eval(s->design, hw, lib, &s->net, &cerr);
-    if (cst != CM_OK) {
-        sim_status st = cst == CM_ERR_INFEASIBLE ? SIM_ERR_INFEASIBLE : SIM_ERR_ARG;
-        delete s->design;
-        delete s;
-        return fail(err, st, "%s%s", cst == CM_ERR_INFEASIBLE ? "infeasible: " : "", cerr.msg);
-    }
+    s->layers.assign(net->layers, net->layers + net->n_layers);
+    s->net = *net;
+    s->net.layers = s->layers.data();
     char msg[256];
     if (!lsim::program_build(s->prog, *q, s->design->hw, s->net, msg, sizeof msg)) {
         delete s->design;

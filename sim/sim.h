@@ -2,9 +2,11 @@
  * (docs/accelerator.md), reached from C through these extern "C" functions
  * (cli/ stays C11; the modules are C++17 in sim/accel.{h,cpp}).
  *
+ *     sw_net_from_qnn(&model, &net, layers);           // the one bridge (sweeps/costnet.h)
+ *     cm_design_eval(&d, &hw, &lib, &net, &cerr);      // infeasible: cerr.msg says why
  *     struct sim *s;
  *     struct sim_error err;
- *     if (sim_open(&s, &model, &hw, &err) != SIM_OK) ... err.msg (infeasible: why)
+ *     if (sim_open(&s, &model, &d, &net, &err) != SIM_OK) ... err.msg
  *     sim_run(s, pixels, n, pred, matched, &err);      // may be called again
  *     const struct sim_stats *st = sim_stats(s);       // summed over every run
  *     sim_close(s);
@@ -102,23 +104,21 @@ struct sim_options {
     int vcd_images;        /* how many images it covers (0: 1) */
     double max_mem_gib;    /* the golden model's workspace limit (<= 0: the default
                               NN_INFER_MAX_MEM_GIB); over it is SIM_ERR_LIMIT */
-    const struct cm_lib *lib; /* the cell library the design is evaluated with (the
-                              hw.ini's tech; NULL: the built-in generic45): its
-                              leakage, cell delays (fmax) and areas; price the
-                              toggles with the same one (cm_energy_activity) */
 };
 
-/* Checks that hw can hold q (cm_design_eval's feasibility rules, with the
- * built-in cell library; sim_open_opts: the options' library) and configures
- * the model. hw is as read from a
- * hw.ini (`auto` values allowed); the resolved design is sim_design(s). */
-enum sim_status sim_open(struct sim **out, const struct nn_qnn *q, const struct cm_hw *hw,
-                         struct sim_error *err);
+/* Configures the model to run q on the design d, which cm_design_eval
+ * evaluated for net, q as the cost models see it (sw_net_from_qnn): the
+ * caller's hardware, cell library and network, copied (the design's cycles,
+ * energy and clock are the ones the simulation is checked against and
+ * prices its toggles with). SIM_ERR_ARG when they are not q's. */
+enum sim_status sim_open(struct sim **out, const struct nn_qnn *q, const struct cm_design *d,
+                         const struct cm_net *net, struct sim_error *err);
 /* sim_open with options. Any simulation of a process may write a VCD (its
  * time stamps continue from the previous simulations' simulated time);
  * SIM_ERR_IO if the file cannot be created. */
-enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *q, const struct cm_hw *hw,
-                              const struct sim_options *opts, struct sim_error *err);
+enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *q, const struct cm_design *d,
+                              const struct cm_net *net, const struct sim_options *opts,
+                              struct sim_error *err);
 /* Simulates n images, pixels [n][in_h][in_w][in_c]. pred [n] and matched [n]
  * (1: every output equal to the golden model's) may be NULL. Mismatches are
  * results, not errors: see sim_stats. */

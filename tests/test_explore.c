@@ -19,7 +19,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "nn/model.h"
 #include "sweeps/explore.h"
 #include "sweeps/pareto.h"
@@ -131,7 +131,7 @@ static int fixture_init(struct fixture *fx, const char *text)
     nn_model_config_default(&cfg);
     cfg.max_batch = 2;
     char name[256], msg[1024];
-    if (cli_net_load(NULL, "res11-or", 0.25f, &cfg, &fx->net, &fx->layers, name, sizeof name,
+    if (sw_net_load(NULL, "res11-or", 0.25f, &cfg, &fx->net, &fx->layers, name, sizeof name,
                      msg, sizeof msg) != 0) {
         TU_CHECK(0, "res11-or: %s", msg);
         return -1;

@@ -6,7 +6,7 @@
  * an infeasible design. Tolerance: none (exact). */
 #include <string.h>
 
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "costmodels/design.h"
 #include "costmodels/memo.h"
 #include "nn/model.h"
@@ -18,7 +18,7 @@ static int load_net(const char *arch, struct cm_net *net, struct cm_layer **laye
     nn_model_config_default(&cfg);
     cfg.max_batch = 2;
     char name[256], msg[1024];
-    int rc = cli_net_load(NULL, arch, 0.25f, &cfg, net, layers, name, sizeof name, msg,
+    int rc = sw_net_load(NULL, arch, 0.25f, &cfg, net, layers, name, sizeof name, msg,
                           sizeof msg);
     if (rc != 0)
         fprintf(stderr, "%s: %s\n", arch, msg);

@@ -28,6 +28,7 @@
 #include "sim/sim.h"
 #include "sim_fixture.h"
 #include "testutil.h"
+#include "sim_open.h"
 
 enum family { FAM_NONE, FAM_OR, FAM_MUX, FAM_ADD, N_FAM };
 
@@ -148,7 +149,7 @@ static void cosim(const struct nn_qnn *m, const struct cm_hw *hw, uint64_t *rng,
 {
     struct sim *s;
     struct sim_error err;
-    enum sim_status st = sim_open(&s, m, hw, &err);
+    enum sim_status st = test_sim_open(&s, m, hw, NULL, &err);
     TU_CHECK(st == SIM_OK, "%s: sim_open: %s", what, err.msg);
     if (st != SIM_OK)
         return;
@@ -211,7 +212,7 @@ static void scoreboard_catches(uint64_t *rng)
     random_hw(&hw, rng, &m);
     struct sim *s;
     struct sim_error err;
-    TU_CHECK(sim_open(&s, &m, &hw, &err) == SIM_OK, "scoreboard: sim_open: %s", err.msg);
+    TU_CHECK(test_sim_open(&s, &m, &hw, NULL, &err) == SIM_OK, "scoreboard: sim_open: %s", err.msg);
     sim_set_reference(s, &ref);
     uint8_t px[25] = {0};
     int matched = 1;
@@ -227,7 +228,7 @@ static void scoreboard_catches(uint64_t *rng)
 
     /* an accumulator too narrow for the network is refused with the reason */
     hw.acc_bits = 4;
-    enum sim_status st = sim_open(&s, &m, &hw, &err);
+    enum sim_status st = test_sim_open(&s, &m, &hw, NULL, &err);
     TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "acc_bits"),
              "infeasible design: status %d, message '%s'", (int)st, err.msg);
     if (st == SIM_OK)
@@ -370,7 +371,7 @@ static void xnor_designs(uint64_t *rng, int n_nets)
             h.pe = k ? CM_PE_BITPLANE : CM_PE_XNOR;
             struct sim *s = NULL;
             struct sim_error err;
-            TU_CHECK(sim_open(&s, &m, &h, &err) == SIM_OK, "%s: sim_open: %s", what, err.msg);
+            TU_CHECK(test_sim_open(&s, &m, &h, NULL, &err) == SIM_OK, "%s: sim_open: %s", what, err.msg);
             if (!s)
                 continue;
             nand2[k] = sim_design(s)->logic_nand2;
@@ -405,7 +406,7 @@ static void xnor_designs(uint64_t *rng, int n_nets)
     hw.pe = CM_PE_XNOR;
     struct sim *s = NULL;
     struct sim_error err;
-    enum sim_status st = sim_open(&s, &m, &hw, &err);
+    enum sim_status st = test_sim_open(&s, &m, &hw, NULL, &err);
     TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "layer 1") &&
                  strstr(err.msg, "pe = xnor runs binary weight planes only"),
              "a ternary layer on an XNOR PE: %d %s", (int)st, st == SIM_OK ? "" : err.msg);
@@ -465,7 +466,7 @@ static void vcd_later(uint64_t *rng)
         struct sim_options o = {.vcd_path = path, .vcd_images = 1};
         struct sim *s;
         struct sim_error err;
-        enum sim_status st = sim_open_opts(&s, &m, &hw, &o, &err);
+        enum sim_status st = test_sim_open(&s, &m, &hw, &o, &err);
         TU_CHECK(st == SIM_OK, "vcd %d: sim_open_opts: %s", k, err.msg);
         if (st != SIM_OK)
             continue;

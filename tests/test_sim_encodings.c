@@ -34,6 +34,7 @@
 #include "nn/model.h"
 #include "sim/sim.h"
 #include "tests/testutil.h"
+#include "sim_open.h"
 
 #define SIDE 12
 #define N_IMG 3
@@ -151,7 +152,7 @@ static int cosim(const struct nn_qnn *q, const struct cm_hw *hw, const uint8_t *
 {
     struct sim *s;
     struct sim_error err;
-    if (sim_open(&s, q, hw, &err) != SIM_OK) {
+    if (test_sim_open(&s, q, hw, NULL, &err) != SIM_OK) {
         TU_CHECK(0, "%s: sim_open: %s", what, err.msg);
         return 0;
     }

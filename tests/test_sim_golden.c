@@ -24,6 +24,7 @@
 #include "qnn_fixture.h"
 #include "sim/sim.h"
 #include "testutil.h"
+#include "sim_open.h"
 
 #define N_IMAGES 4
 
@@ -81,7 +82,7 @@ static int report(char *buf, size_t size)
         px[i] = (uint8_t)rng_int(&rng, 0, 255);
     struct sim *s;
     struct sim_error err;
-    if (sim_open(&s, &m, &hw, &err) != SIM_OK) {
+    if (test_sim_open(&s, &m, &hw, NULL, &err) != SIM_OK) {
         fprintf(stderr, "sim_open: %s\n", err.msg);
         nn_qnn_free(&m);
         return -1;

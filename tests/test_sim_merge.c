@@ -20,6 +20,7 @@
 #include "sim/sim.h"
 #include "sim_fixture.h"
 #include "testutil.h"
+#include "sim_open.h"
 
 /* floor(a / 2^s) by division, not by shifting (independent of nn/). */
 static int64_t ref_floor_div(int64_t a, int s)
@@ -170,7 +171,7 @@ static void cosim(const struct nn_qnn *m, const struct cm_hw *hw, uint64_t *rng,
 {
     struct sim *s;
     struct sim_error err;
-    enum sim_status st = sim_open(&s, m, hw, &err);
+    enum sim_status st = test_sim_open(&s, m, hw, NULL, &err);
     TU_CHECK(st == SIM_OK, "%s: sim_open: %s", what, err.msg);
     if (st != SIM_OK)
         return;
@@ -219,7 +220,7 @@ static void narrow_and_derive(uint64_t *rng, int nets)
 
         struct sim *s;
         struct sim_error err;
-        if (sim_open(&s, &m, &hw, &err) == SIM_OK) {
+        if (test_sim_open(&s, &m, &hw, NULL, &err) == SIM_OK) {
             const struct cm_design *d = sim_design(s);
             TU_CHECK(d->hw.rq_mul_bits == rq && d->hw.score_mul_bits == sc,
                      "%s: auto widths %d (requantizer) and %d (scores), want %d and %d", what,
@@ -234,7 +235,7 @@ static void narrow_and_derive(uint64_t *rng, int nets)
         if (rq > 2) {
             struct cm_hw narrow = hw;
             narrow.rq_mul_bits = rq - 1;
-            TU_CHECK(sim_open(&s, &m, &narrow, &err) == SIM_ERR_INFEASIBLE &&
+            TU_CHECK(test_sim_open(&s, &m, &narrow, NULL, &err) == SIM_ERR_INFEASIBLE &&
                          strstr(err.msg, "rq_mul_bits"),
                      "%s: rq_mul_bits = %d accepted (the constants need %d): %s", what, rq - 1,
                      rq, err.msg);
@@ -278,7 +279,7 @@ static void parts(uint64_t *rng)
         struct sim_error err;
         struct cm_hw h = hw;
         h.rq_mul_bits = w ? 40 : 0;
-        if (sim_open(&s, &m, &h, &err) != SIM_OK) {
+        if (test_sim_open(&s, &m, &h, NULL, &err) != SIM_OK) {
             TU_CHECK(0, "parts: sim_open: %s", err.msg);
             continue;
         }
@@ -368,7 +369,7 @@ static void shift_requant(uint64_t *rng, int nets)
         hw.requant = CM_RQ_SHIFT;
         struct sim *s;
         struct sim_error err;
-        if (sim_open(&s, &m, &hw, &err) != SIM_OK) {
+        if (test_sim_open(&s, &m, &hw, NULL, &err) != SIM_OK) {
             TU_CHECK(0, "%s: sim_open: %s", what, err.msg);
             nn_qnn_free(&m);
             continue;
@@ -379,7 +380,7 @@ static void shift_requant(uint64_t *rng, int nets)
         ran++;
         struct cm_hw mul = hw;
         mul.requant = CM_RQ_MUL;
-        if (sim_open(&s, &m, &mul, &err) == SIM_OK) {
+        if (test_sim_open(&s, &m, &mul, NULL, &err) == SIM_OK) {
             const double mul_rq = sim_design(s)->merge.part_nand2[CM_MP_REQUANT];
             TU_CHECK(shift_rq < mul_rq, "%s: shift requantizer %.1f NAND2 eq, multiplier "
                      "(%d bits) %.1f", what, shift_rq, sim_design(s)->hw.rq_mul_bits, mul_rq);
@@ -391,7 +392,7 @@ static void shift_requant(uint64_t *rng, int nets)
                 m.layers[i].rq_mul[0] = 3;
                 break;
             }
-        enum sim_status st = sim_open(&s, &m, &hw, &err);
+        enum sim_status st = test_sim_open(&s, &m, &hw, NULL, &err);
         TU_CHECK(st == SIM_ERR_INFEASIBLE && strstr(err.msg, "not +-2^e") &&
                      strstr(err.msg, "requant = shift"),
                  "%s: a multiplier of 3 on requant = shift gave status %d: %s", what, (int)st,

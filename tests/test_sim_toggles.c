@@ -66,6 +66,7 @@
 #include "sim/sim.h"
 #include "sim_fixture.h"
 #include "testutil.h"
+#include "sim_open.h"
 
 #define MAXR 24        /* pe_rows here */
 #define MAXL 160       /* lanes here */
@@ -495,7 +496,7 @@ static void compare(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_
 {
     struct sim *s;
     struct sim_error err;
-    enum sim_status st = sim_open(&s, m, hw, &err);
+    enum sim_status st = test_sim_open(&s, m, hw, NULL, &err);
     TU_CHECK(st == SIM_OK, "%s: sim_open: %s", what, err.msg);
     if (st != SIM_OK)
         return;
@@ -668,7 +669,7 @@ int main(void)
         memset(px, 0, sizeof px);
         struct sim *s;
         struct sim_error err;
-        if (sim_open(&s, &m, &hw, &err) == SIM_OK) {
+        if (test_sim_open(&s, &m, &hw, NULL, &err) == SIM_OK) {
             sim_run(s, px, 1, NULL, NULL, &err);
             const struct sim_stats *st = sim_stats(s);
             TU_CHECK(st->layer[0].toggles[CM_U_ARRAY] == 0 &&

@@ -1,10 +1,10 @@
-/* tests/fuzz/fuzz_hw.c: the hw.ini reader (cli_hw_load, with the cell
+/* tests/fuzz/fuzz_hw.c: the hw.ini reader (sw_hw_load, with the cell
  * library it names), then the design evaluated on a small fixed network:
  * a 3x3 binary conv of a 12x12 image to 8 channels, pooled, with an OR
  * merge, and a dense layer to 10 classes. */
 #include "tests/fuzz/fuzz.h"
 
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
 #include "costmodels/design.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     struct cm_hw hw;
     struct cm_lib lib;
     char msg[1024];
-    if (cli_hw_load(fuzz_file("hw.ini", data, n), &hw, &lib, msg, sizeof msg) != 0)
+    if (sw_hw_load(fuzz_file("hw.ini", data, n), &hw, &lib, msg, sizeof msg) != 0)
         return 0;
     struct cm_layer layers[2] = {
         {.op = CM_OP_CONV, .in_h = 12, .in_w = 12, .in_c = 1, .out_h = 12, .out_w = 12,

@@ -1,6 +1,8 @@
-/* cli/costnet.c: hw.ini and cell-library loading, and the cost models' view
+/* sweeps/costnet.c: hw.ini and cell-library loading, and the cost models' view
  * of a network (costnet.h). */
-#include "cli/costnet.h"
+#include "sweeps/costnet.h"
+
+#include "costmodels/design.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -8,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "sweeps/spec.h"
 
 /* inih's handler state: the first error, and the keys seen (duplicates are
@@ -50,7 +51,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-int cli_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *msg, size_t size)
+int sw_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *msg, size_t size)
 {
     cm_hw_defaults(hw);
     if (path) {
@@ -137,7 +138,7 @@ static int weights_pow2(const struct nn_qnn_layer *s)
     return 1;
 }
 
-void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer *layers)
+void sw_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer *layers)
 {
     memset(net, 0, sizeof *net);
     net->n_layers = q->n_layers;
@@ -199,7 +200,7 @@ void cli_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_laye
     }
 }
 
-int cli_net_load(const char *model_path, const char *arch_text, float width,
+int sw_net_load(const char *model_path, const char *arch_text, float width,
                  const struct nn_model_config *cfg, struct cm_net *net, struct cm_layer **layers,
                  char *name, size_t name_size, char *msg, size_t size)
 {
@@ -238,8 +239,28 @@ int cli_net_load(const char *model_path, const char *arch_text, float width,
         snprintf(msg, size, "out of memory");
         return 1;
     }
-    cli_net_from_qnn(&q, net, *layers);
+    sw_net_from_qnn(&q, net, *layers);
     net->has_consts = model_path != NULL;
     nn_qnn_free(&q);
     return 0;
+}
+
+int sw_design_for_qnn(const struct nn_qnn *q, const struct cm_hw *hw, const struct cm_lib *lib,
+                      struct cm_design *d, struct cm_net *net, struct cm_layer **layers,
+                      char *msg, size_t size)
+{
+    *layers = calloc((size_t)(q->n_layers > 0 ? q->n_layers : 1), sizeof **layers);
+    if (!*layers) {
+        snprintf(msg, size, "out of memory");
+        return 1;
+    }
+    sw_net_from_qnn(q, net, *layers);
+    struct cm_error err;
+    enum cm_status st = cm_design_eval(d, hw, lib, net, &err);
+    if (st == CM_OK)
+        return 0;
+    snprintf(msg, size, "%s%s", st == CM_ERR_INFEASIBLE ? "infeasible: " : "", err.msg);
+    free(*layers);
+    *layers = NULL;
+    return st == CM_ERR_NOMEM ? 1 : 2;
 }

@@ -2,45 +2,18 @@
 #include "reports/explore.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "reports/escape.h"
 #include "reports/gnuplot.h"
-
-/* The exploration store's application id (sweeps/explore_store.h). */
-enum { XSTORE_APP_ID = 0x6c717865 };
-
-static int open_ro(const char *path, sqlite3 **db)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return -1;
-    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(*db);
-        *db = NULL;
-        return -1;
-    }
-    sqlite3_busy_timeout(*db, 60000);
-    return 0;
-}
+#include "sweeps/explore_store.h"
 
 int rp_explore_is_store(const char *path)
 {
-    sqlite3 *db;
-    if (open_ro(path, &db) != 0)
-        return 0;
-    sqlite3_stmt *q;
-    int app = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            app = sqlite3_column_int(q, 0);
-        sqlite3_finalize(q);
-    }
-    sqlite3_close(db);
-    return app == XSTORE_APP_ID;
+    return sw_xstore_is(path);
 }
 
 static const char script[] =
@@ -78,66 +51,48 @@ enum rp_status rp_explore_write(const char *store, long long run, const char *ou
                                 struct rp_error *err)
 {
     memset(s, 0, sizeof *s);
-    sqlite3 *db;
-    if (open_ro(store, &db) != 0)
-        return rp_fail(err, RP_ERR_STORE, "%s: cannot open the exploration store", store);
+    struct sw_xdesign *ds = NULL;
+    int n = 0;
+    struct sw_error se;
+    enum sw_status ss = sw_xstore_read(store, run, &s->run, s->method, &ds, &n, &se);
+    if (ss != SW_OK)
+        return rp_fail(err, ss == SW_ERR_NOMEM ? RP_ERR_NOMEM : RP_ERR_STORE, "%s", se.msg);
     enum rp_status st = RP_OK;
-    sqlite3_stmt *q = NULL;
-    const char *sql = run > 0 ? "SELECT run, method, front FROM runs WHERE run = ?"
-                              : "SELECT run, method, front FROM runs ORDER BY run DESC LIMIT 1";
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-        st = rp_fail(err, RP_ERR_STORE, "%s: not an exploration store of this version: %s",
-                     store, sqlite3_errmsg(db));
-        goto done;
-    }
-    if (run > 0)
-        sqlite3_bind_int64(q, 1, run);
-    if (sqlite3_step(q) != SQLITE_ROW) {
-        st = rp_fail(err, RP_ERR_STORE, "%s: no run %lld", store, run);
-        goto done;
-    }
-    s->run = sqlite3_column_int64(q, 0);
-    snprintf(s->method, sizeof s->method, "%s", (const char *)sqlite3_column_text(q, 1));
-    sqlite3_finalize(q);
-    q = NULL;
+    char path[4200];
+    FILE *f = NULL;
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
         st = rp_fail(err, RP_ERR_IO, "%s: cannot create: %s", out_dir, strerror(errno));
         goto done;
     }
-    char path[4200];
     snprintf(path, sizeof path, "%s/explore.csv", out_dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
+    if (!(f = fopen(path, "w"))) {
         st = rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto done;
     }
-    if (sqlite3_prepare_v2(db, "SELECT design, on_front, gates_nand2, energy_pj, latency_us,"
-                           " area_um2, point FROM designs WHERE run = ? AND feasible"
-                           " ORDER BY design", -1, &q, NULL) != SQLITE_OK) {
-        fclose(f);
-        st = rp_fail(err, RP_ERR_STORE, "%s: %s", store, sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_bind_int64(q, 1, s->run);
     fprintf(f, "design,on_front,gates_nand2,energy_nj,latency_us,area_mm2,point\n");
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        const int front = sqlite3_column_int(q, 1);
-        fprintf(f, "%lld,%d,%.17g,%.17g,%.17g,%.17g,", (long long)sqlite3_column_int64(q, 0),
-                front, sqlite3_column_double(q, 2), sqlite3_column_double(q, 3) * 1e-3,
-                sqlite3_column_double(q, 4), sqlite3_column_double(q, 5) * 1e-6);
-        const unsigned char *pt = sqlite3_column_text(q, 6);
-        rp_csv_text(f, pt ? (const char *)pt : "");
+    for (int i = 0; i < n; i++) {
+        const struct sw_xdesign *x = &ds[i];
+        fprintf(f, "%lld,%d,", x->design, x->on_front);
+        const double v[] = {x->gates_nand2, x->energy_pj * 1e-3, x->latency_us,
+                            x->area_um2 * 1e-6};
+        for (int k = 0; k < 4; k++) {
+            rp_csv_num(f, v[k]);
+            fputc(',', f);
+        }
+        rp_csv_text(f, x->point);
         fputc('\n', f);
         s->designs++;
-        s->front += front;
+        s->front += x->on_front;
     }
-    if (ferror(f) | (fclose(f) != 0)) {
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    f = NULL;
+    if (bad) {
         st = rp_fail(err, RP_ERR_IO, "%s: cannot write", path);
         goto done;
     }
     snprintf(path, sizeof path, "%s/explore.gp", out_dir);
-    f = fopen(path, "w");
-    if (!f) {
+    if (!(f = fopen(path, "w"))) {
         st = rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         goto done;
     }
@@ -147,7 +102,10 @@ enum rp_status rp_explore_write(const char *store, long long run, const char *ou
             "# `gnuplot explore.gp` in this folder to redraw explore.png and explore.svg.\n",
             s->run, s->method);
     fputs(script, f);
-    if (ferror(f) | (fclose(f) != 0)) {
+    bad = ferror(f);
+    bad |= fclose(f) != 0;
+    f = NULL;
+    if (bad) {
         st = rp_fail(err, RP_ERR_IO, "%s: cannot write", path);
         goto done;
     }
@@ -157,7 +115,6 @@ enum rp_status rp_explore_write(const char *store, long long run, const char *ou
     if ((st = rp_gnuplot_check(gnuplot, err)) == RP_OK)
         st = rp_gnuplot_run(gnuplot, out_dir, scripts, 1, err);
 done:
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    free(ds);
     return st;
 }

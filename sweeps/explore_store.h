@@ -47,4 +47,23 @@ enum sw_status sw_xstore_put(const char *path, const struct sw_xrun *r,
                              const struct sw_explorer *ex, const unsigned char *on_front,
                              int keep_all, long long *run_id, struct sw_error *err);
 
+/* The store's one reader (sweeps/xstore_read.c). */
+/* 1 when path is an SQLite file with the exploration store's application
+ * id, else 0 (also for a file that cannot be read). */
+int sw_xstore_is(const char *path);
+/* One stored feasible design of a run. */
+struct sw_xdesign {
+    long long design;
+    int on_front;
+    double gates_nand2, energy_pj, latency_us, area_um2;
+    char point[512];          /* its hw.ini values, as stored */
+};
+/* Run run (<= 0: the last one) of the store at path: its row and method,
+ * and its feasible designs ordered by number (*designs malloc'ed: free).
+ * SW_ERR_FORMAT for a missing run or a file that is not an exploration
+ * store of this version. */
+enum sw_status sw_xstore_read(const char *path, long long run, long long *run_id,
+                              char method[16], struct sw_xdesign **designs, int *n,
+                              struct sw_error *err);
+
 #endif

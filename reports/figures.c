@@ -301,10 +301,22 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
     rp_gp_quote(g.gp, objs[k].xlabel);
     fprintf(g.gp, "\n    set ylabel \"test accuracy of the integer model, %%\"\n"
                   "    set grid\n    set key outside right top\n");
+    /* an axis over a span of a few percent would draw noise as a trade-off
+     * (under 10 %) it starts at 0 instead, and the caption says why */
+    const int narrow = lo > 0 && hi - lo < 0.1 * hi;
     if (lo > 0 && hi / lo > 20)
         fprintf(g.gp, "    set logscale x\n");
+    else if (narrow)
+        fprintf(g.gp, "    set xrange [0:%.17g]\n"
+                      "    set offsets 0, 0, graph 0.08, graph 0.08\n", 1.1 * hi);
     else
         fprintf(g.gp, "    set offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08\n");
+    if (narrow) {
+        size_t len = strlen(g.meta->caption);
+        snprintf(g.meta->caption + len, sizeof g.meta->caption - len,
+                 " The points' %s differ by %.2g %% at most, so its axis starts at 0.",
+                 objs[k].what, 100.0 * (hi - lo) / hi);
+    }
     const char *kinds[16];
     int nk = merge_kinds(d, kinds, 16);
     fprintf(g.gp, "    plot \\\n");

@@ -104,6 +104,10 @@ bad = [c for r in rows[1:] for c in r if c and c[0] in "-0123456789" and
 assert not bad, "not in shortest form: %s" % bad[:5]
 EOF2
 check "points.csv: no duplicate column, numbers in their shortest round-trip form" $?
+# an axis over a span of a few percent starts at 0 and says so (the three
+# points' latencies differ by far less)
+grep -q '^    set xrange \[0:' r1/acc_latency.gp && grep -q 'so its axis starts at 0' r1/index.html
+check "the latency axis starts at 0, the caption says why" $?
 grep -q 'accuracy (sim, on N test images)' r1/index.html && grep -qE '[0-9.]+% on [0-9]+' r1/index.html
 check "index.html: the simulated accuracy says how many images it covers" $?
 check "the Pareto front is marked in the accuracy-vs-gates CSV" \

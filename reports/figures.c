@@ -301,8 +301,9 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
     rp_gp_quote(g.gp, objs[k].xlabel);
     fprintf(g.gp, "\n    set ylabel \"test accuracy of the integer model, %%\"\n"
                   "    set grid\n    set key outside right top\n");
-    /* an axis over a span of a few percent would draw noise as a trade-off
-     * (under 10 %) it starts at 0 instead, and the caption says why */
+    /* an axis over a span of a few percent (under 10 %) would draw a small
+     * difference as a trade-off: it starts at 0 instead, and the caption
+     * says why */
     const int narrow = lo > 0 && hi - lo < 0.1 * hi;
     if (lo > 0 && hi / lo > 20)
         fprintf(g.gp, "    set logscale x\n");

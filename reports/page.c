@@ -11,9 +11,19 @@
 
 #include "reports/escape.h"
 
+/* A heading of the page, for its table of contents. */
+struct toc_entry {
+    int level;
+    char id[64], text[256];
+};
+
 struct out {
     FILE *f;
     int md;         /* 1: Markdown, 0: HTML */
+    /* the page's headings: recorded by a first pass (toc_record), listed
+     * under the title by the second (toc) */
+    struct toc_entry *toc;
+    int n_toc, toc_record;
 };
 
 static void text(const struct out *o, const char *s)
@@ -26,6 +36,13 @@ static void text(const struct out *o, const char *s)
 
 static void heading(const struct out *o, int level, const char *s, const char *id)
 {
+    if (o->toc_record && id && level >= 2 && level <= 3 && o->n_toc < 512) {
+        struct out *w = (struct out *)o;  /* the recording pass's own list */
+        struct toc_entry *e = &w->toc[w->n_toc++];
+        e->level = level;
+        snprintf(e->id, sizeof e->id, "%s", id);
+        snprintf(e->text, sizeof e->text, "%s", s);
+    }
     if (o->md) {
         fprintf(o->f, "\n%.*s ", level, "######");
         text(o, s);
@@ -464,6 +481,23 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
     /* summary */
     snprintf(buf, sizeof buf, "Sweep %s: report", d->sweep[0] ? d->sweep : "(unnamed)");
     heading(o, 1, buf, NULL);
+    if (!o->toc_record && o->n_toc > 0) {  /* contents: the sections and each merge kind */
+        fputs(o->md ? "Contents:\n\n" : "<nav id=\"contents\"><p>Contents</p>\n<ul>\n", o->f);
+        for (int i = 0; i < o->n_toc; i++) {
+            const struct toc_entry *e = &o->toc[i];
+            if (o->md) {
+                fprintf(o->f, "%s- ", e->level == 3 ? "  " : "");
+                text(o, e->text);
+                fputc('\n', o->f);
+            } else {
+                fprintf(o->f, "<li%s><a href=\"#%s\">", e->level == 3 ? " class=\"sub\"" : "",
+                        e->id);
+                text(o, e->text);
+                fputs("</a></li>\n", o->f);
+            }
+        }
+        fputs(o->md ? "\n" : "</ul></nav>\n", o->f);
+    }
     para_begin(o);
     snprintf(buf, sizeof buf,
              "%d points: %d done, %d failed. Result store %s%s%s%s. Every figure is a PNG (shown) "
@@ -593,21 +627,42 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
     }
     heading(o, 2, "Each point: training and weights", "points");
     para_begin(o);
-    text(o, "Per done point: training curves, step sizes and level shares per layer (from its "
-            "training log), and the histogram of its integer weight codes (from its .qnn).");
+    text(o, "Per done point, grouped by merge kind: training curves, step sizes and level "
+            "shares per layer (from its training log), and the histogram of its integer weight "
+            "codes (from the codes.csv its sweep point wrote from its .qnn).");
     para_end(o);
-    for (int i = 0; i < d->n; i++) {
-        const struct rp_point *p = &d->pts[i];
-        int any = 0;
-        for (int j = 0; j < r->n_figs; j++)
-            any |= r->figs[j].point == i;
-        if (!any)
-            continue;
-        snprintf(buf, sizeof buf, "%s %s (%s)", p->merge, p->label, p->key);
-        heading(o, 3, buf, NULL);
-        for (int j = 0; j < r->n_figs; j++)
-            if (r->figs[j].point == i)
-                figure(o, &r->figs[j]);
+    /* grouped by merge kind, in the order the kinds first appear */
+    const char *kinds[64];
+    int nk = 0;
+    for (int i = 0; i < d->n && nk < 64; i++) {
+        int seen = 0;
+        for (int k = 0; k < nk; k++)
+            seen |= strcmp(kinds[k], d->pts[i].merge) == 0;
+        if (!seen)
+            kinds[nk++] = d->pts[i].merge;
+    }
+    for (int k = 0; k < nk; k++) {
+        int header = 0;
+        for (int i = 0; i < d->n; i++) {
+            const struct rp_point *p = &d->pts[i];
+            int any = 0;
+            for (int j = 0; j < r->n_figs; j++)
+                any |= r->figs[j].point == i;
+            if (!any || strcmp(p->merge, kinds[k]) != 0)
+                continue;
+            if (!header) {
+                char id[32];
+                snprintf(id, sizeof id, "points-%d", k + 1);
+                snprintf(buf, sizeof buf, "Merge: %s", kinds[k]);
+                heading(o, 3, buf, id);
+                header = 1;
+            }
+            snprintf(buf, sizeof buf, "%s %s (%s)", p->merge, p->label, p->key);
+            heading(o, 4, buf, NULL);
+            for (int j = 0; j < r->n_figs; j++)
+                if (r->figs[j].point == i)
+                    figure(o, &r->figs[j]);
+        }
     }
 
     /* notes */
@@ -667,6 +722,7 @@ static const char html_head[] =
     "figcaption { max-width: 900px; font-size: 0.9em; }\n"
     ".files { white-space: nowrap; }\n"
     "pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; }\n"
+    "nav ul { margin: 0 0 1em; } nav li.sub { margin-left: 1.5em; }\n"
     "</style>\n"
     /* For automated checks (tests/cli_report.sh): once every image has
      * loaded or failed, <body> says how many there are and how many loaded. */
@@ -692,7 +748,17 @@ static enum rp_status write_file(const struct rp_report *r, const struct rp_opti
     FILE *f = fopen(path, "w");
     if (!f)
         return rp_fail(err, RP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    struct out o = {f, md};
+    /* a first pass into nothing records the headings for the contents */
+    struct out o = {f, md, calloc(512, sizeof(struct toc_entry)), 0, 1};
+    FILE *null = fopen("/dev/null", "w");
+    if (o.toc && null) {
+        o.f = null;
+        write_page(r, opt, &o);
+        o.f = f;
+    }
+    if (null)
+        fclose(null);
+    o.toc_record = 0;
     if (!md) {
         char title[256];
         snprintf(title, sizeof title, "logiq report: %s", r->data.sweep);
@@ -702,6 +768,7 @@ static enum rp_status write_file(const struct rp_report *r, const struct rp_opti
     } else
         fprintf(f, "<!-- written by `logiq report`; figures beside this file -->\n");
     int bad = write_page(r, opt, &o) != 0;
+    free(o.toc);
     if (!md)
         fputs("</body>\n</html>\n", f);
     bad |= ferror(f);

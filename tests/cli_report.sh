@@ -104,6 +104,26 @@ bad = [c for r in rows[1:] for c in r if c and c[0] in "-0123456789" and
 assert not bad, "not in shortest form: %s" % bad[:5]
 EOF2
 check "points.csv: no duplicate column, numbers in their shortest round-trip form" $?
+# a table of contents whose every link has its target, the per-point
+# sections grouped by merge kind (one heading a kind, its points under it)
+python3 - r1/index.html <<'EOF2'
+import re, sys
+page = open(sys.argv[1]).read()
+nav = re.search(r'<nav id="contents">(.*?)</nav>', page, re.S)
+assert nav, "no contents"
+links = re.findall(r'href="#([^"]+)"', nav.group(1))
+ids = set(re.findall(r' id="([^"]+)"', page))
+missing = [l for l in links if l not in ids]
+assert not missing and "tradeoff" in links and "points" in links, (links, missing)
+kinds = re.findall(r'<h3 id="points-\d+">Merge: ([^<]+)</h3>', page)
+assert len(kinds) == len(set(kinds)) >= 2, kinds
+for k in kinds:  # each point heading sits under its kind's heading
+    part = page.split('>Merge: %s</h3>' % k, 1)[1].split('<h3', 1)[0]
+    heads = re.findall(r'<h4>([^<]+)</h4>', part)
+    assert heads and all(h.startswith(k + " ") for h in heads), (k, heads)
+EOF2
+check "index.html: contents with every link's target, per-point sections grouped by merge kind" $?
+
 # an axis over a span of a few percent starts at 0 and says so (the three
 # points' latencies differ by far less)
 grep -q '^    set xrange \[0:' r1/acc_latency.gp && grep -q 'so its axis starts at 0' r1/index.html

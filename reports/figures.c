@@ -796,6 +796,20 @@ static enum rp_status fig_train(struct rp_report *r, const char *dir, int pi,
 
 static void layer_list(char *buf, size_t size, const int *layer, int n);
 
+/* A colour for the i-th layer's series (0-based): 20 distinct ones (the
+ * tab20 palette, dark and light of each hue), so that a network of up to
+ * 20 layers never shows two alike (gnuplot's own cycle repeats after 8);
+ * beyond 20 the dash pattern tells them apart (layer_dash). */
+static const char *layer_rgb(int i)
+{
+    static const char *const tab20[] = {
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+        "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
+        "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"};
+    return tab20[i % 20];
+}
+static int layer_dash(int i) { return 1 + (i / 20) % 5; }
+
 /* Step sizes of one point's layers per epoch (HEQ paper Fig. 4, top). */
 static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
                                 const struct rp_trainlog *t, struct rp_error *err)
@@ -845,8 +859,9 @@ static enum rp_status fig_steps(struct rp_report *r, const char *dir, int pi,
         fprintf(g.gp, "    set xtics 1\n");
     fprintf(g.gp, "    set xrange [0.5:%d.5]\n    plot \\\n", t->n_rows);
     for (int i = 0; i < n; i++)
-        fprintf(g.gp, "        \"%s.csv\" skip 1 using 1:%d with linespoints lw 1.5 title "
-                      "\"layer %d\"%s\n", name, i + 2, layer[i], i + 1 < n ? ", \\" : "");
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using 1:%d with linespoints lw 1.5 lc rgb "
+                      "\"%s\" dt %d title \"layer %d\"%s\n", name, i + 2, layer_rgb(i),
+                layer_dash(i), layer[i], i + 1 < n ? ", \\" : "");
     return fig_end(&g, dir, err);
 }
 
@@ -1217,11 +1232,10 @@ static enum rp_status fig_weights(struct rp_report *r, const char *dir, int pi,
                       "\"gray30\"\n");
     fprintf(g.gp, "    plot \\\n");
     for (int l = 0; l < L; l++) {
-        fprintf(g.gp, "        \"%s.csv\" skip 1 using ($1 + %g):%d with boxes title \"layer %d "
-                      "(%s, %ld weights)\"%s\n",
-                name, (l - (L - 1) / 2.0) * bw, l + 2, l + 1, ly[l + 1].conv ? "conv" : "dense",
-                ly[l + 1].weights,
-                l + 1 < L ? ", \\" : "");
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using ($1 + %g):%d with boxes lc rgb \"%s\" "
+                      "title \"layer %d (%s, %ld weights)\"%s\n",
+                name, (l - (L - 1) / 2.0) * bw, l + 2, layer_rgb(l), l + 1,
+                ly[l + 1].conv ? "conv" : "dense", ly[l + 1].weights, l + 1 < L ? ", \\" : "");
     }
     free(share);
     return fig_end(&g, dir, err);

@@ -222,7 +222,7 @@ cat >bin.ini <<EOF2
 [sweep]
 name = bin
 [network]
-arch = "c8,c8,p,f10"
+arch = "c4,c4,c4,c4,c4,c4,c4,c4,c4,p,f10"
 wq = bin, heq:3
 aq = 1
 [train]
@@ -247,8 +247,15 @@ check "the binary point's levels: 1/2, no code +0 ($bg)" \
 check "the ternary point's levels: 1/3 with code +0 ($tg)" \
     "$(grep -q '1.0 / 3 ' "$tg" && grep -q 'code +0' "$tg"; echo $?)"
 check "level panels: axis labels, one legend ($(grep -c '^    set key$' "$bg") keyed panels)" \
-    "$(grep -q 'set xlabel \"epoch\"' "$bg" && grep -q 'set ylabel' "$bg" && [ "$(grep -c '^    set key$' "$bg")" = 1 ] && [ "$(grep -c '^    unset key$' "$bg")" = 2 ]; echo $?)"
-grep -q 'one panel for each of layers 1, 2 and 3' rbin/index.html
+    "$(grep -q 'set xlabel \"epoch\"' "$bg" && grep -q 'set ylabel' "$bg" && [ "$(grep -c '^    set key$' "$bg")" = 1 ] && [ "$(grep -c '^    unset key$' "$bg")" = 9 ]; echo $?)"
+grep -q 'one panel for each of layers 1, 2, 3, 4, 5, 6, 7, 8, 9 and 10' rbin/index.html
 check "the level-share caption names the layers it shows" $?
+# ten layers, ten colours: the step sizes' and the weight codes' series
+sg=$(grep -l "$bk" rbin/steps-*.gp 2>/dev/null | head -n 1); [ -z "$sg" ] && sg=$(ls rbin/steps-*.gp | head -n 1)
+wg=$(ls rbin/weights-*.gp | head -n 1)
+for g in "$sg" "$wg"; do
+    n=$(grep -o 'lc rgb "#[0-9a-f]*"[^"]*title "layer' "$g" | sed 's/" .*/"/' | sort -u | wc -l)
+    check "$(basename "$g"): 10 layers in $n distinct colours" "$([ "$n" = 10 ]; echo $?)"
+done
 
 exit $fail

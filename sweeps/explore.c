@@ -64,7 +64,7 @@ static void reason_key(const char *msg, char *key, size_t size)
             return;
         }
     }
-    snprintf(key, size, "%s", msg);
+    snprintf(key, size, "%.*s", (int)(size - 1), msg);  /* cut to fit, said as such to GCC */
 }
 
 static int add_reason(struct sw_explorer *ex, const char *msg)
@@ -84,7 +84,8 @@ static int add_reason(struct sw_explorer *ex, const char *msg)
         return i;
     }
     snprintf(ex->reason[i].key, sizeof ex->reason[i].key, "%s", key);
-    snprintf(ex->reason[i].example, sizeof ex->reason[i].example, "%s", msg);
+    snprintf(ex->reason[i].example, sizeof ex->reason[i].example, "%.*s",
+             (int)sizeof ex->reason[i].example - 1, msg);
     ex->reason[i].count = 1;
     return i;
 }

@@ -258,7 +258,48 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         free(idx);
         return s;
     }
-    fprintf(g.csv, "key,merge,point,%s,acc_int,front_acc_int\n", objs[k].col);
+    /* the seeds of one configuration (its label but the seed) as one group:
+     * drawn as their mean with the standard deviation of the accuracy */
+    struct seed_group {
+        char name[300];
+        int n, first;
+        double sx, sa, saa;
+    } *grp = calloc((size_t)n + 1, sizeof *grp);
+    int *gi = calloc((size_t)n + 1, sizeof *gi), n_grp = 0, multi = 0;
+    if (!grp || !gi) {
+        free(grp);
+        free(gi);
+        free(idx);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    for (int j = 0; j < n; j++) {
+        const struct rp_point *p = &d->pts[idx[j]];
+        char name[300];
+        size_t len = (size_t)snprintf(name, sizeof name, "%s|", p->merge);
+        for (const char *t = p->label; *t && len < sizeof name - 1;) {
+            size_t w = strcspn(t, " ");
+            if (strncmp(t, "seed=", 5) != 0)
+                len += (size_t)snprintf(name + len, sizeof name - len, "%.*s ", (int)w, t);
+            t += w + (t[w] == ' ');
+        }
+        int q = 0;
+        while (q < n_grp && strcmp(grp[q].name, name) != 0)
+            q++;
+        if (q == n_grp) {
+            snprintf(grp[q].name, sizeof grp[q].name, "%s", name);
+            grp[q].first = j;
+            n_grp++;
+        }
+        const double x = rp_obj_value(p, k) * objs[k].scale;
+        grp[q].n++;
+        grp[q].sx += x;
+        grp[q].sa += p->acc_int;
+        grp[q].saa += p->acc_int * p->acc_int;
+        gi[j] = q;
+        multi |= grp[q].n > 1;
+    }
+    fprintf(g.csv, "key,merge,point,%s,acc_int,front_acc_int,seeds_first,seeds_n,seeds_%s,"
+                   "seeds_acc_mean,seeds_acc_sd\n", objs[k].col, objs[k].col);
     double lo = INFINITY, hi = -INFINITY;
     for (int j = 0; j < n; j++) {
         const struct rp_point *p = &d->pts[idx[j]];
@@ -276,8 +317,24 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         csv_num(g.csv, p->acc_int);
         fputc(',', g.csv);
         csv_num(g.csv, r->front[k][idx[j]] ? p->acc_int : NAN);
+        const struct seed_group *sg = &grp[gi[j]];
+        const double m = sg->sa / sg->n;
+        const double var = sg->n > 1 ? (sg->saa - sg->n * m * m) / (sg->n - 1) : NAN;
+        fprintf(g.csv, ",%d,%d,", sg->first == j && sg->n > 1, sg->n);
+        csv_num(g.csv, sg->sx / sg->n);
+        fputc(',', g.csv);
+        csv_num(g.csv, m);
+        fputc(',', g.csv);
+        csv_num(g.csv, sg->n > 1 ? sqrt(var > 0 ? var : 0) : NAN);
         fputc('\n', g.csv);
     }
+    int n_multi = 0, max_seeds = 0;
+    for (int q = 0; q < n_grp; q++) {
+        n_multi += grp[q].n > 1;
+        max_seeds = grp[q].n > max_seeds ? grp[q].n : max_seeds;
+    }
+    free(grp);
+    free(gi);
     g.meta->n_rows = n;
     int n_front = 0;
     for (int j = 0; j < n; j++)
@@ -289,6 +346,13 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
              objs[k].what, n_front, n_front == 1 ? "" : "s",
              hidden ? " Failed points, and done points without this figure, are not drawn: "
                       "see the tables." : "");
+    if (multi) {
+        size_t len = strlen(g.meta->caption);
+        snprintf(g.meta->caption + len, sizeof g.meta->caption - len,
+                 " Black squares with bars: the mean and its standard deviation over the seeds "
+                 "of each of the %d configurations run with several (up to %d).", n_multi,
+                 max_seeds);
+    }
     fprintf(g.gp, "    set title ");
     char full[400];
     if (hidden)
@@ -331,6 +395,10 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         rp_gp_quote(g.gp, kinds[i]);
         fprintf(g.gp, ", \\\n");
     }
+    if (multi)
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using ($7 == 1 ? $9 : NaN):(100 * $10):(100 * $11) "
+                      "with yerrorbars pt 5 ps 1.3 lc rgb \"black\" title \"mean +- SD over "
+                      "seeds\", \\\n", objs[k].fig);
     fprintf(g.gp,
             "        \"%s.csv\" skip 1 using 4:(100 * $6) with steps dt 2 lw 1.5 lc rgb \"black\" "
             "title \"Pareto front\", \\\n"

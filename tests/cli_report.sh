@@ -230,15 +230,31 @@ epochs = 2
 data = synthetic
 train_limit = 128
 test_limit = 64
+seed = 1, 2
 [sim]
 sim_images = 0
 [hw]
 base = $src/costmodels/hw/small.ini
 EOF2
 "$logiq" sweep bin.ini -q -j 2 >bin.out 2>&1 && "$logiq" report bin.db -o rbin -q >rbin.out 2>&1
-check "a report of binary and ternary points" $?
-bk=$(q bin.db "SELECT key FROM points WHERE wq = 'bin'")
-tk=$(q bin.db "SELECT key FROM points WHERE wq = 'heq:3'")
+check "a report of binary and ternary points, two seeds each" $?
+bk=$(q bin.db "SELECT key FROM points WHERE wq = 'bin' ORDER BY key LIMIT 1")
+tk=$(q bin.db "SELECT key FROM points WHERE wq = 'heq:3' ORDER BY key LIMIT 1")
+# two seeds of a configuration: drawn as their mean +- SD (one row each, n = 2)
+python3 - rbin/acc_gates.csv <<'EOF3'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+firsts = [r for r in rows if r["seeds_first"] == "1"]
+assert len(firsts) == 2 and all(r["seeds_n"] == "2" for r in firsts), firsts
+for f in firsts:
+    cfg = lambda r: [t for t in r["point"].split() if not t.startswith("seed=")]
+    same = [float(r["acc_int"]) for r in rows if r["merge"] == f["merge"] and cfg(r) == cfg(f)]
+    assert abs(float(f["seeds_acc_mean"]) - statistics.mean(same)) < 1e-12
+    assert abs(float(f["seeds_acc_sd"]) - statistics.stdev(same)) < 1e-12, (f, same)
+EOF3
+check "seeds: each configuration's mean and SD in the CSV, as computed here" $?
+grep -q 'with yerrorbars' rbin/acc_gates.gp && grep -q 'mean and its standard deviation over the seeds' rbin/index.html
+check "seeds: drawn as mean +- SD, the caption says so" $?
 bg=$(ls rbin/levels-*.gp | xargs grep -l "$bk" 2>/dev/null | head -n 1)
 [ -z "$bg" ] && bg=$(grep -l "\b$bk\b" rbin/levels-*.gp | head -n 1)
 for f in rbin/levels-*.gp; do grep -q "$bk" "$f" && bg=$f; grep -q "$tk" "$f" && tg=$f; done

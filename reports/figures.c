@@ -223,6 +223,72 @@ static int by_cost(const void *a, const void *b)
     return strcmp(p->key, q->key);
 }
 
+/* Where each point's label goes (y, in the figure's accuracy %): above its
+ * point, or the nearest free row above or below it, so that no two labels'
+ * boxes overlap. Boxes are estimated in the plot's own coordinates (x as
+ * the axis draws it: log, linear, or from 0 when narrow (fig_tradeoff); the
+ * accuracy's range as y), with the
+ * figure's 900 x 600 canvas and its 8-point label font: 1 / 110 of the
+ * width a character and 1 / 42 of the height a row. */
+static void place_labels(const struct rp_data *d, const int *idx, int n, enum rp_obj k,
+                         double *label_y, double *y_axis_lo, double *y_axis_hi)
+{
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        const struct rp_point *p = &d->pts[idx[j]];
+        const double x = rp_obj_value(p, k) * objs[k].scale;
+        xlo = fmin(xlo, x);
+        xhi = fmax(xhi, x);
+        ylo = fmin(ylo, 100.0 * p->acc_int);
+        yhi = fmax(yhi, 100.0 * p->acc_int);
+    }
+    const int logx = xlo > 0 && xhi / xlo > 20;
+    const int narrow = !logx && xlo > 0 && xhi - xlo < 0.1 * xhi;  /* the axis from 0 */
+    if (narrow) {
+        xlo = 0.0;
+        xhi *= 1.1;
+    }
+    const double xspan = logx ? log(xhi / xlo) : xhi - xlo > 0 ? xhi - xlo : 1.0;
+    /* the y axis the figure draws (set yrange): the points' range and a
+     * margin, so that a row of text is a known share of it */
+    const double dspan = yhi - ylo > 0 ? yhi - ylo : 1.0;
+    ylo -= 0.12 * dspan;
+    yhi += 0.2 * dspan;
+    *y_axis_lo = ylo;
+    *y_axis_hi = yhi;
+    const double yspan = yhi - ylo;
+    const double row = 1.0 / 36, ch = 1.0 / 110;
+    double *bx = malloc(((size_t)n + 1) * 4 * sizeof *bx);  /* placed boxes */
+    int placed = 0;
+    for (int j = 0; j < n; j++) {
+        const struct rp_point *p = &d->pts[idx[j]];
+        const double x = rp_obj_value(p, k) * objs[k].scale;
+        const double u = logx ? log(x / xlo) / xspan : (x - xlo) / xspan;
+        const double v = (100.0 * p->acc_int - ylo) / yspan;
+        const double half = 0.5 * ch * (double)strlen(p->label[0] ? p->label : p->key);
+        double best = v + row;
+        for (int t = 0; bx && t < 2 * n + 2; t++) {
+            /* the row just above the point first, then +2, -1, +3, -2, ... */
+            const double c = v + row * (t % 2 ? -(t / 2 + 1) : t / 2 + 1);
+            int clash = 0;
+            for (int b = 0; b < placed && !clash; b++)
+                clash = fabs(bx[4 * b] - u) < half + bx[4 * b + 2] && fabs(bx[4 * b + 1] - c) < row;
+            if (!clash) {
+                best = c;
+                break;
+            }
+        }
+        if (bx) {
+            bx[4 * placed] = u;
+            bx[4 * placed + 1] = best;
+            bx[4 * placed + 2] = half;
+            placed++;
+        }
+        label_y[j] = ylo + best * yspan;
+    }
+    free(bx);
+}
+
 static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp_obj k,
                                    struct rp_error *err)
 {
@@ -298,8 +364,18 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         gi[j] = q;
         multi |= grp[q].n > 1;
     }
+    /* the points' labels, placed so that no two overlap (label_y below) */
+    double *label_y = calloc((size_t)n + 1, sizeof *label_y);
+    if (!label_y) {
+        free(grp);
+        free(gi);
+        free(idx);
+        return rp_fail(err, RP_ERR_NOMEM, "out of memory");
+    }
+    double y_axis_lo, y_axis_hi;
+    place_labels(d, idx, n, k, label_y, &y_axis_lo, &y_axis_hi);
     fprintf(g.csv, "key,merge,point,%s,acc_int,front_acc_int,seeds_first,seeds_n,seeds_%s,"
-                   "seeds_acc_mean,seeds_acc_sd\n", objs[k].col, objs[k].col);
+                   "seeds_acc_mean,seeds_acc_sd,label_y\n", objs[k].col, objs[k].col);
     double lo = INFINITY, hi = -INFINITY;
     for (int j = 0; j < n; j++) {
         const struct rp_point *p = &d->pts[idx[j]];
@@ -326,8 +402,11 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         csv_num(g.csv, m);
         fputc(',', g.csv);
         csv_num(g.csv, sg->n > 1 ? sqrt(var > 0 ? var : 0) : NAN);
+        fputc(',', g.csv);
+        csv_num(g.csv, label_y[j]);
         fputc('\n', g.csv);
     }
+    free(label_y);
     int n_multi = 0, max_seeds = 0;
     for (int q = 0; q < n_grp; q++) {
         n_multi += grp[q].n > 1;
@@ -372,10 +451,11 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
     if (lo > 0 && hi / lo > 20)
         fprintf(g.gp, "    set logscale x\n");
     else if (narrow)
-        fprintf(g.gp, "    set xrange [0:%.17g]\n"
-                      "    set offsets 0, 0, graph 0.08, graph 0.08\n", 1.1 * hi);
+        fprintf(g.gp, "    set xrange [0:%.17g]\n", 1.1 * hi);
     else
-        fprintf(g.gp, "    set offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08\n");
+        fprintf(g.gp, "    set offsets graph 0.05, graph 0.05, 0, 0\n");
+    /* the y axis that the labels were placed on (place_labels) */
+    fprintf(g.gp, "    set yrange [%.17g:%.17g]\n", y_axis_lo, y_axis_hi);
     if (narrow) {
         size_t len = strlen(g.meta->caption);
         snprintf(g.meta->caption + len, sizeof g.meta->caption - len,
@@ -406,7 +486,7 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
             "\"black\" notitle%s\n",
             objs[k].fig, objs[k].fig, n <= 40 ? ", \\" : "");
     if (n <= 40)
-        fprintf(g.gp, "        \"%s.csv\" skip 1 using 4:(100 * $5):3 with labels offset 0,1.1 "
+        fprintf(g.gp, "        \"%s.csv\" skip 1 using 4:12:3 with labels "
                       "font \",8\" tc rgb \"gray30\" notitle\n", objs[k].fig);
     free(idx);
     return fig_end(&g, dir, err);

@@ -255,6 +255,21 @@ EOF3
 check "seeds: each configuration's mean and SD in the CSV, as computed here" $?
 grep -q 'with yerrorbars' rbin/acc_gates.gp && grep -q 'mean and its standard deviation over the seeds' rbin/index.html
 check "seeds: drawn as mean +- SD, the caption says so" $?
+# labels of points at the same place do not overlap: four points of equal
+# gates, two of them of equal accuracy, get labels a row apart or more
+python3 - rbin/acc_gates.csv <<'EOF3'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+acc = [100 * float(r["acc_int"]) for r in rows]
+span = max(acc) - min(acc) or 1.0
+row = 1.32 * span / 36  # the drawn axis: the points' span and 32 % margin
+ys = sorted(float(r["label_y"]) for r in rows)
+gaps = [b - a for a, b in zip(ys, ys[1:])]
+assert len(set(r["gates_nand2"] for r in rows)) == 1 and min(gaps) >= row * 0.999, (ys, row)
+EOF3
+check "labels of coinciding points are placed a row apart" $?
+grep -q 'using 4:12:3 with labels' rbin/acc_gates.gp
+check "the labels are drawn at their placed rows" $?
 bg=$(ls rbin/levels-*.gp | xargs grep -l "$bk" 2>/dev/null | head -n 1)
 [ -z "$bg" ] && bg=$(grep -l "\b$bk\b" rbin/levels-*.gp | head -n 1)
 for f in rbin/levels-*.gp; do grep -q "$bk" "$f" && bg=$f; grep -q "$tk" "$f" && tg=$f; done

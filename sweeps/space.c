@@ -141,15 +141,10 @@ static int on_key(void *user, const char *section, const char *key, const char *
     struct add_ctx ac = {ps, a};
     enum sw_split_why why;
     if (sw_list_split(value, add_value, &ac, &why) != 0) {
-        if (why == SW_SPLIT_EMPTY)
-            perr(ps, "[%s] %s: %s", section, key,
-                 *value ? "an empty value in the list" : "no value (an empty list)");
-        else if (why == SW_SPLIT_QUOTE)
-            perr(ps, "[%s] %s: unterminated quote (expected \"value\")", section, key);
-        else if (why == SW_SPLIT_LONG)
-            perr(ps, "[%s] %s: a value of 1024 characters or more", section, key);
-        else if (why == SW_SPLIT_BAD)
-            perr(ps, "[%s] %s: bad list (expected values separated by commas)", section, key);
+        const char *r = sw_list_split_reason(why, value, "no value (an empty list)",
+                                             "bad list (expected values separated by commas)");
+        if (r)
+            perr(ps, "[%s] %s: %s", section, key, r);
         return 0;
     }
     return 1;

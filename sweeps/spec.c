@@ -542,19 +542,26 @@ static int on_key(void *user, const char *section, const char *key, const char *
     struct add_ctx ac = {ps, a, section, key};
     enum sw_split_why why;
     if (sw_list_split(value, add_item, &ac, &why) != 0) {
-        if (why == SW_SPLIT_EMPTY)
-            perr(ps, "[%s] %s: %s", section, key,
-                 *value ? "an empty value in the list" : "no value (an empty axis)");
-        else if (why == SW_SPLIT_QUOTE)
-            perr(ps, "[%s] %s: unterminated quote (expected \"value\")", section, key);
-        else if (why == SW_SPLIT_LONG)
-            perr(ps, "[%s] %s: a value of 1024 characters or more", section, key);
-        else
-            perr(ps, "[%s] %s: bad list (quote a value holding a comma: \"c8,f10\")", section,
-                 key);
+        const char *r = sw_list_split_reason(why, value, "no value (an empty axis)",
+                                             "bad list (quote a value holding a comma: "
+                                             "\"c8,f10\")");
+        if (r)
+            perr(ps, "[%s] %s: %s", section, key, r);
         return 0;
     }
     return 1;
+}
+
+const char *sw_list_split_reason(enum sw_split_why why, const char *value,
+                                 const char *empty_list, const char *bad_list)
+{
+    switch (why) {
+    case SW_SPLIT_FN: return NULL;
+    case SW_SPLIT_EMPTY: return *value ? "an empty value in the list" : empty_list;
+    case SW_SPLIT_QUOTE: return "unterminated quote (expected \"value\")";
+    case SW_SPLIT_LONG: return "a value of 1024 characters or more";
+    default: return bad_list;
+    }
 }
 
 int sw_spec_axis(const struct sw_spec *s, const char *name)

@@ -137,6 +137,11 @@ int sw_point_canonical(const struct sw_spec *s, const struct sw_point *p, char *
 enum sw_split_why { SW_SPLIT_FN, SW_SPLIT_EMPTY, SW_SPLIT_BAD, SW_SPLIT_QUOTE, SW_SPLIT_LONG };
 int sw_list_split(const char *value, int (*fn)(void *, const char *), void *ctx,
                   enum sw_split_why *why);
+/* Why value did not split, for a "[section] key: REASON" message: empty_list
+ * names a value with nothing in it, bad_list a list that is malformed; NULL
+ * for SW_SPLIT_FN (the callback said why). */
+const char *sw_list_split_reason(enum sw_split_why why, const char *value,
+                                 const char *empty_list, const char *bad_list);
 
 /* 64-bit FNV-1a of n bytes. */
 uint64_t sw_fnv1a64(const void *data, size_t n);

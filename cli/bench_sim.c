@@ -206,8 +206,8 @@ int bench_sim(int argc, char **argv)
     };
     int images = 200, c;
     const char *model = NULL, *hw = NULL;
-    struct cli_data data;
-    cli_data_default(&data);
+    struct nn_data_source data;
+    nn_data_source_default(&data);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -233,7 +233,7 @@ int bench_sim(int argc, char **argv)
     struct nn_dataset train = {0}, test = {0};
     data.limit_test = images;
     data.limit_train = 256;
-    if (cli_data_load(&data, model ? NULL : &train, &test, &err) != NN_OK) {
+    if (nn_data_source_load(&data, model ? NULL : &train, &test, &err) != NN_OK) {
         fprintf(stderr, "logiq bench sim: %s\n", err.msg);
         return EXIT_USAGE;
     }

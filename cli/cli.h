@@ -27,20 +27,6 @@ int bench_sim(int argc, char **argv);
 /* `logiq bench explore` (cli/bench_explore.c). */
 int bench_explore(int argc, char **argv);
 
-/* Which data set, from --data and --data-dir. */
-struct cli_data {
-    const char *kind;     /* fashion | idx | cifar10 | stl10 | synthetic */
-    const char *dir;      /* folder; NULL = the kind's default */
-    int limit_train;      /* use only the first N images (0 = all) */
-    int limit_test;
-    int synthetic_n;
-};
-
-void cli_data_default(struct cli_data *d);
-/* Loads the training split (want_train) and the test split; either pointer
- * may be NULL to skip that split. */
-enum nn_status cli_data_load(const struct cli_data *d, struct nn_dataset *train,
-                             struct nn_dataset *test, struct nn_error *err);
 /* The --data/--data-dir help text. */
 extern const char cli_data_help[];
 

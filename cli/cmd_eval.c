@@ -61,8 +61,8 @@ static void print_info(const struct nn_qnn *m)
 
 int cmd_eval(int argc, char **argv)
 {
-    struct cli_data data;
-    cli_data_default(&data);
+    struct nn_data_source data;
+    nn_data_source_default(&data);
     int threads = 0, info = 0, c;
     float max_gib = 0.0f;
     optind = 1;
@@ -106,7 +106,7 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "logiq eval: note: the model was trained on --data %s; evaluating on "
                 "fashion (pass --data to change)\n", kind);
     struct nn_dataset test = {0};
-    st = cli_data_load(&data, NULL, &test, &err);
+    st = nn_data_source_load(&data, NULL, &test, &err);
     if (st != NN_OK)
         fprintf(stderr, "logiq eval: %s\n", err.msg);
     else {

@@ -101,8 +101,8 @@ static int method_spec(const char *method, int per_channel, char *spec, size_t s
 
 int cmd_quantize(int argc, char **argv)
 {
-    struct cli_data data;
-    cli_data_default(&data);
+    struct nn_data_source data;
+    nn_data_source_default(&data);
     const char *method = NULL, *aq = NULL, *out = NULL;
     int per_channel = 0, calib = 0, seed = 1, batch = 128, threads = 0, quiet = 0;
     int data_given = 0;
@@ -220,7 +220,7 @@ int cmd_quantize(int argc, char **argv)
 
     if (!data_given && ck_data[0])
         data.kind = ck_data;
-    st = cli_data_load(&data, calib ? &train : NULL, &test, &err);
+    st = nn_data_source_load(&data, calib ? &train : NULL, &test, &err);
     if (st != NN_OK) {
         fprintf(stderr, "logiq quantize: %s\n", err.msg);
         rc = nn_status_exit_code(st);

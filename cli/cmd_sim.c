@@ -256,8 +256,8 @@ int cmd_sim(int argc, char **argv)
     enum cli_format fmt = CLI_FMT_TABLE;
     int images = 0, quiet = 0, c, bad = 0; /* 0: the whole test set */
     struct sim_options sopts = {.vcd_path = NULL, .vcd_images = 2};
-    struct cli_data data;
-    cli_data_default(&data);
+    struct nn_data_source data;
+    nn_data_source_default(&data);
     char msg[1200];
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
@@ -300,7 +300,7 @@ int cmd_sim(int argc, char **argv)
         return usage_error(err.msg);
     data.limit_test = images;
     struct nn_dataset test = {0};
-    nst = cli_data_load(&data, NULL, &test, &err);
+    nst = nn_data_source_load(&data, NULL, &test, &err);
     if (nst == NN_OK && (test.h != q.in_h || test.w != q.in_w || test.c != q.in_c))
         nst = nn_fail(&err, NN_ERR_ARG, "the test images are %dx%dx%d but %s expects %dx%dx%d",
                       test.h, test.w, test.c, model_path, q.in_h, q.in_w, q.in_c);

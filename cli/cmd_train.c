@@ -183,10 +183,10 @@ int cmd_train(int argc, char **argv)
 {
     struct nn_model_config cfg;
     struct nn_train_opts o;
-    struct cli_data data;
+    struct nn_data_source data;
     nn_model_config_default(&cfg);
     nn_train_opts_default(&o);
-    cli_data_default(&data);
+    nn_data_source_default(&data);
     const char *arch_text = "res11-or", *out = NULL, *log = NULL, *save_fp = NULL;
     const char *ckpt_path = NULL;
     int resume = 0;
@@ -316,7 +316,7 @@ int cmd_train(int argc, char **argv)
         return usage_error(err.msg);
 
     struct nn_dataset train = {0}, test = {0};
-    enum nn_status st = cli_data_load(&data, &train, &test, &err);
+    enum nn_status st = nn_data_source_load(&data, &train, &test, &err);
     if (st != NN_OK) {
         fprintf(stderr, "logiq train: %s\n", err.msg);
         return nn_status_exit_code(st);

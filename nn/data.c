@@ -665,3 +665,120 @@ void nn_data_batch(const struct nn_dataset *ds, const int *idx, int n,
         }
     }
 }
+
+/* ---- a data set by kind and folder (the --data and --data-dir options) ---- */
+
+void nn_data_source_default(struct nn_data_source *d)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = "fashion";
+    d->synthetic_n = 4096;
+}
+
+static void join(char *buf, size_t size, const char *dir, const char *name)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static enum nn_status load_split(const struct nn_data_source *d, enum nn_split split,
+                                 struct nn_dataset *ds, struct nn_error *err)
+{
+    const char *dir = d->dir;
+    char a[4096], b[4096];
+    if (strcmp(d->kind, "fashion") == 0 || strcmp(d->kind, "idx") == 0) {
+        if (!dir && strcmp(d->kind, "idx") == 0)
+            return nn_fail(err, NN_ERR_ARG, "--data idx needs --data-dir DIR");
+        return nn_data_load_idx_dir(ds, dir ? dir : NN_FASHION_MNIST_DIR, split, err);
+    }
+    if (strcmp(d->kind, "cifar10") == 0) {
+        if (!dir)
+            return nn_fail(err, NN_ERR_ARG, "--data cifar10 needs --data-dir DIR");
+        char paths[5][4096];
+        const char *pp[5];
+        int n = 0;
+        if (split == NN_SPLIT_TRAIN) {
+            for (n = 0; n < 5; n++) {
+                char name[32];
+                snprintf(name, sizeof name, "data_batch_%d.bin", n + 1);
+                join(paths[n], sizeof paths[n], dir, name);
+                pp[n] = paths[n];
+            }
+        } else {
+            join(paths[0], sizeof paths[0], dir, "test_batch.bin");
+            pp[0] = paths[0];
+            n = 1;
+        }
+        return nn_data_load_cifar10(ds, pp, n, err);
+    }
+    if (strcmp(d->kind, "stl10") == 0) {
+        if (!dir)
+            return nn_fail(err, NN_ERR_ARG, "--data stl10 needs --data-dir DIR");
+        const char *s = split == NN_SPLIT_TRAIN ? "train" : "test";
+        char xn[32], yn[32];
+        snprintf(xn, sizeof xn, "%s_X.bin", s);
+        snprintf(yn, sizeof yn, "%s_y.bin", s);
+        join(a, sizeof a, dir, xn);
+        join(b, sizeof b, dir, yn);
+        return nn_data_load_stl10(ds, a, b, err);
+    }
+    if (strcmp(d->kind, "synthetic") == 0) {
+        /* one generated set (its class prototypes depend on the seed): the
+         * first synthetic_n images train, the next synthetic_n/4 test */
+        int n_train = d->synthetic_n, n_test = d->synthetic_n / 4;
+        enum nn_status st = nn_data_synthetic(ds, n_train + n_test, 28, 28, 1, 10, 11, err);
+        if (st != NN_OK)
+            return st;
+        if (split == NN_SPLIT_TRAIN) {
+            ds->n = n_train;
+            return NN_OK;
+        }
+        size_t img = (size_t)ds->h * ds->w * ds->c;
+        memmove(ds->x, ds->x + (size_t)n_train * img, (size_t)n_test * img);
+        memmove(ds->y, ds->y + n_train, (size_t)n_test);
+        ds->n = n_test;
+        return NN_OK;
+    }
+    return nn_fail(err, NN_ERR_ARG,
+                   "--data '%s': expected fashion, idx, cifar10, stl10 or synthetic", d->kind);
+}
+
+static void limit(struct nn_dataset *ds, int n)
+{
+    if (n > 0 && n < ds->n)
+        ds->n = n; /* the buffers stay; nn_data_free releases them whole */
+}
+
+enum nn_status nn_data_source_load(const struct nn_data_source *d, struct nn_dataset *train,
+                             struct nn_dataset *test, struct nn_error *err)
+{
+    enum nn_status st;
+    if (train) {
+        st = load_split(d, NN_SPLIT_TRAIN, train, err);
+        if (st != NN_OK)
+            return st;
+        limit(train, d->limit_train);
+    }
+    if (test) {
+        st = load_split(d, NN_SPLIT_TEST, test, err);
+        if (st != NN_OK) {
+            if (train)
+                nn_data_free(train);
+            return st;
+        }
+        limit(test, d->limit_test);
+    }
+    /* a model trained on one size cannot run the other: say so before training */
+    if (train && test &&
+        (train->h != test->h || train->w != test->w || train->c != test->c ||
+         train->n_class != test->n_class)) {
+        st = nn_fail(err, NN_ERR_FORMAT,
+                     "%s: the test images are %dx%dx%d in %d classes, the training images "
+                     "%dx%dx%d in %d classes (expected the same shape and classes)",
+                     d->dir ? d->dir : d->kind, test->h, test->w, test->c, test->n_class,
+                     train->h, train->w, train->c, train->n_class);
+        nn_data_free(train);
+        nn_data_free(test);
+        return st;
+    }
+    return NN_OK;
+}

@@ -72,6 +72,24 @@ struct nn_dataset nn_data_slice(const struct nn_dataset *src, int first, int n);
 
 void nn_data_free(struct nn_dataset *ds);
 
+/* Which data set: a kind and its folder (the --data and --data-dir of the
+ * commands), with the first images of each split only. */
+struct nn_data_source {
+    const char *kind;     /* fashion | idx | cifar10 | stl10 | synthetic */
+    const char *dir;      /* folder; NULL = the kind's default */
+    int limit_train;      /* use only the first N images (0 = all) */
+    int limit_test;
+    int synthetic_n;      /* synthetic: training images (the test split has n/4) */
+};
+
+/* kind fashion, no folder, no limits, 4096 synthetic training images. */
+void nn_data_source_default(struct nn_data_source *d);
+/* Loads the training split and the test split of d; either pointer may be
+ * NULL to skip that split. Both loaded: NN_ERR_FORMAT unless they have the
+ * same image shape and classes. */
+enum nn_status nn_data_source_load(const struct nn_data_source *d, struct nn_dataset *train,
+                                   struct nn_dataset *test, struct nn_error *err);
+
 /* How pixels become the network's float input. */
 enum nn_norm {
     NN_NORM_SCALE,   /* x = pixel / 255: exact under integer export (default) */

@@ -76,11 +76,6 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long
 int cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, double hi,
                     float *out);
 
-/* The versions of the JSON reports of `logiq cost` and `logiq sim`: each
- * report carries "logiq_version" (the tool's) and "schema_version" (its
- * layout's, raised when a member changes meaning or goes away). */
-#define CLI_COST_JSON_SCHEMA 1
-#define CLI_SIM_JSON_SCHEMA 1
 
 /* A report's format, from --format table|csv|json (cost and sim). */
 enum cli_format { CLI_FMT_TABLE, CLI_FMT_CSV, CLI_FMT_JSON };

@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli/cli.h"
 #include "sweeps/costnet.h"
+#include "sweeps/results.h"
 #include "costmodels/design.h"
 #include "costmodels/energy.h"
 #include "nn/model.h"
@@ -320,126 +319,6 @@ static void print_csv(FILE *f, const struct cm_design *d)
     }
 }
 
-static int print_json(FILE *f, const struct cm_design *d, const char *net_name,
-                      const char *hw_name, const struct cm_lib *lib)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "logiq_version", LOGIQ_VERSION);
-    cJSON_AddNumberToObject(root, "schema_version", CLI_COST_JSON_SCHEMA);
-    cJSON *des = cJSON_AddObjectToObject(root, "design");
-    cJSON_AddStringToObject(des, "name", d->hw.name);
-    cJSON_AddStringToObject(des, "hw", hw_name);
-    cJSON_AddStringToObject(des, "network", net_name);
-    cJSON_AddStringToObject(des, "tech", lib->name);
-    cJSON_AddStringToObject(des, "merge", cm_merge_name(d->hw.merge));
-    if (d->hw.merge == CM_MERGE_MUX)
-        cJSON_AddStringToObject(des, "mux", cm_mux_variant_name(d->hw.mux));
-    cJSON_AddStringToObject(des, "adder", cm_adder_arch_name(d->hw.adder));
-    cJSON_AddStringToObject(des, "pe", cm_pe_kind_name(d->hw.pe));
-    cJSON_AddNumberToObject(des, "pe_rows", d->hw.pe_rows);
-    cJSON_AddNumberToObject(des, "lanes", d->hw.lanes);
-    cJSON_AddNumberToObject(des, "max_act_bits", d->hw.max_act_bits);
-    cJSON_AddNumberToObject(des, "max_w_bits", d->hw.max_w_bits);
-    cJSON_AddNumberToObject(des, "clock_mhz", d->hw.clock_mhz);
-    cJSON_AddBoolToObject(des, "clock_auto", d->clock_auto);
-    cJSON_AddNumberToObject(des, "fmax_mhz", d->timing.fmax_mhz);
-    cJSON_AddNumberToObject(des, "period_ps", d->timing.period_ps);
-    cJSON_AddStringToObject(des, "critical_stage", cm_stage_name(d->timing.critical));
-    cJSON_AddBoolToObject(des, "timing_met", !d->clock_over_fmax);
-    cJSON *stages = cJSON_AddObjectToObject(des, "stage_path_ps");
-    for (int s = 0; s < CM_N_STAGES; s++)
-        if (d->timing.present[s])
-            cJSON_AddNumberToObject(stages, cm_stage_name((enum cm_stage)s),
-                                    d->timing.stage_ps[s]);
-    cJSON_AddNumberToObject(des, "cycles", (double)d->cycles);
-    cJSON_AddNumberToObject(des, "latency_us", d->latency_us);
-    cJSON_AddNumberToObject(des, "nand2_eq", d->logic_nand2);
-    cJSON_AddNumberToObject(des, "logic_area_um2", d->logic_area_um2);
-    cJSON_AddNumberToObject(des, "sram_area_um2", d->sram_area_um2);
-    cJSON_AddNumberToObject(des, "area_um2", d->area_um2);
-    cJSON_AddNumberToObject(des, "energy_pj", d->energy.total_pj);
-
-    cJSON *layers = cJSON_AddArrayToObject(root, "layers");
-    for (int i = 0; i < d->n_layers; i++) {
-        const struct cm_layer_cost *c = &d->layer[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "layer", i + 1);
-        cJSON_AddNumberToObject(o, "tiles", (double)c->cyc.tiles);
-        cJSON_AddNumberToObject(o, "positions", (double)c->cyc.positions);
-        cJSON_AddNumberToObject(o, "chunks", (double)c->cyc.chunks);
-        cJSON_AddNumberToObject(o, "w_passes", (double)c->cyc.w_passes);
-        cJSON_AddNumberToObject(o, "a_planes", (double)c->cyc.a_planes);
-        cJSON_AddNumberToObject(o, "issue_cycles", (double)c->cyc.issue);
-        cJSON_AddNumberToObject(o, "cycles", (double)c->cyc.total);
-        cJSON_AddNumberToObject(o, "latency_us", c->latency_us);
-        cJSON *ops = cJSON_AddObjectToObject(o, "ops");
-        for (int k = 0; k < CM_N_OPKS; k++)
-            cJSON_AddNumberToObject(ops, cm_op_kind_name((enum cm_op_kind)k), c->ops[k]);
-        cJSON *bufs = cJSON_AddObjectToObject(o, "buffers");
-        for (int b = 0; b < CM_N_BUFS; b++) {
-            cJSON *bo = cJSON_AddObjectToObject(bufs, cm_buffer_name((enum cm_buffer)b));
-            cJSON_AddNumberToObject(bo, "reads", c->reads[b]);
-            cJSON_AddNumberToObject(bo, "writes", c->writes[b]);
-            cJSON_AddNumberToObject(bo, "energy_pj", c->sram_pj[b]);
-        }
-        cJSON_AddNumberToObject(o, "energy_pj", c->energy_pj);
-        cJSON_AddItemToArray(layers, o);
-    }
-    cJSON *units = cJSON_AddObjectToObject(root, "units");
-    for (int u = 0; u < CM_N_UNITS; u++) {
-        cJSON *o = cJSON_AddObjectToObject(units, cm_unit_kind_name((enum cm_unit_kind)u));
-        cJSON *cells = cJSON_AddObjectToObject(o, "cells");
-        for (int k = 0; k < CM_N_CELLS; k++)
-            if (d->unit[u].n[k] > 0.0)
-                cJSON_AddNumberToObject(cells, cm_cell_name((enum cm_cell)k), d->unit[u].n[k]);
-        cJSON_AddNumberToObject(o, "nand2_eq", d->unit_nand2[u]);
-        cJSON_AddNumberToObject(o, "area_um2", d->unit_area_um2[u]);
-        cJSON_AddNumberToObject(o, "leakage_nw", d->unit_leak_nw[u]);
-    }
-    cJSON *bufs = cJSON_AddObjectToObject(root, "buffers");
-    for (int b = 0; b < CM_N_BUFS; b++) {
-        cJSON *o = cJSON_AddObjectToObject(bufs, cm_buffer_name((enum cm_buffer)b));
-        cJSON_AddNumberToObject(o, "bits", d->buf_bits[b]);
-        cJSON_AddNumberToObject(o, "used_bits", d->buf_used_bits[b]);
-        cJSON_AddNumberToObject(o, "area_um2", d->buf_area_um2[b]);
-        cJSON_AddNumberToObject(o, "leakage_nw", d->buf_leak_nw[b]);
-        cJSON_AddNumberToObject(o, "energy_pj", d->energy.sram_pj[b]);
-    }
-    cJSON *en = cJSON_AddObjectToObject(root, "energy_pj");
-    for (int k = 0; k < CM_N_OPKS; k++)
-        cJSON_AddNumberToObject(en, cm_op_kind_name((enum cm_op_kind)k), d->energy.ops_pj[k]);
-    cJSON_AddNumberToObject(en, "leakage_logic", d->energy.leak_logic_pj);
-    cJSON_AddNumberToObject(en, "leakage_sram", d->energy.leak_sram_pj);
-    cJSON_AddNumberToObject(en, "total", d->energy.total_pj);
-    cJSON *mp = cJSON_AddObjectToObject(root, "merge_path");
-    cJSON_AddStringToObject(mp, "kind", cm_merge_name(d->hw.merge));
-    cJSON_AddNumberToObject(mp, "nand2_eq", d->merge.nand2);
-    cJSON_AddNumberToObject(mp, "area_um2", d->merge.area_um2);
-    cJSON_AddNumberToObject(mp, "skip_bits", d->merge.skip_bits);
-    cJSON_AddNumberToObject(mp, "skip_used_bits", d->merge.skip_used_bits);
-    cJSON_AddNumberToObject(mp, "cycles", d->merge.cycles);
-    cJSON_AddNumberToObject(mp, "energy_pj", d->merge.energy_pj);
-    cJSON_AddNumberToObject(mp, "rq_mul_bits", d->hw.rq_mul_bits);
-    cJSON_AddNumberToObject(mp, "score_mul_bits", d->hw.score_mul_bits);
-    cJSON_AddStringToObject(mp, "requant", cm_requant_name(d->hw.requant));
-    cJSON_AddNumberToObject(mp, "rq_lshift_max", d->hw.rq_lshift_max);
-    cJSON_AddNumberToObject(mp, "rq_rshift_bits", d->hw.rq_rshift_bits);
-    cJSON *parts = cJSON_AddObjectToObject(mp, "parts");
-    for (int p = 0; p < CM_N_MPARTS; p++) {
-        cJSON *o = cJSON_AddObjectToObject(parts, cm_merge_part_name((enum cm_merge_part)p));
-        cJSON_AddNumberToObject(o, "nand2_eq", d->merge.part_nand2[p]);
-        cJSON_AddNumberToObject(o, "area_um2", d->merge.part_area_um2[p]);
-        cJSON_AddNumberToObject(o, "energy_pj", d->merge.part_energy_pj[p]);
-    }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return -1;
-    fprintf(f, "%s\n", text);
-    cJSON_free(text);
-    return 0;
-}
-
 static int parse_input(const char *s, struct nn_model_config *cfg)
 {
     int h, w, c;
@@ -503,47 +382,21 @@ int cmd_cost(int argc, char **argv)
 
     /* The network, as the hardware holds it. For --arch, an untrained model
      * is exported: shapes and bit widths are all the cost models need. */
-    struct nn_qnn q;
-    struct nn_error err = {{0}};
-    char net_name[512];
-    if (model_path) {
-        enum nn_status st = nn_qnn_read(&q, model_path, &err);
-        if (st != NN_OK)
-            return usage_error(err.msg);
-        char arch[256];
-        if (nn_qnn_meta_get(&q, NN_META_ARCH, arch, sizeof arch))
-            snprintf(net_name, sizeof net_name, "%s (%s)", model_path, arch);
-        else
-            snprintf(net_name, sizeof net_name, "%s", model_path);
-    } else {
-        struct nn_arch arch;
-        if (nn_arch_parse(&arch, arch_text, width, &err) != NN_OK)
-            return usage_error(err.msg);
-        struct nn_model m;
-        if (nn_model_init(&m, &arch, arch_text, &cfg, &err) != NN_OK)
-            return usage_error(err.msg);
-        enum nn_status st = nn_model_export(&m, &q, &err);
-        nn_model_free(&m);
-        if (st != NN_OK) {
-            snprintf(msg, sizeof msg, "--arch %s: %s", arch_text, err.msg);
-            return usage_error(msg);
-        }
-        snprintf(net_name, sizeof net_name, "%s", arch_text);
+    struct cm_net net;
+    struct cm_layer *layers = NULL;
+    char net_name[4400];
+    int lrc = sw_net_load(model_path, arch_text, width, &cfg, &net, &layers, net_name,
+                          sizeof net_name, msg, sizeof msg);
+    if (lrc != 0) {
+        fprintf(stderr, "logiq cost: %s\n", msg);
+        return lrc == 2 ? EXIT_USAGE : EXIT_WORK;
     }
-
-    struct cm_layer *layers = calloc((size_t)q.n_layers, sizeof *layers);
     struct cm_design *d = calloc(1, sizeof *d);
-    if (!layers || !d) {
+    if (!d) {
         free(layers);
-        free(d);
-        nn_qnn_free(&q);
         fprintf(stderr, "logiq cost: out of memory\n");
         return EXIT_WORK;
     }
-    struct cm_net net;
-    sw_net_from_qnn(&q, &net, layers);
-    net.has_consts = model_path != NULL;
-    nn_qnn_free(&q);
 
     int rc = 0;
     struct cm_error cerr = {{0}};
@@ -575,9 +428,15 @@ int cmd_cost(int argc, char **argv)
         print_table(f, d, &net, net_name, hw_name, &lib);
     else if (fmt == CLI_FMT_CSV)
         print_csv(f, d);
-    else if (print_json(f, d, net_name, hw_name, &lib) != 0) {
-        fprintf(stderr, "logiq cost: out of memory\n");
-        rc = EXIT_WORK;
+    else {
+        char *text = sw_cost_json(d, net_name, hw_name, &lib);
+        if (text)
+            fputs(text, f);
+        else {
+            fprintf(stderr, "logiq cost: out of memory\n");
+            rc = EXIT_WORK;
+        }
+        free(text);
     }
     if (out_path) {
         if (rc == 0)

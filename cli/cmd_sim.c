@@ -9,10 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli/cli.h"
 #include "sweeps/costnet.h"
+#include "sweeps/results.h"
 #include "costmodels/design.h"
 #include "nn/qnn.h"
 #include "sim/sim.h"
@@ -68,11 +67,6 @@ static int usage_error(const char *msg)
 {
     fprintf(stderr, "logiq sim: %s\n", msg);
     return EXIT_USAGE;
-}
-
-static const char *mismatch_what(enum sim_mismatch_kind k)
-{
-    return k == SIM_MM_SCORE ? "score" : k == SIM_MM_PREDICTION ? "prediction" : "output";
 }
 
 static void print_mismatch(FILE *f, const struct sim_mismatch *m)
@@ -187,67 +181,21 @@ static void print_csv(FILE *f, const struct sim_stats *st, const struct cm_desig
     csv_row(f, "energy", "total", "operation_pj_per_image", d->energy.total_pj);
 }
 
-static int print_json(FILE *f, const struct sim_stats *st, const struct cm_design *d,
-                      const struct cm_activity_energy *e, long long correct)
+/* The progress line, after each batch of images. */
+struct sim_progress {
+    struct cli_progress pr;
+    double t0;
+};
+
+static void show_progress(void *ctx, int done, int n, const struct sim_stats *st)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "logiq_version", LOGIQ_VERSION);
-    cJSON_AddNumberToObject(root, "schema_version", CLI_SIM_JSON_SCHEMA);
-    cJSON_AddNumberToObject(root, "images", (double)st->images);
-    cJSON_AddNumberToObject(root, "correct", (double)correct);
-    cJSON_AddBoolToObject(root, "matched", !st->has_mismatch);
-    cJSON_AddNumberToObject(root, "mismatched_images", (double)st->mismatched_images);
-    if (st->has_mismatch) {
-        cJSON *m = cJSON_AddObjectToObject(root, "first_mismatch");
-        cJSON_AddStringToObject(m, "kind", mismatch_what(st->first.kind));
-        cJSON_AddNumberToObject(m, "image", (double)st->first.image);
-        cJSON_AddNumberToObject(m, "layer", st->first.layer);
-        cJSON_AddNumberToObject(m, "channel", st->first.channel);
-        cJSON_AddNumberToObject(m, "y", st->first.y);
-        cJSON_AddNumberToObject(m, "x", st->first.x);
-        cJSON_AddNumberToObject(m, "sim", (double)st->first.sim_value);
-        cJSON_AddNumberToObject(m, "reference", (double)st->first.ref_value);
-    }
-    cJSON_AddNumberToObject(root, "cycles", (double)st->cycles);
-    cJSON_AddNumberToObject(root, "seconds", st->sim_seconds);
-    cJSON *layers = cJSON_AddArrayToObject(root, "layers");
-    for (int l = 0; l < st->n_layers; l++) {
-        const struct sim_layer_stats *ls = &st->layer[l];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "layer", l + 1);
-        cJSON_AddNumberToObject(o, "cycles", (double)ls->cycles);
-        cJSON_AddNumberToObject(o, "analytic_cycles_per_image", (double)ls->analytic);
-        cJSON *bufs = cJSON_AddObjectToObject(o, "buffers");
-        for (int b = 0; b < CM_N_BUFS; b++) {
-            cJSON *bo = cJSON_AddObjectToObject(bufs, cm_buffer_name((enum cm_buffer)b));
-            cJSON_AddNumberToObject(bo, "reads", (double)ls->reads[b]);
-            cJSON_AddNumberToObject(bo, "writes", (double)ls->writes[b]);
-        }
-        cJSON_AddItemToArray(layers, o);
-    }
-    cJSON *tg = cJSON_AddObjectToObject(root, "toggles");
-    cJSON *tb = cJSON_AddObjectToObject(root, "toggle_bits");
-    cJSON *en = cJSON_AddObjectToObject(root, "energy_pj_per_image");
-    cJSON *eu = cJSON_AddObjectToObject(en, "activity_units");
-    for (int u = 0; u < CM_N_UNITS; u++) {
-        const char *name = cm_unit_kind_name((enum cm_unit_kind)u);
-        cJSON_AddNumberToObject(tg, name, st->toggles[u]);
-        cJSON_AddNumberToObject(tb, name, st->toggle_bits[u]);
-        cJSON_AddNumberToObject(eu, name, e->unit_pj[u]);
-    }
-    cJSON *eb = cJSON_AddObjectToObject(en, "activity_buffers");
-    for (int b = 0; b < CM_N_BUFS; b++)
-        cJSON_AddNumberToObject(eb, cm_buffer_name((enum cm_buffer)b), e->sram_pj[b]);
-    cJSON_AddNumberToObject(en, "activity_leakage", e->leak_pj);
-    cJSON_AddNumberToObject(en, "activity", e->total_pj);
-    cJSON_AddNumberToObject(en, "operation", d->energy.total_pj);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return -1;
-    fprintf(f, "%s\n", text);
-    cJSON_free(text);
-    return 0;
+    struct sim_progress *sp = ctx;
+    double el = cli_now() - sp->t0, eta = done ? el * (n - done) / done : 0.0;
+    char eta_s[32];
+    cli_format_duration(eta_s, sizeof eta_s, eta);
+    cli_progress_show(&sp->pr, done == n, "sim: %d/%d images, %.2f M cycles/s, %s left%s", done,
+                      n, st->sim_seconds > 0 ? st->cycles / st->sim_seconds * 1e-6 : 0, eta_s,
+                      st->has_mismatch ? ", MISMATCH" : "");
 }
 
 int cmd_sim(int argc, char **argv)
@@ -343,46 +291,18 @@ int cmd_sim(int argc, char **argv)
         return sst == SIM_ERR_INFEASIBLE || sst == SIM_ERR_ARG || sst == SIM_ERR_LIMIT ? EXIT_USAGE
                                                                                  : EXIT_WORK;
     }
-    int n = test.n;
-    int *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
-    long long correct = 0;
-    struct cli_progress pr;
-    cli_progress_init(&pr, quiet);
-    const size_t img = (size_t)test.h * test.w * test.c;
-    const int batch = 16;
-    double t0 = cli_now();
-    int done = 0;
-    while (pred && done < n && sst == SIM_OK) {
-        int k = n - done < batch ? n - done : batch;
-        sst = sim_run(s, test.x + img * done, k, pred + done, NULL, &serr);
-        for (int i = 0; i < k; i++)
-            correct += pred[done + i] == test.y[done + i];
-        done += k;
-        const struct sim_stats *st = sim_stats(s);
-        double el = cli_now() - t0, eta = done ? el * (n - done) / done : 0.0;
-        char eta_s[32];
-        cli_format_duration(eta_s, sizeof eta_s, eta);
-        cli_progress_show(&pr, done == n, "sim: %d/%d images, %.2f M cycles/s, %s left%s",
-                          done, n, st->sim_seconds > 0 ? st->cycles / st->sim_seconds * 1e-6 : 0,
-                          eta_s, st->has_mismatch ? ", MISMATCH" : "");
-    }
-    if (sst == SIM_OK)
-        sst = sim_vcd_close(s, &serr);
+    struct sim_progress sp = {.t0 = cli_now()};
+    cli_progress_init(&sp.pr, quiet);
+    struct sw_sim_result r;
+    sst = sw_sim_dataset(s, &test, &lib, show_progress, &sp, &r, &serr);
     int rc = 0;
-    if (!pred) {
-        fprintf(stderr, "logiq sim: out of memory\n");
-        rc = EXIT_WORK;
-    } else if (sst != SIM_OK) {
+    if (sst != SIM_OK) {
         fprintf(stderr, "logiq sim: %s\n", serr.msg);
         rc = EXIT_WORK;
     } else {
         const struct sim_stats *st = sim_stats(s);
         const struct cm_design *d = sim_design(s);
         double rate = st->sim_seconds > 0 ? st->cycles / st->sim_seconds : 0.0;
-        struct cm_activity act;
-        struct cm_activity_energy e;
-        sim_activity(s, &act);
-        cm_energy_activity(d, &lib, &act, &e);
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path ? out_path : "", (long)getpid());
         FILE *f = out_path ? fopen(tmp, "w") : stdout;
@@ -390,13 +310,19 @@ int cmd_sim(int argc, char **argv)
             fprintf(stderr, "logiq sim: -o %s: cannot write: %s\n", tmp, strerror(errno));
             rc = EXIT_WORK;
         } else if (fmt == CLI_FMT_TABLE)
-            print_table(f, st, d, &e, correct, model_path, hw_path ? hw_path : "built-in default",
-                        rate);
+            print_table(f, st, d, &r.energy, r.correct, model_path,
+                        hw_path ? hw_path : "built-in default", rate);
         else if (fmt == CLI_FMT_CSV)
-            print_csv(f, st, d, &e, correct);
-        else if (print_json(f, st, d, &e, correct) != 0) {
-            fprintf(stderr, "logiq sim: out of memory\n");
-            rc = EXIT_WORK;
+            print_csv(f, st, d, &r.energy, r.correct);
+        else {
+            char *text = sw_sim_json(st, d, &r);
+            if (text)
+                fputs(text, f);
+            else {
+                fprintf(stderr, "logiq sim: out of memory\n");
+                rc = EXIT_WORK;
+            }
+            free(text);
         }
         if (f && f != stdout) {
             if (fclose(f) != 0 || (rc == 0 && rename(tmp, out_path) != 0)) {
@@ -406,20 +332,16 @@ int cmd_sim(int argc, char **argv)
             if (rc != 0)
                 remove(tmp);
         }
-        int cycles_equal = 1;
-        for (int l = 0; l < st->n_layers; l++)
-            cycles_equal &= st->layer[l].cycles == st->layer[l].analytic * st->images;
         if (st->has_mismatch) {
             if (fmt != CLI_FMT_TABLE)
                 print_mismatch(stderr, &st->first);
             rc = EXIT_WORK;
         }
-        if (!cycles_equal) {
+        if (!r.cycles_equal) {
             fprintf(stderr, "logiq sim: simulated cycles differ from the analytic count\n");
             rc = EXIT_WORK;
         }
     }
-    free(pred);
     sim_close(s);
     nn_data_free(&test);
     nn_qnn_free(&q);

@@ -16,10 +16,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
-#include <ini.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +26,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "sweeps/costnet.h"
 #include "cli/sweep.h"
-#include "costmodels/hw.h"
-#include "nn/model.h"
-#include "nn/quant.h"
 #include "sweeps/exec.h"
+#include "sweeps/point.h"
 #include "sweeps/shell.h"
 #include "sweeps/pareto.h"
 
@@ -108,125 +103,17 @@ static int usage_error(const char *msg)
     return EXIT_USAGE;
 }
 
-int sweep_fmt(char *buf, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-/* ---- loading a spec: nn/ and costmodels/ judge the values ---- */
-
-static int check_value(void *ctx, const char *name, const char *value, char *canon,
-                       size_t canon_size, char *msg, size_t msg_size)
-{
-    (void)ctx;
-    struct nn_error err = {{0}};
-    if (strcmp(name, "wq") == 0 || strcmp(name, "wq_first") == 0 || strcmp(name, "wq_last") == 0 ||
-        strcmp(name, "method") == 0) {
-        struct nn_wq q;
-        if (nn_wq_parse(&q, value, &err) != NN_OK) {
-            sweep_fmt(msg, msg_size, "%s", err.msg);
-            return -1;
-        }
-        if (strcmp(name, "method") == 0 && q.kind == NN_WQ_FP) {
-            sweep_fmt(msg, msg_size, "'fp': logiq quantize needs a quantizer the hardware holds "
-                      "(tquant, mquant, twn, rtn:3, ...)");
-            return -1;
-        }
-        nn_wq_spec(&q, canon, canon_size);
-        return 0;
-    }
-    if (strcmp(name, "aq") == 0) {
-        struct nn_aq q;
-        if (nn_aq_parse(&q, value, &err) != NN_OK) {
-            sweep_fmt(msg, msg_size, "%s", err.msg);
-            return -1;
-        }
-        nn_aq_spec(&q, canon, canon_size);
-        return 0;
-    }
-    if (strcmp(name, "arch") == 0) {
-        struct nn_arch arch;
-        if (nn_arch_parse(&arch, value, 1.0f, &err) != NN_OK) {
-            sweep_fmt(msg, msg_size, "%s", err.msg);
-            return -1;
-        }
-        return 0;
-    }
-    if (strcmp(name, "hw.base") == 0) {
-        struct cm_hw hw;
-        struct cm_lib lib;
-        char m[1024];
-        if (sw_hw_load(value, &hw, &lib, m, sizeof m) != 0) {
-            sweep_fmt(msg, msg_size, "%s", m);
-            return -1;
-        }
-        /* the key follows the file's contents, not its name */
-        char *text = sw_read_text(value, msg, msg_size);
-        if (!text) {
-            return -1;
-        }
-        sweep_fmt(canon, canon_size, "hw.ini:%016llx",
-                 (unsigned long long)sw_fnv1a64(text, strlen(text)));
-        free(text);
-        return 0;
-    }
-    if (strncmp(name, "hw.", 3) == 0) {
-        char sec[64];
-        const char *dot = strchr(name + 3, '.');
-        sweep_fmt(sec, sizeof sec, "%.*s", (int)(dot - name - 3), name + 3);
-        struct cm_hw hw;
-        struct cm_error cerr = {{0}};
-        cm_hw_defaults(&hw);
-        if (cm_hw_set(&hw, sec, dot + 1, value, &cerr) != CM_OK) {
-            sweep_fmt(msg, msg_size, "%s", cerr.msg);
-            return -1;
-        }
-        return 0;
-    }
-    return 0;
-}
-
 int sweep_load(const char *spec_path, long max_points, struct sw_spec *s, struct sw_point **pts,
                int *n, char **text)
 {
-    char msg[600];
-    *text = sw_read_text(spec_path, msg, sizeof msg);
-    if (!*text) {
-        fprintf(stderr, "logiq sweep: %s\n", msg);
-        return EXIT_USAGE;
-    }
     struct sw_error err;
-    enum sw_status st = sw_spec_parse(s, *text, spec_path, check_value, NULL, &err);
-    if (st == SW_OK) {
-        st = sw_spec_expand(s, max_points, pts, n, &err);
-        if (st != SW_OK)
-            sw_spec_free(s);
-    }
-    if (st == SW_OK && *n == 0) {
-        sw_fail(&err, SW_ERR_SPEC, "%s: no points (the filter drops every one)", spec_path);
-        st = SW_ERR_SPEC;
-        sw_spec_free(s);
-    }
+    enum sw_status st = sw_spec_load(spec_path, max_points, s, pts, n, text, &err);
     if (st != SW_OK) {
         fprintf(stderr, "logiq sweep: %s%s\n", err.msg,
                 strstr(err.msg, "points (at most") ? "; --max-points N raises the limit" : "");
-        free(*text);
-        *text = NULL;
         return sw_status_exit_code(st);
     }
     return 0;
-}
-
-void sweep_art_dir(const char *store, char *buf, size_t size)
-{
-    size_t n = strlen(store);
-    if (n > 3 && strcmp(store + n - 3, ".db") == 0)
-        n -= 3;
-    sweep_fmt(buf, size, "%.*s.d", (int)n, store);
 }
 
 /* The parameters that vary across the points, for tables. */
@@ -238,7 +125,7 @@ static void point_label(const struct sw_spec *s, const struct sw_point *p, char 
         if (s->axes[i].n < 2)
             continue;
         const char *v = s->axes[i].text[p->vi[i]];
-        int w = sweep_fmt(buf + len, size - len, "%s%s=%s", len ? " " : "",
+        int w = sw_fmt(buf + len, size - len, "%s%s=%s", len ? " " : "",
                          strncmp(s->axes[i].name, "hw.", 3) == 0 ? s->axes[i].name + 3
                                                                   : s->axes[i].name,
                          v[0] ? v : "-");
@@ -247,7 +134,7 @@ static void point_label(const struct sw_spec *s, const struct sw_point *p, char 
         len += (size_t)w;
     }
     if (!buf[0])
-        sweep_fmt(buf, size, "(the only point)");
+        sw_fmt(buf, size, "(the only point)");
 }
 
 /* ---- time estimates ---- */
@@ -300,9 +187,9 @@ static int job_argv(void *ctx, int i, char ***argv, const char **log)
     struct runner *r = ctx;
     const struct sw_point *p = &r->pts[r->queue[i]];
     char dir[4300];
-    sweep_fmt(dir, sizeof dir, "%s/%s", r->art, p->key);
+    sw_fmt(dir, sizeof dir, "%s/%s", r->art, p->key);
     mkdir(dir, 0755);
-    sweep_fmt(r->log, sizeof r->log, "%s/point.log", dir);
+    sw_fmt(r->log, sizeof r->log, "%s/point.log", dir);
     FILE *f = fopen(r->log, "w");  /* this attempt's log only */
     if (f)
         fclose(f);
@@ -373,15 +260,15 @@ static void job_end(void *ctx, int i, const struct sw_end *end)
         gethostname(res.host, sizeof res.host - 1);
         char last[900];
         char logp[4300];
-        sweep_fmt(logp, sizeof logp, "%s/%s/point.log", r->art, p->key);
-        sweep_last_line(logp, last, sizeof last);
+        sw_fmt(logp, sizeof logp, "%s/%s/point.log", r->art, p->key);
+        sw_last_line(logp, last, sizeof last);
         if (end->kind == SW_END_TIMEOUT)
-            sweep_fmt(res.error, sizeof res.error, "timed out after %.0f s (killed)", end->seconds);
+            sw_fmt(res.error, sizeof res.error, "timed out after %.0f s (killed)", end->seconds);
         else if (end->kind == SW_END_SIGNAL)
-            sweep_fmt(res.error, sizeof res.error, "crashed: killed by signal %d (%s)%s%s",
+            sw_fmt(res.error, sizeof res.error, "crashed: killed by signal %d (%s)%s%s",
                      end->code, strsignal(end->code), last[0] ? "; last output: " : "", last);
         else
-            sweep_fmt(res.error, sizeof res.error, "exited with %d without a result%s%s",
+            sw_fmt(res.error, sizeof res.error, "exited with %d without a result%s%s",
                      end->code, last[0] ? ": " : "", last);
         if (sw_store_put(r->st, r->s, p, &res, SW_PUT_UNLESS_DONE, &err) != SW_OK) {
             r->store_errors++;
@@ -415,7 +302,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
 {
     struct runner r = {.s = s, .pts = pts, .spec_path = spec_path, .store_path = store_path,
                        .parallel = parallel, .total = n};
-    sweep_art_dir(store_path, r.art, sizeof r.art);
+    sw_art_dir(store_path, r.art, sizeof r.art);
     if (mkdir(r.art, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "logiq sweep: %s: cannot create: %s\n", r.art, strerror(errno));
         return EXIT_WORK;
@@ -439,7 +326,7 @@ static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
     }
     char abs_spec[4096];
     if (!realpath(spec_path, abs_spec))
-        sweep_fmt(abs_spec, sizeof abs_spec, "%s", spec_path);
+        sw_fmt(abs_spec, sizeof abs_spec, "%s", spec_path);
     if (sw_store_meta_set(r.st, "sweep", s->name, &err) != SW_OK ||
         sw_store_meta_set(r.st, "spec_path", abs_spec, &err) != SW_OK ||
         sw_store_meta_set(r.st, "spec_text", text, &err) != SW_OK) {
@@ -546,7 +433,7 @@ static int dry_run(const struct sw_spec *s, const struct sw_point *pts, int n,
         return sw_status_exit_code(SW_ERR_FORMAT);
     }
     char art[4096];
-    sweep_art_dir(store_path, art, sizeof art);
+    sw_art_dir(store_path, art, sizeof art);
     /* the mean time of the points done so far, else a guess */
     double mean_s = NAN, mean_guess = 0.0;
     int n_done_hist = 0;
@@ -587,13 +474,13 @@ static int dry_run(const struct sw_spec *s, const struct sw_point *pts, int n,
                state == SW_DONE ? "done" : state == SW_FAILED ? "failed" : "pending", label);
         char h[17] = "", model[4400];
         int shared = 0;
-        if (hashes && sweep_train_hash(s, &pts[i], h) == 0) {
+        if (hashes && sw_point_train_hash(s, &pts[i], h) == 0) {
             for (int k = 0; k < n_hashes && !shared; k++)
                 shared = strcmp(hashes[k], h) == 0;
             if (!shared)
                 memcpy(hashes[n_hashes++], h, sizeof h);
             /* trained by an earlier run */
-            sweep_fmt(model, sizeof model, "%s/%s/%s/%s", art,
+            sw_fmt(model, sizeof model, "%s/%s/%s/%s", art,
                       sw_point_value(s, &pts[i], "method")[0] ? "fp" : "models", h,
                       sw_point_value(s, &pts[i], "method")[0] ? "model.lqc" : "model.qnn");
             shared |= access(model, R_OK) == 0;
@@ -689,26 +576,26 @@ static int write_slurm(const struct sw_spec *s, const struct sw_point *pts, int 
                        int parallel, double timeout_s)
 {
     char art[4096], abs_spec[4096], abs_store[4096], self[4096], path[4300], shards[4300];
-    sweep_art_dir(store_path, art, sizeof art);
+    sw_art_dir(store_path, art, sizeof art);
     if (cli_self_exe(self, sizeof self) != 0)
         return EXIT_WORK;
     if (!realpath(spec_path, abs_spec))
-        sweep_fmt(abs_spec, sizeof abs_spec, "%s", spec_path);
+        sw_fmt(abs_spec, sizeof abs_spec, "%s", spec_path);
     if (store_path[0] == '/' || !getcwd(abs_store, sizeof abs_store))
-        sweep_fmt(abs_store, sizeof abs_store, "%s", store_path);
+        sw_fmt(abs_store, sizeof abs_store, "%s", store_path);
     else
-        sweep_fmt(abs_store + strlen(abs_store), sizeof abs_store - strlen(abs_store), "/%s",
+        sw_fmt(abs_store + strlen(abs_store), sizeof abs_store - strlen(abs_store), "/%s",
                  store_path);
     char abs_art[4096];
-    sweep_art_dir(abs_store, abs_art, sizeof abs_art);
-    sweep_fmt(shards, sizeof shards, "%s/shards", abs_art);
+    sw_art_dir(abs_store, abs_art, sizeof abs_art);
+    sw_fmt(shards, sizeof shards, "%s/shards", abs_art);
     if (mkdir(art, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "logiq sweep: %s: cannot create: %s\n", art, strerror(errno));
         return EXIT_WORK;
     }
-    sweep_fmt(path, sizeof path, "%s", out ? out : "");
+    sw_fmt(path, sizeof path, "%s", out ? out : "");
     if (!out)
-        sweep_fmt(path, sizeof path, "%s/slurm.sh", art);
+        sw_fmt(path, sizeof path, "%s/slurm.sh", art);
     struct sw_store *st = NULL;
     struct sw_error err;
     struct stat sb;
@@ -814,7 +701,7 @@ static int merge_shards(const char *dir, const char *store_path)
         return EXIT_USAGE;
     }
     char pattern[4300];
-    sweep_fmt(pattern, sizeof pattern, "%s/*.db", dir);
+    sw_fmt(pattern, sizeof pattern, "%s/*.db", dir);
     glob_t g;
     int gr = glob(pattern, 0, NULL, &g);
     if (gr == GLOB_NOMATCH) {
@@ -845,9 +732,9 @@ static int merge_shards(const char *dir, const char *store_path)
         /* merged: remove it, so a later merge cannot bring back an old result */
         char side[4400];
         remove(g.gl_pathv[i]);
-        sweep_fmt(side, sizeof side, "%s-wal", g.gl_pathv[i]);
+        sw_fmt(side, sizeof side, "%s-wal", g.gl_pathv[i]);
         remove(side);
-        sweep_fmt(side, sizeof side, "%s-shm", g.gl_pathv[i]);
+        sw_fmt(side, sizeof side, "%s-shm", g.gl_pathv[i]);
         remove(side);
     }
     globfree(&g);
@@ -899,7 +786,7 @@ int cmd_sweep(int argc, char **argv)
     const char *spec_path = argv[optind++];
     if (optind < argc) {
         char msg[600];
-        sweep_fmt(msg, sizeof msg, "unexpected argument '%s' (see logiq sweep --help)",
+        sw_fmt(msg, sizeof msg, "unexpected argument '%s' (see logiq sweep --help)",
                  argv[optind]);
         return usage_error(msg);
     }
@@ -921,7 +808,7 @@ int cmd_sweep(int argc, char **argv)
         return rc;
     char store_buf[300];
     if (!store) {
-        sweep_fmt(store_buf, sizeof store_buf, "%s.db", s.name);
+        sw_fmt(store_buf, sizeof store_buf, "%s.db", s.name);
         store = store_buf;
     }
     if (timeout_s < 0)

@@ -200,6 +200,15 @@ void sw_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer
     }
 }
 
+void sw_model_name(const struct nn_qnn *q, const char *path, char *name, size_t size)
+{
+    char arch[256];
+    if (nn_qnn_meta_get(q, NN_META_ARCH, arch, sizeof arch))
+        snprintf(name, size, "%s (%s)", path, arch);
+    else
+        snprintf(name, size, "%s", path);
+}
+
 int sw_net_load(const char *model_path, const char *arch_text, float width,
                  const struct nn_model_config *cfg, struct cm_net *net, struct cm_layer **layers,
                  char *name, size_t name_size, char *msg, size_t size)
@@ -212,11 +221,7 @@ int sw_net_load(const char *model_path, const char *arch_text, float width,
             snprintf(msg, size, "%s", err.msg);
             return 2;
         }
-        char arch[256];
-        if (nn_qnn_meta_get(&q, "arch", arch, sizeof arch))
-            snprintf(name, name_size, "%s (%s)", model_path, arch);
-        else
-            snprintf(name, name_size, "%s", model_path);
+        sw_model_name(&q, model_path, name, name_size);
     } else {
         struct nn_arch arch;
         struct nn_model m;

@@ -22,6 +22,10 @@ int sw_hw_load(const char *path, struct cm_hw *hw, struct cm_lib *lib, char *msg
  * q->n_layers entries. */
 void sw_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer *layers);
 
+/* How the reports name the model q read from path: "model.qnn (res11-or)",
+ * the path and its architecture, or the path alone. */
+void sw_model_name(const struct nn_qnn *q, const char *path, char *name, size_t size);
+
 /* The network a command prices: a .qnn (model_path; constants known) or an
  * untrained --arch (arch_text with width and cfg: shapes and bit widths are
  * all the cost models need). On success returns 0 with net describing it,

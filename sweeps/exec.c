@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,4 +269,38 @@ enum sw_status sw_pool_run(const struct sw_pool_opts *o, struct sw_error *err)
     }
     free(slots);
     return status;
+}
+
+void sw_last_line(const char *path, char *buf, size_t size)
+{
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+            line[--n] = 0;
+        /* a progress line redrawn with \r: keep its last part */
+        char *cr = strrchr(line, '\r');
+        const char *l = cr ? cr + 1 : line;
+        if (*l)
+            sw_fmt(buf, size, "%s", l);
+    }
+    fclose(f);
+}
+
+int sw_mkdirs(const char *path)
+{
+    char buf[4096];
+    sw_fmt(buf, sizeof buf, "%s", path);
+    for (char *c = buf + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }

@@ -92,4 +92,11 @@ struct sw_pool_opts {
  * for first). */
 enum sw_status sw_pool_run(const struct sw_pool_opts *o, struct sw_error *err);
 
+/* The last non-empty line of a text file (a child's log; of a progress line
+ * redrawn with \r, its last part), "" if none. */
+void sw_last_line(const char *path, char *buf, size_t size);
+
+/* mkdir -p path (mode 0755): 0, or -1 with errno set. */
+int sw_mkdirs(const char *path);
+
 #endif

@@ -2,6 +2,7 @@
 #include "sweeps/status.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum sw_status sw_fail(struct sw_error *err, enum sw_status code, const char *fmt, ...)
@@ -13,6 +14,15 @@ enum sw_status sw_fail(struct sw_error *err, enum sw_status code, const char *fm
         va_end(ap);
     }
     return code;
+}
+
+int sw_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 int sw_status_exit_code(enum sw_status s)

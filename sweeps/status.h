@@ -8,6 +8,8 @@
 #ifndef LOGIQ_SW_STATUS_H
 #define LOGIQ_SW_STATUS_H
 
+#include <stddef.h>
+
 enum sw_status {
     SW_OK = 0,
     SW_ERR_SPEC,   /* a sweep spec is malformed: unknown key, empty axis, bad value */
@@ -23,6 +25,11 @@ struct sw_error {
 
 /* Formats the message into err (if not NULL) and returns code. */
 enum sw_status sw_fail(struct sw_error *err, enum sw_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* snprintf, without GCC's truncation warnings on paths: a path or message
+ * that does not fit is cut, which every caller accepts. */
+int sw_fmt(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The CLI exit code for a status: 0 ok, 2 bad input (SPEC, FORMAT), 1 otherwise. */

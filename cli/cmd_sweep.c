@@ -37,6 +37,7 @@ static const char help[] =
     "       logiq sweep SPEC.ini --dry-run | --pareto\n"
     "       logiq sweep SPEC.ini --slurm [-o job.sh] | --merge DIR\n"
     "       logiq sweep SPEC.ini --point KEY [--shard DIR]\n"
+    "       logiq sweep SPEC.ini --search N [--population P] [--seed S]\n"
     "\n"
     "Trains, exports, costs and simulates every design point of a sweep spec (format:\n"
     "docs/sweeps.md; examples in sweeps/), each in its own process, and keeps\n"
@@ -61,6 +62,15 @@ static const char help[] =
     "                       to NAME.d/slurm.sh (or -o FILE); each task writes a\n"
     "                       shard in NAME.d/shards/\n"
     "  --merge DIR          fold the shards of DIR into the store\n"
+    "  --search N           instead of the whole grid, N points chosen by NSGA-II\n"
+    "                       (pagmo2) minimizing the integer model's test error, the\n"
+    "                       gates, the energy and the latency; for grids too large\n"
+    "                       or points too costly to run whole (e.g. per-layer widths\n"
+    "                       and merges in [layers], each point trained briefly). N is\n"
+    "                       a multiple of --population; points the store holds are\n"
+    "                       not run again, so a killed search resumes\n"
+    "  --population P       the search's population (a multiple of 4, >= 8; default 8)\n"
+    "  --seed S             the search's seed (default 1)\n"
     "  --point KEY          run one point and write its row (what the runner and\n"
     "                       the Slurm tasks run)\n"
     "  --shard DIR          with --point: write the row to DIR/KEY.db instead\n"
@@ -76,7 +86,7 @@ static const char help[] =
 
 enum {
     O_TIMEOUT = 256, O_STORE, O_RETRY, O_DRY, O_PARETO, O_SLURM, O_MERGE, O_POINT, O_SHARD,
-    O_MAX_POINTS
+    O_MAX_POINTS, O_SEARCH, O_POPULATION, O_SEED
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +100,9 @@ static const struct option long_opts[] = {
     {"slurm", no_argument, 0, O_SLURM},
     {"merge", required_argument, 0, O_MERGE},
     {"point", required_argument, 0, O_POINT},
+    {"search", required_argument, 0, O_SEARCH},
+    {"population", required_argument, 0, O_POPULATION},
+    {"seed", required_argument, 0, O_SEED},
     {"shard", required_argument, 0, O_SHARD},
     {"output", required_argument, 0, 'o'},
     {"quiet", no_argument, 0, 'q'},
@@ -296,45 +309,60 @@ static void job_tick(void *ctx, int running)
     show_progress(r, 0);
 }
 
-static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
-                     const char *spec_path, const char *text, const char *store_path,
-                     int parallel, double timeout_s, int retry_failed, int quiet)
+/* Opens the store a run writes (creating the point folder art), takes the
+ * one-runner-per-store lock and records the spec. 0 with *st open and
+ * *lock held (close both), or the exit code with the reason printed. */
+static int open_run_store(const struct sw_spec *s, const char *spec_path, const char *text,
+                          const char *store_path, char *art, size_t art_size,
+                          struct sw_store **st, int *lock)
 {
-    struct runner r = {.s = s, .pts = pts, .spec_path = spec_path, .store_path = store_path,
-                       .parallel = parallel, .total = n};
-    sw_art_dir(store_path, r.art, sizeof r.art);
-    if (mkdir(r.art, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "logiq sweep: %s: cannot create: %s\n", r.art, strerror(errno));
+    sw_art_dir(store_path, art, art_size);
+    if (mkdir(art, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "logiq sweep: %s: cannot create: %s\n", art, strerror(errno));
         return EXIT_WORK;
     }
     struct sw_error err;
-    enum sw_status os = sw_store_open(&r.st, store_path, SW_STORE_CREATE, &err);
+    enum sw_status os = sw_store_open(st, store_path, SW_STORE_CREATE, &err);
     if (os != SW_OK) {
         fprintf(stderr, "logiq sweep: %s\n", err.msg);
         return sw_status_exit_code(os);
     }
     /* one runner per store: a lock on the store file itself, which holds
      * whatever path reaches it (a symbolic link, another spelling) */
-    int store_lock = open(store_path, O_RDONLY | O_CLOEXEC);
-    if (store_lock < 0 || flock(store_lock, LOCK_EX | LOCK_NB) != 0) {
+    *lock = open(store_path, O_RDONLY | O_CLOEXEC);
+    if (*lock < 0 || flock(*lock, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "logiq sweep: %s: another logiq sweep is running on this store (%s)\n",
-                store_path, store_lock < 0 ? strerror(errno) : "the store file is locked");
-        if (store_lock >= 0)
-            close(store_lock);
-        sw_store_close(r.st);
+                store_path, *lock < 0 ? strerror(errno) : "the store file is locked");
+        if (*lock >= 0)
+            close(*lock);
+        sw_store_close(*st);
         return EXIT_WORK;
     }
     char abs_spec[4096];
     if (!realpath(spec_path, abs_spec))
         sw_fmt(abs_spec, sizeof abs_spec, "%s", spec_path);
-    if (sw_store_meta_set(r.st, "sweep", s->name, &err) != SW_OK ||
-        sw_store_meta_set(r.st, "spec_path", abs_spec, &err) != SW_OK ||
-        sw_store_meta_set(r.st, "spec_text", text, &err) != SW_OK) {
+    if (sw_store_meta_set(*st, "sweep", s->name, &err) != SW_OK ||
+        sw_store_meta_set(*st, "spec_path", abs_spec, &err) != SW_OK ||
+        sw_store_meta_set(*st, "spec_text", text, &err) != SW_OK) {
         fprintf(stderr, "logiq sweep: %s\n", err.msg);
-        sw_store_close(r.st);
-        close(store_lock);
+        sw_store_close(*st);
+        close(*lock);
         return EXIT_WORK;
     }
+    return 0;
+}
+
+static int run_sweep(const struct sw_spec *s, const struct sw_point *pts, int n,
+                     const char *spec_path, const char *text, const char *store_path,
+                     int parallel, double timeout_s, int retry_failed, int quiet)
+{
+    struct runner r = {.s = s, .pts = pts, .spec_path = spec_path, .store_path = store_path,
+                       .parallel = parallel, .total = n};
+    int store_lock, orc = open_run_store(s, spec_path, text, store_path, r.art, sizeof r.art,
+                                         &r.st, &store_lock);
+    if (orc)
+        return orc;
+    struct sw_error err;
 
     r.queue = malloc((size_t)n * sizeof *r.queue);
     if (!r.queue) {
@@ -745,13 +773,66 @@ static int merge_shards(const char *dir, const char *store_path)
 
 /* ---- the command ---- */
 
+/* ---- --search ---- */
+
+static void search_progress(void *ctx, const struct sw_point *p, const struct sw_summary *r,
+                            int reused, const struct sw_psearch_stats *st)
+{
+    (void)ctx;
+    if (r->status == SW_DONE)
+        printf("search: %lld evaluations, point %s %s: integer accuracy %.2f%%, %.0f NAND2 eq, "
+               "%.3f nJ, %.3g us; front %d points, hypervolume %.4f\n", st->evals, p->key,
+               reused ? "(in the store)" : "done", 100.0 * r->acc_int, r->gates_nand2,
+               r->energy_op_pj * 1e-3, r->latency_us, st->front, st->hv);
+    else
+        printf("search: %lld evaluations, point %s %s: failed: %s\n", st->evals, p->key,
+               reused ? "(in the store)" : "", r->label);
+    fflush(stdout);
+}
+
+static int search(const struct sw_spec *s, const char *spec_path, const char *text,
+                  const char *store_path, int n_evals, int population, unsigned seed, int quiet)
+{
+    char art[4096], self[4096];
+    struct sw_store *st;
+    int lock, rc = open_run_store(s, spec_path, text, store_path, art, sizeof art, &st, &lock);
+    if (rc)
+        return rc;
+    if (cli_self_exe(self, sizeof self) != 0) {
+        sw_store_close(st);
+        close(lock);
+        return EXIT_WORK;
+    }
+    struct sw_psearch_opts o = {.pop = population, .gens = n_evals / population - 1,
+                                .seed = seed, .self = self, .art = art};
+    if (!quiet)
+        fprintf(stderr, "sweep %s: searching %d evaluations (NSGA-II, population %d, %d "
+                "generations, seed %u); store %s\n", s->name, n_evals, population, o.gens + 1,
+                seed, store_path);
+    struct sw_psearch_stats stats;
+    struct sw_error err;
+    enum sw_status ss = sw_point_search(s, st, &o, search_progress, NULL, &stats, &err);
+    if (ss != SW_OK) {
+        fprintf(stderr, "logiq sweep: %s\n", err.msg);
+        rc = sw_status_exit_code(ss);
+    } else {
+        printf("sweep %s: search done: %lld evaluations, %d distinct points (%d run now, %d "
+               "from the store, %d failed); front of %d points, hypervolume %.4f of the "
+               "objective box; store %s\n", s->name, stats.evals, stats.run + stats.reused,
+               stats.run, stats.reused, stats.failed, stats.front, stats.hv, store_path);
+    }
+    sw_store_close(st);
+    close(lock);
+    return rc;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     int parallel = 1, dry = 0, do_pareto = 0, slurm = 0, retry = 0, quiet = 0;
     const char *store = NULL, *point = NULL, *shard = NULL, *merge = NULL, *out = NULL;
     double timeout_s = -1;
     float t;
-    int c, max_points = (int)SW_MAX_POINTS_DEFAULT;
+    int c, max_points = (int)SW_MAX_POINTS_DEFAULT, search_n = 0, population = 8, seed = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:o:qh", long_opts, NULL)) != -1) {
         int bad = 0;
@@ -772,6 +853,11 @@ int cmd_sweep(int argc, char **argv)
         case O_SLURM: slurm = 1; break;
         case O_MERGE: merge = optarg; break;
         case O_POINT: point = optarg; break;
+        case O_SEARCH: bad = cli_parse_int("sweep", "--search", optarg, 8, 1000000, &search_n); break;
+        case O_POPULATION:
+            bad = cli_parse_int("sweep", "--population", optarg, 8, 10000, &population);
+            break;
+        case O_SEED: bad = cli_parse_int("sweep", "--seed", optarg, 0, 2147483647, &seed); break;
         case O_SHARD: shard = optarg; break;
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
@@ -790,8 +876,15 @@ int cmd_sweep(int argc, char **argv)
                  argv[optind]);
         return usage_error(msg);
     }
-    if (dry + do_pareto + slurm + (merge != NULL) + (point != NULL) > 1)
-        return usage_error("--dry-run, --pareto, --slurm, --merge and --point exclude each other");
+    if (dry + do_pareto + slurm + (merge != NULL) + (point != NULL) + (search_n > 0) > 1)
+        return usage_error("--dry-run, --pareto, --slurm, --merge, --point and --search exclude "
+                           "each other");
+    if (search_n > 0 && (population % 4 != 0 || search_n % population != 0)) {
+        char msg[200];
+        sw_fmt(msg, sizeof msg, "--search %d --population %d: the population must be a multiple "
+               "of 4 and the points a multiple of the population", search_n, population);
+        return usage_error(msg);
+    }
     if (shard && !point)
         return usage_error("--shard goes with --point");
     if (out && !slurm)
@@ -803,7 +896,7 @@ int cmd_sweep(int argc, char **argv)
     char *text;
     if (point)  /* the point loads the spec itself */
         return sweep_point(spec_path, point, store ? store : "", shard);
-    int rc = sweep_load(spec_path, max_points, &s, &pts, &n, &text);
+    int rc = sweep_load(spec_path, search_n > 0 ? -1 : max_points, &s, &pts, &n, &text);
     if (rc)
         return rc;
     char store_buf[300];
@@ -821,6 +914,8 @@ int cmd_sweep(int argc, char **argv)
         rc = write_slurm(&s, pts, n, spec_path, store, out, parallel, timeout_s);
     else if (merge)
         rc = merge_shards(merge, store);
+    else if (search_n > 0)
+        rc = search(&s, spec_path, text, store, search_n, population, (unsigned)seed, quiet);
     else
         rc = run_sweep(&s, pts, n, spec_path, text, store, parallel, timeout_s, retry, quiet);
     free(text);

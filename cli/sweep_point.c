@@ -4,6 +4,7 @@
  * simulate in-process) and writes its row, done or failed, in one
  * transaction. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,13 @@ int sweep_point(const char *spec_path, const char *key, const char *store_path,
         fprintf(stderr, "logiq sweep: point %s: %s\n", key, err.msg);
         rc = EXIT_WORK;  /* the runner finds no row and records the failure */
     } else if (r.status == SW_DONE) {
-        printf("point %s done: integer accuracy %.2f%%, %.0f NAND2 eq, %.0f cycles, %.3f nJ\n",
-               key, 100.0 * r.f.acc_int, r.f.gates_nand2, r.f.cycles, r.f.energy_op_pj * 1e-3);
+        if (isfinite(r.f.acc_int))
+            printf("point %s done: integer accuracy %.2f%%, %.0f NAND2 eq, %.0f cycles, %.3f "
+                   "nJ\n", key, 100.0 * r.f.acc_int, r.f.gates_nand2, r.f.cycles,
+                   r.f.energy_op_pj * 1e-3);
+        else  /* a full-precision reference: trained only */
+            printf("point %s done: full-precision reference, float accuracy %.2f%%\n", key,
+                   100.0 * r.f.acc_float);
         rc = 0;
     } else {
         fprintf(stderr, "logiq sweep: point %s failed: %s\n", key, r.error);

@@ -212,3 +212,72 @@ enum nn_status nn_arch_parse(struct nn_arch *arch, const char *text, float width
     }
     return NN_OK;
 }
+
+int nn_arch_format(const struct nn_arch *arch, char *buf, size_t size)
+{
+    static const char *const merge[] = {
+        [NN_MERGE_NONE] = "", [NN_MERGE_ADD] = "+add", [NN_MERGE_OR] = "+or",
+        [NN_MERGE_MUX] = "+mux",
+    };
+    size_t len = 0;
+    for (int i = 0; i < arch->n_layers; i++) {
+        const struct nn_layer_spec *l = &arch->layers[i];
+        char ks[16] = "", ss[16] = "", opts[80] = "", pool[16] = "";
+        if (l->op == NN_OP_CONV && l->k != 3)
+            snprintf(ks, sizeof ks, "k%d", l->k);
+        if (l->op == NN_OP_CONV && l->stride != 1)
+            snprintf(ss, sizeof ss, "s%d", l->stride);
+        if (l->wq[0] || l->aq[0])
+            snprintf(opts, sizeof opts, "{%s%s%s%s%s}", l->wq[0] ? "w=" : "", l->wq,
+                     l->wq[0] && l->aq[0] ? ";" : "", l->aq[0] ? "a=" : "", l->aq);
+        if (l->pool == 2)
+            snprintf(pool, sizeof pool, ",p");
+        else if (l->pool)
+            snprintf(pool, sizeof pool, ",p%d", l->pool);
+        int w = snprintf(buf + len, size - len, "%s%c%d%s%s%s%s%s", i ? "," : "",
+                         l->op == NN_OP_CONV ? 'c' : 'f', l->out_c, ks, ss,
+                         merge[l->merge], opts, pool);
+        if (w < 0 || (size_t)w >= size - len)
+            return -1;
+        len += (size_t)w;
+    }
+    return 0;
+}
+
+enum nn_status nn_arch_override(const char *text, int layer, const char *w, const char *a,
+                                const char *merge, char *buf, size_t size,
+                                struct nn_error *err)
+{
+    struct nn_arch arch;
+    enum nn_status st = nn_arch_parse(&arch, text, 1.0f, err);
+    if (st != NN_OK)
+        return st;
+    if (layer < 1 || layer > arch.n_layers)
+        return nn_fail(err, NN_ERR_ARG, "layer %d: '%s' has layers 1 to %d (pooling not counted)",
+                       layer, text, arch.n_layers);
+    struct nn_layer_spec *l = &arch.layers[layer - 1];
+    if (w && strlen(w) >= sizeof l->wq)
+        return nn_fail(err, NN_ERR_ARG, "layer %d: weight quantizer '%s' too long", layer, w);
+    if (a && strlen(a) >= sizeof l->aq)
+        return nn_fail(err, NN_ERR_ARG, "layer %d: activation '%s' too long", layer, a);
+    if (w)
+        snprintf(l->wq, sizeof l->wq, "%s", w);
+    if (a)
+        snprintf(l->aq, sizeof l->aq, "%s", a);
+    if (merge) {
+        if (strcmp(merge, "none") == 0)
+            l->merge = NN_MERGE_NONE;
+        else if (strcmp(merge, "add") == 0)
+            l->merge = NN_MERGE_ADD;
+        else if (strcmp(merge, "or") == 0)
+            l->merge = NN_MERGE_OR;
+        else if (strcmp(merge, "mux") == 0)
+            l->merge = NN_MERGE_MUX;
+        else
+            return nn_fail(err, NN_ERR_ARG,
+                           "layer %d: merge '%s': expected none, add, or or mux", layer, merge);
+    }
+    if (nn_arch_format(&arch, buf, size) != 0)
+        return nn_fail(err, NN_ERR_ARG, "layer %d: the architecture string is too long", layer);
+    return NN_OK;
+}

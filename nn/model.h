@@ -74,6 +74,18 @@ enum nn_status nn_arch_parse(struct nn_arch *arch, const char *text, float width
                              struct nn_error *err);
 /* The preset's architecture string, or NULL if name is not a preset. */
 const char *nn_arch_preset(const char *name);
+/* The architecture string of arch, which nn_arch_parse reads back to the
+ * same layers (c32k5s2+or{w=heq:3;a=2},p,...: kernel 3 and stride 1 left
+ * out, pooling p for 2 and pN otherwise). Returns -1 if buf is too small. */
+int nn_arch_format(const struct nn_arch *arch, char *buf, size_t size);
+/* text (a string or preset) with layer `layer`'s (1-based, pooling not
+ * counted) weight quantizer w, activation a and merge ("add", "or", "mux",
+ * "none") replaced by those not NULL; w or a "" drops the override (the
+ * network's default applies). NN_ERR_ARG naming the layer when text does
+ * not parse, the layer does not exist or merge is unknown. */
+enum nn_status nn_arch_override(const char *text, int layer, const char *w, const char *a,
+                                const char *merge, char *buf, size_t size,
+                                struct nn_error *err);
 
 /* Everything that shapes a model besides its architecture. */
 /* The scale of an add-stream layer (docs/accelerator.md, "The shift

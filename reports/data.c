@@ -549,3 +549,9 @@ enum rp_status rp_merge_parts_read(struct rp_merge_parts *m, const char *path,
     cJSON_Delete(root);
     return RP_OK;
 }
+
+int rp_point_is_reference(const struct rp_point *p)
+{
+    return p->status == SW_DONE && !isfinite(p->acc_int) && isfinite(p->acc_float) &&
+           !isfinite(p->gates_nand2);
+}

@@ -59,6 +59,10 @@ struct rp_point {
     char *kv;                     /* point_params: "name\0value\0" pairs, then "\0" */
 };
 
+/* A full-precision reference point (sweeps/point.h): done, trained only,
+ * with the float model's accuracy and no integer model or hardware figure. */
+int rp_point_is_reference(const struct rp_point *p);
+
 /* One parameter of the sweep and the distinct values its points took, in
  * order of first appearance. */
 struct rp_param {

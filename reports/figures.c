@@ -454,8 +454,35 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
         fprintf(g.gp, "    set xrange [0:%.17g]\n", 1.1 * hi);
     else
         fprintf(g.gp, "    set offsets graph 0.05, graph 0.05, 0, 0\n");
+    /* the full-precision reference points (trained only: a float accuracy
+     * and no hardware figure, sweeps/point.h): one dotted line at their mean */
+    int n_ref = 0;
+    double ref_sum = 0.0;
+    for (int i = 0; i < d->n; i++)
+        if (rp_point_is_reference(&d->pts[i])) {
+            n_ref++;
+            ref_sum += d->pts[i].acc_float;
+        }
+    const double ref_acc = n_ref ? 100.0 * ref_sum / n_ref : NAN;
+    if (n_ref && ref_acc + 2.0 > y_axis_hi)
+        y_axis_hi = ref_acc + 2.0;
+    if (n_ref && ref_acc - 2.0 < y_axis_lo)
+        y_axis_lo = ref_acc - 2.0;
     /* the y axis that the labels were placed on (place_labels) */
     fprintf(g.gp, "    set yrange [%.17g:%.17g]\n", y_axis_lo, y_axis_hi);
+    if (n_ref) {
+        fprintf(g.gp, "    set arrow from graph 0, first %.17g to graph 1, first %.17g nohead "
+                      "dt 3 lw 2 lc rgb \"dark-green\" front\n"
+                      "    set label \"full precision: %.2f %%\" at graph 0.01, first %.17g "
+                      "offset 0, 0.6 tc rgb \"dark-green\" font \",9\" front\n",
+                ref_acc, ref_acc, ref_acc, ref_acc);
+        size_t len = strlen(g.meta->caption);
+        snprintf(g.meta->caption + len, sizeof g.meta->caption - len,
+                 " The dotted green line is the full-precision reference, %.2f %%: the float "
+                 "model of the same network trained with real-valued weights (the mean of %d "
+                 "point%s), which the hardware cannot hold and so has no cost.", ref_acc, n_ref,
+                 n_ref == 1 ? "" : "s");
+    }
     if (narrow) {
         size_t len = strlen(g.meta->caption);
         snprintf(g.meta->caption + len, sizeof g.meta->caption - len,
@@ -494,7 +521,7 @@ static enum rp_status fig_tradeoff(struct rp_report *r, const char *dir, enum rp
 
 /* ---- cost breakdowns ---- */
 
-/* Done points in display order: by merge kind, then label. */
+/* Done points in display order: by merge kind, then label; references left out. */
 static int by_merge(const void *a, const void *b)
 {
     const struct order *p = a, *q = b;
@@ -513,8 +540,8 @@ static int done_points(const struct rp_data *d, int *idx)
     if (!o)
         return -1;
     int n = 0;
-    for (int i = 0; i < d->n; i++)
-        if (d->pts[i].status == SW_DONE)
+    for (int i = 0; i < d->n; i++)  /* a reference has no hardware, no model to show */
+        if (d->pts[i].status == SW_DONE && !rp_point_is_reference(&d->pts[i]))
             o[n++] = (struct order){.rank = merge_rank(d->pts[i].merge), .merge = d->pts[i].merge,
                                     .label = d->pts[i].label, .key = d->pts[i].key, .i = i};
     qsort(o, (size_t)n, sizeof *o, by_merge);

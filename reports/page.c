@@ -584,6 +584,19 @@ static int write_page(const struct rp_report *r, const struct rp_options *opt, c
         table_end(o);
     }
     free(rk);
+    for (int i = 0; i < d->n; i++)
+        if (rp_point_is_reference(&d->pts[i])) {
+            const struct rp_point *p = &d->pts[i];
+            para_begin(o);
+            snprintf(buf, sizeof buf, "Full-precision reference (%s, key %s): %.2f%% test "
+                     "accuracy of the float model trained with real-valued weights, in %.1f s. "
+                     "The hardware cannot hold it: it is not exported, costed or simulated, "
+                     "and it is drawn as the dotted line of the accuracy figures.",
+                     p->label[0] ? p->label : p->arch_eff, p->key, 100.0 * p->acc_float,
+                     p->train_s);
+            text(o, buf);
+            para_end(o);
+        }
 
     /* failed points */
     heading(o, 2, "Failed points", "failed");

@@ -106,6 +106,10 @@ enum sw_status sw_spec_load(const char *spec_path, long max_points, struct sw_sp
     if (!*text)
         return sw_fail(err, SW_ERR_SPEC, "%s", msg);
     enum sw_status st = sw_spec_parse(s, *text, spec_path, check_value, NULL, err);
+    *pts = NULL;
+    *n = 0;
+    if (st == SW_OK && max_points < 0)
+        return SW_OK;  /* parsed only */
     if (st == SW_OK) {
         st = sw_spec_expand(s, max_points, pts, n, err);
         if (st != SW_OK)
@@ -282,10 +286,21 @@ static const char *given(const struct sw_spec *s, const struct sw_point *p, cons
     return v && v[0] ? v : NULL;
 }
 
+/* A full-precision reference point: full-precision weights (wq = fp) and
+ * no [quantize] method. The hardware holds no real-valued weights, so it is
+ * trained (its real-valued model is the one a [quantize] point of the same
+ * network shares) and not exported, costed or simulated: its row has the
+ * float model's accuracy only, which the report draws as the reference. */
+static int is_reference(const struct sw_spec *s, const struct sw_point *p)
+{
+    const char *wq = given(s, p, "wq");
+    return !given(s, p, "method") && wq && strcmp(wq, "fp") == 0;
+}
+
 /* The train command of a point: every non-empty parameter of [network] and
  * [train], explicitly (a no|yes parameter is a flag, passed when yes), then
  * the outputs: argv [0, *n_key) is the command without them. A point with a
- * [quantize] method trains the real-valued model: it saves the checkpoint
+ * [quantize] method, or a reference point, trains the real-valued model: it saves the checkpoint
  * fp_ckpt (and its log) instead of exporting. The training state goes to
  * state (--checkpoint), and a killed point's training resumes from it. */
 static int train_argv(const struct sw_spec *s, const struct sw_point *p, const char *self,
@@ -314,7 +329,7 @@ static int train_argv(const struct sw_spec *s, const struct sw_point *p, const c
     }
     argv[n++] = "-q";
     *n_key = n;
-    if (given(s, p, "method")) {
+    if (given(s, p, "method") || is_reference(s, p)) {
         argv[n++] = "--save-fp";
         argv[n++] = (char *)fp_ckpt;
         argv[n++] = "--log";
@@ -528,9 +543,11 @@ static int write_model_files(const char *dir, const struct nn_qnn *q, char *msg,
 
 /* ---- the figures, in-process ---- */
 
-/* The training time: the last `seconds` of the training log (cumulative
- * over a resumed training's runs; nn/train.c). NAN when the log has none. */
-static double train_seconds(const char *log)
+/* The last value of column col in the training log (a CSV with a header:
+ * nn/train.c): its `seconds` are cumulative over a resumed training's runs,
+ * its `test_acc` the float model's on the test images. NAN when the log has
+ * none. */
+static double log_last(const char *log, const char *col_name)
 {
     FILE *f = fopen(log, "r");
     if (!f)
@@ -542,7 +559,7 @@ static double train_seconds(const char *log)
         int i = 0;
         for (char *save = NULL, *t = strtok_r(line, ",\n", &save); t;
              t = strtok_r(NULL, ",\n", &save), i++)
-            if (strcmp(t, "seconds") == 0)
+            if (strcmp(t, col_name) == 0)
                 col = i;
     }
     while (col >= 0 && fgets(line, sizeof line, f)) {
@@ -552,7 +569,7 @@ static double train_seconds(const char *log)
             if (i == col) {
                 char *end;
                 double v = strtod(t, &end);
-                if (end != t)
+                if (end != t && v >= 0)  /* test_acc is -1 in an epoch not evaluated */
                     s = v;
             }
     }
@@ -700,6 +717,7 @@ void sw_point_run(const struct sw_spec *s, const struct sw_point *p, const char 
     sw_result_init(r);
     gethostname(r->host, sizeof r->host - 1);
     info->trained = 0;
+    const int reference = is_reference(s, p);
     sw_fmt(dir, sizeof dir, "%s/%s", art, p->key);
     char hw[4300], model[4300], fp_ckpt[4300], model_log[4300], quantize_log[4300], state[4300];
     sw_fmt(hw, sizeof hw, "%s/hw.ini", dir);
@@ -729,18 +747,28 @@ void sw_point_run(const struct sw_spec *s, const struct sw_point *p, const char 
         int n_key;
         char shared[4300] = "";  /* the shared model's path (train_shared) */
         train_argv(s, p, self, shared, fp_ckpt, model_log, state, argv, 96, strs, &n_key);
-        if (given(s, p, "method")) {
+        if (given(s, p, "method") || reference) {
             ok = train_shared(art, dir, 1, argv, n_key, fp_ckpt, model_log, state,
                               sizeof fp_ckpt, &info->trained, msg, sizeof msg) == 0 &&
-                 quantize_step(s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0;
+                 (reference ||
+                  quantize_step(s, p, self, fp_ckpt, model, quantize_log, msg, sizeof msg) == 0);
         } else {
             ok = train_shared(art, dir, 0, argv, n_key, shared, model_log, state, sizeof shared,
                               &info->trained, msg, sizeof msg) == 0;
         }
     }
+    if (ok && reference) {
+        r->f.acc_float = log_last(model_log, "test_acc");
+        r->f.train_s = log_last(model_log, "seconds");
+        sw_fmt(r->f.log_path, sizeof r->f.log_path, "%s", model_log);
+        if (!isfinite(r->f.acc_float)) {
+            sw_fmt(msg, sizeof msg, "%s: the training log has no test accuracy", model_log);
+            ok = 0;
+        }
+    }
     struct nn_qnn q;
     int have_q = 0;
-    if (ok) {
+    if (ok && !reference) {
         struct nn_error err;
         if (nn_qnn_read(&q, model, &err) != NN_OK) {
             sw_fmt(msg, sizeof msg, "export: %s", err.msg);
@@ -754,11 +782,11 @@ void sw_point_run(const struct sw_spec *s, const struct sw_point *p, const char 
                 r->f.acc_float = strtod(v, NULL);
             sw_fmt(r->f.model_path, sizeof r->f.model_path, "%s", model);
             sw_fmt(r->f.log_path, sizeof r->f.log_path, "%s", model_log);
-            r->f.train_s = train_seconds(model_log);
+            r->f.train_s = log_last(model_log, "seconds");
             ok = write_model_files(dir, &q, msg, sizeof msg) == 0;
         }
     }
-    if (ok)
+    if (ok && !reference)
         ok = cost_and_sim(s, p, dir, hw, model, &q, &r->f, msg, sizeof msg) == 0;
     if (have_q)
         nn_qnn_free(&q);

@@ -39,7 +39,8 @@
 /* Reads and parses spec_path and expands its points (at most max_points),
  * judging each value as the commands would (quantizer specs, architecture
  * strings, hw.ini keys and base files); text is the spec's text (free()).
- * SW_ERR_SPEC with err naming the file, line and key. */
+ * SW_ERR_SPEC with err naming the file, line and key. max_points < 0:
+ * parsed only (a search visits the grid point by point), *pts NULL, *n 0. */
 enum sw_status sw_spec_load(const char *spec_path, long max_points, struct sw_spec *s,
                             struct sw_point **pts, int *n, char **text, struct sw_error *err);
 
@@ -66,5 +67,47 @@ struct sw_point_info {
  * differ from the integer model is done, with sim_match 0. */
 void sw_point_run(const struct sw_spec *s, const struct sw_point *p, const char *self,
                   const char *art, struct sw_result *r, struct sw_point_info *info);
+
+/* ---- search over the points (sweeps/point_search.c) ---- */
+
+/* A multi-objective search over a spec's grid, for grids too large or
+ * points too expensive to run whole: pagmo2's NSGA-II (sweeps/search.h)
+ * over the index vector of the axes with more than one value, minimizing
+ * the integer model's test error (1 - acc_int), the gates, the energy per
+ * inference and the latency. Each point the search visits runs as a sweep
+ * point does (sw_point_run, its training budget the spec's) and is written
+ * to the store; a point the store already holds, done or failed, is not run
+ * again, so a search killed and started again with the same options
+ * retraces its steps and goes on where it stopped. A failed point, or one
+ * the filter drops, scores the worst value in every objective. */
+struct sw_psearch_opts {
+    int pop;              /* population: a multiple of 4, >= 8 */
+    int gens;             /* generations; evaluations = pop x (gens + 1) */
+    unsigned seed;
+    const char *self;     /* the logiq executable (the training child) */
+    const char *art;      /* the sweep's folder of per-point files */
+};
+
+struct sw_psearch_stats {
+    long long evals;      /* the search's evaluations so far */
+    int run;              /* distinct points run by this search */
+    int reused;           /* distinct points found in the store */
+    int failed;           /* distinct points failed or dropped by the filter */
+    int front;            /* points on the front (done, not dominated) */
+    double hv;            /* the front's hypervolume in the box [0, ref] of the
+                             objectives divided by ref (ref: error 1, each other
+                             objective 1.1 x its largest value over the done
+                             points), 0..1 */
+};
+
+/* Called after each point a search visits for the first time: r is its
+ * result (run now, or as the store held it: reused). */
+typedef void (*sw_psearch_progress_fn)(void *ctx, const struct sw_point *p,
+                                       const struct sw_summary *r, int reused,
+                                       const struct sw_psearch_stats *st);
+
+enum sw_status sw_point_search(const struct sw_spec *s, struct sw_store *st,
+                               const struct sw_psearch_opts *o, sw_psearch_progress_fn progress,
+                               void *ctx, struct sw_psearch_stats *out, struct sw_error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "nn/binfile.h"
+#include "nn/model.h"
 #include "sweeps/filter.h"
 
 /* What logiq train does by default, written out: every point passes every
@@ -185,6 +186,36 @@ static int check_value(struct parse_state *ps, const char *name, const char *val
     snprintf(canon, canon_size, "%s", value);
     const struct sw_param_def *d = find_def(name);
     int is_hw = strncmp(name, "hw.", 3) == 0;
+    if (strncmp(name, "layer.", 6) == 0) {
+        /* [layers] N.w, N.a (a quantizer, judged as wq and aq are), N.merge */
+        const char *what = strchr(name + 6, '.') + 1;
+        if (!*value) {
+            snprintf(msg, msz, "empty value");
+            return -1;
+        }
+        if (strcmp(value, "default") == 0 && strcmp(what, "merge") != 0) {
+            text[0] = canon[0] = 0;  /* the network's own quantizer */
+            return 0;
+        }
+        if (strcmp(what, "merge") == 0) {
+            if (strcmp(value, "none") != 0 && strcmp(value, "add") != 0 &&
+                strcmp(value, "or") != 0 && strcmp(value, "mux") != 0) {
+                snprintf(msg, msz, "'%s': expected one of none, add, or, mux", value);
+                return -1;
+            }
+            return 0;
+        }
+        char c[512] = "";
+        if (ps->check &&
+            ps->check(ps->ctx, strcmp(what, "w") == 0 ? "wq" : "aq", value, c, sizeof c, msg,
+                      msz) != 0)
+            return -1;
+        if (c[0]) {
+            snprintf(canon, canon_size, "%s", c);
+            snprintf(text, text_size, "%s", c);
+        }
+        return 0;
+    }
     if (!d && !is_hw) {
         snprintf(msg, msz, "unknown parameter '%s'", name);
         return -1;
@@ -515,6 +546,17 @@ static int on_key(void *user, const char *section, const char *key, const char *
             perr(ps, "[hw] %s: key too long", key);
             return 0;
         }
+    } else if (strcmp(section, "layers") == 0) {
+        char *end;
+        long layer = strtol(key, &end, 10);
+        if (!isdigit((unsigned char)key[0]) || layer < 1 || layer > 999 || *end != '.' ||
+            (strcmp(end + 1, "w") != 0 && strcmp(end + 1, "a") != 0 &&
+             strcmp(end + 1, "merge") != 0)) {
+            perr(ps, "[layers] %s: unknown key (expected N.w, N.a or N.merge, N the layer's "
+                 "number from 1, pooling not counted: 2.w, 3.merge)", key);
+            return 0;
+        }
+        snprintf(name, sizeof name, "layer.%ld.%s", layer, end + 1);
     } else if (strcmp(section, "network") == 0 || strcmp(section, "train") == 0 ||
                strcmp(section, "quantize") == 0 || strcmp(section, "sim") == 0) {
         const struct sw_param_def *d = find_def(key);
@@ -530,7 +572,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
         snprintf(name, sizeof name, "%s", key);
     } else {
         ps->in.line = section_line(ps->all, section, ps->in.line);
-        perr(ps, "[%s]: unknown section (expected sweep, network, train, quantize, sim, hw, points)", section);
+        perr(ps, "[%s]: unknown section (expected sweep, network, layers, train, quantize, sim, hw, points)", section);
         return 0;
     }
     /* A key given again, or continued on an indented line, adds values. */
@@ -666,7 +708,36 @@ static const char *lookup_value(void *ctx, const char *name)
     return i < 0 ? NULL : pc->s->axes[i].text[pc->vi[i]];
 }
 
-static int arch_of(const struct sw_spec *s, const int *vi, char *buf, size_t size)
+/* Applies the [layers] values of the point vi to the architecture in buf
+ * (docs/sweeps.md), in the spec's order; the parser checked that each
+ * applies. Returns -1 if buf is too small. */
+static int layer_overrides(const struct sw_spec *s, const int *vi, char *buf, size_t size)
+{
+    for (int i = 0; i < s->n_axes; i++) {
+        const struct sw_axis *a = &s->axes[i];
+        if (strncmp(a->name, "layer.", 6) != 0)
+            continue;
+        const char *v = a->text[vi[i]];
+        char *end;
+        long layer = strtol(a->name + 6, &end, 10);
+        if (!v[0] || *end != '.')
+            continue;
+        const char *what = end + 1;
+        char out[NN_ARCH_MAX];
+        struct nn_error err;
+        if (nn_arch_override(buf, (int)layer, strcmp(what, "w") == 0 ? v : NULL,
+                             strcmp(what, "a") == 0 ? v : NULL,
+                             strcmp(what, "merge") == 0 ? v : NULL, out, sizeof out,
+                             &err) != NN_OK)
+            continue;
+        if (snprintf(buf, size, "%s", out) >= (int)size)
+            return -1;
+    }
+    return 0;
+}
+
+/* The point's architecture without its [layers] values. */
+static int arch_base(const struct sw_spec *s, const int *vi, char *buf, size_t size)
 {
     int ia = sw_spec_axis(s, "arch"), im = sw_spec_axis(s, "merge");
     const char *arch = s->axes[ia].text[vi[ia]];
@@ -697,6 +768,11 @@ static int arch_of(const struct sw_spec *s, const int *vi, char *buf, size_t siz
         n = snprintf(buf, size, "%s", arch);
     }
     return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int arch_of(const struct sw_spec *s, const int *vi, char *buf, size_t size)
+{
+    return arch_base(s, vi, buf, size) != 0 ? -1 : layer_overrides(s, vi, buf, size);
 }
 
 enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *path,
@@ -807,6 +883,36 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
                             arch, msg);
                     sw_spec_free(s);
                     return SW_ERR_SPEC;
+                }
+                /* each [layers] value on its own, on the architecture without them */
+                for (int k = 0; k < s->n_axes; k++) {
+                    const struct sw_axis *ax = &s->axes[k];
+                    if (strncmp(ax->name, "layer.", 6) != 0)
+                        continue;
+                    for (int j = 0; j < ax->n; j++) {
+                        char base[4096], out[NN_ARCH_MAX];
+                        const char *what = strchr(ax->name + 6, '.') + 1, *v = ax->text[j];
+                        struct nn_error nerr;
+                        int bad = arch_base(s, vi, base, sizeof base) != 0;
+                        if (!bad && v[0] &&
+                            nn_arch_override(base, atoi(ax->name + 6),
+                                             strcmp(what, "w") == 0 ? v : NULL,
+                                             strcmp(what, "a") == 0 ? v : NULL,
+                                             strcmp(what, "merge") == 0 ? v : NULL, out,
+                                             sizeof out, &nerr) != NN_OK) {
+                            sw_fail(err, SW_ERR_SPEC, "%s:%d: [layers] %s = %s: %s", path,
+                                    ax->line, ax->name + 6, v, nerr.msg);
+                            sw_spec_free(s);
+                            return SW_ERR_SPEC;
+                        }
+                        if (!bad && v[0] &&
+                            check(ctx, "arch", out, canon, sizeof canon, msg, sizeof msg) != 0) {
+                            sw_fail(err, SW_ERR_SPEC, "%s:%d: [layers] %s = %s: '%s': %s", path,
+                                    ax->line, ax->name + 6, v, out, msg);
+                            sw_spec_free(s);
+                            return SW_ERR_SPEC;
+                        }
+                    }
                 }
             }
     }
@@ -1097,6 +1203,29 @@ enum sw_status sw_spec_expand(const struct sw_spec *s, long max_points, struct s
         *n = 0;
     }
     return st;
+}
+
+int sw_spec_point(const struct sw_spec *s, const int *vi, struct sw_point *p,
+                  struct sw_error *err)
+{
+    if (s->filter_expr) {
+        char msg[600];
+        struct point_ctx pc = {s, vi};
+        int keep = sw_filter_eval(s->filter_expr, lookup_value, &pc, msg, sizeof msg);
+        if (keep < 0) {
+            sw_fail(err, SW_ERR_SPEC, "%s:%d: [sweep] filter: %s", s->path, s->filter_line, msg);
+            return -1;
+        }
+        if (!keep)
+            return 0;
+    }
+    struct sw_point *one = NULL;
+    int n = 0, cap = 0;
+    if (push_point(s, vi, &one, &n, &cap, err) != SW_OK)
+        return -1;
+    *p = one[0];
+    free(one);
+    return 1;
 }
 
 void sw_points_free(struct sw_point *pts, int n)

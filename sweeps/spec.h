@@ -116,6 +116,11 @@ void sw_spec_free(struct sw_spec *s);
 enum sw_status sw_spec_expand(const struct sw_spec *s, long max_points, struct sw_point **pts,
                               int *n, struct sw_error *err);
 void sw_points_free(struct sw_point *pts, int n);
+/* The point of the grid index vi (a value index per axis), with its key,
+ * for a search that visits a grid too large to expand: 1, or 0 when the
+ * filter drops it, or -1 with err set. */
+int sw_spec_point(const struct sw_spec *s, const int *vi, struct sw_point *p,
+                  struct sw_error *err);
 
 /* The axis of a name, or -1. */
 int sw_spec_axis(const struct sw_spec *s, const char *name);

@@ -241,4 +241,80 @@ check "two tasks wrote two shards" "$([ "$(ls slurm.d/shards/*.db | wc -l)" = 2 
 check "--merge folds them in" "$([ "$(q slurm.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 2 ]; echo $?)"
 "$logiq" sweep small.ini --store slurm.db --slurm >slurm2.out 2>&1
 check "the next script has the 4 pending points" "$(grep -q '^#SBATCH --array=0-3' slurm.d/slurm.sh; echo $?)"
+# ---- [layers] and --search: per-layer widths and merges, NSGA-II over them ----
+cat >layers.ini <<EOF2
+[sweep]
+name = layers
+[network]
+arch = "c8,c8,p,f10"
+wq = bin
+aq = 1
+[layers]
+1.w = bin, heq:3
+2.merge = none, or, mux
+2.w = default, heq:5
+[train]
+epochs = 1
+data = synthetic
+train_limit = 128
+test_limit = 64
+[hw]
+base = $src/costmodels/hw/small.ini
+EOF2
+"$logiq" sweep layers.ini --dry-run >ly-dry.out 2>&1
+check "[layers]: 2 x 3 x 2 = 12 points" "$(grep -q '^sweep layers (layers.ini): 12 points' ly-dry.out; echo $?)"
+sed 's/^1.w = /5.w = /' layers.ini >ly-bad1.ini
+expect_exit 2 "[layers] a layer the architecture lacks" "ly-bad1.ini:8: \[layers\] 5.w = bin: layer 5: .* has layers 1 to 3" \
+    "$logiq" sweep ly-bad1.ini --dry-run
+sed 's/^2.merge = /x.merge = /' layers.ini >ly-bad2.ini
+expect_exit 2 "[layers] a malformed key" "expected N.w, N.a or N.merge" \
+    "$logiq" sweep ly-bad2.ini --dry-run
+sed 's/^2.merge = none, or, mux/2.merge = xor/' layers.ini >ly-bad3.ini
+expect_exit 2 "[layers] an unknown merge" "expected one of none, add, or, mux" \
+    "$logiq" sweep ly-bad3.ini --dry-run
+expect_exit 2 "--search not a multiple of the population" "multiple of the population" \
+    "$logiq" sweep layers.ini --search 12
+"$logiq" sweep layers.ini --search 16 --population 8 -q >ly-s1.out 2>&1
+check "--search 16 ends ($(tail -1 ly-s1.out))" "$(grep -q 'search done: 16 evaluations' ly-s1.out; echo $?)"
+n_rows=$(q layers.db "SELECT COUNT(*) FROM points")
+n_run=$(sed -n 's/.*distinct points (\([0-9]*\) run now.*/\1/p' ly-s1.out)
+check "the search wrote one row per distinct point it ran ($n_rows rows, $n_run run, at most 12)" \
+    "$([ "$n_rows" = "$n_run" ] && [ "$n_rows" -ge 2 ] && [ "$n_rows" -le 12 ]; echo $?)"
+check "its points train the per-layer architectures" \
+    "$([ "$(q layers.db "SELECT COUNT(*) FROM points WHERE arch_eff LIKE 'c8{w=heq:3%' OR arch_eff LIKE 'c8{w=bin%'")" = "$n_rows" ]; echo $?)"
+"$logiq" sweep layers.ini --search 16 --population 8 -q >ly-s2.out 2>&1
+check "the same search again runs nothing: every point from the store" \
+    "$(grep -q "($n_run run now\|(0 run now, $n_rows from the store" ly-s2.out && grep -q '(0 run now' ly-s2.out; echo $?)"
+check "and finds the same front" "$([ "$(sed -n 's/.*front of \([0-9]*\) points, hypervolume \([0-9.]*\).*/\1 \2/p' ly-s1.out)" = "$(sed -n 's/.*front of \([0-9]*\) points, hypervolume \([0-9.]*\).*/\1 \2/p' ly-s2.out)" ]; echo $?)"
+"$logiq" report layers.db -o ly-report >ly-rep.out 2>&1
+check "the report reads the search's store" "$(grep -q "of layers.db: $n_rows points (" ly-rep.out; echo $?)"
+# ---- a full-precision reference point: trained, not exported or costed ----
+cat >fpref.ini <<EOF2
+[sweep]
+name = fpref
+[network]
+arch = "c8,c8,p,f10"
+wq = bin, fp
+aq = 1
+[train]
+epochs = 1
+data = synthetic
+train_limit = 128
+test_limit = 64
+[hw]
+base = $src/costmodels/hw/small.ini
+EOF2
+"$logiq" sweep fpref.ini -q >fpref.out 2>&1
+check "the reference and the binary point are done ($(tail -1 fpref.out))" \
+    "$([ "$(q fpref.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 2 ]; echo $?)"
+check "the reference has the float accuracy only: no integer model, no hardware figure" \
+    "$([ "$(q fpref.db "SELECT COUNT(*) FROM points WHERE wq = 'fp' AND acc_int IS NULL AND acc_float IS NOT NULL AND gates_nand2 IS NULL AND energy_op_pj IS NULL AND train_s > 0")" = 1 ]; echo $?)"
+refkey=$(q fpref.db "SELECT key FROM points WHERE wq = 'fp'")
+check "its float accuracy is the training log's last test accuracy" \
+    "$([ "$(q fpref.db "SELECT printf('%.6f', acc_float) FROM points WHERE wq = 'fp'")" = "$(tail -1 "fpref.d/$refkey/model.csv" | cut -d, -f5)" ]; echo $?)"
+check "and it wrote no model, cost or simulation" \
+    "$([ ! -e "fpref.d/$refkey/model.qnn" ] && [ ! -e "fpref.d/$refkey/cost.json" ] && [ -e "fpref.d/$refkey/model.lqc" ]; echo $?)"
+"$logiq" report fpref.db -o fpref-report >fpref-rep.out 2>&1
+check "the report draws it as the reference line and names it" \
+    "$(grep -q 'full precision: ' fpref-report/acc_gates.gp && grep -q 'Full-precision reference' fpref-report/report.md; echo $?)"
 exit $fail

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn/model.h"
 #include "sweeps/exec.h"
 #include "sweeps/filter.h"
 #include "sweeps/pareto.h"
@@ -552,10 +553,81 @@ static void test_run_capture(void)
     TU_CHECK(rc == 127, "a program that does not exist: %d", rc);
 }
 
+/* [layers]: per-layer overrides of the architecture, and the architecture
+ * string's round trip (nn_arch_format) they go through; sw_spec_point. */
+static void test_layers(void)
+{
+    struct nn_arch a, b;
+    struct nn_error nerr;
+    const char *texts[] = {"res11-or", "vgg11", "c16k5s2+or{w=bin;a=1},p3,c8{a=2},p,f10{w=heq:5}",
+                           "c8k1+mux,c8+add{w=pow2:3},p4,f10"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char buf[NN_ARCH_MAX];
+        TU_CHECK(nn_arch_parse(&a, texts[i], 1.0f, &nerr) == NN_OK &&
+                     nn_arch_format(&a, buf, sizeof buf) == 0 &&
+                     nn_arch_parse(&b, buf, 1.0f, &nerr) == NN_OK &&
+                     memcmp(&a, &b, sizeof a) == 0,
+                 "'%s' formats as '%s', which parses back to the same layers", texts[i], buf);
+        TU_CHECK(nn_arch_format(&a, buf, 8) == -1, "a small buffer is refused");
+    }
+    char out[NN_ARCH_MAX];
+    TU_CHECK(nn_arch_override("c8,c8+or,p,f10", 2, "heq:3", NULL, "mux", out, sizeof out,
+                              &nerr) == NN_OK && strcmp(out, "c8,c8+mux{w=heq:3},p,f10") == 0,
+             "override layer 2: %s", out);
+    TU_CHECK(nn_arch_override("c8,c8+or{w=heq:3},p,f10", 2, "", NULL, "none", out, sizeof out,
+                              &nerr) == NN_OK && strcmp(out, "c8,c8,p,f10") == 0,
+             "\"\" drops an override, none a merge: %s", out);
+    TU_CHECK(nn_arch_override("c8,p,f10", 3, "bin", NULL, NULL, out, sizeof out, &nerr) ==
+                 NN_ERR_ARG && strstr(nerr.msg, "layer 3"), "a missing layer: %s", nerr.msg);
+    TU_CHECK(nn_arch_override("c8,p,f10", 1, NULL, NULL, "xor", out, sizeof out, &nerr) ==
+                 NN_ERR_ARG && strstr(nerr.msg, "xor"), "an unknown merge: %s", nerr.msg);
+
+    struct sw_spec s;
+    struct sw_error err;
+    TU_CHECK(parse(&s, "[network]\narch = \"c8,c8,p,f10\"\n[layers]\n1.w = bin, heq:3\n"
+                       "2.merge = none, or\n2.a = default, 2\n[sweep]\nfilter = layer.2.merge "
+                       "!= or || layer.1.w == bin\n", &err) == SW_OK, "parse: %s", err.msg);
+    struct sw_point *p;
+    int n;
+    TU_CHECK(sw_spec_expand(&s, SW_MAX_POINTS_DEFAULT, &p, &n, &err) == SW_OK && n == 6,
+             "2 x 2 x 2 less the 2 the filter drops = 6 points, got %d", n);
+    char arch[256];
+    sw_point_arch(&s, &p[3], arch, sizeof arch);
+    TU_CHECK(strcmp(arch, "c8{w=bin},c8+or{a=2},p,f10") == 0, "point 3 trains %s", arch);
+    /* sw_spec_point: the same points, keys and filter, one index vector at a time */
+    int seen = 0;
+    for (int i1 = 0; i1 < 2; i1++)
+        for (int i2 = 0; i2 < 2; i2++)
+            for (int i3 = 0; i3 < 2; i3++) {
+                int vi[SW_MAX_AXES] = {0};
+                vi[sw_spec_axis(&s, "layer.1.w")] = i1;
+                vi[sw_spec_axis(&s, "layer.2.merge")] = i2;
+                vi[sw_spec_axis(&s, "layer.2.a")] = i3;
+                struct sw_point q;
+                int kept = sw_spec_point(&s, vi, &q, &err);
+                int found = 0;
+                for (int j = 0; j < n; j++)
+                    found |= kept == 1 && strcmp(p[j].key, q.key) == 0 &&
+                             memcmp(p[j].vi, q.vi, sizeof q.vi) == 0;
+                TU_CHECK(kept == 0 ? (i1 == 1 && i2 == 1) : found,
+                         "sw_spec_point (%d,%d,%d): kept %d, found %d", i1, i2, i3, kept, found);
+                seen += kept == 1;
+            }
+    TU_CHECK(seen == n, "sw_spec_point keeps the %d points the expansion keeps (%d)", n, seen);
+    sw_points_free(p, n);
+    sw_spec_free(&s);
+    const char *bad[] = {"[layers]\n0.w = bin\n", "[layers]\n1.x = bin\n",
+                         "[layers]\n1.merge = sum\n", "[layers]\nw = bin\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        TU_CHECK(parse(&s, bad[i], &err) == SW_ERR_SPEC && strstr(err.msg, "[layers]"),
+                 "'%s' refused naming [layers]: %s", bad[i], err.msg);
+}
+
 int main(void)
 {
     test_run_capture();
     test_expansion();
+    test_layers();
     test_keys();
     test_filter_and_list();
     test_errors();

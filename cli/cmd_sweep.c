@@ -817,8 +817,8 @@ static int search(const struct sw_spec *s, const char *spec_path, const char *te
         rc = sw_status_exit_code(ss);
     } else {
         printf("sweep %s: search done: %lld evaluations, %d distinct points (%d run now, %d "
-               "from the store, %d failed); front of %d points, hypervolume %.4f of the "
-               "objective box; store %s\n", s->name, stats.evals, stats.run + stats.reused,
+               "from the store, %d failed); front of %d points, hypervolume %.4f (scaled "
+               "objectives); store %s\n", s->name, stats.evals, stats.run + stats.reused,
                stats.run, stats.reused, stats.failed, stats.front, stats.hv, store_path);
     }
     sw_store_close(st);

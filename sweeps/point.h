@@ -94,10 +94,10 @@ struct sw_psearch_stats {
     int reused;           /* distinct points found in the store */
     int failed;           /* distinct points failed or dropped by the filter */
     int front;            /* points on the front (done, not dominated) */
-    double hv;            /* the front's hypervolume in the box [0, ref] of the
-                             objectives divided by ref (ref: error 1, each other
-                             objective 1.1 x its largest value over the done
-                             points), 0..1 */
+    double hv;            /* the front's hypervolume, 0..1: each objective scaled
+                             to [0, 1] over the done points' range (0 where they
+                             all agree), the reference point 1.1 in each, divided
+                             by 1.1^4 */
 };
 
 /* Called after each point a search visits for the first time: r is its

@@ -47,23 +47,31 @@ static void objectives(const struct sw_summary *r, double *obj)
     obj[3] = ok ? r->latency_us : INFINITY;
 }
 
-/* The front's hypervolume (stats.hv, stats.front) over every point seen. */
+/* The front's hypervolume (stats.hv, stats.front) over every point seen:
+ * each objective scaled to [0, 1] over the done points' range (0 where they
+ * all agree), the reference point 1.1 in each, divided by 1.1^4. */
 static enum sw_status front_hv(struct psearch *ps)
 {
-    double ref[N_OBJ] = {1.0, 0, 0, 0};
+    double lo[N_OBJ], hi[N_OBJ], ref[N_OBJ];
     int n_done = 0;
+    for (int k = 0; k < N_OBJ; k++) {
+        lo[k] = INFINITY;
+        hi[k] = -INFINITY;
+        ref[k] = 1.1;
+    }
     for (int i = 0; i < ps->n_seen; i++)
         if (isfinite(ps->seen[i].obj[0])) {
             n_done++;
-            for (int k = 1; k < N_OBJ; k++)
-                if (ps->seen[i].obj[k] * 1.1 > ref[k])
-                    ref[k] = ps->seen[i].obj[k] * 1.1;
+            for (int k = 0; k < N_OBJ; k++) {
+                lo[k] = fmin(lo[k], ps->seen[i].obj[k]);
+                hi[k] = fmax(hi[k], ps->seen[i].obj[k]);
+            }
         }
     ps->stats.front = 0;
     ps->stats.hv = 0.0;
     if (n_done == 0)
         return SW_OK;
-    double *pts = malloc((size_t)n_done * N_OBJ * sizeof *pts), unit[N_OBJ];
+    double *pts = malloc((size_t)n_done * N_OBJ * sizeof *pts);
     if (!pts)
         return sw_fail(ps->err, SW_ERR_NOMEM, "out of memory");
     int n = 0;
@@ -84,13 +92,12 @@ static enum sw_status front_hv(struct psearch *ps)
         if (dominated)
             continue;
         for (int k = 0; k < N_OBJ; k++)
-            pts[n * N_OBJ + k] = ref[k] > 0 ? a[k] / ref[k] : 0.0;
+            pts[n * N_OBJ + k] = hi[k] > lo[k] ? (a[k] - lo[k]) / (hi[k] - lo[k]) : 0.0;
         n++;
     }
-    for (int k = 0; k < N_OBJ; k++)
-        unit[k] = 1.0;
     ps->stats.front = n;
-    enum sw_status r = sw_hypervolume(pts, n, N_OBJ, unit, &ps->stats.hv, ps->err);
+    enum sw_status r = sw_hypervolume(pts, n, N_OBJ, ref, &ps->stats.hv, ps->err);
+    ps->stats.hv /= 1.1 * 1.1 * 1.1 * 1.1;
     free(pts);
     return r;
 }

@@ -39,6 +39,12 @@ static const char help[] =
     "                       quantized weights and activations: forward A h(x) + (1-A) x,\n"
     "                       backward 2A dh 1{|x|<=1}, h alone at inference; A in (0, 1]\n"
     "                       (0.5: the clipped STE's gradient; default: off)\n"
+    "  --aqe-form F         paper (default: h(w) unscaled, its largest level 1, for\n"
+    "                       bin, twn and pow2 weights; weights clipped to [-1, 1]\n"
+    "                       after each update; the activations' blend on the\n"
+    "                       HardTanh output) or scaled (logiq's earlier form: h(w)\n"
+    "                       at the fitted scale, no clip, the blend on the batch\n"
+    "                       norm's output); docs/definitions.md\n"
     "  --aqe-ramp           raise A linearly to 1 over training (logiq's extension)\n"
     "  --aqe-stochastic     AQE's stochastic form for sign activations in training:\n"
     "                       h(x) = sign(x - z), z ~ U[-1, 1]\n"
@@ -98,7 +104,7 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum {
-    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
+    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_AQE_FORM, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
     O_SAVE_FP, O_CHECKPOINT, O_RESUME, O_RES_SCALE,
@@ -115,6 +121,7 @@ static const struct option long_opts[] = {
     {"aqe", required_argument, 0, O_AQE},
     {"aqe-ramp", no_argument, 0, O_AQE_RAMP},
     {"aqe-stochastic", no_argument, 0, O_AQE_STOCH},
+    {"aqe-form", required_argument, 0, O_AQE_FORM},
     {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR},
@@ -189,7 +196,7 @@ int cmd_train(int argc, char **argv)
     nn_data_source_default(&data);
     const char *arch_text = "res11-or", *out = NULL, *log = NULL, *save_fp = NULL;
     const char *ckpt_path = NULL;
-    int resume = 0;
+    int resume = 0, aqe_form_given = 0;
     struct cli_train_ckpt ck = {0};
     float width = 1.0f;
     int threads = 0, quiet = 0, seed = 1;
@@ -246,6 +253,15 @@ int cmd_train(int argc, char **argv)
             break;
         case O_AQE_RAMP: cfg.aqe_ramp = 1; break;
         case O_AQE_STOCH: cfg.aqe_stochastic = 1; break;
+        case O_AQE_FORM:
+            if (strcmp(optarg, "paper") && strcmp(optarg, "scaled")) {
+                fprintf(stderr, "logiq train: --aqe-form '%s': expected paper or scaled\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            cfg.aqe_form = optarg[0] == 's' ? NN_AQE_SCALED : NN_AQE_PAPER;
+            aqe_form_given = 1;
+            break;
         case O_MUX_INIT:
             bad = cli_parse_float("train", "--mux-init", optarg, -10, 10, &cfg.mux_init);
             break;
@@ -297,6 +313,8 @@ int cmd_train(int argc, char **argv)
                  argv[optind]);
         return usage_error(msg);
     }
+    if (aqe_form_given && cfg.aqe_alpha <= 0.0f)
+        return usage_error("--aqe-form needs --aqe A");
     if ((cfg.aqe_ramp || cfg.aqe_stochastic) && cfg.aqe_alpha <= 0.0f)
         return usage_error(cfg.aqe_ramp ? "--aqe-ramp needs --aqe A (the starting alpha)"
                                         : "--aqe-stochastic needs --aqe A");

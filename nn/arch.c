@@ -26,6 +26,13 @@ static const struct preset presets[] = {
                  "c128,c128+or,c128+or,p,f256,f256+or,f10"},
     {"res11-mux", "c32,c32+mux,c32+mux,p,c64,c64+mux,c64+mux,p,"
                   "c128,c128+mux,c128+mux,p,f256,f256+mux,f10"},
+    /* AQE's ConvNet Models A to D (papers.md 2c: 6 conv + 3 FC; B halves A's
+     * conv channels, C halves B's FC widths, D halves C's again), sized for
+     * 28x28 inputs: docs/architectures.md */
+    {"convnet-a", "c32,c32,p,c64,c64,p,c128,c128,p,f512,f512,f10"},
+    {"convnet-b", "c16,c16,p,c32,c32,p,c64,c64,p,f512,f512,f10"},
+    {"convnet-c", "c16,c16,p,c32,c32,p,c64,c64,p,f256,f256,f10"},
+    {"convnet-d", "c16,c16,p,c32,c32,p,c64,c64,p,f128,f128,f10"},
 };
 
 const char *nn_arch_preset(const char *name)

@@ -267,7 +267,7 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
                      "wq=%s\nwq_first=%s\nwq_last=%s\naq=%s\nmux=%s\nmux_select=%s\n"
                      "mux_init=%s\nres_bits=%d\nres_frac=%d\nheq_rate=%s\nwq_ste=%s\n"
                      "aqe=%s\naqe_ramp=%d\naqe_stochastic=%d\nseed=%" PRIu64 "\nnorm=%s\n"
-                     "%s%s",
+                     "aqe_form=%s\n%s%s",
                      m->arch_text, nn_ckpt_float(f[0], info->width), c->in_h, c->in_w, c->in_c,
                      c->n_class, c->wq, c->wq_first, c->wq_last, c->aq,
                      c->mux == NN_MUX_SEL ? "sel" : "or", c->mux_learn ? "learned" : "fixed",
@@ -275,7 +275,7 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
                      nn_ckpt_float(f[2], c->heq_rate), ste_name(c->wq_ste),
                      nn_ckpt_float(f[3], c->aqe_alpha), c->aqe_ramp, c->aqe_stochastic, c->seed,
                      info->norm == NN_NORM_MEANSTD ? "meanstd" : "scale",
-                     c->res_scale == NN_RES_SCALE_POW2 ? "res_scale=pow2\n" : "",
+                     c->aqe_form == NN_AQE_SCALED ? "scaled" : "paper", c->res_scale == NN_RES_SCALE_POW2 ? "res_scale=pow2\n" : "",
                      info->meta ? info->meta : "");
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
@@ -343,13 +343,14 @@ enum field {
     F_MUX, F_MUX_SELECT, F_MUX_INIT, F_RES_BITS, F_RES_FRAC, F_HEQ_RATE, F_WQ_STE, F_AQE,
     F_AQE_RAMP, F_AQE_STOCHASTIC, F_SEED, F_NORM,
     F_RES_SCALE,  /* optional (written only when pow2; files before it lack it) */
+    F_AQE_FORM,   /* optional: files before it lack it, and meant scaled */
     F_COUNT
 };
 
 static const char *const field_name[F_COUNT] = {
     "arch", "width", "in_h", "in_w", "in_c", "n_class", "wq", "wq_first", "wq_last", "aq",
     "mux", "mux_select", "mux_init", "res_bits", "res_frac", "heq_rate", "wq_ste", "aqe",
-    "aqe_ramp", "aqe_stochastic", "seed", "norm", "res_scale",
+    "aqe_ramp", "aqe_stochastic", "seed", "norm", "res_scale", "aqe_form",
 };
 
 static int parse_long(const char *v, long lo, long hi, long *out)
@@ -445,6 +446,11 @@ static const char *apply_field(struct nn_ckpt *ck, enum field f, const char *v)
         c->seed = (uint64_t)s;
         return NULL;
     }
+    case F_AQE_FORM:
+        if (strcmp(v, "paper") && strcmp(v, "scaled"))
+            return "paper or scaled";
+        c->aqe_form = v[0] == 's' ? NN_AQE_SCALED : NN_AQE_PAPER;
+        return NULL;
     case F_RES_SCALE:
         if (strcmp(v, "free") && strcmp(v, "pow2"))
             return "free or pow2";
@@ -509,8 +515,10 @@ static enum nn_status parse_text(struct nn_ckpt *ck, const uint8_t *p, uint32_t 
         line = nl + 1;
     }
     for (int f = 0; st == NN_OK && f < F_COUNT; f++)
-        if (!seen[f] && f != F_RES_SCALE)
+        if (!seen[f] && f != F_RES_SCALE && f != F_AQE_FORM)
             st = nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' missing", path, field_name[f]);
+    if (!seen[F_AQE_FORM])
+        ck->cfg.aqe_form = NN_AQE_SCALED;  /* what a file written before the paper form meant */
     free(text);
     return st;
 }

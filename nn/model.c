@@ -31,6 +31,7 @@ void nn_model_config_default(struct nn_model_config *cfg)
     cfg->aqe_alpha = 0.0f;
     cfg->aqe_ramp = 0;
     cfg->aqe_stochastic = 0;
+    cfg->aqe_form = NN_AQE_PAPER;
     cfg->res_bits = 8;
     cfg->res_frac = 4;
     cfg->heq_rate = 0.05f;
@@ -392,11 +393,38 @@ void nn_model_free(struct nn_model *m)
     memset(m, 0, sizeof *m);
 }
 
+/* Whether AQE's paper form holds layer L's weights at unit scale: its h
+ * unscaled, the largest level 1 (papers.md 2a: sign for 1 bit, {-1, 0, 1}
+ * ternary, {0, +-1/4, +-1/2, +-1} for 3-bit powers of two). */
+static int aqe_unit_scale(const struct nn_model *m, const struct nn_layer *L)
+{
+    return m->cfg.aqe_alpha > 0.0f && m->cfg.aqe_form == NN_AQE_PAPER &&
+           (L->wq.kind == NN_WQ_BINARY || L->wq.kind == NN_WQ_TWN ||
+            L->wq.kind == NN_WQ_POW2);
+}
+
 void nn_model_fit_quant(struct nn_model *m, int init)
 {
     for (int i = 0; i < m->n_layers; i++) {
         struct nn_layer *L = &m->layers[i];
         L->wq.ops->fit(&L->wq, L->w, L->out_c, L->fan_in, init);
+        if (aqe_unit_scale(m, L))  /* code K is the value 1: fake == dequant(to_int) holds */
+            for (int g = 0; g < L->wq.n_group; g++)
+                L->wq.scale[g] = 1.0f / (float)L->wq.K;
+    }
+}
+
+void nn_model_aqe_clip(struct nn_model *m)
+{
+    if (!(m->cfg.aqe_alpha > 0.0f) || m->cfg.aqe_form != NN_AQE_PAPER)
+        return;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct nn_layer *L = &m->layers[i];
+        if (L->wq.kind == NN_WQ_FP)
+            continue;
+        const size_t n = (size_t)L->out_c * L->fan_in;
+        for (size_t j = 0; j < n; j++)
+            L->w[j] = L->w[j] > 1.0f ? 1.0f : L->w[j] < -1.0f ? -1.0f : L->w[j];
     }
 }
 
@@ -611,8 +639,18 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         } else {
             act_forward(&L->aq, L->a, v, cnt);
         }
-        if (mode == NN_TRAIN && aqe_a(m, L))
+        if (mode == NN_TRAIN && aqe_a(m, L) && m->cfg.aqe_form == NN_AQE_PAPER) {
+            /* the paper's order: the blend on the HardTanh output */
+            const float lo = L->aq.kind == NN_AQ_SIGN ? -1.0f : 0.0f;
+#pragma omp parallel if (cnt >= PAR_MIN)
+            {
+                const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+                const size_t jlo = cnt * t / nt, jhi = cnt * (t + 1) / nt;
+                nn_aqe_blend_clip(m->aqe_now, L->a + jlo, v + jlo, jhi - jlo, lo, 1.0f);
+            }
+        } else if (mode == NN_TRAIN && aqe_a(m, L)) {
             aqe_blend(m->aqe_now, L->a, v, cnt);
+        }
         if (s->merge == NN_MERGE_OR) {
             nn_merge_or_forward(L->m, L->a, in, cnt);
         } else if (s->merge == NN_MERGE_MUX) {

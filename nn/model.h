@@ -53,6 +53,13 @@
 
 enum nn_layer_op { NN_OP_CONV, NN_OP_DENSE };
 
+/* AQE's form (docs/definitions.md, "AQE"): the paper's (papers.md 2a:
+ * h(w) unscaled, its largest level 1; weights clipped to [-1, 1] after each
+ * update; the blend alpha h(a) + (1 - alpha) a on the HardTanh output
+ * a = clip(y, lo, 1)), or logiq's earlier one (h(w) at the quantizer's fitted
+ * scale, no clipping, the blend on the batch norm's output y). */
+enum nn_aqe_form { NN_AQE_PAPER = 0, NN_AQE_SCALED = 1 };
+
 /* One layer as parsed from the architecture string. */
 struct nn_layer_spec {
     enum nn_layer_op op;
@@ -113,6 +120,9 @@ struct nn_model_config {
                                 * training, sign(x - z), z ~ U[-1, 1] (paper Eq. 7) */
     int aqe_ramp;              /* 1: alpha rises linearly from aqe_alpha to 1 over
                                 * training (logiq's extension; the paper keeps it fixed) */
+    enum nn_aqe_form aqe_form; /* PAPER (default): h(w) at unit scale, weights clipped to
+                                * [-1, 1] after each update, the activations' blend on
+                                * the HardTanh output; SCALED: logiq's earlier form */
     enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */
     int max_batch;
     uint64_t seed;             /* parameter initialization */
@@ -197,8 +207,13 @@ void nn_model_free(struct nn_model *m);
 
 enum nn_mode { NN_TRAIN, NN_EVAL };
 
-/* Refits every weight quantizer (HEQ: one EMA step; init = 1 at the start). */
+/* Refits every weight quantizer (HEQ: one EMA step; init = 1 at the start).
+ * Under AQE's paper form the binary, TWN and pow2 layers keep unit scale
+ * (their largest level is 1). */
 void nn_model_fit_quant(struct nn_model *m, int init);
+/* AQE's paper form: clips every quantized layer's real weights to [-1, 1]
+ * (after each optimizer step); nothing otherwise. */
+void nn_model_aqe_clip(struct nn_model *m);
 /* Forward of n <= max_batch images x [n][in_h][in_w][in_c]. Returns the
  * logits [n][n_class] (inside the model). Train mode uses and updates the
  * batch statistics.

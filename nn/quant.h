@@ -177,6 +177,10 @@ float nn_aq_value_scale(const struct nn_aq *q);
  * For the uniform activations on [0, 1] the indicator is their own clip
  * range 0 <= x <= 1: logiq applies 2 alpha to the /clip estimator. */
 void nn_aqe_blend(float alpha, float *out, const float *in, size_t n);
+/* The paper's blend on the HardTanh output (AQE's paper form, papers.md 2a:
+ * Conv -> Pool -> BN -> HardTanh): out[i] = alpha out[i] + (1 - alpha)
+ * clip(in[i], lo, hi), out holding h(in). */
+void nn_aqe_blend_clip(float alpha, float *out, const float *in, size_t n, float lo, float hi);
 /* AQE's stochastic sign (papers.md 2a, Eq. 7): out[i] = sign(in[i] - z_i),
  * z_i ~ U[-1, 1) drawn from (key, offset + i) alone (splitmix64 of the
  * pair), so any cut of the loop into threads gives the same bits; sign(0) =

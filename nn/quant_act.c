@@ -89,6 +89,15 @@ void nn_aqe_blend(float alpha, float *out, const float *in, size_t n)
         out[i] = alpha * out[i] + beta * in[i];
 }
 
+void nn_aqe_blend_clip(float alpha, float *out, const float *in, size_t n, float lo, float hi)
+{
+    const float beta = 1.0f - alpha;
+    for (size_t i = 0; i < n; i++) {
+        const float a = in[i] < lo ? lo : in[i] > hi ? hi : in[i];
+        out[i] = alpha * out[i] + beta * a;
+    }
+}
+
 void nn_aqe_stochastic_sign(float *out, const float *in, size_t n, uint64_t key,
                             uint64_t offset)
 {

@@ -216,6 +216,7 @@ enum nn_status nn_train(struct nn_model *m, const struct nn_dataset *train,
             lr = nn_train_lr(o, t, T, e);
             t++;
             nn_optim_step(m, o, lr, t);
+            nn_model_aqe_clip(m);
             if (o->sinareq)
                 nn_sinareq_step(o->sinareq, o->lr > 0.0f ? lr / o->lr : 0.0f);
             loss_sum += (double)loss * n;

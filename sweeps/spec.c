@@ -38,6 +38,9 @@ static const struct sw_param_def defs[] = {
     {"network", "res_scale", SW_P_ENUM, "", 0, 0, "free|pow2", "--res-scale", 0,
      "add merges: each stream layer's folded scale free, or a power of two (its requantizer "
      "then runs on [merge] requant = shift)"},
+    {"network", "aqe_form", SW_P_ENUM, "", 0, 0, "paper|scaled", "--aqe-form", 0,
+     "AQE's form: the paper's (unit-scale h(w), weights clipped, the blend on HardTanh; "
+     "the default) or logiq's earlier scaled one"},
     {"network", "aqe_ramp", SW_P_ENUM, "", 0, 0, "no|yes", "--aqe-ramp", 0,
      "AQE: raise alpha linearly to 1 over training (logiq's extension; a flag)"},
     {"network", "sinareq", SW_P_ENUM, "", 0, 0, "no|yes", "--sinareq", 0,

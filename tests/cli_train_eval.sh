@@ -28,6 +28,21 @@ check "eval prints the accuracy train printed" "$([ -n "$train_acc" ] && [ "$tra
 "$logiq" eval --data synthetic --threads 1 "$dir/m.qnn" | grep -qxF "$eval_acc"
 check "eval gives the same with 1 thread" $?
 
+# AQE in the paper's form (unit-scale sign weights, clipped, the blend on
+# HardTanh) on the ConvNet Model D preset: the exported integer model agrees
+# with the training core's evaluation, and eval with train
+"$logiq" train --data synthetic --arch convnet-d --wq bin --aq sign --aqe 0.5 --epochs 1 \
+    --train-limit 512 --test-limit 256 -o "$dir/aqe.qnn" >"$dir/aqe.out" 2>"$dir/aqe.err"
+check "train --aqe 0.5 (paper form) on convnet-d exits 0" $?
+f_acc=$(sed -n 's/^float model test accuracy: \([0-9.]*%\)$/\1/p' "$dir/aqe.out")
+i_acc=$(sed -n 's/^integer model test accuracy: \([0-9.]*%\) .*/\1/p' "$dir/aqe.out")
+check "its integer model's accuracy equals the float evaluation's ($f_acc, $i_acc)" \
+    "$([ -n "$f_acc" ] && [ "$f_acc" = "$i_acc" ]; echo $?)"
+"$logiq" eval --data synthetic --test-limit 256 "$dir/aqe.qnn" | grep -q "^integer model test accuracy: $i_acc"
+check "eval gives it too" $?
+expect_exit 2 "--aqe-form without --aqe" "needs --aqe" "$logiq" train --aqe-form paper --data synthetic
+expect_exit 2 "--aqe-form unknown" "expected paper or scaled" "$logiq" train --aqe 0.5 --aqe-form x --data synthetic
+
 # an interrupted run still exports what it learned
 "$logiq" train --data synthetic --arch 'c16,c16+or,p,c32,p,f10' --epochs 200 -q \
     -o "$dir/int.qnn" >"$dir/int.out" 2>"$dir/int.err" &

@@ -1,4 +1,5 @@
-/* tests/test_aqe.c: AQE, the asymptotic-quantized estimator (papers.md 2a).
+/* tests/test_aqe.c: AQE, the asymptotic-quantized estimator (papers.md 2a),
+ * in its paper form (test_paper) and logiq's earlier scaled form (the rest).
  *
  * - nn_aqe_blend / nn_aqe_grad against their definitions, element by element;
  * - in a model: the training forward blends weights and activations
@@ -53,7 +54,8 @@ static void test_functions(void)
         TU_CHECK(gg[i] == (fabsf(x[i]) <= 1.0f ? 1.5f * g[i] : 0.0f), "grad in place");
 }
 
-static int build(struct nn_model *m, const char *wq, const char *aq, float alpha, int ramp)
+static int build_form(struct nn_model *m, const char *wq, const char *aq, float alpha, int ramp,
+                      enum nn_aqe_form form)
 {
     struct nn_arch a;
     struct nn_model_config cfg;
@@ -66,6 +68,7 @@ static int build(struct nn_model *m, const char *wq, const char *aq, float alpha
     cfg.seed = 3;
     cfg.aqe_alpha = alpha;
     cfg.aqe_ramp = ramp;
+    cfg.aqe_form = form;
     /* OR merges need {0,1} activations */
     const char *arch = strcmp(aq, "1") == 0 ? "c4,c4+or,p,f10" : "c4,c4,p,f10";
     if (nn_arch_parse(&a, arch, 1.0f, &err) != NN_OK || nn_model_init(m, &a, arch, &cfg, &err)) {
@@ -73,6 +76,12 @@ static int build(struct nn_model *m, const char *wq, const char *aq, float alpha
         return -1;
     }
     return 0;
+}
+
+/* The scaled form, which the tests of the definitions' arithmetic use. */
+static int build(struct nn_model *m, const char *wq, const char *aq, float alpha, int ramp)
+{
+    return build_form(m, wq, aq, alpha, ramp, NN_AQE_SCALED);
 }
 
 static void fill(float *x, size_t n, unsigned seed)
@@ -151,6 +160,109 @@ static void test_model(const char *wq, const char *aq, float alpha)
     nn_model_free(&m0);
 }
 
+/* The paper's form (papers.md 2a): h(w) at unit scale (its largest level
+ * 1), the activations' blend on the HardTanh output clip(y, lo, 1) (lo = -1
+ * for sign, 0 for {0,1} and uniform codes), the same backward, the weights
+ * clipped to [-1, 1] after an update; the evaluation forward runs h at that
+ * scale, and fake == dequant(to_int) still holds. */
+static void test_paper(const char *wq, const char *aq, float alpha)
+{
+    struct nn_model m;
+    if (build_form(&m, wq, aq, alpha, 0, NN_AQE_PAPER))
+        return;
+    enum { B = 8 };
+    float x[B * 64];
+    int y[B];
+    fill(x, sizeof x / sizeof x[0], 13);
+    for (int i = 0; i < B; i++)
+        y[i] = (3 * i) % 10;
+    /* weights beyond [-1, 1], so that the clip has work */
+    struct nn_layer *A = &m.layers[0];
+    size_t nw = (size_t)A->out_c * A->fan_in, bad = 0;
+    for (size_t j = 0; j < nw; j += 5)
+        A->w[j] *= 9.0f;
+    nn_model_fit_quant(&m, 1);
+    for (int l = 0; l < m.n_layers; l++) {
+        const struct nn_wq *q = &m.layers[l].wq;
+        int unit = q->kind == NN_WQ_BINARY || q->kind == NN_WQ_TWN || q->kind == NN_WQ_POW2;
+        for (int g = 0; unit && g < q->n_group; g++)
+            TU_CHECK(q->scale[g] == 1.0f / (float)q->K, "%s layer %d: scale %g, want 1/%d", wq,
+                     l + 1, q->scale[g], q->K);
+    }
+    int8_t *code = malloc(nw);
+    float *h = malloc(nw * sizeof *h);
+    if (!code || !h) {
+        free(code);
+        free(h);
+        nn_model_free(&m);
+        return;
+    }
+    A->wq.ops->to_int(&A->wq, code, A->w, A->out_c, A->fan_in);
+    A->wq.ops->fake(&A->wq, h, A->w, A->out_c, A->fan_in);
+    for (size_t j = 0; j < nw; j++)
+        bad += h[j] != nn_wq_dequant(&A->wq, code[j], (int)(j / (size_t)A->fan_in));
+    TU_CHECK(bad == 0, "%s: %zu weights where fake != dequant(to_int) at unit scale", wq, bad);
+    nn_model_forward(&m, x, B, NN_TRAIN);
+    bad = 0;
+    for (size_t j = 0; j < nw; j++) {
+        float want = alpha * ((float)code[j] / (float)A->wq.K) + (1.0f - alpha) * A->w[j];
+        bad += fabsf(A->wq_val[j] - want) > 1e-6f * (1.0f + fabsf(want));
+    }
+    TU_CHECK(bad == 0, "%s %s paper: %zu blended weights differ from alpha h(w) + (1-alpha) w "
+             "with h(w) = code/K", wq, aq, bad);
+    free(code);
+    free(h);
+    size_t na = (size_t)B * A->out_h * A->out_w * A->out_c;
+    float *ha = malloc(na * sizeof *ha);
+    if (ha) {
+        A->aq.ops->forward(&A->aq, ha, A->y, na);
+        const float lo = A->aq.kind == NN_AQ_SIGN ? -1.0f : 0.0f;
+        size_t clipped = 0;
+        bad = 0;
+        for (size_t j = 0; j < na; j++) {
+            float v = A->y[j], c = v < lo ? lo : v > 1.0f ? 1.0f : v;
+            float want = alpha * ha[j] + (1.0f - alpha) * c;
+            bad += fabsf(A->a[j] - want) > 1e-6f * (1.0f + fabsf(want));
+            clipped += c != v;
+        }
+        TU_CHECK(bad == 0 && clipped > 0, "%s %s paper: %zu blended activations differ from "
+                 "alpha h(y) + (1-alpha) clip(y, %g, 1) (%zu clipped)", wq, aq, bad, lo, clipped);
+        free(ha);
+    }
+    nn_model_backward(&m, y);
+    bad = 0;
+    for (size_t j = 0; j < nw; j++) {
+        float want = fabsf(A->w[j]) <= 1.0f ? 2.0f * alpha * A->dwq[j] : 0.0f;
+        bad += A->dw[j] != want;
+    }
+    TU_CHECK(bad == 0, "%s %s paper: %zu weight gradients differ from 2 alpha dwq 1{|w|<=1}", wq,
+             aq, bad);
+    float *before = malloc(nw * sizeof *before);
+    if (before) {
+        memcpy(before, A->w, nw * sizeof *before);
+        nn_model_aqe_clip(&m);
+        bad = 0;
+        size_t changed = 0;
+        for (size_t j = 0; j < nw; j++) {
+            float want = before[j] > 1.0f ? 1.0f : before[j] < -1.0f ? -1.0f : before[j];
+            bad += A->w[j] != want;
+            changed += A->w[j] != before[j];
+        }
+        TU_CHECK(bad == 0 && changed > 0, "%s paper: the clip to [-1, 1] (%zu wrong, %zu "
+                 "clipped)", wq, bad, changed);
+        free(before);
+    }
+    nn_model_free(&m);
+    /* the scaled form neither clips nor rescales */
+    if (build(&m, wq, aq, alpha, 0))
+        return;
+    m.layers[0].w[0] = 7.0f;
+    nn_model_fit_quant(&m, 1);
+    nn_model_aqe_clip(&m);
+    TU_CHECK(m.layers[0].w[0] == 7.0f, "%s scaled: no clip", wq);
+    nn_model_free(&m);
+}
+
 static void test_ramp_and_determinism(void)
 {
     struct nn_dataset ds;
@@ -163,7 +275,7 @@ static void test_ramp_and_determinism(void)
     size_t np = 0;
     for (int r = 0; r < 2; r++) {
         struct nn_model m;
-        if (build(&m, "bin", "sign", 0.6f, 1))
+        if (build_form(&m, "bin", "sign", 0.6f, 1, NN_AQE_PAPER))
             break;
         struct nn_train_opts o;
         struct nn_train_result res;
@@ -175,6 +287,11 @@ static void test_ramp_and_determinism(void)
         /* 16 steps: the last one ran at 0.6 + 0.4 * 15/16 */
         TU_CHECK(fabsf(m.aqe_now - (0.6f + 0.4f * 15.0f / 16.0f)) < 1e-6f,
                  "ramp: alpha %g at the last step", m.aqe_now);
+        size_t outside = 0;  /* the paper form's clip after each update */
+        for (int l = 0; l < m.n_layers; l++)
+            for (size_t j = 0; j < (size_t)m.layers[l].out_c * m.layers[l].fan_in; j++)
+                outside += fabsf(m.layers[l].w[j]) > 1.0f;
+        TU_CHECK(outside == 0, "paper form: %zu weights outside [-1, 1] after training", outside);
         np = m.n_params;
         p[r] = malloc(np * sizeof(float));
         if (p[r])
@@ -250,6 +367,9 @@ int main(void)
     test_model("bin", "sign", 0.5f);
     test_model("heq:3", "1", 0.3f);
     test_model("twn", "2", 0.8f);
+    test_paper("bin", "sign", 0.5f);
+    test_paper("twn", "1", 0.3f);
+    test_paper("pow2:3", "2", 0.7f);
     test_ramp_and_determinism();
     test_stochastic();
     return tu_exit("test_aqe");

@@ -318,6 +318,11 @@ static int by_number(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+static int by_text(const void *x, const void *y)
+{
+    return strcmp((const char *)x, (const char *)y);
+}
+
 int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_claim_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -392,8 +397,10 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
                 snprintf(res->across_vals[res->n_across++], sizeof res->across_vals[0], "%s", a);
             }
         }
-        if (numeric)
-            qsort(res->across_vals, (size_t)res->n_across, sizeof res->across_vals[0], by_number);
+        /* numbers in numeric order, text in byte order (convnet-a, ..., convnet-d):
+         * never the order the points happen to come in */
+        qsort(res->across_vals, (size_t)res->n_across, sizeof res->across_vals[0],
+              numeric ? by_number : by_text);
     }
     /* the same network within the comparison: only seed, vary and across differ */
     for (int p = 0; p < d->n_params && n > 1 && !res->problem[0]; p++) {

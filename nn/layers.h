@@ -46,7 +46,7 @@ void nn_conv_forward_ref(float *out, const float *in, const float *w,
 void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
                           const float *scale, int per_channel,
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
-                          enum nn_xnor_isa isa);
+                          enum nn_isa isa);
 
 /* ---- dense: out [n][dout] = in [n][din] * w^T + b,  w [dout][din], b [dout] or NULL ---- */
 void nn_dense_forward(float *out, const float *in, const float *w, const float *b,

@@ -33,6 +33,22 @@ enum nn_isa {
 };
 #define NN_ISA_COUNT 3
 
+/* For the kernels: the target attributes of the vector paths' functions.
+ * A kernel's body is written once as a static inline function (plain C, or
+ * intrinsics of the path) and wrapped by one function per path carrying
+ * these attributes, so GCC vectorizes the same C for each path; the caller
+ * picks the wrapper by the enum. NN_ISA_X86 is 1 where they exist. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NN_ISA_X86 1
+#define NN_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,popcnt")))
+#define NN_TARGET_AVX512                                                                   \
+    __attribute__((target("avx2,fma,bmi,bmi2,popcnt,avx512f,avx512dq,avx512bw,avx512vl,"  \
+                          "avx512vpopcntdq")))
+#else
+#define NN_ISA_X86 0
+#endif
+#define NN_INLINE static inline __attribute__((always_inline))
+
 /* Whether this CPU runs isa. */
 int nn_isa_supported(enum nn_isa isa);
 /* The widest path this CPU runs. */

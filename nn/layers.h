@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn/isa.h"
 #include "nn/xnor.h"
 
 /* ---- convolution: k x k, stride, zero padding, no bias ----
@@ -83,9 +84,11 @@ void nn_maxpool_forward(float *out, int *argmax, const float *in,
 /* The same maximum, with ties broken by the larger key (e.g. the
  * pre-activation of a quantized map, where ties are the rule): the forward
  * value is unchanged, but backward routes the gradient to the element
- * closest to rising, which is what a straight-through estimator wants. */
+ * closest to rising, which is what a straight-through estimator wants.
+ * isa: the instruction-set path (nn/isa.h; one the CPU runs), the same
+ * results on each. */
 void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const float *key,
-                              int n, int h, int w, int c, int size);
+                              int n, int h, int w, int c, int size, enum nn_isa isa);
 void nn_maxpool_backward(float *din, const float *dout, const int *argmax,
                          int n, int ho, int wo, int c);
 /* OVERWRITES all of din [n][h][w][c]: dout at the argmax of each window, 0

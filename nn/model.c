@@ -90,6 +90,7 @@ static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
             return st;
         if (cfg->aqe_alpha > 0.0f && L->aq.bits > 0)
             L->aq.ste = NN_STE_CLIPPED; /* AQE's indicator, scaled by 2 alpha */
+        L->aq.isa = m->isa;
 
         if (s->merge != NN_MERGE_NONE) {
             if (i == 0)
@@ -627,7 +628,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         }
         if (s->pool)
             nn_maxpool_forward_keyed(L->out, L->argmax, L->m, v, n, L->out_h, L->out_w,
-                                     L->out_c, s->pool);
+                                     L->out_c, s->pool, m->isa);
     }
     return m->layers[m->n_layers - 1].z;
 }

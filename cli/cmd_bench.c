@@ -5,16 +5,20 @@
  * process so its peak memory (getrusage's max RSS) is its own, and, when
  * Debian's python3-torch is installed, runs scripts/bench_torch.py on the same
  * machine in the same run and prints the ratios. Timing starts after 3 warm-up
- * steps (the first touch of fresh memory is paid there). */
+ * steps (the first touch of fresh memory is paid there). It names the
+ * instruction-set path of nn/'s kernels (nn/isa.h: LOGIQ_ISA, else the CPU's
+ * best) and the OpenBLAS kernels the figures were measured with. */
 #include <cblas.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "nn/isa.h"
 #include "nn/model.h"
 #include "nn/train.h"
 #include "sweeps/exec.h"
@@ -42,7 +46,13 @@ static const char help[] =
     "  --repeat N      alternating logiq/PyTorch runs of each refcnn variant, whose\n"
     "                  medians are compared (default 3, at most 16)\n"
     "  --only NAME     run one configuration (see the table's names)\n"
-    "  -h, --help      this help\n";
+    "  -h, --help      this help\n"
+    "\n"
+    "Environment: LOGIQ_ISA=portable|avx2|avx512 forces the instruction-set path of\n"
+    "the kernels (default: the widest this CPU runs); OPENBLAS_CORETYPE the OpenBLAS\n"
+    "kernels (default: SkylakeX on an AVX-512 CPU, else OpenBLAS's choice). Both\n"
+    "are named in the output. LOGIQ_ISA=avx2 OPENBLAS_CORETYPE=Haswell measures an\n"
+    "AVX2-only machine on an AVX-512 one.\n";
 
 struct bench_cfg {
     const char *name, *arch, *wq, *wq_first, *wq_last, *aq;
@@ -211,13 +221,28 @@ int cmd_bench(int argc, char **argv)
     char self[4096];
     if (cli_self_exe(self, sizeof self) != 0)
         return EXIT_WORK;
+    enum nn_isa isa;
+    struct nn_error err;
+    if (nn_isa_from_env(&isa, &err) != NN_OK) {
+        fprintf(stderr, "logiq bench: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    const char *isa_env = getenv("LOGIQ_ISA");
+    const char *blas_core = openblas_get_corename();
     printf("training throughput, batch 128, 28x28x1, %d threads, %d timed steps\n", threads,
            batches);
-    printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
+    printf("instruction-set path: %s (%s; this CPU runs up to %s)\n", nn_isa_label(isa),
+           isa_env && isa_env[0] ? "LOGIQ_ISA from the environment" : "the CPU's best",
+           nn_isa_label(nn_isa_best()));
+    printf("OpenBLAS kernels: %s (%s)\n", blas_core,
            getenv("LOGIQ_BLAS_PICKED") ? "logiq's choice on AVX-512"
            : getenv("OPENBLAS_CORETYPE") ? "OPENBLAS_CORETYPE from the environment; unset it to "
                                            "let logiq pick SkylakeX on AVX-512"
                                          : "OpenBLAS's own choice");
+    printf("OpenBLAS build: %s\n", openblas_get_config());
+    if (isa != NN_ISA_AVX512 && strcasecmp(blas_core, "SkylakeX") == 0)
+        printf("note: OpenBLAS still runs its AVX-512 kernels; add OPENBLAS_CORETYPE=Haswell "
+               "to measure an AVX2-only machine\n");
     printf("%-16s %12s %12s\n", "configuration", "images/s", "peak MiB");
     double fp = 0, bin = 0;
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
@@ -274,8 +299,9 @@ int cmd_bench(int argc, char **argv)
             hi = ratio[i] > hi ? ratio[i] : hi;
         }
         printf("refcnn-%-8s logiq %8.1f images/s   PyTorch %8.1f images/s   "
-               "logiq/PyTorch = %.2fx (%.2f-%.2f)\n", variant, median(ours, n),
-               median(theirs, n), median(ratio, n), lo, hi);
+               "logiq/PyTorch = %.2fx (%.2f-%.2f)   [%s, OpenBLAS %s]\n", variant,
+               median(ours, n), median(theirs, n), median(ratio, n), lo, hi, nn_isa_label(isa),
+               blas_core);
     }
     return 0;
 }

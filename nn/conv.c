@@ -210,7 +210,7 @@ enum { XNOR_CHUNK_WORDS = NN_XNOR_MAX_K / 64 }; /* packed words of a chunk of ro
 void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
                           const float *scale, int per_channel,
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
-                          enum nn_xnor_isa isa)
+                          enum nn_isa isa)
 {
     const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
     const int words = nn_xnor_words(g.kk);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn/isa.h"
 #include "nn/xnor.h"
 
 /* ---- convolution: k x k, stride, zero padding, no bias ----
@@ -46,7 +47,7 @@ void nn_conv_forward_ref(float *out, const float *in, const float *w,
 void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
                           const float *scale, int per_channel,
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
-                          enum nn_xnor_isa isa);
+                          enum nn_isa isa);
 
 /* ---- dense: out [n][dout] = in [n][din] * w^T + b,  w [dout][din], b [dout] or NULL ---- */
 void nn_dense_forward(float *out, const float *in, const float *w, const float *b,
@@ -83,9 +84,11 @@ void nn_maxpool_forward(float *out, int *argmax, const float *in,
 /* The same maximum, with ties broken by the larger key (e.g. the
  * pre-activation of a quantized map, where ties are the rule): the forward
  * value is unchanged, but backward routes the gradient to the element
- * closest to rising, which is what a straight-through estimator wants. */
+ * closest to rising, which is what a straight-through estimator wants.
+ * isa: the instruction-set path (nn/isa.h; one the CPU runs), the same
+ * results on each. */
 void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const float *key,
-                              int n, int h, int w, int c, int size);
+                              int n, int h, int w, int c, int size, enum nn_isa isa);
 void nn_maxpool_backward(float *din, const float *dout, const int *argmax,
                          int n, int ho, int wo, int c);
 /* OVERWRITES all of din [n][h][w][c]: dout at the argmax of each window, 0

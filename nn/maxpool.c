@@ -14,7 +14,9 @@
  * branch-free selects: on binary maps nearly every comparison is a tie, so a
  * branchy scalar loop mispredicts constantly; this form vectorizes.
  * The plain forward is the keyed one with key = in (equal values have equal
- * keys, so ties keep the first).
+ * keys, so ties keep the first). The run is compiled once per
+ * instruction-set path (nn/isa.h): comparisons and selects only, so every
+ * path gives the same bits.
  *
  * Not here: padding, overlapping windows, average pooling. */
 #include "nn/layers.h"
@@ -29,8 +31,8 @@ enum {
 
 /* One output position, channels [0, cc) of a run: element e = wy * size + wx
  * of the window starts at the flat index offs[e] of in (and of key). */
-static void pool_run(float *restrict y, int *restrict am, const float *restrict in,
-                     const float *restrict key, const size_t *offs, int n_win, int cc)
+NN_INLINE void pool_run(float *restrict y, int *restrict am, const float *restrict in,
+                        const float *restrict key, const size_t *offs, int n_win, int cc)
 {
     float bk[POOL_CHUNK];
     const float *restrict x = in + offs[0];
@@ -54,9 +56,47 @@ static void pool_run(float *restrict y, int *restrict am, const float *restrict 
     }
 }
 
-void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const float *key,
-                              int n, int h, int w, int c, int size)
+static void pool_run_portable(float *restrict y, int *restrict am, const float *restrict in,
+                              const float *restrict key, const size_t *offs, int n_win, int cc)
 {
+    pool_run(y, am, in, key, offs, n_win, cc);
+}
+
+#if NN_ISA_X86
+NN_TARGET_AVX2
+static void pool_run_avx2(float *restrict y, int *restrict am, const float *restrict in,
+                          const float *restrict key, const size_t *offs, int n_win, int cc)
+{
+    pool_run(y, am, in, key, offs, n_win, cc);
+}
+
+NN_TARGET_AVX512
+static void pool_run_avx512(float *restrict y, int *restrict am, const float *restrict in,
+                            const float *restrict key, const size_t *offs, int n_win, int cc)
+{
+    pool_run(y, am, in, key, offs, n_win, cc);
+}
+#endif
+
+typedef void pool_run_fn(float *restrict y, int *restrict am, const float *restrict in,
+                         const float *restrict key, const size_t *offs, int n_win, int cc);
+
+static pool_run_fn *pool_run_for(enum nn_isa isa)
+{
+#if NN_ISA_X86
+    if (isa == NN_ISA_AVX512)
+        return pool_run_avx512;
+    if (isa == NN_ISA_AVX2)
+        return pool_run_avx2;
+#endif
+    (void)isa;
+    return pool_run_portable;
+}
+
+void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const float *key,
+                              int n, int h, int w, int c, int size, enum nn_isa isa)
+{
+    pool_run_fn *run = pool_run_for(isa);
     assert(size >= 1 && size * size <= POOL_WIN_MAX);
     const int ho = h / size, wo = w / size, n_win = size * size;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -71,8 +111,8 @@ void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const fl
                             offs[wy * size + wx] =
                                 (((size_t)img * h + oy * size + wy) * w + ox * size + wx) * c
                                 + c0;
-                    pool_run(out + o + c0, argmax + o + c0, in, key, offs, n_win,
-                             c - c0 < POOL_CHUNK ? c - c0 : POOL_CHUNK);
+                    run(out + o + c0, argmax + o + c0, in, key, offs, n_win,
+                        c - c0 < POOL_CHUNK ? c - c0 : POOL_CHUNK);
                 }
             }
 }
@@ -80,7 +120,7 @@ void nn_maxpool_forward_keyed(float *out, int *argmax, const float *in, const fl
 void nn_maxpool_forward(float *out, int *argmax, const float *in,
                         int n, int h, int w, int c, int size)
 {
-    nn_maxpool_forward_keyed(out, argmax, in, in, n, h, w, c, size);
+    nn_maxpool_forward_keyed(out, argmax, in, in, n, h, w, c, size, NN_ISA_PORTABLE);
 }
 
 void nn_maxpool_backward(float *din, const float *dout, const int *argmax,

@@ -91,6 +91,7 @@ static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
             return st;
         if (cfg->aqe_alpha > 0.0f && L->aq.bits > 0)
             L->aq.ste = NN_STE_CLIPPED; /* AQE's indicator, scaled by 2 alpha */
+        L->aq.isa = m->isa;
 
         if (s->merge != NN_MERGE_NONE) {
             if (i == 0)
@@ -321,6 +322,9 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
     m->arch = *arch;
     snprintf(m->arch_text, sizeof m->arch_text, "%s", arch_text);
     m->n_layers = arch->n_layers;
+    enum nn_status st = nn_isa_from_env(&m->isa, err);
+    if (st != NN_OK)
+        return st;
     if (cfg->max_batch < 2)
         return nn_fail(err, NN_ERR_ARG, "batch size %d: expected at least 2", cfg->max_batch);
     if (cfg->res_bits < 2 || cfg->res_bits > 24 || cfg->res_frac < 0 ||
@@ -330,7 +334,7 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
                        "and 0 <= fractional < bits", cfg->res_bits, cfg->res_frac);
     for (int i = 0; i < m->n_layers; i++)
         m->layers[i].spec = arch->layers[i];
-    enum nn_status st = resolve_layers(m, err);
+    st = resolve_layers(m, err);
     if (st != NN_OK)
         goto fail;
     for (int i = 0; i < m->n_layers; i++) {
@@ -508,19 +512,21 @@ static void zero_floats(float *p, size_t n)
 }
 
 /* The forward of a binary conv over sign inputs (binary_conv, without AQE
- * blends in this step): out = scale * (exact dot), by AVX-512 XNOR-popcount
- * or, with LOGIQ_XNOR=off or on a CPU without it, by an SGEMM over the codes
- * and the same multiply (the same bits). The portable popcount path runs
- * only with LOGIQ_XNOR=portable: under callgrind (x86-64-v3) its scalar
- * packing took 1.5x the instructions of the SGEMM it replaces. */
-static void binary_conv_forward(struct nn_layer *L, const float *in, int n)
+ * blends in this step): out = scale * (exact dot), by XNOR-popcount on the
+ * model's AVX-512 or AVX2 path, or, on the portable path or with
+ * LOGIQ_XNOR=off, by an SGEMM over the codes and the same multiply (the
+ * same bits). The portable popcount runs only with LOGIQ_XNOR=portable:
+ * under callgrind (x86-64-v3) its scalar packing took 1.5x the
+ * instructions of the SGEMM it replaces, and a baseline x86-64 CPU may lack
+ * even the popcnt instruction. */
+static void binary_conv_forward(const struct nn_model *m, struct nn_layer *L, const float *in,
+                                int n)
 {
     const struct nn_layer_spec *s = &L->spec;
     const int per_channel = L->wq.n_group > 1;
     const char *env = getenv("LOGIQ_XNOR");
     const int portable = env && strcmp(env, "portable") == 0;
-    if ((env && strcmp(env, "off") == 0) ||
-        (!portable && nn_xnor_isa_best() != NN_XNOR_AVX512)) {
+    if ((env && strcmp(env, "off") == 0) || (!portable && m->isa == NN_ISA_PORTABLE)) {
         const size_t nw = (size_t)L->out_c * L->fan_in;
         for (size_t j = 0; j < nw; j++)
             L->wcode[j] = L->wq_val[j] < 0.0f ? -1.0f : 1.0f;
@@ -533,7 +539,7 @@ static void binary_conv_forward(struct nn_layer *L, const float *in, int n)
             L->z[j] = scale[per_channel ? j % (size_t)L->out_c : 0] * L->z[j];
         return;
     }
-    const enum nn_xnor_isa isa = portable ? NN_XNOR_PORTABLE : NN_XNOR_AVX512;
+    const enum nn_isa isa = portable ? NN_ISA_PORTABLE : m->isa;
     nn_xnor_pack_weights(L->wbits, L->wq_val, L->out_c, L->fan_in);
     nn_conv_forward_xnor(L->z, L->col, in, L->wbits, L->wq.scale, per_channel, n, L->in_h,
                          L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
@@ -593,7 +599,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             aqe_blend(m->aqe_now, L->wq_val, L->w, (size_t)L->out_c * L->fan_in);
         const int blend = mode == NN_TRAIN && (aqe_w(m, L) || (i && aqe_a(m, L - 1)));
         if (L->wbits && !blend)
-            binary_conv_forward(L, in, n);
+            binary_conv_forward(m, L, in, n);
         else if (s->op == NN_OP_CONV)
             nn_conv_forward(L->z, L->col, in, L->wq_val, n, L->in_h, L->in_w, L->in_c,
                             L->out_c, s->k, s->stride, s->pad);
@@ -660,7 +666,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         }
         if (s->pool)
             nn_maxpool_forward_keyed(L->out, L->argmax, L->m, v, n, L->out_h, L->out_w,
-                                     L->out_c, s->pool);
+                                     L->out_c, s->pool, m->isa);
     }
     return m->layers[m->n_layers - 1].z;
 }

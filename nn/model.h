@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn/isa.h"
 #include "nn/layers.h"
 #include "nn/qnn.h"
 #include "nn/quant.h"
@@ -194,6 +195,8 @@ struct nn_model {
     float aqe_now;             /* AQE's alpha at this step (nn_train sets it) */
     uint64_t noise_key;        /* the stochastic sign's draws at this step (nn_train sets it) */
     const float *input;        /* the last forward's input batch (borrowed) */
+    enum nn_isa isa;           /* the kernels' instruction-set path (nn/isa.h): LOGIQ_ISA
+                                * at nn_model_init, else the CPU's best */
 };
 
 /* Defaults: 28x28x1, 10 classes, heq:3, 1-bit activations, MUX-OR with
@@ -221,8 +224,8 @@ void nn_model_aqe_clip(struct nn_model *m);
  * A conv layer with binary weights (bin) whose input is a sign activation
  * (the previous layer's aq sign, and no AQE blend on either in this step)
  * computes the exact integer product and scales it once (nn/xnor.h): by
- * XNOR and popcount on a CPU with AVX-512 VPOPCNTDQ, else, or with
- * LOGIQ_XNOR=off in the environment, by an SGEMM over the codes +-1. Both
+ * XNOR and popcount on the AVX-512 and AVX2 paths (m->isa), else, or with
+ * LOGIQ_XNOR=off in the environment, by an SGEMM over the codes +-1. All
  * give the same bits (LOGIQ_XNOR=portable forces the portable XNOR path),
  * which differ in the last bits from an SGEMM over the scaled weights. */
 /* The value of one input integer of layer i: 1/255 for pixels, else the

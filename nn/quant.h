@@ -38,6 +38,7 @@
 #ifndef LOGIQ_NN_QUANT_H
 #define LOGIQ_NN_QUANT_H
 
+#include "nn/isa.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -153,6 +154,8 @@ struct nn_aq {
     enum nn_aq_kind kind;
     int bits;           /* 1 for heaviside and sign, B for uniform, 0 for fp/relu */
     enum nn_ste ste;
+    enum nn_isa isa;    /* the kernels' instruction-set path (nn/isa.h), the same results
+                         * on each: portable from nn_aq_parse, the model's in a model */
 };
 
 enum nn_status nn_aq_parse(struct nn_aq *q, const char *spec, struct nn_error *err);

@@ -21,7 +21,13 @@
  *   /id              dy = dout
  * fp: identity both ways.  relu: max(0, y) (NaN and -0 give +0), dy = dout
  * where y > 0.  Neither is exportable. Every loop allows out == in and
- * din == dout (elementwise). */
+ * din == dout (elementwise).
+ *
+ * The estimators read dout[i] unconditionally and then select it or 0: the
+ * same values as `mask ? dout[i] : 0`, but a loop that loads only under the
+ * mask does not vectorize without masked loads (baseline x86-64 has none)
+ * and mispredicts on random signs; this form is branch-free on every
+ * instruction-set path. */
 #include "nn/quant_impl.h"
 
 void nn_quant_act_fp_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
@@ -40,42 +46,125 @@ void nn_quant_act_fp_backward(const struct nn_aq *q, float *din, const float *do
         din[i] = dout[i];
 }
 
-void nn_quant_act_relu_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+/* The loops of relu, heaviside, sign and the clipped estimator, written
+ * once (NN_INLINE) and compiled for each instruction-set path (nn/isa.h):
+ * comparisons and selects only, the same bits on every path. */
+NN_INLINE void relu_fwd(float *out, const float *in, size_t n)
 {
-    (void)q;
     for (size_t i = 0; i < n; i++)
         out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+NN_INLINE void relu_bwd(float *din, const float *dout, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i];
+        din[i] = in[i] > 0.0f ? g : 0.0f;
+    }
+}
+
+NN_INLINE void heaviside_fwd(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] >= 0.0f ? 1.0f : 0.0f;
+}
+
+NN_INLINE void sign_fwd(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] >= 0.0f ? 1.0f : -1.0f;
+}
+
+NN_INLINE void clip_bwd(float *din, const float *dout, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i];
+        din[i] = fabsf(in[i]) <= 1.0f ? g : 0.0f;
+    }
+}
+
+/* One loop on one path: the arguments of the forward (out, in) or of the
+ * estimator (din, dout, in). */
+enum act_loop { RELU_FWD, RELU_BWD, HEAVISIDE_FWD, SIGN_FWD, CLIP_BWD };
+
+NN_INLINE void act_loop(enum act_loop loop, float *out, const float *g, const float *in,
+                        size_t n)
+{
+    switch (loop) {
+    case RELU_FWD: relu_fwd(out, in, n); break;
+    case RELU_BWD: relu_bwd(out, g, in, n); break;
+    case HEAVISIDE_FWD: heaviside_fwd(out, in, n); break;
+    case SIGN_FWD: sign_fwd(out, in, n); break;
+    case CLIP_BWD: clip_bwd(out, g, in, n); break;
+    }
+}
+
+static void act_loop_portable(enum act_loop loop, float *out, const float *g, const float *in,
+                              size_t n)
+{
+    act_loop(loop, out, g, in, n);
+}
+
+#if NN_ISA_X86
+NN_TARGET_AVX2
+static void act_loop_avx2(enum act_loop loop, float *out, const float *g, const float *in,
+                          size_t n)
+{
+    act_loop(loop, out, g, in, n);
+}
+
+NN_TARGET_AVX512
+static void act_loop_avx512(enum act_loop loop, float *out, const float *g, const float *in,
+                            size_t n)
+{
+    act_loop(loop, out, g, in, n);
+}
+#endif
+
+static void act_run(enum nn_isa isa, enum act_loop loop, float *out, const float *g,
+                    const float *in, size_t n)
+{
+#if NN_ISA_X86
+    if (isa == NN_ISA_AVX512) {
+        act_loop_avx512(loop, out, g, in, n);
+        return;
+    }
+    if (isa == NN_ISA_AVX2) {
+        act_loop_avx2(loop, out, g, in, n);
+        return;
+    }
+#endif
+    (void)isa;
+    act_loop_portable(loop, out, g, in, n);
+}
+
+void nn_quant_act_relu_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+{
+    act_run(q->isa, RELU_FWD, out, NULL, in, n);
 }
 
 void nn_quant_act_relu_backward(const struct nn_aq *q, float *din, const float *dout,
                                 const float *in, size_t n)
 {
-    (void)q;
-    for (size_t i = 0; i < n; i++)
-        din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+    act_run(q->isa, RELU_BWD, din, dout, in, n);
 }
 
 void nn_quant_act_heaviside_forward(const struct nn_aq *q, float *out, const float *in,
                                     size_t n)
 {
-    (void)q;
-    for (size_t i = 0; i < n; i++)
-        out[i] = in[i] >= 0.0f ? 1.0f : 0.0f;
+    act_run(q->isa, HEAVISIDE_FWD, out, NULL, in, n);
 }
 
 void nn_quant_act_sign_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
 {
-    (void)q;
-    for (size_t i = 0; i < n; i++)
-        out[i] = in[i] >= 0.0f ? 1.0f : -1.0f;
+    act_run(q->isa, SIGN_FWD, out, NULL, in, n);
 }
 
 void nn_quant_act_step_backward(const struct nn_aq *q, float *din, const float *dout,
                                 const float *in, size_t n)
 {
     if (q->ste == NN_STE_CLIPPED) {
-        for (size_t i = 0; i < n; i++)
-            din[i] = fabsf(in[i]) <= 1.0f ? dout[i] : 0.0f;
+        act_run(q->isa, CLIP_BWD, din, dout, in, n);
     } else {
         for (size_t i = 0; i < n; i++)
             din[i] = dout[i];
@@ -114,8 +203,10 @@ void nn_aqe_stochastic_sign(float *out, const float *in, size_t n, uint64_t key,
 void nn_aqe_grad(float alpha, float *d, const float *g, const float *x, size_t n)
 {
     const float k = 2.0f * alpha;
-    for (size_t i = 0; i < n; i++)
-        d[i] = fabsf(x[i]) <= 1.0f ? k * g[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float kg = k * g[i];
+        d[i] = fabsf(x[i]) <= 1.0f ? kg : 0.0f;
+    }
 }
 
 void nn_quant_act_uniform_forward(const struct nn_aq *q, float *out, const float *in,
@@ -145,8 +236,10 @@ void nn_quant_act_uniform_backward(const struct nn_aq *q, float *din, const floa
                                    const float *in, size_t n)
 {
     if (q->ste == NN_STE_CLIPPED) {
-        for (size_t i = 0; i < n; i++)
-            din[i] = in[i] >= 0.0f && in[i] <= 1.0f ? dout[i] : 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            const float g = dout[i];
+            din[i] = in[i] >= 0.0f && in[i] <= 1.0f ? g : 0.0f;
+        }
     } else {
         for (size_t i = 0; i < n; i++)
             din[i] = dout[i];

@@ -1,49 +1,33 @@
 /* nn/xnor.c: bit packing and the XNOR-popcount product (see nn/xnor.h),
- * in portable C and in AVX-512 VPOPCNTDQ.
+ * in portable C, in AVX2 and in AVX-512 VPOPCNTDQ.
  *
  * Layouts: a packed row is words(K) 64-bit words, bit j of word q holding
  * element 64q + j. The weights are stored transposed, [word][output channel]
- * with the channels padded to a multiple of 8, so that the AVX-512 path
- * loads one word of 8 channels at once and broadcasts the row's word.
+ * with the channels padded to a multiple of 8, so that the vector paths
+ * load one word of 8 channels at once (AVX-512: one register; AVX2: two)
+ * and broadcast the row's word.
  *
- * Both paths compute the same integer dot and the same single float
- * multiply scale * (float)dot, so they agree bit for bit. The AVX-512
- * functions carry target attributes: this file builds without -mavx512*
- * flags (the sanitizer build is not -march=native), and nn_xnor_isa_best
- * picks them only on a CPU that has them. */
+ * AVX2 has no vector popcount: its path counts the bits of each byte with
+ * two 16-entry table look-ups (vpshufb on the low and the high nibble), adds
+ * the byte counts of up to 31 words (at most 8 each, so no byte overflows)
+ * and sums the 8 bytes of each 64-bit lane with vpsadbw.
+ *
+ * All paths compute the same integer dot and the same single float
+ * multiply scale * (float)dot, so they agree bit for bit. The vector
+ * functions carry target attributes: this file builds without -mavx*
+ * flags (the default build is portable), and the caller passes the path
+ * (nn/isa.h) that the CPU runs. */
 #include "nn/xnor.h"
 
 #include <assert.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define XNOR_HAVE_AVX512 1
+#define XNOR_HAVE_X86 1
 #include <immintrin.h>
 #else
-#define XNOR_HAVE_AVX512 0
+#define XNOR_HAVE_X86 0
 #endif
-
-int nn_xnor_isa_supported(enum nn_xnor_isa isa)
-{
-    switch (isa) {
-    case NN_XNOR_PORTABLE:
-        return 1;
-    case NN_XNOR_AVX512:
-#if XNOR_HAVE_AVX512
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq");
-#else
-        return 0;
-#endif
-    }
-    return 0;
-}
-
-enum nn_xnor_isa nn_xnor_isa_best(void)
-{
-    return nn_xnor_isa_supported(NN_XNOR_AVX512) ? NN_XNOR_AVX512 : NN_XNOR_PORTABLE;
-}
 
 static int round8(int n)
 {
@@ -111,8 +95,9 @@ static void gemm_portable(float *out, const uint64_t *xb, const uint64_t *xm, co
     }
 }
 
-#if XNOR_HAVE_AVX512
+#if XNOR_HAVE_X86
 #define AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512vpopcntdq")))
+#define AVX2_TARGET __attribute__((target("avx2,fma,bmi2,popcnt")))
 
 AVX512_TARGET
 static void pack_rows_avx512(uint64_t *xb, uint64_t *xm, int *v, const float *x, int rows,
@@ -173,32 +158,146 @@ static void gemm_avx512(float *out, const uint64_t *xb, const uint64_t *xm, cons
         }
     }
 }
+/* The first n of 8 int lanes set (n in 0..8), for masked loads and stores. */
+AVX2_TARGET
+static __m256i lanes_avx2(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+AVX2_TARGET
+static void pack_rows_avx2(uint64_t *xb, uint64_t *xm, int *v, const float *x, int rows, int K)
+{
+    const int words = nn_xnor_words(K);
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < rows; r++) {
+        const float *row = x + (size_t)r * K;
+        int count = 0;
+        for (int q = 0; q < words; q++) {
+            uint64_t b = 0, m = 0;
+            for (int t = 0; t < 8; t++) {
+                const int j = 64 * q + 8 * t;
+                if (j >= K)
+                    break;
+                /* lanes past K load as 0: neither negative nor non-zero */
+                const __m256 e = K - j >= 8 ? _mm256_loadu_ps(row + j)
+                                            : _mm256_maskload_ps(row + j, lanes_avx2(K - j));
+                /* the comparisons of the portable path: e < 0, e != 0 */
+                const unsigned neg = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(e, zero,
+                                                                                _CMP_LT_OQ));
+                const unsigned nz = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(e, zero,
+                                                                               _CMP_NEQ_UQ));
+                b |= (uint64_t)neg << (8 * t);
+                m |= (uint64_t)nz << (8 * t);
+            }
+            xb[(size_t)r * words + q] = b;
+            xm[(size_t)r * words + q] = m;
+            count += (int)_mm_popcnt_u64(m);
+        }
+        v[r] = count;
+    }
+}
+
+/* The bits set in each byte of d. */
+AVX2_TARGET
+static __m256i popcnt_bytes_avx2(__m256i d)
+{
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i lo = _mm256_and_si256(d, low4);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(d, 4), low4);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+}
+
+enum { AVX2_FLUSH_WORDS = 31 }; /* words whose byte counts (<= 8 each) fit a byte */
+
+AVX2_TARGET
+static void gemm_avx2(float *out, const uint64_t *xb, const uint64_t *xm, const int *v,
+                      const uint64_t *wt, const float *scale, int per_channel, int rows,
+                      int cout, int K)
+{
+    const int words = nn_xnor_words(K), c8 = round8(cout);
+    const __m256i zero = _mm256_setzero_si256();
+    /* the low 32 bits of the four 64-bit lanes, in lanes 0..3 */
+    const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    for (int r = 0; r < rows; r++) {
+        const uint64_t *b = xb + (size_t)r * words, *m = xm + (size_t)r * words;
+        const __m256i vr = _mm256_set1_epi32(v[r]);
+        float *o = out + (size_t)r * cout;
+        for (int c = 0; c < c8; c += 8) {
+            __m256i diff0 = zero, diff1 = zero; /* channels c..c+3, c+4..c+7, 64-bit */
+            for (int q0 = 0; q0 < words; q0 += AVX2_FLUSH_WORDS) {
+                const int q1 = words - q0 < AVX2_FLUSH_WORDS ? words : q0 + AVX2_FLUSH_WORDS;
+                __m256i cnt0 = zero, cnt1 = zero; /* byte counts */
+                for (int q = q0; q < q1; q++) {
+                    const __m256i x = _mm256_set1_epi64x((long long)b[q]);
+                    const __m256i mk = _mm256_set1_epi64x((long long)m[q]);
+                    const __m256i *w = (const __m256i *)(wt + (size_t)q * c8 + c);
+                    const __m256i d0 = _mm256_and_si256(_mm256_xor_si256(x,
+                                                        _mm256_loadu_si256(w)), mk);
+                    const __m256i d1 = _mm256_and_si256(_mm256_xor_si256(x,
+                                                        _mm256_loadu_si256(w + 1)), mk);
+                    cnt0 = _mm256_add_epi8(cnt0, popcnt_bytes_avx2(d0));
+                    cnt1 = _mm256_add_epi8(cnt1, popcnt_bytes_avx2(d1));
+                }
+                diff0 = _mm256_add_epi64(diff0, _mm256_sad_epu8(cnt0, zero));
+                diff1 = _mm256_add_epi64(diff1, _mm256_sad_epu8(cnt1, zero));
+            }
+            /* the 8 counts as int32 (each <= K < 2^24), then
+             * dot = v - 2 diff, exact in int32 and in float */
+            const __m256i diff = _mm256_blend_epi32(
+                _mm256_permutevar8x32_epi32(diff0, low_halves),
+                _mm256_permutevar8x32_epi32(diff1, low_halves), 0xf0);
+            const __m256i dot = _mm256_sub_epi32(vr, _mm256_slli_epi32(diff, 1));
+            const __m256 dotf = _mm256_cvtepi32_ps(dot);
+            if (cout - c >= 8) {
+                const __m256 s = per_channel ? _mm256_loadu_ps(scale + c)
+                                             : _mm256_set1_ps(scale[0]);
+                _mm256_storeu_ps(o + c, _mm256_mul_ps(s, dotf));
+            } else {
+                const __m256i live = lanes_avx2(cout - c);
+                const __m256 s = per_channel ? _mm256_maskload_ps(scale + c, live)
+                                             : _mm256_set1_ps(scale[0]);
+                _mm256_maskstore_ps(o + c, live, _mm256_mul_ps(s, dotf));
+            }
+        }
+    }
+}
 #endif
 
 void nn_xnor_pack_rows(uint64_t *xb, uint64_t *xm, int *v, const float *x, int rows, int K,
-                       enum nn_xnor_isa isa)
+                       enum nn_isa isa)
 {
-#if XNOR_HAVE_AVX512
-    if (isa == NN_XNOR_AVX512) {
+    switch (isa) {
+#if XNOR_HAVE_X86
+    case NN_ISA_AVX512:
         pack_rows_avx512(xb, xm, v, x, rows, K);
         return;
-    }
+    case NN_ISA_AVX2:
+        pack_rows_avx2(xb, xm, v, x, rows, K);
+        return;
 #endif
-    (void)isa;
-    pack_rows_portable(xb, xm, v, x, rows, K);
+    default:
+        pack_rows_portable(xb, xm, v, x, rows, K);
+    }
 }
 
 void nn_xnor_gemm(float *out, const uint64_t *xb, const uint64_t *xm, const int *v,
                   const uint64_t *wt, const float *scale, int per_channel, int rows, int cout,
-                  int K, enum nn_xnor_isa isa)
+                  int K, enum nn_isa isa)
 {
     assert(K < (1 << 24));
-#if XNOR_HAVE_AVX512
-    if (isa == NN_XNOR_AVX512) {
+    switch (isa) {
+#if XNOR_HAVE_X86
+    case NN_ISA_AVX512:
         gemm_avx512(out, xb, xm, v, wt, scale, per_channel, rows, cout, K);
         return;
-    }
+    case NN_ISA_AVX2:
+        gemm_avx2(out, xb, xm, v, wt, scale, per_channel, rows, cout, K);
+        return;
 #endif
-    (void)isa;
-    gemm_portable(out, xb, xm, v, wt, scale, per_channel, rows, cout, K);
+    default:
+        gemm_portable(out, xb, xm, v, wt, scale, per_channel, rows, cout, K);
+    }
 }

@@ -23,25 +23,19 @@
  *         nn_xnor_gemm(out, xb, xm, v, wt, scale, per_channel, rows, cout, K, isa);
  * nn_conv_forward_xnor (nn/layers.h) runs that loop over a convolution.
  *
- * Two code paths with the same results: AVX-512 (F, DQ, VL and VPOPCNTDQ,
- * compiled with target attributes and picked at run time) and portable C
- * (__builtin_popcountll). Memory: nothing allocates; the caller passes the
- * packed operands' buffers (sizes below). */
+ * Three code paths with the same results, one per path of nn/isa.h:
+ * AVX-512 (VPOPCNTDQ), AVX2 (a vpshufb nibble-table popcount) and portable C
+ * (__builtin_popcountll); the vector ones are compiled with target
+ * attributes and run only when the caller passes their path, which must be
+ * one the CPU runs (nn_isa_supported). Memory: nothing allocates; the
+ * caller passes the packed operands' buffers (sizes below). */
 #ifndef LOGIQ_NN_XNOR_H
 #define LOGIQ_NN_XNOR_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum nn_xnor_isa {
-    NN_XNOR_PORTABLE,  /* plain C, any x86-64 (or other) CPU */
-    NN_XNOR_AVX512,    /* AVX-512 F + DQ + VL + VPOPCNTDQ */
-};
-
-/* The fastest path this CPU runs. */
-enum nn_xnor_isa nn_xnor_isa_best(void);
-/* Whether this CPU runs isa. */
-int nn_xnor_isa_supported(enum nn_xnor_isa isa);
+#include "nn/isa.h"
 
 /* The largest K nn_conv_forward_xnor takes (its per-thread row buffers). */
 #define NN_XNOR_MAX_K (4096 * 64)
@@ -63,12 +57,12 @@ void nn_xnor_pack_weights(uint64_t *wt, const float *w, int cout, int K);
  * get the negative and the non-zero positions as bits (0 past K), and
  * v [rows] the count of non-zero values. */
 void nn_xnor_pack_rows(uint64_t *xb, uint64_t *xm, int *v, const float *x, int rows, int K,
-                       enum nn_xnor_isa isa);
+                       enum nn_isa isa);
 
 /* out [rows][cout] = scale[c] * (float)(v[r] - 2 popcount((xb ^ wt) & xm)), with
  * scale[c] = scale[per_channel ? c : 0]. */
 void nn_xnor_gemm(float *out, const uint64_t *xb, const uint64_t *xm, const int *v,
                   const uint64_t *wt, const float *scale, int per_channel, int rows, int cout,
-                  int K, enum nn_xnor_isa isa);
+                  int K, enum nn_isa isa);
 
 #endif

@@ -475,14 +475,23 @@ static void test_maxpool_keyed(int n, int h, int w, int c, int size)
     }
     printf("maxpool keyed n=%d %dx%d c=%d size=%d (binary map, tied keys)\n", n, h, w, c,
            size);
-    nn_maxpool_forward_keyed(out, am, in, key, n, h, w, c, size);
     maxpool_keyed_ref(out_ref, am_ref, in, key, n, h, w, c, size);
     size_t bad = 0;
-    for (size_t i = 0; i < n_out; i++)
-        bad += out[i] != out_ref[i] || am[i] != am_ref[i];
-    printf("  %-52s %zu of %zu differ\n", "keyed = reference (values and argmax)", bad, n_out);
-    TU_CHECK(bad == 0, "maxpool keyed: %zu of %zu outputs differ from the reference", bad,
-             n_out);
+    for (int j = 0; j < NN_ISA_COUNT; j++) { /* every path this CPU runs, same bits */
+        const enum nn_isa isa = (enum nn_isa)j;
+        if (!nn_isa_supported(isa))
+            continue;
+        char what[64];
+        snprintf(what, sizeof what, "keyed (%s) = reference (values and argmax)",
+                 nn_isa_name(isa));
+        nn_maxpool_forward_keyed(out, am, in, key, n, h, w, c, size, isa);
+        bad = 0;
+        for (size_t i = 0; i < n_out; i++)
+            bad += memcmp(&out[i], &out_ref[i], sizeof(float)) != 0 || am[i] != am_ref[i];
+        printf("  %-52s %zu of %zu differ\n", what, bad, n_out);
+        TU_CHECK(bad == 0, "maxpool keyed %s: %zu of %zu outputs differ from the reference",
+                 nn_isa_name(isa), bad, n_out);
+    }
 
     for (size_t i = 0; i < n_in; i++)
         in[i] = 0.5f * (float)(int)(rng_uniform() * 4.0);

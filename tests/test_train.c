@@ -10,6 +10,7 @@
  * the two models differ; unexplained mismatches must be zero. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/ckpt.h"
@@ -399,58 +400,190 @@ static void test_resume(const struct nn_dataset *tr)
 }
 
 /* Binary convs over sign activations (nn/xnor.h): training with the
- * XNOR-popcount forward, on each path this CPU runs, and with its float
- * reference (LOGIQ_XNOR=off: an SGEMM over the codes +-1, then the scale)
- * gives bit-identical parameters, and so does the evaluation's logits. */
+ * XNOR-popcount forward, on each path this CPU runs (LOGIQ_ISA) and the
+ * portable popcount (LOGIQ_XNOR=portable), and with its float reference
+ * (LOGIQ_XNOR=off: an SGEMM over the codes +-1, then the scale) gives
+ * bit-identical parameters, and so does the evaluation's logits. */
 static void test_xnor_paths(const struct nn_dataset *tr)
 {
     const struct setup cases[] = {
         {"c8{w=fp},c8,p,c12,f10{w=fp}", "bin", "sign", 1},
         {"c8{w=fp},c8,c8+add,p,c12k3s2,f16,f10{w=fp}", "bin/ch", "sign", 1},
     };
-    const char *paths[] = {"off", "portable", "auto"};
+    /* {LOGIQ_XNOR, LOGIQ_ISA}; the first is the reference */
+    const char *paths[][2] = {{"off", ""}, {"portable", ""}, {"", "portable"},
+                              {"", "avx2"}, {"", "avx512"}};
+    enum { N_PATHS = sizeof paths / sizeof paths[0] };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct nn_model m[3];
-        static float x[32 * SIDE * SIDE], logits[3][32 * 10];
-        int y[32], idx[32], built = 0;
+        struct nn_model m[N_PATHS];
+        static float x[32 * SIDE * SIDE], logits[N_PATHS][32 * 10];
+        int y[32], idx[32], built[N_PATHS] = {0};
         for (int j = 0; j < 32; j++)
             idx[j] = j;
         nn_data_batch(tr, idx, 32, NN_NORM_SCALE, NULL, NULL, NULL, NULL, x, y);
-        for (int p = 0; p < 3; p++) {
+        for (int p = 0; p < N_PATHS; p++) {
             struct nn_error err;
             struct nn_train_result r;
-            setenv("LOGIQ_XNOR", paths[p], 1);
+            enum nn_isa isa;
+            if (paths[p][1][0] && nn_isa_parse(&isa, paths[p][1], &err) != NN_OK) {
+                printf("xnor paths: LOGIQ_ISA=%s not run (%s)\n", paths[p][1], err.msg);
+                continue;
+            }
+            setenv("LOGIQ_XNOR", paths[p][0], 1);
+            setenv("LOGIQ_ISA", paths[p][1], 1);
             if (build(&m[p], &cases[i], 5, &err) != NN_OK) {
                 TU_CHECK(0, "build %s: %s", cases[i].arch, err.msg);
-                break;
+                continue;
             }
-            built++;
+            built[p] = 1;
             train(&m[p], tr, 1, 3, &r);
             memcpy(logits[p], nn_model_forward(&m[p], x, 32, NN_EVAL), sizeof logits[p]);
         }
         unsetenv("LOGIQ_XNOR");
-        if (built < 3) {
-            for (int p = 0; p < built; p++)
-                nn_model_free(&m[p]);
-            continue;
+        unsetenv("LOGIQ_ISA");
+        if (built[0]) {
+            int fast = 0;
+            for (int l = 0; l < m[0].n_layers; l++)
+                fast += m[0].layers[l].wbits != NULL;
+            printf("xnor paths %s (%s): %d binary convs over sign inputs\n", cases[i].arch,
+                   cases[i].wq, fast);
+            TU_CHECK(fast >= 2, "%s: the binary convs must take the XNOR path", cases[i].arch);
         }
-        int fast = 0;
-        for (int l = 0; l < m[0].n_layers; l++)
-            fast += m[0].layers[l].wbits != NULL;
-        printf("xnor paths %s (%s): %d binary convs over sign inputs\n", cases[i].arch,
-               cases[i].wq, fast);
-        TU_CHECK(fast >= 2, "%s: the binary convs must take the XNOR path", cases[i].arch);
-        for (int p = 1; p < 3; p++) {
+        for (int p = 1; p < N_PATHS; p++) {
+            if (!built[0] || !built[p])
+                continue;
             const int same = memcmp(m[0].params, m[p].params, m[0].n_params * sizeof(float)) == 0;
-            printf("  LOGIQ_XNOR=%-8s vs off: parameters after 32 steps %s\n", paths[p],
-                   same ? "bit-identical" : "DIFFER");
-            TU_CHECK(same, "%s: LOGIQ_XNOR=%s and off train differently", cases[i].arch,
-                     paths[p]);
+            printf("  LOGIQ_XNOR=%-8s LOGIQ_ISA=%-8s vs LOGIQ_XNOR=off: parameters after 32 "
+                   "steps %s\n", paths[p][0], paths[p][1], same ? "bit-identical" : "DIFFER");
+            TU_CHECK(same, "%s: LOGIQ_XNOR=%s LOGIQ_ISA=%s and LOGIQ_XNOR=off train "
+                     "differently", cases[i].arch, paths[p][0], paths[p][1]);
             TU_CHECK(memcmp(logits[0], logits[p], sizeof logits[p]) == 0,
-                     "%s: LOGIQ_XNOR=%s and off evaluate differently", cases[i].arch, paths[p]);
+                     "%s: LOGIQ_XNOR=%s LOGIQ_ISA=%s and off evaluate differently",
+                     cases[i].arch, paths[p][0], paths[p][1]);
         }
-        for (int p = 0; p < 3; p++)
-            nn_model_free(&m[p]);
+        for (int p = 0; p < N_PATHS; p++)
+            if (built[p])
+                nn_model_free(&m[p]);
+    }
+}
+
+/* Reads a whole file into a malloc'd buffer; NULL on failure. */
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        const long len = ftell(f);
+        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) != NULL &&
+            fread(buf, 1, (size_t)len, f) != (size_t)len) {
+            free(buf);
+            buf = NULL;
+        }
+        *n = (size_t)(len >= 0 ? len : 0);
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The instruction-set paths (nn/isa.h) change the speed, never a result:
+ * a network trained under LOGIQ_ISA=portable and under each other path this
+ * CPU runs has bit-identical parameters and exports byte-identical .qnn
+ * files. Full precision, binary over sign, HEQ with 1-bit activations and an
+ * OR merge, ternary with 2-bit activations and an add merge. */
+static void test_isa_paths(const struct nn_dataset *tr)
+{
+    const struct setup cases[] = {
+        {"c8,c8,p,c16,p,f10", "fp", "relu", 1},  /* no export: parameters only */
+        {"c8,c8,p,c12,f10", "bin", "sign", 1},
+        {"c8,c8+or,p,c16,c16+or,p,f32,f10", "heq:3", "1", 1},
+        {"c8,c8+add,p,f32,f32+add,f10", "twn", "2", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char *ref = NULL;
+        size_t ref_n = 0;
+        float *ref_params = NULL;
+        for (int j = 0; j < NN_ISA_COUNT; j++) {
+            const enum nn_isa isa = (enum nn_isa)j;
+            if (!nn_isa_supported(isa)) {
+                printf("isa paths %s: %s not supported by this CPU, skipped\n", cases[i].arch,
+                       nn_isa_name(isa));
+                continue;
+            }
+            struct nn_model m;
+            struct nn_error err;
+            struct nn_train_result r;
+            struct nn_qnn q;
+            char path[64];
+            snprintf(path, sizeof path, "test_train_isa_%d.qnn", j);
+            setenv("LOGIQ_ISA", nn_isa_name(isa), 1);
+            enum nn_status st = build(&m, &cases[i], 11, &err);
+            unsetenv("LOGIQ_ISA");
+            if (st != NN_OK) {
+                TU_CHECK(0, "build %s: %s", cases[i].arch, err.msg);
+                continue;
+            }
+            TU_CHECK(m.isa == isa, "LOGIQ_ISA=%s: the model runs %s", nn_isa_name(isa),
+                     nn_isa_name(m.isa));
+            train(&m, tr, cases[i].epochs, 13, &r);
+            const int fp = strcmp(cases[i].wq, "fp") == 0;
+            st = fp ? NN_OK : nn_model_export(&m, &q, &err);
+            TU_CHECK(st == NN_OK, "%s: export: %s", cases[i].arch, err.msg);
+            if (st == NN_OK && !fp) {
+                st = nn_qnn_write(&q, path, &err);
+                TU_CHECK(st == NN_OK, "%s: write: %s", cases[i].arch, err.msg);
+                nn_qnn_free(&q);
+            }
+            size_t n = 0;
+            unsigned char *bytes = st == NN_OK && !fp ? slurp(path, &n) : NULL;
+            if (!fp)
+                remove(path);
+            if (j == NN_ISA_PORTABLE) {
+                ref = bytes;
+                ref_n = n;
+                ref_params = malloc(m.n_params * sizeof(float));
+                if (ref_params)
+                    memcpy(ref_params, m.params, m.n_params * sizeof(float));
+            } else if ((fp || (ref && bytes)) && ref_params) {
+                const int same_q = fp || (n == ref_n && memcmp(bytes, ref, n) == 0);
+                const int same_p = memcmp(m.params, ref_params, m.n_params * sizeof(float)) == 0;
+                printf("isa paths %-32s %-6s %-4s: %s vs portable: parameters %s, .qnn (%zu "
+                       "bytes) %s\n", cases[i].arch, cases[i].wq, cases[i].aq, nn_isa_name(isa),
+                       same_p ? "bit-identical" : "DIFFER", n,
+                       fp ? "not exported" : same_q ? "byte-identical" : "DIFFERS");
+                TU_CHECK(same_p, "%s: LOGIQ_ISA=%s trains other parameters than portable",
+                         cases[i].arch, nn_isa_name(isa));
+                TU_CHECK(same_q, "%s: LOGIQ_ISA=%s exports another .qnn than portable",
+                         cases[i].arch, nn_isa_name(isa));
+                free(bytes);
+            } else {
+                TU_CHECK(0, "%s: no .qnn to compare", cases[i].arch);
+                free(bytes);
+            }
+            nn_model_free(&m);
+        }
+        free(ref);
+        free(ref_params);
+    }
+    /* a path the CPU lacks, or a misspelt one, is refused with a message */
+    struct nn_model m;
+    struct nn_error err;
+    const struct setup s = {"c8,f10", "fp", "relu", 1};
+    const char *bad[] = {"avx3", "AVX2", "avx512"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        enum nn_isa isa;
+        if (nn_isa_parse(&isa, bad[i], &err) == NN_OK)
+            continue; /* this CPU runs it */
+        setenv("LOGIQ_ISA", bad[i], 1);
+        err.msg[0] = 0;
+        const enum nn_status st = build(&m, &s, 1, &err);
+        unsetenv("LOGIQ_ISA");
+        printf("LOGIQ_ISA=%s: %s\n", bad[i], err.msg);
+        TU_CHECK(st == NN_ERR_ARG && strstr(err.msg, "LOGIQ_ISA"),
+                 "LOGIQ_ISA=%s must be refused with a message naming LOGIQ_ISA", bad[i]);
+        if (st == NN_OK)
+            nn_model_free(&m);
     }
 }
 
@@ -543,6 +676,7 @@ int main(void)
     test_determinism(&tr);
     test_resume(&tr);
     test_xnor_paths(&tr);
+    test_isa_paths(&tr);
     test_export(&tr, &te);
     nn_data_free(&all);
     test_fashion();

@@ -50,9 +50,9 @@ static const char help[] =
     "\n"
     "Environment: LOGIQ_ISA=portable|avx2|avx512 forces the instruction-set path of\n"
     "the kernels (default: the widest this CPU runs); OPENBLAS_CORETYPE the OpenBLAS\n"
-    "kernels (default: SkylakeX on an AVX-512 CPU, else OpenBLAS's choice). Both\n"
-    "are named in the output. LOGIQ_ISA=avx2 OPENBLAS_CORETYPE=Haswell measures an\n"
-    "AVX2-only machine on an AVX-512 one.\n";
+    "kernels (default: SkylakeX on an AVX-512 CPU when LOGIQ_ISA names no narrower\n"
+    "path, else OpenBLAS's choice). Both are named in the output. LOGIQ_ISA=avx2\n"
+    "OPENBLAS_CORETYPE=Haswell measures an AVX2-only machine on an AVX-512 one.\n";
 
 struct bench_cfg {
     const char *name, *arch, *wq, *wq_first, *wq_last, *aq;

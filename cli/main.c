@@ -32,10 +32,14 @@ static const char usage[] =
 /* OpenBLAS picks its kernels when the library loads, from OPENBLAS_CORETYPE.
  * On this AVX-512 hardware it defaults to its AVX2 (Haswell) kernels; its
  * SkylakeX kernels measured 1.4x faster on our convolutions. So, unless the
- * user chose, set the variable and re-execute once before any work. */
+ * user chose, set the variable and re-execute once before any work. A
+ * LOGIQ_ISA below avx512 (nn/isa.h) keeps OpenBLAS's own choice too, so that
+ * a forced narrower path is narrower throughout. */
 static void pick_blas_kernels(char **argv)
 {
-    if (getenv("OPENBLAS_CORETYPE") || !__builtin_cpu_supports("avx512f"))
+    const char *isa = getenv("LOGIQ_ISA");
+    if (getenv("OPENBLAS_CORETYPE") || !__builtin_cpu_supports("avx512f") ||
+        (isa && isa[0] && strcmp(isa, "avx512") != 0))
         return;
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
     setenv("LOGIQ_BLAS_PICKED", "1", 1);  /* for logiq bench's report */

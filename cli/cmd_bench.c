@@ -52,7 +52,8 @@ static const char help[] =
     "the kernels (default: the widest this CPU runs); OPENBLAS_CORETYPE the OpenBLAS\n"
     "kernels (default: SkylakeX on an AVX-512 CPU when LOGIQ_ISA names no narrower\n"
     "path, else OpenBLAS's choice). Both are named in the output. LOGIQ_ISA=avx2\n"
-    "OPENBLAS_CORETYPE=Haswell measures an AVX2-only machine on an AVX-512 one.\n";
+    "OPENBLAS_CORETYPE=Haswell measures an AVX2-only machine on an AVX-512 one;\n"
+    "PyTorch's oneDNN is then held to AVX2 too (ONEDNN_MAX_CPU_ISA=AVX2).\n";
 
 struct bench_cfg {
     const char *name, *arch, *wq, *wq_first, *wq_last, *aq;
@@ -270,10 +271,17 @@ int cmd_bench(int argc, char **argv)
         printf("PyTorch: not available (/usr/bin/python3 without torch); no comparison\n");
         return 0;
     }
+    /* a forced AVX2 path measures an AVX2-only machine: PyTorch's oneDNN is
+     * held to AVX2 as well, unless the user set it */
+    if (isa == NN_ISA_AVX2 && !getenv("ONEDNN_MAX_CPU_ISA")) {
+        setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+        setenv("DNNL_MAX_CPU_ISA", "AVX2", 1);
+    }
     /* logiq and PyTorch alternate, repeat times, so that a load that comes
      * and goes on a shared machine falls on both; the medians are reported */
-    printf("\nagainst PyTorch %s, %d alternating runs each (median, and the range of the "
-           "per-pair ratios):\n", "(/usr/bin/python3)", repeat);
+    printf("\nagainst PyTorch %s%s, %d alternating runs each (median, and the range of the "
+           "per-pair ratios):\n", "(/usr/bin/python3)",
+           getenv("ONEDNN_MAX_CPU_ISA") ? ", oneDNN held to ONEDNN_MAX_CPU_ISA" : "", repeat);
     for (int v = 0; v < 2; v++) {
         const char *variant = v ? "binary" : "fp";
         if (!(v ? bin : fp))

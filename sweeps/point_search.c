@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sweeps/pareto.h"
 #include "sweeps/point.h"
 #include "sweeps/search.h"
 
@@ -71,34 +72,37 @@ static enum sw_status front_hv(struct psearch *ps)
     ps->stats.hv = 0.0;
     if (n_done == 0)
         return SW_OK;
+    /* the done points, scaled (monotone in each objective: the front is the
+     * same), then those on the front (sweeps/pareto.h) moved to the start */
     double *pts = malloc((size_t)n_done * N_OBJ * sizeof *pts);
-    if (!pts)
+    unsigned char *on = malloc((size_t)n_done);
+    if (!pts || !on) {
+        free(pts);
+        free(on);
         return sw_fail(ps->err, SW_ERR_NOMEM, "out of memory");
+    }
     int n = 0;
     for (int i = 0; i < ps->n_seen; i++) {
         const double *a = ps->seen[i].obj;
         if (!isfinite(a[0]))
             continue;
-        int dominated = 0;
-        for (int j = 0; j < ps->n_seen && !dominated; j++) {
-            const double *b = ps->seen[j].obj;
-            int le = 1, lt = 0;
-            for (int k = 0; k < N_OBJ; k++) {
-                le &= b[k] <= a[k];
-                lt |= b[k] < a[k];
-            }
-            dominated = j != i && le && lt;
-        }
-        if (dominated)
-            continue;
         for (int k = 0; k < N_OBJ; k++)
             pts[n * N_OBJ + k] = hi[k] > lo[k] ? (a[k] - lo[k]) / (hi[k] - lo[k]) : 0.0;
         n++;
     }
-    ps->stats.front = n;
-    enum sw_status r = sw_hypervolume(pts, n, N_OBJ, ref, &ps->stats.hv, ps->err);
+    enum sw_status r = SW_OK;
+    if (sw_pareto_front_min(pts, n, N_OBJ, on) < 0)
+        r = sw_fail(ps->err, SW_ERR_NOMEM, "out of memory");
+    int f = 0;
+    for (int i = 0; r == SW_OK && i < n; i++)
+        if (on[i])
+            memmove(pts + (size_t)f++ * N_OBJ, pts + (size_t)i * N_OBJ, N_OBJ * sizeof *pts);
+    ps->stats.front = f;
+    if (r == SW_OK)
+        r = sw_hypervolume(pts, f, N_OBJ, ref, &ps->stats.hv, ps->err);
     ps->stats.hv /= 1.1 * 1.1 * 1.1 * 1.1;
     free(pts);
+    free(on);
     return r;
 }
 

@@ -714,24 +714,28 @@ static const char *lookup_value(void *ctx, const char *name)
 /* Applies the [layers] values of the point vi to the architecture in buf
  * (docs/sweeps.md), in the spec's order; the parser checked that each
  * applies. Returns -1 if buf is too small. */
+/* Applies the value v of [layers] axis `name` ("layer.N.w", ".a",
+ * ".merge") to the architecture arch, into out (NN_ARCH_MAX). */
+static enum nn_status layer_value(const char *name, const char *v, const char *arch, char *out,
+                                  struct nn_error *err)
+{
+    char *end;
+    long layer = strtol(name + 6, &end, 10);
+    const char *what = end + 1;
+    return nn_arch_override(arch, (int)layer, strcmp(what, "w") == 0 ? v : NULL,
+                            strcmp(what, "a") == 0 ? v : NULL,
+                            strcmp(what, "merge") == 0 ? v : NULL, out, NN_ARCH_MAX, err);
+}
+
 static int layer_overrides(const struct sw_spec *s, const int *vi, char *buf, size_t size)
 {
     for (int i = 0; i < s->n_axes; i++) {
         const struct sw_axis *a = &s->axes[i];
-        if (strncmp(a->name, "layer.", 6) != 0)
-            continue;
         const char *v = a->text[vi[i]];
-        char *end;
-        long layer = strtol(a->name + 6, &end, 10);
-        if (!v[0] || *end != '.')
-            continue;
-        const char *what = end + 1;
         char out[NN_ARCH_MAX];
         struct nn_error err;
-        if (nn_arch_override(buf, (int)layer, strcmp(what, "w") == 0 ? v : NULL,
-                             strcmp(what, "a") == 0 ? v : NULL,
-                             strcmp(what, "merge") == 0 ? v : NULL, out, sizeof out,
-                             &err) != NN_OK)
+        if (strncmp(a->name, "layer.", 6) != 0 || !v[0] ||
+            layer_value(a->name, v, buf, out, &err) != NN_OK)
             continue;
         if (snprintf(buf, size, "%s", out) >= (int)size)
             return -1;
@@ -888,33 +892,28 @@ enum sw_status sw_spec_parse(struct sw_spec *s, const char *text, const char *pa
                     return SW_ERR_SPEC;
                 }
                 /* each [layers] value on its own, on the architecture without them */
+                char base[4096];
+                if (arch_base(s, vi, base, sizeof base) != 0)
+                    continue;
                 for (int k = 0; k < s->n_axes; k++) {
                     const struct sw_axis *ax = &s->axes[k];
-                    if (strncmp(ax->name, "layer.", 6) != 0)
-                        continue;
-                    for (int j = 0; j < ax->n; j++) {
-                        char base[4096], out[NN_ARCH_MAX];
-                        const char *what = strchr(ax->name + 6, '.') + 1, *v = ax->text[j];
+                    for (int j = 0; strncmp(ax->name, "layer.", 6) == 0 && j < ax->n; j++) {
+                        const char *v = ax->text[j];
+                        char out[NN_ARCH_MAX];
                         struct nn_error nerr;
-                        int bad = arch_base(s, vi, base, sizeof base) != 0;
-                        if (!bad && v[0] &&
-                            nn_arch_override(base, atoi(ax->name + 6),
-                                             strcmp(what, "w") == 0 ? v : NULL,
-                                             strcmp(what, "a") == 0 ? v : NULL,
-                                             strcmp(what, "merge") == 0 ? v : NULL, out,
-                                             sizeof out, &nerr) != NN_OK) {
+                        if (!v[0])
+                            continue;
+                        if (layer_value(ax->name, v, base, out, &nerr) != NN_OK)
                             sw_fail(err, SW_ERR_SPEC, "%s:%d: [layers] %s = %s: %s", path,
                                     ax->line, ax->name + 6, v, nerr.msg);
-                            sw_spec_free(s);
-                            return SW_ERR_SPEC;
-                        }
-                        if (!bad && v[0] &&
-                            check(ctx, "arch", out, canon, sizeof canon, msg, sizeof msg) != 0) {
-                            sw_fail(err, SW_ERR_SPEC, "%s:%d: [layers] %s = %s: '%s': %s", path,
-                                    ax->line, ax->name + 6, v, out, msg);
-                            sw_spec_free(s);
-                            return SW_ERR_SPEC;
-                        }
+                        else if (check(ctx, "arch", out, canon, sizeof canon, msg,
+                                       sizeof msg) != 0)
+                            sw_fail(err, SW_ERR_SPEC, "%s:%d: [layers] %s = %s: '%s': %s",
+                                    path, ax->line, ax->name + 6, v, out, msg);
+                        else
+                            continue;
+                        sw_spec_free(s);
+                        return SW_ERR_SPEC;
                     }
                 }
             }

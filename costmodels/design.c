@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "costmodels/energy.h"
@@ -416,7 +417,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
 /* Per-layer traffic, operations and their energy (accelerator.md, "Buffer
  * traffic"; energy.h for the rules). */
 static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
-                          const struct cm_net *net, int i, int next_merges)
+                          const struct cm_net *net, int i, int writes_skip)
 {
     const struct cm_hw *hw = &d->hw;
     const struct cm_layer *l = &net->layers[i];
@@ -517,7 +518,7 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
             cm_sram_access_pj(wsize, word[CM_BUF_WEIGHT], (double)R * hw->lanes * wb) +
         T * cm_sram_access_pj(wsize, word[CM_BUF_WEIGHT],
                               l->scores ? (double)R * (2 * MS + A) : (double)R * n_thr_of(l) * A);
-    if (!l->scores) {
+    if (!l->scores && !l->side) {
         lc->writes[CM_BUF_ACT] = T * P / win;
         lc->sram_pj[CM_BUF_ACT] += lc->writes[CM_BUF_ACT] *
                                    cm_sram_access_pj(act_bank, word[CM_BUF_ACT],
@@ -536,13 +537,17 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
         }
     }
     if (l->merge != CM_MERGE_NONE) {
+        /* the tiles that hold skip channels (past them, the pad shortcut's
+         * zeros need no read) */
+        const struct cm_layer *k = &net->layers[cm_net_skip_of(net, i)];
+        const double Ts = (double)((k->out_c + R - 1) / R);
         const double e =
-            T * P * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
-        lc->reads[CM_BUF_SKIP] += T * P;
+            Ts * P * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
+        lc->reads[CM_BUF_SKIP] += Ts * P;
         lc->sram_pj[CM_BUF_SKIP] += e;
         part[CM_MP_SKIP] += e;
     }
-    if (next_merges) {
+    if (writes_skip) {
         /* add: the unpooled stream u; or/mux: the pooled code */
         double n = l->res ? T * P : T * P / win;
         const double e = n * cm_sram_access_pj(skip_size, word[CM_BUF_SKIP], (double)R * skip_bits);
@@ -552,11 +557,12 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     }
 
     lc->act_in_bits = (double)l->in_h * l->in_w * l->in_c * l->in_bits;
-    lc->act_out_bits = l->scores ? 0.0
+    lc->act_out_bits = l->scores || l->side ? 0.0
                                  : (double)pooled(l->out_h, l->pool) * pooled(l->out_w, l->pool) *
                                        l->out_c * l->out_bits;
-    lc->skip_bits = l->merge != CM_MERGE_NONE ? (double)l->in_h * l->in_w * l->in_c * skip_bits
-                                              : 0.0;
+    lc->skip_bits = writes_skip ? (double)pooled(l->out_h, l->pool) * pooled(l->out_w, l->pool) *
+                                      l->out_c * skip_bits
+                                : 0.0;
 }
 
 /* The merge path's part of a layer's dynamic energy. */
@@ -678,7 +684,7 @@ enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw_i
     for (int i = 0; i < net->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
         double in = (double)l->in_h * l->in_w * l->in_c * l->in_bits;
-        double out = l->scores ? 0.0
+        double out = l->scores || l->side ? 0.0
                                : (double)pooled(l->out_h, l->pool) * pooled(l->out_w, l->pool) *
                                      l->out_c * l->out_bits;
         if (in > act_need || out > act_need) {
@@ -692,14 +698,23 @@ enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw_i
             merge_param_bits += l->out_c;
         if (l->res)
             merge_param_bits += (double)l->out_c * cm_hw_rq_param_bits(hw);
-        if (l->merge != CM_MERGE_NONE) {
-            double s = (double)l->in_h * l->in_w * l->in_c * skip_bits;
-            if (s > skip_need) {
-                skip_need = s;
-                skip_layer = i;
-            }
-        }
     }
+    /* the skip tensors, each held from its source to its merge, laid out as
+     * cm_net_skip_layout places them (the layer named: the one whose write
+     * reaches the furthest) */
+    long long *skip_base = malloc((size_t)net->n_layers * sizeof *skip_base);
+    if (!skip_base)
+        return cm_fail(err, CM_ERR_NOMEM, "out of memory");
+    skip_need = (double)cm_net_skip_layout(net, skip_base) * skip_bits;
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        const double end = (double)(skip_base[i] + pooled(l->out_h, l->pool) *
+                                                       pooled(l->out_w, l->pool) * l->out_c) *
+                           skip_bits;
+        if (cm_net_writes_skip(net, i) && end >= skip_need)
+            skip_layer = i;
+    }
+    free(skip_base);
     skip_need += merge_param_bits;
     char what[96];
     snprintf(what, sizeof what, "layer %d: activations", act_layer + 1);
@@ -785,9 +800,7 @@ enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw_i
         lc->latency_us = lc->cyc.total / hw->clock_mhz;
         d->cycles += lc->cyc.total;
         extra += lc->cyc.merge_extra;
-        int next_merges = i + 1 < net->n_layers &&
-                          (net->layers[i + 1].merge != CM_MERGE_NONE);
-        layer_traffic(d, lib, net, i, next_merges);
+        layer_traffic(d, lib, net, i, cm_net_writes_skip(net, i));
     }
     d->latency_us = d->cycles / hw->clock_mhz;
 

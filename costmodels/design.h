@@ -86,7 +86,8 @@ struct cm_layer_cost {
     double sram_pj[CM_N_BUFS];                     /* their energy */
     double leak_pj;                                /* the design's leakage over the layer */
     double energy_pj;                              /* all of it */
-    double act_in_bits, act_out_bits, skip_bits;   /* what the layer needs of the buffers */
+    double act_in_bits, act_out_bits;  /* what the layer needs of the activation banks */
+    double skip_bits;                  /* the skip tensor it writes (0: it writes none) */
     double merge_part_pj[CM_N_MPARTS];             /* the merge path's dynamic energy by part
                                                       (sum: ops_pj[MERGE] + sram_pj[SKIP]) */
 };

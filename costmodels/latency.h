@@ -33,6 +33,18 @@ enum {
 };
 
 int cm_layer_fan_in(const struct cm_layer *l);
+
+/* The skip buffer's layout (docs/accelerator.md, "The skip buffer"): base[i]
+ * receives the offset, in values, at which layer i writes its output into
+ * the skip buffer (0 for a layer that writes none); returns the values the
+ * buffer must hold. A source writes at 0; a merging layer that is also a
+ * source writes in place of the skip it reads when the shapes are equal
+ * (each value is read before it is overwritten), else beside it (at 0 if
+ * its tensor fits before the one it reads, else after that one): the pad
+ * shortcut's subsampled, widened read would otherwise meet writes of
+ * channels it has not read yet, the tiles of channels being the outer
+ * loop. */
+long long cm_net_skip_layout(const struct cm_net *net, long long *base);
 /* Positions computed: out_h*out_w, or with pooling k the complete windows'. */
 long long cm_layer_positions(const struct cm_layer *l);
 /* 1 if the design runs the layer on the shift PE path: a shift PE and

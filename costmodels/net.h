@@ -43,6 +43,13 @@ struct cm_layer {
     int res;                    /* 1: on an add stream */
     int res_bits;               /* its width */
     int pool;                   /* pooling size, 0 = none */
+    /* The wiring (nn/qnn.h; a zeroed layer is the chain's): */
+    int skip;                   /* merge: the layer (from 1) whose output is the skip; 0: the
+                                   previous layer's (the layer's own input) */
+    int skip_stride;            /* merge: the skip is read at (s y, s x), channels past the
+                                   source's read as 0 (the pad shortcut); 0 or 1: in place */
+    int side;                   /* 1: a projection shortcut: the output goes to the skip
+                                   buffer only, not to an activation bank */
     /* The largest |constant| of each kind, if has_consts: thresholds,
      * requantizer / score multipliers and offsets. */
     long long max_abs_thr, max_abs_mul, max_abs_add;
@@ -62,5 +69,21 @@ struct cm_net {
     int in_h, in_w, in_c, n_class;
     int has_consts;
 };
+
+/* The index (from 0) of the layer whose output merging layer i reads as its
+ * skip. */
+static inline int cm_net_skip_of(const struct cm_net *net, int i)
+{
+    return net->layers[i].skip > 0 ? net->layers[i].skip - 1 : i - 1;
+}
+
+/* 1 if layer i's output is written to the skip buffer (a later layer merges it). */
+static inline int cm_net_writes_skip(const struct cm_net *net, int i)
+{
+    for (int j = i + 1; j < net->n_layers; j++)
+        if (net->layers[j].merge != 0 && cm_net_skip_of(net, j) == i)
+            return 1;
+    return 0;
+}
 
 #endif

@@ -79,12 +79,12 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
     q->stride = L->spec.op == NN_OP_CONV ? L->spec.stride : 1;
     q->pad = L->spec.op == NN_OP_CONV ? L->spec.pad : 0;
     double s_in;
-    if (i == 0) {
+    if (L->spec.src < 0) {
         q->in_code = NN_CODE_PIXEL8;
         q->in_bits = 8;
         s_in = 1.0 / 255.0;
     } else {
-        const struct nn_aq *pa = &m->layers[i - 1].aq;
+        const struct nn_aq *pa = &m->layers[L->spec.src].aq;
         q->in_code = code_of(pa);
         q->in_bits = pa->bits;
         s_in = (double)nn_aq_value_scale(pa);
@@ -108,6 +108,11 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
     q->res_bits = L->res ? cfg->res_bits : 0;
     q->res_frac = L->res ? cfg->res_frac : 0;
     q->pool = L->spec.pool;
+    q->src = L->spec.src + 1;
+    q->skip = L->spec.merge != NN_MERGE_NONE ? L->spec.skip + 1 : 0;
+    q->skip_stride = L->spec.merge == NN_MERGE_NONE      ? 0
+                     : L->spec.shortcut == NN_SC_PAD ? L->spec.skip_stride
+                                                     : 1;
 
     const int C = L->out_c;
     const size_t nw = (size_t)C * L->fan_in;

@@ -33,6 +33,21 @@ static size_t post_pool_size(const struct nn_qnn_layer *l)
     return (size_t)h * (size_t)w * (size_t)c;
 }
 
+/* Values of the largest gathered skip (a merge whose skip has another shape
+ * than its output: skip_stride > 1 or fewer channels), 0 if none. */
+static size_t skip_size(const struct nn_qnn *m)
+{
+    size_t most = 0;
+    for (int li = 0; li < m->n_layers; li++) {
+        const struct nn_qnn_layer *l = &m->layers[li];
+        if (l->merge != NN_MERGE_NONE &&
+            (l->skip_stride > 1 || l->out_c != m->layers[l->skip - 1].out_c) &&
+            pre_pool_size(l) > most)
+            most = pre_pool_size(l);
+    }
+    return most;
+}
+
 double nn_infer_ws_bytes(const struct nn_qnn *m)
 {
     double bytes = 0.0, max_fan = 1.0;
@@ -44,7 +59,8 @@ double nn_infer_ws_bytes(const struct nn_qnn *m)
         if ((double)nn_qnn_fan_in(l) > max_fan)
             max_fan = (double)nn_qnn_fan_in(l);
     }
-    return bytes + max_fan * sizeof(int16_t) + (double)m->n_class * sizeof(int64_t);
+    return bytes + max_fan * sizeof(int16_t) + (double)m->n_class * sizeof(int64_t) +
+           (double)skip_size(m) * sizeof(int32_t);
 }
 
 /* Refused up front: the shapes a header declares may need far more than the
@@ -106,6 +122,10 @@ enum nn_status nn_infer_ws_init_max(struct nn_infer_ws *ws, const struct nn_qnn 
         ws->col = malloc(max_fan * sizeof *ws->col);
         ok = ws->col != NULL;
     }
+    if (ok && skip_size(m) > 0) {
+        ws->skip = malloc(skip_size(m) * sizeof *ws->skip);
+        ok = ws->skip != NULL;
+    }
     if (!ok) {
         nn_infer_ws_free(ws);
         return nn_fail(err, NN_ERR_NOMEM, "out of memory for the inference workspace");
@@ -128,6 +148,7 @@ void nn_infer_ws_free(struct nn_infer_ws *ws)
     free(ws->act);
     free(ws->scores);
     free(ws->col);
+    free(ws->skip);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -291,7 +312,7 @@ static int32_t out_value(const struct nn_qnn_layer *l, const int32_t *v,
     }
 }
 
-/* act = pool(merge(code(v))); skip is the layer's input values. */
+/* act = pool(merge(code(v))); skip: the merge's skip at the output's shape. */
 static void activate(int32_t *restrict act, const struct nn_qnn_layer *l, const int32_t *v,
                      const int32_t *skip)
 {
@@ -313,12 +334,37 @@ static void activate(int32_t *restrict act, const struct nn_qnn_layer *l, const 
             }
 }
 
+/* The skip of merging layer l at its output's shape: layer skip's output
+ * (add: its stream u), gathered into ws->skip when the shapes differ (the
+ * pad shortcut: position (s y, s x), 0 past the source's channels). */
+static const int32_t *skip_values(const struct nn_qnn *m, struct nn_infer_ws *ws,
+                                  const struct nn_qnn_layer *l)
+{
+    const int k = l->skip - 1;
+    const struct nn_qnn_layer *p = &m->layers[k];
+    const int32_t *src = l->merge == NN_MERGE_ADD ? ws->res[k] : ws->act[k];
+    int kh, kw, kc;
+    nn_qnn_out_shape(p, &kh, &kw, &kc);
+    const int st = l->skip_stride, oc = l->out_c;
+    if (st == 1 && kc == oc)
+        return src;
+    for (int y = 0; y < l->out_h; y++)
+        for (int x = 0; x < l->out_w; x++) {
+            int32_t *d = ws->skip + ((size_t)y * l->out_w + x) * oc;
+            const int32_t *q = src + ((size_t)y * st * kw + (size_t)x * st) * kc;
+            memcpy(d, q, (size_t)kc * sizeof *d);
+            memset(d + kc, 0, (size_t)(oc - kc) * sizeof *d);
+        }
+    return ws->skip;
+}
+
 int nn_infer_image(const struct nn_qnn *m, struct nn_infer_ws *ws, const uint8_t *pixels)
 {
     assert(ws->n_layers == m->n_layers);
-    struct layer_input in = {.pix = pixels, .val = NULL};
     for (int li = 0; li < m->n_layers; li++) {
         const struct nn_qnn_layer *l = &m->layers[li];
+        const struct layer_input in = {.pix = l->src == 0 ? pixels : NULL,
+                                       .val = l->src == 0 ? NULL : ws->act[l->src - 1]};
         int32_t *acc = ws->acc[li];
         accumulate(acc, ws->col, l, &in);
 
@@ -333,13 +379,12 @@ int nn_infer_image(const struct nn_qnn *m, struct nn_infer_ws *ws, const uint8_t
         }
 
         const int32_t *v = acc;
+        const int32_t *skip = l->merge != NN_MERGE_NONE ? skip_values(m, ws, l) : NULL;
         if (l->res) {
-            requantize(ws->res[li], acc, l->merge == NN_MERGE_ADD ? ws->res[li - 1] : NULL, l);
+            requantize(ws->res[li], acc, l->merge == NN_MERGE_ADD ? skip : NULL, l);
             v = ws->res[li];
         }
-        activate(ws->act[li], l, v, in.val);
-        in.pix = NULL;
-        in.val = ws->act[li];
+        activate(ws->act[li], l, v, skip);
     }
     assert(0 && "validated models end with a scores layer");
     return 0;

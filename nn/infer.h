@@ -29,6 +29,7 @@ struct nn_infer_ws {
     int64_t *scores;   /* [n_class] */
     int16_t *col;      /* scratch: one output position's input window (im2col row),
                           [max fan_in]; internal to nn/infer.c */
+    int32_t *skip;     /* scratch: a gathered skip (pad shortcut), or NULL */
 };
 
 /* The default limit of an inference workspace: one larger (a model whose

@@ -40,14 +40,65 @@ void nn_model_config_default(struct nn_model_config *cfg)
     cfg->seed = 1;
 }
 
+/* Layer numbers as the architecture string counts them (side layers not
+ * counted; a side layer is named by the layer after it). */
+static int user_number(const struct nn_model *m, int i)
+{
+    int n = 0;
+    for (int j = 0; j <= i; j++)
+        n += !m->layers[j].spec.side;
+    return n + (m->layers[i].spec.side ? 1 : 0);
+}
+
+/* Checks the merge of layer i (shapes resolved up to i) and marks the add
+ * streams. The skip (its source's output after pooling, or the stream u of
+ * an add) reaches the output's shape by the shortcut: equal shapes without
+ * one; PAD subsamples by the block's stride and zero-pads the channels; a
+ * PROJ side layer has the output's shape already. */
+static enum nn_status resolve_merge(struct nn_model *m, int i, struct nn_error *err)
+{
+    struct nn_layer *L = &m->layers[i];
+    const struct nn_layer_spec *s = &L->spec;
+    struct nn_layer *K = &m->layers[s->skip];
+    const int n = user_number(m, i);
+    const int st = s->shortcut == NN_SC_PAD ? s->skip_stride : 1;
+    const int fits = L->out_h == (K->ph + st - 1) / st && L->out_w == (K->pw + st - 1) / st &&
+                     (s->shortcut == NN_SC_PAD ? L->out_c >= K->out_c : L->out_c == K->out_c);
+    if (!fits)
+        return nn_fail(err, NN_ERR_ARG,
+                       "layer %d: its block changes the shape %dx%dx%d -> %dx%dx%d, which %s",
+                       n, K->ph, K->pw, K->out_c, L->out_h, L->out_w, L->out_c,
+                       s->shortcut == NN_SC_NONE
+                           ? "needs a shortcut: +X/pad or +X/proj"
+                           : "the pad shortcut cannot bridge (it subsamples by the block's "
+                             "stride and adds channels)");
+    L->skip_gather = K->ph != L->out_h || K->pw != L->out_w || K->out_c != L->out_c;
+    if (s->merge == NN_MERGE_ADD) {
+        if (K->spec.pool)
+            return nn_fail(err, NN_ERR_ARG,
+                           "layer %d: an add merge's source (layer %d) must not pool", n,
+                           user_number(m, s->skip));
+        K->res = 1;
+        L->res = 1;
+    } else if (L->aq.kind != NN_AQ_HEAVISIDE || K->aq.kind != NN_AQ_HEAVISIDE) {
+        return nn_fail(err, NN_ERR_ARG,
+                       "layer %d: %s merges need binary {0,1} activations (aq 1) on both paths",
+                       n, s->merge == NN_MERGE_OR ? "OR" : "MUX");
+    }
+    return NN_OK;
+}
+
 /* Resolves shapes and quantizers of every layer; checks the wiring. */
 static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
 {
     const struct nn_model_config *cfg = &m->cfg;
-    int h = cfg->in_h, w = cfg->in_w, c = cfg->in_c;
     for (int i = 0; i < m->n_layers; i++) {
         struct nn_layer *L = &m->layers[i];
         const struct nn_layer_spec *s = &L->spec;
+        const struct nn_layer *S = s->src >= 0 ? &m->layers[s->src] : NULL;
+        const int h = S ? S->ph : cfg->in_h, w = S ? S->pw : cfg->in_w,
+                  c = S ? S->out_c : cfg->in_c;
+        L->dout_first = L->du_first = -1;
         L->in_h = h;
         L->in_w = w;
         L->in_c = c;
@@ -94,32 +145,23 @@ static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
         L->aq.isa = m->isa;
 
         if (s->merge != NN_MERGE_NONE) {
-            if (i == 0)
-                return nn_fail(err, NN_ERR_ARG, "layer 1: the first layer cannot merge a skip");
-            if (L->out_h != h || L->out_w != w || L->out_c != c)
-                return nn_fail(err, NN_ERR_ARG,
-                               "layer %d: a merge needs equal input and output shapes, got "
-                               "%dx%dx%d -> %dx%dx%d", i + 1, h, w, c, L->out_h, L->out_w,
-                               L->out_c);
-            struct nn_layer *P = &m->layers[i - 1];
-            if (s->merge == NN_MERGE_ADD) {
-                if (P->spec.pool)
-                    return nn_fail(err, NN_ERR_ARG,
-                                   "layer %d: an add merge's source (layer %d) must not pool",
-                                   i + 1, i);
-                P->res = 1;
-                L->res = 1;
-            } else if (L->aq.kind != NN_AQ_HEAVISIDE || P->aq.kind != NN_AQ_HEAVISIDE) {
-                return nn_fail(err, NN_ERR_ARG,
-                               "layer %d: %s merges need binary {0,1} activations (aq 1) on "
-                               "both paths", i + 1, s->merge == NN_MERGE_OR ? "OR" : "MUX");
-            }
+            st = resolve_merge(m, i, err);
+            if (st != NN_OK)
+                return st;
         }
-        h = L->ph;
-        w = L->pw;
-        c = L->out_c;
-        if (s->op == NN_OP_DENSE && (h != 1 || w != 1))
+        if (s->op == NN_OP_DENSE && (L->ph != 1 || L->pw != 1))
             return nn_fail(err, NN_ERR_ARG, "layer %d: dense output must be 1x1", i + 1);
+    }
+    /* the first writer, in backward's order, of each layer's output and
+     * stream gradient (it zeroes them; layers.h's accumulation rule) */
+    for (int i = 0; i < m->n_layers; i++) {
+        const struct nn_layer_spec *s = &m->layers[i].spec;
+        if (s->src >= 0)
+            m->layers[s->src].dout_first = i;
+        if (s->merge == NN_MERGE_ADD)
+            m->layers[s->skip].du_first = i;
+        else if (s->merge != NN_MERGE_NONE)
+            m->layers[s->skip].dout_first = i;
     }
     return NN_OK;
 }
@@ -164,8 +206,8 @@ static void layout_params(struct nn_model *m, float *p, float *g, size_t *n)
 static int binary_conv(const struct nn_model *m, int i)
 {
     const struct nn_layer *L = &m->layers[i];
-    return i > 0 && L->spec.op == NN_OP_CONV && L->wq.kind == NN_WQ_BINARY &&
-           m->layers[i - 1].aq.kind == NN_AQ_SIGN && L->fan_in <= NN_XNOR_MAX_K;
+    return L->spec.src >= 0 && L->spec.op == NN_OP_CONV && L->wq.kind == NN_WQ_BINARY &&
+           m->layers[L->spec.src].aq.kind == NN_AQ_SIGN && L->fan_in <= NN_XNOR_MAX_K;
 }
 
 static void layout_acts(struct nn_model *m, float *a, size_t *n)
@@ -208,6 +250,8 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
         L->dm = mixes ? take(a, &off, nz) : L->da;
         L->out = L->spec.pool ? take(a, &off, nout) : L->m;
         L->dout = L->spec.pool ? take(a, &off, nout) : L->dm;
+        L->skipv = L->skip_gather ? take(a, &off, nz) : NULL;
+        L->dskipv = L->skip_gather ? take(a, &off, nz) : NULL;
     }
     m->dcol = take(a, &off, dcol);
     m->probs = take(a, &off, B * m->cfg.n_class);
@@ -241,30 +285,34 @@ static size_t layout_argmax(struct nn_model *m, int *base)
     return off;
 }
 
-/* 1 when layer i's output is OR-ed into layer i + 1 (an OR merge, or a MUX-OR
- * merge, whose selects start on). */
-static int ors_into_next(const struct nn_model *m, int i)
+/* The layer that ORs layer i's output in (an OR merge, or a MUX-OR merge,
+ * whose selects start on), or -1. */
+static int ors_into(const struct nn_model *m, int i)
 {
-    if (i + 1 >= m->n_layers)
-        return 0;
-    enum nn_qnn_merge mg = m->layers[i + 1].spec.merge;
-    return mg == NN_MERGE_OR || (mg == NN_MERGE_MUX && m->cfg.mux == NN_MUX_OR);
+    for (int j = i + 1; j < m->n_layers; j++) {
+        const struct nn_layer_spec *s = &m->layers[j].spec;
+        if (s->skip == i &&
+            (s->merge == NN_MERGE_OR || (s->merge == NN_MERGE_MUX && m->cfg.mux == NN_MUX_OR)))
+            return j;
+    }
+    return -1;
 }
 
 /* The initial batch-norm shift of a Heaviside layer: a chain of d binary maps
- * OR-ed together (a layer and the layers that OR into it, up to the layer
- * whose output leaves the chain) starts with density 1/2 at its end: every
- * map of the chain fires with p = 1 - 2^(-1/d), so beta = Phi^-1(p), which
- * is 0 for a plain layer (d = 1). Without it an OR chain of 3 starts at
- * density 7/8 and its 2x2 max pool (an OR of 4) near 1. */
+ * OR-ed together (a layer, the skip it ORs in, that skip's own, and so on,
+ * up to the layer whose output leaves the chain) starts with density 1/2 at
+ * its end: every map of the chain fires with p = 1 - 2^(-1/d), so beta =
+ * Phi^-1(p), which is 0 for a plain layer (d = 1). Without it an OR chain of
+ * 3 starts at density 7/8 and its 2x2 max pool (an OR of 4) near 1. */
 static float or_chain_beta(const struct nn_model *m, int i)
 {
-    int lo = i, hi = i;
-    while (lo > 0 && m->layers[lo].spec.merge != NN_MERGE_NONE && ors_into_next(m, lo - 1))
-        lo--;
-    while (ors_into_next(m, hi))
-        hi++;
-    const int d = hi - lo + 1;
+    int d = 1;
+    for (int lo = i; m->layers[lo].spec.merge != NN_MERGE_NONE &&
+                     ors_into(m, m->layers[lo].spec.skip) == lo;
+         lo = m->layers[lo].spec.skip)
+        d++;
+    for (int hi = ors_into(m, i); hi >= 0; hi = ors_into(m, hi))
+        d++;
     if (d <= 1)
         return 0.0f;
     const double p = 1.0 - pow(2.0, -1.0 / d);
@@ -432,10 +480,53 @@ void nn_model_aqe_clip(struct nn_model *m)
     }
 }
 
-/* The input of layer i: the previous layer's output, or the batch. */
+/* The input of layer i: its source layer's output, or the batch. */
 static const float *layer_input(const struct nn_model *m, int i, const float *x)
 {
-    return i == 0 ? x : m->layers[i - 1].out;
+    const int src = m->layers[i].spec.src;
+    return src < 0 ? x : m->layers[src].out;
+}
+
+/* The skip of merging layer i at its output's shape [n][out_h][out_w][out_c]:
+ * the source's output (OR, MUX) or stream u (ADD), gathered into skipv when
+ * the shapes differ (the PAD shortcut: position (y s, x s), channels past the
+ * source's zero). */
+static const float *skip_forward(struct nn_model *m, int i, int n)
+{
+    struct nn_layer *L = &m->layers[i];
+    const struct nn_layer *K = &m->layers[L->spec.skip];
+    const float *src = L->spec.merge == NN_MERGE_ADD ? K->u : K->out;
+    if (!L->skipv)
+        return src;
+    const int st = L->spec.skip_stride, C = L->out_c, SC = K->out_c;
+    for (int b = 0; b < n; b++)
+        for (int y = 0; y < L->out_h; y++)
+            for (int x = 0; x < L->out_w; x++) {
+                float *d = L->skipv + (((size_t)b * L->out_h + y) * L->out_w + x) * C;
+                const float *q = src + (((size_t)b * K->ph + (size_t)y * st) * K->pw +
+                                        (size_t)x * st) * SC;
+                memcpy(d, q, (size_t)SC * sizeof(float));
+                memset(d + SC, 0, (size_t)(C - SC) * sizeof(float));
+            }
+    return L->skipv;
+}
+
+/* The adjoint of skip_forward's gather: adds dskipv into the source's
+ * gradient dsrc (its dout, or du for ADD). */
+static void skip_backward(struct nn_model *m, int i, int n, float *dsrc)
+{
+    struct nn_layer *L = &m->layers[i];
+    const struct nn_layer *K = &m->layers[L->spec.skip];
+    const int st = L->spec.skip_stride, C = L->out_c, SC = K->out_c;
+    for (int b = 0; b < n; b++)
+        for (int y = 0; y < L->out_h; y++)
+            for (int x = 0; x < L->out_w; x++) {
+                const float *d = L->dskipv + (((size_t)b * L->out_h + y) * L->out_w + x) * C;
+                float *q = dsrc + (((size_t)b * K->ph + (size_t)y * st) * K->pw +
+                                   (size_t)x * st) * SC;
+                for (int c = 0; c < SC; c++)
+                    q[c] += d[c];
+            }
 }
 
 enum { PAR_MIN = 1 << 15 }; /* elements below which threads cost more than they save */
@@ -547,7 +638,8 @@ static void binary_conv_forward(const struct nn_model *m, struct nn_layer *L, co
 
 double nn_model_in_scale(const struct nn_model *m, int i)
 {
-    return i == 0 ? 1.0 / 255.0 : (double)nn_aq_value_scale(&m->layers[i - 1].aq);
+    const int src = m->layers[i].spec.src;
+    return src < 0 ? 1.0 / 255.0 : (double)nn_aq_value_scale(&m->layers[src].aq);
 }
 
 double nn_res_scale_pow2(double s, int frac_bits)
@@ -597,7 +689,8 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         L->wq.ops->fake(&L->wq, L->wq_val, L->w, L->out_c, L->fan_in);
         if (mode == NN_TRAIN && aqe_w(m, L))
             aqe_blend(m->aqe_now, L->wq_val, L->w, (size_t)L->out_c * L->fan_in);
-        const int blend = mode == NN_TRAIN && (aqe_w(m, L) || (i && aqe_a(m, L - 1)));
+        const int blend = mode == NN_TRAIN &&
+                          (aqe_w(m, L) || (s->src >= 0 && aqe_a(m, &m->layers[s->src])));
         if (L->wbits && !blend)
             binary_conv_forward(m, L, in, n);
         else if (s->op == NN_OP_CONV)
@@ -622,7 +715,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         if (L->res) {
             nn_resq_forward(L->yq, L->y, cnt, R, F);
             if (s->merge == NN_MERGE_ADD) {
-                const float *skip = m->layers[i - 1].u;
+                const float *skip = skip_forward(m, i, n);
 #pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
                 for (size_t j = 0; j < cnt; j++)
                     L->u[j] = L->yq[j] + skip[j];
@@ -658,11 +751,12 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             aqe_blend(m->aqe_now, L->a, v, cnt);
         }
         if (s->merge == NN_MERGE_OR) {
-            nn_merge_or_forward(L->m, L->a, in, cnt);
+            nn_merge_or_forward(L->m, L->a, skip_forward(m, i, n), cnt);
         } else if (s->merge == NN_MERGE_MUX) {
             for (int c = 0; c < L->out_c; c++)
                 L->sel[c] = L->mux_p[c] >= 0.0f ? 1.0f : 0.0f;
-            nn_merge_mux_forward(L->m, L->a, in, L->sel, rows, L->out_c, m->cfg.mux);
+            nn_merge_mux_forward(L->m, L->a, skip_forward(m, i, n), L->sel, rows, L->out_c,
+                                 m->cfg.mux);
         }
         if (s->pool)
             nn_maxpool_forward_keyed(L->out, L->argmax, L->m, v, n, L->out_h, L->out_w,
@@ -696,18 +790,26 @@ float nn_model_backward(struct nn_model *m, const int *y)
     for (int i = m->n_layers - 1; i >= 0; i--) {
         struct nn_layer *L = &m->layers[i];
         const struct nn_layer_spec *s = &L->spec;
-        /* the input's gradient: the previous layer's output gradient */
-        const float *in = i == 0 ? NULL : m->layers[i - 1].out;
-        float *din = i == 0 ? NULL : m->layers[i - 1].dout;
-        if (i > 0) {
-            /* this layer writes the first terms of its input's gradients: the
-             * merge and the conv or dense add into din, the add skip into du */
-            const struct nn_layer *P = &m->layers[i - 1];
-            zero_floats(din, (size_t)n * P->ph * P->pw * P->out_c);
-            if (P->du)
-                zero_floats(P->du, (size_t)n * P->out_h * P->out_w * P->out_c);
-        }
+        /* the input's gradient: the source layer's output gradient */
+        const struct nn_layer *S = s->src >= 0 ? &m->layers[s->src] : NULL;
+        const float *in = S ? S->out : NULL;
+        float *din = S ? S->dout : NULL;
+        /* the first writer (in this order) of a gradient zeroes it; the
+         * merge, the conv or dense and the add skip then add into it */
+        if (S && S->dout_first == i)
+            zero_floats(din, (size_t)n * S->ph * S->pw * S->out_c);
+        struct nn_layer *K = s->merge != NN_MERGE_NONE ? &m->layers[s->skip] : NULL;
+        if (K && s->merge == NN_MERGE_ADD && K->du_first == i)
+            zero_floats(K->du, (size_t)n * K->out_h * K->out_w * K->out_c);
+        else if (K && s->merge != NN_MERGE_ADD && K->dout_first == i && K != S)
+            zero_floats(K->dout, (size_t)n * K->ph * K->pw * K->out_c);
         if (L->hidden) {
+            /* gradients no later layer writes: a side layer's unused
+             * output, or the stream of an add chain's last layer */
+            if (L->dout_first < 0)
+                zero_floats(L->dout, (size_t)n * L->ph * L->pw * L->out_c);
+            if (L->du && L->du_first < 0)
+                zero_floats(L->du, (size_t)n * L->out_h * L->out_w * L->out_c);
             int rows = n * L->out_h * L->out_w;
             size_t cnt = (size_t)rows * L->out_c;
             /* dm: the pooling's set, or (no pooling) dout, filled by the next
@@ -717,10 +819,19 @@ float nn_model_backward(struct nn_model *m, const int *y)
                                         L->out_c, s->pool);
             if (L->da != L->dm)
                 zero_floats(L->da, cnt);
+            /* the skip at the output's shape and its gradient (gathered) */
+            const float *skip = NULL;
+            float *dskip = NULL;
+            if (K) {
+                skip = L->skipv ? L->skipv : s->merge == NN_MERGE_ADD ? K->u : K->out;
+                dskip = L->dskipv ? L->dskipv : s->merge == NN_MERGE_ADD ? K->du : K->dout;
+                if (L->dskipv)
+                    zero_floats(L->dskipv, cnt);
+            }
             if (s->merge == NN_MERGE_OR)
-                nn_merge_or_backward(L->da, din, L->dm, L->a, in, cnt);
+                nn_merge_or_backward(L->da, dskip, L->dm, L->a, skip, cnt);
             else if (s->merge == NN_MERGE_MUX)
-                nn_merge_mux_backward(L->da, din, L->dmux_p, L->dm, L->a, in, L->sel, rows,
+                nn_merge_mux_backward(L->da, dskip, L->dmux_p, L->dm, L->a, skip, L->sel, rows,
                                       L->out_c, m->cfg.mux);
             if (L->res) {
                 /* du already holds the next layer's add-skip gradient */
@@ -729,14 +840,13 @@ float nn_model_backward(struct nn_model *m, const int *y)
                 for (size_t j = 0; j < cnt; j++)
                     L->du[j] += L->dy[j];
                 /* STE of the saturating adder: pass where the sum was in range */
-                const float *skip = s->merge == NN_MERGE_ADD ? m->layers[i - 1].u : NULL;
-                float *dskip = skip ? m->layers[i - 1].du : NULL;
+                const int adds = s->merge == NN_MERGE_ADD;
 #pragma omp parallel for schedule(static) if (cnt >= PAR_MIN)
                 for (size_t j = 0; j < cnt; j++) {
-                    float sum = L->yq[j] + (skip ? skip[j] : 0.0f);
+                    float sum = L->yq[j] + (adds ? skip[j] : 0.0f);
                     float g = (sum >= lo && sum <= hi) ? L->du[j] : 0.0f;
                     L->du[j] = g;
-                    if (dskip)
+                    if (adds)
                         dskip[j] += g;
                 }
                 zero_floats(L->dy, cnt);
@@ -750,10 +860,12 @@ float nn_model_backward(struct nn_model *m, const int *y)
             } else {
                 act_estimate(m, L, L->dy, L->da, L->y, cnt);
             }
+            if (L->dskipv)
+                skip_backward(m, i, n, s->merge == NN_MERGE_ADD ? K->du : K->dout);
             nn_bn_backward_set(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean, L->bn_rstd,
                            L->gamma, rows, L->out_c);
         }
-        const float *x_in = i == 0 ? m->input : in;
+        const float *x_in = S ? in : m->input;
         if (s->op == NN_OP_CONV)
             nn_conv_backward(din, L->dwq, m->dcol, L->dz, L->col, L->wq_val, n, L->in_h,
                              L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad);

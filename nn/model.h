@@ -17,7 +17,10 @@
  *              | "f" N [merge] [opts]                     dense
  *              | "p" [N]                                  max pool N x N (default 2) after
  *                                                         the previous layer
- *     merge   := "+add" | "+or" | "+mux"                  merge with the layer's input
+ *     merge   := "+" ("add" | "or" | "mux") [N] ["/pad" | "/proj"]
+ *                                                         merge with the input of the block
+ *                                                         of the last N layers (default 1);
+ *                                                         the shortcut where shapes change
  *     opts    := "{" key "=" value (";" key "=" value)* "}"   keys: w (weight quantizer),
  *                                                         a (activation quantizer)
  *
@@ -61,13 +64,29 @@ enum nn_layer_op { NN_OP_CONV, NN_OP_DENSE };
  * scale, no clipping, the blend on the batch norm's output y). */
 enum nn_aqe_form { NN_AQE_PAPER = 0, NN_AQE_SCALED = 1 };
 
-/* One layer as parsed from the architecture string. */
+/* A merge's shortcut where the block changes the shape (docs/architectures.md):
+ * none (the skip's shape must equal the output's), PAD (parameter-free:
+ * subsample by the block's stride, zero-pad the channels) or PROJ (a
+ * quantized 1x1 convolution on the skip path, an inserted side layer). */
+enum nn_shortcut { NN_SC_NONE = 0, NN_SC_PAD = 1, NN_SC_PROJ = 2 };
+
+/* One layer as parsed from the architecture string. nn_arch_parse inserts a
+ * side layer (side = 1) before the first layer of every block with a PROJ
+ * shortcut and resolves the wiring: src and skip are layer indices in the
+ * parsed list (-1: the image, or no skip). */
 struct nn_layer_spec {
     enum nn_layer_op op;
     int out_c;                 /* output channels (dense: units) */
     int k, stride, pad;        /* conv only */
     int pool;                  /* max pool size after the layer, 0 = none */
     enum nn_qnn_merge merge;
+    int span;                  /* merge: the block's layers, ending with this one (1: the
+                                  skip is the layer's own input) */
+    enum nn_shortcut shortcut; /* merge: how the skip reaches the block's output shape */
+    int skip_stride;           /* merge: the block's total stride (PAD and PROJ subsample by it) */
+    int side;                  /* 1: a projection shortcut, whose output is only a skip */
+    int src;                   /* the input: -1 the image, else a layer index */
+    int skip;                  /* merge: the layer whose output is the skip; -1 otherwise */
     char wq[32], aq[32];       /* per-layer quantizer overrides; "" = the defaults */
 };
 
@@ -145,6 +164,9 @@ struct nn_layer {
     int fan_in;
     int hidden;                /* 1 for every layer but the last */
     int res;                   /* 1 if on an add-residual stream (keeps u) */
+    int skip_gather;           /* 1: the merge's skip has another shape (PAD shortcut) */
+    int dout_first, du_first;  /* the layer that writes the first term of dout (du) in
+                                * backward: its last consumer; -1: none */
     struct nn_wq wq;
     struct nn_aq aq;
     /* parameters (and the same offsets in grads) */
@@ -173,6 +195,7 @@ struct nn_layer {
     uint64_t *wbits;           /* sign-input binary conv (see nn_model_forward): the packed
                                 * weight signs [nn_xnor_weight_words]; else NULL */
     float *wcode;              /* [out_c][fan_in] its codes +-1 for the float reference */
+    float *skipv, *dskipv;     /* skip_gather: the skip at the output's shape, its gradient */
     float *dz, *dy, *du, *da, *dm, *dout;
 };
 

@@ -66,7 +66,8 @@
 #include <string.h>
 
 #define QNN_HEADER_BYTES 36u       /* magic .. meta_len */
-#define QNN_FIELD_COUNT 26
+#define QNN_FIELD_COUNT 29       /* version 3 */
+#define QNN_FIELD_COUNT_V2 26    /* versions 1 and 2: no wiring fields */
 #define QNN_FIELD_BYTES (4u * QNN_FIELD_COUNT)
 #define QNN_MAX_DIM 4096
 #define QNN_MAX_WEIGHTS (1L << 28) /* fan_in * out_c of one layer */
@@ -103,6 +104,9 @@ static const struct {
     {"res_frac", offsetof(struct nn_qnn_layer, res_frac)},
     {"rq_shift", offsetof(struct nn_qnn_layer, rq_shift)},
     {"pool", offsetof(struct nn_qnn_layer, pool)},
+    {"src", offsetof(struct nn_qnn_layer, src)},
+    {"skip", offsetof(struct nn_qnn_layer, skip)},
+    {"skip_stride", offsetof(struct nn_qnn_layer, skip_stride)},
 };
 
 static int32_t *field_ptr(struct nn_qnn_layer *l, int i)
@@ -304,15 +308,27 @@ static enum nn_status validate_shape(const struct nn_qnn *m, int li, struct nn_e
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: %" PRId64 " x %d weights (fan_in x out_c "
                        "must be at most 2^28)", li + 1, fan_in64(l), l->out_c);
 
+    /* the input: the previous layer's output, or the input of a side
+     * layer before it (a projection shortcut's, which leaves the bank) */
+    const int prev_src = li > 0 ? m->layers[li - 1].src : -1;
+    if (l->src != li && !(li > 0 && l->src == prev_src)) {
+        char e[96];
+        if (li == 0)
+            snprintf(e, sizeof e, "0, the image");
+        else
+            snprintf(e, sizeof e, "%d, the previous layer, or %d, the input of the side layer "
+                     "%d", li, prev_src, li);
+        return bad_range(err, li, "src", l->src, e);
+    }
     int ph = m->in_h, pw = m->in_w, pc = m->in_c;
     int pcode = NN_CODE_PIXEL8, pbits = 8;
-    const char *from = "the model input";
-    if (li > 0) {
-        const struct nn_qnn_layer *p = &m->layers[li - 1];
+    char from[48] = "the model input";
+    if (l->src > 0) {
+        const struct nn_qnn_layer *p = &m->layers[l->src - 1];
         nn_qnn_out_shape(p, &ph, &pw, &pc);
         pcode = p->out_code;
         pbits = p->out_bits;
-        from = "the previous layer's output";
+        snprintf(from, sizeof from, "layer %d's output", l->src);
     }
     if (l->in_h != ph || l->in_w != pw || l->in_c != pc)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: input shape %dx%dx%d does not match %s "
@@ -510,18 +526,43 @@ static enum nn_status validate_merge(const struct nn_qnn *m, int li, struct nn_e
         if (!in_range(l->res_frac, 0, 32))
             return bad_range(err, li, "res_frac", l->res_frac, "0..32");
     }
-    if (l->merge == NN_MERGE_NONE)
+    if (l->merge == NN_MERGE_NONE) {
+        if (l->skip != 0)
+            return bad_range(err, li, "skip", l->skip, "0 without a merge");
+        if (l->skip_stride != 0)
+            return bad_range(err, li, "skip_stride", l->skip_stride, "0 without a merge");
         return NN_OK;
-
-    if (l->in_h != l->out_h || l->in_w != l->out_w || l->in_c != l->out_c)
+    }
+    char exp[96];
+    snprintf(exp, sizeof exp, "1..%d, an earlier layer", li);
+    if (!in_range(l->skip, 1, li))
+        return bad_range(err, li, "skip", l->skip, exp);
+    if (!in_range(l->skip_stride, 1, 8))
+        return bad_range(err, li, "skip_stride", l->skip_stride, "1..8");
+    const int k = l->skip - 1;
+    const struct nn_qnn_layer *p = &m->layers[k];
+    /* the skip buffer holds layer k's output from its write to this read */
+    for (int j = 0; j < m->n_layers; j++) {
+        const int s = m->layers[j].merge != NN_MERGE_NONE ? m->layers[j].skip - 1 : -1;
+        if (s > k && s < li)
+            return nn_fail(err, NN_ERR_FORMAT, "layer %d: its skip (layer %d's output) would be "
+                           "overwritten in the skip buffer by layer %d's, the skip of layer %d",
+                           li + 1, k + 1, s + 1, j + 1);
+    }
+    int kh, kw, kc;
+    nn_qnn_out_shape(p, &kh, &kw, &kc);
+    const int st = l->skip_stride;
+    if (l->out_h != (kh + st - 1) / st || l->out_w != (kw + st - 1) / st || l->out_c < kc)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: merge %d needs the output shape %dx%dx%d "
-                       "(before pooling) to equal the input (skip) shape %dx%dx%d", li + 1,
-                       l->merge, l->out_h, l->out_w, l->out_c, l->in_h, l->in_w, l->in_c);
+                       "(before pooling) to be the skip's %dx%dx%d (layer %d's output) "
+                       "subsampled by skip_stride %d, with as many channels or more", li + 1,
+                       l->merge, l->out_h, l->out_w, l->out_c, kh, kw, kc, k + 1, st);
     if (l->merge == NN_MERGE_OR || l->merge == NN_MERGE_MUX) {
-        if (l->out_code != NN_CODE_BIN01 || l->in_code != NN_CODE_BIN01)
-            return nn_fail(err, NN_ERR_FORMAT, "layer %d: %s merge needs binary {0,1} input and "
-                           "output (in_code = out_code = 2), got in_code %d, out_code %d", li + 1,
-                           l->merge == NN_MERGE_OR ? "or" : "mux", l->in_code, l->out_code);
+        if (l->out_code != NN_CODE_BIN01 || p->out_code != NN_CODE_BIN01)
+            return nn_fail(err, NN_ERR_FORMAT, "layer %d: %s merge needs binary {0,1} skip and "
+                           "output (out_code = 2 here and in layer %d), got %d and %d", li + 1,
+                           l->merge == NN_MERGE_OR ? "or" : "mux", k + 1, l->out_code,
+                           p->out_code);
         if (l->merge == NN_MERGE_MUX) {
             if (!l->mux_sel)
                 return nn_fail(err, NN_ERR_FORMAT, "layer %d: no mux_sel array", li + 1);
@@ -532,23 +573,46 @@ static enum nn_status validate_merge(const struct nn_qnn *m, int li, struct nn_e
         }
         return NN_OK;
     }
-    /* ADD: the skip is the previous layer's stream u, unpooled */
-    if (li == 0)
-        return nn_fail(err, NN_ERR_FORMAT, "layer 1: add merge without a previous layer");
-    const struct nn_qnn_layer *p = &m->layers[li - 1];
+    /* ADD: the skip is layer k's stream u, unpooled */
     if (l->res != 1)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge needs res = 1", li + 1);
     if (p->res != 1)
-        return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge needs the previous layer %d on "
-                       "the residual stream (res = 1)", li + 1, li);
+        return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge needs its skip, layer %d, on "
+                       "the residual stream (res = 1)", li + 1, k + 1);
     if (p->pool > 1)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge after the pooled layer %d (its "
-                       "stream must not be pooled)", li + 1, li);
+                       "stream must not be pooled)", li + 1, k + 1);
     if (p->res_bits != l->res_bits || p->res_frac != l->res_frac)
         return nn_fail(err, NN_ERR_FORMAT, "layer %d: add merge of streams with different fixed "
-                       "points (res_bits %d, res_frac %d; previous layer %d, %d)", li + 1,
-                       l->res_bits, l->res_frac, p->res_bits, p->res_frac);
+                       "points (res_bits %d, res_frac %d; layer %d: %d, %d)", li + 1,
+                       l->res_bits, l->res_frac, k + 1, p->res_bits, p->res_frac);
     return NN_OK;
+}
+
+/* A side layer (its output is the input of no layer: a projection
+ * shortcut's) must feed a skip and not merge itself. */
+static enum nn_status validate_side(const struct nn_qnn *m, int li, struct nn_error *err)
+{
+    if (li == m->n_layers - 1 || !nn_qnn_is_side(m, li))
+        return NN_OK;
+    if (m->layers[li].merge != NN_MERGE_NONE)
+        return nn_fail(err, NN_ERR_FORMAT, "layer %d: a side layer (the input of no layer) "
+                       "cannot merge", li + 1);
+    for (int j = li + 1; j < m->n_layers; j++)
+        if (m->layers[j].merge != NN_MERGE_NONE && m->layers[j].skip == li + 1)
+            return NN_OK;
+    return nn_fail(err, NN_ERR_FORMAT, "layer %d: its output is the input or the skip of no "
+                   "layer", li + 1);
+}
+
+int nn_qnn_is_side(const struct nn_qnn *m, int li)
+{
+    if (li >= m->n_layers - 1)
+        return 0;
+    for (int j = li + 1; j < m->n_layers; j++)
+        if (m->layers[j].src == li + 1)
+            return 0;
+    return 1;
 }
 
 enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err)
@@ -575,6 +639,8 @@ enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err)
             s = validate_output(m, li, err);
         if (s == NN_OK)
             s = validate_merge(m, li, err);
+        if (s == NN_OK)
+            s = validate_side(m, li, err);
         if (s != NN_OK)
             return s;
     }
@@ -684,10 +750,23 @@ static int walk_need(struct walker *w, uint64_t n, const char *section, int li)
     return 0;
 }
 
-static void read_fields(struct nn_qnn_layer *l, const uint8_t *p)
+/* Bytes of a layer's fields in a file of this version. */
+static uint32_t field_bytes(uint32_t version)
 {
-    for (int i = 0; i < QNN_FIELD_COUNT; i++)
+    return 4u * (version >= 3 ? QNN_FIELD_COUNT : QNN_FIELD_COUNT_V2);
+}
+
+/* Reads layer li's fields; before version 3 the wiring is the chain's. */
+static void read_fields(struct nn_qnn_layer *l, const uint8_t *p, uint32_t version, int li)
+{
+    const int n = version >= 3 ? QNN_FIELD_COUNT : QNN_FIELD_COUNT_V2;
+    for (int i = 0; i < n; i++)
         *field_ptr(l, i) = get_i32(p + 4 * i);
+    if (version < 3) {
+        l->src = li;
+        l->skip = l->merge != NN_MERGE_NONE ? li : 0;
+        l->skip_stride = l->merge != NN_MERGE_NONE;
+    }
 }
 
 /* Bounds the counts that size layer li's arrays; 0 and a message if one is off. */
@@ -709,6 +788,7 @@ static int walk_bound(struct walker *w, const struct nn_qnn_layer *l, int li)
         {19, 0, 3, "0 = none, 1 = add, 2 = or, 3 = mux"},
         {21, 0, 1, "0 or 1"},
     };
+    /* the wiring fields of version 3 size nothing: validation checks them */
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
         int32_t v = field_get(l, b[i].field);
         if (!in_range(v, b[i].lo, b[i].hi)) {
@@ -753,12 +833,12 @@ static enum walk_result walk_layout(struct walker *w)
 
     for (int li = 0; li < (int)n_layers; li++) {
         struct nn_qnn_layer l = {0};
-        if (!walk_need(w, QNN_FIELD_BYTES, "fields", li))
+        if (!walk_need(w, field_bytes(w->version), "fields", li))
             return WALK_TRUNC;
-        read_fields(&l, w->buf + w->pos);
+        read_fields(&l, w->buf + w->pos, w->version, li);
         if (!walk_bound(w, &l, li))
             return WALK_FIELD;
-        w->pos += QNN_FIELD_BYTES;
+        w->pos += field_bytes(w->version);
         uint64_t n = (uint64_t)n_planes(&l) * plane_bytes(&l);
         if (!walk_need(w, n, "weights", li))
             return WALK_TRUNC;
@@ -879,13 +959,14 @@ static enum nn_status decode(struct nn_qnn *m, const uint8_t *buf, const char *p
     m->meta[meta_len] = '\0';
     const uint8_t *p = buf + QNN_HEADER_BYTES + meta_len;
 
+    const uint32_t version = nn_get_u32(buf + 8);
     m->layers = calloc((size_t)m->n_layers, sizeof *m->layers);
     if (!m->layers)
         return nn_fail(err, NN_ERR_NOMEM, "%s: out of memory", path);
     for (int li = 0; li < m->n_layers; li++) {
         struct nn_qnn_layer *l = &m->layers[li];
-        read_fields(l, p);
-        p += QNN_FIELD_BYTES;
+        read_fields(l, p, version, li);
+        p += field_bytes(version);
         size_t n = (size_t)fan_in64(l) * (size_t)l->out_c, oc = (size_t)l->out_c;
         l->w = alloc_bytes(n);
         if (has_thr(l))

@@ -47,7 +47,8 @@
 #include "nn/status.h"
 
 #define NN_QNN_MAGIC "LOGIQQNN"
-#define NN_QNN_VERSION 2u     /* written; version 1 (BINARY and SIGNMAG only) is read too */
+#define NN_QNN_VERSION 3u     /* written; versions 1 (BINARY and SIGNMAG only) and 2 (no
+                                 wiring fields) are read too */
 #define NN_QNN_MAX_LAYERS 256
 #define NN_QNN_META_MAX 8192
 
@@ -95,6 +96,14 @@ struct nn_qnn_layer {
     int32_t res_bits, res_frac;       /* the stream's fixed point: R bits, F fractional */
     int32_t rq_shift;                 /* requantizer / score shift */
     int32_t pool;                     /* max pool size after the layer, 0 = none */
+    /* the wiring (version 3; a version 1 or 2 file reads as the chain: src =
+     * the previous layer, skip = the layer's own input) */
+    int32_t src;                      /* the input: 0 the image, k the output of layer k */
+    int32_t skip;                     /* merge: the layer k whose output (add: stream u)
+                                         is the skip; 0 without a merge */
+    int32_t skip_stride;              /* merge: 1, or s >= 2: the skip at (y, x, c) is the
+                                         source's (s y, s x, c), 0 for c past its channels
+                                         (the pad shortcut); 0 without a merge */
 
     int8_t *w;        /* [out_c][fan_in] codes, fan_in = k*k*in_c (dense: in_h*in_w*in_c),
                          conv order [out_c][ky][kx][in_c] */
@@ -120,6 +129,10 @@ int nn_qnn_weight_planes(const struct nn_qnn_layer *l);
 int nn_qnn_weight_bit(const struct nn_qnn_layer *l, int p, int v);
 /* The pow2 exponent code of a weight value: 0 for 0, k for +-2^(k-1). */
 int nn_qnn_pow2_code(int v);
+
+/* 1 if layer li (0-based) is a side layer: not the last, and the input of
+ * no layer (a projection shortcut: its output is only a skip). */
+int nn_qnn_is_side(const struct nn_qnn *m, int li);
 
 /* fan_in of a layer: k*k*in_c for conv, in_h*in_w*in_c for dense. */
 int nn_qnn_fan_in(const struct nn_qnn_layer *l);

@@ -222,7 +222,7 @@ void accel::step()
     }
     layer_cyc_++;
     const layer_prog &L = *L_;
-    const int in_bank = ctl.layer() & 1;
+    const int in_bank = L.in_bank;
     switch (L.kind) {
     case layer_kind::PLAIN:
         check_output(pool.step(thr.ctl(), mrg.code(), mrg.thr_u(), L, in_bank ^ 1, buf));

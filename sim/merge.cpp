@@ -3,6 +3,23 @@
 
 namespace lsim {
 
+// The skip buffer address of position p's skip at channel c0 (the source's
+// map, read at (s y, s x) under the pad shortcut), and how many of the tile's
+// n rows hold skip channels (past the source's channels the skip is 0, and a
+// tile of none reads nothing).
+static size_t skip_addr(const layer_prog &L, int p, int c0)
+{
+    return L.skip_rd_base +
+           ((size_t)L.oy[p] * L.skip_stride * L.skip_w + (size_t)L.ox[p] * L.skip_stride) *
+               L.skip_c + c0;
+}
+
+static int skip_rows(const layer_prog &L, int c0, int n)
+{
+    const int left = L.skip_c - c0;
+    return left <= 0 ? 0 : left < n ? left : n;
+}
+
 void merge_unit::configure(const cm_hw &hw)
 {
     R_ = hw.pe_rows;
@@ -112,18 +129,18 @@ void merge_unit::step_add(const issue_ctl &src, const int64_t *y, const layer_pr
 {
     if (!advance(add_ctl_, src, tog))
         return;
-    const nn_qnn_layer &l = *L.q;
     const int n = tile_rows(L, add_ctl_.t, R_), c0 = add_ctl_.t * R_;
     const bool merge = L.merge == merge_kind::ADD;
     const uint64_t m = low_mask(L.res_bits);
     const int64_t *skip = nullptr;
-    if (merge) {
-        skip = buf.skip() + ((size_t)L.oy[add_ctl_.p] * l.out_w + L.ox[add_ctl_.p]) * l.out_c + c0;
+    const int ns = merge ? skip_rows(L, c0, n) : 0;
+    if (ns > 0) {
+        skip = buf.skip() + skip_addr(L, add_ctl_.p, c0);
         buf.count_read(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
     }
     unsigned long long t = 0;
     for (int r = 0; r < n; r++) {
-        const int64_t s = merge ? skip[r] : 0;
+        const int64_t s = r < ns ? skip[r] : 0;
         const int64_t u = stream_add(y[r], s, L.res_bits);
         t += popc((uint64_t)(s ^ skipv_[r]) & m) + popc((uint64_t)(u ^ u_[r]) & m);
         skipv_[r] = s;
@@ -140,13 +157,14 @@ void merge_unit::step_thr(const issue_ctl &thr, const int *pre, const layer_prog
     uint64_t t_mrg = 0, t_reg = 0;
     if (L.merge == merge_kind::OR || L.merge == merge_kind::MUX) {
         // the skip bit register and the merged code
-        const int64_t *skip =
-            buf.skip() + ((size_t)L.oy[thr.p] * l.out_w + L.ox[thr.p]) * l.out_c + c0;
-        buf.count_read(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
+        const int ns = skip_rows(L, c0, n);
+        const int64_t *skip = ns > 0 ? buf.skip() + skip_addr(L, thr.p, c0) : nullptr;
+        if (ns > 0)
+            buf.count_read(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
         int *__restrict sk = skipbit_.data();
         const uint8_t *sel = l.mux_sel ? l.mux_sel + c0 : nullptr;
         for (int r = 0; r < n; r++) {
-            const int b = (int)skip[r];
+            const int b = r < ns ? (int)skip[r] : 0;
             // the active select bit (from the table: sel_reg_ is the shadow
             // set, which may already hold the next tile's)
             const int m = merge_code(L.merge, L.mux, sel && sel[r] != 0, pre[r], b);

@@ -31,18 +31,19 @@ pool_write pooling_unit::step(const issue_ctl &c, const int *code, const int64_t
         pool_[r] = m;
     }
     tog.add(CM_U_POOL, t);
-    if (L.next_add) {  // the unpooled stream value u (such a layer is not pooled)
-        int64_t *skip = buf.skip() + ((size_t)oy * l.out_w + ox) * l.out_c + c0;
+    if (L.skip_add) {  // the unpooled stream value u (such a layer is not pooled)
+        int64_t *skip = buf.skip() + L.skip_wr_base + ((size_t)oy * l.out_w + ox) * l.out_c + c0;
         for (int r = 0; r < n; r++)
             skip[r] = thr_u[r];
         buf.count_write(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
     }
     if (!last)
         return w;
-    // the output word: each plane's bits of channels c0.. are one run in the bank
+    // the output word: each plane's bits of channels c0.. are one run in the
+    // bank (a side layer's goes to the skip buffer only)
     const int py = oy / k, px = ox / k;
     bit_buffer &out = buf.act(out_bank);
-    for (int b = 0; b < L.out_bits; b++) {
+    for (int b = 0; b < L.out_bits && !L.side; b++) {
         const size_t a = L.out.addr(b, py, px, c0);
         for (int r0 = 0; r0 < n; r0 += 64) {
             const int len = std::min(64, n - r0);
@@ -52,13 +53,14 @@ pool_write pooling_unit::step(const issue_ctl &c, const int *code, const int64_t
             out.put(a + r0, len, v);
         }
     }
-    if (L.next_merges && !L.next_add) {
-        int64_t *skip = buf.skip() + ((size_t)py * L.pw + px) * l.out_c + c0;
+    if (L.writes_skip && !L.skip_add) {
+        int64_t *skip = buf.skip() + L.skip_wr_base + ((size_t)py * L.pw + px) * l.out_c + c0;
         for (int r = 0; r < n; r++)
             skip[r] = pool_[r];
     }
-    buf.count_write(CM_BUF_ACT, (long long)R_ * L.out_bits);
-    if (L.next_merges && !L.next_add)
+    if (!L.side)
+        buf.count_write(CM_BUF_ACT, (long long)R_ * L.out_bits);
+    if (L.writes_skip && !L.skip_add)
         buf.count_write(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
     w.wrote = true;
     w.py = py;

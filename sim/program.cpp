@@ -123,6 +123,17 @@ static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits, bool hw
         }
 }
 
+// The layer (from 0) whose layout layer i's output takes in its bank: the
+// next non-side layer that reads it (a side layer reading it too reads that
+// layout); -1 for the last layer.
+static int bank_reader(const nn_qnn &q, int i)
+{
+    for (int j = i + 1; j < q.n_layers; j++)
+        if (q.layers[j].src == i + 1 && !nn_qnn_is_side(&q, j))
+            return j;
+    return -1;
+}
+
 bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &net, char *msg,
                    size_t size)
 {
@@ -136,7 +147,8 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
     p.in_c = q.in_c;
     p.layers.assign((size_t)q.n_layers, layer_prog{});
     p.bank_bits = 0;
-    p.skip_values = 0;
+    std::vector<long long> skip_base((size_t)q.n_layers);
+    p.skip_values = (size_t)cm_net_skip_layout(&net, skip_base.data());
     const int R = hw.pe_rows, lanes = hw.lanes;
     for (int i = 0; i < q.n_layers; i++) {
         const nn_qnn_layer &l = q.layers[i];
@@ -163,7 +175,17 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
         }
         lp.P = (int)P;
         lp.words = ceil_div(lanes, 64);
-        lp.in = input_layout(l);
+        lp.side = nn_qnn_is_side(&q, i) != 0;
+        // a side layer reads its block's input as the block's first layer
+        // (the next non-side layer) does: in that layer's layout
+        int reader = i;
+        while (reader < q.n_layers - 1 && nn_qnn_is_side(&q, reader))
+            reader++;
+        lp.in = input_layout(q.layers[reader]);
+        lp.in.planes = l.in_bits;
+        lp.in_bank = l.src == 0 ? 0 : p.layers[(size_t)l.src - 1].out_bank;
+        lp.out_bank = lp.in_bank ^ 1;
+        const int win_off = l.op == NN_QNN_CONV ? lp.in.pad - l.pad : 0;
         lp.in_kind = l.in_code == NN_CODE_SIGN ? plane_kind::SIGN : plane_kind::ZERO_ONE;
         if (l.op == NN_QNN_DENSE) {
             lp.run = lp.fan_in;
@@ -195,19 +217,24 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
                     return false;
                 }
         }
-        if (i + 1 < q.n_layers) {
-            const nn_qnn_layer &n = q.layers[i + 1];
-            lp.next_merges = n.merge != NN_MERGE_NONE;
-            lp.next_add = n.merge == NN_MERGE_ADD;
-            lp.out = input_layout(n);
+        for (int j = i + 1; j < q.n_layers; j++)
+            if (q.layers[j].merge != NN_MERGE_NONE && q.layers[j].skip == i + 1) {
+                lp.writes_skip = true;
+                lp.skip_add = q.layers[j].merge == NN_MERGE_ADD;
+            }
+        const int rd = bank_reader(q, i);
+        if (rd >= 0)
+            lp.out = input_layout(q.layers[rd]);
+        if (l.merge != NN_MERGE_NONE) {
+            const nn_qnn_layer &k = q.layers[l.skip - 1];
+            int kh;
+            nn_qnn_out_shape(&k, &kh, &lp.skip_w, &lp.skip_c);
+            lp.skip_stride = l.skip_stride;
+            lp.skip_rd_base = (size_t)skip_base[(size_t)l.skip - 1];
         }
+        lp.skip_wr_base = (size_t)skip_base[(size_t)i];
         if (lp.in.planes * lp.in.plane_bits > p.bank_bits)
             p.bank_bits = lp.in.planes * lp.in.plane_bits;
-        if (l.merge != NN_MERGE_NONE) {
-            size_t s = (size_t)l.in_h * l.in_w * l.in_c;
-            if (s > p.skip_values)
-                p.skip_values = s;
-        }
         build_segs(lp, lanes);
         // valid bits: 1 inside the map, 0 at the padding
         lp.valid.resize(lp.in.plane_bits);
@@ -227,7 +254,8 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
             lp.ox[pp] = ox;
             lp.win[pp] = l.op == NN_QNN_DENSE
                              ? 0
-                             : ((size_t)oy * l.stride * lp.in.wp + (size_t)ox * l.stride) * lp.in.c;
+                             : ((size_t)(oy * l.stride + win_off) * lp.in.wp +
+                                (size_t)(ox * l.stride + win_off)) * lp.in.c;
         }
         // the address generator's valid lanes of every (position, chunk)
         lp.valid_words.assign((size_t)lp.P * lp.Q * lp.words, 0);

@@ -71,9 +71,20 @@ struct layer_prog {
     // [out_c] the requantizer's shift form (hw.requant == CM_RQ_SHIFT on an
     // add stream; the design check guarantees every multiplier is +-2^e)
     std::vector<nn_rq_shift> rq_sf;
-    bool next_merges = false;            // write the skip buffer for the next layer
-    bool next_add = false;
-    map_layout in, out;                  // out: the next layer's input layout
+    bool writes_skip = false;            // write the output to the skip buffer (a later
+                                         // layer merges it)
+    bool skip_add = false;               // ... as the unpooled stream u (an add's skip)
+    bool side = false;                   // a projection shortcut: the output goes to the
+                                         // skip buffer only, not to a bank
+    int in_bank = 0, out_bank = 1;       // the banks read and written
+    // the merge's skip in the skip buffer: its source's map (w, c) and the
+    // pad shortcut's subsampling (the skip of output (y, x) is at (s y, s x),
+    // channels past skip_c are 0)
+    int skip_w = 0, skip_c = 0, skip_stride = 1;
+    // where in the skip buffer (values) the layer reads its skip and writes
+    // its output (cm_net_skip_layout)
+    size_t skip_rd_base = 0, skip_wr_base = 0;
+    map_layout in, out;                  // out: the input layout of the layer reading it
     std::vector<chunk_seg> segs;         // all chunks' runs
     std::vector<int> seg_begin;          // [Q + 1]
     bit_buffer valid;                    // the input layout's valid bits (one plane)
@@ -95,6 +106,8 @@ struct layer_prog {
     // address of its input window's top-left in the bank (the address
     // generator's sequence, tabulated once)
     std::vector<int> oy, ox;             // [P]
+    // (a side layer reads the layout its block's first layer reads: its
+    // windows start win_off = that layer's pad - its own further in)
     std::vector<size_t> win;             // [P]
     std::vector<uint64_t> valid_words;   // [P][Q][words]: each chunk's valid lanes
 };

@@ -176,6 +176,9 @@ void sw_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer
         l->res = s->res;
         l->res_bits = s->res_bits;
         l->pool = s->pool;
+        l->skip = s->skip;
+        l->skip_stride = s->skip_stride;
+        l->side = nn_qnn_is_side(q, i);
         if (s->thr)
             l->max_abs_thr = max_abs32(s->thr, (size_t)s->out_c * s->n_thr);
         if (s->rq_mul) {

@@ -29,6 +29,9 @@ struct lspec {
     int w_code, w_max;
     int out_kind, out_code, out_bits;
     int merge, mux_variant, res, res_bits, res_frac, rq_shift, pool;
+    /* the wiring (0: the chain's): the input, layer `from`'s output (-1: the
+     * image); the merge's skip, layer `skip`'s output, read with skip_stride */
+    int from, skip, skip_stride;
 };
 
 static void model_init(struct nn_qnn *m, int h, int w, int c, int n_class)
@@ -52,14 +55,19 @@ static struct nn_qnn_layer *add_layer(struct nn_qnn *m, struct lspec s, uint64_t
 {
     struct nn_qnn_layer *l = &m->layers[m->n_layers];
     int h = m->in_h, w = m->in_w, c = m->in_c, code = NN_CODE_PIXEL8, bits = 8;
-    if (m->n_layers > 0) {
-        const struct nn_qnn_layer *p = &m->layers[m->n_layers - 1];
+    const int from = s.from < 0 ? 0 : s.from > 0 ? s.from : m->n_layers;
+    if (from > 0) {
+        const struct nn_qnn_layer *p = &m->layers[from - 1];
         nn_qnn_out_shape(p, &h, &w, &c);
         code = p->out_code;
         bits = p->out_bits;
     }
+    const int prev = m->n_layers;
     m->n_layers++;
     memset(l, 0, sizeof *l);
+    l->src = from;
+    l->skip = s.merge == NN_MERGE_NONE ? 0 : s.skip > 0 ? s.skip : prev;
+    l->skip_stride = s.merge == NN_MERGE_NONE ? 0 : s.skip_stride > 0 ? s.skip_stride : 1;
     l->op = s.op;
     l->in_h = h;
     l->in_w = w;

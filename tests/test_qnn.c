@@ -45,7 +45,7 @@ static long layer_block_bytes(const struct nn_qnn_layer *l)
                   : l->w_code == NN_WCODE_POW2   ? 1 + code_bits
                   : l->w_code == NN_WCODE_OFFSET ? q
                                                  : 1 + q;
-    long b = 26 * 4 + planes * ((n + 7) / 8);
+    long b = 29 * 4 + planes * ((n + 7) / 8);
     if (l->out_kind == NN_OUT_THRESH)
         b += 4L * l->out_c * l->n_thr;
     if (l->merge == NN_MERGE_MUX)
@@ -115,6 +115,26 @@ static void put32(uint8_t *p, uint32_t v)
 static void fix_crc(uint8_t *b, long size)
 {
     put32(b + size - 4, (uint32_t)crc32(0L, b, (uInt)(size - 4)));
+}
+
+/* Rewrites the version 3 file b of m in place as a version 1 or 2 file (the
+ * chain's wiring, which those versions imply, dropped from every layer's
+ * fields); returns its new size. */
+static long to_version(const struct nn_qnn *m, uint8_t *b, long size, uint32_t version)
+{
+    long in = 36 + (long)strlen(m->meta), out = in;
+    for (int li = 0; li < m->n_layers; li++) {
+        const long n = layer_block_bytes(&m->layers[li]);
+        memmove(b + out, b + in, 26 * 4);
+        memmove(b + out + 26 * 4, b + in + 29 * 4, (size_t)(n - 29 * 4));
+        in += n;
+        out += n - 3 * 4;
+    }
+    memmove(b + out, b + in, (size_t)(size - in));
+    size -= in - out;
+    put32(b + 8, version);
+    fix_crc(b, size);
+    return size;
 }
 
 /* Number of entries of the scratch folder whose name starts with prefix. */
@@ -326,14 +346,14 @@ static void test_bit_planes(void)
      * |w| bit 0:            1 1 0 0 1 0 1 0 | 1          -> 0x53 0x01
      * |w| bit 1:            1 0 0 1 0 1 1 0 | 0          -> 0x69 0x00 */
     static const uint8_t want[6] = {0x4a, 0x00, 0x53, 0x01, 0x69, 0x00};
-    long off = layer_offset(&m, 0) + 104;
+    long off = layer_offset(&m, 0) + 116;
     int ok = size == expected_size(&m) && memcmp(b + off, want, 6) == 0;
     printf("bit-planes of 3 -1 0 -2 1 2 -3 0 1: %02x %02x | %02x %02x | %02x %02x "
            "(expected 4a 00 | 53 01 | 69 00)\n", b[off], b[off + 1], b[off + 2], b[off + 3],
            b[off + 4], b[off + 5]);
     TU_CHECK(ok, "sign-magnitude bit-planes");
     /* binary: one plane, 1 = +1: the dense rows [+1] and [-1] (fan_in 1) -> 0x01 */
-    long doff = layer_offset(&m, 1) + 104;
+    long doff = layer_offset(&m, 1) + 116;
     printf("binary plane of +1 / -1: %02x (expected 01)\n", b[doff]);
     TU_CHECK(b[doff] == 0x01 && size == doff + 1 + 32 + 4, "binary plane %02x", b[doff]);
 
@@ -397,13 +417,13 @@ static void test_exact_codes(void)
     TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "pow2 write: %s", err.msg);
     long size;
     uint8_t *b = load(path, &size);
-    long off = layer_offset(&m, 0) + 104;
+    long off = layer_offset(&m, 0) + 116;
     static const uint8_t want_p[6] = {0x4a, 0x00, 0x53, 0x01, 0x69, 0x00};
     printf("pow2 planes of 4 -1 0 -2 1 2 -4 0 1: %02x %02x | %02x %02x | %02x %02x "
            "(expected 4a 00 | 53 01 | 69 00), file %ld bytes (layout %ld), version %u\n",
            b[off], b[off + 1], b[off + 2], b[off + 3], b[off + 4], b[off + 5], size,
            expected_size(&m), b[8]);
-    TU_CHECK(size == expected_size(&m) && memcmp(b + off, want_p, 6) == 0 && b[8] == 2,
+    TU_CHECK(size == expected_size(&m) && memcmp(b + off, want_p, 6) == 0 && b[8] == 3,
              "pow2 bit-planes");
     TU_CHECK(nn_qnn_read(&r, path, &err) == NN_OK && !models_differ(&m, &r, "pow2"),
              "pow2 round trip: %s", err.msg);
@@ -421,7 +441,7 @@ static void test_exact_codes(void)
     one_conv(&m, NN_WCODE_POW2, 2, wq2, &rng);  /* q = 2: 2 code planes hold up to 3 */
     TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "pow2 q 2 write: %s", err.msg);
     b = load(path, &size);
-    off = layer_offset(&m, 0) + 104;
+    off = layer_offset(&m, 0) + 116;
     b[off + 2] |= 0x04;  /* weight 2: k = 0 -> 1 */
     b[off + 4] |= 0x04;  /* k = 3 > q = 2 */
     fix_crc(b, size);
@@ -455,7 +475,7 @@ static void test_exact_codes(void)
              nn_qnn_weight_planes(l));
     TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "offset write: %s", err.msg);
     b = load(path, &size);
-    off = layer_offset(&m, 0) + 104;
+    off = layer_offset(&m, 0) + 116;
     static const uint8_t want_o[6] = {0x99, 0x01, 0x69, 0x01, 0x55, 0x01};
     printf("offset planes of 7 -7 1 -1 3 -3 5 -5 7: %02x %02x | %02x %02x | %02x %02x "
            "(expected 99 01 | 69 01 | 55 01), file %ld bytes (layout %ld)\n", b[off], b[off + 1],
@@ -518,8 +538,7 @@ static void test_exact_codes(void)
     build_zoo(&m, 3);
     TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "zoo write: %s", err.msg);
     b = load(path, &size);
-    put32(b + 8, 1);
-    fix_crc(b, size);
+    size = to_version(&m, b, size, 1);
     save(path, b, size);
     int same = nn_qnn_read(&r, path, &err) == NN_OK && !models_differ(&m, &r, "version 1");
     int pred_same = 0;
@@ -619,7 +638,7 @@ static void test_corruption(void)
             long pos = rng_int(&rng, 0, (int)size - 5);
             /* mostly the header and field blocks, where the counts live */
             if (rng_int(&rng, 0, 1))
-                pos = rng_int(&rng, 8, 40 + (int)strlen(m.meta) + 104);
+                pos = rng_int(&rng, 8, 40 + (int)strlen(m.meta) + 116);
             b[pos] = (uint8_t)(rng_int(&rng, 0, 3) == 0 ? 0xff : rng_next(&rng));
         }
         fix_crc(b, size);
@@ -690,16 +709,16 @@ static void test_edits(void)
     /* field f of layer li */
 #define FIELD(li, f) (layer_offset(&m, (li)) + 4 * (f))
     const struct nn_qnn_layer *l3 = &m.layers[3], *l2 = &m.layers[2];
-    long l3_thr = layer_offset(&m, 3) + 104 +
+    long l3_thr = layer_offset(&m, 3) + 116 +
                   (1 + l3->w_mag_bits) * (((long)nn_qnn_fan_in(l3) * l3->out_c + 7) / 8);
-    long l2_mux = layer_offset(&m, 2) + 104 +
+    long l2_mux = layer_offset(&m, 2) + 116 +
                   (1 + l2->w_mag_bits) * (((long)nn_qnn_fan_in(l2) * l2->out_c + 7) / 8) +
                   4L * l2->out_c * l2->n_thr;
     /* the three thresholds of channel 0 of layer 3: make the middle one the largest */
     const struct edit edits[] = {
         {"bad magic", 0, 1, 'X', "not a logiq model (bad magic"},
-        {"version 7", 8, 4, 7, "unsupported version 7 (this logiq reads versions 1 to 2)"},
-        {"version 0", 8, 4, 0, "unsupported version 0 (this logiq reads versions 1 to 2)"},
+        {"version 7", 8, 4, 7, "unsupported version 7 (this logiq reads versions 1 to 3)"},
+        {"version 0", 8, 4, 0, "unsupported version 0 (this logiq reads versions 1 to 3)"},
         {"n_layers 1000", 12, 4, 1000, "n_layers = 1000 out of range"},
         {"meta length 9000", 32, 4, 9000, "metadata length 9000 out of range"},
         {"layer 5 out_c -5", FIELD(5, 6), 4, (uint32_t)-5,
@@ -840,8 +859,8 @@ static void test_validate(void)
          "layer 2: or merge"},
         {"mux variant 2", 2, offsetof(struct nn_qnn_layer, mux_variant), 2,
          "layer 3: field mux_variant"},
-        {"add off-stream", 3, offsetof(struct nn_qnn_layer, res), 0, "layer 5: add merge needs "
-         "the previous layer 4 on"},
+        {"add off-stream", 3, offsetof(struct nn_qnn_layer, res), 0, "layer 5: add merge needs its "
+         "skip, layer 4, on"},
         {"add not on stream", 4, offsetof(struct nn_qnn_layer, res), 0, "layer 5"},
         {"add after a pool", 3, offsetof(struct nn_qnn_layer, pool), 2, "layer 5"},
         {"add, other res_bits", 4, offsetof(struct nn_qnn_layer, res_bits), 9,

@@ -124,6 +124,79 @@ static void random_model(struct nn_qnn *m, uint64_t *rng, enum family fam)
     add_layer(m, sc, rng);
 }
 
+/* A random valid network of residual blocks of the merge family fam (not
+ * NONE): a stem, then blocks of two layers merged with the block's input,
+ * strided or not, widening or not, with the pad shortcut (subsample, zero
+ * channels) or a projection (a 1x1 side layer into the skip buffer). */
+static void random_block_model(struct nn_qnn *m, uint64_t *rng, enum family fam)
+{
+    model_init(m, rng_int(rng, 4, 10), rng_int(rng, 4, 10), rng_int(rng, 1, 3),
+               rng_int(rng, 2, 7));
+    const int res_bits = rng_int(rng, 5, 12), res_frac = rng_int(rng, 0, 3);
+    const int n_blocks = rng_int(rng, 1, 3);
+    struct lspec s = hidden_spec(rng, rng_int(rng, 1, 12));
+    s.k = 3;
+    s.pad = 1;
+    s.stride = 1;
+    s.pool = 0;
+    if (fam != FAM_ADD) {
+        s.out_code = NN_CODE_BIN01;
+        s.out_bits = 1;
+    } else {
+        s.res = 1;
+        s.res_bits = res_bits;
+        s.res_frac = res_frac;
+    }
+    add_layer(m, s, rng);
+    for (int b = 0; b < n_blocks; b++) {
+        int h, w, c;
+        const int in = m->n_layers; /* the block's input: this layer's output */
+        nn_qnn_out_shape(&m->layers[in - 1], &h, &w, &c);
+        const int st = h >= 3 && w >= 3 && rng_int(rng, 0, 1) ? 2 : 1;
+        const int oc = c + (rng_int(rng, 0, 1) ? rng_int(rng, 1, 9) : 0);
+        const int proj = rng_int(rng, 0, 1) || (oc < c);
+        int skip = in;
+        /* each layer its own weight code; the stem's output code and stream */
+        struct lspec p = hidden_spec(rng, oc), a = hidden_spec(rng, oc), z = hidden_spec(rng, oc);
+        struct lspec *ls[3] = {&p, &a, &z};
+        for (int j = 0; j < 3; j++) {
+            ls[j]->k = 3;
+            ls[j]->pad = 1;
+            ls[j]->stride = 1;
+            ls[j]->out_code = s.out_code;
+            ls[j]->out_bits = s.out_bits;
+            ls[j]->res = s.res;
+            ls[j]->res_bits = s.res_bits;
+            ls[j]->res_frac = s.res_frac;
+        }
+        if (proj) {
+            p.k = 1;
+            p.pad = 0;
+            p.stride = st;
+            p.from = in;
+            add_layer(m, p, rng);
+            skip = m->n_layers;
+        }
+        a.stride = st;
+        a.from = in;
+        add_layer(m, a, rng);
+        z.merge = fam == FAM_OR ? NN_MERGE_OR : fam == FAM_MUX ? NN_MERGE_MUX : NN_MERGE_ADD;
+        z.mux_variant = rng_int(rng, 0, 1);
+        z.skip = skip;
+        z.skip_stride = proj ? 1 : st;
+        /* the last block may pool (an add block's output then feeds no skip) */
+        if (b == n_blocks - 1 && rng_int(rng, 0, 1)) {
+            int oh = (h + st - 1) / st;
+            z.pool = oh >= 2 ? 2 : 0;
+        }
+        add_layer(m, z, rng);
+    }
+    struct lspec sc = {.op = NN_QNN_DENSE, .out_c = m->n_class, .out_kind = NN_OUT_SCORES};
+    sc.w_code = rng_int(rng, 0, 1) ? NN_WCODE_BINARY : NN_WCODE_SIGNMAG;
+    sc.w_max = sc.w_code == NN_WCODE_BINARY ? 1 : wmax_choices[rng_int(rng, 0, 4)];
+    add_layer(m, sc, rng);
+}
+
 static const int lane_choices[] = {1, 3, 16, 37, 64, 64, 65, 100, 128, 200};
 
 static void random_hw(struct cm_hw *hw, uint64_t *rng, const struct nn_qnn *m)
@@ -519,12 +592,39 @@ int main(int argc, char **argv)
         nn_qnn_free(&m);
     }
     const long long bitplane_cycles = g_sim_cycles;
+    int n_block = 0;
+    for (int i = 0; i < n_nets / 4; i++) {
+        struct nn_qnn m;
+        const enum family fam = (enum family)(1 + i % 3);
+        random_block_model(&m, &rng, fam);
+        struct nn_error nerr;
+        if (nn_qnn_validate(&m, &nerr) != NN_OK) {
+            TU_CHECK(0, "block network %d: the generator made an invalid model: %s", i, nerr.msg);
+            nn_qnn_free(&m);
+            continue;
+        }
+        int n_side = 0, n_strided = 0;
+        for (int l = 0; l < m.n_layers; l++) {
+            n_side += nn_qnn_is_side(&m, l);
+            n_strided += m.layers[l].skip_stride > 1;
+        }
+        struct cm_hw hw;
+        random_hw(&hw, &rng, &m);
+        char what[160];
+        snprintf(what, sizeof what, "block network %d (family %d, %d layers, %d projections, "
+                 "%d strided pad shortcuts, %d PEs x %d lanes)", i, (int)fam, m.n_layers, n_side,
+                 n_strided, hw.pe_rows, hw.lanes);
+        cosim(&m, &hw, &rng, rng_int(&rng, 1, 3), what);
+        n_block++;
+        nn_qnn_free(&m);
+    }
     shift_designs(&rng, n_nets / 4 > 8 ? n_nets / 4 : 8);
     scoreboard_catches(&rng);
     vcd_later(&rng);
     xnor_designs(&rng, n_nets / 4 > 8 ? n_nets / 4 : 8);
-    printf("co-simulated %d networks (none %d, or %d, mux %d, add %d), %lld cycles: outputs, "
-           "cycles and traffic compared exactly\n", n_nets, per_fam[FAM_NONE], per_fam[FAM_OR],
-           per_fam[FAM_MUX], per_fam[FAM_ADD], bitplane_cycles);
+    printf("co-simulated %d networks (none %d, or %d, mux %d, add %d), %lld cycles, and %d "
+           "networks of residual blocks: outputs, cycles and traffic compared exactly\n", n_nets,
+           per_fam[FAM_NONE], per_fam[FAM_OR], per_fam[FAM_MUX], per_fam[FAM_ADD],
+           bitplane_cycles, n_block);
     return tu_exit("test_sim");
 }

@@ -32,14 +32,20 @@ static void test_arch(void)
                  presets[i], err.msg);
     TU_CHECK(nn_arch_parse(&a, "vgg11", 1.0f, &err) == NN_OK && a.n_layers == 12,
              "vgg11 has 11 hidden layers + scores (got %d layers)", a.n_layers);
-    TU_CHECK(nn_arch_parse(&a, "c16k5s2+or{w=bin;a=1},p3,f10", 0.5f, &err) == NN_OK,
+    TU_CHECK(nn_arch_parse(&a, "c4,c16k5s2+or{w=bin;a=1},p3,f10", 0.5f, &err) == NN_OK,
              "custom string: %s", err.msg);
-    TU_CHECK(a.layers[0].out_c == 8 && a.layers[0].k == 5 && a.layers[0].stride == 2 &&
-             a.layers[0].pool == 3 && a.layers[0].merge == NN_MERGE_OR &&
-             strcmp(a.layers[0].wq, "bin") == 0 && a.layers[1].out_c == 10,
+    TU_CHECK(a.layers[1].out_c == 8 && a.layers[1].k == 5 && a.layers[1].stride == 2 &&
+             a.layers[1].pool == 3 && a.layers[1].merge == NN_MERGE_OR &&
+             a.layers[1].span == 1 && a.layers[1].skip == 0 && a.layers[1].src == 0 &&
+             strcmp(a.layers[1].wq, "bin") == 0 && a.layers[2].out_c == 10,
              "custom string fields");
     const char *bad[] = {"c", "x3", "c8,f10,p", "c8+sum,f10", "c8{q=1},f10", "c8,c8", "p,f10",
-                         "c8,,f10", "c8k0,f10"};
+                         "c8,,f10", "c8k0,f10",
+                         /* blocks: no input, pooling inside, a bad span or shortcut, two
+                          * projections of one input, interleaved skips */
+                         "c8+or,f10", "c8,c8+or2,f10", "c8,c8,p,c8+or2,f10", "c8,c8+or0,f10",
+                         "c8,c8+or17,f10", "c8,c8+or/x,f10", "c8,c8+or2/,f10",
+                         "c8,c8,c8+or2/proj,c8+or3/proj,f10", "c8,c8,c8+or,c8+or3,f10"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.msg[0] = 0;
         TU_CHECK(nn_arch_parse(&a, bad[i], 1.0f, &err) == NN_ERR_ARG && err.msg[0],
@@ -201,6 +207,11 @@ static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te
          * and exponent code), dorefa:3 in 3 offset-binary bits */
         {"c8,c8,p,f16,f10", "pow2:3", "2", 2},
         {"c8,c8+add,p,f10", "dorefa:3", "1", 2},
+        /* residual blocks of two layers: identity, pad and projection
+         * shortcuts, strided, with each merge kind */
+        {"c8,c8,c8+or2,c16s2,c16+or2/pad,c16,c16+or2/proj,f10", "heq:3", "1", 3},
+        {"c8,c8,c8+add2,c16s2,c16+add2/proj,c16s2,c16+add2/pad,f10", "twn", "2", 2},
+        {"c8,c8,c8+mux2,c16s2,c16+mux2/proj,p,f10", "heq:3", "1", 3},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct setup *s = &cases[i];
@@ -595,6 +606,8 @@ static void test_errors(void)
         {"c8,c8+or,f10", "heq:3", "sign", 1},   /* OR needs {0,1} activations */
         {"c8,c16+add,f10", "heq:3", "1", 1},    /* shapes differ across the merge */
         {"c8,p,c8+add,f10", "heq:3", "1", 1},   /* add source pools */
+        {"c8,c8s2,c8+or2,f10", "heq:3", "1", 1}, /* a strided block without a shortcut */
+        {"c8,c8,c4+or2/pad,f10", "heq:3", "1", 1}, /* pad cannot drop channels */
         {"c8,f10", "heq:4", "1", 1},            /* even HEQ levels */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -114,30 +114,38 @@ static void print_table(FILE *f, const struct cm_design *d, const struct cm_net 
             hw->merge == CM_MERGE_MUX ? " " : "",
             hw->merge == CM_MERGE_MUX ? cm_mux_variant_name(hw->mux) : "", hw->clock_mhz,
             d->clock_auto ? " (auto: fmax)" : "", lib->name, hw->max_act_bits, hw->max_w_bits);
-    fprintf(f, "%5s %-8s %-5s %-16s %-16s %4s %6s %4s %2s %2s %10s %11s %10s %10s %9s %8s "
+    fprintf(f, "%5s %-8s %-7s %-16s %-16s %4s %6s %4s %2s %2s %10s %11s %10s %10s %9s %8s "
             "%8s %8s %8s\n", "layer", "op", "merge", "in (hxwxc/bits)", "out (hxwxc/bits)", "T",
             "P", "Q", "Bw", "Ba", "cycles", "latency_us", "energy_nJ", "lane_ops", "act_rd",
             "act_wr", "w_rd", "skip_rd", "skip_wr");
     for (int i = 0; i < d->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
         const struct cm_layer_cost *c = &d->layer[i];
-        char op[16], in[32], out[32], mg[8];
+        char op[16], in[32], out[32], mg[16];
         snprintf(in, sizeof in, "%dx%dx%d/%d", l->in_h, l->in_w, l->in_c, l->in_bits);
         if (l->scores)
             snprintf(out, sizeof out, "%d scores", l->out_c);
         else
             snprintf(out, sizeof out, "%dx%dx%d/%d%s", l->out_h, l->out_w, l->out_c, l->out_bits,
                      l->pool ? "+p" : "");
-        snprintf(mg, sizeof mg, "%s%s", l->merge ? cm_merge_name((enum cm_merge)l->merge) : "-",
-                 l->res && !l->merge ? "(s)" : "");
-        fprintf(f, "%5d %-8s %-5s %-16s %-16s %4lld %6lld %4lld %2lld %2lld %10lld %11.2f "
+        /* a merge whose skip is not its own input names its source (or<3);
+         * a projection shortcut's side layer shows as proj */
+        const int k = l->merge ? cm_net_skip_of(net, i) : -1;
+        if (l->side)
+            snprintf(mg, sizeof mg, "proj%s", l->res ? "(s)" : "");
+        else if (l->merge && k != i - 1)
+            snprintf(mg, sizeof mg, "%s<%d", cm_merge_name((enum cm_merge)l->merge), k + 1);
+        else
+            snprintf(mg, sizeof mg, "%s%s", l->merge ? cm_merge_name((enum cm_merge)l->merge) : "-",
+                     l->res && !l->merge ? "(s)" : "");
+        fprintf(f, "%5d %-8s %-7s %-16s %-16s %4lld %6lld %4lld %2lld %2lld %10lld %11.2f "
                 "%10.3f %10.4g %9.0f %8.0f %8.0f %8.0f %8.0f\n", i + 1, op_name(l, op, sizeof op),
                 mg, in, out, c->cyc.tiles, c->cyc.positions, c->cyc.chunks, c->cyc.w_passes,
                 c->cyc.a_planes, c->cyc.total, c->latency_us, c->energy_pj * 1e-3,
                 c->ops[CM_OPK_LANE], c->reads[CM_BUF_ACT], c->writes[CM_BUF_ACT],
                 c->reads[CM_BUF_WEIGHT], c->reads[CM_BUF_SKIP], c->writes[CM_BUF_SKIP]);
     }
-    fprintf(f, "%5s %-8s %-5s %-16s %-16s %4s %6s %4s %2s %2s %10lld %11.2f %10.3f %10.4g "
+    fprintf(f, "%5s %-8s %-7s %-16s %-16s %4s %6s %4s %2s %2s %10lld %11.2f %10.3f %10.4g "
             "%9.0f %8.0f %8.0f %8.0f %8.0f\n\n", "total", "", "", "", "", "", "", "", "", "",
             d->cycles, d->latency_us, d->energy.total_pj * 1e-3,
             sum_layers(d, offsetof(struct cm_layer_cost, ops[CM_OPK_LANE])),

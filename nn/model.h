@@ -1,10 +1,12 @@
 /* nn/model.h: a quantized network for training: architecture, parameters,
  * forward and backward over a batch.
  *
- * A network is a chain of layers as the reference accelerator runs them: each
- * layer is one conv or dense operation followed, for a hidden layer, by batch
- * norm, the activation quantizer, an optional residual merge with the layer's
- * own input (add, OR, MUX) and an optional max pooling. The last layer is
+ * A network is a sequence of layers as the reference accelerator runs them:
+ * each layer is one conv or dense operation followed, for a hidden layer, by
+ * batch norm, the activation quantizer, an optional residual merge (add, OR,
+ * MUX) with the input of the block it closes (its own input, or an earlier
+ * layer's output, through a pad or projection shortcut) and an optional max
+ * pooling. The last layer is
  * dense with a bias and gives the class scores. This is deliberately the unit
  * of the hardware (PE array -> threshold unit -> merge unit -> pooling), so a
  * layer here is a layer of the .qnn, of the cost model and of the simulator.
@@ -34,6 +36,9 @@
  *     res11-add  vgg11 with the 2nd and 3rd conv of each stage and the 2nd
  *     res11-or   dense layer merged with their input by add / OR / MUX
  *     res11-mux
+ *     resnet20-add  ResNet-20 for 28x28: a c16 stem, three stages of three basic
+ *     resnet20-or   blocks (+X2) at 16/32/64 channels, strided ones with the pad
+ *     resnet20-mux  shortcut, f10 over the 7x7x64 map (docs/architectures.md)
  *
  * Memory: nn_model_init computes every size first, then allocates the
  * parameters, their gradients and optimizer moments, and every activation

@@ -1,24 +1,26 @@
 /* nn/qnn.c: the .qnn model file: validation, atomic write, checked read,
  * metadata.
  *
- * Byte layout of a .qnn file, version 2 (every integer little-endian; i32
- * and i64 are two's complement). Version 1 is the same layout with only
- * the BINARY and SIGNMAG weight codes; the reader reads both, the writer
- * writes version 2:
+ * Byte layout of a .qnn file, version 3 (every integer little-endian; i32
+ * and i64 are two's complement). Version 2 is the same layout without the
+ * three wiring fields (the chain); version 1 is version 2 with only the
+ * BINARY and SIGNMAG weight codes; the reader reads all three, the writer
+ * writes version 3:
  *
  *   offset  size  field
  *   0       8     magic "LOGIQQNN" (no NUL)
- *   8       4     u32 version (NN_QNN_VERSION = 2; 1 is read too)
+ *   8       4     u32 version (NN_QNN_VERSION = 3; 1 and 2 are read too)
  *   12      4     u32 n_layers (1..NN_QNN_MAX_LAYERS)
  *   16      16    i32 in_h, in_w, in_c, n_class
  *   32      4     u32 meta_len (< NN_QNN_META_MAX)
  *   36      L     meta_len bytes of "key=value\n" text, no NUL
  *   then, per layer:
- *           104   26 x i32: every int32 field of struct nn_qnn_layer in
+ *           116   29 x i32: every int32 field of struct nn_qnn_layer in
  *                 declaration order: op, in_h, in_w, in_c, out_h, out_w,
  *                 out_c, k, stride, pad, in_code, in_bits, w_code,
  *                 w_mag_bits, w_max, out_kind, out_code, out_bits, n_thr,
- *                 merge, mux_variant, res, res_bits, res_frac, rq_shift, pool
+ *                 merge, mux_variant, res, res_bits, res_frac, rq_shift, pool,
+ *                 src, skip, skip_stride (the last three: version 3)
  *           P x B weight bit-planes, B = ceil(out_c * fan_in / 8) bytes each.
  *                 Weight i = c * fan_in + j (row-major [out_c][fan_in]) is bit
  *                 (i % 8) of byte (i / 8) of a plane (LSB first); the padding
@@ -72,6 +74,12 @@
 #define QNN_MAX_DIM 4096
 #define QNN_MAX_WEIGHTS (1L << 28) /* fan_in * out_c of one layer */
 #define QNN_MAX_W 127              /* int8 codes */
+
+/* Bytes of a layer's fields in a file of this version. */
+static uint32_t field_bytes(uint32_t version)
+{
+    return 4u * (version >= 3 ? QNN_FIELD_COUNT : QNN_FIELD_COUNT_V2);
+}
 
 /* The int32 fields of a layer, in file order, with the names errors use. */
 static const struct {
@@ -650,9 +658,9 @@ enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err)
 /* ---- serialization ---- */
 
 /* Bytes of layer l in the file (fields and arrays); l must be valid. */
-static uint64_t layer_bytes(const struct nn_qnn_layer *l)
+static uint64_t layer_bytes(const struct nn_qnn_layer *l, uint32_t version)
 {
-    uint64_t n = QNN_FIELD_BYTES + (uint64_t)n_planes(l) * plane_bytes(l);
+    uint64_t n = field_bytes(version) + (uint64_t)n_planes(l) * plane_bytes(l);
     if (has_thr(l))
         n += (uint64_t)l->out_c * l->n_thr * 4;
     if (has_mux(l))
@@ -662,9 +670,10 @@ static uint64_t layer_bytes(const struct nn_qnn_layer *l)
     return n;
 }
 
-static uint8_t *write_layer(uint8_t *o, const struct nn_qnn_layer *l)
+static uint8_t *write_layer(uint8_t *o, const struct nn_qnn_layer *l, uint32_t version)
 {
-    for (int i = 0; i < QNN_FIELD_COUNT; i++, o += 4)
+    const int n_fields = version >= 3 ? QNN_FIELD_COUNT : QNN_FIELD_COUNT_V2;
+    for (int i = 0; i < n_fields; i++, o += 4)
         put_i32(o, field_get(l, i));
 
     uint64_t n = (uint64_t)fan_in64(l) * (uint64_t)l->out_c, pb = plane_bytes(l);
@@ -691,14 +700,35 @@ static uint8_t *write_layer(uint8_t *o, const struct nn_qnn_layer *l)
 /* Fsyncs the folder holding path so the rename itself is durable (best effort). */
 enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_error *err)
 {
+    return nn_qnn_write_version(m, NN_QNN_VERSION, path, err);
+}
+
+enum nn_status nn_qnn_write_version(const struct nn_qnn *m, uint32_t version, const char *path,
+                                    struct nn_error *err)
+{
     struct nn_error verr;
+    if (version < 1 || version > NN_QNN_VERSION)
+        return nn_fail(err, NN_ERR_ARG, "%s: not written: version %u (this logiq writes versions "
+                       "1 to %u)", path, version, NN_QNN_VERSION);
     if (nn_qnn_validate(m, &verr) != NN_OK)
         return nn_fail(err, NN_ERR_FORMAT, "%s: not written, invalid model: %s", path, verr.msg);
+    for (int li = 0; li < m->n_layers; li++) {
+        const struct nn_qnn_layer *l = &m->layers[li];
+        const int chain = l->src == li && l->skip == (l->merge != NN_MERGE_NONE ? li : 0) &&
+                          l->skip_stride == (l->merge != NN_MERGE_NONE);
+        if (version < 3 && !chain)
+            return nn_fail(err, NN_ERR_ARG, "%s: not written as version %u: layer %d is wired "
+                           "as a residual block (src %d, skip %d, skip_stride %d), which needs "
+                           "version 3", path, version, li + 1, l->src, l->skip, l->skip_stride);
+        if (version < 2 && l->w_code != NN_WCODE_BINARY && l->w_code != NN_WCODE_SIGNMAG)
+            return nn_fail(err, NN_ERR_ARG, "%s: not written as version 1: layer %d has weight "
+                           "code %d, which needs version 2", path, li + 1, l->w_code);
+    }
 
     size_t meta_len = strlen(m->meta);
     uint64_t size = QNN_HEADER_BYTES + meta_len + 4;
     for (int li = 0; li < m->n_layers; li++)
-        size += layer_bytes(&m->layers[li]);
+        size += layer_bytes(&m->layers[li], version);
     if (size > SIZE_MAX)
         return nn_fail(err, NN_ERR_NOMEM, "%s: model of %" PRIu64 " bytes too large", path, size);
     uint8_t *buf = malloc((size_t)size);
@@ -707,7 +737,7 @@ enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_
 
     uint8_t *o = buf;
     memcpy(o, NN_QNN_MAGIC, 8);
-    nn_put_u32(o + 8, NN_QNN_VERSION);
+    nn_put_u32(o + 8, version);
     nn_put_u32(o + 12, (uint32_t)m->n_layers);
     put_i32(o + 16, m->in_h);
     put_i32(o + 20, m->in_w);
@@ -718,7 +748,7 @@ enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_
     memcpy(o, m->meta, meta_len);
     o += meta_len;
     for (int li = 0; li < m->n_layers; li++)
-        o = write_layer(o, &m->layers[li]);
+        o = write_layer(o, &m->layers[li], version);
     nn_put_u32(o, nn_crc32(buf, size - 4));
 
     enum nn_status st = nn_file_write_atomic(path, buf, size, err);
@@ -748,12 +778,6 @@ static int walk_need(struct walker *w, uint64_t n, const char *section, int li)
     else
         snprintf(w->what, sizeof w->what, "%s", section);
     return 0;
-}
-
-/* Bytes of a layer's fields in a file of this version. */
-static uint32_t field_bytes(uint32_t version)
-{
-    return 4u * (version >= 3 ? QNN_FIELD_COUNT : QNN_FIELD_COUNT_V2);
 }
 
 /* Reads layer li's fields; before version 3 the wiring is the chain's. */

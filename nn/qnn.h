@@ -12,7 +12,7 @@
  * The integer semantics of one layer l (nn/infer.h runs them):
  *
  *   acc[c]  = sum over the window of  wcode[c][..] * x[..]        (int32;
- *             x = the input's integer activation values, 0 at padding;
+ *             x = layer src's integer output values, 0 at padding;
  *             the first layer's x are the raw 8-bit pixels 0..255)
  *   if res (the layer is on an `add` residual stream):
  *       Y[c] = sat_R( floor((rq_mul[c] * acc + rq_add[c]) / 2^rq_shift) )   (int64 math)
@@ -27,9 +27,12 @@
  *   last layer (out_kind SCORES): score[c] = sc_mul[c] * acc + sc_add[c] (int64),
  *             the prediction is the first c of the largest score.
  *
- * sat_R clamps to [-2^(R-1), 2^(R-1) - 1] with R = res_bits. The skip of a
- * merge is always the layer's own input (the previous layer's output); for
- * ADD it is that layer's stream u, which must not be pooled.
+ * sat_R clamps to [-2^(R-1), 2^(R-1) - 1] with R = res_bits. x is the
+ * output of layer src (the image for 0). The skip of a merge is the output
+ * of layer `skip` (for ADD its stream u, which must not be pooled) at the
+ * output's position and channel, or with skip_stride s at (s y, s x), 0 past
+ * its channels (the pad shortcut of a residual block). A side layer (the
+ * input of no layer: a projection shortcut) only feeds a skip.
  *
  * File layout (little-endian): "LOGIQQNN" magic, u32 version, u32 n_layers,
  * metadata (u32 length + bytes), then per layer a fixed block of i32 fields
@@ -177,6 +180,12 @@ enum nn_status nn_qnn_validate(const struct nn_qnn *m, struct nn_error *err);
 
 /* Atomic write (temp file + fsync + rename). Validates first. */
 enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_error *err);
+/* The same as an older version, for older readers: 2 holds a chain of
+ * layers only (src the previous layer, skip the layer's own input), 1 also
+ * the binary and sign-magnitude weight codes only; NN_ERR_ARG naming the
+ * layer otherwise. */
+enum nn_status nn_qnn_write_version(const struct nn_qnn *m, uint32_t version, const char *path,
+                                    struct nn_error *err);
 /* Reads version 1 and 2 and validates. Errors name the file and what is
  * wrong: bad magic, unsupported version, truncation, checksum mismatch,
  * inconsistent field. */

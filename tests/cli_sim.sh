@@ -33,6 +33,23 @@ check "simulated cycles equal the analytic ones" $?
 grep -q "^energy per inference: .* nJ activity-based .* nJ operation-based" "$dir/t.txt"
 check "the table prints both energies" $?
 
+# residual blocks: identity, pad and projection shortcuts, OR and add, each
+# trained, exported, priced and simulated bit-exactly at the analytic count
+for net in 'c8,c8,c8+or2,c16s2,c16+or2/pad,c16,c16+or2/proj,f10:1' \
+           'c8,c8,c8+add2,c16s2,c16+add2/proj,c16s2,c16+add2/pad,f10:2'; do
+    "$logiq" train --data synthetic --arch "${net%:*}" --aq "${net##*:}" --epochs 1 -q \
+        -o "$dir/b.qnn" >/dev/null 2>&1
+    check "train residual blocks ${net%:*}" $?
+    "$logiq" cost "$dir/b.qnn" >"$dir/b.cost" 2>&1
+    check "cost: the projection is a side layer (proj), the merges name their skip" \
+        "$(grep -q ' proj' "$dir/b.cost" && grep -Eq ' (or|add)<[0-9]' "$dir/b.cost"; echo $?)"
+    "$logiq" sim "$dir/b.qnn" --data synthetic --images 20 -q >"$dir/b.txt" 2>&1
+    check "blocks: sim exits 0" $?
+    check "blocks: every output matched, cycles equal the analytic ones" \
+        "$(grep -q '^all outputs matched the integer model (20 images' "$dir/b.txt" &&
+           grep -q '^total .* yes$' "$dir/b.txt"; echo $?)"
+done
+
 "$logiq" sim "$dir/m.qnn" --hw "$small" --data synthetic --images 20 -q --format csv \
     >"$dir/s.csv" 2>"$dir/s.err"
 check "sim on the small design, csv" $?

@@ -106,6 +106,10 @@ expect_exit 2 "no command" "usage" "$logiq"
 expect_exit 2 "unknown command" "unknown command 'frobnicate'" "$logiq" frobnicate
 expect_exit 2 "unknown option" "unrecognized option" "$logiq" train --frobnicate
 expect_exit 2 "bad architecture" "architecture token 'x9'" "$logiq" train --data synthetic --arch 'c8,x9,f10'
+expect_exit 2 "bad shortcut" "token 'c8+or2/x': unknown shortcut" "$logiq" train --data synthetic --arch 'c8,c8,c8+or2/x,f10'
+expect_exit 2 "block without an input" "layer 2 merges a block of 2 layers" "$logiq" train --data synthetic --arch 'c8,c8+or2,f10'
+expect_exit 2 "strided block without a shortcut" "layer 3: its block changes the shape" "$logiq" train --data synthetic --arch 'c8,c8s2,c8+or2,f10'
+expect_exit 2 "interleaved skips" "layer 4's skip would be overwritten" "$logiq" train --data synthetic --arch 'c8,c8,c8+or,c8+or3,f10'
 expect_exit 2 "bad weight quantizer" "heq:4" "$logiq" train --data synthetic --wq heq:4
 expect_exit 2 "bad number" "--epochs 'ten'" "$logiq" train --epochs ten
 expect_exit 2 "OR needs binary activations" "need binary" "$logiq" train --data synthetic --arch res11-or --aq sign

@@ -235,7 +235,7 @@ static void test_infeasible(void)
     small_hw(&hw);
     hw.skip_kbits = 0.01;
     TU_CHECK(cm_design_eval(&d, &hw, &lib, &net, &err) == CM_ERR_INFEASIBLE &&
-                 strstr(err.msg, "layer 2") && strstr(err.msg, "skip_kbits"),
+                 strstr(err.msg, "layer 1") && strstr(err.msg, "skip_kbits"),
              "small skip buffer: \"%s\"", err.msg);
     small_hw(&hw);
     hw.weight_kbits = 0.1;

@@ -94,21 +94,15 @@ static long file_size(const char *path)
 }
 
 /* Rewrites path's version field to 1 (and its checksum). */
+/* Rewrites the model at path as a version 1 file (nn_qnn_write_version). */
 static int relabel_v1(const char *path)
 {
-    long n = file_size(path);
-    uint8_t *b = malloc((size_t)n);
-    FILE *f = fopen(path, "rb");
-    int ok = f && fread(b, 1, (size_t)n, f) == (size_t)n;
-    if (f)
-        fclose(f);
-    nn_put_u32(b + 8, 1);
-    nn_put_u32(b + n - 4, nn_crc32(b, (uint64_t)n - 4));
-    f = fopen(path, "wb");
-    ok = ok && f && fwrite(b, 1, (size_t)n, f) == (size_t)n;
-    if (f)
-        fclose(f);
-    free(b);
+    struct nn_qnn m;
+    struct nn_error err;
+    if (nn_qnn_read(&m, path, &err) != NN_OK)
+        return 0;
+    const int ok = nn_qnn_write_version(&m, 1, path, &err) == NN_OK;
+    nn_qnn_free(&m);
     return ok;
 }
 

@@ -559,8 +559,10 @@ static void test_layers(void)
 {
     struct nn_arch a, b;
     struct nn_error nerr;
-    const char *texts[] = {"res11-or", "vgg11", "c16k5s2+or{w=bin;a=1},p3,c8{a=2},p,f10{w=heq:5}",
-                           "c8k1+mux,c8+add{w=pow2:3},p4,f10"};
+    const char *texts[] = {"res11-or", "vgg11",
+                           "c4,c16k5s2+or{w=bin;a=1},p3,c8{a=2},p,f10{w=heq:5}",
+                           "c4,c8k1+mux,c8+add{w=pow2:3},p4,f10", "resnet20-add",
+                           "c8,c8,c8+or2,c16s2,c16+or2/pad,c16,c16+mux2/proj{w=bin},p,f10"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         char buf[NN_ARCH_MAX];
         TU_CHECK(nn_arch_parse(&a, texts[i], 1.0f, &nerr) == NN_OK &&
@@ -577,6 +579,10 @@ static void test_layers(void)
     TU_CHECK(nn_arch_override("c8,c8+or{w=heq:3},p,f10", 2, "", NULL, "none", out, sizeof out,
                               &nerr) == NN_OK && strcmp(out, "c8,c8,p,f10") == 0,
              "\"\" drops an override, none a merge: %s", out);
+    TU_CHECK(nn_arch_override("c8,c8,c8+or2/proj,f10", 3, "bin", NULL, "add", out, sizeof out,
+                              &nerr) == NN_OK && strcmp(out, "c8,c8,c8+add2/proj{w=bin},f10") == 0,
+             "layers count as the string writes them (the projection not counted), a block "
+             "keeps its span and shortcut: %s", out);
     TU_CHECK(nn_arch_override("c8,p,f10", 3, "bin", NULL, NULL, out, sizeof out, &nerr) ==
                  NN_ERR_ARG && strstr(nerr.msg, "layer 3"), "a missing layer: %s", nerr.msg);
     TU_CHECK(nn_arch_override("c8,p,f10", 1, NULL, NULL, "xor", out, sizeof out, &nerr) ==

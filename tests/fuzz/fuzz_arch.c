@@ -15,6 +15,8 @@ static int same(const struct nn_arch *a, const struct nn_arch *b)
         const struct nn_layer_spec *x = &a->layers[i], *y = &b->layers[i];
         if (x->op != y->op || x->out_c != y->out_c || x->k != y->k || x->stride != y->stride ||
             x->pad != y->pad || x->pool != y->pool || x->merge != y->merge ||
+            x->span != y->span || x->shortcut != y->shortcut || x->side != y->side ||
+            x->src != y->src || x->skip != y->skip || x->skip_stride != y->skip_stride ||
             strcmp(x->wq, y->wq) != 0 || strcmp(x->aq, y->aq) != 0)
             return 0;
     }

@@ -280,8 +280,13 @@ static void write_claims(const struct rp_report *r, const struct out *o)
         char rt[RP_MAX_RELS][160];
         rh[0] = c->across[0] ? c->across : "";
         for (int k = 0; k < c->n_rels; k++) {
-            snprintf(rt[k], sizeof rt[k], "%s > %s (points)", c->values[c->rel[k].a],
-                     c->values[c->rel[k].b]);
+            if (c->rel[k].margin > 0.0)
+                snprintf(rt[k], sizeof rt[k], "%s > %s - %g (points; the verdict on the "
+                         "difference + %g)", c->values[c->rel[k].a], c->values[c->rel[k].b],
+                         c->rel[k].margin, c->rel[k].margin);
+            else
+                snprintf(rt[k], sizeof rt[k], "%s > %s (points)", c->values[c->rel[k].a],
+                         c->values[c->rel[k].b]);
             rh[k + 1] = rt[k];
         }
         table_begin(o, rh, c->n_rels + 1);

@@ -124,4 +124,14 @@ check "only the first layer learned (got: $layers)" "$([ "$layers" = "1 " ]; ech
 grep -qa '^sinareq=.*,first=learn,last=fixed$' "$dir/l.qnn"
 check "the metadata records first=learn, last=fixed" $?
 
+# the training state records the settings: resuming with another one is refused
+ck="--data synthetic --train-limit 256 --test-limit 64 --arch c8,p,f16,f10 --wq dorefa:4 --aq 8
+    --epochs 1 --batch 32 --threads 1 -q --sinareq"
+# shellcheck disable=SC2086
+"$logiq" train $ck --checkpoint "$dir/ck.lqc" >"$dir/ck.out" 2>&1
+check "train --sinareq --checkpoint exits 0" $?
+# shellcheck disable=SC2086
+expect_exit 2 "resuming with another --sinareq-last" "first exempt last learn, but this command gives .* first exempt last fixed" \
+    "$logiq" train $ck --sinareq-last fixed --checkpoint "$dir/ck.lqc" --resume
+
 exit $fail

@@ -17,10 +17,11 @@
  *     CE + lambda_q(t) sum_l R(x_l; beta_l) + lambda_b(t) sum_l beta_l
  *
  * over the SINAREQ layers l (layers whose weights are dorefa:B or wrpn:B;
- * by default, following the paper's protocol, every such layer but the
- * first: the first is exempt (the paper keeps it at full precision; logiq's
- * CLI gives it the host's widest integer width, nn_sinareq_first_spec) and
- * the last learns its width; opts.first / opts.last change that). R's minima must be the
+ * by default, in the protocol of issue 17, every such layer but the first:
+ * the first is exempt, kept at full precision in that protocol and at the
+ * host's widest integer width by logiq's CLI (nn_sinareq_first_spec), and
+ * the last learns its width; opts.first / opts.last change both; see
+ * docs/definitions.md). R's minima must be the
  * host quantizer's levels, so R is taken in the quantizer's own domain and
  * beta_l counts the bits of the --wq spec:
  *   dorefa:B  x = tanh(w) / (2M) + 1/2 in [0, 1] (M = max|tanh w| of the

@@ -326,6 +326,8 @@ int cmd_train(int argc, char **argv)
         snprintf(msg, sizeof msg, "%s needs --sinareq", sq_cli.first_option);
         return usage_error(msg);
     }
+    if (cli_sinareq_first_layer(&sq_cli, &cfg) != 0)
+        return EXIT_USAGE;
     cli_set_threads(threads);
     cfg.seed = (uint64_t)seed;
     o.seed = (uint64_t)seed;

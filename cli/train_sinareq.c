@@ -10,7 +10,7 @@
 
 const char cli_sinareq_help[] =
     "SINAREQ (learned per-layer weight bit widths, papers.md 4; docs/definitions.md):\n"
-    "  --sinareq            learn a real bit width beta per hidden layer on top of\n"
+    "  --sinareq            learn a real bit width beta per layer on top of\n"
     "                       --wq dorefa:B or wrpn:B: beta starts at B and stays in\n"
     "                       [--sinareq-beta-min, B]; each step quantizes at ceil(beta)\n"
     "                       bits; the loss adds lambda_q sum_l R(w_l; beta_l) (the sin^2\n"
@@ -23,7 +23,15 @@ const char cli_sinareq_help[] =
     "                       or const\n"
     "  --sinareq-beta-lr X  Adam learning rate of beta, scaled by the --sched factor\n"
     "                       (default 0.01)\n"
-    "  --sinareq-beta-min X lowest beta (default 2, the smallest dorefa/wrpn width)\n";
+    "  --sinareq-beta-min X lowest beta (default 2, the smallest dorefa/wrpn width)\n"
+    "  --sinareq-first F    exempt (default: the first layer is not regularized and\n"
+    "                       its width not learned; it is quantized at the --wq kind's\n"
+    "                       widest width, dorefa:7 or wrpn:8, unless --wq-first is\n"
+    "                       given) or learn (a SINAREQ layer like the others)\n"
+    "  --sinareq-last L     learn (default: the last layer's width is learned too)\n"
+    "                       or fixed (it keeps its --wq-last / --wq width)\n"
+    "  For weights-only runs give the activations the widest width the hardware\n"
+    "  holds, --aq 8 (8-bit unsigned codes; docs/definitions.md).\n";
 
 void cli_sinareq_default(struct cli_sinareq *s)
 {
@@ -70,12 +78,38 @@ int cli_sinareq_option(int opt, const char *arg, struct cli_sinareq *s)
         name = "--sinareq-beta-min";
         bad = cli_parse_float("train", name, arg, 2, 8, &s->o.beta_min);
         break;
+    case CLI_OPT_SINAREQ_FIRST:
+        name = "--sinareq-first";
+        if (nn_sinareq_first_parse(&s->o.first, arg, &err) != NN_OK) {
+            fprintf(stderr, "logiq train: %s: %s\n", name, err.msg);
+            bad = -1;
+        }
+        break;
+    case CLI_OPT_SINAREQ_LAST:
+        name = "--sinareq-last";
+        if (nn_sinareq_last_parse(&s->o.last, arg, &err) != NN_OK) {
+            fprintf(stderr, "logiq train: %s: %s\n", name, err.msg);
+            bad = -1;
+        }
+        break;
     default:
         return 0;
     }
     if (!s->first_option)
         s->first_option = name;
     return bad ? -1 : 1;
+}
+
+int cli_sinareq_first_layer(const struct cli_sinareq *s, struct nn_model_config *cfg)
+{
+    if (!s->on || s->o.first != NN_SINAREQ_FIRST_EXEMPT || cfg->wq_first[0])
+        return 0;
+    struct nn_error err = {{0}};
+    if (nn_sinareq_first_spec(cfg->wq, cfg->wq_first, sizeof cfg->wq_first, &err) != NN_OK) {
+        fprintf(stderr, "logiq train: --wq: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 void cli_sinareq_report(const struct nn_sinareq *s, const struct nn_model *m)
@@ -111,12 +145,14 @@ void cli_sinareq_meta(const struct nn_sinareq *s, const struct nn_model *m, stru
         snprintf(v, sizeof v, "%s%.6f", beta[0] ? "," : "", s->beta[i]);
         strncat(beta, v, sizeof beta - strlen(beta) - 1);
     }
-    char opts[256];
-    snprintf(opts, sizeof opts, "lq=%g,lb=%g,lq_sched=%s,lb_sched=%s,beta_lr=%g,beta_min=%g",
+    char opts[320];
+    snprintf(opts, sizeof opts,
+             "lq=%g,lb=%g,lq_sched=%s,lb_sched=%s,beta_lr=%g,beta_min=%g,first=%s,last=%s",
              (double)s->o.lq, (double)s->o.lb,
              s->o.lq_sched == NN_SINAREQ_LQ_RAMP ? "ramp" : "const",
              s->o.lb_sched == NN_SINAREQ_LB_PHASED ? "phased" : "const", (double)s->o.beta_lr,
-             (double)s->o.beta_min);
+             (double)s->o.beta_min, nn_sinareq_first_name(s->o.first),
+             nn_sinareq_last_name(s->o.last));
     nn_qnn_meta_set(q, NN_META_SINAREQ, opts);
     nn_qnn_meta_set(q, NN_META_WQ_LAYERS, wq);
     nn_qnn_meta_set(q, NN_META_SINAREQ_BITS, bits);

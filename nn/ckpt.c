@@ -200,6 +200,17 @@ int nn_ckpt_train_opts_text(char *buf, size_t size, const struct nn_train_opts *
         if (k < 0 || (size_t)k >= size - (size_t)n)
             return -1;
         n += k;
+        /* the first / last layer settings, unless they are those of the
+         * checkpoints written before these options existed (first learned,
+         * last fixed), whose text stays the same */
+        if (sq->first != NN_SINAREQ_FIRST_LEARN || sq->last != NN_SINAREQ_LAST_FIXED) {
+            n--; /* before the newline */
+            k = snprintf(buf + n, size - (size_t)n, " first %s last %s\n",
+                         nn_sinareq_first_name(sq->first), nn_sinareq_last_name(sq->last));
+            if (k < 0 || (size_t)k >= size - (size_t)n)
+                return -1;
+            n += k;
+        }
     }
     return n;
 }

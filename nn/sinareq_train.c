@@ -21,6 +21,8 @@ void nn_sinareq_opts_default(struct nn_sinareq_opts *o)
     o->lb_sched = NN_SINAREQ_LB_PHASED;
     o->beta_lr = 0.01f;
     o->beta_min = 2.0f;
+    o->first = NN_SINAREQ_FIRST_EXEMPT;
+    o->last = NN_SINAREQ_LAST_LEARN;
 }
 
 enum nn_status nn_sinareq_lq_sched_parse(enum nn_sinareq_lq_sched *s, const char *text,
@@ -49,6 +51,60 @@ enum nn_status nn_sinareq_lb_sched_parse(enum nn_sinareq_lb_sched *s, const char
     return NN_OK;
 }
 
+enum nn_status nn_sinareq_first_parse(enum nn_sinareq_first *f, const char *text,
+                                      struct nn_error *err)
+{
+    if (strcmp(text, "exempt") == 0)
+        *f = NN_SINAREQ_FIRST_EXEMPT;
+    else if (strcmp(text, "learn") == 0)
+        *f = NN_SINAREQ_FIRST_LEARN;
+    else
+        return nn_fail(err, NN_ERR_ARG, "SINAREQ first layer '%s': expected exempt or learn",
+                       text);
+    return NN_OK;
+}
+
+enum nn_status nn_sinareq_last_parse(enum nn_sinareq_last *l, const char *text,
+                                     struct nn_error *err)
+{
+    if (strcmp(text, "learn") == 0)
+        *l = NN_SINAREQ_LAST_LEARN;
+    else if (strcmp(text, "fixed") == 0)
+        *l = NN_SINAREQ_LAST_FIXED;
+    else
+        return nn_fail(err, NN_ERR_ARG, "SINAREQ last layer '%s': expected learn or fixed",
+                       text);
+    return NN_OK;
+}
+
+const char *nn_sinareq_first_name(enum nn_sinareq_first f)
+{
+    return f == NN_SINAREQ_FIRST_LEARN ? "learn" : "exempt";
+}
+
+const char *nn_sinareq_last_name(enum nn_sinareq_last l)
+{
+    return l == NN_SINAREQ_LAST_FIXED ? "fixed" : "learn";
+}
+
+enum nn_status nn_sinareq_first_spec(const char *wq, char *buf, size_t size,
+                                     struct nn_error *err)
+{
+    struct nn_wq q;
+    int hi;
+    if (size)
+        buf[0] = 0;
+    if (nn_wq_parse(&q, wq, err) != NN_OK)
+        return NN_ERR_ARG;
+    if (nn_wq_spec_bits(&q, NULL, &hi) == 0)
+        return NN_OK; /* not a SINAREQ host: the first layer keeps wq */
+    int rc = nn_wq_set_bits(&q, hi);
+    (void)rc;
+    assert(rc == 0);
+    nn_wq_spec(&q, buf, size);
+    return NN_OK;
+}
+
 enum nn_status nn_sinareq_init(struct nn_sinareq *s, const struct nn_model *m,
                                const struct nn_sinareq_opts *o, struct nn_error *err)
 {
@@ -58,13 +114,17 @@ enum nn_status nn_sinareq_init(struct nn_sinareq *s, const struct nn_model *m,
     if (!(o->lq >= 0.0f) || !(o->lb >= 0.0f) || !(o->beta_lr >= 0.0f))
         return nn_fail(err, NN_ERR_ARG, "SINAREQ: strengths and beta's learning rate must be "
                        ">= 0");
+    if ((o->first != NN_SINAREQ_FIRST_EXEMPT && o->first != NN_SINAREQ_FIRST_LEARN) ||
+        (o->last != NN_SINAREQ_LAST_LEARN && o->last != NN_SINAREQ_LAST_FIXED))
+        return nn_fail(err, NN_ERR_ARG, "SINAREQ: unknown first / last layer setting");
     size_t n_max = 0;
     int n_on = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const struct nn_layer *L = &m->layers[i];
         int lo, hi;
         int b = nn_wq_spec_bits(&L->wq, &lo, &hi);
-        if (!L->hidden || b == 0)
+        if (b == 0 || (i == 0 && o->first == NN_SINAREQ_FIRST_EXEMPT) ||
+            (!L->hidden && o->last == NN_SINAREQ_LAST_FIXED))
             continue;
         if (!(o->beta_min >= (float)lo) || o->beta_min > (float)b)
             return nn_fail(err, NN_ERR_ARG, "SINAREQ: layer %d (%s:%d): the lowest bit width "
@@ -79,7 +139,9 @@ enum nn_status nn_sinareq_init(struct nn_sinareq *s, const struct nn_model *m,
     }
     if (n_on == 0)
         return nn_fail(err, NN_ERR_ARG, "SINAREQ needs dorefa:B or wrpn:B weights on at least "
-                       "one hidden layer (--wq)");
+                       "one layer it may learn (--wq; the first is %s, the last %s)",
+                       o->first == NN_SINAREQ_FIRST_EXEMPT ? "exempt" : "learned",
+                       o->last == NN_SINAREQ_LAST_FIXED ? "fixed" : "learned");
     s->x = malloc(n_max * sizeof *s->x);
     s->dx = malloc(n_max * sizeof *s->dx);
     if (!s->x || !s->dx) {

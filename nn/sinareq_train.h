@@ -16,8 +16,12 @@
  *
  *     CE + lambda_q(t) sum_l R(x_l; beta_l) + lambda_b(t) sum_l beta_l
  *
- * over the SINAREQ layers l (hidden layers whose weights are dorefa:B or
- * wrpn:B; the last layer keeps its fixed quantizer). R's minima must be the
+ * over the SINAREQ layers l (layers whose weights are dorefa:B or wrpn:B;
+ * by default, in the protocol of issue 17, every such layer but the first:
+ * the first is exempt, kept at full precision in that protocol and at the
+ * host's widest integer width by logiq's CLI (nn_sinareq_first_spec), and
+ * the last learns its width; opts.first / opts.last change both; see
+ * docs/definitions.md). R's minima must be the
  * host quantizer's levels, so R is taken in the quantizer's own domain and
  * beta_l counts the bits of the --wq spec:
  *   dorefa:B  x = tanh(w) / (2M) + 1/2 in [0, 1] (M = max|tanh w| of the
@@ -62,6 +66,18 @@ enum nn_sinareq_lb_sched {
     NN_SINAREQ_LB_CONST,  /* lambda_b = lb throughout (the code's constant lambda_f) */
 };
 
+/* The first layer (the one that sees the pixels). */
+enum nn_sinareq_first {
+    NN_SINAREQ_FIRST_EXEMPT, /* not regularized, its width not learned (the default) */
+    NN_SINAREQ_FIRST_LEARN,  /* a SINAREQ layer like the others */
+};
+
+/* The last layer (the class scores). */
+enum nn_sinareq_last {
+    NN_SINAREQ_LAST_LEARN,   /* a SINAREQ layer like the others (the default) */
+    NN_SINAREQ_LAST_FIXED,   /* keeps its quantizer's fixed width, not regularized */
+};
+
 struct nn_sinareq_opts {
     float lq;             /* strength of the sin^2 term (the code's cost factor c) */
     float lb;             /* strength of the bit-width cost term (the code's lambda_f) */
@@ -69,6 +85,8 @@ struct nn_sinareq_opts {
     enum nn_sinareq_lb_sched lb_sched;
     float beta_lr;        /* Adam learning rate of beta */
     float beta_min;       /* lower clamp of beta (at least the host's minimum, 2) */
+    enum nn_sinareq_first first;
+    enum nn_sinareq_last last;
 };
 
 struct nn_sinareq {
@@ -86,16 +104,31 @@ struct nn_sinareq {
 };
 
 /* lq 1, lb 0.03 (the code's lambda_f), ramp and phased schedules, beta_lr
- * 0.01, beta_min 2. */
+ * 0.01, beta_min 2, the first layer exempt and the last layer learned. */
 void nn_sinareq_opts_default(struct nn_sinareq_opts *o);
 /* Parses "ramp"/"const" and "phased"/"const". */
 enum nn_status nn_sinareq_lq_sched_parse(enum nn_sinareq_lq_sched *s, const char *text,
                                          struct nn_error *err);
 enum nn_status nn_sinareq_lb_sched_parse(enum nn_sinareq_lb_sched *s, const char *text,
                                          struct nn_error *err);
+/* Parses "exempt"/"learn" and "learn"/"fixed". */
+enum nn_status nn_sinareq_first_parse(enum nn_sinareq_first *f, const char *text,
+                                      struct nn_error *err);
+enum nn_status nn_sinareq_last_parse(enum nn_sinareq_last *l, const char *text,
+                                     struct nn_error *err);
+const char *nn_sinareq_first_name(enum nn_sinareq_first f);
+const char *nn_sinareq_last_name(enum nn_sinareq_last l);
+/* The quantizer spec of an exempt first layer whose weights would otherwise
+ * be wq: wq's kind at its widest width (dorefa:7, wrpn:8: the widest the
+ * .qnn's 8-bit weight codes hold), the scale mode kept ("dorefa:7/ch").
+ * Writes "" (and succeeds) when wq is not dorefa or wrpn. */
+enum nn_status nn_sinareq_first_spec(const char *wq, char *buf, size_t size,
+                                     struct nn_error *err);
 
-/* Attaches SINAREQ to m's hidden dorefa/wrpn layers: beta_l = B. Fails when
- * no hidden layer has such weights, or on a bad option. */
+/* Attaches SINAREQ to m's dorefa/wrpn layers: beta_l = B. Which layers:
+ * the hidden ones but the first unless o->first is LEARN, and the last
+ * unless o->last is FIXED. Fails when no such layer has such weights, or on
+ * a bad option. */
 enum nn_status nn_sinareq_init(struct nn_sinareq *s, const struct nn_model *m,
                                const struct nn_sinareq_opts *o, struct nn_error *err);
 void nn_sinareq_free(struct nn_sinareq *s);

@@ -50,7 +50,7 @@ static int value_index(struct rp_claim *c, const char *v)
     return c->n_values++;
 }
 
-/* "A > B, C > D" */
+/* "A > B, C > D", "A > B - 1.5" */
 static int parse_expect(struct rp_claim *c, const char *text, char *msg, size_t size)
 {
     char buf[1024];
@@ -70,6 +70,22 @@ static int parse_expect(struct rp_claim *c, const char *text, char *msg, size_t 
         }
         *gt = 0;
         char *a = trim(tok), *b = trim(gt + 1);
+        /* a margin: "B - M", M a number >= 0 (values such as convnet-a have
+         * no spaces around their '-') */
+        double margin = 0.0;
+        char *dash = strstr(b, " -");
+        if (dash && (dash[2] == 0 || dash[2] == ' ' || dash[2] == '.' ||
+                     (dash[2] >= '0' && dash[2] <= '9'))) {
+            char *end;
+            margin = strtod(dash + 2, &end);
+            if (end == dash + 2 || *trim(end) || !(margin >= 0.0) || !isfinite(margin)) {
+                snprintf(msg, size, "'%s > %s': expected VALUE > VALUE - MARGIN, MARGIN a "
+                         "number of points >= 0", a, b);
+                return -1;
+            }
+            *dash = 0;
+            b = trim(b);
+        }
         if (!a[0] || !b[0] || strlen(a) >= sizeof c->values[0] ||
             strlen(b) >= sizeof c->values[0] || strcmp(a, b) == 0) {
             snprintf(msg, size, "'%s > %s': expected two different values of at most %zu "
@@ -87,6 +103,7 @@ static int parse_expect(struct rp_claim *c, const char *text, char *msg, size_t 
         }
         c->rel[c->n_rels].a = ia;
         c->rel[c->n_rels].b = ib;
+        c->rel[c->n_rels].margin = margin;
         c->n_rels++;
     }
     if (c->n_rels == 0) {
@@ -272,29 +289,32 @@ static double metric_of(const struct rp_point *p, const char *metric)
     return 100.0 * v;
 }
 
-static void rel_verdict(struct rp_rel_result *r, double diff, double se, int n_min)
+/* The verdict on diff + margin; diff itself is reported. */
+static void rel_verdict(struct rp_rel_result *r, double diff, double margin, double se,
+                        int n_min)
 {
     r->diff = diff;
     r->se = n_min >= 2 ? se : NAN;
     if (!isfinite(diff) || n_min < 2)
         r->v = RP_V_NONE;
-    else if (diff > 2.0 * se)
+    else if (diff + margin > 2.0 * se)
         r->v = RP_V_AGREES;
-    else if (diff < -2.0 * se)
+    else if (diff + margin < -2.0 * se)
         r->v = RP_V_DISAGREES;
     else
         r->v = RP_V_SPREAD;
 }
 
-static void relation(struct rp_rel_result *r, const struct rp_cell *a, const struct rp_cell *b)
+static void relation(struct rp_rel_result *r, const struct rp_cell *a, const struct rp_cell *b,
+                     double margin)
 {
     int n_min = a->n < b->n ? a->n : b->n;
     if (a->n == 0 || b->n == 0) {
-        rel_verdict(r, NAN, NAN, 0);
+        rel_verdict(r, NAN, 0.0, NAN, 0);
         return;
     }
     double se = n_min >= 2 ? sqrt(a->sd * a->sd / a->n + b->sd * b->sd / b->n) : NAN;
-    rel_verdict(r, a->mean - b->mean, se, n_min);
+    rel_verdict(r, a->mean - b->mean, margin, se, n_min);
 }
 
 /* Whether name is one of the comma-separated names of list. */
@@ -465,7 +485,8 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
     for (int a = 0; a < res->n_across; a++)
         for (int r = 0; r < c->n_rels; r++) {
             struct rp_rel_result *rr = &res->rel[a][r];
-            relation(rr, &res->cell[a][c->rel[r].a], &res->cell[a][c->rel[r].b]);
+            relation(rr, &res->cell[a][c->rel[r].a], &res->cell[a][c->rel[r].b],
+                     c->rel[r].margin);
             agree += rr->v == RP_V_AGREES;
             disagree += rr->v == RP_V_DISAGREES;
             other += rr->v == RP_V_SPREAD || rr->v == RP_V_NONE;
@@ -476,7 +497,7 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
         const struct rp_rel_result *hi = &res->rel[res->n_across - 1][0];
         const struct rp_rel_result *big = c->trend < 0 ? lo : hi, *small = c->trend < 0 ? hi : lo;
         int n_ok = isfinite(big->se) && isfinite(small->se);
-        rel_verdict(&res->trend, big->diff - small->diff,
+        rel_verdict(&res->trend, big->diff - small->diff, 0.0,
                     n_ok ? sqrt(big->se * big->se + small->se * small->se) : NAN, n_ok ? 2 : 0);
         agree += res->trend.v == RP_V_AGREES;
         disagree += res->trend.v == RP_V_DISAGREES;

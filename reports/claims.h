@@ -11,6 +11,7 @@
  *     where  = aq == 1 && width == 0.5        ; which points (a sweep filter)
  *     vary   = wq                             ; the parameter compared
  *     expect = heq:3 > twn, heq:3 > uniform:2 ; relations between its values
+ *                                             ; (x > fp - 1: x at most 1 point below fp)
  *     with   = sinareq_lb                     ; optional: parameters set with vary
  *     across = width                          ; optional: one comparison per value
  *     trend  = decreasing                     ; optional: see below
@@ -25,7 +26,9 @@
  *
  * A relation "A > B" compares two cells: d = mean_A - mean_B, its standard
  * error se = sqrt(sd_A^2/n_A + sd_B^2/n_B). It agrees when d > 2 se,
- * disagrees when d < -2 se, and is within the spread otherwise; with fewer
+ * disagrees when d < -2 se, and is within the spread otherwise. "A > B - M"
+ * (M a number of points: A is not more than M below B, a non-inferiority
+ * margin) does the same with d + M, d itself being reported; with fewer
  * than 2 seeds in either cell there is no spread and no verdict. With
  * `trend = decreasing` (or `increasing`) the claim also says that the first
  * relation's gap d grows as the `across` value decreases (increases): the
@@ -56,7 +59,8 @@ struct rp_claim {
     int n_values;
     char values[RP_MAX_VALUES][64];  /* "-": the parameter not given */
     int n_rels;
-    struct { int a, b; } rel[RP_MAX_RELS];  /* values[a] > values[b] */
+    struct { int a, b; double margin; } rel[RP_MAX_RELS];  /* values[a] > values[b] - margin
+                                                             (points; 0: plain) */
     char with[256];          /* parameters set together with vary (a setting of the compared
                                 method), "a, b"; they may differ too; "" = none */
     char across[96];         /* "" = none */

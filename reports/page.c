@@ -280,8 +280,13 @@ static void write_claims(const struct rp_report *r, const struct out *o)
         char rt[RP_MAX_RELS][160];
         rh[0] = c->across[0] ? c->across : "";
         for (int k = 0; k < c->n_rels; k++) {
-            snprintf(rt[k], sizeof rt[k], "%s > %s (points)", c->values[c->rel[k].a],
-                     c->values[c->rel[k].b]);
+            if (c->rel[k].margin > 0.0)
+                snprintf(rt[k], sizeof rt[k], "%s > %s - %g (points; the verdict on the "
+                         "difference + %g)", c->values[c->rel[k].a], c->values[c->rel[k].b],
+                         c->rel[k].margin, c->rel[k].margin);
+            else
+                snprintf(rt[k], sizeof rt[k], "%s > %s (points)", c->values[c->rel[k].a],
+                         c->values[c->rel[k].b]);
             rh[k + 1] = rt[k];
         }
         table_begin(o, rh, c->n_rels + 1);
@@ -413,6 +418,12 @@ static void write_sinareq(const struct rp_report *r, const struct out *o)
                      : "SINAREQ, learned widths");
         if (on && lb && atof(lb) != 0.0 && !(blr && atof(blr) == 0.0))
             snprintf(setting, sizeof setting, "SINAREQ, learned widths (lb %s)", lb);
+        /* a strength sweep (sweeps/sinareq.ini): one row per lq */
+        const char *lq = rp_point_param(d, i, "sinareq_lq");
+        if (on && lq && lq[0]) {
+            size_t len = strlen(setting);
+            snprintf(setting + len, sizeof setting - len, ", lq %s", lq);
+        }
         int k;
         for (k = 0; k < ng; k++)
             if (!strcmp(g[k].wq, wq) && !strcmp(g[k].setting, setting))
@@ -442,9 +453,10 @@ static void write_sinareq(const struct rp_report *r, const struct out *o)
         text(o, "Each configuration of DoReFa or WRPN weights, plain, with SINAREQ's regularizer "
                 "at fixed widths, or with its learned per-layer widths (the ceiling of beta, "
                 "docs/definitions.md): the integer model's test accuracy over the seeds, the "
-                "mean weight width over the hidden layers, the widths of one point (each "
-                "layer, first to last hidden layer), and the gates and energy per inference "
-                "of the design that runs it (sized for its widest layer), means over the seeds.");
+                "mean weight width over the layers that learn one (plain: B for every hidden "
+                "layer), the widths of one point (each such layer, first to last), and the "
+                "gates and energy per inference of the design that runs it (sized for its "
+                "widest layer), means over the seeds.");
         para_end(o);
         const char *head[] = {"weights", "setting", "seeds", "accuracy, %", "mean bits",
                               "widths (one point)", "gates, NAND2", "energy, nJ"};

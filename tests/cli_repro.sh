@@ -84,7 +84,8 @@ rc=$?
 check "reports/claims.ini loads (exit $rc; $(head -c 200 r2.err))" $rc
 grep -q "aqe-vs-ste" r2/report.md && grep -q "Not evaluated: no done point matches it" r2/report.md
 check "its claims are listed, unanswered by this store" $?
-"$logiq" sweep "$src/sweeps/seeds.ini" --store seeds-dry.db --dry-run >dry.out 2>&1
+"$logiq" sweep "$src/sweeps/seeds.ini" --store seeds-dry.db --dry-run --max-points 400000 \
+    >dry.out 2>&1
 check "sweeps/seeds.ini is a valid spec" $?
 grep -q "^sweep seeds (.*): 126 points" dry.out
 rc=$?
@@ -177,6 +178,42 @@ grep -q "^## SINAREQ: learned per-layer bit widths and their hardware cost" sqr/
     grep -qE "^\| dorefa:4 \| plain \| 1 \| [0-9.]+ \| 4.00 \| 4 for every hidden layer \|" sqr/report.md &&
     grep -qE "^\| dorefa:4 \| SINAREQ, learned widths \| 1 \| [0-9.]+ \| [0-9.]+ \| $bits \|" sqr/report.md
 check "the report's SINAREQ table: plain at 4 bits, learned at the .qnn's widths ($bits)" $?
+
+# the protocol's keys: sinareq_first / sinareq_last pass --sinareq-first / --sinareq-last
+cat >sq2.ini <<'EOF2'
+[sweep]
+name = sq2
+[network]
+arch = "c8,p,f16,f10"
+wq = dorefa:4
+sinareq = yes
+sinareq_first = exempt, learn
+sinareq_last = learn, fixed
+[train]
+epochs = 1
+data = synthetic
+train_limit = 256
+test_limit = 128
+[sim]
+sim_images = 0
+EOF2
+"$logiq" sweep sq2.ini -j 2 -q >sq2.out 2>&1
+check "the protocol sweep ran (4 points done)" \
+    "$([ "$(q sq2.db "SELECT COUNT(*) FROM points WHERE status = 'done'")" = 4 ]; echo $?)"
+ok=0
+for row in $(q sq2.db "SELECT key || '|' || sinareq_first || '|' || sinareq_last FROM points"); do
+    IFS='|' read -r k f l <<<"$row"
+    grep -aq "^sinareq=.*,first=$f,last=$l\$" "sq2.d/$k/model.qnn" && ok=$((ok + 1))
+done
+check "each point's .qnn records its sinareq_first / sinareq_last ($ok of 4)" \
+    "$([ "$ok" = 4 ]; echo $?)"
+"$logiq" sweep "$src/sweeps/sinareq.ini" --store sinareq-dry.db --dry-run >sqdry.out 2>&1
+check "sweeps/sinareq.ini is a valid spec" $?
+grep -q "^sweep sinareq (.*): 18 points" sqdry.out
+check "it has 18 points ($(head -n 1 sqdry.out))" $?
+[ "$(grep -c 'wq=fp aq=relu sinareq=- ' sqdry.out)" = 3 ] &&
+    [ "$(grep -c 'sinareq=yes sinareq_lq=[0-9]* sinareq_first=exempt sinareq_last=learn' sqdry.out)" = 12 ]
+check "3 full-precision references and 12 SINAREQ points in the protocol" $?
 
 # errors
 printf '[x]\npaper = P\nclaim = C\nvary = wq\nexpect = heq:3 >> twn\n' >bad.ini

@@ -98,6 +98,25 @@ static void test_parse(void)
         TU_CHECK(s == RP_ERR_ARG && strstr(err.msg, bad[i].want) && strstr(err.msg, path),
                  "bad claims file %zu: \"%s\" (want \"%s\")", i, err.msg, bad[i].want);
     }
+    /* a margin */
+    write_file(path, "[m]\npaper = P\nclaim = C\nvary = wq\n"
+                     "expect = dorefa:5 > fp - 1.5, convnet-a > convnet-b\n");
+    TU_CHECK(rp_claims_load(&cl, path, &err) == RP_OK && cl.c[0].n_rels == 2 &&
+                 cl.c[0].rel[0].margin == 1.5 && strcmp(cl.c[0].values[1], "fp") == 0 &&
+                 cl.c[0].rel[1].margin == 0.0 && strcmp(cl.c[0].values[3], "convnet-b") == 0,
+             "a margin: %s (margin %g, value '%s')", err.msg, cl.c[0].rel[0].margin,
+             cl.c[0].values[1]);
+    static const char *const bad_margin[] = {"x > y - ", "x > y - -1", "x > y - 1 2",
+                                             "x > y - one"};
+    for (size_t i = 0; i < sizeof bad_margin / sizeof bad_margin[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[m]\npaper = P\nclaim = C\nvary = wq\nexpect = %s\n",
+                 bad_margin[i]);
+        write_file(path, text);
+        TU_CHECK(rp_claims_load(&cl, path, &err) == RP_ERR_ARG &&
+                     strstr(err.msg, ":5: [m] expect") && strstr(err.msg, "MARGIN"),
+                 "bad margin '%s': %s", bad_margin[i], err.msg);
+    }
     TU_CHECK(rp_claims_load(&cl, "/nonexistent/c.ini", &err) == RP_ERR_ARG &&
                  strstr(err.msg, "/nonexistent/c.ini"),
              "missing file: %s", err.msg);
@@ -190,6 +209,48 @@ static void test_eval(void)
     TU_CHECK(r.rel[0][0].v == RP_V_SPREAD && r.verdict == RP_V_SPREAD, "within the spread: %s",
              rp_verdict_name(r.verdict));
     rp_data_free(&d);
+
+    /* a margin: x (80, 90, 85) against y (84, 85, 86), both mean 85,
+     * "x > y - 10" agrees (d + 10 > 2 se), "y > x - 0.1" is within the spread */
+    memset(&d, 0, sizeof d);
+    add_point(&d, "wq=x seed=1", 0.80);
+    add_point(&d, "wq=x seed=2", 0.90);
+    add_point(&d, "wq=x seed=3", 0.85);
+    add_point(&d, "wq=y seed=1", 0.84);
+    add_point(&d, "wq=y seed=2", 0.85);
+    add_point(&d, "wq=y seed=3", 0.86);
+    c = claim("wq", "x", "y", "", 0);
+    c.rel[0].margin = 10.0;
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(fabs(r.rel[0][0].diff - 0.0) < 1e-9 && r.rel[0][0].v == RP_V_AGREES &&
+                 r.verdict == RP_V_AGREES,
+             "x > y - 10 agrees: d %+g (%s)", r.rel[0][0].diff, rp_verdict_name(r.verdict));
+    c = claim("wq", "x", "y", "", 0);
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(r.verdict == RP_V_SPREAD, "without the margin: %s", rp_verdict_name(r.verdict));
+    /* x 80, 80.5, 81 against y 90, 90.5, 91: 9.5 points below; margin 1 disagrees */
+    rp_data_free(&d);
+    memset(&d, 0, sizeof d);
+    for (int s = 0; s < 3; s++) {
+        snprintf(p, sizeof p, "wq=x seed=%d", s + 1);
+        add_point(&d, p, 0.80 + 0.005 * s);
+        snprintf(p, sizeof p, "wq=y seed=%d", s + 1);
+        add_point(&d, p, 0.90 + 0.005 * s);
+    }
+    c = claim("wq", "x", "y", "", 0);
+    c.rel[0].margin = 1.0;
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(fabs(r.rel[0][0].diff + 10.0) < 1e-6 && r.verdict == RP_V_DISAGREES,
+             "x > y - 1, 10 points below: %+g (%s)", r.rel[0][0].diff,
+             rp_verdict_name(r.verdict));
+    c.rel[0].margin = 20.0;
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(r.verdict == RP_V_AGREES, "x > y - 20: %s", rp_verdict_name(r.verdict));
+    rp_data_free(&d);
+    memset(&d, 0, sizeof d);
+    add_point(&d, "wq=x seed=1", 0.80);
+    add_point(&d, "wq=y seed=1", 0.70);
+    c = claim("wq", "x", "y", "", 0);
 
     /* one seed: a difference, no verdict */
     memset(&d, 0, sizeof d);

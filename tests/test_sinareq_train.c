@@ -7,7 +7,12 @@
  *   - the bit-width cost lowers beta (and the width) in a short training,
  *     and with lambda_b = 0 beta does not fall;
  *   - the export holds each layer at its learned width;
- *   - the same seed and thread count give the same parameters and betas. */
+ *   - the same seed and thread count give the same parameters and betas;
+ *   - the paper's protocol (the defaults): the first layer exempt (no
+ *     regularizer gradient, beta untouched, exported at its own width), the
+ *     last layer's width learned, and --sinareq-first learn / --sinareq-last
+ *     fixed restoring the hidden-layers-only setting; the exempt first
+ *     layer's widest spec (nn_sinareq_first_spec). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +67,8 @@ static void test_gradients(const char *wq)
     so.lb = 0.3f;
     so.lq_sched = NN_SINAREQ_LQ_CONST;
     so.lb_sched = NN_SINAREQ_LB_CONST;
+    so.first = NN_SINAREQ_FIRST_LEARN;
+    so.last = NN_SINAREQ_LAST_FIXED;
     if (nn_sinareq_init(&s, &m, &so, &err) != NN_OK) {
         TU_CHECK(0, "%s: sinareq init: %s", wq, err.msg);
         nn_model_free(&m);
@@ -119,9 +126,11 @@ static void test_gradients(const char *wq)
 }
 
 /* Trains c8,c8,p,f16,f10 with dorefa:4 under SINAREQ (constant strengths and
- * learning rates, 2 epochs); keeps the model for the caller to free. */
-static void train_sq(struct nn_model *m, struct nn_sinareq *s, const struct nn_dataset *tr,
-                     const char *wq, float lb)
+ * learning rates, 2 epochs); keeps the model for the caller to free. With
+ * protocol 0 every hidden layer is learned and the last is fixed (--sinareq-first
+ * learn --sinareq-last fixed), with 1 the defaults (first exempt, last learned). */
+static void train_sq_p(struct nn_model *m, struct nn_sinareq *s, const struct nn_dataset *tr,
+                       const char *wq, float lb, int protocol)
 {
     struct nn_error err;
     TU_CHECK(build(m, "c8,c8,p,f16,f10", wq, &err) == NN_OK, "build: %s", err.msg);
@@ -131,6 +140,10 @@ static void train_sq(struct nn_model *m, struct nn_sinareq *s, const struct nn_d
     so.lq_sched = NN_SINAREQ_LQ_CONST;
     so.lb_sched = NN_SINAREQ_LB_CONST;
     so.beta_lr = 0.02f;
+    if (!protocol) {
+        so.first = NN_SINAREQ_FIRST_LEARN;
+        so.last = NN_SINAREQ_LAST_FIXED;
+    }
     TU_CHECK(nn_sinareq_init(s, m, &so, &err) == NN_OK, "sinareq init: %s", err.msg);
     struct nn_train_opts o;
     struct nn_train_result r;
@@ -143,6 +156,12 @@ static void train_sq(struct nn_model *m, struct nn_sinareq *s, const struct nn_d
     o.eval_every_epoch = 0;
     o.sinareq = s;
     TU_CHECK(nn_train(m, tr, NULL, &o, &r, &err) == NN_OK, "train: %s", err.msg);
+}
+
+static void train_sq(struct nn_model *m, struct nn_sinareq *s, const struct nn_dataset *tr,
+                     const char *wq, float lb)
+{
+    train_sq_p(m, s, tr, wq, lb, 0);
 }
 
 static void test_training(const struct nn_dataset *tr, const struct nn_dataset *te,
@@ -220,6 +239,98 @@ static void test_training(const struct nn_dataset *tr, const struct nn_dataset *
     nn_model_free(&m1);
 }
 
+/* The paper's protocol, the defaults: on c8,c8,p,f16,f10 the first layer is
+ * exempt and the last learned. */
+static void test_protocol(const struct nn_dataset *tr, const struct nn_dataset *te)
+{
+    struct nn_model m;
+    struct nn_sinareq s;
+    struct nn_error err;
+    struct nn_sinareq_opts so;
+    nn_sinareq_opts_default(&so);
+    TU_CHECK(so.first == NN_SINAREQ_FIRST_EXEMPT && so.last == NN_SINAREQ_LAST_LEARN,
+             "defaults: the first layer exempt, the last learned");
+    /* which layers, and the regularizer's gradient: none in the first */
+    if (build(&m, "c4,f6,f10", "dorefa:4", &err) == NN_OK) {
+        so.lq = 5.0f;
+        so.lq_sched = NN_SINAREQ_LQ_CONST;
+        TU_CHECK(nn_sinareq_init(&s, &m, &so, &err) == NN_OK, "init: %s", err.msg);
+        TU_CHECK(!s.on[0] && s.on[1] && s.on[2], "the first layer exempt, the last learned "
+                 "(on: %d %d %d)", s.on[0], s.on[1], s.on[2]);
+        nn_model_fit_quant(&m, 0);
+        memset(m.grads, 0, m.n_params * sizeof(float));
+        nn_sinareq_backward(&s, &m, 0.0, 1.0);
+        size_t nz[3] = {0, 0, 0};
+        for (int l = 0; l < 3; l++)
+            for (size_t j = 0; j < (size_t)m.layers[l].out_c * m.layers[l].fan_in; j++)
+                nz[l] += m.layers[l].dw[j] != 0.0f;
+        TU_CHECK(nz[0] == 0 && nz[1] > 0 && nz[2] > 0,
+                 "the regularizer's weight gradient: none in the exempt first layer, some in "
+                 "the others (non-zero: %zu, %zu, %zu)", nz[0], nz[1], nz[2]);
+        nn_sinareq_free(&s);
+        so.first = NN_SINAREQ_FIRST_LEARN;
+        so.last = NN_SINAREQ_LAST_FIXED;
+        TU_CHECK(nn_sinareq_init(&s, &m, &so, &err) == NN_OK && s.on[0] && s.on[1] && !s.on[2],
+                 "first learn, last fixed: the hidden layers only");
+        nn_sinareq_free(&s);
+        nn_model_free(&m);
+    }
+    /* in training: the first layer's width stays, the last one's falls */
+    struct nn_model m1;
+    struct nn_sinareq s1;
+    train_sq_p(&m1, &s1, tr, "dorefa:4", 1.0f, 1);
+    TU_CHECK(!s1.on[0] && nn_sinareq_bits_of(&s1, 0) == 0 && s1.beta[0] == 0.0 &&
+                 nn_wq_spec_bits(&m1.layers[0].wq, NULL, NULL) == 4,
+             "the exempt first layer keeps its 4 bits (beta %g)", s1.beta[0]);
+    const int last = m1.n_layers - 1;
+    printf("protocol: last layer beta %.4f (bits %d)\n", s1.beta[last],
+           nn_sinareq_bits_of(&s1, last));
+    TU_CHECK(s1.on[last] && s1.beta[last] < 3.0 && nn_sinareq_bits_of(&s1, last) < 4 &&
+                 nn_wq_spec_bits(&m1.layers[last].wq, NULL, NULL) ==
+                     nn_sinareq_bits_of(&s1, last),
+             "the last layer's width is learned: beta %.4f from 4", s1.beta[last]);
+    struct nn_qnn q;
+    if (nn_model_export(&m1, &q, &err) != NN_OK) {
+        TU_CHECK(0, "export: %s", err.msg);
+    } else {
+        int b = nn_sinareq_bits_of(&s1, last);
+        TU_CHECK(q.layers[0].w_max == 15 && q.layers[last].w_max == (1 << b) - 1,
+                 "exported: the first layer at 4 bits (w_max %d), the last at its learned %d "
+                 "(w_max %d)", q.layers[0].w_max, b, q.layers[last].w_max);
+        int correct = 0;
+        TU_CHECK(nn_infer_dataset(&q, te, 1, 0.0, &correct, NULL, &err) == NN_OK, "infer: %s",
+                 err.msg);
+        printf("protocol: integer model %d/%d test images\n", correct, te->n);
+        nn_qnn_free(&q);
+    }
+    nn_sinareq_free(&s1);
+    nn_model_free(&m1);
+
+    /* the exempt first layer's spec: the host's widest width */
+    const char *in[] = {"dorefa:4", "wrpn:3/ch", "dorefa:7", "heq:3"};
+    const char *want[] = {"dorefa:7", "wrpn:8/ch", "dorefa:7", ""};
+    for (int i = 0; i < 4; i++) {
+        char buf[32] = "x";
+        TU_CHECK(nn_sinareq_first_spec(in[i], buf, sizeof buf, &err) == NN_OK &&
+                     strcmp(buf, want[i]) == 0,
+                 "first layer spec of %s: '%s' (want '%s')", in[i], buf, want[i]);
+    }
+    char buf[32];
+    err.msg[0] = 0;
+    TU_CHECK(nn_sinareq_first_spec("dorefa:9", buf, sizeof buf, &err) != NN_OK && err.msg[0],
+             "a bad --wq is refused");
+    enum nn_sinareq_first f = NN_SINAREQ_FIRST_EXEMPT;
+    enum nn_sinareq_last l = NN_SINAREQ_LAST_LEARN;
+    TU_CHECK(nn_sinareq_first_parse(&f, "learn", &err) == NN_OK && f == NN_SINAREQ_FIRST_LEARN &&
+                 nn_sinareq_first_parse(&f, "exempt", &err) == NN_OK &&
+                 f == NN_SINAREQ_FIRST_EXEMPT &&
+                 nn_sinareq_first_parse(&f, "fixed", &err) == NN_ERR_ARG &&
+                 nn_sinareq_last_parse(&l, "fixed", &err) == NN_OK &&
+                 l == NN_SINAREQ_LAST_FIXED && nn_sinareq_last_parse(&l, "learn", &err) == NN_OK &&
+                 l == NN_SINAREQ_LAST_LEARN && nn_sinareq_last_parse(&l, "exempt", &err) == NN_ERR_ARG,
+             "first / last parse and refuse");
+}
+
 static void test_errors(void)
 {
     struct nn_model m;
@@ -238,6 +349,13 @@ static void test_errors(void)
         err.msg[0] = 0;
         TU_CHECK(nn_sinareq_init(&s, &m, &so, &err) == NN_ERR_ARG && err.msg[0],
                  "a lowest width above B is refused");
+        /* the first exempt and the last fixed leave nothing to learn */
+        nn_sinareq_opts_default(&so);
+        so.last = NN_SINAREQ_LAST_FIXED;
+        err.msg[0] = 0;
+        TU_CHECK(nn_sinareq_init(&s, &m, &so, &err) == NN_ERR_ARG &&
+                     strstr(err.msg, "the first is exempt, the last fixed"),
+                 "no layer to learn is refused (%s)", err.msg);
         nn_model_free(&m);
     }
 }
@@ -256,6 +374,7 @@ int main(void)
     struct nn_dataset tr = nn_data_slice(&all, 0, 1024), te = nn_data_slice(&all, 1024, 256);
     test_training(&tr, &te, "dorefa:4", 4);
     test_training(&tr, &te, "wrpn:4", 4);
+    test_protocol(&tr, &te);
     nn_data_free(&all);
     return tu_exit("test_sinareq_train");
 }

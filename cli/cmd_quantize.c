@@ -38,7 +38,8 @@ static const char help[] =
     "                       (heq:3, bin, uniform:3, ...)\n"
     "  --per-channel        one threshold and scale per output channel (default:\n"
     "                       one per layer); the same as a /ch suffix\n"
-    "  --aq A               the hidden layers' activation quantizer: 1, sign, 2, 3\n"
+    "  --aq A               the hidden layers' activation quantizer: 1, sign, 2, 3,\n"
+    "                       tern, pow2:3\n"
     "                       (default: the checkpoint's; required when that is fp or\n"
     "                       relu, which a .qnn cannot hold)\n"
     "  --calib N            post-training: re-estimate batch norm on N training\n"
@@ -157,11 +158,13 @@ int cmd_quantize(int argc, char **argv)
                            "tquant, mquant, twn, rtn or another quantizer");
     if (aq) {
         struct nn_aq a;
-        if (nn_aq_parse(&a, aq, &err) != NN_OK)
-            return usage_error(err.msg);
+        if (nn_aq_parse(&a, aq, &err) != NN_OK) {
+            snprintf(msg, sizeof msg, "--aq: %s", err.msg);
+            return usage_error(msg);
+        }
         if (nn_aq_n_thresh(&a) == 0) {
-            snprintf(msg, sizeof msg, "--aq %s: a .qnn cannot hold it; expected 1, sign, 2 or 3",
-                     aq);
+            snprintf(msg, sizeof msg, "--aq %s: a .qnn cannot hold it; expected 1, sign, 2, 3, "
+                     "tern or pow2:3", aq);
             return usage_error(msg);
         }
     }
@@ -202,7 +205,7 @@ int cmd_quantize(int argc, char **argv)
         struct nn_aq a;
         if (nn_aq_parse(&a, ck.cfg.aq, &err) != NN_OK || nn_aq_n_thresh(&a) == 0) {
             snprintf(msg, sizeof msg, "%s: its activation quantizer '%s' cannot be held by a "
-                     ".qnn; give --aq 1, sign, 2 or 3", ck_path, ck.cfg.aq);
+                     ".qnn; give --aq 1, sign, 2, 3, tern or pow2:3", ck_path, ck.cfg.aq);
             rc = usage_error(msg);
             goto done;
         }

@@ -139,7 +139,17 @@ int cli_net_option(int opt, const char *arg, const char *cmd, struct nn_model_co
     case CLI_OPT_WQ: snprintf(cfg->wq, sizeof cfg->wq, "%s", arg); return 1;
     case CLI_OPT_WQ_FIRST: snprintf(cfg->wq_first, sizeof cfg->wq_first, "%s", arg); return 1;
     case CLI_OPT_WQ_LAST: snprintf(cfg->wq_last, sizeof cfg->wq_last, "%s", arg); return 1;
-    case CLI_OPT_AQ: snprintf(cfg->aq, sizeof cfg->aq, "%s", arg); return 1;
+    case CLI_OPT_AQ: {
+        /* checked here, so that its error names the option */
+        struct nn_aq q;
+        struct nn_error err;
+        if (nn_aq_parse(&q, arg, &err) != NN_OK) {
+            fprintf(stderr, "logiq %s: --aq: %s\n", cmd, err.msg);
+            return -1;
+        }
+        snprintf(cfg->aq, sizeof cfg->aq, "%s", arg);
+        return 1;
+    }
     case CLI_OPT_MUX:
         if (strcmp(arg, "or") == 0) {
             cfg->mux = NN_MUX_OR;

@@ -57,6 +57,8 @@ static long long max_input(const struct cm_layer *l)
 {
     if (l->in_sign)
         return 1;
+    if (l->in_signed)  /* tern 1, pow2:B 2^(q-1) */
+        return 1LL << (cm_layer_act_q(l) - 1);
     return (1LL << l->in_bits) - 1;
 }
 
@@ -107,10 +109,22 @@ static int pow2_decoder_bits(const struct cm_hw *hw, const struct cm_net *net)
     return b;
 }
 
-/* Bits of one output code (thresholds: 2^bits - 1 comparisons). */
+/* Thresholds of one output code: 2^bits - 1 comparisons, 2q = 2^bits - 2
+ * for a signed multi-level code (net.h). */
 static int n_thr_of(const struct cm_layer *l)
 {
-    return l->scores ? 0 : (1 << l->out_bits) - 1;
+    return l->scores ? 0 : (1 << l->out_bits) - (l->out_signed ? 2 : 1);
+}
+
+/* The widest signed multi-level input code of the network (0: none, and
+ * the fetch unit has no activation decoder). */
+static int act_decoder_bits(const struct cm_net *net)
+{
+    int b = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].in_signed && net->layers[i].in_bits > b)
+            b = net->layers[i].in_bits;
+    return b;
 }
 
 static long long pooled(long long n, int pool)
@@ -313,6 +327,13 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
         c = cm_pow2_decoder(hw->lanes, kb);
         cm_count_add(&d->unit[CM_U_ARRAY], &c, R);
     }
+    /* signed multi-level activations: the fetch unit decodes each lane's
+     * code to the pass's plane bit and sign, once for the array */
+    const int ab = act_decoder_bits(net);
+    if (ab > 0) {
+        c = cm_act_decoder(hw->lanes, ab);
+        cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
+    }
 
     /* two trees a PE and exponent; an XNOR PE's one, and the array's shared
      * count of the gate bits */
@@ -467,6 +488,17 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
                                    2.0 * (E - 1) * cm_energy_add_pj(pop_bits + E - 1));
     }
     lc->ops_pj[CM_OPK_POP] = lc->ops[CM_OPK_POP] * cm_energy_popcount_pj(hw->lanes);
+    /* a signed multi-level input: each issue decodes every lane's code in
+     * the fetch unit (once for the array): two code_bits equality tests
+     * (code_bits XOR2s and code_bits - 1 more gates each), their OR2, the
+     * plane bit's MUX2 and the sign's AND2 and OR2 */
+    if (l->in_signed) {
+        const int ab = l->in_bits;
+        lc->ops_pj[CM_OPK_LANE] += (double)cy->issue * hw->lanes *
+                                   (2.0 * ab * cm_energy_gate_pj(lib, CM_XOR2) +
+                                    (2.0 * (ab - 1) + 3.0) * cm_energy_gate_pj(lib, CM_AND2) +
+                                    cm_energy_gate_pj(lib, CM_MUX2));
+    }
 
     if (!l->scores) {
         lc->ops[CM_OPK_CMP] = C * P * n_thr_of(l);
@@ -508,9 +540,13 @@ static void layer_traffic(struct cm_design *d, const struct cm_lib *lib,
     /* Traffic. */
     const double T = (double)cy->tiles;
     const double wb = weight_word_bits(hw, l);
+    /* an issue reads one plane of the lanes, or a signed multi-level
+     * input's whole code (in_bits planes), which the fetch unit decodes */
     lc->reads[CM_BUF_ACT] = (double)cy->issue;
     lc->sram_pj[CM_BUF_ACT] =
-        lc->reads[CM_BUF_ACT] * cm_sram_access_pj(act_bank, word[CM_BUF_ACT], hw->lanes);
+        lc->reads[CM_BUF_ACT] * cm_sram_access_pj(act_bank, word[CM_BUF_ACT],
+                                                  (double)hw->lanes *
+                                                      (l->in_signed ? l->in_bits : 1));
     lc->reads[CM_BUF_WEIGHT] = T * P * cy->chunks * cy->w_passes + T;
     const double wsize = d->buf_bits[CM_BUF_WEIGHT];
     lc->sram_pj[CM_BUF_WEIGHT] =

@@ -49,7 +49,12 @@ long long cm_layer_positions(const struct cm_layer *l)
 
 int cm_layer_a_planes(const struct cm_layer *l)
 {
-    return l->in_bits;
+    return l->in_signed ? cm_layer_act_q(l) : l->in_bits;
+}
+
+int cm_layer_act_q(const struct cm_layer *l)
+{
+    return l->in_signed ? (1 << (l->in_bits - 1)) - 1 : 0;
 }
 
 int cm_layer_shift(const struct cm_hw *hw, const struct cm_layer *l)

@@ -51,8 +51,12 @@ long long cm_layer_positions(const struct cm_layer *l);
  * power-of-two weights of more than one magnitude plane (binary and ternary
  * layers take one pass on either path, and stay on the bit planes). */
 int cm_layer_shift(const struct cm_hw *hw, const struct cm_layer *l);
-/* Activation bit-planes of the input and weight passes. */
+/* Activation passes of the input (its bit-planes; a signed multi-level
+ * input's q magnitude passes, tern 1, pow2:3 3) and weight passes. */
 int cm_layer_a_planes(const struct cm_layer *l);
+/* q of a signed multi-level input (net.h, in_signed): 2^(in_bits - 1) - 1;
+ * 0 for the other inputs. */
+int cm_layer_act_q(const struct cm_layer *l);
 int cm_layer_w_passes(const struct cm_hw *hw, const struct cm_layer *l);
 /* The layer's weight code, a zeroed w_code resolved (net.h). */
 int cm_layer_w_code(const struct cm_layer *l);

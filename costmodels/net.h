@@ -29,6 +29,11 @@ struct cm_layer {
     int k, stride, pad;
     int in_bits;                /* activation bit-planes: 8 pixels, 1 bin/sign, B */
     int in_sign;                /* 1: sign activations (+-1) */
+    int in_signed;              /* 1: MINW-Net's signed multi-level activations (tern,
+                                   pow2:B; nn/qnn.h's TERN and POW2): the threshold count c
+                                   in in_bits bits, value 0 or sign(c - q) 2^(|c - q| - 1),
+                                   q = 2^(in_bits - 1) - 1 (tern: in_bits 2, q 1); run in q
+                                   passes, each decoded by the fetch unit */
     int w_code;                 /* enum cm_wcode (0: by w_mag_bits, see there) */
     int w_mag_bits;             /* 0: binary weights; else the bits of w_max: the weight
                                    passes on the bit-plane PE */
@@ -38,6 +43,8 @@ struct cm_layer {
     int scores;                 /* 1: the last layer (class scores) */
     int out_bits;               /* output code bits (0 for scores) */
     int out_sign;               /* 1: sign output */
+    int out_signed;             /* 1: a signed multi-level output (as in_signed): 2q =
+                                   2^out_bits - 2 thresholds */
     int merge;                  /* enum cm_merge (NONE, ADD, OR, MUX) */
     int mux_variant;            /* MUX: enum cm_mux_variant (OR, SEL) */
     int res;                    /* 1: on an add stream */

@@ -162,6 +162,7 @@ void cm_nl_unit_lane_logic_xnor(struct cm_nl *nl, int lanes);
 void cm_nl_unit_accumulator_xnor(struct cm_nl *nl, int pop_bits, int max_shift, int acc_bits,
                                  enum cm_adder_arch arch);
 void cm_nl_unit_pow2_decoder(struct cm_nl *nl, int lanes, int code_bits);
+void cm_nl_unit_act_decoder(struct cm_nl *nl, int lanes, int code_bits);
 void cm_nl_unit_lane_logic_shift(struct cm_nl *nl, int lanes, int n_exp);
 void cm_nl_unit_shift_add(struct cm_nl *nl, int pop_bits, int n_exp, enum cm_adder_arch arch);
 void cm_nl_unit_accumulator(struct cm_nl *nl, int pop_bits, int max_shift, int acc_bits,

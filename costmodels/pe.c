@@ -201,6 +201,59 @@ void cm_nl_unit_pow2_decoder(struct cm_nl *nl, int lanes, int code_bits)
     cm_nl_output(nl, "m", lanes, m);
 }
 
+/* k == t over code_bits bits: XOR2s, an OR2 chain and the final NOR2
+ * (code_bits = 1: XNOR2), the pow2 decoder's test. */
+static int equal_const(struct cm_nl *nl, const int *k, const int *t, int code_bits)
+{
+    if (code_bits == 1)
+        return cm_nl_xnor(nl, k[0], t[0]);
+    int diff = cm_nl_xor(nl, k[0], t[0]);
+    for (int b = 1; b < code_bits - 1; b++)
+        diff = cm_nl_or(nl, diff, cm_nl_xor(nl, k[b], t[b]));
+    return cm_nl_nor(nl, diff, cm_nl_xor(nl, k[code_bits - 1], t[code_bits - 1]));
+}
+
+/* The fetch unit's activation decoder (docs/accelerator.md, "Signed
+ * activations"), per lane: the lane's code c (code_bits bits, lane-major,
+ * the threshold count of a tern or pow2 activation) against the pass's two
+ * targets t_hi = q + 1 + b and t_lo = q - 1 - b (shared, from the
+ * controller): hi = (c == t_hi), lo = (c == t_lo); in signed mode (sm) the
+ * plane bit is x' = hi OR lo (the value has magnitude 2^b) and the flip f'
+ * = f OR (sm AND lo) (it is negative); else x' = x, the plane bit read, and
+ * f' = f. Two equality tests, an OR2, a MUX2, an AND2 and an OR2 a lane. */
+void cm_nl_unit_act_decoder(struct cm_nl *nl, int lanes, int code_bits)
+{
+    assert(code_bits >= 2 && code_bits <= 4 && lanes * code_bits <= CM_NL_MAX_BUS);
+    int c[CM_NL_MAX_BUS], x[CM_NL_MAX_BUS], f[CM_NL_MAX_BUS], sm, thi[4], tlo[4];
+    int xo[CM_NL_MAX_BUS], fo[CM_NL_MAX_BUS];
+    cm_nl_input(nl, "c", lanes * code_bits, c);
+    cm_nl_input(nl, "x", lanes, x);
+    cm_nl_input(nl, "f", lanes, f);
+    cm_nl_input(nl, "sm", 1, &sm);
+    cm_nl_input(nl, "thi", code_bits, thi);
+    cm_nl_input(nl, "tlo", code_bits, tlo);
+    for (int i = 0; i < lanes; i++) {
+        const int *ci = c + i * code_bits;
+        const int hi = equal_const(nl, ci, thi, code_bits);
+        const int lo = equal_const(nl, ci, tlo, code_bits);
+        xo[i] = cm_nl_mux(nl, sm, x[i], cm_nl_or(nl, hi, lo));
+        fo[i] = cm_nl_or(nl, f[i], cm_nl_and(nl, sm, lo));
+    }
+    cm_nl_output(nl, "xo", lanes, xo);
+    cm_nl_output(nl, "fo", lanes, fo);
+}
+
+struct cm_count cm_act_decoder(int lanes, int code_bits)
+{
+    /* identical, independent lanes: one lane's netlist, times lanes */
+    assert(lanes >= 1);
+    struct cm_nl nl = {0};
+    cm_nl_unit_act_decoder(&nl, 1, code_bits);
+    struct cm_count c = {{0}};
+    cm_count_add(&c, &nl.count, lanes);
+    return c;
+}
+
 struct cm_count cm_pow2_decoder(int lanes, int code_bits)
 {
     /* the lanes are identical and independent: one lane's netlist, times lanes */

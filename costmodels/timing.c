@@ -151,6 +151,17 @@ struct cm_path cm_path_pow2_decoder(const struct cm_path_opts *o, int lanes, int
     return path_end(&tm);
 }
 
+struct cm_path cm_path_act_decoder(const struct cm_path_opts *o, int lanes, int code_bits)
+{
+    assert(lanes >= 1);
+    (void)lanes;
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_act_decoder(&nl, 1, code_bits);
+    return path_end(&tm);
+}
+
 struct cm_path cm_path_fetch_gating(const struct cm_path_opts *o, int lanes)
 {
     assert(lanes >= 1);

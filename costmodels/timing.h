@@ -84,6 +84,7 @@ struct cm_path cm_path_shift_add(const struct cm_path_opts *o, int pop_bits, int
                                  enum cm_adder_arch arch);
 struct cm_path cm_path_fetch_gating(const struct cm_path_opts *o, int lanes);
 struct cm_path cm_path_pow2_decoder(const struct cm_path_opts *o, int lanes, int code_bits);
+struct cm_path cm_path_act_decoder(const struct cm_path_opts *o, int lanes, int code_bits);
 struct cm_path cm_path_accumulator(const struct cm_path_opts *o, int pop_bits, int max_shift,
                                    int acc_bits, enum cm_adder_arch arch);
 struct cm_path cm_path_threshold_unit(const struct cm_path_opts *o, int n_thr, int width,

@@ -74,6 +74,12 @@ struct cm_count cm_shift_add(int pop_bits, int n_exp, enum cm_adder_arch arch);
  * code_bits-bit exponent code k against the pass's target j + 1, giving the
  * pass's magnitude bit m = (k == j + 1) (docs/accelerator.md). */
 struct cm_count cm_pow2_decoder(int lanes, int code_bits);
+/* The fetch unit's activation decoder for signed multi-level inputs (tern,
+ * pow2:B) over lanes lanes of code_bits-bit codes (2..4): per lane the
+ * pass's plane bit x' = (c == t_hi) OR (c == t_lo) and flip f' = f OR (c ==
+ * t_lo) in signed mode, the plane bit and f unchanged otherwise
+ * (docs/accelerator.md, "Signed activations"). */
+struct cm_count cm_act_decoder(int lanes, int code_bits);
 /* The shared fetch unit's gating over lanes lanes: g and f for the two
  * activation kinds ({0,1} planes, sign), with the valid mask. */
 struct cm_count cm_fetch_gating(int lanes);

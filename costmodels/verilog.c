@@ -138,6 +138,14 @@ char *cm_verilog_pow2_decoder(const char *module, int lanes, int code_bits)
     return emit_end(&e, module);
 }
 
+char *cm_verilog_act_decoder(const char *module, int lanes, int code_bits)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_act_decoder(&e.nl, lanes, code_bits);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_fetch_gating(const char *module, int lanes)
 {
     struct emit e;
@@ -331,6 +339,23 @@ char *cm_verilog_pow2_decoder_behav(const char *module, int lanes, int code_bits
                    "      m[i] = k[i * %d +: %d] == t;\nendmodule\n\n",
                    module, lanes * code_bits - 1, code_bits - 1, lanes - 1, lanes, code_bits,
                    code_bits);
+    return text_result(&t);
+}
+
+char *cm_verilog_act_decoder_behav(const char *module, int lanes, int code_bits)
+{
+    struct cm_text t = {0};
+    cm_text_printf(&t,
+                   "module %s (input [%d:0] c, input [%d:0] x, input [%d:0] f, input sm,\n"
+                   "  input [%d:0] thi, input [%d:0] tlo, output reg [%d:0] xo,\n"
+                   "  output reg [%d:0] fo);\n  integer i;\n  always @*\n"
+                   "    for (i = 0; i < %d; i = i + 1) begin\n"
+                   "      xo[i] = sm ? (c[i * %d +: %d] == thi || c[i * %d +: %d] == tlo) : x[i];\n"
+                   "      fo[i] = f[i] | (sm & (c[i * %d +: %d] == tlo));\n"
+                   "    end\nendmodule\n\n",
+                   module, lanes * code_bits - 1, lanes - 1, lanes - 1, code_bits - 1,
+                   code_bits - 1, lanes - 1, lanes - 1, lanes, code_bits, code_bits, code_bits,
+                   code_bits, code_bits, code_bits);
     return text_result(&t);
 }
 

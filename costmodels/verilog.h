@@ -47,6 +47,10 @@ char *cm_verilog_accumulator_xnor(const char *module, int pop_bits, int max_shif
 char *cm_verilog_pow2_decoder(const char *module, int lanes, int code_bits);
 /* Its behavioural reference: m[i] = (k[i] == t). */
 char *cm_verilog_pow2_decoder_behav(const char *module, int lanes, int code_bits);
+/* The activation decoder (units.h, cm_act_decoder) and its behavioural
+ * reference. */
+char *cm_verilog_act_decoder(const char *module, int lanes, int code_bits);
+char *cm_verilog_act_decoder_behav(const char *module, int lanes, int code_bits);
 char *cm_verilog_accumulator(const char *module, int pop_bits, int max_shift, int acc_bits,
                              enum cm_adder_arch arch);
 char *cm_verilog_threshold_unit(const char *module, int n_thr, int width, enum cm_adder_arch arch);

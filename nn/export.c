@@ -54,7 +54,10 @@ static int pick_shift(double max_abs)
 static enum nn_qnn_code code_of(const struct nn_aq *q)
 {
     return q->kind == NN_AQ_HEAVISIDE ? NN_CODE_BIN01
-         : q->kind == NN_AQ_SIGN ? NN_CODE_SIGN : NN_CODE_UINT;
+         : q->kind == NN_AQ_SIGN      ? NN_CODE_SIGN
+         : q->kind == NN_AQ_TERN      ? NN_CODE_TERN
+         : q->kind == NN_AQ_POW2      ? NN_CODE_POW2
+                                      : NN_CODE_UINT;
 }
 
 static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qnn_layer *q,
@@ -67,7 +70,7 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
                        "as integers (choose a weight quantizer)", i + 1);
     if (L->hidden && nn_aq_n_thresh(&L->aq) == 0)
         return nn_fail(err, NN_ERR_ARG, "layer %d: activation '%s' cannot be exported as "
-                       "integers (choose 1, sign, 2 or 3)", i + 1, L->aq.ops->name);
+                       "integers (choose 1, sign, 2, 3, tern or pow2:3)", i + 1, L->aq.ops->name);
     q->op = L->spec.op == NN_OP_CONV ? NN_QNN_CONV : NN_QNN_DENSE;
     q->in_h = L->in_h;
     q->in_w = L->in_w;

@@ -299,7 +299,7 @@ static int32_t out_value(const struct nn_qnn_layer *l, const int32_t *v,
                          const int32_t *skip, size_t i, int c)
 {
     int code = thr_code(l->thr + (size_t)c * l->n_thr, l->n_thr, v[i]);
-    int32_t a = l->out_code == NN_CODE_SIGN ? 2 * code - 1 : code;
+    int32_t a = nn_qnn_code_value(l->out_code, l->out_bits, code);
     switch (l->merge) {
     case NN_MERGE_OR:
         return a | skip[i];

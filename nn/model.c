@@ -740,7 +740,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         }
         if (mode == NN_TRAIN && aqe_a(m, L) && m->cfg.aqe_form == NN_AQE_PAPER) {
             /* the paper's order: the blend on the HardTanh output */
-            const float lo = L->aq.kind == NN_AQ_SIGN ? -1.0f : 0.0f;
+            const float lo = nn_aq_lo(&L->aq);
 #pragma omp parallel if (cnt >= PAR_MIN)
             {
                 const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();

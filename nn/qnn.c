@@ -2,10 +2,10 @@
  * metadata.
  *
  * Byte layout of a .qnn file, version 3 (every integer little-endian; i32
- * and i64 are two's complement). Version 2 is the same layout without the
- * three wiring fields (the chain); version 1 is version 2 with only the
- * BINARY and SIGNMAG weight codes; the reader reads all three, the writer
- * writes version 3:
+ * and i64 are two's complement). Version 1 is the same layout with only
+ * the BINARY and SIGNMAG weight codes, version 2 without the TERN and POW2
+ * activation codes (in_code, out_code 5 and 6) and the three wiring fields
+ * (the chain); the reader reads all three, the writer writes version 3:
  *
  *   offset  size  field
  *   0       8     magic "LOGIQQNN" (no NUL)
@@ -244,17 +244,48 @@ static uint64_t plane_bytes(const struct nn_qnn_layer *l)
     return ((uint64_t)fan_in64(l) * (uint64_t)l->out_c + 7) / 8;
 }
 
-/* Largest |x| of an input code (0 for an unknown code). */
-static int64_t max_abs_value(int code, int bits)
+static int pow2_act_q(int bits) { return bits >= 3 && bits <= 4 ? (1 << (bits - 1)) - 1 : 0; }
+
+int nn_qnn_code_n_thr(int code, int bits)
+{
+    switch (code) {
+    case NN_CODE_BIN01:
+    case NN_CODE_SIGN: return bits == 1 ? 1 : 0;
+    case NN_CODE_UINT: return bits >= 2 && bits <= 8 ? (1 << bits) - 1 : 0;
+    case NN_CODE_TERN: return bits == 2 ? 2 : 0;
+    case NN_CODE_POW2: return 2 * pow2_act_q(bits);
+    default: return 0;
+    }
+}
+
+int32_t nn_qnn_code_value(int code, int bits, int count)
+{
+    switch (code) {
+    case NN_CODE_SIGN: return 2 * count - 1;
+    case NN_CODE_TERN: return count - 1;
+    case NN_CODE_POW2: {
+        const int v = count - pow2_act_q(bits);
+        return v == 0 ? 0 : v > 0 ? (int32_t)1 << (v - 1) : -((int32_t)1 << (-v - 1));
+    }
+    default: return count;
+    }
+}
+
+int64_t nn_qnn_code_max_abs(int code, int bits)
 {
     switch (code) {
     case NN_CODE_PIXEL8: return 255;
     case NN_CODE_BIN01:
-    case NN_CODE_SIGN: return 1;
+    case NN_CODE_SIGN:
+    case NN_CODE_TERN: return 1;
     case NN_CODE_UINT: return bits >= 1 && bits <= 8 ? (1 << bits) - 1 : 0;
+    case NN_CODE_POW2: return pow2_act_q(bits) ? (int64_t)1 << (pow2_act_q(bits) - 1) : 0;
     default: return 0;
     }
 }
+
+/* Largest |x| of an input code (0 for an unknown code). */
+static int64_t max_abs_value(int code, int bits) { return nn_qnn_code_max_abs(code, bits); }
 
 int64_t nn_qnn_acc_bound(const struct nn_qnn_layer *l)
 {
@@ -480,13 +511,23 @@ static enum nn_status validate_output(const struct nn_qnn *m, int li, struct nn_
         if (!in_range(l->out_bits, 2, 8))
             return bad_range(err, li, "out_bits", l->out_bits, "2..8 for an unsigned output");
         break;
+    case NN_CODE_TERN:
+        if (l->out_bits != 2)
+            return bad_range(err, li, "out_bits", l->out_bits, "2 for a ternary output");
+        break;
+    case NN_CODE_POW2:
+        if (!in_range(l->out_bits, 3, 4))
+            return bad_range(err, li, "out_bits", l->out_bits, "3..4 for a pow2 output");
+        break;
     default:
-        return bad_range(err, li, "out_code", l->out_code, "2 = bin01, 3 = sign or 4 = uint");
+        return bad_range(err, li, "out_code", l->out_code,
+                         "2 = bin01, 3 = sign, 4 = uint, 5 = tern or 6 = pow2");
     }
-    int want = (1 << l->out_bits) - 1;
+    int want = nn_qnn_code_n_thr(l->out_code, l->out_bits);
     if (l->n_thr != want) {
-        char exp[48];
-        snprintf(exp, sizeof exp, "%d = 2^out_bits - 1", want);
+        char exp[64];
+        snprintf(exp, sizeof exp, "%d for out_code %d with %d bits", want, l->out_code,
+                 l->out_bits);
         return bad_range(err, li, "n_thr", l->n_thr, exp);
     }
     if (!l->thr)
@@ -720,6 +761,11 @@ enum nn_status nn_qnn_write_version(const struct nn_qnn *m, uint32_t version, co
             return nn_fail(err, NN_ERR_ARG, "%s: not written as version %u: layer %d is wired "
                            "as a residual block (src %d, skip %d, skip_stride %d), which needs "
                            "version 3", path, version, li + 1, l->src, l->skip, l->skip_stride);
+        if (version < 3 && (l->in_code == NN_CODE_TERN || l->in_code == NN_CODE_POW2 ||
+                            l->out_code == NN_CODE_TERN || l->out_code == NN_CODE_POW2))
+            return nn_fail(err, NN_ERR_ARG, "%s: not written as version %u: layer %d has "
+                           "signed activation codes (tern or pow2), which need version 3", path,
+                           version, li + 1);
         if (version < 2 && l->w_code != NN_WCODE_BINARY && l->w_code != NN_WCODE_SIGNMAG)
             return nn_fail(err, NN_ERR_ARG, "%s: not written as version 1: layer %d has weight "
                            "code %d, which needs version 2", path, li + 1, l->w_code);
@@ -807,6 +853,13 @@ static int walk_bound(struct walker *w, const struct nn_qnn_layer *l, int li)
          w->version == 1 ? "1 = binary or 2 = sign-magnitude in version 1"
                          : "1 = binary, 2 = sign-magnitude, 3 = pow2 or 4 = offset"},
         {13, 0, 7, "0..7"},
+        {10, 1, w->version < 3 ? 4 : 6,
+         w->version < 3 ? "1 = pixel8, 2 = bin01, 3 = sign or 4 = uint before version 3"
+                        : "1 = pixel8, 2 = bin01, 3 = sign, 4 = uint, 5 = tern or 6 = pow2"},
+        {16, 0, w->version < 3 ? 4 : 6,
+         w->version < 3 ? "0 = none (scores), 2 = bin01, 3 = sign or 4 = uint before version 3"
+                        : "0 = none (scores), 2 = bin01, 3 = sign, 4 = uint, 5 = tern or 6 = "
+                          "pow2"},
         {15, 1, 2, "1 = thresholds or 2 = scores"},
         {18, 0, 255, "0..255"},
         {19, 0, 3, "0 = none, 1 = add, 2 = or, 3 = mux"},

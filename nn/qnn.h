@@ -20,7 +20,8 @@
  *       v    = u
  *   else v = acc
  *   code[c] = #{ j : v >= thr[c][j] }        (thresholds ascending, n_thr of them)
- *   a[c]    = out_value(code)  (heaviside: code, sign: 2 code - 1, uniform: code)
+ *   a[c]    = out_value(code)  (heaviside: code, sign: 2 code - 1, uniform: code,
+ *             tern: code - 1, pow2: 0 or +-2^(|code - q| - 1); nn_qnn_code_value)
  *   merge OR : a = a | skip      (binary {0,1} only)
  *   merge MUX: a = mux_sel[c] ? (OR variant: a | skip; SEL variant: skip) : a
  *   pooling  : max over pool x pool windows (stride pool) of a
@@ -50,8 +51,8 @@
 #include "nn/status.h"
 
 #define NN_QNN_MAGIC "LOGIQQNN"
-#define NN_QNN_VERSION 3u     /* written; versions 1 (BINARY and SIGNMAG only) and 2 (no
-                                 wiring fields) are read too */
+#define NN_QNN_VERSION 3u     /* written; versions 1 (BINARY and SIGNMAG weights only) and 2
+                               * (no wiring fields, no TERN or POW2 activations) are read too */
 #define NN_QNN_MAX_LAYERS 256
 #define NN_QNN_META_MAX 8192
 
@@ -63,7 +64,23 @@ enum nn_qnn_code {
     NN_CODE_BIN01  = 2,  /* heaviside {0,1}, 1 bit */
     NN_CODE_SIGN   = 3,  /* {-1,+1} stored as one bit (1 = +1) */
     NN_CODE_UINT   = 4,  /* unsigned B-bit codes 0..2^B-1 */
+    NN_CODE_TERN   = 5,  /* MINW-Net's ternary {-1,0,+1}: 2 bits, code 0..2, value code - 1
+                            (version 3) */
+    NN_CODE_POW2   = 6,  /* MINW-Net's power-of-two B bits (B = 3, 4), q = 2^(B-1) - 1:
+                            code 0..2q, value v = code - q -> 0 or sign(v) 2^(|v|-1), i.e.
+                            {0, +-1, +-2, +-4} for B = 3 (the levels {0, +-1/4, +-1/2, +-1}
+                            in units of 1/4) (version 3) */
 };
+
+/* Thresholds per channel of an output code: 2^bits - 1 (BIN01, SIGN,
+ * UINT), 2 (TERN), 2q = 2^bits - 2 (POW2); 0 for an unknown code. */
+int nn_qnn_code_n_thr(int code, int bits);
+/* The integer value of a threshold count (code) 0..n_thr: BIN01 and UINT
+ * code, SIGN 2 code - 1, TERN code - 1, POW2 as above. */
+int32_t nn_qnn_code_value(int code, int bits, int count);
+/* The largest |value| of a code (255 for pixels, 1 for BIN01, SIGN and TERN,
+ * 2^B - 1 for UINT, 2^(q-1) for POW2; 0 for an unknown code or width). */
+int64_t nn_qnn_code_max_abs(int code, int bits);
 
 /* How a layer's weights are stored. Whatever the code, w[] in memory holds
  * the weight values (the integers acc multiplies by); the code only decides
@@ -92,7 +109,7 @@ struct nn_qnn_layer {
     int32_t w_max;                    /* K: codes are in [-K, K] */
     int32_t out_kind;                 /* enum nn_qnn_out */
     int32_t out_code, out_bits;       /* enum nn_qnn_code of the output (THRESH only) */
-    int32_t n_thr;                    /* thresholds per channel: 2^out_bits - 1 */
+    int32_t n_thr;                    /* thresholds per channel: nn_qnn_code_n_thr */
     int32_t merge;                    /* enum nn_qnn_merge */
     int32_t mux_variant;              /* enum nn_mux_variant (nn/layers.h) for MUX */
     int32_t res;                      /* 1: the layer is on an `add` residual stream */
@@ -186,7 +203,8 @@ enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_
  * layer otherwise. */
 enum nn_status nn_qnn_write_version(const struct nn_qnn *m, uint32_t version, const char *path,
                                     struct nn_error *err);
-/* Reads version 1 and 2 and validates. Errors name the file and what is
+/* Reads versions 1 to 3 and validates (the TERN and POW2 codes only in
+ * version 3). Errors name the file and what is
  * wrong: bad magic, unsupported version, truncation, checksum mismatch,
  * inconsistent field. */
 enum nn_status nn_qnn_read(struct nn_qnn *m, const char *path, struct nn_error *err);

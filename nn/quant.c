@@ -25,15 +25,20 @@
  *       /clip =  clipped straight-through estimator (default: identity)
  *       fp takes no suffix. heq_rate is a training option, not part of the
  *       spec: parse sets the default 0.05 and the caller may override it.
- *   activations:  kind [/id | /clip]
+ *   activations:  kind [/mid | /geo] [/id | /clip]   (suffixes in any order, each once)
  *       kind  =  fp | relu | 1 | heaviside | bin | sign | B | uB | uniform:B
- *                (B in 2..8: uniform B-bit on [0, 1])
- *       /clip (the default for heaviside, sign and uniform) or /id: the
- *       estimator. fp and relu take no suffix.
- *   canonical: "bin", "heq:5/ch/clip", "uniform:4"; "1", "sign/id", "3". */
+ *                | tern | ternary | pow2:P
+ *                (B in 2..8: uniform B-bit on [0, 1]; tern: MINW-Net's
+ *                ternary {-1, 0, 1}; P in 3..4: its power-of-two levels)
+ *       /clip (the default for every quantized kind) or /id: the
+ *       estimator. /mid (the default) or /geo: pow2's thresholds (enum
+ *       nn_aq_rule), pow2 only. fp and relu take no suffix.
+ *   canonical: "bin", "heq:5/ch/clip", "uniform:4"; "1", "sign/id", "3",
+ *   "tern", "pow2:3", "pow2:3/geo/id". */
 #include "nn/quant.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,8 @@
 #define UNIFORM_BITS_MIN 2
 #define UNIFORM_BITS_MAX 8
 #define AQ_BITS_MAX 8
+#define AQ_POW2_BITS_MIN 3
+#define AQ_POW2_BITS_MAX 4
 #define DOREFA_BITS_MIN 2
 #define DOREFA_BITS_MAX 7
 #define WRPN_BITS_MIN 2
@@ -162,6 +169,16 @@ const struct nn_aq_ops nn_aq_ops_table[NN_AQ_KIND_COUNT] = {
         .name = "uniform",
         .forward = nn_quant_act_uniform_forward,
         .backward = nn_quant_act_uniform_backward,
+    },
+    [NN_AQ_TERN] = {
+        .name = "tern",
+        .forward = nn_quant_act_levels_forward,
+        .backward = nn_quant_act_step_backward,
+    },
+    [NN_AQ_POW2] = {
+        .name = "pow2",
+        .forward = nn_quant_act_levels_forward,
+        .backward = nn_quant_act_step_backward,
     },
 };
 
@@ -666,15 +683,20 @@ void nn_quant_abs_quantiles(float *scratch, size_t scratch_n, const float *w, si
 /* ---- activation quantizers --------------------------------------------- */
 
 #define AQ_FORMS                                                                      \
-    "fp, relu, 1 (= heaviside, bin: {0,1}), sign ({-1,+1}) or B, uB, uniform:B "      \
-    "(B = 2..8: uniform on [0,1]), optionally followed by /clip (default) or /id (the " \
-    "estimator of 1, sign and B)"
+    "fp, relu, 1 (= heaviside, bin: {0,1}), sign ({-1,+1}), B, uB, uniform:B "          \
+    "(B = 2..8: uniform on [0,1]), tern ({-1,0,1}) or pow2:B (B = 3..4: {0,+-2^-p}), "  \
+    "optionally followed by /clip (default) or /id (the estimator) and, for pow2, "    \
+    "/mid (default) or /geo (the thresholds)"
+
+/* The magnitudes q of a pow2:B activation: 2^(B-1) - 1. */
+static int aq_pow2_q(int bits) { return (1 << (bits - 1)) - 1; }
 
 enum nn_status nn_aq_parse(struct nn_aq *q, const char *spec, struct nn_error *err)
 {
     struct nn_aq r;
     memset(&r, 0, sizeof r);
     r.ste = NN_STE_CLIPPED;
+    r.rule = NN_AQ_RULE_MID;
 
     size_t len = strcspn(spec, "/");
     const char *num = NULL;
@@ -692,6 +714,18 @@ enum nn_status nn_aq_parse(struct nn_aq *q, const char *spec, struct nn_error *e
     } else if (token_is(spec, len, "sign")) {
         r.kind = NN_AQ_SIGN;
         r.bits = 1;
+    } else if (token_is(spec, len, "tern") || token_is(spec, len, "ternary")) {
+        r.kind = NN_AQ_TERN;
+        r.bits = 2;
+    } else if (token_starts(spec, len, "pow2:", &num, &num_len) || token_is(spec, len, "pow2")) {
+        int b = num ? parse_small_uint(num, num_len) : -1;
+        if (b < AQ_POW2_BITS_MIN || b > AQ_POW2_BITS_MAX)
+            return nn_fail(err, NN_ERR_ARG,
+                           "activation quantizer '%s': pow2 needs a bit width in %d..%d "
+                           "(pow2:3 is {0, +-1/4, +-1/2, +-1}); expected " AQ_FORMS, spec,
+                           AQ_POW2_BITS_MIN, AQ_POW2_BITS_MAX);
+        r.kind = NN_AQ_POW2;
+        r.bits = b;
     } else {
         /* uniform: "uniform:B", "uB" or a bare "B" */
         if (!token_starts(spec, len, "uniform:", &num, &num_len) &&
@@ -712,26 +746,37 @@ enum nn_status nn_aq_parse(struct nn_aq *q, const char *spec, struct nn_error *e
     }
 
     const char *s = spec + len;
-    if (*s == '/') {
+    int seen_ste = 0, seen_rule = 0;
+    while (*s == '/') {
         s++;
         size_t n = strcspn(s, "/");
         if (r.kind == NN_AQ_FP || r.kind == NN_AQ_RELU)
             return nn_fail(err, NN_ERR_ARG,
                            "activation quantizer '%s': %s takes no suffix (no estimator)",
                            spec, r.kind == NN_AQ_FP ? "fp" : "relu");
-        if (token_is(s, n, "clip"))
-            r.ste = NN_STE_CLIPPED;
-        else if (token_is(s, n, "id"))
-            r.ste = NN_STE_IDENTITY;
-        else
+        if (token_is(s, n, "clip") || token_is(s, n, "id")) {
+            if (seen_ste++)
+                return nn_fail(err, NN_ERR_ARG,
+                               "activation quantizer '%s': at most one estimator suffix "
+                               "(/clip or /id)", spec);
+            r.ste = token_is(s, n, "id") ? NN_STE_IDENTITY : NN_STE_CLIPPED;
+        } else if (token_is(s, n, "mid") || token_is(s, n, "geo")) {
+            if (r.kind != NN_AQ_POW2)
+                return nn_fail(err, NN_ERR_ARG,
+                               "activation quantizer '%s': /%.*s chooses pow2's thresholds; "
+                               "only pow2:B takes it", spec, (int)n, s);
+            if (seen_rule++)
+                return nn_fail(err, NN_ERR_ARG,
+                               "activation quantizer '%s': at most one threshold suffix "
+                               "(/mid or /geo)", spec);
+            r.rule = token_is(s, n, "geo") ? NN_AQ_RULE_GEO : NN_AQ_RULE_MID;
+        } else {
             return nn_fail(err, NN_ERR_ARG,
                            "activation quantizer '%s': bad suffix '/%.*s'; expected /clip or "
-                           "/id", spec, (int)n, s);
+                           "/id%s", spec, (int)n, s,
+                           r.kind == NN_AQ_POW2 ? ", /mid or /geo" : "");
+        }
         s += n;
-        if (*s)
-            return nn_fail(err, NN_ERR_ARG,
-                           "activation quantizer '%s': at most one suffix (/clip or /id)",
-                           spec);
     }
     r.ops = &nn_aq_ops_table[r.kind];
     *q = r;
@@ -754,6 +799,13 @@ void nn_aq_spec(const struct nn_aq *q, char *buf, size_t size)
     case NN_AQ_SIGN:
         snprintf(buf, size, "sign%s", ste);
         break;
+    case NN_AQ_TERN:
+        snprintf(buf, size, "tern%s", ste);
+        break;
+    case NN_AQ_POW2:
+        snprintf(buf, size, "pow2:%d%s%s", q->bits, q->rule == NN_AQ_RULE_GEO ? "/geo" : "",
+                 ste);
+        break;
     default:
         snprintf(buf, size, "%d%s", q->bits, ste);
         break;
@@ -768,6 +820,10 @@ int nn_aq_n_thresh(const struct nn_aq *q)
         return 1;
     case NN_AQ_UNIFORM:
         return (1 << q->bits) - 1;
+    case NN_AQ_TERN:
+        return 2;
+    case NN_AQ_POW2:
+        return 2 * aq_pow2_q(q->bits);
     default:
         return 0;
     }
@@ -778,17 +834,49 @@ float nn_aq_thresh(const struct nn_aq *q, int j)
     assert(j >= 1 && j <= nn_aq_n_thresh(q));
     if (q->kind == NN_AQ_UNIFORM)
         return nn_quant_act_uniform_thresh(j, (1 << q->bits) - 1);
+    if (q->kind == NN_AQ_TERN)
+        return j == 1 ? -0.5f : 0.5f;
+    if (q->kind == NN_AQ_POW2) {
+        /* the positive threshold p_k (k = 1..Q) below the level 2^(k-1-(Q-1)):
+         * p_1 = 2^-Q, then 3m/2 (MID) or sqrt(2) m (GEO) above the level m =
+         * 2^(k-2-(Q-1)); t_j = -p_(Q+1-j) for j <= Q, t_(Q+k) = p_k */
+        const int Q = aq_pow2_q(q->bits);
+        const int k = j <= Q ? Q + 1 - j : j - Q;
+        double p = ldexp(1.0, -Q);
+        if (k > 1)
+            p = (q->rule == NN_AQ_RULE_GEO ? sqrt(2.0) : 1.5) * ldexp(1.0, k - 1 - Q);
+        return (float)(j <= Q ? -p : p);
+    }
     return 0.0f;
 }
 
 int nn_aq_int_value(const struct nn_aq *q, int code)
 {
-    return q->kind == NN_AQ_SIGN ? 2 * code - 1 : code;
+    switch (q->kind) {
+    case NN_AQ_SIGN:
+        return 2 * code - 1;
+    case NN_AQ_TERN:
+        return code - 1;
+    case NN_AQ_POW2: {
+        const int v = code - aq_pow2_q(q->bits);
+        return v == 0 ? 0 : v > 0 ? 1 << (v - 1) : -(1 << (-v - 1));
+    }
+    default:
+        return code;
+    }
 }
 
 float nn_aq_value_scale(const struct nn_aq *q)
 {
     if (q->kind == NN_AQ_UNIFORM)
         return nn_quant_act_uniform_scale((1 << q->bits) - 1);
+    if (q->kind == NN_AQ_POW2)
+        return ldexpf(1.0f, 1 - aq_pow2_q(q->bits));
     return 1.0f;
+}
+
+float nn_aq_lo(const struct nn_aq *q)
+{
+    return q->kind == NN_AQ_SIGN || q->kind == NN_AQ_TERN || q->kind == NN_AQ_POW2 ? -1.0f
+                                                                                   : 0.0f;
 }

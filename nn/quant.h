@@ -28,7 +28,9 @@
  *                 and /clip for the clipped estimator (default: identity)
  *   activations:  fp | relu | 1 (= heaviside {0,1}) | sign ({-1,+1})
  *                 | 2 | 3 (uniform B-bit on [0,1])    also: heaviside, u2, u3,
- *                 uniform:B (B up to 8); /id for the identity estimator
+ *                 uniform:B (B up to 8); MINW-Net's signed M-bit activations
+ *                 tern ({-1,0,1}) and pow2:B (B = 3, 4: {0, +-2^-p}, /mid or
+ *                 /geo thresholds); /id for the identity estimator
  *                 (default /clip). Grammar and canonical forms: nn/quant.c.
  *
  * Memory: nn_wq_init allocates the scale and threshold arrays (one per scale
@@ -135,8 +137,20 @@ enum nn_aq_kind {
     NN_AQ_HEAVISIDE,  /* {0, 1}: code = y >= 0 */
     NN_AQ_SIGN,       /* {-1, +1}: code = y >= 0, value 2*code - 1 */
     NN_AQ_UNIFORM,    /* B-bit on [0, 1]: t_j = (j - 1/2) / (2^B - 1), value code/(2^B-1) */
+    NN_AQ_TERN,       /* MINW-Net's ternary {-1, 0, +1} (2 bits): t = -1/2, +1/2, value code - 1 */
+    NN_AQ_POW2,       /* MINW-Net's power-of-two B-bit (papers.md 2a): {0, +-2^-p, p = 0..q-1},
+                       * q = 2^(B-1) - 1; 2q thresholds, value in units of 2^-(q-1) */
     NN_AQ_KIND_COUNT
 };
+
+/* Where the power-of-two activations put their thresholds (papers.md 2a
+ * marks the paper's as [NF]): on the positive side t = 2^-q (half the
+ * smallest level: both rules), then between the levels m and 2m
+ *   MID  the midpoint 3m/2      (pow2:3: 0.125, 0.375, 0.75; round to nearest)
+ *   GEO  the geometric mean sqrt(2) m   (pow2:3: 0.125, 0.354, 0.707; round
+ *        to nearest in the log domain)
+ * and the negative side mirrored. */
+enum nn_aq_rule { NN_AQ_RULE_MID, NN_AQ_RULE_GEO };
 
 struct nn_aq;
 
@@ -152,15 +166,18 @@ struct nn_aq_ops {
 struct nn_aq {
     const struct nn_aq_ops *ops;
     enum nn_aq_kind kind;
-    int bits;           /* 1 for heaviside and sign, B for uniform, 0 for fp/relu */
+    int bits;           /* 1 for heaviside and sign, 2 for tern, B for uniform and pow2,
+                         * 0 for fp/relu */
     enum nn_ste ste;
+    enum nn_aq_rule rule; /* pow2: where the thresholds lie (MID unless the spec says /geo) */
     enum nn_isa isa;    /* the kernels' instruction-set path (nn/isa.h), the same results
                          * on each: portable from nn_aq_parse, the model's in a model */
 };
 
 enum nn_status nn_aq_parse(struct nn_aq *q, const char *spec, struct nn_error *err);
 void nn_aq_spec(const struct nn_aq *q, char *buf, size_t size);
-/* Number of thresholds (2^bits - 1), 0 if not exportable. */
+/* Number of thresholds, 0 if not exportable: 2^bits - 1 for heaviside, sign
+ * and uniform; 2 for tern; 2q = 2^bits - 2 for pow2. */
 int nn_aq_n_thresh(const struct nn_aq *q);
 /* Threshold j in 1..n_thresh, on the pre-activation. */
 float nn_aq_thresh(const struct nn_aq *q, int j);
@@ -168,6 +185,10 @@ float nn_aq_thresh(const struct nn_aq *q, int j);
  * float value = nn_aq_int_value(q, code) * nn_aq_value_scale(q). */
 int nn_aq_int_value(const struct nn_aq *q, int code);
 float nn_aq_value_scale(const struct nn_aq *q);
+/* The lower end of the activation's value range: -1 for sign, tern and pow2,
+ * 0 for the others (the HardTanh clip of AQE's paper form, and its own clip
+ * range). */
+float nn_aq_lo(const struct nn_aq *q);
 
 /* AQE, the asymptotic-quantized estimator (papers.md 2a, Eq. 18-19), for
  * weights and activations alike: in training the forward is the blend

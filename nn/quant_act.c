@@ -10,12 +10,18 @@
  *                    once to float from double); value = code * (1/L), the
  *                    float 1/L rounded once: DoReFa's quantize_k(clip(y,0,1))
  *                    (papers.md 5) with round-half-up at the ties
+ *   tern             t = -1/2, +1/2; value = code - 1 in {-1, 0, 1}
+ *                    (MINW-Net's 2-bit h, papers.md 2a, Delta = 1/2: the
+ *                    midpoint after the HardTanh clip)
+ *   pow2:B           2q thresholds (q = 2^(B-1) - 1, nn_aq_thresh), value =
+ *                    0 or +-2^(|code - q| - 1) in units of 2^-(q-1):
+ *                    pow2:3 is {0, +-1/4, +-1/2, +-1} (papers.md 2a)
  * and the forward computes exactly that count (uniform: a closed-form guess
  * corrected against the float thresholds, so ties and NaN agree with the
  * count: NaN reaches no threshold, code 0).
  *
  * Estimators (logiq's choice; papers.md 1b marks HEQ's as [NF]):
- *   /clip (default)  heaviside, sign: dy = dout where |y| <= 1 (BNN's
+ *   /clip (default)  heaviside, sign, tern, pow2: dy = dout where |y| <= 1 (BNN's
  *                    1_{|y|<=1}); uniform: where 0 <= y <= 1 (DoReFa's clip
  *                    mask)
  *   /id              dy = dout
@@ -229,6 +235,25 @@ void nn_quant_act_uniform_forward(const struct nn_aq *q, float *out, const float
         while (k > 0 && !(y >= t[k]))
             k--;
         out[i] = (float)k * vs;
+    }
+}
+
+void nn_quant_act_levels_forward(const struct nn_aq *q, float *out, const float *in, size_t n)
+{
+    float t[16], v[17]; /* tern: 2 thresholds; pow2:4: 14 */
+    const int nt = nn_aq_n_thresh(q);
+    assert(nt >= 1 && nt <= 16);
+    const float vs = nn_aq_value_scale(q);
+    for (int j = 0; j < nt; j++)
+        t[j] = nn_aq_thresh(q, j + 1);
+    for (int c = 0; c <= nt; c++)
+        v[c] = (float)nn_aq_int_value(q, c) * vs;
+    for (size_t i = 0; i < n; i++) {
+        const float y = in[i];
+        int c = 0;
+        for (int j = 0; j < nt; j++)
+            c += y >= t[j];
+        out[i] = v[c];
     }
 }
 

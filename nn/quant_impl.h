@@ -173,6 +173,11 @@ void nn_quant_act_step_backward(const struct nn_aq *q, float *din, const float *
                                 const float *in, size_t n);
 void nn_quant_act_uniform_forward(const struct nn_aq *q, float *out, const float *in,
                                   size_t n);
+/* tern and pow2: the count of the thresholds nn_aq_thresh gives, its value
+ * nn_aq_int_value * nn_aq_value_scale; their estimator is the step one
+ * (clipped: |y| <= 1, the HardTanh's range). */
+void nn_quant_act_levels_forward(const struct nn_aq *q, float *out, const float *in,
+                                 size_t n);
 void nn_quant_act_uniform_backward(const struct nn_aq *q, float *din, const float *dout,
                                    const float *in, size_t n);
 

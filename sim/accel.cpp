@@ -146,7 +146,8 @@ void accel::check_output(const pool_write &w)
     const size_t idx = ((size_t)w.py * L.pw + w.px) * L.q->out_c + w.c0;
     const int *v = pool.value();
     for (int r = 0; r < w.n; r++) {
-        const int value = L.out_sign ? 2 * v[r] - 1 : v[r];
+        // the stored code's value (nn/qnn.h): sign 2c - 1, tern / pow2 from c
+        const int value = nn_qnn_code_value(L.q->out_code, L.q->out_bits, v[r]);
         if (want[idx + r] != value)
             mismatch(SIM_MM_OUTPUT, w.c0 + r, w.py, w.px, value, want[idx + r]);
     }

@@ -88,21 +88,37 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
     }
     // the activation word register, and the gating buses g and f
     const bit_buffer &bank = buf.act(in_bank);
-    const size_t plane = (size_t)b * L.in.plane_bits + ctl.win_base();
+    // the plane(s) read: plane b, or a signed multi-level input's whole code
+    const bool dec = L.in_kind == plane_kind::SIGNED;
+    const int n_read = dec ? L.in.planes : 1;
     unsigned long long tx = 0, tgf = 0;
     for (int w = 0; w < W; w++) {
-        uint64_t x = 0;
-        if (W > 1)
-            for (const chunk_seg *s = seg; s < seg_end; s++)
-                if ((s->lane >> 6) == w)
-                    x |= bank.get(plane + s->ky * L.row_stride + s->off, s->len) << (s->lane & 63);
-        if (W == 1)
-            for (const chunk_seg *s = seg; s < seg_end; s++)
-                x |= bank.get(plane + s->ky * L.row_stride + s->off, s->len) << s->lane;
-        // x = 0 at padding and unused lanes (docs/accelerator.md); a sign
-        // plane's flip bits are NOT x over the lanes that exist
-        x &= valid_[w];
-        gate_flip gf = fetch_gate(L.in_kind, x, valid_[w]);
+        uint64_t xs[8] = {0};
+        for (int k = 0; k < n_read; k++) {
+            const size_t plane = (size_t)(dec ? k : b) * L.in.plane_bits + ctl.win_base();
+            uint64_t x = 0;
+            if (W > 1)
+                for (const chunk_seg *s = seg; s < seg_end; s++)
+                    if ((s->lane >> 6) == w)
+                        x |= bank.get(plane + s->ky * L.row_stride + s->off, s->len)
+                             << (s->lane & 63);
+            if (W == 1)
+                for (const chunk_seg *s = seg; s < seg_end; s++)
+                    x |= bank.get(plane + s->ky * L.row_stride + s->off, s->len) << s->lane;
+            // x = 0 at padding and unused lanes (docs/accelerator.md)
+            xs[k] = x & valid_[w];
+        }
+        uint64_t x = xs[0], lo = 0;
+        if (dec) {
+            // the decoder: pass b's plane bit and its sign (costmodels'
+            // act decoder); then the {0,1} gating, and f = lo
+            const act_pass ap = act_decode(xs, n_read, L.act_q + 1 + b, L.act_q - 1 - b);
+            x = ap.x & valid_[w];
+            lo = ap.lo;
+        }
+        // a sign plane's flip bits are NOT x over the lanes that exist
+        gate_flip gf = fetch_gate(dec ? plane_kind::ZERO_ONE : L.in_kind, x, valid_[w]);
+        gf.f |= lo;
         gf.f &= lane_mask_[w];
         tx += popc(x ^ x_[w]);
         tgf += popc(gf.g ^ g_[w]) * (xnor_ ? 2 : 1) + popc(gf.f ^ f_[w]);
@@ -112,7 +128,7 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
     }
     tog.add(CM_U_PIPEREG, tx);
     tog.add(CM_U_ARRAY, tgf);
-    buf.count_read(CM_BUF_ACT, lanes_);
+    buf.count_read(CM_BUF_ACT, (long long)lanes_ * n_read);
 
     // the issue's control bits into the FETCH register
     const issue_ctl c = ctl.issue();

@@ -163,7 +163,11 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
         lp.Q = ceil_div(lp.fan_in, lanes);
         lp.shift = cm_layer_shift(&hw, &net.layers[i]) != 0;
         lp.Bw = l.w_code == NN_WCODE_BINARY || lp.shift ? 1 : l.w_mag_bits;
-        lp.Ba = l.in_bits;
+        // a signed multi-level input (tern, pow2:B) runs q = 2^(in_bits - 1)
+        // - 1 passes, one a magnitude 2^b, each decoded from the whole code
+        lp.in_signed = l.in_code == NN_CODE_TERN || l.in_code == NN_CODE_POW2;
+        lp.act_q = lp.in_signed ? (1 << (l.in_bits - 1)) - 1 : 0;
+        lp.Ba = lp.in_signed ? lp.act_q : l.in_bits;
         lp.pool = l.pool > 1 ? l.pool : 1;
         lp.ph = l.out_h / lp.pool;
         lp.pw = l.out_w / lp.pool;
@@ -186,7 +190,9 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
         lp.in_bank = l.src == 0 ? 0 : p.layers[(size_t)l.src - 1].out_bank;
         lp.out_bank = lp.in_bank ^ 1;
         const int win_off = l.op == NN_QNN_CONV ? lp.in.pad - l.pad : 0;
-        lp.in_kind = l.in_code == NN_CODE_SIGN ? plane_kind::SIGN : plane_kind::ZERO_ONE;
+        lp.in_kind = l.in_code == NN_CODE_SIGN ? plane_kind::SIGN
+                     : lp.in_signed             ? plane_kind::SIGNED
+                                                : plane_kind::ZERO_ONE;
         if (l.op == NN_QNN_DENSE) {
             lp.run = lp.fan_in;
             lp.row_stride = 0;

@@ -62,6 +62,8 @@ struct layer_prog {
     size_t row_stride = 0;               // bits between window rows in the bank
     int words = 1;                       // 64-bit words per lanes-bit word
     plane_kind in_kind = plane_kind::ZERO_ONE;
+    bool in_signed = false;              // a tern / pow2 input: in.planes code bits, Ba = act_q
+    int act_q = 0;                       // its q (the value c - q's magnitudes 2^0..2^(q-1))
     bool out_sign = false;
     int out_bits = 0, n_thr = 0;
     merge_kind merge = merge_kind::NONE;

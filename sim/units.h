@@ -24,8 +24,10 @@ namespace lsim {
 
 // ---- fetch unit: the gate and flip bits of one activation word ----
 
-// The kinds of activation planes the fetch unit knows.
-enum class plane_kind { ZERO_ONE, SIGN };
+// The kinds of activation planes the fetch unit knows: {0,1} planes, sign
+// planes, and MINW-Net's signed multi-level codes (tern, pow2:B), whose
+// passes act_decode makes from the whole code.
+enum class plane_kind { ZERO_ONE, SIGN, SIGNED };
 
 // Gate and flip words of `lanes` activation bits x with their valid bits
 // (0 at the padding and at unused lanes). {0,1} planes: g = x AND valid,
@@ -39,6 +41,26 @@ inline gate_flip fetch_gate(plane_kind k, uint64_t x, uint64_t valid)
     if (k == plane_kind::SIGN)
         return {valid, ~x};
     return {x & valid, 0};
+}
+
+// The fetch unit's activation decoder (costmodels' cm_nl_unit_act_decoder;
+// docs/accelerator.md, "Signed activations") on one 64-lane word: c[k] is
+// bit k of each lane's code (the threshold count of a tern or pow2 value,
+// `bits` bits), and pass b's targets t_hi = q + 1 + b, t_lo = q - 1 - b. x
+// = the lanes whose value has magnitude 2^b (c == t_hi or c == t_lo), lo =
+// those of them that are negative (c == t_lo).
+struct act_pass {
+    uint64_t x, lo;
+};
+
+inline act_pass act_decode(const uint64_t *c, int bits, int t_hi, int t_lo)
+{
+    uint64_t hi = ~uint64_t(0), lo = ~uint64_t(0);
+    for (int k = 0; k < bits; k++) {
+        hi &= (t_hi >> k) & 1 ? c[k] : ~c[k];
+        lo &= (t_lo >> k) & 1 ? c[k] : ~c[k];
+    }
+    return {hi | lo, lo};
 }
 
 // ---- PE: lane logic and the two popcount trees ----

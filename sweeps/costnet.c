@@ -164,6 +164,7 @@ void sw_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer
         l->pad = s->pad;
         l->in_bits = s->in_bits;
         l->in_sign = s->in_code == NN_CODE_SIGN;
+        l->in_signed = s->in_code == NN_CODE_TERN || s->in_code == NN_CODE_POW2;
         l->w_code = s->w_code;  /* enum cm_wcode numbers nn_qnn_wcode's */
         l->w_mag_bits = s->w_code == NN_WCODE_BINARY ? 0 : s->w_mag_bits;
         l->w_max = s->w_max;
@@ -171,6 +172,7 @@ void sw_net_from_qnn(const struct nn_qnn *q, struct cm_net *net, struct cm_layer
         l->scores = s->out_kind == NN_OUT_SCORES;
         l->out_bits = l->scores ? 0 : s->out_bits;
         l->out_sign = s->out_code == NN_CODE_SIGN;
+        l->out_signed = s->out_code == NN_CODE_TERN || s->out_code == NN_CODE_POW2;
         l->merge = s->merge;
         l->mux_variant = s->mux_variant == NN_MUX_SEL ? CM_MUX_SEL : CM_MUX_OR;
         l->res = s->res;

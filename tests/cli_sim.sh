@@ -121,6 +121,23 @@ cb=$(csv_value "$dir/p2-bp.csv" sim total cycles)
 cs=$(csv_value "$dir/p2-sh.csv" sim total cycles)
 check "shift PE: $cs cycles, bit planes $cb" "$([ $((3 * cs)) -lt $((cb + 400)) ]; echo $?)"
 
+# MINW-Net's signed activations (issue 17, part 3): tern and pow2:3 inputs
+# through the fetch unit's activation decoder, bit-exact at the analytic
+# cycles on the bit-plane and the shift PE; a pow2:3 x pow2:3 layer runs its
+# weights on the shift path, its activations in q = 3 passes
+for aq in tern pow2:3; do
+    "$logiq" train --data synthetic --arch 'c8,c8,p,f10' --wq pow2:3 --aq $aq --epochs 1 -q \
+        -o "$dir/minw.qnn" >/dev/null 2>&1
+    check "train a pow2:3 x $aq model" $?
+    for pe in bp sh; do
+        sim_exact "$dir/minw.qnn" "$dir/$pe.ini" "$dir/minw-$aq-$pe.csv"
+    done
+    "$logiq" cost "$dir/minw.qnn" --hw "$dir/bp.ini" --format csv >"$dir/minw-$aq.csv"
+    check "cost of the pow2:3 x $aq model" $?
+done
+a2=$(awk -F, '$1=="layer" && $2=="2" && $3=="a_planes" {print $4}' "$dir/minw-pow2:3.csv")
+check "the pow2:3 input takes 3 activation passes (a_planes $a2)" "$([ "$a2" = 3 ]; echo $?)"
+
 # the XNOR PE (issue 15, part 2): a W1A1 network (binary weights, sign
 # activations) runs bit-exactly at the analytic cycles, the same as on the
 # bit-plane PE, on fewer gates and less energy (operation-based and

@@ -40,6 +40,28 @@ check "its integer model's accuracy equals the float evaluation's ($f_acc, $i_ac
     "$([ -n "$f_acc" ] && [ "$f_acc" = "$i_acc" ]; echo $?)"
 "$logiq" eval --data synthetic --test-limit 256 "$dir/aqe.qnn" | grep -q "^integer model test accuracy: $i_acc"
 check "eval gives it too" $?
+# MINW-Net's signed M-bit activations (issue 17, part 3): tern and pow2:3
+# under AQE export as .qnn version 3 codes, and the integer model agrees
+# with the training core's evaluation; malformed specs name --aq
+for aq in tern pow2:3 pow2:3/geo; do
+    "$logiq" train --data synthetic --arch convnet-d --wq pow2:3 --aq $aq --aqe 0.5 \
+        --aqe-form scaled --epochs 1 --train-limit 512 --test-limit 256 -o "$dir/minw.qnn" \
+        >"$dir/minw.out" 2>"$dir/minw.err"
+    check "train --aq $aq --aqe 0.5 on convnet-d exits 0" $?
+    f_acc=$(sed -n 's/^float model test accuracy: \([0-9.]*%\)$/\1/p' "$dir/minw.out")
+    i_acc=$(sed -n 's/^integer model test accuracy: \([0-9.]*%\) .*/\1/p' "$dir/minw.out")
+    check "--aq $aq: the integer model's accuracy equals the float evaluation's ($f_acc, $i_acc)" \
+        "$([ -n "$f_acc" ] && [ "$f_acc" = "$i_acc" ]; echo $?)"
+    "$logiq" eval --data synthetic --test-limit 256 "$dir/minw.qnn" | grep -q "^integer model test accuracy: $i_acc"
+    check "--aq $aq: eval gives it too" $?
+done
+for bad in pow2 pow2:2 pow2:9 tern/geo pow2:3/geo/mid sign/mid terns pow2:3/; do
+    expect_exit 2 "--aq $bad refused naming the option" "^logiq train: --aq: activation quantizer '$bad'" \
+        "$logiq" train --aq "$bad" --data synthetic
+    check "--aq $bad: one line" "$([ "$(wc -l <"$dir/err")" -eq 1 ]; echo $?)"
+done
+expect_exit 2 "--aq pow2:5 in logiq cost too" "^logiq cost: --aq: activation quantizer 'pow2:5'" \
+    "$logiq" cost --arch c8,f10 --aq pow2:5
 expect_exit 2 "--aqe-form without --aqe" "needs --aqe" "$logiq" train --aqe-form paper --data synthetic
 expect_exit 2 "--aqe-form unknown" "expected paper or scaled" "$logiq" train --aqe 0.5 --aqe-form x --data synthetic
 

@@ -44,9 +44,38 @@ static void model_init(struct nn_qnn *m, int h, int w, int c, int n_class)
     m->layers = calloc(32, sizeof *m->layers);
 }
 
+/* The largest |value| of an activation code, and the thresholds of an
+ * output code, written here apart from nn/qnn.c: pow2 B bits holds q =
+ * 2^(B-1) - 1 magnitudes up to 2^(q-1) (4 for B = 3) and 2q thresholds;
+ * tern two thresholds. */
 static int64_t max_abs_x(int code, int bits)
 {
-    return code == NN_CODE_PIXEL8 ? 255 : code == NN_CODE_UINT ? (1 << bits) - 1 : 1;
+    return code == NN_CODE_PIXEL8 ? 255
+           : code == NN_CODE_UINT ? (1 << bits) - 1
+           : code == NN_CODE_POW2 ? (int64_t)1 << ((1 << (bits - 1)) - 2)
+                                  : 1;
+}
+
+static inline int fixture_n_thr(int code, int bits)
+{
+    return code == NN_CODE_TERN ? 2 : code == NN_CODE_POW2 ? (1 << bits) - 2 : (1 << bits) - 1;
+}
+
+/* The value of threshold count `count` of an output code (the reference
+ * for nn_qnn_code_value): sign 2c - 1, tern c - 1, pow2 the table of
+ * v = c - q: 0, +-2^(|v| - 1); else c. */
+static inline int64_t fixture_code_value(int code, int bits, int count)
+{
+    if (code == NN_CODE_SIGN)
+        return count ? 1 : -1;
+    if (code == NN_CODE_TERN)
+        return count - 1;
+    if (code == NN_CODE_POW2) {
+        int q = (1 << (bits - 1)) - 1, v = count - q;
+        int64_t mag = v == 0 ? 0 : (int64_t)1 << ((v < 0 ? -v : v) - 1);
+        return v < 0 ? -mag : mag;
+    }
+    return count;
 }
 
 /* Appends a layer with random valid arrays (weights in range, ascending
@@ -94,7 +123,7 @@ static struct nn_qnn_layer *add_layer(struct nn_qnn *m, struct lspec s, uint64_t
     l->out_kind = s.out_kind;
     l->out_code = s.out_code;
     l->out_bits = s.out_bits;
-    l->n_thr = s.out_kind == NN_OUT_THRESH ? (1 << s.out_bits) - 1 : 0;
+    l->n_thr = s.out_kind == NN_OUT_THRESH ? fixture_n_thr(s.out_code, s.out_bits) : 0;
     l->merge = s.merge;
     l->mux_variant = s.mux_variant;
     l->res = s.res;

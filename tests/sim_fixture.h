@@ -13,7 +13,7 @@ static int acc_bits_needed(const struct nn_qnn *m)
     int need = 4;
     for (int i = 0; i < m->n_layers; i++) {
         const struct nn_qnn_layer *l = &m->layers[i];
-        long long x = l->in_code == NN_CODE_SIGN ? 1 : (1LL << l->in_bits) - 1;
+        long long x = nn_qnn_code_max_abs(l->in_code, l->in_bits);
         long long mx = (long long)nn_qnn_fan_in(l) * l->w_max * x;
         int a = 2;
         while (((1LL << (a - 1)) - 2) < mx)

@@ -162,7 +162,7 @@ static void test_model(const char *wq, const char *aq, float alpha)
 
 /* The paper's form (papers.md 2a): h(w) at unit scale (its largest level
  * 1), the activations' blend on the HardTanh output clip(y, lo, 1) (lo = -1
- * for sign, 0 for {0,1} and uniform codes), the same backward, the weights
+ * for sign, tern and pow2, 0 for {0,1} and uniform codes), the same backward, the weights
  * clipped to [-1, 1] after an update; the evaluation forward runs h at that
  * scale, and fake == dequant(to_int) still holds. */
 static void test_paper(const char *wq, const char *aq, float alpha)
@@ -216,7 +216,7 @@ static void test_paper(const char *wq, const char *aq, float alpha)
     float *ha = malloc(na * sizeof *ha);
     if (ha) {
         A->aq.ops->forward(&A->aq, ha, A->y, na);
-        const float lo = A->aq.kind == NN_AQ_SIGN ? -1.0f : 0.0f;
+        const float lo = nn_aq_lo(&A->aq);
         size_t clipped = 0;
         bad = 0;
         for (size_t j = 0; j < na; j++) {
@@ -370,6 +370,12 @@ int main(void)
     test_paper("bin", "sign", 0.5f);
     test_paper("twn", "1", 0.3f);
     test_paper("pow2:3", "2", 0.7f);
+    /* MINW-Net's signed M-bit activations: the blend on HardTanh's [-1, 1] */
+    test_model("bin", "tern", 0.5f);
+    test_model("pow2:3", "pow2:3", 0.6f);
+    test_paper("twn", "tern", 0.5f);
+    test_paper("pow2:3", "pow2:3", 0.5f);
+    test_paper("bin", "pow2:3/geo", 0.4f);
     test_ramp_and_determinism();
     test_stochastic();
     return tu_exit("test_aqe");

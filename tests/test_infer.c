@@ -122,7 +122,7 @@ static void ref_infer(const struct nn_qnn *m, const uint8_t *img, struct ref_out
             for (int j = 0; j < L->n_thr; j++)
                 if (v[i] >= L->thr[co * L->n_thr + j])
                     code++;
-            a[i] = L->out_code == NN_CODE_SIGN ? (code ? 1 : -1) : code;
+            a[i] = fixture_code_value(L->out_code, L->out_bits, code);
             if (L->merge == NN_MERGE_OR)
                 a[i] = (a[i] || in[i]) ? 1 : 0;
             if (L->merge == NN_MERGE_MUX && L->mux_sel[co])
@@ -564,13 +564,19 @@ static void random_model(struct nn_qnn *m, uint64_t *rng)
             s.res_bits = rng_int(rng, 3, 12);
             s.res_frac = rng_int(rng, 0, s.res_bits - 1);
         }
-        int oc = rng_int(rng, 0, 2);
+        int oc = rng_int(rng, 0, 4);
         if (s.merge == NN_MERGE_OR || s.merge == NN_MERGE_MUX || oc == 0) {
             s.out_code = NN_CODE_BIN01;
             s.out_bits = 1;
         } else if (oc == 1) {
             s.out_code = NN_CODE_SIGN;
             s.out_bits = 1;
+        } else if (oc == 3) {
+            s.out_code = NN_CODE_TERN;
+            s.out_bits = 2;
+        } else if (oc == 4) {
+            s.out_code = NN_CODE_POW2;
+            s.out_bits = rng_int(rng, 3, 4);
         } else {
             s.out_code = NN_CODE_UINT;
             s.out_bits = rng_int(rng, 2, 3);
@@ -587,7 +593,7 @@ static void test_random_models(void)
     uint64_t rng = 12345;
     int n_models = 400, n_images = 4, invalid = 0;
     int n_layers = 0, n_merge[4] = {0}, n_res = 0, n_pool = 0, n_dense = 0, n_stride2 = 0;
-    int n_code[4] = {0};
+    int n_code[6] = {0};
     long n_values = 0, n_nonzero = 0;
     for (int t = 0; t < n_models; t++) {
         struct nn_qnn m;
@@ -636,12 +642,13 @@ static void test_random_models(void)
     }
     printf("random models: %d models x %d images against the reference, %d invalid\n"
            "  %d layers: merges none/add/or/mux %d/%d/%d/%d, %d on a stream, %d pooled,\n"
-           "  %d dense, %d stride 2, outputs bin01/sign/uint %d/%d/%d; %.0f%% of %ld hidden\n"
-           "  values non-zero\n", n_models, n_images, invalid, n_layers, n_merge[0], n_merge[1],
-           n_merge[2], n_merge[3], n_res, n_pool, n_dense, n_stride2, n_code[1], n_code[2],
-           n_code[3], 100.0 * (double)n_nonzero / (double)(n_values ? n_values : 1), n_values);
+           "  %d dense, %d stride 2, outputs bin01/sign/uint/tern/pow2 %d/%d/%d/%d/%d; %.0f%% of\n"
+           "  %ld hidden values non-zero\n", n_models, n_images, invalid, n_layers, n_merge[0],
+           n_merge[1], n_merge[2], n_merge[3], n_res, n_pool, n_dense, n_stride2, n_code[1],
+           n_code[2], n_code[3], n_code[4], n_code[5], 100.0 * (double)n_nonzero / (double)(n_values ? n_values : 1), n_values);
     TU_CHECK(n_merge[1] > 20 && n_merge[2] > 20 && n_merge[3] > 20 && n_pool > 20,
              "the random models cover every merge and pooling");
+    TU_CHECK(n_code[4] > 20 && n_code[5] > 20, "the random models cover tern and pow2 outputs");
 }
 
 /* nn_infer_dataset: 1 and 2 threads give the per-image predictions. */

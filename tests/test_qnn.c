@@ -568,6 +568,75 @@ static void test_exact_codes(void)
 }
 
 /* Every byte flipped (two patterns), then every truncation. */
+/* MINW-Net's signed activation codes (version 3): pixels -> tern -> pow2:3
+ * (pooled) -> pow2:4 -> scores round-trip with their thresholds (2, 6 and
+ * 14 a channel) and the layout's size; relabelled version 2, the same bytes
+ * are refused naming the file, the layer and the field; validation refuses
+ * a wrong n_thr or width for them. */
+static void test_act_codes(void)
+{
+    char path[600];
+    struct nn_error err;
+    struct nn_qnn m, r;
+    uint64_t rng = 31;
+    path_in(path, sizeof path, "acts.qnn");
+    model_init(&m, 8, 8, 2, 3);
+    struct lspec s = {.op = NN_QNN_CONV, .k = 3, .stride = 1, .pad = 1, .out_c = 5,
+                      .w_code = NN_WCODE_BINARY, .w_max = 1, .out_kind = NN_OUT_THRESH,
+                      .out_code = NN_CODE_TERN, .out_bits = 2};
+    add_layer(&m, s, &rng);
+    s.w_code = NN_WCODE_SIGNMAG, s.out_code = NN_CODE_POW2, s.out_bits = 3, s.pool = 2;
+    add_layer(&m, s, &rng);
+    s.w_code = NN_WCODE_POW2, s.w_max = 4, s.out_bits = 4, s.pool = 0, s.out_c = 4;
+    add_layer(&m, s, &rng);
+    add_layer(&m, (struct lspec){.op = NN_QNN_DENSE, .out_c = 3, .w_code = NN_WCODE_BINARY,
+                                 .w_max = 1, .out_kind = NN_OUT_SCORES, .rq_shift = 2}, &rng);
+    TU_CHECK(m.layers[0].n_thr == 2 && m.layers[1].n_thr == 6 && m.layers[2].n_thr == 14 &&
+                 m.layers[1].in_code == NN_CODE_TERN && m.layers[2].in_code == NN_CODE_POW2,
+             "tern / pow2 fixture");
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_OK, "tern / pow2 model invalid: %s", err.msg);
+    TU_CHECK(nn_qnn_write(&m, path, &err) == NN_OK, "tern / pow2 write: %s", err.msg);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_OK && !models_differ(&m, &r, "tern / pow2"),
+             "tern / pow2 round trip: %s", err.msg);
+    nn_qnn_free(&r);
+    long size;
+    uint8_t *b = load(path, &size);
+    TU_CHECK(size == expected_size(&m) && b[8] == 3, "tern / pow2: %ld bytes (layout %ld), "
+             "version %u", size, expected_size(&m), b[8]);
+    printf("tern / pow2:3 / pow2:4 outputs: round trip identical, %ld bytes, version %u\n", size,
+           b[8]);
+    size = to_version(&m, b, size, 2);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, path) &&
+                 strstr(err.msg, "layer 1: field out_code = 5 out of range") &&
+                 strstr(err.msg, "before version 3") && is_zeroed(&r),
+             "a version 2 file with a tern layer accepted: %s", err.msg);
+    printf("  version 2: %s\n", err.msg);
+    /* only the input code of layer 2 left new: still refused, by that field */
+    put32(b + layer_offset(&m, 0) + 4 * 16, NN_CODE_SIGN);
+    fix_crc(b, size);
+    save(path, b, size);
+    TU_CHECK(nn_qnn_read(&r, path, &err) == NN_ERR_FORMAT &&
+                 strstr(err.msg, "layer 2: field in_code = 5 out of range"),
+             "a version 2 file with a tern input accepted: %s", err.msg);
+    printf("  version 2: %s\n", err.msg);
+    free(b);
+
+    m.layers[1].n_thr = 7;  /* 2^3 - 1: the uint count, not pow2's 2q */
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT &&
+                 strstr(err.msg, "layer 2: field n_thr = 7 out of range (expected 6"),
+             "pow2:3 with 7 thresholds accepted: %s", err.msg);
+    printf("  %s\n", err.msg);
+    m.layers[1].n_thr = 6;
+    m.layers[0].out_bits = 3;
+    TU_CHECK(nn_qnn_validate(&m, &err) == NN_ERR_FORMAT &&
+                 strstr(err.msg, "layer 1: field out_bits = 3 out of range (expected 2"),
+             "tern with 3 bits accepted: %s", err.msg);
+    printf("  %s\n", err.msg);
+    nn_qnn_free(&m);
+    remove(path);
+}
+
 static void test_corruption(void)
 {
     char path[600], bad_path[600];
@@ -1031,6 +1100,7 @@ int main(void)
     test_weight_codes();
     test_bit_planes();
     test_exact_codes();
+    test_act_codes();
     test_corruption();
     test_edits();
     test_write_errors();

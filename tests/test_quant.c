@@ -808,7 +808,7 @@ static void check_act(const char *spec)
             break;
         default:
             for (int k = 0; k <= nt; k++)
-                legal |= same_bits(out[i], (float)k * vs);
+                legal |= same_bits(out[i], (float)nn_aq_int_value(&q, k) * vs);
             break;
         }
         bad_set += !legal;
@@ -840,6 +840,39 @@ static void check_act(const char *spec)
         printf("act %-8s %zu inputs, %d thresholds: %zu mismatches (max diff %g), "
                "max |value - clip(y)| %.6f (bound %.6f)\n",
                spec, n, nt, bad, max_diff, worst_e, 0.5 / L);
+    } else if (q.kind == NN_AQ_TERN || q.kind == NN_AQ_POW2) {
+        /* Round-trip bound: with y clipped to [-1, 1] (the HardTanh), the
+         * value is the level of y's band, so |value - clip(y)| is at most
+         * the larger distance from a band's threshold to the levels beside
+         * it (half the widest gap for /mid); the levels are symmetric and
+         * the largest is 1. */
+        double bound = 0.0, worst_e = 0.0;
+        for (int j = 1; j <= nt; j++) {
+            double t = nn_aq_thresh(&q, j);
+            double below = nn_aq_int_value(&q, j - 1) * (double)vs;
+            double above = nn_aq_int_value(&q, j) * (double)vs;
+            TU_CHECK(below < t && t < above, "%s: threshold %d = %g not between its levels %g "
+                     "and %g", spec, j, t, below, above);
+            double d = fmax(t - below, above - t);
+            bound = d > bound ? d : bound;
+        }
+        for (int i = 0; i < ng; i++) {
+            double c = y[i] < -1 ? -1 : y[i] > 1 ? 1 : y[i];
+            double e = fabs(out[i] - c);
+            worst_e = e > worst_e ? e : worst_e;
+        }
+        TU_CHECK(worst_e <= bound * (1.0 + REL_TOL) + REL_TOL,
+                 "%s: |value - clip(y, -1, 1)| %.9g above the bound %.9g", spec, worst_e, bound);
+        TU_CHECK(nn_aq_int_value(&q, nt) * vs == 1.0f && nn_aq_int_value(&q, 0) * vs == -1.0f &&
+                     nn_aq_int_value(&q, nt / 2) == 0,
+                 "%s: levels from %g through 0 to %g, want -1, 0, 1", spec,
+                 nn_aq_int_value(&q, 0) * vs, nn_aq_int_value(&q, nt) * vs);
+        for (int j = 1; j <= nt; j++)
+            TU_CHECK(nn_aq_thresh(&q, j) == -nn_aq_thresh(&q, nt + 1 - j),
+                     "%s: thresholds %d and %d not mirrored", spec, j, nt + 1 - j);
+        printf("act %-10s %zu inputs, %d thresholds: %zu mismatches (max diff %g), "
+               "max |value - clip(y, -1, 1)| %.6f (bound %.6f)\n",
+               spec, n, nt, bad, max_diff, worst_e, bound);
     } else {
         printf("act %-8s %zu inputs, %d thresholds: %zu mismatches (max diff %g), %zu illegal "
                "values\n", spec, n, nt, bad, max_diff, bad_set);
@@ -869,7 +902,9 @@ static void check_act_backward(const char *spec, const int *pass)
 
 static void test_act(void)
 {
-    static const char *specs[] = {"1", "sign", "2", "3", "4", "8", "1/id", "3/id"};
+    static const char *specs[] = {"1",      "sign",       "2",      "3",     "4",
+                                  "8",      "1/id",       "3/id",   "tern",  "pow2:3",
+                                  "pow2:3/geo", "pow2:4", "tern/id"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         check_act(specs[i]);
 
@@ -879,6 +914,7 @@ static void test_act(void)
     } t[] = {
         {"fp", 0, 0, 0, 1},   {"relu", 0, 0, 0, 1}, {"1", 1, 1, 0, 1},
         {"sign", 1, 1, -1, 1}, {"2", 2, 3, 0, 1},   {"8", 8, 255, 0, 1},
+        {"tern", 2, 2, -1, 0}, {"pow2:3", 3, 6, -4, -2}, {"pow2:4", 4, 14, -64, -32},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct nn_aq q;
@@ -901,6 +937,9 @@ static void test_act(void)
     check_act_backward("1", step);
     check_act_backward("sign", step);
     check_act_backward("3", unit);
+    check_act_backward("tern", step);
+    check_act_backward("pow2:3", step);
+    check_act_backward("pow2:3/geo/id", all);
     check_act_backward("1/id", all);
     check_act_backward("sign/id", all);
     check_act_backward("2/id", all);
@@ -921,6 +960,28 @@ static void test_act(void)
         bad += !same_bits(b[i], y[i] > 0 ? y[i] : 0.0f);
     }
     TU_CHECK(bad == 0, "fp/relu forward: %d wrong", bad);
+
+    /* MINW-Net's thresholds (papers.md 2a): tern at +-1/2, pow2:3 at the
+     * midpoints 0.125, 0.375, 0.75 (/mid) or 0.125, sqrt(2)/4, sqrt(2)/2
+     * (/geo), each the float nearest the real value; pow2:3's values are
+     * {-4, -2, -1, 0, 1, 2, 4} / 4. */
+    struct nn_aq t3, p3, g3;
+    make_aq(&t3, "tern");
+    make_aq(&p3, "pow2:3");
+    make_aq(&g3, "pow2:3/geo");
+    const float pmid[6] = {-0.75f, -0.375f, -0.125f, 0.125f, 0.375f, 0.75f};
+    const float pgeo[6] = {(float)-0.70710678118654752, (float)-0.35355339059327376, -0.125f,
+                           0.125f, (float)0.35355339059327376, (float)0.70710678118654752};
+    const int pval[7] = {-4, -2, -1, 0, 1, 2, 4};
+    bad = nn_aq_thresh(&t3, 1) != -0.5f || nn_aq_thresh(&t3, 2) != 0.5f;
+    for (int j = 0; j < 6; j++)
+        bad += nn_aq_thresh(&p3, j + 1) != pmid[j] || nn_aq_thresh(&g3, j + 1) != pgeo[j];
+    for (int c = 0; c < 7; c++)
+        bad += nn_aq_int_value(&p3, c) != pval[c];
+    bad += nn_aq_value_scale(&p3) != 0.25f || nn_aq_value_scale(&t3) != 1.0f;
+    bad += nn_aq_lo(&t3) != -1.0f || nn_aq_lo(&p3) != -1.0f;
+    TU_CHECK(bad == 0, "tern / pow2:3 thresholds and levels: %d wrong", bad);
+    printf("tern, pow2:3 (/mid, /geo): thresholds and levels checked (%d wrong)\n", bad);
 }
 
 /* ---- spec strings --------------------------------------------------------- */
@@ -1027,7 +1088,9 @@ static void test_specs(void)
         {"bin", "1"},       {"1/clip", "1"},    {"1/id", "1/id"},   {"sign", "sign"},
         {"sign/clip", "sign"}, {"sign/id", "sign/id"}, {"2", "2"},  {"3", "3"},
         {"u2", "2"},        {"u3/id", "3/id"},  {"uniform:4", "4"}, {"8", "8"},
-        {"uniform:3/clip", "3"},
+        {"uniform:3/clip", "3"}, {"tern", "tern"}, {"ternary", "tern"}, {"tern/id", "tern/id"},
+        {"pow2:3", "pow2:3"}, {"pow2:3/mid", "pow2:3"}, {"pow2:3/geo", "pow2:3/geo"},
+        {"pow2:4/id/geo", "pow2:4/geo/id"}, {"pow2:3/clip/mid", "pow2:3"},
     };
     n_ok = 0;
     for (size_t i = 0; i < sizeof agood / sizeof agood[0]; i++) {
@@ -1044,7 +1107,7 @@ static void test_specs(void)
         st = nn_aq_parse(&r, buf, &err);
         nn_aq_spec(&r, buf2, sizeof buf2);
         int same = st == NN_OK && r.ops == q.ops && r.kind == q.kind && r.bits == q.bits &&
-                   r.ste == q.ste && q.ops == &nn_aq_ops_table[q.kind];
+                   r.ste == q.ste && r.rule == q.rule && q.ops == &nn_aq_ops_table[q.kind];
         TU_CHECK(same && !strcmp(buf, buf2), "activation spec '%s' does not round-trip", buf);
         n_ok += same;
     }
@@ -1055,6 +1118,8 @@ static void test_specs(void)
     static const char *abad[] = {
         "0", "9", "10", "u1", "u9", "u", "uniform:", "uniform:1", "3/clip/id", "fp/id",
         "relu/clip", "foo", "", "1/xx", "sign/", "1/", "heavyside", "-1", "3/clip/", "2 ",
+        "pow2", "pow2:", "pow2:2", "pow2:5", "pow2:x", "pow2:3/geo/mid", "tern/geo", "sign/mid",
+        "pow2:3/id/clip", "tern:2", "pow2:3/", "terns",
     };
     n_bad = 0;
     for (size_t i = 0; i < sizeof abad / sizeof abad[0]; i++) {

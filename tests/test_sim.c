@@ -9,7 +9,9 @@
  *
  * Coverage: weights binary, ternary (sign-magnitude, 1 plane) and 2-3
  * magnitude planes, pow2 exponent codes (q = 1..3 levels: the fetch unit's
- * decoder) and offset binary (B = 1..3 planes, each a binary pass); inputs pixel8, bin01, sign, uint2/3; merges or, mux (or
+ * decoder) and offset binary (B = 1..3 planes, each a binary pass); inputs pixel8, bin01, sign,
+ * uint2/3, and MINW-Net's tern and pow2:3/4 (the fetch unit's activation
+ * decoder, q passes of a code read whole); merges or, mux (or
  * and sel variants) and the add stream; pooling; conv with any k, stride and
  * pad, dense; shapes and channel counts that do not divide lanes or pe_rows;
  * random pe_rows, lanes (1..200, over and under 64) and acc_bits. Shift PE
@@ -50,9 +52,12 @@ static struct lspec hidden_spec(uint64_t *rng, int out_c)
     default: s.w_code = NN_WCODE_SIGNMAG; s.w_max = wmax_choices[rng_int(rng, 0, 4)]; break;
     }
     s.out_kind = NN_OUT_THRESH;
-    switch (rng_int(rng, 0, 3)) {
+    switch (rng_int(rng, 0, 5)) {
     case 0: s.out_code = NN_CODE_BIN01; s.out_bits = 1; break;
     case 1: s.out_code = NN_CODE_SIGN; s.out_bits = 1; break;
+    /* MINW-Net's signed multi-level codes: the fetch unit's decoder, q passes */
+    case 4: s.out_code = NN_CODE_TERN; s.out_bits = 2; break;
+    case 5: s.out_code = NN_CODE_POW2; s.out_bits = rng_int(rng, 3, 4); break;
     default: s.out_code = NN_CODE_UINT; s.out_bits = rng_int(rng, 2, 3); break;
     }
     return s;
@@ -568,7 +573,7 @@ int main(int argc, char **argv)
     int n_nets = argc > 1 ? atoi(argv[1]) : 800;
     uint64_t rng = 0x5eed51u;
     printf("SystemC %s\n", sim_systemc_version());
-    int per_fam[N_FAM] = {0};
+    int per_fam[N_FAM] = {0}, n_tern = 0, n_pow2 = 0;
     for (int i = 0; i < n_nets; i++) {
         struct nn_qnn m;
         enum family fam = (enum family)(i % N_FAM);
@@ -589,6 +594,10 @@ int main(int argc, char **argv)
                  hw.pow2_words == CM_POW2_PLANES ? "planes" : "code");
         cosim(&m, &hw, &rng, rng_int(&rng, 1, 3), what);
         per_fam[fam]++;
+        for (int l = 0; l < m.n_layers; l++) {
+            n_tern += m.layers[l].in_code == NN_CODE_TERN;
+            n_pow2 += m.layers[l].in_code == NN_CODE_POW2;
+        }
         nn_qnn_free(&m);
     }
     const long long bitplane_cycles = g_sim_cycles;
@@ -626,5 +635,9 @@ int main(int argc, char **argv)
            "networks of residual blocks: outputs, cycles and traffic compared exactly\n", n_nets,
            per_fam[FAM_NONE], per_fam[FAM_OR], per_fam[FAM_MUX], per_fam[FAM_ADD],
            bitplane_cycles, n_block);
+    printf("  layers with tern inputs %d, with pow2 inputs %d (the activation decoder)\n", n_tern,
+           n_pow2);
+    TU_CHECK(n_tern > n_nets / 20 && n_pow2 > n_nets / 20,
+             "the random networks cover tern and pow2 inputs (%d, %d)", n_tern, n_pow2);
     return tu_exit("test_sim");
 }

@@ -72,6 +72,58 @@ static void test_pe()
     }
 }
 
+// MINW-Net's signed multi-level activations (tern: 2 code bits, pow2:3 and
+// pow2:4: 3, 4): the fetch unit's activation decoder, for each pass b =
+// 0..q-1, then the lane logic and popcounts on the pass's {0,1} plane and
+// flip, each pass's count shifted by b, must give the exact dot product of
+// the codes' values (c - q: 0 or +-2^(|c - q| - 1)) with one weight plane;
+// padding (valid 0, code 0) adds nothing.
+static void test_signed_acts()
+{
+    for (int it = 0; it < 2000; it++) {
+        const int lanes = rint_in(1, 200), words = (lanes + 63) / 64;
+        const int bits = rint_in(2, 4), q = (1 << (bits - 1)) - 1;
+        std::vector<uint64_t> c((size_t)bits * words), valid(words), s(words), m(words);
+        std::vector<int> cv(lanes), wv(lanes), ok(lanes);
+        for (int i = 0; i < lanes; i++) {
+            ok[i] = rint_in(0, 4) != 0;
+            cv[i] = ok[i] ? rint_in(0, 2 * q) : 0;  // padding reads code 0
+            wv[i] = rint_in(-1, 1);
+            const uint64_t bit = uint64_t(1) << (i % 64);
+            for (int k = 0; k < bits; k++)
+                if ((cv[i] >> k) & 1) c[(size_t)k * words + i / 64] |= bit;
+            if (ok[i]) valid[i / 64] |= bit;
+            if (wv[i] < 0) s[i / 64] |= bit;
+            if (wv[i] != 0) m[i / 64] |= bit;
+        }
+        long long want = 0;
+        for (int i = 0; i < lanes; i++) {
+            const int v = cv[i] - q;
+            const int x = v == 0 ? 0 : v > 0 ? 1 << (v - 1) : -(1 << (-v - 1));
+            if (ok[i])
+                want += (long long)wv[i] * x;
+        }
+        long long got = 0;
+        for (int b = 0; b < q; b++) {
+            std::vector<uint64_t> g(words), f(words);
+            for (int w = 0; w < words; w++) {
+                uint64_t cw[4];
+                for (int k = 0; k < bits; k++)
+                    cw[k] = c[(size_t)k * words + w];
+                const lsim::act_pass ap = lsim::act_decode(cw, bits, q + 1 + b, q - 1 - b);
+                const lsim::gate_flip gf =
+                    lsim::fetch_gate(lsim::plane_kind::ZERO_ONE, ap.x & valid[w], valid[w]);
+                g[w] = gf.g;
+                f[w] = gf.f | ap.lo;
+            }
+            lsim::pe_pop pp = lsim::pe_popcount(g.data(), f.data(), s.data(), m.data(), words);
+            got += (long long)(pp.pos - pp.neg) << b;
+        }
+        CHECK(got == want, "signed acts: lanes %d, %d code bits: %lld, want %lld", lanes, bits,
+              got, want);
+    }
+}
+
 // The shift PE: the lane logic on the sign, the exponent code decoder
 // (k = 0: none, k = e + 1: tree e) routing each lane to its tree pair, the popcounts and the shift-add must
 // give the exact dot product of power-of-two weights (0, +-2^e, e < E) with
@@ -234,12 +286,13 @@ int main()
 {
     std::printf("SystemC %s\n", sim_systemc_version());
     test_pe();
+    test_signed_acts();
     test_shift_pe();
     test_acc();
     test_threshold_merge_pool();
     test_buffer();
     std::printf("test_sim_units: %d checks, %d failed (PE dot products, the shift PE's, "
-                "accumulator wrap, "
+                "signed multi-level activations, accumulator wrap, "
                 "thresholds, merges, requantizer, pooling, argmax, buffer runs)\n",
                 checks, failures);
     return failures ? 1 : 0;

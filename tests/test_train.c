@@ -212,6 +212,11 @@ static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te
         {"c8,c8,c8+or2,c16s2,c16+or2/pad,c16,c16+or2/proj,f10", "heq:3", "1", 3},
         {"c8,c8,c8+add2,c16s2,c16+add2/proj,c16s2,c16+add2/pad,f10", "twn", "2", 2},
         {"c8,c8,c8+mux2,c16s2,c16+mux2/proj,p,f10", "heq:3", "1", 3},
+        /* MINW-Net's signed activations (.qnn version 3): tern, pow2:3 and
+         * its /geo thresholds, pooled and on an add stream */
+        {"c8,p,c16,p,f10", "bin", "tern", 3},
+        {"c8,c8,p,f16,f10", "pow2:3", "pow2:3", 3},
+        {"c8,c8+add,p,f10", "twn", "pow2:3/geo", 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct setup *s = &cases[i];
@@ -239,6 +244,14 @@ static void test_export(const struct nn_dataset *tr, const struct nn_dataset *te
                      "%s %s: layer %d has w_code %d and %d planes (expected %d and 3)", s->arch,
                      s->wq, l + 1, q.layers[l].w_code, nn_qnn_weight_planes(&q.layers[l]),
                      want_code);
+        const int want_act = strcmp(s->aq, "tern") == 0          ? NN_CODE_TERN
+                             : strncmp(s->aq, "pow2:3", 6) == 0 ? NN_CODE_POW2
+                                                                : 0;
+        for (int l = 0; want_act && l + 1 < q.n_layers; l++)
+            TU_CHECK(q.layers[l].out_code == want_act && q.layers[l + 1].in_code == want_act &&
+                         q.layers[l].n_thr == (want_act == NN_CODE_TERN ? 2 : 6),
+                     "%s %s: layer %d has out_code %d with %d thresholds (expected %d)", s->arch,
+                     s->aq, l + 1, q.layers[l].out_code, q.layers[l].n_thr, want_act);
         int ties, mismatch;
         int unexplained = compare_int_float(&m, &q, te, &ties, &mismatch);
         int correct;

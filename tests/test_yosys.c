@@ -200,6 +200,17 @@ static void build_cases(void)
                  p2d[i][0] <= 16 ? cm_verilog_pow2_decoder_behav("ref", p2d[i][0], p2d[i][1])
                                  : NULL);
     }
+    /* the fetch unit's activation decoder (tern: 2, pow2:3: 3, pow2:4: 4
+     * code bits): lanes x code bits */
+    static const int ad[][2] = {{2, 2}, {8, 3}, {16, 4}, {64, 3}};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%d lanes, %d code bits", ad[i][0], ad[i][1]);
+        snprintf(m, sizeof m, "u%03d", n_cases);
+        add_case("act_decoder", p, cm_act_decoder(ad[i][0], ad[i][1]),
+                 cm_path_act_decoder(&path_opts, ad[i][0], ad[i][1]),
+                 cm_verilog_act_decoder(m, ad[i][0], ad[i][1]),
+                 ad[i][0] <= 16 ? cm_verilog_act_decoder_behav("ref", ad[i][0], ad[i][1]) : NULL);
+    }
     /* the shift PE's lane logic: lanes x exponents */
     static const int shl[][2] = {{2, 2}, {8, 3}, {32, 3}, {64, 3}, {16, 4}, {32, 7}, {8, 1}};
     for (int i = 0; i < 7; i++) {

@@ -247,9 +247,6 @@ static void test_eval(void)
     rp_claim_eval(&d, &c, &r);
     TU_CHECK(r.verdict == RP_V_AGREES, "x > y - 20: %s", rp_verdict_name(r.verdict));
     rp_data_free(&d);
-    memset(&d, 0, sizeof d);
-    add_point(&d, "wq=x seed=1", 0.80);
-    add_point(&d, "wq=y seed=1", 0.70);
     c = claim("wq", "x", "y", "", 0);
 
     /* one seed: a difference, no verdict */

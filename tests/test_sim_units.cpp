@@ -117,7 +117,7 @@ static void test_signed_acts()
                 f[w] = gf.f | ap.lo;
             }
             lsim::pe_pop pp = lsim::pe_popcount(g.data(), f.data(), s.data(), m.data(), words);
-            got += (long long)(pp.pos - pp.neg) << b;
+            got += (long long)(pp.pos - pp.neg) * (1LL << b);
         }
         CHECK(got == want, "signed acts: lanes %d, %d code bits: %lld, want %lld", lanes, bits,
               got, want);

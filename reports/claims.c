@@ -189,8 +189,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
             bad = 1;
         }
     } else if (strcmp(name, "metric") == 0) {
-        if (strcmp(value, "acc_int") && strcmp(value, "acc_float") && strcmp(value, "acc_sim")) {
-            snprintf(m, sizeof m, "expected acc_int, acc_float or acc_sim, got '%s'", value);
+        if (!rp_metric_find(value)) {
+            snprintf(m, sizeof m, "expected one of %s, got '%s'", rp_metric_names(), value);
             bad = 1;
         } else
             snprintf(c->metric, sizeof c->metric, "%s", value);
@@ -282,11 +282,39 @@ static const char *lookup_param(void *ctx, const char *name)
     return v ? v : "";  /* not given: "" as in a sweep's filter (docs/sweeps.md) */
 }
 
-static double metric_of(const struct rp_point *p, const char *metric)
+static const struct rp_metric metrics[] = {
+    {"acc_int", "%", "the integer model's test accuracy", 100.0},
+    {"acc_float", "%", "the float model's test accuracy", 100.0},
+    {"acc_sim", "%", "the simulated accelerator's test accuracy", 100.0},
+    {"gates_nand2", "NAND2", "the design's gates (NAND2 equivalents)", 1.0},
+    {"energy_op_pj", "pJ", "the energy per inference (operation-based)", 1.0},
+    {"latency_us", "us", "the latency per inference at the design's clock", 1.0},
+    {"area_um2", "um^2", "the design's area", 1.0},
+};
+
+const struct rp_metric *rp_metric_find(const char *name)
 {
-    double v = strcmp(metric, "acc_float") == 0 ? p->acc_float
-               : strcmp(metric, "acc_sim") == 0 ? p->acc_sim : p->acc_int;
-    return 100.0 * v;
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
+        if (strcmp(metrics[i].name, name) == 0)
+            return &metrics[i];
+    return NULL;
+}
+
+const char *rp_metric_names(void)
+{
+    return "acc_int, acc_float, acc_sim, gates_nand2, energy_op_pj, latency_us, area_um2";
+}
+
+static double metric_of(const struct rp_point *p, const struct rp_metric *m)
+{
+    double v = strcmp(m->name, "acc_float") == 0  ? p->acc_float
+             : strcmp(m->name, "acc_sim") == 0    ? p->acc_sim
+             : strcmp(m->name, "gates_nand2") == 0 ? p->gates_nand2
+             : strcmp(m->name, "energy_op_pj") == 0 ? p->energy_op_pj
+             : strcmp(m->name, "latency_us") == 0 ? p->latency_us
+             : strcmp(m->name, "area_um2") == 0   ? p->area_um2
+                                                  : p->acc_int;
+    return m->scale * v;
 }
 
 /* The verdict on diff + margin; diff itself is reported. */
@@ -346,6 +374,9 @@ static int by_text(const void *x, const void *y)
 int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_claim_result *res)
 {
     memset(res, 0, sizeof *res);
+    const struct rp_metric *metric = rp_metric_find(c->metric);
+    if (!metric)
+        metric = &metrics[0];
     struct sw_filter *f = NULL;
     char m[300];
     if (c->where[0] && sw_filter_parse(&f, c->where, known_param, (void *)d, m, sizeof m) != 0) {
@@ -461,7 +492,7 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
             int cnt = 0;
             for (int pass = 0; pass < 2; pass++)
                 for (int j = 0; j < n; j++) {
-                    double x = metric_of(&d->pts[sel[j]], c->metric);
+                    double x = metric_of(&d->pts[sel[j]], metric);
                     if (val[j] != k || acr[j] != a || !isfinite(x))
                         continue;
                     if (pass == 0) {

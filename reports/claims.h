@@ -15,7 +15,9 @@
  *     with   = sinareq_lb                     ; optional: parameters set with vary
  *     across = width                          ; optional: one comparison per value
  *     trend  = decreasing                     ; optional: see below
- *     metric = acc_int                        ; acc_int (default), acc_float, acc_sim
+ *     metric = acc_int                        ; acc_int (default), acc_float, acc_sim,
+ *                                             ; gates_nand2, energy_op_pj, latency_us,
+ *                                             ; area_um2 (struct rp_metric)
  *
  * A cell is the done points that pass `where` with one value of `vary` (and
  * of `across`): the seeds of one configuration. Its metric (in percent)
@@ -65,8 +67,25 @@ struct rp_claim {
                                 method), "a, b"; they may differ too; "" = none */
     char across[96];         /* "" = none */
     int trend;               /* 0, -1 decreasing, +1 increasing */
-    char metric[16];         /* acc_int, acc_float, acc_sim */
+    char metric[16];         /* a name of rp_metric_find: acc_int (default) ... */
 };
+
+/* What a claim compares: a point's value (reports/data.h) in the unit its
+ * relations and margins are stated in. Accuracies are in percent; the
+ * hardware figures (gates, energy, latency, area) in their own units, the
+ * same for every seed of a configuration (the network's shape fixes them),
+ * so their spread is 0 and a relation's verdict is the sign of its
+ * difference. */
+struct rp_metric {
+    const char *name;        /* as in `metric =` and the store's column */
+    const char *unit;        /* "%", "NAND2", "pJ", "us", "um^2" */
+    const char *what;        /* "the integer model's test accuracy" */
+    double scale;            /* unit per stored value: 100 for the accuracies */
+};
+/* The metric of that name, or NULL. */
+const struct rp_metric *rp_metric_find(const char *name);
+/* "acc_int, acc_float, ...": the names, for messages. */
+const char *rp_metric_names(void);
 
 struct rp_claims {
     char path[4096];
@@ -87,11 +106,11 @@ const char *rp_verdict_name(enum rp_verdict v);
 
 struct rp_cell {
     int n;                   /* seeds measured */
-    double mean, sd;         /* percent; sd NAN with n < 2 */
+    double mean, sd;         /* in the metric's unit; sd NAN with n < 2 */
 };
 
 struct rp_rel_result {
-    double diff, se;         /* points; se NAN with fewer than 2 seeds a side */
+    double diff, se;         /* the metric's unit; se NAN with fewer than 2 seeds a side */
     enum rp_verdict v;
 };
 

@@ -6,6 +6,7 @@
  * header); an empty CSV field is a value not measured, which gnuplot skips. */
 #include "reports/figures.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -1435,14 +1436,16 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     if (s != RP_OK)
         return s;
     r->claim_fig[ci] = r->n_figs - 1;
-    const char *what = strcmp(c->metric, "acc_float") == 0 ? "the float model's"
-                       : strcmp(c->metric, "acc_sim") == 0 ? "the simulated accelerator's"
-                                                           : "the integer model's";
+    const struct rp_metric *mt = rp_metric_find(c->metric);
+    if (!mt)
+        mt = rp_metric_find("acc_int");
+    const int pct = strcmp(mt->unit, "%") == 0;
     snprintf(g.meta->caption, sizeof g.meta->caption,
-             "Test accuracy (%s, %s) for each %s%s%s: the mean over the seeds of each "
+             "%c%s (%s, %s) for each %s%s%s: the mean over the seeds of each "
              "configuration, the error bars the seeds' standard deviation (none with one "
-             "seed). %d points.",
-             c->metric, what, c->vary, c->across[0] ? " and " : "", c->across, res->n_points);
+             "seed). %d points.", toupper((unsigned char)mt->what[0]), mt->what + 1,
+             mt->name, mt->unit, c->vary, c->across[0] ? " and " : "", c->across,
+             res->n_points);
     g.meta->n_rows = res->n_across;
     rp_csv_text(g.csv, c->across[0] ? c->across : "all");
     for (int k = 0; k < c->n_values; k++)
@@ -1474,12 +1477,16 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     }
     if (hi < lo) {
         lo = 0.0;
-        hi = 100.0;
+        hi = pct ? 100.0 : 1.0;
     }
-    double pad = fmax(1.0, 0.15 * (hi - lo));
+    /* accuracies: at least a point either side, within [0, 100]; a hardware
+     * figure from 0, so the bars' heights compare */
+    if (!pct)
+        lo = 0.0;
+    double pad = pct ? fmax(1.0, 0.15 * (hi - lo)) : 0.1 * hi;
     fprintf(g.gp, "    set title ");
     rp_gp_quote(g.gp, title);
-    fprintf(g.gp, "\n    set ylabel \"%s, %%\"\n", c->metric);
+    fprintf(g.gp, "\n    set ylabel \"%s, %s\"\n", c->metric, pct ? "%" : mt->unit);
     if (c->across[0]) {
         fprintf(g.gp, "    set xlabel ");
         rp_gp_quote(g.gp, c->across);
@@ -1492,7 +1499,7 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
                   "    set yrange [%g:%g]\n"
                   "    set grid ytics\n"
                   "    set key outside right top\n"
-                  "    plot \\\n", fmax(0.0, lo - pad), fmin(100.0, hi + pad));
+                  "    plot \\\n", fmax(0.0, lo - pad), pct ? fmin(100.0, hi + pad) : hi + pad);
     for (int k = 0; k < c->n_values; k++) {
         fprintf(g.gp, "        \"%s.csv\" skip 1 using %d:%d%s title ", name, 2 + 3 * k,
                 3 + 3 * k, k == 0 ? ":xtic(1)" : "");

@@ -190,25 +190,38 @@ static void fronts_of(const struct rp_report *r, int i, char *buf, size_t size)
 }
 
 /* "71.23 +- 0.41 (3)" */
-static const char *cell_text(char *buf, size_t size, const struct rp_cell *c)
+/* Accuracies to a hundredth of a point; the hardware figures to 6 digits. */
+static int metric_pct(const struct rp_metric *mt)
 {
+    return strcmp(mt->unit, "%") == 0;
+}
+
+static const char *cell_text(char *buf, size_t size, const struct rp_cell *c,
+                             const struct rp_metric *mt)
+{
+    const int pct = metric_pct(mt);
     if (c->n == 0)
         snprintf(buf, size, "not measured");
     else if (c->n == 1)
-        snprintf(buf, size, "%.2f (1 seed)", c->mean);
+        snprintf(buf, size, pct ? "%.2f (1 seed)" : "%.6g (1 seed)", c->mean);
     else
-        snprintf(buf, size, "%.2f +- %.2f (%d)", c->mean, c->sd, c->n);
+        snprintf(buf, size, pct ? "%.2f +- %.2f (%d)" : "%.6g +- %.3g (%d)", c->mean, c->sd,
+                 c->n);
     return buf;
 }
 
-static const char *rel_text(char *buf, size_t size, const struct rp_rel_result *rr)
+static const char *rel_text(char *buf, size_t size, const struct rp_rel_result *rr,
+                            const struct rp_metric *mt)
 {
+    const int pct = metric_pct(mt);
     if (!isfinite(rr->diff))
         snprintf(buf, size, "not measured");
     else if (!isfinite(rr->se))
-        snprintf(buf, size, "%+.2f, one seed: no verdict", rr->diff);
+        snprintf(buf, size, pct ? "%+.2f, one seed: no verdict" : "%+.6g, one seed: no verdict",
+                 rr->diff);
     else
-        snprintf(buf, size, "%+.2f +- %.2f: %s", rr->diff, rr->se, rp_verdict_name(rr->v));
+        snprintf(buf, size, pct ? "%+.2f +- %.2f: %s" : "%+.6g +- %.3g: %s", rr->diff, rr->se,
+                 rp_verdict_name(rr->v));
     return buf;
 }
 
@@ -221,8 +234,10 @@ static void write_claims(const struct rp_report *r, const struct out *o)
     para_begin(o);
     snprintf(buf, sizeof buf,
              "Each claim of %s is checked on this store's points: for each compared value the "
-             "mean accuracy (percent) over its seeds, +- their standard deviation, (the number "
-             "of seeds). A relation A > B agrees when mean A - mean B exceeds twice its "
+             "mean of the claim's metric (the integer model's test accuracy in percent unless "
+             "the claim names another) over its seeds, +- their standard deviation, (the number "
+             "of seeds). A hardware figure is the same for every seed, so its relations have no "
+             "spread and their verdict is the sign of the difference. A relation A > B agrees when mean A - mean B exceeds twice its "
              "standard error, disagrees when it is below minus twice, and is within the spread "
              "otherwise; with one seed there is no verdict. The same network within each "
              "comparison: only the seed and the compared parameters differ.", cl->path);
@@ -245,10 +260,14 @@ static void write_claims(const struct rp_report *r, const struct out *o)
         para_begin(o);
         size_t cl_len = strlen(c->claim);
         int stop = cl_len && c->claim[cl_len - 1] == '.';
-        snprintf(buf, sizeof buf, "The claim: %.*s%s%s%s. Compared: %s%s%s; points: %s.",
-                 (int)(cl_len - (size_t)stop), c->claim, c->source[0] ? " (" : "", c->source,
-                 c->source[0] ? ")" : "", c->vary, c->across[0] ? ", for each " : "", c->across,
-                 c->where[0] ? c->where : "all");
+        const struct rp_metric *mt = rp_metric_find(c->metric);
+        if (!mt)
+            mt = rp_metric_find("acc_int");
+        const char *unit = metric_pct(mt) ? "points" : mt->unit;
+        snprintf(buf, sizeof buf, "The claim: %.*s%s%s%s. Compared: %s (%s, %s)%s%s; points: "
+                 "%s.", (int)(cl_len - (size_t)stop), c->claim, c->source[0] ? " (" : "",
+                 c->source, c->source[0] ? ")" : "", mt->what, mt->name, mt->unit,
+                 c->across[0] ? ", for each " : "", c->across, c->where[0] ? c->where : "all");
         text(o, buf);
         para_end(o);
         if (res->problem[0]) {
@@ -271,7 +290,7 @@ static void write_claims(const struct rp_report *r, const struct out *o)
             char v[RP_MAX_VALUES][96];
             cells[0] = c->across[0] ? res->across_vals[a] : "all";
             for (int k = 0; k < c->n_values; k++)
-                cells[k + 1] = cell_text(v[k], sizeof v[k], &res->cell[a][k]);
+                cells[k + 1] = cell_text(v[k], sizeof v[k], &res->cell[a][k], mt);
             row(o, cells, c->n_values + 1, NULL);
         }
         table_end(o);
@@ -281,12 +300,12 @@ static void write_claims(const struct rp_report *r, const struct out *o)
         rh[0] = c->across[0] ? c->across : "";
         for (int k = 0; k < c->n_rels; k++) {
             if (c->rel[k].margin > 0.0)
-                snprintf(rt[k], sizeof rt[k], "%s > %s - %g (points; the verdict on the "
+                snprintf(rt[k], sizeof rt[k], "%s > %s - %g (%s; the verdict on the "
                          "difference + %g)", c->values[c->rel[k].a], c->values[c->rel[k].b],
-                         c->rel[k].margin, c->rel[k].margin);
+                         c->rel[k].margin, unit, c->rel[k].margin);
             else
-                snprintf(rt[k], sizeof rt[k], "%s > %s (points)", c->values[c->rel[k].a],
-                         c->values[c->rel[k].b]);
+                snprintf(rt[k], sizeof rt[k], "%s > %s (%s)", c->values[c->rel[k].a],
+                         c->values[c->rel[k].b], unit);
             rh[k + 1] = rt[k];
         }
         table_begin(o, rh, c->n_rels + 1);
@@ -296,7 +315,7 @@ static void write_claims(const struct rp_report *r, const struct out *o)
             cells[0] = c->across[0] ? res->across_vals[a] : "all";
             int bad = 0;
             for (int k = 0; k < c->n_rels; k++) {
-                cells[k + 1] = rel_text(v[k], sizeof v[k], &res->rel[a][k]);
+                cells[k + 1] = rel_text(v[k], sizeof v[k], &res->rel[a][k], mt);
                 bad |= res->rel[a][k].v == RP_V_DISAGREES;
             }
             row(o, cells, c->n_rels + 1, bad ? "bad" : NULL);
@@ -310,7 +329,7 @@ static void write_claims(const struct rp_report *r, const struct out *o)
                      c->values[c->rel[0].b], c->across,
                      c->trend < 0 ? "decreases" : "increases",
                      c->trend < 0 ? "smallest" : "largest", c->across,
-                     rel_text(v, sizeof v, &res->trend));
+                     rel_text(v, sizeof v, &res->trend, mt));
             text(o, buf);
             para_end(o);
         }

@@ -78,6 +78,23 @@ check "a claim the store cannot answer says why" $?
 n_rows=$(awk -F, 'NR > 1' r/claim-heq-vs-rtn.csv | wc -l)
 check "the figure's CSV: one row ($n_rows)" "$([ "$n_rows" = 1 ]; echo $?)"
 
+# a hardware figure: its own unit, the same for every seed (sd 0), the
+# verdict the difference's sign
+cat >claims-hw.ini <<'EOF2'
+[gates]
+paper  = test
+claim  = heq:3 and uniform:2 cost the same gates: neither is above the other.
+vary   = wq
+expect = heq:3 > uniform:2
+metric = gates_nand2
+EOF2
+"$logiq" report rp.db -o rh --claims claims-hw.ini -q >/dev/null 2>rh.err
+check "report --claims with metric = gates_nand2 exits 0" $?
+g=$(q rp.db "SELECT DISTINCT printf('%.6g', gates_nand2) FROM points WHERE status = 'done' AND wq = 'heq:3'")
+grep -qF "| all | $g +- 0 (3) |" rh/report.md && grep -qF "heq:3 \\> uniform:2 (NAND2)" rh/report.md &&
+    grep -qF "gates_nand2, NAND2" rh/claim-gates.gp
+check "gates cells in NAND2 with sd 0 ($g), the relation and the figure in NAND2" $?
+
 # the shipped files
 "$logiq" report rp.db -o r2 --claims "$src/reports/claims.ini" -q >/dev/null 2>r2.err
 rc=$?

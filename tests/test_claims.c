@@ -307,9 +307,56 @@ static void test_eval(void)
     rp_data_free(&d);
 }
 
+/* A hardware figure: its own unit (not x100), the same for every seed, so
+ * se = 0 and the verdict is the difference's sign; parsed by name. */
+static void test_hw_metric(void)
+{
+    struct rp_data d;
+    struct rp_claim_result r;
+    memset(&d, 0, sizeof d);
+    char p[128];
+    for (int s = 0; s < 3; s++) {
+        snprintf(p, sizeof p, "arch=add seed=%d", s + 1);
+        add_point(&d, p, 0.90 + 0.01 * s);
+        d.pts[d.n - 1].gates_nand2 = 306022.0;
+        d.pts[d.n - 1].latency_us = 230.13;
+        snprintf(p, sizeof p, "arch=or seed=%d", s + 1);
+        add_point(&d, p, 0.91 - 0.01 * s);
+        d.pts[d.n - 1].gates_nand2 = 90631.0;
+        d.pts[d.n - 1].latency_us = 230.13;
+    }
+    struct rp_claim c = claim("arch", "add", "or", "", 0);
+    snprintf(c.metric, sizeof c.metric, "gates_nand2");
+    TU_CHECK(rp_claim_eval(&d, &c, &r) == 0 && !r.problem[0], "eval: %s", r.problem);
+    TU_CHECK(fabs(r.cell[0][0].mean - 306022.0) < 1e-6 && r.cell[0][0].sd == 0.0 &&
+                 fabs(r.rel[0][0].diff - 215391.0) < 1e-6 && r.rel[0][0].se == 0.0 &&
+                 r.rel[0][0].v == RP_V_AGREES && r.verdict == RP_V_AGREES,
+             "add > or in gates: %g, %+g +- %g", r.cell[0][0].mean, r.rel[0][0].diff,
+             r.rel[0][0].se);
+    c = claim("arch", "or", "add", "", 0);
+    snprintf(c.metric, sizeof c.metric, "gates_nand2");
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(r.rel[0][0].v == RP_V_DISAGREES, "or > add in gates disagrees");
+    /* equal figures: no difference either way */
+    snprintf(c.metric, sizeof c.metric, "latency_us");
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(r.rel[0][0].diff == 0.0 && r.rel[0][0].v == RP_V_SPREAD, "equal latency: %s",
+             rp_verdict_name(r.rel[0][0].v));
+    /* the accuracy of the same points still in percent, with its spread */
+    snprintf(c.metric, sizeof c.metric, "acc_int");
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(fabs(r.cell[0][1].mean - 91.0) < 1e-9 && r.rel[0][0].v == RP_V_SPREAD,
+             "acc: %g", r.cell[0][1].mean);
+    TU_CHECK(rp_metric_find("energy_op_pj") && !rp_metric_find("energy") &&
+                 strcmp(rp_metric_find("acc_int")->unit, "%") == 0,
+             "metric names");
+    rp_data_free(&d);
+}
+
 int main(void)
 {
     test_parse();
     test_eval();
+    test_hw_metric();
     return tu_exit("test_claims");
 }

@@ -744,9 +744,7 @@ enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw_i
     skip_need = (double)cm_net_skip_layout(net, skip_base) * skip_bits;
     for (int i = 0; i < net->n_layers; i++) {
         const struct cm_layer *l = &net->layers[i];
-        const double end = (double)(skip_base[i] + pooled(l->out_h, l->pool) *
-                                                       pooled(l->out_w, l->pool) * l->out_c) *
-                           skip_bits;
+        const double end = (double)(skip_base[i] + cm_layer_skip_values(l)) * skip_bits;
         if (cm_net_writes_skip(net, i) && end >= skip_need)
             skip_layer = i;
     }

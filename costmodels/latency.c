@@ -4,7 +4,7 @@
  * sim/, which must arrive at the same number by stepping its pipeline. */
 #include "costmodels/latency.h"
 
-static long long skip_values(const struct cm_layer *l)
+long long cm_layer_skip_values(const struct cm_layer *l)
 {
     const long long h = l->pool > 0 ? l->out_h / l->pool : l->out_h;
     const long long w = l->pool > 0 ? l->out_w / l->pool : l->out_w;
@@ -19,13 +19,13 @@ long long cm_net_skip_layout(const struct cm_net *net, long long *base)
         base[i] = 0;
         if (!cm_net_writes_skip(net, i))
             continue;
-        const long long size = skip_values(l);
+        const long long size = cm_layer_skip_values(l);
         if (l->merge != CM_MERGE_NONE) {
             const int k = cm_net_skip_of(net, i);
             const struct cm_layer *s = &net->layers[k];
             const long long rd = base[k];
             const int gather = l->skip_stride > 1 || s->out_c != l->out_c;
-            base[i] = !gather ? rd : size <= rd ? 0 : rd + skip_values(s);
+            base[i] = !gather ? rd : size <= rd ? 0 : rd + cm_layer_skip_values(s);
         }
         if (base[i] + size > need)
             need = base[i] + size;

@@ -45,6 +45,8 @@ int cm_layer_fan_in(const struct cm_layer *l);
  * channels it has not read yet, the tiles of channels being the outer
  * loop. */
 long long cm_net_skip_layout(const struct cm_net *net, long long *base);
+/* Values of layer l's output as the skip buffer holds it: after pooling. */
+long long cm_layer_skip_values(const struct cm_layer *l);
 /* Positions computed: out_h*out_w, or with pooling k the complete windows'. */
 long long cm_layer_positions(const struct cm_layer *l);
 /* 1 if the design runs the layer on the shift PE path: a shift PE and

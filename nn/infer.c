@@ -33,16 +33,22 @@ static size_t post_pool_size(const struct nn_qnn_layer *l)
     return (size_t)h * (size_t)w * (size_t)c;
 }
 
-/* Values of the largest gathered skip (a merge whose skip has another shape
- * than its output: skip_stride > 1 or fewer channels), 0 if none. */
+/* Whether layer l merges a skip of another shape than its output
+ * (skip_stride > 1 or fewer channels: the pad shortcut), gathered into
+ * ws->skip. */
+static int skip_gathered(const struct nn_qnn *m, const struct nn_qnn_layer *l)
+{
+    return l->merge != NN_MERGE_NONE &&
+           (l->skip_stride > 1 || l->out_c != m->layers[l->skip - 1].out_c);
+}
+
+/* Values of the largest gathered skip, 0 if none. */
 static size_t skip_size(const struct nn_qnn *m)
 {
     size_t most = 0;
     for (int li = 0; li < m->n_layers; li++) {
         const struct nn_qnn_layer *l = &m->layers[li];
-        if (l->merge != NN_MERGE_NONE &&
-            (l->skip_stride > 1 || l->out_c != m->layers[l->skip - 1].out_c) &&
-            pre_pool_size(l) > most)
+        if (skip_gathered(m, l) && pre_pool_size(l) > most)
             most = pre_pool_size(l);
     }
     return most;
@@ -346,7 +352,7 @@ static const int32_t *skip_values(const struct nn_qnn *m, struct nn_infer_ws *ws
     int kh, kw, kc;
     nn_qnn_out_shape(p, &kh, &kw, &kc);
     const int st = l->skip_stride, oc = l->out_c;
-    if (st == 1 && kc == oc)
+    if (!skip_gathered(m, l))
         return src;
     for (int y = 0; y < l->out_h; y++)
         for (int x = 0; x < l->out_w; x++) {

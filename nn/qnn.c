@@ -744,6 +744,16 @@ enum nn_status nn_qnn_write(const struct nn_qnn *m, const char *path, struct nn_
     return nn_qnn_write_version(m, NN_QNN_VERSION, path, err);
 }
 
+/* The wiring of layer li (0-based) in a chain, all versions 1 and 2 can
+ * hold: its input the previous layer's output, a merge's skip that input. */
+static void chain_wiring(const struct nn_qnn_layer *l, int li, int32_t *src, int32_t *skip,
+                         int32_t *skip_stride)
+{
+    *src = li;
+    *skip = l->merge != NN_MERGE_NONE ? li : 0;
+    *skip_stride = l->merge != NN_MERGE_NONE;
+}
+
 enum nn_status nn_qnn_write_version(const struct nn_qnn *m, uint32_t version, const char *path,
                                     struct nn_error *err)
 {
@@ -755,8 +765,9 @@ enum nn_status nn_qnn_write_version(const struct nn_qnn *m, uint32_t version, co
         return nn_fail(err, NN_ERR_FORMAT, "%s: not written, invalid model: %s", path, verr.msg);
     for (int li = 0; li < m->n_layers; li++) {
         const struct nn_qnn_layer *l = &m->layers[li];
-        const int chain = l->src == li && l->skip == (l->merge != NN_MERGE_NONE ? li : 0) &&
-                          l->skip_stride == (l->merge != NN_MERGE_NONE);
+        int32_t src, skip, skip_stride;
+        chain_wiring(l, li, &src, &skip, &skip_stride);
+        const int chain = l->src == src && l->skip == skip && l->skip_stride == skip_stride;
         if (version < 3 && !chain)
             return nn_fail(err, NN_ERR_ARG, "%s: not written as version %u: layer %d is wired "
                            "as a residual block (src %d, skip %d, skip_stride %d), which needs "
@@ -832,11 +843,8 @@ static void read_fields(struct nn_qnn_layer *l, const uint8_t *p, uint32_t versi
     const int n = version >= 3 ? QNN_FIELD_COUNT : QNN_FIELD_COUNT_V2;
     for (int i = 0; i < n; i++)
         *field_ptr(l, i) = get_i32(p + 4 * i);
-    if (version < 3) {
-        l->src = li;
-        l->skip = l->merge != NN_MERGE_NONE ? li : 0;
-        l->skip_stride = l->merge != NN_MERGE_NONE;
-    }
+    if (version < 3)
+        chain_wiring(l, li, &l->src, &l->skip, &l->skip_stride);
 }
 
 /* Bounds the counts that size layer li's arrays; 0 and a message if one is off. */

@@ -123,13 +123,13 @@ static void pack_weights(layer_prog &lp, int R, int lanes, int exp_bits, bool hw
         }
 }
 
-// The layer (from 0) whose layout layer i's output takes in its bank: the
-// next non-side layer that reads it (a side layer reading it too reads that
-// layout); -1 for the last layer.
-static int bank_reader(const nn_qnn &q, int i)
+// The layer (from 0) whose input layout map src (0 the image, k layer k's
+// output) takes in its bank: the first non-side layer that reads it (a side
+// layer reading it too reads that layout); -1 when none does (the scores).
+static int bank_reader(const nn_qnn &q, int src)
 {
-    for (int j = i + 1; j < q.n_layers; j++)
-        if (q.layers[j].src == i + 1 && !nn_qnn_is_side(&q, j))
+    for (int j = 0; j < q.n_layers; j++)
+        if (q.layers[j].src == src && !nn_qnn_is_side(&q, j))
             return j;
     return -1;
 }
@@ -181,11 +181,9 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
         lp.words = ceil_div(lanes, 64);
         lp.side = nn_qnn_is_side(&q, i) != 0;
         // a side layer reads its block's input as the block's first layer
-        // (the next non-side layer) does: in that layer's layout
-        int reader = i;
-        while (reader < q.n_layers - 1 && nn_qnn_is_side(&q, reader))
-            reader++;
-        lp.in = input_layout(q.layers[reader]);
+        // does: in that layer's layout
+        const int reader = lp.side ? bank_reader(q, l.src) : i;
+        lp.in = input_layout(q.layers[reader >= 0 ? reader : i]);
         lp.in.planes = l.in_bits;
         lp.in_bank = l.src == 0 ? 0 : p.layers[(size_t)l.src - 1].out_bank;
         lp.out_bank = lp.in_bank ^ 1;
@@ -228,7 +226,7 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
                 lp.writes_skip = true;
                 lp.skip_add = q.layers[j].merge == NN_MERGE_ADD;
             }
-        const int rd = bank_reader(q, i);
+        const int rd = bank_reader(q, i + 1);
         if (rd >= 0)
             lp.out = input_layout(q.layers[rd]);
         if (l.merge != NN_MERGE_NONE) {

@@ -488,7 +488,9 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
     }
     for (int a = 0; a < res->n_across; a++)
         for (int k = 0; k < c->n_values; k++) {
-            double sum = 0.0, sum2 = 0.0;
+            /* deviations from the first value x0, so that equal values (a
+             * hardware figure's seeds) give a standard deviation of exactly 0 */
+            double x0 = NAN, sum = 0.0, sum2 = 0.0;
             int cnt = 0;
             for (int pass = 0; pass < 2; pass++)
                 for (int j = 0; j < n; j++) {
@@ -496,15 +498,17 @@ int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_c
                     if (val[j] != k || acr[j] != a || !isfinite(x))
                         continue;
                     if (pass == 0) {
-                        sum += x;
+                        if (cnt == 0)
+                            x0 = x;
+                        sum += x - x0;
                         cnt++;
                     } else {
-                        sum2 += (x - sum / cnt) * (x - sum / cnt);
+                        sum2 += (x - x0 - sum / cnt) * (x - x0 - sum / cnt);
                     }
                 }
             struct rp_cell *cell = &res->cell[a][k];
             cell->n = cnt;
-            cell->mean = cnt ? sum / cnt : NAN;
+            cell->mean = cnt ? x0 + sum / cnt : NAN;
             cell->sd = cnt >= 2 ? sqrt(sum2 / (cnt - 1)) : NAN;
             res->n_points += cnt;
         }

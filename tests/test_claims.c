@@ -320,6 +320,7 @@ static void test_hw_metric(void)
         add_point(&d, p, 0.90 + 0.01 * s);
         d.pts[d.n - 1].gates_nand2 = 306022.0;
         d.pts[d.n - 1].latency_us = 230.13;
+        d.pts[d.n - 1].energy_op_pj = 0.7;  /* (3 x)/3 != x: no spread still */
         snprintf(p, sizeof p, "arch=or seed=%d", s + 1);
         add_point(&d, p, 0.91 - 0.01 * s);
         d.pts[d.n - 1].gates_nand2 = 90631.0;
@@ -337,6 +338,10 @@ static void test_hw_metric(void)
     snprintf(c.metric, sizeof c.metric, "gates_nand2");
     rp_claim_eval(&d, &c, &r);
     TU_CHECK(r.rel[0][0].v == RP_V_DISAGREES, "or > add in gates disagrees");
+    snprintf(c.metric, sizeof c.metric, "energy_op_pj");
+    rp_claim_eval(&d, &c, &r);
+    TU_CHECK(r.cell[0][1].sd == 0.0 && r.cell[0][1].mean == 0.7,
+             "equal energies: sd %g, mean %.17g", r.cell[0][1].sd, r.cell[0][1].mean);
     /* equal figures: no difference either way */
     snprintf(c.metric, sizeof c.metric, "latency_us");
     rp_claim_eval(&d, &c, &r);

@@ -55,8 +55,8 @@ void rtl_hw_without_model(struct cm_hw *hw)
 int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size)
 {
     const char *bad = NULL;
-    if (hw->pe != CM_PE_BITPLANE)
-        bad = "[array] pe: the RTL covers the bitplane PE only (shift and xnor: not yet)";
+    if (hw->pe == CM_PE_SHIFT)
+        bad = "[array] pe: the RTL covers the bitplane and xnor PEs (shift: not yet)";
     else if (hw->merge == CM_MERGE_ADD)
         bad = "[merge] kind: the RTL covers the or and mux merges (add: not yet)";
     else if (hw->merge == CM_MERGE_AUTO)
@@ -165,6 +165,51 @@ static void tput(struct text *t, char *module_text)
 static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_config *c,
                       const struct rtl_widths *w)
 {
+    /* The PE kind's parts (docs/accelerator.md, "The XNOR PE"): the fetch
+     * gating, the array's shared count tree, and each PE's POP and ACC. */
+    const int xnor = hw->pe == CM_PE_XNOR;
+    const char *gate_bitplane =
+"  wire [LN-1:0] gw, fw;\n"
+"  lq_fetch_gating u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .f(fw));\n";
+    const char *gate_xnor =
+"  wire [LN-1:0] gw, ngw, fw;  // the XNOR PE's gating: the inverted gate for every PE\n"
+"  lq_fetch_gating_xnor u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .ng(ngw),\n"
+"                               .f(fw));\n"
+"  reg [LN-1:0] f_ng;\n"
+"  always @(posedge clk) if (issuing) f_ng <= ngw;\n";
+    const char *shared_xnor =
+"  // the XNOR array's shared tree: the count of the gate bits (its POP register)\n"
+"  wire [PB-1:0] ccnt;\n"
+"  lq_popcount_lanes u_cnt (.x(f_g), .c(ccnt));\n"
+"  reg [PB-1:0] cnt_r;\n"
+"  always @(posedge clk) if (f_valid) cnt_r <= ccnt;\n";
+    const char *pe_bitplane =
+"    wire [LN-1:0] lpos, lneg;\n"
+"    lq_lane_logic u_lane (.m(f_wm[r*LN +: LN]), .g(f_g), .s(f_ws[r*LN +: LN]), .f(f_f),\n"
+"                          .pos(lpos), .neg(lneg));\n"
+"    wire [PB-1:0] cpos, cneg;\n"
+"    lq_popcount_lanes u_pos (.x(lpos), .c(cpos));\n"
+"    lq_popcount_lanes u_neg (.x(lneg), .c(cneg));\n"
+"    reg [PB-1:0] pos_r, neg_r;  // the POP registers\n"
+"    always @(posedge clk) if (f_valid) begin pos_r <= cpos; neg_r <= cneg; end\n"
+"    // ACC: a bubble adds 0 (the accumulator holds)\n"
+"    wire [A-1:0] acc;\n"
+"    lq_accumulator u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
+"                          .neg(p_valid ? neg_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
+"                          .clear(p_valid & p_first), .acc(acc));\n";
+    const char *pe_xnor =
+"    // the XNOR PE: t = g AND NOT (s XOR f), one tree (binary weight planes only)\n"
+"    wire [LN-1:0] lt;\n"
+"    lq_lane_logic_xnor u_lane (.s(f_ws[r*LN +: LN]), .f(f_f), .ng(f_ng), .t(lt));\n"
+"    wire [PB-1:0] cpos;\n"
+"    lq_popcount_lanes u_pos (.x(lt), .c(cpos));\n"
+"    reg [PB-1:0] pos_r;  // the POP register\n"
+"    always @(posedge clk) if (f_valid) pos_r <= cpos;\n"
+"    // ACC: d = 2 pos - cnt; a bubble adds 0 (the accumulator holds)\n"
+"    wire [A-1:0] acc;\n"
+"    lq_accumulator_xnor u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
+"                               .cnt(p_valid ? cnt_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
+"                               .clear(p_valid & p_first), .acc(acc));\n";
     const int R = w->R, LN = w->lanes, A = w->A, M = w->M, SW = w->score_bits, CB = w->class_bits;
     tprintf(t,
 "// logiq_accel: the reference accelerator of design \"%s\" (docs/accelerator.md,\n"
@@ -293,8 +338,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "    for (i = 0; i < LN; i = i + 1)\n"
 "      xg[i] = bank[abase + lofs[i*32 +: 32]] & vld[i];\n"
 "  end\n"
-"  wire [LN-1:0] gw, fw;\n"
-"  lq_fetch_gating u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .f(fw));\n"
+"%s"
 "  wire [2*R*LN-1:0] wword = wmem[d_wbase + (t * d_Q + q) * d_Bw + j];\n"
 "  reg f_first, f_last;\n"
 "  reg [7:0] f_shift;\n"
@@ -315,7 +359,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "        f_wm <= wword[2*R*LN-1:R*LN];\n"
 "      end\n"
 "    end else f_valid <= 1'b0;\n"
-"  end\n\n");
+"  end\n\n", xnor ? gate_xnor : gate_bitplane);
     tprintf(t,
 "  // ---- POP and ACC control; THR, POOL and the scores' WRITE control ----\n"
 "  reg p_first, p_last;\n"
@@ -367,21 +411,10 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "  // comparators (THR), pooling (POOL) ----\n"
 "  wire [R*A-1:0] acc_bus;\n"
 "  wire [R*M-1:0] pool_bus;\n"
+"%s"
 "  genvar r, k;\n"
 "  generate for (r = 0; r < R; r = r + 1) begin : pe\n"
-"    wire [LN-1:0] lpos, lneg;\n"
-"    lq_lane_logic u_lane (.m(f_wm[r*LN +: LN]), .g(f_g), .s(f_ws[r*LN +: LN]), .f(f_f),\n"
-"                          .pos(lpos), .neg(lneg));\n"
-"    wire [PB-1:0] cpos, cneg;\n"
-"    lq_popcount_lanes u_pos (.x(lpos), .c(cpos));\n"
-"    lq_popcount_lanes u_neg (.x(lneg), .c(cneg));\n"
-"    reg [PB-1:0] pos_r, neg_r;  // the POP registers\n"
-"    always @(posedge clk) if (f_valid) begin pos_r <= cpos; neg_r <= cneg; end\n"
-"    // ACC: a bubble adds 0 (the accumulator holds)\n"
-"    wire [A-1:0] acc;\n"
-"    lq_accumulator u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
-"                          .neg(p_valid ? neg_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
-"                          .clear(p_valid & p_first), .acc(acc));\n"
+"%s"
 "    assign acc_bus[r*A +: A] = acc;\n"
 "    // THR: the channel's thresholds from the threshold memory, the comparators\n"
 "    // and their count (the encoder)\n"
@@ -399,7 +432,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "    wire [M-1:0] pmax;\n"
 "    lq_pool u_pool (.clk(clk), .code(code_r), .first(pool_first), .max(pmax));\n"
 "    assign pool_bus[r*M +: M] = pmax;\n"
-"  end endgenerate\n\n", merge);
+"  end endgenerate\n\n", xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, merge);
     tprintf(t,
 "  // ---- the output word's write-back (the edge after POOL) and the banks ----\n"
 "  reg wr_pending, wr_bank, wr_wskip, wr_side;\n"
@@ -490,10 +523,19 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
     struct text t = {0};
     tprintf(&t, "// Written by logiq rtl (docs/rtl.md). Do not edit: regenerate.\n\n");
     tprintf(&t, "%s", cm_verilog_prelude());
-    tput(&t, cm_verilog_fetch_gating("lq_fetch_gating", w.lanes));
-    tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
+    if (hw->pe == CM_PE_XNOR) {
+        tput(&t, cm_verilog_fetch_gating_xnor("lq_fetch_gating_xnor", w.lanes));
+        tput(&t, cm_verilog_lane_logic_xnor("lq_lane_logic_xnor", w.lanes));
+    } else {
+        tput(&t, cm_verilog_fetch_gating("lq_fetch_gating", w.lanes));
+        tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
+    }
     tput(&t, cm_verilog_popcount("lq_popcount_lanes", w.lanes, arch));
-    tput(&t, cm_verilog_accumulator("lq_accumulator", w.pop_bits, w.max_shift, w.A, arch));
+    if (hw->pe == CM_PE_XNOR)
+        tput(&t, cm_verilog_accumulator_xnor("lq_accumulator_xnor", w.pop_bits, w.max_shift, w.A,
+                                             arch));
+    else
+        tput(&t, cm_verilog_accumulator("lq_accumulator", w.pop_bits, w.max_shift, w.A, arch));
     tput(&t, cm_verilog_comparator("lq_compare_acc", w.A, arch));
     tput(&t, cm_verilog_popcount("lq_popcount_thr", w.n_thr, arch));
     tput(&t, cm_verilog_pool("lq_pool", w.M, arch));

@@ -25,7 +25,7 @@
  * shortcuts), but no add stream, with {0,1}, sign and unsigned
  * B-bit activations and every weight code that runs on the bit planes as
  * sign and magnitude words (binary, sign-magnitude, offset binary, pow2 with
- * [array] pow2_words = planes), on the bit-plane PE (docs/rtl.md, "Coverage").
+ * [array] pow2_words = planes), on the bit-plane and XNOR PEs (docs/rtl.md).
  *
  * Memory: rtl_verilog returns a malloc'd text the caller frees. No I/O. */
 #ifndef LOGIQ_RTL_H

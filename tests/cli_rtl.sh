@@ -46,9 +46,9 @@ expect_exit 2 "no -o" "-o DIR" "$logiq" rtl --hw "$src/tests/rtl_design.ini"
 printf '[array]\npe_rows = zero\n' >"$dir/bad.ini"
 expect_exit 2 "a bad hw.ini names the file and the key" "bad.ini.*pe_rows" \
     "$logiq" rtl --hw "$dir/bad.ini" -o "$dir/d4"
-sed 's/^pe = bitplane/pe = xnor/' "$src/tests/rtl_design.ini" >"$dir/xnor.ini"
+sed 's/^pe = bitplane/pe = shift/' "$src/tests/rtl_design.ini" >"$dir/shift.ini"
 expect_exit 2 "a PE kind not covered yet names [array] pe" "\[array\] pe" \
-    "$logiq" rtl --hw "$dir/xnor.ini" -o "$dir/d5"
+    "$logiq" rtl --hw "$dir/shift.ini" -o "$dir/d5"
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,f10' --epochs 1 -q \
     -o "$dir/or.qnn" >/dev/null 2>&1
 check "train an OR model" $?

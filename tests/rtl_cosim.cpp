@@ -4,7 +4,8 @@
 // network loaded into it at run time (rtl/cosim.h). On a design with a merge
 // unit (or; mux with both variants) a third of the networks are plain
 // chains, a third chains of its merges, a third residual blocks (identity,
-// pad and projection shortcuts); on one without, all are plain.
+// pad and projection shortcuts); on one without, all are plain. On an XNOR
+// PE design, every network has binary weight planes (binary, offset binary).
 //
 // Tolerance policy: none. Every output word the RTL writes, every class
 // score and every prediction must equal nn/infer.c's; every layer's RTL
@@ -175,8 +176,8 @@ int main(int argc, char **argv)
         const int merge = hw.merge == CM_MERGE_OR ? NN_MERGE_OR : NN_MERGE_MUX;
         const int kind = hw.merge == CM_MERGE_NONE ? 0 : k % 3;
         do {
-            if (kind == 0)
-                rtl_test_random_net(&q, &rng, k % 2 == 0);
+            if (kind == 0)  // an XNOR PE runs binary weight planes only
+                rtl_test_random_net(&q, &rng, k % 2 == 0 ? 1 : hw.pe == CM_PE_XNOR ? 2 : 0);
             else
                 rtl_test_random_merge_net(&q, &rng, merge, kind == 2);
             if (rtl_test_acc_bits_needed(&q) <= hw.acc_bits)
@@ -242,10 +243,11 @@ int main(int argc, char **argv)
         nn_qnn_free(&q);
     }
     std::printf("Verilator %s, SystemC %s\n", Verilated::productVersion(), sim_systemc_version());
-    std::printf("RTL (%d PEs x %d lanes, acc %d bits, merge %s) vs integer model, SystemC and analytic:\n"
+    std::printf("RTL (%d PEs x %d lanes, %s PE, acc %d bits, merge %s) vs integer model, SystemC and analytic:\n"
                 "%lld networks, %lld images, %lld cycles (largest network %lld cycles an image), "
                 "%lld output words and %lld scores checked: %s\n",
-                hw.pe_rows, hw.lanes, hw.acc_bits, cm_merge_name(hw.merge), nets, images, cycles, max_cycles, words, scores,
+                hw.pe_rows, hw.lanes, cm_pe_kind_name(hw.pe), hw.acc_bits, cm_merge_name(hw.merge),
+                nets, images, cycles, max_cycles, words, scores,
                 failures ? "FAILED" : "all equal");
     return failures ? 1 : 0;
 }

@@ -162,11 +162,14 @@ void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary)
         if (m->n_layers > 0)
             nn_qnn_out_shape(&m->layers[m->n_layers - 1], &h, &w, &c);
         struct lspec s = plain_spec(rng, rng_int(rng, 1, 13));
-        if (binary) {
+        if (binary == 1) {
             s.w_code = NN_WCODE_BINARY;
             s.w_max = 1;
             s.out_code = rng_int(rng, 0, 1) ? NN_CODE_SIGN : NN_CODE_BIN01;
             s.out_bits = 1;
+        } else if (binary == 2 && s.w_code != NN_WCODE_BINARY && s.w_code != NN_WCODE_OFFSET) {
+            s.w_code = rng_int(rng, 0, 1) ? NN_WCODE_BINARY : NN_WCODE_OFFSET;
+            s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : (1 << rng_int(rng, 1, 3)) - 1;
         }
         if (h + 2 * s.pad < s.k || w + 2 * s.pad < s.k) {
             s.k = 1;

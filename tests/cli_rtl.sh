@@ -2,7 +2,8 @@
 # tests/cli_rtl.sh: `logiq rtl` as a user runs it (docs/rtl.md): --help; the
 # design of a hw.ini, and of a trained plain model on the small design,
 # written as one Verilog file with the top module and the unit modules (and
-# lint-clean under Verilator when it is installed); bad usage and inputs
+# elaborated by Yosys and lint-clean under Verilator when they are
+# installed); bad usage and inputs
 # give exit code 2 with one line naming the file and the field.
 # Usage: bash cli_rtl.sh <path to logiq> <scratch dir>
 set -u
@@ -22,6 +23,16 @@ grep -q "^module logiq_accel" "$dir/d1/logiq_accel.v" &&
     grep -q "^module lq_accumulator" "$dir/d1/logiq_accel.v" &&
     grep -q "^module lq_popcount_lanes" "$dir/d1/logiq_accel.v"
 check "the top and the unit modules are written" $?
+if command -v yosys >/dev/null; then
+    # synthesizable as written: Yosys elaborates it (every module and port
+    # resolved), turns its processes into logic, and finds no combinational
+    # loop and no net with two drivers
+    yosys -q -p "read_verilog $dir/d1/logiq_accel.v; hierarchy -check -top logiq_accel; proc;
+                 check -assert" >"$dir/yosys.log" 2>&1
+    check "yosys elaborates it (hierarchy -check, proc, check -assert)" $?
+else
+    echo "skip yosys elaboration: yosys not installed"
+fi
 ls "$dir/d1" | grep -q tmp
 check "no temporary file left" "$([ $? -ne 0 ]; echo $?)"
 

@@ -17,6 +17,7 @@ int cmd_quantize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_cost(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_rtl(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_report(int argc, char **argv);

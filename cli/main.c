@@ -20,6 +20,7 @@ static const char usage[] =
     "  eval      accuracy of a .qnn's integer model (the hardware's accuracy)\n"
     "  cost      gates, area, energy and latency of an accelerator running a network\n"
     "  sim       cycle-accurate SystemC simulation, checked against the integer model\n"
+    "  rtl       the accelerator as synthesizable Verilog (Verilator co-simulation)\n"
     "  sweep     run a design-space sweep into a resumable SQLite result store\n"
     "  explore   the Pareto front of a space of hardware designs for one network\n"
     "  report    figures, index.html and report.md from a sweep's result store\n"
@@ -71,6 +72,8 @@ int main(int argc, char **argv)
         return cmd_cost(argc - 1, argv + 1);
     if (strcmp(cmd, "sim") == 0)
         return cmd_sim(argc - 1, argv + 1);
+    if (strcmp(cmd, "rtl") == 0)
+        return cmd_rtl(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
         return cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "explore") == 0)
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
         printf("logiq %s (SystemC %s)\n", LOGIQ_VERSION, sim_systemc_version());
         return 0;
     }
-    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, sweep, explore, report, bench, version; see "
+    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, rtl, sweep, explore, report, bench, version; see "
             "logiq --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what logiq needs from Debian 12's packages only: to build and run
 # it (scripts/main.sh), and with --test also what only the test suite uses
-# (scripts/test.sh): Yosys, clang's libFuzzer, Chromium, Slurm. Idempotent:
+# (scripts/test.sh): Yosys, Verilator, clang's libFuzzer, Chromium, Slurm. Idempotent:
 # packages already present are left as they are. Must run as root (or with
 # sudo available).
 set -eu
@@ -15,7 +15,7 @@ PKGS="build-essential cmake pkg-config
       gnuplot-nox
       help2man man-db
       dataset-fashion-mnist"
-TEST_PKGS="yosys
+TEST_PKGS="yosys verilator
       clang libclang-rt-14-dev libomp-14-dev
       chromium
       slurm-wlm munge"

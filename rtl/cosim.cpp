@@ -1,0 +1,396 @@
+// rtl/cosim.cpp: the co-simulation harness (cosim.h).
+#include "rtl/cosim.h"
+
+#include <cstdio>
+#include <cstring>
+#include <type_traits>
+
+extern "C" {
+#include "sweeps/costnet.h"
+}
+#include "sim/buffers.h"
+
+namespace lrtl {
+
+// ---- the ports, whatever width Verilator gave them ----
+
+template <typename T> static void put_bits(T &port, const std::vector<uint32_t> &w)
+{
+    if constexpr (std::is_integral<T>::value) {
+        uint64_t v = w.empty() ? 0 : w[0];
+        if (w.size() > 1)
+            v |= (uint64_t)w[1] << 32;
+        port = (T)v;
+    } else {
+        const size_t n = sizeof(port) / sizeof(uint32_t);
+        for (size_t i = 0; i < n; i++)
+            port[i] = i < w.size() ? w[i] : 0;
+    }
+}
+
+template <typename T> static uint64_t get_bits(const T &port, int lsb, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        const int b = lsb + i;
+        uint64_t bit;
+        if constexpr (std::is_integral<T>::value)
+            bit = ((uint64_t)port >> b) & 1;
+        else
+            bit = (port[(size_t)b / 32] >> (b % 32)) & 1;
+        v |= bit << i;
+    }
+    return v;
+}
+
+static void set_bit(std::vector<uint32_t> &w, size_t bit, bool v)
+{
+    if (v)
+        w[bit / 32] |= uint32_t(1) << (bit % 32);
+}
+
+static void set_field(std::vector<uint32_t> &w, size_t lsb, int n, uint64_t v)
+{
+    for (int i = 0; i < n; i++)
+        set_bit(w, lsb + (size_t)i, (v >> i) & 1);
+}
+
+static int64_t sext(uint64_t v, int bits)
+{
+    const int sh = 64 - bits;
+    return (int64_t)(v << sh) >> sh;
+}
+
+cosim::cosim(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg)
+    : top_(top), hw_(hw), cfg_(cfg)
+{
+    rtl_widths_of(&hw_, &cfg_, &w_);
+}
+
+cosim::~cosim()
+{
+    if (ws_ok_)
+        nn_infer_ws_free(&ws_);
+}
+
+void cosim::tick()
+{
+    top_.clk = 0;
+    top_.eval();
+    top_.clk = 1;
+    top_.eval();
+}
+
+void cosim::load_word(int sel, uint64_t addr, const std::vector<uint32_t> &w)
+{
+    top_.ld_we = 1;
+    top_.ld_sel = (uint8_t)sel;
+    top_.ld_addr = (uint32_t)addr;
+    put_bits(top_.ld_data, w);
+    tick();
+    top_.ld_we = 0;
+}
+
+bool cosim::load(const nn_qnn &q, std::string &msg)
+{
+    char m[1200];
+    if (rtl_check_net(&q, &hw_, m, sizeof m) != 0) {
+        msg = m;
+        return false;
+    }
+    cm_lib lib;
+    cm_lib_default(&lib);
+    design_.reset(new cm_design);
+    cm_net net;
+    cm_layer *layers = nullptr;
+    const int rc = sw_design_for_qnn(&q, &hw_, &lib, design_.get(), &net, &layers, m, sizeof m);
+    if (rc != 0) {
+        free(layers);
+        msg = m;
+        return false;
+    }
+    const cm_hw &dh = design_->hw;
+    if (dh.pe_rows != w_.R || dh.lanes != w_.lanes || dh.acc_bits != w_.A ||
+        dh.max_act_bits != w_.M || dh.score_mul_bits > w_.smb || dh.merge != hw_.merge ||
+        (dh.merge == CM_MERGE_MUX && dh.mux != hw_.mux)) {
+        free(layers);
+        msg = "the network resolves the design to other widths than the RTL's";
+        return false;
+    }
+    const bool built = lsim::program_build(prog_, q, dh, net, m, sizeof m);
+    free(layers);
+    if (!built) {
+        msg = m;
+        return false;
+    }
+    if (ws_ok_)
+        nn_infer_ws_free(&ws_);
+    nn_error err{};
+    ws_ok_ = nn_infer_ws_init(&ws_, &q, &err) == NN_OK;
+    if (!ws_ok_) {
+        msg = err.msg;
+        return false;
+    }
+    q_ = &q;
+
+    // the sizes against the design's memories
+    const int R = w_.R, LN = w_.lanes, A = w_.A;
+    long long n_w = 0, n_pos = 0, n_chunk = 0, n_valid = 0, n_thr = 0;
+    for (const lsim::layer_prog &L : prog_.layers) {
+        n_w += (long long)L.T * L.Q * L.Bw;
+        n_pos += L.P;
+        n_chunk += L.Q;
+        n_valid += (long long)L.P * L.Q;
+        n_thr += L.kind == lsim::layer_kind::SCORES ? 0 : L.q->out_c;
+    }
+    const struct {
+        long long need, have;
+        const char *what;
+    } fits[] = {
+        {n_w, cfg_.weight_depth, "weight words"},   {n_pos, cfg_.pos_depth, "positions"},
+        {n_chunk, cfg_.chunk_depth, "chunks"},      {n_valid, cfg_.valid_depth, "valid words"},
+        {n_thr, cfg_.thr_depth, "threshold words"}, {prog_.n_class, cfg_.max_classes, "classes"},
+        {prog_.n_layers, cfg_.max_layers, "layers"},
+        {(long long)prog_.bank_bits, cfg_.bank_bits, "bank bits"},
+        {(long long)prog_.skip_values, cfg_.skip_bits, "skip buffer bits"},
+    };
+    for (const auto &f : fits)
+        if (f.need > f.have) {
+            snprintf(m, sizeof m, "the network needs %lld %s, the RTL's memory holds %lld",
+                     f.need, f.what, f.have);
+            msg = m;
+            return false;
+        }
+
+    top_.rst = 1;
+    top_.start = 0;
+    top_.ld_we = 0;
+    tick();
+    top_.rst = 0;
+    const size_t words = ((size_t)w_.load_bits + 31) / 32;
+    std::vector<uint32_t> d(words);
+    auto clear = [&]() { std::fill(d.begin(), d.end(), 0); };
+    long long b_w = 0, b_pos = 0, b_chunk = 0, b_valid = 0, b_thr = 0;
+    for (int li = 0; li < prog_.n_layers; li++) {
+        const lsim::layer_prog &L = prog_.layers[(size_t)li];
+        const nn_qnn_layer &l = *L.q;
+        const bool scores = L.kind == lsim::layer_kind::SCORES;
+        uint32_t f[RTL_DESC_FIELDS] = {};
+        f[RTL_D_SCORES] = scores;
+        f[RTL_D_T] = (uint32_t)L.T;
+        f[RTL_D_P] = (uint32_t)L.P;
+        f[RTL_D_Q] = (uint32_t)L.Q;
+        f[RTL_D_BW] = (uint32_t)L.Bw;
+        f[RTL_D_BA] = (uint32_t)L.Ba;
+        f[RTL_D_IN_BANK] = (uint32_t)L.in_bank;
+        f[RTL_D_IN_SIGN] = L.in_kind == lsim::plane_kind::SIGN;
+        f[RTL_D_IN_PLANE_BITS] = (uint32_t)L.in.plane_bits;
+        f[RTL_D_OUT_PLANE_BITS] = scores ? 0 : (uint32_t)L.out.plane_bits;
+        f[RTL_D_OUT_BITS] = scores ? 0 : (uint32_t)L.out_bits;
+        f[RTL_D_OUT_C] = (uint32_t)l.out_c;
+        f[RTL_D_W_BASE] = (uint32_t)b_w;
+        f[RTL_D_POS_BASE] = (uint32_t)b_pos;
+        f[RTL_D_CHUNK_BASE] = (uint32_t)b_chunk;
+        f[RTL_D_VALID_BASE] = (uint32_t)b_valid;
+        f[RTL_D_THR_BASE] = (uint32_t)b_thr;
+        f[RTL_D_LAST] = li == prog_.n_layers - 1;
+        f[RTL_D_MERGE] = (uint32_t)L.merge;
+        f[RTL_D_MUX_SEL] = L.mux == lsim::mux_variant::SEL;
+        f[RTL_D_SKIP_C] = (uint32_t)L.skip_c;
+        f[RTL_D_WRITES_SKIP] = L.writes_skip;
+        f[RTL_D_SIDE] = L.side;
+        for (int k = 0; k < RTL_DESC_FIELDS; k++) {
+            clear();
+            d[0] = f[k];
+            load_word(RTL_MEM_DESC, (uint64_t)li * RTL_DESC_WORDS + k, d);
+        }
+        // the weight buffer: per (t, q, j) each PE's sign and magnitude words
+        for (int t = 0; t < L.T; t++)
+            for (int qq = 0; qq < L.Q; qq++)
+                for (int j = 0; j < L.Bw; j++) {
+                    clear();
+                    const uint64_t *s = lsim::buffers::weight_sign(L, R, t, qq, j);
+                    const uint64_t *mg = lsim::buffers::weight_mag(L, R, t, qq, j);
+                    for (int r = 0; r < R; r++)
+                        for (int i = 0; i < LN; i++) {
+                            const size_t o = (size_t)r * L.words + (size_t)i / 64;
+                            set_bit(d, (size_t)r * LN + i, (s[o] >> (i % 64)) & 1);
+                            set_bit(d, (size_t)(R + r) * LN + i, (mg[o] >> (i % 64)) & 1);
+                        }
+                    load_word(RTL_MEM_WEIGHT, (uint64_t)(b_w + ((long long)t * L.Q + qq) * L.Bw + j),
+                              d);
+                }
+        // the address generator: per position, per chunk, per (position, chunk)
+        for (int p = 0; p < L.P; p++) {
+            clear();
+            const int k = L.pool, oy = L.oy[(size_t)p], ox = L.ox[(size_t)p];
+            const bool first = oy % k == 0 && ox % k == 0;
+            const bool last = oy % k == k - 1 && ox % k == k - 1;
+            const uint64_t out = scores ? 0 : L.out.addr(0, oy / k, ox / k, 0);
+            set_field(d, 0, 32, L.win[(size_t)p]);
+            set_field(d, 32, 30, out);
+            set_bit(d, 62, last);
+            set_bit(d, 63, first);
+            // the skip's address (the source's map at (s y, s x)) and the
+            // pooled output's in the skip buffer (channel 0)
+            if (L.merge != lsim::merge_kind::NONE)
+                set_field(d, 64, 32,
+                          L.skip_rd_base + ((uint64_t)oy * L.skip_stride * L.skip_w +
+                                            (uint64_t)ox * L.skip_stride) * L.skip_c);
+            if (L.writes_skip && last)
+                set_field(d, 96, 32,
+                          L.skip_wr_base + ((uint64_t)(oy / k) * L.pw + ox / k) * l.out_c);
+            load_word(RTL_MEM_POS, (uint64_t)(b_pos + p), d);
+        }
+        for (int qq = 0; qq < L.Q; qq++) {
+            clear();
+            for (int s = L.seg_begin[(size_t)qq]; s < L.seg_begin[(size_t)qq + 1]; s++) {
+                const lsim::chunk_seg &sg = L.segs[(size_t)s];
+                for (int i = 0; i < sg.len; i++)
+                    set_field(d, (size_t)(sg.lane + i) * 32, 32,
+                              (uint64_t)sg.ky * L.row_stride + (uint64_t)sg.off + (uint64_t)i);
+            }
+            load_word(RTL_MEM_CHUNK, (uint64_t)(b_chunk + qq), d);
+        }
+        for (int p = 0; p < L.P; p++)
+            for (int qq = 0; qq < L.Q; qq++) {
+                clear();
+                const uint64_t *v = L.valid_words.data() + ((size_t)p * L.Q + qq) * L.words;
+                for (int i = 0; i < LN; i++)
+                    set_bit(d, (size_t)i, (v[i / 64] >> (i % 64)) & 1);
+                load_word(RTL_MEM_VALID, (uint64_t)(b_valid + (long long)p * L.Q + qq), d);
+            }
+        // thresholds (unused comparators: the largest value, never <= an accumulator)
+        if (!scores)
+            for (int c = 0; c < l.out_c; c++) {
+                clear();
+                for (int k = 0; k < w_.n_thr; k++) {
+                    const int64_t v = k < L.n_thr ? L.thr[(size_t)c * L.n_thr + k]
+                                                  : (int64_t)((uint64_t(1) << (A - 1)) - 1);
+                    set_field(d, (size_t)k * A, A, (uint64_t)v);
+                }
+                set_bit(d, (size_t)w_.n_thr * A, l.merge == NN_MERGE_MUX && l.mux_sel &&
+                                                     l.mux_sel[c] != 0);
+                load_word(RTL_MEM_THR, (uint64_t)(b_thr + c), d);
+            }
+        else
+            for (int c = 0; c < l.out_c; c++) {
+                clear();
+                set_field(d, 0, w_.smb, (uint64_t)l.rq_mul[c]);
+                set_field(d, (size_t)w_.smb, w_.score_bits, (uint64_t)l.rq_add[c]);
+                load_word(RTL_MEM_SCORE, (uint64_t)c, d);
+            }
+        b_w += (long long)L.T * L.Q * L.Bw;
+        b_pos += L.P;
+        b_chunk += L.Q;
+        b_valid += (long long)L.P * L.Q;
+        b_thr += scores ? 0 : l.out_c;
+    }
+    st_ = stats{};
+    st_.layer_cycles.assign((size_t)prog_.n_layers, 0);
+    st_.analytic.assign((size_t)prog_.n_layers, 0);
+    for (int li = 0; li < prog_.n_layers; li++)
+        st_.analytic[(size_t)li] = (long long)design_->layer[li].cyc.total;
+    st_.analytic_image = (long long)design_->cycles;
+    return true;
+}
+
+void cosim::mismatch(const std::string &what)
+{
+    image_bad_ = true;
+    if (st_.first_mismatch.empty())
+        st_.first_mismatch = what;
+}
+
+bool cosim::run(const uint8_t *pixels, int n, const uint8_t *labels, std::string &msg)
+{
+    const nn_qnn &q = *q_;
+    const size_t img = (size_t)q.in_h * q.in_w * q.in_c;
+    const lsim::map_layout &in = prog_.layers[0].in;
+    const long long bank0 = (long long)prog_.layers[0].in_bank * cfg_.bank_bits;
+    std::vector<uint32_t> d(((size_t)w_.load_bits + 31) / 32);
+    char m[512];
+    for (int im = 0; im < n; im++) {
+        const uint8_t *px = pixels + (size_t)im * img;
+        // the image into its bank, one bit a write, as the SystemC model's start_image
+        size_t i = 0;
+        for (int y = 0; y < in.h; y++)
+            for (int x = 0; x < in.w; x++)
+                for (int c = 0; c < in.c; c++, i++)
+                    for (int b = 0; b < in.planes; b++) {
+                        d[0] = (px[i] >> b) & 1;
+                        load_word(RTL_MEM_BANK, (uint64_t)(bank0 + (long long)in.addr(b, y, x, c)),
+                                  d);
+                    }
+        const int want_pred = nn_infer_image(&q, &ws_, px);
+        image_bad_ = false;
+        long long cyc = 0, lc = 0;
+        const long long limit = 4 * st_.analytic_image + 1000;
+        top_.start = 1;
+        bool finished = false;
+        while (!finished) {
+            tick();
+            top_.start = 0;
+            cyc++;
+            lc++;
+            const int li = top_.layer;
+            const lsim::layer_prog &L = prog_.layers[(size_t)li];
+            if (top_.ow_valid) {  // an output word: against the golden model's values
+                const int t = (int)top_.ow_t, p = (int)top_.ow_p, k = L.pool;
+                const int py = L.oy[(size_t)p] / k, px2 = L.ox[(size_t)p] / k;
+                const int oc = L.q->out_c;
+                for (int r = 0; r < w_.R && t * w_.R + r < oc; r++) {
+                    const int c = t * w_.R + r;
+                    const int code = (int)get_bits(top_.ow_code, r * w_.M, w_.M);
+                    const int v = nn_qnn_code_value(L.q->out_code, L.q->out_bits, code);
+                    const int want = ws_.act[li][((size_t)py * L.pw + px2) * oc + c];
+                    st_.words_checked++;
+                    if (v != want) {
+                        snprintf(m, sizeof m, "image %lld, layer %d, channel %d, position (%d,%d): "
+                                 "RTL %d, integer model %d", st_.images + im, li + 1, c, py, px2, v,
+                                 want);
+                        mismatch(m);
+                    }
+                }
+            }
+            if (top_.sc_valid) {
+                const int c = (int)top_.sc_cls;
+                const int64_t v = sext(get_bits(top_.sc_value, 0, w_.score_bits), w_.score_bits);
+                st_.scores_checked++;
+                if (v != ws_.scores[c]) {
+                    snprintf(m, sizeof m, "image %lld, class %d score: RTL %lld, integer model %lld",
+                             st_.images + im, c, (long long)v, (long long)ws_.scores[c]);
+                    mismatch(m);
+                }
+            }
+            if (top_.layer_end) {
+                st_.layer_cycles[(size_t)li] += lc;
+                lc = 0;
+            }
+            if (top_.done) {
+                finished = true;
+                const int got = (int)top_.pred;
+                if (got != want_pred) {
+                    snprintf(m, sizeof m, "image %lld: RTL predicts class %d, integer model %d",
+                             st_.images + im, got, want_pred);
+                    mismatch(m);
+                }
+                if (labels && got == labels[im])
+                    st_.correct++;
+            } else if (cyc > limit) {
+                snprintf(m, sizeof m, "image %lld: no done after %lld cycles (analytic %lld)",
+                         st_.images + im, cyc, st_.analytic_image);
+                msg = m;
+                return false;
+            }
+        }
+        tick();  // done -> idle
+        st_.cycles += cyc;
+        if (image_bad_)
+            st_.mismatched_images++;
+    }
+    st_.images += n;
+    return true;
+}
+
+}  // namespace lrtl

@@ -1,0 +1,556 @@
+/* rtl/rtl.c: the Verilog writer of rtl.h. The unit modules come from
+ * costmodels/verilog.h; the top module logiq_accel is written here, stage
+ * by stage in the order of sim/accel.cpp (FETCH, POP, ACC, THR, POOL and
+ * its write-back; WRITE, MUL, ADD, ARGMAX in the scores layer), so that
+ * each register is the one the SystemC model keeps and the cycles are its
+ * cycles (docs/rtl.md). */
+#include "rtl/rtl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "costmodels/units.h"
+#include "costmodels/verilog.h"
+
+void rtl_config_defaults(struct rtl_config *c, const struct cm_hw *hw)
+{
+    c->max_layers = 32;
+    c->max_classes = 16;
+    c->bank_bits = hw->act_kbits > 0 ? (long long)(hw->act_kbits * 1024.0) : 65536;
+    c->skip_bits = hw->skip_kbits > 0 ? (long long)(hw->skip_kbits * 1024.0) : 65536;
+    c->weight_depth = 8192;
+    c->pos_depth = 16384;
+    c->chunk_depth = 2048;
+    c->valid_depth = 65536;
+    c->thr_depth = 4096;
+}
+
+static int imax(int a, int b) { return a > b ? a : b; }
+
+void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rtl_widths *w)
+{
+    w->R = hw->pe_rows;
+    w->lanes = hw->lanes;
+    w->A = hw->acc_bits;
+    w->M = hw->max_act_bits;
+    w->n_thr = (1 << hw->max_act_bits) - 1;
+    w->pop_bits = cm_bits_for(hw->lanes);
+    w->max_shift = 7 + hw->max_w_bits - 1; /* as costmodels/design.c sizes the shifter */
+    w->sh_bits = cm_bits_for(w->max_shift);
+    w->smb = hw->score_mul_bits;
+    w->score_bits = w->smb + w->A;
+    w->class_bits = cm_bits_for(c->max_classes - 1 > 0 ? c->max_classes - 1 : 1);
+    w->load_bits = imax(imax(2 * w->R * w->lanes, 32 * w->lanes),
+                        imax(imax(w->n_thr * w->A + 1, w->score_bits + w->smb), 128));
+}
+
+void rtl_hw_without_model(struct cm_hw *hw)
+{
+    if (hw->score_mul_bits == 0)
+        hw->score_mul_bits = hw->rq_mul_bits;
+}
+
+int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size)
+{
+    const char *bad = NULL;
+    if (hw->pe == CM_PE_SHIFT)
+        bad = "[array] pe: the RTL covers the bitplane and xnor PEs (shift: not yet)";
+    else if (hw->merge == CM_MERGE_ADD)
+        bad = "[merge] kind: the RTL covers the or and mux merges (add: not yet)";
+    else if (hw->merge == CM_MERGE_AUTO)
+        bad = "[merge] kind: must be fixed (none, or, mux) for the RTL without a model, not auto";
+    else if (hw->merge == CM_MERGE_MUX && hw->mux == CM_MUX_AUTO)
+        bad = "[merge] mux: must be fixed (or, sel, both) for the RTL without a model, not auto";
+    else if (hw->max_act_bits < 1 || hw->max_act_bits > 8)
+        bad = "[array] max_act_bits: must be fixed (1..8) for the RTL, not auto";
+    else if (hw->max_w_bits < 1)
+        bad = "[array] max_w_bits: must be fixed for the RTL, not auto";
+    else if (hw->score_mul_bits < 2)
+        bad = "[merge] rq_mul_bits: must be fixed for the RTL without a model (the score "
+              "multiplier's width), not auto";
+    else if (hw->pe_rows > 256 || hw->lanes > 1024)
+        bad = "[array] pe_rows / lanes: the RTL writer takes at most 256 PEs of 1024 lanes";
+    else if (hw->score_mul_bits + hw->acc_bits > 64)
+        bad = "[merge] rq_mul_bits: rq_mul_bits + acc_bits must be at most 64 for the RTL";
+    if (bad) {
+        snprintf(msg, size, "%s", bad);
+        return -1;
+    }
+    return 0;
+}
+
+int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, size_t size)
+{
+    for (int i = 0; i < q->n_layers; i++) {
+        const struct nn_qnn_layer *l = &q->layers[i];
+        const char *bad = NULL;
+        if (l->merge == NN_MERGE_ADD || l->res)
+            bad = "the add merge and residual streams are not covered by the RTL yet";
+        else if (l->in_code == NN_CODE_TERN || l->in_code == NN_CODE_POW2)
+            bad = "signed multi-level activations (tern, pow2) are not covered by the RTL yet";
+        else if (l->w_code == NN_WCODE_POW2 && hw->pow2_words == CM_POW2_CODE)
+            bad = "pow2 weight codes run on the RTL as planes only ([array] pow2_words = planes)";
+        if (bad) {
+            snprintf(msg, size, "layer %d: %s", i + 1, bad);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- text ---- */
+
+struct text {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+
+static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tprintf(struct text *t, const char *fmt, ...)
+{
+    if (t->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        const int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->failed = 1;
+            return;
+        }
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap <= t->len + (size_t)n)
+            cap *= 2;
+        char *s = realloc(t->s, cap);
+        if (!s) {
+            t->failed = 1;
+            return;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+}
+
+/* Appends a unit module of costmodels/verilog.h. Its nets are one vector w;
+ * Verilator's split_var metacomment (a comment to every other tool) lets it
+ * schedule each bit on its own instead of iterating the whole vector as one
+ * circular signal, which a deep ripple chain (a wide multiplier) would not
+ * settle in its default iteration limit. */
+static void tput(struct text *t, char *module_text)
+{
+    if (!module_text) {
+        t->failed = 1;
+        return;
+    }
+    const char *w = strstr(module_text, "] w;\n");
+    if (w) {
+        const int head = (int)(w - module_text) + 1;
+        tprintf(t, "%.*s w /*verilator split_var*/;\n%s", head, module_text, w + 5);
+    } else {
+        tprintf(t, "%s", module_text);
+    }
+    free(module_text);
+}
+
+/* ---- the top module ---- */
+
+static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_config *c,
+                      const struct rtl_widths *w)
+{
+    /* The PE kind's parts (docs/accelerator.md, "The XNOR PE"): the fetch
+     * gating, the array's shared count tree, and each PE's POP and ACC. */
+    const int xnor = hw->pe == CM_PE_XNOR;
+    const char *gate_bitplane =
+"  wire [LN-1:0] gw, fw;\n"
+"  lq_fetch_gating u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .f(fw));\n";
+    const char *gate_xnor =
+"  wire [LN-1:0] gw, ngw, fw;  // the XNOR PE's gating: the inverted gate for every PE\n"
+"  lq_fetch_gating_xnor u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .ng(ngw),\n"
+"                               .f(fw));\n"
+"  reg [LN-1:0] f_ng;\n"
+"  always @(posedge clk) if (issuing) f_ng <= ngw;\n";
+    const char *shared_xnor =
+"  // the XNOR array's shared tree: the count of the gate bits (its POP register)\n"
+"  wire [PB-1:0] ccnt;\n"
+"  lq_popcount_lanes u_cnt (.x(f_g), .c(ccnt));\n"
+"  reg [PB-1:0] cnt_r;\n"
+"  always @(posedge clk) if (f_valid) cnt_r <= ccnt;\n";
+    const char *pe_bitplane =
+"    wire [LN-1:0] lpos, lneg;\n"
+"    lq_lane_logic u_lane (.m(f_wm[r*LN +: LN]), .g(f_g), .s(f_ws[r*LN +: LN]), .f(f_f),\n"
+"                          .pos(lpos), .neg(lneg));\n"
+"    wire [PB-1:0] cpos, cneg;\n"
+"    lq_popcount_lanes u_pos (.x(lpos), .c(cpos));\n"
+"    lq_popcount_lanes u_neg (.x(lneg), .c(cneg));\n"
+"    reg [PB-1:0] pos_r, neg_r;  // the POP registers\n"
+"    always @(posedge clk) if (f_valid) begin pos_r <= cpos; neg_r <= cneg; end\n"
+"    // ACC: a bubble adds 0 (the accumulator holds)\n"
+"    wire [A-1:0] acc;\n"
+"    lq_accumulator u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
+"                          .neg(p_valid ? neg_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
+"                          .clear(p_valid & p_first), .acc(acc));\n";
+    const char *pe_xnor =
+"    // the XNOR PE: t = g AND NOT (s XOR f), one tree (binary weight planes only)\n"
+"    wire [LN-1:0] lt;\n"
+"    lq_lane_logic_xnor u_lane (.s(f_ws[r*LN +: LN]), .f(f_f), .ng(f_ng), .t(lt));\n"
+"    wire [PB-1:0] cpos;\n"
+"    lq_popcount_lanes u_pos (.x(lt), .c(cpos));\n"
+"    reg [PB-1:0] pos_r;  // the POP register\n"
+"    always @(posedge clk) if (f_valid) pos_r <= cpos;\n"
+"    // ACC: d = 2 pos - cnt; a bubble adds 0 (the accumulator holds)\n"
+"    wire [A-1:0] acc;\n"
+"    lq_accumulator_xnor u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
+"                               .cnt(p_valid ? cnt_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
+"                               .clear(p_valid & p_first), .acc(acc));\n";
+    const int R = w->R, LN = w->lanes, A = w->A, M = w->M, SW = w->score_bits, CB = w->class_bits;
+    tprintf(t,
+"// logiq_accel: the reference accelerator of design \"%s\" (docs/accelerator.md,\n"
+"// docs/rtl.md): %d PEs x %d lanes, acc %d bits, %d-bit activations, %d weight\n"
+"// planes, a %d-bit score multiplier. Written by logiq rtl; the unit modules\n"
+"// above are costmodels/' netlists.\n"
+"module logiq_accel #(\n"
+"  parameter BANK_BITS = %lld,\n"
+"  parameter WEIGHT_DEPTH = %d, POS_DEPTH = %d, CHUNK_DEPTH = %d,\n"
+"  parameter VALID_DEPTH = %d, THR_DEPTH = %d, NCLS = %d, MAX_LAYERS = %d,\n"
+"  parameter SKIP_BITS = %lld\n"
+") (\n"
+"  input clk,\n"
+"  input rst,                       // synchronous: the controller idles, stages empty\n"
+"  input start,                     // idle: the next edge is layer 1's CONFIG cycle\n"
+"  input ld_we,                     // load port (idle only): memory ld_sel, entry ld_addr\n"
+"  input [2:0] ld_sel,\n"
+"  input [31:0] ld_addr,\n"
+"  input [%d:0] ld_data,\n"
+"  output busy,\n"
+"  output layer_end,                // the last edge ended a layer\n"
+"  output done,                     // ... the network's last layer\n"
+"  output [7:0] layer,\n"
+"  output ow_valid,                 // an output word is being written (this edge)\n"
+"  output [31:0] ow_t,              // its tile and position (pool-window-major: the window's last)\n"
+"  output [31:0] ow_p,\n"
+"  output [%d:0] ow_code,           // [R][max_act_bits] its codes\n"
+"  output sc_valid,                 // a class score entered ARGMAX\n"
+"  output [31:0] sc_cls,\n"
+"  output [%d:0] sc_value,\n"
+"  output [%d:0] pred               // the argmax register's class\n"
+");\n",
+            hw->name, R, LN, A, M, hw->max_w_bits, w->smb, c->bank_bits, c->weight_depth,
+            c->pos_depth, c->chunk_depth, c->valid_depth, c->thr_depth, c->max_classes,
+            c->max_layers, c->skip_bits, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
+    tprintf(t,
+"  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
+"  localparam SMB = %d, SW = %d, CB = %d, ND = %d;\n\n",
+            R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS);
+    tprintf(t,
+"  // ---- the SRAMs (behavioural; docs/rtl.md gives each entry's layout) ----\n"
+"  reg bank [0:2*BANK_BITS-1];               // two activation banks, bit-addressed\n"
+"  reg [2*R*LN-1:0] wmem [0:WEIGHT_DEPTH-1];  // weight buffer: {magnitude, sign} words\n"
+"  reg [31:0] desc [0:MAX_LAYERS*ND-1];      // layer descriptors\n"
+"  reg [127:0] ptab [0:POS_DEPTH-1];         // address generator: per position\n"
+"  reg [LN*32-1:0] ctab [0:CHUNK_DEPTH-1];   // address generator: per chunk, lane offsets\n"
+"  reg [LN-1:0] vtab [0:VALID_DEPTH-1];      // address generator: valid lanes\n"
+"  reg [NTHR*A:0] tmem [0:THR_DEPTH-1];      // thresholds and MUX select, per channel\n"
+"  reg skipmem [0:SKIP_BITS-1];              // skip buffer: one bit a value (or, mux)\n"
+"  reg [SW+SMB-1:0] smem [0:NCLS-1];         // score constants, per class\n\n"
+"  always @(posedge clk)\n"
+"    if (ld_we)\n"
+"      case (ld_sel)\n"
+"        3'd1: wmem[ld_addr] <= ld_data[2*R*LN-1:0];\n"
+"        3'd2: desc[ld_addr] <= ld_data[31:0];\n"
+"        3'd3: ptab[ld_addr] <= ld_data[127:0];\n"
+"        3'd4: ctab[ld_addr] <= ld_data[LN*32-1:0];\n"
+"        3'd5: vtab[ld_addr] <= ld_data[LN-1:0];\n"
+"        3'd6: tmem[ld_addr] <= ld_data[NTHR*A:0];\n"
+"        3'd7: smem[ld_addr] <= ld_data[SW+SMB-1:0];\n"
+"        default: ;\n"
+"      endcase\n\n");
+    tprintf(t,
+"  // ---- controller: layer counter, descriptor, loop counters t, p, q, j, b ----\n"
+"  reg running, issuing;\n"
+"  reg [7:0] lay;\n"
+"  reg [31:0] d_scores, d_T, d_P, d_Q, d_Bw, d_Ba, d_inbank, d_insign, d_inplane, d_outplane;\n"
+"  reg [31:0] d_outbits, d_outc, d_wbase, d_pbase, d_cbase, d_vbase, d_tbase, d_last;\n"
+"  reg [31:0] d_merge, d_muxsel, d_skipc, d_wskip, d_side;\n"
+"  reg [31:0] t, p, q, j, b;\n"
+"  reg f_valid, p_valid, a_valid, thr_valid, walking, mul_valid, sadd_valid;\n"
+"  wire any_valid = f_valid | p_valid | a_valid | thr_valid | walking | mul_valid | sadd_valid;\n"
+"  assign layer_end = running & ~issuing & ~any_valid;\n"
+"  assign done = layer_end & d_last[0];\n"
+"  assign busy = running;\n"
+"  assign layer = lay;\n"
+"  wire do_cfg = (~running & start) | (layer_end & ~d_last[0]);\n"
+"  wire [7:0] cfg_l = running ? lay + 8'd1 : 8'd0;\n"
+"  wire [31:0] cb = {24'd0, cfg_l} * ND;\n"
+"  wire b_w = b == d_Ba - 1, j_w = j == d_Bw - 1, q_w = q == d_Q - 1;\n"
+"  wire p_w = p == d_P - 1, t_w = t == d_T - 1;\n"
+"  always @(posedge clk) begin\n"
+"    if (rst) begin\n"
+"      running <= 1'b0; issuing <= 1'b0; lay <= 8'd0; d_last <= 32'd0;\n"
+"    end else if (do_cfg) begin  // CONFIG: the descriptor, the counters cleared\n"
+"      lay <= cfg_l;\n"
+"      d_scores <= desc[cb + %d]; d_T <= desc[cb + %d]; d_P <= desc[cb + %d];\n"
+"      d_Q <= desc[cb + %d]; d_Bw <= desc[cb + %d]; d_Ba <= desc[cb + %d];\n"
+"      d_inbank <= desc[cb + %d]; d_insign <= desc[cb + %d]; d_inplane <= desc[cb + %d];\n"
+"      d_outplane <= desc[cb + %d]; d_outbits <= desc[cb + %d]; d_outc <= desc[cb + %d];\n"
+"      d_wbase <= desc[cb + %d]; d_pbase <= desc[cb + %d]; d_cbase <= desc[cb + %d];\n"
+"      d_vbase <= desc[cb + %d]; d_tbase <= desc[cb + %d]; d_last <= desc[cb + %d];\n"
+"      d_merge <= desc[cb + %d]; d_muxsel <= desc[cb + %d]; d_skipc <= desc[cb + %d];\n"
+"      d_wskip <= desc[cb + %d]; d_side <= desc[cb + %d];\n"
+"      t <= 0; p <= 0; q <= 0; j <= 0; b <= 0;\n"
+"      issuing <= 1'b1; running <= 1'b1;\n"
+"    end else begin\n"
+"      if (done) running <= 1'b0;\n"
+"      if (issuing) begin  // b, j, q, p, t: innermost first\n"
+"        if (!b_w) b <= b + 1; else begin b <= 0;\n"
+"          if (!j_w) j <= j + 1; else begin j <= 0;\n"
+"            if (!q_w) q <= q + 1; else begin q <= 0;\n"
+"              if (!p_w) p <= p + 1; else begin p <= 0;\n"
+"                if (!t_w) t <= t + 1; else begin t <= 0; issuing <= 1'b0; end\n"
+"              end\n"
+"            end\n"
+"          end\n"
+"        end\n"
+"      end\n"
+"    end\n"
+"  end\n\n",
+            RTL_D_SCORES, RTL_D_T, RTL_D_P, RTL_D_Q, RTL_D_BW, RTL_D_BA, RTL_D_IN_BANK,
+            RTL_D_IN_SIGN, RTL_D_IN_PLANE_BITS, RTL_D_OUT_PLANE_BITS, RTL_D_OUT_BITS, RTL_D_OUT_C,
+            RTL_D_W_BASE, RTL_D_POS_BASE, RTL_D_CHUNK_BASE, RTL_D_VALID_BASE, RTL_D_THR_BASE,
+            RTL_D_LAST, RTL_D_MERGE, RTL_D_MUX_SEL, RTL_D_SKIP_C, RTL_D_WRITES_SKIP, RTL_D_SIDE);
+    tprintf(t,
+"  // ---- FETCH: the activation word (gathered by the address generator's\n"
+"  // tables), its gating, and on an issue's first plane the weight register ----\n"
+"  wire [127:0] pent = ptab[d_pbase + p];\n"
+"  wire [LN*32-1:0] lofs = ctab[d_cbase + q];\n"
+"  wire [LN-1:0] vld = vtab[d_vbase + p * d_Q + q];\n"
+"  wire [31:0] abase = d_inbank * BANK_BITS + b * d_inplane + pent[31:0];\n"
+"  reg [LN-1:0] xg;\n"
+"  integer i;\n"
+"  always @* begin\n"
+"    for (i = 0; i < LN; i = i + 1)\n"
+"      xg[i] = bank[abase + lofs[i*32 +: 32]] & vld[i];\n"
+"  end\n"
+"%s"
+"  wire [2*R*LN-1:0] wword = wmem[d_wbase + (t * d_Q + q) * d_Bw + j];\n"
+"  reg f_first, f_last;\n"
+"  reg [7:0] f_shift;\n"
+"  reg [31:0] f_t, f_p;\n"
+"  reg [LN-1:0] f_g, f_f;\n"
+"  reg [R*LN-1:0] f_ws, f_wm;\n"
+"  always @(posedge clk) begin\n"
+"    if (rst) f_valid <= 1'b0;\n"
+"    else if (issuing) begin\n"
+"      f_valid <= 1'b1;\n"
+"      f_first <= q == 0 && j == 0 && b == 0;\n"
+"      f_last <= q_w && j_w && b_w;\n"
+"      f_shift <= b[7:0] + j[7:0];\n"
+"      f_t <= t; f_p <= p;\n"
+"      f_g <= gw; f_f <= fw;\n"
+"      if (b == 0) begin\n"
+"        f_ws <= wword[R*LN-1:0];\n"
+"        f_wm <= wword[2*R*LN-1:R*LN];\n"
+"      end\n"
+"    end else f_valid <= 1'b0;\n"
+"  end\n\n", xnor ? gate_xnor : gate_bitplane);
+    tprintf(t,
+"  // ---- POP and ACC control; THR, POOL and the scores' WRITE control ----\n"
+"  reg p_first, p_last;\n"
+"  reg [7:0] p_shift;\n"
+"  reg [31:0] p_t, p_p, a_t, a_p, h_t, h_p;\n"
+"  always @(posedge clk) begin\n"
+"    if (rst) begin p_valid <= 1'b0; a_valid <= 1'b0; thr_valid <= 1'b0; end\n"
+"    else begin\n"
+"      p_valid <= f_valid;\n"
+"      if (f_valid) begin p_first <= f_first; p_last <= f_last; p_shift <= f_shift; p_t <= f_t; p_p <= f_p; end\n"
+"      a_valid <= p_valid & p_last;  // an output's last issue left ACC\n"
+"      if (p_valid) begin a_t <= p_t; a_p <= p_p; end\n"
+"      thr_valid <= a_valid & ~d_scores[0];\n"
+"      if (a_valid) begin h_t <= a_t; h_p <= a_p; end\n"
+"    end\n"
+"  end\n"
+"  wire [127:0] hent = ptab[d_pbase + h_p];  // the THR register's position: pool first / last\n"
+"  wire [127:0] aent = ptab[d_pbase + a_p];  // the output entering THR: its skip's address\n"
+"  wire pool_first = thr_valid & hent[63];\n"
+"  wire pool_last = thr_valid & hent[62];\n\n");
+    char merge[1600];
+    const char *tail = M == 1 ? "m0" : "{code[M-1:1], m0}";
+    const char *skip_read =
+"    // the skip bit of the output entering THR (0 past the skip's channels)\n"
+"    wire skip_b = d_merge != 0 && a_t * R + r < d_skipc ?\n"
+"                  skipmem[aent[95:64] + a_t * R + r] : 1'b0;\n"
+"    wire m0;\n";
+    if (hw->merge == CM_MERGE_OR)
+        snprintf(merge, sizeof merge,
+"%s"
+"    // the OR merge: y = code OR skip (the merging layers' codes are binary)\n"
+"    lq_merge_or u_merge (.a(code[0]), .skip(skip_b), .y(m0));\n"
+"    wire [M-1:0] mcode = %s;\n", skip_read, tail);
+    else if (hw->merge == CM_MERGE_MUX)
+        snprintf(merge, sizeof merge,
+"%s"
+"    // the MUX merge; its select register pair (ld = swap = 1) takes the\n"
+"    // channel's select bit two edges ahead of THR, when the output's last\n"
+"    // issue is in the FETCH register\n"
+"    wire [NTHR*A:0] thr_f = tmem[d_tbase + f_t * R + r];\n"
+"    lq_merge_mux u_merge (.clk(clk), .a(code[0]), .skip(skip_b), .sel_in(thr_f[NTHR*A]),\n"
+"                          .ld(1'b1), .swap(1'b1),%s .y(m0));\n"
+"    wire [M-1:0] mcode = %s;\n", skip_read,
+                 hw->mux == CM_MUX_BOTH ? " .var(d_muxsel[0])," : "", tail);
+    else
+        snprintf(merge, sizeof merge, "    wire [M-1:0] mcode = code;\n");
+    tprintf(t,
+"  // ---- the PEs: lane logic, popcounts (POP), accumulator (ACC), threshold\n"
+"  // comparators (THR), pooling (POOL) ----\n"
+"  wire [R*A-1:0] acc_bus;\n"
+"  wire [R*M-1:0] pool_bus;\n"
+"%s"
+"  genvar r, k;\n"
+"  generate for (r = 0; r < R; r = r + 1) begin : pe\n"
+"%s"
+"    assign acc_bus[r*A +: A] = acc;\n"
+"    // THR: the channel's thresholds from the threshold memory, the comparators\n"
+"    // and their count (the encoder)\n"
+"    wire [NTHR*A:0] thr = tmem[d_tbase + a_t * R + r];\n"
+"    wire [NTHR-1:0] ge;\n"
+"    for (k = 0; k < NTHR; k = k + 1) begin : cmp\n"
+"      lq_compare_acc u_cmp (.a(acc), .b(thr[k*A +: A]), .ge(ge[k]));\n"
+"    end\n"
+"    wire [M-1:0] code;\n"
+"    lq_popcount_thr u_enc (.x(ge), .c(code));\n"
+"%s"
+"    reg [M-1:0] code_r;  // the THR register: the merged code\n"
+"    always @(posedge clk) if (a_valid & ~d_scores[0]) code_r <= mcode;\n"
+"    // POOL: the running maximum (holds between outputs: max(q, code_r) = q)\n"
+"    wire [M-1:0] pmax;\n"
+"    lq_pool u_pool (.clk(clk), .code(code_r), .first(pool_first), .max(pmax));\n"
+"    assign pool_bus[r*M +: M] = pmax;\n"
+"  end endgenerate\n\n", xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, merge);
+    tprintf(t,
+"  // ---- the output word's write-back (the edge after POOL) and the banks ----\n"
+"  reg wr_pending, wr_bank, wr_wskip, wr_side;\n"
+"  reg [31:0] wr_skip;\n"
+"  reg [31:0] wr_addr, wr_rows, wr_bits, wr_plane, wr_t, wr_p;\n"
+"  always @(posedge clk) begin\n"
+"    wr_pending <= pool_last & ~rst;\n"
+"    if (pool_last) begin\n"
+"      wr_addr <= {2'b00, hent[61:32]} + h_t * R;\n"
+"      wr_rows <= d_outc - h_t * R;\n"
+"      wr_bank <= ~d_inbank[0];\n"
+"      wr_bits <= d_outbits;\n"
+"      wr_plane <= d_outplane;\n"
+"      wr_t <= h_t; wr_p <= h_p;\n"
+"      wr_skip <= hent[127:96] + h_t * R;\n"
+"      wr_wskip <= d_wskip[0]; wr_side <= d_side[0];\n"
+"    end\n"
+"  end\n"
+"  integer wb, wr;\n"
+"  always @(posedge clk) begin\n"
+"    if (ld_we && ld_sel == 3'd0) bank[ld_addr] <= ld_data[0];\n"
+"    else if (wr_pending && !wr_side)\n"
+"      for (wb = 0; wb < M; wb = wb + 1)\n"
+"        for (wr = 0; wr < R; wr = wr + 1)\n"
+"          if (wb < wr_bits && wr < wr_rows)\n"
+"            bank[{31'd0, wr_bank} * BANK_BITS + wr_addr + wb * wr_plane + wr] <= pool_bus[wr*M + wb];\n"
+"  end\n"
+"  integer ws;\n"
+"  always @(posedge clk)\n"
+"    if (wr_pending && wr_wskip)  // the pooled code, also into the skip buffer\n"
+"      for (ws = 0; ws < R; ws = ws + 1)\n"
+"        if (ws < wr_rows) skipmem[wr_skip + ws] <= pool_bus[ws*M];\n"
+"  assign ow_valid = wr_pending;\n"
+"  assign ow_t = wr_t;\n"
+"  assign ow_p = wr_p;\n"
+"  assign ow_code = pool_bus;\n\n");
+    tprintf(t,
+"  // ---- the score unit: WRITE, then the class walk MUL, ADD, ARGMAX ----\n"
+"  reg [A-1:0] score_reg [0:NCLS-1];\n"
+"  reg [31:0] walk_c, mul_c, sadd_c;\n"
+"  reg [SW-1:0] mul_v, sadd_v, best;\n"
+"  reg [CB-1:0] bcls;\n"
+"  wire [SW+SMB-1:0] sconst_w = smem[walk_c];\n"
+"  wire [SW+SMB-1:0] sconst_a = smem[mul_c];\n"
+"  wire [SW-1:0] prod, ssum;\n"
+"  wire s_ge, s_co;\n"
+"  lq_score_mul u_smul (.a(sconst_w[SMB-1:0]), .b(score_reg[walk_c]), .p(prod));\n"
+"  lq_score_add u_sadd (.a(mul_v), .b(sconst_a[SW+SMB-1:SMB]), .ci(1'b0), .s(ssum), .co(s_co));\n"
+"  lq_score_compare u_scmp (.a(best), .b(sadd_v), .ge(s_ge));\n"
+"  integer sr;\n"
+"  always @(posedge clk) begin\n"
+"    if (rst) begin walking <= 1'b0; mul_valid <= 1'b0; sadd_valid <= 1'b0; end\n"
+"    else begin\n"
+"      if (walking) begin  // MUL\n"
+"        mul_valid <= 1'b1; mul_c <= walk_c; mul_v <= prod; walk_c <= walk_c + 1;\n"
+"        if (walk_c == d_outc - 1) walking <= 1'b0;\n"
+"      end else mul_valid <= 1'b0;\n"
+"      if (a_valid & d_scores[0]) begin  // WRITE\n"
+"        for (sr = 0; sr < R; sr = sr + 1)\n"
+"          if (sr < d_outc - a_t * R) score_reg[a_t * R + sr] <= acc_bus[sr*A +: A];\n"
+"        if (a_t == d_T - 1 && a_p == d_P - 1) begin walking <= 1'b1; walk_c <= 0; end\n"
+"      end\n"
+"      sadd_valid <= mul_valid;  // ADD\n"
+"      if (mul_valid) begin sadd_c <= mul_c; sadd_v <= ssum; end\n"
+"      if (sadd_valid && (sadd_c == 0 || !s_ge)) begin  // ARGMAX\n"
+"        best <= sadd_v; bcls <= sadd_c[CB-1:0];\n"
+"      end\n"
+"    end\n"
+"  end\n"
+"  assign sc_valid = sadd_valid;\n"
+"  assign sc_cls = sadd_c;\n"
+"  assign sc_value = sadd_v;\n"
+"  assign pred = bcls;\n"
+"endmodule\n");
+}
+
+char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg, size_t size)
+{
+    if (rtl_check_hw(hw, msg, size) != 0)
+        return NULL;
+    struct rtl_widths w;
+    rtl_widths_of(hw, c, &w);
+    if (w.pop_bits >= w.A) {
+        snprintf(msg, size, "[array] acc_bits: must exceed the popcount's %d bits", w.pop_bits);
+        return NULL;
+    }
+    const enum cm_adder_arch arch = hw->adder;
+    struct text t = {0};
+    tprintf(&t, "// Written by logiq rtl (docs/rtl.md). Do not edit: regenerate.\n\n");
+    tprintf(&t, "%s", cm_verilog_prelude());
+    if (hw->pe == CM_PE_XNOR) {
+        tput(&t, cm_verilog_fetch_gating_xnor("lq_fetch_gating_xnor", w.lanes));
+        tput(&t, cm_verilog_lane_logic_xnor("lq_lane_logic_xnor", w.lanes));
+    } else {
+        tput(&t, cm_verilog_fetch_gating("lq_fetch_gating", w.lanes));
+        tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
+    }
+    tput(&t, cm_verilog_popcount("lq_popcount_lanes", w.lanes, arch));
+    if (hw->pe == CM_PE_XNOR)
+        tput(&t, cm_verilog_accumulator_xnor("lq_accumulator_xnor", w.pop_bits, w.max_shift, w.A,
+                                             arch));
+    else
+        tput(&t, cm_verilog_accumulator("lq_accumulator", w.pop_bits, w.max_shift, w.A, arch));
+    tput(&t, cm_verilog_comparator("lq_compare_acc", w.A, arch));
+    tput(&t, cm_verilog_popcount("lq_popcount_thr", w.n_thr, arch));
+    tput(&t, cm_verilog_pool("lq_pool", w.M, arch));
+    if (hw->merge == CM_MERGE_OR)
+        tput(&t, cm_verilog_merge_or("lq_merge_or", 1));
+    else if (hw->merge == CM_MERGE_MUX)
+        tput(&t, cm_verilog_merge_mux("lq_merge_mux", 1, hw->mux));
+    tput(&t, cm_verilog_multiplier("lq_score_mul", w.smb, w.A, arch));
+    tput(&t, cm_verilog_adder("lq_score_add", w.score_bits, arch));
+    tput(&t, cm_verilog_comparator("lq_score_compare", w.score_bits, arch));
+    write_top(&t, hw, c, &w);
+    if (t.failed) {
+        free(t.s);
+        snprintf(msg, size, "out of memory");
+        return NULL;
+    }
+    return t.s;
+}

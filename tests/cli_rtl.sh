@@ -1,0 +1,75 @@
+#!/bin/bash
+# tests/cli_rtl.sh: `logiq rtl` as a user runs it (docs/rtl.md): --help; the
+# design of a hw.ini, and of a trained plain model on the small design,
+# written as one Verilog file with the top module and the unit modules (and
+# elaborated by Yosys and lint-clean under Verilator when they are
+# installed); bad usage and inputs
+# give exit code 2 with one line naming the file and the field.
+# Usage: bash cli_rtl.sh <path to logiq> <scratch dir>
+set -u
+logiq=$1
+dir=$2
+src=${LOGIQ_TEST_SRC:-$(dirname "$0")}/..
+small=$src/costmodels/hw/small.ini
+rm -rf "$dir" && mkdir -p "$dir"
+. "$(dirname "$0")/testlib.sh"
+
+"$logiq" rtl --help | grep -q -- "-o, --output DIR"
+check "rtl --help" $?
+
+"$logiq" rtl --hw "$src/tests/rtl_design.ini" -o "$dir/d1" >"$dir/o1" 2>&1
+check "rtl of tests/rtl_design.ini exits 0" $?
+grep -q "^module logiq_accel" "$dir/d1/logiq_accel.v" &&
+    grep -q "^module lq_accumulator" "$dir/d1/logiq_accel.v" &&
+    grep -q "^module lq_popcount_lanes" "$dir/d1/logiq_accel.v"
+check "the top and the unit modules are written" $?
+if command -v yosys >/dev/null; then
+    # synthesizable as written: Yosys elaborates it (every module and port
+    # resolved), turns its processes into logic, and finds no combinational
+    # loop and no net with two drivers
+    yosys -q -p "read_verilog $dir/d1/logiq_accel.v; hierarchy -check -top logiq_accel; proc;
+                 check -assert" >"$dir/yosys.log" 2>&1
+    check "yosys elaborates it (hierarchy -check, proc, check -assert)" $?
+else
+    echo "skip yosys elaboration: yosys not installed"
+fi
+ls "$dir/d1" | grep -q tmp
+check "no temporary file left" "$([ $? -ne 0 ]; echo $?)"
+
+"$logiq" train --data synthetic --arch 'c8,p,c16,f10' --wq bin --aq sign --epochs 1 -q \
+    -o "$dir/plain.qnn" >/dev/null 2>&1
+check "train a plain model" $?
+"$logiq" rtl --hw "$small" "$dir/plain.qnn" -o "$dir/d2" >"$dir/o2" 2>&1
+check "rtl of a plain model on small.ini exits 0 (auto keys resolved for it)" $?
+grep -q "16 PEs x 64 lanes" "$dir/o2"
+check "it names the design" $?
+if command -v verilator >/dev/null; then
+    (cd "$dir/d2" && verilator --lint-only --default-language 1364-2005 -Wno-fatal -Wno-lint -Wno-UNOPTFLAT \
+        --top-module logiq_accel logiq_accel.v) >"$dir/lint" 2>&1
+    check "verilator --lint-only accepts it" $?
+else
+    echo "skip verilator --lint-only: verilator not installed"
+fi
+
+expect_exit 2 "auto keys without a model name the field" "\[merge\] kind: must be fixed" \
+    "$logiq" rtl --hw "$small" -o "$dir/d3"
+expect_exit 2 "no -o" "-o DIR" "$logiq" rtl --hw "$src/tests/rtl_design.ini"
+printf '[array]\npe_rows = zero\n' >"$dir/bad.ini"
+expect_exit 2 "a bad hw.ini names the file and the key" "bad.ini.*pe_rows" \
+    "$logiq" rtl --hw "$dir/bad.ini" -o "$dir/d4"
+sed 's/^pe = bitplane/pe = shift/' "$src/tests/rtl_design.ini" >"$dir/shift.ini"
+expect_exit 2 "a PE kind not covered yet names [array] pe" "\[array\] pe" \
+    "$logiq" rtl --hw "$dir/shift.ini" -o "$dir/d5"
+"$logiq" train --data synthetic --arch 'c8,c8+or,p,f10' --epochs 1 -q \
+    -o "$dir/or.qnn" >/dev/null 2>&1
+check "train an OR model" $?
+"$logiq" rtl --hw "$small" "$dir/or.qnn" -o "$dir/d6" >/dev/null 2>&1 &&
+    grep -q "^module lq_merge_or" "$dir/d6/logiq_accel.v"
+check "rtl of an OR model writes the OR merge unit" $?
+"$logiq" train --data synthetic --arch 'c8,c8+add,p,f10' --aq 2 --epochs 1 -q \
+    -o "$dir/add.qnn" >/dev/null 2>&1
+check "train an add model" $?
+expect_exit 2 "an add network names the layer" "add.qnn: layer 1: the add merge" \
+    "$logiq" rtl "$dir/add.qnn" -o "$dir/d8"
+expect_exit 2 "a missing model" "nope.qnn" "$logiq" rtl --hw "$small" "$dir/nope.qnn" -o "$dir/d7"
+exit $fail

@@ -1,0 +1,253 @@
+// tests/rtl_cosim.cpp: the RTL (logiq rtl, rtl/rtl.h) co-simulated with
+// Verilator against the golden integer model and the SystemC model, on
+// random networks: one design (tests/rtl_design*.ini), compiled once, every
+// network loaded into it at run time (rtl/cosim.h). On a design with a merge
+// unit (or; mux with both variants) a third of the networks are plain
+// chains, a third chains of its merges, a third residual blocks (identity,
+// pad and projection shortcuts); on one without, all are plain. On an XNOR
+// PE design, every network has binary weight planes (binary, offset binary).
+//
+// Tolerance policy: none. Every output word the RTL writes, every class
+// score and every prediction must equal nn/infer.c's; every layer's RTL
+// cycles must equal the analytic count (costmodels/latency.h) and the
+// SystemC model's cycles on the same images. Plus: a changed reference is
+// caught (the scoreboard works).
+//
+// usage: test_rtl DESIGN.ini [networks] [seed]
+//        test_rtl DESIGN.ini --model M.qnn [--images N] [--data KIND] [--data-dir DIR]
+// (the second form runs a trained network on test images: docs/rtl.md)
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "rtl/cosim.h"
+#include "verilated.h"
+
+extern "C" {
+#include "nn/data.h"
+#include "rtl_nets.h"
+#include "sim/sim.h"
+#include "sweeps/costnet.h"
+}
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                                                  \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            failures++;                                                                   \
+            std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                     \
+            std::fprintf(stderr, __VA_ARGS__);                                            \
+            std::fputc('\n', stderr);                                                     \
+        }                                                                                 \
+    } while (0)
+
+static int rng_int(uint64_t *s, int lo, int hi)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (int)(z % (uint64_t)(hi - lo + 1));
+}
+
+// A trained network on the test images: the co-simulation a user runs
+// (docs/rtl.md): accuracy, mismatches, each layer's cycles beside the
+// analytic count. 0 when every output and every layer's cycles are equal.
+static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, const char *path,
+                     int images, const char *kind, const char *data_dir)
+{
+    nn_qnn q;
+    nn_error err{};
+    if (nn_qnn_read(&q, path, &err) != NN_OK) {
+        std::fprintf(stderr, "rtl cosim: %s\n", err.msg);
+        return 2;
+    }
+    nn_data_source data;
+    nn_data_source_default(&data);
+    data.kind = kind;
+    data.dir = data_dir;
+    data.limit_test = images;
+    nn_dataset test{};
+    if (nn_data_source_load(&data, nullptr, &test, &err) != NN_OK) {
+        std::fprintf(stderr, "rtl cosim: %s\n", err.msg);
+        nn_qnn_free(&q);
+        return 2;
+    }
+    lrtl::cosim cs(top, hw, cfg);
+    std::string m;
+    int rc = 0;
+    if (!cs.load(q, m)) {
+        std::fprintf(stderr, "rtl cosim: %s: %s\n", path, m.c_str());
+        rc = 2;
+    } else if (!cs.run(test.x, test.n, test.y, m)) {
+        std::fprintf(stderr, "rtl cosim: %s\n", m.c_str());
+        rc = 1;
+    } else {
+        const lrtl::stats &st = cs.result();
+        std::printf("%s on the RTL of design \"%s\" (Verilator %s): %lld images, accuracy %.2f%% "
+                    "(%lld/%lld)\n", path, hw.name, Verilated::productVersion(), st.images,
+                    st.images ? 100.0 * st.correct / st.images : 0.0, st.correct, st.images);
+        if (st.mismatched_images)
+            std::printf("%lld images differ from the integer model; the first: %s\n",
+                        st.mismatched_images, st.first_mismatch.c_str());
+        else
+            std::printf("all outputs matched the integer model (%lld output words, %lld scores)\n",
+                        st.words_checked, st.scores_checked);
+        std::printf("%5s %14s %14s %6s\n", "layer", "cycles/image", "analytic", "equal");
+        bool all = true;
+        for (size_t l = 0; l < st.layer_cycles.size(); l++) {
+            const bool eq = st.layer_cycles[l] == st.analytic[l] * st.images;
+            all = all && eq;
+            std::printf("%5zu %14.0f %14lld %6s\n", l + 1,
+                        st.images ? (double)st.layer_cycles[l] / st.images : 0.0, st.analytic[l],
+                        eq ? "yes" : "NO");
+        }
+        std::printf("%5s %14.0f %14lld %6s\n", "total",
+                    st.images ? (double)st.cycles / st.images : 0.0, st.analytic_image,
+                    all ? "yes" : "NO");
+        rc = st.mismatched_images || !all ? 1 : 0;
+    }
+    nn_data_free(&test);
+    nn_qnn_free(&q);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: test_rtl DESIGN.ini [networks] [seed]\n"
+                             "       test_rtl DESIGN.ini --model M.qnn [--images N] [--data KIND]"
+                             " [--data-dir DIR]\n");
+        return 2;
+    }
+    if (argc > 3 && std::string(argv[2]) == "--model") {
+        const char *kind = "fashion", *dir = nullptr;
+        int images = 100;
+        for (int i = 4; i + 1 < argc; i += 2) {
+            const std::string o = argv[i];
+            if (o == "--images")
+                images = std::atoi(argv[i + 1]);
+            else if (o == "--data")
+                kind = argv[i + 1];
+            else if (o == "--data-dir")
+                dir = argv[i + 1];
+            else {
+                std::fprintf(stderr, "rtl cosim: unknown option %s\n", o.c_str());
+                return 2;
+            }
+        }
+        cm_hw mh;
+        cm_lib ml;
+        char mm[1200];
+        if (sw_hw_load(argv[1], &mh, &ml, mm, sizeof mm) != 0) {
+            std::fprintf(stderr, "rtl cosim: %s\n", mm);
+            return 2;
+        }
+        rtl_hw_without_model(&mh);
+        rtl_config mc;
+        rtl_config_defaults(&mc, &mh);
+        VerilatedContext mctx;
+        Vlogiq_accel mtop{&mctx};
+        return run_model(mtop, mh, mc, argv[3], images > 0 ? images : 100, kind, dir);
+    }
+    const int n_nets = argc > 2 ? std::atoi(argv[2]) : 120;
+    uint64_t rng = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 18;
+    cm_hw hw;
+    cm_lib lib;
+    char msg[1200];
+    if (sw_hw_load(argv[1], &hw, &lib, msg, sizeof msg) != 0) {
+        std::fprintf(stderr, "test_rtl: %s\n", msg);
+        return 2;
+    }
+    rtl_hw_without_model(&hw);
+    rtl_config cfg;
+    rtl_config_defaults(&cfg, &hw);
+
+    VerilatedContext ctx;
+    Vlogiq_accel top{&ctx};
+    const int n_img = 2;
+    long long nets = 0, images = 0, cycles = 0, words = 0, scores = 0, max_cycles = 0;
+    for (int k = 0; k < n_nets; k++) {
+        nn_qnn q;
+        // on a design with a merge unit: a third plain networks, a third
+        // chains of its merges, a third residual blocks
+        const int merge = hw.merge == CM_MERGE_OR ? NN_MERGE_OR : NN_MERGE_MUX;
+        const int kind = hw.merge == CM_MERGE_NONE ? 0 : k % 3;
+        do {
+            if (kind == 0)  // an XNOR PE runs binary weight planes only
+                rtl_test_random_net(&q, &rng, k % 2 == 0 ? 1 : hw.pe == CM_PE_XNOR ? 2 : 0);
+            else
+                rtl_test_random_merge_net(&q, &rng, merge, kind == 2);
+            if (rtl_test_acc_bits_needed(&q) <= hw.acc_bits)
+                break;
+            nn_qnn_free(&q);
+        } while (true);
+        char what[64];
+        std::snprintf(what, sizeof what, "network %d (%s, %d layers)", k,
+                      kind == 0 ? "plain" : kind == 1 ? "merge chain" : "residual blocks",
+                      q.n_layers);
+        lrtl::cosim cs(top, hw, cfg);
+        std::string m;
+        if (!cs.load(q, m)) {
+            CHECK(false, "%s: load: %s", what, m.c_str());
+            nn_qnn_free(&q);
+            continue;
+        }
+        const size_t img = (size_t)q.in_h * q.in_w * q.in_c;
+        std::vector<uint8_t> px(img * n_img);
+        const int dark = rng_int(&rng, 0, 1);
+        for (uint8_t &p : px)
+            p = (uint8_t)(dark ? rng_int(&rng, 0, 40) : rng_int(&rng, 0, 255));
+        const bool ran = cs.run(px.data(), n_img, nullptr, m);
+        CHECK(ran, "%s: %s", what, m.c_str());
+        const lrtl::stats &st = cs.result();
+        CHECK(st.mismatched_images == 0, "%s: %lld images differ; the first: %s", what,
+              st.mismatched_images, st.first_mismatch.c_str());
+        CHECK(st.scores_checked == (long long)n_img * q.n_class, "%s: %lld scores checked", what,
+              st.scores_checked);
+        std::vector<long long> sysc((size_t)q.n_layers, 0);
+        const int src = rtl_test_systemc(&q, &hw, px.data(), n_img, sysc.data(), msg, sizeof msg);
+        CHECK(src == 0, "%s: SystemC: %s", what, msg);
+        for (int l = 0; l < q.n_layers; l++) {
+            const long long rtl = st.layer_cycles[(size_t)l], an = st.analytic[(size_t)l] * n_img;
+            CHECK(rtl == an, "%s: layer %d: RTL %lld cycles, analytic %lld", what, l + 1, rtl, an);
+            CHECK(src != 0 || rtl == sysc[(size_t)l], "%s: layer %d: RTL %lld cycles, SystemC %lld",
+                  what, l + 1, rtl, sysc[(size_t)l]);
+        }
+        CHECK(st.cycles == st.analytic_image * n_img, "%s: RTL %lld cycles, analytic %lld", what,
+              st.cycles, st.analytic_image * n_img);
+        nets++;
+        images += st.images;
+        cycles += st.cycles;
+        words += st.words_checked;
+        scores += st.scores_checked;
+        if (st.analytic_image > max_cycles)
+            max_cycles = st.analytic_image;
+
+        // the scoreboard catches a difference: the golden model's class-0
+        // offset changed after the RTL was loaded
+        if (k == 0) {
+            nn_qnn_layer &last = q.layers[q.n_layers - 1];
+            lrtl::cosim bad(top, hw, cfg);
+            CHECK(bad.load(q, m), "scoreboard: load: %s", m.c_str());
+            last.rq_add[0] += 1000;
+            bad.run(px.data(), 1, nullptr, m);
+            CHECK(bad.result().mismatched_images == 1 &&
+                      bad.result().first_mismatch.find("class 0 score") != std::string::npos,
+                  "scoreboard: a changed class-0 offset not caught (%s)",
+                  bad.result().first_mismatch.c_str());
+            last.rq_add[0] -= 1000;
+        }
+        nn_qnn_free(&q);
+    }
+    std::printf("Verilator %s, SystemC %s\n", Verilated::productVersion(), sim_systemc_version());
+    std::printf("RTL (%d PEs x %d lanes, %s PE, acc %d bits, merge %s) vs integer model, SystemC and analytic:\n"
+                "%lld networks, %lld images, %lld cycles (largest network %lld cycles an image), "
+                "%lld output words and %lld scores checked: %s\n",
+                hw.pe_rows, hw.lanes, cm_pe_kind_name(hw.pe), hw.acc_bits, cm_merge_name(hw.merge),
+                nets, images, cycles, max_cycles, words, scores,
+                failures ? "FAILED" : "all equal");
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+/* tests/rtl_nets.h: random networks for the RTL co-simulation and the
+ * SystemC model's cycles on them (tests/rtl_nets.c). */
+#ifndef LOGIQ_TEST_RTL_NETS_H
+#define LOGIQ_TEST_RTL_NETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "costmodels/hw.h"
+#include "nn/qnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A random plain chain network (conv layers with optional pooling, then a
+ * dense scores layer); binary 1: binary weights and 1-bit activations only;
+ * 2: binary weight planes (binary, offset binary: the XNOR PE's), any
+ * activations. */
+void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary);
+/* A random network whose layers merge (merge: NN_MERGE_OR or NN_MERGE_MUX,
+ * both MUX variants): a chain merging each predecessor, or (blocks) residual
+ * blocks with identity, pad and projection shortcuts. */
+void rtl_test_random_merge_net(struct nn_qnn *m, uint64_t *rng, int merge, int blocks);
+/* The accumulator bits the network needs (tests/sim_fixture.h). */
+int rtl_test_acc_bits_needed(const struct nn_qnn *m);
+/* Runs the SystemC model on n images: each layer's cycles summed into
+ * layer_cycles; 0, or -1 with a message (a mismatch included). */
+int rtl_test_systemc(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
+                     long long *layer_cycles, char *msg, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

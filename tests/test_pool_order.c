@@ -2,7 +2,8 @@
  * conv -> max pool -> batch norm -> activation; docs/definitions.md, "AQE"):
  * its forward by hand, its backward against finite differences, the
  * refusals, the export to the hardware's integers (threshold, then max pool
- * of codes) with negative batch-norm scales, and the checkpoint field.
+ * of codes) with negative batch-norm scales, held against the float
+ * evaluation and simulated by the SystemC model, and the checkpoint field.
  *
  * Tolerance policy, stated once:
  *  - Gradient check (full-precision weights and activations, so the model is
@@ -18,7 +19,8 @@
  *    the float batch-norm output lies within TIE_TOL of a threshold (a tie of
  *    the folding, as in tests/test_train.c); every differing prediction must
  *    follow from such a tie or from a near-tie of the two best scores.
- *    Unexplained differences must be zero. */
+ *    Unexplained differences must be zero. The SystemC model must match the
+ *    integer model bit for bit on every image it runs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@
 #include "nn/ckpt.h"
 #include "nn/infer.h"
 #include "nn/model.h"
+#include "tests/sim_fixture.h"
+#include "tests/sim_open.h"
 #include "tests/testutil.h"
 
 #define FD_EPS 3e-4f
@@ -378,6 +382,25 @@ static void test_export_case(const char *arch, const char *wq, const char *aq, i
              differ - ties);
     TU_CHECK(unexplained == 0, "%s %s %s: %d unexplained prediction differences", arch, wq, aq,
              unexplained);
+    /* the accelerator runs the same integers: the negated channels' codes,
+     * its max pooling and the readers' negated weights */
+    struct cm_hw hw;
+    cm_hw_defaults(&hw);
+    hw.acc_bits = acc_bits_needed(&q);
+    struct sim *sim;
+    struct sim_error serr;
+    if (test_sim_open(&sim, &q, &hw, NULL, &serr) == SIM_OK) {
+        int matched[B];
+        enum sim_status sst = sim_run(sim, pix, B, NULL, matched, &serr);
+        int all = sst == SIM_OK;
+        for (int b = 0; b < B; b++)
+            all &= matched[b];
+        TU_CHECK(all, "%s %s %s: SystemC differs from the integer model (%s)", arch, wq, aq,
+                 sst == SIM_OK ? "outputs" : serr.msg);
+        sim_close(sim);
+    } else {
+        TU_CHECK(0, "%s %s %s: sim_open: %s", arch, wq, aq, serr.msg);
+    }
     nn_infer_ws_free(&ws);
     nn_qnn_free(&q);
     nn_model_free(&m);
@@ -448,6 +471,7 @@ static void test_ckpt(void)
 
 int main(void)
 {
+    printf("SystemC %s\n", sim_systemc_version()); /* links sc_main (sim/sim_version.cpp) */
     test_forward();
     test_gradient();
     test_export();

@@ -10,6 +10,9 @@
  * dense with a bias and gives the class scores. This is deliberately the unit
  * of the hardware (PE array -> threshold unit -> merge unit -> pooling), so a
  * layer here is a layer of the .qnn, of the cost model and of the simulator.
+ * With pool_order PAPER a pooling layer without a merge trains in the AQE
+ * paper's order instead (conv -> pool -> batch norm -> activation), which
+ * the export folds into the same hardware unit (nn/export.c).
  *
  * Architecture strings (shared by the CLI and sweep specs):
  *

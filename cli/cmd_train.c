@@ -50,6 +50,11 @@ static const char help[] =
     "                       HardTanh output) or scaled (logiq's earlier form: h(w)\n"
     "                       at the fitted scale, no clip, the blend on the batch\n"
     "                       norm's output); docs/definitions.md\n"
+    "  --pool-order O       hw (default: conv -> batch norm -> activation -> pool, the\n"
+    "                       order the accelerator runs) or paper (the AQE paper's conv\n"
+    "                       -> pool -> batch norm -> activation in every pooling layer\n"
+    "                       without a merge; those need sign, tern or pow2:B\n"
+    "                       activations; the export folds it into the same hardware)\n"
     "  --aqe-ramp           raise A linearly to 1 over training (logiq's extension)\n"
     "  --aqe-stochastic     AQE's stochastic form for sign activations in training:\n"
     "                       h(x) = sign(x - z), z ~ U[-1, 1]\n"
@@ -109,7 +114,7 @@ static const char help[] =
     "  -h, --help           this help\n";
 
 enum {
-    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_AQE_FORM, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
+    O_WQ_STE = CLI_OPT_NET_END, O_HEQ_RATE, O_MUX_SELECT, O_MUX_INIT, O_AQE, O_AQE_RAMP, O_AQE_STOCH, O_AQE_FORM, O_POOL_ORDER, O_EPOCHS, O_BATCH, O_LR, O_OPTIM,
     O_MOMENTUM, O_WD, O_SCHED, O_STEP_EVERY, O_STEP_GAMMA, O_SEED, O_NORM, O_CROP, O_HFLIP,
     O_THREADS, O_DATA, O_DATA_DIR, O_TRAIN_LIMIT, O_TEST_LIMIT, O_LOG,
     O_SAVE_FP, O_CHECKPOINT, O_RESUME, O_RES_SCALE,
@@ -127,6 +132,7 @@ static const struct option long_opts[] = {
     {"aqe-ramp", no_argument, 0, O_AQE_RAMP},
     {"aqe-stochastic", no_argument, 0, O_AQE_STOCH},
     {"aqe-form", required_argument, 0, O_AQE_FORM},
+    {"pool-order", required_argument, 0, O_POOL_ORDER},
     {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR},
@@ -266,6 +272,14 @@ int cmd_train(int argc, char **argv)
             }
             cfg.aqe_form = optarg[0] == 's' ? NN_AQE_SCALED : NN_AQE_PAPER;
             aqe_form_given = 1;
+            break;
+        case O_POOL_ORDER:
+            if (strcmp(optarg, "hw") && strcmp(optarg, "paper")) {
+                fprintf(stderr, "logiq train: --pool-order '%s': expected hw or paper\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            cfg.pool_order = optarg[0] == 'p' ? NN_POOL_PAPER : NN_POOL_HW;
             break;
         case O_MUX_INIT:
             bad = cli_parse_float("train", "--mux-init", optarg, -10, 10, &cfg.mux_init);
@@ -508,6 +522,8 @@ int cmd_train(int argc, char **argv)
         nn_qnn_meta_set(&q, NN_META_DATA, data.kind);
         if (cfg.res_scale == NN_RES_SCALE_POW2)
             nn_qnn_meta_set(&q, NN_META_RES_SCALE, "pow2");
+        if (cfg.pool_order == NN_POOL_PAPER)
+            nn_qnn_meta_set(&q, NN_META_POOL_ORDER, "paper");
         if (o.sinareq)
             cli_sinareq_meta(&sq, &model, &q);
         st = cli_qnn_finish(&q, &test, threads, cfg.max_mem_gib, (double)res.test_acc_float, out, &err);

@@ -278,7 +278,7 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
                      "wq=%s\nwq_first=%s\nwq_last=%s\naq=%s\nmux=%s\nmux_select=%s\n"
                      "mux_init=%s\nres_bits=%d\nres_frac=%d\nheq_rate=%s\nwq_ste=%s\n"
                      "aqe=%s\naqe_ramp=%d\naqe_stochastic=%d\nseed=%" PRIu64 "\nnorm=%s\n"
-                     "aqe_form=%s\n%s%s",
+                     "aqe_form=%s\n%s%s%s",
                      m->arch_text, nn_ckpt_float(f[0], info->width), c->in_h, c->in_w, c->in_c,
                      c->n_class, c->wq, c->wq_first, c->wq_last, c->aq,
                      c->mux == NN_MUX_SEL ? "sel" : "or", c->mux_learn ? "learned" : "fixed",
@@ -287,6 +287,7 @@ static int options_text(char *buf, size_t size, const struct nn_model *m,
                      nn_ckpt_float(f[3], c->aqe_alpha), c->aqe_ramp, c->aqe_stochastic, c->seed,
                      info->norm == NN_NORM_MEANSTD ? "meanstd" : "scale",
                      c->aqe_form == NN_AQE_SCALED ? "scaled" : "paper", c->res_scale == NN_RES_SCALE_POW2 ? "res_scale=pow2\n" : "",
+                     c->pool_order == NN_POOL_PAPER ? "pool_order=paper\n" : "",
                      info->meta ? info->meta : "");
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
@@ -355,6 +356,7 @@ enum field {
     F_AQE_RAMP, F_AQE_STOCHASTIC, F_SEED, F_NORM,
     F_RES_SCALE,  /* optional (written only when pow2; files before it lack it) */
     F_AQE_FORM,   /* optional: files before it lack it, and meant scaled */
+    F_POOL_ORDER, /* optional (written only when paper; files before it mean hw) */
     F_COUNT
 };
 
@@ -362,6 +364,7 @@ static const char *const field_name[F_COUNT] = {
     "arch", "width", "in_h", "in_w", "in_c", "n_class", "wq", "wq_first", "wq_last", "aq",
     "mux", "mux_select", "mux_init", "res_bits", "res_frac", "heq_rate", "wq_ste", "aqe",
     "aqe_ramp", "aqe_stochastic", "seed", "norm", "res_scale", "aqe_form",
+    "pool_order",
 };
 
 static int parse_long(const char *v, long lo, long hi, long *out)
@@ -462,6 +465,11 @@ static const char *apply_field(struct nn_ckpt *ck, enum field f, const char *v)
             return "paper or scaled";
         c->aqe_form = v[0] == 's' ? NN_AQE_SCALED : NN_AQE_PAPER;
         return NULL;
+    case F_POOL_ORDER:
+        if (strcmp(v, "hw") && strcmp(v, "paper"))
+            return "hw or paper";
+        c->pool_order = v[0] == 'p' ? NN_POOL_PAPER : NN_POOL_HW;
+        return NULL;
     case F_RES_SCALE:
         if (strcmp(v, "free") && strcmp(v, "pow2"))
             return "free or pow2";
@@ -526,7 +534,7 @@ static enum nn_status parse_text(struct nn_ckpt *ck, const uint8_t *p, uint32_t 
         line = nl + 1;
     }
     for (int f = 0; st == NN_OK && f < F_COUNT; f++)
-        if (!seen[f] && f != F_RES_SCALE && f != F_AQE_FORM)
+        if (!seen[f] && f != F_RES_SCALE && f != F_AQE_FORM && f != F_POOL_ORDER)
             st = nn_fail(err, NN_ERR_FORMAT, "%s: field '%s' missing", path, field_name[f]);
     if (!seen[F_AQE_FORM])
         ck->cfg.aqe_form = NN_AQE_SCALED;  /* what a file written before the paper form meant */
@@ -769,6 +777,13 @@ enum nn_status nn_ckpt_check_same(const struct nn_ckpt *ck, const struct nn_mode
         }
         la = na + 1;
     }
+    /* pool_order is written only when paper: a saved paper order is a line
+     * this command's text may lack */
+    if (st == NN_OK && ck->cfg.pool_order != m->cfg.pool_order)
+        st = nn_fail(err, NN_ERR_ARG, "%s: saved with pool_order=%s, but this command gives "
+                     "pool_order=%s: resume with the same options", ck->path,
+                     ck->cfg.pool_order == NN_POOL_PAPER ? "paper" : "hw",
+                     m->cfg.pool_order == NN_POOL_PAPER ? "paper" : "hw");
 done:
     free(now);
     free(a);

@@ -21,6 +21,22 @@
  * the requantizer is a shift (docs/accelerator.md). nn_qnn_rq_narrow then narrows (M, B, sh) to the smallest sh
  * that gives the same Y on the layer's whole accumulator range. The last layer's scores are round(S_c 2^sh) acc + round(b_c 2^sh).
  *
+ * The AQE paper's order (pool_order PAPER: conv -> max pool -> batch norm
+ * -> activation h) computes h(alpha max_window(acc) + beta'). The hardware
+ * thresholds, then max-pools the codes: for alpha > 0 that is the same,
+ * max_window h(y_i). For alpha < 0 it is min_window h(y_i), which the
+ * pooling unit cannot take; for the odd-symmetric codes (sign, tern, pow2:
+ * value(n - k) = -value(k) for n thresholds) min h = -max(-h), so the channel
+ * is exported to give -h(y): its weights are not negated, and its code is
+ * #{j : y < t_j} = #{j : acc > (t_j - beta')/alpha} = #{j : acc >=
+ * floor((t_j - beta')/alpha) + 1}, thresholds taken in reverse order to
+ * ascend. The max pool then yields -(the wanted code), and every layer
+ * reading the map (its src) negates its weight codes of that input channel
+ * (each kernel tap; each position of a flattened map), so its accumulator is
+ * unchanged. The zero padding is the value 0, which negation keeps. The
+ * {0,1} and uniform codes have no such symmetry; nn_model_init refuses them
+ * in PAPER pooling layers.
+ *
  * Thresholds are taken from the float values t_j the training forward uses,
  * so the float evaluation and the integer model differ only where a float
  * pre-activation lies within rounding error of a threshold (a tie). */
@@ -60,8 +76,10 @@ static enum nn_qnn_code code_of(const struct nn_aq *q)
                                       : NN_CODE_UINT;
 }
 
+/* neg [out_c] (hidden layers): set to 1 for a channel exported negated
+ * (pool_first with alpha < 0: the header above), else 0. */
 static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qnn_layer *q,
-                                   struct nn_error *err)
+                                   uint8_t *neg, struct nn_error *err)
 {
     const struct nn_layer *L = &m->layers[i];
     const struct nn_model_config *cfg = &m->cfg;
@@ -212,6 +230,20 @@ static enum nn_status export_layer(const struct nn_model *m, int i, struct nn_qn
                 thr[j] = clamp_i32(ceil(ldexp((double)nn_aq_thresh(&L->aq, j + 1), F)));
             continue;
         }
+        if (L->pool_first && alpha[c] < 0.0) {
+            if (q->out_code != NN_CODE_SIGN && q->out_code != NN_CODE_TERN &&
+                q->out_code != NN_CODE_POW2) {
+                st = nn_fail(err, NN_ERR_ARG, "layer %d: --pool-order paper with a negative "
+                             "batch-norm scale needs sign, tern or pow2 activations", i + 1);
+                break;
+            }
+            neg[c] = 1;
+            for (int j = 0; j < q->n_thr; j++) {
+                double t = (double)nn_aq_thresh(&L->aq, q->n_thr - j);
+                thr[j] = clamp_i32(floor((t - beta[c]) / alpha[c]) + 1.0);
+            }
+            continue;
+        }
         if (alpha[c] < 0.0)
             for (int k = 0; k < L->fan_in; k++)
                 q->w[(size_t)c * L->fan_in + k] = (int8_t)-q->w[(size_t)c * L->fan_in + k];
@@ -243,13 +275,49 @@ enum nn_status nn_model_export(const struct nn_model *m, struct nn_qnn *q,
     q->in_w = m->cfg.in_w;
     q->in_c = m->cfg.in_c;
     q->n_class = m->cfg.n_class;
+    size_t n_neg = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        n_neg += (size_t)m->layers[i].out_c;
+    uint8_t *neg = calloc(n_neg, 1);  /* [layer][out_c]: exported negated (header) */
+    if (!neg) {
+        nn_qnn_free(q);
+        return nn_fail(err, NN_ERR_NOMEM, "export: out of memory");
+    }
+    size_t off = 0;
     for (int i = 0; i < m->n_layers; i++) {
-        enum nn_status st = export_layer(m, i, &q->layers[i], err);
+        enum nn_status st = export_layer(m, i, &q->layers[i], neg + off, err);
         if (st != NN_OK) {
+            free(neg);
             nn_qnn_free(q);
             return st;
         }
+        off += (size_t)m->layers[i].out_c;
     }
+    /* every reader of a negated channel takes it negated back */
+    off = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const uint8_t *ng = neg + off;
+        off += (size_t)m->layers[i].out_c;
+        if (!memchr(ng, 1, (size_t)m->layers[i].out_c))
+            continue;
+        for (int j = i + 1; j < m->n_layers; j++) {
+            const struct nn_layer *R = &m->layers[j];
+            if (R->spec.merge != NN_MERGE_NONE && R->spec.skip == i) {
+                free(neg);
+                nn_qnn_free(q);
+                return nn_fail(err, NN_ERR_ARG, "layer %d: --pool-order paper: a negated "
+                               "channel cannot be a merge's skip (layer %d)", i + 1, j + 1);
+            }
+            if (R->spec.src != i)
+                continue;
+            int8_t *w = q->layers[j].w;
+            const size_t nw = (size_t)R->out_c * R->fan_in;
+            for (size_t k = 0; k < nw; k++)  /* fan_in is [..][in_c], channel fastest */
+                if (ng[(k % (size_t)R->fan_in) % (size_t)R->in_c])
+                    w[k] = (int8_t)-w[k];
+        }
+    }
+    free(neg);
     /* the same integer model with the narrowest requantizer constants */
     nn_qnn_rq_narrow(q);
     enum nn_status st = nn_qnn_validate(q, err);

@@ -32,6 +32,7 @@ void nn_model_config_default(struct nn_model_config *cfg)
     cfg->aqe_ramp = 0;
     cfg->aqe_stochastic = 0;
     cfg->aqe_form = NN_AQE_PAPER;
+    cfg->pool_order = NN_POOL_HW;
     cfg->res_bits = 8;
     cfg->res_frac = 4;
     cfg->heq_rate = 0.05f;
@@ -151,6 +152,17 @@ static enum nn_status resolve_layers(struct nn_model *m, struct nn_error *err)
         }
         if (s->op == NN_OP_DENSE && (L->ph != 1 || L->pw != 1))
             return nn_fail(err, NN_ERR_ARG, "layer %d: dense output must be 1x1", i + 1);
+        L->pool_first = cfg->pool_order == NN_POOL_PAPER && L->hidden && s->pool &&
+                        s->merge == NN_MERGE_NONE;
+        /* a negative batch-norm scale turns the paper order's pooling into a
+         * min pooling of the codes; the export takes it as the max of the
+         * negated codes, which only odd-symmetric codes allow (nn/export.c) */
+        if (L->pool_first &&
+            (L->aq.kind == NN_AQ_HEAVISIDE || L->aq.kind == NN_AQ_UNIFORM))
+            return nn_fail(err, NN_ERR_ARG,
+                           "--pool-order paper: layer %d pools activation '%s', whose codes are "
+                           "not symmetric (expected sign, tern or pow2:B there, or --pool-order "
+                           "hw)", user_number(m, i), L->aq.ops->name);
     }
     /* the first writer, in backward's order, of each layer's output and
      * stream gradient (it zeroes them; layers.h's accumulation rule) */
@@ -237,6 +249,19 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
             L->dout = L->dz;
             continue;
         }
+        if (L->pool_first) {
+            /* z -> zp -> y -> a = out, all but z at the pooled size; no
+             * merge, no stream (an add's source never pools) */
+            L->zp = take(a, &off, nout);
+            L->dzp = take(a, &off, nout);
+            L->y = take(a, &off, nout);
+            L->dy = take(a, &off, nout);
+            L->a = L->m = L->out = take(a, &off, nout);
+            L->da = L->dm = L->dout = take(a, &off, nout);
+            L->yq = L->u = L->du = L->rs_r = L->skipv = L->dskipv = NULL;
+            continue;
+        }
+        L->zp = L->dzp = NULL;
         L->y = take(a, &off, nz);
         L->dy = take(a, &off, nz);
         L->yq = L->res ? take(a, &off, nz) : NULL;
@@ -636,6 +661,13 @@ static void binary_conv_forward(const struct nn_model *m, struct nn_layer *L, co
                          L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
 }
 
+const float *nn_model_bn_input(const struct nn_model *m, int i, size_t *rows_per_image)
+{
+    const struct nn_layer *L = &m->layers[i];
+    *rows_per_image = L->pool_first ? (size_t)L->ph * L->pw : (size_t)L->out_h * L->out_w;
+    return L->pool_first ? L->zp : L->z;
+}
+
 double nn_model_in_scale(const struct nn_model *m, int i)
 {
     const int src = m->layers[i].spec.src;
@@ -701,13 +733,20 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         if (!L->hidden)
             break;
 
-        int rows = n * L->out_h * L->out_w;
+        /* pool_first (the paper's order): max pooling on z, then the rest
+         * at the pooled size; ties keep the first (the backward's choice
+         * among equal maxima of z is immaterial) */
+        if (L->pool_first)
+            nn_maxpool_forward_keyed(L->zp, L->argmax, L->z, L->z, n, L->out_h, L->out_w,
+                                     L->out_c, s->pool, m->isa);
+        const float *bn_in = L->pool_first ? L->zp : L->z;
+        int rows = L->pool_first ? n * L->ph * L->pw : n * L->out_h * L->out_w;
         size_t cnt = (size_t)rows * L->out_c;
         if (mode == NN_TRAIN)
-            nn_bn_forward_train(L->y, L->bn_mean, L->bn_rstd, L->run_mean, L->run_var, L->z,
+            nn_bn_forward_train(L->y, L->bn_mean, L->bn_rstd, L->run_mean, L->run_var, bn_in,
                                 L->gamma, L->beta, rows, L->out_c, BN_MOMENTUM, NN_BN_EPS);
         else
-            nn_bn_forward_eval(L->y, L->z, L->gamma, L->beta, L->run_mean, L->run_var, rows,
+            nn_bn_forward_eval(L->y, bn_in, L->gamma, L->beta, L->run_mean, L->run_var, rows,
                                L->out_c, NN_BN_EPS);
         const float *v = L->y;
         if (L->res && m->cfg.res_scale == NN_RES_SCALE_POW2)
@@ -758,7 +797,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
             nn_merge_mux_forward(L->m, L->a, skip_forward(m, i, n), L->sel, rows, L->out_c,
                                  m->cfg.mux);
         }
-        if (s->pool)
+        if (s->pool && !L->pool_first)
             nn_maxpool_forward_keyed(L->out, L->argmax, L->m, v, n, L->out_h, L->out_w,
                                      L->out_c, s->pool, m->isa);
     }
@@ -810,11 +849,13 @@ float nn_model_backward(struct nn_model *m, const int *y)
                 zero_floats(L->dout, (size_t)n * L->ph * L->pw * L->out_c);
             if (L->du && L->du_first < 0)
                 zero_floats(L->du, (size_t)n * L->out_h * L->out_w * L->out_c);
-            int rows = n * L->out_h * L->out_w;
+            /* pool_first: da = dout (pooled), then batch norm and the
+             * pooling's adjoint below */
+            int rows = L->pool_first ? n * L->ph * L->pw : n * L->out_h * L->out_w;
             size_t cnt = (size_t)rows * L->out_c;
             /* dm: the pooling's set, or (no pooling) dout, filled by the next
              * layer; da: dm, or the merge's own buffer */
-            if (s->pool)
+            if (s->pool && !L->pool_first)
                 nn_maxpool_backward_set(L->dm, L->dout, L->argmax, n, L->out_h, L->out_w,
                                         L->out_c, s->pool);
             if (L->da != L->dm)
@@ -862,8 +903,15 @@ float nn_model_backward(struct nn_model *m, const int *y)
             }
             if (L->dskipv)
                 skip_backward(m, i, n, s->merge == NN_MERGE_ADD ? K->du : K->dout);
-            nn_bn_backward_set(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean, L->bn_rstd,
-                           L->gamma, rows, L->out_c);
+            if (L->pool_first) {
+                nn_bn_backward_set(L->dzp, L->dgamma, L->dbeta, L->dy, L->zp, L->bn_mean,
+                                   L->bn_rstd, L->gamma, rows, L->out_c);
+                nn_maxpool_backward_set(L->dz, L->dzp, L->argmax, n, L->out_h, L->out_w,
+                                        L->out_c, s->pool);
+            } else {
+                nn_bn_backward_set(L->dz, L->dgamma, L->dbeta, L->dy, L->z, L->bn_mean,
+                                   L->bn_rstd, L->gamma, rows, L->out_c);
+            }
         }
         const float *x_in = S ? in : m->input;
         if (s->op == NN_OP_CONV)

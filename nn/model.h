@@ -10,6 +10,9 @@
  * dense with a bias and gives the class scores. This is deliberately the unit
  * of the hardware (PE array -> threshold unit -> merge unit -> pooling), so a
  * layer here is a layer of the .qnn, of the cost model and of the simulator.
+ * With pool_order PAPER a pooling layer without a merge trains in the AQE
+ * paper's order instead (conv -> pool -> batch norm -> activation), which
+ * the export folds into the same hardware unit (nn/export.c).
  *
  * Architecture strings (shared by the CLI and sweep specs):
  *
@@ -68,6 +71,16 @@ enum nn_layer_op { NN_OP_CONV, NN_OP_DENSE };
  * a = clip(y, lo, 1)), or logiq's earlier one (h(w) at the quantizer's fitted
  * scale, no clipping, the blend on the batch norm's output y). */
 enum nn_aqe_form { NN_AQE_PAPER = 0, NN_AQE_SCALED = 1 };
+
+/* The order of a hidden layer that pools (docs/definitions.md, "AQE"): HW
+ * (the default) conv -> batch norm -> activation -> [merge] -> max pool, the
+ * order the accelerator runs; PAPER (the AQE paper's) conv -> max pool ->
+ * batch norm -> activation: the pooling on the pre-activation z, batch norm
+ * with the pooled map's statistics, the activation at the pooled size. PAPER
+ * applies to the pooling layers without a merge (those with one keep HW)
+ * and needs the odd-symmetric activations (sign, tern, pow2:B) there, whose
+ * min pooling the export turns into a max pooling (nn/export.c). */
+enum nn_pool_order { NN_POOL_HW = 0, NN_POOL_PAPER = 1 };
 
 /* A merge's shortcut where the block changes the shape (docs/architectures.md):
  * none (the skip's shape must equal the output's), PAD (parameter-free:
@@ -148,6 +161,7 @@ struct nn_model_config {
     enum nn_aqe_form aqe_form; /* PAPER (default): h(w) at unit scale, weights clipped to
                                 * [-1, 1] after each update, the activations' blend on
                                 * the HardTanh output; SCALED: logiq's earlier form */
+    enum nn_pool_order pool_order; /* HW (default) or the AQE paper's PAPER */
     enum nn_ste wq_ste;        /* weight quantizers' straight-through estimator */
     int max_batch;
     uint64_t seed;             /* parameter initialization */
@@ -172,6 +186,9 @@ struct nn_layer {
     int skip_gather;           /* 1: the merge's skip has another shape (PAD shortcut) */
     int dout_first, du_first;  /* the layer that writes the first term of dout (du) in
                                 * backward: its last consumer; -1: none */
+    int pool_first;            /* 1: pool_order PAPER on this pooling layer without a merge:
+                                * z -> pool -> zp -> batch norm -> y -> activation -> a = out,
+                                * all after z at the pooled size ph x pw */
     struct nn_wq wq;
     struct nn_aq aq;
     /* parameters (and the same offsets in grads) */
@@ -187,6 +204,7 @@ struct nn_layer {
     float *dwq;                /* [out_c][fan_in] */
     float *col;                /* im2col [n*out_h*out_w][fan_in] (conv) */
     float *z;                  /* conv/dense output [n][out_h][out_w][out_c] */
+    float *zp, *dzp;           /* pool_first: z max-pooled [n][ph][pw][out_c]; else NULL */
     float *y;                  /* batch norm output */
     float *bn_mean, *bn_rstd;  /* [out_c] batch statistics */
     float *yq, *u;             /* res layers: fixed-point y and the stream u */
@@ -256,6 +274,9 @@ void nn_model_aqe_clip(struct nn_model *m);
  * LOGIQ_XNOR=off in the environment, by an SGEMM over the codes +-1. All
  * give the same bits (LOGIQ_XNOR=portable forces the portable XNOR path),
  * which differ in the last bits from an SGEMM over the scaled weights. */
+/* The input of layer i's batch norm in the last forward ([rows][out_c]) and
+ * its rows per image: z at out_h x out_w, or (pool_first) zp at ph x pw. */
+const float *nn_model_bn_input(const struct nn_model *m, int i, size_t *rows_per_image);
 /* The value of one input integer of layer i: 1/255 for pixels, else the
  * previous activation quantizer's value scale. */
 double nn_model_in_scale(const struct nn_model *m, int i);

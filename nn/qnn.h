@@ -228,6 +228,7 @@ int nn_qnn_meta_set(struct nn_qnn *m, const char *key, const char *value);
 #define NN_META_EPOCHS "epochs"
 #define NN_META_DATA "data"                     /* the data set kind */
 #define NN_META_RES_SCALE "res_scale"           /* pow2: stream scales are +-2^e */
+#define NN_META_POOL_ORDER "pool_order"         /* paper: trained conv -> pool -> BN -> act */
 #define NN_META_INTERRUPTED_AT "interrupted_at" /* "epoch E batch B" of a stopped run */
 #define NN_META_FLOAT_TEST_ACC "float_test_acc" /* the training core's test accuracy */
 #define NN_META_INT_TEST_ACC "int_test_acc"     /* the integer model's test accuracy */

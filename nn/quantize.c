@@ -56,8 +56,9 @@ enum nn_status nn_bn_calibrate(struct nn_model *m, const struct nn_dataset *ds, 
             const int nb = n - first < B ? n - first : B;
             nn_data_batch(ds, idx + first, nb, norm, mean_px, std_px, NULL, NULL, x, y);
             nn_model_forward(m, x, nb, NN_EVAL);
-            const size_t rows = (size_t)nb * L->out_h * L->out_w;
-            const float *z = L->z; /* [rows][C] */
+            size_t per_image;
+            const float *z = nn_model_bn_input(m, l, &per_image); /* [rows][C] */
+            const size_t rows = (size_t)nb * per_image;
             memset(bmean, 0, (size_t)C * sizeof *bmean);
             memset(bm2, 0, (size_t)C * sizeof *bm2);
             for (size_t r = 0; r < rows; r++)

@@ -41,6 +41,9 @@ static const struct sw_param_def defs[] = {
     {"network", "aqe_form", SW_P_ENUM, "", 0, 0, "paper|scaled", "--aqe-form", 0,
      "AQE's form: the paper's (unit-scale h(w), weights clipped, the blend on HardTanh; "
      "the default) or logiq's earlier scaled one"},
+    {"network", "pool_order", SW_P_ENUM, "", 0, 0, "hw|paper", "--pool-order", 0,
+     "pooling layers' order: hw (conv, batch norm, activation, pool; the default) or the "
+     "AQE paper's paper (conv, pool, batch norm, activation)"},
     {"network", "aqe_ramp", SW_P_ENUM, "", 0, 0, "no|yes", "--aqe-ramp", 0,
      "AQE: raise alpha linearly to 1 over training (logiq's extension; a flag)"},
     {"network", "sinareq", SW_P_ENUM, "", 0, 0, "no|yes", "--sinareq", 0,

@@ -27,7 +27,7 @@
 #include "sweeps/spec.h"
 #include "sweeps/status.h"
 
-#define SW_STORE_VERSION 8
+#define SW_STORE_VERSION 9
 #define SW_MAX_UNITS 32
 
 enum sw_state { SW_STATE_NONE = 0, SW_DONE = 1, SW_FAILED = 2 };

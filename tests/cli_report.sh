@@ -201,8 +201,8 @@ echo "not a database" >junk.db
 expect_exit 2 "a malformed store names the file" "junk.db: not a logiq result store" "$logiq" report junk.db -o x
 sqlite3 other.db "CREATE TABLE t (a)"
 expect_exit 2 "an SQLite file that is not a store" "other.db: not a logiq result store" "$logiq" report other.db -o x
-cp rep.db v9.db && sqlite3 v9.db "PRAGMA user_version = 9"
-expect_exit 2 "a store of another version" "v9.db: result store version 9" "$logiq" report v9.db -o x
+cp rep.db v10.db && sqlite3 v10.db "PRAGMA user_version = 10"
+expect_exit 2 "a store of another version" "v10.db: result store version 10" "$logiq" report v10.db -o x
 expect_exit 1 "a missing gnuplot is a clear error" "gnuplot not found" "$logiq" report rep.db -o x --gnuplot "$dir/no/gnuplot"
 expect_exit 1 "an unwritable output folder" "cannot create" "$logiq" report rep.db -o /proc/logiq-report
 check "one-line error messages" "$([ "$(wc -l <"$dir/err")" = 1 ]; echo $?)"

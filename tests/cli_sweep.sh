@@ -49,7 +49,7 @@ check "each point's sim.json is kept" "$([ "$(ls ref.d/*/sim.json | wc -l)" = 6 
 check "gates per unit kind, merge unit included" "$([ "$(q ref.db "SELECT COUNT(DISTINCT key) FROM point_units WHERE unit = 'merge' AND nand2_eq > 0")" = 6 ]; echo $?)"
 check "parameters in columns and in long form" "$([ "$(q ref.db "SELECT COUNT(*) FROM points p JOIN point_params pp ON pp.key = p.key AND pp.name = 'wq' AND pp.value = p.wq")" = 6 ]; echo $?)"
 check "each point's fmax and critical stage are stored" "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE fmax_mhz > 0 AND critical_stage <> '' AND abs(hw_clock_mhz - fmax_mhz) < 1e-6")" = 6 ]; echo $?)"
-check "schema version 8, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 8 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
+check "schema version 9, WAL mode" "$([ "$(q ref.db 'PRAGMA user_version')" = 9 ] && [ "$(q ref.db 'PRAGMA journal_mode')" = wal ]; echo $?)"
 check "each point's simulated accuracy names its images (the 256 test images)" \
     "$([ "$(q ref.db "SELECT COUNT(*) FROM points WHERE acc_sim_images = 256")" = 6 ]; echo $?)"
 check "the spec is kept in meta" "$(q ref.db "SELECT value FROM meta WHERE name = 'spec_text'" | grep -q 'merge = add, or, mux'; echo $?)"
@@ -159,6 +159,7 @@ bad "bad number" "bad.ini:2: \[train\] epochs: 'ten'" $'[train]\nepochs = ten'
 bad "bad sim count" "bad.ini:2: \[sim\] sim_images: '-3'" $'[sim]\nsim_images = -3'
 bad "out of range" "bad.ini:2: \[network\] width" $'[network]\nwidth = 0'
 bad "bad enum" "bad.ini:2: \[network\] merge: 'xor': expected one of add,or,mux" $'[network]\nmerge = xor'
+bad "bad pool order" "bad.ini:2: \[network\] pool_order: 'paperr': expected one of hw,paper" $'[network]\npool_order = paperr'
 bad "unknown hw key" "bad.ini:2: \[hw\] array.pe_cols" $'[hw]\narray.pe_cols = 4'
 bad "bad hw value" "bad.ini:2: \[hw\] array.pe_rows" $'[hw]\narray.pe_rows = many'
 bad "missing hw base" "bad.ini:2: \[hw\] base: .*nowhere.ini" $'[hw]\nbase = nowhere.ini'

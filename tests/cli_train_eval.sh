@@ -65,6 +65,36 @@ expect_exit 2 "--aq pow2:5 in logiq cost too" "^logiq cost: --aq: activation qua
 expect_exit 2 "--aqe-form without --aqe" "needs --aqe" "$logiq" train --aqe-form paper --data synthetic
 expect_exit 2 "--aqe-form unknown" "expected paper or scaled" "$logiq" train --aqe 0.5 --aqe-form x --data synthetic
 
+# the AQE paper's layer order (--pool-order paper: conv -> pool -> batch norm
+# -> activation): the integer model agrees with the training core's
+# evaluation, eval with train, and the SystemC model with the integer model
+"$logiq" train --data synthetic --arch 'c8,p,c16,p,f10' --wq bin --aq sign --aqe 0.5 \
+    --pool-order paper --epochs 2 --lr 3e-3 --test-limit 256 -o "$dir/po.qnn" \
+    >"$dir/po.out" 2>"$dir/po.err"
+check "train --pool-order paper exits 0" $?
+f_acc=$(sed -n 's/^float model test accuracy: \([0-9.]*%\)$/\1/p' "$dir/po.out")
+i_acc=$(sed -n 's/^integer model test accuracy: \([0-9.]*%\) .*/\1/p' "$dir/po.out")
+check "paper order: the integer model's accuracy equals the float evaluation's ($f_acc, $i_acc)" \
+    "$([ -n "$f_acc" ] && [ "$f_acc" = "$i_acc" ]; echo $?)"
+"$logiq" eval --data synthetic --test-limit 256 "$dir/po.qnn" | grep -q "^integer model test accuracy: $i_acc"
+check "paper order: eval gives it too" $?
+"$logiq" sim "$dir/po.qnn" --data synthetic --images 20 -q | grep -q "^all outputs matched the integer model (20 images"
+check "paper order: the SystemC model matches the integer model" $?
+"$logiq" train --help | grep -q -- "--pool-order O"
+check "train --help lists --pool-order" $?
+expect_exit 2 "--pool-order unknown" "^logiq train: --pool-order 'pool': expected hw or paper" \
+    "$logiq" train --pool-order pool --data synthetic
+check "--pool-order unknown: one line" "$([ "$(wc -l <"$dir/err")" -eq 1 ]; echo $?)"
+expect_exit 2 "--pool-order paper with {0,1} activations in a pooling layer" \
+    "^logiq train: --pool-order paper: layer 2 pools activation 'heaviside'" \
+    "$logiq" train --pool-order paper --aq 1 --arch 'c8{a=sign},c8,p,f10' --data synthetic
+check "--pool-order paper with {0,1}: one line" "$([ "$(wc -l <"$dir/err")" -eq 1 ]; echo $?)"
+expect_exit 2 "--pool-order paper with uniform activations" "layer 1 pools activation" \
+    "$logiq" train --pool-order paper --aq 2 --arch 'c8,p,f10' --data synthetic
+"$logiq" train --pool-order paper --aq 1 --arch 'c8{a=sign},c8,c8+or,p,f10' --data synthetic \
+    --epochs 1 --train-limit 256 --test-limit 64 -q -o "$dir/po_or.qnn" >/dev/null 2>&1
+check "--pool-order paper: a merging pooling layer keeps the hw order ({0,1} there)" $?
+
 # an interrupted run still exports what it learned
 "$logiq" train --data synthetic --arch 'c16,c16+or,p,c32,p,f10' --epochs 200 -q \
     -o "$dir/int.qnn" >"$dir/int.out" 2>"$dir/int.err" &

@@ -6,11 +6,11 @@
  * cycles (docs/rtl.md). */
 #include "rtl/rtl.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "costmodels/netlist.h"
 #include "costmodels/units.h"
 #include "costmodels/verilog.h"
 
@@ -102,49 +102,7 @@ int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, siz
 
 /* ---- text ---- */
 
-struct text {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-
-static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tprintf(struct text *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        const int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->s && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap <= t->len + (size_t)n)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = 1;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-}
-
-/* Appends a unit module of costmodels/verilog.h. Its nets are one vector w;
- * Verilator's split_var metacomment (a comment to every other tool) lets it
- * schedule each bit on its own instead of iterating the whole vector as one
- * circular signal, which a deep ripple chain (a wide multiplier) would not
- * settle in its default iteration limit. */
-static void tput(struct text *t, char *module_text)
+static void tput(struct cm_text *t, char *module_text)
 {
     if (!module_text) {
         t->failed = 1;
@@ -153,16 +111,16 @@ static void tput(struct text *t, char *module_text)
     const char *w = strstr(module_text, "] w;\n");
     if (w) {
         const int head = (int)(w - module_text) + 1;
-        tprintf(t, "%.*s w /*verilator split_var*/;\n%s", head, module_text, w + 5);
+        cm_text_printf(t, "%.*s w /*verilator split_var*/;\n%s", head, module_text, w + 5);
     } else {
-        tprintf(t, "%s", module_text);
+        cm_text_printf(t, "%s", module_text);
     }
     free(module_text);
 }
 
 /* ---- the top module ---- */
 
-static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_config *c,
+static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rtl_config *c,
                       const struct rtl_widths *w)
 {
     /* The PE kind's parts (docs/accelerator.md, "The XNOR PE"): the fetch
@@ -211,7 +169,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "                               .cnt(p_valid ? cnt_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
 "                               .clear(p_valid & p_first), .acc(acc));\n";
     const int R = w->R, LN = w->lanes, A = w->A, M = w->M, SW = w->score_bits, CB = w->class_bits;
-    tprintf(t,
+    cm_text_printf(t,
 "// logiq_accel: the reference accelerator of design \"%s\" (docs/accelerator.md,\n"
 "// docs/rtl.md): %d PEs x %d lanes, acc %d bits, %d-bit activations, %d weight\n"
 "// planes, a %d-bit score multiplier. Written by logiq rtl; the unit modules\n"
@@ -245,11 +203,11 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
             hw->name, R, LN, A, M, hw->max_w_bits, w->smb, c->bank_bits, c->weight_depth,
             c->pos_depth, c->chunk_depth, c->valid_depth, c->thr_depth, c->max_classes,
             c->max_layers, c->skip_bits, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
-    tprintf(t,
+    cm_text_printf(t,
 "  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
 "  localparam SMB = %d, SW = %d, CB = %d, ND = %d;\n\n",
             R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS);
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- the SRAMs (behavioural; docs/rtl.md gives each entry's layout) ----\n"
 "  reg bank [0:2*BANK_BITS-1];               // two activation banks, bit-addressed\n"
 "  reg [2*R*LN-1:0] wmem [0:WEIGHT_DEPTH-1];  // weight buffer: {magnitude, sign} words\n"
@@ -272,7 +230,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "        3'd7: smem[ld_addr] <= ld_data[SW+SMB-1:0];\n"
 "        default: ;\n"
 "      endcase\n\n");
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- controller: layer counter, descriptor, loop counters t, p, q, j, b ----\n"
 "  reg running, issuing;\n"
 "  reg [7:0] lay;\n"
@@ -325,7 +283,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
             RTL_D_IN_SIGN, RTL_D_IN_PLANE_BITS, RTL_D_OUT_PLANE_BITS, RTL_D_OUT_BITS, RTL_D_OUT_C,
             RTL_D_W_BASE, RTL_D_POS_BASE, RTL_D_CHUNK_BASE, RTL_D_VALID_BASE, RTL_D_THR_BASE,
             RTL_D_LAST, RTL_D_MERGE, RTL_D_MUX_SEL, RTL_D_SKIP_C, RTL_D_WRITES_SKIP, RTL_D_SIDE);
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- FETCH: the activation word (gathered by the address generator's\n"
 "  // tables), its gating, and on an issue's first plane the weight register ----\n"
 "  wire [127:0] pent = ptab[d_pbase + p];\n"
@@ -360,7 +318,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "      end\n"
 "    end else f_valid <= 1'b0;\n"
 "  end\n\n", xnor ? gate_xnor : gate_bitplane);
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- POP and ACC control; THR, POOL and the scores' WRITE control ----\n"
 "  reg p_first, p_last;\n"
 "  reg [7:0] p_shift;\n"
@@ -406,7 +364,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
                  hw->mux == CM_MUX_BOTH ? " .var(d_muxsel[0])," : "", tail);
     else
         snprintf(merge, sizeof merge, "    wire [M-1:0] mcode = code;\n");
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- the PEs: lane logic, popcounts (POP), accumulator (ACC), threshold\n"
 "  // comparators (THR), pooling (POOL) ----\n"
 "  wire [R*A-1:0] acc_bus;\n"
@@ -433,7 +391,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "    lq_pool u_pool (.clk(clk), .code(code_r), .first(pool_first), .max(pmax));\n"
 "    assign pool_bus[r*M +: M] = pmax;\n"
 "  end endgenerate\n\n", xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, merge);
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- the output word's write-back (the edge after POOL) and the banks ----\n"
 "  reg wr_pending, wr_bank, wr_wskip, wr_side;\n"
 "  reg [31:0] wr_skip;\n"
@@ -469,7 +427,7 @@ static void write_top(struct text *t, const struct cm_hw *hw, const struct rtl_c
 "  assign ow_t = wr_t;\n"
 "  assign ow_p = wr_p;\n"
 "  assign ow_code = pool_bus;\n\n");
-    tprintf(t,
+    cm_text_printf(t,
 "  // ---- the score unit: WRITE, then the class walk MUL, ADD, ARGMAX ----\n"
 "  reg [A-1:0] score_reg [0:NCLS-1];\n"
 "  reg [31:0] walk_c, mul_c, sadd_c;\n"
@@ -520,9 +478,9 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
         return NULL;
     }
     const enum cm_adder_arch arch = hw->adder;
-    struct text t = {0};
-    tprintf(&t, "// Written by logiq rtl (docs/rtl.md). Do not edit: regenerate.\n\n");
-    tprintf(&t, "%s", cm_verilog_prelude());
+    struct cm_text t = {0};
+    cm_text_printf(&t, "// Written by logiq rtl (docs/rtl.md). Do not edit: regenerate.\n\n");
+    cm_text_printf(&t, "%s", cm_verilog_prelude());
     if (hw->pe == CM_PE_XNOR) {
         tput(&t, cm_verilog_fetch_gating_xnor("lq_fetch_gating_xnor", w.lanes));
         tput(&t, cm_verilog_lane_logic_xnor("lq_lane_logic_xnor", w.lanes));

@@ -720,21 +720,47 @@ enum nn_status nn_ckpt_load_model(const struct nn_ckpt *ck, struct nn_model *m,
     return st;
 }
 
-/* The option lines of a text, without the keys beginning with "state_". */
+/* The option lines of a text, without the keys beginning with "state_",
+ * each ending with a newline (a file's last line may lack one). */
 static void option_lines(const char *text, size_t len, char *out, size_t size)
 {
     size_t n = 0;
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        if (strncmp(p, "state_", 6) != 0 && n + l < size) {
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (strncmp(p, "state_", 6) != 0 && n + l + 1 < size) {
             memcpy(out + n, p, l);
             n += l;
+            out[n++] = '\n';
         }
-        p += l;
+        p += l + 1;
     }
     out[n] = 0;
+}
+
+/* A line's length without its newline, and its key's with the '=' (the
+ * whole line when it has none). Every line ends with a newline
+ * (options_text, option_lines). */
+static size_t line_len(const char *line)
+{
+    return (size_t)(strchr(line, '\n') - line);
+}
+
+static size_t key_len(const char *line)
+{
+    const char *eq = memchr(line, '=', line_len(line));
+    return eq ? (size_t)(eq - line) + 1 : line_len(line);
+}
+
+/* The line of text with line's key, or NULL. */
+static const char *find_key(const char *text, const char *line)
+{
+    const size_t kl = key_len(line);
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1)
+        if (key_len(l) == kl && strncmp(l, line, kl) == 0)
+            return l;
+    return NULL;
 }
 
 enum nn_status nn_ckpt_check_same(const struct nn_ckpt *ck, const struct nn_model *m,
@@ -751,39 +777,24 @@ enum nn_status nn_ckpt_check_same(const struct nn_ckpt *ck, const struct nn_mode
     option_lines(now, (size_t)len, a, NN_CKPT_TEXT_MAX);
     option_lines((const char *)ck->buf + HEADER_BYTES, ck->tensors_at - HEADER_BYTES, b,
                  NN_CKPT_TEXT_MAX);
-    /* the first line that differs, by key */
-    for (char *la = a; *la && st == NN_OK;) {
-        char *na = strchr(la, '\n'), *eq = strchr(la, '=');
-        if (!na)
-            break;  /* every line ends with one: options_text, option_lines */
-        *na = 0;
-        size_t kl = eq && eq < na ? (size_t)(eq - la) + 1 : strlen(la);
-        const char *lb = b, *found = NULL;
-        while (*lb && !found) {
-            const char *nb = strchr(lb, '\n');
-            if (strncmp(lb, la, kl) == 0)
-                found = lb;
-            lb = nb ? nb + 1 : lb + strlen(lb);
-        }
-        if (!found) {
+    /* the first line that differs, by key: given now and saved otherwise,
+     * given now and not saved, or saved (an option written only when set,
+     * such as res_scale=pow2 or pool_order=paper) and not given now */
+    for (const char *la = a; *la && st == NN_OK; la = strchr(la, '\n') + 1) {
+        const size_t ll = line_len(la);
+        const char *found = find_key(b, la);
+        if (!found)
             st = nn_fail(err, NN_ERR_ARG, "%s: field '%.*s' missing: not saved by this run's "
-                         "command", ck->path, (int)kl - 1, la);
-        } else {
-            const char *fe = strchr(found, '\n');
-            size_t fl = fe ? (size_t)(fe - found) : strlen(found);
-            if (fl != strlen(la) || strncmp(found, la, fl) != 0)
-                st = nn_fail(err, NN_ERR_ARG, "%s: saved with %.*s, but this command gives %s: "
-                             "resume with the same options", ck->path, (int)fl, found, la);
-        }
-        la = na + 1;
+                         "command", ck->path, (int)key_len(la) - 1, la);
+        else if (line_len(found) != ll || strncmp(found, la, ll) != 0)
+            st = nn_fail(err, NN_ERR_ARG, "%s: saved with %.*s, but this command gives %.*s: "
+                         "resume with the same options", ck->path, (int)line_len(found), found,
+                         (int)ll, la);
     }
-    /* pool_order is written only when paper: a saved paper order is a line
-     * this command's text may lack */
-    if (st == NN_OK && ck->cfg.pool_order != m->cfg.pool_order)
-        st = nn_fail(err, NN_ERR_ARG, "%s: saved with pool_order=%s, but this command gives "
-                     "pool_order=%s: resume with the same options", ck->path,
-                     ck->cfg.pool_order == NN_POOL_PAPER ? "paper" : "hw",
-                     m->cfg.pool_order == NN_POOL_PAPER ? "paper" : "hw");
+    for (const char *lb = b; *lb && st == NN_OK; lb = strchr(lb, '\n') + 1)
+        if (!find_key(a, lb))
+            st = nn_fail(err, NN_ERR_ARG, "%s: saved with %.*s, but this command does not give "
+                         "it: resume with the same options", ck->path, (int)line_len(lb), lb);
 done:
     free(now);
     free(a);

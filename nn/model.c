@@ -661,10 +661,17 @@ static void binary_conv_forward(const struct nn_model *m, struct nn_layer *L, co
                          L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
 }
 
+/* The rows of layer L's batch norm per image: out_h x out_w, or (pool_first)
+ * the pooled ph x pw. */
+static int bn_rows_per_image(const struct nn_layer *L)
+{
+    return L->pool_first ? L->ph * L->pw : L->out_h * L->out_w;
+}
+
 const float *nn_model_bn_input(const struct nn_model *m, int i, size_t *rows_per_image)
 {
     const struct nn_layer *L = &m->layers[i];
-    *rows_per_image = L->pool_first ? (size_t)L->ph * L->pw : (size_t)L->out_h * L->out_w;
+    *rows_per_image = (size_t)bn_rows_per_image(L);
     return L->pool_first ? L->zp : L->z;
 }
 
@@ -739,8 +746,9 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         if (L->pool_first)
             nn_maxpool_forward_keyed(L->zp, L->argmax, L->z, L->z, n, L->out_h, L->out_w,
                                      L->out_c, s->pool, m->isa);
-        const float *bn_in = L->pool_first ? L->zp : L->z;
-        int rows = L->pool_first ? n * L->ph * L->pw : n * L->out_h * L->out_w;
+        size_t per_image;
+        const float *bn_in = nn_model_bn_input(m, i, &per_image);
+        int rows = n * (int)per_image;
         size_t cnt = (size_t)rows * L->out_c;
         if (mode == NN_TRAIN)
             nn_bn_forward_train(L->y, L->bn_mean, L->bn_rstd, L->run_mean, L->run_var, bn_in,
@@ -851,7 +859,7 @@ float nn_model_backward(struct nn_model *m, const int *y)
                 zero_floats(L->du, (size_t)n * L->out_h * L->out_w * L->out_c);
             /* pool_first: da = dout (pooled), then batch norm and the
              * pooling's adjoint below */
-            int rows = L->pool_first ? n * L->ph * L->pw : n * L->out_h * L->out_w;
+            int rows = n * bn_rows_per_image(L);
             size_t cnt = (size_t)rows * L->out_c;
             /* dm: the pooling's set, or (no pooling) dout, filled by the next
              * layer; da: dm, or the merge's own buffer */

@@ -43,15 +43,6 @@ static int failures = 0;
         }                                                                                 \
     } while (0)
 
-static int rng_int(uint64_t *s, int lo, int hi)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return lo + (int)(z % (uint64_t)(hi - lo + 1));
-}
-
 // A trained network on the test images: the co-simulation a user runs
 // (docs/rtl.md): accuracy, mismatches, each layer's cycles beside the
 // analytic count. 0 when every output and every layer's cycles are equal.
@@ -114,6 +105,21 @@ static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, 
     return rc;
 }
 
+// The design of a design file, its auto keys fixed as `logiq rtl` fixes
+// them without a model, and its RTL configuration; false with a message.
+static bool load_design(const char *path, cm_hw &hw, rtl_config &cfg, const char *who)
+{
+    cm_lib lib;
+    char msg[1200];
+    if (sw_hw_load(path, &hw, &lib, msg, sizeof msg) != 0) {
+        std::fprintf(stderr, "%s: %s\n", who, msg);
+        return false;
+    }
+    rtl_hw_without_model(&hw);
+    rtl_config_defaults(&cfg, &hw);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -139,15 +145,9 @@ int main(int argc, char **argv)
             }
         }
         cm_hw mh;
-        cm_lib ml;
-        char mm[1200];
-        if (sw_hw_load(argv[1], &mh, &ml, mm, sizeof mm) != 0) {
-            std::fprintf(stderr, "rtl cosim: %s\n", mm);
-            return 2;
-        }
-        rtl_hw_without_model(&mh);
         rtl_config mc;
-        rtl_config_defaults(&mc, &mh);
+        if (!load_design(argv[1], mh, mc, "rtl cosim"))
+            return 2;
         VerilatedContext mctx;
         Vlogiq_accel mtop{&mctx};
         return run_model(mtop, mh, mc, argv[3], images > 0 ? images : 100, kind, dir);
@@ -155,15 +155,10 @@ int main(int argc, char **argv)
     const int n_nets = argc > 2 ? std::atoi(argv[2]) : 120;
     uint64_t rng = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 18;
     cm_hw hw;
-    cm_lib lib;
-    char msg[1200];
-    if (sw_hw_load(argv[1], &hw, &lib, msg, sizeof msg) != 0) {
-        std::fprintf(stderr, "test_rtl: %s\n", msg);
-        return 2;
-    }
-    rtl_hw_without_model(&hw);
     rtl_config cfg;
-    rtl_config_defaults(&cfg, &hw);
+    if (!load_design(argv[1], hw, cfg, "test_rtl"))
+        return 2;
+    char msg[1200];
 
     VerilatedContext ctx;
     Vlogiq_accel top{&ctx};
@@ -197,9 +192,7 @@ int main(int argc, char **argv)
         }
         const size_t img = (size_t)q.in_h * q.in_w * q.in_c;
         std::vector<uint8_t> px(img * n_img);
-        const int dark = rng_int(&rng, 0, 1);
-        for (uint8_t &p : px)
-            p = (uint8_t)(dark ? rng_int(&rng, 0, 40) : rng_int(&rng, 0, 255));
+        rtl_test_random_pixels(px.data(), px.size(), &rng);
         const bool ran = cs.run(px.data(), n_img, nullptr, m);
         CHECK(ran, "%s: %s", what, m.c_str());
         const lrtl::stats &st = cs.result();

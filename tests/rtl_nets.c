@@ -213,3 +213,10 @@ int rtl_test_systemc(const struct nn_qnn *m, const struct cm_hw *hw, const uint8
     sim_close(s);
     return rc;
 }
+
+void rtl_test_random_pixels(uint8_t *px, size_t n, uint64_t *rng)
+{
+    const int dark = rng_int(rng, 0, 1);
+    for (size_t i = 0; i < n; i++)
+        px[i] = (uint8_t)(dark ? rng_int(rng, 0, 40) : rng_int(rng, 0, 255));
+}

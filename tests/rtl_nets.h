@@ -22,6 +22,8 @@ void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary);
  * both MUX variants): a chain merging each predecessor, or (blocks) residual
  * blocks with identity, pad and projection shortcuts. */
 void rtl_test_random_merge_net(struct nn_qnn *m, uint64_t *rng, int merge, int blocks);
+/* n random pixels: all dark (0..40) or anywhere (0..255), one draw deciding. */
+void rtl_test_random_pixels(uint8_t *px, size_t n, uint64_t *rng);
 /* The accumulator bits the network needs (tests/sim_fixture.h). */
 int rtl_test_acc_bits_needed(const struct nn_qnn *m);
 /* Runs the SystemC model on n images: each layer's cycles summed into

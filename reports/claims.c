@@ -283,26 +283,38 @@ static const char *lookup_param(void *ctx, const char *name)
 }
 
 static const struct rp_metric metrics[] = {
-    {"acc_int", "%", "the integer model's test accuracy", 100.0},
-    {"acc_float", "%", "the float model's test accuracy", 100.0},
-    {"acc_sim", "%", "the simulated accelerator's test accuracy", 100.0},
-    {"gates_nand2", "NAND2", "the design's gates (NAND2 equivalents)", 1.0},
-    {"energy_op_pj", "pJ", "the energy per inference (operation-based)", 1.0},
-    {"latency_us", "us", "the latency per inference at the design's clock", 1.0},
-    {"area_um2", "um^2", "the design's area", 1.0},
+    {"acc_int", "%", "the integer model's test accuracy", 100.0, 1},
+    {"acc_float", "%", "the float model's test accuracy", 100.0, 1},
+    {"acc_sim", "%", "the simulated accelerator's test accuracy", 100.0, 1},
+    {"gates_nand2", "NAND2", "the design's gates (NAND2 equivalents)", 1.0, 0},
+    {"energy_op_pj", "pJ", "the energy per inference (operation-based)", 1.0, 0},
+    {"latency_us", "us", "the latency per inference at the design's clock", 1.0, 0},
+    {"area_um2", "um^2", "the design's area", 1.0, 0},
 };
+enum { N_METRICS = sizeof metrics / sizeof metrics[0] };
 
 const struct rp_metric *rp_metric_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
+    for (size_t i = 0; i < N_METRICS; i++)
         if (strcmp(metrics[i].name, name) == 0)
             return &metrics[i];
     return NULL;
 }
 
+const struct rp_metric *rp_claim_metric(const struct rp_claim *c)
+{
+    const struct rp_metric *m = rp_metric_find(c->metric);
+    return m ? m : &metrics[0];
+}
+
 const char *rp_metric_names(void)
 {
-    return "acc_int, acc_float, acc_sim, gates_nand2, energy_op_pj, latency_us, area_um2";
+    static char names[256];
+    if (!names[0])
+        for (size_t i = 0, n = 0; i < N_METRICS; i++)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "",
+                                  metrics[i].name);
+    return names;
 }
 
 static double metric_of(const struct rp_point *p, const struct rp_metric *m)
@@ -374,9 +386,7 @@ static int by_text(const void *x, const void *y)
 int rp_claim_eval(const struct rp_data *d, const struct rp_claim *c, struct rp_claim_result *res)
 {
     memset(res, 0, sizeof *res);
-    const struct rp_metric *metric = rp_metric_find(c->metric);
-    if (!metric)
-        metric = &metrics[0];
+    const struct rp_metric *metric = rp_claim_metric(c);
     struct sw_filter *f = NULL;
     char m[300];
     if (c->where[0] && sw_filter_parse(&f, c->where, known_param, (void *)d, m, sizeof m) != 0) {

@@ -81,9 +81,12 @@ struct rp_metric {
     const char *unit;        /* "%", "NAND2", "pJ", "us", "um^2" */
     const char *what;        /* "the integer model's test accuracy" */
     double scale;            /* unit per stored value: 100 for the accuracies */
+    int percent;             /* 1: an accuracy in percent (differences in points) */
 };
 /* The metric of that name, or NULL. */
 const struct rp_metric *rp_metric_find(const char *name);
+/* A claim's metric: its `metric`, acc_int when not set. */
+const struct rp_metric *rp_claim_metric(const struct rp_claim *c);
 /* "acc_int, acc_float, ...": the names, for messages. */
 const char *rp_metric_names(void);
 

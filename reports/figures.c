@@ -1436,10 +1436,8 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     if (s != RP_OK)
         return s;
     r->claim_fig[ci] = r->n_figs - 1;
-    const struct rp_metric *mt = rp_metric_find(c->metric);
-    if (!mt)
-        mt = rp_metric_find("acc_int");
-    const int pct = strcmp(mt->unit, "%") == 0;
+    const struct rp_metric *mt = rp_claim_metric(c);
+    const int pct = mt->percent;
     snprintf(g.meta->caption, sizeof g.meta->caption,
              "%c%s (%s, %s) for each %s%s%s: the mean over the seeds of each "
              "configuration, the error bars the seeds' standard deviation (none with one "
@@ -1486,7 +1484,7 @@ static enum rp_status fig_claim(struct rp_report *r, const char *dir, int ci,
     double pad = pct ? fmax(1.0, 0.15 * (hi - lo)) : 0.1 * hi;
     fprintf(g.gp, "    set title ");
     rp_gp_quote(g.gp, title);
-    fprintf(g.gp, "\n    set ylabel \"%s, %s\"\n", c->metric, pct ? "%" : mt->unit);
+    fprintf(g.gp, "\n    set ylabel \"%s, %s\"\n", mt->name, mt->unit);
     if (c->across[0]) {
         fprintf(g.gp, "    set xlabel ");
         rp_gp_quote(g.gp, c->across);

@@ -191,15 +191,10 @@ static void fronts_of(const struct rp_report *r, int i, char *buf, size_t size)
 
 /* "71.23 +- 0.41 (3)" */
 /* Accuracies to a hundredth of a point; the hardware figures to 6 digits. */
-static int metric_pct(const struct rp_metric *mt)
-{
-    return strcmp(mt->unit, "%") == 0;
-}
-
 static const char *cell_text(char *buf, size_t size, const struct rp_cell *c,
                              const struct rp_metric *mt)
 {
-    const int pct = metric_pct(mt);
+    const int pct = mt->percent;
     if (c->n == 0)
         snprintf(buf, size, "not measured");
     else if (c->n == 1)
@@ -213,7 +208,7 @@ static const char *cell_text(char *buf, size_t size, const struct rp_cell *c,
 static const char *rel_text(char *buf, size_t size, const struct rp_rel_result *rr,
                             const struct rp_metric *mt)
 {
-    const int pct = metric_pct(mt);
+    const int pct = mt->percent;
     if (!isfinite(rr->diff))
         snprintf(buf, size, "not measured");
     else if (!isfinite(rr->se))
@@ -260,10 +255,8 @@ static void write_claims(const struct rp_report *r, const struct out *o)
         para_begin(o);
         size_t cl_len = strlen(c->claim);
         int stop = cl_len && c->claim[cl_len - 1] == '.';
-        const struct rp_metric *mt = rp_metric_find(c->metric);
-        if (!mt)
-            mt = rp_metric_find("acc_int");
-        const char *unit = metric_pct(mt) ? "points" : mt->unit;
+        const struct rp_metric *mt = rp_claim_metric(c);
+        const char *unit = mt->percent ? "points" : mt->unit;
         snprintf(buf, sizeof buf, "The claim: %.*s%s%s%s. Compared: %s (%s, %s)%s%s; points: "
                  "%s.", (int)(cl_len - (size_t)stop), c->claim, c->source[0] ? " (" : "",
                  c->source, c->source[0] ? ")" : "", mt->what, mt->name, mt->unit,

@@ -32,7 +32,8 @@
  * shape alone; dw's column slices depend on the thread count, so dw is
  * bit-reproducible for a fixed thread count.
  *
- * nn_conv_forward_xnor is the forward for sign inputs and binary weights:
+ * nn_conv_forward_xnor is the forward for inputs in {-1, 0, +1} (sign,
+ * Heaviside, ternary activations) and binary or ternary weights:
  * the same bands and the same col (backward reads it), but each band's rows
  * are bit-packed and multiplied by XNOR + popcount (nn/xnor.h) instead of
  * an SGEMM.
@@ -208,7 +209,7 @@ void nn_conv_forward(float *out, float *col, const float *in, const float *w,
 enum { XNOR_CHUNK_WORDS = NN_XNOR_MAX_K / 64 }; /* packed words of a chunk of rows */
 
 void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
-                          const float *scale, int per_channel,
+                          const uint64_t *wm, const float *scale, int per_channel,
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
                           enum nn_isa isa)
 {
@@ -235,8 +236,8 @@ void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_
                     const int nr = rows - r < chunk ? rows - r : chunk;
                     const size_t at = row0 + (size_t)r;
                     nn_xnor_pack_rows(xb, xm, v, col + at * g.kk, nr, g.kk, isa);
-                    nn_xnor_gemm(out + at * cout, xb, xm, v, wt, scale, per_channel, nr, cout,
-                                 g.kk, isa);
+                    nn_xnor_gemm(out + at * cout, xb, xm, v, wt, wm, scale, per_channel, nr,
+                                 cout, g.kk, isa);
                 }
             }
     }

@@ -38,14 +38,16 @@ void nn_conv_backward(float *din, float *dw, float *dcol, const float *dout,
                       int n, int h, int w_, int c, int cout, int k, int stride, int pad);
 void nn_conv_forward_ref(float *out, const float *in, const float *w,
                          int n, int h, int w_, int c, int cout, int k, int stride, int pad);
-/* The forward for in [n][h][w][c] in {-1, +1} (sign activations) and binary
- * weights scale * sign: out = scale[co] * (exact integer dot), by XNOR and
- * popcount (nn/xnor.h), where wt holds the weight signs packed by
- * nn_xnor_pack_weights and scale[co] = scale[per_channel ? co : 0]. Writes
- * col as nn_conv_forward does, for backward. Equals, bit for bit, the SGEMM
- * of col with the codes +-1 followed by the multiply by scale. */
+/* The forward for in [n][h][w][c] in {-1, 0, +1} (sign, Heaviside or
+ * ternary activations) and binary or ternary weights scale * code:
+ * out = scale[co] * (exact integer dot), by XNOR and popcount (nn/xnor.h),
+ * where wt holds the weight signs and wm (NULL for binary weights) the
+ * non-zero weights, packed by nn_xnor_pack_weights, and scale[co] =
+ * scale[per_channel ? co : 0]. Writes col as nn_conv_forward does, for
+ * backward. Equals, bit for bit, the SGEMM of col with the codes followed by
+ * the multiply by scale. */
 void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
-                          const float *scale, int per_channel,
+                          const uint64_t *wm, const float *scale, int per_channel,
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
                           enum nn_isa isa);
 

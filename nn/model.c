@@ -213,13 +213,39 @@ static void layout_params(struct nn_model *m, float *p, float *g, size_t *n)
     *n = off;
 }
 
-/* Whether layer i is a conv with binary weights over a sign activation:
- * then its forward product is an exact integer (nn/xnor.h). */
-static int binary_conv(const struct nn_model *m, int i)
+/* Whether weights of kind q are scale * code with code in {-1, +1}
+ * (binary) or {-1, 0, +1} (the ternary kinds, and the B-bit and N-level
+ * kinds at K = 1) and a scale >= 0 fitted from |w|: the kinds whose code
+ * range training never changes (SINAREQ moves DoReFa's and WRPN's widths;
+ * LSQ learns its scale, which may change sign). */
+static int popcount_weights(const struct nn_wq *q)
+{
+    switch (q->kind) {
+    case NN_WQ_BINARY:
+    case NN_WQ_TWN:
+    case NN_WQ_HEQ:
+    case NN_WQ_UNIFORM:
+    case NN_WQ_TQUANT:
+    case NN_WQ_MQUANT:
+    case NN_WQ_POW2:
+    case NN_WQ_RTN:
+        return q->K == 1;
+    default:
+        return 0;
+    }
+}
+
+/* Whether layer i is a conv with binary or ternary weights over a sign,
+ * Heaviside or ternary activation (values in {-1, 0, +1}): then its forward
+ * product is an exact integer (nn/xnor.h). */
+static int popcount_conv(const struct nn_model *m, int i)
 {
     const struct nn_layer *L = &m->layers[i];
-    return L->spec.src >= 0 && L->spec.op == NN_OP_CONV && L->wq.kind == NN_WQ_BINARY &&
-           m->layers[L->spec.src].aq.kind == NN_AQ_SIGN && L->fan_in <= NN_XNOR_MAX_K;
+    if (L->spec.src < 0 || L->spec.op != NN_OP_CONV || L->fan_in > NN_XNOR_MAX_K ||
+        !popcount_weights(&L->wq))
+        return 0;
+    const enum nn_aq_kind a = m->layers[L->spec.src].aq.kind;
+    return a == NN_AQ_SIGN || a == NN_AQ_HEAVISIDE || a == NN_AQ_TERN;
 }
 
 static void layout_acts(struct nn_model *m, float *a, size_t *n)
@@ -286,10 +312,10 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
     }
     for (int i = 0; i < m->n_layers; i++) {
         struct nn_layer *L = &m->layers[i];
-        const int xnor = binary_conv(m, i);
-        L->wbits = xnor ? (uint64_t *)(void *)take(a, &off, 2 * nn_xnor_weight_words(
-                                                                L->out_c, L->fan_in))
-                        : NULL;
+        const int xnor = popcount_conv(m, i);
+        /* the signs, then (ternary weights) the non-zero mask: two floats a word */
+        const size_t words = nn_xnor_weight_words(L->out_c, L->fan_in);
+        L->wbits = xnor ? (uint64_t *)(void *)take(a, &off, 2 * 2 * words) : NULL;
         L->wcode = xnor ? take(a, &off, (size_t)L->out_c * L->fan_in) : NULL;
     }
     *n = off;
@@ -627,25 +653,30 @@ static void zero_floats(float *p, size_t n)
     }
 }
 
-/* The forward of a binary conv over sign inputs (binary_conv, without AQE
- * blends in this step): out = scale * (exact dot), by XNOR-popcount on the
- * model's AVX-512 or AVX2 path, or, on the portable path or with
- * LOGIQ_XNOR=off, by an SGEMM over the codes and the same multiply (the
- * same bits). The portable popcount runs only with LOGIQ_XNOR=portable:
- * under callgrind (x86-64-v3) its scalar packing took 1.5x the
- * instructions of the SGEMM it replaces, and a baseline x86-64 CPU may lack
- * even the popcnt instruction. */
-static void binary_conv_forward(const struct nn_model *m, struct nn_layer *L, const float *in,
-                                int n)
+/* The forward of a binary or ternary conv over inputs in {-1, 0, +1}
+ * (popcount_conv, without AQE blends in this step): out = scale * (exact
+ * dot), by XNOR-popcount on the model's AVX-512 or AVX2 path, or, on the
+ * portable path or with LOGIQ_XNOR=off, by an SGEMM over the codes and the
+ * same multiply (the same bits). The portable popcount runs only with
+ * LOGIQ_XNOR=portable: under callgrind (x86-64-v3) its scalar packing took
+ * 1.5x the instructions of the SGEMM it replaces, and a baseline x86-64 CPU
+ * may lack even the popcnt instruction. The codes are read off wq_val =
+ * scale * code (scale >= 0, popcount_weights): its sign, and 0 for a
+ * ternary zero; where the scale is 0 every output is 0 either way. */
+static void popcount_conv_forward(const struct nn_model *m, struct nn_layer *L, const float *in,
+                                  int n)
 {
     const struct nn_layer_spec *s = &L->spec;
     const int per_channel = L->wq.n_group > 1;
+    const int ternary = L->wq.kind != NN_WQ_BINARY;
     const char *env = getenv("LOGIQ_XNOR");
     const int portable = env && strcmp(env, "portable") == 0;
     if ((env && strcmp(env, "off") == 0) || (!portable && m->isa == NN_ISA_PORTABLE)) {
         const size_t nw = (size_t)L->out_c * L->fan_in;
-        for (size_t j = 0; j < nw; j++)
-            L->wcode[j] = L->wq_val[j] < 0.0f ? -1.0f : 1.0f;
+        for (size_t j = 0; j < nw; j++) {
+            const float v = L->wq_val[j];
+            L->wcode[j] = v < 0.0f ? -1.0f : v > 0.0f || !ternary ? 1.0f : 0.0f;
+        }
         nn_conv_forward(L->z, L->col, in, L->wcode, n, L->in_h, L->in_w, L->in_c, L->out_c,
                         s->k, s->stride, s->pad);
         const size_t cnt = (size_t)n * L->out_h * L->out_w * L->out_c;
@@ -656,9 +687,10 @@ static void binary_conv_forward(const struct nn_model *m, struct nn_layer *L, co
         return;
     }
     const enum nn_isa isa = portable ? NN_ISA_PORTABLE : m->isa;
-    nn_xnor_pack_weights(L->wbits, L->wq_val, L->out_c, L->fan_in);
-    nn_conv_forward_xnor(L->z, L->col, in, L->wbits, L->wq.scale, per_channel, n, L->in_h,
-                         L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
+    uint64_t *wm = ternary ? L->wbits + nn_xnor_weight_words(L->out_c, L->fan_in) : NULL;
+    nn_xnor_pack_weights(L->wbits, wm, L->wq_val, L->out_c, L->fan_in);
+    nn_conv_forward_xnor(L->z, L->col, in, L->wbits, wm, L->wq.scale, per_channel, n,
+                         L->in_h, L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
 }
 
 /* The rows of layer L's batch norm per image: out_h x out_w, or (pool_first)
@@ -731,7 +763,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         const int blend = mode == NN_TRAIN &&
                           (aqe_w(m, L) || (s->src >= 0 && aqe_a(m, &m->layers[s->src])));
         if (L->wbits && !blend)
-            binary_conv_forward(m, L, in, n);
+            popcount_conv_forward(m, L, in, n);
         else if (s->op == NN_OP_CONV)
             nn_conv_forward(L->z, L->col, in, L->wq_val, n, L->in_h, L->in_w, L->in_c,
                             L->out_c, s->k, s->stride, s->pad);

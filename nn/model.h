@@ -215,9 +215,10 @@ struct nn_layer {
     float *out;                /* after pooling = the next layer's input (or logits) */
     int *argmax;               /* pooling */
     float *sel;                /* [out_c] MUX selects as 0.0/1.0 */
-    uint64_t *wbits;           /* sign-input binary conv (see nn_model_forward): the packed
-                                * weight signs [nn_xnor_weight_words]; else NULL */
-    float *wcode;              /* [out_c][fan_in] its codes +-1 for the float reference */
+    uint64_t *wbits;           /* binary or ternary conv over inputs in {-1, 0, +1} (see
+                                * nn_model_forward): the packed weight signs, then the
+                                * non-zero mask [2][nn_xnor_weight_words]; else NULL */
+    float *wcode;              /* [out_c][fan_in] its codes for the float reference */
     float *skipv, *dskipv;     /* skip_gather: the skip at the output's shape, its gradient */
     float *dz, *dy, *du, *da, *dm, *dout;
 };

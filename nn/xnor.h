@@ -1,26 +1,32 @@
-/* nn/xnor.h: the product of sign inputs and binary weights by XNOR and
- * popcount on bit-packed operands, for the forward of a hidden conv layer
- * whose weights are scale * sign and whose input is a sign activation.
+/* nn/xnor.h: the product of inputs in {-1, 0, +1} and binary or ternary
+ * weights by XNOR and popcount on bit-packed operands, for the forward of a
+ * hidden conv layer whose weights are scale * code, code in {-1, +1}
+ * (binary) or {-1, 0, +1} (ternary: TWN, HEQ:3, TQuant, MQuant, ...), and
+ * whose input is a sign, Heaviside {0, 1} or ternary activation.
  *
- * Such a product is an integer: with x in {-1, 0, +1} (0 only where a
- * convolution pads) and w in {-1, +1},
+ * Such a product is an integer: with x in {-1, 0, +1} and w in {-1, +1},
  *     dot = sum x_j w_j = V - 2 popcount((xbits XOR wbits) AND valid)
  * where bit j of xbits (wbits) is 1 for a negative x_j (w_j), valid marks
- * the non-zero x_j and V is their count. The layer output is then
+ * the non-zero x_j and V is their count. With ternary weights the valid
+ * products are those where both are non-zero (wmask marks the non-zero w_j):
+ *     dot = popcount(valid AND wmask)
+ *           - 2 popcount((xbits XOR wbits) AND valid AND wmask).
+ * The layer output is then
  *     out = scale * (float)dot,
  * one rounding of the exact value. This is the correctly rounded value of
  * the true sum, which the old float path (an SGEMM over the scaled weights
  * +-scale) did not give: its partial sums j * scale are rounded in an order
  * that depends on the BLAS kernel. The float reference of this path is
- * therefore an SGEMM over the codes +-1 (exact while |dot| < 2^24) followed
- * by the same multiply; nn_model_forward uses it when LOGIQ_XNOR=off, and
+ * therefore an SGEMM over the codes (exact while |dot| < 2^24) followed by
+ * the same multiply; nn_model_forward uses it when LOGIQ_XNOR=off, and
  * both give the same bits (tests/test_conv.c, tests/test_train.c).
  *
- * Usage, wt holding nn_xnor_weight_words(cout, K) words:
- *     nn_xnor_pack_weights(wt, wq, cout, K);          (signs of wq [cout][K])
- *     for each band of im2col rows col [rows][K] (values +-1 or 0):
+ * Usage, wt (and wm, for ternary weights) holding nn_xnor_weight_words(cout, K)
+ * words:
+ *     nn_xnor_pack_weights(wt, wm, wq, cout, K);      (wq [cout][K]; wm NULL: binary)
+ *     for each band of im2col rows col [rows][K] (values in {-1, 0, +1}):
  *         nn_xnor_pack_rows(xb, xm, v, col, rows, K, isa);
- *         nn_xnor_gemm(out, xb, xm, v, wt, scale, per_channel, rows, cout, K, isa);
+ *         nn_xnor_gemm(out, xb, xm, v, wt, wm, scale, per_channel, rows, cout, K, isa);
  * nn_conv_forward_xnor (nn/layers.h) runs that loop over a convolution.
  *
  * Three code paths with the same results, one per path of nn/isa.h:
@@ -50,8 +56,9 @@ static inline int nn_xnor_words(int K)
 size_t nn_xnor_weight_words(int cout, int K);
 
 /* wt [words(K)][cout8]: bit j of wt[q][co] is 1 where w[co][64q + j] < 0
- * (cout8 = cout rounded up to 8; padding words and bits are 0). */
-void nn_xnor_pack_weights(uint64_t *wt, const float *w, int cout, int K);
+ * (cout8 = cout rounded up to 8; padding words and bits are 0); wm, unless
+ * NULL (binary weights), the same layout, 1 where w[co][64q + j] != 0. */
+void nn_xnor_pack_weights(uint64_t *wt, uint64_t *wm, const float *w, int cout, int K);
 
 /* For rows of x [rows][K] with values in {-1, 0, +1}: xb and xm [rows][words(K)]
  * get the negative and the non-zero positions as bits (0 past K), and
@@ -60,9 +67,11 @@ void nn_xnor_pack_rows(uint64_t *xb, uint64_t *xm, int *v, const float *x, int r
                        enum nn_isa isa);
 
 /* out [rows][cout] = scale[c] * (float)(v[r] - 2 popcount((xb ^ wt) & xm)), with
- * scale[c] = scale[per_channel ? c : 0]. */
+ * scale[c] = scale[per_channel ? c : 0]; with a weight mask wm (ternary),
+ * scale[c] * (float)(popcount(xm & wm) - 2 popcount((xb ^ wt) & xm & wm))
+ * (v unused). */
 void nn_xnor_gemm(float *out, const uint64_t *xb, const uint64_t *xm, const int *v,
-                  const uint64_t *wt, const float *scale, int per_channel, int rows, int cout,
-                  int K, enum nn_isa isa);
+                  const uint64_t *wt, const uint64_t *wm, const float *scale, int per_channel,
+                  int rows, int cout, int K, enum nn_isa isa);
 
 #endif

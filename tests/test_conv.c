@@ -8,9 +8,10 @@
  *    double) on the same shapes (tests/test_layers.c checks the backward
  *    against finite differences on small shapes);
  *  - determinism: two forward + backward runs give identical bits;
- *  - the XNOR-popcount forward of sign inputs and binary weights
- *    (nn_conv_forward_xnor), on each path the CPU runs, bit for bit against
- *    the exact reference and the float path it replaces.
+ *  - the XNOR-popcount forward (nn_conv_forward_xnor) of sign, Heaviside
+ *    and ternary inputs with binary and ternary weights, on each path the
+ *    CPU runs, bit for bit against the exact reference and the float path
+ *    it replaces.
  * nn/conv.c has two schedules, chosen by whether OpenBLAS runs single-threaded;
  * with a pthreads OpenBLAS the test runs everything under both (switching
  * with openblas_set_num_threads).
@@ -188,15 +189,19 @@ static void test_determinism(struct conv_case s)
     free(in); free(w); free(dout); free(col); free(dcol);
 }
 
-/* Sign inputs, binary weights: nn_conv_forward_xnor on every path this CPU
+enum xnor_input { IN_SIGN, IN_HEAVISIDE, IN_TERNARY };
+
+/* Inputs in {-1, +1} (sign), {0, 1} (Heaviside) or {-1, 0, +1} (ternary),
+ * binary or ternary weights: nn_conv_forward_xnor on every path this CPU
  * runs must equal, bit for bit, (a) the exact reference (nn_conv_forward_ref
  * accumulates in double, where every partial sum of +-scale is exact, and
  * rounds once to float: scale * dot correctly rounded), (b) the float path
- * it replaces, an SGEMM over the codes +-1 and the multiply by scale, and
+ * it replaces, an SGEMM over the codes and the multiply by scale, and
  * (c) its col must be nn_conv_forward's. The old float path, an SGEMM over
  * the scaled weights, is only within TOL of them: its partial sums are
  * rounded (the number of differing outputs is printed). */
-static void test_xnor_case(struct conv_case s, int per_channel)
+static void test_xnor_case(struct conv_case s, int per_channel, enum xnor_input kind,
+                           int ternary)
 {
     const int ho = nn_conv_out_size(s.h, s.k, s.stride, s.pad);
     const int wo = nn_conv_out_size(s.w, s.k, s.stride, s.pad);
@@ -210,18 +215,27 @@ static void test_xnor_case(struct conv_case s, int per_channel)
     float *ref = alloc_floats(n_out), *flt = alloc_floats(n_out), *out = alloc_floats(n_out);
     float *col_f = alloc_floats(n_col), *col_x = alloc_floats(n_col);
     uint64_t *wt = calloc(nn_xnor_weight_words(s.cout, K), sizeof(uint64_t));
-    TU_CHECK(wt != NULL, "out of memory");
-    for (size_t i = 0; i < n_in; i++)
-        in[i] = rng_float() < 0.0f ? -1.0f : 1.0f;
+    uint64_t *wm = ternary ? calloc(nn_xnor_weight_words(s.cout, K), sizeof(uint64_t)) : NULL;
+    TU_CHECK(wt != NULL && (wm != NULL || !ternary), "out of memory");
+    /* a value of {-1, 0, +1}, 0 with probability about 1/3 */
+    #define TERN(r) ((r) < -1.0f / 3 ? -1.0f : (r) < 1.0f / 3 ? 0.0f : 1.0f)
+    for (size_t i = 0; i < n_in; i++) {
+        const float r = rng_float();
+        in[i] = kind == IN_SIGN ? (r < 0.0f ? -1.0f : 1.0f)
+                : kind == IN_HEAVISIDE ? (r < 0.0f ? 0.0f : 1.0f) : TERN(r);
+    }
     for (int c = 0; c < s.cout; c++) /* scales with full 24-bit mantissas */
         scale[c] = 0.05f + 0.1f * (rng_float() + 1.0f);
     for (size_t i = 0; i < n_w; i++) {
-        code[i] = rng_float() < 0.0f ? -1.0f : 1.0f;
+        const float r = rng_float();
+        code[i] = ternary ? TERN(r) : r < 0.0f ? -1.0f : 1.0f;
         wq[i] = scale[per_channel ? i / K : 0] * code[i];
     }
-    printf("xnor conv n=%d %dx%d c=%d -> cout=%d k=%d stride=%d pad=%d K=%d, %s scale\n",
-           s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad, K,
-           per_channel ? "per-channel" : "one");
+    #undef TERN
+    static const char *in_names[] = {"sign", "heaviside", "ternary"};
+    printf("xnor conv n=%d %dx%d c=%d -> cout=%d k=%d stride=%d pad=%d K=%d, %s scale, "
+           "%s inputs, %s weights\n", s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad, K,
+           per_channel ? "per-channel" : "one", in_names[kind], ternary ? "ternary" : "binary");
     nn_conv_forward_ref(ref, in, wq, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
     nn_conv_forward(flt, col_f, in, code, s.n, s.h, s.w, s.c, s.cout, s.k, s.stride, s.pad);
     for (size_t i = 0; i < n_out; i++)
@@ -238,7 +252,7 @@ static void test_xnor_case(struct conv_case s, int per_channel)
     TU_CHECK(norm_diff(old, ref, n_out) <= TOL, "old float path beyond tolerance");
     free(old);
 
-    nn_xnor_pack_weights(wt, wq, s.cout, K);
+    nn_xnor_pack_weights(wt, wm, wq, s.cout, K);
     /* every path this CPU runs; the portable one runs everywhere */
     for (int j = 0; j < NN_ISA_COUNT; j++) {
         const enum nn_isa isa = (enum nn_isa)j;
@@ -249,7 +263,7 @@ static void test_xnor_case(struct conv_case s, int per_channel)
         }
         memset(out, 0xff, n_out * sizeof(float));
         memset(col_x, 0xff, n_col * sizeof(float));
-        nn_conv_forward_xnor(out, col_x, in, wt, scale, per_channel, s.n, s.h, s.w, s.c,
+        nn_conv_forward_xnor(out, col_x, in, wt, wm, scale, per_channel, s.n, s.h, s.w, s.c,
                              s.cout, s.k, s.stride, s.pad, isa);
         size_t diff = 0;
         for (size_t i = 0; i < n_out; i++)
@@ -261,7 +275,7 @@ static void test_xnor_case(struct conv_case s, int per_channel)
         TU_CHECK(same_col, "xnor %s: col differs from nn_conv_forward's", name);
     }
     free(in); free(code); free(wq); free(scale); free(ref); free(flt); free(out);
-    free(col_f); free(col_x); free(wt);
+    free(col_f); free(col_x); free(wt); free(wm);
 }
 
 static double now_s(void)
@@ -343,7 +357,13 @@ static void run_all(void)
     };
     for (size_t i = 0; i < sizeof xnor_cases / sizeof xnor_cases[0]; i++)
         for (int per_channel = 0; per_channel < 2; per_channel++)
-            test_xnor_case(xnor_cases[i], per_channel);
+            test_xnor_case(xnor_cases[i], per_channel, IN_SIGN, 0);
+    /* ternary weights over each input kind, binary weights over {0, 1} */
+    for (size_t i = 0; i < sizeof xnor_cases / sizeof xnor_cases[0]; i++)
+        for (int kind = IN_SIGN; kind <= IN_TERNARY; kind++)
+            test_xnor_case(xnor_cases[i], (int)i % 2, (enum xnor_input)kind, 1);
+    for (size_t i = 0; i < sizeof xnor_cases / sizeof xnor_cases[0]; i += 3)
+        test_xnor_case(xnor_cases[i], 1, IN_HEAVISIDE, 0);
 }
 
 int main(void)

@@ -423,16 +423,20 @@ static void test_resume(const struct nn_dataset *tr)
     remove(path);
 }
 
-/* Binary convs over sign activations (nn/xnor.h): training with the
- * XNOR-popcount forward, on each path this CPU runs (LOGIQ_ISA) and the
- * portable popcount (LOGIQ_XNOR=portable), and with its float reference
- * (LOGIQ_XNOR=off: an SGEMM over the codes +-1, then the scale) gives
- * bit-identical parameters, and so does the evaluation's logits. */
+/* Binary and ternary convs over sign, Heaviside and ternary activations
+ * (nn/xnor.h): training with the XNOR-popcount forward, on each path this
+ * CPU runs (LOGIQ_ISA) and the portable popcount (LOGIQ_XNOR=portable), and
+ * with its float reference (LOGIQ_XNOR=off: an SGEMM over the codes, then
+ * the scale) gives bit-identical parameters, and so does the evaluation's
+ * logits. */
 static void test_xnor_paths(const struct nn_dataset *tr)
 {
     const struct setup cases[] = {
         {"c8{w=fp},c8,p,c12,f10{w=fp}", "bin", "sign", 1},
         {"c8{w=fp},c8,c8+add,p,c12k3s2,f16,f10{w=fp}", "bin/ch", "sign", 1},
+        {"c8{w=fp},c8,c8+or,p,c12,c12+or,f10{w=fp}", "heq:3", "1", 1},
+        {"c8{w=fp},c8,c8+mux,p,c12k3s2,f16,f10{w=fp}", "twn/ch", "1", 1},
+        {"c8{w=fp},c8,p,c12,f10{w=fp}", "tquant", "tern", 1},
     };
     /* {LOGIQ_XNOR, LOGIQ_ISA}; the first is the reference */
     const char *paths[][2] = {{"off", ""}, {"portable", ""}, {"", "portable"},
@@ -469,9 +473,10 @@ static void test_xnor_paths(const struct nn_dataset *tr)
             int fast = 0;
             for (int l = 0; l < m[0].n_layers; l++)
                 fast += m[0].layers[l].wbits != NULL;
-            printf("xnor paths %s (%s): %d binary convs over sign inputs\n", cases[i].arch,
-                   cases[i].wq, fast);
-            TU_CHECK(fast >= 2, "%s: the binary convs must take the XNOR path", cases[i].arch);
+            printf("xnor paths %s (%s, %s): %d popcount convs\n", cases[i].arch, cases[i].wq,
+                   cases[i].aq, fast);
+            TU_CHECK(fast >= 2, "%s: the binary and ternary convs must take the popcount path",
+                     cases[i].arch);
         }
         for (int p = 1; p < N_PATHS; p++) {
             if (!built[0] || !built[p])

@@ -8,7 +8,8 @@ and a binary one with residual Adds that are logiq's OR merges), evaluates
 each with the NumPy reference below (float64, every node as QONNX defines
 it), imports it with `logiq import` and compares, on the first 1000
 Fashion-MNIST test images, the integer model's prediction and the integer
-values of the last layer's input (tests/qonnx_pred.c) with the reference's.
+values of the last layer's input (tests/qonnx_pred.c) with the reference's;
+`logiq cost` and `logiq sim` (bit-exact) then run on the imported model.
 Tolerance policy: none; everything compared is an integer and must be equal.
 
 Then the round trip: `logiq export` of each imported model, the reference's
@@ -419,6 +420,16 @@ def main():
         if bad_p or bad_f:
             failures += 1
             continue
+        # an imported model is costed and simulated as any .qnn
+        hw = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "costmodels", "hw",
+                          "large.ini")
+        rc = run([logiq, "cost", qnn, "--hw", hw])
+        rs = run([logiq, "sim", qnn, "--hw", hw, "--images", "2", "-q"])
+        sim_ok = rs.returncode == 0 and "all outputs matched the integer model" in rs.stdout
+        print("%-9s cost exit %d, sim on 2 images exit %d%s" % (
+            name, rc.returncode, rs.returncode, ", bit-exact" if sim_ok else " FAIL"))
+        if rc.returncode or not sim_ok:
+            failures += 1
         # the round trip
         onnx2 = os.path.join(scratch, name + ".export.onnx")
         qnn2 = os.path.join(scratch, name + ".again.qnn")

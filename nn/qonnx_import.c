@@ -33,7 +33,7 @@
 #include "nn/binfile.h"
 #include "onnx.pb-c.h"
 
-#define MAX_NODES 100000
+#define MAX_NODES 10000 /* logiq's 256 layers take a few thousand */
 #define MAX_ELEMS (1 << 26) /* elements of one initializer */
 
 enum tkind { T_CONST = 1, T_ACT, T_PRE, T_SUM };
@@ -179,16 +179,6 @@ static enum nn_status load_initializer(struct imp *im, const Onnx__TensorProto *
     }
     if (tp->segment || (tp->has_data_location && tp->data_location != 0))
         return fail(im, "initializer '%s' is segmented or stored outside the file", tp->name);
-    struct tensor *t = add_tensor(im, tp->name, T_CONST);
-    if (!t)
-        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
-    t->ndim = (int)tp->n_dims;
-    for (size_t d = 0; d < tp->n_dims; d++)
-        t->dims[d] = tp->dims[d];
-    t->n = n;
-    t->val = calloc(n ? n : 1, sizeof *t->val);
-    if (!t->val)
-        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     const int dt = tp->has_data_type ? tp->data_type : 0;
     const uint8_t *raw = tp->has_raw_data ? tp->raw_data.data : NULL;
     size_t raw_len = tp->has_raw_data ? tp->raw_data.len : 0;
@@ -208,6 +198,16 @@ static enum nn_status load_initializer(struct imp *im, const Onnx__TensorProto *
     if (have != n || (raw && raw_len != n * esz))
         return fail(im, "initializer '%s' holds %zu values for its %zu elements", tp->name,
                     have, n);
+    struct tensor *t = add_tensor(im, tp->name, T_CONST);
+    if (!t)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    t->ndim = (int)tp->n_dims;
+    for (size_t d = 0; d < tp->n_dims; d++)
+        t->dims[d] = tp->dims[d];
+    t->n = n;
+    t->val = calloc(n ? n : 1, sizeof *t->val);
+    if (!t->val)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
         t->ival = calloc(n ? n : 1, sizeof *t->ival);
         if (!t->ival)

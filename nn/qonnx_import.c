@@ -24,6 +24,7 @@
  * Not here: writing QONNX (nn/qonnx_export.c), the .qnn format (nn/qnn.c). */
 #include "nn/qonnx.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ struct tensor {
     int64_t dims[8];
     int ndim;
     int wq;             /* 1: the output of a weight quantizer */
+    int used;           /* wq: a layer's weights already */
     int wbinary;        /* BipolarQuant */
     int wmax;           /* the quantizer's largest |code| */
     double *wscale;     /* [n_wscale] per output channel (1: per tensor) */
@@ -418,6 +420,9 @@ static enum nn_status new_layer(struct imp *im, const Onnx__NodeProto *n, int de
     if (w->kind != T_CONST || !w->wq)
         return fail(im, "its weights '%s' are not quantized (expected the output of a Quant or "
                     "BipolarQuant of an initializer)", w->name);
+    if (w->used)
+        return fail(im, "its weights '%s' are shared with another layer", w->name);
+    w->used = 1;
     if (im->n_layers >= NN_QNN_MAX_LAYERS)
         return fail(im, "more than %d layers", NN_QNN_MAX_LAYERS);
     struct nn_qnn_layer *L = &im->m->layers[im->n_layers];
@@ -496,7 +501,6 @@ static enum nn_status new_layer(struct imp *im, const Onnx__NodeProto *n, int de
             free(t);
             w->dims[0] = oc;
             w->dims[1] = fan;
-            w->wq = 2; /* used: not again */
         }
     }
     if (oc < 1 || oc > 4096)
@@ -1164,6 +1168,17 @@ static enum nn_status flatten(struct imp *im, const Onnx__NodeProto *n, struct t
     return s;
 }
 
+/* The exponent of the lowest set bit of v (v = odd x 2^e): e; INT_MAX for 0. */
+static int lsb_exp(double v)
+{
+    if (v == 0)
+        return INT_MAX;
+    int e;
+    double f = frexp(fabs(v), &e); /* v = f 2^e, f in [0.5, 1): f 2^53 is an integer */
+    uint64_t mant = (uint64_t)ldexp(f, 53);
+    return e - 53 + __builtin_ctzll(mant);
+}
+
 /* The last layer: its graph output is an exact affine map of the integer
  * accumulator; that map becomes the score multiplier and offset. */
 static enum nn_status scores(struct imp *im, const struct tensor *out)
@@ -1232,24 +1247,8 @@ static enum nn_status scores(struct imp *im, const struct tensor *out)
                 }
             }
             /* every value m acc + a for |acc| <= bound is a double */
-            int em, ea;
-            frexp(m[c], &em);
-            frexp(a[c], &ea);
-            int lsb = 1 << 30;
-            for (int k = -1100; k < 1100 && m[c] != 0; k++)
-                if (ldexp(m[c], -k) == floor(ldexp(m[c], -k))) {
-                    lsb = k;
-                } else
-                    break;
-            int lsb_a = 1 << 30;
-            for (int k = -1100; k < 1100 && a[c] != 0; k++)
-                if (ldexp(a[c], -k) == floor(ldexp(a[c], -k))) {
-                    lsb_a = k;
-                } else
-                    break;
-            if (lsb_a < lsb)
-                lsb = lsb_a;
-            if (lsb == (1 << 30))
+            int lsb = lsb_exp(m[c]) < lsb_exp(a[c]) ? lsb_exp(m[c]) : lsb_exp(a[c]);
+            if (lsb == INT_MAX)
                 lsb = 0;
             double top = fabs(m[c]) * bound + fabs(a[c]);
             if (st == NN_OK && top >= ldexp(1.0, lsb + 53))

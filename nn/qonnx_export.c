@@ -13,18 +13,23 @@
  *             out_bias give the code's values: bin01 and uint 1, 0; sign 2,
  *             -1; tern 1, -1), the OR merge as Add + MultiThreshold at 1,
  *             MaxPool p x p stride p;
+ *   a layer on an add stream: Mul by rq_mul, Add rq_add, Mul by 2^-rq_shift,
+ *             Quant (signed, R bits, scale 1, FLOOR) -> Y; the add merge:
+ *             Add(Y, u_skip), Quant again (saturation) -> u; MultiThreshold on u;
  *   the last: Cast to int64, Mul by rq_mul, Add rq_add -> scores (int64).
  *
  * What the graph does not hold (the weight code: pow2 and offset weights
  * are sign-magnitude to QONNX; fields no layer semantics reads) goes into
  * the model's metadata_props (logiq.layer.N, logiq.meta), which the importer
  * reads back, so import(export(m)) is m bit for bit. Refused, naming the
- * layer: add streams, MUX merges, the pad shortcut, pow2 activations.
+ * layer: MUX merges, the pad shortcut, pow2 activations, requantizers whose
+ * products exceed 2^53.
  *
  * Memory: the message is built in an arena freed before returning. */
 #include "nn/qonnx.h"
 
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,8 +304,17 @@ static Onnx__ValueInfoProto *value_info(struct gb *b, const char *name, int elem
 /* What QONNX cannot hold exactly here: NULL if layer l can be exported. */
 static const char *refusal(const struct nn_qnn *m, const struct nn_qnn_layer *l)
 {
-    if (l->res || l->merge == NN_MERGE_ADD)
-        return "is on an add residual stream (its requantizer has no exact QONNX form here)";
+    if (l->res) {
+        /* the requantizer in float64: m acc + a must be exact */
+        double top = 0;
+        for (int c = 0; c < l->out_c; c++) {
+            double v = fabs((double)l->rq_mul[c]) * (double)nn_qnn_acc_bound(l) +
+                       fabs((double)l->rq_add[c]);
+            top = v > top ? v : top;
+        }
+        if (top >= 0x1p53)
+            return "has a requantizer whose products exceed 2^53 (not exact in float64)";
+    }
     if (l->merge == NN_MERGE_MUX)
         return "has a MUX merge";
     if (l->merge == NN_MERGE_OR && (l->skip_stride != 1 || m->layers[l->skip - 1].out_c != l->out_c))
@@ -324,7 +338,8 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
     /* each layer's output tensor (after merge and pool) and its rank */
     char **out = aalloc(a, (size_t)(nl + 1) * sizeof *out);
     int *flat = aalloc(a, (size_t)(nl + 1) * sizeof *flat);
-    if (!out || !flat)
+    const char **ustream = aalloc(a, (size_t)(nl + 1) * sizeof *ustream); /* add streams' u */
+    if (!out || !flat || !ustream)
         return nn_fail(err, NN_ERR_NOMEM, "out of memory");
     out[0] = astr(a, "image");
     flat[0] = 0;
@@ -416,7 +431,54 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
             flat[N] = 1;
             continue;
         }
-        /* thresholds: MultiThreshold counts acc >= t, exactly logiq's code */
+        const char *v = acc; /* what the thresholds compare */
+        if (l->res) {
+            /* Y = sat_R(floor((rq_mul acc + rq_add) / 2^rq_shift)): Mul, Add, Mul by
+             * 2^-shift (all exact in float64), Quant FLOOR at R bits, scale 1; the add
+             * merge u = sat_R(Y + u_skip): Add, Quant at R bits */
+            double *mv = aalloc(a, (size_t)oc * sizeof *mv), *av = aalloc(a, (size_t)oc * sizeof *av);
+            if (!mv || !av)
+                return nn_fail(err, NN_ERR_NOMEM, "out of memory");
+            for (int c = 0; c < oc; c++) {
+                mv[c] = (double)l->rq_mul[c];
+                av[c] = (double)l->rq_add[c];
+            }
+            int64_t cd[4] = {1, oc, 1, 1};
+            fail_oom |= init_tensor(&b, astr(a, "l%d_rq_mul", N), cd, dense ? 2 : 4, mv, NULL,
+                                    (size_t)oc);
+            fail_oom |= init_tensor(&b, astr(a, "l%d_rq_add", N), cd, dense ? 2 : 4, av, NULL,
+                                    (size_t)oc);
+            fail_oom |= scalar(&b, astr(a, "l%d_rq_shift", N), ldexp(1.0, -l->rq_shift));
+            fail_oom |= scalar(&b, astr(a, "l%d_one", N), 1.0);
+            fail_oom |= scalar(&b, astr(a, "l%d_zero", N), 0.0);
+            fail_oom |= scalar(&b, astr(a, "l%d_rbits", N), l->res_bits);
+            fail_oom |= !node(&b, "Mul", NULL, astr(a, "l%d_rq_scale", N), astr(a, "l%d_rq1", N),
+                              2, acc, astr(a, "l%d_rq_mul", N));
+            fail_oom |= !node(&b, "Add", NULL, astr(a, "l%d_rq_offset", N),
+                              astr(a, "l%d_rq2", N), 2, astr(a, "l%d_rq1", N),
+                              astr(a, "l%d_rq_add", N));
+            fail_oom |= !node(&b, "Mul", NULL, astr(a, "l%d_rq_shr", N), astr(a, "l%d_rq3", N),
+                              2, astr(a, "l%d_rq2", N), astr(a, "l%d_rq_shift", N));
+            const char *y = astr(a, "l%d_y", N);
+            Onnx__NodeProto *q = node(&b, "Quant", NN_QONNX_DOMAIN, astr(a, "l%d_rq", N), y, 4,
+                                      astr(a, "l%d_rq3", N), astr(a, "l%d_one", N),
+                                      astr(a, "l%d_zero", N), astr(a, "l%d_rbits", N));
+            fail_oom |= attr_i(&b, q, "signed", 1) | attr_i(&b, q, "narrow", 0) |
+                        attr_s(&b, q, "rounding_mode", "FLOOR");
+            v = y;
+            if (l->merge == NN_MERGE_ADD) {
+                const char *sum = astr(a, "l%d_ysum", N);
+                fail_oom |= !node(&b, "Add", NULL, astr(a, "l%d_merge", N), sum, 2, y,
+                                  ustream[l->skip]);
+                v = astr(a, "l%d_u", N);
+                q = node(&b, "Quant", NN_QONNX_DOMAIN, astr(a, "l%d_sat", N), v, 4, sum,
+                         astr(a, "l%d_one", N), astr(a, "l%d_zero", N), astr(a, "l%d_rbits", N));
+                fail_oom |= attr_i(&b, q, "signed", 1) | attr_i(&b, q, "narrow", 0) |
+                            attr_s(&b, q, "rounding_mode", "FLOOR");
+            }
+            ustream[N] = v;
+        }
+        /* thresholds: MultiThreshold counts v >= t, exactly logiq's code */
         double *t = aalloc(a, (size_t)oc * l->n_thr * sizeof *t);
         if (!t)
             return nn_fail(err, NN_ERR_NOMEM, "out of memory");
@@ -432,7 +494,7 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
                                                        : astr(a, "UINT%d", l->out_bits);
         char *cur = astr(a, "l%d_a", N);
         Onnx__NodeProto *n = node(&b, "MultiThreshold", NN_QONNX_DOMAIN, astr(a, "l%d_thr", N),
-                                  cur, 2, acc, astr(a, "l%d_t", N));
+                                  cur, 2, v, astr(a, "l%d_t", N));
         fail_oom |= attr_s(&b, n, "out_dtype", dt) | attr_f(&b, n, "out_scale", osc) |
                     attr_f(&b, n, "out_bias", obias) |
                     attr_s(&b, n, "data_layout", dense ? "NC" : "NCHW");

@@ -11,7 +11,11 @@
  *          followed by a chain of elementwise float ops (bias Add, Mul,
  *          BatchNormalization, Relu), all replayed here in double;
  *   SUM    Add(a, skip) of two {0,1} activations, waiting for the
- *          quantizer that makes it logiq's OR merge.
+ *          quantizer that makes it logiq's OR merge;
+ *   STREAM an add residual stream (docs/qnn-format.md): layer `layer`'s
+ *          requantized Y, or its u after the merge; unit x an R-bit integer;
+ *   SSUM   Add(Y, u_skip) of two streams, waiting for the saturating Quant
+ *          that makes it logiq's add merge.
  *
  * A quantizer on a PRE closes the layer: since every op of the chain and the
  * quantizer are monotone in acc, the code is a step function of the integer
@@ -37,7 +41,7 @@
 #define MAX_NODES 10000 /* logiq's 256 layers take a few thousand */
 #define MAX_ELEMS (1 << 26) /* elements of one initializer */
 
-enum tkind { T_CONST = 1, T_ACT, T_PRE, T_SUM };
+enum tkind { T_CONST = 1, T_ACT, T_PRE, T_SUM, T_STREAM, T_SSUM };
 
 struct tensor {
     const char *name;
@@ -1038,8 +1042,8 @@ static enum nn_status residual_add(struct imp *im, const Onnx__NodeProto *n, str
     struct tensor *a = x->layer >= y->layer ? x : y, *s = a == x ? y : x;
     if (a->code != NN_CODE_BIN01 || s->code != NN_CODE_BIN01)
         return fail(im, "a residual Add of '%s' and '%s' that are not both {0,1} tensors: "
-                    "logiq's OR merge needs binary {0,1} activations (add streams and sign "
-                    "sums are not imported)", x->name, y->name);
+                    "logiq's OR merge needs binary {0,1} activations (a sum of sign or multi-bit "
+                    "codes is no logiq merge; the add merge sums streams of signed Quants)", x->name, y->name);
     const struct nn_qnn_layer *L = &im->m->layers[a->layer - 1];
     if (a->layer == s->layer || s->layer == 0 || !s->final || s->flat || a->flat ||
         L->merge != NN_MERGE_NONE || L->pool)
@@ -1179,6 +1183,85 @@ static int lsb_exp(double v)
     return e - 53 + __builtin_ctzll(mant);
 }
 
+/* Layer li's float chain (S[c] acc, then bias Adds and Muls) divided by
+ * div (a power of two) as integers: (mul[c] acc + add[c]) / 2^shift,
+ * exactly, for every acc in the layer's range, at every step of the
+ * graph's float64 evaluation (checked; BatchNormalization and Relu are not
+ * affine maps and are refused). shift is the smallest that makes every
+ * constant an integer (0 if shift is NULL: then the constants are scaled up
+ * by a power of two only, as an argmax allows). what names it in messages. */
+static enum nn_status affine_int(struct imp *im, int li, double div, const char *what,
+                                 int64_t *mul, int64_t *add, int *shift)
+{
+    const struct nn_qnn_layer *L = &im->m->layers[li - 1];
+    const struct lbuild *b = &im->lb[li - 1];
+    const int oc = L->out_c;
+    const double bound = (double)nn_qnn_acc_bound(L);
+    double *m = calloc((size_t)oc, sizeof *m), *a = calloc((size_t)oc, sizeof *a);
+    if (!m || !a) {
+        free(m);
+        free(a);
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    }
+    enum nn_status st = NN_OK;
+    int lsb_min = 0;
+    for (int c = 0; c < oc && st == NN_OK; c++) {
+        m[c] = b->S[c];
+        a[c] = 0.0;
+        for (int i = 0; i <= b->n_ops && st == NN_OK; i++) {
+            if (i < b->n_ops) {
+                const struct op *o = &b->ops[i];
+                if (o->kind == OP_BN || o->kind == OP_RELU) {
+                    st = fail(im, "%s: %s is not an exact affine map of the accumulator",
+                              what, o->kind == OP_BN ? "BatchNormalization" : "Relu");
+                    break;
+                }
+                if (o->kind == OP_MUL) {
+                    double pm = m[c] * o->a[c], pa = a[c] * o->a[c];
+                    if (fma(m[c], o->a[c], -pm) != 0 || fma(a[c], o->a[c], -pa) != 0)
+                        st = fail(im, "%s: a Mul is not exact in channel %d", what, c);
+                    m[c] = pm;
+                    a[c] = pa;
+                } else {
+                    double s2 = a[c] + o->a[c], bb = s2 - a[c];
+                    if ((a[c] - (s2 - bb)) + (o->a[c] - bb) != 0)
+                        st = fail(im, "%s: an Add is not exact in channel %d", what, c);
+                    a[c] = s2;
+                }
+            }
+            if (i == b->n_ops) { /* the quantizer's x / scale: exact for a power of two */
+                m[c] /= div;
+                a[c] /= div;
+            }
+            /* every value m acc + a for |acc| <= bound is a double */
+            int lsb = lsb_exp(m[c]) < lsb_exp(a[c]) ? lsb_exp(m[c]) : lsb_exp(a[c]);
+            if (lsb == INT_MAX)
+                lsb = 0;
+            double top = fabs(m[c]) * bound + fabs(a[c]);
+            if (st == NN_OK && top >= ldexp(1.0, lsb + 53))
+                st = fail(im, "%s: channel %d is not exact in float64 over the "
+                          "accumulator's range", what, c);
+            if (lsb < lsb_min)
+                lsb_min = lsb;
+        }
+    }
+    for (int c = 0; c < oc && st == NN_OK; c++) {
+        double mm = ldexp(m[c], -lsb_min), aa = ldexp(a[c], -lsb_min);
+        if (fabs(mm) >= 0x1p62 || fabs(aa) >= 0x1p62)
+            st = fail(im, "%s: channel %d needs integers over 62 bits", what, c);
+        else {
+            mul[c] = (int64_t)mm;
+            add[c] = (int64_t)aa;
+        }
+    }
+    if (shift)
+        *shift = -lsb_min;
+    free(m);
+    free(a);
+    return st;
+}
+
+
 /* The last layer: its graph output is an exact affine map of the integer
  * accumulator; that map becomes the score multiplier and offset. */
 static enum nn_status scores(struct imp *im, const struct tensor *out)
@@ -1194,7 +1277,6 @@ static enum nn_status scores(struct imp *im, const struct tensor *out)
     L->rq_add = calloc((size_t)oc, sizeof *L->rq_add);
     if (!L->rq_mul || !L->rq_add)
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
-    const double bound = (double)nn_qnn_acc_bound(L);
     if (out->int64_mode) {
         for (int c = 0; c < oc; c++) {
             __int128 mul = 1, add = 0;
@@ -1213,63 +1295,213 @@ static enum nn_status scores(struct imp *im, const struct tensor *out)
         }
         return NN_OK;
     }
-    /* float: score = m acc + a, exact at every step for every acc in range */
-    double *m = calloc((size_t)oc, sizeof *m), *a = calloc((size_t)oc, sizeof *a);
-    if (!m || !a) {
-        free(m);
-        free(a);
+    return affine_int(im, out->layer, 1.0, "the scores", L->rq_mul, L->rq_add, NULL);
+}
+
+/* ---- add residual streams ---- */
+
+/* A stream's Quant: signed, not narrow, R = 2..32 bits, zero point 0, one
+ * power-of-two scale. */
+static enum nn_status stream_quant(struct imp *im, const Onnx__NodeProto *n, double *scale,
+                                   int *bits, char *mode, size_t mode_size)
+{
+    struct tensor *s = input(im, n, 1), *zp = s ? input(im, n, 2) : NULL,
+                  *b = zp ? input(im, n, 3) : NULL;
+    double zpv = 0, bw = 0;
+    *scale = 0;
+    *bits = 0;
+    if (!b)
+        return NN_ERR_FORMAT;
+    if (!scalar_const(s, scale) || !scalar_const(zp, &zpv) || !scalar_const(b, &bw))
+        return fail(im, "scale, zero point and bit width must be constant scalars");
+    if (!is_pow2(*scale) || zpv != 0)
+        return fail(im, "a residual stream's Quant needs a power-of-two scale and zero point 0");
+    if (bw != floor(bw) || bw < 2 || bw > 32)
+        return fail(im, "a residual stream of %g bits (expected 2..32)", bw);
+    *bits = (int)bw;
+    attr_str(n, "rounding_mode", "ROUND", mode, mode_size);
+    return NN_OK;
+}
+
+static int is_stream_quant(const Onnx__NodeProto *n)
+{
+    return is_op(n, "Quant") && attr_int(n, "signed", 1) && !attr_int(n, "narrow", 0);
+}
+
+static enum nn_status new_stream(struct imp *im, const char *name, int li, double unit)
+{
+    const struct nn_qnn_layer *L = &im->m->layers[li - 1];
+    struct tensor *o = add_tensor(im, name, T_STREAM);
+    if (!o)
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    o->layer = li;
+    o->unit = unit;
+    o->bits = L->res_bits;
+    o->h = L->out_h;
+    o->w = L->out_w;
+    o->c = L->out_c;
+    o->final = 1;
+    return NN_OK;
+}
+
+/* A signed R-bit Quant (FLOOR) on a pre-activation: the requantizer
+ * Y = sat_R(floor((rq_mul acc + rq_add) / 2^rq_shift)), when the chain is an
+ * exact affine map. */
+static enum nn_status close_stream(struct imp *im, const Onnx__NodeProto *n, struct tensor *pre)
+{
+    const int li = pre->layer;
+    struct nn_qnn_layer *L = &im->m->layers[li - 1];
+    double scale = 0;
+    int bits = 0, sh = 0;
+    char mode[32];
+    enum nn_status s = stream_quant(im, n, &scale, &bits, mode, sizeof mode);
+    if (s != NN_OK)
+        return s;
+    if (strcmp(mode, "FLOOR") != 0)
+        return fail(im, "a residual stream's requantizer rounds FLOOR in logiq (this one %s)",
+                    mode);
+    L->rq_mul = calloc((size_t)L->out_c, sizeof *L->rq_mul);
+    L->rq_add = calloc((size_t)L->out_c, sizeof *L->rq_add);
+    if (!L->rq_mul || !L->rq_add)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    s = affine_int(im, li, scale, "the residual stream's requantizer", L->rq_mul, L->rq_add, &sh);
+    if (s != NN_OK)
+        return s;
+    if (sh > 62)
+        return fail(im, "the requantizer needs a shift of %d (at most 62)", sh);
+    L->res = 1;
+    L->res_bits = bits;
+    L->res_frac = 0;
+    L->rq_shift = sh;
+    return new_stream(im, n->output[0], li, scale);
+}
+
+/* Add(Y, u_skip) of two streams on the same fixed point. */
+static enum nn_status stream_add(struct imp *im, const Onnx__NodeProto *n, struct tensor *x,
+                                 struct tensor *y)
+{
+    struct tensor *a = x->layer >= y->layer ? x : y, *k = a == x ? y : x;
+    const struct nn_qnn_layer *L = &im->m->layers[a->layer - 1];
+    if (a->layer == k->layer || L->merge != NN_MERGE_NONE || a->n_consumers != 1)
+        return fail(im, "not the add merge of layer %d's fresh stream with an earlier layer's",
+                    a->layer);
+    if (a->unit != k->unit || a->bits != k->bits)
+        return fail(im, "the two streams are on different fixed points (scale %g, %d bits; "
+                    "scale %g, %d bits)", a->unit, a->bits, k->unit, k->bits);
+    if (a->h != k->h || a->w != k->w || a->c != k->c)
+        return fail(im, "the skip stream '%s' has another shape than the output", k->name);
+    double unit = a->unit;
+    int la = a->layer, lk = k->layer;
+    struct tensor *t = add_tensor(im, n->output[0], T_SSUM);
+    if (!t)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    t->layer = la;
+    t->skip_layer = lk;
+    t->unit = unit;
+    return NN_OK;
+}
+
+/* The saturating Quant after a stream Add: logiq's add merge. */
+static enum nn_status close_stream_merge(struct imp *im, const Onnx__NodeProto *n,
+                                         struct tensor *sum)
+{
+    struct nn_qnn_layer *L = &im->m->layers[sum->layer - 1];
+    double scale = 0;
+    int bits = 0;
+    char mode[32];
+    if (!is_stream_quant(n))
+        return fail(im, "the sum of two streams needs a signed, not narrow Quant (the add "
+                    "merge's saturation)");
+    enum nn_status s = stream_quant(im, n, &scale, &bits, mode, sizeof mode);
+    if (s != NN_OK)
+        return s;
+    if (scale != sum->unit || bits != L->res_bits)
+        return fail(im, "saturates to another fixed point than the stream's (scale %g, %d bits)",
+                    sum->unit, L->res_bits);
+    L->merge = NN_MERGE_ADD;
+    L->skip = sum->skip_layer;
+    L->skip_stride = 1;
+    return new_stream(im, n->output[0], sum->layer, scale);
+}
+
+/* The activation quantizer on a stream u: thresholds on the integer u. */
+static enum nn_status close_stream_act(struct imp *im, const Onnx__NodeProto *n,
+                                       struct tensor *st)
+{
+    const int li = st->layer;
+    struct nn_qnn_layer *L = &im->m->layers[li - 1];
+    if (L->out_kind)
+        return fail(im, "layer %d's stream is thresholded twice", li);
+    struct quant q;
+    enum nn_status s = parse_quant(im, n, L->out_c, &q);
+    if (s != NN_OK)
+        return s;
+    int bits;
+    double unit;
+    int code = match_code(im, &q, &bits, &unit);
+    if (!code)
+        return NN_ERR_FORMAT;
+    if (q.kind == Q_SIGN) {
+        code = NN_CODE_TERN;
+        bits = 2;
     }
-    enum nn_status st = NN_OK;
-    int lsb_min = 0;
-    for (int c = 0; c < oc && st == NN_OK; c++) {
-        m[c] = b->S[c];
-        a[c] = 0.0;
-        for (int i = 0; i <= b->n_ops && st == NN_OK; i++) {
-            if (i < b->n_ops) {
-                const struct op *o = &b->ops[i];
-                if (o->kind == OP_BN || o->kind == OP_RELU) {
-                    st = fail(im, "the scores pass through %s: not an exact affine map of the "
-                              "accumulator", o->kind == OP_BN ? "BatchNormalization" : "Relu");
-                    break;
+    if (!is_pow2(unit))
+        return fail(im, "output scale %g is not a power of two", unit);
+    const int nt = nn_qnn_code_n_thr(code, bits);
+    L->out_kind = NN_OUT_THRESH;
+    L->out_code = code;
+    L->out_bits = bits;
+    L->n_thr = nt;
+    L->thr = malloc((size_t)L->out_c * nt * sizeof *L->thr);
+    if (!L->thr)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    const int64_t lo0 = -((int64_t)1 << (L->res_bits - 1)), hi0 = -lo0 - 1;
+    for (int c = 0; c < L->out_c; c++) {
+        int32_t *t = L->thr + (size_t)c * nt;
+        if (q.kind == Q_MT && st->unit == 1.0) { /* as they are, on the integer u */
+            const double *row = q.thr + (size_t)(q.rows > 1 ? c : 0) * q.n;
+            for (int j = 0; j < nt; j++)
+                t[j] = clamp_i32(ceil(row[j]));
+            for (int j = 1; j < nt; j++)
+                for (int k = j; k > 0 && t[k - 1] > t[k]; k--) {
+                    int32_t tmp = t[k];
+                    t[k] = t[k - 1];
+                    t[k - 1] = tmp;
                 }
-                if (o->kind == OP_MUL) {
-                    double pm = m[c] * o->a[c], pa = a[c] * o->a[c];
-                    if (fma(m[c], o->a[c], -pm) != 0 || fma(a[c], o->a[c], -pa) != 0)
-                        st = fail(im, "the scores' Mul is not exact in channel %d", c);
-                    m[c] = pm;
-                    a[c] = pa;
-                } else {
-                    double s2 = a[c] + o->a[c], bb = s2 - a[c];
-                    if ((a[c] - (s2 - bb)) + (o->a[c] - bb) != 0)
-                        st = fail(im, "the scores' Add is not exact in channel %d", c);
-                    a[c] = s2;
-                }
+            continue;
+        }
+        for (int j = 1; j <= nt; j++) {
+            int64_t lo = lo0, hi = hi0;
+            if (quant_index(&q, c, (double)lo * st->unit) >= j) {
+                t[j - 1] = INT32_MIN;
+                continue;
             }
-            /* every value m acc + a for |acc| <= bound is a double */
-            int lsb = lsb_exp(m[c]) < lsb_exp(a[c]) ? lsb_exp(m[c]) : lsb_exp(a[c]);
-            if (lsb == INT_MAX)
-                lsb = 0;
-            double top = fabs(m[c]) * bound + fabs(a[c]);
-            if (st == NN_OK && top >= ldexp(1.0, lsb + 53))
-                st = fail(im, "the scores of channel %d are not exact in float64 over the "
-                          "accumulator's range", c);
-            if (lsb < lsb_min)
-                lsb_min = lsb;
+            if (quant_index(&q, c, (double)hi * st->unit) < j) {
+                t[j - 1] = INT32_MAX;
+                continue;
+            }
+            while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (quant_index(&q, c, (double)mid * st->unit) >= j)
+                    hi = mid;
+                else
+                    lo = mid;
+            }
+            t[j - 1] = (int32_t)hi;
         }
     }
-    for (int c = 0; c < oc && st == NN_OK; c++) {
-        double mm = ldexp(m[c], -lsb_min), aa = ldexp(a[c], -lsb_min);
-        if (fabs(mm) >= 0x1p62 || fabs(aa) >= 0x1p62)
-            st = fail(im, "the scores of channel %d need integers over 62 bits", c);
-        else {
-            L->rq_mul[c] = (int64_t)mm;
-            L->rq_add[c] = (int64_t)aa;
-        }
-    }
-    free(m);
-    free(a);
-    return st;
+    struct tensor *o = add_tensor(im, n->output[0], T_ACT);
+    if (!o)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    o->layer = li;
+    o->code = code;
+    o->bits = bits;
+    o->unit = unit;
+    o->h = L->out_h;
+    o->w = L->out_w;
+    o->c = L->out_c;
+    o->final = 1;
+    return NN_OK;
 }
 
 /* logiq's own hints (model metadata logiq.layer.N): fields the graph does
@@ -1309,11 +1541,23 @@ static enum nn_status apply_hints(struct imp *im)
         L->w_mag_bits = wb;
         L->w_max = wm;
         L->mux_variant = mv;
-        L->rq_shift = rs;
-        if (!L->res) {
+        if (L->res) {
+            /* the same requantizer with the file's (possibly wider) shift */
+            if (rb != L->res_bits || rs < L->rq_shift || rs > 62)
+                return fail(im, "metadata %s: res_bits %d, rq_shift %d against the graph's %d, "
+                            "%d", k, rb, rs, L->res_bits, L->rq_shift);
+            for (int c = 0; c < L->out_c; c++) {
+                int up = rs - L->rq_shift;
+                if (up && (llabs(L->rq_mul[c]) >= (INT64_C(1) << (62 - up)) ||
+                           llabs(L->rq_add[c]) >= (INT64_C(1) << (62 - up))))
+                    return fail(im, "metadata %s: rq_shift %d overflows the constants", k, rs);
+                L->rq_mul[c] *= INT64_C(1) << up;
+                L->rq_add[c] *= INT64_C(1) << up;
+            }
+        } else
             L->res_bits = rb;
-            L->res_frac = rf;
-        }
+        L->rq_shift = rs;
+        L->res_frac = rf;
     }
     return NN_OK;
 }
@@ -1374,8 +1618,20 @@ static enum nn_status node(struct imp *im, const Onnx__NodeProto *n)
         return chain_op(im, n, x, 1);
     if (arith && n->n_input == 2 && y && y->kind == T_PRE && x->kind == T_CONST)
         return chain_op(im, n, y, 0);
+    if (x->kind == T_PRE && is_stream_quant(n) && x->n_consumers == 1)
+        return close_stream(im, n, x);
     if (x->kind == T_PRE && (quant || is_op(n, "Sign") || is_op(n, "MultiThreshold")))
         return close_layer(im, n, x);
+    if (x->kind == T_SSUM && quant)
+        return close_stream_merge(im, n, x);
+    if (x->kind == T_STREAM && (quant || is_op(n, "Sign") || is_op(n, "MultiThreshold")))
+        return close_stream_act(im, n, x);
+    if (is_op(n, "Add") && x->kind == T_STREAM && n->n_input == 2) {
+        if (!y || y->kind != T_STREAM)
+            return fail(im, "adds the residual stream '%s' to '%s', which is no stream",
+                        x->name, n->input[1]);
+        return stream_add(im, n, x, y);
+    }
     if (x->kind == T_SUM && (quant || is_op(n, "MultiThreshold")))
         return close_merge(im, n, x);
     if (is_op(n, "Add") && x->kind == T_ACT && n->n_input == 2) {

@@ -1,10 +1,10 @@
 #!/bin/bash
 # tests/cli_qonnx.sh: `logiq export` and `logiq import` as a user runs them
 # (docs/qonnx.md): models trained by logiq in every weight code and the
-# exportable activations (binary, sign, 2-bit, ternary, with an OR merge and
-# pooling) round-trip bit for bit (import(export(m)) == m); an imported model
+# exportable activations (binary, sign, 2-bit, ternary, with OR and add merges
+# and pooling) round-trip bit for bit (import(export(m)) == m); an imported model
 # is costed and simulated bit-exactly like a trained one; what QONNX cannot
-# hold exactly (add streams, MUX merges, pow2 activations) and bad inputs
+# hold exactly (MUX merges, pow2 activations) and bad inputs
 # (not ONNX, a missing file, no -o) give exit 2 and one line naming the file
 # and the layer. The graphs from outside (binary, ternary, 2-bit, residual)
 # against a NumPy reference are tests/qonnx_test.py.
@@ -29,7 +29,8 @@ train() { # train NAME ARCH WQ AQ
 
 i=0
 for spec in "c8,c8+or,p,f10 bin 1" "c8,p,c8,f10 twn sign" "c8,c8,p,f10 dorefa:2 2" \
-            "c8,p,c8+or,f10 pow2:3 1" "c8,p,f16,f10 heq:3 tern" "c8s2,f10 uniform:3 3"; do
+            "c8,p,c8+or,f10 pow2:3 1" "c8,p,f16,f10 heq:3 tern" "c8s2,f10 uniform:3 3" \
+            "c8,c8+add,p,f10 bin 2" "c8,c8+add,c8+add,p,f10 heq:3 sign"; do
     set -- $spec
     i=$((i + 1))
     if ! train "m$i" "$1" "$2" "$3"; then
@@ -52,12 +53,6 @@ check "cost of an imported model" $?
 check "sim of an imported model matches its integer model" $?
 
 # what has no exact QONNX form here
-if train add "c8,c8+add,p,f10" bin 2; then
-    expect_exit 2 "export refuses an add stream" "layer 1 .*add residual stream" \
-        "$logiq" export "$dir/add.qnn" -o "$dir/add.onnx"
-    [ ! -e "$dir/add.onnx" ]
-    check "no file after a refusal" $?
-fi
 if train mux "c8,c8+mux,p,f10" bin 1; then
     expect_exit 2 "export refuses a MUX merge" "layer 2 has a MUX merge" \
         "$logiq" export "$dir/mux.qnn" -o "$dir/mux.onnx"

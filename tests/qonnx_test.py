@@ -4,7 +4,8 @@
     qonnx_test.py LOGIQ QONNX_PRED SCRATCH_DIR
 
 Builds QONNX graphs with onnx.helper (binary, ternary and 2-bit networks,
-and a binary one with residual Adds that are logiq's OR merges), evaluates
+a binary one with residual Adds that are logiq's OR merges, and one with
+add residual streams: requantizer, Add, saturating Quant), evaluates
 each with the NumPy reference below (float64, every node as QONNX defines
 it), imports it with `logiq import` and compares, on the first 1000
 Fashion-MNIST test images, the integer model's prediction and the integer
@@ -14,7 +15,8 @@ Tolerance policy: none; everything compared is an integer and must be equal.
 
 Then the round trip: `logiq export` of each imported model, the reference's
 evaluation of the exported graph (must equal the .qnn's integer answers), and
-`logiq import` of it again (must give the same .qnn bytes). And the errors:
+`logiq import` of it again (must give the same .qnn bytes); the same for a
+model logiq trains with add merges. And the errors:
 graphs logiq's hardware cannot run are refused with exit 2 and one line
 naming the node.
 
@@ -332,6 +334,30 @@ def net_residual(images):
     return n.model(out), feat, 1.0
 
 
+def net_addstream(images):
+    """logiq's add merge as QONNX: per-channel dyadic Mul and Add, a signed
+    8-bit FLOOR Quant (the requantizer, scale 1/4), the Add of the two
+    streams and the saturating Quant again, thresholds on the stream."""
+    n = Net("addstream", images, 10)
+
+    def stream(x, cout):
+        k = n.rng.integers(1, 8, cout) * np.where(n.rng.random(cout) < 0.25, -1, 1) * 2.0 ** -6
+        c = n.rng.integers(-16, 16, cout) * 2.0 ** -4
+        x = n.node("Mul", [x, n.init("k%d" % n.n, k.reshape(1, -1, 1, 1))])
+        x = n.node("Add", [x, n.init("c%d" % n.n, c.reshape(1, -1, 1, 1))])
+        return n.quant_act(x, 8, signed=1, scale=0.25, mode="FLOOR")
+
+    y1 = stream(n.conv("image", 1, 16, "bin"), 16)
+    a1 = n.mt_calibrated(y1, 1, dtype="BINARY")
+    y2 = stream(n.conv(a1, 16, 16, "tern"), 16)
+    u2 = n.quant_act(n.node("Add", [y2, y1], name="stream_add"), 8, signed=1, scale=0.25,
+                     mode="FLOOR")
+    a2 = n.mt_calibrated(u2, 3, dtype="UINT2")
+    feat = n.node("MaxPool", [a2], kernel_shape=[2, 2], strides=[2, 2])
+    out = n.gemm(n.node("Flatten", [feat], axis=1), 16 * 14 * 14, 10, "bin")
+    return n.model(out), feat, 1.0
+
+
 # ---- graphs that must be refused: (name, model, the node the error names, a word of why) ----
 
 def bad_graphs(images):
@@ -359,6 +385,17 @@ def bad_graphs(images):
     t2 = n.mt(n.node("Add", [a2, t1]), [[1.5]], dtype="BINARY")  # AND: no logiq merge
     out.append(("AND merge", n.model(n.gemm(n.node("Flatten", [t2]), 8 * 28 * 28, 10, "bin")),
                 "multithreshold_", "OR"))
+    n = Net("sign_sum", images, 11)
+    t1 = n.bipolar(n.bn(n.conv("image", 1, 8, "bin")))
+    a2 = n.bipolar(n.bn(n.conv(t1, 8, 8, "bin")))
+    t2 = n.node("Sign", [n.node("Add", [a2, t1])])  # {-2, 0, 2}: no logiq merge
+    out.append(("Add of sign tensors", n.model(n.gemm(n.node("Flatten", [t2]), 8 * 28 * 28, 10,
+                                                      "bin")), "add_", "{0,1}"))
+    n = Net("bn_stream", images, 12)
+    y = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 8, signed=1, scale=0.25, mode="FLOOR")
+    x = n.mt(y, np.zeros((8, 1)), dtype="BINARY")
+    out.append(("BN before a stream", n.model(n.gemm(n.node("Flatten", [x]), 8 * 28 * 28, 10,
+                                                     "bin")), "quant_", "BatchNormalization"))
     return out
 
 
@@ -376,6 +413,43 @@ def logiq_answers(pred_exe, qnn):
     return np.array([r[0] for r in rows]), np.array([r[1:] for r in rows])
 
 
+def reference(model, feat_name, unit, images):
+    """The reference's predictions and last-layer inputs (integers, NHWC)."""
+    preds, feats = [], []
+    for i in range(0, len(images), 250):
+        scores, (f,) = evaluate(model, images[i:i + 250], [feat_name])
+        preds.append(np.argmax(scores, axis=1))
+        if f.ndim == 4:
+            f = f.transpose(0, 2, 3, 1)
+        feats.append(f.reshape(f.shape[0], -1) / unit)
+    return np.concatenate(preds), np.concatenate(feats)
+
+
+def compare(what, model, feat_name, unit, images, pred_exe, qnn):
+    """Prints and returns the number of images on which the .qnn's integer
+    answers differ from the graph's reference."""
+    ref_pred, ref_feat = reference(model, feat_name, unit, images)
+    assert np.all(ref_feat == np.round(ref_feat)), "reference features are integers"
+    got_pred, got_feat = logiq_answers(pred_exe, qnn)
+    bad_p = int(np.sum(ref_pred != got_pred))
+    bad_f = int(np.sum(np.any(ref_feat != got_feat, axis=1)))
+    print("%-18s %d images: predictions differ on %d, last-layer inputs (%d values, levels %s) "
+          "differ on %d" % (what, len(images), bad_p, ref_feat.shape[1],
+                            np.unique(ref_feat).astype(int).tolist(), bad_f))
+    return bad_p + bad_f
+
+
+def last_input(model):
+    """The tensor the last Conv/Gemm reads, before a Flatten."""
+    g = model.graph
+    layer = [nd for nd in g.node if nd.op_type in ("Conv", "Gemm", "MatMul")][-1]
+    name = layer.input[0]
+    for nd in g.node:
+        if nd.output[0] == name and nd.op_type == "Flatten":
+            name = nd.input[0]
+    return name
+
+
 def main():
     if len(sys.argv) != 4:
         print("usage: qonnx_test.py LOGIQ QONNX_PRED SCRATCH_DIR", file=sys.stderr)
@@ -388,7 +462,7 @@ def main():
     images = load_images(N_IMAGES)
     failures = 0
 
-    for build in (net_binary, net_ternary, net_2bit, net_residual):
+    for build in (net_binary, net_ternary, net_2bit, net_residual, net_addstream):
         model, feat_name, unit = build(images)
         name = model.graph.name
         onnx.checker.check_model(model)
@@ -400,24 +474,8 @@ def main():
             print("FAIL %s: logiq import exited %d: %s" % (name, r.returncode, r.stderr.strip()))
             failures += 1
             continue
-        # the reference, in batches
-        preds, feats = [], []
-        for i in range(0, N_IMAGES, 250):
-            scores, (f,) = evaluate(model, images[i:i + 250], [feat_name])
-            preds.append(np.argmax(scores, axis=1))
-            if f.ndim == 4:
-                f = f.transpose(0, 2, 3, 1)
-            feats.append(f.reshape(f.shape[0], -1) / unit)
-        ref_pred, ref_feat = np.concatenate(preds), np.concatenate(feats)
-        assert np.all(ref_feat == np.round(ref_feat)), "reference features are integers"
-        got_pred, got_feat = logiq_answers(pred_exe, qnn)
-        bad_p = int(np.sum(ref_pred != got_pred))
-        bad_f = int(np.sum(np.any(ref_feat != got_feat, axis=1)))
-        levels = np.unique(ref_feat)
-        print("%-9s imported: %d images, predictions differ on %d, last-layer inputs (%d values,"
-              " levels %s) differ on %d"
-              % (name, N_IMAGES, bad_p, ref_feat.shape[1], levels.astype(int).tolist(), bad_f))
-        if bad_p or bad_f:
+        bad = compare(name + " imported", model, feat_name, unit, images, pred_exe, qnn)
+        if bad:
             failures += 1
             continue
         # an imported model is costed and simulated as any .qnn
@@ -440,16 +498,36 @@ def main():
             continue
         exported = onnx.load(onnx2)
         onnx.checker.check_model(exported)
-        exp_pred = np.concatenate([np.argmax(evaluate(exported, images[i:i + 250])[0], axis=1)
-                                   for i in range(0, N_IMAGES, 250)])
-        bad_e = int(np.sum(exp_pred != got_pred))
+        bad_e = compare(name + " exported", exported, last_input(exported), 1.0, images,
+                        pred_exe, qnn)
         r = run([logiq, "import", onnx2, "-o", qnn2])
         same = r.returncode == 0 and open(qnn, "rb").read() == open(qnn2, "rb").read()
-        print("%-9s round trip: exported graph's reference differs on %d of %d predictions; "
-              "import(export(m)) %s" % (name, bad_e, N_IMAGES,
-                                        "is bit-identical" if same else "DIFFERS " + r.stderr))
+        print("%-9s round trip: import(export(m)) %s" % (
+            name, "is bit-identical" if same else "DIFFERS " + r.stderr))
         if bad_e or not same:
             failures += 1
+
+    # a model trained by logiq with add merges (the exported add stream's
+    # requantizer and saturation, evaluated by the reference)
+    qnn = os.path.join(scratch, "trained_add.qnn")
+    onnx_path = os.path.join(scratch, "trained_add.onnx")
+    r = run([logiq, "train", "--data", "synthetic", "--train-limit", "256", "--test-limit", "32",
+             "--arch", "c8,c8+add,c8+add,p,f10", "--wq", "twn", "--aq", "2", "--epochs", "1",
+             "-q", "-o", qnn])
+    r2 = r.returncode == 0 and run([logiq, "export", qnn, "-o", onnx_path])
+    if r.returncode or r2.returncode:
+        print("FAIL trained add model: %s%s" % (r.stderr, r2 and r2.stderr))
+        failures += 1
+    else:
+        exported = onnx.load(onnx_path)
+        onnx.checker.check_model(exported)
+        failures += compare("trained add export", exported, last_input(exported), 1.0, images,
+                            pred_exe, qnn) > 0
+        r = run([logiq, "import", onnx_path, "-o", qnn + ".again"])
+        same = r.returncode == 0 and open(qnn, "rb").read() == open(qnn + ".again", "rb").read()
+        print("trained add round trip: import(export(m)) %s" %
+              ("is bit-identical" if same else "DIFFERS " + r.stderr))
+        failures += not same
 
     for what, model, node_prefix, why in bad_graphs(images):
         path = os.path.join(scratch, "bad_%s.onnx" % model.graph.name)

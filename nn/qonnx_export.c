@@ -126,7 +126,8 @@ static int init_tensor(struct gb *b, const char *name, const int64_t *dims, int 
     t->dims = aalloc(b->a, (size_t)(nd ? nd : 1) * sizeof *t->dims);
     if (!t->dims)
         return -1;
-    memcpy(t->dims, dims, (size_t)nd * sizeof *dims);
+    if (nd)
+        memcpy(t->dims, dims, (size_t)nd * sizeof *dims);
     t->has_data_type = 1;
     if (iv) {
         t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;

@@ -607,9 +607,10 @@ static struct op *new_op(struct imp *im, int li, enum opkind k)
 
 /* The float pre-activation of channel c at accumulator acc, as the graph
  * computes it (float64, in its order). */
-static double chain_eval(const struct lbuild *b, int c, int64_t acc)
+static double chain_eval_f(const struct lbuild *b, int c, int64_t acc, int *finite)
 {
     double x = (double)(b->neg[c] ? -acc : acc) * b->S[c];
+    *finite = isfinite(x);
     for (int i = 0; i < b->n_ops; i++) {
         const struct op *o = &b->ops[i];
         switch (o->kind) {
@@ -618,8 +619,15 @@ static double chain_eval(const struct lbuild *b, int c, int64_t acc)
         case OP_BN: x = (x - o->a[c]) / sqrt(o->b[c] + o->eps) * o->c[c] + o->d[c]; break;
         case OP_RELU: x = x < 0 ? 0.0 : x; break;
         }
+        *finite &= isfinite(x);
     }
     return x;
+}
+
+static double chain_eval(const struct lbuild *b, int c, int64_t acc)
+{
+    int finite;
+    return chain_eval_f(b, c, acc, &finite);
 }
 
 /* The sign of the chain's slope in channel c: +1, -1 or 0 (constant). */
@@ -859,6 +867,13 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
             for (int j = 0; j < fan; j++)
                 L->w[(size_t)c * fan + j] = (int8_t)-L->w[(size_t)c * fan + j];
         }
+        /* every step is monotone, so finite at both ends is finite between */
+        int fin_lo, fin_hi;
+        chain_eval_f(b, c, -bound, &fin_lo);
+        chain_eval_f(b, c, bound, &fin_hi);
+        if (!fin_lo || !fin_hi)
+            return fail(im, "layer %d's pre-activation overflows to infinity or NaN in channel "
+                        "%d", li, c);
         for (int j = 1; j <= nt; j++) {
             /* the smallest acc in [-bound, bound] whose index is >= j */
             int64_t lo = -bound, hi = bound;
@@ -1646,7 +1661,7 @@ static enum nn_status node(struct imp *im, const Onnx__NodeProto *n)
     if (is_op(n, "Flatten") || is_op(n, "Reshape"))
         return flatten(im, n, x);
     if (is_op(n, "Identity"))
-        return alias(im, n, x);
+        return x->kind == T_CONST ? fail(im, "an Identity of a constant") : alias(im, n, x);
     if (x->kind == T_ACT && x->layer == 0 && quant) {
         /* an input quantizer that is the identity on the pixels 0..255 */
         struct quant q;

@@ -811,6 +811,8 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
     struct lbuild *b = &im->lb[li - 1];
     if (pre->int64_mode)
         return fail(im, "a quantizer after a Cast to integers");
+    if (L->out_kind || L->res)
+        return fail(im, "layer %d is quantized twice", li);
     struct quant q;
     enum nn_status s = parse_quant(im, n, L->out_c, &q);
     if (s != NN_OK)
@@ -1287,6 +1289,8 @@ static enum nn_status scores(struct imp *im, const struct tensor *out)
     struct nn_qnn_layer *L = &im->m->layers[out->layer - 1];
     struct lbuild *b = &im->lb[out->layer - 1];
     const int oc = L->out_c;
+    if (L->out_kind || L->res)
+        return fail(im, "the last layer's pre-activation '%s' is also quantized", out->name);
     L->out_kind = NN_OUT_SCORES;
     L->rq_mul = calloc((size_t)oc, sizeof *L->rq_mul);
     L->rq_add = calloc((size_t)oc, sizeof *L->rq_add);
@@ -1375,6 +1379,8 @@ static enum nn_status close_stream(struct imp *im, const Onnx__NodeProto *n, str
     if (strcmp(mode, "FLOOR") != 0)
         return fail(im, "a residual stream's requantizer rounds FLOOR in logiq (this one %s)",
                     mode);
+    if (L->out_kind || L->res)
+        return fail(im, "layer %d is quantized twice", li);
     L->rq_mul = calloc((size_t)L->out_c, sizeof *L->rq_mul);
     L->rq_add = calloc((size_t)L->out_c, sizeof *L->rq_add);
     if (!L->rq_mul || !L->rq_add)

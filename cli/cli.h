@@ -21,6 +21,9 @@ int cmd_rtl(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* `logiq import` and `logiq export` (cli/cmd_qonnx.c). */
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 /* `logiq bench cost` (cli/bench_cost.c). */
 int bench_cost(int argc, char **argv);
 /* `logiq bench sim` (cli/bench_sim.c). */

@@ -23,6 +23,8 @@ static const char usage[] =
     "  rtl       the accelerator as synthesizable Verilog (Verilator co-simulation)\n"
     "  sweep     run a design-space sweep into a resumable SQLite result store\n"
     "  explore   the Pareto front of a space of hardware designs for one network\n"
+    "  import    a QONNX graph (.onnx) as a .qnn integer model, bit-exactly\n"
+    "  export    a .qnn integer model as a QONNX graph (.onnx)\n"
     "  report    figures, index.html and report.md from a sweep's result store\n"
     "  bench     speed figures (training throughput, against PyTorch if present)\n"
     "  version   print the versions of logiq and its libraries\n"
@@ -78,6 +80,10 @@ int main(int argc, char **argv)
         return cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "explore") == 0)
         return cmd_explore(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return cmd_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
@@ -86,7 +92,7 @@ int main(int argc, char **argv)
         printf("logiq %s (SystemC %s)\n", LOGIQ_VERSION, sim_systemc_version());
         return 0;
     }
-    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, rtl, sweep, explore, report, bench, version; see "
+    fprintf(stderr, "logiq: unknown command '%s' (expected train, quantize, eval, cost, sim, rtl, sweep, explore, import, export, report, bench, version; see "
             "logiq --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 [ $# -gt 0 ] && shift
-harnesses=${*:-"qnn lqc data cells arch filter spec claims hw space"}
+harnesses=${*:-"qnn lqc data cells arch filter spec claims hw space qonnx"}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DLOGIQ_FUZZ=ON -DLOGIQ_NATIVE=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(nproc)" >/dev/null

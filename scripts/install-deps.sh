@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what logiq needs from Debian 12's packages only: to build and run
 # it (scripts/main.sh), and with --test also what only the test suite uses
-# (scripts/test.sh): Yosys, Verilator, clang's libFuzzer, Chromium, Slurm. Idempotent:
+# (scripts/test.sh): Yosys, Verilator, clang's libFuzzer, Chromium, Slurm,
+# python3-onnx (the QONNX tests). The build itself needs protobuf-c and
+# libonnx-dev's onnx.proto (QONNX import/export, nn/CMakeLists.txt). Idempotent:
 # packages already present are left as they are. Must run as root (or with
 # sudo available).
 set -eu
@@ -12,13 +14,15 @@ PKGS="build-essential cmake pkg-config
       libsqlite3-dev sqlite3
       libpagmo-dev
       zlib1g-dev libinih-dev libcjson-dev
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev
       gnuplot-nox
       help2man man-db
       dataset-fashion-mnist"
 TEST_PKGS="yosys verilator
       clang libclang-rt-14-dev libomp-14-dev
       chromium
-      slurm-wlm munge"
+      slurm-wlm munge
+      python3-onnx python3-numpy"
 if [ "${1:-}" = "--test" ]; then
     PKGS="$PKGS $TEST_PKGS"
 elif [ $# -gt 0 ]; then

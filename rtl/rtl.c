@@ -134,13 +134,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  lq_fetch_gating_xnor u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .ng(ngw),\n"
 "                               .f(fw));\n"
 "  reg [LN-1:0] f_ng;\n"
-"  always @(posedge clk) if (issuing) f_ng <= ngw;\n";
+"  always @(posedge clk) f_ng <= ngw;  // no enable, as f_g\n";
     const char *shared_xnor =
 "  // the XNOR array's shared tree: the count of the gate bits (its POP register)\n"
 "  wire [PB-1:0] ccnt;\n"
 "  lq_popcount_lanes u_cnt (.x(f_g), .c(ccnt));\n"
 "  reg [PB-1:0] cnt_r;\n"
-"  always @(posedge clk) if (f_valid) cnt_r <= ccnt;\n";
+"  always @(posedge clk) cnt_r <= ccnt;  // no enable: taken under p_valid\n";
     const char *pe_bitplane =
 "    wire [LN-1:0] lpos, lneg;\n"
 "    lq_lane_logic u_lane (.m(f_wm[r*LN +: LN]), .g(f_g), .s(f_ws[r*LN +: LN]), .f(f_f),\n"
@@ -149,7 +149,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    lq_popcount_lanes u_pos (.x(lpos), .c(cpos));\n"
 "    lq_popcount_lanes u_neg (.x(lneg), .c(cneg));\n"
 "    reg [PB-1:0] pos_r, neg_r;  // the POP registers\n"
-"    always @(posedge clk) if (f_valid) begin pos_r <= cpos; neg_r <= cneg; end\n"
+"    always @(posedge clk) begin pos_r <= cpos; neg_r <= cneg; end  // taken under p_valid\n"
 "    // ACC: a bubble adds 0 (the accumulator holds)\n"
 "    wire [A-1:0] acc;\n"
 "    lq_accumulator u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
@@ -162,7 +162,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    wire [PB-1:0] cpos;\n"
 "    lq_popcount_lanes u_pos (.x(lt), .c(cpos));\n"
 "    reg [PB-1:0] pos_r;  // the POP register\n"
-"    always @(posedge clk) if (f_valid) pos_r <= cpos;\n"
+"    always @(posedge clk) pos_r <= cpos;  // taken under p_valid\n"
 "    // ACC: d = 2 pos - cnt; a bubble adds 0 (the accumulator holds)\n"
 "    wire [A-1:0] acc;\n"
 "    lq_accumulator_xnor u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
@@ -302,7 +302,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             RTL_D_LAST, RTL_D_MERGE, RTL_D_MUX_SEL, RTL_D_SKIP_C, RTL_D_WRITES_SKIP, RTL_D_SIDE);
     cm_text_printf(t,
 "  // ---- FETCH: the activation word (gathered by the address generator's\n"
-"  // tables), its gating, and on an issue's first plane the weight register ----\n"
+"  // tables), its gating, and the weight register ----\n"
 "  wire [127:0] pent = ptab[d_pbase + p];\n"
 "  wire [LN*32-1:0] lofs = ctab[d_cbase + q];\n"
 "  wire [LN-1:0] vld = vtab[d_vbase + vi];\n"
@@ -328,12 +328,15 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      f_last <= q_w && j_w && b_w;\n"
 "      f_shift <= b[7:0] + j[7:0];\n"
 "      f_t <= t; f_p <= p;\n"
-"      f_g <= gw; f_f <= fw;\n"
-"      if (b == 0) begin\n"
-"        f_ws <= wword[R*LN-1:0];\n"
-"        f_wm <= wword[2*R*LN-1:R*LN];\n"
-"      end\n"
 "    end else f_valid <= 1'b0;\n"
+"  end\n"
+"  // the data registers load on every edge, without an enable: a bubble's\n"
+"  // contents are never used (POP and ACC take them under f_valid, p_valid),\n"
+"  // and an issue's weight word is the same for each of its planes b\n"
+"  always @(posedge clk) begin\n"
+"    f_g <= gw; f_f <= fw;\n"
+"    f_ws <= wword[R*LN-1:0];\n"
+"    f_wm <= wword[2*R*LN-1:R*LN];\n"
 "  end\n\n", xnor ? gate_xnor : gate_bitplane);
     cm_text_printf(t,
 "  // ---- POP and ACC control; THR, POOL and the scores' WRITE control ----\n"

@@ -803,6 +803,113 @@ static int32_t clamp_i32(double v)
     return v <= (double)INT32_MIN ? INT32_MIN : v >= (double)INT32_MAX ? INT32_MAX : (int32_t)v;
 }
 
+/* The start of a quantizer node n that thresholds layer L: parses it, maps
+ * its levels to L's output code (Sign first to ternary: the caller narrows
+ * it to sign when no value reaches 0), checks the output scale (*unit) is a
+ * power of two, and allocates L's thresholds. */
+static enum nn_status begin_thresholds(struct imp *im, const Onnx__NodeProto *n,
+                                       struct nn_qnn_layer *L, struct quant *q, double *unit)
+{
+    enum nn_status s = parse_quant(im, n, L->out_c, q);
+    if (s != NN_OK)
+        return s;
+    int bits;
+    int code = match_code(im, q, &bits, unit);
+    if (!code)
+        return NN_ERR_FORMAT;
+    if (q->kind == Q_SIGN) {
+        code = NN_CODE_TERN;
+        bits = 2;
+    }
+    if (!is_pow2(*unit))
+        return fail(im, "output scale %g is not a power of two (the next layer's float sums "
+                    "would not be exact)", *unit);
+    L->out_kind = NN_OUT_THRESH;
+    L->out_code = code;
+    L->out_bits = bits;
+    L->n_thr = nn_qnn_code_n_thr(code, bits);
+    L->thr = malloc((size_t)L->out_c * L->n_thr * sizeof *L->thr);
+    if (!L->thr)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    return NN_OK;
+}
+
+/* A MultiThreshold on integers: channel c's thresholds as they are
+ * (v >= t <=> v >= ceil(t)), sorted (the count is the same), so that an
+ * exported model reads back bit for bit. */
+static void copy_thresholds(int32_t *t, const struct quant *q, int c, int nt)
+{
+    const double *row = q->thr + (size_t)(q->rows > 1 ? c : 0) * q->n;
+    for (int j = 0; j < nt; j++)
+        t[j] = clamp_i32(ceil(row[j]));
+    for (int j = 1; j < nt; j++)
+        for (int k = j; k > 0 && t[k - 1] > t[k]; k--) {
+            int32_t tmp = t[k];
+            t[k] = t[k - 1];
+            t[k - 1] = tmp;
+        }
+}
+
+/* What an integer v of channel c is before the quantizer. */
+typedef double (*int_value_fn)(const void *ctx, int c, int64_t v);
+
+/* t[j - 1], j = 1..nt: the smallest integer v in [lo0, hi0] whose level
+ * index under q is >= j (INT32_MIN if lo0's is, INT32_MAX if none is), by
+ * bisection on the monotone value(v). */
+static void bisect_thresholds(int32_t *t, const struct quant *q, int c, int nt, int64_t lo0,
+                              int64_t hi0, int_value_fn value, const void *ctx)
+{
+    for (int j = 1; j <= nt; j++) {
+        int64_t lo = lo0, hi = hi0;
+        if (quant_index(q, c, value(ctx, c, lo)) >= j) {
+            t[j - 1] = INT32_MIN;
+            continue;
+        }
+        if (quant_index(q, c, value(ctx, c, hi)) < j) {
+            t[j - 1] = INT32_MAX;
+            continue;
+        }
+        while (hi - lo > 1) { /* index(lo) < j <= index(hi) */
+            int64_t mid = lo + (hi - lo) / 2;
+            if (quant_index(q, c, value(ctx, c, mid)) >= j)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        t[j - 1] = (int32_t)hi;
+    }
+}
+
+/* Layer li's output tensor named name: its code, bits and unit. */
+static enum nn_status emit_act(struct imp *im, const char *name, int li,
+                               const struct nn_qnn_layer *L, double unit)
+{
+    struct tensor *o = add_tensor(im, name, T_ACT);
+    if (!o)
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    o->layer = li;
+    o->code = L->out_code;
+    o->bits = L->out_bits;
+    o->unit = unit;
+    o->h = L->out_h;
+    o->w = L->out_w;
+    o->c = L->out_c;
+    o->final = 1;
+    return NN_OK;
+}
+
+static double chain_value(const void *ctx, int c, int64_t acc)
+{
+    return chain_eval(ctx, c, acc);
+}
+
+/* A stream's integer u times its unit (*ctx). */
+static double stream_value(const void *ctx, int c, int64_t u)
+{
+    (void)c;
+    return (double)u * *(const double *)ctx;
+}
+
 /* A quantizer on layer li's pre-activation: its thresholds. */
 static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, struct tensor *pre)
 {
@@ -814,30 +921,12 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
     if (L->out_kind || L->res)
         return fail(im, "layer %d is quantized twice", li);
     struct quant q;
-    enum nn_status s = parse_quant(im, n, L->out_c, &q);
+    double unit;
+    /* Sign: {-1, 0, +1}, sign if no accumulator value reaches 0 exactly (below) */
+    enum nn_status s = begin_thresholds(im, n, L, &q, &unit);
     if (s != NN_OK)
         return s;
-    int bits;
-    double unit;
-    int code = match_code(im, &q, &bits, &unit);
-    if (!code)
-        return NN_ERR_FORMAT;
-    if (q.kind == Q_SIGN) {
-        /* {-1, 0, +1}: sign if no accumulator value reaches 0 exactly (checked below) */
-        code = NN_CODE_TERN;
-        bits = 2;
-    }
-    if (!is_pow2(unit))
-        return fail(im, "output scale %g is not a power of two (the next layer's float sums "
-                    "would not be exact)", unit);
-    const int nt = nn_qnn_code_n_thr(code, bits);
-    L->out_kind = NN_OUT_THRESH;
-    L->out_code = code;
-    L->out_bits = bits;
-    L->n_thr = nt;
-    L->thr = malloc((size_t)L->out_c * nt * sizeof *L->thr);
-    if (!L->thr)
-        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    const int nt = L->n_thr;
     const int64_t bound = nn_qnn_acc_bound(L);
     if (bound <= 0 || bound >= INT32_MAX)
         return fail(im, "layer %d's accumulator range (%lld) does not fit 31 bits", li,
@@ -852,15 +941,7 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
     for (int c = 0; c < L->out_c; c++) {
         int32_t *t = L->thr + (size_t)c * nt;
         if (direct) {
-            const double *row = q.thr + (size_t)(q.rows > 1 ? c : 0) * q.n;
-            for (int j = 0; j < nt; j++)
-                t[j] = clamp_i32(ceil(row[j]));
-            for (int j = 1; j < nt; j++) /* sorted: the count is the same */
-                for (int k = j; k > 0 && t[k - 1] > t[k]; k--) {
-                    int32_t tmp = t[k];
-                    t[k] = t[k - 1];
-                    t[k - 1] = tmp;
-                }
+            copy_thresholds(t, &q, c, nt);
             continue;
         }
         if (chain_dir(b, c) < 0) {
@@ -876,26 +957,7 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
         if (!fin_lo || !fin_hi)
             return fail(im, "layer %d's pre-activation overflows to infinity or NaN in channel "
                         "%d", li, c);
-        for (int j = 1; j <= nt; j++) {
-            /* the smallest acc in [-bound, bound] whose index is >= j */
-            int64_t lo = -bound, hi = bound;
-            if (quant_index(&q, c, chain_eval(b, c, lo)) >= j) {
-                t[j - 1] = INT32_MIN;
-                continue;
-            }
-            if (quant_index(&q, c, chain_eval(b, c, hi)) < j) {
-                t[j - 1] = INT32_MAX;
-                continue;
-            }
-            while (hi - lo > 1) { /* index(lo) < j <= index(hi) */
-                int64_t mid = lo + (hi - lo) / 2;
-                if (quant_index(&q, c, chain_eval(b, c, mid)) >= j)
-                    hi = mid;
-                else
-                    lo = mid;
-            }
-            t[j - 1] = (int32_t)hi;
-        }
+        bisect_thresholds(t, &q, c, nt, -bound, bound, chain_value, b);
         if (q.kind == Q_SIGN && t[0] != t[1])
             zero_hit = 1;
     }
@@ -908,18 +970,7 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
         L->n_thr = 1;
         unit = 1.0;
     }
-    struct tensor *o = add_tensor(im, n->output[0], T_ACT);
-    if (!o)
-        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
-    o->layer = li;
-    o->code = L->out_code;
-    o->bits = L->out_bits;
-    o->unit = unit;
-    o->h = L->out_h;
-    o->w = L->out_w;
-    o->c = L->out_c;
-    o->final = 1;
-    return NN_OK;
+    return emit_act(im, n->output[0], li, L, unit);
 }
 
 /* ---- the graph ---- */
@@ -1454,75 +1505,20 @@ static enum nn_status close_stream_act(struct imp *im, const Onnx__NodeProto *n,
     if (L->out_kind)
         return fail(im, "layer %d's stream is thresholded twice", li);
     struct quant q;
-    enum nn_status s = parse_quant(im, n, L->out_c, &q);
+    double unit;
+    enum nn_status s = begin_thresholds(im, n, L, &q, &unit);
     if (s != NN_OK)
         return s;
-    int bits;
-    double unit;
-    int code = match_code(im, &q, &bits, &unit);
-    if (!code)
-        return NN_ERR_FORMAT;
-    if (q.kind == Q_SIGN) {
-        code = NN_CODE_TERN;
-        bits = 2;
-    }
-    if (!is_pow2(unit))
-        return fail(im, "output scale %g is not a power of two", unit);
-    const int nt = nn_qnn_code_n_thr(code, bits);
-    L->out_kind = NN_OUT_THRESH;
-    L->out_code = code;
-    L->out_bits = bits;
-    L->n_thr = nt;
-    L->thr = malloc((size_t)L->out_c * nt * sizeof *L->thr);
-    if (!L->thr)
-        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    const int nt = L->n_thr;
     const int64_t lo0 = -((int64_t)1 << (L->res_bits - 1)), hi0 = -lo0 - 1;
     for (int c = 0; c < L->out_c; c++) {
         int32_t *t = L->thr + (size_t)c * nt;
-        if (q.kind == Q_MT && st->unit == 1.0) { /* as they are, on the integer u */
-            const double *row = q.thr + (size_t)(q.rows > 1 ? c : 0) * q.n;
-            for (int j = 0; j < nt; j++)
-                t[j] = clamp_i32(ceil(row[j]));
-            for (int j = 1; j < nt; j++)
-                for (int k = j; k > 0 && t[k - 1] > t[k]; k--) {
-                    int32_t tmp = t[k];
-                    t[k] = t[k - 1];
-                    t[k - 1] = tmp;
-                }
-            continue;
-        }
-        for (int j = 1; j <= nt; j++) {
-            int64_t lo = lo0, hi = hi0;
-            if (quant_index(&q, c, (double)lo * st->unit) >= j) {
-                t[j - 1] = INT32_MIN;
-                continue;
-            }
-            if (quant_index(&q, c, (double)hi * st->unit) < j) {
-                t[j - 1] = INT32_MAX;
-                continue;
-            }
-            while (hi - lo > 1) {
-                int64_t mid = lo + (hi - lo) / 2;
-                if (quant_index(&q, c, (double)mid * st->unit) >= j)
-                    hi = mid;
-                else
-                    lo = mid;
-            }
-            t[j - 1] = (int32_t)hi;
-        }
+        if (q.kind == Q_MT && st->unit == 1.0) /* as they are, on the integer u */
+            copy_thresholds(t, &q, c, nt);
+        else
+            bisect_thresholds(t, &q, c, nt, lo0, hi0, stream_value, &st->unit);
     }
-    struct tensor *o = add_tensor(im, n->output[0], T_ACT);
-    if (!o)
-        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
-    o->layer = li;
-    o->code = code;
-    o->bits = bits;
-    o->unit = unit;
-    o->h = L->out_h;
-    o->w = L->out_w;
-    o->c = L->out_c;
-    o->final = 1;
-    return NN_OK;
+    return emit_act(im, n->output[0], li, L, unit);
 }
 
 /* logiq's own hints (model metadata logiq.layer.N): fields the graph does

@@ -22,6 +22,12 @@ void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary);
  * both MUX variants): a chain merging each predecessor, or (blocks) residual
  * blocks with identity, pad and projection shortcuts. */
 void rtl_test_random_merge_net(struct nn_qnn *m, uint64_t *rng, int merge, int blocks);
+/* A random network of the add family on a res_bits stream: a chain adding
+ * each predecessor's stream, or (blocks) residual blocks with identity, pad
+ * and projection shortcuts; pow2_rq: every requantizer multiplier +-2^e (a
+ * [merge] requant = shift design's). */
+void rtl_test_random_add_net(struct nn_qnn *m, uint64_t *rng, int res_bits, int blocks,
+                             int pow2_rq);
 /* n random pixels: all dark (0..40) or anywhere (0..255), one draw deciding. */
 void rtl_test_random_pixels(uint8_t *px, size_t n, uint64_t *rng);
 /* The accumulator bits the network needs (tests/sim_fixture.h). */

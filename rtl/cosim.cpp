@@ -341,20 +341,34 @@ bool cosim::run(const uint8_t *pixels, int n, const uint8_t *labels, std::string
     const size_t img = (size_t)q.in_h * q.in_w * q.in_c;
     const lsim::map_layout &in = prog_.layers[0].in;
     const long long bank0 = (long long)prog_.layers[0].in_bank * cfg_.bank_bits;
+    bank_data_.assign((in.planes * in.plane_bits + 31) / 32, 0);
+    bank_en_.assign(bank_data_.size(), 0);
     std::vector<uint32_t> d(((size_t)w_.load_bits + 31) / 32);
     char m[512];
     for (int im = 0; im < n; im++) {
         const uint8_t *px = pixels + (size_t)im * img;
-        // the image into its bank, one bit a write, as the SystemC model's start_image
+        // the image into its bank, as the SystemC model's start_image lays it
+        // out: 32 bits a write, each bit with its enable (the padding between
+        // rows is left as it is)
+        std::fill(bank_data_.begin(), bank_data_.end(), 0);
+        std::fill(bank_en_.begin(), bank_en_.end(), 0);
         size_t i = 0;
         for (int y = 0; y < in.h; y++)
             for (int x = 0; x < in.w; x++)
                 for (int c = 0; c < in.c; c++, i++)
                     for (int b = 0; b < in.planes; b++) {
-                        d[0] = (px[i] >> b) & 1;
-                        load_word(RTL_MEM_BANK, (uint64_t)(bank0 + (long long)in.addr(b, y, x, c)),
-                                  d);
+                        const size_t a = in.addr(b, y, x, c);
+                        bank_en_[a / 32] |= uint32_t(1) << (a % 32);
+                        if ((px[i] >> b) & 1)
+                            bank_data_[a / 32] |= uint32_t(1) << (a % 32);
                     }
+        std::fill(d.begin(), d.end(), 0);
+        for (size_t wi = 0; wi < bank_en_.size(); wi++)
+            if (bank_en_[wi]) {
+                d[0] = bank_data_[wi];
+                d[1] = bank_en_[wi];
+                load_word(RTL_MEM_BANK, (uint64_t)(bank0 + (long long)wi * 32), d);
+            }
         const int want_pred = nn_infer_image(&q, &ws_, px);
         image_bad_ = false;
         long long cyc = 0, lc = 0;

@@ -39,7 +39,8 @@
 
 /* The load port's memories (ld_sel) and the layout of each word. */
 enum rtl_mem {
-    RTL_MEM_BANK = 0,   /* activation banks: one bit a write, addr = bank * bank_bits + bit */
+    RTL_MEM_BANK = 0,   /* activation banks: bits addr .. addr + 31 (addr = bank * bank_bits +
+                           bit) from data[31:0], each where data[32 + i] is set */
     RTL_MEM_WEIGHT = 1, /* [layer base + (t * Q + q) * Bw + j]: {magnitude [R][lanes], sign [R][lanes]} */
     RTL_MEM_DESC = 2,   /* [layer * RTL_DESC_WORDS + field]: 32-bit descriptor fields */
     RTL_MEM_POS = 3,    /* [layer base + p]: {skip write address (32), skip read address (32),

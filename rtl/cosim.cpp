@@ -143,7 +143,7 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
     const int R = w_.R, LN = w_.lanes, A = w_.A;
     long long n_w = 0, n_pos = 0, n_chunk = 0, n_valid = 0, n_thr = 0, n_rq = 0;
     for (const lsim::layer_prog &L : prog_.layers) {
-        n_w += (long long)L.T * L.Q * L.Bw;
+        n_w += (long long)L.T * L.Q * (L.code_bits > 0 ? 1 : L.Bw);
         n_pos += L.P;
         n_chunk += L.Q;
         n_valid += (long long)L.P * L.Q;
@@ -210,13 +210,39 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
         f[RTL_D_RES] = L.res;
         f[RTL_D_RQ_SHIFT] = L.res ? (uint32_t)L.rq_shift : 0;
         f[RTL_D_RQ_BASE] = (uint32_t)b_rq;
+        f[RTL_D_WCODE] = L.code_bits > 0;
         for (int k = 0; k < RTL_DESC_FIELDS; k++) {
             clear();
             d[0] = f[k];
             load_word(RTL_MEM_DESC, (uint64_t)li * RTL_DESC_WORDS + k, d);
         }
-        // the weight buffer: per (t, q, j) each PE's sign and magnitude words
-        for (int t = 0; t < L.T; t++)
+        // the weight buffer: per (t, q, j) each PE's sign and magnitude words;
+        // a pow2 layer's codes on a pow2_words = code design: per (t, q)
+        // each lane's code (w_.code_bits wide) and sign
+        const int n_wj = L.code_bits > 0 ? 1 : L.Bw;
+        if (L.code_bits > 0 && L.code_bits > w_.code_bits) {
+            snprintf(m, sizeof m, "layer %d: %d-bit pow2 codes, the RTL's decoder takes %d",
+                     li + 1, L.code_bits, w_.code_bits);
+            msg = m;
+            return false;
+        }
+        for (int t = 0; t < L.T && L.code_bits > 0; t++)
+            for (int qq = 0; qq < L.Q; qq++) {
+                clear();
+                const uint64_t *s = lsim::buffers::weight_sign(L, R, t, qq, 0);
+                const uint64_t *k = lsim::buffers::weight_code(L, R, t, qq);
+                const size_t RW = (size_t)R * L.words;
+                for (int r = 0; r < R; r++)
+                    for (int i = 0; i < LN; i++) {
+                        const size_t o = (size_t)r * L.words + (size_t)i / 64;
+                        set_bit(d, (size_t)r * LN + i, (s[o] >> (i % 64)) & 1);
+                        for (int bit = 0; bit < L.code_bits; bit++)
+                            set_bit(d, (size_t)R * LN + ((size_t)r * LN + i) * w_.code_bits + bit,
+                                    (k[bit * RW + o] >> (i % 64)) & 1);
+                    }
+                load_word(RTL_MEM_WEIGHT, (uint64_t)(b_w + (long long)t * L.Q + qq), d);
+            }
+        for (int t = 0; t < L.T && L.code_bits == 0; t++)
             for (int qq = 0; qq < L.Q; qq++)
                 for (int j = 0; j < L.Bw; j++) {
                     clear();
@@ -313,7 +339,7 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                 load_word(RTL_MEM_RQ, (uint64_t)(b_rq + c), d);
             }
         b_rq += L.res ? l.out_c : 0;
-        b_w += (long long)L.T * L.Q * L.Bw;
+        b_w += (long long)L.T * L.Q * n_wj;
         b_pos += L.P;
         b_chunk += L.Q;
         b_valid += (long long)L.P * L.Q;

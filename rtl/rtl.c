@@ -47,7 +47,10 @@ void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rt
     w->res_bits = add ? hw->res_bits : 1;
     w->rq_bits = add ? cm_hw_rq_param_bits(hw) : 0;
     w->skip_depth = c->skip_bits / w->res_bits;
-    w->load_bits = imax(imax(imax(2 * w->R * w->lanes, 32 * w->lanes),
+    w->code_bits = hw->pow2_words == CM_POW2_CODE && hw->pe == CM_PE_BITPLANE
+                       ? cm_bits_for(hw->max_w_bits)
+                       : 0;
+    w->load_bits = imax(imax(imax((1 + imax(1, w->code_bits)) * w->R * w->lanes, 32 * w->lanes),
                              imax(imax(w->n_thr * w->A + 1, w->score_bits + w->smb), 128)),
                         w->rq_bits);
 }
@@ -113,8 +116,15 @@ int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, siz
             bad = why;
         } else if (l->in_code == NN_CODE_TERN || l->in_code == NN_CODE_POW2)
             bad = "signed multi-level activations (tern, pow2) are not covered by the RTL yet";
-        else if (l->w_code == NN_WCODE_POW2 && hw->pow2_words == CM_POW2_CODE)
-            bad = "pow2 weight codes run on the RTL as planes only ([array] pow2_words = planes)";
+        else if (l->w_code == NN_WCODE_POW2 && hw->pow2_words == CM_POW2_CODE &&
+                 hw->pe == CM_PE_BITPLANE &&
+                 nn_qnn_weight_planes(l) - 1 > cm_bits_for(hw->max_w_bits)) {
+            snprintf(why, sizeof why,
+                     "its %d-bit pow2 codes are wider than the decoder's %d bits ([array] "
+                     "max_w_bits = %d)", nn_qnn_weight_planes(l) - 1,
+                     cm_bits_for(hw->max_w_bits), hw->max_w_bits);
+            bad = why;
+        }
         if (bad) {
             snprintf(msg, size, "layer %d: %s", i + 1, bad);
             return -1;
@@ -229,13 +239,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             c->max_layers, c->skip_bits, c->rq_depth, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
     cm_text_printf(t,
 "  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
-"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d;\n\n",
+"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d;\n\n",
             R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS,
-            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1);
+            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->code_bits > 0 ? w->code_bits : 1);
     cm_text_printf(t,
 "  // ---- the SRAMs (behavioural; docs/rtl.md gives each entry's layout) ----\n"
 "  reg bank [0:2*BANK_BITS-1];               // two activation banks, bit-addressed\n"
-"  reg [2*R*LN-1:0] wmem [0:WEIGHT_DEPTH-1];  // weight buffer: {magnitude, sign} words\n"
+"  reg [(1+WKB)*R*LN-1:0] wmem [0:WEIGHT_DEPTH-1];  // weight buffer: {magnitude or codes, sign}\n"
 "  reg [31:0] desc [0:MAX_LAYERS*ND-1];      // layer descriptors\n"
 "  reg [127:0] ptab [0:POS_DEPTH-1];         // address generator: per position\n"
 "  reg [LN*32-1:0] ctab [0:CHUNK_DEPTH-1];   // address generator: per chunk, lane offsets\n"
@@ -246,7 +256,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  always @(posedge clk)\n"
 "    if (ld_we)\n"
 "      case (ld_sel)\n"
-"        4'd1: wmem[ld_addr] <= ld_data[2*R*LN-1:0];\n"
+"        4'd1: wmem[ld_addr] <= ld_data[(1+WKB)*R*LN-1:0];\n"
 "        4'd2: desc[ld_addr] <= ld_data[31:0];\n"
 "        4'd3: ptab[ld_addr] <= ld_data[127:0];\n"
 "        4'd4: ctab[ld_addr] <= ld_data[LN*32-1:0];\n"
@@ -261,7 +271,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
                 : "  reg skipmem [0:SKIP_BITS-1];              // skip buffer: one bit a value (or, mux)\n",
             add ? "        4'd8: rqmem[ld_addr] <= ld_data[RQW-1:0];\n" : "");
     /* the add stream's descriptor fields and stage valid bits (RQ, ADD) */
-    char add_regs[300] = "", add_cfg[200] = "";
+    char add_regs[400] = "", add_cfg[300] = "";
     if (add) {
         snprintf(add_regs, sizeof add_regs,
 "  reg [31:0] d_res, d_rqsh, d_rqbase;  // the add stream: the layer's, its shift, its constants\n"
@@ -270,6 +280,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
         snprintf(add_cfg, sizeof add_cfg,
 "      d_res <= desc[cb + %d]; d_rqsh <= desc[cb + %d]; d_rqbase <= desc[cb + %d];\n",
                  RTL_D_RES, RTL_D_RQ_SHIFT, RTL_D_RQ_BASE);
+    }
+    if (w->code_bits > 0) {
+        const size_t n = strlen(add_regs), m = strlen(add_cfg);
+        snprintf(add_regs + n, sizeof add_regs - n,
+"  reg [31:0] d_wcode;  // 1: the layer's weight words hold pow2 codes\n");
+        snprintf(add_cfg + m, sizeof add_cfg - m, "      d_wcode <= desc[cb + %d];\n",
+                 RTL_D_WCODE);
     }
     cm_text_printf(t,
 "  // ---- controller: layer counter, descriptor, loop counters t, p, q, j, b ----\n"
@@ -328,6 +345,24 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             RTL_D_W_BASE, RTL_D_POS_BASE, RTL_D_CHUNK_BASE, RTL_D_VALID_BASE, RTL_D_THR_BASE,
             RTL_D_LAST, RTL_D_MERGE, RTL_D_MUX_SEL, RTL_D_SKIP_C, RTL_D_WRITES_SKIP, RTL_D_SIDE,
             add_cfg);
+    /* the weight word; on a pow2_words = code design, a pow2 layer's word
+     * holds each lane's exponent code, one word for the passes, decoded by
+     * each PE's pow2 decoder to the pass's magnitude bits (k == j + 1) */
+    char wfetch[1200];
+    if (w->code_bits > 0)
+        snprintf(wfetch, sizeof wfetch,
+"  wire [(1+WKB)*R*LN-1:0] wword =\n"
+"    wmem[d_wbase + (t * d_Q + q) * (d_wcode[0] ? 32'd1 : d_Bw) + (d_wcode[0] ? 32'd0 : j)];\n"
+"  wire [31:0] jp1 = j + 1;\n"
+"  wire [R*LN-1:0] dec_m;  // the pow2 decoders' magnitude bits of pass j\n"
+"  genvar dr;\n"
+"  generate for (dr = 0; dr < R; dr = dr + 1) begin : wdec\n"
+"    lq_pow2_decoder u_dec (.k(wword[R*LN + dr*LN*WKB +: LN*WKB]), .t(jp1[WKB-1:0]),\n"
+"                           .m(dec_m[dr*LN +: LN]));\n"
+"  end endgenerate\n");
+    else
+        snprintf(wfetch, sizeof wfetch,
+"  wire [2*R*LN-1:0] wword = wmem[d_wbase + (t * d_Q + q) * d_Bw + j];\n");
     cm_text_printf(t,
 "  // ---- FETCH: the activation word (gathered by the address generator's\n"
 "  // tables), its gating, and on an issue's first plane the weight register ----\n"
@@ -342,7 +377,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      xg[i] = bank[abase + lofs[i*32 +: 32]] & vld[i];\n"
 "  end\n"
 "%s"
-"  wire [2*R*LN-1:0] wword = wmem[d_wbase + (t * d_Q + q) * d_Bw + j];\n"
+"%s"
 "  reg f_first, f_last;\n"
 "  reg [7:0] f_shift;\n"
 "  reg [31:0] f_t, f_p;\n"
@@ -359,10 +394,11 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      f_g <= gw; f_f <= fw;\n"
 "      if (b == 0) begin\n"
 "        f_ws <= wword[R*LN-1:0];\n"
-"        f_wm <= wword[2*R*LN-1:R*LN];\n"
+"        f_wm <= %s;\n"
 "      end\n"
 "    end else f_valid <= 1'b0;\n"
-"  end\n\n", xnor ? gate_xnor : gate_bitplane);
+"  end\n\n", xnor ? gate_xnor : gate_bitplane, wfetch,
+            w->code_bits > 0 ? "d_wcode[0] ? dec_m : wword[2*R*LN-1:R*LN]" : "wword[2*R*LN-1:R*LN]");
     /* The add stream's stages (docs/rtl.md, "The add merge"): RQ then ADD
      * ([merge] add_stages = 2) or one RQ+ADD stage, between ACC and THR on
      * a stream layer; the output entering THR (x) comes from the ADD
@@ -631,6 +667,8 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
         tput(&t, cm_verilog_fetch_gating("lq_fetch_gating", w.lanes));
         tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
     }
+    if (w.code_bits > 0)
+        tput(&t, cm_verilog_pow2_decoder("lq_pow2_decoder", w.lanes, w.code_bits));
     tput(&t, cm_verilog_popcount("lq_popcount_lanes", w.lanes, arch));
     if (hw->pe == CM_PE_XNOR)
         tput(&t, cm_verilog_accumulator_xnor("lq_accumulator_xnor", w.pop_bits, w.max_shift, w.A,

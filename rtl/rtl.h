@@ -24,9 +24,10 @@
  * MUX and add merges with their residual blocks (identity, pad and
  * projection shortcuts; the add stream with either requantizer), with {0,1},
  * sign and unsigned
- * B-bit activations and every weight code that runs on the bit planes as
- * sign and magnitude words (binary, sign-magnitude, offset binary, pow2 with
- * [array] pow2_words = planes), on the bit-plane and XNOR PEs (docs/rtl.md).
+ * B-bit activations and every weight code that runs on the bit planes
+ * (binary, sign-magnitude, offset binary, pow2 as planes or, with [array]
+ * pow2_words = code, as exponent codes the fetch unit decodes), on the
+ * bit-plane and XNOR PEs (docs/rtl.md).
  *
  * Memory: rtl_verilog returns a malloc'd text the caller frees. No I/O. */
 #ifndef LOGIQ_RTL_H
@@ -41,7 +42,9 @@
 enum rtl_mem {
     RTL_MEM_BANK = 0,   /* activation banks: bits addr .. addr + 31 (addr = bank * bank_bits +
                            bit) from data[31:0], each where data[32 + i] is set */
-    RTL_MEM_WEIGHT = 1, /* [layer base + (t * Q + q) * Bw + j]: {magnitude [R][lanes], sign [R][lanes]} */
+    RTL_MEM_WEIGHT = 1, /* [layer base + (t * Q + q) * Bw + j]: {magnitude [R][lanes], sign
+                           [R][lanes]}; a pow2 layer on a pow2_words = code design:
+                           [layer base + t * Q + q]: {code [R][lanes][code bits], sign} */
     RTL_MEM_DESC = 2,   /* [layer * RTL_DESC_WORDS + field]: 32-bit descriptor fields */
     RTL_MEM_POS = 3,    /* [layer base + p]: {skip write address (32), skip read address (32),
                            first, last, out address (30 bits), window base (32)} */
@@ -77,6 +80,7 @@ enum rtl_desc {
     RTL_D_RES,           /* 1: the layer's output is the add stream's (RQ and ADD stages) */
     RTL_D_RQ_SHIFT,      /* the multiplier requantizer's right shift (0..63) */
     RTL_D_RQ_BASE,       /* the layer's first entry in RTL_MEM_RQ */
+    RTL_D_WCODE,         /* 1: pow2 exponent codes in the weight words (decoded per pass) */
     RTL_DESC_FIELDS
 };
 enum { RTL_DESC_WORDS = 32 };
@@ -103,6 +107,8 @@ struct rtl_widths {
     int res_bits;   /* add designs: the stream's width (the skip buffer's word), else 1 */
     int rq_bits;    /* add designs: one channel's requantizer constants, else 0 */
     long long skip_depth;  /* skip buffer entries (skip_bits / res_bits) */
+    int code_bits;  /* [array] pow2_words = code on the bit-plane PE: the pow2 decoder's code
+                       bits (bits(max_w_bits)), else 0 */
 };
 void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rtl_widths *w);
 
@@ -117,7 +123,8 @@ void rtl_hw_without_model(struct cm_hw *hw);
 int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size);
 
 /* 0 if the RTL covers network q on hw (no signed multi-level activations;
- * pow2 weights only as planes; a residual stream only on an add design, of
+ * pow2 codes no wider than the design's decoder; a residual stream only on
+ * an add design, of
  * the design's res_bits), else -1 with a message naming the layer. */
 int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, size_t size);
 

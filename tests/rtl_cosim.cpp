@@ -183,8 +183,13 @@ int main(int argc, char **argv)
         const int merge = hw.merge == CM_MERGE_OR ? NN_MERGE_OR : NN_MERGE_MUX;
         const int kind = hw.merge == CM_MERGE_NONE ? 0 : k % 3;
         do {
-            if (kind == 0)  // an XNOR PE runs binary weight planes only
-                rtl_test_random_net(&q, &rng, k % 2 == 0 ? 1 : hw.pe == CM_PE_XNOR ? 2 : 0);
+            if (kind == 0)  // an XNOR PE runs binary weight planes only; a pow2 code
+                            // design gets many pow2 layers
+                rtl_test_random_net(&q, &rng,
+                                    hw.pe == CM_PE_XNOR               ? (k % 2 == 0 ? 1 : 2)
+                                    : hw.pow2_words == CM_POW2_CODE ? 3
+                                    : k % 2 == 0                      ? 1
+                                                                      : 0);
             else if (hw.merge == CM_MERGE_ADD)
                 rtl_test_random_add_net(&q, &rng, hw.res_bits, kind == 2,
                                         hw.requant == CM_RQ_SHIFT);

@@ -289,6 +289,9 @@ void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary)
         } else if (binary == 2 && s.w_code != NN_WCODE_BINARY && s.w_code != NN_WCODE_OFFSET) {
             s.w_code = rng_int(rng, 0, 1) ? NN_WCODE_BINARY : NN_WCODE_OFFSET;
             s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : (1 << rng_int(rng, 1, 3)) - 1;
+        } else if (binary == 3 && rng_int(rng, 0, 1)) {
+            s.w_code = NN_WCODE_POW2;
+            s.w_max = 1 << rng_int(rng, 0, 2);
         }
         if (h + 2 * s.pad < s.k || w + 2 * s.pad < s.k) {
             s.k = 1;

@@ -16,7 +16,7 @@ extern "C" {
 /* A random plain chain network (conv layers with optional pooling, then a
  * dense scores layer); binary 1: binary weights and 1-bit activations only;
  * 2: binary weight planes (binary, offset binary: the XNOR PE's), any
- * activations. */
+ * activations; 3: half the layers pow2 weights (1, 2 or 3 magnitudes). */
 void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary);
 /* A random network whose layers merge (merge: NN_MERGE_OR or NN_MERGE_MUX,
  * both MUX variants): a chain merging each predecessor, or (blocks) residual

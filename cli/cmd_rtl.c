@@ -118,6 +118,7 @@ int cmd_rtl(int argc, char **argv)
         struct cm_layer *layers = NULL;
         int drc = design ? sw_design_for_qnn(&q, &hw, &lib, design, &net, &layers, msg, sizeof msg)
                          : 1;
+        const int pow2_bits = drc == 0 ? cm_pow2_decoder_bits(&design->hw, &net) : 0;
         free(layers);
         if (drc != 0) {
             fprintf(stderr, "logiq rtl: %s: %s\n", hw_name, design ? msg : "out of memory");
@@ -136,6 +137,7 @@ int cmd_rtl(int argc, char **argv)
         }
         rtl_config_defaults(&cfg, &hw);
         cfg.max_classes = classes ? classes : n_class > 2 ? n_class : 2;
+        cfg.pow2_code_bits = pow2_bits; /* the decoders the model needs, as costed */
     } else {
         rtl_hw_without_model(&hw);
         rtl_config_defaults(&cfg, &hw);

@@ -95,9 +95,7 @@ static int weight_word_bits(const struct cm_hw *hw, const struct cm_layer *l)
     }
 }
 
-/* The widest pow2 exponent code that a layer runs on the bit planes (0:
- * none, and the fetch unit has no pow2 decoder). */
-static int pow2_decoder_bits(const struct cm_hw *hw, const struct cm_net *net)
+int cm_pow2_decoder_bits(const struct cm_hw *hw, const struct cm_net *net)
 {
     int b = 0;
     for (int i = 0; i < net->n_layers; i++) {
@@ -322,7 +320,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     cm_count_add(&d->unit[CM_U_ARRAY], &c, 1);
     /* pow2 layers on the bit planes: the fetch unit decodes each PE's
      * exponent codes to the pass's magnitude bits */
-    const int kb = pow2_decoder_bits(hw, net);
+    const int kb = cm_pow2_decoder_bits(hw, net);
     if (kb > 0) {
         c = cm_pow2_decoder(hw->lanes, kb);
         cm_count_add(&d->unit[CM_U_ARRAY], &c, R);

@@ -189,4 +189,8 @@ struct cm_activity_energy {
 void cm_energy_activity(const struct cm_design *d, const struct cm_lib *lib,
                         const struct cm_activity *a, struct cm_activity_energy *e);
 
+/* The widest pow2 exponent code that a layer of net runs on the bit planes
+ * of hw (0: none, and the fetch unit has no pow2 decoder). */
+int cm_pow2_decoder_bits(const struct cm_hw *hw, const struct cm_net *net);
+
 #endif

@@ -229,14 +229,20 @@ struct cm_count cm_merge_mux_select(void)
     return nl.count;
 }
 
+void cm_nl_unit_requant_mul(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
+                            enum cm_adder_arch arch)
+{
+    int acc[64], y[64];
+    cm_nl_input(nl, "acc", acc_bits, acc);
+    requant_mul(nl, acc_bits, acc, mul_bits, res_bits, arch, y);
+    cm_nl_output(nl, "y", res_bits, y);
+}
+
 struct cm_count cm_merge_add_requant(int acc_bits, int mul_bits, int res_bits,
                                      enum cm_adder_arch arch)
 {
     struct cm_nl nl = {0};
-    int acc[64], y[64];
-    cm_nl_input(&nl, "acc", acc_bits, acc);
-    requant_mul(&nl, acc_bits, acc, mul_bits, res_bits, arch, y);
-    cm_nl_output(&nl, "y", res_bits, y);
+    cm_nl_unit_requant_mul(&nl, acc_bits, mul_bits, res_bits, arch);
     return nl.count;
 }
 
@@ -269,14 +275,19 @@ struct cm_count cm_merge_add_requant_shift(int acc_bits, int lshift_max, int rs_
     return nl.count;
 }
 
-struct cm_count cm_merge_add_stream(int res_bits, enum cm_adder_arch arch)
+void cm_nl_unit_stream_add(struct cm_nl *nl, int res_bits, enum cm_adder_arch arch)
 {
     assert(res_bits >= 2 && res_bits <= 64);
-    struct cm_nl nl = {0};
     int y[64], skip[64], u[64];
-    cm_nl_input(&nl, "y", res_bits, y);
-    cm_nl_input(&nl, "skip", res_bits, skip);
-    stream_add(&nl, res_bits, y, skip, arch, u);
-    cm_nl_output(&nl, "u", res_bits, u);
+    cm_nl_input(nl, "y", res_bits, y);
+    cm_nl_input(nl, "skip", res_bits, skip);
+    stream_add(nl, res_bits, y, skip, arch, u);
+    cm_nl_output(nl, "u", res_bits, u);
+}
+
+struct cm_count cm_merge_add_stream(int res_bits, enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    cm_nl_unit_stream_add(&nl, res_bits, arch);
     return nl.count;
 }

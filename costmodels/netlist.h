@@ -170,6 +170,13 @@ void cm_nl_unit_accumulator(struct cm_nl *nl, int pop_bits, int max_shift, int a
 void cm_nl_unit_threshold(struct cm_nl *nl, int n_thr, int width, enum cm_adder_arch arch);
 void cm_nl_unit_merge_or(struct cm_nl *nl, int bits);
 void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v);
+/* The multiplier requantizer alone (units.h, cm_merge_add_requant): inputs
+ * acc, mul_in, off_in, sh, ld, swap; output y. */
+void cm_nl_unit_requant_mul(struct cm_nl *nl, int acc_bits, int mul_bits, int res_bits,
+                            enum cm_adder_arch arch);
+/* The add merge's stream adder alone (units.h, cm_merge_add_stream): u =
+ * sat(y + skip). */
+void cm_nl_unit_stream_add(struct cm_nl *nl, int res_bits, enum cm_adder_arch arch);
 /* The shift requantizer alone (units.h, cm_merge_add_requant_shift). */
 void cm_nl_unit_requant_shift(struct cm_nl *nl, int acc_bits, int lshift_max, int rs_bits,
                               int res_bits, enum cm_adder_arch arch);

@@ -263,6 +263,26 @@ struct cm_path cm_path_merge_add_shift(const struct cm_path_opts *o, int acc_bit
     return path_end(&tm);
 }
 
+struct cm_path cm_path_requant_mul(const struct cm_path_opts *o, int acc_bits, int mul_bits,
+                                   int res_bits, enum cm_adder_arch arch)
+{
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_requant_mul(&nl, acc_bits, mul_bits, res_bits, arch);
+    return path_end(&tm);
+}
+
+struct cm_path cm_path_stream_add(const struct cm_path_opts *o, int res_bits,
+                                  enum cm_adder_arch arch)
+{
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_stream_add(&nl, res_bits, arch);
+    return path_end(&tm);
+}
+
 struct cm_path cm_path_merge_add(const struct cm_path_opts *o, int acc_bits, int mul_bits,
                                  int res_bits, enum cm_adder_arch arch)
 {

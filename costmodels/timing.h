@@ -95,6 +95,10 @@ struct cm_path cm_path_requant_shift(const struct cm_path_opts *o, int acc_bits,
                                      int rs_bits, int res_bits, enum cm_adder_arch arch);
 struct cm_path cm_path_merge_add_shift(const struct cm_path_opts *o, int acc_bits, int lshift_max,
                                        int rs_bits, int res_bits, enum cm_adder_arch arch);
+struct cm_path cm_path_requant_mul(const struct cm_path_opts *o, int acc_bits, int mul_bits,
+                                   int res_bits, enum cm_adder_arch arch);
+struct cm_path cm_path_stream_add(const struct cm_path_opts *o, int res_bits,
+                                  enum cm_adder_arch arch);
 struct cm_path cm_path_merge_add(const struct cm_path_opts *o, int acc_bits, int mul_bits,
                                  int res_bits, enum cm_adder_arch arch);
 struct cm_path cm_path_pool(const struct cm_path_opts *o, int bits, enum cm_adder_arch arch);

@@ -221,6 +221,23 @@ char *cm_verilog_merge_add(const char *module, int acc_bits, int mul_bits, int r
     return emit_end(&e, module);
 }
 
+char *cm_verilog_requant_mul(const char *module, int acc_bits, int mul_bits, int res_bits,
+                             enum cm_adder_arch arch)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_requant_mul(&e.nl, acc_bits, mul_bits, res_bits, arch);
+    return emit_end(&e, module);
+}
+
+char *cm_verilog_stream_add(const char *module, int res_bits, enum cm_adder_arch arch)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_stream_add(&e.nl, res_bits, arch);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_requant_shift(const char *module, int acc_bits, int lshift_max, int rs_bits,
                                int res_bits, enum cm_adder_arch arch)
 {

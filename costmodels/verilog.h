@@ -58,6 +58,12 @@ char *cm_verilog_merge_or(const char *module, int bits);
 char *cm_verilog_merge_mux(const char *module, int bits, enum cm_mux_variant v);
 char *cm_verilog_merge_add(const char *module, int acc_bits, int mul_bits, int res_bits,
                            enum cm_adder_arch arch);
+/* The add merge's parts as the cost model counts them apart
+ * (cm_merge_add_requant, cm_merge_add_stream): the multiplier requantizer
+ * and the stream adder. */
+char *cm_verilog_requant_mul(const char *module, int acc_bits, int mul_bits, int res_bits,
+                             enum cm_adder_arch arch);
+char *cm_verilog_stream_add(const char *module, int res_bits, enum cm_adder_arch arch);
 char *cm_verilog_requant_shift(const char *module, int acc_bits, int lshift_max, int rs_bits,
                                int res_bits, enum cm_adder_arch arch);
 char *cm_verilog_pool(const char *module, int bits, enum cm_adder_arch arch);

@@ -112,7 +112,13 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
     const cm_hw &dh = design_->hw;
     if (dh.pe_rows != w_.R || dh.lanes != w_.lanes || dh.acc_bits != w_.A ||
         dh.max_act_bits != w_.M || dh.score_mul_bits > w_.smb || dh.merge != hw_.merge ||
-        (dh.merge == CM_MERGE_MUX && dh.mux != hw_.mux)) {
+        (dh.merge == CM_MERGE_MUX && dh.mux != hw_.mux) ||
+        (dh.merge == CM_MERGE_ADD &&
+         (dh.res_bits != hw_.res_bits || dh.add_stages != hw_.add_stages ||
+          dh.requant != hw_.requant ||
+          (dh.requant == CM_RQ_MUL && dh.rq_mul_bits > hw_.rq_mul_bits) ||
+          (dh.requant == CM_RQ_SHIFT && (dh.rq_lshift_max > hw_.rq_lshift_max ||
+                                         dh.rq_rshift_bits > hw_.rq_rshift_bits))))) {
         free(layers);
         msg = "the network resolves the design to other widths than the RTL's";
         return false;
@@ -135,13 +141,14 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
 
     // the sizes against the design's memories
     const int R = w_.R, LN = w_.lanes, A = w_.A;
-    long long n_w = 0, n_pos = 0, n_chunk = 0, n_valid = 0, n_thr = 0;
+    long long n_w = 0, n_pos = 0, n_chunk = 0, n_valid = 0, n_thr = 0, n_rq = 0;
     for (const lsim::layer_prog &L : prog_.layers) {
-        n_w += (long long)L.T * L.Q * L.Bw;
+        n_w += (long long)L.T * L.Q * (L.code_bits > 0 ? 1 : L.Bw);
         n_pos += L.P;
         n_chunk += L.Q;
         n_valid += (long long)L.P * L.Q;
         n_thr += L.kind == lsim::layer_kind::SCORES ? 0 : L.q->out_c;
+        n_rq += L.res ? L.q->out_c : 0;
     }
     const struct {
         long long need, have;
@@ -152,7 +159,8 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
         {n_thr, cfg_.thr_depth, "threshold words"}, {prog_.n_class, cfg_.max_classes, "classes"},
         {prog_.n_layers, cfg_.max_layers, "layers"},
         {(long long)prog_.bank_bits, cfg_.bank_bits, "bank bits"},
-        {(long long)prog_.skip_values, cfg_.skip_bits, "skip buffer bits"},
+        {(long long)prog_.skip_values, w_.skip_depth, "skip buffer values"},
+        {n_rq, cfg_.rq_depth, "requantizer words"},
     };
     for (const auto &f : fits)
         if (f.need > f.have) {
@@ -170,7 +178,7 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
     const size_t words = ((size_t)w_.load_bits + 31) / 32;
     std::vector<uint32_t> d(words);
     auto clear = [&]() { std::fill(d.begin(), d.end(), 0); };
-    long long b_w = 0, b_pos = 0, b_chunk = 0, b_valid = 0, b_thr = 0;
+    long long b_w = 0, b_pos = 0, b_chunk = 0, b_valid = 0, b_thr = 0, b_rq = 0;
     for (int li = 0; li < prog_.n_layers; li++) {
         const lsim::layer_prog &L = prog_.layers[(size_t)li];
         const nn_qnn_layer &l = *L.q;
@@ -199,13 +207,42 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
         f[RTL_D_SKIP_C] = (uint32_t)L.skip_c;
         f[RTL_D_WRITES_SKIP] = L.writes_skip;
         f[RTL_D_SIDE] = L.side;
+        f[RTL_D_RES] = L.res;
+        f[RTL_D_RQ_SHIFT] = L.res ? (uint32_t)L.rq_shift : 0;
+        f[RTL_D_RQ_BASE] = (uint32_t)b_rq;
+        f[RTL_D_WCODE] = L.code_bits > 0;
         for (int k = 0; k < RTL_DESC_FIELDS; k++) {
             clear();
             d[0] = f[k];
             load_word(RTL_MEM_DESC, (uint64_t)li * RTL_DESC_WORDS + k, d);
         }
-        // the weight buffer: per (t, q, j) each PE's sign and magnitude words
-        for (int t = 0; t < L.T; t++)
+        // the weight buffer: per (t, q, j) each PE's sign and magnitude words;
+        // a pow2 layer's codes on a pow2_words = code design: per (t, q)
+        // each lane's code (w_.code_bits wide) and sign
+        const int n_wj = L.code_bits > 0 ? 1 : L.Bw;
+        if (L.code_bits > 0 && L.code_bits > w_.code_bits) {
+            snprintf(m, sizeof m, "layer %d: %d-bit pow2 codes, the RTL's decoder takes %d",
+                     li + 1, L.code_bits, w_.code_bits);
+            msg = m;
+            return false;
+        }
+        for (int t = 0; t < L.T && L.code_bits > 0; t++)
+            for (int qq = 0; qq < L.Q; qq++) {
+                clear();
+                const uint64_t *s = lsim::buffers::weight_sign(L, R, t, qq, 0);
+                const uint64_t *k = lsim::buffers::weight_code(L, R, t, qq);
+                const size_t RW = (size_t)R * L.words;
+                for (int r = 0; r < R; r++)
+                    for (int i = 0; i < LN; i++) {
+                        const size_t o = (size_t)r * L.words + (size_t)i / 64;
+                        set_bit(d, (size_t)r * LN + i, (s[o] >> (i % 64)) & 1);
+                        for (int bit = 0; bit < L.code_bits; bit++)
+                            set_bit(d, (size_t)R * LN + ((size_t)r * LN + i) * w_.code_bits + bit,
+                                    (k[bit * RW + o] >> (i % 64)) & 1);
+                    }
+                load_word(RTL_MEM_WEIGHT, (uint64_t)(b_w + (long long)t * L.Q + qq), d);
+            }
+        for (int t = 0; t < L.T && L.code_bits == 0; t++)
             for (int qq = 0; qq < L.Q; qq++)
                 for (int j = 0; j < L.Bw; j++) {
                     clear();
@@ -237,7 +274,10 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                 set_field(d, 64, 32,
                           L.skip_rd_base + ((uint64_t)oy * L.skip_stride * L.skip_w +
                                             (uint64_t)ox * L.skip_stride) * L.skip_c);
-            if (L.writes_skip && last)
+            // (the add stream's, u, at every position: such a layer is not pooled)
+            if (L.writes_skip && L.skip_add)
+                set_field(d, 96, 32, L.skip_wr_base + ((uint64_t)oy * l.out_w + ox) * l.out_c);
+            else if (L.writes_skip && last)
                 set_field(d, 96, 32,
                           L.skip_wr_base + ((uint64_t)(oy / k) * L.pw + ox / k) * l.out_c);
             load_word(RTL_MEM_POS, (uint64_t)(b_pos + p), d);
@@ -280,7 +320,26 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                 set_field(d, (size_t)w_.smb, w_.score_bits, (uint64_t)l.rq_add[c]);
                 load_word(RTL_MEM_SCORE, (uint64_t)c, d);
             }
-        b_w += (long long)L.T * L.Q * L.Bw;
+        // the add stream's requantizer constants, per channel (rtl.h, RTL_MEM_RQ)
+        if (L.res)
+            for (int c = 0; c < l.out_c; c++) {
+                clear();
+                if (hw_.requant == CM_RQ_SHIFT) {
+                    const nn_rq_shift &sf = L.rq_sf[(size_t)c];
+                    const int lsb = cm_bits_for(hw_.rq_lshift_max), rsb = hw_.rq_rshift_bits;
+                    set_bit(d, 0, sf.neg != 0);
+                    set_field(d, 1, lsb, (uint64_t)sf.lshift);
+                    set_field(d, (size_t)(1 + lsb), rsb, (uint64_t)sf.rshift);
+                    set_field(d, (size_t)(1 + lsb + rsb), A + hw_.rq_lshift_max, (uint64_t)sf.off);
+                } else {
+                    const int mb = hw_.rq_mul_bits;
+                    set_field(d, 0, mb, (uint64_t)l.rq_mul[c]);
+                    set_field(d, (size_t)mb, mb + A, (uint64_t)l.rq_add[c]);
+                }
+                load_word(RTL_MEM_RQ, (uint64_t)(b_rq + c), d);
+            }
+        b_rq += L.res ? l.out_c : 0;
+        b_w += (long long)L.T * L.Q * n_wj;
         b_pos += L.P;
         b_chunk += L.Q;
         b_valid += (long long)L.P * L.Q;
@@ -308,20 +367,34 @@ bool cosim::run(const uint8_t *pixels, int n, const uint8_t *labels, std::string
     const size_t img = (size_t)q.in_h * q.in_w * q.in_c;
     const lsim::map_layout &in = prog_.layers[0].in;
     const long long bank0 = (long long)prog_.layers[0].in_bank * cfg_.bank_bits;
+    bank_data_.assign((in.planes * in.plane_bits + 31) / 32, 0);
+    bank_en_.assign(bank_data_.size(), 0);
     std::vector<uint32_t> d(((size_t)w_.load_bits + 31) / 32);
     char m[512];
     for (int im = 0; im < n; im++) {
         const uint8_t *px = pixels + (size_t)im * img;
-        // the image into its bank, one bit a write, as the SystemC model's start_image
+        // the image into its bank, as the SystemC model's start_image lays it
+        // out: 32 bits a write, each bit with its enable (the padding between
+        // rows is left as it is)
+        std::fill(bank_data_.begin(), bank_data_.end(), 0);
+        std::fill(bank_en_.begin(), bank_en_.end(), 0);
         size_t i = 0;
         for (int y = 0; y < in.h; y++)
             for (int x = 0; x < in.w; x++)
                 for (int c = 0; c < in.c; c++, i++)
                     for (int b = 0; b < in.planes; b++) {
-                        d[0] = (px[i] >> b) & 1;
-                        load_word(RTL_MEM_BANK, (uint64_t)(bank0 + (long long)in.addr(b, y, x, c)),
-                                  d);
+                        const size_t a = in.addr(b, y, x, c);
+                        bank_en_[a / 32] |= uint32_t(1) << (a % 32);
+                        if ((px[i] >> b) & 1)
+                            bank_data_[a / 32] |= uint32_t(1) << (a % 32);
                     }
+        std::fill(d.begin(), d.end(), 0);
+        for (size_t wi = 0; wi < bank_en_.size(); wi++)
+            if (bank_en_[wi]) {
+                d[0] = bank_data_[wi];
+                d[1] = bank_en_[wi];
+                load_word(RTL_MEM_BANK, (uint64_t)(bank0 + (long long)wi * 32), d);
+            }
         const int want_pred = nn_infer_image(&q, &ws_, px);
         image_bad_ = false;
         long long cyc = 0, lc = 0;

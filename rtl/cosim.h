@@ -75,6 +75,7 @@ private:
     bool ws_ok_ = false;
     stats st_;
     bool image_bad_ = false;
+    std::vector<uint32_t> bank_data_, bank_en_;  // an image's bank words and their enables
 };
 
 }  // namespace lrtl

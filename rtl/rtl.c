@@ -25,6 +25,8 @@ void rtl_config_defaults(struct rtl_config *c, const struct cm_hw *hw)
     c->chunk_depth = 2048;
     c->valid_depth = 65536;
     c->thr_depth = 4096;
+    c->rq_depth = 4096;
+    c->pow2_code_bits = -1; /* any network: the design's widest pow2 code */
 }
 
 static int imax(int a, int b) { return a > b ? a : b; }
@@ -42,14 +44,26 @@ void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rt
     w->smb = hw->score_mul_bits;
     w->score_bits = w->smb + w->A;
     w->class_bits = cm_bits_for(c->max_classes - 1 > 0 ? c->max_classes - 1 : 1);
-    w->load_bits = imax(imax(2 * w->R * w->lanes, 32 * w->lanes),
-                        imax(imax(w->n_thr * w->A + 1, w->score_bits + w->smb), 128));
+    const int add = hw->merge == CM_MERGE_ADD;
+    w->res_bits = add ? hw->res_bits : 1;
+    w->rq_bits = add ? cm_hw_rq_param_bits(hw) : 0;
+    w->skip_depth = c->skip_bits / w->res_bits;
+    w->code_bits = hw->pow2_words != CM_POW2_CODE || hw->pe != CM_PE_BITPLANE ? 0
+                   : c->pow2_code_bits >= 0                                      ? c->pow2_code_bits
+                                                            : cm_bits_for(hw->max_w_bits);
+    w->load_bits = imax(imax(imax((1 + imax(1, w->code_bits)) * w->R * w->lanes, 32 * w->lanes),
+                             imax(imax(w->n_thr * w->A + 1, w->score_bits + w->smb), 128)),
+                        w->rq_bits);
 }
 
 void rtl_hw_without_model(struct cm_hw *hw)
 {
     if (hw->score_mul_bits == 0)
         hw->score_mul_bits = hw->rq_mul_bits;
+    if (hw->merge == CM_MERGE_ADD && hw->requant == CM_RQ_SHIFT) {
+        hw->rq_lshift_max = 16;
+        hw->rq_rshift_bits = 6;
+    }
 }
 
 int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size)
@@ -57,10 +71,16 @@ int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size)
     const char *bad = NULL;
     if (hw->pe == CM_PE_SHIFT)
         bad = "[array] pe: the RTL covers the bitplane and xnor PEs (shift: not yet)";
-    else if (hw->merge == CM_MERGE_ADD)
-        bad = "[merge] kind: the RTL covers the or and mux merges (add: not yet)";
     else if (hw->merge == CM_MERGE_AUTO)
-        bad = "[merge] kind: must be fixed (none, or, mux) for the RTL without a model, not auto";
+        bad = "[merge] kind: must be fixed (none, add, or, mux) for the RTL without a model, "
+              "not auto";
+    else if (hw->merge == CM_MERGE_ADD && hw->res_bits >= hw->acc_bits)
+        bad = "[merge] res_bits: the add stream must be narrower than [array] acc_bits (the "
+              "threshold unit compares it at acc_bits)";
+    else if (hw->merge == CM_MERGE_ADD && hw->requant == CM_RQ_MUL &&
+             (hw->rq_mul_bits < 2 || hw->rq_mul_bits + hw->acc_bits > 64))
+        bad = "[merge] rq_mul_bits: must be fixed for the add merge's requantizer, and "
+              "rq_mul_bits + acc_bits at most 64";
     else if (hw->merge == CM_MERGE_MUX && hw->mux == CM_MUX_AUTO)
         bad = "[merge] mux: must be fixed (or, sel, both) for the RTL without a model, not auto";
     else if (hw->max_act_bits < 1 || hw->max_act_bits > 8)
@@ -86,12 +106,26 @@ int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, siz
     for (int i = 0; i < q->n_layers; i++) {
         const struct nn_qnn_layer *l = &q->layers[i];
         const char *bad = NULL;
-        if (l->merge == NN_MERGE_ADD || l->res)
-            bad = "the add merge and residual streams are not covered by the RTL yet";
-        else if (l->in_code == NN_CODE_TERN || l->in_code == NN_CODE_POW2)
+        char why[200];
+        if (l->res && hw->merge != CM_MERGE_ADD)
+            bad = "a residual stream (the add merge's) needs a design of [merge] kind = add";
+        else if (l->res && l->res_bits != hw->res_bits) {
+            snprintf(why, sizeof why,
+                     "its %d-bit residual stream differs from [merge] res_bits = %d: the RTL's "
+                     "requantizer and stream adder saturate at the design's width",
+                     l->res_bits, hw->res_bits);
+            bad = why;
+        } else if (l->in_code == NN_CODE_TERN || l->in_code == NN_CODE_POW2)
             bad = "signed multi-level activations (tern, pow2) are not covered by the RTL yet";
-        else if (l->w_code == NN_WCODE_POW2 && hw->pow2_words == CM_POW2_CODE)
-            bad = "pow2 weight codes run on the RTL as planes only ([array] pow2_words = planes)";
+        else if (l->w_code == NN_WCODE_POW2 && hw->pow2_words == CM_POW2_CODE &&
+                 hw->pe == CM_PE_BITPLANE &&
+                 nn_qnn_weight_planes(l) - 1 > cm_bits_for(hw->max_w_bits)) {
+            snprintf(why, sizeof why,
+                     "its %d-bit pow2 codes are wider than the decoder's %d bits ([array] "
+                     "max_w_bits = %d)", nn_qnn_weight_planes(l) - 1,
+                     cm_bits_for(hw->max_w_bits), hw->max_w_bits);
+            bad = why;
+        }
         if (bad) {
             snprintf(msg, size, "layer %d: %s", i + 1, bad);
             return -1;
@@ -126,6 +160,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     /* The PE kind's parts (docs/accelerator.md, "The XNOR PE"): the fetch
      * gating, the array's shared count tree, and each PE's POP and ACC. */
     const int xnor = hw->pe == CM_PE_XNOR;
+    const int add = hw->merge == CM_MERGE_ADD, stages2 = hw->add_stages == 2;
     const char *gate_bitplane =
 "  wire [LN-1:0] gw, fw;\n"
 "  lq_fetch_gating u_gate (.x(xg), .valid(vld), .sign(d_insign[0]), .g(gw), .f(fw));\n";
@@ -178,13 +213,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  parameter BANK_BITS = %lld,\n"
 "  parameter WEIGHT_DEPTH = %d, POS_DEPTH = %d, CHUNK_DEPTH = %d,\n"
 "  parameter VALID_DEPTH = %d, THR_DEPTH = %d, NCLS = %d, MAX_LAYERS = %d,\n"
-"  parameter SKIP_BITS = %lld\n"
+"  parameter SKIP_BITS = %lld, RQ_DEPTH = %d\n"
 ") (\n"
 "  input clk,\n"
 "  input rst,                       // synchronous: the controller idles, stages empty\n"
 "  input start,                     // idle: the next edge is layer 1's CONFIG cycle\n"
 "  input ld_we,                     // load port (idle only): memory ld_sel, entry ld_addr\n"
-"  input [2:0] ld_sel,\n"
+"  input [3:0] ld_sel,\n"
 "  input [31:0] ld_addr,\n"
 "  input [%d:0] ld_data,\n"
 "  output busy,\n"
@@ -202,34 +237,58 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 ");\n",
             hw->name, R, LN, A, M, hw->max_w_bits, w->smb, c->bank_bits, c->weight_depth,
             c->pos_depth, c->chunk_depth, c->valid_depth, c->thr_depth, c->max_classes,
-            c->max_layers, c->skip_bits, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
+            c->max_layers, c->skip_bits, c->rq_depth, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
     cm_text_printf(t,
 "  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
-"  localparam SMB = %d, SW = %d, CB = %d, ND = %d;\n\n",
-            R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS);
+"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d;\n\n",
+            R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS,
+            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->code_bits > 0 ? w->code_bits : 1);
     cm_text_printf(t,
 "  // ---- the SRAMs (behavioural; docs/rtl.md gives each entry's layout) ----\n"
 "  reg bank [0:2*BANK_BITS-1];               // two activation banks, bit-addressed\n"
-"  reg [2*R*LN-1:0] wmem [0:WEIGHT_DEPTH-1];  // weight buffer: {magnitude, sign} words\n"
+"  reg [(1+WKB)*R*LN-1:0] wmem [0:WEIGHT_DEPTH-1];  // weight buffer: {magnitude or codes, sign}\n"
 "  reg [31:0] desc [0:MAX_LAYERS*ND-1];      // layer descriptors\n"
 "  reg [127:0] ptab [0:POS_DEPTH-1];         // address generator: per position\n"
 "  reg [LN*32-1:0] ctab [0:CHUNK_DEPTH-1];   // address generator: per chunk, lane offsets\n"
 "  reg [LN-1:0] vtab [0:VALID_DEPTH-1];      // address generator: valid lanes\n"
 "  reg [NTHR*A:0] tmem [0:THR_DEPTH-1];      // thresholds and MUX select, per channel\n"
-"  reg skipmem [0:SKIP_BITS-1];              // skip buffer: one bit a value (or, mux)\n"
+"%s"
 "  reg [SW+SMB-1:0] smem [0:NCLS-1];         // score constants, per class\n\n"
 "  always @(posedge clk)\n"
 "    if (ld_we)\n"
 "      case (ld_sel)\n"
-"        3'd1: wmem[ld_addr] <= ld_data[2*R*LN-1:0];\n"
-"        3'd2: desc[ld_addr] <= ld_data[31:0];\n"
-"        3'd3: ptab[ld_addr] <= ld_data[127:0];\n"
-"        3'd4: ctab[ld_addr] <= ld_data[LN*32-1:0];\n"
-"        3'd5: vtab[ld_addr] <= ld_data[LN-1:0];\n"
-"        3'd6: tmem[ld_addr] <= ld_data[NTHR*A:0];\n"
-"        3'd7: smem[ld_addr] <= ld_data[SW+SMB-1:0];\n"
+"        4'd1: wmem[ld_addr] <= ld_data[(1+WKB)*R*LN-1:0];\n"
+"        4'd2: desc[ld_addr] <= ld_data[31:0];\n"
+"        4'd3: ptab[ld_addr] <= ld_data[127:0];\n"
+"        4'd4: ctab[ld_addr] <= ld_data[LN*32-1:0];\n"
+"        4'd5: vtab[ld_addr] <= ld_data[LN-1:0];\n"
+"        4'd6: tmem[ld_addr] <= ld_data[NTHR*A:0];\n"
+"        4'd7: smem[ld_addr] <= ld_data[SW+SMB-1:0];\n"
+"%s"
 "        default: ;\n"
-"      endcase\n\n");
+"      endcase\n\n",
+            add ? "  reg [RB-1:0] skipmem [0:SKIP_BITS/RB-1];  // skip buffer: the add stream, res_bits a value\n"
+                  "  reg [RQW-1:0] rqmem [0:RQ_DEPTH-1];       // requantizer constants, per channel\n"
+                : "  reg skipmem [0:SKIP_BITS-1];              // skip buffer: one bit a value (or, mux)\n",
+            add ? "        4'd8: rqmem[ld_addr] <= ld_data[RQW-1:0];\n" : "");
+    /* the add stream's descriptor fields and stage valid bits (RQ, ADD) */
+    char add_regs[400] = "", add_cfg[300] = "";
+    if (add) {
+        snprintf(add_regs, sizeof add_regs,
+"  reg [31:0] d_res, d_rqsh, d_rqbase;  // the add stream: the layer's, its shift, its constants\n"
+"  reg %sad_valid;                   // the RQ and ADD stage registers' valid bits\n",
+                 stages2 ? "rq_valid, " : "");
+        snprintf(add_cfg, sizeof add_cfg,
+"      d_res <= desc[cb + %d]; d_rqsh <= desc[cb + %d]; d_rqbase <= desc[cb + %d];\n",
+                 RTL_D_RES, RTL_D_RQ_SHIFT, RTL_D_RQ_BASE);
+    }
+    if (w->code_bits > 0) {
+        const size_t n = strlen(add_regs), m = strlen(add_cfg);
+        snprintf(add_regs + n, sizeof add_regs - n,
+"  reg [31:0] d_wcode;  // 1: the layer's weight words hold pow2 codes\n");
+        snprintf(add_cfg + m, sizeof add_cfg - m, "      d_wcode <= desc[cb + %d];\n",
+                 RTL_D_WCODE);
+    }
     cm_text_printf(t,
 "  // ---- controller: layer counter, descriptor, loop counters t, p, q, j, b ----\n"
 "  reg running, issuing;\n"
@@ -239,7 +298,8 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  reg [31:0] d_merge, d_muxsel, d_skipc, d_wskip, d_side;\n"
 "  reg [31:0] t, p, q, j, b;\n"
 "  reg f_valid, p_valid, a_valid, thr_valid, walking, mul_valid, sadd_valid;\n"
-"  wire any_valid = f_valid | p_valid | a_valid | thr_valid | walking | mul_valid | sadd_valid;\n"
+"%s"
+"  wire any_valid = f_valid | p_valid | a_valid | thr_valid | walking | mul_valid | sadd_valid%s;\n"
 "  assign layer_end = running & ~issuing & ~any_valid;\n"
 "  assign done = layer_end & d_last[0];\n"
 "  assign busy = running;\n"
@@ -262,6 +322,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      d_vbase <= desc[cb + %d]; d_tbase <= desc[cb + %d]; d_last <= desc[cb + %d];\n"
 "      d_merge <= desc[cb + %d]; d_muxsel <= desc[cb + %d]; d_skipc <= desc[cb + %d];\n"
 "      d_wskip <= desc[cb + %d]; d_side <= desc[cb + %d];\n"
+"%s"
 "      t <= 0; p <= 0; q <= 0; j <= 0; b <= 0;\n"
 "      issuing <= 1'b1; running <= 1'b1;\n"
 "    end else begin\n"
@@ -296,10 +357,30 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "        end\n"
 "      end\n"
 "    end\n\n",
+            add_regs, !add ? "" : stages2 ? " | rq_valid | ad_valid" : " | ad_valid",
             RTL_D_SCORES, RTL_D_T, RTL_D_P, RTL_D_Q, RTL_D_BW, RTL_D_BA, RTL_D_IN_BANK,
             RTL_D_IN_SIGN, RTL_D_IN_PLANE_BITS, RTL_D_OUT_PLANE_BITS, RTL_D_OUT_BITS, RTL_D_OUT_C,
             RTL_D_W_BASE, RTL_D_POS_BASE, RTL_D_CHUNK_BASE, RTL_D_VALID_BASE, RTL_D_THR_BASE,
-            RTL_D_LAST, RTL_D_MERGE, RTL_D_MUX_SEL, RTL_D_SKIP_C, RTL_D_WRITES_SKIP, RTL_D_SIDE);
+            RTL_D_LAST, RTL_D_MERGE, RTL_D_MUX_SEL, RTL_D_SKIP_C, RTL_D_WRITES_SKIP, RTL_D_SIDE,
+            add_cfg);
+    /* the weight word; on a pow2_words = code design, a pow2 layer's word
+     * holds each lane's exponent code, one word for the passes, decoded by
+     * each PE's pow2 decoder to the pass's magnitude bits (k == j + 1) */
+    char wfetch[1200];
+    if (w->code_bits > 0)
+        snprintf(wfetch, sizeof wfetch,
+"  wire [(1+WKB)*R*LN-1:0] wword =\n"
+"    wmem[d_wbase + (t * d_Q + q) * (d_wcode[0] ? 32'd1 : d_Bw) + (d_wcode[0] ? 32'd0 : j)];\n"
+"  wire [31:0] jp1 = j + 1;\n"
+"  wire [R*LN-1:0] dec_m;  // the pow2 decoders' magnitude bits of pass j\n"
+"  genvar dr;\n"
+"  generate for (dr = 0; dr < R; dr = dr + 1) begin : wdec\n"
+"    lq_pow2_decoder u_dec (.k(wword[R*LN + dr*LN*WKB +: LN*WKB]), .t(jp1[WKB-1:0]),\n"
+"                           .m(dec_m[dr*LN +: LN]));\n"
+"  end endgenerate\n");
+    else
+        snprintf(wfetch, sizeof wfetch,
+"  wire [2*R*LN-1:0] wword = wmem[d_wbase + wi];\n");
     cm_text_printf(t,
 "  // ---- FETCH: the activation word (gathered by the address generator's\n"
 "  // tables), its gating, and the weight register ----\n"
@@ -314,7 +395,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      xg[i] = bank[abase + lofs[i*32 +: 32]] & vld[i];\n"
 "  end\n"
 "%s"
-"  wire [2*R*LN-1:0] wword = wmem[d_wbase + wi];\n"
+"%s"
 "  reg f_first, f_last;\n"
 "  reg [7:0] f_shift;\n"
 "  reg [31:0] f_t, f_p;\n"
@@ -332,23 +413,58 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  end\n"
 "  // the data registers load on every edge, without an enable: a bubble's\n"
 "  // contents are never used (POP and ACC take them under f_valid, p_valid),\n"
-"  // and an issue's weight word is the same for each of its planes b\n"
+"  // and an issue's weight word (and a pow2 word's decoded pass) is the same\n"
+"  // for each of its planes b\n"
 "  always @(posedge clk) begin\n"
 "    f_g <= gw; f_f <= fw;\n"
 "    f_ws <= wword[R*LN-1:0];\n"
-"    f_wm <= wword[2*R*LN-1:R*LN];\n"
-"  end\n\n", xnor ? gate_xnor : gate_bitplane);
+"    f_wm <= %s;\n"
+"  end\n\n", xnor ? gate_xnor : gate_bitplane, wfetch,
+            w->code_bits > 0 ? "d_wcode[0] ? dec_m : wword[2*R*LN-1:R*LN]" : "wword[2*R*LN-1:R*LN]");
+    /* The add stream's stages (docs/rtl.md, "The add merge"): RQ then ADD
+     * ([merge] add_stages = 2) or one RQ+ADD stage, between ACC and THR on
+     * a stream layer; the output entering THR (x) comes from the ADD
+     * register there, from ACC elsewhere. */
+    const char *x_plain =
+"  wire x_valid = a_valid & ~d_scores[0];  // the output entering THR\n"
+"  wire [31:0] x_t = a_t, x_p = a_p;\n";
+    const char *x_add =
+"  // the output entering THR: from the ADD register on a stream layer, else from ACC\n"
+"  wire x_valid = d_res[0] ? ad_valid : a_valid & ~d_scores[0];\n"
+"  wire [31:0] x_t = d_res[0] ? ad_t : a_t;\n"
+"  wire [31:0] x_p = d_res[0] ? ad_p : a_p;\n";
+    const char *stages_2 =
+"      rq_valid <= a_valid & d_res[0];  // RQ: the requantized output Y\n"
+"      if (a_valid) begin rq_t <= a_t; rq_p <= a_p; end\n"
+"      ad_valid <= rq_valid;            // ADD: the stream value u\n"
+"      if (rq_valid) begin ad_t <= rq_t; ad_p <= rq_p; end\n";
+    const char *stages_1 =
+"      ad_valid <= a_valid & d_res[0];  // RQ+ADD: the stream value u\n"
+"      if (a_valid) begin ad_t <= a_t; ad_p <= a_p; end\n";
+    /* the skip value register is loaded on the edge before ADD's, with the
+     * skip of the output that ADD takes next */
+    const char *skip_ld_2 =
+"  wire sk_ld = a_valid & d_res[0];  // the skip value register's load: the output entering RQ\n"
+"  wire [31:0] sk_t = a_t;\n"
+"  wire [127:0] sent = ptab[d_pbase + a_p];\n";
+    const char *skip_ld_1 =
+"  wire sk_ld = p_valid & p_last & d_res[0];  // the skip value register's load: the output entering ACC's last\n"
+"  wire [31:0] sk_t = p_t;\n"
+"  wire [127:0] sent = ptab[d_pbase + p_p];\n";
     cm_text_printf(t,
-"  // ---- POP and ACC control; THR, POOL and the scores' WRITE control ----\n"
+"  // ---- POP and ACC control; %sTHR, POOL and the scores' WRITE control ----\n"
 "  reg p_first, p_last;\n"
 "  reg [7:0] p_shift;\n"
 "  reg [31:0] p_t, p_p, a_t, a_p, h_t, h_p;\n"
+"%s"
+"%s"
 "  always @(posedge clk) begin\n"
-"    if (rst) begin p_valid <= 1'b0; a_valid <= 1'b0; thr_valid <= 1'b0; end\n"
+"    if (rst) begin p_valid <= 1'b0; a_valid <= 1'b0; thr_valid <= 1'b0;%s end\n"
 "    else begin\n"
 "      p_valid <= f_valid;\n"
 "      a_valid <= p_valid & p_last;  // an output's last issue left ACC\n"
-"      thr_valid <= a_valid & ~d_scores[0];\n"
+"%s"
+"      thr_valid <= x_valid;\n"
 "    end\n"
 "  end\n"
 "  // the stages' control registers load on every edge, without an enable:\n"
@@ -356,18 +472,25 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  always @(posedge clk) begin\n"
 "    p_first <= f_first; p_last <= f_last; p_shift <= f_shift; p_t <= f_t; p_p <= f_p;\n"
 "    a_t <= p_t; a_p <= p_p;\n"
-"    h_t <= a_t; h_p <= a_p;\n"
+"    h_t <= x_t; h_p <= x_p;\n"
 "  end\n"
 "  wire [127:0] hent = ptab[d_pbase + h_p];  // the THR register's position: pool first / last\n"
-"  wire [127:0] aent = ptab[d_pbase + a_p];  // the output entering THR: its skip's address\n"
+"  wire [127:0] xent = ptab[d_pbase + x_p];  // the output entering THR: its skip's addresses\n"
+"%s"
 "  wire pool_first = thr_valid & hent[63];\n"
-"  wire pool_last = thr_valid & hent[62];\n\n");
+"  wire pool_last = thr_valid & hent[62];\n\n",
+            add ? (stages2 ? "RQ, ADD; " : "RQ+ADD; ") : "",
+            !add ? "" : stages2 ? "  reg [31:0] rq_t, rq_p, ad_t, ad_p;\n" : "  reg [31:0] ad_t, ad_p;\n",
+            add ? x_add : x_plain,
+            !add ? "" : stages2 ? " rq_valid <= 1'b0; ad_valid <= 1'b0;" : " ad_valid <= 1'b0;",
+            !add ? "" : stages2 ? stages_2 : stages_1,
+            !add ? "" : stages2 ? skip_ld_2 : skip_ld_1);
     char merge[1600];
     const char *tail = M == 1 ? "m0" : "{code[M-1:1], m0}";
     const char *skip_read =
 "    // the skip bit of the output entering THR (0 past the skip's channels)\n"
-"    wire skip_b = d_merge != 0 && a_t * R + r < d_skipc ?\n"
-"                  skipmem[aent[95:64] + a_t * R + r] : 1'b0;\n"
+"    wire skip_b = d_merge != 0 && x_t * R + r < d_skipc ?\n"
+"                  skipmem[xent[95:64] + x_t * R + r] : 1'b0;\n"
 "    wire m0;\n";
     if (hw->merge == CM_MERGE_OR)
         snprintf(merge, sizeof merge,
@@ -388,33 +511,83 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
                  hw->mux == CM_MUX_BOTH ? " .var(d_muxsel[0])," : "", tail);
     else
         snprintf(merge, sizeof merge, "    wire [M-1:0] mcode = code;\n");
+    /* the add stream of a PE: the requantizer (RQ), the skip value
+     * register, the stream adder (ADD) and the value THR compares */
+    char stream[2400] = "    wire [A-1:0] tv = acc;  // THR compares the accumulator\n";
+    if (add) {
+        char rq[600];
+        if (hw->requant == CM_RQ_SHIFT) {
+            const int lsb = cm_bits_for(hw->rq_lshift_max), rsb = hw->rq_rshift_bits;
+            char ls[80] = "", rs[80] = "";
+            if (lsb > 0)
+                snprintf(ls, sizeof ls, " .ls_in(rqc[%d:1]),", lsb);
+            if (rsb > 0)
+                snprintf(rs, sizeof rs, " .rs_in(rqc[%d:%d]),", lsb + rsb, lsb + 1);
+            snprintf(rq, sizeof rq,
+"    lq_requant u_rq (.clk(clk), .acc(acc), .neg_in(rqc[0]),%s%s\n"
+"                     .off_in(rqc[RQW-1:%d]), .ld(1'b1), .swap(1'b1), .y(y));\n",
+                     ls, rs, 1 + lsb + rsb);
+        } else {
+            snprintf(rq, sizeof rq,
+"    lq_requant u_rq (.clk(clk), .acc(acc), .mul_in(rqc[%d:0]), .off_in(rqc[RQW-1:%d]),\n"
+"                     .sh(d_rqsh[5:0]), .ld(1'b1), .swap(1'b1), .y(y));\n",
+                     hw->rq_mul_bits - 1, hw->rq_mul_bits);
+        }
+        snprintf(stream, sizeof stream,
+"    // RQ: the requantizer; its constants' register pair (ld = swap = 1) takes\n"
+"    // the channel's two edges ahead, when the output's last issue is in FETCH\n"
+"    wire [RQW-1:0] rqc = rqmem[d_rqbase + f_t * R + r];\n"
+"    wire [RB-1:0] y;\n"
+"%s"
+"    // the skip value register (0 past the skip's channels, or without a merge)\n"
+"    reg [RB-1:0] skv;\n"
+"    always @(posedge clk)\n"
+"      if (sk_ld) skv <= d_merge != 0 && sk_t * R + r < d_skipc ?\n"
+"                        skipmem[sent[95:64] + sk_t * R + r] : {RB{1'b0}};\n"
+"%s"
+"    wire [RB-1:0] u;\n"
+"    lq_stream_add u_add (.y(%s), .skip(skv), .u(u));\n"
+"    reg [RB-1:0] u_r;  // the ADD register\n"
+"    always @(posedge clk) if (%s) u_r <= u;\n"
+"    assign u_bus[r*RB +: RB] = u_r;\n"
+"    // THR compares the stream value (sign-extended) on a stream layer\n"
+"    wire [A-1:0] tv = d_res[0] ? {{(A-RB){u_r[RB-1]}}, u_r} : acc;\n",
+                 rq,
+                 stages2 ? "    reg [RB-1:0] y_r;  // the RQ register\n"
+                           "    always @(posedge clk) if (a_valid & d_res[0]) y_r <= y;\n"
+                         : "",
+                 stages2 ? "y_r" : "y", stages2 ? "rq_valid" : "a_valid & d_res[0]");
+    }
     cm_text_printf(t,
 "  // ---- the PEs: lane logic, popcounts (POP), accumulator (ACC), threshold\n"
 "  // comparators (THR), pooling (POOL) ----\n"
 "  wire [R*A-1:0] acc_bus;\n"
 "  wire [R*M-1:0] pool_bus;\n"
 "%s"
+"%s"
 "  genvar r, k;\n"
 "  generate for (r = 0; r < R; r = r + 1) begin : pe\n"
 "%s"
 "    assign acc_bus[r*A +: A] = acc;\n"
+"%s"
 "    // THR: the channel's thresholds from the threshold memory, the comparators\n"
 "    // and their count (the encoder)\n"
-"    wire [NTHR*A:0] thr = tmem[d_tbase + a_t * R + r];\n"
+"    wire [NTHR*A:0] thr = tmem[d_tbase + x_t * R + r];\n"
 "    wire [NTHR-1:0] ge;\n"
 "    for (k = 0; k < NTHR; k = k + 1) begin : cmp\n"
-"      lq_compare_acc u_cmp (.a(acc), .b(thr[k*A +: A]), .ge(ge[k]));\n"
+"      lq_compare_acc u_cmp (.a(tv), .b(thr[k*A +: A]), .ge(ge[k]));\n"
 "    end\n"
 "    wire [M-1:0] code;\n"
 "    lq_popcount_thr u_enc (.x(ge), .c(code));\n"
 "%s"
 "    reg [M-1:0] code_r;  // the THR register: the merged code\n"
-"    always @(posedge clk) if (a_valid & ~d_scores[0]) code_r <= mcode;\n"
+"    always @(posedge clk) if (x_valid) code_r <= mcode;\n"
 "    // POOL: the running maximum (holds between outputs: max(q, code_r) = q)\n"
 "    wire [M-1:0] pmax;\n"
 "    lq_pool u_pool (.clk(clk), .code(code_r), .first(pool_first), .max(pmax));\n"
 "    assign pool_bus[r*M +: M] = pmax;\n"
-"  end endgenerate\n\n", xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, merge);
+"  end endgenerate\n\n", add ? "  wire [R*RB-1:0] u_bus;  // the ADD registers\n" : "",
+            xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, stream, merge);
     cm_text_printf(t,
 "  // ---- the output word's write-back (the edge after POOL) and the banks ----\n"
 "  reg wr_pending, wr_bank, wr_wskip, wr_side;\n"
@@ -433,9 +606,12 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      wr_wskip <= d_wskip[0]; wr_side <= d_side[0];\n"
 "    end\n"
 "  end\n"
-"  integer wb, wr;\n"
+"  integer wb, wr, lb;\n"
 "  always @(posedge clk) begin\n"
-"    if (ld_we && ld_sel == 3'd0) bank[ld_addr] <= ld_data[0];\n"
+"    if (ld_we && ld_sel == 4'd0) begin  // a load: up to 32 bits, ld_data[63:32] their enables\n"
+"      for (lb = 0; lb < 32; lb = lb + 1)\n"
+"        if (ld_data[32 + lb]) bank[ld_addr + lb] <= ld_data[lb];\n"
+"    end\n"
 "    else if (wr_pending && !wr_side)\n"
 "      for (wb = 0; wb < M; wb = wb + 1)\n"
 "        for (wr = 0; wr < R; wr = wr + 1)\n"
@@ -443,14 +619,19 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "            bank[{31'd0, wr_bank} * BANK_BITS + wr_addr + wb * wr_plane + wr] <= pool_bus[wr*M + wb];\n"
 "  end\n"
 "  integer ws;\n"
-"  always @(posedge clk)\n"
-"    if (wr_pending && wr_wskip)  // the pooled code, also into the skip buffer\n"
-"      for (ws = 0; ws < R; ws = ws + 1)\n"
-"        if (ws < wr_rows) skipmem[wr_skip + ws] <= pool_bus[ws*M];\n"
+"%s"
 "  assign ow_valid = wr_pending;\n"
 "  assign ow_t = wr_t;\n"
 "  assign ow_p = wr_p;\n"
-"  assign ow_code = pool_bus;\n\n");
+"  assign ow_code = pool_bus;\n\n",
+            add ? "  always @(posedge clk)  // the stream value u (unpooled) into the skip buffer, from ADD\n"
+                  "    if (x_valid && d_res[0] && d_wskip[0])\n"
+                  "      for (ws = 0; ws < R; ws = ws + 1)\n"
+                  "        if (x_t * R + ws < d_outc) skipmem[xent[127:96] + x_t * R + ws] <= u_bus[ws*RB +: RB];\n"
+                : "  always @(posedge clk)\n"
+                  "    if (wr_pending && wr_wskip)  // the pooled code, also into the skip buffer\n"
+                  "      for (ws = 0; ws < R; ws = ws + 1)\n"
+                  "        if (ws < wr_rows) skipmem[wr_skip + ws] <= pool_bus[ws*M];\n");
     cm_text_printf(t,
 "  // ---- the score unit: WRITE, then the class walk MUL, ADD, ARGMAX ----\n"
 "  reg [A-1:0] score_reg [0:NCLS-1];\n"
@@ -512,6 +693,8 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
         tput(&t, cm_verilog_fetch_gating("lq_fetch_gating", w.lanes));
         tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
     }
+    if (w.code_bits > 0)
+        tput(&t, cm_verilog_pow2_decoder("lq_pow2_decoder", w.lanes, w.code_bits));
     tput(&t, cm_verilog_popcount("lq_popcount_lanes", w.lanes, arch));
     if (hw->pe == CM_PE_XNOR)
         tput(&t, cm_verilog_accumulator_xnor("lq_accumulator_xnor", w.pop_bits, w.max_shift, w.A,
@@ -521,6 +704,14 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
     tput(&t, cm_verilog_comparator("lq_compare_acc", w.A, arch));
     tput(&t, cm_verilog_popcount("lq_popcount_thr", w.n_thr, arch));
     tput(&t, cm_verilog_pool("lq_pool", w.M, arch));
+    if (hw->merge == CM_MERGE_ADD) {
+        if (hw->requant == CM_RQ_SHIFT)
+            tput(&t, cm_verilog_requant_shift("lq_requant", w.A, hw->rq_lshift_max,
+                                              hw->rq_rshift_bits, w.res_bits, arch));
+        else
+            tput(&t, cm_verilog_requant_mul("lq_requant", w.A, hw->rq_mul_bits, w.res_bits, arch));
+        tput(&t, cm_verilog_stream_add("lq_stream_add", w.res_bits, arch));
+    }
     if (hw->merge == CM_MERGE_OR)
         tput(&t, cm_verilog_merge_or("lq_merge_or", 1));
     else if (hw->merge == CM_MERGE_MUX)

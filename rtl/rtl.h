@@ -20,12 +20,14 @@
  *     if (!v) ... msg
  *     fputs(v, f); free(v);
  *
- * This slice covers chain networks (conv, dense, max pooling) and the OR and
- * MUX merges with their residual blocks (identity, pad and projection
- * shortcuts), but no add stream, with {0,1}, sign and unsigned
- * B-bit activations and every weight code that runs on the bit planes as
- * sign and magnitude words (binary, sign-magnitude, offset binary, pow2 with
- * [array] pow2_words = planes), on the bit-plane and XNOR PEs (docs/rtl.md).
+ * This slice covers chain networks (conv, dense, max pooling) and the OR,
+ * MUX and add merges with their residual blocks (identity, pad and
+ * projection shortcuts; the add stream with either requantizer), with {0,1},
+ * sign and unsigned
+ * B-bit activations and every weight code that runs on the bit planes
+ * (binary, sign-magnitude, offset binary, pow2 as planes or, with [array]
+ * pow2_words = code, as exponent codes the fetch unit decodes), on the
+ * bit-plane and XNOR PEs (docs/rtl.md).
  *
  * Memory: rtl_verilog returns a malloc'd text the caller frees. No I/O. */
 #ifndef LOGIQ_RTL_H
@@ -38,8 +40,11 @@
 
 /* The load port's memories (ld_sel) and the layout of each word. */
 enum rtl_mem {
-    RTL_MEM_BANK = 0,   /* activation banks: one bit a write, addr = bank * bank_bits + bit */
-    RTL_MEM_WEIGHT = 1, /* [layer base + (t * Q + q) * Bw + j]: {magnitude [R][lanes], sign [R][lanes]} */
+    RTL_MEM_BANK = 0,   /* activation banks: bits addr .. addr + 31 (addr = bank * bank_bits +
+                           bit) from data[31:0], each where data[32 + i] is set */
+    RTL_MEM_WEIGHT = 1, /* [layer base + (t * Q + q) * Bw + j]: {magnitude [R][lanes], sign
+                           [R][lanes]}; a pow2 layer on a pow2_words = code design:
+                           [layer base + t * Q + q]: {code [R][lanes][code bits], sign} */
     RTL_MEM_DESC = 2,   /* [layer * RTL_DESC_WORDS + field]: 32-bit descriptor fields */
     RTL_MEM_POS = 3,    /* [layer base + p]: {skip write address (32), skip read address (32),
                            first, last, out address (30 bits), window base (32)} */
@@ -48,6 +53,11 @@ enum rtl_mem {
     RTL_MEM_THR = 6,    /* [layer base + channel]: {MUX select bit, 2^M - 1 thresholds of
                            acc_bits (unused: the largest)} */
     RTL_MEM_SCORE = 7,  /* [class]: {offset (score_mul_bits + acc_bits), multiplier (score_mul_bits)} */
+    RTL_MEM_RQ = 8,     /* add designs: [layer base + channel]: the requantizer's constants,
+                           {offset (rq_mul_bits + acc_bits), multiplier (rq_mul_bits)}, or
+                           with [merge] requant = shift {offset (acc_bits + rq_lshift_max),
+                           right shift (rq_rshift_bits), left shift (bits(rq_lshift_max)),
+                           negate (1)} */
 };
 
 /* The fields of a layer's descriptor (RTL_MEM_DESC), loaded in its CONFIG cycle. */
@@ -67,6 +77,10 @@ enum rtl_desc {
     RTL_D_SKIP_C,        /* a merging layer's skip channels (past them the skip is 0) */
     RTL_D_WRITES_SKIP,   /* 1: the pooled output also goes to the skip buffer */
     RTL_D_SIDE,          /* 1: a side layer (projection): the skip buffer only, no bank */
+    RTL_D_RES,           /* 1: the layer's output is the add stream's (RQ and ADD stages) */
+    RTL_D_RQ_SHIFT,      /* the multiplier requantizer's right shift (0..63) */
+    RTL_D_RQ_BASE,       /* the layer's first entry in RTL_MEM_RQ */
+    RTL_D_WCODE,         /* 1: pow2 exponent codes in the weight words (decoded per pass) */
     RTL_DESC_FIELDS
 };
 enum { RTL_DESC_WORDS = 32 };
@@ -77,8 +91,14 @@ struct rtl_config {
     int max_layers;
     int max_classes;
     long long bank_bits;   /* each activation bank (act_kbits * 1024, or 65536 if auto) */
-    long long skip_bits;   /* the skip buffer, 1 bit a value (skip_kbits * 1024, or 65536) */
+    long long skip_bits;   /* the skip buffer (skip_kbits * 1024, or 65536): 1 bit a value,
+                              res_bits on an add design */
     int weight_depth, pos_depth, chunk_depth, valid_depth, thr_depth;
+    int rq_depth;          /* requantizer constants (add designs), entries */
+    int pow2_code_bits;    /* [array] pow2_words = code: the pow2 decoders' exponent code bits;
+                              -1 (the default, a design for any network) bits(max_w_bits);
+                              for one model cm_pow2_decoder_bits (0: no pow2 layer on the
+                              bit planes, no decoders), as the cost model counts them */
 };
 
 void rtl_config_defaults(struct rtl_config *c, const struct cm_hw *hw);
@@ -88,20 +108,28 @@ void rtl_config_defaults(struct rtl_config *c, const struct cm_hw *hw);
 struct rtl_widths {
     int R, lanes, A, M, n_thr, pop_bits, max_shift, sh_bits, smb, score_bits, class_bits;
     int load_bits;  /* the load port's data width */
+    int res_bits;   /* add designs: the stream's width (the skip buffer's word), else 1 */
+    int rq_bits;    /* add designs: one channel's requantizer constants, else 0 */
+    long long skip_depth;  /* skip buffer entries (skip_bits / res_bits) */
+    int code_bits;  /* [array] pow2_words = code on the bit-plane PE: the pow2 decoder's code
+                       bits (rtl_config's pow2_code_bits), else 0 */
 };
 void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rtl_widths *w);
 
 /* Resolves what cm_design_eval would resolve for a design written without a
- * model: the score multiplier's width from rq_mul_bits. */
+ * model: the score multiplier's width from rq_mul_bits; with [merge]
+ * requant = shift, the widest shifters (left shifts 0..16, a 6-bit right
+ * shift), which run any network's constants. */
 void rtl_hw_without_model(struct cm_hw *hw);
 
 /* 0 if the RTL covers hw (resolved: no auto key left), else -1 with a
  * message naming the hw.ini field. */
 int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size);
 
-/* 0 if the RTL covers network q on hw (no add merges or residual streams,
- * no signed multi-level activations; pow2 weights only as planes), else -1
- * with a message naming the layer. */
+/* 0 if the RTL covers network q on hw (no signed multi-level activations;
+ * pow2 codes no wider than the design's decoder; a residual stream only on
+ * an add design, of
+ * the design's res_bits), else -1 with a message naming the layer. */
 int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, size_t size);
 
 /* The whole design as Verilog: the unit modules, then the top module

@@ -3,7 +3,7 @@
 # design of a hw.ini, and of a trained plain model on the small design,
 # written as one Verilog file with the top module and the unit modules (and
 # elaborated by Yosys and lint-clean under Verilator when they are
-# installed); bad usage and inputs
+# installed), an add model's with the add merge's units; bad usage and inputs
 # give exit code 2 with one line naming the file and the field.
 # Usage: bash cli_rtl.sh <path to logiq> <scratch dir>
 set -u
@@ -69,7 +69,26 @@ check "rtl of an OR model writes the OR merge unit" $?
 "$logiq" train --data synthetic --arch 'c8,c8+add,p,f10' --aq 2 --epochs 1 -q \
     -o "$dir/add.qnn" >/dev/null 2>&1
 check "train an add model" $?
-expect_exit 2 "an add network names the layer" "add.qnn: layer 1: the add merge" \
-    "$logiq" rtl "$dir/add.qnn" -o "$dir/d8"
+"$logiq" rtl "$dir/add.qnn" -o "$dir/d8" >/dev/null 2>&1 &&
+    grep -q "^module lq_requant" "$dir/d8/logiq_accel.v" &&
+    grep -q "^module lq_stream_add" "$dir/d8/logiq_accel.v"
+check "rtl of an add model writes the requantizer and the stream adder" $?
+if command -v yosys >/dev/null; then
+    "$logiq" rtl --hw "$src/tests/rtl_design_add.ini" -o "$dir/d9" >/dev/null 2>&1
+    yosys -q -p "read_verilog $dir/d9/logiq_accel.v; hierarchy -check -top logiq_accel; proc;
+                 check -assert" >"$dir/yosys_add.log" 2>&1
+    check "yosys elaborates the add design (hierarchy -check, proc, check -assert)" $?
+fi
+sed -e 's/^res_bits = 10/res_bits = 12/' -e 's/^skip_kbits = 64/skip_kbits = 512/' \
+    "$src/tests/rtl_design_add.ini" >"$dir/add12.ini"
+expect_exit 2 "a stream of another width than the design's names the layer" \
+    "add.qnn: layer 1: its 8-bit residual stream differs from \[merge\] res_bits = 12" \
+    "$logiq" rtl --hw "$dir/add12.ini" "$dir/add.qnn" -o "$dir/d10"
+"$logiq" train --data synthetic --arch 'c8,c8,f10' --aq tern --epochs 1 -q \
+    -o "$dir/tern.qnn" >/dev/null 2>&1
+check "train a tern-activation model" $?
+expect_exit 2 "signed multi-level activations name the layer" \
+    "tern.qnn: layer 2: signed multi-level activations" \
+    "$logiq" rtl "$dir/tern.qnn" -o "$dir/d11"
 expect_exit 2 "a missing model" "nope.qnn" "$logiq" rtl --hw "$small" "$dir/nope.qnn" -o "$dir/d7"
 exit $fail

@@ -45,7 +45,8 @@ static int failures = 0;
 
 // A trained network on the test images: the co-simulation a user runs
 // (docs/rtl.md): accuracy, mismatches, each layer's cycles beside the
-// analytic count. 0 when every output and every layer's cycles are equal.
+// analytic count and the SystemC model's on the same images. 0 when every
+// output and every layer's cycles are equal.
 static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, const char *path,
                      int images, const char *kind, const char *data_dir)
 {
@@ -86,18 +87,29 @@ static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, 
         else
             std::printf("all outputs matched the integer model (%lld output words, %lld scores)\n",
                         st.words_checked, st.scores_checked);
-        std::printf("%5s %14s %14s %6s\n", "layer", "cycles/image", "analytic", "equal");
-        bool all = true;
+        // the SystemC model on the same images: its cycles, and its own
+        // scoreboard against the integer model
+        std::vector<long long> sysc(st.layer_cycles.size(), 0);
+        char sm[1200];
+        const bool sc_ok = rtl_test_systemc(&q, &hw, test.x, test.n, sysc.data(), sm, sizeof sm) == 0;
+        if (!sc_ok)
+            std::printf("SystemC: %s\n", sm);
+        std::printf("%5s %14s %14s %14s %6s\n", "layer", "cycles/image", "analytic", "SystemC",
+                    "equal");
+        bool all = sc_ok;
+        long long sc_total = 0;
         for (size_t l = 0; l < st.layer_cycles.size(); l++) {
-            const bool eq = st.layer_cycles[l] == st.analytic[l] * st.images;
+            const bool eq = st.layer_cycles[l] == st.analytic[l] * st.images &&
+                            st.layer_cycles[l] == sysc[l];
             all = all && eq;
-            std::printf("%5zu %14.0f %14lld %6s\n", l + 1,
+            sc_total += sysc[l];
+            std::printf("%5zu %14.0f %14lld %14.0f %6s\n", l + 1,
                         st.images ? (double)st.layer_cycles[l] / st.images : 0.0, st.analytic[l],
-                        eq ? "yes" : "NO");
+                        st.images ? (double)sysc[l] / st.images : 0.0, eq ? "yes" : "NO");
         }
-        std::printf("%5s %14.0f %14lld %6s\n", "total",
+        std::printf("%5s %14.0f %14lld %14.0f %6s\n", "total",
                     st.images ? (double)st.cycles / st.images : 0.0, st.analytic_image,
-                    all ? "yes" : "NO");
+                    st.images ? (double)sc_total / st.images : 0.0, all ? "yes" : "NO");
         rc = st.mismatched_images || !all ? 1 : 0;
     }
     nn_data_free(&test);
@@ -171,8 +183,16 @@ int main(int argc, char **argv)
         const int merge = hw.merge == CM_MERGE_OR ? NN_MERGE_OR : NN_MERGE_MUX;
         const int kind = hw.merge == CM_MERGE_NONE ? 0 : k % 3;
         do {
-            if (kind == 0)  // an XNOR PE runs binary weight planes only
-                rtl_test_random_net(&q, &rng, k % 2 == 0 ? 1 : hw.pe == CM_PE_XNOR ? 2 : 0);
+            if (kind == 0)  // an XNOR PE runs binary weight planes only; a pow2 code
+                            // design gets many pow2 layers
+                rtl_test_random_net(&q, &rng,
+                                    hw.pe == CM_PE_XNOR               ? (k % 2 == 0 ? 1 : 2)
+                                    : hw.pow2_words == CM_POW2_CODE ? 3
+                                    : k % 2 == 0                      ? 1
+                                                                      : 0);
+            else if (hw.merge == CM_MERGE_ADD)
+                rtl_test_random_add_net(&q, &rng, hw.res_bits, kind == 2,
+                                        hw.requant == CM_RQ_SHIFT);
             else
                 rtl_test_random_merge_net(&q, &rng, merge, kind == 2);
             if (rtl_test_acc_bits_needed(&q) <= hw.acc_bits)

@@ -1,8 +1,8 @@
 /* tests/rtl_nets.c: the C side of tests/rtl_cosim.cpp: random networks of
  * the kinds the RTL covers (tests/qnn_fixture.h's layers, as
- * tests/test_sim.c draws them, without the add stream and signed
- * multi-level activations): plain chains, chains of OR or MUX merges, and
- * OR or MUX residual blocks; and the SystemC model's cycles on the same network and
+ * tests/test_sim.c draws them, without signed multi-level activations):
+ * plain chains, chains of OR, MUX or add merges, and OR, MUX or add
+ * residual blocks; and the SystemC model's cycles on the same network and
  * images (tests/sim_open.h). */
 #include "rtl_nets.h"
 
@@ -145,6 +145,125 @@ static void random_block_net(struct nn_qnn *m, uint64_t *rng, int merge)
     scores_layer(m, rng, 0);
 }
 
+/* Replaces layer l's requantizer multipliers by +-2^e (e = 0..3), the
+ * constants a shift requantizer runs. */
+static void pow2_multipliers(struct nn_qnn_layer *l, uint64_t *rng)
+{
+    for (int c = 0; c < l->out_c; c++)
+        l->rq_mul[c] = (rng_int(rng, 0, 1) ? -1 : 1) * (1 << rng_int(rng, 0, 3));
+}
+
+/* The add family, as test_sim.c's random_model and random_block_model draw
+ * it: every hidden layer on the res_bits stream; a chain whose layers add
+ * their predecessor's stream (pooling only on the last hidden layer), or
+ * residual blocks with identity, pad and projection shortcuts (the last
+ * block may pool). */
+static void random_add_net(struct nn_qnn *m, uint64_t *rng, int res_bits, int blocks,
+                           int pow2_rq)
+{
+    const int res_frac = rng_int(rng, 0, 3);
+    if (!blocks) {
+        model_init(m, rng_int(rng, 3, 9), rng_int(rng, 3, 9), rng_int(rng, 1, 3),
+                   rng_int(rng, 2, 10));
+        const int hidden = rng_int(rng, 1, 4);
+        for (int i = 0; i < hidden; i++) {
+            int h = m->in_h, w = m->in_w, c = m->in_c;
+            const struct nn_qnn_layer *p = m->n_layers ? &m->layers[m->n_layers - 1] : NULL;
+            if (p)
+                nn_qnn_out_shape(p, &h, &w, &c);
+            struct lspec s = plain_spec(rng, rng_int(rng, 1, 13));
+            s.res = 1;
+            s.res_bits = res_bits;
+            s.res_frac = res_frac;
+            if (p && p->res && p->pool <= 1 && rng_int(rng, 0, 2) > 0) {
+                same_shape(&s, rng, c);
+                s.merge = NN_MERGE_ADD;
+            }
+            if (h + 2 * s.pad < s.k || w + 2 * s.pad < s.k) {
+                s.k = 1;
+                s.pad = 0;
+                s.stride = 1;
+            }
+            const int oh = (h + 2 * s.pad - s.k) / s.stride + 1;
+            const int ow = (w + 2 * s.pad - s.k) / s.stride + 1;
+            if (i == hidden - 1 && oh >= 2 && ow >= 2 && rng_int(rng, 0, 2) == 0)
+                s.pool = rng_int(rng, 2, oh < ow ? (oh < 3 ? oh : 3) : (ow < 3 ? ow : 3));
+            add_layer(m, s, rng);
+            if (pow2_rq)
+                pow2_multipliers(&m->layers[m->n_layers - 1], rng);
+        }
+        scores_layer(m, rng, 0);
+        return;
+    }
+    model_init(m, rng_int(rng, 4, 10), rng_int(rng, 4, 10), rng_int(rng, 1, 3),
+               rng_int(rng, 2, 10));
+    const int n_blocks = rng_int(rng, 1, 3);
+    struct lspec s = plain_spec(rng, rng_int(rng, 1, 12));
+    s.k = 3;
+    s.pad = 1;
+    s.stride = 1;
+    s.pool = 0;
+    s.res = 1;
+    s.res_bits = res_bits;
+    s.res_frac = res_frac;
+    add_layer(m, s, rng);
+    if (pow2_rq)
+        pow2_multipliers(&m->layers[m->n_layers - 1], rng);
+    for (int b = 0; b < n_blocks; b++) {
+        int h, w, c;
+        const int in = m->n_layers;
+        nn_qnn_out_shape(&m->layers[in - 1], &h, &w, &c);
+        const int st = h >= 3 && w >= 3 && rng_int(rng, 0, 1) ? 2 : 1;
+        const int oc = c + (rng_int(rng, 0, 1) ? rng_int(rng, 1, 9) : 0);
+        const int proj = rng_int(rng, 0, 1) || (oc < c);
+        int skip = in;
+        struct lspec p = plain_spec(rng, oc), a = plain_spec(rng, oc), z = plain_spec(rng, oc);
+        struct lspec *ls[3] = {&p, &a, &z};
+        for (int j = 0; j < 3; j++) {
+            ls[j]->k = 3;
+            ls[j]->pad = 1;
+            ls[j]->stride = 1;
+            ls[j]->out_code = s.out_code;
+            ls[j]->out_bits = s.out_bits;
+            ls[j]->res = 1;
+            ls[j]->res_bits = res_bits;
+            ls[j]->res_frac = res_frac;
+        }
+        if (proj) {
+            p.k = 1;
+            p.pad = 0;
+            p.stride = st;
+            p.from = in;
+            add_layer(m, p, rng);
+            if (pow2_rq)
+                pow2_multipliers(&m->layers[m->n_layers - 1], rng);
+            skip = m->n_layers;
+        }
+        a.stride = st;
+        a.from = in;
+        add_layer(m, a, rng);
+        if (pow2_rq)
+            pow2_multipliers(&m->layers[m->n_layers - 1], rng);
+        z.merge = NN_MERGE_ADD;
+        z.skip = skip;
+        z.skip_stride = proj ? 1 : st;
+        if (b == n_blocks - 1 && rng_int(rng, 0, 1)) {
+            const int oh = (h + st - 1) / st;
+            z.pool = oh >= 2 ? 2 : 0;
+        }
+        add_layer(m, z, rng);
+        if (pow2_rq)
+            pow2_multipliers(&m->layers[m->n_layers - 1], rng);
+    }
+    scores_layer(m, rng, 0);
+}
+
+void rtl_test_random_add_net(struct nn_qnn *m, uint64_t *rng, int res_bits, int blocks,
+                             int pow2_rq)
+{
+    random_add_net(m, rng, res_bits, blocks, pow2_rq);
+}
+
 void rtl_test_random_merge_net(struct nn_qnn *m, uint64_t *rng, int merge, int blocks)
 {
     if (blocks)
@@ -170,6 +289,9 @@ void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary)
         } else if (binary == 2 && s.w_code != NN_WCODE_BINARY && s.w_code != NN_WCODE_OFFSET) {
             s.w_code = rng_int(rng, 0, 1) ? NN_WCODE_BINARY : NN_WCODE_OFFSET;
             s.w_max = s.w_code == NN_WCODE_BINARY ? 1 : (1 << rng_int(rng, 1, 3)) - 1;
+        } else if (binary == 3 && rng_int(rng, 0, 1)) {
+            s.w_code = NN_WCODE_POW2;
+            s.w_max = 1 << rng_int(rng, 0, 2);
         }
         if (h + 2 * s.pad < s.k || w + 2 * s.pad < s.k) {
             s.k = 1;

@@ -16,12 +16,18 @@ extern "C" {
 /* A random plain chain network (conv layers with optional pooling, then a
  * dense scores layer); binary 1: binary weights and 1-bit activations only;
  * 2: binary weight planes (binary, offset binary: the XNOR PE's), any
- * activations. */
+ * activations; 3: half the layers pow2 weights (1, 2 or 3 magnitudes). */
 void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary);
 /* A random network whose layers merge (merge: NN_MERGE_OR or NN_MERGE_MUX,
  * both MUX variants): a chain merging each predecessor, or (blocks) residual
  * blocks with identity, pad and projection shortcuts. */
 void rtl_test_random_merge_net(struct nn_qnn *m, uint64_t *rng, int merge, int blocks);
+/* A random network of the add family on a res_bits stream: a chain adding
+ * each predecessor's stream, or (blocks) residual blocks with identity, pad
+ * and projection shortcuts; pow2_rq: every requantizer multiplier +-2^e (a
+ * [merge] requant = shift design's). */
+void rtl_test_random_add_net(struct nn_qnn *m, uint64_t *rng, int res_bits, int blocks,
+                             int pow2_rq);
 /* n random pixels: all dark (0..40) or anywhere (0..255), one draw deciding. */
 void rtl_test_random_pixels(uint8_t *px, size_t n, uint64_t *rng);
 /* The accumulator bits the network needs (tests/sim_fixture.h). */

@@ -103,7 +103,8 @@ static const struct {
     {"lq_popcount_thr", CM_U_THRESH},    {"lq_merge_or", CM_U_MERGE},
     {"lq_merge_mux", CM_U_MERGE},        {"lq_pool", CM_U_POOL},
     {"lq_score_mul", CM_U_SCORE},        {"lq_score_add", CM_U_SCORE},
-    {"lq_score_compare", CM_U_SCORE},
+    {"lq_score_compare", CM_U_SCORE},    {"lq_pow2_decoder", CM_U_ARRAY},
+    {"lq_requant", CM_U_MERGE},          {"lq_stream_add", CM_U_MERGE},
 };
 enum { N_UNIT_MODULES = sizeof unit_modules / sizeof unit_modules[0] };
 
@@ -392,6 +393,7 @@ static int run_design(const struct sdesign *sd, int with_units)
     struct rtl_config rc;
     rtl_config_defaults(&rc, &d->hw);
     rc.max_classes = net.n_class > 2 ? net.n_class : 2;
+    rc.pow2_code_bits = cm_pow2_decoder_bits(&d->hw, &net);
     char *v = rtl_verilog(&d->hw, &rc, msg, sizeof msg);
     TU_CHECK(v != NULL, "%s: rtl_verilog: %s", sd->name, msg);
     const int n_srams = v ? count_srams(v, &d->hw) : 0;

@@ -257,6 +257,16 @@ static void build_cases(void)
             add_case("merge_add", p, cm_merge_add(adds[i][0], adds[i][1], adds[i][2], a),
                      cm_path_merge_add(&path_opts, adds[i][0], adds[i][1], adds[i][2], a),
                      cm_verilog_merge_add(m, adds[i][0], adds[i][1], adds[i][2], a), NULL);
+            /* its parts as the RTL instantiates them (rtl/rtl.c) */
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("requant_mul", p, cm_merge_add_requant(adds[i][0], adds[i][1], adds[i][2], a),
+                     cm_path_requant_mul(&path_opts, adds[i][0], adds[i][1], adds[i][2], a),
+                     cm_verilog_requant_mul(m, adds[i][0], adds[i][1], adds[i][2], a), NULL);
+            snprintf(p, sizeof p, "%d %s", adds[i][2], an);
+            snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("stream_add", p, cm_merge_add_stream(adds[i][2], a),
+                     cm_path_stream_add(&path_opts, adds[i][2], a),
+                     cm_verilog_stream_add(m, adds[i][2], a), NULL);
             /* the shift requantizer: acc_bits, left shifts 0..L, rs_bits, res_bits */
             static const int rqs[4][4] = {{8, 0, 2, 4}, {16, 2, 3, 8}, {20, 1, 6, 8}, {16, 3, 0, 8}};
             snprintf(p, sizeof p, "%d,%d,%d,%d %s", rqs[i][0], rqs[i][1], rqs[i][2], rqs[i][3], an);

@@ -87,6 +87,73 @@ static void random_merge_chain(struct nn_qnn *m, uint64_t *rng, int merge)
     scores_layer(m, rng, 0);
 }
 
+/* Replaces layer l's requantizer multipliers by +-2^e (e = 0..3), the
+ * constants a shift requantizer runs. */
+static void pow2_multipliers(struct nn_qnn_layer *l, uint64_t *rng)
+{
+    for (int c = 0; c < l->out_c; c++)
+        l->rq_mul[c] = (rng_int(rng, 0, 1) ? -1 : 1) * (1 << rng_int(rng, 0, 3));
+}
+
+/* Adds a layer, then (pow2_rq) gives it a shift requantizer's multipliers. */
+static void add_layer_rq(struct nn_qnn *m, struct lspec s, uint64_t *rng, int pow2_rq)
+{
+    add_layer(m, s, rng);
+    if (pow2_rq)
+        pow2_multipliers(&m->layers[m->n_layers - 1], rng);
+}
+
+/* n_blocks residual blocks of merge kind merge: two 3x3 convs (the first
+ * strided by 1 or 2, the channels growing or not) merged with the block's
+ * input through an identity, pad or projection shortcut; the last block may
+ * pool. Each layer's output code, bits and stream fields are t's. */
+static void add_blocks(struct nn_qnn *m, uint64_t *rng, int n_blocks, const struct lspec *t,
+                       int merge, int pow2_rq)
+{
+    for (int b = 0; b < n_blocks; b++) {
+        int h, w, c;
+        const int in = m->n_layers;
+        nn_qnn_out_shape(&m->layers[in - 1], &h, &w, &c);
+        const int st = h >= 3 && w >= 3 && rng_int(rng, 0, 1) ? 2 : 1;
+        const int oc = c + (rng_int(rng, 0, 1) ? rng_int(rng, 1, 9) : 0);
+        const int proj = rng_int(rng, 0, 1) || (oc < c);
+        int skip = in;
+        struct lspec p = plain_spec(rng, oc), a = plain_spec(rng, oc), z = plain_spec(rng, oc);
+        struct lspec *ls[3] = {&p, &a, &z};
+        for (int j = 0; j < 3; j++) {
+            ls[j]->k = 3;
+            ls[j]->pad = 1;
+            ls[j]->stride = 1;
+            ls[j]->out_code = t->out_code;
+            ls[j]->out_bits = t->out_bits;
+            ls[j]->res = t->res;
+            ls[j]->res_bits = t->res_bits;
+            ls[j]->res_frac = t->res_frac;
+        }
+        if (proj) {
+            p.k = 1;
+            p.pad = 0;
+            p.stride = st;
+            p.from = in;
+            add_layer_rq(m, p, rng, pow2_rq);
+            skip = m->n_layers;
+        }
+        a.stride = st;
+        a.from = in;
+        add_layer_rq(m, a, rng, pow2_rq);
+        z.merge = merge;
+        if (merge != NN_MERGE_ADD)
+            z.mux_variant = rng_int(rng, 0, 1);
+        z.skip = skip;
+        z.skip_stride = proj ? 1 : st;
+        if (b == n_blocks - 1 && rng_int(rng, 0, 1)) {
+            const int oh = (h + st - 1) / st;
+            z.pool = oh >= 2 ? 2 : 0;
+        }
+        add_layer_rq(m, z, rng, pow2_rq);
+    }
+}
+
 /* Residual blocks of two layers merged with the block's input, strided or
  * not, widening or not, with the pad shortcut (subsample, zero channels) or
  * a projection (a 1x1 side layer into the skip buffer), as test_sim.c's
@@ -104,53 +171,8 @@ static void random_block_net(struct nn_qnn *m, uint64_t *rng, int merge)
     s.out_code = NN_CODE_BIN01;
     s.out_bits = 1;
     add_layer(m, s, rng);
-    for (int b = 0; b < n_blocks; b++) {
-        int h, w, c;
-        const int in = m->n_layers;
-        nn_qnn_out_shape(&m->layers[in - 1], &h, &w, &c);
-        const int st = h >= 3 && w >= 3 && rng_int(rng, 0, 1) ? 2 : 1;
-        const int oc = c + (rng_int(rng, 0, 1) ? rng_int(rng, 1, 9) : 0);
-        const int proj = rng_int(rng, 0, 1) || (oc < c);
-        int skip = in;
-        struct lspec p = plain_spec(rng, oc), a = plain_spec(rng, oc), z = plain_spec(rng, oc);
-        struct lspec *ls[3] = {&p, &a, &z};
-        for (int j = 0; j < 3; j++) {
-            ls[j]->k = 3;
-            ls[j]->pad = 1;
-            ls[j]->stride = 1;
-            ls[j]->out_code = NN_CODE_BIN01;
-            ls[j]->out_bits = 1;
-        }
-        if (proj) {
-            p.k = 1;
-            p.pad = 0;
-            p.stride = st;
-            p.from = in;
-            add_layer(m, p, rng);
-            skip = m->n_layers;
-        }
-        a.stride = st;
-        a.from = in;
-        add_layer(m, a, rng);
-        z.merge = merge;
-        z.mux_variant = rng_int(rng, 0, 1);
-        z.skip = skip;
-        z.skip_stride = proj ? 1 : st;
-        if (b == n_blocks - 1 && rng_int(rng, 0, 1)) {
-            const int oh = (h + st - 1) / st;
-            z.pool = oh >= 2 ? 2 : 0;
-        }
-        add_layer(m, z, rng);
-    }
+    add_blocks(m, rng, n_blocks, &s, merge, 0);
     scores_layer(m, rng, 0);
-}
-
-/* Replaces layer l's requantizer multipliers by +-2^e (e = 0..3), the
- * constants a shift requantizer runs. */
-static void pow2_multipliers(struct nn_qnn_layer *l, uint64_t *rng)
-{
-    for (int c = 0; c < l->out_c; c++)
-        l->rq_mul[c] = (rng_int(rng, 0, 1) ? -1 : 1) * (1 << rng_int(rng, 0, 3));
 }
 
 /* The add family, as test_sim.c's random_model and random_block_model draw
@@ -209,52 +231,7 @@ static void random_add_net(struct nn_qnn *m, uint64_t *rng, int res_bits, int bl
     add_layer(m, s, rng);
     if (pow2_rq)
         pow2_multipliers(&m->layers[m->n_layers - 1], rng);
-    for (int b = 0; b < n_blocks; b++) {
-        int h, w, c;
-        const int in = m->n_layers;
-        nn_qnn_out_shape(&m->layers[in - 1], &h, &w, &c);
-        const int st = h >= 3 && w >= 3 && rng_int(rng, 0, 1) ? 2 : 1;
-        const int oc = c + (rng_int(rng, 0, 1) ? rng_int(rng, 1, 9) : 0);
-        const int proj = rng_int(rng, 0, 1) || (oc < c);
-        int skip = in;
-        struct lspec p = plain_spec(rng, oc), a = plain_spec(rng, oc), z = plain_spec(rng, oc);
-        struct lspec *ls[3] = {&p, &a, &z};
-        for (int j = 0; j < 3; j++) {
-            ls[j]->k = 3;
-            ls[j]->pad = 1;
-            ls[j]->stride = 1;
-            ls[j]->out_code = s.out_code;
-            ls[j]->out_bits = s.out_bits;
-            ls[j]->res = 1;
-            ls[j]->res_bits = res_bits;
-            ls[j]->res_frac = res_frac;
-        }
-        if (proj) {
-            p.k = 1;
-            p.pad = 0;
-            p.stride = st;
-            p.from = in;
-            add_layer(m, p, rng);
-            if (pow2_rq)
-                pow2_multipliers(&m->layers[m->n_layers - 1], rng);
-            skip = m->n_layers;
-        }
-        a.stride = st;
-        a.from = in;
-        add_layer(m, a, rng);
-        if (pow2_rq)
-            pow2_multipliers(&m->layers[m->n_layers - 1], rng);
-        z.merge = NN_MERGE_ADD;
-        z.skip = skip;
-        z.skip_stride = proj ? 1 : st;
-        if (b == n_blocks - 1 && rng_int(rng, 0, 1)) {
-            const int oh = (h + st - 1) / st;
-            z.pool = oh >= 2 ? 2 : 0;
-        }
-        add_layer(m, z, rng);
-        if (pow2_rq)
-            pow2_multipliers(&m->layers[m->n_layers - 1], rng);
-    }
+    add_blocks(m, rng, n_blocks, &s, NN_MERGE_ADD, pow2_rq);
     scores_layer(m, rng, 0);
 }
 

@@ -357,23 +357,18 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     memset(d->merge_part, 0, sizeof d->merge_part);
     switch (hw->merge) {
     case CM_MERGE_OR:
+        /* the skip bit is the skip buffer's output for the THR stage: no
+         * register (docs/accelerator.md, "Per-channel parameters") */
         c = cm_memo_count(memo, CM_FN_MERGE_OR, (int[]){1});
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
-        c = cm_register(1);  /* the skip bit read for the THR stage */
-        cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
     case CM_MERGE_MUX: {
-        const struct cm_count sel = cm_merge_mux_select();
         c = cm_memo_count(memo, CM_FN_MERGE_MUX, (int[]){1, (int)hw->mux});
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
-        cm_count_add(&mp[CM_MP_ADDER], &sel, -R);
-        cm_count_add(&mp[CM_MP_SELECT], &sel, R);
         if (hw->mux == CM_MUX_BOTH) {  /* the layers' variant bit, one for the array */
             c = cm_register(1);
             cm_count_add(&mp[CM_MP_SELECT], &c, 1);
         }
-        c = cm_register(1);
-        cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
     }
     case CM_MERGE_ADD:

@@ -7,10 +7,11 @@
  * and the operation-based energy per inference.
  *
  * The merge path (docs/cost-models.md) is everything the residual merge costs:
- * the merge units with their skip registers, the skip buffer (which also
- * holds the merge parameters: MUX select bits, requantizer constants), the
- * merge operations and skip traffic, and the cycles the `add` unit's extra
- * pipeline stages add with the whole design's leakage over them. Everything
+ * the merge units (an add merge's skip value register), the skip buffer
+ * (which also holds the merge parameters: MUX select bits, requantizer
+ * constants), the merge operations and skip traffic, and the cycles the
+ * `add` unit's extra pipeline stages add with the whole design's leakage
+ * over them. Everything
  * else does not depend on the merge kind, so two designs that differ only in
  * their merge differ in every total by exactly their merge paths' difference.
  *
@@ -35,7 +36,7 @@ enum cm_unit_kind {
     CM_U_POPCOUNT,  /* two popcount trees per PE */
     CM_U_ACCUM,     /* subtract, shift, accumulate, accumulator register */
     CM_U_THRESH,    /* threshold comparators and their registers */
-    CM_U_MERGE,     /* merge units, skip registers (the merge path's logic) */
+    CM_U_MERGE,     /* merge units (the merge path's logic) */
     CM_U_POOL,      /* pooling units */
     CM_U_SCORE,     /* the score unit and its register file */
     CM_U_PIPEREG,   /* pipeline registers between the stages */
@@ -62,11 +63,12 @@ enum cm_op_kind {
  * the merge path's): ADDER the stream adder with its saturation, the ADD
  * stage's u register and the two extra stages' valid bits (add), or the OR2
  * / MUX2 that combine code and skip bit (or, mux); REQUANT the requantizer
- * (multiplier, offset adder, shifter, saturation, its double-buffered
- * constants and their reads, the RQ stage's Y register); SKIP the skip
- * buffer (its area, traffic of skip values and leakage) and the skip value
- * register; SELECT the MUX select bits (double-buffered registers, their
- * reads); CYCLES the rest of the design's leakage over the cycles the add
+ * (multiplier, offset adder, shifter, saturation, the reads of its
+ * constants from the parameter bank, the RQ stage's Y register); SKIP the
+ * skip buffer (its area, traffic of skip values and leakage) and the skip
+ * value register; SELECT the MUX select bits' reads (and `both`'s variant
+ * bit register; the bits themselves are the parameter bank's held output,
+ * no registers); CYCLES the rest of the design's leakage over the cycles the add
  * stages add (no gates). */
 enum cm_merge_part {
     CM_MP_ADDER,

@@ -15,31 +15,22 @@ void cm_nl_unit_merge_or(struct cm_nl *nl, int bits)
     cm_nl_output(nl, "y", bits, y);
 }
 
-/* The MUX merge's select bit, double-buffered: a shadow DFF loaded from
- * sel_in when ld, an active DFF loaded from it when swap, each with its
- * enable MUX2. Returns the active bit. */
-static int mux_select(struct cm_nl *nl, int sel_in, int ld, int swap)
-{
-    return cm_nl_dff_en(nl, cm_nl_dff_en(nl, sel_in, ld), swap);
-}
-
 /* MUX merge: the `or` variant y = sel ? (a OR skip) : a, one OR2 and one
  * MUX2 a bit; the `sel` variant y = sel ? skip : a, one MUX2 a bit; `both`
  * y = sel ? (var ? skip : a OR skip) : a, var the layer's variant bit. sel is
- * the channel's select bit (mux_select). */
+ * the channel's select bit, from the skip buffer's parameter bank: read once
+ * a tile, its output holds it for the tile (docs/accelerator.md,
+ * "Per-channel parameters"), so the unit has no select register. */
 void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v)
 {
     assert(v == CM_MUX_OR || v == CM_MUX_SEL || v == CM_MUX_BOTH);
-    int a[64], skip[64], sel_in, ld, swap, y[64];
+    int a[64], skip[64], sel, y[64];
     cm_nl_input(nl, "a", bits, a);
     cm_nl_input(nl, "skip", bits, skip);
-    cm_nl_input(nl, "sel_in", 1, &sel_in);
-    cm_nl_input(nl, "ld", 1, &ld);
-    cm_nl_input(nl, "swap", 1, &swap);
+    cm_nl_input(nl, "sel", 1, &sel);
     int var = CM_NL_0;  /* BOTH: the layer's variant bit (1: sel), from the controller */
     if (v == CM_MUX_BOTH)
         cm_nl_input(nl, "var", 1, &var);
-    const int sel = mux_select(nl, sel_in, ld, swap);
     for (int i = 0; i < bits; i++) {
         int t = v == CM_MUX_SEL ? skip[i] : cm_nl_or(nl, a[i], skip[i]);
         if (v == CM_MUX_BOTH)
@@ -69,26 +60,20 @@ static void saturate(struct cm_nl *nl, int w, const int *r, int bits, int *y)
  * signed mul_bits x acc_bits Baugh-Wooley multiplier, the offset adder of
  * the product's width W = mul_bits + acc_bits, the arithmetic right barrel
  * shifter by 0..63 and the saturation to res_bits. The per-channel constants
- * mul (mul_bits) and off (W) are double-buffered: shadow and active DFFs,
- * each with its enable MUX2 (2 * (2 * mul_bits + acc_bits) bits); the shift
- * sh (6 bits) is the layer's, an input from the controller's descriptor. */
+ * mul (mul_bits) and off (W) arrive from the skip buffer's parameter bank,
+ * read once a tile and held by its output (no registers: docs/accelerator.md,
+ * "Per-channel parameters"); the shift sh (6 bits) is the layer's, an input
+ * from the controller's descriptor. */
 static void requant_mul(struct cm_nl *nl, int acc_bits, const int *acc, int mul_bits,
                         int res_bits, enum cm_adder_arch arch, int *y)
 {
     const int W = mul_bits + acc_bits;
     assert(acc_bits >= 2 && mul_bits >= 2 && W <= CM_NL_MAX_ADD);
     assert(res_bits >= 2 && res_bits <= W && res_bits <= 64);
-    int mul_in[64], off_in[CM_NL_MAX_ADD], sh[6], ld, swap;
-    cm_nl_input(nl, "mul_in", mul_bits, mul_in);
-    cm_nl_input(nl, "off_in", W, off_in);
+    int mul[64], off[CM_NL_MAX_ADD], sh[6];
+    cm_nl_input(nl, "mul", mul_bits, mul);
+    cm_nl_input(nl, "off", W, off);
     cm_nl_input(nl, "sh", 6, sh);
-    cm_nl_input(nl, "ld", 1, &ld);
-    cm_nl_input(nl, "swap", 1, &swap);
-    int mul[64], off[CM_NL_MAX_ADD];
-    for (int i = 0; i < mul_bits; i++)
-        mul[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, mul_in[i], ld), swap);
-    for (int i = 0; i < W; i++)
-        off[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, off_in[i], ld), swap);
 
     int p[CM_NL_MAX_ADD], q[CM_NL_MAX_ADD], r[CM_NL_MAX_ADD];
     cm_nl_multiply(nl, arch, mul_bits, mul, acc_bits, acc, p);
@@ -109,8 +94,7 @@ static void requant_mul(struct cm_nl *nl, int acc_bits, const int *acc, int mul_
  * the offset adder of W = acc_bits + lshift_max + 1 bits (the offset has
  * acc_bits + lshift_max bits, sign-extended), an arithmetic right shifter by
  * 0..2^rs_bits - 1 and the saturation. The per-channel constants neg (1),
- * ls (ls_bits), rs (rs_bits) and off are double-buffered like the
- * multiplier's. */
+ * ls (ls_bits), rs (rs_bits) and off arrive like the multiplier's. */
 static void requant_shift(struct cm_nl *nl, int acc_bits, const int *acc, int lshift_max,
                           int rs_bits, int res_bits, enum cm_adder_arch arch, int *y)
 {
@@ -118,23 +102,13 @@ static void requant_shift(struct cm_nl *nl, int acc_bits, const int *acc, int ls
     const int ls_bits = cm_bits_for(lshift_max);
     assert(acc_bits >= 2 && lshift_max >= 0 && W <= CM_NL_MAX_ADD);
     assert(rs_bits >= 0 && rs_bits <= 6 && res_bits >= 2 && res_bits <= W && res_bits <= 64);
-    int neg_in, ls_in[6], rs_in[6], off_in[CM_NL_MAX_ADD], ld, swap;
-    cm_nl_input(nl, "neg_in", 1, &neg_in);
+    int neg, ls[6], rs[6], off[CM_NL_MAX_ADD];
+    cm_nl_input(nl, "neg", 1, &neg);
     if (ls_bits > 0)
-        cm_nl_input(nl, "ls_in", ls_bits, ls_in);
+        cm_nl_input(nl, "ls", ls_bits, ls);
     if (rs_bits > 0)
-        cm_nl_input(nl, "rs_in", rs_bits, rs_in);
-    cm_nl_input(nl, "off_in", S, off_in);
-    cm_nl_input(nl, "ld", 1, &ld);
-    cm_nl_input(nl, "swap", 1, &swap);
-    const int neg = cm_nl_dff_en(nl, cm_nl_dff_en(nl, neg_in, ld), swap);
-    int ls[6], rs[6], off[CM_NL_MAX_ADD];
-    for (int i = 0; i < ls_bits; i++)
-        ls[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, ls_in[i], ld), swap);
-    for (int i = 0; i < rs_bits; i++)
-        rs[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, rs_in[i], ld), swap);
-    for (int i = 0; i < S; i++)
-        off[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, off_in[i], ld), swap);
+        cm_nl_input(nl, "rs", rs_bits, rs);
+    cm_nl_input(nl, "off", S, off);
     for (int i = S; i < W; i++)
         off[i] = off[S - 1];
 
@@ -214,18 +188,6 @@ struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits, enum cm_a
 {
     struct cm_nl nl = {0};
     cm_nl_unit_merge_add(&nl, acc_bits, mul_bits, res_bits, arch);
-    return nl.count;
-}
-
-struct cm_count cm_merge_mux_select(void)
-{
-    struct cm_nl nl = {0};
-    int sel_in, ld, swap;
-    cm_nl_input(&nl, "sel_in", 1, &sel_in);
-    cm_nl_input(&nl, "ld", 1, &ld);
-    cm_nl_input(&nl, "swap", 1, &swap);
-    const int sel = mux_select(&nl, sel_in, ld, swap);
-    cm_nl_output(&nl, "sel", 1, &sel);
     return nl.count;
 }
 

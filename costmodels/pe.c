@@ -154,24 +154,21 @@ static void accumulate(struct cm_nl *nl, int dw, const int *a, const int *b, int
     cm_nl_output(nl, "acc", acc_bits, acc);
 }
 
-/* Threshold unit: per threshold k a shadow register (width DFFs loaded from
- * the parameter bus thr when ld[k]) and an active register (loaded from the
- * shadow when swap), each bit a DFF with its enable MUX2; a signed
- * comparator v >= active_k of arch; and the code, the number of true
- * comparisons: a popcount of the n_thr comparisons (none for n_thr = 1). */
+/* Threshold unit: n_thr signed comparators v >= thr_k of arch against the
+ * channel's thresholds, which arrive on thr (n_thr * width bits, k-major)
+ * from the weight buffer's parameter bank: read once a tile, its output
+ * holds them for the tile, so the unit has no threshold registers
+ * (docs/accelerator.md, "Per-channel parameters"); and the code, the number
+ * of true comparisons: a popcount of the n_thr comparisons (none for n_thr
+ * = 1). */
 void cm_nl_unit_threshold(struct cm_nl *nl, int n_thr, int width, enum cm_adder_arch arch)
 {
     assert(n_thr >= 1 && n_thr <= 255 && width >= 1 && width <= 64);
-    int v[64], thr[64], ld[255], swap, act[64], ge[255], code[16];
+    int v[64], thr[255 * 64], ge[255], code[16];
     cm_nl_input(nl, "v", width, v);
-    cm_nl_input(nl, "thr", width, thr);
-    cm_nl_input(nl, "ld", n_thr, ld);
-    cm_nl_input(nl, "swap", 1, &swap);
-    for (int k = 0; k < n_thr; k++) {
-        for (int i = 0; i < width; i++)
-            act[i] = cm_nl_dff_en(nl, cm_nl_dff_en(nl, thr[i], ld[k]), swap);
-        ge[k] = cm_nl_compare_ge(nl, arch, width, v, act, 1);
-    }
+    cm_nl_input(nl, "thr", n_thr * width, thr);
+    for (int k = 0; k < n_thr; k++)
+        ge[k] = cm_nl_compare_ge(nl, arch, width, v, thr + k * width, 1);
     cm_nl_popcount(nl, arch, n_thr, ge, code);
     cm_nl_output(nl, "code", cm_bits_for(n_thr), code);
 }

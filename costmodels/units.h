@@ -98,12 +98,13 @@ struct cm_count cm_lane_logic_xnor(int lanes);
 struct cm_count cm_accumulator_xnor(int pop_bits, int max_shift, int acc_bits,
                                     enum cm_adder_arch arch);
 /* A PE's threshold unit: n_thr comparators of width bits against its
- * thresholds, the code encoder (count of true comparisons, ceil(log2(n_thr+1))
- * bits), and the double-buffered threshold registers (2 * n_thr * width). */
+ * thresholds (from the weight buffer's parameter bank, held by its output:
+ * no registers) and the code encoder (count of true comparisons,
+ * ceil(log2(n_thr+1)) bits). */
 struct cm_count cm_threshold_unit(int n_thr, int width, enum cm_adder_arch arch);
 /* Merge units of one PE, bits wide. OR: y = a OR skip. MUX (the `or`
- * variant): y = sel ? (a OR skip) : a, plus the select bit's double-buffered
- * register. */
+ * variant): y = sel ? (a OR skip) : a, the select bit from the skip
+ * buffer's parameter bank (no register). */
 struct cm_count cm_merge_or(int bits);
 struct cm_count cm_merge_mux(int bits, enum cm_mux_variant v);
 /* The `add` merge of one PE: the requantizer (mul_bits x acc_bits multiplier,
@@ -114,19 +115,18 @@ struct cm_count cm_merge_mux(int bits, enum cm_mux_variant v);
 struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits,
                              enum cm_adder_arch arch);
 /* The parts of those units, for the merge path's breakdown (their sums are
- * the units above, cell for cell): the MUX merge's double-buffered select
- * bit; the add merge's requantizer (multiplier, offset adder, shifter,
- * saturation, constants) and its stream adder (res_bits adder, overflow
- * logic and saturation MUX2s). */
-struct cm_count cm_merge_mux_select(void);
+ * the units above, cell for cell): the add merge's requantizer (multiplier,
+ * offset adder, shifter, saturation; its constants from the skip buffer's
+ * parameter bank) and its stream adder (res_bits adder, overflow logic and
+ * saturation MUX2s). */
 struct cm_count cm_merge_add_requant(int acc_bits, int mul_bits, int res_bits,
                                      enum cm_adder_arch arch);
 struct cm_count cm_merge_add_stream(int res_bits, enum cm_adder_arch arch);
 /* The shift requantizer of one PE ([merge] requant = shift): left shifter
  * by 0..lshift_max, conditional negation, the acc_bits + lshift_max + 1 bit
  * offset adder, right shifter by rs_bits control bits, saturation to
- * res_bits, and its double-buffered constants (2 * (1 + ceil(log2(lshift_max
- * + 1)) + rs_bits + acc_bits + lshift_max) register bits). */
+ * res_bits; its constants (1 + ceil(log2(lshift_max + 1)) + rs_bits +
+ * acc_bits + lshift_max bits) from the skip buffer's parameter bank. */
 struct cm_count cm_merge_add_requant_shift(int acc_bits, int lshift_max, int rs_bits,
                                            int res_bits, enum cm_adder_arch arch);
 /* A PE's pooling unit on bits-wide codes: a running max (OR2s for 1-bit

@@ -501,12 +501,8 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     else if (hw->merge == CM_MERGE_MUX)
         snprintf(merge, sizeof merge,
 "%s"
-"    // the MUX merge; its select register pair (ld = swap = 1) takes the\n"
-"    // channel's select bit two edges ahead of THR, when the output's last\n"
-"    // issue is in the FETCH register\n"
-"    wire [NTHR*A:0] thr_f = tmem[d_tbase + f_t * R + r];\n"
-"    lq_merge_mux u_merge (.clk(clk), .a(code[0]), .skip(skip_b), .sel_in(thr_f[NTHR*A]),\n"
-"                          .ld(1'b1), .swap(1'b1),%s .y(m0));\n"
+"    // the MUX merge on the channel's select bit, the parameter word's top bit\n"
+"    lq_merge_mux u_merge (.a(code[0]), .skip(skip_b), .sel(thr[NTHR*A]),%s .y(m0));\n"
 "    wire [M-1:0] mcode = %s;\n", skip_read,
                  hw->mux == CM_MUX_BOTH ? " .var(d_muxsel[0])," : "", tail);
     else
@@ -520,23 +516,22 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             const int lsb = cm_bits_for(hw->rq_lshift_max), rsb = hw->rq_rshift_bits;
             char ls[80] = "", rs[80] = "";
             if (lsb > 0)
-                snprintf(ls, sizeof ls, " .ls_in(rqc[%d:1]),", lsb);
+                snprintf(ls, sizeof ls, " .ls(rqc[%d:1]),", lsb);
             if (rsb > 0)
-                snprintf(rs, sizeof rs, " .rs_in(rqc[%d:%d]),", lsb + rsb, lsb + 1);
+                snprintf(rs, sizeof rs, " .rs(rqc[%d:%d]),", lsb + rsb, lsb + 1);
             snprintf(rq, sizeof rq,
-"    lq_requant u_rq (.clk(clk), .acc(acc), .neg_in(rqc[0]),%s%s\n"
-"                     .off_in(rqc[RQW-1:%d]), .ld(1'b1), .swap(1'b1), .y(y));\n",
+"    lq_requant u_rq (.acc(acc), .neg(rqc[0]),%s%s .off(rqc[RQW-1:%d]), .y(y));\n",
                      ls, rs, 1 + lsb + rsb);
         } else {
             snprintf(rq, sizeof rq,
-"    lq_requant u_rq (.clk(clk), .acc(acc), .mul_in(rqc[%d:0]), .off_in(rqc[RQW-1:%d]),\n"
-"                     .sh(d_rqsh[5:0]), .ld(1'b1), .swap(1'b1), .y(y));\n",
+"    lq_requant u_rq (.acc(acc), .mul(rqc[%d:0]), .off(rqc[RQW-1:%d]), .sh(d_rqsh[5:0]),\n"
+"                     .y(y));\n",
                      hw->rq_mul_bits - 1, hw->rq_mul_bits);
         }
         snprintf(stream, sizeof stream,
-"    // RQ: the requantizer; its constants' register pair (ld = swap = 1) takes\n"
-"    // the channel's two edges ahead, when the output's last issue is in FETCH\n"
-"    wire [RQW-1:0] rqc = rqmem[d_rqbase + f_t * R + r];\n"
+"    // RQ: the requantizer on the channel's constants from the parameter\n"
+"    // memory at the RQ stage's tile (the output in ACC), no registers\n"
+"    wire [RQW-1:0] rqc = rqmem[d_rqbase + a_t * R + r];\n"
 "    wire [RB-1:0] y;\n"
 "%s"
 "    // the skip value register (0 past the skip's channels, or without a merge)\n"
@@ -565,20 +560,17 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [R*M-1:0] pool_bus;\n"
 "%s"
 "%s"
-"  genvar r, k;\n"
+"  genvar r;\n"
 "  generate for (r = 0; r < R; r = r + 1) begin : pe\n"
 "%s"
 "    assign acc_bus[r*A +: A] = acc;\n"
 "%s"
-"    // THR: the channel's thresholds from the threshold memory, the comparators\n"
-"    // and their count (the encoder)\n"
+"    // THR: the channel's thresholds (and MUX select bit) from the parameter\n"
+"    // memory at the THR stage's tile, no registers; the threshold unit's\n"
+"    // comparators and their count (the encoder)\n"
 "    wire [NTHR*A:0] thr = tmem[d_tbase + x_t * R + r];\n"
-"    wire [NTHR-1:0] ge;\n"
-"    for (k = 0; k < NTHR; k = k + 1) begin : cmp\n"
-"      lq_compare_acc u_cmp (.a(tv), .b(thr[k*A +: A]), .ge(ge[k]));\n"
-"    end\n"
 "    wire [M-1:0] code;\n"
-"    lq_popcount_thr u_enc (.x(ge), .c(code));\n"
+"    lq_threshold u_thr (.v(tv), .thr(thr[NTHR*A-1:0]), .code(code));\n"
 "%s"
 "    reg [M-1:0] code_r;  // the THR register: the merged code\n"
 "    always @(posedge clk) if (x_valid) code_r <= mcode;\n"
@@ -701,8 +693,7 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
                                              arch));
     else
         tput(&t, cm_verilog_accumulator("lq_accumulator", w.pop_bits, w.max_shift, w.A, arch));
-    tput(&t, cm_verilog_comparator("lq_compare_acc", w.A, arch));
-    tput(&t, cm_verilog_popcount("lq_popcount_thr", w.n_thr, arch));
+    tput(&t, cm_verilog_threshold_unit("lq_threshold", w.n_thr, w.A, arch));
     tput(&t, cm_verilog_pool("lq_pool", w.M, arch));
     if (hw->merge == CM_MERGE_ADD) {
         if (hw->requant == CM_RQ_SHIFT)

@@ -51,13 +51,13 @@ void accel::configure(const program *p, const sc_time &period)
     toggle_bits[CM_U_ARRAY] = 2 * lanes + 2 * E * Rd * lanes;
     toggle_bits[CM_U_POPCOUNT] = 2 * E * Rd * pop_bits;
     toggle_bits[CM_U_ACCUM] = Rd * (pop_bits + E + 2 * A);
-    toggle_bits[CM_U_THRESH] = Rd * (2.0 * n_thr_hw * A + n_thr_hw + M);
+    toggle_bits[CM_U_THRESH] = Rd * (n_thr_hw + M);
     switch (hw.merge) {
-    case CM_MERGE_OR: toggle_bits[CM_U_MERGE] = Rd * 2; break;
-    case CM_MERGE_MUX: toggle_bits[CM_U_MERGE] = Rd * 4; break;
+    case CM_MERGE_OR:
+    case CM_MERGE_MUX: toggle_bits[CM_U_MERGE] = Rd; break;
     case CM_MERGE_ADD:
         toggle_bits[CM_U_MERGE] =
-            Rd * ((1.0 + hw.add_stages) * hw.res_bits + 2.0 * cm_hw_rq_param_bits(&hw));
+            Rd * (1.0 + hw.add_stages) * hw.res_bits;
         break;
     default: toggle_bits[CM_U_MERGE] = 0; break;
     }
@@ -246,9 +246,9 @@ void accel::step()
     pe.step_acc();
     pe.step_pop(fetch);
     if (ctl.issuing()) {
-        if (ctl.tile_start()) {  // the tile's parameters, double-buffered
-            thr.load(L, ctl.t(), buf);
-            mrg.load(L, ctl.t(), buf);
+        if (ctl.tile_start()) {  // the tile's parameters, read from their banks
+            thr.load(L, buf);
+            mrg.load(L, buf);
         }
         fetch.step(ctl, L, in_bank, buf);
         ctl.advance();

@@ -37,50 +37,18 @@ void merge_unit::configure(const cm_hw &hw)
     y_wire_.assign(R, 0);
     skipv_.assign(R, 0);
     u_.assign(R, 0);
-    rq_reg_.assign(R * 4, 0);
-    sel_reg_.assign(R, 0);
-    skipbit_.assign(R, 0);
     code_.assign(R, 0);
     thr_u_.assign(R, 0);
     rq_ctl_ = add_ctl_ = issue_ctl{};
     tog.clear();
 }
 
-void merge_unit::load(const layer_prog &L, int t, buffers &buf)
+void merge_unit::load(const layer_prog &L, buffers &buf)
 {
-    const int M = mul_bits_;
     if (L.res)
         buf.count_read(CM_BUF_SKIP, (long long)R_ * param_bits_);
     else if (L.merge == merge_kind::MUX)
         buf.count_read(CM_BUF_SKIP, R_);
-    if (L.kind == layer_kind::SCORES)
-        return;
-    const nn_qnn_layer &l = *L.q;
-    const int c0 = t * R_, n = tile_rows(L, t, R_);
-    unsigned long long n_t = 0;
-    for (int r = 0; r < n; r++) {
-        if (L.res && shift_rq_) {
-            const nn_rq_shift &f = L.rq_sf[(size_t)(c0 + r)];
-            const int64_t v[4] = {f.neg, f.lshift, f.rshift, f.off};
-            const uint64_t mk[4] = {1, low_mask(ls_bits_), low_mask(rs_bits_), low_mask(off_bits_)};
-            for (int k = 0; k < 4; k++) {
-                n_t += 2 * popc((uint64_t)(rq_reg_[(size_t)r * 4 + k] ^ v[k]) & mk[k]);
-                rq_reg_[(size_t)r * 4 + k] = v[k];
-            }
-        } else if (L.res) {
-            const int64_t v[3] = {l.rq_mul[c0 + r], l.rq_add[c0 + r], L.rq_shift};
-            const uint64_t mk[3] = {low_mask(M), low_mask(M + A_), low_mask(M)};
-            for (int k = 0; k < 3; k++) {
-                n_t += 2 * popc((uint64_t)(rq_reg_[(size_t)r * 4 + k] ^ v[k]) & mk[k]);
-                rq_reg_[(size_t)r * 4 + k] = v[k];
-            }
-        } else if (L.merge == merge_kind::MUX) {
-            const uint8_t s = l.mux_sel && l.mux_sel[c0 + r] != 0;
-            n_t += 2 * (unsigned)(s ^ sel_reg_[r]);
-            sel_reg_[r] = s;
-        }
-    }
-    tog.add(CM_U_MERGE, n_t);
 }
 
 void merge_unit::step_rq(const issue_ctl &done, const int64_t *acc, const layer_prog &L)
@@ -156,20 +124,17 @@ void merge_unit::step_thr(const issue_ctl &thr, const int *pre, const layer_prog
     int *__restrict code = code_.data();
     uint64_t t_mrg = 0, t_reg = 0;
     if (L.merge == merge_kind::OR || L.merge == merge_kind::MUX) {
-        // the skip bit register and the merged code
+        // the merged code (the skip bit is the skip buffer's output, no register)
         const int ns = skip_rows(L, c0, n);
         const int64_t *skip = ns > 0 ? buf.skip() + skip_addr(L, thr.p, c0) : nullptr;
         if (ns > 0)
             buf.count_read(CM_BUF_SKIP, (long long)R_ * skip_word_bits_);
-        int *__restrict sk = skipbit_.data();
         const uint8_t *sel = l.mux_sel ? l.mux_sel + c0 : nullptr;
         for (int r = 0; r < n; r++) {
             const int b = r < ns ? (int)skip[r] : 0;
-            // the active select bit (from the table: sel_reg_ is the shadow
-            // set, which may already hold the next tile's)
+            // the channel's select bit, from the skip buffer's parameter bank
             const int m = merge_code(L.merge, L.mux, sel && sel[r] != 0, pre[r], b);
-            t_mrg += popc((uint64_t)(b ^ sk[r])) + popc((uint64_t)(m ^ code[r]));
-            sk[r] = b;
+            t_mrg += popc((uint64_t)(m ^ code[r]));
             t_reg += popc((uint64_t)(m ^ code[r]));
             code[r] = m;
         }

@@ -3,11 +3,12 @@
 // the saturating stream adder (ADD stage, reading the skip buffer); the
 // requantizer is the multiplier's or, with [merge] requant = shift, the
 // shift requantizer's (negate, shift, add, shift); for
-// `or` / `mux` merges the skip bit register and the OR2 / MUX2 that merge
+// `or` / `mux` merges the OR2 / MUX2 that merge
 // the threshold unit's code with it in the THR stage, ending in the THR
 // register (the code that pooling reads; the plain code in layers that do
 // not merge). Its parameters (MUX select bits, requantizer constants) are
-// double-buffered registers loaded from the skip buffer once per tile. The
+// read once per tile from the skip buffer's parameter bank, whose output
+// holds them (docs/accelerator.md, "Per-channel parameters"). The
 // arithmetic is units.h's (requantize, stream_add, merge_code).
 //
 //     mrg.step_stream(pe.done_ctl(), pe.acc(), L, buf);                   // add stream
@@ -31,8 +32,10 @@ SC_MODULE(merge_unit)
 
     void configure(const cm_hw &hw);
     void reset_layer() { rq_ctl_.valid = add_ctl_.valid = false; }
-    // The tile's merge parameters from the skip buffer (as threshold_unit::load).
-    void load(const layer_prog &L, int t, buffers &buf);
+    // The tile's merge parameters (MUX select bits, requantizer constants)
+    // read from the skip buffer's parameter bank, whose output holds them
+    // for the tile (as threshold_unit::load): counts the read.
+    void load(const layer_prog &L, buffers &buf);
     // The add stream's stages, last first: with [merge] add_stages = 2, ADD
     // (u = sat(Y + skip)) then RQ (Y = requantize(acc) of the output that
     // left ACC); with 1, one RQ+ADD stage: u = sat(requantize(acc) + skip),
@@ -63,10 +66,6 @@ private:
     std::vector<int64_t> y_wire_;  // [R] requantized, a wire (add_stages = 1)
     std::vector<int64_t> skipv_;   // [R] skip value register (add stream)
     std::vector<int64_t> u_;       // [R] stream value
-    std::vector<int64_t> rq_reg_;  // [R][4] requantizer constants: mul, add, shift (mul);
-                                   // neg, ls, rs, off (shift)
-    std::vector<uint8_t> sel_reg_; // [R] MUX select bits
-    std::vector<int> skipbit_;     // [R] skip bit register (or, mux)
     std::vector<int> code_;        // [R] merged code (the THR register)
     std::vector<int64_t> thr_u_;   // [R] u carried to POOL (skip write)
 };

@@ -7,34 +7,18 @@ void threshold_unit::configure(const cm_hw &hw)
 {
     R_ = hw.pe_rows;
     A_ = hw.acc_bits;
-    acc_mask_ = low_mask(A_);
     mul_bits_ = hw.score_mul_bits;
-    n_thr_hw_ = (1 << hw.max_act_bits) - 1;
-    thr_reg_.assign((size_t)R_ * n_thr_hw_, 0);
     cmp_.assign((size_t)R_, 0);
     code_.assign((size_t)R_, 0);
     ctl_ = issue_ctl{};
     tog.clear();
 }
 
-void threshold_unit::load(const layer_prog &L, int t, buffers &buf)
+void threshold_unit::load(const layer_prog &L, buffers &buf)
 {
     const bool scores = L.kind == layer_kind::SCORES;
     buf.count_read(CM_BUF_WEIGHT, scores ? (long long)R_ * (2 * mul_bits_ + A_)
                                          : (long long)R_ * L.n_thr * A_);
-    if (scores)
-        return;
-    const int c0 = t * R_, n = tile_rows(L, t, R_);
-    unsigned long long n_t = 0;
-    for (int r = 0; r < n; r++) {
-        int64_t *reg = thr_reg_.data() + (size_t)r * n_thr_hw_;
-        const int64_t *src = L.thr.data() + (size_t)(c0 + r) * L.n_thr;
-        for (int k = 0; k < L.n_thr; k++) {
-            n_t += 2 * popc((uint64_t)(reg[k] ^ src[k]) & acc_mask_);
-            reg[k] = src[k];
-        }
-    }
-    tog.add(CM_U_THRESH, n_t);
 }
 
 bool threshold_unit::step(const issue_ctl &in, const int64_t *v, const layer_prog &L)

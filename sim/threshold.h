@@ -1,15 +1,16 @@
 // sim/threshold.h: the threshold units (one per PE) as a clocked module
 // (docs/accelerator.md, THR): 2^max_act_bits - 1 comparators of acc_bits
 // against the channel's thresholds and the encoder that counts them
-// (units.h's thr_code), plus the double-buffered threshold registers that
-// the weight buffer loads once per tile. It latches the THR stage's control
+// (units.h's thr_code). The thresholds are read once per tile from the
+// weight buffer's parameter bank, whose output holds them for the tile: the
+// unit has no threshold registers. It latches the THR stage's control
 // register; the merge unit (merge.h) closes the stage with the OR / MUX merge
 // and the THR register that pooling reads.
 //
-//     thr.load(L, t, buf);                  // a tile's first issue
+//     thr.load(L, buf);                     // a tile's first issue
 //     if (thr.step(in_ctl, values, L)) ...  // thr.code() per PE
 //
-// Memory: the registers are sized by configure(); stepping does not allocate.
+// Memory: the state is sized by configure(); stepping does not allocate.
 #ifndef LOGIQ_SIM_THRESHOLD_H
 #define LOGIQ_SIM_THRESHOLD_H
 
@@ -27,10 +28,10 @@ SC_MODULE(threshold_unit)
 
     void configure(const cm_hw &hw);
     void reset_layer() { ctl_.valid = false; }
-    // The tile's thresholds (or the score constants) from the weight buffer
-    // into the shadow registers: each changed bit toggles twice (shadow, then
-    // active when the tile's first output arrives).
-    void load(const layer_prog &L, int t, buffers &buf);
+    // The tile's thresholds (or the score constants) read from the weight
+    // buffer's parameter bank: counts the read (the bank's output holds them
+    // for the tile).
+    void load(const layer_prog &L, buffers &buf);
     // Compares the values v[r] of the output in `in` (the accumulators, or
     // the add stream's u); false (a bubble) if `in` is not valid.
     bool step(const issue_ctl &in, const int64_t *v, const layer_prog &L);
@@ -41,10 +42,8 @@ SC_MODULE(threshold_unit)
     toggle_counter tog;
 
 private:
-    int R_ = 0, A_ = 0, n_thr_hw_ = 0, mul_bits_ = 0;
-    uint64_t acc_mask_ = 0;
+    int R_ = 0, A_ = 0, mul_bits_ = 0;
     issue_ctl ctl_;
-    std::vector<int64_t> thr_reg_;  // [R][n_thr_hw] threshold registers (A bits)
     std::vector<uint64_t> cmp_;     // [R] comparator outputs (one bit each)
     std::vector<int> code_;         // [R] the encoder's code (before the merge)
 };

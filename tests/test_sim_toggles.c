@@ -15,11 +15,14 @@
  *             outputs pos_i and neg_i;
  *   POPCOUNT  the two popcount trees' outputs of every PE;
  *   ACCUM     the subtractor, the shifter and the accumulator of every PE;
- *   THRESH    the double-buffered threshold registers (loaded per tile), the
- *             comparators' outputs and the encoder's code;
- *   MERGE     or/mux: the skip bit register, the merged code, the select
- *             bits; add: the requantizer output, the skip value, the stream
- *             value u, the requantizer constants;
+ *   THRESH    the comparators' outputs and the encoder's code (the
+ *             thresholds come from the parameter bank's held output: no
+ *             registers);
+ *   MERGE     or/mux: the merged code (the skip bit is the skip buffer's
+ *             output, no register); add: the
+ *             requantizer output, the skip value, the stream value u (the
+ *             select bits and requantizer constants, like the thresholds,
+ *             are no registers);
  *   POOL      the pool register;
  *   SCORE     the score register file, the MUL and ADD registers, the argmax
  *             registers;
@@ -89,10 +92,9 @@ struct regs {
     int64_t pos[MAXR][E_MAX], neg[MAXR][E_MAX];    /* popcount outputs */
     int64_t cnt;                                   /* XNOR: the shared count of g */
     int64_t d[MAXR], sh[MAXR], acc[MAXR];          /* accumulate stage */
-    int64_t thr[MAXR][NT_MAX];                     /* threshold registers */
     uint64_t cmp[MAXR];
-    int64_t pre[MAXR], code[MAXR], skipbit[MAXR], sel[MAXR];
-    int64_t y[MAXR], skipv[MAXR], u[MAXR], rq[MAXR][3];
+    int64_t pre[MAXR], code[MAXR];
+    int64_t y[MAXR], skipv[MAXR], u[MAXR];
     int64_t pool[MAXR];
     int64_t score[64], mul, sadd, best, cls;
     /* pipeline registers: the weight register, the activation word, the
@@ -217,7 +219,7 @@ static int64_t satr(int64_t v, int bits)
 static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                           const struct nn_infer_ws *ws, const uint8_t *px, struct regs *s)
 {
-    const int R = hw->pe_rows, lanes = hw->lanes, A = hw->acc_bits, M = hw->rq_mul_bits;
+    const int R = hw->pe_rows, lanes = hw->lanes, A = hw->acc_bits;
     int pop_bits = 0;
     while ((1LL << pop_bits) <= lanes)
         pop_bits++;
@@ -250,28 +252,6 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
         s->counters = 0;
         for (int t = 0; t < T; t++) {
             const int c0 = t * R, n = L->out_c - c0 < R ? L->out_c - c0 : R;
-            if (!scores) /* the tile's parameters, double-buffered: twice per changed bit */
-                for (int r = 0; r < n; r++) {
-                    for (int j = 0; j < nt; j++) {
-                        int64_t v = satr(L->thr[(size_t)(c0 + r) * nt + j], A);
-                        cnt[CM_U_THRESH] += 2.0 * hamming((uint64_t)v & amask,
-                                                          (uint64_t)s->thr[r][j] & amask);
-                        s->thr[r][j] = v;
-                    }
-                    if (L->res) {
-                        int64_t v[3] = {L->rq_mul[c0 + r], L->rq_add[c0 + r], L->rq_shift};
-                        uint64_t mk[3] = {mask_bits(M), mask_bits(M + A), mask_bits(M)};
-                        for (int i = 0; i < 3; i++) {
-                            cnt[CM_U_MERGE] += 2.0 * hamming((uint64_t)v[i] & mk[i],
-                                                             (uint64_t)s->rq[r][i] & mk[i]);
-                            s->rq[r][i] = v[i];
-                        }
-                    } else if (L->merge == NN_MERGE_MUX) {
-                        int64_t v = L->mux_sel[c0 + r] != 0;
-                        cnt[CM_U_MERGE] += 2.0 * (double)(v != s->sel[r]);
-                        s->sel[r] = v;
-                    }
-                }
             for (int p = 0; p < P; p++) {
                 /* the issues of output (t, p) */
                 for (int q = 0; q < Q; q++)
@@ -449,9 +429,7 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                             code = pre | sk;
                         else if (L->mux_sel[c0 + r])
                             code = L->mux_variant == NN_MUX_SEL ? sk : (pre | sk);
-                        cnt[CM_U_MERGE] += hamming((uint64_t)sk, (uint64_t)s->skipbit[r]) +
-                                           hamming((uint64_t)code, (uint64_t)s->code[r]);
-                        s->skipbit[r] = sk;
+                        cnt[CM_U_MERGE] += hamming((uint64_t)code, (uint64_t)s->code[r]);
                     }
                     cnt[CM_U_PIPEREG] += hamming((uint64_t)code, (uint64_t)s->code[r]);
                     s->code[r] = code;

@@ -141,6 +141,19 @@ def evaluate(model, images, want=()):
             y = x[0].reshape(x[0].shape[0], -1)
         elif op == "Cast":
             y = x[0].astype(np.int64)
+        elif op == "Slice":
+            axes = x[3] if len(x) > 3 else range(len(x[1]))
+            steps = x[4] if len(x) > 4 else [1] * len(x[1])
+            sl = [slice(None)] * x[0].ndim
+            for ax, st, en, sp in zip(axes, x[1], x[2], steps):
+                sl[ax] = slice(st, en, sp)
+            y = x[0][tuple(sl)]
+        elif op == "Pad":
+            assert a.get("mode", b"constant") in (b"constant", "constant")
+            p = np.asarray(x[1]).reshape(2, -1).T
+            y = np.pad(x[0], p, constant_values=x[2] if len(x) > 2 and x[2] is not None else 0)
+        elif op == "Gather":
+            y = np.take(x[0], x[1], axis=a.get("axis", 0))
         elif op == "Quant":
             y = quant(x[0], x[1], x[2], int(x[3]), a.get("signed", 1), a.get("narrow", 0),
                       a.get("rounding_mode", b"ROUND").decode()

@@ -450,6 +450,30 @@ def bad_graphs(images):
     x = n.mt(y, np.zeros((8, 1)), dtype="BINARY")
     out.append(("BN before a stream", n.model(n.gemm(n.node("Flatten", [x]), 8 * 28 * 28, 10,
                                                      "bin")), "quant_", "BatchNormalization"))
+    n = Net("mux_mixed", images, 14)
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    a2 = n.quant_act(n.bn(n.conv(t1, 8, 8, "bin")), 1)
+    keep = np.ones((1, 8, 1, 1))
+    keep[0, 4:] = 0  # channels 0..3 a OR skip, 4..7 skip: two MUX variants
+    t2 = n.mt(n.node("Add", [n.node("Mul", [a2, n.init("keep", keep)]),
+                             n.node("Mul", [t1, n.init("sel", np.ones((1, 8, 1, 1)))])]),
+              [[1.0]], dtype="BINARY")
+    out.append(("MUX of two variants", n.model(n.gemm(n.node("Flatten", [t2]), 8 * 28 * 28, 10,
+                                                      "bin")), "multithreshold_", "one variant"))
+    n = Net("pad_front", images, 15)
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    a2 = n.quant_act(n.bn(n.conv(t1, 8, 16, "bin")), 1)
+    skip = n.node("Pad", [t1, n.init("pd", [0, 8, 0, 0, 0, 0, 0, 0], np.int64)], mode="constant")
+    t2 = n.quant_act(n.node("Add", [a2, skip]), 1)
+    out.append(("Pad before the channels", n.model(n.gemm(n.node("Flatten", [t2]), 16 * 28 * 28,
+                                                          10, "bin")), "pad_", "at the end"))
+    n = Net("slice_input", images, 16)
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    sub = n.node("Slice", [t1, n.init("st", [0, 0], np.int64), n.init("en", [28, 28], np.int64),
+                           n.init("ax", [2, 3], np.int64), n.init("sp", [2, 2], np.int64)])
+    x = n.quant_act(n.bn(n.conv(sub, 8, 8, "bin")), 1)
+    out.append(("a Slice as a layer input", n.model(n.gemm(n.node("Flatten", [x]), 8 * 14 * 14,
+                                                           10, "bin")), "conv_", "only a merge"))
     return out
 
 

@@ -1317,14 +1317,15 @@ static enum nn_status pad_view(struct imp *im, const Onnx__NodeProto *n, struct 
         if (i != rank + 1 && p->val[i] != 0)
             return fail(im, "pads other than zero channels at the end (logiq's pad shortcut)");
     const double extra = p->val[rank + 1];
-    if (extra < 0 || extra != floor(extra) || x->c + extra > 4096)
-        return fail(im, "%g channels of padding (expected 0..%d)", extra, 4096 - x->c);
-    enum nn_status s = alias(im, n, x);
+    const int c = x->c;
+    if (extra < 0 || extra != floor(extra) || c + extra > 4096)
+        return fail(im, "%g channels of padding (expected 0..%d)", extra, 4096 - c);
+    enum nn_status s = alias(im, n, x); /* x may move */
     if (s != NN_OK)
         return s;
     struct tensor *o = &im->t[im->n_t - 1];
-    o->pad_from = x->c;
-    o->c += (int)extra;
+    o->pad_from = c;
+    o->c = c + (int)extra;
     return NN_OK;
 }
 
@@ -1337,9 +1338,10 @@ static enum nn_status scale_act(struct imp *im, const Onnx__NodeProto *n, struct
         return fail(im, "a Mul of the integer activation '%s' that is no {0,1} layer output "
                     "(only a MUX merge's select multiplies activations)", x->name);
     double *f = NULL;
+    const char *base = x->name;
     enum nn_status s = chan_vec_of(im, k, x->layer, x->c, act_rank(im, x) == 4, &f, NULL, 0);
     if (s == NN_OK)
-        s = alias(im, n, x);
+        s = alias(im, n, x); /* x may move */
     if (s != NN_OK) {
         free(f);
         return s;
@@ -1347,7 +1349,7 @@ static enum nn_status scale_act(struct imp *im, const Onnx__NodeProto *n, struct
     struct tensor *o = &im->t[im->n_t - 1];
     o->kind = T_SCALED;
     o->ka = f;
-    o->base = x->name;
+    o->base = base;
     return NN_OK;
 }
 
@@ -1378,14 +1380,15 @@ static enum nn_status residual_add(struct imp *im, const Onnx__NodeProto *n, str
                     "(%dx%dx%d)", s->name, s->c, s->h, s->w, a->c, a->h, a->w);
     double unit = a->unit;
     int la = a->layer, ls = s->layer, st = s->sub ? s->sub : 1;
-    double *ka = a->kind == T_SCALED ? dup_vec(a->ka, a->c) : NULL;
-    double *ks = s->kind == T_SCALED ? dup_vec(s->ka, s->c) : NULL;
+    const int a_scaled = a->kind == T_SCALED, s_scaled = s->kind == T_SCALED;
+    double *ka = a_scaled ? dup_vec(a->ka, a->c) : NULL;
+    double *ks = s_scaled ? dup_vec(s->ka, s->c) : NULL;
     if (n->n_output != 1) {
         free(ka);
         free(ks);
         return fail(im, "expected one output");
     }
-    struct tensor *t = add_tensor(im, n->output[0], T_SUM);
+    struct tensor *t = add_tensor(im, n->output[0], T_SUM); /* a, s, x, y may move */
     if (!t) {
         free(ka);
         free(ks);
@@ -1398,7 +1401,7 @@ static enum nn_status residual_add(struct imp *im, const Onnx__NodeProto *n, str
     t->c = L->out_c;
     t->ka = ka;
     t->ks = ks;
-    if ((x->kind == T_SCALED && !(a == x ? ka : ks)) || (y->kind == T_SCALED && !(a == y ? ka : ks)))
+    if ((a_scaled && !ka) || (s_scaled && !ks))
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     return NN_OK;
 }

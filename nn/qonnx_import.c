@@ -1973,8 +1973,10 @@ static enum nn_status node(struct imp *im, const Onnx__NodeProto *n)
     if (is_op(n, "Gather") && y && y->kind == T_LUT && y->int64_mode &&
         strcmp(x->name, y->lut) == 0) {
         enum nn_status st = alias(im, n, y);
-        if (st == NN_OK)
+        if (st == NN_OK) {
             im->t[im->n_t - 1].kind = T_ACT;
+            im->t[im->n_t - 1].int64_mode = 0;
+        }
         return st;
     }
     if (is_op(n, "MaxPool"))

@@ -1409,7 +1409,10 @@ static enum nn_status residual_add(struct imp *im, const Onnx__NodeProto *n, str
 /* What a merge's channel does with (a, skip) in {0,1}^2. */
 enum merge_fn { MF_A, MF_OR, MF_SKIP, MF_OTHER };
 
-static enum merge_fn merge_fn(const struct quant *q, const struct tensor *sum, int c, int f[4])
+/* Channel c's truth table f[2 a + skip] under quantizer q of the SUM, and
+ * what it is. */
+static enum merge_fn merge_table(const struct quant *q, const struct tensor *sum, int c,
+                                 int f[4])
 {
     const double ka = sum->ka ? sum->ka[c] : 1.0, ks = sum->ks ? sum->ks[c] : 1.0;
     for (int i = 0; i < 4; i++) /* i = 2 a + skip */
@@ -1443,7 +1446,7 @@ static enum nn_status close_merge(struct imp *im, const Onnx__NodeProto *n, stru
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     for (int c = 0; c < L->out_c; c++) {
         int f[4];
-        enum merge_fn fn = merge_fn(&q, sum, c, f);
+        enum merge_fn fn = merge_table(&q, sum, c, f);
         if (!mux && fn != MF_OR) {
             return fail(im, "channel %d maps the sums 0, 1, 2 to %d, %d, %d: only 0, 1, 1 "
                         "(OR) is a logiq merge", c, f[0], f[1], f[3]);

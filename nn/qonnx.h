@@ -20,8 +20,13 @@
  *   or, for an add residual stream, a signed FLOOR Quant of an exact affine
  *       chain (the requantizer), an Add of two streams and the saturating
  *       Quant (the add merge), then one quantizer on the stream;
+ *   a MultiThreshold's code may go through Cast (int64) and Gather from a
+ *       table of levels: pow2 activations;
  *   then optionally a residual Add of two {0,1} tensors quantized back to
- *       {0,1} (logiq's OR merge) and a MaxPool (kernel = stride);
+ *       {0,1} (logiq's OR merge; with the skip, and for the sel variant the
+ *       output, multiplied by per-channel selects: the MUX merge), the skip
+ *       maybe a strided Slice and a Pad of zero channels (the pad shortcut),
+ *       and a MaxPool (kernel = stride);
  *
  * and the last layer's float scores an exact affine map of its integer
  * accumulator. The integer thresholds are found by evaluating the graph's
@@ -54,8 +59,8 @@ enum nn_status nn_qonnx_import_mem(struct nn_qnn *m, const uint8_t *buf, size_t 
                                    const char *name, struct nn_error *err);
 
 /* Writes m as a QONNX graph, atomically. NN_ERR_ARG naming the layer for
- * what QONNX cannot hold exactly here (MUX merges, the pad shortcut, pow2
- * activations, requantizer products of 2^53 or more); NN_ERR_WRITE if the file cannot be written. */
+ * what is not exact in float64 (requantizer products of 2^53 or more);
+ * NN_ERR_WRITE if the file cannot be written. */
 enum nn_status nn_qonnx_export(const struct nn_qnn *m, const char *path, struct nn_error *err);
 /* The serialized ModelProto in a fresh buffer (*buf, free() it). */
 enum nn_status nn_qonnx_export_mem(const struct nn_qnn *m, uint8_t **buf, size_t *len,

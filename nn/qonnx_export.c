@@ -11,8 +11,12 @@
  *             bits(w_max) + 1 bits), Conv or Gemm (no bias) -> lN_acc,
  *             MultiThreshold with the integer thresholds (out_scale and
  *             out_bias give the code's values: bin01 and uint 1, 0; sign 2,
- *             -1; tern 1, -1), the OR merge as Add + MultiThreshold at 1,
- *             MaxPool p x p stride p;
+ *             -1; tern 1, -1; pow2: the code 0..2q, then Cast to int64 and
+ *             Gather from lN_levels), the OR merge as Add + MultiThreshold
+ *             at 1, the MUX merge the same after Mul of the skip by the
+ *             selects (sel variant: and of the output by 1 - select), the
+ *             pad shortcut's skip as a strided Slice and a Pad of zero
+ *             channels, MaxPool p x p stride p;
  *   a layer on an add stream: Mul by rq_mul, Add rq_add, Mul by 2^-rq_shift,
  *             Quant (signed, R bits, scale 1, FLOOR) -> Y; the add merge:
  *             Add(Y, u_skip), Quant again (saturation) -> u; MultiThreshold on u;
@@ -22,8 +26,7 @@
  * are sign-magnitude to QONNX; fields no layer semantics reads) goes into
  * the model's metadata_props (logiq.layer.N, logiq.meta), which the importer
  * reads back, so import(export(m)) is m bit for bit. Refused, naming the
- * layer: MUX merges, the pad shortcut, pow2 activations, requantizers whose
- * products exceed 2^53.
+ * layer: requantizers whose products exceed 2^53.
  *
  * Memory: the message is built in an arena freed before returning. */
 #include "nn/qonnx.h"
@@ -35,6 +38,7 @@
 #include <string.h>
 
 #include "nn/binfile.h"
+#include "nn/layers.h"
 #include "onnx.pb-c.h"
 
 /* Every allocation of one export, freed together. */
@@ -136,7 +140,7 @@ static int init_tensor(struct gb *b, const char *name, const int64_t *dims, int 
         if (!t->int64_data)
             return -1;
         memcpy(t->int64_data, iv, n * sizeof *iv);
-    } else {
+    } else if (v) {
         int exact = 1;
         for (size_t i = 0; i < n; i++)
             exact &= (double)(float)v[i] == v[i];
@@ -303,7 +307,7 @@ static Onnx__ValueInfoProto *value_info(struct gb *b, const char *name, int elem
 }
 
 /* What QONNX cannot hold exactly here: NULL if layer l can be exported. */
-static const char *refusal(const struct nn_qnn *m, const struct nn_qnn_layer *l)
+static const char *refusal(const struct nn_qnn_layer *l)
 {
     if (l->res) {
         /* the requantizer in float64: m acc + a must be exact */
@@ -316,13 +320,131 @@ static const char *refusal(const struct nn_qnn *m, const struct nn_qnn_layer *l)
         if (top >= 0x1p53)
             return "has a requantizer whose products exceed 2^53 (not exact in float64)";
     }
-    if (l->merge == NN_MERGE_MUX)
-        return "has a MUX merge";
-    if (l->merge == NN_MERGE_OR && (l->skip_stride != 1 || m->layers[l->skip - 1].out_c != l->out_c))
-        return "merges through the pad shortcut (a subsampled, zero-extended skip)";
-    if (l->out_kind == NN_OUT_THRESH && l->out_code == NN_CODE_POW2)
-        return "has pow2 activations (non-uniform levels: no MultiThreshold output)";
     return NULL;
+}
+
+/* A per-channel constant named name: [1, C, 1, 1] (conv) or [1, C] (dense). */
+static int chan_const(struct gb *b, const char *name, const double *v, int oc, int dense)
+{
+    int64_t cd[4] = {1, oc, 1, 1};
+    return init_tensor(b, name, cd, dense ? 2 : 4, v, NULL, (size_t)oc);
+}
+
+/* An INT64 vector initializer of k values. */
+static int int_vec(struct gb *b, const char *name, const int64_t *v, int k)
+{
+    int64_t d = k;
+    return init_tensor(b, name, &d, 1, NULL, v, (size_t)k);
+}
+
+/* The skip of layer N's merge at the output's shape, from tensor src (layer
+ * l->skip's output, or its stream u): itself, or (the pad shortcut) every
+ * skip_stride-th row and column by a strided Slice, and the channels past the
+ * source's zero by a Pad. Both only move and add exact values. NULL if out
+ * of memory. */
+static const char *gathered_skip(struct gb *b, const struct nn_qnn *m,
+                                 const struct nn_qnn_layer *l, int N, const char *src)
+{
+    struct arena *a = b->a;
+    int kh, kw, kc;
+    nn_qnn_out_shape(&m->layers[l->skip - 1], &kh, &kw, &kc);
+    const int dense = l->op == NN_QNN_DENSE, st = l->skip_stride;
+    int bad = 0;
+    if (st > 1 && !dense) {
+        const int64_t starts[2] = {0, 0}, ends[2] = {kh, kw}, axes[2] = {2, 3},
+                      steps[2] = {st, st};
+        bad |= int_vec(b, astr(a, "l%d_skip_starts", N), starts, 2) |
+               int_vec(b, astr(a, "l%d_skip_ends", N), ends, 2) |
+               int_vec(b, astr(a, "l%d_skip_axes", N), axes, 2) |
+               int_vec(b, astr(a, "l%d_skip_steps", N), steps, 2);
+        const char *sub = astr(a, "l%d_skip_sub", N);
+        bad |= !node(b, "Slice", NULL, astr(a, "l%d_skip_slice", N), sub, 5, src,
+                     astr(a, "l%d_skip_starts", N), astr(a, "l%d_skip_ends", N),
+                     astr(a, "l%d_skip_axes", N), astr(a, "l%d_skip_steps", N));
+        src = sub;
+    }
+    if (l->out_c > kc) {
+        /* pads: the begins of every axis, then the ends; zeros past the channels */
+        int64_t pads[8] = {0};
+        const int rank = dense ? 2 : 4;
+        pads[rank + 1] = l->out_c - kc;
+        bad |= int_vec(b, astr(a, "l%d_skip_pads", N), pads, 2 * rank);
+        const char *pd = astr(a, "l%d_skip_padded", N);
+        Onnx__NodeProto *n = node(b, "Pad", NULL, astr(a, "l%d_skip_pad", N), pd, 2, src,
+                                  astr(a, "l%d_skip_pads", N));
+        bad |= attr_s(b, n, "mode", "constant");
+        src = pd;
+    }
+    return bad ? NULL : src;
+}
+
+/* The OR and MUX merges of {0,1} tensors cur and skip: Add(cur', skip'), then
+ * a MultiThreshold at 1 (the sums 0, 1, 2 to 0, 1, 1). OR: cur' = cur,
+ * skip' = skip. MUX: skip' = Mul(skip, sel[c]) (a channel without select
+ * adds 0, so y = a), and for the sel variant cur' = Mul(cur, 1 - sel[c])
+ * (a selected channel is 0 + skip). Every value is 0, 1 or 2: exact. NULL
+ * if out of memory. */
+static const char *or_mux_merge(struct gb *b, const struct nn_qnn_layer *l, int N,
+                                const char *cur, const char *skip)
+{
+    struct arena *a = b->a;
+    const int oc = l->out_c, dense = l->op == NN_QNN_DENSE;
+    int bad = 0;
+    if (l->merge == NN_MERGE_MUX) {
+        double *s = aalloc(a, (size_t)oc * sizeof *s), *ns = aalloc(a, (size_t)oc * sizeof *ns);
+        if (!s || !ns)
+            return NULL;
+        for (int c = 0; c < oc; c++) {
+            s[c] = l->mux_sel[c];
+            ns[c] = 1 - l->mux_sel[c];
+        }
+        bad |= chan_const(b, astr(a, "l%d_mux_sel", N), s, oc, dense);
+        const char *ms = astr(a, "l%d_mux_skip", N);
+        bad |= !node(b, "Mul", NULL, astr(a, "l%d_mux_select", N), ms, 2, skip,
+                     astr(a, "l%d_mux_sel", N));
+        skip = ms;
+        if (l->mux_variant == NN_MUX_SEL) {
+            bad |= chan_const(b, astr(a, "l%d_mux_keep", N), ns, oc, dense);
+            const char *ma = astr(a, "l%d_mux_a", N);
+            bad |= !node(b, "Mul", NULL, astr(a, "l%d_mux_deselect", N), ma, 2, cur,
+                         astr(a, "l%d_mux_keep", N));
+            cur = ma;
+        }
+    }
+    const char *sum = astr(a, "l%d_sum", N), *mo = astr(a, "l%d_or", N);
+    bad |= !node(b, "Add", NULL, astr(a, "l%d_merge", N), sum, 2, cur, skip);
+    int64_t od[2] = {1, 1};
+    double one = 1.0;
+    bad |= init_tensor(b, astr(a, "l%d_or_t", N), od, 2, &one, NULL, 1);
+    Onnx__NodeProto *o = node(b, "MultiThreshold", NN_QONNX_DOMAIN, astr(a, "l%d_or_thr", N),
+                              mo, 2, sum, astr(a, "l%d_or_t", N));
+    bad |= attr_s(b, o, "out_dtype", "BINARY") |
+           attr_s(b, o, "data_layout", dense ? "NC" : "NCHW");
+    return bad ? NULL : mo;
+}
+
+/* pow2 activations: the MultiThreshold gives the code 0..2q (UINT B), a Cast
+ * to int64 and a Gather from lN_levels (the 2q + 1 values of
+ * nn_qnn_code_value, integers) give the values. NULL if out of memory. */
+static const char *pow2_levels(struct gb *b, const struct nn_qnn_layer *l, int N,
+                               const char *code)
+{
+    struct arena *a = b->a;
+    const int n = l->n_thr + 1;
+    double *lv = aalloc(a, (size_t)n * sizeof *lv);
+    if (!lv)
+        return NULL;
+    for (int k = 0; k < n; k++)
+        lv[k] = nn_qnn_code_value(l->out_code, l->out_bits, k);
+    int64_t d = n;
+    int bad = init_tensor(b, astr(a, "l%d_levels", N), &d, 1, lv, NULL, (size_t)n);
+    const char *idx = astr(a, "l%d_code", N), *v = astr(a, "l%d_pow2", N);
+    Onnx__NodeProto *c = node(b, "Cast", NULL, astr(a, "l%d_code_cast", N), idx, 1, code);
+    bad |= attr_i(b, c, "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+    Onnx__NodeProto *g = node(b, "Gather", NULL, astr(a, "l%d_lookup", N), v, 2,
+                              astr(a, "l%d_levels", N), idx);
+    bad |= attr_i(b, g, "axis", 0);
+    return bad ? NULL : v;
 }
 
 static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__ModelProto *mp,
@@ -337,7 +459,7 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
     g->name = astr(a, "logiq");
     const int nl = m->n_layers;
     /* each layer's output tensor (after merge and pool) and its rank */
-    char **out = aalloc(a, (size_t)(nl + 1) * sizeof *out);
+    const char **out = aalloc(a, (size_t)(nl + 1) * sizeof *out);
     int *flat = aalloc(a, (size_t)(nl + 1) * sizeof *flat);
     const char **ustream = aalloc(a, (size_t)(nl + 1) * sizeof *ustream); /* add streams' u */
     if (!out || !flat || !ustream)
@@ -348,7 +470,7 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
     for (int li = 0; li < nl && !fail_oom; li++) {
         const struct nn_qnn_layer *l = &m->layers[li];
         const int N = li + 1, oc = l->out_c, fan = nn_qnn_fan_in(l);
-        const char *why = refusal(m, l);
+        const char *why = refusal(l);
         if (why)
             return nn_fail(err, NN_ERR_ARG, "layer %d %s: no exact QONNX export (docs/qonnx.md)",
                            N, why);
@@ -444,11 +566,8 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
                 mv[c] = (double)l->rq_mul[c];
                 av[c] = (double)l->rq_add[c];
             }
-            int64_t cd[4] = {1, oc, 1, 1};
-            fail_oom |= init_tensor(&b, astr(a, "l%d_rq_mul", N), cd, dense ? 2 : 4, mv, NULL,
-                                    (size_t)oc);
-            fail_oom |= init_tensor(&b, astr(a, "l%d_rq_add", N), cd, dense ? 2 : 4, av, NULL,
-                                    (size_t)oc);
+            fail_oom |= chan_const(&b, astr(a, "l%d_rq_mul", N), mv, oc, dense);
+            fail_oom |= chan_const(&b, astr(a, "l%d_rq_add", N), av, oc, dense);
             fail_oom |= scalar(&b, astr(a, "l%d_rq_shift", N), ldexp(1.0, -l->rq_shift));
             fail_oom |= scalar(&b, astr(a, "l%d_one", N), 1.0);
             fail_oom |= scalar(&b, astr(a, "l%d_zero", N), 0.0);
@@ -469,8 +588,9 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
             v = y;
             if (l->merge == NN_MERGE_ADD) {
                 const char *sum = astr(a, "l%d_ysum", N);
-                fail_oom |= !node(&b, "Add", NULL, astr(a, "l%d_merge", N), sum, 2, y,
-                                  ustream[l->skip]);
+                const char *skip = gathered_skip(&b, m, l, N, ustream[l->skip]);
+                fail_oom |= !skip || !node(&b, "Add", NULL, astr(a, "l%d_merge", N), sum, 2, y,
+                                           skip);
                 v = astr(a, "l%d_u", N);
                 q = node(&b, "Quant", NN_QONNX_DOMAIN, astr(a, "l%d_sat", N), v, 4, sum,
                          astr(a, "l%d_one", N), astr(a, "l%d_zero", N), astr(a, "l%d_rbits", N));
@@ -479,7 +599,8 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
             }
             ustream[N] = v;
         }
-        /* thresholds: MultiThreshold counts v >= t, exactly logiq's code */
+        /* thresholds: MultiThreshold counts v >= t, exactly logiq's code (pow2: the
+         * code, its values by pow2_levels) */
         double *t = aalloc(a, (size_t)oc * l->n_thr * sizeof *t);
         if (!t)
             return nn_fail(err, NN_ERR_NOMEM, "out of memory");
@@ -487,32 +608,29 @@ static enum nn_status build(const struct nn_qnn *m, struct arena *a, Onnx__Model
             t[i] = l->thr[i];
         int64_t td[2] = {oc, l->n_thr};
         fail_oom |= init_tensor(&b, astr(a, "l%d_t", N), td, 2, t, NULL, (size_t)oc * l->n_thr);
+        const int pow2 = l->out_code == NN_CODE_POW2;
         float osc = l->out_code == NN_CODE_SIGN ? 2.0f : 1.0f;
         float obias = l->out_code == NN_CODE_SIGN || l->out_code == NN_CODE_TERN ? -1.0f : 0.0f;
         const char *dt = l->out_code == NN_CODE_BIN01  ? "BINARY"
                          : l->out_code == NN_CODE_SIGN ? "BIPOLAR"
                          : l->out_code == NN_CODE_TERN ? "TERNARY"
                                                        : astr(a, "UINT%d", l->out_bits);
-        char *cur = astr(a, "l%d_a", N);
+        const char *cur = astr(a, "l%d_a", N);
         Onnx__NodeProto *n = node(&b, "MultiThreshold", NN_QONNX_DOMAIN, astr(a, "l%d_thr", N),
                                   cur, 2, v, astr(a, "l%d_t", N));
         fail_oom |= attr_s(&b, n, "out_dtype", dt) | attr_f(&b, n, "out_scale", osc) |
                     attr_f(&b, n, "out_bias", obias) |
                     attr_s(&b, n, "data_layout", dense ? "NC" : "NCHW");
-        if (l->merge == NN_MERGE_OR) {
-            char *sum = astr(a, "l%d_sum", N), *mo = astr(a, "l%d_or", N);
-            fail_oom |= !node(&b, "Add", NULL, astr(a, "l%d_merge", N), sum, 2, cur, out[l->skip]);
-            int64_t od[2] = {1, 1};
-            double one = 1.0;
-            fail_oom |= init_tensor(&b, astr(a, "l%d_or_t", N), od, 2, &one, NULL, 1);
-            Onnx__NodeProto *o = node(&b, "MultiThreshold", NN_QONNX_DOMAIN,
-                                      astr(a, "l%d_or_thr", N), mo, 2, sum,
-                                      astr(a, "l%d_or_t", N));
-            fail_oom |= attr_s(&b, o, "out_dtype", "BINARY") |
-                        attr_s(&b, o, "data_layout", dense ? "NC" : "NCHW");
-            cur = mo;
+        if (pow2) {
+            cur = pow2_levels(&b, l, N, cur);
+            fail_oom |= !cur;
         }
-        if (l->pool > 1) {
+        if (cur && (l->merge == NN_MERGE_OR || l->merge == NN_MERGE_MUX)) {
+            const char *skip = gathered_skip(&b, m, l, N, out[l->skip]);
+            cur = skip ? or_mux_merge(&b, l, N, cur, skip) : NULL;
+            fail_oom |= !cur;
+        }
+        if (cur && l->pool > 1) {
             char *po = astr(a, "l%d_out", N);
             Onnx__NodeProto *p = node(&b, "MaxPool", NULL, astr(a, "l%d_pool", N), po, 1, cur);
             fail_oom |= attr_ints(&b, p, "kernel_shape", 2, l->pool) |

@@ -10,12 +10,18 @@
  *   PRE    a layer in progress: its float pre-activation, S[c] x acc[c]
  *          followed by a chain of elementwise float ops (bias Add, Mul,
  *          BatchNormalization, Relu), all replayed here in double;
- *   SUM    Add(a, skip) of two {0,1} activations, waiting for the
- *          quantizer that makes it logiq's OR merge;
+ *   SCALED a {0,1} activation times a per-channel constant (a MUX's select);
+ *   SUM    Add(a, skip) of two {0,1} activations (each maybe SCALED),
+ *          waiting for the quantizer that makes it logiq's OR or MUX merge;
+ *   LUT    a quantizer's level index, waiting for its Cast to int64 and the
+ *          Gather from a table of levels (pow2 activations);
  *   STREAM an add residual stream (docs/qnn-format.md): layer `layer`'s
  *          requantized Y, or its u after the merge; unit x an R-bit integer;
  *   SSUM   Add(Y, u_skip) of two streams, waiting for the saturating Quant
  *          that makes it logiq's add merge.
+ *
+ * An ACT or STREAM may be a view for a merge's skip (the pad shortcut): a
+ * Slice taking every s-th row and column, a Pad of zero channels at the end.
  *
  * A quantizer on a PRE closes the layer: since every op of the chain and the
  * quantizer are monotone in acc, the code is a step function of the integer
@@ -36,12 +42,13 @@
 #include <string.h>
 
 #include "nn/binfile.h"
+#include "nn/layers.h"
 #include "onnx.pb-c.h"
 
 #define MAX_NODES 10000 /* logiq's 256 layers take a few thousand */
 #define MAX_ELEMS (1 << 26) /* elements of one initializer */
 
-enum tkind { T_CONST = 1, T_ACT, T_PRE, T_SUM, T_STREAM, T_SSUM };
+enum tkind { T_CONST = 1, T_ACT, T_PRE, T_SCALED, T_SUM, T_LUT, T_STREAM, T_SSUM };
 
 struct tensor {
     const char *name;
@@ -66,8 +73,15 @@ struct tensor {
     int h, w, c;        /* ACT: the map (flat: the map it flattens) */
     int flat;           /* ACT: flattened CHW */
     int final;          /* ACT: the layer's output (after merge and pool) */
-    int int64_mode;     /* PRE: Cast to int64 */
-    int skip_layer;     /* SUM */
+    int int64_mode;     /* PRE: Cast to int64; LUT: after the Cast */
+    int sub;            /* ACT, STREAM view: every sub-th row and column (0: no Slice) */
+    int pad_from;       /* ACT, STREAM view: the channels before a Pad (0: no Pad) */
+    double *ka, *ks;    /* SCALED: the factor [c] in ka; SUM: the factors of a and the
+                           skip [c] (NULL: 1) */
+    const char *base;   /* SCALED: the activation multiplied */
+    const char *lut;    /* LUT: the Gather's table */
+    int skip_layer;     /* SUM, SSUM */
+    int skip_stride;    /* SUM, SSUM: the skip view's sub, or 1 */
 };
 
 enum opkind { OP_ADD, OP_MUL, OP_BN, OP_RELU };
@@ -147,6 +161,37 @@ static void free_tensor(struct tensor *t)
     free(t->val);
     free(t->ival);
     free(t->wscale);
+    free(t->ka);
+    free(t->ks);
+}
+
+/* How many node inputs and graph outputs name tensor `name`. */
+static int consumers(const struct imp *im, const char *name)
+{
+    const Onnx__GraphProto *g = im->model->graph;
+    int nc = 0;
+    for (size_t j = 0; j < g->n_node; j++)
+        for (size_t k = 0; k < g->node[j]->n_input; k++)
+            nc += strcmp(g->node[j]->input[k], name) == 0;
+    for (size_t k = 0; k < g->n_output; k++)
+        nc += g->output[k]->name && strcmp(g->output[k]->name, name) == 0;
+    return nc;
+}
+
+/* The node of op type op that is the one consumer of tensor name (as its
+ * input k), or NULL. */
+static const Onnx__NodeProto *only_consumer(const struct imp *im, const char *name,
+                                            const char *op, size_t k)
+{
+    if (consumers(im, name) != 1)
+        return NULL;
+    const Onnx__GraphProto *g = im->model->graph;
+    for (size_t j = 0; j < g->n_node; j++) {
+        const Onnx__NodeProto *n = g->node[j];
+        if (n->n_input > k && strcmp(n->input[k], name) == 0)
+            return n->op_type && strcmp(n->op_type, op) == 0 && n->n_output == 1 ? n : NULL;
+    }
+    return NULL;
 }
 
 /* An input of the current node: NULL (after a message) if unknown. */
@@ -161,6 +206,17 @@ static struct tensor *input(struct imp *im, const Onnx__NodeProto *n, size_t i)
         fail(im, "input '%s' is neither an initializer nor the output of an earlier node",
              n->input[i]);
     return t;
+}
+
+/* 1 if t is a view of a skip (subsampled or padded), after a message
+ * naming what it cannot be used as. */
+static int refuse_view(struct imp *im, const struct tensor *t, const char *as)
+{
+    if (!t->sub && !t->pad_from)
+        return 0;
+    fail(im, "'%s' is a subsampled or channel-padded skip (the pad shortcut), which only a "
+         "merge takes, not %s", t->name, as);
+    return 1;
 }
 
 static int is_pow2(double v)
@@ -418,6 +474,8 @@ static enum nn_status new_layer(struct imp *im, const Onnx__NodeProto *n, int de
                     x->layer);
     if (x->kind != T_ACT)
         return fail(im, "its input '%s' is not an activation of the network", x->name);
+    if (refuse_view(im, x, "a layer's input"))
+        return NN_ERR_FORMAT;
     if (!x->final)
         return fail(im, "its input '%s' is layer %d's output before its merge or pooling",
                     x->name, x->layer);
@@ -551,15 +609,14 @@ static enum nn_status new_layer(struct imp *im, const Onnx__NodeProto *n, int de
     return NN_OK; /* a bias (Conv's 3rd input, Gemm's C): the caller's first Add */
 }
 
-/* The per-channel values of a constant broadcast over a layer's channel
- * axis (a scalar, [C], [1, C], [C, 1, 1] or [1, C, 1, 1] as the layer's
- * rank allows; vec: a [C] vector of the channels, as BatchNormalization's
- * and Conv's bias are) into a fresh array. */
-static enum nn_status chan_vec(struct imp *im, const struct tensor *t, int li, double **out,
-                               int64_t **iout, int vec)
+/* The per-channel values of a constant broadcast over the channel axis of
+ * an oc-channel tensor of layer li (a scalar, [C], [1, C], [C, 1, 1] or
+ * [1, C, 1, 1] as the rank, 4 if conv else 2, allows; vec: a [C] vector of
+ * the channels, as BatchNormalization's and Conv's bias are) into a fresh
+ * array. */
+static enum nn_status chan_vec_of(struct imp *im, const struct tensor *t, int li, int oc,
+                                  int conv, double **out, int64_t **iout, int vec)
 {
-    const struct nn_qnn_layer *L = &im->m->layers[li - 1];
-    const int oc = L->out_c, conv = L->op == NN_QNN_CONV;
     if (!t || t->kind != T_CONST || t->wq)
         return fail(im, "expected a constant operand");
     int ok = t->n == 1 || (vec && t->ndim == 1 && t->n == (size_t)oc);
@@ -589,6 +646,14 @@ static enum nn_status chan_vec(struct imp *im, const struct tensor *t, int li, d
         }
     }
     return NN_OK;
+}
+
+/* chan_vec_of over layer li's output channels. */
+static enum nn_status chan_vec(struct imp *im, const struct tensor *t, int li, double **out,
+                               int64_t **iout, int vec)
+{
+    const struct nn_qnn_layer *L = &im->m->layers[li - 1];
+    return chan_vec_of(im, t, li, L->out_c, L->op == NN_QNN_CONV, out, iout, vec);
 }
 
 static struct op *new_op(struct imp *im, int li, enum opkind k)
@@ -653,6 +718,8 @@ struct quant {
     const double *thr;       /* Q_MT: [rows][n] */
     int rows, n;
     double out_scale, out_bias;
+    const double *lut;       /* the levels are lut[level] (a Cast and Gather after it) */
+    const char *lut_name;    /* the Gather's table */
 };
 
 /* The level index (0 = the lowest level) of value x in channel c. */
@@ -687,7 +754,8 @@ static int quant_levels(const struct quant *q)
            : q->kind == Q_SIGN ? 3 : q->n + 1;
 }
 
-static double quant_level(const struct quant *q, int k)
+/* The quantizer's own output at level index k. */
+static double quant_out(const struct quant *q, int k)
 {
     switch (q->kind) {
     case Q_QUANT: return (k + q->lo) * q->scale;
@@ -696,6 +764,13 @@ static double quant_level(const struct quant *q, int k)
     case Q_MT: return q->out_bias + q->out_scale * k;
     }
     return 0;
+}
+
+/* The value at level index k: the quantizer's output, or the table's entry
+ * it indexes (checked by lut_after). */
+static double quant_level(const struct quant *q, int k)
+{
+    return q->lut ? q->lut[(int)quant_out(q, k)] : quant_out(q, k);
 }
 
 /* The quantizer of node n (its input 0 is the pre-activation). */
@@ -789,18 +864,60 @@ static int match_code(struct imp *im, const struct quant *q, int *bits, double *
         *unit = quant_level(q, 2);
         return NN_CODE_TERN;
     }
+    for (int B = 3; B <= 4; B++) {
+        /* pow2: 2q + 1 levels, unit x {0, +-1, +-2, .., +-2^(q-1)} */
+        const int qq = nn_qnn_code_n_thr(NN_CODE_POW2, B) / 2;
+        double u = nl == 2 * qq + 1 ? quant_level(q, qq + 1) : 0;
+        int ok = u > 0;
+        for (int k = 0; ok && k < nl; k++)
+            ok = quant_level(q, k) == u * nn_qnn_code_value(NN_CODE_POW2, B, k);
+        if (ok) {
+            *bits = B;
+            *unit = u;
+            return NN_CODE_POW2;
+        }
+    }
     char lv[160] = "";
     for (int k = 0; k < nl && k < 8; k++)
         snprintf(lv + strlen(lv), sizeof lv - strlen(lv), "%s%g", k ? ", " : "",
                  quant_level(q, k));
-    fail(im, "its levels {%s%s} are no logiq activation code (uniform {0..2^B-1}, {-1,+1} or "
-         "{-1,0,+1}, times a scale)", lv, nl > 8 ? ", ..." : "");
+    fail(im, "its levels {%s%s} are no logiq activation code (uniform {0..2^B-1}, {-1,+1}, "
+         "{-1,0,+1}, or pow2 {0, +-1, .., +-2^(q-1)} through a Gather, times a scale)", lv,
+         nl > 8 ? ", ..." : "");
     return 0;
 }
 
 static int32_t clamp_i32(double v)
 {
     return v <= (double)INT32_MIN ? INT32_MIN : v >= (double)INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+/* A quantizer whose output's one consumer is a Cast to int64 whose one
+ * consumer is a Gather (axis 0) of a constant 1-D table: its levels are the
+ * table's entries at its integer outputs (pow2 activations, docs/qonnx.md).
+ * q->lut is set then; every level must index the table. */
+static enum nn_status lut_after(struct imp *im, const Onnx__NodeProto *n, struct quant *q)
+{
+    const Onnx__NodeProto *cast = only_consumer(im, n->output[0], "Cast", 0);
+    const Onnx__NodeProto *gather = cast ? only_consumer(im, cast->output[0], "Gather", 1) : NULL;
+    if (!gather || attr_int(cast, "to", 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+        return NN_OK;
+    const struct tensor *t = find(im, gather->input[0]);
+    if (!t || t->kind != T_CONST || t->wq || t->ndim != 1 || attr_int(gather, "axis", 0) != 0)
+        return fail(im, "its levels go through Gather '%s', which is no lookup in a constant "
+                    "1-D table", gather->name ? gather->name : "?");
+    for (int k = 0; k < quant_levels(q); k++) {
+        double v = quant_out(q, k);
+        if (v != floor(v) || v < 0 || v >= (double)t->n)
+            return fail(im, "its output %g is no index of the Gather's table '%s' (%zu "
+                        "entries)", v, t->name, t->n);
+        if (k && t->val[(int)v] <= t->val[(int)quant_out(q, k - 1)])
+            return fail(im, "the table '%s' of its Gather does not rise with its levels",
+                        t->name);
+    }
+    q->lut = t->val;
+    q->lut_name = t->name;
+    return NN_OK;
 }
 
 /* The start of a quantizer node n that thresholds layer L: parses it, maps
@@ -811,6 +928,8 @@ static enum nn_status begin_thresholds(struct imp *im, const Onnx__NodeProto *n,
                                        struct nn_qnn_layer *L, struct quant *q, double *unit)
 {
     enum nn_status s = parse_quant(im, n, L->out_c, q);
+    if (s == NN_OK)
+        s = lut_after(im, n, q);
     if (s != NN_OK)
         return s;
     int bits;
@@ -880,13 +999,15 @@ static void bisect_thresholds(int32_t *t, const struct quant *q, int c, int nt, 
     }
 }
 
-/* Layer li's output tensor named name: its code, bits and unit. */
+/* Layer li's output tensor named name (quantizer q's output): its code, bits
+ * and unit; a LUT until its Gather when q's levels are looked up. */
 static enum nn_status emit_act(struct imp *im, const char *name, int li,
-                               const struct nn_qnn_layer *L, double unit)
+                               const struct nn_qnn_layer *L, const struct quant *q, double unit)
 {
-    struct tensor *o = add_tensor(im, name, T_ACT);
+    struct tensor *o = add_tensor(im, name, q->lut ? T_LUT : T_ACT);
     if (!o)
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    o->lut = q->lut_name;
     o->layer = li;
     o->code = L->out_code;
     o->bits = L->out_bits;
@@ -970,7 +1091,7 @@ static enum nn_status close_layer(struct imp *im, const Onnx__NodeProto *n, stru
         L->n_thr = 1;
         unit = 1.0;
     }
-    return emit_act(im, n->output[0], li, L, unit);
+    return emit_act(im, n->output[0], li, L, &q, unit);
 }
 
 /* ---- the graph ---- */
@@ -1021,6 +1142,16 @@ static int is_op(const Onnx__NodeProto *n, const char *op)
     return strcmp(n->op_type, op) == 0;
 }
 
+/* A fresh copy of n values (NULL for NULL or out of memory). */
+static double *dup_vec(const double *v, int n)
+{
+    double *d = v ? malloc((size_t)n * sizeof *d) : NULL;
+    if (d)
+        memcpy(d, v, (size_t)n * sizeof *d);
+    return d;
+}
+
+/* The output of node n: a copy of x (its arrays too) under the new name. */
 static enum nn_status alias(struct imp *im, const Onnx__NodeProto *n, const struct tensor *x)
 {
     struct tensor copy = *x;
@@ -1035,6 +1166,10 @@ static enum nn_status alias(struct imp *im, const Onnx__NodeProto *n, const stru
     o->ival = NULL;
     o->wscale = NULL;
     o->n_consumers = 0;
+    o->ka = dup_vec(copy.ka, copy.c);
+    o->ks = dup_vec(copy.ks, copy.c);
+    if ((copy.ka && !o->ka) || (copy.ks && !o->ks))
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     return NN_OK;
 }
 
@@ -1102,7 +1237,124 @@ static enum nn_status chain_op(struct imp *im, const Onnx__NodeProto *n, struct 
     return NN_OK;
 }
 
-/* Add(a, skip) of two {0,1} activations. */
+/* The rank of an activation or stream tensor: 2 for a dense layer's output or
+ * a flattened map, 4 otherwise. */
+static int act_rank(const struct imp *im, const struct tensor *t)
+{
+    return t->flat || (t->layer && im->m->layers[t->layer - 1].op == NN_QNN_DENSE) ? 2 : 4;
+}
+
+/* Slice of a layer's output or stream: every s-th row and column from 0 to
+ * the end (axes 2 and 3, equal steps s = 1..8), the skip of the pad shortcut. */
+static enum nn_status slice_view(struct imp *im, const Onnx__NodeProto *n, struct tensor *x)
+{
+    if ((x->kind != T_ACT && x->kind != T_STREAM) || x->layer == 0 || !x->final || x->flat ||
+        x->sub || x->pad_from || act_rank(im, x) != 4)
+        return fail(im, "a Slice of other than a layer's output map (the pad shortcut's skip)");
+    const double dim[4] = {1, x->c, x->h, x->w};
+    double st[4] = {0, 0, 0, 0}, en[4], sp[4] = {1, 1, 1, 1};
+    memcpy(en, dim, sizeof en);
+    const struct tensor *in[4] = {NULL, NULL, NULL, NULL};
+    for (size_t i = 1; i < n->n_input && i < 5; i++)
+        if (n->input[i][0] && !(in[i - 1] = input(im, n, i)))
+            return NN_ERR_FORMAT;
+    const size_t k = in[0] ? in[0]->n : 0;
+    for (int i = 0; i < 4; i++)
+        if (i < 2 && (!in[i] || in[i]->kind != T_CONST || in[i]->n != k || k > 4))
+            return fail(im, "starts and ends must be constants of equal length");
+        else if (i >= 2 && in[i] && (in[i]->kind != T_CONST || in[i]->n != k))
+            return fail(im, "axes and steps must be constants of the starts' length");
+    for (size_t j = 0; j < k; j++) {
+        double ax = in[2] ? in[2]->val[j] : (double)j;
+        ax = ax < 0 ? ax + 4 : ax;
+        if (ax < 0 || ax > 3 || ax != floor(ax))
+            return fail(im, "axis %g of a 4-D tensor", ax);
+        st[(int)ax] = in[0]->val[j];
+        en[(int)ax] = in[1]->val[j];
+        sp[(int)ax] = in[3] ? in[3]->val[j] : 1;
+    }
+    for (int a = 0; a < 4; a++)
+        if (st[a] != 0 || en[a] < dim[a] || (a < 2 && sp[a] != 1))
+            return fail(im, "not every s-th row and column of the whole map (logiq's pad "
+                        "shortcut subsamples from 0, all channels)");
+    if (sp[2] != sp[3] || sp[2] < 1 || sp[2] > 8 || sp[2] != floor(sp[2]))
+        return fail(im, "steps %g, %g (expected equal steps 1..8 on both axes)", sp[2], sp[3]);
+    enum nn_status s = alias(im, n, x);
+    if (s != NN_OK)
+        return s;
+    struct tensor *o = &im->t[im->n_t - 1];
+    o->sub = (int)sp[2];
+    o->h = (o->h + o->sub - 1) / o->sub;
+    o->w = (o->w + o->sub - 1) / o->sub;
+    return NN_OK;
+}
+
+/* Pad of a layer's output or stream with zero channels at the end (constant
+ * mode, value 0), the skip of the pad shortcut. */
+static enum nn_status pad_view(struct imp *im, const Onnx__NodeProto *n, struct tensor *x)
+{
+    if ((x->kind != T_ACT && x->kind != T_STREAM) || x->layer == 0 || !x->final || x->pad_from)
+        return fail(im, "a Pad of other than a layer's output (the pad shortcut's skip)");
+    const int rank = act_rank(im, x);
+    char mode[16];
+    attr_str(n, "mode", "constant", mode, sizeof mode);
+    struct tensor *p = input(im, n, 1);
+    if (!p)
+        return NN_ERR_FORMAT;
+    double cv = 0;
+    if (n->n_input > 2 && n->input[2][0]) {
+        struct tensor *v = input(im, n, 2);
+        if (!v)
+            return NN_ERR_FORMAT;
+        if (!scalar_const(v, &cv))
+            return fail(im, "the pad value must be a constant scalar");
+    }
+    if (strcmp(mode, "constant") || cv != 0 || n->n_input > 3)
+        return fail(im, "a Pad other than with zeros (mode constant, value 0)");
+    if (p->kind != T_CONST || p->n != (size_t)(2 * rank))
+        return fail(im, "pads must be a constant of %d values", 2 * rank);
+    for (int i = 0; i < 2 * rank; i++)
+        if (i != rank + 1 && p->val[i] != 0)
+            return fail(im, "pads other than zero channels at the end (logiq's pad shortcut)");
+    const double extra = p->val[rank + 1];
+    const int c = x->c;
+    if (extra < 0 || extra != floor(extra) || c + extra > 4096)
+        return fail(im, "%g channels of padding (expected 0..%d)", extra, 4096 - c);
+    enum nn_status s = alias(im, n, x); /* x may move */
+    if (s != NN_OK)
+        return s;
+    struct tensor *o = &im->t[im->n_t - 1];
+    o->pad_from = c;
+    o->c = c + (int)extra;
+    return NN_OK;
+}
+
+/* Mul(x, k) of a {0,1} activation by per-channel constants (a MUX's
+ * select). */
+static enum nn_status scale_act(struct imp *im, const Onnx__NodeProto *n, struct tensor *x,
+                                const struct tensor *k)
+{
+    if (x->code != NN_CODE_BIN01 || x->layer == 0 || !x->final || x->flat)
+        return fail(im, "a Mul of the integer activation '%s' that is no {0,1} layer output "
+                    "(only a MUX merge's select multiplies activations)", x->name);
+    double *f = NULL;
+    const char *base = x->name;
+    enum nn_status s = chan_vec_of(im, k, x->layer, x->c, act_rank(im, x) == 4, &f, NULL, 0);
+    if (s == NN_OK)
+        s = alias(im, n, x); /* x may move */
+    if (s != NN_OK) {
+        free(f);
+        return s;
+    }
+    struct tensor *o = &im->t[im->n_t - 1];
+    o->kind = T_SCALED;
+    o->ka = f;
+    o->base = base;
+    return NN_OK;
+}
+
+/* Add(a, skip) of two {0,1} activations, each maybe SCALED: a is layer la's
+ * fresh output, the skip (maybe a view) an earlier layer's. */
 static enum nn_status residual_add(struct imp *im, const Onnx__NodeProto *n, struct tensor *x,
                                    struct tensor *y)
 {
@@ -1112,32 +1364,67 @@ static enum nn_status residual_add(struct imp *im, const Onnx__NodeProto *n, str
         return fail(im, "a residual Add of '%s' and '%s' that are not both {0,1} tensors: "
                     "logiq's OR merge needs binary {0,1} activations (a sum of sign or multi-bit "
                     "codes is no logiq merge; the add merge sums streams of signed Quants)", x->name, y->name);
+    if (refuse_view(im, a, "a merge's fresh output"))
+        return NN_ERR_FORMAT;
     const struct nn_qnn_layer *L = &im->m->layers[a->layer - 1];
     if (a->layer == s->layer || s->layer == 0 || !s->final || s->flat || a->flat ||
         L->merge != NN_MERGE_NONE || L->pool)
         return fail(im, "not a residual merge of layer %d's output with an earlier layer's", a->layer);
-    if (a->n_consumers != 1)
+    if (a->n_consumers != 1 || (a->kind == T_SCALED && consumers(im, a->base) != 1))
         return fail(im, "layer %d's output before the merge '%s' has other consumers",
-                    a->layer, a->name);
+                    a->layer, a->kind == T_SCALED ? a->base : a->name);
     if (a->unit != s->unit)
         return fail(im, "the two tensors have different scales (%g, %g)", a->unit, s->unit);
     if (s->h != a->h || s->w != a->w || s->c != a->c)
         return fail(im, "the skip '%s' (%dx%dx%d) has another shape than the output "
                     "(%dx%dx%d)", s->name, s->c, s->h, s->w, a->c, a->h, a->w);
     double unit = a->unit;
-    int la = a->layer, ls = s->layer;
-    if (n->n_output != 1)
+    int la = a->layer, ls = s->layer, st = s->sub ? s->sub : 1;
+    const int a_scaled = a->kind == T_SCALED, s_scaled = s->kind == T_SCALED;
+    double *ka = a_scaled ? dup_vec(a->ka, a->c) : NULL;
+    double *ks = s_scaled ? dup_vec(s->ka, s->c) : NULL;
+    if (n->n_output != 1) {
+        free(ka);
+        free(ks);
         return fail(im, "expected one output");
-    struct tensor *t = add_tensor(im, n->output[0], T_SUM);
-    if (!t)
+    }
+    struct tensor *t = add_tensor(im, n->output[0], T_SUM); /* a, s, x, y may move */
+    if (!t) {
+        free(ka);
+        free(ks);
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
+    }
     t->layer = la;
     t->skip_layer = ls;
+    t->skip_stride = st;
     t->unit = unit;
+    t->c = L->out_c;
+    t->ka = ka;
+    t->ks = ks;
+    if ((a_scaled && !ka) || (s_scaled && !ks))
+        return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     return NN_OK;
 }
 
-/* The quantizer on a SUM: OR if it maps 0, 1, 2 (x unit) to 0, 1, 1. */
+/* What a merge's channel does with (a, skip) in {0,1}^2. */
+enum merge_fn { MF_A, MF_OR, MF_SKIP, MF_OTHER };
+
+/* Channel c's truth table f[2 a + skip] under quantizer q of the SUM, and
+ * what it is. */
+static enum merge_fn merge_table(const struct quant *q, const struct tensor *sum, int c,
+                                 int f[4])
+{
+    const double ka = sum->ka ? sum->ka[c] : 1.0, ks = sum->ks ? sum->ks[c] : 1.0;
+    for (int i = 0; i < 4; i++) /* i = 2 a + skip */
+        f[i] = quant_index(q, c, ka * (i >> 1) * sum->unit + ks * (i & 1) * sum->unit);
+    const int v = f[0] | f[1] << 1 | f[2] << 2 | f[3] << 3; /* the truth table, 0..15 */
+    return v == 0xC ? MF_A : v == 0xE ? MF_OR : v == 0xA ? MF_SKIP : MF_OTHER;
+}
+
+/* The quantizer on a SUM: OR if a plain sum of a and skip maps 0, 1, 2 (x
+ * unit) to 0, 1, 1; MUX if the skip is SCALED and each channel gives a (not
+ * selected) or a OR skip (selected, the or variant) or skip (selected, the
+ * sel variant; the a SCALED, 1 - select). */
 static enum nn_status close_merge(struct imp *im, const Onnx__NodeProto *n, struct tensor *sum)
 {
     struct nn_qnn_layer *L = &im->m->layers[sum->layer - 1];
@@ -1152,37 +1439,53 @@ static enum nn_status close_merge(struct imp *im, const Onnx__NodeProto *n, stru
         return NN_ERR_FORMAT;
     if (code != NN_CODE_BIN01)
         return fail(im, "the merged sum is quantized to other than {0,1}: no logiq merge");
-    for (int c = 0; c < L->out_c; c++) {
-        int i0 = quant_index(&q, c, 0.0), i1 = quant_index(&q, c, sum->unit),
-            i2 = quant_index(&q, c, 2 * sum->unit);
-        if (i0 != 0 || i1 != 1 || i2 != 1)
-            return fail(im, "channel %d maps the sums 0, 1, 2 to %d, %d, %d: only 0, 1, 1 "
-                        "(OR) is a logiq merge", c, i0, i1, i2);
-    }
-    if (!is_pow2(unit))
-        return fail(im, "output scale %g is not a power of two", unit);
-    L->merge = NN_MERGE_OR;
-    L->skip = sum->skip_layer;
-    L->skip_stride = 1;
-    int li = sum->layer;
-    struct tensor *o = add_tensor(im, n->output[0], T_ACT);
-    if (!o)
+    const int mux = sum->ks != NULL;
+    int n_or = 0, n_skip = 0;
+    uint8_t *sel = mux ? calloc((size_t)L->out_c, 1) : NULL;
+    if (mux && !sel)
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
-    o->layer = li;
-    o->code = NN_CODE_BIN01;
-    o->bits = 1;
-    o->unit = unit;
-    o->h = L->out_h;
-    o->w = L->out_w;
-    o->c = L->out_c;
-    o->final = 1;
-    return NN_OK;
+    for (int c = 0; c < L->out_c; c++) {
+        int f[4];
+        enum merge_fn fn = merge_table(&q, sum, c, f);
+        if (!mux && fn != MF_OR) {
+            return fail(im, "channel %d maps the sums 0, 1, 2 to %d, %d, %d: only 0, 1, 1 "
+                        "(OR) is a logiq merge", c, f[0], f[1], f[3]);
+        }
+        if (fn == MF_OTHER) {
+            free(sel);
+            return fail(im, "channel %d maps (a, skip) = (0,0), (0,1), (1,0), (1,1) to %d, %d, "
+                        "%d, %d: only a, a OR skip and skip are logiq merges (OR, MUX)", c,
+                        f[0], f[1], f[2], f[3]);
+        }
+        n_or += fn == MF_OR;
+        n_skip += fn == MF_SKIP;
+        if (sel)
+            sel[c] = fn != MF_A;
+    }
+    if (n_or && n_skip) {
+        free(sel);
+        return fail(im, "%d channels select a OR skip and %d skip: a logiq MUX merge has one "
+                    "variant per layer", n_or, n_skip);
+    }
+    if (!is_pow2(unit)) {
+        free(sel);
+        return fail(im, "output scale %g is not a power of two", unit);
+    }
+    L->merge = mux ? NN_MERGE_MUX : NN_MERGE_OR;
+    /* all channels a: the sel variant's form multiplies a too */
+    L->mux_variant = n_skip || (!n_or && sum->ka) ? NN_MUX_SEL : NN_MUX_OR;
+    L->mux_sel = sel;
+    L->skip = sum->skip_layer;
+    L->skip_stride = sum->skip_stride;
+    return emit_act(im, n->output[0], sum->layer, L, &q, unit);
 }
 
 static enum nn_status max_pool(struct imp *im, const Onnx__NodeProto *n, struct tensor *x)
 {
     if (x->kind != T_ACT || x->layer == 0 || x->flat)
         return fail(im, "max pooling of other than a layer's integer output");
+    if (refuse_view(im, x, "a MaxPool's input"))
+        return NN_ERR_FORMAT;
     struct nn_qnn_layer *L = &im->m->layers[x->layer - 1];
     if (L->pool || x->n_consumers != 1 || x->h != L->out_h || L->op != NN_QNN_CONV)
         return fail(im, "layer %d's output is pooled twice or used unpooled elsewhere",
@@ -1222,6 +1525,8 @@ static enum nn_status flatten(struct imp *im, const Onnx__NodeProto *n, struct t
     }
     if (x->kind != T_ACT)
         return fail(im, "flattens other than an activation");
+    if (refuse_view(im, x, "a Flatten's input"))
+        return NN_ERR_FORMAT;
     if (is_op(n, "Flatten")) {
         if (attr_int(n, "axis", 1) != 1)
             return fail(im, "axis other than 1");
@@ -1454,6 +1759,8 @@ static enum nn_status stream_add(struct imp *im, const Onnx__NodeProto *n, struc
 {
     struct tensor *a = x->layer >= y->layer ? x : y, *k = a == x ? y : x;
     const struct nn_qnn_layer *L = &im->m->layers[a->layer - 1];
+    if (refuse_view(im, a, "a merge's fresh stream"))
+        return NN_ERR_FORMAT;
     if (a->layer == k->layer || L->merge != NN_MERGE_NONE || a->n_consumers != 1)
         return fail(im, "not the add merge of layer %d's fresh stream with an earlier layer's",
                     a->layer);
@@ -1463,12 +1770,13 @@ static enum nn_status stream_add(struct imp *im, const Onnx__NodeProto *n, struc
     if (a->h != k->h || a->w != k->w || a->c != k->c)
         return fail(im, "the skip stream '%s' has another shape than the output", k->name);
     double unit = a->unit;
-    int la = a->layer, lk = k->layer;
+    int la = a->layer, lk = k->layer, st = k->sub ? k->sub : 1;
     struct tensor *t = add_tensor(im, n->output[0], T_SSUM);
     if (!t)
         return nn_fail(im->err, NN_ERR_NOMEM, "out of memory");
     t->layer = la;
     t->skip_layer = lk;
+    t->skip_stride = st;
     t->unit = unit;
     return NN_OK;
 }
@@ -1492,7 +1800,7 @@ static enum nn_status close_stream_merge(struct imp *im, const Onnx__NodeProto *
                     sum->unit, L->res_bits);
     L->merge = NN_MERGE_ADD;
     L->skip = sum->skip_layer;
-    L->skip_stride = 1;
+    L->skip_stride = sum->skip_stride;
     return new_stream(im, n->output[0], sum->layer, scale);
 }
 
@@ -1504,6 +1812,8 @@ static enum nn_status close_stream_act(struct imp *im, const Onnx__NodeProto *n,
     struct nn_qnn_layer *L = &im->m->layers[li - 1];
     if (L->out_kind)
         return fail(im, "layer %d's stream is thresholded twice", li);
+    if (refuse_view(im, st, "a quantizer"))
+        return NN_ERR_FORMAT;
     struct quant q;
     double unit;
     enum nn_status s = begin_thresholds(im, n, L, &q, &unit);
@@ -1518,7 +1828,7 @@ static enum nn_status close_stream_act(struct imp *im, const Onnx__NodeProto *n,
         else
             bisect_thresholds(t, &q, c, nt, lo0, hi0, stream_value, &st->unit);
     }
-    return emit_act(im, n->output[0], li, L, unit);
+    return emit_act(im, n->output[0], li, L, &q, unit);
 }
 
 /* logiq's own hints (model metadata logiq.layer.N): fields the graph does
@@ -1554,6 +1864,9 @@ static enum nn_status apply_hints(struct imp *im)
             return fail(im, "metadata %s: weight code %d against the graph's quantizer", k, wc);
         if (wm > L->w_max)
             return fail(im, "metadata %s: w_max %d beyond the quantizer's %d", k, wm, L->w_max);
+        if (L->merge == NN_MERGE_MUX && mv != L->mux_variant)
+            return fail(im, "metadata %s: mux_variant %d against the graph's %d", k, mv,
+                        L->mux_variant);
         L->w_code = wc;
         L->w_mag_bits = wb;
         L->w_max = wm;
@@ -1579,19 +1892,6 @@ static enum nn_status apply_hints(struct imp *im)
     return NN_OK;
 }
 
-/* How many node inputs and graph outputs name tensor `name`. */
-static int consumers(const struct imp *im, const char *name)
-{
-    const Onnx__GraphProto *g = im->model->graph;
-    int nc = 0;
-    for (size_t j = 0; j < g->n_node; j++)
-        for (size_t k = 0; k < g->node[j]->n_input; k++)
-            nc += strcmp(g->node[j]->input[k], name) == 0;
-    for (size_t k = 0; k < g->n_output; k++)
-        nc += g->output[k]->name && strcmp(g->output[k]->name, name) == 0;
-    return nc;
-}
-
 /* One node. */
 static enum nn_status node(struct imp *im, const Onnx__NodeProto *n)
 {
@@ -1603,7 +1903,8 @@ static enum nn_status node(struct imp *im, const Onnx__NodeProto *n)
     if ((quant || is_op(n, "MultiThreshold")) != qdom)
         return fail(im, "unsupported op (logiq imports the ONNX ops Conv, Gemm, MatMul, "
                     "BatchNormalization, Add, Mul, Relu, Sign, MaxPool, Flatten, Reshape, "
-                    "Identity, Cast and %s's Quant, BipolarQuant, MultiThreshold)",
+                    "Identity, Cast, Slice, Pad, Gather and %s's Quant, BipolarQuant, "
+                    "MultiThreshold)",
                     NN_QONNX_DOMAIN);
     for (size_t k = 0; k < n->n_output; k++)
         if (!n->output[k][0] || find(im, n->output[k]))
@@ -1651,12 +1952,35 @@ static enum nn_status node(struct imp *im, const Onnx__NodeProto *n)
     }
     if (x->kind == T_SUM && (quant || is_op(n, "MultiThreshold")))
         return close_merge(im, n, x);
-    if (is_op(n, "Add") && x->kind == T_ACT && n->n_input == 2) {
+    if (is_op(n, "Add") && (x->kind == T_ACT || x->kind == T_SCALED) && n->n_input == 2) {
         if (!input(im, n, 1))
             return NN_ERR_FORMAT;
-        if (!y || y->kind != T_ACT)
+        if (!y || (y->kind != T_ACT && y->kind != T_SCALED))
             return fail(im, "adds '%s', which is not an integer activation", n->input[1]);
         return residual_add(im, n, x, y);
+    }
+    if (is_op(n, "Mul") && n->n_input == 2 && y && (x->kind == T_ACT || y->kind == T_ACT) &&
+        (x->kind == T_CONST || y->kind == T_CONST))
+        return x->kind == T_ACT ? scale_act(im, n, x, y) : scale_act(im, n, y, x);
+    if (is_op(n, "Slice"))
+        return slice_view(im, n, x);
+    if (is_op(n, "Pad"))
+        return pad_view(im, n, x);
+    if (x->kind == T_LUT && is_op(n, "Cast") && !x->int64_mode &&
+        attr_int(n, "to", 0) == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+        enum nn_status st = alias(im, n, x);
+        if (st == NN_OK)
+            im->t[im->n_t - 1].int64_mode = 1;
+        return st;
+    }
+    if (is_op(n, "Gather") && y && y->kind == T_LUT && y->int64_mode &&
+        strcmp(x->name, y->lut) == 0) {
+        enum nn_status st = alias(im, n, y);
+        if (st == NN_OK) {
+            im->t[im->n_t - 1].kind = T_ACT;
+            im->t[im->n_t - 1].int64_mode = 0;
+        }
+        return st;
     }
     if (is_op(n, "MaxPool"))
         return max_pool(im, n, x);

@@ -4,8 +4,10 @@
     qonnx_test.py LOGIQ QONNX_PRED SCRATCH_DIR
 
 Builds QONNX graphs with onnx.helper (binary, ternary and 2-bit networks,
-a binary one with residual Adds that are logiq's OR merges, and one with
-add residual streams: requantizer, Add, saturating Quant), evaluates
+a binary one with residual Adds that are logiq's OR merges, one with
+add residual streams: requantizer, Add, saturating Quant, and one with MUX
+merges of both variants, the pad shortcut (Slice, Pad) and pow2 activations
+(MultiThreshold, Cast, Gather)), evaluates
 each with the NumPy reference below (float64, every node as QONNX defines
 it), imports it with `logiq import` and compares, on the first 1000
 Fashion-MNIST test images, the integer model's prediction and the integer
@@ -15,8 +17,9 @@ Tolerance policy: none; everything compared is an integer and must be equal.
 
 Then the round trip: `logiq export` of each imported model, the reference's
 evaluation of the exported graph (must equal the .qnn's integer answers), and
-`logiq import` of it again (must give the same .qnn bytes); the same for a
-model logiq trains with add merges. And the errors:
+`logiq import` of it again (must give the same .qnn bytes); the same for
+models logiq trains (TRAINED: add merges, MUX merges of both variants,
+resnet20-or's pad shortcut, pow2 activations). And the errors:
 graphs logiq's hardware cannot run are refused with exit 2 and one line
 naming the node.
 
@@ -141,6 +144,19 @@ def evaluate(model, images, want=()):
             y = x[0].reshape(x[0].shape[0], -1)
         elif op == "Cast":
             y = x[0].astype(np.int64)
+        elif op == "Slice":
+            axes = x[3] if len(x) > 3 else range(len(x[1]))
+            steps = x[4] if len(x) > 4 else [1] * len(x[1])
+            sl = [slice(None)] * x[0].ndim
+            for ax, st, en, sp in zip(axes, x[1], x[2], steps):
+                sl[ax] = slice(st, en, sp)
+            y = x[0][tuple(sl)]
+        elif op == "Pad":
+            assert a.get("mode", b"constant") in (b"constant", "constant")
+            p = np.asarray(x[1]).reshape(2, -1).T
+            y = np.pad(x[0], p, constant_values=x[2] if len(x) > 2 and x[2] is not None else 0)
+        elif op == "Gather":
+            y = np.take(x[0], x[1], axis=a.get("axis", 0))
         elif op == "Quant":
             y = quant(x[0], x[1], x[2], int(x[3]), a.get("signed", 1), a.get("narrow", 0),
                       a.get("rounding_mode", b"ROUND").decode()
@@ -358,6 +374,44 @@ def net_addstream(images):
     return n.model(out), feat, 1.0
 
 
+def net_shortcut(images):
+    """logiq's MUX merges and pad shortcut and pow2 activations as QONNX:
+    a MUX of the or variant (Add(a, Mul(skip, select)), a MultiThreshold at
+    1), a strided block whose skip is subsampled by a Slice and padded with
+    zero channels, merged by a MUX of the sel variant (Add(Mul(a, 1 - select),
+    Mul(skip, select)), a 1-bit Quant), and pow2 activations (a calibrated
+    MultiThreshold's code 0..6, Cast to int64, Gather from the levels
+    {0, +-1/4, +-1/2, +-1})."""
+    n = Net("shortcut", images, 13)
+
+    def select(c):
+        s = (n.rng.random(c) < 0.5).astype(np.float64)
+        s[:2] = [0, 1]
+        return s.reshape(1, -1, 1, 1)
+
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    a2 = n.quant_act(n.bn(n.conv(t1, 8, 8, "bin")), 1)
+    s2 = n.node("Mul", [t1, n.init("sel%d" % n.n, select(8))])
+    t2 = n.mt(n.node("Add", [a2, s2], name="mux_or"), [[1.0]], dtype="BINARY")
+    a3 = n.quant_act(n.bn(n.conv(t2, 8, 16, "bin", stride=2)), 1)
+    sub = n.node("Slice", [t2, n.init("st%d" % n.n, [0, 0], np.int64),
+                           n.init("en%d" % n.n, [28, 28], np.int64),
+                           n.init("ax%d" % n.n, [2, 3], np.int64),
+                           n.init("sp%d" % n.n, [2, 2], np.int64)])
+    skip = n.node("Pad", [sub, n.init("pd%d" % n.n, [0, 0, 0, 0, 0, 8, 0, 0], np.int64)],
+                  mode="constant")
+    sel = select(16)
+    m3 = n.node("Add", [n.node("Mul", [a3, n.init("keep%d" % n.n, 1 - sel)]),
+                        n.node("Mul", [skip, n.init("sel%d" % n.n, sel)])], name="mux_sel")
+    t3 = n.node("MaxPool", [n.quant_act(m3, 1)], kernel_shape=[2, 2], strides=[2, 2])
+    code = n.mt_calibrated(n.bn(n.conv(t3, 16, 16, "bin")), 6, dtype="UINT3")
+    idx = n.node("Cast", [code], to=TensorProto.INT64)
+    levels = n.init("levels%d" % n.n, [-1, -0.5, -0.25, 0, 0.25, 0.5, 1])
+    feat = n.node("Gather", [levels, idx], axis=0)
+    out = n.gemm(n.node("Flatten", [feat], axis=1), 16 * 7 * 7, 10, "bin")
+    return n.model(out), feat, 0.25
+
+
 # ---- graphs that must be refused: (name, model, the node the error names, a word of why) ----
 
 def bad_graphs(images):
@@ -396,7 +450,43 @@ def bad_graphs(images):
     x = n.mt(y, np.zeros((8, 1)), dtype="BINARY")
     out.append(("BN before a stream", n.model(n.gemm(n.node("Flatten", [x]), 8 * 28 * 28, 10,
                                                      "bin")), "quant_", "BatchNormalization"))
+    n = Net("mux_mixed", images, 14)
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    a2 = n.quant_act(n.bn(n.conv(t1, 8, 8, "bin")), 1)
+    keep = np.ones((1, 8, 1, 1))
+    keep[0, 4:] = 0  # channels 0..3 a OR skip, 4..7 skip: two MUX variants
+    t2 = n.mt(n.node("Add", [n.node("Mul", [a2, n.init("keep", keep)]),
+                             n.node("Mul", [t1, n.init("sel", np.ones((1, 8, 1, 1)))])]),
+              [[1.0]], dtype="BINARY")
+    out.append(("MUX of two variants", n.model(n.gemm(n.node("Flatten", [t2]), 8 * 28 * 28, 10,
+                                                      "bin")), "multithreshold_", "one variant"))
+    n = Net("pad_front", images, 15)
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    a2 = n.quant_act(n.bn(n.conv(t1, 8, 16, "bin")), 1)
+    skip = n.node("Pad", [t1, n.init("pd", [0, 8, 0, 0, 0, 0, 0, 0], np.int64)], mode="constant")
+    t2 = n.quant_act(n.node("Add", [a2, skip]), 1)
+    out.append(("Pad before the channels", n.model(n.gemm(n.node("Flatten", [t2]), 16 * 28 * 28,
+                                                          10, "bin")), "pad_", "at the end"))
+    n = Net("slice_input", images, 16)
+    t1 = n.quant_act(n.bn(n.conv("image", 1, 8, "bin")), 1)
+    sub = n.node("Slice", [t1, n.init("st", [0, 0], np.int64), n.init("en", [28, 28], np.int64),
+                           n.init("ax", [2, 3], np.int64), n.init("sp", [2, 2], np.int64)])
+    x = n.quant_act(n.bn(n.conv(sub, 8, 8, "bin")), 1)
+    out.append(("a Slice as a layer input", n.model(n.gemm(n.node("Flatten", [x]), 8 * 14 * 14,
+                                                           10, "bin")), "conv_", "only a merge"))
     return out
+
+
+# ---- models logiq trains: (name, arch, wq, aq, more train options) ----
+
+TRAINED = [
+    ("add", "c8,c8+add,c8+add,p,f10", "twn", "2", []),
+    ("mux_or", "c8,c8+mux,p,c8+mux,f10", "bin", "1", ["--mux", "or", "--mux-init", "-0.0001"]),
+    ("mux_sel", "c8,c8+mux,p,f16,f16+mux,f10", "bin", "1",
+     ["--mux", "sel", "--mux-init", "-0.0001"]),
+    ("resnet20_or", "resnet20-or", "bin", "1", ["--width", "0.25"]),
+    ("pow2", "c8,p,c8,f10", "twn", "pow2:3", []),
+]
 
 
 # ---- running logiq ----
@@ -461,8 +551,16 @@ def main():
     os.makedirs(scratch, exist_ok=True)
     images = load_images(N_IMAGES)
     failures = 0
+    # the large design, with PEs for up to 4-bit activations (the shortcut
+    # net's pow2 codes are 3 bits)
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "costmodels", "hw",
+                           "large.ini")) as f:
+        ini = f.read()
+    hw = os.path.join(scratch, "large_act4.ini")
+    with open(hw, "w") as f:
+        f.write(ini.replace("\nmax_act_bits = 2", "\nmax_act_bits = 4", 1))
 
-    for build in (net_binary, net_ternary, net_2bit, net_residual, net_addstream):
+    for build in (net_binary, net_ternary, net_2bit, net_residual, net_addstream, net_shortcut):
         model, feat_name, unit = build(images)
         name = model.graph.name
         onnx.checker.check_model(model)
@@ -479,8 +577,6 @@ def main():
             failures += 1
             continue
         # an imported model is costed and simulated as any .qnn
-        hw = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "costmodels", "hw",
-                          "large.ini")
         rc = run([logiq, "cost", qnn, "--hw", hw])
         rs = run([logiq, "sim", qnn, "--hw", hw, "--images", "2", "-q"])
         sim_ok = rs.returncode == 0 and "all outputs matched the integer model" in rs.stdout
@@ -507,26 +603,29 @@ def main():
         if bad_e or not same:
             failures += 1
 
-    # a model trained by logiq with add merges (the exported add stream's
-    # requantizer and saturation, evaluated by the reference)
-    qnn = os.path.join(scratch, "trained_add.qnn")
-    onnx_path = os.path.join(scratch, "trained_add.onnx")
-    r = run([logiq, "train", "--data", "synthetic", "--train-limit", "256", "--test-limit", "32",
-             "--arch", "c8,c8+add,c8+add,p,f10", "--wq", "twn", "--aq", "2", "--epochs", "1",
-             "-q", "-o", qnn])
-    r2 = r.returncode == 0 and run([logiq, "export", qnn, "-o", onnx_path])
-    if r.returncode or r2.returncode:
-        print("FAIL trained add model: %s%s" % (r.stderr, r2 and r2.stderr))
-        failures += 1
-    else:
+    # models trained by logiq: add merges (the exported add stream's
+    # requantizer and saturation), MUX merges of both variants (a mix of
+    # selects), resnet20-or (the pad shortcut), pow2 activations; each
+    # exported, evaluated by the reference and imported again
+    for name, arch, wq, aq, opts in TRAINED:
+        qnn = os.path.join(scratch, "trained_%s.qnn" % name)
+        onnx_path = os.path.join(scratch, "trained_%s.onnx" % name)
+        r = run([logiq, "train", "--data", "synthetic", "--train-limit", "256", "--test-limit",
+                 "32", "--arch", arch, "--wq", wq, "--aq", aq, "--epochs", "1", "-q", "-o", qnn]
+                + opts)
+        r2 = r.returncode == 0 and run([logiq, "export", qnn, "-o", onnx_path])
+        if r.returncode or r2.returncode:
+            print("FAIL trained %s model: %s%s" % (name, r.stderr, r2 and r2.stderr))
+            failures += 1
+            continue
         exported = onnx.load(onnx_path)
         onnx.checker.check_model(exported)
-        failures += compare("trained add export", exported, last_input(exported), 1.0, images,
-                            pred_exe, qnn) > 0
+        failures += compare("trained %s export" % name, exported, last_input(exported), 1.0,
+                            images, pred_exe, qnn) > 0
         r = run([logiq, "import", onnx_path, "-o", qnn + ".again"])
         same = r.returncode == 0 and open(qnn, "rb").read() == open(qnn + ".again", "rb").read()
-        print("trained add round trip: import(export(m)) %s" %
-              ("is bit-identical" if same else "DIFFERS " + r.stderr))
+        print("trained %s round trip: import(export(m)) %s" %
+              (name, "is bit-identical" if same else "DIFFERS " + r.stderr))
         failures += not same
 
     for what, model, node_prefix, why in bad_graphs(images):

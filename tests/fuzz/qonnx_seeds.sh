@@ -2,8 +2,9 @@
 # tests/fuzz/qonnx_seeds.sh: makes the seed corpus of fuzz_qonnx
 # (tests/fuzz/corpus/qonnx/): tiny models trained by logiq on the synthetic
 # set, exported as QONNX (binary, ternary, 2-bit offset and heq weights;
-# {0,1}, sign, 2-bit and ternary activations; an OR merge; pooling), each
-# well under libFuzzer's -max_len of 64 KiB.
+# {0,1}, sign, 2-bit, ternary and pow2 activations; an OR merge, MUX merges
+# of both variants, the pad shortcut of an OR and an add merge; pooling),
+# each well under libFuzzer's -max_len of 64 KiB.
 # Usage: tests/fuzz/qonnx_seeds.sh path/to/logiq
 set -eu
 logiq=$1
@@ -13,11 +14,17 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
 i=0
 for spec in "c4s2,p,f10 bin 1" "c4s2,c4+or,p,f10 bin 1" "c4s2,p,f10 twn sign" \
-            "c4s2,p,f10 dorefa:2 2" "c4s2,p,f8,f10 heq:3 tern"; do
+            "c4s2,p,f10 dorefa:2 2" "c4s2,p,f8,f10 heq:3 tern" \
+            "c4s2,c4+mux,p,f10 bin 1 --mux sel --mux-init -0.0001" \
+            "c4s2,c4+mux,p,f10 bin 1 --mux or --mux-init -0.0001" \
+            "c4s2,c4,c8s2,c8+or2/pad,f10 bin 1" "c4s2,c4,c8s2,c8+add2/pad,f10 twn 2" \
+            "c4s2,p,f10 bin pow2:3"; do
     set -- $spec
     i=$((i + 1))
+    arch=$1 wq=$2 aq=$3
+    shift 3
     "$logiq" train --data synthetic --train-limit 64 --test-limit 16 --epochs 1 -q \
-        --arch "$1" --wq "$2" --aq "$3" -o "$tmp/m.qnn" >/dev/null
+        --arch "$arch" --wq "$wq" --aq "$aq" -o "$tmp/m.qnn" "$@" >/dev/null
     "$logiq" export "$tmp/m.qnn" -o "$out/s$i.onnx" >/dev/null
 done
 # and two small graphs from outside logiq (batch norm, Relu, Quant, Sign,

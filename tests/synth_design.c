@@ -40,7 +40,7 @@
  * Yosys' (|logiq - yosys| / yosys <= 0.05; the goal 1%) and the critical
  * path within 15% of ABC's, for each design. These bars are not met yet
  * (docs/rtl.md, "Whole-design synthesis": the RTL's controller and address
- * generator, the threshold and skip registers, ABC's restructured adders):
+ * generator, which the model does not count, and ABC's restructured adders):
  * they are checked with --bars, and printed as met or NOT met otherwise.
  * Always checked: the design synthesizes (every module resolved, no latch,
  * no cell outside the liberty and DFF), the SRAMs stay $mem macros, and

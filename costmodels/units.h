@@ -109,9 +109,9 @@ struct cm_count cm_merge_or(int bits);
 struct cm_count cm_merge_mux(int bits, enum cm_mux_variant v);
 /* The `add` merge of one PE: the requantizer (mul_bits x acc_bits multiplier,
  * the adder of the product width for the offset, a right shifter by 0..63,
- * saturation to res_bits), the res_bits saturating adder of the skip, and the
- * double-buffered requantizer constants (2 * (mul_bits + acc_bits + mul_bits)
- * register bits). */
+ * saturation to res_bits) and the res_bits saturating adder of the skip; the
+ * requantizer constants (mul_bits + acc_bits + mul_bits bits a channel) are
+ * the skip buffer's parameter bank's held output, no registers. */
 struct cm_count cm_merge_add(int acc_bits, int mul_bits, int res_bits,
                              enum cm_adder_arch arch);
 /* The parts of those units, for the merge path's breakdown (their sums are

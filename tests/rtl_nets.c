@@ -154,20 +154,30 @@ static void add_blocks(struct nn_qnn *m, uint64_t *rng, int n_blocks, const stru
     }
 }
 
+/* The start every block network shares: the input shape, the number of
+ * blocks and the stem, a 3x3 same-size convolution without pooling, in this
+ * draw order. */
+static struct lspec block_net_head(struct nn_qnn *m, uint64_t *rng, int *n_blocks)
+{
+    model_init(m, rng_int(rng, 4, 10), rng_int(rng, 4, 10), rng_int(rng, 1, 3),
+               rng_int(rng, 2, 10));
+    *n_blocks = rng_int(rng, 1, 3);
+    struct lspec s = plain_spec(rng, rng_int(rng, 1, 12));
+    s.k = 3;
+    s.pad = 1;
+    s.stride = 1;
+    s.pool = 0;
+    return s;
+}
+
 /* Residual blocks of two layers merged with the block's input, strided or
  * not, widening or not, with the pad shortcut (subsample, zero channels) or
  * a projection (a 1x1 side layer into the skip buffer), as test_sim.c's
  * random_block_model draws them for or and mux. */
 static void random_block_net(struct nn_qnn *m, uint64_t *rng, int merge)
 {
-    model_init(m, rng_int(rng, 4, 10), rng_int(rng, 4, 10), rng_int(rng, 1, 3),
-               rng_int(rng, 2, 10));
-    const int n_blocks = rng_int(rng, 1, 3);
-    struct lspec s = plain_spec(rng, rng_int(rng, 1, 12));
-    s.k = 3;
-    s.pad = 1;
-    s.stride = 1;
-    s.pool = 0;
+    int n_blocks;
+    struct lspec s = block_net_head(m, rng, &n_blocks);
     s.out_code = NN_CODE_BIN01;
     s.out_bits = 1;
     add_layer(m, s, rng);
@@ -217,14 +227,8 @@ static void random_add_net(struct nn_qnn *m, uint64_t *rng, int res_bits, int bl
         scores_layer(m, rng, 0);
         return;
     }
-    model_init(m, rng_int(rng, 4, 10), rng_int(rng, 4, 10), rng_int(rng, 1, 3),
-               rng_int(rng, 2, 10));
-    const int n_blocks = rng_int(rng, 1, 3);
-    struct lspec s = plain_spec(rng, rng_int(rng, 1, 12));
-    s.k = 3;
-    s.pad = 1;
-    s.stride = 1;
-    s.pool = 0;
+    int n_blocks;
+    struct lspec s = block_net_head(m, rng, &n_blocks);
     s.res = 1;
     s.res_bits = res_bits;
     s.res_frac = res_frac;

@@ -240,7 +240,16 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             c->max_layers, c->skip_bits, c->rq_depth, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
     cm_text_printf(t,
 "  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
-"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d;\n\n",
+"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d;\n"
+"  // the controller's widths, from the memories' depths: a count of channels\n"
+"  // or tiles (TW), positions (PW), chunks (QW), valid-lane and weight words\n"
+"  // (VW, WW) holds its memory's depth; bank (BKW), skip (SKW) and\n"
+"  // requantizer (RQA) addresses are taken modulo their memory's size\n"
+"  localparam TW = $clog2(THR_DEPTH > NCLS ? THR_DEPTH : NCLS) + 1;\n"
+"  localparam PW = $clog2(POS_DEPTH) + 1, QW = $clog2(CHUNK_DEPTH) + 1;\n"
+"  localparam VW = $clog2(VALID_DEPTH) + 1, WW = $clog2(WEIGHT_DEPTH) + 1;\n"
+"  localparam BKW = $clog2(2 * BANK_BITS), SKW = $clog2(SKIP_BITS / RB) + 1;\n"
+"  localparam RQA = $clog2(RQ_DEPTH) + 1, CLW = $clog2(NCLS) + 1;\n\n",
             R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS,
             w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->code_bits > 0 ? w->code_bits : 1);
     cm_text_printf(t,
@@ -275,7 +284,9 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     char add_regs[400] = "", add_cfg[300] = "";
     if (add) {
         snprintf(add_regs, sizeof add_regs,
-"  reg [31:0] d_res, d_rqsh, d_rqbase;  // the add stream: the layer's, its shift, its constants\n"
+"  reg [0:0] d_res;      // the add stream: the layer's,\n"
+"  reg [5:0] d_rqsh;     // its requantizer's shift,\n"
+"  reg [RQA-1:0] d_rqbase;  // its constants\n"
 "  reg %sad_valid;                   // the RQ and ADD stage registers' valid bits\n",
                  stages2 ? "rq_valid, " : "");
         snprintf(add_cfg, sizeof add_cfg,
@@ -285,7 +296,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     if (w->code_bits > 0) {
         const size_t n = strlen(add_regs), m = strlen(add_cfg);
         snprintf(add_regs + n, sizeof add_regs - n,
-"  reg [31:0] d_wcode;  // 1: the layer's weight words hold pow2 codes\n");
+"  reg [0:0] d_wcode;  // 1: the layer's weight words hold pow2 codes\n");
         snprintf(add_cfg + m, sizeof add_cfg - m, "      d_wcode <= desc[cb + %d];\n",
                  RTL_D_WCODE);
     }
@@ -293,10 +304,19 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  // ---- controller: layer counter, descriptor, loop counters t, p, q, j, b ----\n"
 "  reg running, issuing;\n"
 "  reg [7:0] lay;\n"
-"  reg [31:0] d_scores, d_T, d_P, d_Q, d_Bw, d_Ba, d_inbank, d_insign, d_inplane, d_outplane;\n"
-"  reg [31:0] d_outbits, d_outc, d_wbase, d_pbase, d_cbase, d_vbase, d_tbase, d_last;\n"
-"  reg [31:0] d_merge, d_muxsel, d_skipc, d_wskip, d_side;\n"
-"  reg [31:0] t, p, q, j, b;\n"
+"  reg [0:0] d_scores, d_inbank, d_insign, d_last, d_muxsel, d_wskip, d_side;\n"
+"  reg [1:0] d_merge;\n"
+"  reg [TW-1:0] d_T, d_outc, d_skipc, d_tbase;\n"
+"  reg [PW-1:0] d_P, d_pbase;\n"
+"  reg [QW-1:0] d_Q, d_cbase;\n"
+"  reg [7:0] d_Bw, d_Ba, d_outbits;\n"
+"  reg [BKW-1:0] d_inplane, d_outplane;\n"
+"  reg [WW-1:0] d_wbase;\n"
+"  reg [VW-1:0] d_vbase;\n"
+"  reg [TW-1:0] t;\n"
+"  reg [PW-1:0] p;\n"
+"  reg [QW-1:0] q;\n"
+"  reg [7:0] j, b;\n"
 "  reg f_valid, p_valid, a_valid, thr_valid, walking, mul_valid, sadd_valid;\n"
 "%s"
 "  wire any_valid = f_valid | p_valid | a_valid | thr_valid | walking | mul_valid | sadd_valid%s;\n"
@@ -307,11 +327,11 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire do_cfg = (~running & start) | (layer_end & ~d_last[0]);\n"
 "  wire [7:0] cfg_l = running ? lay + 8'd1 : 8'd0;\n"
 "  wire [31:0] cb = {24'd0, cfg_l} * ND;\n"
-"  wire b_w = b == d_Ba - 1, j_w = j == d_Bw - 1, q_w = q == d_Q - 1;\n"
-"  wire p_w = p == d_P - 1, t_w = t == d_T - 1;\n"
+"  wire b_w = b == d_Ba - 1'b1, j_w = j == d_Bw - 1'b1, q_w = q == d_Q - 1'b1;\n"
+"  wire p_w = p == d_P - 1'b1, t_w = t == d_T - 1'b1;\n"
 "  always @(posedge clk) begin\n"
 "    if (rst) begin\n"
-"      running <= 1'b0; issuing <= 1'b0; lay <= 8'd0; d_last <= 32'd0;\n"
+"      running <= 1'b0; issuing <= 1'b0; lay <= 8'd0; d_last <= 1'b0;\n"
 "    end else if (do_cfg) begin  // CONFIG: the descriptor, the counters cleared\n"
 "      lay <= cfg_l;\n"
 "      d_scores <= desc[cb + %d]; d_T <= desc[cb + %d]; d_P <= desc[cb + %d];\n"
@@ -328,11 +348,11 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    end else begin\n"
 "      if (done) running <= 1'b0;\n"
 "      if (issuing) begin  // b, j, q, p, t: innermost first\n"
-"        if (!b_w) b <= b + 1; else begin b <= 0;\n"
-"          if (!j_w) j <= j + 1; else begin j <= 0;\n"
-"            if (!q_w) q <= q + 1; else begin q <= 0;\n"
-"              if (!p_w) p <= p + 1; else begin p <= 0;\n"
-"                if (!t_w) t <= t + 1; else begin t <= 0; issuing <= 1'b0; end\n"
+"        if (!b_w) b <= b + 1'b1; else begin b <= 0;\n"
+"          if (!j_w) j <= j + 1'b1; else begin j <= 0;\n"
+"            if (!q_w) q <= q + 1'b1; else begin q <= 0;\n"
+"              if (!p_w) p <= p + 1'b1; else begin p <= 0;\n"
+"                if (!t_w) t <= t + 1'b1; else begin t <= 0; issuing <= 1'b0; end\n"
 "              end\n"
 "            end\n"
 "          end\n"
@@ -344,16 +364,18 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  // (adders, not multipliers of the counters): vi = p Q + q (valid lanes),\n"
 "  // wi = (t Q + q) Bw + j (weight word), wt = t Q Bw (the tile's first),\n"
 "  // bo = b x plane bits (the activation plane)\n"
-"  reg [31:0] vi, wi, wt, bo;\n"
+"  reg [VW-1:0] vi;\n"
+"  reg [WW-1:0] wi, wt;\n"
+"  reg [BKW-1:0] bo;\n"
 "  always @(posedge clk)\n"
 "    if (!rst) begin\n"
 "      if (do_cfg) begin vi <= 0; wi <= 0; wt <= 0; bo <= 0; end\n"
 "      else if (issuing) begin\n"
 "        if (!b_w) bo <= bo + d_inplane; else begin bo <= 0;\n"
 "          if (j_w && q_w) begin\n"
-"            if (p_w) begin vi <= 0; wi <= wi + 1; wt <= wi + 1; end\n"
-"            else begin vi <= vi + 1; wi <= wt; end\n"
-"          end else begin wi <= wi + 1; if (j_w) vi <= vi + 1; end\n"
+"            if (p_w) begin vi <= 0; wi <= wi + 1'b1; wt <= wi + 1'b1; end\n"
+"            else begin vi <= vi + 1'b1; wi <= wt; end\n"
+"          end else begin wi <= wi + 1'b1; if (j_w) vi <= vi + 1'b1; end\n"
 "        end\n"
 "      end\n"
 "    end\n\n",
@@ -387,18 +409,20 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [127:0] pent = ptab[d_pbase + p];\n"
 "  wire [LN*32-1:0] lofs = ctab[d_cbase + q];\n"
 "  wire [LN-1:0] vld = vtab[d_vbase + vi];\n"
-"  wire [31:0] abase = d_inbank * BANK_BITS + bo + pent[31:0];\n"
+"  wire [BKW-1:0] pbank = pent[BKW-1:0];\n"
+"  wire [BKW-1:0] abase = (d_inbank[0] ? BANK_BITS : 0) + bo + pbank;\n"
 "  reg [LN-1:0] xg;\n"
 "  integer i;\n"
 "  always @* begin\n"
 "    for (i = 0; i < LN; i = i + 1)\n"
-"      xg[i] = bank[abase + lofs[i*32 +: 32]] & vld[i];\n"
+"      xg[i] = bank[abase + lofs[i*32 +: BKW]] & vld[i];\n"
 "  end\n"
 "%s"
 "%s"
 "  reg f_first, f_last;\n"
 "  reg [7:0] f_shift;\n"
-"  reg [31:0] f_t, f_p;\n"
+"  reg [TW-1:0] f_t;\n"
+"  reg [PW-1:0] f_p;\n"
 "  reg [LN-1:0] f_g, f_f;\n"
 "  reg [R*LN-1:0] f_ws, f_wm;\n"
 "  always @(posedge clk) begin\n"
@@ -407,7 +431,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      f_valid <= 1'b1;\n"
 "      f_first <= q == 0 && j == 0 && b == 0;\n"
 "      f_last <= q_w && j_w && b_w;\n"
-"      f_shift <= b[7:0] + j[7:0];\n"
+"      f_shift <= b + j;\n"
 "      f_t <= t; f_p <= p;\n"
 "    end else f_valid <= 1'b0;\n"
 "  end\n"
@@ -427,12 +451,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
      * register there, from ACC elsewhere. */
     const char *x_plain =
 "  wire x_valid = a_valid & ~d_scores[0];  // the output entering THR\n"
-"  wire [31:0] x_t = a_t, x_p = a_p;\n";
+"  wire [TW-1:0] x_t = a_t;\n"
+"  wire [PW-1:0] x_p = a_p;\n";
     const char *x_add =
 "  // the output entering THR: from the ADD register on a stream layer, else from ACC\n"
 "  wire x_valid = d_res[0] ? ad_valid : a_valid & ~d_scores[0];\n"
-"  wire [31:0] x_t = d_res[0] ? ad_t : a_t;\n"
-"  wire [31:0] x_p = d_res[0] ? ad_p : a_p;\n";
+"  wire [TW-1:0] x_t = d_res[0] ? ad_t : a_t;\n"
+"  wire [PW-1:0] x_p = d_res[0] ? ad_p : a_p;\n";
     const char *stages_2 =
 "      rq_valid <= a_valid & d_res[0];  // RQ: the requantized output Y\n"
 "      if (a_valid) begin rq_t <= a_t; rq_p <= a_p; end\n"
@@ -445,17 +470,26 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
      * skip of the output that ADD takes next */
     const char *skip_ld_2 =
 "  wire sk_ld = a_valid & d_res[0];  // the skip value register's load: the output entering RQ\n"
-"  wire [31:0] sk_t = a_t;\n"
-"  wire [127:0] sent = ptab[d_pbase + a_p];\n";
+"  wire [TW-1:0] sk_t = a_t;\n"
+"  wire [127:0] sent = ptab[d_pbase + a_p];\n"
+"  wire [TW-1:0] skR = sk_t * R;  // the skip value's tile: its first channel, those left, its address\n"
+"  wire [TW:0] sk_rem = {1'b0, d_skipc} - {1'b0, skR};\n"
+"  wire [SKW-1:0] sk_base = sent[64 +: SKW] + skR;\n"
+"  wire [RQA-1:0] rq_base = d_rqbase + a_t * R;  // RQ's tile: its first channel's constants\n";
     const char *skip_ld_1 =
 "  wire sk_ld = p_valid & p_last & d_res[0];  // the skip value register's load: the output entering ACC's last\n"
-"  wire [31:0] sk_t = p_t;\n"
-"  wire [127:0] sent = ptab[d_pbase + p_p];\n";
+"  wire [TW-1:0] sk_t = p_t;\n"
+"  wire [127:0] sent = ptab[d_pbase + p_p];\n"
+"  wire [TW-1:0] skR = sk_t * R;  // the skip value's tile: its first channel, those left, its address\n"
+"  wire [TW:0] sk_rem = {1'b0, d_skipc} - {1'b0, skR};\n"
+"  wire [SKW-1:0] sk_base = sent[64 +: SKW] + skR;\n"
+"  wire [RQA-1:0] rq_base = d_rqbase + a_t * R;  // RQ's tile: its first channel's constants\n";
     cm_text_printf(t,
 "  // ---- POP and ACC control; %sTHR, POOL and the scores' WRITE control ----\n"
 "  reg p_first, p_last;\n"
 "  reg [7:0] p_shift;\n"
-"  reg [31:0] p_t, p_p, a_t, a_p, h_t, h_p;\n"
+"  reg [TW-1:0] p_t, a_t, h_t;\n"
+"  reg [PW-1:0] p_p, a_p, h_p;\n"
 "%s"
 "%s"
 "  always @(posedge clk) begin\n"
@@ -476,11 +510,21 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  end\n"
 "  wire [127:0] hent = ptab[d_pbase + h_p];  // the THR register's position: pool first / last\n"
 "  wire [127:0] xent = ptab[d_pbase + x_p];  // the output entering THR: its skip's addresses\n"
+"  // the tile's address and row arithmetic, once for its R channels (a PE\n"
+"  // adds or compares its constant r): the first channel x_t R, the skip's\n"
+"  // and the output's channels left from it (negative: none), the first\n"
+"  // channel's skip read and write addresses and parameter word\n"
+"  wire [TW-1:0] xtR = x_t * R;\n"
+"  wire [TW:0] xs_rem = {1'b0, d_skipc} - {1'b0, xtR};\n"
+"  wire [TW:0] xo_rem = {1'b0, d_outc} - {1'b0, xtR};\n"
+"  wire [SKW-1:0] xs_base = xent[64 +: SKW] + xtR;\n"
+"  wire [SKW-1:0] xw_base = xent[96 +: SKW] + xtR;\n"
+"  wire [TW-1:0] th_base = d_tbase + xtR;\n"
 "%s"
 "  wire pool_first = thr_valid & hent[63];\n"
 "  wire pool_last = thr_valid & hent[62];\n\n",
             add ? (stages2 ? "RQ, ADD; " : "RQ+ADD; ") : "",
-            !add ? "" : stages2 ? "  reg [31:0] rq_t, rq_p, ad_t, ad_p;\n" : "  reg [31:0] ad_t, ad_p;\n",
+            !add ? "" : stages2 ? "  reg [TW-1:0] rq_t, ad_t;\n  reg [PW-1:0] rq_p, ad_p;\n" : "  reg [TW-1:0] ad_t;\n  reg [PW-1:0] ad_p;\n",
             add ? x_add : x_plain,
             !add ? "" : stages2 ? " rq_valid <= 1'b0; ad_valid <= 1'b0;" : " ad_valid <= 1'b0;",
             !add ? "" : stages2 ? stages_2 : stages_1,
@@ -489,8 +533,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     const char *tail = M == 1 ? "m0" : "{code[M-1:1], m0}";
     const char *skip_read =
 "    // the skip bit of the output entering THR (0 past the skip's channels)\n"
-"    wire skip_b = d_merge != 0 && x_t * R + r < d_skipc ?\n"
-"                  skipmem[xent[95:64] + x_t * R + r] : 1'b0;\n"
+"    wire skip_b = d_merge != 0 && !xs_rem[TW] && xs_rem > r ? skipmem[xs_base + r] : 1'b0;\n"
 "    wire m0;\n";
     if (hw->merge == CM_MERGE_OR)
         snprintf(merge, sizeof merge,
@@ -531,14 +574,14 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
         snprintf(stream, sizeof stream,
 "    // RQ: the requantizer on the channel's constants from the parameter\n"
 "    // memory at the RQ stage's tile (the output in ACC), no registers\n"
-"    wire [RQW-1:0] rqc = rqmem[d_rqbase + a_t * R + r];\n"
+"    wire [RQW-1:0] rqc = rqmem[rq_base + r];\n"
 "    wire [RB-1:0] y;\n"
 "%s"
 "    // the skip value register (0 past the skip's channels, or without a merge)\n"
 "    reg [RB-1:0] skv;\n"
 "    always @(posedge clk)\n"
-"      if (sk_ld) skv <= d_merge != 0 && sk_t * R + r < d_skipc ?\n"
-"                        skipmem[sent[95:64] + sk_t * R + r] : {RB{1'b0}};\n"
+"      if (sk_ld) skv <= d_merge != 0 && !sk_rem[TW] && sk_rem > r ?\n"
+"                        skipmem[sk_base + r] : {RB{1'b0}};\n"
 "%s"
 "    wire [RB-1:0] u;\n"
 "    lq_stream_add u_add (.y(%s), .skip(skv), .u(u));\n"
@@ -568,7 +611,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    // THR: the channel's thresholds (and MUX select bit) from the parameter\n"
 "    // memory at the THR stage's tile, no registers; the threshold unit's\n"
 "    // comparators and their count (the encoder)\n"
-"    wire [NTHR*A:0] thr = tmem[d_tbase + x_t * R + r];\n"
+"    wire [NTHR*A:0] thr = tmem[th_base + r];\n"
 "    wire [M-1:0] code;\n"
 "    lq_threshold u_thr (.v(tv), .thr(thr[NTHR*A-1:0]), .code(code));\n"
 "%s"
@@ -582,19 +625,22 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, stream, merge);
     cm_text_printf(t,
 "  // ---- the output word's write-back (the edge after POOL) and the banks ----\n"
-"  reg wr_pending, wr_bank, wr_wskip, wr_side;\n"
-"  reg [31:0] wr_skip;\n"
-"  reg [31:0] wr_addr, wr_rows, wr_bits, wr_plane, wr_t, wr_p;\n"
+"  reg wr_pending, wr_wskip, wr_side;\n"
+"  reg [SKW-1:0] wr_skip;\n"
+"  reg [BKW-1:0] wr_addr, wr_plane;  // the word's bank address (the bank's offset in it)\n"
+"  reg [TW-1:0] wr_rows, wr_t;\n"
+"  reg [PW-1:0] wr_p;\n"
+"  reg [7:0] wr_bits;\n"
+"  wire [TW-1:0] htR = h_t * R;\n"
 "  always @(posedge clk) begin\n"
 "    wr_pending <= pool_last & ~rst;\n"
 "    begin  // taken the edge after pool_last only: no enable\n"
-"      wr_addr <= {2'b00, hent[61:32]} + h_t * R;\n"
-"      wr_rows <= d_outc - h_t * R;\n"
-"      wr_bank <= ~d_inbank[0];\n"
+"      wr_addr <= (d_inbank[0] ? 0 : BANK_BITS) + hent[32 +: BKW] + htR;\n"
+"      wr_rows <= d_outc - htR;\n"
 "      wr_bits <= d_outbits;\n"
 "      wr_plane <= d_outplane;\n"
 "      wr_t <= h_t; wr_p <= h_p;\n"
-"      wr_skip <= hent[127:96] + h_t * R;\n"
+"      wr_skip <= hent[96 +: SKW] + htR;\n"
 "      wr_wskip <= d_wskip[0]; wr_side <= d_side[0];\n"
 "    end\n"
 "  end\n"
@@ -608,7 +654,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "      for (wb = 0; wb < M; wb = wb + 1)\n"
 "        for (wr = 0; wr < R; wr = wr + 1)\n"
 "          if (wb < wr_bits && wr < wr_rows)\n"
-"            bank[{31'd0, wr_bank} * BANK_BITS + wr_addr + wb * wr_plane + wr] <= pool_bus[wr*M + wb];\n"
+"            bank[wr_addr + wb * wr_plane + wr] <= pool_bus[wr*M + wb];\n"
 "  end\n"
 "  integer ws;\n"
 "%s"
@@ -619,7 +665,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             add ? "  always @(posedge clk)  // the stream value u (unpooled) into the skip buffer, from ADD\n"
                   "    if (x_valid && d_res[0] && d_wskip[0])\n"
                   "      for (ws = 0; ws < R; ws = ws + 1)\n"
-                  "        if (x_t * R + ws < d_outc) skipmem[xent[127:96] + x_t * R + ws] <= u_bus[ws*RB +: RB];\n"
+                  "        if (ws < xo_rem) skipmem[xw_base + ws] <= u_bus[ws*RB +: RB];\n"
                 : "  always @(posedge clk)\n"
                   "    if (wr_pending && wr_wskip)  // the pooled code, also into the skip buffer\n"
                   "      for (ws = 0; ws < R; ws = ws + 1)\n"
@@ -627,7 +673,9 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     cm_text_printf(t,
 "  // ---- the score unit: WRITE, then the class walk MUL, ADD, ARGMAX ----\n"
 "  reg [A-1:0] score_reg [0:NCLS-1];\n"
-"  reg [31:0] walk_c, mul_c, sadd_c;\n"
+"  reg [CLW-1:0] walk_c, mul_c, sadd_c;\n"
+"  wire [TW-1:0] atR = a_t * R;  // WRITE's tile: its first class, the classes left\n"
+"  wire [TW-1:0] a_rows = d_outc - atR;\n"
 "  reg [SW-1:0] mul_v, sadd_v, best;\n"
 "  reg [CB-1:0] bcls;\n"
 "  wire [SW+SMB-1:0] sconst_w = smem[walk_c];\n"
@@ -642,13 +690,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    if (rst) begin walking <= 1'b0; mul_valid <= 1'b0; sadd_valid <= 1'b0; end\n"
 "    else begin\n"
 "      if (walking) begin  // MUL\n"
-"        mul_valid <= 1'b1; mul_c <= walk_c; mul_v <= prod; walk_c <= walk_c + 1;\n"
-"        if (walk_c == d_outc - 1) walking <= 1'b0;\n"
+"        mul_valid <= 1'b1; mul_c <= walk_c; mul_v <= prod; walk_c <= walk_c + 1'b1;\n"
+"        if (walk_c == d_outc - 1'b1) walking <= 1'b0;\n"
 "      end else mul_valid <= 1'b0;\n"
 "      if (a_valid & d_scores[0]) begin  // WRITE\n"
 "        for (sr = 0; sr < R; sr = sr + 1)\n"
-"          if (sr < d_outc - a_t * R) score_reg[a_t * R + sr] <= acc_bus[sr*A +: A];\n"
-"        if (a_t == d_T - 1 && a_p == d_P - 1) begin walking <= 1'b1; walk_c <= 0; end\n"
+"          if (sr < a_rows) score_reg[atR + sr] <= acc_bus[sr*A +: A];\n"
+"        if (a_t == d_T - 1'b1 && a_p == d_P - 1'b1) begin walking <= 1'b1; walk_c <= 0; end\n"
 "      end\n"
 "      sadd_valid <= mul_valid;  // ADD\n"
 "      if (mul_valid) begin sadd_c <= mul_c; sadd_v <= ssum; end\n"

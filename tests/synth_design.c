@@ -313,7 +313,7 @@ static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
 
 }
 
-/* The SRAMs of the RTL's text: its memory declarations ("  reg ... [0:")
+/* The SRAMs of the RTL's text: its memory declarations ("  reg ... x [0:")
  * but the score register file, which is logic; without a merge unit the
  * skip buffer has no reader and synthesis removes it. */
 static int count_srams(const char *v, const struct cm_hw *hw)
@@ -324,7 +324,9 @@ static int count_srams(const char *v, const struct cm_hw *hw)
         const size_t len = e ? (size_t)(e - l) : strlen(l);
         char line[256];
         snprintf(line, sizeof line, "%.*s", (int)(len < 255 ? len : 255), l);
-        if (strncmp(line, "  reg ", 6) == 0 && strstr(line, " [0:") && !strstr(line, "score_reg"))
+        const char *range = strstr(line, " [0:"); /* not a "reg [0:0] x" register */
+        if (strncmp(line, "  reg ", 6) == 0 && range && range != line + 5 &&
+            !strstr(line, "score_reg"))
             n++;
     }
     return n - (hw->merge == CM_MERGE_NONE);

@@ -90,6 +90,10 @@ int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size)
     else if (hw->score_mul_bits < 2)
         bad = "[merge] rq_mul_bits: must be fixed for the RTL without a model (the score "
               "multiplier's width), not auto";
+    else if (hw->act_kbits > 0 &&
+             hw->act_kbits * 1024.0 != 32.0 * (double)(long long)(hw->act_kbits * 32.0))
+        bad = "[buffers] act_kbits: the RTL's banks hold whole 32-bit load words (a multiple of "
+              "1/32 kbit)";
     else if (hw->pe_rows > 256 || hw->lanes > 1024)
         bad = "[array] pe_rows / lanes: the RTL writer takes at most 256 PEs of 1024 lanes";
     else if (hw->score_mul_bits + hw->acc_bits > 64)
@@ -646,9 +650,9 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  end\n"
 "  integer wb, wr, lb;\n"
 "  always @(posedge clk) begin\n"
-"    if (ld_we && ld_sel == 4'd0) begin  // a load: up to 32 bits, ld_data[63:32] their enables\n"
+"    if (ld_we && ld_sel == 4'd0) begin  // a load: an aligned 32-bit word, ld_data[63:32] its bits' enables\n"
 "      for (lb = 0; lb < 32; lb = lb + 1)\n"
-"        if (ld_data[32 + lb]) bank[ld_addr + lb] <= ld_data[lb];\n"
+"        if (ld_data[32 + lb]) bank[{ld_addr[31:5], lb[4:0]}] <= ld_data[lb];\n"
 "    end\n"
 "    else if (wr_pending && !wr_side)\n"
 "      for (wb = 0; wb < M; wb = wb + 1)\n"

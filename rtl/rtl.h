@@ -41,7 +41,8 @@
 /* The load port's memories (ld_sel) and the layout of each word. */
 enum rtl_mem {
     RTL_MEM_BANK = 0,   /* activation banks: bits addr .. addr + 31 (addr = bank * bank_bits +
-                           bit) from data[31:0], each where data[32 + i] is set */
+                           bit, a multiple of 32) from data[31:0], each where data[32 + i] is
+                           set */
     RTL_MEM_WEIGHT = 1, /* [layer base + (t * Q + q) * Bw + j]: {magnitude [R][lanes], sign
                            [R][lanes]}; a pow2 layer on a pow2_words = code design:
                            [layer base + t * Q + q]: {code [R][lanes][code bits], sign} */

@@ -147,8 +147,8 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
         n_pos += L.P;
         n_chunk += L.Q;
         n_valid += (long long)L.P * L.Q;
-        n_thr += L.kind == lsim::layer_kind::SCORES ? 0 : L.q->out_c;
-        n_rq += L.res ? L.q->out_c : 0;
+        n_thr += L.kind == lsim::layer_kind::SCORES ? 0 : L.T;
+        n_rq += L.res ? L.T : 0;
     }
     const struct {
         long long need, have;
@@ -156,11 +156,11 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
     } fits[] = {
         {n_w, cfg_.weight_depth, "weight words"},   {n_pos, cfg_.pos_depth, "positions"},
         {n_chunk, cfg_.chunk_depth, "chunks"},      {n_valid, cfg_.valid_depth, "valid words"},
-        {n_thr, cfg_.thr_depth, "threshold words"}, {prog_.n_class, cfg_.max_classes, "classes"},
+        {n_thr, cfg_.thr_depth, "threshold tile words"}, {prog_.n_class, cfg_.max_classes, "classes"},
         {prog_.n_layers, cfg_.max_layers, "layers"},
         {(long long)prog_.bank_bits, cfg_.bank_bits, "bank bits"},
         {(long long)prog_.skip_values, w_.skip_depth, "skip buffer values"},
-        {n_rq, cfg_.rq_depth, "requantizer words"},
+        {n_rq, cfg_.rq_depth, "requantizer tile words"},
     };
     for (const auto &f : fits)
         if (f.need > f.have) {
@@ -301,17 +301,22 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                 load_word(RTL_MEM_VALID, (uint64_t)(b_valid + (long long)p * L.Q + qq), d);
             }
         // thresholds (unused comparators: the largest value, never <= an accumulator)
+        // a tile's R channels a word (past out_c: zeros, never used)
+        const size_t thr_w = (size_t)w_.n_thr * A + 1;
         if (!scores)
-            for (int c = 0; c < l.out_c; c++) {
+            for (int t = 0; t < L.T; t++) {
                 clear();
-                for (int k = 0; k < w_.n_thr; k++) {
-                    const int64_t v = k < L.n_thr ? L.thr[(size_t)c * L.n_thr + k]
-                                                  : (int64_t)((uint64_t(1) << (A - 1)) - 1);
-                    set_field(d, (size_t)k * A, A, (uint64_t)v);
+                for (int rr = 0; rr < R && t * R + rr < l.out_c; rr++) {
+                    const int c = t * R + rr;
+                    for (int k = 0; k < w_.n_thr; k++) {
+                        const int64_t v = k < L.n_thr ? L.thr[(size_t)c * L.n_thr + k]
+                                                      : (int64_t)((uint64_t(1) << (A - 1)) - 1);
+                        set_field(d, rr * thr_w + (size_t)k * A, A, (uint64_t)v);
+                    }
+                    set_bit(d, rr * thr_w + (size_t)w_.n_thr * A,
+                            l.merge == NN_MERGE_MUX && l.mux_sel && l.mux_sel[c] != 0);
                 }
-                set_bit(d, (size_t)w_.n_thr * A, l.merge == NN_MERGE_MUX && l.mux_sel &&
-                                                     l.mux_sel[c] != 0);
-                load_word(RTL_MEM_THR, (uint64_t)(b_thr + c), d);
+                load_word(RTL_MEM_THR, (uint64_t)(b_thr + t), d);
             }
         else
             for (int c = 0; c < l.out_c; c++) {
@@ -320,30 +325,36 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                 set_field(d, (size_t)w_.smb, w_.score_bits, (uint64_t)l.rq_add[c]);
                 load_word(RTL_MEM_SCORE, (uint64_t)c, d);
             }
-        // the add stream's requantizer constants, per channel (rtl.h, RTL_MEM_RQ)
+        // the add stream's requantizer constants, a tile's R channels a word
+        // (rtl.h, RTL_MEM_RQ)
         if (L.res)
-            for (int c = 0; c < l.out_c; c++) {
+            for (int t = 0; t < L.T; t++) {
                 clear();
-                if (hw_.requant == CM_RQ_SHIFT) {
-                    const nn_rq_shift &sf = L.rq_sf[(size_t)c];
-                    const int lsb = cm_bits_for(hw_.rq_lshift_max), rsb = hw_.rq_rshift_bits;
-                    set_bit(d, 0, sf.neg != 0);
-                    set_field(d, 1, lsb, (uint64_t)sf.lshift);
-                    set_field(d, (size_t)(1 + lsb), rsb, (uint64_t)sf.rshift);
-                    set_field(d, (size_t)(1 + lsb + rsb), A + hw_.rq_lshift_max, (uint64_t)sf.off);
-                } else {
-                    const int mb = hw_.rq_mul_bits;
-                    set_field(d, 0, mb, (uint64_t)l.rq_mul[c]);
-                    set_field(d, (size_t)mb, mb + A, (uint64_t)l.rq_add[c]);
+                for (int rr = 0; rr < R && t * R + rr < l.out_c; rr++) {
+                    const int c = t * R + rr;
+                    const size_t o = (size_t)rr * (size_t)w_.rq_bits;
+                    if (hw_.requant == CM_RQ_SHIFT) {
+                        const nn_rq_shift &sf = L.rq_sf[(size_t)c];
+                        const int lsb = cm_bits_for(hw_.rq_lshift_max), rsb = hw_.rq_rshift_bits;
+                        set_bit(d, o, sf.neg != 0);
+                        set_field(d, o + 1, lsb, (uint64_t)sf.lshift);
+                        set_field(d, o + (size_t)(1 + lsb), rsb, (uint64_t)sf.rshift);
+                        set_field(d, o + (size_t)(1 + lsb + rsb), A + hw_.rq_lshift_max,
+                                  (uint64_t)sf.off);
+                    } else {
+                        const int mb = hw_.rq_mul_bits;
+                        set_field(d, o, mb, (uint64_t)l.rq_mul[c]);
+                        set_field(d, o + (size_t)mb, mb + A, (uint64_t)l.rq_add[c]);
+                    }
                 }
-                load_word(RTL_MEM_RQ, (uint64_t)(b_rq + c), d);
+                load_word(RTL_MEM_RQ, (uint64_t)(b_rq + t), d);
             }
-        b_rq += L.res ? l.out_c : 0;
+        b_rq += L.res ? L.T : 0;
         b_w += (long long)L.T * L.Q * n_wj;
         b_pos += L.P;
         b_chunk += L.Q;
         b_valid += (long long)L.P * L.Q;
-        b_thr += scores ? 0 : l.out_c;
+        b_thr += scores ? 0 : L.T;
     }
     st_ = stats{};
     st_.layer_cycles.assign((size_t)prog_.n_layers, 0);

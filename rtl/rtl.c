@@ -24,8 +24,8 @@ void rtl_config_defaults(struct rtl_config *c, const struct cm_hw *hw)
     c->pos_depth = 16384;
     c->chunk_depth = 2048;
     c->valid_depth = 65536;
-    c->thr_depth = 4096;
-    c->rq_depth = 4096;
+    c->thr_depth = (4096 + hw->pe_rows - 1) / hw->pe_rows; /* 4096 channels */
+    c->rq_depth = c->thr_depth;
     c->pow2_code_bits = -1; /* any network: the design's widest pow2 code */
 }
 
@@ -52,8 +52,9 @@ void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rt
                    : c->pow2_code_bits >= 0                                      ? c->pow2_code_bits
                                                             : cm_bits_for(hw->max_w_bits);
     w->load_bits = imax(imax(imax((1 + imax(1, w->code_bits)) * w->R * w->lanes, 32 * w->lanes),
-                             imax(imax(w->n_thr * w->A + 1, w->score_bits + w->smb), 128)),
-                        w->rq_bits);
+                             imax(imax(w->R * (w->n_thr * w->A + 1), w->score_bits + w->smb),
+                                  128)),
+                        w->R * w->rq_bits);
 }
 
 void rtl_hw_without_model(struct cm_hw *hw)
@@ -249,7 +250,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  // or tiles (TW), positions (PW), chunks (QW), valid-lane and weight words\n"
 "  // (VW, WW) holds its memory's depth; bank (BKW), skip (SKW) and\n"
 "  // requantizer (RQA) addresses are taken modulo their memory's size\n"
-"  localparam TW = $clog2(THR_DEPTH > NCLS ? THR_DEPTH : NCLS) + 1;\n"
+"  localparam TW = $clog2(THR_DEPTH * R > NCLS ? THR_DEPTH * R : NCLS) + 1;\n"
 "  localparam PW = $clog2(POS_DEPTH) + 1, QW = $clog2(CHUNK_DEPTH) + 1;\n"
 "  localparam VW = $clog2(VALID_DEPTH) + 1, WW = $clog2(WEIGHT_DEPTH) + 1;\n"
 "  localparam BKW = $clog2(2 * BANK_BITS), SKW = $clog2(SKIP_BITS / RB) + 1;\n"
@@ -264,7 +265,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  reg [127:0] ptab [0:POS_DEPTH-1];         // address generator: per position\n"
 "  reg [LN*32-1:0] ctab [0:CHUNK_DEPTH-1];   // address generator: per chunk, lane offsets\n"
 "  reg [LN-1:0] vtab [0:VALID_DEPTH-1];      // address generator: valid lanes\n"
-"  reg [NTHR*A:0] tmem [0:THR_DEPTH-1];      // thresholds and MUX select, per channel\n"
+"  reg [R*(NTHR*A+1)-1:0] tmem [0:THR_DEPTH-1];  // thresholds and MUX select, a tile's R channels a word\n"
 "%s"
 "  reg [SW+SMB-1:0] smem [0:NCLS-1];         // score constants, per class\n\n"
 "  always @(posedge clk)\n"
@@ -275,15 +276,15 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "        4'd3: ptab[ld_addr] <= ld_data[127:0];\n"
 "        4'd4: ctab[ld_addr] <= ld_data[LN*32-1:0];\n"
 "        4'd5: vtab[ld_addr] <= ld_data[LN-1:0];\n"
-"        4'd6: tmem[ld_addr] <= ld_data[NTHR*A:0];\n"
+"        4'd6: tmem[ld_addr] <= ld_data[R*(NTHR*A+1)-1:0];\n"
 "        4'd7: smem[ld_addr] <= ld_data[SW+SMB-1:0];\n"
 "%s"
 "        default: ;\n"
 "      endcase\n\n",
             add ? "  reg [RB-1:0] skipmem [0:SKIP_BITS/RB-1];  // skip buffer: the add stream, res_bits a value\n"
-                  "  reg [RQW-1:0] rqmem [0:RQ_DEPTH-1];       // requantizer constants, per channel\n"
+                  "  reg [R*RQW-1:0] rqmem [0:RQ_DEPTH-1];     // requantizer constants, a tile's R channels a word\n"
                 : "  reg skipmem [0:SKIP_BITS-1];              // skip buffer: one bit a value (or, mux)\n",
-            add ? "        4'd8: rqmem[ld_addr] <= ld_data[RQW-1:0];\n" : "");
+            add ? "        4'd8: rqmem[ld_addr] <= ld_data[R*RQW-1:0];\n" : "");
     /* the add stream's descriptor fields and stage valid bits (RQ, ADD) */
     char add_regs[400] = "", add_cfg[300] = "";
     if (add) {
@@ -479,7 +480,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [TW-1:0] skR = sk_t * R;  // the skip value's tile: its first channel, those left, its address\n"
 "  wire [TW:0] sk_rem = {1'b0, d_skipc} - {1'b0, skR};\n"
 "  wire [SKW-1:0] sk_base = sent[64 +: SKW] + skR;\n"
-"  wire [RQA-1:0] rq_base = d_rqbase + a_t * R;  // RQ's tile: its first channel's constants\n";
+"  wire [R*RQW-1:0] rqword = rqmem[d_rqbase + a_t];  // RQ's tile: its channels' constants\n";
     const char *skip_ld_1 =
 "  wire sk_ld = p_valid & p_last & d_res[0];  // the skip value register's load: the output entering ACC's last\n"
 "  wire [TW-1:0] sk_t = p_t;\n"
@@ -487,7 +488,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [TW-1:0] skR = sk_t * R;  // the skip value's tile: its first channel, those left, its address\n"
 "  wire [TW:0] sk_rem = {1'b0, d_skipc} - {1'b0, skR};\n"
 "  wire [SKW-1:0] sk_base = sent[64 +: SKW] + skR;\n"
-"  wire [RQA-1:0] rq_base = d_rqbase + a_t * R;  // RQ's tile: its first channel's constants\n";
+"  wire [R*RQW-1:0] rqword = rqmem[d_rqbase + a_t];  // RQ's tile: its channels' constants\n";
     cm_text_printf(t,
 "  // ---- POP and ACC control; %sTHR, POOL and the scores' WRITE control ----\n"
 "  reg p_first, p_last;\n"
@@ -517,13 +518,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  // the tile's address and row arithmetic, once for its R channels (a PE\n"
 "  // adds or compares its constant r): the first channel x_t R, the skip's\n"
 "  // and the output's channels left from it (negative: none), the first\n"
-"  // channel's skip read and write addresses and parameter word\n"
+"  // channel's skip read and write addresses; the tile's parameter word\n"
 "  wire [TW-1:0] xtR = x_t * R;\n"
 "  wire [TW:0] xs_rem = {1'b0, d_skipc} - {1'b0, xtR};\n"
 "  wire [TW:0] xo_rem = {1'b0, d_outc} - {1'b0, xtR};\n"
 "  wire [SKW-1:0] xs_base = xent[64 +: SKW] + xtR;\n"
 "  wire [SKW-1:0] xw_base = xent[96 +: SKW] + xtR;\n"
-"  wire [TW-1:0] th_base = d_tbase + xtR;\n"
+"  wire [R*(NTHR*A+1)-1:0] tword = tmem[d_tbase + x_t];\n"
 "%s"
 "  wire pool_first = thr_valid & hent[63];\n"
 "  wire pool_last = thr_valid & hent[62];\n\n",
@@ -578,7 +579,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
         snprintf(stream, sizeof stream,
 "    // RQ: the requantizer on the channel's constants from the parameter\n"
 "    // memory at the RQ stage's tile (the output in ACC), no registers\n"
-"    wire [RQW-1:0] rqc = rqmem[rq_base + r];\n"
+"    wire [RQW-1:0] rqc = rqword[r*RQW +: RQW];\n"
 "    wire [RB-1:0] y;\n"
 "%s"
 "    // the skip value register (0 past the skip's channels, or without a merge)\n"
@@ -615,7 +616,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    // THR: the channel's thresholds (and MUX select bit) from the parameter\n"
 "    // memory at the THR stage's tile, no registers; the threshold unit's\n"
 "    // comparators and their count (the encoder)\n"
-"    wire [NTHR*A:0] thr = tmem[th_base + r];\n"
+"    wire [NTHR*A:0] thr = tword[r*(NTHR*A+1) +: NTHR*A+1];\n"
 "    wire [M-1:0] code;\n"
 "    lq_threshold u_thr (.v(tv), .thr(thr[NTHR*A-1:0]), .code(code));\n"
 "%s"

@@ -51,10 +51,12 @@ enum rtl_mem {
                            first, last, out address (30 bits), window base (32)} */
     RTL_MEM_CHUNK = 4,  /* [layer base + q]: per lane a 32-bit offset from the window base */
     RTL_MEM_VALID = 5,  /* [layer base + p * Q + q]: the chunk's valid lanes */
-    RTL_MEM_THR = 6,    /* [layer base + channel]: {MUX select bit, 2^M - 1 thresholds of
+    RTL_MEM_THR = 6,    /* [layer base + tile], channel r of the tile at r (2^M - 1) A + r:
+                           {MUX select bit, 2^M - 1 thresholds of
                            acc_bits (unused: the largest)} */
     RTL_MEM_SCORE = 7,  /* [class]: {offset (score_mul_bits + acc_bits), multiplier (score_mul_bits)} */
-    RTL_MEM_RQ = 8,     /* add designs: [layer base + channel]: the requantizer's constants,
+    RTL_MEM_RQ = 8,     /* add designs: [layer base + tile], channel r of the tile at r x its
+                           width: the requantizer's constants,
                            {offset (rq_mul_bits + acc_bits), multiplier (rq_mul_bits)}, or
                            with [merge] requant = shift {offset (acc_bits + rq_lshift_max),
                            right shift (rq_rshift_bits), left shift (bits(rq_lshift_max)),
@@ -94,8 +96,9 @@ struct rtl_config {
     long long bank_bits;   /* each activation bank (act_kbits * 1024, or 65536 if auto) */
     long long skip_bits;   /* the skip buffer (skip_kbits * 1024, or 65536): 1 bit a value,
                               res_bits on an add design */
-    int weight_depth, pos_depth, chunk_depth, valid_depth, thr_depth;
-    int rq_depth;          /* requantizer constants (add designs), entries */
+    int weight_depth, pos_depth, chunk_depth, valid_depth;
+    int thr_depth;         /* thresholds and MUX selects: tile words (R channels a word) */
+    int rq_depth;          /* requantizer constants (add designs): tile words */
     int pow2_code_bits;    /* [array] pow2_words = code: the pow2 decoders' exponent code bits;
                               -1 (the default, a design for any network) bits(max_w_bits);
                               for one model cm_pow2_decoder_bits (0: no pow2 layer on the

@@ -476,15 +476,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     const char *skip_ld_2 =
 "  wire sk_ld = a_valid & d_res[0];  // the skip value register's load: the output entering RQ\n"
 "  wire [TW-1:0] sk_t = a_t;\n"
-"  wire [127:0] sent = ptab[d_pbase + a_p];\n"
-"  wire [TW-1:0] skR = sk_t * R;  // the skip value's tile: its first channel, those left, its address\n"
-"  wire [TW:0] sk_rem = {1'b0, d_skipc} - {1'b0, skR};\n"
-"  wire [SKW-1:0] sk_base = sent[64 +: SKW] + skR;\n"
-"  wire [R*RQW-1:0] rqword = rqmem[d_rqbase + a_t];  // RQ's tile: its channels' constants\n";
+"  wire [127:0] sent = ptab[d_pbase + a_p];\n";
     const char *skip_ld_1 =
 "  wire sk_ld = p_valid & p_last & d_res[0];  // the skip value register's load: the output entering ACC's last\n"
 "  wire [TW-1:0] sk_t = p_t;\n"
-"  wire [127:0] sent = ptab[d_pbase + p_p];\n"
+"  wire [127:0] sent = ptab[d_pbase + p_p];\n";
+    /* both: the skip value's tile, and RQ's parameter word */
+    const char *skip_tile =
 "  wire [TW-1:0] skR = sk_t * R;  // the skip value's tile: its first channel, those left, its address\n"
 "  wire [TW:0] sk_rem = {1'b0, d_skipc} - {1'b0, skR};\n"
 "  wire [SKW-1:0] sk_base = sent[64 +: SKW] + skR;\n"
@@ -525,7 +523,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [SKW-1:0] xs_base = xent[64 +: SKW] + xtR;\n"
 "  wire [SKW-1:0] xw_base = xent[96 +: SKW] + xtR;\n"
 "  wire [R*(NTHR*A+1)-1:0] tword = tmem[d_tbase + x_t];\n"
-"%s"
+"%s%s"
 "  wire pool_first = thr_valid & hent[63];\n"
 "  wire pool_last = thr_valid & hent[62];\n\n",
             add ? (stages2 ? "RQ, ADD; " : "RQ+ADD; ") : "",
@@ -533,7 +531,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             add ? x_add : x_plain,
             !add ? "" : stages2 ? " rq_valid <= 1'b0; ad_valid <= 1'b0;" : " ad_valid <= 1'b0;",
             !add ? "" : stages2 ? stages_2 : stages_1,
-            !add ? "" : stages2 ? skip_ld_2 : skip_ld_1);
+            !add ? "" : stages2 ? skip_ld_2 : skip_ld_1, add ? skip_tile : "");
     char merge[1600];
     const char *tail = M == 1 ? "m0" : "{code[M-1:1], m0}";
     const char *skip_read =

@@ -1,5 +1,6 @@
-/* costmodels/controller.c: the controller's loop counters and the
- * pipeline's valid bits (netlist.h, units.h). */
+/* costmodels/controller.c: the controller's loop counters, the pipeline's
+ * valid bits and the address generator's address adders (netlist.h,
+ * units.h). */
 #include "costmodels/netlist.h"
 
 #include <assert.h>
@@ -53,5 +54,30 @@ struct cm_count cm_controller(const int *counter_bits, int n_counters, int stage
 {
     struct cm_nl nl = {0};
     cm_nl_unit_controller(&nl, counter_bits, n_counters, stages);
+    return nl.count;
+}
+
+/* An address adder of the address generator: s = a + b modulo 2^width, no
+ * carry in or out (an address wraps modulo its memory's power-of-two
+ * size). The width - 1 low bits through cm_nl_add with a carry in of 0
+ * (bit 0 a half adder), the top bit a XOR b XOR the carry into it. The
+ * gather adds the issue's base address to each lane's offset with one
+ * (docs/rtl.md, "Structure"). */
+void cm_nl_unit_addr_add(struct cm_nl *nl, int width, enum cm_adder_arch arch)
+{
+    assert(width >= 1 && width <= 64);
+    int a[64], b[64], s[64], c = CM_NL_0;
+    cm_nl_input(nl, "a", width, a);
+    cm_nl_input(nl, "b", width, b);
+    if (width > 1)
+        cm_nl_add(nl, arch, width - 1, a, b, CM_NL_0, s, &c);
+    s[width - 1] = cm_nl_xor(nl, cm_nl_xor(nl, a[width - 1], b[width - 1]), c);
+    cm_nl_output(nl, "s", width, s);
+}
+
+struct cm_count cm_addr_add(int width, enum cm_adder_arch arch)
+{
+    struct cm_nl nl = {0};
+    cm_nl_unit_addr_add(&nl, width, arch);
     return nl.count;
 }

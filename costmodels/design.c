@@ -309,7 +309,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     /* a shift PE: the exponent decoders and E pairs of popcount trees, the
      * shift-add of their counts, and an accumulator whose subtractor takes
      * the pop_bits + E - 1 bit sums (E = 1: the bit-plane PE) */
-    const int E = cm_hw_exponents(hw), xb = cm_hw_exp_bits(hw);
+    const int E = cm_hw_exponents(hw);
     const int xnor = hw->pe == CM_PE_XNOR;
     c = hw->pe == CM_PE_SHIFT ? cm_memo_count(memo, CM_FN_LANE_LOGIC_SHIFT, (int[]){hw->lanes, E})
         : xnor                ? cm_memo_count(memo, CM_FN_LANE_LOGIC_XNOR, (int[]){hw->lanes})
@@ -410,13 +410,14 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     c = cm_register(net->n_class * A);  /* the score register file */
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
-    /* FETCH: the activation word and each PE's weight word (sign and
-     * magnitude bits; a shift PE's sign and exponent code, whose bit 0
-     * takes the magnitude bit's place; an XNOR PE's the sign only); POP: two
-     * popcounts per PE and exponent (an XNOR PE's one, and the shared count);
-     * THR: the code. */
-    c = xnor ? cm_register(hw->lanes + R * hw->lanes + (R + 1) * pop_bits + R * hw->max_act_bits)
-             : cm_register(hw->lanes + (2 + xb) * R * hw->lanes + 2 * E * R * pop_bits +
+    /* FETCH: the activation word (each PE's weight word is the weight
+     * buffer's synchronous read, held in the SRAM macro's output register:
+     * no flip-flops of its own, docs/accelerator.md, "Structure"; with pow2
+     * decoders their output, a magnitude bit a lane, is registered); POP:
+     * two popcounts per PE and exponent (an XNOR PE's one, and the shared
+     * count); THR: the code. */
+    c = xnor ? cm_register(hw->lanes + (R + 1) * pop_bits + R * hw->max_act_bits)
+             : cm_register(hw->lanes + (kb > 0 ? R * hw->lanes : 0) + 2 * E * R * pop_bits +
                            R * hw->max_act_bits);
     cm_count_add(&d->unit[CM_U_PIPEREG], &c, 1);
 
@@ -426,6 +427,16 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     memcpy(ctl + 2, counters, sizeof counters);
     c = cm_memo_count(memo, CM_FN_CONTROLLER, ctl);
     cm_count_add(&d->unit[CM_U_CONTROL], &c, 1);
+
+    /* the address generator's gather: the issue's base address (the bank's
+     * plus the plane's plus the position's: two adders) and each lane's
+     * bank address, base + the chunk's offset of the lane, as wide as a
+     * bit address of the two banks (docs/rtl.md, "Structure") */
+    const int bkw = cm_bits_for((long long)ceil(d->buf_bits[CM_BUF_ACT]) - 1);
+    memset(&d->addr_gen, 0, sizeof d->addr_gen);
+    c = cm_memo_count(memo, CM_FN_ADDR_ADD, (int[]){bkw, (int)hw->adder});
+    cm_count_add(&d->addr_gen, &c, hw->lanes + 2.0);
+    cm_count_add(&d->unit[CM_U_CONTROL], &d->addr_gen, 1);
 }
 
 /* Per-layer traffic, operations and their energy (accelerator.md, "Buffer

@@ -146,6 +146,8 @@ struct cm_design {
     struct cm_merge_path merge;
     struct cm_count merge_part[CM_N_MPARTS];  /* cells of each merge path part (sum:
                                                   unit[CM_U_MERGE]) */
+    struct cm_count addr_gen;              /* the address generator's gather adders (part of
+                                              unit[CM_U_CONTROL]) */
 };
 
 const char *cm_unit_kind_name(enum cm_unit_kind u);

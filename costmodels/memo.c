@@ -58,7 +58,7 @@ static int n_args(enum cm_unit_fn fn, const int *args)
     case CM_FN_FETCH_GATING_XNOR: case CM_FN_MERGE_OR:
         return 1;
     case CM_FN_LANE_LOGIC_SHIFT: case CM_FN_POPCOUNT: case CM_FN_MERGE_MUX:
-    case CM_FN_MERGE_ADD_STREAM: case CM_FN_POOL:
+    case CM_FN_MERGE_ADD_STREAM: case CM_FN_POOL: case CM_FN_ADDR_ADD:
         return 2;
     case CM_FN_SHIFT_ADD: case CM_FN_THRESHOLD:
         return 3;
@@ -102,6 +102,7 @@ static struct cm_count build_count(enum cm_unit_fn fn, const int *a)
     case CM_FN_POOL: return cm_pool(a[0], (enum cm_adder_arch)a[1]);
     case CM_FN_SCORE: return cm_score_unit(a[0], a[1], a[2], (enum cm_adder_arch)a[3]);
     case CM_FN_CONTROLLER: return cm_controller(a + 2, a[0], a[1]);
+    case CM_FN_ADDR_ADD: return cm_addr_add(a[0], (enum cm_adder_arch)a[1]);
     case CM_FN_MERGE_ADD_SHIFT: case CM_N_FNS: break;
     }
     assert(0 && "no count for this unit function");
@@ -132,7 +133,7 @@ static struct cm_path build_path(const struct cm_path_opts *o, enum cm_unit_fn f
     case CM_FN_SCORE: return cm_path_score_unit(o, a[0], a[1], a[2], (enum cm_adder_arch)a[3]);
     case CM_FN_CONTROLLER: return cm_path_controller(o, a + 2, a[0], a[1]);
     case CM_FN_MERGE_ADD_REQUANT: case CM_FN_MERGE_ADD_REQUANT_SHIFT:
-    case CM_FN_MERGE_ADD_STREAM: case CM_N_FNS: break;
+    case CM_FN_MERGE_ADD_STREAM: case CM_FN_ADDR_ADD: case CM_N_FNS: break;
     }
     assert(0 && "no path for this unit function");
     return (struct cm_path){0};

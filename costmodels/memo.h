@@ -49,6 +49,7 @@ enum cm_unit_fn {
     CM_FN_POOL,                /* bits, arch */
     CM_FN_SCORE,               /* acc_bits, mul_bits, class_bits, arch */
     CM_FN_CONTROLLER,          /* n_counters, stages, counter_bits[0..n_counters-1] (<= 6) */
+    CM_FN_ADDR_ADD,            /* width, arch (count only) */
     CM_N_FNS
 };
 

@@ -322,6 +322,15 @@ struct cm_path cm_path_controller(const struct cm_path_opts *o, const int *count
     return path_end(&tm);
 }
 
+struct cm_path cm_path_addr_add(const struct cm_path_opts *o, int width, enum cm_adder_arch arch)
+{
+    struct cm_nl nl;
+    struct cm_nl_timing tm;
+    path_begin(&nl, &tm, o);
+    cm_nl_unit_addr_add(&nl, width, arch);
+    return path_end(&tm);
+}
+
 const char *cm_stage_name(enum cm_stage s)
 {
     static const char *const names[CM_N_STAGES] = {

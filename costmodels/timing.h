@@ -106,6 +106,9 @@ struct cm_path cm_path_score_unit(const struct cm_path_opts *o, int acc_bits, in
                                   int class_bits, enum cm_adder_arch arch);
 struct cm_path cm_path_controller(const struct cm_path_opts *o, const int *counter_bits,
                                   int n_counters, int stages);
+/* The address generator's address adder (units.h, cm_addr_add). It lies in
+ * FETCH between two SRAM reads, which the stages' paths do not model. */
+struct cm_path cm_path_addr_add(const struct cm_path_opts *o, int width, enum cm_adder_arch arch);
 
 /* The pipeline stages whose logic is timed (docs/accelerator.md). RQ_ADD is
  * the add merge in one stage ([merge] add_stages = 1), RQ and ADD its two

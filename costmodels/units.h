@@ -141,6 +141,11 @@ struct cm_count cm_score_unit(int acc_bits, int mul_bits, int class_bits,
  * widths, plus the pipeline's valid bits (stages). */
 struct cm_count cm_controller(const int *counter_bits, int n_counters, int stages);
 
+/* An address adder of the address generator: s = a + b modulo 2^width (no
+ * carry in or out). The gather has one a lane, and two for the issue's base
+ * address (docs/rtl.md, "Structure"). */
+struct cm_count cm_addr_add(int width, enum cm_adder_arch arch);
+
 /* ceil(log2(n + 1)): the bits that hold 0..n. */
 int cm_bits_for(long long n);
 

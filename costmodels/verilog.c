@@ -58,6 +58,14 @@ char *cm_verilog_adder(const char *module, int width, enum cm_adder_arch arch)
     return emit_end(&e, module);
 }
 
+char *cm_verilog_addr_add(const char *module, int width, enum cm_adder_arch arch)
+{
+    struct emit e;
+    emit_begin(&e);
+    cm_nl_unit_addr_add(&e.nl, width, arch);
+    return emit_end(&e, module);
+}
+
 char *cm_verilog_subtractor(const char *module, int width, enum cm_adder_arch arch)
 {
     struct emit e;
@@ -290,6 +298,16 @@ char *cm_verilog_adder_behav(const char *module, int width)
     cm_text_printf(&t,
                    "module %s (input [%d:0] a, input [%d:0] b, input [0:0] ci, output [%d:0] s,"
                    " output [0:0] co);\n  assign {co, s} = a + b + ci;\nendmodule\n\n",
+                   module, width - 1, width - 1, width - 1);
+    return text_result(&t);
+}
+
+char *cm_verilog_addr_add_behav(const char *module, int width)
+{
+    struct cm_text t = {0};
+    cm_text_printf(&t,
+                   "module %s (input [%d:0] a, input [%d:0] b, output [%d:0] s);\n"
+                   "  assign s = a + b;\nendmodule\n\n",
                    module, width - 1, width - 1, width - 1);
     return text_result(&t);
 }

@@ -71,9 +71,11 @@ char *cm_verilog_score_unit(const char *module, int acc_bits, int mul_bits, int 
                             enum cm_adder_arch arch);
 char *cm_verilog_controller(const char *module, const int *counter_bits, int n_counters,
                             int stages);
+char *cm_verilog_addr_add(const char *module, int width, enum cm_adder_arch arch);
 
 /* Behavioural references with the ports of the structural module. */
 char *cm_verilog_adder_behav(const char *module, int width);
+char *cm_verilog_addr_add_behav(const char *module, int width);
 char *cm_verilog_subtractor_behav(const char *module, int width);
 char *cm_verilog_comparator_behav(const char *module, int width);
 char *cm_verilog_popcount_behav(const char *module, int n);

@@ -48,6 +48,7 @@ void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rt
     w->res_bits = add ? hw->res_bits : 1;
     w->rq_bits = add ? cm_hw_rq_param_bits(hw) : 0;
     w->skip_depth = c->skip_bits / w->res_bits;
+    w->bank_addr_bits = cm_bits_for(2 * c->bank_bits - 1);
     w->code_bits = hw->pow2_words != CM_POW2_CODE || hw->pe != CM_PE_BITPLANE ? 0
                    : c->pow2_code_bits >= 0                                      ? c->pow2_code_bits
                                                             : cm_bits_for(hw->max_w_bits);
@@ -415,13 +416,20 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [LN*32-1:0] lofs = ctab[d_cbase + q];\n"
 "  wire [LN-1:0] vld = vtab[d_vbase + vi];\n"
 "  wire [BKW-1:0] pbank = pent[BKW-1:0];\n"
-"  wire [BKW-1:0] abase = (d_inbank[0] ? BANK_BITS : 0) + bo + pbank;\n"
-"  reg [LN-1:0] xg;\n"
-"  integer i;\n"
-"  always @* begin\n"
-"    for (i = 0; i < LN; i = i + 1)\n"
-"      xg[i] = bank[abase + lofs[i*32 +: BKW]] & vld[i];\n"
-"  end\n"
+"  // the gather (the address adders, costmodels' lq_addr_add): the issue's\n"
+"  // base address, the bank's plus the plane's plus the position's, then\n"
+"  // each lane's bank address, the base plus the chunk's offset of the lane\n"
+"  wire [BKW-1:0] bsel = d_inbank[0] ? BANK_BITS : 0;\n"
+"  wire [BKW-1:0] pbase, abase;\n"
+"  lq_addr_add u_pbase (.a(bo), .b(pbank), .s(pbase));\n"
+"  lq_addr_add u_abase (.a(bsel), .b(pbase), .s(abase));\n"
+"  wire [LN-1:0] xg;\n"
+"  genvar gl;\n"
+"  generate for (gl = 0; gl < LN; gl = gl + 1) begin : gather\n"
+"    wire [BKW-1:0] la;\n"
+"    lq_addr_add u_la (.a(abase), .b(lofs[gl*32 +: BKW]), .s(la));\n"
+"    assign xg[gl] = bank[la] & vld[gl];\n"
+"  end endgenerate\n"
 "%s"
 "%s"
 "  reg f_first, f_last;\n"
@@ -761,6 +769,7 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
     tput(&t, cm_verilog_multiplier("lq_score_mul", w.smb, w.A, arch));
     tput(&t, cm_verilog_adder("lq_score_add", w.score_bits, arch));
     tput(&t, cm_verilog_comparator("lq_score_compare", w.score_bits, arch));
+    tput(&t, cm_verilog_addr_add("lq_addr_add", w.bank_addr_bits, arch));
     write_top(&t, hw, c, &w);
     if (t.failed) {
         free(t.s);

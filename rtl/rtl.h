@@ -115,6 +115,8 @@ struct rtl_widths {
     int res_bits;   /* add designs: the stream's width (the skip buffer's word), else 1 */
     int rq_bits;    /* add designs: one channel's requantizer constants, else 0 */
     long long skip_depth;  /* skip buffer entries (skip_bits / res_bits) */
+    int bank_addr_bits;    /* a bit address of the two banks (the top module's BKW, the
+                              gather's address adders) */
     int code_bits;  /* [array] pow2_words = code on the bit-plane PE: the pow2 decoder's code
                        bits (rtl_config's pow2_code_bits), else 0 */
 };

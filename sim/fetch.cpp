@@ -8,6 +8,9 @@ void fetch_unit::configure(const program &p)
     const cm_hw &hw = p.hw;
     xb_ = p.exp_bits;
     xnor_ = p.hw.pe == CM_PE_XNOR;
+    mag_reg_ = false;
+    for (const layer_prog &l : p.layers)
+        mag_reg_ |= l.code_bits > 0;
     R_ = hw.pe_rows;
     W_ = (hw.lanes + 63) / 64;
     lanes_ = hw.lanes;
@@ -62,20 +65,21 @@ void fetch_unit::step(const controller &ctl, const layer_prog &L, int in_bank, b
         } else {
             nm = buffers::weight_mag(L, R_, t, q, j);
         }
-        unsigned long long n = 0;
-        for (size_t i = 0; i < RW; i++)
-            n += popc(wsign_[i] ^ ns[i]) + (xnor_ ? 0 : popc(wmag_[i] ^ nm[i]));
+        // the weight word is the weight buffer's synchronous read (the SRAM
+        // macro's output register, whose energy is the read's), but on a
+        // design with pow2 decoders their output is registered
+        if (mag_reg_) {
+            unsigned long long n = 0;
+            for (size_t i = 0; i < RW; i++)
+                n += popc(wmag_[i] ^ nm[i]);
+            tog.add(CM_U_PIPEREG, n);
+        }
         wsign_ = ns;
         wmag_ = nm;
         if (xb_ > 0) {
             const uint64_t *nx = buffers::weight_exp(L, R_, xb_, t, q);
-            if (!nx)
-                nx = wzero_.data() + 2 * RW;  // the zeros it loads
-            for (size_t i = 0; i < (size_t)xb_ * RW; i++)
-                n += popc(wexp_[i] ^ nx[i]);
-            wexp_ = nx;
+            wexp_ = nx ? nx : wzero_.data() + 2 * RW;  // the zeros it loads
         }
-        tog.add(CM_U_PIPEREG, n);
         // the word read: sign and one magnitude plane (binary: the sign;
         // offset binary: the pass's plane; pow2: the sign and the whole
         // code), or on the shift path sign and exponent code

@@ -49,6 +49,7 @@ SC_MODULE(fetch_unit)
 
 private:
     int R_ = 0, W_ = 0, lanes_ = 0, xb_ = 0;
+    bool mag_reg_ = false;  // pow2 decoders: the decoded magnitude bits are registered
     bool xnor_ = false;  // an XNOR PE's weight register: the sign words only
     issue_ctl ctl_;
     std::vector<uint64_t> x_, g_, f_, valid_;  // [W] activation word, gate and flip buses

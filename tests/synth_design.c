@@ -89,12 +89,15 @@ static const struct sdesign designs[] = {
 };
 enum { N_DESIGNS = sizeof designs / sizeof designs[0] };
 
-/* The unit modules of rtl/rtl.c and the unit kind each belongs to;
- * logiq_accel's own logic is the rest (controller, stage registers, address
- * generator, score register file, skip and select reads). */
+/* The unit modules of rtl/rtl.c and the unit kind each belongs to (ADDR:
+ * the address generator's gather adders, cm_design's addr_gen, a part of
+ * its control); logiq_accel's own logic is the rest (controller, stage
+ * registers, the rest of the address generator, score register file, skip
+ * and select reads). */
+enum { ADDR = CM_N_UNITS };
 static const struct {
     const char *module;
-    enum cm_unit_kind kind;
+    int kind;
 } unit_modules[] = {
     {"lq_fetch_gating", CM_U_ARRAY},     {"lq_lane_logic", CM_U_ARRAY},
     {"lq_fetch_gating_xnor", CM_U_ARRAY}, {"lq_lane_logic_xnor", CM_U_ARRAY},
@@ -105,6 +108,7 @@ static const struct {
     {"lq_score_mul", CM_U_SCORE},        {"lq_score_add", CM_U_SCORE},
     {"lq_score_compare", CM_U_SCORE},    {"lq_pow2_decoder", CM_U_ARRAY},
     {"lq_requant", CM_U_MERGE},          {"lq_stream_add", CM_U_MERGE},
+    {"lq_addr_add", ADDR},
 };
 enum { N_UNIT_MODULES = sizeof unit_modules / sizeof unit_modules[0] };
 
@@ -275,7 +279,7 @@ static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
 {
     const struct stat_module *top = find_module(units, n_units, "logiq_accel");
     TU_CHECK(top != NULL, "%s: no logiq_accel in the units' stat", sd->name);
-    double y_kind[CM_N_UNITS] = {0}, y_units = 0.0;
+    double y_kind[CM_N_UNITS + 1] = {0}, y_units = 0.0;
     for (int i = 0; top && i < top->n_inst; i++) {
         const struct stat_module *m = find_module(units, n_units, top->inst[i].module);
         int u = 0;
@@ -300,7 +304,11 @@ static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
         printf("  %-30s %12.1f %12.1f %+8.1f%%\n", cm_unit_kind_name((enum cm_unit_kind)k), l,
                y_kind[k], y_kind[k] > 0 ? 100.0 * (l - y_kind[k]) / y_kind[k] : 0.0);
     }
-    const double l_top = l_kind[CM_U_PIPEREG] + l_kind[CM_U_CONTROL] + l_regfile;
+    const double l_addr = gates_nand2(&d->addr_gen, lib);
+    l_units += l_addr;
+    printf("  %-30s %12.1f %12.1f %+8.1f%%\n", "address adders (of control)", l_addr,
+           y_kind[ADDR], y_kind[ADDR] > 0 ? 100.0 * (l_addr - y_kind[ADDR]) / y_kind[ADDR] : 0.0);
+    const double l_top = l_kind[CM_U_PIPEREG] + l_kind[CM_U_CONTROL] - l_addr + l_regfile;
     const double y_top = top ? top->nand2 : 0.0;
     printf("  %-30s %12.1f %12.1f %+8.1f%%\n", "units (the modules)", l_units, y_units,
            100.0 * (l_units - y_units) / y_units);

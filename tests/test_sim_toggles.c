@@ -26,8 +26,7 @@
  *   POOL      the pool register;
  *   SCORE     the score register file, the MUL and ADD registers, the argmax
  *             registers;
- *   PIPEREG   the weight register (loaded on each issue's first activation
- *             plane), the activation word, the stage control registers
+ *   PIPEREG   the activation word, the stage control registers
  *             (FETCH, POP, ACC's output, and per output RQ, ADD, THR: the
  *             issue's shift, first, last, tile and position bits), the POP
  *             registers and the THR register (the merged code);
@@ -216,6 +215,20 @@ static int64_t satr(int64_t v, int bits)
 }
 
 /* Recounts one image through every layer into g_count. */
+
+/* The shift path: a shift PE (E > 1), weights 0 or +-2^e, more than one
+ * plane. */
+static int shift_path(const struct nn_qnn_layer *L, int E)
+{
+    int shift = E > 1 && (L->w_code == NN_WCODE_SIGNMAG || L->w_code == NN_WCODE_POW2) &&
+                L->w_mag_bits >= 2 && L->w_mag_bits <= E;
+    for (size_t i = 0; shift && i < (size_t)L->out_c * nn_qnn_fan_in(L); i++) {
+        int a = L->w[i] < 0 ? -L->w[i] : L->w[i];
+        shift = (a & (a - 1)) == 0;
+    }
+    return shift;
+}
+
 static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                           const struct nn_infer_ws *ws, const uint8_t *px, struct regs *s)
 {
@@ -228,17 +241,17 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
     const int xnor = hw->pe == CM_PE_XNOR;
     const uint64_t amask = mask_bits(A), dmask = mask_bits(pop_bits + E);
     static int oy[4096], ox[4096];
+    /* a design whose fetch unit decodes pow2 codes (a pow2 layer on the bit
+     * planes) registers the decoded magnitude bits: pipeline flip-flops;
+     * otherwise the weight word is the weight buffer's read register */
+    int mag_reg = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        mag_reg |= m->layers[l].w_code == NN_WCODE_POW2 && !shift_path(&m->layers[l], E);
     for (int l = 0; l < m->n_layers; l++) {
         const struct nn_qnn_layer *L = &m->layers[l];
         double *cnt = g_count[l];
         const int fan = nn_qnn_fan_in(L), T = (L->out_c + R - 1) / R, Q = (fan + lanes - 1) / lanes;
-        /* the shift path: a shift PE, weights 0 or +-2^e, more than one plane */
-        int shift = E > 1 && (L->w_code == NN_WCODE_SIGNMAG || L->w_code == NN_WCODE_POW2) &&
-                    L->w_mag_bits >= 2 && L->w_mag_bits <= E;
-        for (size_t i = 0; shift && i < (size_t)L->out_c * nn_qnn_fan_in(L); i++) {
-            int a = L->w[i] < 0 ? -L->w[i] : L->w[i];
-            shift = (a & (a - 1)) == 0;
-        }
+        const int shift = shift_path(L, E);
         const int Bw = L->w_code == NN_WCODE_BINARY || shift ? 1 : L->w_mag_bits;
         const int Ba = L->in_bits;
         const int P = positions(L, oy, ox), k = L->pool > 1 ? L->pool : 1;
@@ -331,11 +344,10 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                             mb = L->w_code == NN_WCODE_BINARY ? 1 : (mag >> j) & 1;
                                         }
                                     }
-                                    if (b == 0) { /* the weight register loads (an XNOR
-                                                     * PE's: the sign only) */
-                                        cnt[CM_U_PIPEREG] += (sb != s->ws[r][i]) +
-                                                             (!xnor && mb != s->wm[r][i]) +
-                                                             hamming((uint64_t)ex, s->wx[r][i]);
+                                    if (b == 0) { /* the weight word loads: the weight
+                                                     * buffer's read register, but
+                                                     * for decoded magnitude bits */
+                                        cnt[CM_U_PIPEREG] += mag_reg && mb != s->wm[r][i];
                                         s->ws[r][i] = (uint8_t)sb;
                                         s->wm[r][i] = (uint8_t)mb;
                                         s->wx[r][i] = (uint8_t)ex;

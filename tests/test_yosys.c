@@ -144,6 +144,9 @@ static void build_cases(void)
             add_case("adder", p, cm_adder(w, a), cm_path_adder(&path_opts, w, a), cm_verilog_adder(m, w, a),
                      eq ? cm_verilog_adder_behav("ref", w) : NULL);
             snprintf(m, sizeof m, "u%03d", n_cases);
+            add_case("addr_add", p, cm_addr_add(w, a), cm_path_addr_add(&path_opts, w, a),
+                     cm_verilog_addr_add(m, w, a), eq ? cm_verilog_addr_add_behav("ref", w) : NULL);
+            snprintf(m, sizeof m, "u%03d", n_cases);
             add_case("subtractor", p, cm_subtractor(w, a), cm_path_subtractor(&path_opts, w, a), cm_verilog_subtractor(m, w, a),
                      eq ? cm_verilog_subtractor_behav("ref", w) : NULL);
             snprintf(m, sizeof m, "u%03d", n_cases);

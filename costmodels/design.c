@@ -269,8 +269,9 @@ static enum cm_status size_buffer(double *kbits, double need_bits, const char *k
 }
 
 /* The controller's counters (layer, tile, position, chunk, weight pass,
- * activation plane) and their widths. */
-enum { N_COUNTERS = 6 };
+ * activation plane) and their widths; a stage control register's bits
+ * besides the tile and position: the shift (4), first and last. */
+enum { N_COUNTERS = 6, CTL_TAG_BITS = 6 };
 static void counter_widths(const struct cm_hw *hw, const struct cm_net *net, int *counters)
 {
     long long max_t = 1, max_p = 1, max_q = 1;
@@ -352,6 +353,11 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
                       (int[]){(1 << hw->max_act_bits) - 1, A, (int)hw->adder});
     cm_count_add(&d->unit[CM_U_THRESH], &c, R);
 
+    /* a stage control register's width (below) */
+    int counters[N_COUNTERS];
+    counter_widths(hw, net, counters);
+    const int ctl_bits = CTL_TAG_BITS + counters[1] + counters[2];
+
     /* the merge units, by part (design.h); their sum is the unit kind */
     struct cm_count *mp = d->merge_part;
     memset(d->merge_part, 0, sizeof d->merge_part);
@@ -374,7 +380,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     case CM_MERGE_ADD:
         /* the requantizer and its RQ stage output Y (add_stages = 2); the
          * stream adder, the ADD stage output u and the extra stages' valid
-         * bits; the skip value register */
+         * bits and control registers; the skip value register */
         c = hw->requant == CM_RQ_SHIFT
                 ? cm_memo_count(memo, CM_FN_MERGE_ADD_REQUANT_SHIFT,
                                 (int[]){A, hw->rq_lshift_max, hw->rq_rshift_bits, hw->res_bits,
@@ -390,7 +396,7 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(hw->res_bits);
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
-        c = cm_register(hw->add_stages);
+        c = cm_register(hw->add_stages * (1 + ctl_bits));  /* with their control registers */
         cm_count_add(&mp[CM_MP_ADDER], &c, 1);
         c = cm_register(hw->res_bits);
         cm_count_add(&mp[CM_MP_SKIP], &c, R);
@@ -409,20 +415,26 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
     c = cm_register(net->n_class * A);  /* the score register file */
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
+    /* the MUL and ADD stage registers (the unit's stage cuts): a score of
+     * MS + A bits and its class each */
+    c = cm_register(2 * (MS + A + class_bits(net)));
+    cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
     /* FETCH: the activation word (each PE's weight word is the weight
      * buffer's synchronous read, held in the SRAM macro's output register:
      * no flip-flops of its own, docs/accelerator.md, "Structure"; with pow2
      * decoders their output, a magnitude bit a lane, is registered); POP:
      * two popcounts per PE and exponent (an XNOR PE's one, and the shared
-     * count); THR: the code. */
-    c = xnor ? cm_register(hw->lanes + (R + 1) * pop_bits + R * hw->max_act_bits)
+     * count); THR: the code. And each stage's control register, the issue's
+     * or output's tags (as sim/pipeline.h's issue_ctl: shift, first, last,
+     * tile, position) in FETCH, POP, ACC's output and THR (the add stream's
+     * RQ and ADD stages' are the merge's, above). */
+    const int ctl_stages = 4;
+    c = xnor ? cm_register(hw->lanes + (R + 1) * pop_bits + R * hw->max_act_bits +
+                           ctl_stages * ctl_bits)
              : cm_register(hw->lanes + (kb > 0 ? R * hw->lanes : 0) + 2 * E * R * pop_bits +
-                           R * hw->max_act_bits);
+                           R * hw->max_act_bits + ctl_stages * ctl_bits);
     cm_count_add(&d->unit[CM_U_PIPEREG], &c, 1);
-
-    int counters[N_COUNTERS];
-    counter_widths(hw, net, counters);
     int ctl[2 + N_COUNTERS] = {N_COUNTERS, CM_DRAIN_PLAIN + 1};
     memcpy(ctl + 2, counters, sizeof counters);
     c = cm_memo_count(memo, CM_FN_CONTROLLER, ctl);

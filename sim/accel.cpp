@@ -36,12 +36,11 @@ void accel::configure(const program *p, const sc_time &period)
         layer_toggles[u].assign(n, 0);
 
     // The widths whose toggles are counted, per unit kind (design-wide).
-    int max_t = 1, max_p = 1, max_q = 1, has_res = 0, mag_reg = 0;
+    int max_t = 1, max_p = 1, max_q = 1, mag_reg = 0;
     for (const layer_prog &l : p->layers) {
         max_t = std::max(max_t, l.T);
         max_p = std::max(max_p, l.P);
         max_q = std::max(max_q, l.Q);
-        has_res |= l.kind == layer_kind::RES;
         mag_reg |= l.code_bits > 0;
     }
     const int A = hw.acc_bits, pop_bits = cm_bits_for(hw.lanes);
@@ -58,7 +57,7 @@ void accel::configure(const program *p, const sc_time &period)
     case CM_MERGE_MUX: toggle_bits[CM_U_MERGE] = Rd; break;
     case CM_MERGE_ADD:
         toggle_bits[CM_U_MERGE] =
-            Rd * (1.0 + hw.add_stages) * hw.res_bits;
+            Rd * (1.0 + hw.add_stages) * hw.res_bits + hw.add_stages * ctl_bits;
         break;
     default: toggle_bits[CM_U_MERGE] = 0; break;
     }
@@ -68,7 +67,7 @@ void accel::configure(const program *p, const sc_time &period)
         cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
         lanes + (mag_reg ? Rd * lanes : 0.0) + 2 * E * Rd * pop_bits + Rd * M +
-        ctl_bits * (has_res ? 4 + hw.add_stages : 4);
+        ctl_bits * 4;
     toggle_bits[CM_U_CONTROL] = 4 + 3 + cm_bits_for(max_q) + cm_bits_for(max_p) +
                                 cm_bits_for(max_t) + cm_bits_for(p->n_layers) + 9;
 

@@ -53,7 +53,7 @@ void merge_unit::load(const layer_prog &L, buffers &buf)
 
 void merge_unit::step_rq(const issue_ctl &done, const int64_t *acc, const layer_prog &L)
 {
-    if (!advance(rq_ctl_, done, tog))
+    if (!advance(rq_ctl_, done, tog, CM_U_MERGE))
         return;
     const nn_qnn_layer &l = *L.q;
     const int n = tile_rows(L, rq_ctl_.t, R_), c0 = rq_ctl_.t * R_;
@@ -95,7 +95,7 @@ void merge_unit::step_stream(const issue_ctl &done, const int64_t *acc, const la
 void merge_unit::step_add(const issue_ctl &src, const int64_t *y, const layer_prog &L,
                           buffers &buf)
 {
-    if (!advance(add_ctl_, src, tog))
+    if (!advance(add_ctl_, src, tog, CM_U_MERGE))
         return;
     const int n = tile_rows(L, add_ctl_.t, R_), c0 = add_ctl_.t * R_;
     const bool merge = L.merge == merge_kind::ADD;

@@ -57,15 +57,16 @@ struct toggle_counter {
 };
 
 // A stage's control register takes its predecessor's (its toggles counted
-// on the pipeline registers); false, with the stage idle, when that is a
-// bubble.
-inline bool advance(issue_ctl &dst, const issue_ctl &src, toggle_counter &tog)
+// on the pipeline registers, or for the add stream's RQ and ADD stages on
+// the merge units); false, with the stage idle, when that is a bubble.
+inline bool advance(issue_ctl &dst, const issue_ctl &src, toggle_counter &tog,
+                    cm_unit_kind unit = CM_U_PIPEREG)
 {
     if (!src.valid) {
         dst.valid = false;
         return false;
     }
-    tog.add(CM_U_PIPEREG, dst.bits, src.bits);
+    tog.add(unit, dst.bits, src.bits);
     dst = src;
     return true;
 }

@@ -271,7 +271,7 @@ static const struct stat_module *find_module(const struct stat_module *m, int n,
 /* The breakdown by unit kind (the "units" synthesis): the unit modules'
  * cells times their instances against logiq's units of the kind;
  * logiq_accel's own logic against logiq's pipeline registers, controller
- * and score register file. */
+ * (without the address adders) and the score unit's registers. */
 static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
                             const struct cm_net *net, const struct cm_lib *lib,
                             const double *l_kind, const struct stat_module *units, int n_units,
@@ -292,7 +292,16 @@ static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
             y_units += top->inst[i].count * m->nand2;
         }
     }
-    const struct cm_count regfile = cm_register(net->n_class * d->hw.acc_bits);
+    /* the score unit's registers, which the RTL holds in logiq_accel: the
+     * register file, the MUL and ADD stage registers (a score and its class
+     * each), and the argmax registers with their load (cm_nl_unit_score:
+     * an enable MUX2 a bit, an INV and an OR2) */
+    const int A = d->hw.acc_bits, W = d->hw.score_mul_bits + A;
+    const int cls_bits = cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1);
+    struct cm_count regfile = cm_register(net->n_class * A + 2 * (W + cls_bits) + W + cls_bits);
+    regfile.n[CM_MUX2] += W + cls_bits;
+    regfile.n[CM_INV] += 1;
+    regfile.n[CM_OR2] += 1;
     const double l_regfile = gates_nand2(&regfile, lib);
     printf("  %-30s %12s %12s %9s\n", "unit kind (RTL modules)", "logiq", "yosys", "diff");
     double l_units = 0.0;

@@ -576,9 +576,17 @@ static void test_timing(void)
                  d2->merge.cycles == 2 * stream_layers,
              "cycles: 1 stage %lld, 2 stages %lld, %lld stream layers", d1->cycles, d2->cycles,
              stream_layers);
-    /* the merge registers: one res_bits stage register and one valid bit less */
+    /* the merge registers: one res_bits stage register, one valid bit and
+     * one stage control register (shift, first, last, tile and position
+     * tags) less */
+    long long max_t = 1, max_p = 1;
+    for (int i = 0; i < net.n_layers; i++) {
+        max_t = d2->layer[i].cyc.tiles > max_t ? d2->layer[i].cyc.tiles : max_t;
+        max_p = d2->layer[i].cyc.positions > max_p ? d2->layer[i].cyc.positions : max_p;
+    }
     TU_CHECK(d2->unit[CM_U_MERGE].n[CM_DFF] - d1->unit[CM_U_MERGE].n[CM_DFF] ==
-                 (double)hw.pe_rows * hw.res_bits + 1,
+                 (double)hw.pe_rows * hw.res_bits + 1 + 6 + cm_bits_for(max_t) +
+                     cm_bits_for(max_p),
              "merge DFFs %g vs %g", d2->unit[CM_U_MERGE].n[CM_DFF], d1->unit[CM_U_MERGE].n[CM_DFF]);
     const double fmax1 = d1->timing.fmax_mhz;
     const enum cm_stage crit1 = d1->timing.critical;

@@ -289,8 +289,8 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                             s->ctl_fetch = s->ctl_pop = s->ctl_done = bits;
                             if (last_i && !scores) { /* the output goes on: RQ, ADD, THR */
                                 if (L->res) {
-                                    cnt[CM_U_PIPEREG] += hamming(s->ctl_rq, bits) +
-                                                         hamming(s->ctl_add, bits);
+                                    cnt[CM_U_MERGE] += hamming(s->ctl_rq, bits) +
+                                                       hamming(s->ctl_add, bits);
                                     s->ctl_rq = s->ctl_add = bits;
                                 }
                                 cnt[CM_U_PIPEREG] += hamming(s->ctl_thr, bits);

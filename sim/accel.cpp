@@ -36,12 +36,11 @@ void accel::configure(const program *p, const sc_time &period)
         layer_toggles[u].assign(n, 0);
 
     // The widths whose toggles are counted, per unit kind (design-wide).
-    int max_t = 1, max_p = 1, max_q = 1, mag_reg = 0;
+    int max_t = 1, max_p = 1, max_q = 1;
     for (const layer_prog &l : p->layers) {
         max_t = std::max(max_t, l.T);
         max_p = std::max(max_p, l.P);
         max_q = std::max(max_q, l.Q);
-        mag_reg |= l.code_bits > 0;
     }
     const int A = hw.acc_bits, pop_bits = cm_bits_for(hw.lanes);
     const double E = p->n_exp;  // a bit-plane PE: 1
@@ -66,7 +65,7 @@ void accel::configure(const program *p, const sc_time &period)
         (double)p->n_class * A + 3.0 * std::min(64, hw.score_mul_bits + A + 1) +
         cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
-        lanes + (mag_reg ? Rd * lanes : 0.0) + 2 * E * Rd * pop_bits + Rd * M +
+        lanes + (p->mag_reg ? Rd * lanes : 0.0) + 2 * E * Rd * pop_bits + Rd * M +
         ctl_bits * 4;
     toggle_bits[CM_U_CONTROL] = 4 + 3 + cm_bits_for(max_q) + cm_bits_for(max_p) +
                                 cm_bits_for(max_t) + cm_bits_for(p->n_layers) + 9;

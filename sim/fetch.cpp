@@ -8,9 +8,7 @@ void fetch_unit::configure(const program &p)
     const cm_hw &hw = p.hw;
     xb_ = p.exp_bits;
     xnor_ = p.hw.pe == CM_PE_XNOR;
-    mag_reg_ = false;
-    for (const layer_prog &l : p.layers)
-        mag_reg_ |= l.code_bits > 0;
+    mag_reg_ = p.mag_reg;
     R_ = hw.pe_rows;
     W_ = (hw.lanes + 63) / 64;
     lanes_ = hw.lanes;

@@ -2,6 +2,10 @@
 // buffer contents (program.h).
 #include "sim/program.h"
 
+extern "C" {
+#include "costmodels/design.h"
+}
+
 #include <cstdio>
 
 namespace lsim {
@@ -140,6 +144,7 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
     p.hw = hw;
     p.n_exp = cm_hw_exponents(&hw);
     p.exp_bits = cm_hw_exp_bits(&hw);
+    p.mag_reg = cm_pow2_decoder_bits(&hw, &net) > 0;  // as the cost model counts it
     p.n_layers = q.n_layers;
     p.n_class = q.n_class;
     p.in_h = q.in_h;

@@ -118,6 +118,8 @@ struct program {
     cm_hw hw{};                          // resolved
     int n_exp = 1, exp_bits = 0;         // a shift PE's exponents E and its exponent code's bits
                                          // above bit 0, bits(E) - 1 (1, 0: bit-plane PE)
+    bool mag_reg = false;                // the fetch unit's pow2 decoders exist: their
+                                         // decoded magnitude bits are a register
     int n_layers = 0, n_class = 0;
     int in_h = 0, in_w = 0, in_c = 0;
     std::vector<layer_prog> layers;

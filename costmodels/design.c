@@ -295,6 +295,34 @@ static int class_bits(const struct cm_net *net)
     return cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1);
 }
 
+/* The memories' sizes network net needs on design hw (units.h, struct
+ * cm_ctl_sizes), each at least 1: as rtl/cosim.cpp loads them. */
+static void ctl_sizes(const struct cm_hw *hw, const struct cm_net *net, struct cm_ctl_sizes *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct cm_layer *l = &net->layers[i];
+        struct cm_cycles cy;
+        cm_layer_cycles(hw, l, &cy);
+        const int codes = cm_layer_store_code(hw, l) == CM_WCODE_POW2 && !cm_layer_shift(hw, l);
+        s->weight_words += cy.tiles * cy.chunks * (codes ? 1 : cy.w_passes);
+        s->positions += cy.positions;
+        s->chunks += cy.chunks;
+        s->valid_words += cy.positions * cy.chunks;
+        s->thr_words += l->scores ? 0 : cy.tiles;
+        s->rq_words += l->res ? cy.tiles : 0;
+    }
+    long long *n[] = {&s->weight_words, &s->positions, &s->chunks, &s->valid_words,
+                      &s->thr_words, &s->rq_words};
+    for (size_t k = 0; k < sizeof n / sizeof n[0]; k++)
+        *n[k] = *n[k] > 1 ? *n[k] : 1;
+    s->bank_bits = (long long)(hw->act_kbits * 1024.0);
+    s->skip_values = (long long)(hw->skip_kbits * 1024.0) /
+                     (hw->merge == CM_MERGE_ADD ? hw->res_bits : 1);
+    s->skip_values = s->skip_values > 1 ? s->skip_values : 1;
+    s->classes = net->n_class > 2 ? net->n_class : 2;
+}
+
 /* Gate counts of every unit kind (design.h). Only the merge units depend on
  * the merge kind. */
 static void count_units(struct cm_design *d, const struct cm_net *net, struct cm_memo *memo)
@@ -413,8 +441,12 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
 
     c = cm_memo_count(memo, CM_FN_SCORE, (int[]){A, MS, class_bits(net), (int)hw->adder});
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
-    c = cm_register(net->n_class * A);  /* the score register file */
-    cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
+    /* the score register file, its write enables and read MUX2 tree */
+    ctl_sizes(hw, net, &d->ctl_sizes);
+    struct cm_ctl_widths cw;
+    cm_ctl_widths_of(R, &d->ctl_sizes, &cw);
+    d->score_regfile = cm_score_regfile(net->n_class, A, R, cw.tile, hw->adder);
+    cm_count_add(&d->unit[CM_U_SCORE], &d->score_regfile, 1);
     /* the MUL and ADD stage registers (the unit's stage cuts): a score of
      * MS + A bits and its class each */
     c = cm_register(2 * (MS + A + class_bits(net)));
@@ -449,6 +481,22 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     c = cm_memo_count(memo, CM_FN_ADDR_ADD, (int[]){bkw, (int)hw->adder});
     cm_count_add(&d->addr_gen, &c, hw->lanes + 2.0);
     cm_count_add(&d->unit[CM_U_CONTROL], &d->addr_gen, 1);
+
+    /* the rest of the controller's datapath (docs/rtl.md) */
+    const struct cm_ctl_path_cfg pc = {
+        .pe_rows = R,
+        .act_bits = hw->max_act_bits,
+        .w = cw,
+        .merges = hw->merge == CM_MERGE_OR || hw->merge == CM_MERGE_MUX,
+        .add_stream = hw->merge == CM_MERGE_ADD,
+        .mux_both = hw->merge == CM_MERGE_MUX && hw->mux == CM_MUX_BOTH,
+        .rq_shift_bits = hw->merge == CM_MERGE_ADD && hw->requant != CM_RQ_SHIFT ? 6 : 0,
+        .pow2_codes = kb > 0,
+        .shift_bits = cm_bits_for(max_shift),
+        .arch = hw->adder,
+    };
+    d->ctl_path = cm_ctl_path(&pc);
+    cm_count_add(&d->unit[CM_U_CONTROL], &d->ctl_path, 1);
 }
 
 /* Per-layer traffic, operations and their energy (accelerator.md, "Buffer

@@ -148,6 +148,12 @@ struct cm_design {
                                                   unit[CM_U_MERGE]) */
     struct cm_count addr_gen;              /* the address generator's gather adders (part of
                                               unit[CM_U_CONTROL]) */
+    struct cm_ctl_sizes ctl_sizes;         /* the memories' sizes the network needs (the
+                                              controller's widths, units.h) */
+    struct cm_count ctl_path;              /* the controller's datapath (units.h, cm_ctl_path;
+                                              part of unit[CM_U_CONTROL]) */
+    struct cm_count score_regfile;         /* the score register file (cm_score_regfile; part
+                                              of unit[CM_U_SCORE]) */
 };
 
 const char *cm_unit_kind_name(enum cm_unit_kind u);

@@ -189,6 +189,7 @@ void cm_nl_unit_pool(struct cm_nl *nl, int bits, enum cm_adder_arch arch);
 void cm_nl_unit_score(struct cm_nl *nl, int acc_bits, int mul_bits, int class_bits,
                       enum cm_adder_arch arch);
 void cm_nl_unit_controller(struct cm_nl *nl, const int *counter_bits, int n_counters, int stages);
+void cm_nl_unit_ctl_path(struct cm_nl *nl, const struct cm_ctl_path_cfg *c);
 void cm_nl_unit_addr_add(struct cm_nl *nl, int width, enum cm_adder_arch arch);
 
 #endif

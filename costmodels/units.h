@@ -146,6 +146,46 @@ struct cm_count cm_controller(const int *counter_bits, int n_counters, int stage
  * address (docs/rtl.md, "Structure"). */
 struct cm_count cm_addr_add(int width, enum cm_adder_arch arch);
 
+/* The controller's datapath (costmodels/ctlpath.c, docs/rtl.md "The
+ * controller's datapath"). Its widths follow the memories' sizes, as the
+ * RTL's top module sizes them: a channel or tile count (tile) holds the
+ * threshold memory's channels or the classes, a position (pos), chunk, valid
+ * or weight word index holds its table's depth (each one bit more than the
+ * table's address, to hold the count itself); bank is a bit address of the
+ * two banks, skip an entry of the skip buffer (one bit more), rq and cls as
+ * the others. */
+struct cm_ctl_sizes {
+    long long weight_words, positions, chunks, valid_words;
+    long long thr_words;    /* threshold tile words (R channels a word) */
+    long long rq_words;     /* requantizer tile words (add designs) */
+    long long bank_bits;    /* each activation bank */
+    long long skip_values;  /* skip buffer entries */
+    int classes;
+};
+struct cm_ctl_widths {
+    int tile, pos, chunk, valid, weight, bank, skip, rq, cls;
+};
+void cm_ctl_widths_of(int pe_rows, const struct cm_ctl_sizes *s, struct cm_ctl_widths *w);
+struct cm_ctl_path_cfg {
+    int pe_rows, act_bits;
+    struct cm_ctl_widths w;
+    int merges;             /* an OR or MUX merge unit (one skip bit a value) */
+    int add_stream;         /* an add merge (its RQ and ADD stages, res_bits a value) */
+    int mux_both;           /* the MUX merge's variant bit */
+    int rq_shift_bits;      /* add with the multiplier requantizer: its shift field (6), else 0 */
+    int pow2_codes;         /* the weight words hold pow2 codes (pow2_words = code) */
+    int shift_bits;         /* the issue's shift tag */
+    enum cm_adder_arch arch;
+};
+/* The layer descriptor's registers, the running indices, the tables' address
+ * adders, the tile arithmetic, the write-back's registers and the per-PE
+ * ports of the skip buffer and the banks. */
+struct cm_count cm_ctl_path(const struct cm_ctl_path_cfg *c);
+/* The score register file: classes x acc_bits enabled registers, written
+ * from PE k mod pe_rows in tile k / pe_rows, and its read MUX2 tree. */
+struct cm_count cm_score_regfile(int classes, int acc_bits, int pe_rows, int tile_bits,
+                                 enum cm_adder_arch arch);
+
 /* ceil(log2(n + 1)): the bits that hold 0..n. */
 int cm_bits_for(long long n);
 

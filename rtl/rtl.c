@@ -52,6 +52,11 @@ void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rt
     w->code_bits = hw->pow2_words != CM_POW2_CODE || hw->pe != CM_PE_BITPLANE ? 0
                    : c->pow2_code_bits >= 0                                      ? c->pow2_code_bits
                                                             : cm_bits_for(hw->max_w_bits);
+    const struct cm_ctl_sizes sz = {
+        .weight_words = c->weight_depth, .positions = c->pos_depth, .chunks = c->chunk_depth,
+        .valid_words = c->valid_depth, .thr_words = c->thr_depth, .rq_words = c->rq_depth,
+        .bank_bits = c->bank_bits, .skip_values = w->skip_depth, .classes = c->max_classes};
+    cm_ctl_widths_of(w->R, &sz, &w->ctl);
     w->load_bits = imax(imax(imax((1 + imax(1, w->code_bits)) * w->R * w->lanes, 32 * w->lanes),
                              imax(imax(w->R * (w->n_thr * w->A + 1), w->score_bits + w->smb),
                                   128)),
@@ -247,17 +252,17 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
     cm_text_printf(t,
 "  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
 "  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d;\n"
-"  // the controller's widths, from the memories' depths: a count of channels\n"
+"  // the controller's widths, from the memories' depths (costmodels'\n"
+"  // cm_ctl_widths_of, as the cost model sizes them): a count of channels\n"
 "  // or tiles (TW), positions (PW), chunks (QW), valid-lane and weight words\n"
 "  // (VW, WW) holds its memory's depth; bank (BKW), skip (SKW) and\n"
 "  // requantizer (RQA) addresses are taken modulo their memory's size\n"
-"  localparam TW = $clog2(THR_DEPTH * R > NCLS ? THR_DEPTH * R : NCLS) + 1;\n"
-"  localparam PW = $clog2(POS_DEPTH) + 1, QW = $clog2(CHUNK_DEPTH) + 1;\n"
-"  localparam VW = $clog2(VALID_DEPTH) + 1, WW = $clog2(WEIGHT_DEPTH) + 1;\n"
-"  localparam BKW = $clog2(2 * BANK_BITS), SKW = $clog2(SKIP_BITS / RB) + 1;\n"
-"  localparam RQA = $clog2(RQ_DEPTH) + 1, CLW = $clog2(NCLS) + 1;\n\n",
+"  localparam TW = %d, PW = %d, QW = %d, VW = %d, WW = %d;\n"
+"  localparam BKW = %d, SKW = %d, RQA = %d, CLW = %d;\n\n",
             R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS,
-            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->code_bits > 0 ? w->code_bits : 1);
+            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->code_bits > 0 ? w->code_bits : 1,
+            w->ctl.tile, w->ctl.pos, w->ctl.chunk, w->ctl.valid, w->ctl.weight, w->ctl.bank,
+            w->ctl.skip, w->ctl.rq, w->ctl.cls);
     cm_text_printf(t,
 "  // ---- the SRAMs (behavioural; docs/rtl.md gives each entry's layout) ----\n"
 "  reg bank [0:2*BANK_BITS-1];               // two activation banks, bit-addressed\n"

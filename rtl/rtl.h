@@ -119,6 +119,8 @@ struct rtl_widths {
                               gather's address adders) */
     int code_bits;  /* [array] pow2_words = code on the bit-plane PE: the pow2 decoder's code
                        bits (rtl_config's pow2_code_bits), else 0 */
+    struct cm_ctl_widths ctl;  /* the controller's widths, from the memories' depths (as the
+                                  cost model's, costmodels/units.h) */
 };
 void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rtl_widths *w);
 

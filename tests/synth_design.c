@@ -298,7 +298,8 @@ static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
      * an enable MUX2 a bit, an INV and an OR2) */
     const int A = d->hw.acc_bits, W = d->hw.score_mul_bits + A;
     const int cls_bits = cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1);
-    struct cm_count regfile = cm_register(net->n_class * A + 2 * (W + cls_bits) + W + cls_bits);
+    struct cm_count regfile = cm_register(2 * (W + cls_bits) + W + cls_bits);
+    cm_count_add(&regfile, &d->score_regfile, 1);
     regfile.n[CM_MUX2] += W + cls_bits;
     regfile.n[CM_INV] += 1;
     regfile.n[CM_OR2] += 1;
@@ -411,7 +412,16 @@ static int run_design(const struct sdesign *sd, int with_units)
     /* the RTL of the resolved design, with the network's classes */
     struct rtl_config rc;
     rtl_config_defaults(&rc, &d->hw);
-    rc.max_classes = net.n_class > 2 ? net.n_class : 2;
+    /* its memories as deep as the network needs, as the cost model sizes the
+     * controller's registers (costmodels/units.h, cm_ctl_sizes) */
+    const struct cm_ctl_sizes *sz = &d->ctl_sizes;
+    rc.max_classes = sz->classes;
+    rc.weight_depth = (int)sz->weight_words;
+    rc.pos_depth = (int)sz->positions;
+    rc.chunk_depth = (int)sz->chunks;
+    rc.valid_depth = (int)sz->valid_words;
+    rc.thr_depth = (int)sz->thr_words;
+    rc.rq_depth = (int)sz->rq_words;
     rc.pow2_code_bits = cm_pow2_decoder_bits(&d->hw, &net);
     char *v = rtl_verilog(&d->hw, &rc, msg, sizeof msg);
     TU_CHECK(v != NULL, "%s: rtl_verilog: %s", sd->name, msg);

@@ -386,9 +386,37 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     counter_widths(hw, net, counters);
     const int ctl_bits = CTL_TAG_BITS + counters[1] + counters[2];
 
+    /* the rest of the controller's datapath (docs/rtl.md, "The controller's
+     * datapath"): what every design has is control's; what a merge adds (its
+     * descriptor fields, the skip buffer's ports and their address
+     * arithmetic, the requantizer constants' address) is the merge path's
+     * skip part, so that designs differing in their merge differ by their
+     * merge paths alone */
+    ctl_sizes(hw, net, &d->ctl_sizes);
+    struct cm_ctl_widths cw;
+    cm_ctl_widths_of(R, &d->ctl_sizes, &cw);
+    const struct cm_ctl_path_cfg pc = {
+        .pe_rows = R,
+        .act_bits = hw->max_act_bits,
+        .w = cw,
+        .merges = hw->merge == CM_MERGE_OR || hw->merge == CM_MERGE_MUX,
+        .add_stream = hw->merge == CM_MERGE_ADD,
+        .mux_both = hw->merge == CM_MERGE_MUX && hw->mux == CM_MUX_BOTH,
+        .rq_shift_bits = hw->merge == CM_MERGE_ADD && hw->requant != CM_RQ_SHIFT ? 6 : 0,
+        .pow2_codes = kb > 0,
+        .shift_bits = cm_bits_for(max_shift),
+        .arch = hw->adder,
+    };
+    struct cm_ctl_path_cfg pc0 = pc;
+    pc0.merges = pc0.add_stream = pc0.mux_both = pc0.rq_shift_bits = 0;
+    d->ctl_path = cm_ctl_path(&pc0);
+    const struct cm_count ctl_merge = cm_ctl_path(&pc);
+
     /* the merge units, by part (design.h); their sum is the unit kind */
     struct cm_count *mp = d->merge_part;
     memset(d->merge_part, 0, sizeof d->merge_part);
+    for (int k = 0; k < CM_N_CELLS; k++)
+        mp[CM_MP_SKIP].n[k] += ctl_merge.n[k] - d->ctl_path.n[k];
     switch (hw->merge) {
     case CM_MERGE_OR:
         /* the skip bit is the skip buffer's output for the THR stage: no
@@ -442,9 +470,6 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     c = cm_memo_count(memo, CM_FN_SCORE, (int[]){A, MS, class_bits(net), (int)hw->adder});
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
     /* the score register file, its write enables and read MUX2 tree */
-    ctl_sizes(hw, net, &d->ctl_sizes);
-    struct cm_ctl_widths cw;
-    cm_ctl_widths_of(R, &d->ctl_sizes, &cw);
     d->score_regfile = cm_score_regfile(net->n_class, A, R, cw.tile, hw->adder);
     cm_count_add(&d->unit[CM_U_SCORE], &d->score_regfile, 1);
     /* the MUL and ADD stage registers (the unit's stage cuts): a score of
@@ -482,20 +507,6 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     cm_count_add(&d->addr_gen, &c, hw->lanes + 2.0);
     cm_count_add(&d->unit[CM_U_CONTROL], &d->addr_gen, 1);
 
-    /* the rest of the controller's datapath (docs/rtl.md) */
-    const struct cm_ctl_path_cfg pc = {
-        .pe_rows = R,
-        .act_bits = hw->max_act_bits,
-        .w = cw,
-        .merges = hw->merge == CM_MERGE_OR || hw->merge == CM_MERGE_MUX,
-        .add_stream = hw->merge == CM_MERGE_ADD,
-        .mux_both = hw->merge == CM_MERGE_MUX && hw->mux == CM_MUX_BOTH,
-        .rq_shift_bits = hw->merge == CM_MERGE_ADD && hw->requant != CM_RQ_SHIFT ? 6 : 0,
-        .pow2_codes = kb > 0,
-        .shift_bits = cm_bits_for(max_shift),
-        .arch = hw->adder,
-    };
-    d->ctl_path = cm_ctl_path(&pc);
     cm_count_add(&d->unit[CM_U_CONTROL], &d->ctl_path, 1);
 }
 

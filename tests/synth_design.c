@@ -86,6 +86,8 @@ static const struct sdesign designs[] = {
     {"small_mux", "costmodels/hw/small.ini", "res11-mux", 0.25f, NULL, NN_MUX_SEL,
      CM_PE_BITPLANE},
     {"small_xnor", "costmodels/hw/small.ini", "vgg11", 0.25f, "binary", NN_MUX_OR, CM_PE_XNOR},
+    {"small_add", "costmodels/hw/small.ini", "res11-add", 0.25f, NULL, NN_MUX_OR,
+     CM_PE_BITPLANE},
 };
 enum { N_DESIGNS = sizeof designs / sizeof designs[0] };
 

@@ -416,7 +416,8 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     struct cm_count *mp = d->merge_part;
     memset(d->merge_part, 0, sizeof d->merge_part);
     for (int k = 0; k < CM_N_CELLS; k++)
-        mp[CM_MP_SKIP].n[k] += ctl_merge.n[k] - d->ctl_path.n[k];
+        d->ctl_path_merge.n[k] = ctl_merge.n[k] - d->ctl_path.n[k];
+    cm_count_add(&mp[CM_MP_SKIP], &d->ctl_path_merge, 1);
     switch (hw->merge) {
     case CM_MERGE_OR:
         /* the skip bit is the skip buffer's output for the THR stage: no
@@ -894,6 +895,10 @@ enum cm_status cm_design_eval_memo(struct cm_design *d, const struct cm_hw *hw_i
     counter_widths(hw, net, counters);
     st = cm_timing_eval_memo(&d->timing, hw, lib, counters, N_COUNTERS, class_bits(net), memo,
                              err);
+    if (st != CM_OK)
+        return st;
+    st = cm_timing_eval_mode(&d->timing_gates, hw, lib, counters, N_COUNTERS, class_bits(net),
+                             CM_DELAY_GATES, memo, err);
     if (st != CM_OK)
         return st;
     d->clock_auto = hw->clock_mhz == 0.0;

@@ -135,6 +135,9 @@ struct cm_design {
     double area_um2;                       /* logic + SRAM */
 
     struct cm_timing timing;               /* stage paths, critical stage, fmax */
+    struct cm_timing timing_gates;         /* the same with HA and FA timed as their gates
+                                              (timing.h, CM_DELAY_GATES): the form a library
+                                              without adder cells maps (tests/synth_design.c) */
     int clock_auto;                        /* the clock is fmax ([design] clock_mhz = auto) */
     int clock_over_fmax;                   /* a fixed clock_mhz above fmax: the design would
                                               not meet timing (cli/ warns; the numbers are
@@ -152,6 +155,9 @@ struct cm_design {
                                               controller's widths, units.h) */
     struct cm_count ctl_path;              /* the controller's datapath (units.h, cm_ctl_path;
                                               part of unit[CM_U_CONTROL]) */
+    struct cm_count ctl_path_merge;        /* the merge's share of it (its descriptor fields,
+                                              the skip buffer's port addressing; part of
+                                              merge_part[CM_MP_SKIP]) */
     struct cm_count score_regfile;         /* the score register file (cm_score_regfile; part
                                               of unit[CM_U_SCORE]) */
 };

@@ -364,11 +364,20 @@ enum cm_status cm_timing_eval_memo(struct cm_timing *t, const struct cm_hw *hw,
                                    int n_counters, int class_bits, struct cm_memo *memo,
                                    struct cm_error *err)
 {
+    return cm_timing_eval_mode(t, hw, lib, counter_bits, n_counters, class_bits, CM_DELAY_CELLS,
+                               memo, err);
+}
+
+enum cm_status cm_timing_eval_mode(struct cm_timing *t, const struct cm_hw *hw,
+                                   const struct cm_lib *lib, const int *counter_bits,
+                                   int n_counters, int class_bits, enum cm_delay_mode mode,
+                                   struct cm_memo *memo, struct cm_error *err)
+{
     memset(t, 0, sizeof *t);
     const int A = hw->acc_bits, M = hw->rq_mul_bits, E = cm_hw_exponents(hw);
     const int pop_bits = cm_bits_for(hw->lanes), max_shift = 7 + hw->max_w_bits - 1;
     int nomem = 0;
-    struct cm_path_opts o = {.lib = lib, .mode = CM_DELAY_CELLS, .in_ps = 0.0, .cuts = 1};
+    struct cm_path_opts o = {.lib = lib, .mode = mode, .in_ps = 0.0, .cuts = 1};
     struct cm_path p;
 
     /* POP: the fetch gating, the lane logic, a popcount tree (the XNOR PE's
@@ -441,12 +450,14 @@ enum cm_status cm_timing_eval_memo(struct cm_timing *t, const struct cm_hw *hw,
     nomem |= p.nomem;
     stage(t, CM_STAGE_POOL, p.ps);
 
-    /* the score unit's three stages */
+    /* the score unit's three stages; MUL's accumulator operand is the score
+     * register file's entry, read through its MUX2 tree (class_bits levels)
+     * before it (its other operand, the constant, is the SRAM's: at 0) */
     p = cm_memo_path(memo, &o, CM_FN_SCORE,
                      (int[]){A, hw->score_mul_bits, class_bits, (int)hw->adder});
     nomem |= p.nomem;
     assert(p.n_seg == 3);
-    stage(t, CM_STAGE_MUL, p.seg_ps[0]);
+    stage(t, CM_STAGE_MUL, class_bits * lib->cell[CM_MUX2].delay_ps + p.seg_ps[0]);
     stage(t, CM_STAGE_SCORE_ADD, p.seg_ps[1]);
     stage(t, CM_STAGE_ARGMAX, p.seg_ps[2]);
 

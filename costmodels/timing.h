@@ -153,5 +153,12 @@ enum cm_status cm_timing_eval_memo(struct cm_timing *t, const struct cm_hw *hw,
                                    const struct cm_lib *lib, const int *counter_bits,
                                    int n_counters, int class_bits, struct cm_memo *memo,
                                    struct cm_error *err);
+/* The same with HA and FA timed as mode says (cm_timing_eval: CM_DELAY_CELLS;
+ * CM_DELAY_GATES times them as the gates a library without adder cells maps
+ * them to, the form tests/synth_design.c compares with ABC's). */
+enum cm_status cm_timing_eval_mode(struct cm_timing *t, const struct cm_hw *hw,
+                                   const struct cm_lib *lib, const int *counter_bits,
+                                   int n_counters, int class_bits, enum cm_delay_mode mode,
+                                   struct cm_memo *memo, struct cm_error *err);
 
 #endif

@@ -34,17 +34,19 @@
  * printed beside. ABC's critical path is its delay of the
  * mapped combinational logic (flip-flop and SRAM outputs and the design's
  * inputs at 0, up to flip-flop and SRAM inputs and outputs); logiq's is the
- * critical stage's logic path (timing.h: without clock-to-q and setup).
+ * critical stage's logic path (timing.h: without clock-to-q and setup) on
+ * the same terms, with HA and FA timed as their gates (d->timing_gates).
+ * The RTL's memories are as deep as the network needs (d->ctl_sizes), so
+ * that its controller's widths are the ones the model counts.
  *
  * Tolerance policy (issue 18): the logic NAND2 equivalents within 5% of
  * Yosys' (|logiq - yosys| / yosys <= 0.05; the goal 1%) and the critical
- * path within 15% of ABC's, for each design. These bars are not met yet
- * (docs/rtl.md, "Whole-design synthesis": the RTL's controller and address
- * generator, which the model does not count, and ABC's restructured adders):
- * they are checked with --bars, and printed as met or NOT met otherwise.
- * Always checked: the design synthesizes (every module resolved, no latch,
- * no cell outside the liberty and DFF), the SRAMs stay $mem macros, and
- * both figures parse. The breakdown by unit kind is printed, not checked:
+ * path within 15% of ABC's, for each design. The logic bar is met and
+ * always checked; the path bar is not met yet (docs/rtl.md, "Whole-design
+ * synthesis": ABC's cover of the same adder structure), so it is checked
+ * with --bars and printed as met or NOT met otherwise. Also always checked:
+ * the design synthesizes (every module resolved, no latch, no cell outside
+ * the liberty and DFF), the SRAMs stay $mem macros, and both figures parse. The breakdown by unit kind is printed, not checked:
  * it says where a difference is.
  *
  * Yosys missing: prints SKIP and exits 77 (CTest's skip code). The files go
@@ -513,13 +515,12 @@ static int run_design(const struct sdesign *sd, int with_units)
            sd->name, l_ps, cm_stage_name(tg->critical), d->timing.stage_ps[d->timing.critical],
            cm_stage_name(d->timing.critical), abc_ps, 100.0 * pdev, 100.0 * path_tolerance);
     printf("  %s: bars %s: logic %s, critical path %s\n", sd->name,
-           check_bars ? "checked" : "not checked (--bars checks them)",
+           check_bars ? "checked" : "logic checked, path not (--bars checks it)",
            fabs(dev) <= nand2_tolerance ? "met" : "NOT met",
            fabs(pdev) <= path_tolerance ? "met" : "NOT met");
+    TU_CHECK(fabs(dev) <= nand2_tolerance, "%s: logic NAND2 eq %+.2f%% off Yosys' (bar %.0f%%)",
+             sd->name, 100.0 * dev, 100.0 * nand2_tolerance);
     if (check_bars) {
-        TU_CHECK(fabs(dev) <= nand2_tolerance,
-                 "%s: logic NAND2 eq %+.2f%% off Yosys' (bar %.0f%%)", sd->name, 100.0 * dev,
-                 100.0 * nand2_tolerance);
         TU_CHECK(fabs(pdev) <= path_tolerance, "%s: critical path %+.2f%% off ABC's (bar %.0f%%)",
                  sd->name, 100.0 * pdev, 100.0 * path_tolerance);
     }

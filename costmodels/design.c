@@ -323,6 +323,15 @@ static void ctl_sizes(const struct cm_hw *hw, const struct cm_net *net, struct c
     s->classes = net->n_class > 2 ? net->n_class : 2;
 }
 
+/* bits flip-flops with a load enable: a DFF and its hold MUX2 each (a
+ * register that holds its value between the stage's valid loads). */
+static struct cm_count register_en(int bits)
+{
+    struct cm_count c = cm_register(bits);
+    c.n[CM_MUX2] += bits;
+    return c;
+}
+
 /* Gate counts of every unit kind (design.h). Only the merge units depend on
  * the merge kind. */
 static void count_units(struct cm_design *d, const struct cm_net *net, struct cm_memo *memo)
@@ -445,17 +454,24 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
                 : cm_memo_count(memo, CM_FN_MERGE_ADD_REQUANT,
                                 (int[]){A, M, hw->res_bits, (int)hw->adder});
         cm_count_add(&mp[CM_MP_REQUANT], &c, R);
+        /* the RQ, ADD and skip value registers hold between their stage's
+         * valid loads (an enable each, as the RTL's and the SystemC model's) */
         if (hw->add_stages == 2) {
-            c = cm_register(hw->res_bits);
+            c = register_en(hw->res_bits);
             cm_count_add(&mp[CM_MP_REQUANT], &c, R);
         }
         c = cm_memo_count(memo, CM_FN_MERGE_ADD_STREAM, (int[]){hw->res_bits, (int)hw->adder});
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
-        c = cm_register(hw->res_bits);
+        c = register_en(hw->res_bits);
         cm_count_add(&mp[CM_MP_ADDER], &c, R);
         c = cm_register(hw->add_stages * (1 + ctl_bits));  /* with their control registers */
         cm_count_add(&mp[CM_MP_ADDER], &c, 1);
-        c = cm_register(hw->res_bits);
+        /* THR compares u (sign-extended) on a stream layer, the accumulator
+         * elsewhere: an acc_bits select a PE */
+        c = (struct cm_count){0};
+        c.n[CM_MUX2] = A;
+        cm_count_add(&mp[CM_MP_ADDER], &c, R);
+        c = register_en(hw->res_bits);
         cm_count_add(&mp[CM_MP_SKIP], &c, R);
         break;
     case CM_MERGE_NONE:
@@ -474,8 +490,8 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     d->score_regfile = cm_score_regfile(net->n_class, A, R, cw.tile, hw->adder);
     cm_count_add(&d->unit[CM_U_SCORE], &d->score_regfile, 1);
     /* the MUL and ADD stage registers (the unit's stage cuts): a score of
-     * MS + A bits and its class each */
-    c = cm_register(2 * (MS + A + class_bits(net)));
+     * MS + A bits and its class each, loaded when their stage is valid */
+    c = register_en(2 * (MS + A + class_bits(net)));
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
 
     /* FETCH: the activation word (each PE's weight word is the weight

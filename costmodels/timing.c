@@ -438,11 +438,14 @@ enum cm_status cm_timing_eval_mode(struct cm_timing *t, const struct cm_hw *hw,
         nomem |= p.nomem;
         o.cuts = 1;
         assert(p.n_seg == 2);
+        /* the RQ and ADD registers load when their stage is valid: an
+         * enable MUX2 before each (design.c) */
+        const double en_ps = lib->cell[CM_MUX2].delay_ps;
         if (hw->add_stages == 2) {
-            stage(t, CM_STAGE_RQ, p.seg_ps[0]);
-            stage(t, CM_STAGE_ADD, p.seg_ps[1]);
+            stage(t, CM_STAGE_RQ, p.seg_ps[0] + en_ps);
+            stage(t, CM_STAGE_ADD, p.seg_ps[1] + en_ps);
         } else {
-            stage(t, CM_STAGE_RQ_ADD, p.ps);
+            stage(t, CM_STAGE_RQ_ADD, p.ps + en_ps);
         }
     }
 
@@ -457,8 +460,11 @@ enum cm_status cm_timing_eval_mode(struct cm_timing *t, const struct cm_hw *hw,
                      (int[]){A, hw->score_mul_bits, class_bits, (int)hw->adder});
     nomem |= p.nomem;
     assert(p.n_seg == 3);
-    stage(t, CM_STAGE_MUL, class_bits * lib->cell[CM_MUX2].delay_ps + p.seg_ps[0]);
-    stage(t, CM_STAGE_SCORE_ADD, p.seg_ps[1]);
+    /* MUL's and ADD's stage registers load when their stage is valid: an
+     * enable MUX2 before each (design.c) */
+    const double mux_ps = lib->cell[CM_MUX2].delay_ps;
+    stage(t, CM_STAGE_MUL, class_bits * mux_ps + p.seg_ps[0] + mux_ps);
+    stage(t, CM_STAGE_SCORE_ADD, p.seg_ps[1] + mux_ps);
     stage(t, CM_STAGE_ARGMAX, p.seg_ps[2]);
 
     int ctl[CM_MEMO_MAX_ARGS] = {n_counters, CM_DRAIN_PLAIN + 1};

@@ -298,13 +298,14 @@ static void print_breakdown(const struct sdesign *sd, const struct cm_design *d,
     }
     /* the score unit's registers, which the RTL holds in logiq_accel: the
      * register file, the MUL and ADD stage registers (a score and its class
-     * each), and the argmax registers with their load (cm_nl_unit_score:
-     * an enable MUX2 a bit, an INV and an OR2) */
+     * each, with their load enables: design.c's register_en), and the
+     * argmax registers with their load (cm_nl_unit_score: an enable MUX2 a
+     * bit, an INV and an OR2) */
     const int A = d->hw.acc_bits, W = d->hw.score_mul_bits + A;
     const int cls_bits = cm_bits_for(net->n_class > 1 ? net->n_class - 1 : 1);
     struct cm_count regfile = cm_register(2 * (W + cls_bits) + W + cls_bits);
     cm_count_add(&regfile, &d->score_regfile, 1);
-    regfile.n[CM_MUX2] += W + cls_bits;
+    regfile.n[CM_MUX2] += 2 * (W + cls_bits) + W + cls_bits;
     regfile.n[CM_INV] += 1;
     regfile.n[CM_OR2] += 1;
     const double l_regfile = gates_nand2(&regfile, lib);

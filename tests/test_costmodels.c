@@ -617,6 +617,40 @@ static void test_timing(void)
     free(d2);
 }
 
+/* The controller's widths from the memories' depths (cm_ctl_widths_of, the
+ * RTL's localparams): a count holds its memory's depth, an address wraps
+ * modulo a power of two at least the memory's size. The figures of
+ * small.ini with res11-or at width 0.25 (docs/rtl.md). Then the controller's
+ * datapath: a PE's port address is base + r with r a constant, folded
+ * (never a full adder), so each PE more costs less than a full adder's
+ * worth of its address bits. */
+static void test_ctl_path(void)
+{
+    const struct cm_ctl_sizes sz = {.weight_words = 64, .positions = 4096, .chunks = 64,
+                                    .valid_words = 8192, .thr_words = 16, .rq_words = 1,
+                                    .bank_bits = 8192, .skip_values = 98304, .classes = 10};
+    struct cm_ctl_widths w;
+    cm_ctl_widths_of(16, &sz, &w);
+    TU_CHECK(w.tile == 9 && w.pos == 13 && w.chunk == 7 && w.valid == 14 && w.weight == 7 &&
+                 w.bank == 14 && w.skip == 18 && w.rq == 1 && w.cls == 5,
+             "ctl widths tile %d pos %d chunk %d valid %d weight %d bank %d skip %d rq %d cls %d",
+             w.tile, w.pos, w.chunk, w.valid, w.weight, w.bank, w.skip, w.rq, w.cls);
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    struct cm_ctl_path_cfg c = {.pe_rows = 16, .act_bits = 1, .w = w, .merges = 1,
+                                .shift_bits = 3, .arch = CM_ADDER_RIPPLE};
+    const struct cm_count c16 = cm_ctl_path(&c);
+    c.pe_rows = 32; /* the same widths (t x R still a shift): only the ports differ */
+    const struct cm_count c32 = cm_ctl_path(&c);
+    const struct cm_count full = cm_adder(w.skip, CM_ADDER_RIPPLE);
+    /* a PE's skip read and write and bank write addresses, and their
+     * compares: three folded adders, less than three full ones */
+    const double per_pe = (cm_count_nand2(&c32, &lib) - cm_count_nand2(&c16, &lib)) / 16.0;
+    TU_CHECK(per_pe > 0.0 && per_pe < 3.0 * cm_count_nand2(&full, &lib),
+             "a PE's ports cost %.1f NAND2 eq (a %d-bit adder: %.1f)", per_pe, w.skip,
+             cm_count_nand2(&full, &lib));
+}
+
 int main(void)
 {
     test_hw_keys();
@@ -626,5 +660,6 @@ int main(void)
     test_infeasible();
     test_activity_energy();
     test_timing();
+    test_ctl_path();
     return tu_exit("test_costmodels");
 }

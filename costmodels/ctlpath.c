@@ -282,7 +282,6 @@ void cm_nl_unit_ctl_path(struct cm_nl *nl, const struct cm_ctl_path_cfg *c)
         if (add_)
             gt_const(nl, arch, TW + 1, orem, r);
     }
-
 }
 
 struct cm_count cm_ctl_path(const struct cm_ctl_path_cfg *c)

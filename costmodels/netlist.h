@@ -189,6 +189,8 @@ void cm_nl_unit_pool(struct cm_nl *nl, int bits, enum cm_adder_arch arch);
 void cm_nl_unit_score(struct cm_nl *nl, int acc_bits, int mul_bits, int class_bits,
                       enum cm_adder_arch arch);
 void cm_nl_unit_controller(struct cm_nl *nl, const int *counter_bits, int n_counters, int stages);
+/* Count (and timing) only: its inputs are the registers and memories of the
+ * RTL's top module that it reads, not a module's ports (units.h). */
 void cm_nl_unit_ctl_path(struct cm_nl *nl, const struct cm_ctl_path_cfg *c);
 void cm_nl_unit_addr_add(struct cm_nl *nl, int width, enum cm_adder_arch arch);
 

@@ -46,8 +46,9 @@
  * synthesis": ABC's cover of the same adder structure), so it is checked
  * with --bars and printed as met or NOT met otherwise. Also always checked:
  * the design synthesizes (every module resolved, no latch, no cell outside
- * the liberty and DFF), the SRAMs stay $mem macros, and both figures parse. The breakdown by unit kind is printed, not checked:
- * it says where a difference is.
+ * the liberty and DFF), the SRAMs stay $mem macros, and both figures parse.
+ * The breakdown by unit kind is printed, not checked: it says where a
+ * difference is.
  *
  * Yosys missing: prints SKIP and exits 77 (CTest's skip code). The files go
  * to a scratch directory that is removed afterwards. */

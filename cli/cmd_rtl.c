@@ -1,6 +1,7 @@
 /* cli/cmd_rtl.c: `logiq rtl [--hw hw.ini] [model.qnn] -o DIR/`: writes the
  * accelerator of hw.ini as synthesizable Verilog (rtl/rtl.h, docs/rtl.md):
- * DIR/logiq_accel.v. With a model the design is resolved for it as `logiq
+ * DIR/logiq_accel.v, and DIR/logiq_accel.vlt, the Verilator configuration
+ * that makes the registers whose toggles are counted readable. With a model the design is resolved for it as `logiq
  * cost` and `logiq sim` resolve it (auto widths and buffer sizes) and the
  * network is checked to be one the RTL covers; without one, every width
  * must be fixed in hw.ini. */
@@ -28,11 +29,13 @@ static const char help[] =
     "behavioural SRAMs that a testbench loads through the design's load port\n"
     "with any network the design can hold (docs/rtl.md). The RTL runs cycle for\n"
     "cycle as `logiq sim`'s SystemC model; tests/rtl_cosim.cpp co-simulates it\n"
-    "with Verilator against the integer model (docs/rtl.md).\n"
+    "with Verilator against the integer model (docs/rtl.md). DIR/logiq_accel.vlt\n"
+    "is a Verilator configuration that makes the registers and buses whose toggles\n"
+    "the harness counts readable (pass it to Verilator beside the design).\n"
     "\n"
-    "Covered so far: conv, dense and max pooling layers, the or and mux merges\n"
-    "with their residual blocks, on the bitplane and xnor PEs (not yet: the add\n"
-    "merge, the shift PE, signed multi-level activations). A model given resolves\n"
+    "Covered so far: conv, dense and max pooling layers, the or, mux and add merges\n"
+    "with their residual blocks, on the bitplane and xnor PEs (not yet: the shift\n"
+    "PE, signed multi-level activations). A model given resolves\n"
     "the design's auto keys for it and must be such a network; without one,\n"
     "[merge] kind (and mux), max_act_bits, max_w_bits and rq_mul_bits must be\n"
     "fixed in hw.ini.\n"
@@ -161,6 +164,15 @@ int cmd_rtl(int argc, char **argv)
     }
     int rc = write_file(out_dir, "logiq_accel.v", v);
     free(v);
+    char *vlt = rc == 0 ? rtl_toggle_config() : NULL;
+    if (rc == 0 && !vlt) {
+        fprintf(stderr, "logiq rtl: out of memory\n");
+        return EXIT_WORK;
+    }
+    if (vlt) {
+        rc = write_file(out_dir, "logiq_accel.vlt", vlt);
+        free(vlt);
+    }
     if (rc == 0)
         printf("wrote %s/logiq_accel.v: design \"%s\", %d PEs x %d lanes, acc %d bits\n", out_dir,
                hw.name, hw.pe_rows, hw.lanes, hw.acc_bits);

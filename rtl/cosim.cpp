@@ -5,6 +5,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "verilated_syms.h"
+
 extern "C" {
 #include "sweeps/costnet.h"
 }
@@ -79,6 +81,68 @@ void cosim::tick()
     top_.eval();
     top_.clk = 1;
     top_.eval();
+    if (counting_)
+        tally();
+}
+
+bool cosim::count_toggles(std::string &msg)
+{
+    watch_.clear();
+    prev_.clear();
+    for (long long &v : st_.toggles)
+        v = 0;
+    for (long long &v : st_.toggle_bits)
+        v = 0;
+    const VerilatedScopeNameMap *scopes = top_.contextp()->scopeNameMap();
+    const char top[] = "logiq_accel";
+    for (const auto &sc : *scopes) {
+        // the scope below the top module: "TOP.logiq_accel.pe[0].u_acc.r86"
+        const char *name = std::strstr(sc.first, top);
+        const VerilatedVarNameMap *vars = sc.second->varsp();
+        if (!name || !vars)
+            continue;
+        name += sizeof top - 1;
+        if (*name == '.')
+            name++;
+        else if (*name != '\0')
+            continue;
+        for (const auto &v : *vars) {
+            const VerilatedVar &var = v.second;
+            const int kind = var.isParam() ? -1 : rtl_toggle_kind(name, v.first);
+            if (kind < 0)
+                continue;
+            const size_t bytes = var.totalSize();
+            long long bits = var.dims() > 0 && var.packed().elements() > 0 ? var.packed().elements() : 1;
+            for (int d = 0; d < var.udims(); d++)
+                bits *= var.elements(d + 1);
+            watch_.push_back({static_cast<const uint8_t *>(var.datap()), prev_.size(), bytes, kind});
+            prev_.insert(prev_.end(), watch_.back().p, watch_.back().p + bytes);
+            st_.toggle_bits[kind] += bits;
+        }
+    }
+    if (watch_.empty()) {
+        msg = "the Verilated model has no scope tables: Verilate it with --public-flat-rw "
+              "to count toggles";
+        return false;
+    }
+    counting_ = true;
+    return true;
+}
+
+// The Hamming distance of each watched variable to its value before the
+// edge (Verilator keeps a variable's unused high bits zero).
+void cosim::tally()
+{
+    for (const watched &w : watch_) {
+        uint8_t *prev = prev_.data() + w.off;
+        if (std::memcmp(prev, w.p, w.bytes) == 0)
+            continue;
+        long long t = 0;
+        for (size_t i = 0; i < w.bytes; i++)
+            t += __builtin_popcount((unsigned)(prev[i] ^ w.p[i]));
+        st_.toggles[w.kind] += t;
+        std::memcpy(prev, w.p, w.bytes);
+    }
 }
 
 void cosim::load_word(int sel, uint64_t addr, const std::vector<uint32_t> &w)

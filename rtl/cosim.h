@@ -42,6 +42,11 @@ struct stats {
     long long analytic_image = 0;
     long long words_checked = 0, scores_checked = 0;
     std::string first_mismatch;               // empty if none
+    // Activity (count_toggles): bit toggles of the registers and buses of
+    // each unit kind (rtl_toggle_kind), summed over the images' run cycles,
+    // and the bits counted per kind
+    long long toggles[CM_N_UNITS] = {};
+    long long toggle_bits[CM_N_UNITS] = {};
 };
 
 class cosim {
@@ -58,9 +63,16 @@ public:
     // on a hang (the watchdog); mismatches are results (stats()).
     bool run(const uint8_t *pixels, int n, const uint8_t *labels, std::string &msg);
     const stats &result() const { return st_; }
+    // Counts the toggles of the RTL's registers and buses from now on, in
+    // run()'s cycles (not the loads'): every variable rtl_toggle_kind names,
+    // compared after each rising edge with its value before. Needs a model
+    // Verilated with --public-flat-rw (its variables in the scope tables);
+    // false with a message if it was not.
+    bool count_toggles(std::string &msg);
 
 private:
     void tick();
+    void tally();
     void load_word(int sel, uint64_t addr, const std::vector<uint32_t> &w);
     void mismatch(const std::string &what);
 
@@ -76,6 +88,14 @@ private:
     stats st_;
     bool image_bad_ = false;
     std::vector<uint32_t> bank_data_, bank_en_;  // an image's bank words and their enables
+    struct watched {
+        const uint8_t *p;        // the variable's storage (Verilator's: whole bytes)
+        size_t off, bytes;       // its place in prev_, its size
+        int kind;
+    };
+    std::vector<watched> watch_;
+    std::vector<uint8_t> prev_;  // the watched variables' values after the last edge
+    bool counting_ = false;
 };
 
 }  // namespace lrtl

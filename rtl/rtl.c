@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "costmodels/design.h"
 #include "costmodels/netlist.h"
 #include "costmodels/units.h"
 #include "costmodels/verilog.h"
@@ -779,6 +780,127 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
     if (t.failed) {
         free(t.s);
         snprintf(msg, size, "out of memory");
+        return NULL;
+    }
+    return t.s;
+}
+
+/* ---- activity: the registers and buses whose toggles are counted ---- */
+
+struct toggle_name {
+    const char *name;
+    int kind;
+};
+
+/* The top module's registers, and the PEs' (in the generate block pe[r]),
+ * by the unit kind the cost model prices them in; the memories (the SRAM
+ * macros, whose energy is their accesses') and the weight word registers
+ * f_ws and f_wm (the weight buffer's synchronous read: its output
+ * register) are not counted. The lane logic's and the popcount trees'
+ * outputs are buses, counted as the SystemC model counts them. */
+static const struct toggle_name toggle_names[] = {
+    /* the controller: run state, the descriptor, loop counters, the
+     * address generator's running indices, the valid bits, the write-back */
+    {"running", CM_U_CONTROL}, {"issuing", CM_U_CONTROL}, {"lay", CM_U_CONTROL},
+    {"d_scores", CM_U_CONTROL}, {"d_inbank", CM_U_CONTROL}, {"d_insign", CM_U_CONTROL},
+    {"d_last", CM_U_CONTROL}, {"d_muxsel", CM_U_CONTROL}, {"d_wskip", CM_U_CONTROL},
+    {"d_side", CM_U_CONTROL}, {"d_merge", CM_U_CONTROL}, {"d_T", CM_U_CONTROL},
+    {"d_outc", CM_U_CONTROL}, {"d_skipc", CM_U_CONTROL}, {"d_tbase", CM_U_CONTROL},
+    {"d_P", CM_U_CONTROL}, {"d_pbase", CM_U_CONTROL}, {"d_Q", CM_U_CONTROL},
+    {"d_cbase", CM_U_CONTROL}, {"d_Bw", CM_U_CONTROL}, {"d_Ba", CM_U_CONTROL},
+    {"d_outbits", CM_U_CONTROL}, {"d_inplane", CM_U_CONTROL}, {"d_outplane", CM_U_CONTROL},
+    {"d_wbase", CM_U_CONTROL}, {"d_vbase", CM_U_CONTROL}, {"d_res", CM_U_CONTROL},
+    {"d_rqsh", CM_U_CONTROL}, {"d_rqbase", CM_U_CONTROL}, {"d_wcode", CM_U_CONTROL},
+    {"t", CM_U_CONTROL}, {"p", CM_U_CONTROL}, {"q", CM_U_CONTROL}, {"j", CM_U_CONTROL},
+    {"b", CM_U_CONTROL}, {"vi", CM_U_CONTROL}, {"wi", CM_U_CONTROL}, {"wt", CM_U_CONTROL},
+    {"bo", CM_U_CONTROL}, {"f_valid", CM_U_CONTROL}, {"p_valid", CM_U_CONTROL},
+    {"a_valid", CM_U_CONTROL}, {"rq_valid", CM_U_CONTROL}, {"ad_valid", CM_U_CONTROL},
+    {"thr_valid", CM_U_CONTROL}, {"walking", CM_U_CONTROL}, {"mul_valid", CM_U_CONTROL},
+    {"sadd_valid", CM_U_CONTROL}, {"wr_pending", CM_U_CONTROL}, {"wr_wskip", CM_U_CONTROL},
+    {"wr_side", CM_U_CONTROL}, {"wr_skip", CM_U_CONTROL}, {"wr_addr", CM_U_CONTROL},
+    {"wr_plane", CM_U_CONTROL}, {"wr_rows", CM_U_CONTROL}, {"wr_t", CM_U_CONTROL},
+    {"wr_p", CM_U_CONTROL}, {"wr_bits", CM_U_CONTROL},
+    /* the stages' registers: FETCH's activation word and control, POP's,
+     * ACC's and the add stream's control, the POP registers */
+    {"f_first", CM_U_PIPEREG}, {"f_last", CM_U_PIPEREG}, {"f_shift", CM_U_PIPEREG},
+    {"f_t", CM_U_PIPEREG}, {"f_p", CM_U_PIPEREG}, {"p_first", CM_U_PIPEREG},
+    {"p_last", CM_U_PIPEREG}, {"p_shift", CM_U_PIPEREG}, {"p_t", CM_U_PIPEREG},
+    {"p_p", CM_U_PIPEREG}, {"a_t", CM_U_PIPEREG}, {"a_p", CM_U_PIPEREG},
+    {"h_t", CM_U_PIPEREG}, {"h_p", CM_U_PIPEREG}, {"rq_t", CM_U_PIPEREG},
+    {"rq_p", CM_U_PIPEREG}, {"ad_t", CM_U_PIPEREG}, {"ad_p", CM_U_PIPEREG},
+    {"cnt_r", CM_U_PIPEREG}, {"pe.pos_r", CM_U_PIPEREG}, {"pe.neg_r", CM_U_PIPEREG},
+    {"pe.code_r", CM_U_PIPEREG},  /* THR's register: the merged code */
+    /* the gating's outputs, registered here (the buses g and f that drive
+     * the lanes), the lane logic's outputs and the popcount trees' */
+    {"f_g", CM_U_ARRAY}, {"f_f", CM_U_ARRAY}, {"f_ng", CM_U_ARRAY},
+    {"pe.lpos", CM_U_ARRAY}, {"pe.lneg", CM_U_ARRAY}, {"pe.lt", CM_U_ARRAY},
+    {"ccnt", CM_U_POPCOUNT}, {"pe.cpos", CM_U_POPCOUNT}, {"pe.cneg", CM_U_POPCOUNT},
+    /* the threshold unit's output (its count of the comparators), the merge
+     * unit's (an OR or MUX merge), the add stream's skip value, RQ and ADD
+     * registers */
+    {"pe.code", CM_U_THRESH}, {"pe.m0", CM_U_MERGE}, {"pe.skv", CM_U_MERGE},
+    {"pe.u_r", CM_U_MERGE}, {"pe.y_r", CM_U_MERGE},
+    /* the score unit: its register file, the class walk, the stage registers */
+    {"score_reg", CM_U_SCORE}, {"walk_c", CM_U_SCORE}, {"mul_c", CM_U_SCORE},
+    {"sadd_c", CM_U_SCORE}, {"mul_v", CM_U_SCORE}, {"sadd_v", CM_U_SCORE},
+    {"best", CM_U_SCORE}, {"bcls", CM_U_SCORE},
+};
+
+/* The unit instances whose netlists hold flip-flops (logiq_dff r<n>). */
+static const struct toggle_name toggle_units[] = {
+    {"u_acc", CM_U_ACCUM}, {"u_pool", CM_U_POOL}, {"u_thr", CM_U_THRESH},
+    {"u_merge", CM_U_MERGE}, {"u_add", CM_U_MERGE}, {"u_rq", CM_U_MERGE},
+    {"u_smul", CM_U_SCORE}, {"u_sadd", CM_U_SCORE}, {"u_scmp", CM_U_SCORE},
+};
+
+int rtl_toggle_kind(const char *scope, const char *name)
+{
+    char key[64];
+    /* a PE's: "pe[r]" */
+    if (strncmp(scope, "pe[", 3) == 0) {
+        const char *close = strchr(scope, ']');
+        if (!close)
+            return -1;
+        if (close[1] == '\0') {
+            snprintf(key, sizeof key, "pe.%s", name);
+            name = key;
+        } else if (close[1] == '.') {
+            scope = close + 2;  /* a unit instance in the PE */
+        }
+    }
+    if (name != key && scope[0] != '\0') {
+        /* a flip-flop of a unit's netlist: "u_acc.r86", q */
+        const char *dot = strchr(scope, '.');
+        if (!dot || dot[1] != 'r' || strchr(dot + 1, '.') || strcmp(name, "q") != 0)
+            return -1;
+        for (size_t i = 0; i < sizeof toggle_units / sizeof toggle_units[0]; i++)
+            if ((size_t)(dot - scope) == strlen(toggle_units[i].name) &&
+                strncmp(scope, toggle_units[i].name, (size_t)(dot - scope)) == 0)
+                return toggle_units[i].kind;
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof toggle_names / sizeof toggle_names[0]; i++)
+        if (strcmp(name, toggle_names[i].name) == 0)
+            return toggle_names[i].kind;
+    return -1;
+}
+
+char *rtl_toggle_config(void)
+{
+    struct cm_text t = {0};
+    cm_text_printf(&t, "`verilator_config\n"
+                       "// Written by logiq rtl (docs/rtl.md, \"Activity\"): the registers and\n"
+                       "// buses whose toggles are counted, readable by the harness\n"
+                       "// (rtl/cosim.h, count_toggles); pass it to Verilator with the design.\n");
+    for (size_t i = 0; i < sizeof toggle_names / sizeof toggle_names[0]; i++) {
+        const char *n = toggle_names[i].name;
+        if (strncmp(n, "pe.", 3) == 0)
+            n += 3;
+        cm_text_printf(&t, "public_flat_rd -module \"logiq_accel\" -var \"%s\"\n", n);
+    }
+    cm_text_printf(&t, "public_flat_rd -module \"logiq_dff\" -var \"q\"\n");
+    if (t.failed) {
+        free(t.s);
         return NULL;
     }
     return t.s;

@@ -145,4 +145,16 @@ int rtl_check_net(const struct nn_qnn *q, const struct cm_hw *hw, char *msg, siz
  * memory. */
 char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg, size_t size);
 
+/* Activity (docs/rtl.md, "Activity"): the unit kind (enum cm_unit_kind) in
+ * which a toggle of the RTL's register or bus `name` is counted, by its
+ * scope below the top module: "" (the top), "pe[3]" (a PE's generate
+ * block), "pe[3].u_acc.r86" (a flip-flop of a unit's netlist, name "q");
+ * -1 if it is not counted (a wire inside a unit, a memory, a port). */
+int rtl_toggle_kind(const char *scope, const char *name);
+/* A Verilator configuration file (`logiq rtl` writes it as
+ * DIR/logiq_accel.vlt) that makes those registers and buses readable
+ * (public_flat_rd), so that a harness can count their toggles; malloc'd,
+ * NULL out of memory. */
+char *rtl_toggle_config(void);
+
 #endif

@@ -16,6 +16,7 @@
 // usage: test_rtl DESIGN.ini [networks] [seed]
 //        test_rtl DESIGN.ini --model M.qnn [--images N] [--data KIND] [--data-dir DIR]
 // (the second form runs a trained network on test images: docs/rtl.md)
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -47,8 +48,60 @@ static int failures = 0;
 // (docs/rtl.md): accuracy, mismatches, each layer's cycles beside the
 // analytic count and the SystemC model's on the same images. 0 when every
 // output and every layer's cycles are equal.
+// The activity table of --toggles (docs/rtl.md, "Activity"): each unit
+// kind's toggles an image on the RTL and in the SystemC model, the bits each
+// counts, and the activity-based energy of each. 0 if the whole inference's
+// activity energy agrees within `bar` (a fraction) and the kinds whose
+// counted registers and buses are the same on both sides (the gating's and
+// lane logic's outputs, the popcount trees') within
+// `same_bar` in toggles, else 1. The others differ by structure (docs/rtl.md).
+static int print_activity(const nn_qnn &q, const cm_hw &hw, const uint8_t *px, int n,
+                          const lrtl::stats &st, double bar, double same_bar)
+{
+    double sct[CM_N_UNITS], scb[CM_N_UNITS];
+    cm_activity_energy esc, ertl;
+    char msg[1200];
+    if (rtl_test_activity(&q, &hw, px, n, st.toggles, st.toggle_bits, sct, scb, &esc, &ertl, msg,
+                          sizeof msg) != 0) {
+        std::printf("SystemC: %s\n", msg);
+        return 1;
+    }
+    std::printf("\nactivity, %d images: toggles an image of each unit kind's registers and "
+                "buses, the bits counted, the energy an inference they imply\n", n);
+    std::printf("%-16s %13s %6s %13s %6s %10s %10s %8s\n", "unit", "RTL toggles", "bits",
+                "SystemC", "bits", "RTL pJ", "SystemC pJ", "dev");
+    double lr = 0, ls = 0;
+    bool same_ok = true;
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        if (u == CM_U_ARRAY || u == CM_U_POPCOUNT)
+            same_ok = same_ok && st.toggle_bits[u] == scb[u] &&
+                      std::fabs((double)st.toggles[u] - sct[u]) <= same_bar * sct[u];
+        const double a = ertl.unit_pj[u], b = esc.unit_pj[u];
+        lr += a;
+        ls += b;
+        char dev[16] = "-";
+        if (b > 0)
+            std::snprintf(dev, sizeof dev, "%+.1f%%", 100.0 * (a - b) / b);
+        std::printf("%-16s %13.0f %6lld %13.0f %6.0f %10.1f %10.1f %8s\n",
+                    cm_unit_kind_name((cm_unit_kind)u), (double)st.toggles[u] / n,
+                    st.toggle_bits[u], sct[u] / n, scb[u], a, b, dev);
+    }
+    const double dl = ls > 0 ? (lr - ls) / ls : 0.0;
+    const double dt = esc.total_pj > 0 ? (ertl.total_pj - esc.total_pj) / esc.total_pj : 0.0;
+    std::printf("logic (the unit kinds): RTL %.3f nJ, SystemC %.3f nJ an inference (%+.2f%%)\n",
+                lr / 1000, ls / 1000, 100 * dl);
+    std::printf("activity energy an inference (with the SRAM accesses and leakage): RTL %.3f nJ, "
+                "SystemC %.3f nJ (%+.2f%%)\n",
+                ertl.total_pj / 1000, esc.total_pj / 1000, 100 * dt);
+    const bool ok = std::fabs(dt) <= bar;
+    std::printf("activity energy within %.0f%%: %s; the lane logic's and popcounts' toggles "
+                "within %.0f%%: %s\n", 100 * bar, ok ? "yes" : "NO", 100 * same_bar,
+                same_ok ? "yes" : "NO");
+    return ok && same_ok ? 0 : 1;
+}
+
 static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, const char *path,
-                     int images, const char *kind, const char *data_dir)
+                     int images, const char *kind, const char *data_dir, bool toggles)
 {
     nn_qnn q;
     nn_error err{};
@@ -72,6 +125,9 @@ static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, 
     int rc = 0;
     if (!cs.load(q, m)) {
         std::fprintf(stderr, "rtl cosim: %s: %s\n", path, m.c_str());
+        rc = 2;
+    } else if (toggles && !cs.count_toggles(m)) {
+        std::fprintf(stderr, "rtl cosim: %s\n", m.c_str());
         rc = 2;
     } else if (!cs.run(test.x, test.n, test.y, m)) {
         std::fprintf(stderr, "rtl cosim: %s\n", m.c_str());
@@ -111,6 +167,8 @@ static int run_model(Vlogiq_accel &top, const cm_hw &hw, const rtl_config &cfg, 
                     st.images ? (double)st.cycles / st.images : 0.0, st.analytic_image,
                     st.images ? (double)sc_total / st.images : 0.0, all ? "yes" : "NO");
         rc = st.mismatched_images || !all ? 1 : 0;
+        if (toggles && print_activity(q, hw, test.x, test.n, st, 0.05, 0.01) != 0)
+            rc = 1;
     }
     nn_data_free(&test);
     nn_qnn_free(&q);
@@ -137,15 +195,22 @@ int main(int argc, char **argv)
     if (argc < 2) {
         std::fprintf(stderr, "usage: test_rtl DESIGN.ini [networks] [seed]\n"
                              "       test_rtl DESIGN.ini --model M.qnn [--images N] [--data KIND]"
-                             " [--data-dir DIR]\n");
+                             " [--data-dir DIR] [--toggles]\n");
         return 2;
     }
     if (argc > 3 && std::string(argv[2]) == "--model") {
         const char *kind = "fashion", *dir = nullptr;
         int images = 100;
-        for (int i = 4; i + 1 < argc; i += 2) {
+        bool toggles = false;
+        for (int i = 4; i < argc; i += 2) {
             const std::string o = argv[i];
-            if (o == "--images")
+            if (o == "--toggles") {
+                toggles = true;
+                i--;
+            } else if (i + 1 >= argc) {
+                std::fprintf(stderr, "rtl cosim: %s needs a value\n", o.c_str());
+                return 2;
+            } else if (o == "--images")
                 images = std::atoi(argv[i + 1]);
             else if (o == "--data")
                 kind = argv[i + 1];
@@ -162,7 +227,7 @@ int main(int argc, char **argv)
             return 2;
         VerilatedContext mctx;
         Vlogiq_accel mtop{&mctx};
-        return run_model(mtop, mh, mc, argv[3], images > 0 ? images : 100, kind, dir);
+        return run_model(mtop, mh, mc, argv[3], images > 0 ? images : 100, kind, dir, toggles);
     }
     const int n_nets = argc > 2 ? std::atoi(argv[2]) : 120;
     uint64_t rng = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 18;

@@ -317,6 +317,43 @@ int rtl_test_systemc(const struct nn_qnn *m, const struct cm_hw *hw, const uint8
     return rc;
 }
 
+int rtl_test_activity(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
+                      const long long *rtl_toggles, const long long *rtl_bits,
+                      double *sc_toggles, double *sc_bits, struct cm_activity_energy *e_sc,
+                      struct cm_activity_energy *e_rtl, char *msg, size_t size)
+{
+    struct sim *s;
+    struct sim_error err;
+    if (test_sim_open(&s, m, hw, NULL, &err) != SIM_OK) {
+        snprintf(msg, size, "sim_open: %s", err.msg);
+        return -1;
+    }
+    int rc = 0;
+    if (sim_run(s, px, n, NULL, NULL, &err) != SIM_OK || n <= 0) {
+        snprintf(msg, size, "sim_run: %s", n <= 0 ? "no images" : err.msg);
+        rc = -1;
+    } else {
+        const struct sim_stats *st = sim_stats(s);
+        const struct cm_design *d = sim_design(s);
+        struct cm_lib lib;
+        cm_lib_default(&lib);
+        struct cm_activity a, ar;
+        sim_activity(s, &a);
+        ar = a;
+        for (int u = 0; u < CM_N_UNITS; u++) {
+            sc_toggles[u] = st->toggles[u];
+            sc_bits[u] = st->toggle_bits[u];
+            const double dff = d->unit[u].n[CM_DFF] > 0 ? d->unit[u].n[CM_DFF] : 1.0;
+            ar.toggles[u] =
+                rtl_bits[u] > 0 ? (double)rtl_toggles[u] / n * dff / (double)rtl_bits[u] : 0.0;
+        }
+        cm_energy_activity(d, &lib, &a, e_sc);
+        cm_energy_activity(d, &lib, &ar, e_rtl);
+    }
+    sim_close(s);
+    return rc;
+}
+
 void rtl_test_random_pixels(uint8_t *px, size_t n, uint64_t *rng)
 {
     const int dark = rng_int(rng, 0, 1);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "costmodels/design.h"
 #include "costmodels/hw.h"
 #include "nn/qnn.h"
 
@@ -36,6 +37,18 @@ int rtl_test_acc_bits_needed(const struct nn_qnn *m);
  * layer_cycles; 0, or -1 with a message (a mismatch included). */
 int rtl_test_systemc(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
                      long long *layer_cycles, char *msg, size_t size);
+/* The activity of n images (docs/rtl.md, "Activity"): the SystemC model's
+ * toggles and counted bits per unit kind (sc_toggles, sc_bits), and the
+ * activity-based energy per inference (cm_energy_activity on the built-in
+ * cell library) with the SystemC model's toggles (e_sc) and with the RTL's
+ * (rtl_toggles, rtl_bits: the cosim's count over the same n images; e_rtl),
+ * each kind's toggles scaled to the cost model's register bits as
+ * sim_activity scales them; the SRAM accesses, cycles and leakage are the
+ * SystemC model's in both. 0, or -1 with a message. */
+int rtl_test_activity(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
+                      const long long *rtl_toggles, const long long *rtl_bits,
+                      double *sc_toggles, double *sc_bits, struct cm_activity_energy *e_sc,
+                      struct cm_activity_energy *e_rtl, char *msg, size_t size);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,9 @@ grep -q "^module logiq_accel" "$dir/d1/logiq_accel.v" &&
     grep -q "^module lq_accumulator" "$dir/d1/logiq_accel.v" &&
     grep -q "^module lq_popcount_lanes" "$dir/d1/logiq_accel.v"
 check "the top and the unit modules are written" $?
+head -1 "$dir/d1/logiq_accel.vlt" | grep -q '^`verilator_config' &&
+    grep -q 'public_flat_rd -module "logiq_accel" -var "code_r"' "$dir/d1/logiq_accel.vlt"
+check "the toggle configuration is written beside it" $?
 if command -v yosys >/dev/null; then
     # synthesizable as written: Yosys elaborates it (every module and port
     # resolved), turns its processes into logic, and finds no combinational
@@ -91,4 +94,9 @@ expect_exit 2 "signed multi-level activations name the layer" \
     "tern.qnn: layer 2: signed multi-level activations" \
     "$logiq" rtl "$dir/tern.qnn" -o "$dir/d11"
 expect_exit 2 "a missing model" "nope.qnn" "$logiq" rtl --hw "$small" "$dir/nope.qnn" -o "$dir/d7"
+# scripts/rtl-cosim.sh refuses bad input before it builds anything
+expect_exit 2 "rtl-cosim.sh: a missing design" "nope.ini: cannot read it" \
+    sh "$src/scripts/rtl-cosim.sh" "$dir/nope.ini" "$dir/nope.qnn"
+expect_exit 2 "rtl-cosim.sh: no model" "usage: scripts/rtl-cosim.sh" \
+    sh "$src/scripts/rtl-cosim.sh" "$small"
 exit $fail

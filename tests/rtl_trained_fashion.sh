@@ -9,7 +9,8 @@
 # prediction equal to the integer model's, every layer's cycles equal to
 # the analytic count and to the SystemC model's (test_rtl_* --model exits 0
 # only then), the accuracy equal to `logiq eval`'s on the same images, and
-# above chance (the network learned: the agreement is not vacuous).
+# above chance (the network learned: the agreement is not vacuous); and
+# the activity of 100 images against the SystemC model's (--toggles).
 # Skips (77) when Fashion-MNIST is not installed.
 # Usage: bash rtl_trained_fashion.sh <logiq> <test_rtl_X> <design.ini> <or|add> <scratch dir>
 set -u
@@ -45,6 +46,10 @@ grep -q "^all outputs matched the integer model" "$dir/t.txt"
 check "every output matched" $?
 grep -q "1000 images, accuracy" "$dir/t.txt"
 check "1,000 images ran" $?
+# its activity on 100 of them (docs/rtl.md, "Activity")
+"$cosim" "$design" --model "$dir/m.qnn" --images 100 --data fashion --toggles >"$dir/a.txt" 2>&1
+check "the activity energy agrees within 5 %, the lanes' and popcounts' toggles within 1 % (exit 0)" $?
+sed -n '/^activity/,$p' "$dir/a.txt"
 acc=$(sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p' "$dir/t.txt")
 "$logiq" eval "$dir/m.qnn" --data fashion --test-limit 1000 >"$dir/e.txt" 2>&1
 grep -q "$acc%" "$dir/e.txt"

@@ -418,8 +418,8 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     };
     struct cm_ctl_path_cfg pc0 = pc;
     pc0.merges = pc0.add_stream = pc0.mux_both = pc0.rq_shift_bits = 0;
-    d->ctl_path = cm_ctl_path(&pc0);
-    const struct cm_count ctl_merge = cm_ctl_path(&pc);
+    d->ctl_path = cm_memo_ctl_path(memo, &pc0);
+    const struct cm_count ctl_merge = cm_memo_ctl_path(memo, &pc);
 
     /* the merge units, by part (design.h); their sum is the unit kind */
     struct cm_count *mp = d->merge_part;
@@ -487,7 +487,8 @@ static void count_units(struct cm_design *d, const struct cm_net *net, struct cm
     c = cm_memo_count(memo, CM_FN_SCORE, (int[]){A, MS, class_bits(net), (int)hw->adder});
     cm_count_add(&d->unit[CM_U_SCORE], &c, 1);
     /* the score register file, its write enables and read MUX2 tree */
-    d->score_regfile = cm_score_regfile(net->n_class, A, R, cw.tile, hw->adder);
+    d->score_regfile =
+        cm_memo_count(memo, CM_FN_SCORE_REGFILE, (int[]){net->n_class, A, R, cw.tile, (int)hw->adder});
     cm_count_add(&d->unit[CM_U_SCORE], &d->score_regfile, 1);
     /* the MUL and ADD stage registers (the unit's stage cuts): a score of
      * MS + A bits and its class each, loaded when their stage is valid */

@@ -65,8 +65,10 @@ static int n_args(enum cm_unit_fn fn, const int *args)
     case CM_FN_ACCUMULATOR: case CM_FN_ACCUMULATOR_XNOR: case CM_FN_MERGE_ADD:
     case CM_FN_MERGE_ADD_REQUANT: case CM_FN_SCORE:
         return 4;
-    case CM_FN_MERGE_ADD_SHIFT: case CM_FN_MERGE_ADD_REQUANT_SHIFT:
+    case CM_FN_MERGE_ADD_SHIFT: case CM_FN_MERGE_ADD_REQUANT_SHIFT: case CM_FN_SCORE_REGFILE:
         return 5;
+    case CM_FN_CTL_PATH:
+        return 15;
     case CM_FN_CONTROLLER:
         assert(args[0] >= 1 && args[0] <= CM_MEMO_MAX_ARGS - 2);
         return 2 + args[0];
@@ -103,6 +105,18 @@ static struct cm_count build_count(enum cm_unit_fn fn, const int *a)
     case CM_FN_SCORE: return cm_score_unit(a[0], a[1], a[2], (enum cm_adder_arch)a[3]);
     case CM_FN_CONTROLLER: return cm_controller(a + 2, a[0], a[1]);
     case CM_FN_ADDR_ADD: return cm_addr_add(a[0], (enum cm_adder_arch)a[1]);
+    case CM_FN_CTL_PATH: {
+        const struct cm_ctl_path_cfg c = {
+            .pe_rows = a[0], .act_bits = a[1],
+            .w = {a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]},
+            .merges = a[11] & 1, .add_stream = (a[11] >> 1) & 1, .mux_both = (a[11] >> 2) & 1,
+            .pow2_codes = (a[11] >> 3) & 1, .rq_shift_bits = a[12], .shift_bits = a[13],
+            .arch = (enum cm_adder_arch)a[14],
+        };
+        return cm_ctl_path(&c);
+    }
+    case CM_FN_SCORE_REGFILE:
+        return cm_score_regfile(a[0], a[1], a[2], a[3], (enum cm_adder_arch)a[4]);
     case CM_FN_MERGE_ADD_SHIFT: case CM_N_FNS: break;
     }
     assert(0 && "no count for this unit function");
@@ -133,26 +147,35 @@ static struct cm_path build_path(const struct cm_path_opts *o, enum cm_unit_fn f
     case CM_FN_SCORE: return cm_path_score_unit(o, a[0], a[1], a[2], (enum cm_adder_arch)a[3]);
     case CM_FN_CONTROLLER: return cm_path_controller(o, a + 2, a[0], a[1]);
     case CM_FN_MERGE_ADD_REQUANT: case CM_FN_MERGE_ADD_REQUANT_SHIFT:
-    case CM_FN_MERGE_ADD_STREAM: case CM_FN_ADDR_ADD: case CM_N_FNS: break;
+    case CM_FN_MERGE_ADD_STREAM: case CM_FN_ADDR_ADD: case CM_FN_CTL_PATH:
+    case CM_FN_SCORE_REGFILE: case CM_N_FNS: break;
     }
     assert(0 && "no path for this unit function");
     return (struct cm_path){0};
 }
 
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+}
+
 static uint64_t hash_key(const struct entry *k)
 {
-    uint64_t h = 1469598103934665603ULL;
-    const int ints[5] = {k->is_path, k->fn, k->cuts, k->mode, 0};
-    const unsigned char *p = (const unsigned char *)ints;
-    for (size_t i = 0; i < sizeof ints; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    p = (const unsigned char *)k->args;
-    for (size_t i = 0; i < sizeof k->args; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    p = (const unsigned char *)&k->in_ps;
-    for (size_t i = 0; i < sizeof k->in_ps; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
+    uint64_t h = mix(mix(mix(mix(1469598103934665603ULL, (uint64_t)k->is_path), (uint64_t)k->fn),
+                         (uint64_t)k->cuts),
+                     (uint64_t)k->mode);
+    for (int i = 0; i < CM_MEMO_MAX_ARGS; i++)
+        h = mix(h, (uint64_t)(unsigned)k->args[i]);
+    uint64_t b;
+    memcpy(&b, &k->in_ps, sizeof b);
+    h = mix(h, b);
+    /* a final avalanche (splitmix64's), so the low bits index the table well */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
 }
 
 static int same_key(const struct entry *a, const struct entry *b)
@@ -232,6 +255,17 @@ struct cm_count cm_memo_count(struct cm_memo *m, enum cm_unit_fn fn, const int *
     k.count = build_count(fn, args);
     insert(m, &k);
     return k.count;
+}
+
+struct cm_count cm_memo_ctl_path(struct cm_memo *m, const struct cm_ctl_path_cfg *c)
+{
+    const struct cm_ctl_widths *w = &c->w;
+    const int a[15] = {c->pe_rows, c->act_bits, w->tile, w->pos, w->chunk, w->valid, w->weight,
+                       w->bank, w->skip, w->rq, w->cls,
+                       (c->merges != 0) | (c->add_stream != 0) << 1 | (c->mux_both != 0) << 2 |
+                           (c->pow2_codes != 0) << 3,
+                       c->rq_shift_bits, c->shift_bits, (int)c->arch};
+    return cm_memo_count(m, CM_FN_CTL_PATH, a);
 }
 
 struct cm_path cm_memo_path(struct cm_memo *m, const struct cm_path_opts *o, enum cm_unit_fn fn,

@@ -50,10 +50,12 @@ enum cm_unit_fn {
     CM_FN_SCORE,               /* acc_bits, mul_bits, class_bits, arch */
     CM_FN_CONTROLLER,          /* n_counters, stages, counter_bits[0..n_counters-1] (<= 6) */
     CM_FN_ADDR_ADD,            /* width, arch (count only) */
+    CM_FN_CTL_PATH,            /* a cm_ctl_path_cfg as 15 ints (count only: cm_memo_ctl_path) */
+    CM_FN_SCORE_REGFILE,       /* classes, acc_bits, pe_rows, tile_bits, arch (count only) */
     CM_N_FNS
 };
 
-enum { CM_MEMO_MAX_ARGS = 8 };
+enum { CM_MEMO_MAX_ARGS = 16 };
 
 struct cm_memo;
 
@@ -64,6 +66,8 @@ void cm_memo_stats(const struct cm_memo *m, long long *lookups, long long *build
 
 /* The unit's cell count (m may be NULL). */
 struct cm_count cm_memo_count(struct cm_memo *m, enum cm_unit_fn fn, const int *args);
+/* cm_ctl_path (units.h) through the memo. */
+struct cm_count cm_memo_ctl_path(struct cm_memo *m, const struct cm_ctl_path_cfg *c);
 /* The unit's longest path under o (m may be NULL). */
 struct cm_path cm_memo_path(struct cm_memo *m, const struct cm_path_opts *o, enum cm_unit_fn fn,
                             const int *args);

@@ -28,15 +28,16 @@ void cm_nl_unit_controller(struct cm_nl *nl, const int *counter_bits, int n_coun
     en = run;
     for (int k = n_counters - 1; k >= 0; k--) {
         const int b = counter_bits[k];
-        int q[32], inc[32], tc = CM_NL_1, c = en;
+        int q[32], inc[32], eq[32], c = en;
         for (int i = 0; i < b; i++) {
             q[i] = cm_nl_reg_q(nl);
             if (i < b - 1)
                 cm_nl_ha(nl, q[i], c, &inc[i], &c);
             else
                 inc[i] = cm_nl_xor(nl, q[i], c);
-            tc = cm_nl_and(nl, tc, cm_nl_xnor(nl, q[i], last[k][i]));
+            eq[i] = cm_nl_xnor(nl, q[i], last[k][i]);
         }
+        const int tc = cm_nl_and_n(nl, b, eq);  /* the terminal count: q == last */
         const int nwrap = cm_nl_nand(nl, en, tc);
         for (int i = 0; i < b; i++)
             cm_nl_reg_d(nl, q[i], cm_nl_and(nl, inc[i], nwrap));

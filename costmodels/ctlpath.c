@@ -101,10 +101,12 @@ static int gt_const(struct cm_nl *nl, enum cm_adder_arch arch, int w, const int 
 /* x == k (k a constant): an XNOR (a wire or an INV) a bit and an AND tree */
 static int eq_const(struct cm_nl *nl, int w, const int *x, long long k)
 {
-    int e = CM_NL_1;
+    if (k >> w)
+        return CM_NL_0;
+    int lit[CM_NL_MAX_ADD];
     for (int i = 0; i < w; i++)
-        e = cm_nl_and(nl, e, (k >> i) & 1 ? x[i] : cm_nl_inv(nl, x[i]));
-    return (k >> w) ? CM_NL_0 : e;
+        lit[i] = (k >> i) & 1 ? x[i] : cm_nl_inv(nl, x[i]);
+    return cm_nl_and_n(nl, w, lit);
 }
 
 void cm_nl_unit_ctl_path(struct cm_nl *nl, const struct cm_ctl_path_cfg *c)

@@ -47,9 +47,12 @@ void cm_nl_unit_merge_mux(struct cm_nl *nl, int bits, enum cm_mux_variant v)
 static void saturate(struct cm_nl *nl, int w, const int *r, int bits, int *y)
 {
     const int sign = r[w - 1];
-    int ovf = CM_NL_0;
+    /* overflow: a bit from res_bits - 1 up that differs from the sign (an
+     * OR tree over them) */
+    int dif[CM_NL_MAX_ADD];
     for (int i = bits - 1; i < w - 1; i++)
-        ovf = cm_nl_or(nl, ovf, cm_nl_xor(nl, r[i], sign));
+        dif[i - (bits - 1)] = cm_nl_xor(nl, r[i], sign);
+    const int ovf = w - bits > 0 ? cm_nl_or_n(nl, w - bits, dif) : CM_NL_0;
     const int nsign = cm_nl_inv(nl, sign);
     for (int i = 0; i < bits - 1; i++)
         y[i] = cm_nl_mux(nl, ovf, r[i], nsign);

@@ -253,6 +253,24 @@ int cm_nl_mux(struct cm_nl *nl, int s, int a0, int a1)
     return o;
 }
 
+int cm_nl_and_n(struct cm_nl *nl, int n, const int *w)
+{
+    assert(n >= 1);
+    if (n == 1)
+        return w[0];
+    const int h = n / 2;
+    return cm_nl_and(nl, cm_nl_and_n(nl, h, w), cm_nl_and_n(nl, n - h, w + h));
+}
+
+int cm_nl_or_n(struct cm_nl *nl, int n, const int *w)
+{
+    assert(n >= 1);
+    if (n == 1)
+        return w[0];
+    const int h = n / 2;
+    return cm_nl_or(nl, cm_nl_or_n(nl, h, w), cm_nl_or_n(nl, n - h, w + h));
+}
+
 int cm_nl_ao21(struct cm_nl *nl, int g, int p, int c)
 {
     if (g == CM_NL_1)

@@ -94,6 +94,11 @@ int cm_nl_xnor(struct cm_nl *nl, int a, int b);
  * equivalents as AND2 + OR2 and half their delay on the carry path
  * (constants folded). */
 int cm_nl_ao21(struct cm_nl *nl, int g, int p, int c);
+/* The AND (OR) of w[0..n-1] as a balanced tree of AND2 (OR2): n - 1 gates
+ * as a chain would be (constants folded), ceil(log2 n) levels deep, as
+ * synthesis balances a chain. n >= 1. */
+int cm_nl_and_n(struct cm_nl *nl, int n, const int *w);
+int cm_nl_or_n(struct cm_nl *nl, int n, const int *w);
 /* s ? a1 : a0 */
 int cm_nl_mux(struct cm_nl *nl, int s, int a0, int a1);
 /* Half and full adders: *sum, *carry. */

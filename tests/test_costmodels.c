@@ -11,6 +11,7 @@
 
 #include "costmodels/design.h"
 #include "costmodels/energy.h"
+#include "costmodels/netlist.h"
 #include "costmodels/units.h"
 #include "tests/testutil.h"
 
@@ -651,6 +652,42 @@ static void test_ctl_path(void)
              cm_count_nand2(&full, &lib));
 }
 
+/* Reductions are balanced trees, as synthesis balances them: an OR of n
+ * wires is ceil(log2 n) OR2 levels with n - 1 gates; the requantizer's
+ * overflow detection is one, so saturating to 8 bits instead of 40 adds
+ * that tree, not a chain of 32 OR2s. */
+static void test_trees(void)
+{
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    const double orp = lib.cell[CM_OR2].delay_ps;
+    for (int n = 1; n <= 40; n += 13) {
+        struct cm_nl nl;
+        struct cm_nl_timing tm;
+        memset(&nl, 0, sizeof nl);
+        memset(&tm, 0, sizeof tm);
+        tm.lib = &lib;
+        nl.tm = &tm;
+        int w[40];
+        cm_nl_input(&nl, "x", n, w);
+        const int y = cm_nl_or_n(&nl, n, w);
+        int levels = 0;
+        while ((1 << levels) < n)
+            levels++;
+        TU_CHECK(nl.count.n[CM_OR2] == n - 1, "OR of %d: %.0f OR2 (want %d)", n,
+                 nl.count.n[CM_OR2], n - 1);
+        TU_CHECK(fabs(tm.arr_ps[y] - levels * orp) < 1e-9, "OR of %d: %.0f ps (want %d levels)",
+                 n, tm.arr_ps[y], levels);
+        free(tm.arr_ps);
+    }
+    struct cm_path_opts o = {.lib = &lib, .mode = CM_DELAY_GATES};
+    const double p8 = cm_path_requant_mul(&o, 16, 32, 8, CM_ADDER_RIPPLE).ps;
+    const double p40 = cm_path_requant_mul(&o, 16, 32, 40, CM_ADDER_RIPPLE).ps;
+    TU_CHECK(p8 - p40 <= 6 * orp + lib.cell[CM_XOR2].delay_ps + 1e-9,
+             "saturating to 8 bits adds %.0f ps over 40 bits (an OR tree: at most %.0f)", p8 - p40,
+             6 * orp + lib.cell[CM_XOR2].delay_ps);
+}
+
 int main(void)
 {
     test_hw_keys();
@@ -661,5 +698,6 @@ int main(void)
     test_activity_energy();
     test_timing();
     test_ctl_path();
+    test_trees();
     return tu_exit("test_costmodels");
 }

@@ -47,8 +47,14 @@ void accel::configure(const program *p, const sc_time &period)
     const int n_thr_hw = (1 << hw.max_act_bits) - 1;
     const double Rd = hw.pe_rows, lanes = hw.lanes, M = hw.max_act_bits;
     const double ctl_bits = CTL_T + cm_bits_for(max_t) + cm_bits_for(max_p);
-    toggle_bits[CM_U_ARRAY] = 2 * lanes + 2 * E * Rd * lanes;
-    toggle_bits[CM_U_POPCOUNT] = 2 * E * Rd * pop_bits;
+    // the gating buses g and f (and on the XNOR PE its inverted gate), the
+    // lane logic's outputs (two a lane per exponent, the XNOR PE's one), the
+    // popcount trees (two a PE per exponent; the XNOR PE's one and the
+    // array's shared count of the gate bits) and their POP registers
+    const bool xnor = hw.pe == CM_PE_XNOR;
+    const double trees = xnor ? Rd + 1 : 2 * E * Rd;
+    toggle_bits[CM_U_ARRAY] = xnor ? 3 * lanes + Rd * lanes : 2 * lanes + 2 * E * Rd * lanes;
+    toggle_bits[CM_U_POPCOUNT] = trees * pop_bits;
     toggle_bits[CM_U_ACCUM] = Rd * (pop_bits + E + 2 * A);
     toggle_bits[CM_U_THRESH] = Rd * (n_thr_hw + M);
     switch (hw.merge) {
@@ -65,7 +71,7 @@ void accel::configure(const program *p, const sc_time &period)
         (double)p->n_class * A + 3.0 * std::min(64, hw.score_mul_bits + A + 1) +
         cm_bits_for(p->n_class);
     toggle_bits[CM_U_PIPEREG] =
-        lanes + (p->mag_reg ? Rd * lanes : 0.0) + 2 * E * Rd * pop_bits + Rd * M +
+        lanes + (p->mag_reg ? Rd * lanes : 0.0) + trees * pop_bits + Rd * M +
         ctl_bits * 4;
     toggle_bits[CM_U_CONTROL] = 4 + 3 + cm_bits_for(max_q) + cm_bits_for(max_p) +
                                 cm_bits_for(max_t) + cm_bits_for(p->n_layers) + 9;

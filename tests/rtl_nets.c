@@ -290,28 +290,39 @@ void rtl_test_random_net(struct nn_qnn *m, uint64_t *rng, int binary)
 
 int rtl_test_acc_bits_needed(const struct nn_qnn *m) { return acc_bits_needed(m); }
 
-int rtl_test_systemc(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
-                     long long *layer_cycles, char *msg, size_t size)
+/* The SystemC model run on n images: the opened model (close it), or NULL
+ * with a message. */
+static struct sim *systemc_run(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px,
+                               int n, char *msg, size_t size)
 {
     struct sim *s;
     struct sim_error err;
     if (test_sim_open(&s, m, hw, NULL, &err) != SIM_OK) {
         snprintf(msg, size, "sim_open: %s", err.msg);
-        return -1;
+        return NULL;
     }
+    if (n <= 0 || sim_run(s, px, n, NULL, NULL, &err) != SIM_OK) {
+        snprintf(msg, size, "sim_run: %s", n <= 0 ? "no images" : err.msg);
+        sim_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int rtl_test_systemc(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_t *px, int n,
+                     long long *layer_cycles, char *msg, size_t size)
+{
+    struct sim *s = systemc_run(m, hw, px, n, msg, size);
+    if (!s)
+        return -1;
     int rc = 0;
-    if (sim_run(s, px, n, NULL, NULL, &err) != SIM_OK) {
-        snprintf(msg, size, "sim_run: %s", err.msg);
+    const struct sim_stats *st = sim_stats(s);
+    for (int l = 0; l < st->n_layers; l++)
+        layer_cycles[l] = st->layer[l].cycles;
+    if (st->has_mismatch) {
+        snprintf(msg, size, "the SystemC model differs from the integer model (layer %d)",
+                 st->first.layer);
         rc = -1;
-    } else {
-        const struct sim_stats *st = sim_stats(s);
-        for (int l = 0; l < st->n_layers; l++)
-            layer_cycles[l] = st->layer[l].cycles;
-        if (st->has_mismatch) {
-            snprintf(msg, size, "the SystemC model differs from the integer model (layer %d)",
-                     st->first.layer);
-            rc = -1;
-        }
     }
     sim_close(s);
     return rc;
@@ -322,36 +333,27 @@ int rtl_test_activity(const struct nn_qnn *m, const struct cm_hw *hw, const uint
                       double *sc_toggles, double *sc_bits, struct cm_activity_energy *e_sc,
                       struct cm_activity_energy *e_rtl, char *msg, size_t size)
 {
-    struct sim *s;
-    struct sim_error err;
-    if (test_sim_open(&s, m, hw, NULL, &err) != SIM_OK) {
-        snprintf(msg, size, "sim_open: %s", err.msg);
+    struct sim *s = systemc_run(m, hw, px, n, msg, size);
+    if (!s)
         return -1;
+    const struct sim_stats *st = sim_stats(s);
+    const struct cm_design *d = sim_design(s);
+    struct cm_lib lib;
+    cm_lib_default(&lib);
+    struct cm_activity a, ar;
+    sim_activity(s, &a);
+    ar = a;
+    for (int u = 0; u < CM_N_UNITS; u++) {
+        sc_toggles[u] = st->toggles[u];
+        sc_bits[u] = st->toggle_bits[u];
+        const double dff = d->unit[u].n[CM_DFF] > 0 ? d->unit[u].n[CM_DFF] : 1.0;
+        ar.toggles[u] =
+            rtl_bits[u] > 0 ? (double)rtl_toggles[u] / n * dff / (double)rtl_bits[u] : 0.0;
     }
-    int rc = 0;
-    if (sim_run(s, px, n, NULL, NULL, &err) != SIM_OK || n <= 0) {
-        snprintf(msg, size, "sim_run: %s", n <= 0 ? "no images" : err.msg);
-        rc = -1;
-    } else {
-        const struct sim_stats *st = sim_stats(s);
-        const struct cm_design *d = sim_design(s);
-        struct cm_lib lib;
-        cm_lib_default(&lib);
-        struct cm_activity a, ar;
-        sim_activity(s, &a);
-        ar = a;
-        for (int u = 0; u < CM_N_UNITS; u++) {
-            sc_toggles[u] = st->toggles[u];
-            sc_bits[u] = st->toggle_bits[u];
-            const double dff = d->unit[u].n[CM_DFF] > 0 ? d->unit[u].n[CM_DFF] : 1.0;
-            ar.toggles[u] =
-                rtl_bits[u] > 0 ? (double)rtl_toggles[u] / n * dff / (double)rtl_bits[u] : 0.0;
-        }
-        cm_energy_activity(d, &lib, &a, e_sc);
-        cm_energy_activity(d, &lib, &ar, e_rtl);
-    }
+    cm_energy_activity(d, &lib, &a, e_sc);
+    cm_energy_activity(d, &lib, &ar, e_rtl);
     sim_close(s);
-    return rc;
+    return 0;
 }
 
 void rtl_test_random_pixels(uint8_t *px, size_t n, uint64_t *rng)

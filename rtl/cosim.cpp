@@ -121,8 +121,8 @@ bool cosim::count_toggles(std::string &msg)
         }
     }
     if (watch_.empty()) {
-        msg = "the Verilated model has no scope tables: Verilate it with --public-flat-rw "
-              "to count toggles";
+        msg = "the Verilated model exposes no counted register: Verilate it with logiq rtl's "
+              "logiq_accel.vlt to count toggles";
         return false;
     }
     counting_ = true;

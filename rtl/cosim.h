@@ -43,7 +43,7 @@ struct stats {
     long long words_checked = 0, scores_checked = 0;
     std::string first_mismatch;               // empty if none
     // Activity (count_toggles): bit toggles of the registers and buses of
-    // each unit kind (rtl_toggle_kind), summed over the images' run cycles,
+    // each unit kind (rtl_toggle_kind), summed over the edges counted,
     // and the bits counted per kind
     long long toggles[CM_N_UNITS] = {};
     long long toggle_bits[CM_N_UNITS] = {};
@@ -63,11 +63,11 @@ public:
     // on a hang (the watchdog); mismatches are results (stats()).
     bool run(const uint8_t *pixels, int n, const uint8_t *labels, std::string &msg);
     const stats &result() const { return st_; }
-    // Counts the toggles of the RTL's registers and buses from now on, in
-    // run()'s cycles (not the loads'): every variable rtl_toggle_kind names,
-    // compared after each rising edge with its value before. Needs a model
-    // Verilated with --public-flat-rw (its variables in the scope tables);
-    // false with a message if it was not.
+    // Counts the toggles of the RTL's registers and buses from now on: every
+    // variable rtl_toggle_kind names, compared after each rising edge with
+    // its value before (the loads' edges change none of them). Needs a model
+    // Verilated with logiq rtl's logiq_accel.vlt (those variables in the
+    // scope tables); false with a message if it was not.
     bool count_toggles(std::string &msg);
 
 private:

@@ -12,6 +12,11 @@ extern "C" {
 }
 #include "sim/buffers.h"
 
+// the SystemC model's descriptor is the RTL's, field for field
+static_assert((int)lsim::DF_COUNT == RTL_DESC_FIELDS && (int)lsim::DF_W_BASE == RTL_D_W_BASE &&
+                  (int)lsim::DF_SIDE == RTL_D_SIDE && (int)lsim::DF_WCODE == RTL_D_WCODE,
+              "sim/program.h's desc_field is rtl/rtl.h's rtl_desc");
+
 namespace lrtl {
 
 // ---- the ports, whatever width Verilator gave them ----
@@ -242,48 +247,22 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
     const size_t words = ((size_t)w_.load_bits + 31) / 32;
     std::vector<uint32_t> d(words);
     auto clear = [&]() { std::fill(d.begin(), d.end(), 0); };
-    long long b_w = 0, b_pos = 0, b_chunk = 0, b_valid = 0, b_thr = 0, b_rq = 0;
     for (int li = 0; li < prog_.n_layers; li++) {
         const lsim::layer_prog &L = prog_.layers[(size_t)li];
+        const long long b_w = L.w_base, b_pos = L.pos_base, b_chunk = L.chunk_base,
+                        b_valid = L.valid_base, b_thr = L.thr_base, b_rq = L.rq_base;
         const nn_qnn_layer &l = *L.q;
         const bool scores = L.kind == lsim::layer_kind::SCORES;
-        uint32_t f[RTL_DESC_FIELDS] = {};
-        f[RTL_D_SCORES] = scores;
-        f[RTL_D_T] = (uint32_t)L.T;
-        f[RTL_D_P] = (uint32_t)L.P;
-        f[RTL_D_Q] = (uint32_t)L.Q;
-        f[RTL_D_BW] = (uint32_t)L.Bw;
-        f[RTL_D_BA] = (uint32_t)L.Ba;
-        f[RTL_D_IN_BANK] = (uint32_t)L.in_bank;
-        f[RTL_D_IN_SIGN] = L.in_kind == lsim::plane_kind::SIGN;
-        f[RTL_D_IN_PLANE_BITS] = (uint32_t)L.in.plane_bits;
-        f[RTL_D_OUT_PLANE_BITS] = scores ? 0 : (uint32_t)L.out.plane_bits;
-        f[RTL_D_OUT_BITS] = scores ? 0 : (uint32_t)L.out_bits;
-        f[RTL_D_OUT_C] = (uint32_t)l.out_c;
-        f[RTL_D_W_BASE] = (uint32_t)b_w;
-        f[RTL_D_POS_BASE] = (uint32_t)b_pos;
-        f[RTL_D_CHUNK_BASE] = (uint32_t)b_chunk;
-        f[RTL_D_VALID_BASE] = (uint32_t)b_valid;
-        f[RTL_D_THR_BASE] = (uint32_t)b_thr;
-        f[RTL_D_LAST] = li == prog_.n_layers - 1;
-        f[RTL_D_MERGE] = (uint32_t)L.merge;
-        f[RTL_D_MUX_SEL] = L.mux == lsim::mux_variant::SEL;
-        f[RTL_D_SKIP_C] = (uint32_t)L.skip_c;
-        f[RTL_D_WRITES_SKIP] = L.writes_skip;
-        f[RTL_D_SIDE] = L.side;
-        f[RTL_D_RES] = L.res;
-        f[RTL_D_RQ_SHIFT] = L.res ? (uint32_t)L.rq_shift : 0;
-        f[RTL_D_RQ_BASE] = (uint32_t)b_rq;
-        f[RTL_D_WCODE] = L.code_bits > 0;
-        for (int k = 0; k < RTL_DESC_FIELDS; k++) {
+        uint64_t f[lsim::DF_COUNT];
+        lsim::layer_descriptor(L, prog_.n_layers, f);
+        for (int k = 0; k < lsim::DF_COUNT; k++) {
             clear();
-            d[0] = f[k];
+            d[0] = (uint32_t)f[k];
             load_word(RTL_MEM_DESC, (uint64_t)li * RTL_DESC_WORDS + k, d);
         }
         // the weight buffer: per (t, q, j) each PE's sign and magnitude words;
         // a pow2 layer's codes on a pow2_words = code design: per (t, q)
         // each lane's code (w_.code_bits wide) and sign
-        const int n_wj = L.code_bits > 0 ? 1 : L.Bw;
         if (L.code_bits > 0 && L.code_bits > w_.code_bits) {
             snprintf(m, sizeof m, "layer %d: %d-bit pow2 codes, the RTL's decoder takes %d",
                      li + 1, L.code_bits, w_.code_bits);
@@ -324,26 +303,13 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
         // the address generator: per position, per chunk, per (position, chunk)
         for (int p = 0; p < L.P; p++) {
             clear();
-            const int k = L.pool, oy = L.oy[(size_t)p], ox = L.ox[(size_t)p];
-            const bool first = oy % k == 0 && ox % k == 0;
-            const bool last = oy % k == k - 1 && ox % k == k - 1;
-            const uint64_t out = scores ? 0 : L.out.addr(0, oy / k, ox / k, 0);
-            set_field(d, 0, 32, L.win[(size_t)p]);
-            set_field(d, 32, 30, out);
-            set_bit(d, 62, last);
-            set_bit(d, 63, first);
-            // the skip's address (the source's map at (s y, s x)) and the
-            // pooled output's in the skip buffer (channel 0)
-            if (L.merge != lsim::merge_kind::NONE)
-                set_field(d, 64, 32,
-                          L.skip_rd_base + ((uint64_t)oy * L.skip_stride * L.skip_w +
-                                            (uint64_t)ox * L.skip_stride) * L.skip_c);
-            // (the add stream's, u, at every position: such a layer is not pooled)
-            if (L.writes_skip && L.skip_add)
-                set_field(d, 96, 32, L.skip_wr_base + ((uint64_t)oy * l.out_w + ox) * l.out_c);
-            else if (L.writes_skip && last)
-                set_field(d, 96, 32,
-                          L.skip_wr_base + ((uint64_t)(oy / k) * L.pw + ox / k) * l.out_c);
+            const lsim::pos_entry e = lsim::position_entry(L, p);
+            set_field(d, 0, 32, e.win);
+            set_field(d, 32, 30, e.out);
+            set_bit(d, 62, e.last);
+            set_bit(d, 63, e.first);
+            set_field(d, 64, 32, e.skip_rd);
+            set_field(d, 96, 32, e.skip_wr);
             load_word(RTL_MEM_POS, (uint64_t)(b_pos + p), d);
         }
         for (int qq = 0; qq < L.Q; qq++) {
@@ -413,12 +379,6 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                 }
                 load_word(RTL_MEM_RQ, (uint64_t)(b_rq + t), d);
             }
-        b_rq += L.res ? L.T : 0;
-        b_w += (long long)L.T * L.Q * n_wj;
-        b_pos += L.P;
-        b_chunk += L.Q;
-        b_valid += (long long)L.P * L.Q;
-        b_thr += scores ? 0 : L.T;
     }
     st_ = stats{};
     st_.layer_cycles.assign((size_t)prog_.n_layers, 0);

@@ -14,7 +14,7 @@ void accel::configure(const program *p, const sc_time &period)
     prog_ = p;
     period_ = period;
     const cm_hw &hw = p->hw;
-    ctl.configure();
+    ctl.configure(*p);
     buf.configure(*p);
     fetch.configure(*p);
     pe.configure(*p);
@@ -73,8 +73,7 @@ void accel::configure(const program *p, const sc_time &period)
     toggle_bits[CM_U_PIPEREG] =
         lanes + (p->mag_reg ? Rd * lanes : 0.0) + trees * pop_bits + Rd * M +
         ctl_bits * 4;
-    toggle_bits[CM_U_CONTROL] = 4 + 3 + cm_bits_for(max_q) + cm_bits_for(max_p) +
-                                cm_bits_for(max_t) + cm_bits_for(p->n_layers) + 9;
+    toggle_bits[CM_U_CONTROL] = ctl.bits();
 
     has_mismatch = false;
     first_mismatch = sim_mismatch{};
@@ -190,6 +189,9 @@ void accel::end_layer()
     layer_cycles[l] += layer_cyc_;
     image_cycles_ += layer_cyc_;
     buf.flush(l, layer_reads, layer_writes, layer_read_bits, layer_write_bits);
+    // the layer counter steps (its register loads in the next CONFIG); after
+    // the last layer the run flag clears, in this layer's toggles
+    const bool more = ctl.next_layer(prog_->n_layers);
     toggle_counter *units[] = {&ctl.tog, &fetch.tog, &pe.tog,   &thr.tog,
                                &mrg.tog, &pool.tog,  &score.tog};
     for (toggle_counter *t : units) {
@@ -197,8 +199,7 @@ void accel::end_layer()
             layer_toggles[u][l] += t->n[u];
         t->clear();
     }
-    // the layer counter steps (its toggles fall in the next layer's CONFIG)
-    if (ctl.next_layer(prog_->n_layers))
+    if (more)
         return;
     // the cycles the clock counted: from layer 1's CONFIG edge to this edge
     time_cycles_ = (long long)((sc_core::sc_time_stamp() - t0_) / period_ + 0.5) + 1;
@@ -229,6 +230,9 @@ void accel::step()
     layer_cyc_++;
     const layer_prog &L = *L_;
     const int in_bank = L.in_bank;
+    // the write-back registers take the outputs' tags as they pass (the
+    // ACC output's: the same sequence reaches THR) and the pooled word
+    ctl.write_back(pe.done_ctl(), pool.pending(thr.ctl(), L));
     switch (L.kind) {
     case layer_kind::PLAIN:
         check_output(pool.step(thr.ctl(), mrg.code(), mrg.thr_u(), L, in_bank ^ 1, buf));

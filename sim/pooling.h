@@ -34,6 +34,13 @@ SC_MODULE(pooling_unit)
     pool_write step(const issue_ctl &c, const int *code, const int64_t *thr_u,
                     const layer_prog &L, int out_bank, buffers &buf);
     const int *value() const { return pool_.data(); }  // [R] the pool registers
+    // Whether step(c, ...) completes a pool window and writes its word (the
+    // RTL's pool_last).
+    static bool pending(const issue_ctl &c, const layer_prog &L)
+    {
+        return c.valid && L.kind != layer_kind::SCORES && L.oy[c.p] % L.pool == L.pool - 1 &&
+               L.ox[c.p] % L.pool == L.pool - 1;
+    }
 
     toggle_counter tog;
 

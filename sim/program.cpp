@@ -155,6 +155,7 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
     std::vector<long long> skip_base((size_t)q.n_layers);
     p.skip_values = (size_t)cm_net_skip_layout(&net, skip_base.data());
     const int R = hw.pe_rows, lanes = hw.lanes;
+    long long b_w = 0, b_pos = 0, b_chunk = 0, b_valid = 0, b_thr = 0, b_rq = 0;
     for (int i = 0; i < q.n_layers; i++) {
         const nn_qnn_layer &l = q.layers[i];
         layer_prog &lp = p.layers[i];
@@ -278,6 +279,18 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
                         << (sg.lane & 63);
                 }
             }
+        lp.w_base = b_w;
+        lp.pos_base = b_pos;
+        lp.chunk_base = b_chunk;
+        lp.valid_base = b_valid;
+        lp.thr_base = b_thr;
+        lp.rq_base = b_rq;
+        b_w += (long long)lp.T * lp.Q * (lp.code_bits > 0 ? 1 : lp.Bw);
+        b_pos += lp.P;
+        b_chunk += lp.Q;
+        b_valid += (long long)lp.P * lp.Q;
+        b_thr += lp.kind == layer_kind::SCORES ? 0 : lp.T;
+        b_rq += lp.res ? lp.T : 0;
         if (l.n_thr > 0) {
             lp.thr.resize((size_t)l.out_c * l.n_thr);
             for (size_t k = 0; k < lp.thr.size(); k++)
@@ -285,6 +298,61 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
         }
     }
     return true;
+}
+
+pos_entry position_entry(const layer_prog &L, int p)
+{
+    const nn_qnn_layer &l = *L.q;
+    const int k = L.pool, oy = L.oy[(size_t)p], ox = L.ox[(size_t)p];
+    pos_entry e;
+    e.win = L.win[(size_t)p];
+    e.first = oy % k == 0 && ox % k == 0;
+    e.last = oy % k == k - 1 && ox % k == k - 1;
+    e.out = L.kind == layer_kind::SCORES ? 0 : L.out.addr(0, oy / k, ox / k, 0);
+    // the skip: the source's map at (s y, s x)
+    if (L.merge != merge_kind::NONE)
+        e.skip_rd = L.skip_rd_base +
+                    ((uint64_t)oy * L.skip_stride * L.skip_w + (uint64_t)ox * L.skip_stride) *
+                        L.skip_c;
+    // the output: the add stream's u at every position (such a layer is not
+    // pooled), else the pooled code at its window's last position
+    if (L.writes_skip && L.skip_add)
+        e.skip_wr = L.skip_wr_base + ((uint64_t)oy * l.out_w + ox) * l.out_c;
+    else if (L.writes_skip && e.last)
+        e.skip_wr = L.skip_wr_base + ((uint64_t)(oy / k) * L.pw + ox / k) * l.out_c;
+    return e;
+}
+
+void layer_descriptor(const layer_prog &L, int n_layers, uint64_t f[DF_COUNT])
+{
+    const bool scores = L.kind == layer_kind::SCORES;
+    f[DF_SCORES] = scores;
+    f[DF_T] = (uint64_t)L.T;
+    f[DF_P] = (uint64_t)L.P;
+    f[DF_Q] = (uint64_t)L.Q;
+    f[DF_BW] = (uint64_t)L.Bw;
+    f[DF_BA] = (uint64_t)L.Ba;
+    f[DF_IN_BANK] = (uint64_t)L.in_bank;
+    f[DF_IN_SIGN] = L.in_kind == plane_kind::SIGN;
+    f[DF_IN_PLANE_BITS] = L.in.plane_bits;
+    f[DF_OUT_PLANE_BITS] = scores ? 0 : L.out.plane_bits;
+    f[DF_OUT_BITS] = scores ? 0 : (uint64_t)L.out_bits;
+    f[DF_OUT_C] = (uint64_t)L.q->out_c;
+    f[DF_W_BASE] = (uint64_t)L.w_base;
+    f[DF_POS_BASE] = (uint64_t)L.pos_base;
+    f[DF_CHUNK_BASE] = (uint64_t)L.chunk_base;
+    f[DF_VALID_BASE] = (uint64_t)L.valid_base;
+    f[DF_THR_BASE] = (uint64_t)L.thr_base;
+    f[DF_LAST] = L.index == n_layers - 1;
+    f[DF_MERGE] = (uint64_t)L.merge;
+    f[DF_MUX_SEL] = L.mux == mux_variant::SEL;
+    f[DF_SKIP_C] = (uint64_t)L.skip_c;
+    f[DF_WRITES_SKIP] = L.writes_skip;
+    f[DF_SIDE] = L.side;
+    f[DF_RES] = L.res;
+    f[DF_RQ_SHIFT] = L.res ? (uint64_t)L.rq_shift : 0;
+    f[DF_RQ_BASE] = (uint64_t)L.rq_base;
+    f[DF_WCODE] = L.code_bits > 0;
 }
 
 }  // namespace lsim

@@ -23,6 +23,7 @@ extern "C" {
 #include "costmodels/hw.h"
 #include "costmodels/latency.h"
 #include "costmodels/net.h"
+#include "costmodels/units.h"
 }
 extern "C" {
 #include "nn/qnn.h"
@@ -112,7 +113,36 @@ struct layer_prog {
     // windows start win_off = that layer's pad - its own further in)
     std::vector<size_t> win;             // [P]
     std::vector<uint64_t> valid_words;   // [P][Q][words]: each chunk's valid lanes
+    // the layer's first entries in the design's tables, laid out layer after
+    // layer as the RTL's memories hold them (rtl/cosim.cpp loads them; its
+    // descriptor holds these bases): weight words, positions, chunks, valid
+    // words, threshold tile words, requantizer tile words
+    long long w_base = 0, pos_base = 0, chunk_base = 0, valid_base = 0, thr_base = 0,
+              rq_base = 0;
 };
+
+// Entry p of layer L's position table (the RTL's position memory): its
+// window's bit address in the bank, its pooled output's (channel 0, plane 0;
+// 0 in the scores layer), whether it is its pool window's first and last,
+// and the skip buffer addresses of its skip (channel 0) and of its output
+// (channel 0; 0 where the layer writes no skip there).
+struct pos_entry {
+    uint64_t win = 0, out = 0, skip_rd = 0, skip_wr = 0;
+    bool first = false, last = false;
+};
+pos_entry position_entry(const layer_prog &L, int p);
+
+// The fields of a layer's descriptor, loaded by the controller in the
+// layer's CONFIG cycle, in the order of the RTL's descriptor words
+// (rtl/rtl.h, enum rtl_desc, which rtl/cosim.cpp checks).
+enum desc_field : int {
+    DF_SCORES, DF_T, DF_P, DF_Q, DF_BW, DF_BA, DF_IN_BANK, DF_IN_SIGN, DF_IN_PLANE_BITS,
+    DF_OUT_PLANE_BITS, DF_OUT_BITS, DF_OUT_C, DF_W_BASE, DF_POS_BASE, DF_CHUNK_BASE,
+    DF_VALID_BASE, DF_THR_BASE, DF_LAST, DF_MERGE, DF_MUX_SEL, DF_SKIP_C, DF_WRITES_SKIP,
+    DF_SIDE, DF_RES, DF_RQ_SHIFT, DF_RQ_BASE, DF_WCODE, DF_COUNT
+};
+// Layer L's descriptor of a network of n_layers layers.
+void layer_descriptor(const layer_prog &L, int n_layers, uint64_t f[DF_COUNT]);
 
 struct program {
     cm_hw hw{};                          // resolved
@@ -125,6 +155,11 @@ struct program {
     std::vector<layer_prog> layers;
     size_t bank_bits = 0;                // the largest map layout (both banks)
     size_t skip_values = 0;              // the largest skip tensor, in values
+    // the controller's register widths and an activation bank's bits, as
+    // the design sizes them for the network (cm_design's ctl_sizes); set by
+    // the simulator after program_build
+    cm_ctl_widths ctl_w{};
+    long long ctl_bank_bits = 0;
 };
 
 // Builds the program of q for hw (already checked feasible); net is q as the

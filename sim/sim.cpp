@@ -183,6 +183,8 @@ extern "C" enum sim_status sim_open_opts(struct sim **out, const struct nn_qnn *
         delete s;
         return fail(err, SIM_ERR_ARG, "%s", msg);
     }
+    cm_ctl_widths_of(s->design->hw.pe_rows, &s->design->ctl_sizes, &s->prog.ctl_w);
+    s->prog.ctl_bank_bits = s->design->ctl_sizes.bank_bits;
     nn_status ws_st = NN_OK;
     for (int k = 0; k < GOLDEN_SLOTS && ws_st == NN_OK; k++)
         ws_st = nn_infer_ws_init_max(&s->ws[k], q, opts ? opts->max_mem_gib : 0.0, &nerr);

@@ -35,7 +35,16 @@
  *             step counts in the layer it enters, the wrap to layer 1 in the
  *             next image's) and the stages' valid bits, replayed cycle by
  *             cycle from the stage table (replay_valid; its cycle count must
- *             equal the simulated one).
+ *             equal the simulated one); and the controller's datapath
+ *             registers as rtl/rtl.c holds them: the run and issue flags,
+ *             the layer's descriptor (its values derived here from the .qnn:
+ *             loop bounds, banks, plane sizes, the tables' bases), the
+ *             address generator's running indices in closed form (vi = p Q
+ *             + q, wi = (t Q + q) Bw + j, wt = t Q Bw, bo = b x the plane's
+ *             bits) and the write-back's registers, which take each output's
+ *             tile, position and addresses as it passes and whether a pooled
+ *             word is pending (one run of ones a window-last output, or with
+ *             one issue an output a run of consecutive ones).
  *
  * A third of the networks hold power-of-two weights and run on shift PE
  * designs (2..7 exponents): their shift-path layers' weight register holds
@@ -74,6 +83,7 @@
 #define MAXL 160       /* lanes here */
 #define NT_MAX 7
 #define E_MAX 7        /* a shift PE's exponents here */
+#define DESC_N 27      /* the descriptor's fields */
 
 static unsigned hamming(uint64_t a, uint64_t b) { return (unsigned)__builtin_popcountll(a ^ b); }
 
@@ -100,9 +110,49 @@ struct regs {
      * stage control registers (FETCH, POP, ACC-done, RQ, ADD, THR) */
     uint8_t ws[MAXR][MAXL], wm[MAXR][MAXL], wx[MAXR][MAXL], x[MAXL]; /* wx: exponent */
     uint64_t ctl_fetch, ctl_pop, ctl_done, ctl_rq, ctl_add, ctl_thr;
-    /* controller: the loop counters, the layer counter, the valid bits */
+    /* controller: the loop counters, the layer counter, the valid bits; its
+     * datapath's: run state, descriptor, running indices, write-back */
     uint64_t counters, layer, valid;
+    uint64_t running, issuing, desc[DESC_N], vi, wi, wt, bo;
+    uint64_t wr_pending, wr_t, wr_p, wr_rows, wr_addr, wr_skip, wr_bits, wr_plane, wr_wskip,
+        wr_side;
 };
+
+/* What the controller's registers are sized by, from the design: widths
+ * (costmodels/units.h), an activation bank's bits, the skip buffer's layout. */
+struct ctl_info {
+    struct cm_hw hw; /* resolved */
+    struct cm_ctl_widths w;
+    long long bank_bits;
+    long long skip_base[CM_MAX_LAYERS];
+};
+
+/* A register of w bits loads v: its toggles. */
+static unsigned load(uint64_t *r, uint64_t v, int w)
+{
+    v &= mask_bits(w);
+    unsigned h = hamming(*r, v);
+    *r = v;
+    return h;
+}
+
+/* The first non-side layer reading map src (0 the image, k layer k's
+ * output), whose layout the map takes in its bank; -1 when none. */
+static int reader_of(const struct nn_qnn *m, int src)
+{
+    for (int j = 0; j < m->n_layers; j++)
+        if (m->layers[j].src == src && !nn_qnn_is_side(m, j))
+            return j;
+    return -1;
+}
+
+/* Layer j's input map layout: padded height and width. */
+static void layout(const struct nn_qnn_layer *L, int *hp, int *wp, int *pad)
+{
+    *pad = L->op == NN_QNN_CONV ? L->pad : 0;
+    *hp = L->in_h + 2 * *pad;
+    *wp = L->in_w + 2 * *pad;
+}
 
 static double g_count[CM_MAX_LAYERS][CM_N_UNITS];
 static long long g_replay_cycles[CM_MAX_LAYERS]; /* the valid-bit replay's cycles, one image */
@@ -230,8 +280,14 @@ static int shift_path(const struct nn_qnn_layer *L, int E)
 }
 
 static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
-                          const struct nn_infer_ws *ws, const uint8_t *px, struct regs *s)
+                          const struct ctl_info *ci, const struct nn_infer_ws *ws,
+                          const uint8_t *px, struct regs *s)
 {
+    const struct cm_ctl_widths *cw = &ci->w;
+    const int add_design = ci->hw.merge == CM_MERGE_ADD;
+    const int code_design = ci->hw.pow2_words == CM_POW2_CODE && ci->hw.pe == CM_PE_BITPLANE;
+    long long b_w = 0, b_pos = 0, b_chunk = 0, b_valid = 0, b_thr = 0, b_rq = 0;
+    int in_bank[CM_MAX_LAYERS];
     const int R = hw->pe_rows, lanes = hw->lanes, A = hw->acc_bits;
     int pop_bits = 0;
     while ((1LL << pop_bits) <= lanes)
@@ -263,6 +319,62 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
         cnt[CM_U_CONTROL] += hamming(s->layer, (uint64_t)l) + hamming(s->counters, 0);
         s->layer = (uint64_t)l;
         s->counters = 0;
+        /* the controller's datapath in CONFIG: running (set in the first
+         * layer's), issuing, the descriptor, the running indices cleared,
+         * the write-back's copies of the descriptor */
+        const int wcode = code_design && L->w_code == NN_WCODE_POW2 && !shift;
+        in_bank[l] = L->src == 0 ? 0 : in_bank[L->src - 1] ^ 1;
+        const int side = nn_qnn_is_side(m, l), rd_in = side ? reader_of(m, L->src) : l;
+        const int rd_out = reader_of(m, l + 1);
+        int hp, wp, pad, ohp = 0, owp = 0, opad = 0;
+        layout(&m->layers[rd_in >= 0 ? rd_in : l], &hp, &wp, &pad);
+        const uint64_t in_plane = (uint64_t)hp * wp * m->layers[rd_in >= 0 ? rd_in : l].in_c;
+        if (rd_out >= 0)
+            layout(&m->layers[rd_out], &ohp, &owp, &opad);
+        const uint64_t out_plane = rd_out >= 0 && !scores
+                                       ? (uint64_t)ohp * owp * m->layers[rd_out].in_c : 0;
+        int writes_skip = 0, skip_add = 0;
+        for (int j = l + 1; j < m->n_layers; j++)
+            if (m->layers[j].merge != NN_MERGE_NONE && m->layers[j].skip == l + 1) {
+                writes_skip = 1;
+                skip_add = m->layers[j].merge == NN_MERGE_ADD;
+            }
+        const struct {
+            uint64_t v;
+            int w;
+        } desc[DESC_N] = {
+            {scores, 1}, {(uint64_t)T, cw->tile}, {(uint64_t)P, cw->pos}, {(uint64_t)Q, cw->chunk},
+            {(uint64_t)Bw, 8}, {(uint64_t)Ba, 8}, {(uint64_t)in_bank[l], 1},
+            {L->in_code == NN_CODE_SIGN, 1}, {in_plane, cw->bank}, {out_plane, cw->bank},
+            {scores ? 0 : (uint64_t)L->out_bits, 8}, {(uint64_t)L->out_c, cw->tile},
+            {(uint64_t)b_w, cw->weight}, {(uint64_t)b_pos, cw->pos},
+            {(uint64_t)b_chunk, cw->chunk}, {(uint64_t)b_valid, cw->valid},
+            {(uint64_t)b_thr, cw->tile}, {l == m->n_layers - 1, 1}, {(uint64_t)L->merge, 2},
+            {L->mux_variant == NN_MUX_SEL, 1},
+            {L->merge != NN_MERGE_NONE ? (uint64_t)m->layers[L->skip - 1].out_c : 0, cw->tile},
+            {(uint64_t)writes_skip, 1}, {(uint64_t)side, 1}, {L->res != 0, add_design},
+            {L->res ? (uint64_t)L->rq_shift : 0, add_design ? 6 : 0},
+            {(uint64_t)b_rq, add_design ? cw->rq : 0}, {(uint64_t)wcode, code_design}};
+        if (l == 0)
+            cnt[CM_U_CONTROL] += load(&s->running, 1, 1);
+        cnt[CM_U_CONTROL] += load(&s->issuing, 1, 1);
+        for (int k = 0; k < DESC_N; k++)
+            cnt[CM_U_CONTROL] += load(&s->desc[k], desc[k].v, desc[k].w);
+        cnt[CM_U_CONTROL] += load(&s->vi, 0, 64) + load(&s->wi, 0, 64) + load(&s->wt, 0, 64) +
+                             load(&s->bo, 0, 64);
+        cnt[CM_U_CONTROL] += load(&s->wr_bits, desc[10].v, 8) +
+                             load(&s->wr_plane, out_plane, cw->bank) +
+                             load(&s->wr_wskip, (uint64_t)writes_skip, 1) +
+                             load(&s->wr_side, (uint64_t)side, 1);
+        /* the pooled word pending from the last layer's last output clears */
+        cnt[CM_U_CONTROL] += load(&s->wr_pending, 0, 1);
+        b_w += (long long)T * Q * (wcode ? 1 : Bw);
+        b_pos += P;
+        b_chunk += Q;
+        b_valid += (long long)P * Q;
+        b_thr += scores ? 0 : T;
+        b_rq += L->res ? T : 0;
+        const long long per = (long long)Q * Bw * Ba;
         for (int t = 0; t < T; t++) {
             const int c0 = t * R, n = L->out_c - c0 < R ? L->out_c - c0 : R;
             for (int p = 0; p < P; p++) {
@@ -278,6 +390,11 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                           (uint64_t)p << 24 | (uint64_t)t << 48;
                             cnt[CM_U_CONTROL] += hamming(s->counters, cn);
                             s->counters = cn;
+                            cnt[CM_U_CONTROL] +=
+                                load(&s->vi, (uint64_t)p * Q + q, cw->valid) +
+                                load(&s->wi, ((uint64_t)t * Q + q) * Bw + j, cw->weight) +
+                                load(&s->wt, (uint64_t)t * Q * Bw, cw->weight) +
+                                load(&s->bo, (uint64_t)b * in_plane, cw->bank);
                             int first_i = q == 0 && j == 0 && b == 0;
                             int last_i = q == Q - 1 && j == Bw - 1 && b == Ba - 1;
                             uint64_t bits = (uint64_t)(b + j) | (uint64_t)first_i << 4 |
@@ -399,6 +516,33 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
                                 s->acc[r] = a;
                             }
                         }
+                /* the write-back takes the output's tags and addresses as it
+                 * passes; its pending bit is the output's window-last */
+                {
+                    const uint64_t tR = ((uint64_t)t * R) & mask_bits(cw->tile);
+                    const int py = oy[p] / k, px_ = ox[p] / k;
+                    const int last = oy[p] % k == k - 1 && ox[p] % k == k - 1;
+                    uint64_t out = 0, skw = 0;
+                    if (!scores && rd_out >= 0)
+                        out = ((uint64_t)(py + opad) * owp + (px_ + opad)) *
+                              (uint64_t)m->layers[rd_out].in_c;
+                    if (writes_skip && skip_add)
+                        skw = (uint64_t)ci->skip_base[l] +
+                              ((uint64_t)oy[p] * L->out_w + ox[p]) * L->out_c;
+                    else if (writes_skip && last)
+                        skw = (uint64_t)ci->skip_base[l] +
+                              ((uint64_t)py * (L->out_w / k) + px_) * L->out_c;
+                    cnt[CM_U_CONTROL] +=
+                        load(&s->wr_t, (uint64_t)t, cw->tile) +
+                        load(&s->wr_p, (uint64_t)p, cw->pos) +
+                        load(&s->wr_rows, (uint64_t)L->out_c - tR, cw->tile) +
+                        load(&s->wr_addr, (in_bank[l] ? 0 : (uint64_t)ci->bank_bits) + out + tR,
+                             cw->bank) +
+                        load(&s->wr_skip, skw + tR, cw->skip);
+                    if (per > 1) /* idle cycles between outputs */
+                        cnt[CM_U_CONTROL] += load(&s->wr_pending, 0, 1);
+                    cnt[CM_U_CONTROL] += load(&s->wr_pending, (uint64_t)(last && !scores), 1);
+                }
                 /* the output's value through the post units (golden values) */
                 const size_t at = ((size_t)oy[p] * L->out_w + ox[p]) * L->out_c + c0;
                 if (scores) {
@@ -455,7 +599,14 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
         /* the loop counters wrap to 0 after the last issue; the valid bits */
         cnt[CM_U_CONTROL] += hamming(s->counters, 0);
         s->counters = 0;
-        const long long per = (long long)Q * Bw * Ba;
+        /* and the running indices past the last issue; issuing clears; the
+         * last layer's end clears running */
+        cnt[CM_U_CONTROL] += load(&s->vi, 0, 64) + load(&s->bo, 0, 64) +
+                             load(&s->wi, (uint64_t)T * Q * Bw, cw->weight) +
+                             load(&s->wt, (uint64_t)T * Q * Bw, cw->weight) +
+                             load(&s->issuing, 0, 1);
+        if (l == m->n_layers - 1)
+            cnt[CM_U_CONTROL] += load(&s->running, 0, 1);
         cnt[CM_U_CONTROL] += replay_valid(&s->valid, per * T * P, per, L->res != 0, scores,
                                           L->out_c, &g_replay_cycles[l]);
         if (scores) /* the class walk: MUL, ADD, ARGMAX */
@@ -499,10 +650,28 @@ static void compare(const struct nn_qnn *m, const struct cm_hw *hw, const uint8_
     nn_infer_ws_init(&ws, m, &nerr);
     static struct regs r;
     memset(&r, 0, sizeof r);
+    struct ctl_info ci;
+    const struct cm_design *d = sim_design(s);
+    ci.hw = d->hw;
+    cm_ctl_widths_of(d->hw.pe_rows, &d->ctl_sizes, &ci.w);
+    ci.bank_bits = d->ctl_sizes.bank_bits;
+    {
+        struct cm_lib lib;
+        cm_lib_default(&lib);
+        struct cm_design *d2 = malloc(sizeof *d2);
+        struct cm_net net;
+        struct cm_layer *layers = NULL;
+        char msg[256];
+        TU_CHECK(d2 && sw_design_for_qnn(m, hw, &lib, d2, &net, &layers, msg, sizeof msg) == 0,
+                 "%s: the network's skip layout", what);
+        cm_net_skip_layout(&net, ci.skip_base);
+        free(layers);
+        free(d2);
+    }
     memset(g_count, 0, sizeof g_count);
     for (int i = 0; i < n; i++) {
         nn_infer_image(m, &ws, px + img * i);
-        recount_image(m, hw, &ws, px + img * i, &r);
+        recount_image(m, hw, &ci, &ws, px + img * i, &r);
     }
     double worst = 0;
     for (int l = 0; l < m->n_layers; l++)

@@ -73,7 +73,11 @@ int cm_layer_w_code(const struct cm_layer *l)
 int cm_layer_store_code(const struct cm_hw *hw, const struct cm_layer *l)
 {
     const int c = cm_layer_w_code(l);
-    if (c == CM_WCODE_POW2 && hw->pow2_words == CM_POW2_PLANES && !cm_layer_shift(hw, l))
+    /* exponent codes decoded in the fetch unit: on the bit-plane PE with
+     * pow2_words = code only (a shift PE design holds the pow2 layers its
+     * shift path cannot take as planes) */
+    if (c == CM_WCODE_POW2 && (hw->pow2_words == CM_POW2_PLANES || hw->pe != CM_PE_BITPLANE) &&
+        !cm_layer_shift(hw, l))
         return CM_WCODE_SIGNMAG;
     return c;
 }

@@ -14,7 +14,8 @@ extern "C" {
 
 // the SystemC model's descriptor is the RTL's, field for field
 static_assert((int)lsim::DF_COUNT == RTL_DESC_FIELDS && (int)lsim::DF_W_BASE == RTL_D_W_BASE &&
-                  (int)lsim::DF_SIDE == RTL_D_SIDE && (int)lsim::DF_WCODE == RTL_D_WCODE,
+                  (int)lsim::DF_SIDE == RTL_D_SIDE && (int)lsim::DF_WCODE == RTL_D_WCODE &&
+                  (int)lsim::DF_SHIFT == RTL_D_SHIFT,
               "sim/program.h's desc_field is rtl/rtl.h's rtl_desc");
 
 namespace lrtl {
@@ -291,11 +292,21 @@ bool cosim::load(const nn_qnn &q, std::string &msg)
                     clear();
                     const uint64_t *s = lsim::buffers::weight_sign(L, R, t, qq, j);
                     const uint64_t *mg = lsim::buffers::weight_mag(L, R, t, qq, j);
+                    // on a shift PE design each lane's code k: bit 0 the
+                    // magnitude bit, bits 1.. the exponent field (shift path)
+                    // (elsewhere the magnitude bits are one run, [R][lanes])
+                    const int xb = prog_.exp_bits, KB = w_.n_exp > 1 ? w_.wk_bits : 1;
+                    const uint64_t *ex = lsim::buffers::weight_exp(L, R, xb, t, qq);
                     for (int r = 0; r < R; r++)
                         for (int i = 0; i < LN; i++) {
                             const size_t o = (size_t)r * L.words + (size_t)i / 64;
+                            const size_t k = (size_t)R * LN + ((size_t)r * LN + i) * KB;
                             set_bit(d, (size_t)r * LN + i, (s[o] >> (i % 64)) & 1);
-                            set_bit(d, (size_t)(R + r) * LN + i, (mg[o] >> (i % 64)) & 1);
+                            set_bit(d, k, (mg[o] >> (i % 64)) & 1);
+                            for (int b = 0; ex && b < xb; b++)
+                                set_bit(d, k + 1 + b,
+                                        (ex[((size_t)b * R + r) * L.words + (size_t)i / 64] >>
+                                         (i % 64)) & 1);
                         }
                     load_word(RTL_MEM_WEIGHT, (uint64_t)(b_w + ((long long)t * L.Q + qq) * L.Bw + j),
                               d);

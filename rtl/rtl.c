@@ -58,7 +58,9 @@ void rtl_widths_of(const struct cm_hw *hw, const struct rtl_config *c, struct rt
         .valid_words = c->valid_depth, .thr_words = c->thr_depth, .rq_words = c->rq_depth,
         .bank_bits = c->bank_bits, .skip_values = w->skip_depth, .classes = c->max_classes};
     cm_ctl_widths_of(w->R, &sz, &w->ctl);
-    w->load_bits = imax(imax(imax((1 + imax(1, w->code_bits)) * w->R * w->lanes, 32 * w->lanes),
+    w->n_exp = cm_hw_exponents(hw);
+    w->wk_bits = w->code_bits > 0 ? w->code_bits : hw->pe == CM_PE_SHIFT ? cm_bits_for(w->n_exp) : 1;
+    w->load_bits = imax(imax(imax((1 + w->wk_bits) * w->R * w->lanes, 32 * w->lanes),
                              imax(imax(w->R * (w->n_thr * w->A + 1), w->score_bits + w->smb),
                                   128)),
                         w->R * w->rq_bits);
@@ -77,8 +79,10 @@ void rtl_hw_without_model(struct cm_hw *hw)
 int rtl_check_hw(const struct cm_hw *hw, char *msg, size_t size)
 {
     const char *bad = NULL;
-    if (hw->pe == CM_PE_SHIFT)
-        bad = "[array] pe: the RTL covers the bitplane and xnor PEs (shift: not yet)";
+    if (hw->pe == CM_PE_SHIFT && hw->max_w_bits >= 1 &&
+        (long long)hw->lanes * hw->max_w_bits > CM_NL_MAX_BUS)
+        bad = "[array] lanes: the shift PE's lane logic takes at most 4096 lanes x exponents "
+              "(max_w_bits)";
     else if (hw->merge == CM_MERGE_AUTO)
         bad = "[merge] kind: must be fixed (none, add, or, mux) for the RTL without a model, "
               "not auto";
@@ -215,6 +219,28 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    lq_accumulator_xnor u_acc (.clk(clk), .pos(p_valid ? pos_r : {PB{1'b0}}),\n"
 "                               .cnt(p_valid ? cnt_r : {PB{1'b0}}), .sh(p_shift[SHB-1:0]),\n"
 "                               .clear(p_valid & p_first), .acc(acc));\n";
+    const char *pe_shift =
+"    // the shift PE: each lane's code k routes pos and neg to the tree pair\n"
+"    // of its exponent (E pairs); ACC adds their shift-add, sum_e count_e 2^e\n"
+"    wire [E*LN-1:0] lpos, lneg;\n"
+"    lq_lane_logic_shift u_lane (.g(f_g), .s(f_ws[r*LN +: LN]), .f(f_f),\n"
+"                                .k(f_wm[r*LN*WKB +: LN*WKB]), .shift(d_shift[0]),\n"
+"                                .pos(lpos), .neg(lneg));\n"
+"    wire [E*PB-1:0] cpos, cneg;\n"
+"    for (ge = 0; ge < E; ge = ge + 1) begin : tree\n"
+"      lq_popcount_lanes u_pos (.x(lpos[ge*LN +: LN]), .c(cpos[ge*PB +: PB]));\n"
+"      lq_popcount_lanes u_neg (.x(lneg[ge*LN +: LN]), .c(cneg[ge*PB +: PB]));\n"
+"    end\n"
+"    reg [E*PB-1:0] pos_r, neg_r;  // the POP registers\n"
+"    always @(posedge clk) begin pos_r <= cpos; neg_r <= cneg; end  // taken under p_valid\n"
+"    // ACC: the shift-add, then accumulate; a bubble adds 0 (the accumulator holds)\n"
+"    wire [PB+E-2:0] spos, sneg;\n"
+"    lq_shift_add u_sadd (.pos(p_valid ? pos_r : {E*PB{1'b0}}),\n"
+"                         .neg(p_valid ? neg_r : {E*PB{1'b0}}), .P(spos), .N(sneg));\n"
+"    wire [A-1:0] acc;\n"
+"    lq_accumulator u_acc (.clk(clk), .pos(spos), .neg(sneg), .sh(p_shift[SHB-1:0]),\n"
+"                          .clear(p_valid & p_first), .acc(acc));\n";
+    const int shift = hw->pe == CM_PE_SHIFT;
     const int R = w->R, LN = w->lanes, A = w->A, M = w->M, SW = w->score_bits, CB = w->class_bits;
     cm_text_printf(t,
 "// logiq_accel: the reference accelerator of design \"%s\" (docs/accelerator.md,\n"
@@ -252,7 +278,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
             c->max_layers, c->skip_bits, c->rq_depth, w->load_bits - 1, R * M - 1, SW - 1, CB - 1);
     cm_text_printf(t,
 "  localparam R = %d, LN = %d, A = %d, M = %d, NTHR = %d, PB = %d, SHB = %d;\n"
-"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d;\n"
+"  localparam SMB = %d, SW = %d, CB = %d, ND = %d, RB = %d, RQW = %d, WKB = %d, E = %d;\n"
 "  // the controller's widths, from the memories' depths (costmodels'\n"
 "  // cm_ctl_widths_of, as the cost model sizes them): a count of channels\n"
 "  // or tiles (TW), positions (PW), chunks (QW), valid-lane and weight words\n"
@@ -261,7 +287,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  localparam TW = %d, PW = %d, QW = %d, VW = %d, WW = %d;\n"
 "  localparam BKW = %d, SKW = %d, RQA = %d, CLW = %d;\n\n",
             R, LN, A, M, w->n_thr, w->pop_bits, w->sh_bits, w->smb, SW, CB, RTL_DESC_WORDS,
-            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->code_bits > 0 ? w->code_bits : 1,
+            w->res_bits, w->rq_bits > 0 ? w->rq_bits : 1, w->wk_bits, w->n_exp,
             w->ctl.tile, w->ctl.pos, w->ctl.chunk, w->ctl.valid, w->ctl.weight, w->ctl.bank,
             w->ctl.skip, w->ctl.rq, w->ctl.cls);
     cm_text_printf(t,
@@ -311,6 +337,13 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  reg [0:0] d_wcode;  // 1: the layer's weight words hold pow2 codes\n");
         snprintf(add_cfg + m, sizeof add_cfg - m, "      d_wcode <= desc[cb + %d];\n",
                  RTL_D_WCODE);
+    }
+    if (hw->pe == CM_PE_SHIFT) {
+        const size_t n = strlen(add_regs), m = strlen(add_cfg);
+        snprintf(add_regs + n, sizeof add_regs - n,
+"  reg [0:0] d_shift;  // 1: the layer is on the shift path (its codes' upper bits count)\n");
+        snprintf(add_cfg + m, sizeof add_cfg - m, "      d_shift <= desc[cb + %d];\n",
+                 RTL_D_SHIFT);
     }
     cm_text_printf(t,
 "  // ---- controller: layer counter, descriptor, loop counters t, p, q, j, b ----\n"
@@ -414,7 +447,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  end endgenerate\n");
     else
         snprintf(wfetch, sizeof wfetch,
-"  wire [2*R*LN-1:0] wword = wmem[d_wbase + wi];\n");
+"  wire [(1+WKB)*R*LN-1:0] wword = wmem[d_wbase + wi];\n");
     cm_text_printf(t,
 "  // ---- FETCH: the activation word (gathered by the address generator's\n"
 "  // tables), its gating, and the weight register ----\n"
@@ -443,7 +476,8 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  reg [TW-1:0] f_t;\n"
 "  reg [PW-1:0] f_p;\n"
 "  reg [LN-1:0] f_g, f_f;\n"
-"  reg [R*LN-1:0] f_ws, f_wm;\n"
+"  reg [R*LN-1:0] f_ws;\n"
+"  reg [%s-1:0] f_wm;  // the magnitude bits (the shift PE's: each lane's code k)\n"
 "  always @(posedge clk) begin\n"
 "    if (rst) f_valid <= 1'b0;\n"
 "    else if (issuing) begin\n"
@@ -463,7 +497,9 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    f_ws <= wword[R*LN-1:0];\n"
 "    f_wm <= %s;\n"
 "  end\n\n", xnor ? gate_xnor : gate_bitplane, wfetch,
-            w->code_bits > 0 ? "d_wcode[0] ? dec_m : wword[2*R*LN-1:R*LN]" : "wword[2*R*LN-1:R*LN]");
+            shift ? "WKB*R*LN" : "R*LN",
+            w->code_bits > 0 ? "d_wcode[0] ? dec_m : wword[2*R*LN-1:R*LN]"
+                             : "wword[(1+WKB)*R*LN-1:R*LN]");
     /* The add stream's stages (docs/rtl.md, "The add merge"): RQ then ADD
      * ([merge] add_stages = 2) or one RQ+ADD stage, between ACC and THR on
      * a stream layer; the output entering THR (x) comes from the ADD
@@ -620,7 +656,7 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "  wire [R*M-1:0] pool_bus;\n"
 "%s"
 "%s"
-"  genvar r;\n"
+"  genvar r, ge;\n"
 "  generate for (r = 0; r < R; r = r + 1) begin : pe\n"
 "%s"
 "    assign acc_bus[r*A +: A] = acc;\n"
@@ -639,7 +675,8 @@ static void write_top(struct cm_text *t, const struct cm_hw *hw, const struct rt
 "    lq_pool u_pool (.clk(clk), .code(code_r), .first(pool_first), .max(pmax));\n"
 "    assign pool_bus[r*M +: M] = pmax;\n"
 "  end endgenerate\n\n", add ? "  wire [R*RB-1:0] u_bus;  // the ADD registers\n" : "",
-            xnor ? shared_xnor : "", xnor ? pe_xnor : pe_bitplane, stream, merge);
+            xnor ? shared_xnor : "", xnor ? pe_xnor : shift ? pe_shift : pe_bitplane, stream,
+            merge);
     cm_text_printf(t,
 "  // ---- the output word's write-back (the edge after POOL) and the banks ----\n"
 "  reg wr_pending, wr_wskip, wr_side;\n"
@@ -735,8 +772,9 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
         return NULL;
     struct rtl_widths w;
     rtl_widths_of(hw, c, &w);
-    if (w.pop_bits >= w.A) {
-        snprintf(msg, size, "[array] acc_bits: must exceed the popcount's %d bits", w.pop_bits);
+    if (w.pop_bits + w.n_exp - 1 >= w.A) {
+        snprintf(msg, size, "[array] acc_bits: must exceed the %s %d bits",
+                 w.n_exp > 1 ? "shift-add's" : "popcount's", w.pop_bits + w.n_exp - 1);
         return NULL;
     }
     const enum cm_adder_arch arch = hw->adder;
@@ -748,16 +786,22 @@ char *rtl_verilog(const struct cm_hw *hw, const struct rtl_config *c, char *msg,
         tput(&t, cm_verilog_lane_logic_xnor("lq_lane_logic_xnor", w.lanes));
     } else {
         tput(&t, cm_verilog_fetch_gating("lq_fetch_gating", w.lanes));
-        tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
+        if (hw->pe != CM_PE_SHIFT)
+            tput(&t, cm_verilog_lane_logic("lq_lane_logic", w.lanes));
     }
     if (w.code_bits > 0)
         tput(&t, cm_verilog_pow2_decoder("lq_pow2_decoder", w.lanes, w.code_bits));
+    if (hw->pe == CM_PE_SHIFT) {
+        tput(&t, cm_verilog_lane_logic_shift("lq_lane_logic_shift", w.lanes, w.n_exp));
+        tput(&t, cm_verilog_shift_add("lq_shift_add", w.pop_bits, w.n_exp, arch));
+    }
     tput(&t, cm_verilog_popcount("lq_popcount_lanes", w.lanes, arch));
     if (hw->pe == CM_PE_XNOR)
         tput(&t, cm_verilog_accumulator_xnor("lq_accumulator_xnor", w.pop_bits, w.max_shift, w.A,
                                              arch));
-    else
-        tput(&t, cm_verilog_accumulator("lq_accumulator", w.pop_bits, w.max_shift, w.A, arch));
+    else  /* the shift PE's takes the shift-add's sums, E - 1 bits wider */
+        tput(&t, cm_verilog_accumulator("lq_accumulator", w.pop_bits + w.n_exp - 1, w.max_shift,
+                                        w.A, arch));
     tput(&t, cm_verilog_threshold_unit("lq_threshold", w.n_thr, w.A, arch));
     tput(&t, cm_verilog_pool("lq_pool", w.M, arch));
     if (hw->merge == CM_MERGE_ADD) {

@@ -84,6 +84,7 @@ enum rtl_desc {
     RTL_D_RQ_SHIFT,      /* the multiplier requantizer's right shift (0..63) */
     RTL_D_RQ_BASE,       /* the layer's first entry in RTL_MEM_RQ */
     RTL_D_WCODE,         /* 1: pow2 exponent codes in the weight words (decoded per pass) */
+    RTL_D_SHIFT,         /* 1: the layer is on the shift PE's shift path (its codes' bits 1..) */
     RTL_DESC_FIELDS
 };
 enum { RTL_DESC_WORDS = 32 };
@@ -119,6 +120,10 @@ struct rtl_widths {
                               gather's address adders) */
     int code_bits;  /* [array] pow2_words = code on the bit-plane PE: the pow2 decoder's code
                        bits (rtl_config's pow2_code_bits), else 0 */
+    int n_exp;      /* the shift PE's exponents E (its tree pairs), else 1 */
+    int wk_bits;    /* a lane's field of the weight word besides its sign: the pow2 code
+                       (code_bits), the shift PE's code k (bits(E) bits), else the magnitude
+                       bit (1) */
     struct cm_ctl_widths ctl;  /* the controller's widths, from the memories' depths (as the
                                   cost model's, costmodels/units.h) */
 };

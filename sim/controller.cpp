@@ -34,6 +34,7 @@ void controller::configure(const program &p)
     width[DF_RQ_SHIFT] = add ? 6 : 0;
     width[DF_RQ_BASE] = add ? w.rq : 0;
     width[DF_WCODE] = p.hw.pow2_words == CM_POW2_CODE && p.hw.pe == CM_PE_BITPLANE;
+    width[DF_SHIFT] = p.hw.pe == CM_PE_SHIFT;
     // and the loop counters t, p, q, j, b and the stages' valid bits (the
     // add stream's RQ and ADD stages' with an add merge)
     bits_ = w.tile + w.pos + w.chunk + 8 + 8 + 7 + (add ? p.hw.add_stages : 0);

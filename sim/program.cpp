@@ -252,7 +252,8 @@ bool program_build(program &p, const nn_qnn &q, const cm_hw &hw, const cm_net &n
             for (int x = 0; x < lp.in.w; x++)
                 for (int c = 0; c < lp.in.c; c++)
                     lp.valid.set_bit(lp.in.addr(0, y, x, c), 1);
-        pack_weights(lp, R, lanes, p.exp_bits, hw.pow2_words == CM_POW2_CODE);
+        pack_weights(lp, R, lanes, p.exp_bits,
+                     hw.pow2_words == CM_POW2_CODE && hw.pe == CM_PE_BITPLANE);
         lp.oy.resize((size_t)lp.P);
         lp.ox.resize((size_t)lp.P);
         lp.win.resize((size_t)lp.P);
@@ -353,6 +354,7 @@ void layer_descriptor(const layer_prog &L, int n_layers, uint64_t f[DF_COUNT])
     f[DF_RQ_SHIFT] = L.res ? (uint64_t)L.rq_shift : 0;
     f[DF_RQ_BASE] = (uint64_t)L.rq_base;
     f[DF_WCODE] = L.code_bits > 0;
+    f[DF_SHIFT] = L.shift;
 }
 
 }  // namespace lsim

@@ -139,7 +139,7 @@ enum desc_field : int {
     DF_SCORES, DF_T, DF_P, DF_Q, DF_BW, DF_BA, DF_IN_BANK, DF_IN_SIGN, DF_IN_PLANE_BITS,
     DF_OUT_PLANE_BITS, DF_OUT_BITS, DF_OUT_C, DF_W_BASE, DF_POS_BASE, DF_CHUNK_BASE,
     DF_VALID_BASE, DF_THR_BASE, DF_LAST, DF_MERGE, DF_MUX_SEL, DF_SKIP_C, DF_WRITES_SKIP,
-    DF_SIDE, DF_RES, DF_RQ_SHIFT, DF_RQ_BASE, DF_WCODE, DF_COUNT
+    DF_SIDE, DF_RES, DF_RQ_SHIFT, DF_RQ_BASE, DF_WCODE, DF_SHIFT, DF_COUNT
 };
 // Layer L's descriptor of a network of n_layers layers.
 void layer_descriptor(const layer_prog &L, int n_layers, uint64_t f[DF_COUNT]);

@@ -61,8 +61,13 @@ printf '[array]\npe_rows = zero\n' >"$dir/bad.ini"
 expect_exit 2 "a bad hw.ini names the file and the key" "bad.ini.*pe_rows" \
     "$logiq" rtl --hw "$dir/bad.ini" -o "$dir/d4"
 sed 's/^pe = bitplane/pe = shift/' "$src/tests/rtl_design.ini" >"$dir/shift.ini"
-expect_exit 2 "a PE kind not covered yet names [array] pe" "\[array\] pe" \
-    "$logiq" rtl --hw "$dir/shift.ini" -o "$dir/d5"
+"$logiq" rtl --hw "$dir/shift.ini" -o "$dir/d5" >/dev/null 2>&1 &&
+    grep -q "^module lq_shift_add" "$dir/d5/logiq_accel.v" &&
+    grep -q "^module lq_lane_logic_shift" "$dir/d5/logiq_accel.v"
+check "rtl of a shift PE design writes its lane logic and shift-add" $?
+sed 's/^acc_bits = .*/acc_bits = 6/' "$dir/shift.ini" >"$dir/shift6.ini"
+expect_exit 2 "an accumulator narrower than the shift-add names acc_bits" "acc_bits.*shift-add" \
+    "$logiq" rtl --hw "$dir/shift6.ini" -o "$dir/d5b"
 "$logiq" train --data synthetic --arch 'c8,c8+or,p,f10' --epochs 1 -q \
     -o "$dir/or.qnn" >/dev/null 2>&1
 check "train an OR model" $?

@@ -79,15 +79,23 @@ struct sdesign {
     const char *wq;    /* weight quantizer; NULL: the default */
     enum nn_mux_variant mux;
     enum cm_pe_kind pe;
+    int w_bits;        /* [array] max_w_bits; 0: the ini's */
+    double w_kbits;    /* [buffers] weight_kbits; 0: the ini's */
 };
 
 static const struct sdesign designs[] = {
-    {"small_or", "costmodels/hw/small.ini", "res11-or", 0.25f, NULL, NN_MUX_OR, CM_PE_BITPLANE},
+    {"small_or", "costmodels/hw/small.ini", "res11-or", 0.25f, NULL, NN_MUX_OR, CM_PE_BITPLANE, 0,
+     0},
     {"small_mux", "costmodels/hw/small.ini", "res11-mux", 0.25f, NULL, NN_MUX_SEL,
-     CM_PE_BITPLANE},
-    {"small_xnor", "costmodels/hw/small.ini", "vgg11", 0.25f, "binary", NN_MUX_OR, CM_PE_XNOR},
+     CM_PE_BITPLANE, 0, 0},
+    {"small_xnor", "costmodels/hw/small.ini", "vgg11", 0.25f, "binary", NN_MUX_OR, CM_PE_XNOR, 0,
+     0},
     {"small_add", "costmodels/hw/small.ini", "res11-add", 0.25f, NULL, NN_MUX_OR,
-     CM_PE_BITPLANE},
+     CM_PE_BITPLANE, 0, 0},
+    /* the shift PE: E = 3 exponents, pow2:3 weights (3 magnitude planes) on
+     * the shift path; they need a little more than small.ini's 160 kbit */
+    {"small_shift", "costmodels/hw/small.ini", "res11-or", 0.25f, "pow2:3", NN_MUX_OR,
+     CM_PE_SHIFT, 3, 192},
 };
 enum { N_DESIGNS = sizeof designs / sizeof designs[0] };
 
@@ -102,6 +110,7 @@ static const struct {
     int kind;
 } unit_modules[] = {
     {"lq_fetch_gating", CM_U_ARRAY},     {"lq_lane_logic", CM_U_ARRAY},
+    {"lq_lane_logic_shift", CM_U_ARRAY}, {"lq_shift_add", CM_U_ACCUM},
     {"lq_fetch_gating_xnor", CM_U_ARRAY}, {"lq_lane_logic_xnor", CM_U_ARRAY},
     {"lq_popcount_lanes", CM_U_POPCOUNT}, {"lq_accumulator", CM_U_ACCUM},
     {"lq_accumulator_xnor", CM_U_ACCUM}, {"lq_threshold", CM_U_THRESH},
@@ -406,6 +415,10 @@ static int run_design(const struct sdesign *sd, int with_units)
         return 1;
     }
     hw.pe = sd->pe;
+    if (sd->w_bits > 0)
+        hw.max_w_bits = sd->w_bits;
+    if (sd->w_kbits > 0)
+        hw.weight_kbits = sd->w_kbits;
     struct nn_model_config cfg;
     nn_model_config_default(&cfg);
     cfg.max_batch = 2;

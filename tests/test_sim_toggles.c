@@ -83,7 +83,7 @@
 #define MAXL 160       /* lanes here */
 #define NT_MAX 7
 #define E_MAX 7        /* a shift PE's exponents here */
-#define DESC_N 27      /* the descriptor's fields */
+#define DESC_N 28      /* the descriptor's fields */
 
 static unsigned hamming(uint64_t a, uint64_t b) { return (unsigned)__builtin_popcountll(a ^ b); }
 
@@ -302,7 +302,8 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
      * otherwise the weight word is the weight buffer's read register */
     int mag_reg = 0;
     for (int l = 0; l < m->n_layers; l++)
-        mag_reg |= m->layers[l].w_code == NN_WCODE_POW2 && !shift_path(&m->layers[l], E);
+        mag_reg |= hw->pe == CM_PE_BITPLANE && hw->pow2_words == CM_POW2_CODE &&
+                   m->layers[l].w_code == NN_WCODE_POW2;
     for (int l = 0; l < m->n_layers; l++) {
         const struct nn_qnn_layer *L = &m->layers[l];
         double *cnt = g_count[l];
@@ -354,7 +355,8 @@ static void recount_image(const struct nn_qnn *m, const struct cm_hw *hw,
             {L->merge != NN_MERGE_NONE ? (uint64_t)m->layers[L->skip - 1].out_c : 0, cw->tile},
             {(uint64_t)writes_skip, 1}, {(uint64_t)side, 1}, {L->res != 0, add_design},
             {L->res ? (uint64_t)L->rq_shift : 0, add_design ? 6 : 0},
-            {(uint64_t)b_rq, add_design ? cw->rq : 0}, {(uint64_t)wcode, code_design}};
+            {(uint64_t)b_rq, add_design ? cw->rq : 0}, {(uint64_t)wcode, code_design},
+            {(uint64_t)shift, ci->hw.pe == CM_PE_SHIFT}};
         if (l == 0)
             cnt[CM_U_CONTROL] += load(&s->running, 1, 1);
         cnt[CM_U_CONTROL] += load(&s->issuing, 1, 1);

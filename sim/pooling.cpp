@@ -22,7 +22,7 @@ pool_write pooling_unit::step(const issue_ctl &c, const int *code, const int64_t
     const nn_qnn_layer &l = *L.q;
     const int k = L.pool;
     const int oy = L.oy[c.p], ox = L.ox[c.p];
-    const bool first = oy % k == 0 && ox % k == 0, last = oy % k == k - 1 && ox % k == k - 1;
+    const bool first = L.window_first(c.p), last = L.window_last(c.p);
     const int n = tile_rows(L, c.t, R_), c0 = c.t * R_;
     unsigned long long t = 0;
     for (int r = 0; r < n; r++) {

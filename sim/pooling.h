@@ -38,8 +38,7 @@ SC_MODULE(pooling_unit)
     // RTL's pool_last).
     static bool pending(const issue_ctl &c, const layer_prog &L)
     {
-        return c.valid && L.kind != layer_kind::SCORES && L.oy[c.p] % L.pool == L.pool - 1 &&
-               L.ox[c.p] % L.pool == L.pool - 1;
+        return c.valid && L.kind != layer_kind::SCORES && L.window_last(c.p);
     }
 
     toggle_counter tog;

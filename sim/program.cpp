@@ -307,8 +307,8 @@ pos_entry position_entry(const layer_prog &L, int p)
     const int k = L.pool, oy = L.oy[(size_t)p], ox = L.ox[(size_t)p];
     pos_entry e;
     e.win = L.win[(size_t)p];
-    e.first = oy % k == 0 && ox % k == 0;
-    e.last = oy % k == k - 1 && ox % k == k - 1;
+    e.first = L.window_first(p);
+    e.last = L.window_last(p);
     e.out = L.kind == layer_kind::SCORES ? 0 : L.out.addr(0, oy / k, ox / k, 0);
     // the skip: the source's map at (s y, s x)
     if (L.merge != merge_kind::NONE)

@@ -119,6 +119,12 @@ struct layer_prog {
     // words, threshold tile words, requantizer tile words
     long long w_base = 0, pos_base = 0, chunk_base = 0, valid_base = 0, thr_base = 0,
               rq_base = 0;
+    // whether position p is its pool window's first or last
+    bool window_first(int p) const { return oy[p] % pool == 0 && ox[p] % pool == 0; }
+    bool window_last(int p) const
+    {
+        return oy[p] % pool == pool - 1 && ox[p] % pool == pool - 1;
+    }
 };
 
 // Entry p of layer L's position table (the RTL's position memory): its

@@ -78,8 +78,7 @@ static int is_pointwise(const struct geom *g)
     return g->k == 1 && g->stride == 1 && g->pad == 0;
 }
 
-/* Whether GEMMs may run inside OpenMP threads without a second thread pool. */
-static int blas_is_serial(void)
+int nn_blas_is_serial(void)
 {
     return openblas_get_num_threads() == 1 || openblas_get_parallel() == 2;
 }
@@ -186,7 +185,7 @@ void nn_conv_forward(float *out, float *col, const float *in, const float *w,
                      int n, int h, int w_, int c, int cout, int k, int stride, int pad)
 {
     const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
-    const int serial = blas_is_serial();
+    const int serial = nn_blas_is_serial();
 #pragma omp parallel for collapse(2) schedule(static)
     for (int img = 0; img < n; img++)
         for (int b = 0; b < g.bands; b++) {
@@ -326,7 +325,7 @@ void nn_conv_backward(float *din, float *dw, float *dcol, const float *dout,
                       int n, int h, int w_, int c, int cout, int k, int stride, int pad)
 {
     const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
-    if (blas_is_serial())
+    if (nn_blas_is_serial())
         backward_serial_blas(din, dw, dcol, dout, col, w, &g);
     else
         backward_threaded_blas(din, dw, dcol, dout, col, w, &g);

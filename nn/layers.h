@@ -51,6 +51,33 @@ void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
                           enum nn_isa isa);
 
+/* Whether GEMMs may run inside OpenMP threads without a second thread pool
+ * (OpenBLAS single-threaded, or an OpenMP build of it): the convolutions'
+ * schedule (nn/conv.c). */
+int nn_blas_is_serial(void);
+
+/* ---- the 3 x 3, stride 1, pad 1 convolution by Winograd F(2x2, 3x3) ----
+ * (nn/winograd.c) The same shapes as nn_conv_forward with k = 3, stride 1,
+ * pad 1 (so ho = h, wo = w), at 4/9 of its multiplies; not the same bits.
+ * v   [16][T][c], T = n ceil(h/2) ceil(w/2): written by forward, read and
+ *     then overwritten by backward (one backward per forward)
+ * ws  nn_wino_ws_floats() floats of scratch
+ * isa the path of the tile transforms (nn/isa.h): the same bits on each.
+ * Backward accumulates into din (may be NULL) and dw, as nn_conv_backward;
+ * dw does not depend on the thread count. */
+enum { NN_WINO_MIN_C = 4, NN_WINO_MAX_C = 1024 };
+/* Whether a k x k conv of c -> cout channels with this stride and pad runs
+ * here: k = 3, stride 1, pad 1, NN_WINO_MIN_C <= c and c, cout <= NN_WINO_MAX_C
+ * (a single input channel is cheaper as im2col). */
+int nn_wino_applies(int k, int stride, int pad, int c, int cout);
+size_t nn_wino_v_floats(int n, int h, int w, int c);
+size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout);
+void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, const float *w,
+                           int n, int h, int w_, int c, int cout, enum nn_isa isa);
+void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const float *dout,
+                            const float *w, int n, int h, int w_, int c, int cout,
+                            enum nn_isa isa);
+
 /* ---- dense: out [n][dout] = in [n][din] * w^T + b,  w [dout][din], b [dout] or NULL ---- */
 void nn_dense_forward(float *out, const float *in, const float *w, const float *b,
                       int n, int din, int dout);

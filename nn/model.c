@@ -248,6 +248,18 @@ static int popcount_conv(const struct nn_model *m, int i)
     return a == NN_AQ_SIGN || a == NN_AQ_HEAVISIDE || a == NN_AQ_TERN;
 }
 
+/* Whether layer i is a conv over float weights (not popcount_conv) that
+ * nn/winograd.c computes: 3x3, stride 1, pad 1, at least NN_WINO_MIN_C input
+ * channels; LOGIQ_WINOGRAD=off in the environment keeps im2col. */
+static int winograd_conv(const struct nn_model *m, int i)
+{
+    const struct nn_layer *L = &m->layers[i];
+    const char *env = getenv("LOGIQ_WINOGRAD");
+    if (L->spec.op != NN_OP_CONV || popcount_conv(m, i) || (env && strcmp(env, "off") == 0))
+        return 0;
+    return nn_wino_applies(L->spec.k, L->spec.stride, L->spec.pad, L->in_c, L->out_c);
+}
+
 static void layout_acts(struct nn_model *m, float *a, size_t *n)
 {
     size_t off = 0;
@@ -265,9 +277,14 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
         L->run_var = take(a, &off, L->out_c);
         L->bn_mean = take(a, &off, L->out_c);
         L->bn_rstd = take(a, &off, L->out_c);
-        L->col = L->spec.op == NN_OP_CONV ? take(a, &off, pos * L->fan_in) : NULL;
-        if (L->spec.op == NN_OP_CONV && pos * L->fan_in > dcol)
-            dcol = pos * L->fan_in;
+        L->wino = winograd_conv(m, i);
+        size_t ncol = L->spec.op == NN_OP_CONV ? pos * L->fan_in : 0, nscratch = ncol;
+        if (L->wino) {
+            ncol = nn_wino_v_floats((int)B, L->in_h, L->in_w, L->in_c);
+            nscratch = nn_wino_ws_floats((int)B, L->in_h, L->in_w, L->in_c, L->out_c);
+        }
+        L->col = L->spec.op == NN_OP_CONV ? take(a, &off, ncol) : NULL;
+        dcol = nscratch > dcol ? nscratch : dcol;
         L->z = take(a, &off, nz);
         L->dz = take(a, &off, nz);
         if (!L->hidden) {
@@ -764,6 +781,9 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
                           (aqe_w(m, L) || (s->src >= 0 && aqe_a(m, &m->layers[s->src])));
         if (L->wbits && !blend)
             popcount_conv_forward(m, L, in, n);
+        else if (L->wino)
+            nn_conv3_wino_forward(L->z, L->col, m->dcol, in, L->wq_val, n, L->in_h, L->in_w,
+                                  L->in_c, L->out_c, m->isa);
         else if (s->op == NN_OP_CONV)
             nn_conv_forward(L->z, L->col, in, L->wq_val, n, L->in_h, L->in_w, L->in_c,
                             L->out_c, s->k, s->stride, s->pad);
@@ -954,7 +974,10 @@ float nn_model_backward(struct nn_model *m, const int *y)
             }
         }
         const float *x_in = S ? in : m->input;
-        if (s->op == NN_OP_CONV)
+        if (L->wino)
+            nn_conv3_wino_backward(din, L->dwq, m->dcol, L->col, L->dz, L->wq_val, n, L->in_h,
+                                   L->in_w, L->in_c, L->out_c, m->isa);
+        else if (s->op == NN_OP_CONV)
             nn_conv_backward(din, L->dwq, m->dcol, L->dz, L->col, L->wq_val, n, L->in_h,
                              L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad);
         else

@@ -8,6 +8,9 @@
  *    double) on the same shapes (tests/test_layers.c checks the backward
  *    against finite differences on small shapes);
  *  - determinism: two forward + backward runs give identical bits;
+ *  - the Winograd F(2x2, 3x3) convolution (nn/winograd.c): forward and
+ *    backward against the same references, its paths bit for bit against
+ *    the portable one, determinism and the accumulate contract;
  *  - the XNOR-popcount forward (nn_conv_forward_xnor) of sign, Heaviside
  *    and ternary inputs with binary and ternary weights, on each path the
  *    CPU runs, bit for bit against the exact reference and the float path
@@ -320,6 +323,84 @@ static void bench(void)
     free(in); free(w); free(dw); free(out); free(dout); free(col); free(dcol); free(din);
 }
 
+/* The Winograd F(2x2, 3x3) convolution (k = 3, stride 1, pad 1): forward
+ * and backward against the references, within the tolerance (it rounds
+ * otherwise than im2col, so not bitwise); on every path the CPU runs, the
+ * same bits as the portable path (the transforms are exact reorderings of
+ * the same operations); two runs bit-identical; dw the same whether din is
+ * wanted or not; backward accumulates. */
+static void test_wino_case(struct conv_case s)
+{
+    const size_t n_in = (size_t)s.n * s.h * s.w * s.c, n_w = (size_t)s.cout * 9 * s.c;
+    const size_t n_out = (size_t)s.n * s.h * s.w * s.cout;
+    const size_t n_v = nn_wino_v_floats(s.n, s.h, s.w, s.c);
+    const size_t n_ws = nn_wino_ws_floats(s.n, s.h, s.w, s.c, s.cout);
+    float *in = alloc_floats(n_in), *w = alloc_floats(n_w), *dout = alloc_floats(n_out);
+    float *ref = alloc_floats(n_out), *din_ref = alloc_floats(n_in), *dw_ref = alloc_floats(n_w);
+    float *v = alloc_floats(n_v), *ws = alloc_floats(n_ws);
+    float *out[NN_ISA_COUNT], *din[NN_ISA_COUNT], *dw[NN_ISA_COUNT];
+    float *dw_only = alloc_floats(n_w);
+    fill(in, n_in);
+    fill(w, n_w);
+    fill(dout, n_out);
+    printf("winograd n=%d %dx%d c=%d -> cout=%d\n", s.n, s.h, s.w, s.c, s.cout);
+    TU_CHECK(nn_wino_applies(3, 1, 1, s.c, s.cout), "winograd: the case does not apply");
+    nn_conv_forward_ref(ref, in, w, s.n, s.h, s.w, s.c, s.cout, 3, 1, 1);
+    conv_backward_ref(din_ref, dw_ref, dout, in, w, s);
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        out[isa] = alloc_floats(n_out);
+        din[isa] = alloc_floats(n_in);
+        dw[isa] = alloc_floats(n_w);
+        if (!nn_isa_supported((enum nn_isa)isa))
+            continue;
+        nn_conv3_wino_forward(out[isa], v, ws, in, w, s.n, s.h, s.w, s.c, s.cout,
+                              (enum nn_isa)isa);
+        nn_conv3_wino_backward(din[isa], dw[isa], ws, v, dout, w, s.n, s.h, s.w, s.c, s.cout,
+                               (enum nn_isa)isa);
+        if (isa == NN_ISA_PORTABLE) {
+            report("winograd forward", norm_diff(out[isa], ref, n_out));
+            report("winograd backward dw", norm_diff(dw[isa], dw_ref, n_w));
+            report("winograd backward din", norm_diff(din[isa], din_ref, n_in));
+            continue;
+        }
+        const int same = memcmp(out[isa], out[0], n_out * sizeof(float)) == 0 &&
+                         memcmp(din[isa], din[0], n_in * sizeof(float)) == 0 &&
+                         memcmp(dw[isa], dw[0], n_w * sizeof(float)) == 0;
+        printf("  %-30s out, din, dw %s the portable path's\n", nn_isa_label((enum nn_isa)isa),
+               same ? "bit-identical to" : "DIFFER from");
+        TU_CHECK(same, "winograd: the %s path differs from the portable one",
+                 nn_isa_name((enum nn_isa)isa));
+    }
+    /* again on the portable path: the same bits, dw without din, and
+     * accumulation (a second backward doubles din and dw exactly) */
+    float *out2 = alloc_floats(n_out);
+    nn_conv3_wino_forward(out2, v, ws, in, w, s.n, s.h, s.w, s.c, s.cout, NN_ISA_PORTABLE);
+    nn_conv3_wino_backward(NULL, dw_only, ws, v, dout, w, s.n, s.h, s.w, s.c, s.cout,
+                           NN_ISA_PORTABLE);
+    const int same = memcmp(out2, out[0], n_out * sizeof(float)) == 0 &&
+                     memcmp(dw_only, dw[0], n_w * sizeof(float)) == 0;
+    TU_CHECK(same, "winograd: a second run differs, or dw depends on din");
+    float *din_twice = alloc_floats(n_in);
+    for (size_t i = 0; i < n_in; i++)
+        din_twice[i] = 2.0f * din[0][i];
+    nn_conv3_wino_forward(out2, v, ws, in, w, s.n, s.h, s.w, s.c, s.cout, NN_ISA_PORTABLE);
+    nn_conv3_wino_backward(din[0], dw[0], ws, v, dout, w, s.n, s.h, s.w, s.c, s.cout,
+                           NN_ISA_PORTABLE);
+    int doubled = 1;
+    for (size_t i = 0; i < n_w; i++)
+        doubled &= dw[0][i] == 2.0f * dw_only[i];
+    TU_CHECK(doubled && norm_diff(din[0], din_twice, n_in) <= TOL,
+             "winograd: backward does not accumulate into din and dw");
+    free(din_twice);
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        free(out[isa]);
+        free(din[isa]);
+        free(dw[isa]);
+    }
+    free(in); free(w); free(dout); free(ref); free(din_ref); free(dw_ref); free(v); free(ws);
+    free(dw_only); free(out2);
+}
+
 static void run_all(void)
 {
     const struct conv_case cases[] = {
@@ -340,6 +421,17 @@ static void run_all(void)
            openblas_get_num_threads() == 1 ? "OpenMP bands" : "one large GEMM");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         test_case(cases[i]);
+    const struct conv_case wino_cases[] = {
+        {1, 7, 9, 4, 5, 3, 1, 1},     /* odd sizes: tiles past the edge */
+        {2, 8, 8, 5, 7, 3, 1, 1},     /* channels not a multiple of a vector */
+        {3, 11, 10, 33, 17, 3, 1, 1},
+        {2, 28, 28, 32, 32, 3, 1, 1}, /* refcnn's second layer */
+        {3, 30, 30, 40, 8, 3, 1, 1},  /* several bands per image */
+        {2, 7, 7, 64, 128, 3, 1, 1},  /* refcnn's fifth layer */
+        {1, 1, 1, 16, 3, 3, 1, 1},    /* a single pixel */
+    };
+    for (size_t i = 0; i < sizeof wino_cases / sizeof wino_cases[0]; i++)
+        test_wino_case(wino_cases[i]);
     test_determinism((struct conv_case){4, 16, 16, 16, 24, 3, 1, 1});
     test_determinism((struct conv_case){3, 15, 15, 8, 12, 1, 1, 0});
     test_determinism((struct conv_case){3, 12, 12, 1, 16, 3, 1, 1});

@@ -190,6 +190,53 @@ static void test_conv_grad(struct conv_case s)
     free(dcol); free(din); free(din2); free(dw); free(dw2); free(dw3);
 }
 
+/* The Winograd F(2x2, 3x3) convolution (nn/winograd.c): its backward is
+ * the adjoint of its own forward, checked the same way. */
+struct wino_ctx {
+    int n, h, w, c, cout;
+    float *in, *w_, *out, *v, *ws, *g;
+    size_t n_out;
+};
+
+static double wino_loss(void *p)
+{
+    struct wino_ctx *x = p;
+    nn_conv3_wino_forward(x->out, x->v, x->ws, x->in, x->w_, x->n, x->h, x->w, x->c, x->cout,
+                          NN_ISA_PORTABLE);
+    return dot(x->out, x->g, x->n_out);
+}
+
+static void test_wino_grad(int n, int h, int w, int c, int cout)
+{
+    const size_t n_in = (size_t)n * h * w * c, n_w = (size_t)cout * 9 * c;
+    struct wino_ctx x = {n, h, w, c, cout, NULL, NULL, NULL, NULL, NULL, NULL,
+                         (size_t)n * h * w * cout};
+    x.in = alloc_floats(n_in);
+    x.w_ = alloc_floats(n_w);
+    x.out = alloc_floats(x.n_out);
+    x.g = alloc_floats(x.n_out);
+    x.v = alloc_floats(nn_wino_v_floats(n, h, w, c));
+    x.ws = alloc_floats(nn_wino_ws_floats(n, h, w, c, cout));
+    float *din = alloc_floats(n_in), *din2 = alloc_floats(n_in);
+    float *dw = alloc_floats(n_w), *dw2 = alloc_floats(n_w);
+    fill(x.in, n_in, -1, 1);
+    fill(x.w_, n_w, -1, 1);
+    fill(x.g, x.n_out, -1, 1);
+    printf("winograd conv n=%d %dx%d c=%d -> cout=%d\n", n, h, w, c, cout);
+    wino_loss(&x);
+    nn_conv3_wino_backward(din, dw, x.ws, x.v, x.g, x.w_, n, h, w, c, cout, NN_ISA_PORTABLE);
+    fd_check("winograd conv din", x.in, din, n_in, wino_loss, &x);
+    fd_check("winograd conv dw", x.w_, dw, n_w, wino_loss, &x);
+    wino_loss(&x); /* backward overwrote v */
+    memcpy(din2, din, n_in * sizeof(float));
+    memcpy(dw2, dw, n_w * sizeof(float));
+    nn_conv3_wino_backward(din2, dw2, x.ws, x.v, x.g, x.w_, n, h, w, c, cout, NN_ISA_PORTABLE);
+    expect_doubled("winograd conv din", din2, din, n_in);
+    expect_doubled("winograd conv dw", dw2, dw, n_w);
+    free(x.in); free(x.w_); free(x.out); free(x.g); free(x.v); free(x.ws);
+    free(din); free(din2); free(dw); free(dw2);
+}
+
 /* ---- dense ---- */
 
 struct dense_ctx {
@@ -735,6 +782,8 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
         test_conv_grad(convs[i]);
+    test_wino_grad(2, 5, 6, 4, 3);  /* odd width: a tile past the edge */
+    test_wino_grad(1, 4, 4, 9, 5);
     test_dense_grad(3, 7, 5);
     test_dense_grad(1, 12, 3);
     test_bn(12, 5);

@@ -74,6 +74,10 @@ size_t nn_wino_v_floats(int n, int h, int w, int c);
 size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout);
 void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, const float *w,
                            int n, int h, int w_, int c, int cout, enum nn_isa isa);
+/* v of nn_conv3_wino_forward alone: for a layer whose forward ran
+ * otherwise (the XNOR-popcount one) and whose backward runs here. */
+void nn_conv3_wino_input(float *v, const float *in, int n, int h, int w_, int c,
+                         enum nn_isa isa);
 void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const float *dout,
                             const float *w, int n, int h, int w_, int c, int cout,
                             enum nn_isa isa);

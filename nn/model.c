@@ -248,14 +248,15 @@ static int popcount_conv(const struct nn_model *m, int i)
     return a == NN_AQ_SIGN || a == NN_AQ_HEAVISIDE || a == NN_AQ_TERN;
 }
 
-/* Whether layer i is a conv over float weights (not popcount_conv) that
- * nn/winograd.c computes: 3x3, stride 1, pad 1, at least NN_WINO_MIN_C input
- * channels; LOGIQ_WINOGRAD=off in the environment keeps im2col. */
+/* Whether layer i is a conv that nn/winograd.c computes: 3x3, stride 1,
+ * pad 1, at least NN_WINO_MIN_C input channels; its backward, and its
+ * forward unless it is a popcount_conv (whose exact forward stays).
+ * LOGIQ_WINOGRAD=off in the environment keeps im2col. */
 static int winograd_conv(const struct nn_model *m, int i)
 {
     const struct nn_layer *L = &m->layers[i];
     const char *env = getenv("LOGIQ_WINOGRAD");
-    if (L->spec.op != NN_OP_CONV || popcount_conv(m, i) || (env && strcmp(env, "off") == 0))
+    if (L->spec.op != NN_OP_CONV || (env && strcmp(env, "off") == 0))
         return 0;
     return nn_wino_applies(L->spec.k, L->spec.stride, L->spec.pad, L->in_c, L->out_c);
 }
@@ -279,8 +280,9 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
         L->bn_rstd = take(a, &off, L->out_c);
         L->wino = winograd_conv(m, i);
         size_t ncol = L->spec.op == NN_OP_CONV ? pos * L->fan_in : 0, nscratch = ncol;
-        if (L->wino) {
-            ncol = nn_wino_v_floats((int)B, L->in_h, L->in_w, L->in_c);
+        if (L->wino) { /* popcount convs: col for the forward, then V */
+            const size_t nv = nn_wino_v_floats((int)B, L->in_h, L->in_w, L->in_c);
+            ncol = popcount_conv(m, i) && ncol > nv ? ncol : nv;
             nscratch = nn_wino_ws_floats((int)B, L->in_h, L->in_w, L->in_c, L->out_c);
         }
         L->col = L->spec.op == NN_OP_CONV ? take(a, &off, ncol) : NULL;
@@ -781,7 +783,7 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
                           (aqe_w(m, L) || (s->src >= 0 && aqe_a(m, &m->layers[s->src])));
         if (L->wbits && !blend)
             popcount_conv_forward(m, L, in, n);
-        else if (L->wino)
+        else if (L->wino && !L->wbits)
             nn_conv3_wino_forward(L->z, L->col, m->dcol, in, L->wq_val, n, L->in_h, L->in_w,
                                   L->in_c, L->out_c, m->isa);
         else if (s->op == NN_OP_CONV)
@@ -974,6 +976,8 @@ float nn_model_backward(struct nn_model *m, const int *y)
             }
         }
         const float *x_in = S ? in : m->input;
+        if (L->wino && L->wbits)
+            nn_conv3_wino_input(L->col, x_in, n, L->in_h, L->in_w, L->in_c, m->isa);
         if (L->wino)
             nn_conv3_wino_backward(din, L->dwq, m->dcol, L->col, L->dz, L->wq_val, n, L->in_h,
                                    L->in_w, L->in_c, L->out_c, m->isa);

@@ -219,8 +219,9 @@ struct nn_layer {
                                 * nn_model_forward): the packed weight signs, then the
                                 * non-zero mask [2][nn_xnor_weight_words]; else NULL */
     float *wcode;              /* [out_c][fan_in] its codes for the float reference */
-    int wino;                  /* a float 3x3 stride-1 pad-1 conv run by Winograd
-                                * F(2x2, 3x3) (nn/winograd.c): col then holds its V */
+    int wino;                  /* a 3x3 stride-1 pad-1 conv whose backward runs by
+                                * Winograd F(2x2, 3x3) (nn/winograd.c), col holding its V;
+                                * its forward too unless it is a popcount conv (wbits) */
     float *skipv, *dskipv;     /* skip_gather: the skip at the output's shape, its gradient */
     float *dz, *dy, *du, *da, *dm, *dout;
 };

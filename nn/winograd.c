@@ -452,6 +452,22 @@ void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, con
     }
 }
 
+void nn_conv3_wino_input(float *v, const float *in, int n, int h, int w_, int c,
+                         enum nn_isa isa)
+{
+    assert(nn_wino_applies(3, 1, 1, c, 1));
+    const struct wgeom g = make_wgeom(n, h, w_, c, 1);
+    const struct wino_kernels kn = kernels_for(isa);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int img = 0; img < n; img++)
+        for (int b = 0; b < g.bands; b++) {
+            const int ty0 = b * g.band;
+            const int ty1 = ty0 + g.band < g.th ? ty0 + g.band : g.th;
+            if (ty0 < ty1)
+                in_band(v, in, &g, &kn, img, ty0, ty1);
+        }
+}
+
 void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const float *dout,
                             const float *w, int n, int h, int w_, int c, int cout,
                             enum nn_isa isa)

@@ -59,7 +59,7 @@ int nn_blas_is_serial(void);
 /* ---- the 3 x 3, stride 1, pad 1 convolution by Winograd F(2x2, 3x3) ----
  * (nn/winograd.c) The same shapes as nn_conv_forward with k = 3, stride 1,
  * pad 1 (so ho = h, wo = w), at 4/9 of its multiplies; not the same bits.
- * v   [16][T][c], T = n ceil(h/2) ceil(w/2): written by forward, read and
+ * v   [T][16][c], T = n ceil(h/2) ceil(w/2): written by forward, read and
  *     then overwritten by backward (one backward per forward)
  * ws  nn_wino_ws_floats() floats of scratch
  * isa the path of the tile transforms (nn/isa.h): the same bits on each.

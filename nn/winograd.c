@@ -19,10 +19,13 @@
  *   dg += G^T dU G,  din += B dV B^T (scattered back onto the patches).
  *
  * Memory (all passed in; nothing here allocates):
- *   v  [16][T][c]   written by forward (V), read by backward, which then
+ *   v  [T][16][c]   written by forward (V), read by backward, which then
  *                   overwrites it with dV: one backward per forward
- *   ws nn_wino_ws_floats(): U [16][c][cout], M or dM [16][T][cout], and
+ *   ws nn_wino_ws_floats(): U [16][c][cout], M or dM [T][16][cout], and
  *                   backward's dU [16][c][cout]
+ * Tile-major: a tile's 16 transformed rows are one contiguous block, so the
+ * transforms write and read one stream; the GEMM of x reads every 16th row
+ * (leading dimension 16 c).
  *
  * Schedule: as nn/conv.c. With single-threaded OpenBLAS, OpenMP threads
  * take bands of tile rows of one image: the band's input transform, its 16
@@ -276,7 +279,7 @@ static void in_band(float *v, const float *in, const struct wgeom *g,
                     const float *s = pixel(in, g, g->c, img, 2 * ty - 1 + i, 2 * tx - 1 + j);
                     p[4 * i + j] = s ? s : zeros;
                 }
-            kn->in_tile(v + (tile_at(g, img, ty) + tx) * g->c, g->T * g->c, p, g->c);
+            kn->in_tile(v + (tile_at(g, img, ty) + tx) * 16 * g->c, g->c, p, g->c);
         }
 }
 
@@ -293,8 +296,7 @@ static void out_band(float *out, const float *m, const struct wgeom *g,
                     const float *s = pixel(out, g, g->cout, img, 2 * ty + i, 2 * tx + j);
                     y[2 * i + j] = s ? (float *)s : junk;
                 }
-            kn->out_tile(y, m + (tile_at(g, img, ty) + tx) * g->cout, g->T * g->cout,
-                         g->cout);
+            kn->out_tile(y, m + (tile_at(g, img, ty) + tx) * 16 * g->cout, g->cout, g->cout);
         }
 }
 
@@ -310,8 +312,7 @@ static void dout_band(float *m, const float *dout, const struct wgeom *g,
                     const float *s = pixel(dout, g, g->cout, img, 2 * ty + i, 2 * tx + j);
                     y[2 * i + j] = s ? s : zeros;
                 }
-            kn->dout_tile(m + (tile_at(g, img, ty) + tx) * g->cout, g->T * g->cout, y,
-                          g->cout);
+            kn->dout_tile(m + (tile_at(g, img, ty) + tx) * 16 * g->cout, g->cout, y, g->cout);
         }
 }
 
@@ -328,7 +329,7 @@ static void din_band(float *din, const float *v, const struct wgeom *g,
                     const float *s = pixel(din, g, g->c, img, 2 * ty - 1 + i, 2 * tx - 1 + j);
                     p[4 * i + j] = s ? (float *)s : junk;
                 }
-            kn->din_tile(p, v + (tile_at(g, img, ty) + tx) * g->c, g->T * g->c, g->c);
+            kn->din_tile(p, v + (tile_at(g, img, ty) + tx) * 16 * g->c, g->c, g->c);
         }
 }
 
@@ -394,8 +395,8 @@ static void gemm_m(float *m, const float *v, const float *u, const struct wgeom 
 {
     for (int x = 0; x < 16; x++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, g->cout, g->c, 1.0f,
-                    v + ((size_t)x * g->T + t0) * g->c, g->c, u + (size_t)x * g->c * g->cout,
-                    g->cout, 0.0f, m + ((size_t)x * g->T + t0) * g->cout, g->cout);
+                    v + (t0 * 16 + x) * g->c, 16 * g->c, u + (size_t)x * g->c * g->cout,
+                    g->cout, 0.0f, m + (t0 * 16 + x) * g->cout, 16 * g->cout);
 }
 
 /* dV[x] rows [t0, t0 + rows) = dM[x] rows * U[x]^T, into v, for every x */
@@ -404,16 +405,15 @@ static void gemm_dv(float *v, const float *m, const float *u, const struct wgeom
 {
     for (int x = 0; x < 16; x++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, g->c, g->cout, 1.0f,
-                    m + ((size_t)x * g->T + t0) * g->cout, g->cout,
-                    u + (size_t)x * g->c * g->cout, g->cout, 0.0f,
-                    v + ((size_t)x * g->T + t0) * g->c, g->c);
+                    m + (t0 * 16 + x) * g->cout, 16 * g->cout, u + (size_t)x * g->c * g->cout,
+                    g->cout, 0.0f, v + (t0 * 16 + x) * g->c, 16 * g->c);
 }
 
 /* dU[x] = V[x]^T dM[x] over all tiles */
 static void gemm_du(float *du, const float *v, const float *m, const struct wgeom *g, int x)
 {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->c, g->cout, (int)g->T, 1.0f,
-                v + (size_t)x * g->T * g->c, g->c, m + (size_t)x * g->T * g->cout, g->cout, 0.0f,
+                v + (size_t)x * g->c, 16 * g->c, m + (size_t)x * g->cout, 16 * g->cout, 0.0f,
                 du + (size_t)x * g->c * g->cout, g->cout);
 }
 

@@ -56,10 +56,41 @@ NN_INLINE void pool_run(float *restrict y, int *restrict am, const float *restri
     }
 }
 
+/* The same for 2 x 2 windows, the common case, with the running maximum,
+ * key and index in registers: the same comparisons in the same order. */
+NN_INLINE void pool_run4(float *restrict y, int *restrict am, const float *restrict in,
+                         const float *restrict key, const size_t *offs, int cc)
+{
+    const float *x0 = in + offs[0], *x1 = in + offs[1], *x2 = in + offs[2], *x3 = in + offs[3];
+    const float *k0 = key + offs[0], *k1 = key + offs[1], *k2 = key + offs[2],
+                *k3 = key + offs[3];
+    const int b0 = (int)offs[0], b1 = (int)offs[1], b2 = (int)offs[2], b3 = (int)offs[3];
+    for (int j = 0; j < cc; j++) {
+        float yv = x0[j], kv = k0[j];
+        int a = b0 + j;
+#define POOL_STEP(X, K, B)                                                                 \
+    do {                                                                                   \
+        const int better = (X[j] > yv) | ((X[j] == yv) & (K[j] > kv));                     \
+        yv = better ? X[j] : yv;                                                           \
+        kv = better ? K[j] : kv;                                                           \
+        a = better ? B + j : a;                                                            \
+    } while (0)
+        POOL_STEP(x1, k1, b1);
+        POOL_STEP(x2, k2, b2);
+        POOL_STEP(x3, k3, b3);
+#undef POOL_STEP
+        y[j] = yv;
+        am[j] = a;
+    }
+}
+
 static void pool_run_portable(float *restrict y, int *restrict am, const float *restrict in,
                               const float *restrict key, const size_t *offs, int n_win, int cc)
 {
-    pool_run(y, am, in, key, offs, n_win, cc);
+    if (n_win == 4)
+        pool_run4(y, am, in, key, offs, cc);
+    else
+        pool_run(y, am, in, key, offs, n_win, cc);
 }
 
 #if NN_ISA_X86
@@ -67,14 +98,20 @@ NN_TARGET_AVX2
 static void pool_run_avx2(float *restrict y, int *restrict am, const float *restrict in,
                           const float *restrict key, const size_t *offs, int n_win, int cc)
 {
-    pool_run(y, am, in, key, offs, n_win, cc);
+    if (n_win == 4)
+        pool_run4(y, am, in, key, offs, cc);
+    else
+        pool_run(y, am, in, key, offs, n_win, cc);
 }
 
 NN_TARGET_AVX512
 static void pool_run_avx512(float *restrict y, int *restrict am, const float *restrict in,
                             const float *restrict key, const size_t *offs, int n_win, int cc)
 {
-    pool_run(y, am, in, key, offs, n_win, cc);
+    if (n_win == 4)
+        pool_run4(y, am, in, key, offs, cc);
+    else
+        pool_run(y, am, in, key, offs, n_win, cc);
 }
 #endif
 

@@ -793,6 +793,7 @@ int main(void)
     test_maxpool(1, 7, 6, 2, 3);
     test_maxpool_keyed(2, 6, 5, 3, 2);
     test_maxpool_keyed(1, 7, 7, 300, 3);
+    test_maxpool_keyed(2, 6, 7, 300, 2); /* 2 x 2: its own run, over several chunks */
     test_merge_grad(MERGE_OR, "OR", 6, 5);
     test_merge_grad(MERGE_MUX_OR, "MUX_OR", 6, 5);
     test_merge_grad(MERGE_MUX_SEL, "MUX_SEL", 6, 5);

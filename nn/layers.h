@@ -56,11 +56,12 @@ void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_
  * schedule (nn/conv.c). */
 int nn_blas_is_serial(void);
 
-/* ---- the 3 x 3, stride 1, pad 1 convolution by Winograd F(2x2, 3x3) ----
+/* ---- the 3 x 3, stride 1, pad 1 convolution by Winograd F(m x m, 3 x 3) ----
  * (nn/winograd.c) The same shapes as nn_conv_forward with k = 3, stride 1,
- * pad 1 (so ho = h, wo = w), at 4/9 of its multiplies; not the same bits.
- * v   [T][16][c], T = n ceil(h/2) ceil(w/2): written by forward, read and
- *     then overwritten by backward (one backward per forward)
+ * pad 1 (so ho = h, wo = w), tile m = 2 or 4: at 4/9 (m = 2) or 1/4
+ * (m = 4) of its multiplies; not the same bits.
+ * v   [T][(m+2)^2][c], T = n ceil(h/m) ceil(w/m): written by forward, read
+ *     and then overwritten by backward (one backward per forward)
  * ws  nn_wino_ws_floats() floats of scratch
  * isa the path of the tile transforms (nn/isa.h): the same bits on each.
  * Backward accumulates into din (may be NULL) and dw, as nn_conv_backward;
@@ -70,16 +71,16 @@ enum { NN_WINO_MIN_C = 4, NN_WINO_MAX_C = 1024 };
  * here: k = 3, stride 1, pad 1, NN_WINO_MIN_C <= c and c, cout <= NN_WINO_MAX_C
  * (a single input channel is cheaper as im2col). */
 int nn_wino_applies(int k, int stride, int pad, int c, int cout);
-size_t nn_wino_v_floats(int n, int h, int w, int c);
-size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout);
+size_t nn_wino_v_floats(int tile, int n, int h, int w, int c);
+size_t nn_wino_ws_floats(int tile, int n, int h, int w, int c, int cout);
 void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, const float *w,
-                           int n, int h, int w_, int c, int cout, enum nn_isa isa);
+                           int tile, int n, int h, int w_, int c, int cout, enum nn_isa isa);
 /* v of nn_conv3_wino_forward alone: for a layer whose forward ran
  * otherwise (the XNOR-popcount one) and whose backward runs here. */
-void nn_conv3_wino_input(float *v, const float *in, int n, int h, int w_, int c,
+void nn_conv3_wino_input(float *v, const float *in, int tile, int n, int h, int w_, int c,
                          enum nn_isa isa);
 void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const float *dout,
-                            const float *w, int n, int h, int w_, int c, int cout,
+                            const float *w, int tile, int n, int h, int w_, int c, int cout,
                             enum nn_isa isa);
 
 /* ---- dense: out [n][dout] = in [n][din] * w^T + b,  w [dout][din], b [dout] or NULL ---- */

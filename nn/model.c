@@ -248,17 +248,33 @@ static int popcount_conv(const struct nn_model *m, int i)
     return a == NN_AQ_SIGN || a == NN_AQ_HEAVISIDE || a == NN_AQ_TERN;
 }
 
-/* Whether layer i is a conv that nn/winograd.c computes: 3x3, stride 1,
- * pad 1, at least NN_WINO_MIN_C input channels; its backward, and its
- * forward unless it is a popcount_conv (whose exact forward stays).
- * LOGIQ_WINOGRAD=off in the environment keeps im2col. */
+/* The Winograd tile of layer i (nn/winograd.c), or 0 for im2col: a conv of
+ * 3x3, stride 1, pad 1 and at least NN_WINO_MIN_C input channels runs its
+ * backward there, and its forward unless it is a popcount_conv (whose exact
+ * forward stays); with the model's tile (m->wino_tile), or 2 on maps
+ * smaller than 4 x 4, which a 4 x 4 tile would mostly overhang. */
 static int winograd_conv(const struct nn_model *m, int i)
 {
     const struct nn_layer *L = &m->layers[i];
-    const char *env = getenv("LOGIQ_WINOGRAD");
-    if (L->spec.op != NN_OP_CONV || (env && strcmp(env, "off") == 0))
+    if (m->wino_tile == 0 || L->spec.op != NN_OP_CONV ||
+        !nn_wino_applies(L->spec.k, L->spec.stride, L->spec.pad, L->in_c, L->out_c))
         return 0;
-    return nn_wino_applies(L->spec.k, L->spec.stride, L->spec.pad, L->in_c, L->out_c);
+    return L->in_h < 4 || L->in_w < 4 ? 2 : m->wino_tile;
+}
+
+/* LOGIQ_WINOGRAD=4 (F(4x4, 3x3), the default), 2 (F(2x2, 3x3)) or off
+ * (im2col) */
+static enum nn_status wino_tile_from_env(int *tile, struct nn_error *err)
+{
+    const char *env = getenv("LOGIQ_WINOGRAD");
+    *tile = 4;
+    if (env == NULL || env[0] == '\0' || strcmp(env, "4") == 0)
+        return NN_OK;
+    if (strcmp(env, "2") == 0 || strcmp(env, "off") == 0) {
+        *tile = env[0] == '2' ? 2 : 0;
+        return NN_OK;
+    }
+    return nn_fail(err, NN_ERR_ARG, "LOGIQ_WINOGRAD=%s: expected 4, 2 or off", env);
 }
 
 static void layout_acts(struct nn_model *m, float *a, size_t *n)
@@ -281,9 +297,9 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
         L->wino = winograd_conv(m, i);
         size_t ncol = L->spec.op == NN_OP_CONV ? pos * L->fan_in : 0, nscratch = ncol;
         if (L->wino) { /* popcount convs: col for the forward, then V */
-            const size_t nv = nn_wino_v_floats((int)B, L->in_h, L->in_w, L->in_c);
+            const size_t nv = nn_wino_v_floats(L->wino, (int)B, L->in_h, L->in_w, L->in_c);
             ncol = popcount_conv(m, i) && ncol > nv ? ncol : nv;
-            nscratch = nn_wino_ws_floats((int)B, L->in_h, L->in_w, L->in_c, L->out_c);
+            nscratch = nn_wino_ws_floats(L->wino, (int)B, L->in_h, L->in_w, L->in_c, L->out_c);
         }
         L->col = L->spec.op == NN_OP_CONV ? take(a, &off, ncol) : NULL;
         dcol = nscratch > dcol ? nscratch : dcol;
@@ -441,6 +457,8 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
     snprintf(m->arch_text, sizeof m->arch_text, "%s", arch_text);
     m->n_layers = arch->n_layers;
     enum nn_status st = nn_isa_from_env(&m->isa, err);
+    if (st == NN_OK)
+        st = wino_tile_from_env(&m->wino_tile, err);
     if (st != NN_OK)
         return st;
     if (cfg->max_batch < 2)
@@ -784,8 +802,8 @@ const float *nn_model_forward(struct nn_model *m, const float *x, int n, enum nn
         if (L->wbits && !blend)
             popcount_conv_forward(m, L, in, n);
         else if (L->wino && !L->wbits)
-            nn_conv3_wino_forward(L->z, L->col, m->dcol, in, L->wq_val, n, L->in_h, L->in_w,
-                                  L->in_c, L->out_c, m->isa);
+            nn_conv3_wino_forward(L->z, L->col, m->dcol, in, L->wq_val, L->wino, n, L->in_h,
+                                  L->in_w, L->in_c, L->out_c, m->isa);
         else if (s->op == NN_OP_CONV)
             nn_conv_forward(L->z, L->col, in, L->wq_val, n, L->in_h, L->in_w, L->in_c,
                             L->out_c, s->k, s->stride, s->pad);
@@ -977,10 +995,10 @@ float nn_model_backward(struct nn_model *m, const int *y)
         }
         const float *x_in = S ? in : m->input;
         if (L->wino && L->wbits)
-            nn_conv3_wino_input(L->col, x_in, n, L->in_h, L->in_w, L->in_c, m->isa);
+            nn_conv3_wino_input(L->col, x_in, L->wino, n, L->in_h, L->in_w, L->in_c, m->isa);
         if (L->wino)
-            nn_conv3_wino_backward(din, L->dwq, m->dcol, L->col, L->dz, L->wq_val, n, L->in_h,
-                                   L->in_w, L->in_c, L->out_c, m->isa);
+            nn_conv3_wino_backward(din, L->dwq, m->dcol, L->col, L->dz, L->wq_val, L->wino, n,
+                                   L->in_h, L->in_w, L->in_c, L->out_c, m->isa);
         else if (s->op == NN_OP_CONV)
             nn_conv_backward(din, L->dwq, m->dcol, L->dz, L->col, L->wq_val, n, L->in_h,
                              L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad);

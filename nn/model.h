@@ -219,9 +219,10 @@ struct nn_layer {
                                 * nn_model_forward): the packed weight signs, then the
                                 * non-zero mask [2][nn_xnor_weight_words]; else NULL */
     float *wcode;              /* [out_c][fan_in] its codes for the float reference */
-    int wino;                  /* a 3x3 stride-1 pad-1 conv whose backward runs by
-                                * Winograd F(2x2, 3x3) (nn/winograd.c), col holding its V;
-                                * its forward too unless it is a popcount conv (wbits) */
+    int wino;                  /* 2 or 4: a 3x3 stride-1 pad-1 conv whose backward runs by
+                                * Winograd F(wino x wino, 3x3) (nn/winograd.c), col holding
+                                * its V; its forward too unless it is a popcount conv
+                                * (wbits). 0: im2col */
     float *skipv, *dskipv;     /* skip_gather: the skip at the output's shape, its gradient */
     float *dz, *dy, *du, *da, *dm, *dout;
 };
@@ -247,6 +248,8 @@ struct nn_model {
     const float *input;        /* the last forward's input batch (borrowed) */
     enum nn_isa isa;           /* the kernels' instruction-set path (nn/isa.h): LOGIQ_ISA
                                 * at nn_model_init, else the CPU's best */
+    int wino_tile;             /* the 3x3 convs' Winograd tile, 4 or 2, or 0 for im2col:
+                                * LOGIQ_WINOGRAD at nn_model_init, else 4 */
 };
 
 /* Defaults: 28x28x1, 10 classes, heq:3, 1-bit activations, MUX-OR with

@@ -1,49 +1,60 @@
 /* nn/winograd.c: the 3 x 3, stride 1, pad 1 convolution by Winograd's
- * minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for
- * Convolutional Neural Networks", 2016), forward and backward, over NHWC
- * floats.
+ * minimal filtering F(m x m, 3 x 3), m = 2 or 4 (Lavin and Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", 2016), forward and
+ * backward, over NHWC floats.
  *
- * The output is cut into 2 x 2 tiles (T = n ceil(h/2) ceil(w/2) of them);
- * tile t reads the 4 x 4 input patch d at rows 2 ty - 1 .. 2 ty + 2 and
- * columns 2 tx - 1 .. 2 tx + 2 (zeros outside the image), and
+ * The output is cut into m x m tiles (T = n ceil(h/m) ceil(w/m) of them);
+ * tile t reads the a x a input patch d (a = m + 2) at rows m ty - 1 ..
+ * m ty + m and the same columns (zeros outside the image), and
  *   V = B^T d B,   U = G g G^T,   M = sum over c of U . V,   Y = A^T M A
- * with, for each of the 16 positions x of the 4 x 4 transformed tile, one
+ * with, for each of the X = a^2 positions x of the transformed tile, one
  * GEMM  M[x] [T][cout] = V[x] [T][c] * U[x] [c][cout]  (OpenBLAS).
+ * F(2x2, 3x3):
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
  *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
  *   A^T = [1 1 1 0; 0 1 -1 -1]
- * The products take 16 multiplies a tile and a channel pair where the im2col
- * GEMM takes 36: 2.25 times fewer. The backward is the exact adjoint of this
- * forward (not of the direct convolution: the two round differently):
+ * F(4x4, 3x3) (Lavin's points 0, +-1, +-2):
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+ *          0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+ *          1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * The products take X / m^2 multiplies an output and a channel pair where
+ * the im2col GEMM takes 9: 4 with F(2x2) (2.25 times fewer), 2.25 with
+ * F(4x4) (4 times fewer), before the tiles that overhang the map. F(4x4)
+ * rounds more (its transforms scale by up to 8 and divide by 6 and 24): on
+ * random data its error is a few times F(2x2)'s, still about 1e-6 relative
+ * (tests/test_conv.c). The backward is the exact adjoint of this forward
+ * (not of the direct convolution: the two round differently):
  *   dM = A dY A^T,  dU[x] = V[x]^T dM[x],  dV[x] = dM[x] U[x]^T,
  *   dg += G^T dU G,  din += B dV B^T (scattered back onto the patches).
  *
  * Memory (all passed in; nothing here allocates):
- *   v  [T][16][c]   written by forward (V), read by backward, which then
+ *   v  [T][X][c]    written by forward (V), read by backward, which then
  *                   overwrites it with dV: one backward per forward
- *   ws nn_wino_ws_floats(): U [16][c][cout], M or dM [T][16][cout], and
- *                   backward's dU [16][c][cout]
- * Tile-major: a tile's 16 transformed rows are one contiguous block, so the
- * transforms write and read one stream; the GEMM of x reads every 16th row
- * (leading dimension 16 c).
+ *   ws nn_wino_ws_floats(): U [X][c][cout], M or dM [T][X][cout], and
+ *                   backward's dU [X][c][cout]
+ * Tile-major: a tile's X transformed rows are one contiguous block, so the
+ * transforms write and read one stream; the GEMM of x reads every X-th row
+ * (leading dimension X c).
  *
  * Schedule: as nn/conv.c. With single-threaded OpenBLAS, OpenMP threads
- * take bands of tile rows of one image: the band's input transform, its 16
+ * take bands of tile rows of one image: the band's input transform, its X
  * GEMMs and its output transform run while the band is in L2. Backward
- * transforms dY into dM, computes the 16 dU GEMMs in parallel over x (each
+ * transforms dY into dM, computes the X dU GEMMs in parallel over x (each
  * one whole GEMM, so dw does not depend on the thread count), then each
  * thread takes whole images for dV and din (its scatter-adds never meet
  * another thread's). With threaded OpenBLAS, one GEMM per x and product.
  *
- * Bits: the transforms are additions, subtractions and halvings in a fixed
- * order, vectorized over the channels (GCC vector extensions, one width per
- * instruction-set path, the same operations on each), so every path writes
- * the same bits; the GEMMs are OpenBLAS's (its kernel decides their bits, as
- * for nn/conv.c). Everything is deterministic for a fixed OpenBLAS kernel.
+ * Bits: the transforms are additions, subtractions and multiplications by
+ * constants in a fixed order, vectorized over the channels (GCC vector
+ * extensions, one width per instruction-set path, the same operations on
+ * each), so every path writes the same bits; the GEMMs are OpenBLAS's (its
+ * kernel decides their bits, as for nn/conv.c). Everything is deterministic
+ * for a fixed OpenBLAS kernel.
  *
  * Not here: other kernel sizes, strides or paddings (nn_wino_applies says
- * which), larger tiles (F(4x4, 3x3) saves more multiplies but loses about
- * two bits of precision to its transforms). */
+ * which); F(6x6, 3x3), whose transforms lose too much precision in float. */
 #include "nn/layers.h"
 
 #include <assert.h>
@@ -57,17 +68,20 @@ static const float zeros[NN_WINO_MAX_C];
 
 struct wgeom {
     int n, h, w, c, cout;
+    int m, a, X;     /* output tile m x m, input patch a x a, X = a^2 */
     int th, tw;      /* tiles down and across an image */
     size_t T;        /* tiles in all */
     int band, bands; /* tile rows per band, bands per image */
 };
 
-static struct wgeom make_wgeom(int n, int h, int w, int c, int cout)
+static struct wgeom make_wgeom(int tile, int n, int h, int w, int c, int cout)
 {
-    struct wgeom g = {n, h, w, c, cout, (h + 1) / 2, (w + 1) / 2, 0, 0, 0};
+    assert(tile == 2 || tile == 4);
+    struct wgeom g = {n, h, w, c, cout, tile, tile + 2, (tile + 2) * (tile + 2),
+                      (h + tile - 1) / tile, (w + tile - 1) / tile, 0, 0, 0};
     g.T = (size_t)n * g.th * g.tw;
     const int wide = c > cout ? c : cout;
-    const size_t row_bytes = (size_t)16 * g.tw * wide * sizeof(float);
+    const size_t row_bytes = (size_t)g.X * g.tw * wide * sizeof(float);
     int band = (int)(BAND_BYTES / row_bytes);
     band = band < 1 ? 1 : band > g.th ? g.th : band;
     g.bands = (g.th + band - 1) / band;
@@ -81,14 +95,16 @@ int nn_wino_applies(int k, int stride, int pad, int c, int cout)
            cout <= NN_WINO_MAX_C;
 }
 
-size_t nn_wino_v_floats(int n, int h, int w, int c)
+size_t nn_wino_v_floats(int tile, int n, int h, int w, int c)
 {
-    return (size_t)16 * make_wgeom(n, h, w, c, 1).T * c;
+    const struct wgeom g = make_wgeom(tile, n, h, w, c, 1);
+    return (size_t)g.X * g.T * c;
 }
 
-size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
+size_t nn_wino_ws_floats(int tile, int n, int h, int w, int c, int cout)
 {
-    return (size_t)16 * (2 * (size_t)c * cout + make_wgeom(n, h, w, c, cout).T * cout);
+    const struct wgeom g = make_wgeom(tile, n, h, w, c, cout);
+    return (size_t)g.X * (2 * (size_t)c * cout + g.T * cout);
 }
 
 /* ---- the tile transforms, over a run of channels ----
@@ -97,8 +113,8 @@ size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
  * vector width of each path and for the scalar tail: the same operations in
  * the same order on every path. */
 
-/* V[x] = (B^T d B)[x]: d[k] at p[k] + j, V[x] at v + x vs + j */
-#define IN_TILE(E, LD, ST)                                                                 \
+/* F(2x2, 3x3). V[x] = (B^T d B)[x]: d[k] at p[k] + j, V[x] at v + x vs + j */
+#define IN_TILE2(E, LD, ST)                                                                 \
     do {                                                                                   \
         E d_[16], t_[16];                                                                  \
         for (int k_ = 0; k_ < 16; k_++)                                                    \
@@ -118,7 +134,7 @@ size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
     } while (0)
 
 /* Y = A^T M A: M[x] at m + x ms + j, Y[k] (row-major 2 x 2) at y[k] + j */
-#define OUT_TILE(E, LD, ST)                                                                \
+#define OUT_TILE2(E, LD, ST)                                                                \
     do {                                                                                   \
         E m_[16], t_[8];                                                                   \
         for (int k_ = 0; k_ < 16; k_++)                                                    \
@@ -134,7 +150,7 @@ size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
     } while (0)
 
 /* dM = A dY A^T, the adjoint of OUT_TILE: dY[k] at y[k] + j, dM[x] at m + x ms + j */
-#define DOUT_TILE(E, LD, ST)                                                               \
+#define DOUT_TILE2(E, LD, ST)                                                               \
     do {                                                                                   \
         E g_[4], t_[8];                                                                    \
         for (int k_ = 0; k_ < 4; k_++)                                                     \
@@ -155,7 +171,7 @@ size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
 
 /* din += B dV B^T, the adjoint of IN_TILE: dV[x] at v + x vs + j, added to
  * p[k] + j (distinct positions, or scratch for those outside the image) */
-#define DIN_TILE(E, LD, ST)                                                                \
+#define DIN_TILE2(E, LD, ST)                                                                \
     do {                                                                                   \
         E a_[16], t_[16];                                                                  \
         for (int k_ = 0; k_ < 16; k_++)                                                    \
@@ -176,11 +192,132 @@ size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
         }                                                                                  \
     } while (0)
 
+/* F(4x4, 3x3): one line of 6 (or 4) values, from i[k si] to o[k so]. */
+/* B^T along a line of the patch */
+#define BT6(E, o, so, i, si)                                                               \
+    do {                                                                                   \
+        const E b0_ = (i)[0], b1_ = (i)[si], b2_ = (i)[2 * (si)], b3_ = (i)[3 * (si)];     \
+        const E b4_ = (i)[4 * (si)], b5_ = (i)[5 * (si)];                                  \
+        const E bp_ = b4_ - 4.0f * b2_, bq_ = 4.0f * b1_ - b3_;                            \
+        const E br_ = b4_ - b2_, bs_ = 2.0f * (b1_ - b3_);                                 \
+        (o)[0] = (4.0f * b0_ - 5.0f * b2_) + b4_;                                          \
+        (o)[so] = bp_ - bq_;                                                               \
+        (o)[2 * (so)] = bp_ + bq_;                                                         \
+        (o)[3 * (so)] = br_ - bs_;                                                         \
+        (o)[4 * (so)] = br_ + bs_;                                                         \
+        (o)[5 * (so)] = (4.0f * b1_ - 5.0f * b3_) + b5_;                                   \
+    } while (0)
+/* its adjoint, B along a line */
+#define BT6_ADJ(E, o, so, i, si)                                                           \
+    do {                                                                                   \
+        const E t0_ = (i)[0], t1_ = (i)[si], t2_ = (i)[2 * (si)], t3_ = (i)[3 * (si)];     \
+        const E t4_ = (i)[4 * (si)], t5_ = (i)[5 * (si)];                                  \
+        const E dp_ = t1_ + t2_, dq_ = t2_ - t1_, dr_ = t3_ + t4_, ds_ = t4_ - t3_;        \
+        (o)[0] = 4.0f * t0_;                                                               \
+        (o)[so] = (4.0f * dq_ + 2.0f * ds_) + 4.0f * t5_;                                  \
+        (o)[2 * (so)] = (-5.0f * t0_ - 4.0f * dp_) - dr_;                                  \
+        (o)[3 * (so)] = (-dq_ - 2.0f * ds_) - 5.0f * t5_;                                  \
+        (o)[4 * (so)] = (t0_ + dp_) + dr_;                                                 \
+        (o)[5 * (so)] = t5_;                                                               \
+    } while (0)
+/* A^T along a line of 6, to 4 */
+#define AT6(E, o, so, i, si)                                                               \
+    do {                                                                                   \
+        const E a0_ = (i)[0], a1_ = (i)[si], a2_ = (i)[2 * (si)], a3_ = (i)[3 * (si)];     \
+        const E a4_ = (i)[4 * (si)], a5_ = (i)[5 * (si)];                                  \
+        const E sa_ = a1_ + a2_, da_ = a1_ - a2_, sc_ = a3_ + a4_, dc_ = a3_ - a4_;        \
+        (o)[0] = (a0_ + sa_) + sc_;                                                        \
+        (o)[so] = da_ + 2.0f * dc_;                                                        \
+        (o)[2 * (so)] = sa_ + 4.0f * sc_;                                                  \
+        (o)[3 * (so)] = (da_ + 8.0f * dc_) + a5_;                                          \
+    } while (0)
+/* its adjoint, A along a line of 4, to 6 */
+#define AT6_ADJ(E, o, so, i, si)                                                           \
+    do {                                                                                   \
+        const E y0_ = (i)[0], y1_ = (i)[si], y2_ = (i)[2 * (si)], y3_ = (i)[3 * (si)];     \
+        const E sa_ = y0_ + y2_, sc_ = y0_ + 4.0f * y2_;                                   \
+        const E da_ = y1_ + y3_, dc_ = 2.0f * y1_ + 8.0f * y3_;                            \
+        (o)[0] = y0_;                                                                      \
+        (o)[so] = sa_ + da_;                                                               \
+        (o)[2 * (so)] = sa_ - da_;                                                         \
+        (o)[3 * (so)] = sc_ + dc_;                                                         \
+        (o)[4 * (so)] = sc_ - dc_;                                                         \
+        (o)[5 * (so)] = y3_;                                                               \
+    } while (0)
+
+/* F(4x4, 3x3): the same four tile transforms (columns first, then rows;
+ * the adjoints in the reverse order) */
+#define IN_TILE4(E, LD, ST)                                                                \
+    do {                                                                                   \
+        E d_[36], t_[36], o_[36];                                                          \
+        for (int k_ = 0; k_ < 36; k_++)                                                    \
+            d_[k_] = LD(p[k_] + j);                                                        \
+        for (int q_ = 0; q_ < 6; q_++)                                                     \
+            BT6(E, t_ + q_, 6, d_ + q_, 6);                                                \
+        for (int r_ = 0; r_ < 6; r_++)                                                     \
+            BT6(E, o_ + 6 * r_, 1, t_ + 6 * r_, 1);                                        \
+        for (int k_ = 0; k_ < 36; k_++)                                                    \
+            ST(v + (size_t)k_ * vs + j, o_[k_]);                                           \
+    } while (0)
+
+#define OUT_TILE4(E, LD, ST)                                                               \
+    do {                                                                                   \
+        E m_[36], t_[24], o_[16];                                                          \
+        for (int k_ = 0; k_ < 36; k_++)                                                    \
+            m_[k_] = LD(m + (size_t)k_ * ms + j);                                          \
+        for (int q_ = 0; q_ < 6; q_++)                                                     \
+            AT6(E, t_ + q_, 6, m_ + q_, 6);                                                \
+        for (int r_ = 0; r_ < 4; r_++)                                                     \
+            AT6(E, o_ + 4 * r_, 1, t_ + 6 * r_, 1);                                        \
+        for (int k_ = 0; k_ < 16; k_++)                                                    \
+            ST(y[k_] + j, o_[k_]);                                                         \
+    } while (0)
+
+#define DOUT_TILE4(E, LD, ST)                                                              \
+    do {                                                                                   \
+        E g_[16], t_[24], o_[36];                                                          \
+        for (int k_ = 0; k_ < 16; k_++)                                                    \
+            g_[k_] = LD(y[k_] + j);                                                        \
+        for (int r_ = 0; r_ < 4; r_++)                                                     \
+            AT6_ADJ(E, t_ + 6 * r_, 1, g_ + 4 * r_, 1);                                    \
+        for (int q_ = 0; q_ < 6; q_++)                                                     \
+            AT6_ADJ(E, o_ + q_, 6, t_ + q_, 6);                                            \
+        for (int k_ = 0; k_ < 36; k_++)                                                    \
+            ST(m + (size_t)k_ * ms + j, o_[k_]);                                           \
+    } while (0)
+
+#define DIN_TILE4(E, LD, ST)                                                               \
+    do {                                                                                   \
+        E a_[36], t_[36], o_[36];                                                          \
+        for (int k_ = 0; k_ < 36; k_++)                                                    \
+            a_[k_] = LD(v + (size_t)k_ * vs + j);                                          \
+        for (int r_ = 0; r_ < 6; r_++)                                                     \
+            BT6_ADJ(E, t_ + 6 * r_, 1, a_ + 6 * r_, 1);                                    \
+        for (int q_ = 0; q_ < 6; q_++)                                                     \
+            BT6_ADJ(E, o_ + q_, 6, t_ + q_, 6);                                            \
+        for (int k_ = 0; k_ < 36; k_++)                                                    \
+            ST(p[k_] + j, LD(p[k_] + j) + o_[k_]);                                         \
+    } while (0)
+
 #define LD_F(p) (*(p))
 #define ST_F(p, x) (*(p) = (x))
 
 /* The four kernels of one path: vector type VT of VW floats, loads and
  * stores by memcpy (unaligned; GCC emits plain vector moves). */
+/* One kernel KIND (IN, OUT, DOUT, DIN) of tile TILE for a path: vector
+ * type vf_SFX of VW floats, then the scalar tail. */
+#define WINO_KERNEL(KIND, TILE, SFX, ATTR, VW, ...)                                        \
+    ATTR static void KIND##_tile##TILE##_##SFX(__VA_ARGS__, int c)                         \
+    {                                                                                      \
+        int j = 0;                                                                         \
+        for (; j + VW <= c; j += VW)                                                       \
+            KIND##_TILE##TILE(vf_##SFX, ld_##SFX, st_##SFX);                               \
+        for (; j < c; j++)                                                                 \
+            KIND##_TILE##TILE(float, LD_F, ST_F);                                          \
+    }
+
+/* The kernels of one path: loads and stores by memcpy (unaligned; GCC
+ * emits plain vector moves). */
 #define WINO_PATH(SFX, ATTR, VW)                                                           \
     typedef float vf_##SFX __attribute__((vector_size(VW * sizeof(float))));               \
     ATTR static inline vf_##SFX ld_##SFX(const float *p)                                   \
@@ -190,38 +327,14 @@ size_t nn_wino_ws_floats(int n, int h, int w, int c, int cout)
         return x;                                                                          \
     }                                                                                      \
     ATTR static inline void st_##SFX(float *p, vf_##SFX x) { memcpy(p, &x, sizeof x); }    \
-    ATTR static void in_tile_##SFX(float *v, size_t vs, const float *const *p, int c)      \
-    {                                                                                      \
-        int j = 0;                                                                         \
-        for (; j + VW <= c; j += VW)                                                       \
-            IN_TILE(vf_##SFX, ld_##SFX, st_##SFX);                                         \
-        for (; j < c; j++)                                                                 \
-            IN_TILE(float, LD_F, ST_F);                                                    \
-    }                                                                                      \
-    ATTR static void out_tile_##SFX(float *const *y, const float *m, size_t ms, int c)     \
-    {                                                                                      \
-        int j = 0;                                                                         \
-        for (; j + VW <= c; j += VW)                                                       \
-            OUT_TILE(vf_##SFX, ld_##SFX, st_##SFX);                                        \
-        for (; j < c; j++)                                                                 \
-            OUT_TILE(float, LD_F, ST_F);                                                   \
-    }                                                                                      \
-    ATTR static void dout_tile_##SFX(float *m, size_t ms, const float *const *y, int c)    \
-    {                                                                                      \
-        int j = 0;                                                                         \
-        for (; j + VW <= c; j += VW)                                                       \
-            DOUT_TILE(vf_##SFX, ld_##SFX, st_##SFX);                                       \
-        for (; j < c; j++)                                                                 \
-            DOUT_TILE(float, LD_F, ST_F);                                                  \
-    }                                                                                      \
-    ATTR static void din_tile_##SFX(float *const *p, const float *v, size_t vs, int c)     \
-    {                                                                                      \
-        int j = 0;                                                                         \
-        for (; j + VW <= c; j += VW)                                                       \
-            DIN_TILE(vf_##SFX, ld_##SFX, st_##SFX);                                        \
-        for (; j < c; j++)                                                                 \
-            DIN_TILE(float, LD_F, ST_F);                                                   \
-    }
+    WINO_KERNEL(IN, 2, SFX, ATTR, VW, float *v, size_t vs, const float *const *p)          \
+    WINO_KERNEL(OUT, 2, SFX, ATTR, VW, float *const *y, const float *m, size_t ms)         \
+    WINO_KERNEL(DOUT, 2, SFX, ATTR, VW, float *m, size_t ms, const float *const *y)        \
+    WINO_KERNEL(DIN, 2, SFX, ATTR, VW, float *const *p, const float *v, size_t vs)         \
+    WINO_KERNEL(IN, 4, SFX, ATTR, VW, float *v, size_t vs, const float *const *p)          \
+    WINO_KERNEL(OUT, 4, SFX, ATTR, VW, float *const *y, const float *m, size_t ms)         \
+    WINO_KERNEL(DOUT, 4, SFX, ATTR, VW, float *m, size_t ms, const float *const *y)        \
+    WINO_KERNEL(DIN, 4, SFX, ATTR, VW, float *const *p, const float *v, size_t vs)
 
 WINO_PATH(portable, , 4)
 #if NN_ISA_X86
@@ -236,19 +349,23 @@ struct wino_kernels {
     void (*din_tile)(float *const *p, const float *v, size_t vs, int c);
 };
 
-static struct wino_kernels kernels_for(enum nn_isa isa)
+#define WINO_KERNELS(TILE, SFX)                                                            \
+    (struct wino_kernels)                                                                  \
+    {                                                                                      \
+        IN_tile##TILE##_##SFX, OUT_tile##TILE##_##SFX, DOUT_tile##TILE##_##SFX,            \
+            DIN_tile##TILE##_##SFX                                                         \
+    }
+
+static struct wino_kernels kernels_for(int tile, enum nn_isa isa)
 {
 #if NN_ISA_X86
     if (isa == NN_ISA_AVX512)
-        return (struct wino_kernels){in_tile_avx512, out_tile_avx512, dout_tile_avx512,
-                                     din_tile_avx512};
+        return tile == 4 ? WINO_KERNELS(4, avx512) : WINO_KERNELS(2, avx512);
     if (isa == NN_ISA_AVX2)
-        return (struct wino_kernels){in_tile_avx2, out_tile_avx2, dout_tile_avx2,
-                                     din_tile_avx2};
+        return tile == 4 ? WINO_KERNELS(4, avx2) : WINO_KERNELS(2, avx2);
 #endif
     (void)isa;
-    return (struct wino_kernels){in_tile_portable, out_tile_portable, dout_tile_portable,
-                                 din_tile_portable};
+    return tile == 4 ? WINO_KERNELS(4, portable) : WINO_KERNELS(2, portable);
 }
 
 /* ---- bands of tiles ---- */
@@ -271,48 +388,52 @@ static const float *pixel(const float *t, const struct wgeom *g, int ch, int img
 static void in_band(float *v, const float *in, const struct wgeom *g,
                     const struct wino_kernels *kn, int img, int ty0, int ty1)
 {
+    const int m = g->m, a = g->a;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
-            const float *p[16];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    const float *s = pixel(in, g, g->c, img, 2 * ty - 1 + i, 2 * tx - 1 + j);
-                    p[4 * i + j] = s ? s : zeros;
+            const float *p[36];
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < a; j++) {
+                    const float *s = pixel(in, g, g->c, img, m * ty - 1 + i, m * tx - 1 + j);
+                    p[a * i + j] = s ? s : zeros;
                 }
-            kn->in_tile(v + (tile_at(g, img, ty) + tx) * 16 * g->c, g->c, p, g->c);
+            kn->in_tile(v + (tile_at(g, img, ty) + tx) * g->X * g->c, g->c, p, g->c);
         }
 }
 
 /* out of tile rows [ty0, ty1) of image img from M; junk takes what falls
- * outside the image (odd sizes). */
-static void out_band(float *out, const float *m, const struct wgeom *g,
+ * outside the image (sizes not a multiple of m). */
+static void out_band(float *out, const float *mm, const struct wgeom *g,
                      const struct wino_kernels *kn, int img, int ty0, int ty1, float *junk)
 {
+    const int m = g->m;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
-            float *y[4];
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++) {
-                    const float *s = pixel(out, g, g->cout, img, 2 * ty + i, 2 * tx + j);
-                    y[2 * i + j] = s ? (float *)s : junk;
+            float *y[16];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < m; j++) {
+                    const float *s = pixel(out, g, g->cout, img, m * ty + i, m * tx + j);
+                    y[m * i + j] = s ? (float *)s : junk;
                 }
-            kn->out_tile(y, m + (tile_at(g, img, ty) + tx) * 16 * g->cout, g->cout, g->cout);
+            kn->out_tile(y, mm + (tile_at(g, img, ty) + tx) * g->X * g->cout, g->cout, g->cout);
         }
 }
 
 /* dM of tile rows [ty0, ty1) of image img from dout (zeros outside). */
-static void dout_band(float *m, const float *dout, const struct wgeom *g,
+static void dout_band(float *mm, const float *dout, const struct wgeom *g,
                       const struct wino_kernels *kn, int img, int ty0, int ty1)
 {
+    const int m = g->m;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
-            const float *y[4];
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++) {
-                    const float *s = pixel(dout, g, g->cout, img, 2 * ty + i, 2 * tx + j);
-                    y[2 * i + j] = s ? s : zeros;
+            const float *y[16];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < m; j++) {
+                    const float *s = pixel(dout, g, g->cout, img, m * ty + i, m * tx + j);
+                    y[m * i + j] = s ? s : zeros;
                 }
-            kn->dout_tile(m + (tile_at(g, img, ty) + tx) * 16 * g->cout, g->cout, y, g->cout);
+            kn->dout_tile(mm + (tile_at(g, img, ty) + tx) * g->X * g->cout, g->cout, y,
+                          g->cout);
         }
 }
 
@@ -321,204 +442,236 @@ static void dout_band(float *m, const float *dout, const struct wgeom *g,
 static void din_band(float *din, const float *v, const struct wgeom *g,
                      const struct wino_kernels *kn, int img, int ty0, int ty1, float *junk)
 {
+    const int m = g->m, a = g->a;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
-            float *p[16];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    const float *s = pixel(din, g, g->c, img, 2 * ty - 1 + i, 2 * tx - 1 + j);
-                    p[4 * i + j] = s ? (float *)s : junk;
+            float *p[36];
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < a; j++) {
+                    const float *s = pixel(din, g, g->c, img, m * ty - 1 + i, m * tx - 1 + j);
+                    p[a * i + j] = s ? (float *)s : junk;
                 }
-            kn->din_tile(p, v + (tile_at(g, img, ty) + tx) * 16 * g->c, g->c, g->c);
+            kn->din_tile(p, v + (tile_at(g, img, ty) + tx) * g->X * g->c, g->c, g->c);
         }
 }
 
 /* ---- the weights ---- */
 
-/* U[x][ci][co] = (G g G^T)[x] of w [cout][3][3][c]. */
-static void weights_forward(float *u, const float *w, int c, int cout)
+/* o[k so], k < m + 2 = G i for the 3 values i[k si] (G of F(m x m, 3 x 3)) */
+static void g_line(int m, float *o, int so, const float *i, int si)
 {
+    const float g0 = i[0], g1 = i[si], g2 = i[2 * si];
+    if (m == 2) {
+        o[0] = g0;
+        o[so] = 0.5f * ((g0 + g1) + g2);
+        o[2 * so] = 0.5f * ((g0 - g1) + g2);
+        o[3 * so] = g2;
+        return;
+    }
+    const float c6 = 1.0f / 6.0f, c24 = 1.0f / 24.0f, e = g0 + g2, f = g0 + 4.0f * g2;
+    o[0] = 0.25f * g0;
+    o[so] = -c6 * (e + g1);
+    o[2 * so] = -c6 * (e - g1);
+    o[3 * so] = c24 * (f + 2.0f * g1);
+    o[4 * so] = c24 * (f - 2.0f * g1);
+    o[5 * so] = g2;
+}
+
+/* its adjoint: the 3 values o[k so] = G^T i for the m + 2 values i[k si] */
+static void g_line_adj(int m, float *o, int so, const float *i, int si)
+{
+    if (m == 2) {
+        const float h = 0.5f * (i[si] + i[2 * si]);
+        o[0] = i[0] + h;
+        o[so] = 0.5f * (i[si] - i[2 * si]);
+        o[2 * so] = i[3 * si] + h;
+        return;
+    }
+    const float c6 = 1.0f / 6.0f, c24 = 1.0f / 24.0f;
+    const float s12 = i[si] + i[2 * si], s34 = i[3 * si] + i[4 * si];
+    o[0] = (0.25f * i[0] - c6 * s12) + c24 * s34;
+    o[so] = c6 * (i[2 * si] - i[si]) + 2.0f * c24 * (i[3 * si] - i[4 * si]);
+    o[2 * so] = (i[5 * si] - c6 * s12) + 4.0f * c24 * s34;
+}
+
+/* U[x][ci][co] = (G g G^T)[x] of w [cout][3][3][c]. */
+static void weights_forward(float *u, const float *w, const struct wgeom *g)
+{
+    const int c = g->c, cout = g->cout, a = g->a;
 #pragma omp parallel for schedule(static) if ((size_t)c * cout >= 4096)
     for (int co = 0; co < cout; co++)
         for (int ci = 0; ci < c; ci++) {
-            float g[9], t[12];
+            float k3[9], t[18] = {0}, x[36] = {0};
             for (int k = 0; k < 9; k++)
-                g[k] = w[((size_t)co * 9 + k) * c + ci];
-            for (int q = 0; q < 3; q++) { /* t = G g, [4][3] */
-                t[q] = g[q];
-                t[3 + q] = 0.5f * ((g[q] + g[3 + q]) + g[6 + q]);
-                t[6 + q] = 0.5f * ((g[q] - g[3 + q]) + g[6 + q]);
-                t[9 + q] = g[6 + q];
-            }
-            for (int r = 0; r < 4; r++) { /* U = t G^T, [4][4] */
-                const float *s = t + 3 * r;
-                float *d = u + ((size_t)(4 * r) * c + ci) * cout + co;
-                const size_t x = (size_t)c * cout;
-                d[0] = s[0];
-                d[x] = 0.5f * ((s[0] + s[1]) + s[2]);
-                d[2 * x] = 0.5f * ((s[0] - s[1]) + s[2]);
-                d[3 * x] = s[2];
-            }
+                k3[k] = w[((size_t)co * 9 + k) * c + ci];
+            for (int q = 0; q < 3; q++) /* t = G g, [a][3] */
+                g_line(g->m, t + q, 3, k3 + q, 3);
+            for (int r = 0; r < a; r++) /* U = t G^T, [a][a] */
+                g_line(g->m, x + a * r, 1, t + 3 * r, 1);
+            for (int k = 0; k < g->X; k++)
+                u[((size_t)k * c + ci) * cout + co] = x[k];
         }
 }
 
 /* dw [cout][3][3][c] += G^T dU G, the adjoint of weights_forward. */
-static void weights_backward(float *dw, const float *du, int c, int cout)
+static void weights_backward(float *dw, const float *du, const struct wgeom *g)
 {
-    const size_t x = (size_t)c * cout;
-#pragma omp parallel for schedule(static) if (x >= 4096)
+    const int c = g->c, cout = g->cout, a = g->a;
+#pragma omp parallel for schedule(static) if ((size_t)c * cout >= 4096)
     for (int co = 0; co < cout; co++)
         for (int ci = 0; ci < c; ci++) {
-            float t[12]; /* dt [4][3] = dU G */
-            for (int r = 0; r < 4; r++) {
-                const float *s = du + ((size_t)(4 * r) * c + ci) * cout + co;
-                const float h = 0.5f * (s[x] + s[2 * x]);
-                t[3 * r] = s[0] + h;
-                t[3 * r + 1] = 0.5f * (s[x] - s[2 * x]);
-                t[3 * r + 2] = s[3 * x] + h;
-            }
+            float x[36] = {0}, t[18] = {0}, k3[9];
+            for (int k = 0; k < g->X; k++)
+                x[k] = du[((size_t)k * c + ci) * cout + co];
+            for (int r = 0; r < a; r++) /* dt = dU G, [a][3] */
+                g_line_adj(g->m, t + 3 * r, 1, x + a * r, 1);
+            for (int q = 0; q < 3; q++) /* dg = G^T dt */
+                g_line_adj(g->m, k3 + q, 3, t + q, 3);
             float *d = dw + (size_t)co * 9 * c + ci;
-            for (int q = 0; q < 3; q++) { /* dg = G^T dt */
-                const float h = 0.5f * (t[3 + q] + t[6 + q]);
-                d[(size_t)q * c] += t[q] + h;
-                d[(size_t)(3 + q) * c] += 0.5f * (t[3 + q] - t[6 + q]);
-                d[(size_t)(6 + q) * c] += t[9 + q] + h;
-            }
+            for (int k = 0; k < 9; k++)
+                d[(size_t)k * c] += k3[k];
         }
 }
 
 /* ---- forward and backward ---- */
 
 /* M[x] rows [t0, t0 + rows) = V[x] rows * U[x], for every x */
-static void gemm_m(float *m, const float *v, const float *u, const struct wgeom *g, size_t t0,
+static void gemm_m(float *mm, const float *v, const float *u, const struct wgeom *g, size_t t0,
                    size_t rows)
 {
-    for (int x = 0; x < 16; x++)
+    const int X = g->X;
+    for (int x = 0; x < X; x++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, g->cout, g->c, 1.0f,
-                    v + (t0 * 16 + x) * g->c, 16 * g->c, u + (size_t)x * g->c * g->cout,
-                    g->cout, 0.0f, m + (t0 * 16 + x) * g->cout, 16 * g->cout);
+                    v + (t0 * X + x) * g->c, X * g->c, u + (size_t)x * g->c * g->cout,
+                    g->cout, 0.0f, mm + (t0 * X + x) * g->cout, X * g->cout);
 }
 
 /* dV[x] rows [t0, t0 + rows) = dM[x] rows * U[x]^T, into v, for every x */
-static void gemm_dv(float *v, const float *m, const float *u, const struct wgeom *g, size_t t0,
+static void gemm_dv(float *v, const float *mm, const float *u, const struct wgeom *g, size_t t0,
                     size_t rows)
 {
-    for (int x = 0; x < 16; x++)
+    const int X = g->X;
+    for (int x = 0; x < X; x++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, g->c, g->cout, 1.0f,
-                    m + (t0 * 16 + x) * g->cout, 16 * g->cout, u + (size_t)x * g->c * g->cout,
-                    g->cout, 0.0f, v + (t0 * 16 + x) * g->c, 16 * g->c);
+                    mm + (t0 * X + x) * g->cout, X * g->cout, u + (size_t)x * g->c * g->cout,
+                    g->cout, 0.0f, v + (t0 * X + x) * g->c, X * g->c);
 }
 
 /* dU[x] = V[x]^T dM[x] over all tiles */
-static void gemm_du(float *du, const float *v, const float *m, const struct wgeom *g, int x)
+static void gemm_du(float *du, const float *v, const float *mm, const struct wgeom *g, int x)
 {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->c, g->cout, (int)g->T, 1.0f,
-                v + (size_t)x * g->c, 16 * g->c, m + (size_t)x * g->cout, 16 * g->cout, 0.0f,
-                du + (size_t)x * g->c * g->cout, g->cout);
+                v + (size_t)x * g->c, g->X * g->c, mm + (size_t)x * g->cout, g->X * g->cout,
+                0.0f, du + (size_t)x * g->c * g->cout, g->cout);
+}
+
+/* Tile rows [*ty0, *ty1) of band b; 0 when the band is empty. */
+static int band_rows(const struct wgeom *g, int b, int *ty0, int *ty1)
+{
+    *ty0 = b * g->band;
+    *ty1 = *ty0 + g->band < g->th ? *ty0 + g->band : g->th;
+    return *ty0 < *ty1;
 }
 
 void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, const float *w,
-                           int n, int h, int w_, int c, int cout, enum nn_isa isa)
+                           int tile, int n, int h, int w_, int c, int cout, enum nn_isa isa)
 {
     assert(nn_wino_applies(3, 1, 1, c, cout));
-    const struct wgeom g = make_wgeom(n, h, w_, c, cout);
-    const struct wino_kernels kn = kernels_for(isa);
-    float *u = ws, *m = ws + (size_t)16 * c * cout;
-    weights_forward(u, w, c, cout);
+    const struct wgeom g = make_wgeom(tile, n, h, w_, c, cout);
+    const struct wino_kernels kn = kernels_for(tile, isa);
+    float *u = ws, *mm = ws + (size_t)g.X * c * cout;
+    weights_forward(u, w, &g);
     const int serial = nn_blas_is_serial();
 #pragma omp parallel
     {
         float junk[NN_WINO_MAX_C];
+        int ty0, ty1;
 #pragma omp for collapse(2) schedule(static)
         for (int img = 0; img < n; img++)
             for (int b = 0; b < g.bands; b++) {
-                const int ty0 = b * g.band;
-                const int ty1 = ty0 + g.band < g.th ? ty0 + g.band : g.th;
-                if (ty0 >= ty1)
+                if (!band_rows(&g, b, &ty0, &ty1))
                     continue;
                 in_band(v, in, &g, &kn, img, ty0, ty1);
                 if (!serial)
                     continue;
-                gemm_m(m, v, u, &g, tile_at(&g, img, ty0), (size_t)(ty1 - ty0) * g.tw);
-                out_band(out, m, &g, &kn, img, ty0, ty1, junk);
+                gemm_m(mm, v, u, &g, tile_at(&g, img, ty0), (size_t)(ty1 - ty0) * g.tw);
+                out_band(out, mm, &g, &kn, img, ty0, ty1, junk);
             }
         if (!serial) {
 #pragma omp single
-            gemm_m(m, v, u, &g, 0, g.T);
+            gemm_m(mm, v, u, &g, 0, g.T);
 #pragma omp for schedule(static)
             for (int img = 0; img < n; img++)
-                out_band(out, m, &g, &kn, img, 0, g.th, junk);
+                out_band(out, mm, &g, &kn, img, 0, g.th, junk);
         }
     }
 }
 
-void nn_conv3_wino_input(float *v, const float *in, int n, int h, int w_, int c,
+void nn_conv3_wino_input(float *v, const float *in, int tile, int n, int h, int w_, int c,
                          enum nn_isa isa)
 {
     assert(nn_wino_applies(3, 1, 1, c, 1));
-    const struct wgeom g = make_wgeom(n, h, w_, c, 1);
-    const struct wino_kernels kn = kernels_for(isa);
+    const struct wgeom g = make_wgeom(tile, n, h, w_, c, 1);
+    const struct wino_kernels kn = kernels_for(tile, isa);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int img = 0; img < n; img++)
         for (int b = 0; b < g.bands; b++) {
-            const int ty0 = b * g.band;
-            const int ty1 = ty0 + g.band < g.th ? ty0 + g.band : g.th;
-            if (ty0 < ty1)
+            int ty0, ty1;
+            if (band_rows(&g, b, &ty0, &ty1))
                 in_band(v, in, &g, &kn, img, ty0, ty1);
         }
 }
 
 void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const float *dout,
-                            const float *w, int n, int h, int w_, int c, int cout,
+                            const float *w, int tile, int n, int h, int w_, int c, int cout,
                             enum nn_isa isa)
 {
     assert(nn_wino_applies(3, 1, 1, c, cout));
-    const struct wgeom g = make_wgeom(n, h, w_, c, cout);
-    const struct wino_kernels kn = kernels_for(isa);
+    const struct wgeom g = make_wgeom(tile, n, h, w_, c, cout);
+    const struct wino_kernels kn = kernels_for(tile, isa);
     const size_t cc = (size_t)c * cout;
-    float *u = ws, *m = ws + 16 * cc, *du = m + 16 * g.T * cout;
-    weights_forward(u, w, c, cout);
+    float *u = ws, *mm = ws + g.X * cc, *du = mm + g.X * g.T * cout;
+    weights_forward(u, w, &g);
     const int serial = nn_blas_is_serial();
 #pragma omp parallel
     {
         float junk[NN_WINO_MAX_C];
+        int ty0, ty1;
         /* dM of every tile */
 #pragma omp for collapse(2) schedule(static)
         for (int img = 0; img < n; img++)
-            for (int b = 0; b < g.bands; b++) {
-                const int ty0 = b * g.band;
-                const int ty1 = ty0 + g.band < g.th ? ty0 + g.band : g.th;
-                if (ty0 < ty1)
-                    dout_band(m, dout, &g, &kn, img, ty0, ty1);
-            }
+            for (int b = 0; b < g.bands; b++)
+                if (band_rows(&g, b, &ty0, &ty1))
+                    dout_band(mm, dout, &g, &kn, img, ty0, ty1);
         /* dU[x] = V[x]^T dM[x]: one whole GEMM each, so dw does not depend
          * on the thread count */
         if (serial) {
 #pragma omp for schedule(static)
-            for (int x = 0; x < 16; x++)
-                gemm_du(du, v, m, &g, x);
+            for (int x = 0; x < g.X; x++)
+                gemm_du(du, v, mm, &g, x);
         } else {
 #pragma omp single
-            for (int x = 0; x < 16; x++)
-                gemm_du(du, v, m, &g, x);
+            for (int x = 0; x < g.X; x++)
+                gemm_du(du, v, mm, &g, x);
         }
         if (din != NULL && serial) {
             /* dV and din: this thread's images, band by band */
             const int t = omp_get_thread_num(), nt = omp_get_num_threads();
             const int i0 = (int)((long long)n * t / nt), i1 = (int)((long long)n * (t + 1) / nt);
             for (int img = i0; img < i1; img++)
-                for (int ty0 = 0; ty0 < g.th; ty0 += g.band) {
-                    const int ty1 = ty0 + g.band < g.th ? ty0 + g.band : g.th;
-                    gemm_dv(v, m, u, &g, tile_at(&g, img, ty0), (size_t)(ty1 - ty0) * g.tw);
+                for (int b = 0; b < g.bands; b++) {
+                    if (!band_rows(&g, b, &ty0, &ty1))
+                        continue;
+                    gemm_dv(v, mm, u, &g, tile_at(&g, img, ty0), (size_t)(ty1 - ty0) * g.tw);
                     din_band(din, v, &g, &kn, img, ty0, ty1, junk);
                 }
         } else if (din != NULL) {
 #pragma omp single
-            gemm_dv(v, m, u, &g, 0, g.T);
+            gemm_dv(v, mm, u, &g, 0, g.T);
 #pragma omp for schedule(static)
             for (int img = 0; img < n; img++)
                 din_band(din, v, &g, &kn, img, 0, g.th, junk);
         }
     }
-    weights_backward(dw, du, c, cout);
+    weights_backward(dw, du, &g);
 }

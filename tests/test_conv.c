@@ -8,7 +8,7 @@
  *    double) on the same shapes (tests/test_layers.c checks the backward
  *    against finite differences on small shapes);
  *  - determinism: two forward + backward runs give identical bits;
- *  - the Winograd F(2x2, 3x3) convolution (nn/winograd.c): forward and
+ *  - the Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions (nn/winograd.c): forward and
  *    backward against the same references, its paths bit for bit against
  *    the portable one, determinism and the accumulate contract;
  *  - the XNOR-popcount forward (nn_conv_forward_xnor) of sign, Heaviside
@@ -329,12 +329,12 @@ static void bench(void)
  * same bits as the portable path (the transforms are exact reorderings of
  * the same operations); two runs bit-identical; dw the same whether din is
  * wanted or not; backward accumulates. */
-static void test_wino_case(struct conv_case s)
+static void test_wino_case(struct conv_case s, int tile)
 {
     const size_t n_in = (size_t)s.n * s.h * s.w * s.c, n_w = (size_t)s.cout * 9 * s.c;
     const size_t n_out = (size_t)s.n * s.h * s.w * s.cout;
-    const size_t n_v = nn_wino_v_floats(s.n, s.h, s.w, s.c);
-    const size_t n_ws = nn_wino_ws_floats(s.n, s.h, s.w, s.c, s.cout);
+    const size_t n_v = nn_wino_v_floats(tile, s.n, s.h, s.w, s.c);
+    const size_t n_ws = nn_wino_ws_floats(tile, s.n, s.h, s.w, s.c, s.cout);
     float *in = alloc_floats(n_in), *w = alloc_floats(n_w), *dout = alloc_floats(n_out);
     float *ref = alloc_floats(n_out), *din_ref = alloc_floats(n_in), *dw_ref = alloc_floats(n_w);
     float *v = alloc_floats(n_v), *ws = alloc_floats(n_ws);
@@ -343,7 +343,8 @@ static void test_wino_case(struct conv_case s)
     fill(in, n_in);
     fill(w, n_w);
     fill(dout, n_out);
-    printf("winograd n=%d %dx%d c=%d -> cout=%d\n", s.n, s.h, s.w, s.c, s.cout);
+    printf("winograd F(%dx%d, 3x3) n=%d %dx%d c=%d -> cout=%d\n", tile, tile, s.n, s.h, s.w, s.c,
+           s.cout);
     TU_CHECK(nn_wino_applies(3, 1, 1, s.c, s.cout), "winograd: the case does not apply");
     nn_conv_forward_ref(ref, in, w, s.n, s.h, s.w, s.c, s.cout, 3, 1, 1);
     conv_backward_ref(din_ref, dw_ref, dout, in, w, s);
@@ -353,9 +354,9 @@ static void test_wino_case(struct conv_case s)
         dw[isa] = alloc_floats(n_w);
         if (!nn_isa_supported((enum nn_isa)isa))
             continue;
-        nn_conv3_wino_forward(out[isa], v, ws, in, w, s.n, s.h, s.w, s.c, s.cout,
+        nn_conv3_wino_forward(out[isa], v, ws, in, w, tile, s.n, s.h, s.w, s.c, s.cout,
                               (enum nn_isa)isa);
-        nn_conv3_wino_backward(din[isa], dw[isa], ws, v, dout, w, s.n, s.h, s.w, s.c, s.cout,
+        nn_conv3_wino_backward(din[isa], dw[isa], ws, v, dout, w, tile, s.n, s.h, s.w, s.c, s.cout,
                                (enum nn_isa)isa);
         if (isa == NN_ISA_PORTABLE) {
             report("winograd forward", norm_diff(out[isa], ref, n_out));
@@ -374,8 +375,8 @@ static void test_wino_case(struct conv_case s)
     /* again on the portable path: the same bits, dw without din, and
      * accumulation (a second backward doubles din and dw exactly) */
     float *out2 = alloc_floats(n_out);
-    nn_conv3_wino_forward(out2, v, ws, in, w, s.n, s.h, s.w, s.c, s.cout, NN_ISA_PORTABLE);
-    nn_conv3_wino_backward(NULL, dw_only, ws, v, dout, w, s.n, s.h, s.w, s.c, s.cout,
+    nn_conv3_wino_forward(out2, v, ws, in, w, tile, s.n, s.h, s.w, s.c, s.cout, NN_ISA_PORTABLE);
+    nn_conv3_wino_backward(NULL, dw_only, ws, v, dout, w, tile, s.n, s.h, s.w, s.c, s.cout,
                            NN_ISA_PORTABLE);
     const int same = memcmp(out2, out[0], n_out * sizeof(float)) == 0 &&
                      memcmp(dw_only, dw[0], n_w * sizeof(float)) == 0;
@@ -383,8 +384,8 @@ static void test_wino_case(struct conv_case s)
     float *din_twice = alloc_floats(n_in);
     for (size_t i = 0; i < n_in; i++)
         din_twice[i] = 2.0f * din[0][i];
-    nn_conv3_wino_forward(out2, v, ws, in, w, s.n, s.h, s.w, s.c, s.cout, NN_ISA_PORTABLE);
-    nn_conv3_wino_backward(din[0], dw[0], ws, v, dout, w, s.n, s.h, s.w, s.c, s.cout,
+    nn_conv3_wino_forward(out2, v, ws, in, w, tile, s.n, s.h, s.w, s.c, s.cout, NN_ISA_PORTABLE);
+    nn_conv3_wino_backward(din[0], dw[0], ws, v, dout, w, tile, s.n, s.h, s.w, s.c, s.cout,
                            NN_ISA_PORTABLE);
     int doubled = 1;
     for (size_t i = 0; i < n_w; i++)
@@ -431,7 +432,8 @@ static void run_all(void)
         {1, 1, 1, 16, 3, 3, 1, 1},    /* a single pixel */
     };
     for (size_t i = 0; i < sizeof wino_cases / sizeof wino_cases[0]; i++)
-        test_wino_case(wino_cases[i]);
+        for (int tile = 2; tile <= 4; tile += 2)
+            test_wino_case(wino_cases[i], tile);
     test_determinism((struct conv_case){4, 16, 16, 16, 24, 3, 1, 1});
     test_determinism((struct conv_case){3, 15, 15, 8, 12, 1, 1, 0});
     test_determinism((struct conv_case){3, 12, 12, 1, 16, 3, 1, 1});

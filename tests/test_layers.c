@@ -100,15 +100,16 @@ static void expect_doubled(const char *what, const float *g2, const float *g1, s
 
 typedef double (*loss_fn)(void *ctx);
 
-/* Central differences of loss over every entry of p, against analytic. */
-static void fd_check(const char *what, float *p, const float *analytic, size_t n,
-                     loss_fn loss, void *ctx)
+/* Central differences of loss over every entry of p, with step eps, against
+ * analytic. */
+static void fd_check_eps(const char *what, float *p, const float *analytic, size_t n,
+                         loss_fn loss, void *ctx, float eps)
 {
     double worst = 0.0;
     size_t worst_i = 0;
     for (size_t i = 0; i < n; i++) {
         const float save = p[i];
-        const float up = save + FD_EPS, down = save - FD_EPS;
+        const float up = save + eps, down = save - eps;
         p[i] = up;
         const double lp = loss(ctx);
         p[i] = down;
@@ -124,6 +125,12 @@ static void fd_check(const char *what, float *p, const float *analytic, size_t n
     printf("  %-52s normalized error %.3g (%zu entries)\n", what, worst, n);
     TU_CHECK(worst <= 1.0, "%s: finite differences disagree at entry %zu (normalized error %g)",
              what, worst_i, worst);
+}
+
+static void fd_check(const char *what, float *p, const float *analytic, size_t n,
+                     loss_fn loss, void *ctx)
+{
+    fd_check_eps(what, p, analytic, n, loss, ctx, FD_EPS);
 }
 
 /* ---- convolution ---- */
@@ -193,7 +200,7 @@ static void test_conv_grad(struct conv_case s)
 /* The Winograd F(2x2, 3x3) convolution (nn/winograd.c): its backward is
  * the adjoint of its own forward, checked the same way. */
 struct wino_ctx {
-    int n, h, w, c, cout;
+    int tile, n, h, w, c, cout;
     float *in, *w_, *out, *v, *ws, *g;
     size_t n_out;
 };
@@ -201,36 +208,41 @@ struct wino_ctx {
 static double wino_loss(void *p)
 {
     struct wino_ctx *x = p;
-    nn_conv3_wino_forward(x->out, x->v, x->ws, x->in, x->w_, x->n, x->h, x->w, x->c, x->cout,
+    nn_conv3_wino_forward(x->out, x->v, x->ws, x->in, x->w_, x->tile, x->n, x->h, x->w, x->c, x->cout,
                           NN_ISA_PORTABLE);
     return dot(x->out, x->g, x->n_out);
 }
 
-static void test_wino_grad(int n, int h, int w, int c, int cout)
+static void test_wino_grad(int tile, int n, int h, int w, int c, int cout)
 {
     const size_t n_in = (size_t)n * h * w * c, n_w = (size_t)cout * 9 * c;
-    struct wino_ctx x = {n, h, w, c, cout, NULL, NULL, NULL, NULL, NULL, NULL,
+    struct wino_ctx x = {tile, n, h, w, c, cout, NULL, NULL, NULL, NULL, NULL, NULL,
                          (size_t)n * h * w * cout};
     x.in = alloc_floats(n_in);
     x.w_ = alloc_floats(n_w);
     x.out = alloc_floats(x.n_out);
     x.g = alloc_floats(x.n_out);
-    x.v = alloc_floats(nn_wino_v_floats(n, h, w, c));
-    x.ws = alloc_floats(nn_wino_ws_floats(n, h, w, c, cout));
+    x.v = alloc_floats(nn_wino_v_floats(tile, n, h, w, c));
+    x.ws = alloc_floats(nn_wino_ws_floats(tile, n, h, w, c, cout));
     float *din = alloc_floats(n_in), *din2 = alloc_floats(n_in);
     float *dw = alloc_floats(n_w), *dw2 = alloc_floats(n_w);
     fill(x.in, n_in, -1, 1);
     fill(x.w_, n_w, -1, 1);
     fill(x.g, x.n_out, -1, 1);
-    printf("winograd conv n=%d %dx%d c=%d -> cout=%d\n", n, h, w, c, cout);
+    printf("winograd F(%dx%d, 3x3) conv n=%d %dx%d c=%d -> cout=%d\n", tile, tile, n, h, w,
+           c, cout);
     wino_loss(&x);
-    nn_conv3_wino_backward(din, dw, x.ws, x.v, x.g, x.w_, n, h, w, c, cout, NN_ISA_PORTABLE);
-    fd_check("winograd conv din", x.in, din, n_in, wino_loss, &x);
-    fd_check("winograd conv dw", x.w_, dw, n_w, wino_loss, &x);
+    nn_conv3_wino_backward(din, dw, x.ws, x.v, x.g, x.w_, tile, n, h, w, c, cout,
+                           NN_ISA_PORTABLE);
+    /* the loss is linear in each entry, so a large step has no truncation
+     * error and keeps F(4x4)'s larger rounding out of the difference */
+    fd_check_eps("winograd conv din", x.in, din, n_in, wino_loss, &x, 0.25f);
+    fd_check_eps("winograd conv dw", x.w_, dw, n_w, wino_loss, &x, 0.25f);
     wino_loss(&x); /* backward overwrote v */
     memcpy(din2, din, n_in * sizeof(float));
     memcpy(dw2, dw, n_w * sizeof(float));
-    nn_conv3_wino_backward(din2, dw2, x.ws, x.v, x.g, x.w_, n, h, w, c, cout, NN_ISA_PORTABLE);
+    nn_conv3_wino_backward(din2, dw2, x.ws, x.v, x.g, x.w_, tile, n, h, w, c, cout,
+                           NN_ISA_PORTABLE);
     expect_doubled("winograd conv din", din2, din, n_in);
     expect_doubled("winograd conv dw", dw2, dw, n_w);
     free(x.in); free(x.w_); free(x.out); free(x.g); free(x.v); free(x.ws);
@@ -782,8 +794,10 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
         test_conv_grad(convs[i]);
-    test_wino_grad(2, 5, 6, 4, 3);  /* odd width: a tile past the edge */
-    test_wino_grad(1, 4, 4, 9, 5);
+    test_wino_grad(2, 2, 5, 6, 4, 3); /* odd width: a tile past the edge */
+    test_wino_grad(2, 1, 4, 4, 9, 5);
+    test_wino_grad(4, 2, 5, 6, 4, 3); /* tiles past both edges */
+    test_wino_grad(4, 1, 8, 4, 9, 5);
     test_dense_grad(3, 7, 5);
     test_dense_grad(1, 12, 3);
     test_bn(12, 5);

@@ -616,6 +616,69 @@ static void test_isa_paths(const struct nn_dataset *tr)
     }
 }
 
+/* The convolution algorithm (LOGIQ_WINOGRAD, nn/winograd.c) changes the
+ * rounding, not the function: F(4x4), F(2x2) and im2col train the same
+ * network from the same start to parameters that differ (the algorithm
+ * is in use) by rounding only (at most 1e-3 of the largest after an epoch),
+ * and training losses within 2 %; a bad value is refused naming
+ * LOGIQ_WINOGRAD. */
+static void test_winograd(const struct nn_dataset *tr)
+{
+    const struct setup s = {"c8,c8,p,c16,p,f10", "fp", "relu", 1};
+    const char *algo[] = {"off", "2", "4"};
+    float loss[3] = {0}, *ref = NULL;
+    size_t n_ref = 0;
+    for (int i = 0; i < 3; i++) {
+        struct nn_model m;
+        struct nn_error err;
+        struct nn_train_result r;
+        setenv("LOGIQ_WINOGRAD", algo[i], 1);
+        const enum nn_status st = build(&m, &s, 11, &err);
+        unsetenv("LOGIQ_WINOGRAD");
+        TU_CHECK(st == NN_OK, "LOGIQ_WINOGRAD=%s: %s", algo[i], err.msg);
+        if (st != NN_OK)
+            return;
+        TU_CHECK(m.layers[1].wino == (i == 0 ? 0 : i == 1 ? 2 : 4) && m.layers[0].wino == 0,
+                 "LOGIQ_WINOGRAD=%s: layer 2 runs tile %d, layer 1 tile %d", algo[i],
+                 m.layers[1].wino, m.layers[0].wino);
+        train(&m, tr, 1, 13, &r);
+        loss[i] = r.train_loss;
+        if (i == 0) {
+            ref = malloc(m.n_params * sizeof(float));
+            n_ref = ref ? m.n_params : 0;
+            if (ref)
+                memcpy(ref, m.params, n_ref * sizeof(float));
+        }
+        double diff = 0.0, top = 0.0;
+        for (size_t k = 0; k < n_ref && k < m.n_params; k++) {
+            diff = fmax(diff, fabs((double)m.params[k] - ref[k]));
+            top = fmax(top, fabs((double)ref[k]));
+        }
+        printf("LOGIQ_WINOGRAD=%-3s: training loss %.9g, parameters off im2col's by at most "
+               "%.3g of the largest\n", algo[i], (double)loss[i], diff / top);
+        TU_CHECK(i == 0 || (diff > 0.0 && diff <= 1e-3 * top),
+                 "LOGIQ_WINOGRAD=%s: parameters off im2col's by %g of the largest (expected "
+                 "rounding: above 0, at most 1e-3)", algo[i], diff / top);
+        nn_model_free(&m);
+    }
+    free(ref);
+    for (int i = 1; i < 3; i++)
+        TU_CHECK(fabsf(loss[i] - loss[0]) <= 0.02f * loss[0],
+                 "LOGIQ_WINOGRAD=%s trains to loss %g, im2col to %g", algo[i],
+                 (double)loss[i], (double)loss[0]);
+    struct nn_model m;
+    struct nn_error err;
+    setenv("LOGIQ_WINOGRAD", "8", 1);
+    err.msg[0] = 0;
+    const enum nn_status st = build(&m, &s, 1, &err);
+    unsetenv("LOGIQ_WINOGRAD");
+    printf("LOGIQ_WINOGRAD=8: %s\n", err.msg);
+    TU_CHECK(st == NN_ERR_ARG && strstr(err.msg, "LOGIQ_WINOGRAD"),
+             "LOGIQ_WINOGRAD=8 must be refused with a message naming LOGIQ_WINOGRAD");
+    if (st == NN_OK)
+        nn_model_free(&m);
+}
+
 static void test_errors(void)
 {
     struct nn_model m;
@@ -708,6 +771,7 @@ int main(void)
     test_resume(&tr);
     test_xnor_paths(&tr);
     test_isa_paths(&tr);
+    test_winograd(&tr);
     test_export(&tr, &te);
     nn_data_free(&all);
     test_fashion();

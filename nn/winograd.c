@@ -8,7 +8,7 @@
  * m ty + m and the same columns (zeros outside the image), and
  *   V = B^T d B,   U = G g G^T,   M = sum over c of U . V,   Y = A^T M A
  * with, for each of the X = a^2 positions x of the transformed tile, one
- * GEMM  M[x] [T][cout] = V[x] [T][c] * U[x] [c][cout]  (OpenBLAS).
+ * GEMM  M[x] [T][cout] = V[x] [T][c] * U[x]^T  (U[x] [cout][c], OpenBLAS).
  * F(2x2, 3x3):
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
  *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
@@ -26,14 +26,15 @@
  * random data its error is a few times F(2x2)'s, still about 1e-6 relative
  * (tests/test_conv.c). The backward is the exact adjoint of this forward
  * (not of the direct convolution: the two round differently):
- *   dM = A dY A^T,  dU[x] = V[x]^T dM[x],  dV[x] = dM[x] U[x]^T,
+ *   dM = A dY A^T,  dU[x] = dM[x]^T V[x],  dV[x] = dM[x] U[x],
  *   dg += G^T dU G,  din += B dV B^T (scattered back onto the patches).
  *
  * Memory (all passed in; nothing here allocates):
  *   v  [T][X][c]    written by forward (V), read by backward, which then
  *                   overwrites it with dV: one backward per forward
- *   ws nn_wino_ws_floats(): U [X][c][cout], M or dM [T][X][cout], and
- *                   backward's dU [X][c][cout]
+ *   ws nn_wino_ws_floats(): U [X][cout][c], M or dM [T][X][cout], and
+ *                   backward's dU [X][cout][c] (the weights' order: contiguous
+ *                   in c on both sides of their transforms)
  * Tile-major: a tile's X transformed rows are one contiguous block, so the
  * transforms write and read one stream; the GEMM of x reads every X-th row
  * (leading dimension X c).
@@ -494,7 +495,7 @@ static void g_line_adj(int m, float *o, int so, const float *i, int si)
     o[2 * so] = (i[5 * si] - c6 * s12) + 4.0f * c24 * s34;
 }
 
-/* U[x][ci][co] = (G g G^T)[x] of w [cout][3][3][c]. */
+/* U[x][co][ci] = (G g G^T)[x] of w [cout][3][3][c]. */
 static void weights_forward(float *u, const float *w, const struct wgeom *g)
 {
     const int c = g->c, cout = g->cout, a = g->a;
@@ -509,7 +510,7 @@ static void weights_forward(float *u, const float *w, const struct wgeom *g)
             for (int r = 0; r < a; r++) /* U = t G^T, [a][a] */
                 g_line(g->m, x + a * r, 1, t + 3 * r, 1);
             for (int k = 0; k < g->X; k++)
-                u[((size_t)k * c + ci) * cout + co] = x[k];
+                u[((size_t)k * cout + co) * c + ci] = x[k];
         }
 }
 
@@ -522,7 +523,7 @@ static void weights_backward(float *dw, const float *du, const struct wgeom *g)
         for (int ci = 0; ci < c; ci++) {
             float x[36] = {0}, t[18] = {0}, k3[9];
             for (int k = 0; k < g->X; k++)
-                x[k] = du[((size_t)k * c + ci) * cout + co];
+                x[k] = du[((size_t)k * cout + co) * c + ci];
             for (int r = 0; r < a; r++) /* dt = dU G, [a][3] */
                 g_line_adj(g->m, t + 3 * r, 1, x + a * r, 1);
             for (int q = 0; q < 3; q++) /* dg = G^T dt */
@@ -535,34 +536,34 @@ static void weights_backward(float *dw, const float *du, const struct wgeom *g)
 
 /* ---- forward and backward ---- */
 
-/* M[x] rows [t0, t0 + rows) = V[x] rows * U[x], for every x */
+/* M[x] rows [t0, t0 + rows) = V[x] rows * U[x]^T, for every x */
 static void gemm_m(float *mm, const float *v, const float *u, const struct wgeom *g, size_t t0,
                    size_t rows)
 {
     const int X = g->X;
     for (int x = 0; x < X; x++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, g->cout, g->c, 1.0f,
-                    v + (t0 * X + x) * g->c, X * g->c, u + (size_t)x * g->c * g->cout,
-                    g->cout, 0.0f, mm + (t0 * X + x) * g->cout, X * g->cout);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, g->cout, g->c, 1.0f,
+                    v + (t0 * X + x) * g->c, X * g->c, u + (size_t)x * g->cout * g->c, g->c,
+                    0.0f, mm + (t0 * X + x) * g->cout, X * g->cout);
 }
 
-/* dV[x] rows [t0, t0 + rows) = dM[x] rows * U[x]^T, into v, for every x */
+/* dV[x] rows [t0, t0 + rows) = dM[x] rows * U[x], into v, for every x */
 static void gemm_dv(float *v, const float *mm, const float *u, const struct wgeom *g, size_t t0,
                     size_t rows)
 {
     const int X = g->X;
     for (int x = 0; x < X; x++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, g->c, g->cout, 1.0f,
-                    mm + (t0 * X + x) * g->cout, X * g->cout, u + (size_t)x * g->c * g->cout,
-                    g->cout, 0.0f, v + (t0 * X + x) * g->c, X * g->c);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, g->c, g->cout, 1.0f,
+                    mm + (t0 * X + x) * g->cout, X * g->cout, u + (size_t)x * g->cout * g->c,
+                    g->c, 0.0f, v + (t0 * X + x) * g->c, X * g->c);
 }
 
-/* dU[x] = V[x]^T dM[x] over all tiles */
+/* dU[x] = dM[x]^T V[x] over all tiles */
 static void gemm_du(float *du, const float *v, const float *mm, const struct wgeom *g, int x)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->c, g->cout, (int)g->T, 1.0f,
-                v + (size_t)x * g->c, g->X * g->c, mm + (size_t)x * g->cout, g->X * g->cout,
-                0.0f, du + (size_t)x * g->c * g->cout, g->cout);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->cout, g->c, (int)g->T, 1.0f,
+                mm + (size_t)x * g->cout, g->X * g->cout, v + (size_t)x * g->c, g->X * g->c,
+                0.0f, du + (size_t)x * g->cout * g->c, g->c);
 }
 
 /* Tile rows [*ty0, *ty1) of band b; 0 when the band is empty. */
@@ -643,7 +644,7 @@ void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const fl
             for (int b = 0; b < g.bands; b++)
                 if (band_rows(&g, b, &ty0, &ty1))
                     dout_band(mm, dout, &g, &kn, img, ty0, ty1);
-        /* dU[x] = V[x]^T dM[x]: one whole GEMM each, so dw does not depend
+        /* dU[x] = dM[x]^T V[x]: one whole GEMM each, so dw does not depend
          * on the thread count */
         if (serial) {
 #pragma omp for schedule(static)

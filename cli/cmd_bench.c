@@ -48,7 +48,9 @@ static const char help[] =
     "  --only NAME     run one configuration (see the table's names)\n"
     "  -h, --help      this help\n"
     "\n"
-    "Environment: LOGIQ_ISA=portable|avx2|avx512 forces the instruction-set path of\n"
+    "Environment: LOGIQ_WINOGRAD=4|2|off picks the 3x3 convolutions' algorithm\n"
+    "(Winograd F(4x4, 3x3), the default, F(2x2, 3x3), or im2col + SGEMM);\n"
+    "LOGIQ_ISA=portable|avx2|avx512 forces the instruction-set path of\n"
     "the kernels (default: the widest this CPU runs); OPENBLAS_CORETYPE the OpenBLAS\n"
     "kernels (default: SkylakeX on an AVX-512 CPU when LOGIQ_ISA names no narrower\n"
     "path, else OpenBLAS's choice). Both are named in the output. LOGIQ_ISA=avx2\n"
@@ -228,6 +230,11 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "logiq bench: %s\n", err.msg);
         return EXIT_USAGE;
     }
+    int tile;
+    if (nn_wino_tile_from_env(&tile, &err) != NN_OK) {
+        fprintf(stderr, "logiq bench: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
     const char *isa_env = getenv("LOGIQ_ISA");
     const char *blas_core = openblas_get_corename();
     printf("training throughput, batch 128, 28x28x1, %d threads, %d timed steps\n", threads,
@@ -241,6 +248,11 @@ int cmd_bench(int argc, char **argv)
                                            "let logiq pick SkylakeX on AVX-512"
                                          : "OpenBLAS's own choice");
     printf("OpenBLAS build: %s\n", openblas_get_config());
+    if (tile)
+        printf("3x3 convolutions: Winograd F(%dx%d, 3x3) (LOGIQ_WINOGRAD=%s; off for im2col)\n",
+               tile, tile, tile == 4 ? "4, the default" : "2");
+    else
+        printf("3x3 convolutions: im2col + SGEMM (LOGIQ_WINOGRAD=off)\n");
     if (isa != NN_ISA_AVX512 && strcasecmp(blas_core, "SkylakeX") == 0)
         printf("note: OpenBLAS still runs its AVX-512 kernels; add OPENBLAS_CORETYPE=Haswell "
                "to measure an AVX2-only machine\n");

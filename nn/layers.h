@@ -71,6 +71,9 @@ enum { NN_WINO_MIN_C = 4, NN_WINO_MAX_C = 1024 };
  * here: k = 3, stride 1, pad 1, NN_WINO_MIN_C <= c and c, cout <= NN_WINO_MAX_C
  * (a single input channel is cheaper as im2col). */
 int nn_wino_applies(int k, int stride, int pad, int c, int cout);
+/* The tile LOGIQ_WINOGRAD names: 4 (the default, also when unset), 2, or 0
+ * for off (im2col); NN_ERR_ARG naming LOGIQ_WINOGRAD for another value. */
+enum nn_status nn_wino_tile_from_env(int *tile, struct nn_error *err);
 size_t nn_wino_v_floats(int tile, int n, int h, int w, int c);
 size_t nn_wino_ws_floats(int tile, int n, int h, int w, int c, int cout);
 void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, const float *w,

@@ -262,21 +262,6 @@ static int winograd_conv(const struct nn_model *m, int i)
     return L->in_h < 4 || L->in_w < 4 ? 2 : m->wino_tile;
 }
 
-/* LOGIQ_WINOGRAD=4 (F(4x4, 3x3), the default), 2 (F(2x2, 3x3)) or off
- * (im2col) */
-static enum nn_status wino_tile_from_env(int *tile, struct nn_error *err)
-{
-    const char *env = getenv("LOGIQ_WINOGRAD");
-    *tile = 4;
-    if (env == NULL || env[0] == '\0' || strcmp(env, "4") == 0)
-        return NN_OK;
-    if (strcmp(env, "2") == 0 || strcmp(env, "off") == 0) {
-        *tile = env[0] == '2' ? 2 : 0;
-        return NN_OK;
-    }
-    return nn_fail(err, NN_ERR_ARG, "LOGIQ_WINOGRAD=%s: expected 4, 2 or off", env);
-}
-
 static void layout_acts(struct nn_model *m, float *a, size_t *n)
 {
     size_t off = 0;
@@ -458,7 +443,7 @@ enum nn_status nn_model_init(struct nn_model *m, const struct nn_arch *arch,
     m->n_layers = arch->n_layers;
     enum nn_status st = nn_isa_from_env(&m->isa, err);
     if (st == NN_OK)
-        st = wino_tile_from_env(&m->wino_tile, err);
+        st = nn_wino_tile_from_env(&m->wino_tile, err);
     if (st != NN_OK)
         return st;
     if (cfg->max_batch < 2)

@@ -61,6 +61,7 @@
 #include <assert.h>
 #include <cblas.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { BAND_BYTES = 256 * 1024 }; /* target size of a band's V or M: half an L2 */
@@ -88,6 +89,21 @@ static struct wgeom make_wgeom(int tile, int n, int h, int w, int c, int cout)
     g.bands = (g.th + band - 1) / band;
     g.band = (g.th + g.bands - 1) / g.bands;
     return g;
+}
+
+/* LOGIQ_WINOGRAD=4 (F(4x4, 3x3), the default), 2 (F(2x2, 3x3)) or off
+ * (im2col) */
+enum nn_status nn_wino_tile_from_env(int *tile, struct nn_error *err)
+{
+    const char *env = getenv("LOGIQ_WINOGRAD");
+    *tile = 4;
+    if (env == NULL || env[0] == '\0' || strcmp(env, "4") == 0)
+        return NN_OK;
+    if (strcmp(env, "2") == 0 || strcmp(env, "off") == 0) {
+        *tile = env[0] == '2' ? 2 : 0;
+        return NN_OK;
+    }
+    return nn_fail(err, NN_ERR_ARG, "LOGIQ_WINOGRAD=%s: expected 4, 2 or off", env);
 }
 
 int nn_wino_applies(int k, int stride, int pad, int c, int cout)

@@ -601,7 +601,7 @@ void nn_conv3_wino_forward(float *out, float *v, float *ws, const float *in, con
     const int serial = nn_blas_is_serial();
 #pragma omp parallel
     {
-        float junk[NN_WINO_MAX_C];
+        float junk[NN_WINO_MAX_C] = {0}; /* takes the writes that fall outside the map */
         int ty0, ty1;
 #pragma omp for collapse(2) schedule(static)
         for (int img = 0; img < n; img++)
@@ -652,7 +652,7 @@ void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const fl
     const int serial = nn_blas_is_serial();
 #pragma omp parallel
     {
-        float junk[NN_WINO_MAX_C];
+        float junk[NN_WINO_MAX_C] = {0}; /* takes the writes that fall outside the map */
         int ty0, ty1;
         /* dM of every tile */
 #pragma omp for collapse(2) schedule(static)

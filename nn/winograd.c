@@ -23,8 +23,8 @@
  * the im2col GEMM takes 9: 4 with F(2x2) (2.25 times fewer), 2.25 with
  * F(4x4) (4 times fewer), before the tiles that overhang the map. F(4x4)
  * rounds more (its transforms scale by up to 8 and divide by 6 and 24): on
- * random data its error is a few times F(2x2)'s, still about 1e-6 relative
- * (tests/test_conv.c). The backward is the exact adjoint of this forward
+ * random data its error is about ten times F(2x2)'s, a few 1e-6 of the
+ * output's magnitude (tests/test_conv.c). The backward is the exact adjoint of this forward
  * (not of the direct convolution: the two round differently):
  *   dM = A dY A^T,  dU[x] = dM[x]^T V[x],  dV[x] = dM[x] U[x],
  *   dg += G^T dU G,  din += B dV B^T (scattered back onto the patches).

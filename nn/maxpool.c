@@ -84,13 +84,20 @@ NN_INLINE void pool_run4(float *restrict y, int *restrict am, const float *restr
     }
 }
 
-static void pool_run_portable(float *restrict y, int *restrict am, const float *restrict in,
-                              const float *restrict key, const size_t *offs, int n_win, int cc)
+/* The run of an n_win window: pool_run4 for 2 x 2, else pool_run. */
+NN_INLINE void pool_run_any(float *restrict y, int *restrict am, const float *restrict in,
+                            const float *restrict key, const size_t *offs, int n_win, int cc)
 {
     if (n_win == 4)
         pool_run4(y, am, in, key, offs, cc);
     else
         pool_run(y, am, in, key, offs, n_win, cc);
+}
+
+static void pool_run_portable(float *restrict y, int *restrict am, const float *restrict in,
+                              const float *restrict key, const size_t *offs, int n_win, int cc)
+{
+    pool_run_any(y, am, in, key, offs, n_win, cc);
 }
 
 #if NN_ISA_X86
@@ -98,20 +105,14 @@ NN_TARGET_AVX2
 static void pool_run_avx2(float *restrict y, int *restrict am, const float *restrict in,
                           const float *restrict key, const size_t *offs, int n_win, int cc)
 {
-    if (n_win == 4)
-        pool_run4(y, am, in, key, offs, cc);
-    else
-        pool_run(y, am, in, key, offs, n_win, cc);
+    pool_run_any(y, am, in, key, offs, n_win, cc);
 }
 
 NN_TARGET_AVX512
 static void pool_run_avx512(float *restrict y, int *restrict am, const float *restrict in,
                             const float *restrict key, const size_t *offs, int n_win, int cc)
 {
-    if (n_win == 4)
-        pool_run4(y, am, in, key, offs, cc);
-    else
-        pool_run(y, am, in, key, offs, n_win, cc);
+    pool_run_any(y, am, in, key, offs, n_win, cc);
 }
 #endif
 

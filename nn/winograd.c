@@ -319,8 +319,6 @@ size_t nn_wino_ws_floats(int tile, int n, int h, int w, int c, int cout)
 #define LD_F(p) (*(p))
 #define ST_F(p, x) (*(p) = (x))
 
-/* The four kernels of one path: vector type VT of VW floats, loads and
- * stores by memcpy (unaligned; GCC emits plain vector moves). */
 /* One kernel KIND (IN, OUT, DOUT, DIN) of tile TILE for a path: vector
  * type vf_SFX of VW floats, then the scalar tail. */
 #define WINO_KERNEL(KIND, TILE, SFX, ATTR, VW, ...)                                        \
@@ -393,28 +391,31 @@ static size_t tile_at(const struct wgeom *g, int img, int ty)
     return ((size_t)img * g->th + ty) * g->tw;
 }
 
-/* Pixel (y, x) of image img of an [n][h][w][ch] tensor, or NULL outside. */
-static const float *pixel(const float *t, const struct wgeom *g, int ch, int img, int y, int x)
+/* p[size * i + j] = pixel (y0 + i, x0 + j) of image img of an [n][h][w][ch]
+ * tensor t, for i, j < size; outside where the pixel lies outside the image
+ * (zeros for reads, a scratch row for writes). */
+static void tile_ptrs(float **p, const float *t, const struct wgeom *g, int ch, int img, int y0,
+                      int x0, int size, const float *outside)
 {
-    if (y < 0 || y >= g->h || x < 0 || x >= g->w)
-        return NULL;
-    return t + (((size_t)img * g->h + y) * g->w + x) * ch;
+    for (int i = 0; i < size; i++)
+        for (int j = 0; j < size; j++) {
+            const int y = y0 + i, x = x0 + j;
+            const int in = y >= 0 && y < g->h && x >= 0 && x < g->w;
+            p[size * i + j] =
+                (float *)(in ? t + (((size_t)img * g->h + y) * g->w + x) * ch : outside);
+        }
 }
 
 /* V of tile rows [ty0, ty1) of image img. */
 static void in_band(float *v, const float *in, const struct wgeom *g,
                     const struct wino_kernels *kn, int img, int ty0, int ty1)
 {
-    const int m = g->m, a = g->a;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
-            const float *p[36];
-            for (int i = 0; i < a; i++)
-                for (int j = 0; j < a; j++) {
-                    const float *s = pixel(in, g, g->c, img, m * ty - 1 + i, m * tx - 1 + j);
-                    p[a * i + j] = s ? s : zeros;
-                }
-            kn->in_tile(v + (tile_at(g, img, ty) + tx) * g->X * g->c, g->c, p, g->c);
+            float *p[36];
+            tile_ptrs(p, in, g, g->c, img, g->m * ty - 1, g->m * tx - 1, g->a, zeros);
+            kn->in_tile(v + (tile_at(g, img, ty) + tx) * g->X * g->c, g->c,
+                        (const float *const *)p, g->c);
         }
 }
 
@@ -423,15 +424,10 @@ static void in_band(float *v, const float *in, const struct wgeom *g,
 static void out_band(float *out, const float *mm, const struct wgeom *g,
                      const struct wino_kernels *kn, int img, int ty0, int ty1, float *junk)
 {
-    const int m = g->m;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
             float *y[16];
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < m; j++) {
-                    const float *s = pixel(out, g, g->cout, img, m * ty + i, m * tx + j);
-                    y[m * i + j] = s ? (float *)s : junk;
-                }
+            tile_ptrs(y, out, g, g->cout, img, g->m * ty, g->m * tx, g->m, junk);
             kn->out_tile(y, mm + (tile_at(g, img, ty) + tx) * g->X * g->cout, g->cout, g->cout);
         }
 }
@@ -440,17 +436,12 @@ static void out_band(float *out, const float *mm, const struct wgeom *g,
 static void dout_band(float *mm, const float *dout, const struct wgeom *g,
                       const struct wino_kernels *kn, int img, int ty0, int ty1)
 {
-    const int m = g->m;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
-            const float *y[16];
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < m; j++) {
-                    const float *s = pixel(dout, g, g->cout, img, m * ty + i, m * tx + j);
-                    y[m * i + j] = s ? s : zeros;
-                }
-            kn->dout_tile(mm + (tile_at(g, img, ty) + tx) * g->X * g->cout, g->cout, y,
-                          g->cout);
+            float *y[16];
+            tile_ptrs(y, dout, g, g->cout, img, g->m * ty, g->m * tx, g->m, zeros);
+            kn->dout_tile(mm + (tile_at(g, img, ty) + tx) * g->X * g->cout, g->cout,
+                          (const float *const *)y, g->cout);
         }
 }
 
@@ -459,15 +450,10 @@ static void dout_band(float *mm, const float *dout, const struct wgeom *g,
 static void din_band(float *din, const float *v, const struct wgeom *g,
                      const struct wino_kernels *kn, int img, int ty0, int ty1, float *junk)
 {
-    const int m = g->m, a = g->a;
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < g->tw; tx++) {
             float *p[36];
-            for (int i = 0; i < a; i++)
-                for (int j = 0; j < a; j++) {
-                    const float *s = pixel(din, g, g->c, img, m * ty - 1 + i, m * tx - 1 + j);
-                    p[a * i + j] = s ? (float *)s : junk;
-                }
+            tile_ptrs(p, din, g, g->c, img, g->m * ty - 1, g->m * tx - 1, g->a, junk);
             kn->din_tile(p, v + (tile_at(g, img, ty) + tx) * g->X * g->c, g->c, g->c);
         }
 }

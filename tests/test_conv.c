@@ -427,7 +427,7 @@ static void run_all(void)
         {2, 8, 8, 5, 7, 3, 1, 1},     /* channels not a multiple of a vector */
         {3, 11, 10, 33, 17, 3, 1, 1},
         {2, 28, 28, 32, 32, 3, 1, 1}, /* refcnn's second layer */
-        {3, 30, 30, 40, 8, 3, 1, 1},  /* several bands per image */
+        {3, 30, 30, 40, 8, 3, 1, 1},  /* two chunks, each crossing an image boundary */
         {2, 7, 7, 64, 128, 3, 1, 1},  /* refcnn's fifth layer */
         {1, 1, 1, 16, 3, 3, 1, 1},    /* a single pixel */
     };

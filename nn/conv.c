@@ -36,7 +36,10 @@
  * Heaviside, ternary activations) and binary or ternary weights:
  * the same bands and the same col (backward reads it), but each band's rows
  * are bit-packed and multiplied by XNOR + popcount (nn/xnor.h) instead of
- * an SGEMM.
+ * an SGEMM. nn_conv_forward_xnor_pixels, for layers whose backward does
+ * not read col (Winograd ones), writes no col: it packs every input pixel's
+ * c values to bits once and gathers each row's bits from its window's
+ * pixels, k * k shifted runs of c bits (the same rows, so the same bits).
  *
  * Not here: bias (the networks follow conv with batch norm), dilation,
  * groups, quantization of w or in (callers pass already fake-quantized
@@ -239,6 +242,93 @@ void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_
                                  cout, g.kk, isa);
                 }
             }
+    }
+}
+
+size_t nn_conv_xnor_pixel_bytes(int n, int h, int w, int c)
+{
+    const size_t pix = (size_t)n * h * w;
+    return pix * (2 * (size_t)nn_xnor_words(c) * sizeof(uint64_t) + sizeof(int));
+}
+
+/* row [0, words) |= the c bits of src (cw words, 0 past c) at bit off; the
+ * bits land within words (off + c <= 64 words). */
+static void put_bits(uint64_t *row, int words, int off, const uint64_t *src, int cw)
+{
+    const int q0 = off >> 6, sh = off & 63;
+    for (int q = 0; q < cw; q++) {
+        row[q0 + q] |= src[q] << sh;
+        if (sh != 0 && q0 + q + 1 < words)
+            row[q0 + q + 1] |= src[q] >> (64 - sh);
+    }
+}
+
+/* The packed im2col row of output pixel (oy, ox) of image img, gathered
+ * from the packed pixels (pb, pm, pv): the k * k taps' runs of c bits in
+ * im2col's order, zeros where the window leaves the image. */
+static void gather_row(uint64_t *xb, uint64_t *xm, int *v, const uint64_t *pb,
+                       const uint64_t *pm, const int *pv, const struct geom *g, int img, int oy,
+                       int ox)
+{
+    const int words = nn_xnor_words(g->kk), cw = nn_xnor_words(g->c);
+    for (int q = 0; q < words; q++)
+        xb[q] = xm[q] = 0;
+    int count = 0;
+    for (int ky = 0; ky < g->k; ky++) {
+        const int y = oy * g->stride - g->pad + ky;
+        if (y < 0 || y >= g->h)
+            continue;
+        for (int kx = 0; kx < g->k; kx++) {
+            const int x = ox * g->stride - g->pad + kx;
+            if (x < 0 || x >= g->w)
+                continue;
+            const size_t p = ((size_t)img * g->h + y) * g->w + x;
+            const int off = (ky * g->k + kx) * g->c;
+            put_bits(xb, words, off, pb + p * cw, cw);
+            put_bits(xm, words, off, pm + p * cw, cw);
+            count += pv[p];
+        }
+    }
+    *v = count;
+}
+
+void nn_conv_forward_xnor_pixels(float *out, void *bits, const float *in, const uint64_t *wt,
+                                 const uint64_t *wm, const float *scale, int per_channel,
+                                 int n, int h, int w_, int c, int cout, int k, int stride,
+                                 int pad, enum nn_isa isa)
+{
+    const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
+    const int words = nn_xnor_words(g.kk), cw = nn_xnor_words(c);
+    assert(words <= XNOR_CHUNK_WORDS);
+    const int chunk = XNOR_CHUNK_WORDS / words < 256 ? XNOR_CHUNK_WORDS / words : 256;
+    const size_t pix = (size_t)n * h * w_, rows = (size_t)n * g.ho * g.wo;
+    uint64_t *pb = bits, *pm = pb + pix * cw;
+    int *pv = (int *)(void *)(pm + pix * cw);
+    const size_t pix_chunk = 1024, chunks = (rows + chunk - 1) / chunk;
+#pragma omp parallel
+    {
+        /* every pixel's c values as bits, once */
+#pragma omp for schedule(static)
+        for (size_t p0 = 0; p0 < pix; p0 += pix_chunk) {
+            const int np = (int)(pix - p0 < pix_chunk ? pix - p0 : pix_chunk);
+            nn_xnor_pack_rows(pb + p0 * cw, pm + p0 * cw, pv + p0, in + p0 * c, np, c, isa);
+        }
+        /* this thread's packed rows: 64 KiB a operand, on its stack */
+        uint64_t xb[XNOR_CHUNK_WORDS], xm[XNOR_CHUNK_WORDS];
+        int v[256];
+#pragma omp for schedule(static)
+        for (size_t ch = 0; ch < chunks; ch++) {
+            const size_t r0 = ch * chunk;
+            const int nr = (int)(rows - r0 < (size_t)chunk ? rows - r0 : (size_t)chunk);
+            for (int r = 0; r < nr; r++) {
+                const size_t row = r0 + r, per = (size_t)g.ho * g.wo;
+                const int img = (int)(row / per), at = (int)(row % per);
+                gather_row(xb + (size_t)r * words, xm + (size_t)r * words, v + r, pb, pm, pv,
+                           &g, img, at / g.wo, at % g.wo);
+            }
+            nn_xnor_gemm(out + r0 * cout, xb, xm, v, wt, wm, scale, per_channel, nr, cout,
+                         g.kk, isa);
+        }
     }
 }
 

@@ -51,6 +51,17 @@ void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
                           enum nn_isa isa);
 
+/* nn_conv_forward_xnor without col, for a layer whose backward does not read
+ * it (a Winograd one): every input pixel's c values are packed to bits once
+ * into bits (nn_conv_xnor_pixel_bytes() bytes of scratch) and each row's
+ * bits are gathered from its window's pixels. The same bits as
+ * nn_conv_forward_xnor. */
+size_t nn_conv_xnor_pixel_bytes(int n, int h, int w, int c);
+void nn_conv_forward_xnor_pixels(float *out, void *bits, const float *in, const uint64_t *wt,
+                                 const uint64_t *wm, const float *scale, int per_channel,
+                                 int n, int h, int w_, int c, int cout, int k, int stride,
+                                 int pad, enum nn_isa isa);
+
 /* Whether GEMMs may run inside OpenMP threads without a second thread pool
  * (OpenBLAS single-threaded, or an OpenMP build of it): the convolutions'
  * schedule (nn/conv.c). */

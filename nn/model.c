@@ -281,8 +281,11 @@ static void layout_acts(struct nn_model *m, float *a, size_t *n)
         L->bn_rstd = take(a, &off, L->out_c);
         L->wino = winograd_conv(m, i);
         size_t ncol = L->spec.op == NN_OP_CONV ? pos * L->fan_in : 0, nscratch = ncol;
-        if (L->wino) { /* popcount convs: col for the forward, then V */
-            const size_t nv = nn_wino_v_floats(L->wino, (int)B, L->in_h, L->in_w, L->in_c);
+        if (L->wino) { /* popcount convs: col or the packed pixels for the forward, then V */
+            size_t nv = nn_wino_v_floats(L->wino, (int)B, L->in_h, L->in_w, L->in_c);
+            const size_t nbits =
+                nn_conv_xnor_pixel_bytes((int)B, L->in_h, L->in_w, L->in_c) / sizeof(float) + 1;
+            nv = nv > nbits ? nv : nbits;
             ncol = popcount_conv(m, i) && ncol > nv ? ncol : nv;
             nscratch = nn_wino_ws_floats(L->wino, (int)B, L->in_h, L->in_w, L->in_c, L->out_c);
         }
@@ -711,8 +714,13 @@ static void popcount_conv_forward(const struct nn_model *m, struct nn_layer *L, 
     const enum nn_isa isa = portable ? NN_ISA_PORTABLE : m->isa;
     uint64_t *wm = ternary ? L->wbits + nn_xnor_weight_words(L->out_c, L->fan_in) : NULL;
     nn_xnor_pack_weights(L->wbits, wm, L->wq_val, L->out_c, L->fan_in);
-    nn_conv_forward_xnor(L->z, L->col, in, L->wbits, wm, L->wq.scale, per_channel, n,
-                         L->in_h, L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
+    if (L->wino) /* its backward does not read col */
+        nn_conv_forward_xnor_pixels(L->z, L->col, in, L->wbits, wm, L->wq.scale, per_channel, n,
+                                    L->in_h, L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad,
+                                    isa);
+    else
+        nn_conv_forward_xnor(L->z, L->col, in, L->wbits, wm, L->wq.scale, per_channel, n,
+                             L->in_h, L->in_w, L->in_c, L->out_c, s->k, s->stride, s->pad, isa);
 }
 
 /* The rows of layer L's batch norm per image: out_h x out_w, or (pool_first)

@@ -11,7 +11,7 @@
  *  - the Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions (nn/winograd.c): forward and
  *    backward against the same references, its paths bit for bit against
  *    the portable one, determinism and the accumulate contract;
- *  - the XNOR-popcount forward (nn_conv_forward_xnor) of sign, Heaviside
+ *  - the XNOR-popcount forward (nn_conv_forward_xnor, and _pixels) of sign, Heaviside
  *    and ternary inputs with binary and ternary weights, on each path the
  *    CPU runs, bit for bit against the exact reference and the float path
  *    it replaces.
@@ -200,7 +200,8 @@ enum xnor_input { IN_SIGN, IN_HEAVISIDE, IN_TERNARY };
  * accumulates in double, where every partial sum of +-scale is exact, and
  * rounds once to float: scale * dot correctly rounded), (b) the float path
  * it replaces, an SGEMM over the codes and the multiply by scale, and
- * (c) its col must be nn_conv_forward's. The old float path, an SGEMM over
+ * (c) its col must be nn_conv_forward's; and nn_conv_forward_xnor_pixels
+ * (no col: the rows gathered from the packed pixels) must equal (a). The old float path, an SGEMM over
  * the scaled weights, is only within TOL of them: its partial sums are
  * rounded (the number of differing outputs is printed). */
 static void test_xnor_case(struct conv_case s, int per_channel, enum xnor_input kind,
@@ -219,7 +220,9 @@ static void test_xnor_case(struct conv_case s, int per_channel, enum xnor_input 
     float *col_f = alloc_floats(n_col), *col_x = alloc_floats(n_col);
     uint64_t *wt = calloc(nn_xnor_weight_words(s.cout, K), sizeof(uint64_t));
     uint64_t *wm = ternary ? calloc(nn_xnor_weight_words(s.cout, K), sizeof(uint64_t)) : NULL;
-    TU_CHECK(wt != NULL && (wm != NULL || !ternary), "out of memory");
+    const size_t n_bits = nn_conv_xnor_pixel_bytes(s.n, s.h, s.w, s.c);
+    uint64_t *bits = malloc(n_bits);
+    TU_CHECK(wt != NULL && (wm != NULL || !ternary) && bits != NULL, "out of memory");
     /* a value of {-1, 0, +1}, 0 with probability about 1/3 */
     #define TERN(r) ((r) < -1.0f / 3 ? -1.0f : (r) < 1.0f / 3 ? 0.0f : 1.0f)
     for (size_t i = 0; i < n_in; i++) {
@@ -276,9 +279,20 @@ static void test_xnor_case(struct conv_case s, int per_channel, enum xnor_input 
                diff, same_col ? "identical" : "DIFFERS");
         TU_CHECK(diff == 0, "xnor %s: %zu outputs differ", name, diff);
         TU_CHECK(same_col, "xnor %s: col differs from nn_conv_forward's", name);
+        /* without col: rows gathered from the packed pixels */
+        memset(out, 0xff, n_out * sizeof(float));
+        memset(bits, 0xff, n_bits);
+        nn_conv_forward_xnor_pixels(out, bits, in, wt, wm, scale, per_channel, s.n, s.h, s.w,
+                                    s.c, s.cout, s.k, s.stride, s.pad, isa);
+        diff = 0;
+        for (size_t i = 0; i < n_out; i++)
+            diff += memcmp(&out[i], &ref[i], sizeof(float)) != 0;
+        printf("  %-8s path, packed pixels: %zu outputs differ from the exact reference\n",
+               name, diff);
+        TU_CHECK(diff == 0, "xnor %s, packed pixels: %zu outputs differ", name, diff);
     }
     free(in); free(code); free(wq); free(scale); free(ref); free(flt); free(out);
-    free(col_f); free(col_x); free(wt); free(wm);
+    free(col_f); free(col_x); free(wt); free(wm); free(bits);
 }
 
 static double now_s(void)
@@ -448,6 +462,9 @@ static void run_all(void)
         {3, 30, 30, 40, 8, 3, 1, 1},   /* several bands per image */
         {2, 9, 9, 3, 1, 3, 2, 1},      /* one output channel */
         {1, 5, 6, 250, 12, 3, 1, 1},   /* K = 2250: 36 words, past AVX2's flush at 31 */
+        {2, 9, 8, 32, 16, 3, 1, 1},    /* runs of 32 bits, half words */
+        {2, 7, 7, 128, 8, 3, 1, 1},    /* runs of two whole words */
+        {1, 6, 5, 100, 4, 3, 2, 1},    /* runs of 100 bits across words, stride 2 */
     };
     for (size_t i = 0; i < sizeof xnor_cases / sizeof xnor_cases[0]; i++)
         for (int per_channel = 0; per_channel < 2; per_channel++)

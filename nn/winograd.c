@@ -33,8 +33,9 @@
  *   v  [T][X][c]    written by forward (V), read by backward, which then
  *                   overwrites it with dV: one backward per forward
  *   ws nn_wino_ws_floats(): U [X][cout][c], M or dM [T][X][cout], and
- *                   backward's dU [X][cout][c] (the weights' order: contiguous
- *                   in c on both sides of their transforms)
+ *                   backward's dU [X][cout][c] and its groups' sums
+ *                   [NN_WINO_GROUPS][X][cout][c] (the weights' order:
+ *                   contiguous in c on both sides of their transforms)
  * Tile-major: a tile's X transformed rows are one contiguous block, so the
  * transforms write and read one stream; the GEMM of x reads every X-th row
  * (leading dimension X c).
@@ -42,11 +43,13 @@
  * Schedule: as nn/conv.c. With single-threaded OpenBLAS, OpenMP threads
  * take chunks of consecutive tiles (across images: small maps have few
  * tiles an image): the chunk's input transform, its X GEMMs and its output
- * transform run while the chunk is in cache. Backward transforms dY into
- * dM, computes the X dU GEMMs in parallel over x (each one whole GEMM, so
- * dw does not depend on the thread count), then each thread takes whole
- * images for dV and din (its scatter-adds never meet another thread's),
- * chunk by chunk. With threaded OpenBLAS, one GEMM per x and product.
+ * transform run while the chunk is in cache. Backward splits the batch
+ * into NN_WINO_GROUPS groups of whole images (fewer for a smaller batch),
+ * taken by the threads; a group runs chunk by chunk while the chunk is in
+ * cache: dM, the group's own dU sum (X GEMMs), dV and din (whose
+ * scatter-adds never meet another group's). dU is then the groups' sums
+ * added in group order, so dw does not depend on the thread count. With
+ * threaded OpenBLAS, one GEMM per x and product.
  *
  * Bits: the transforms are additions, subtractions and multiplications by
  * constants in a fixed order, vectorized over the channels (GCC vector
@@ -125,7 +128,7 @@ size_t nn_wino_v_floats(int tile, int n, int h, int w, int c)
 size_t nn_wino_ws_floats(int tile, int n, int h, int w, int c, int cout)
 {
     const struct wgeom g = make_wgeom(tile, n, h, w, c, cout);
-    return (size_t)g.X * (2 * (size_t)c * cout + g.T * cout);
+    return (size_t)g.X * ((2 + NN_WINO_GROUPS) * (size_t)c * cout + g.T * cout);
 }
 
 /* ---- the tile transforms, over a run of channels ----
@@ -571,6 +574,17 @@ static void gemm_dv(float *v, const float *mm, const float *u, const struct wgeo
                     g->c, 0.0f, v + (t0 * X + x) * g->c, X * g->c);
 }
 
+/* dU[x] (beta 0) or += (beta 1) dM[x]^T V[x] over tiles [t0, t0 + rows), for every x */
+static void gemm_du_rows(float *du, const float *v, const float *mm, const struct wgeom *g,
+                         size_t t0, size_t rows, float beta)
+{
+    const int X = g->X;
+    for (int x = 0; x < X; x++)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->cout, g->c, (int)rows, 1.0f,
+                    mm + (t0 * X + x) * g->cout, X * g->cout, v + (t0 * X + x) * g->c,
+                    X * g->c, beta, du + (size_t)x * g->cout * g->c, g->c);
+}
+
 /* dU[x] = dM[x]^T V[x] over all tiles */
 static void gemm_du(float *du, const float *v, const float *mm, const struct wgeom *g, int x)
 {
@@ -643,50 +657,60 @@ void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const fl
     const struct wgeom g = make_wgeom(tile, n, h, w_, c, cout);
     const struct wino_kernels kn = kernels_for(tile, isa);
     const size_t cc = (size_t)c * cout;
-    float *u = ws, *mm = ws + g.X * cc, *du = mm + g.X * g.T * cout;
+    float *u = ws, *mm = ws + g.X * cc, *du = mm + g.X * g.T * cout, *dup = du + g.X * cc;
     weights_forward(u, w, &g);
-    const int serial = nn_blas_is_serial();
+    const int serial = nn_blas_is_serial(), groups = n < NN_WINO_GROUPS ? n : NN_WINO_GROUPS;
 #pragma omp parallel
     {
         float junk[NN_WINO_MAX_C] = {0}; /* takes the writes that fall outside the map */
         size_t t0, t1;
-        /* dM of every tile */
-#pragma omp for schedule(static)
-        for (size_t k = 0; k < g.chunks; k++) {
-            chunk_range(&g, 0, g.T, k, &t0, &t1);
-            dout_run(mm, dout, &g, &kn, t0, t1);
-        }
-        /* dU[x] = dM[x]^T V[x]: one whole GEMM each, so dw does not depend
-         * on the thread count */
         if (serial) {
+            /* each group of whole images, chunk by chunk while the chunk is
+             * in cache: dM, the group's dU (its own sum), dV, din (whose
+             * scatter-adds never meet another group's) */
 #pragma omp for schedule(static)
-            for (int x = 0; x < g.X; x++)
-                gemm_du(du, v, mm, &g, x);
-        } else {
-#pragma omp single
-            for (int x = 0; x < g.X; x++)
-                gemm_du(du, v, mm, &g, x);
-        }
-        if (din != NULL && serial) {
-            /* dV and din: this thread's whole images (its scatter-adds
-             * never meet another thread's), chunk by chunk, tile by tile
-             * in order */
-            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            const size_t per = (size_t)g.th * g.tw;
-            const size_t from = per * (size_t)((long long)n * t / nt);
-            const size_t to = per * (size_t)((long long)n * (t + 1) / nt);
-            for (size_t k = 0; from + k * g.chunk < to; k++) {
-                chunk_range(&g, from, to, k, &t0, &t1);
-                gemm_dv(v, mm, u, &g, t0, t1 - t0);
-                din_run(din, v, &g, &kn, t0, t1, junk);
-            }
-        } else if (din != NULL) {
-#pragma omp single
-            gemm_dv(v, mm, u, &g, 0, g.T);
-#pragma omp for schedule(static)
-            for (int img = 0; img < n; img++) {
+            for (int grp = 0; grp < groups; grp++) {
                 const size_t per = (size_t)g.th * g.tw;
-                din_run(din, v, &g, &kn, per * img, per * (img + 1), junk);
+                const size_t from = per * (size_t)((long long)n * grp / groups);
+                const size_t to = per * (size_t)((long long)n * (grp + 1) / groups);
+                float *dug = dup + (size_t)grp * g.X * cc;
+                for (size_t k = 0; from + k * g.chunk < to; k++) {
+                    chunk_range(&g, from, to, k, &t0, &t1);
+                    dout_run(mm, dout, &g, &kn, t0, t1);
+                    gemm_du_rows(dug, v, mm, &g, t0, t1 - t0, k == 0 ? 0.0f : 1.0f);
+                    if (din == NULL)
+                        continue;
+                    gemm_dv(v, mm, u, &g, t0, t1 - t0);
+                    din_run(din, v, &g, &kn, t0, t1, junk);
+                }
+            }
+            /* dU = the groups' sums, added in group order */
+#pragma omp for schedule(static)
+            for (size_t j = 0; j < g.X * cc; j++) {
+                float sum = dup[j];
+                for (int grp = 1; grp < groups; grp++)
+                    sum += dup[(size_t)grp * g.X * cc + j];
+                du[j] = sum;
+            }
+        } else {
+#pragma omp for schedule(static)
+            for (size_t k = 0; k < g.chunks; k++) {
+                chunk_range(&g, 0, g.T, k, &t0, &t1);
+                dout_run(mm, dout, &g, &kn, t0, t1);
+            }
+#pragma omp single
+            {
+                for (int x = 0; x < g.X; x++)
+                    gemm_du(du, v, mm, &g, x);
+                if (din != NULL)
+                    gemm_dv(v, mm, u, &g, 0, g.T);
+            }
+            if (din != NULL) {
+#pragma omp for schedule(static)
+                for (int img = 0; img < n; img++) {
+                    const size_t per = (size_t)g.th * g.tw;
+                    din_run(din, v, &g, &kn, per * img, per * (img + 1), junk);
+                }
             }
         }
     }

@@ -28,6 +28,7 @@
 #include "tests/testutil.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -395,6 +396,23 @@ static void test_wino_case(struct conv_case s, int tile)
     const int same = memcmp(out2, out[0], n_out * sizeof(float)) == 0 &&
                      memcmp(dw_only, dw[0], n_w * sizeof(float)) == 0;
     TU_CHECK(same, "winograd: a second run differs, or dw depends on din");
+    /* any thread count: the same out, din and dw */
+    const int threads = omp_get_max_threads();
+    for (int nt = 1; nt <= 3; nt += 2) {
+        float *din_t = alloc_floats(n_in), *dw_t = alloc_floats(n_w);
+        omp_set_num_threads(nt);
+        nn_conv3_wino_forward(out2, v, ws, in, w, tile, s.n, s.h, s.w, s.c, s.cout,
+                              NN_ISA_PORTABLE);
+        nn_conv3_wino_backward(din_t, dw_t, ws, v, dout, w, tile, s.n, s.h, s.w, s.c, s.cout,
+                               NN_ISA_PORTABLE);
+        omp_set_num_threads(threads);
+        TU_CHECK(memcmp(out2, out[0], n_out * sizeof(float)) == 0 &&
+                     memcmp(din_t, din[0], n_in * sizeof(float)) == 0 &&
+                     memcmp(dw_t, dw[0], n_w * sizeof(float)) == 0,
+                 "winograd: %d thread(s) give other bits than %d", nt, threads);
+        free(din_t);
+        free(dw_t);
+    }
     float *din_twice = alloc_floats(n_in);
     for (size_t i = 0; i < n_in; i++)
         din_twice[i] = 2.0f * din[0][i];

@@ -474,10 +474,15 @@ static void din_run(float *din, const float *v, const struct wgeom *g,
 
 /* ---- the weights ---- */
 
+/* The weights' transforms run over WL input channels at once (a GCC vector:
+ * the same operations on every lane as on a float, so the same bits). */
+enum { WL = 16 };
+typedef float wv __attribute__((vector_size(WL * sizeof(float))));
+
 /* o[k so], k < m + 2 = G i for the 3 values i[k si] (G of F(m x m, 3 x 3)) */
-static void g_line(int m, float *o, int so, const float *i, int si)
+static void g_line(int m, wv *o, int so, const wv *i, int si)
 {
-    const float g0 = i[0], g1 = i[si], g2 = i[2 * si];
+    const wv g0 = i[0], g1 = i[si], g2 = i[2 * si];
     if (m == 2) {
         o[0] = g0;
         o[so] = 0.5f * ((g0 + g1) + g2);
@@ -485,7 +490,8 @@ static void g_line(int m, float *o, int so, const float *i, int si)
         o[3 * so] = g2;
         return;
     }
-    const float c6 = 1.0f / 6.0f, c24 = 1.0f / 24.0f, e = g0 + g2, f = g0 + 4.0f * g2;
+    const float c6 = 1.0f / 6.0f, c24 = 1.0f / 24.0f;
+    const wv e = g0 + g2, f = g0 + 4.0f * g2;
     o[0] = 0.25f * g0;
     o[so] = -c6 * (e + g1);
     o[2 * so] = -c6 * (e - g1);
@@ -495,20 +501,33 @@ static void g_line(int m, float *o, int so, const float *i, int si)
 }
 
 /* its adjoint: the 3 values o[k so] = G^T i for the m + 2 values i[k si] */
-static void g_line_adj(int m, float *o, int so, const float *i, int si)
+static void g_line_adj(int m, wv *o, int so, const wv *i, int si)
 {
     if (m == 2) {
-        const float h = 0.5f * (i[si] + i[2 * si]);
+        const wv h = 0.5f * (i[si] + i[2 * si]);
         o[0] = i[0] + h;
         o[so] = 0.5f * (i[si] - i[2 * si]);
         o[2 * so] = i[3 * si] + h;
         return;
     }
     const float c6 = 1.0f / 6.0f, c24 = 1.0f / 24.0f;
-    const float s12 = i[si] + i[2 * si], s34 = i[3 * si] + i[4 * si];
+    const wv s12 = i[si] + i[2 * si], s34 = i[3 * si] + i[4 * si];
     o[0] = (0.25f * i[0] - c6 * s12) + c24 * s34;
     o[so] = c6 * (i[2 * si] - i[si]) + 2.0f * c24 * (i[3 * si] - i[4 * si]);
     o[2 * so] = (i[5 * si] - c6 * s12) + 4.0f * c24 * s34;
+}
+
+/* *x = lanes [0, nl) from p, the rest 0; and back (by pointer: a vector
+ * wider than the baseline's registers has no portable calling convention). */
+static void load_lanes(wv *x, const float *p, int nl)
+{
+    memset(x, 0, sizeof *x);
+    memcpy(x, p, (size_t)nl * sizeof(float));
+}
+
+static void store_lanes(float *p, const wv *x, int nl)
+{
+    memcpy(p, x, (size_t)nl * sizeof(float));
 }
 
 /* U[x][co][ci] = (G g G^T)[x] of w [cout][3][3][c]. */
@@ -517,16 +536,17 @@ static void weights_forward(float *u, const float *w, const struct wgeom *g)
     const int c = g->c, cout = g->cout, a = g->a;
 #pragma omp parallel for schedule(static) if ((size_t)c * cout >= 4096)
     for (int co = 0; co < cout; co++)
-        for (int ci = 0; ci < c; ci++) {
-            float k3[9], t[18] = {0}, x[36] = {0};
+        for (int ci = 0; ci < c; ci += WL) {
+            const int nl = c - ci < WL ? c - ci : WL;
+            wv k3[9], t[18], x[36];
             for (int k = 0; k < 9; k++)
-                k3[k] = w[((size_t)co * 9 + k) * c + ci];
+                load_lanes(&k3[k], w + ((size_t)co * 9 + k) * c + ci, nl);
             for (int q = 0; q < 3; q++) /* t = G g, [a][3] */
                 g_line(g->m, t + q, 3, k3 + q, 3);
             for (int r = 0; r < a; r++) /* U = t G^T, [a][a] */
                 g_line(g->m, x + a * r, 1, t + 3 * r, 1);
             for (int k = 0; k < g->X; k++)
-                u[((size_t)k * cout + co) * c + ci] = x[k];
+                store_lanes(u + ((size_t)k * cout + co) * c + ci, &x[k], nl);
         }
 }
 
@@ -536,17 +556,22 @@ static void weights_backward(float *dw, const float *du, const struct wgeom *g)
     const int c = g->c, cout = g->cout, a = g->a;
 #pragma omp parallel for schedule(static) if ((size_t)c * cout >= 4096)
     for (int co = 0; co < cout; co++)
-        for (int ci = 0; ci < c; ci++) {
-            float x[36] = {0}, t[18] = {0}, k3[9];
+        for (int ci = 0; ci < c; ci += WL) {
+            const int nl = c - ci < WL ? c - ci : WL;
+            wv x[36], t[18], k3[9];
             for (int k = 0; k < g->X; k++)
-                x[k] = du[((size_t)k * cout + co) * c + ci];
+                load_lanes(&x[k], du + ((size_t)k * cout + co) * c + ci, nl);
             for (int r = 0; r < a; r++) /* dt = dU G, [a][3] */
                 g_line_adj(g->m, t + 3 * r, 1, x + a * r, 1);
             for (int q = 0; q < 3; q++) /* dg = G^T dt */
                 g_line_adj(g->m, k3 + q, 3, t + q, 3);
             float *d = dw + (size_t)co * 9 * c + ci;
-            for (int k = 0; k < 9; k++)
-                d[(size_t)k * c] += k3[k];
+            for (int k = 0; k < 9; k++) {
+                wv sum;
+                load_lanes(&sum, d + (size_t)k * c, nl);
+                sum += k3[k];
+                store_lanes(d + (size_t)k * c, &sum, nl);
+            }
         }
 }
 

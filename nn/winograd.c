@@ -709,13 +709,18 @@ void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const fl
                     din_run(din, v, &g, &kn, t0, t1, junk);
                 }
             }
-            /* dU = the groups' sums, added in group order */
+            /* dU = the groups' sums, added in group order, a block of
+             * elements at a time (the group loop inside would not vectorize) */
+            const size_t nd = g.X * cc, blk = 1024;
 #pragma omp for schedule(static)
-            for (size_t j = 0; j < g.X * cc; j++) {
-                float sum = dup[j];
-                for (int grp = 1; grp < groups; grp++)
-                    sum += dup[(size_t)grp * g.X * cc + j];
-                du[j] = sum;
+            for (size_t j0 = 0; j0 < nd; j0 += blk) {
+                const size_t j1 = nd - j0 < blk ? nd : j0 + blk;
+                memcpy(du + j0, dup + j0, (j1 - j0) * sizeof(float));
+                for (int grp = 1; grp < groups; grp++) {
+                    const float *p = dup + (size_t)grp * nd;
+                    for (size_t j = j0; j < j1; j++)
+                        du[j] += p[j];
+                }
             }
         } else {
 #pragma omp for schedule(static)

@@ -78,9 +78,8 @@ int nn_blas_is_serial(void);
  * Backward accumulates into din (may be NULL) and dw, as nn_conv_backward;
  * dw does not depend on the thread count. */
 enum { NN_WINO_MIN_C = 4, NN_WINO_MAX_C = 1024 };
-/* Backward splits the batch into this many groups of whole images (fewer
- * for a smaller batch), whatever the thread count, and adds their dU in
- * order: dw does not depend on the thread count. */
+/* Backward's groups of whole images (fewer for a smaller batch), whatever
+ * the thread count, whose dU it adds in order (hence the sentence above). */
 enum { NN_WINO_GROUPS = 8 };
 /* Whether a k x k conv of c -> cout channels with this stride and pad runs
  * here: k = 3, stride 1, pad 1, NN_WINO_MIN_C <= c and c, cout <= NN_WINO_MAX_C

@@ -392,17 +392,6 @@ static struct wino_kernels kernels_for(int tile, enum nn_isa isa)
 
 /* ---- runs of tiles ---- */
 
-/* The image, tile row and tile column of tile t (tile-major: images, then
- * tile rows, then tile columns). */
-static void tile_pos(const struct wgeom *g, size_t t, int *img, int *ty, int *tx)
-{
-    const size_t per = (size_t)g->th * g->tw;
-    const int r = (int)(t % per);
-    *img = (int)(t / per);
-    *ty = r / g->tw;
-    *tx = r % g->tw;
-}
-
 /* p[size * i + j] = pixel (y0 + i, x0 + j) of image img of an [n][h][w][ch]
  * tensor t, for i, j < size; outside where the pixel lies outside the image
  * (zeros for reads, a scratch row for writes). */
@@ -418,15 +407,24 @@ static void tile_ptrs(float **p, const float *t, const struct wgeom *g, int ch, 
         }
 }
 
+/* tile_ptrs of tile t (tile-major: images, then tile rows, then tile
+ * columns): its a x a input patch (patch 1) or its m x m output (patch 0). */
+static void tile_ptrs_at(float **p, const float *tensor, const struct wgeom *g, int ch,
+                         size_t t, int patch, const float *outside)
+{
+    const size_t per = (size_t)g->th * g->tw;
+    const int r = (int)(t % per), off = patch ? -1 : 0;
+    tile_ptrs(p, tensor, g, ch, (int)(t / per), g->m * (r / g->tw) + off,
+              g->m * (r % g->tw) + off, patch ? g->a : g->m, outside);
+}
+
 /* V of tiles [t0, t1). */
 static void in_run(float *v, const float *in, const struct wgeom *g,
                    const struct wino_kernels *kn, size_t t0, size_t t1)
 {
     for (size_t t = t0; t < t1; t++) {
-        int img, ty, tx;
         float *p[36];
-        tile_pos(g, t, &img, &ty, &tx);
-        tile_ptrs(p, in, g, g->c, img, g->m * ty - 1, g->m * tx - 1, g->a, zeros);
+        tile_ptrs_at(p, in, g, g->c, t, 1, zeros);
         kn->in_tile(v + t * g->X * g->c, g->c, (const float *const *)p, g->c);
     }
 }
@@ -437,10 +435,8 @@ static void out_run(float *out, const float *mm, const struct wgeom *g,
                     const struct wino_kernels *kn, size_t t0, size_t t1, float *junk)
 {
     for (size_t t = t0; t < t1; t++) {
-        int img, ty, tx;
         float *y[16];
-        tile_pos(g, t, &img, &ty, &tx);
-        tile_ptrs(y, out, g, g->cout, img, g->m * ty, g->m * tx, g->m, junk);
+        tile_ptrs_at(y, out, g, g->cout, t, 0, junk);
         kn->out_tile(y, mm + t * g->X * g->cout, g->cout, g->cout);
     }
 }
@@ -450,10 +446,8 @@ static void dout_run(float *mm, const float *dout, const struct wgeom *g,
                      const struct wino_kernels *kn, size_t t0, size_t t1)
 {
     for (size_t t = t0; t < t1; t++) {
-        int img, ty, tx;
         float *y[16];
-        tile_pos(g, t, &img, &ty, &tx);
-        tile_ptrs(y, dout, g, g->cout, img, g->m * ty, g->m * tx, g->m, zeros);
+        tile_ptrs_at(y, dout, g, g->cout, t, 0, zeros);
         kn->dout_tile(mm + t * g->X * g->cout, g->cout, (const float *const *)y, g->cout);
     }
 }
@@ -464,10 +458,8 @@ static void din_run(float *din, const float *v, const struct wgeom *g,
                     const struct wino_kernels *kn, size_t t0, size_t t1, float *junk)
 {
     for (size_t t = t0; t < t1; t++) {
-        int img, ty, tx;
         float *p[36];
-        tile_pos(g, t, &img, &ty, &tx);
-        tile_ptrs(p, din, g, g->c, img, g->m * ty - 1, g->m * tx - 1, g->a, junk);
+        tile_ptrs_at(p, din, g, g->c, t, 1, junk);
         kn->din_tile(p, v + t * g->X * g->c, g->c, g->c);
     }
 }

@@ -210,6 +210,14 @@ void nn_conv_forward(float *out, float *col, const float *in, const float *w,
 
 enum { XNOR_CHUNK_WORDS = NN_XNOR_MAX_K / 64 }; /* packed words of a chunk of rows */
 
+/* Rows of a chunk of packed rows of words words: what the per-thread
+ * buffers hold, at most 256. */
+static int xnor_chunk_rows(int words)
+{
+    assert(words <= XNOR_CHUNK_WORDS);
+    return XNOR_CHUNK_WORDS / words < 256 ? XNOR_CHUNK_WORDS / words : 256;
+}
+
 void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_t *wt,
                           const uint64_t *wm, const float *scale, int per_channel,
                           int n, int h, int w_, int c, int cout, int k, int stride, int pad,
@@ -217,8 +225,7 @@ void nn_conv_forward_xnor(float *out, float *col, const float *in, const uint64_
 {
     const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
     const int words = nn_xnor_words(g.kk);
-    assert(words <= XNOR_CHUNK_WORDS);
-    const int chunk = XNOR_CHUNK_WORDS / words < 256 ? XNOR_CHUNK_WORDS / words : 256;
+    const int chunk = xnor_chunk_rows(words);
 #pragma omp parallel
     {
         /* this thread's packed rows: 64 KiB a operand, on its stack */
@@ -299,9 +306,8 @@ void nn_conv_forward_xnor_pixels(float *out, void *bits, const float *in, const 
 {
     const struct geom g = make_geom(n, h, w_, c, cout, k, stride, pad);
     const int words = nn_xnor_words(g.kk), cw = nn_xnor_words(c);
-    assert(words <= XNOR_CHUNK_WORDS);
-    const int chunk = XNOR_CHUNK_WORDS / words < 256 ? XNOR_CHUNK_WORDS / words : 256;
-    const size_t pix = (size_t)n * h * w_, rows = (size_t)n * g.ho * g.wo;
+    const int chunk = xnor_chunk_rows(words);
+    const size_t pix = (size_t)n * h * w_, per = (size_t)g.ho * g.wo, rows = n * per;
     uint64_t *pb = bits, *pm = pb + pix * cw;
     int *pv = (int *)(void *)(pm + pix * cw);
     const size_t pix_chunk = 1024, chunks = (rows + chunk - 1) / chunk;
@@ -321,7 +327,7 @@ void nn_conv_forward_xnor_pixels(float *out, void *bits, const float *in, const 
             const size_t r0 = ch * chunk;
             const int nr = (int)(rows - r0 < (size_t)chunk ? rows - r0 : (size_t)chunk);
             for (int r = 0; r < nr; r++) {
-                const size_t row = r0 + r, per = (size_t)g.ho * g.wo;
+                const size_t row = r0 + r;
                 const int img = (int)(row / per), at = (int)(row % per);
                 gather_row(xb + (size_t)r * words, xm + (size_t)r * words, v + r, pb, pm, pv,
                            &g, img, at / g.wo, at % g.wo);

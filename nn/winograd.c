@@ -602,14 +602,6 @@ static void gemm_du_rows(float *du, const float *v, const float *mm, const struc
                     X * g->c, beta, du + (size_t)x * g->cout * g->c, g->c);
 }
 
-/* dU[x] = dM[x]^T V[x] over all tiles */
-static void gemm_du(float *du, const float *v, const float *mm, const struct wgeom *g, int x)
-{
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->cout, g->c, (int)g->T, 1.0f,
-                mm + (size_t)x * g->cout, g->X * g->cout, v + (size_t)x * g->c, g->X * g->c,
-                0.0f, du + (size_t)x * g->cout * g->c, g->c);
-}
-
 /* Tiles [*t0, *t1) of chunk k of the tiles [from, to). */
 static void chunk_range(const struct wgeom *g, size_t from, size_t to, size_t k, size_t *t0,
                         size_t *t1)
@@ -722,8 +714,7 @@ void nn_conv3_wino_backward(float *din, float *dw, float *ws, float *v, const fl
             }
 #pragma omp single
             {
-                for (int x = 0; x < g.X; x++)
-                    gemm_du(du, v, mm, &g, x);
+                gemm_du_rows(du, v, mm, &g, 0, g.T, 0.0f);
                 if (din != NULL)
                     gemm_dv(v, mm, u, &g, 0, g.T);
             }
